@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/redis/go-redis/v9"
+)
+
+// demoRegions are rough outlines of our own making, for the demo only.
+//
+//go:embed demo-regions.geojson
+var demoRegions []byte
+
+const demoConfig = `# hotline demo configuration: throwaway keys, example regions. Not for real tips.
+listen: %[1]s
+public_url: http://%[1]s
+redis:
+  url: %[2]s
+  prefix: hldemo
+queue:
+  lease: 5m
+secrets:
+  pepper: file:pepper
+twilio:
+  account_sid: AC00000000000000000000000000000000
+  auth_token: file:twilio-token
+  numbers:
+    "+15005550006": { region: lima }
+regions:
+  - id: lima
+    geojson: regions.geojson
+    feature: "Lima Metropolitana (demo outline)"
+    name_property: name
+  - id: kuala-lumpur
+    geojson: regions.geojson
+    feature: "Kuala Lumpur (demo outline)"
+    name_property: name
+agencies:
+  - id: pe-lima
+    name: Lima unit (demo)
+    recipients: [%[3]s]
+    regions: [lima]
+  - id: my-kl
+    name: Kuala Lumpur unit (demo)
+    recipients: [%[4]s]
+    regions: [kuala-lumpur]
+default_agency: pe-lima
+log:
+  format: text
+`
+
+// cmdDemo runs a complete gateway on throwaway keys, for a first look.
+func cmdDemo(e *env, args []string) error {
+	fs := e.newFlags("demo", "demo [--listen ADDR]")
+	listenAddr := fs.String("listen", "127.0.0.1:8080", "the `address` to serve on")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "hotline-demo-")
+	if err != nil {
+		return fmt.Errorf("failed to create the demo directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+
+	redisURL, stopRedis, err := demoRedis(e)
+	if err != nil {
+		return err
+	}
+	defer stopRedis()
+
+	var recipients [2]string
+	for i, agency := range []string{"pe-lima", "my-kl"} {
+		g, err := seal.Generate(false)
+		if err != nil {
+			return err
+		}
+		if err := seal.WriteIdentityFile(filepath.Join(dir, agency+".key"), g, time.Now()); err != nil {
+			return err
+		}
+		recipients[i] = g.Recipient
+	}
+	files := map[string][]byte{
+		"pepper":          []byte(randomSecret(32)),
+		"twilio-token":    []byte(hex.EncodeToString([]byte(randomSecret(16)))[:32]),
+		"regions.geojson": demoRegions,
+		"hotline.yaml":    fmt.Appendf(nil, demoConfig, *listenAddr, redisURL, recipients[0], recipients[1]),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return fmt.Errorf("failed to write the demo config: %w", err)
+		}
+	}
+	cfgPath := filepath.Join(dir, "hotline.yaml")
+	c, err := config.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, c.Log.Format, c.Log.Level)
+	redis.SetLogger(redisLogger{log})
+	rdb, err := newRedis(c)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	parts, err := wire(e.ctx, c, rdb, log)
+	if err != nil {
+		return err
+	}
+	token, _, err := parts.queue.AddOfficer(e.ctx, "pe-lima", "Demo Officer", "officer")
+	if err != nil {
+		return fmt.Errorf("failed to create the demo officer: %w", err)
+	}
+	self := selfCommand()
+	return serveHTTP(e.ctx, c.Listen, parts.handler, log, func(addr string) {
+		fmt.Fprintf(e.stdout, `
+hotline demo: serving on http://%[1]s (configuration and throwaway keys in %[2]s)
+
+1. Text the hotline as a victim would (a request signed the way Twilio signs it):
+
+   %[3]s simulate sms --config %[4]s --from +51987654321 \
+     --body "Nos tienen encerrados en una casa en La Molina, -12.0857, -76.9397. Somos 40."
+
+2. Claim the tip and decrypt it on the officer's side (the gateway cannot):
+
+   %[3]s triage next --server http://%[1]s --token %[5]s --identity %[6]s
+
+3. Close it:
+
+   %[3]s triage ack TIP-ID --disposition dispatched --server http://%[1]s --token %[5]s
+
+Press Ctrl-C to stop; the demo directory is deleted on exit.
+`, addr, dir, self, cfgPath, token, filepath.Join(dir, "pe-lima.key"))
+	})
+}
+
+// demoRedis picks REDIS_URL, else a local redis-server on 6379, else an
+// in-process miniredis that keeps nothing.
+func demoRedis(e *env) (string, func(), error) {
+	if u := e.getenv("REDIS_URL"); u != "" {
+		fmt.Fprintln(e.stderr, "hotline demo: using Redis at REDIS_URL (keys under hldemo:)")
+		return u, func() {}, nil
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 300*time.Millisecond)
+	defer cancel()
+	if c, err := (&net.Dialer{}).DialContext(ctx, "tcp", "127.0.0.1:6379"); err == nil {
+		c.Close()
+		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DialTimeout: time.Second})
+		defer rdb.Close()
+		if rdb.Ping(ctx).Err() == nil {
+			fmt.Fprintln(e.stderr, "hotline demo: using the local Redis at 127.0.0.1:6379 (keys under hldemo:)")
+			return "redis://127.0.0.1:6379/0", func() {}, nil
+		}
+	}
+	m := miniredis.NewMiniRedis()
+	if err := m.StartAddr("127.0.0.1:0"); err != nil {
+		return "", nil, fmt.Errorf("failed to start the in-process Redis: %w", err)
+	}
+	banner := strings.Repeat("!", 78)
+	fmt.Fprintf(e.stderr, "%s\n!! DEMO ONLY: no Redis found, using an in-process Redis. NOTHING IS KEPT.    !!\n!! Set REDIS_URL or run redis-server for a real queue.                       !!\n%s\n", banner, banner)
+	return "redis://" + m.Addr() + "/0", m.Close, nil
+}
+
+func randomSecret(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// selfCommand is how the printed commands should call this program.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil || strings.Contains(exe, "go-build") {
+		return "go run ./cmd/hotline"
+	}
+	return exe
+}

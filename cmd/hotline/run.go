@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+const usage = `hotline: an anonymous, sealed tip line
+
+usage:
+  hotline serve --config FILE                 run the gateway
+  hotline demo [--listen ADDR]                run a throwaway demo (make run)
+  hotline check-config --config FILE          list every problem in a config
+  hotline keygen [--x25519] --out FILE        make an agency identity; prints its recipient
+  hotline officer add --config FILE --agency ID --name NAME [--role officer|supervisor]
+  hotline officer revoke --config FILE --id ID
+  hotline triage next|ack|release|renew --server URL --token TOKEN --identity FILE [--json]
+  hotline simulate sms --config FILE --body TEXT [--from NUMBER] [--whatsapp]
+
+environment: REDIS_URL, TWILIO_AUTH_TOKEN, HOTLINE_PEPPER override the config;
+HOTLINE_SERVER, HOTLINE_TOKEN, HOTLINE_IDENTITY are defaults for triage.
+`
+
+// env is what a command sees of the process, so that tests can swap it.
+type env struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// errUsage means the command line was wrong; usage has been printed.
+var errUsage = errors.New("usage")
+
+// exitError carries a specific exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	commands := map[string]func(*env, []string) error{
+		"serve":        cmdServe,
+		"demo":         cmdDemo,
+		"check-config": cmdCheckConfig,
+		"keygen":       cmdKeygen,
+		"officer":      cmdOfficer,
+		"triage":       cmdTriage,
+		"simulate":     cmdSimulate,
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "hotline: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	err := cmd(e, args[1:])
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+		return 2
+	case errors.As(err, &ee):
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintf(stderr, "hotline: %v\n", ee.err)
+		}
+		return ee.code
+	default:
+		fmt.Fprintf(stderr, "hotline: %v\n", err)
+		return 1
+	}
+}
+
+// newFlags returns a flag set that prints its usage to the command's stderr.
+func (e *env) newFlags(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: hotline %s\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags, allowing them after positional arguments too
+// ("triage ack ID --disposition dispatched").
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, errUsage
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// orEnv returns v, or the environment variable name if v is empty.
+func (e *env) orEnv(v, name string) string {
+	if v != "" {
+		return v
+	}
+	return strings.TrimSpace(e.getenv(name))
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/hotline-org/hotline/handlers"
+)
+
+// cmdSimulate posts a message to a running gateway, signed as Twilio signs
+// it, for demos and for operators checking a deployment end to end.
+func cmdSimulate(e *env, args []string) error {
+	if len(args) == 0 || args[0] != "sms" {
+		fmt.Fprintln(e.stderr, "usage: hotline simulate sms --config FILE --body TEXT [--from NUMBER] [--to NUMBER] [--whatsapp] [--lat L --lon L]")
+		return errUsage
+	}
+	fs := e.newFlags("simulate sms", "simulate sms --config FILE --body TEXT [flags]")
+	cfgPath := fs.String("config", "", "the gateway's configuration `file` (for public_url, the auth token and the numbers)")
+	server := fs.String("server", "", "where to send the request (default: the config's listen address)")
+	publicURL := fs.String("public-url", "", "the URL Twilio would call (default: the config's public_url)")
+	body := fs.String("body", "", "the message `text`")
+	from := fs.String("from", "+15005550100", "the sender's `number`")
+	to := fs.String("to", "", "the hotline `number` (default: the first in the config)")
+	whatsapp := fs.Bool("whatsapp", false, "send as a WhatsApp message")
+	lat := fs.String("lat", "", "WhatsApp location pin latitude")
+	lon := fs.String("lon", "", "WhatsApp location pin longitude")
+	sid := fs.String("sid", "", "the MessageSid (default: random; repeat one to test deduplication)")
+	if _, err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if *cfgPath == "" || (*body == "" && *lat == "") {
+		fs.Usage()
+		return errUsage
+	}
+	c, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	token := c.Twilio.AuthToken.Value()
+	if len(token) == 0 {
+		return errors.New("no Twilio auth token in the config or TWILIO_AUTH_TOKEN")
+	}
+	if *publicURL == "" {
+		*publicURL = c.PublicURL
+	}
+	if *server == "" {
+		*server = "http://" + c.Listen
+	}
+	if *to == "" {
+		nums := make([]string, 0, len(c.Twilio.Numbers))
+		for n := range c.Twilio.Numbers {
+			nums = append(nums, n)
+		}
+		sort.Strings(nums)
+		if len(nums) == 0 {
+			return errors.New("--to is needed: the config lists no twilio.numbers")
+		}
+		*to = nums[0]
+	}
+	if *sid == "" {
+		b := make([]byte, 16)
+		rand.Read(b)
+		*sid = "SM" + hex.EncodeToString(b)
+	}
+	form := url.Values{
+		"MessageSid": {*sid}, "SmsSid": {*sid}, "AccountSid": {c.Twilio.AccountSID},
+		"From": {*from}, "To": {*to}, "Body": {*body}, "NumMedia": {"0"}, "NumSegments": {"1"},
+		"SmsStatus": {"received"}, "ApiVersion": {"2010-04-01"},
+	}
+	if *whatsapp {
+		form.Set("From", "whatsapp:"+strings.TrimPrefix(*from, "whatsapp:"))
+		form.Set("To", "whatsapp:"+strings.TrimPrefix(*to, "whatsapp:"))
+		form.Set("ProfileName", "Simulated")
+		form.Set("WaId", strings.TrimPrefix(*from, "+"))
+	}
+	if *lat != "" {
+		form.Set("Latitude", *lat)
+		form.Set("Longitude", *lon)
+	}
+	const path = "/twilio/sms"
+	sig := handlers.TwilioSignature(token, strings.TrimRight(*publicURL, "/")+path, form)
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodPost, strings.TrimRight(*server, "/")+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return fmt.Errorf("bad server URL: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", sig)
+	req.Header.Set("User-Agent", "TwilioProxy/1.1")
+	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the gateway: %w", err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("gateway answered %d: %s", resp.StatusCode, strings.TrimSpace(string(data)))
+	}
+	var twiml struct {
+		Messages []string `xml:"Message"`
+	}
+	if err := xml.Unmarshal(data, &twiml); err != nil {
+		return fmt.Errorf("gateway answered 200 but not with TwiML: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "sent %s: 200 OK\n", *sid)
+	for _, m := range twiml.Messages {
+		fmt.Fprintf(e.stdout, "reply: %s\n", m)
+	}
+	if len(twiml.Messages) == 0 {
+		fmt.Fprintln(e.stdout, "reply: (none)")
+	}
+	return nil
+}

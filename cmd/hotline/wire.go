@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/hotline-org/hotline/gateway/geo"
+	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue"
+	"github.com/redis/go-redis/v9"
+)
+
+// Server timeouts. A slow client cannot hold a connection open for long
+// (slowloris); a webhook answer never takes more than a few seconds.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 20 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 16 << 10
+	shutdownTimeout   = 20 * time.Second
+)
+
+// newRedis builds the universal client from the config: one node, a
+// Sentinel-managed master, or a Cluster.
+func newRedis(c *config.Config) (redis.UniversalClient, error) {
+	timeouts := func(o *redis.UniversalOptions) {
+		o.DialTimeout = c.Redis.Timeout
+		o.ReadTimeout = c.Redis.Timeout
+		o.WriteTimeout = c.Redis.Timeout
+		o.ContextTimeoutEnabled = true
+	}
+	switch c.Redis.Mode {
+	case "cluster", "sentinel":
+		o := &redis.UniversalOptions{
+			Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName, IsClusterMode: c.Redis.Mode == "cluster",
+			Username: c.Redis.Username, Password: string(c.Redis.Password.Value()),
+		}
+		if c.Redis.TLS {
+			o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		timeouts(o)
+		return redis.NewUniversalClient(o), nil
+	default:
+		opt, err := redis.ParseURL(c.Redis.URL)
+		if err != nil {
+			return nil, errors.New("redis.url is not a valid redis:// URL")
+		}
+		if p := c.Redis.Password.Value(); len(p) > 0 {
+			opt.Password = string(p)
+		}
+		if c.Redis.Username != "" {
+			opt.Username = c.Redis.Username
+		}
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = c.Redis.Timeout, c.Redis.Timeout, c.Redis.Timeout
+		opt.ContextTimeoutEnabled = true
+		return redis.NewClient(opt), nil
+	}
+}
+
+// gatewayParts is everything serve wires together.
+type gatewayParts struct {
+	cfg     *config.Config
+	queue   *queue.Queue
+	handler http.Handler
+}
+
+// loadRegions loads the configured regions and builds the router.
+func loadRegions(c *config.Config) (*geo.Index, *gateway.Router, error) {
+	specs := make([]geo.RegionSpec, 0, len(c.Regions))
+	for _, r := range c.Regions {
+		path := ""
+		if r.GeoJSON != "" {
+			path = c.Path(r.GeoJSON)
+		}
+		specs = append(specs, geo.RegionSpec{ID: r.ID, GeoJSONPath: path, Feature: r.Feature,
+			NameProperty: r.NameProperty, Polygon: r.Polygon, Aliases: r.Aliases})
+	}
+	ix, err := geo.Load(specs)
+	if err != nil {
+		return nil, nil, err
+	}
+	areas := make([]gateway.AgencyArea, 0, len(c.Agencies))
+	for _, a := range c.Agencies {
+		areas = append(areas, gateway.AgencyArea{ID: a.ID, Regions: a.Regions})
+	}
+	numbers := map[string]string{}
+	for n, v := range c.Twilio.Numbers {
+		if v.Region != "" {
+			numbers[n] = v.Region
+			if e, err := pseudonym.NormalizeE164(n); err == nil {
+				numbers[e] = v.Region
+				numbers["whatsapp:"+e] = v.Region
+			}
+		}
+	}
+	return ix, gateway.NewRouter(ix, geo.NewLocator(ix), areas, numbers, c.DefaultAgency), nil
+}
+
+// loadKeyring parses every agency's recipients.
+func loadKeyring(c *config.Config) (*seal.Keyring, error) {
+	m := map[string]*seal.Recipients{}
+	for _, a := range c.Agencies {
+		lines, err := c.RecipientLines(a)
+		if err != nil {
+			return nil, fmt.Errorf("agency %s: %w", a.ID, err)
+		}
+		rs, err := seal.ParseRecipients(lines)
+		if err != nil {
+			return nil, fmt.Errorf("agency %s: %w", a.ID, err)
+		}
+		m[a.ID] = rs
+	}
+	return seal.NewKeyring(m), nil
+}
+
+// wire builds the gateway from a validated config and a Redis client.
+func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log *slog.Logger) (*gatewayParts, error) {
+	if err := c.Validate().Err(); err != nil {
+		return nil, fmt.Errorf("invalid config:\n%w\nhint: run `hotline check-config --config FILE`", err)
+	}
+	_, router, err := loadRegions(c)
+	if err != nil {
+		return nil, fmt.Errorf("regions: %w", err)
+	}
+	keyring, err := loadKeyring(c)
+	if err != nil {
+		return nil, err
+	}
+	keyer, err := pseudonym.New(c.Secrets.Pepper.Value())
+	if err != nil {
+		return nil, fmt.Errorf("secrets.pepper: %w", err)
+	}
+	q := queue.New(rdb, queue.Options{Prefix: c.Redis.Prefix, Lease: c.Queue.Lease, Timeout: c.Redis.Timeout})
+	ids := make([]string, 0, len(c.Agencies))
+	for _, a := range c.Agencies {
+		ids = append(ids, a.ID)
+	}
+	if err := q.Ensure(ctx, ids...); err != nil {
+		// Not fatal: the gateway answers with errors until Redis is back,
+		// and readiness says so. Groups are created on first use.
+		log.Warn("redis not reachable at start", "err", err)
+	}
+	intake := gateway.NewIntake(gateway.Options{
+		Sealer: keyring, Publisher: q, Router: router, Keyer: keyer, Logger: log,
+		DedupeTTL: c.Queue.DedupeTTL, MaxSealing: c.Limits.MaxSealing,
+	})
+	replies := map[string]handlers.NumberReply{}
+	for n, v := range c.Twilio.Numbers {
+		replies[n] = handlers.NumberReply{Text: v.Reply}
+		if e, err := pseudonym.NormalizeE164(n); err == nil {
+			replies[e] = handlers.NumberReply{Text: v.Reply}
+		}
+	}
+	h := handlers.New(handlers.Options{
+		Intake: intake, Triage: q, Ready: q.Ping, PublicURL: c.PublicURL,
+		AuthToken: c.Twilio.AuthToken.Value(), MaxBody: c.Limits.MaxBody, Replies: replies, Logger: log,
+	})
+	return &gatewayParts{cfg: c, queue: q, handler: h}, nil
+}
+
+// serveHTTP runs the server until ctx ends, then shuts down gracefully:
+// requests in flight (a tip being sealed and queued) are finished.
+func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger, ready func(string)) error {
+	srv := &http.Server{
+		Addr: addr, Handler: h,
+		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := listen(addr)
+	if err != nil {
+		return fmt.Errorf("failed to listen on %s: %w", addr, err)
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	log.Info("listening", "listen", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package seal_test
+
+import (
+	"crypto/rand"
+	"fmt"
+	"testing"
+
+	"github.com/hotline-org/hotline/crypto/seal"
+)
+
+// benchPlaintext is the size of a typical tip: a few SMS and the number
+// geography fields, as JSON.
+const benchPlaintext = 1 << 10
+
+var benchKinds = []struct {
+	name string
+	kind seal.Kind
+}{
+	{"x25519", seal.KindX25519},
+	{"pq", seal.KindPostQuantum},
+}
+
+func BenchmarkSeal(b *testing.B) {
+	plaintext := make([]byte, benchPlaintext)
+	rand.Read(plaintext)
+	for _, k := range benchKinds {
+		for _, n := range []int{1, 3} {
+			b.Run(fmt.Sprintf("kind=%s/recipients=%d", k.name, n), func(b *testing.B) {
+				rs := mustParse(b, recipientsOf(newPairs(b, k.kind, n)))
+				b.SetBytes(benchPlaintext)
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := rs.Seal(plaintext); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkOpen(b *testing.B) {
+	plaintext := make([]byte, benchPlaintext)
+	rand.Read(plaintext)
+	for _, k := range benchKinds {
+		b.Run("kind="+k.name, func(b *testing.B) {
+			p := newPair(b, k.kind)
+			sealed, err := mustParse(b, []string{p.recipient}).Seal(plaintext)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(benchPlaintext)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := seal.Open(sealed, p.id); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

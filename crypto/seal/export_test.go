@@ -1,0 +1,4 @@
+package seal
+
+// MaxIdentityFile exposes the identity file bound to the tests.
+const MaxIdentityFile = maxIdentityFile

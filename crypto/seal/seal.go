@@ -1,0 +1,188 @@
+// Package seal encrypts tips with age to the public recipients of an agency
+// and opens them on the officer's side.
+//
+// It protects the content of a tip against everyone who is not the agency:
+// the gateway holds only recipients (public keys) and cannot read what it
+// sealed; Redis, the spool, backups and Twilio see only ciphertext. Errors
+// never quote an identity: a line that looks like a secret key is reported by
+// its position only.
+package seal
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"filippo.io/age"
+	"filippo.io/age/plugin"
+)
+
+// Kind is the key type of a recipient set. age refuses to seal one file to
+// post-quantum and classic recipients together (the classic one would undo
+// the post-quantum protection), so an agency's set must be of one kind.
+type Kind string
+
+// Kinds of recipient sets.
+const (
+	KindPostQuantum Kind = "post-quantum" // age1pq1...: ML-KEM-768 + X25519 hybrid
+	KindX25519      Kind = "x25519"       // age1...
+	KindPlugin      Kind = "plugin"       // age1NAME1...: wrapped by age-plugin-NAME
+)
+
+// MaxSealedSize bounds what Open will read, so that a hostile or corrupt
+// entry cannot make an officer's CLI allocate without limit.
+const MaxSealedSize = 64 << 20
+
+// ErrIdentityNotRecipient is returned when a secret identity was given where a
+// public recipient belongs. The value is never quoted.
+var ErrIdentityNotRecipient = errors.New("this is a secret identity, not a recipient")
+
+// ErrMixedKinds is returned for a set that mixes post-quantum and classic recipients.
+var ErrMixedKinds = errors.New("post-quantum (age1pq1...) and X25519 (age1...) recipients cannot be mixed in one set")
+
+// RecipientError names the position of a recipient that could not be parsed.
+type RecipientError struct {
+	Index int
+	Err   error
+}
+
+func (e *RecipientError) Error() string {
+	return fmt.Sprintf("recipient %d: %v", e.Index+1, e.Err)
+}
+
+func (e *RecipientError) Unwrap() error { return e.Err }
+
+// Recipients is an agency's set of public keys, all of one Kind.
+type Recipients struct {
+	list    []age.Recipient
+	encoded []string
+	kind    Kind
+}
+
+// ParseRecipients parses public recipients as printed by age-keygen or
+// `hotline keygen`. Plugin recipients (age1yubikey1... and others) need the
+// plugin binary on PATH when sealing.
+func ParseRecipients(lines []string) (*Recipients, error) {
+	if len(lines) == 0 {
+		return nil, errors.New("no recipients")
+	}
+	rs := &Recipients{kind: KindPlugin}
+	for i, line := range lines {
+		s := strings.TrimSpace(line)
+		r, kind, err := parseRecipient(s)
+		if err != nil {
+			return nil, &RecipientError{Index: i, Err: err}
+		}
+		// Plugin recipients may go with either kind (the plugin declares
+		// which when wrapping); native ones fix the kind of the whole set,
+		// whatever their position.
+		switch {
+		case kind == KindPlugin:
+		case rs.kind == KindPlugin:
+			rs.kind = kind
+		case rs.kind != kind:
+			return nil, &RecipientError{Index: i, Err: ErrMixedKinds}
+		}
+		rs.list = append(rs.list, r)
+		rs.encoded = append(rs.encoded, s)
+	}
+	return rs, nil
+}
+
+func parseRecipient(s string) (age.Recipient, Kind, error) {
+	// Anywhere in the string, not only as a prefix: age's parse errors quote
+	// their input, and a recipient pasted together with its identity (the
+	// whole age-keygen output, say) must not be echoed back. Bech32 has no
+	// '-', so no real recipient contains these.
+	upper := strings.ToUpper(s)
+	switch {
+	case strings.Contains(upper, "AGE-SECRET-KEY-") || strings.Contains(upper, "AGE-PLUGIN-"):
+		return nil, "", ErrIdentityNotRecipient
+	case strings.HasPrefix(s, "age1pq1"):
+		r, err := age.ParseHybridRecipient(s)
+		if err != nil {
+			return nil, "", fmt.Errorf("malformed post-quantum recipient: %w", err)
+		}
+		return r, KindPostQuantum, nil
+	case strings.HasPrefix(s, "age1") && len(s) == 62:
+		r, err := age.ParseX25519Recipient(s)
+		if err != nil {
+			return nil, "", fmt.Errorf("malformed X25519 recipient: %w", err)
+		}
+		return r, KindX25519, nil
+	case strings.HasPrefix(s, "age1"):
+		name, _, err := plugin.ParseRecipient(s)
+		if err != nil {
+			return nil, "", fmt.Errorf("malformed recipient: %w", err)
+		}
+		r, err := plugin.NewRecipient(s, pluginUI)
+		if err != nil {
+			return nil, "", fmt.Errorf("plugin recipient for age-plugin-%s: %w", name, err)
+		}
+		return r, KindPlugin, nil
+	case strings.HasPrefix(s, "ssh-"):
+		return nil, "", errors.New("SSH keys are not accepted; use an age recipient (age1...)")
+	default:
+		return nil, "", errors.New("not an age recipient (expected age1... or age1pq1...)")
+	}
+}
+
+// pluginUI answers plugins on the sealing side, where nobody is at a
+// terminal: wrapping must never ask for input.
+var pluginUI = &plugin.ClientUI{
+	DisplayMessage: func(name, message string) error { return nil },
+	RequestValue: func(name, prompt string, secret bool) (string, error) {
+		return "", fmt.Errorf("age-plugin-%s asked for input while sealing", name)
+	},
+	Confirm: func(name, prompt, yes, no string) (bool, error) {
+		return false, fmt.Errorf("age-plugin-%s asked for confirmation while sealing", name)
+	},
+	WaitTimer: func(name string) {},
+}
+
+// Kind reports the key type of the set: that of its native recipients, or
+// KindPlugin if all of them are plugin recipients.
+func (r *Recipients) Kind() Kind { return r.kind }
+
+// Len reports the number of recipients.
+func (r *Recipients) Len() int { return len(r.list) }
+
+// Strings returns the recipients as given. Recipients are public and may be
+// shown; identities never are.
+func (r *Recipients) Strings() []string { return append([]string(nil), r.encoded...) }
+
+// Seal encrypts plaintext to every recipient of the set. The result is a
+// binary age file.
+func (r *Recipients) Seal(plaintext []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(plaintext) + 200 + 1300*len(r.list))
+	w, err := age.Encrypt(&buf, r.list...)
+	if err != nil {
+		return nil, fmt.Errorf("failed to seal: %w", err)
+	}
+	if _, err := w.Write(plaintext); err != nil {
+		return nil, fmt.Errorf("failed to seal: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("failed to seal: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Open decrypts a sealed tip with the officer's identities.
+func Open(sealed []byte, ids ...age.Identity) ([]byte, error) {
+	if len(sealed) > MaxSealedSize {
+		return nil, errors.New("sealed tip is larger than the limit")
+	}
+	r, err := age.Decrypt(bytes.NewReader(sealed), ids...)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open sealed tip: %w", err)
+	}
+	out, err := io.ReadAll(io.LimitReader(r, MaxSealedSize))
+	if err != nil {
+		return nil, fmt.Errorf("failed to read sealed tip: %w", err)
+	}
+	return out, nil
+}

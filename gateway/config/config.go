@@ -1,0 +1,252 @@
+// Package config reads and checks the hotline's configuration: one YAML file,
+// decoded strictly (an unknown key is an error), with secrets given by
+// reference (env:NAME, file:PATH) and overridden by REDIS_URL,
+// TWILIO_AUTH_TOKEN and HOTLINE_PEPPER.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults, with their reasons.
+const (
+	DefaultListen = "127.0.0.1:8080"
+	// DefaultLease is how long a claimed tip stays with its officer without a
+	// heartbeat: long enough to read and act, short enough that an officer
+	// called away does not sit on an urgent tip.
+	DefaultLease = 5 * time.Minute
+	// DefaultDedupeTTL covers Twilio's retries and fallback by a wide margin.
+	DefaultDedupeTTL = 48 * time.Hour
+	// DefaultRedisTimeout is the deadline of one Redis call on the intake
+	// path; past it the tip is answered with an error (and, with the spool,
+	// kept locally).
+	DefaultRedisTimeout = 2 * time.Second
+	// DefaultMaxBody bounds a webhook body. Twilio's largest (an MMS with ten
+	// media URLs and a 1600-character body) is far below it.
+	DefaultMaxBody = 64 << 10
+	DefaultAPIURL  = "https://api.twilio.com"
+	DefaultPrefix  = "hl"
+)
+
+// Config is the whole configuration. Secret values are never serialised.
+type Config struct {
+	Listen        string            `yaml:"listen" json:"listen"`
+	PublicURL     string            `yaml:"public_url" json:"public_url"`
+	Redis         Redis             `yaml:"redis" json:"redis"`
+	Queue         Queue             `yaml:"queue" json:"queue"`
+	Secrets       Secrets           `yaml:"secrets" json:"secrets"`
+	Twilio        Twilio            `yaml:"twilio" json:"twilio"`
+	Regions       []Region          `yaml:"regions" json:"regions"`
+	Agencies      []Agency          `yaml:"agencies" json:"agencies"`
+	DefaultAgency string            `yaml:"default_agency" json:"default_agency"`
+	Limits        Limits            `yaml:"limits" json:"limits"`
+	Log           Log               `yaml:"log" json:"log"`
+	Aliases       map[string]string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
+
+	// Dir is the directory of the config file; relative paths start there.
+	Dir string `yaml:"-" json:"-"`
+}
+
+// Redis says where the queue lives.
+type Redis struct {
+	URL        string        `yaml:"url" json:"-"` // may carry a password: shown redacted
+	Mode       string        `yaml:"mode" json:"mode,omitempty"`
+	Addrs      []string      `yaml:"addrs" json:"addrs,omitempty"`
+	MasterName string        `yaml:"master_name" json:"master_name,omitempty"`
+	Username   string        `yaml:"username" json:"username,omitempty"`
+	Password   Secret        `yaml:"password" json:"password"`
+	Prefix     string        `yaml:"prefix" json:"prefix"`
+	Timeout    time.Duration `yaml:"timeout" json:"timeout"`
+	TLS        bool          `yaml:"tls" json:"tls"`
+}
+
+// Queue tunes the triage queue.
+type Queue struct {
+	Lease     time.Duration `yaml:"lease" json:"lease"`
+	DedupeTTL time.Duration `yaml:"dedupe_ttl" json:"dedupe_ttl"`
+}
+
+// Secrets holds the gateway's own secrets.
+type Secrets struct {
+	Pepper Secret `yaml:"pepper" json:"pepper"`
+}
+
+// Twilio configures the SMS and WhatsApp channel.
+type Twilio struct {
+	AccountSID string            `yaml:"account_sid" json:"account_sid"`
+	AuthToken  Secret            `yaml:"auth_token" json:"auth_token"`
+	APIURL     string            `yaml:"api_url" json:"api_url"`
+	Numbers    map[string]Number `yaml:"numbers" json:"numbers"`
+}
+
+// Number is one of the hotline's own numbers.
+type Number struct {
+	// Region is used to route a tip whose text carries no location.
+	Region string `yaml:"region" json:"region,omitempty"`
+	// Reply is the automatic answer; empty means the neutral default.
+	// "none" turns automatic replies off for this number.
+	Reply string `yaml:"reply" json:"reply,omitempty"`
+}
+
+// Region is a named area, from a GeoJSON file or an inline polygon.
+type Region struct {
+	ID           string         `yaml:"id" json:"id"`
+	GeoJSON      string         `yaml:"geojson" json:"geojson,omitempty"`
+	Feature      string         `yaml:"feature" json:"feature,omitempty"`
+	NameProperty string         `yaml:"name_property" json:"name_property,omitempty"`
+	Polygon      [][][2]float64 `yaml:"polygon" json:"polygon,omitempty"` // rings of [lon, lat]
+	Aliases      []string       `yaml:"aliases" json:"aliases,omitempty"`
+}
+
+// Agency is a responding unit and the keys that can read its tips.
+type Agency struct {
+	ID             string   `yaml:"id" json:"id"`
+	Name           string   `yaml:"name" json:"name"`
+	Recipients     []string `yaml:"recipients" json:"recipients"`
+	RecipientsFile string   `yaml:"recipients_file" json:"recipients_file,omitempty"`
+	Regions        []string `yaml:"regions" json:"regions"`
+}
+
+// Limits bounds what one request may cost.
+type Limits struct {
+	MaxBody    int64 `yaml:"max_body" json:"max_body"`
+	MaxSealing int   `yaml:"max_sealing" json:"max_sealing"`
+}
+
+// Log chooses the log format.
+type Log struct {
+	Format string `yaml:"format" json:"format"` // json (default) or text
+	Level  string `yaml:"level" json:"level"`   // info (default), debug, warn, error
+}
+
+// Load reads, decodes and resolves the file at path. It does not validate:
+// call Validate for the list of problems.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("failed to read config: %w", err)
+	}
+	abs, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("failed to resolve config directory: %w", err)
+	}
+	return Parse(data, abs, os.Getenv)
+}
+
+// Parse decodes data strictly, applies defaults and environment overrides,
+// and resolves secrets. dir anchors relative paths.
+func Parse(data []byte, dir string, getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("config is empty")
+		}
+		return nil, fmt.Errorf("invalid config: %w", err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, errors.New("invalid config: more than one YAML document")
+	}
+	c.Dir = dir
+	c.applyDefaults()
+	if v := getenv("REDIS_URL"); v != "" {
+		c.Redis.URL = v
+	}
+	var errs []error
+	if err := c.Secrets.Pepper.resolve(dir, getenv); err != nil {
+		errs = append(errs, fmt.Errorf("secrets.pepper: %w", err))
+	}
+	if err := c.Twilio.AuthToken.resolve(dir, getenv); err != nil {
+		errs = append(errs, fmt.Errorf("twilio.auth_token: %w", err))
+	}
+	if err := c.Redis.Password.resolve(dir, getenv); err != nil {
+		errs = append(errs, fmt.Errorf("redis.password: %w", err))
+	}
+	if v := getenv("HOTLINE_PEPPER"); v != "" {
+		c.Secrets.Pepper.Set("env:HOTLINE_PEPPER", []byte(v))
+		errs = dropPrefixed(errs, "secrets.pepper")
+	}
+	if v := getenv("TWILIO_AUTH_TOKEN"); v != "" {
+		c.Twilio.AuthToken.Set("env:TWILIO_AUTH_TOKEN", []byte(v))
+		errs = dropPrefixed(errs, "twilio.auth_token")
+	}
+	if len(errs) > 0 {
+		return c, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+func dropPrefixed(errs []error, prefix string) []error {
+	out := errs[:0]
+	for _, e := range errs {
+		if len(e.Error()) < len(prefix) || e.Error()[:len(prefix)] != prefix {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (c *Config) applyDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Queue.Lease == 0 {
+		c.Queue.Lease = DefaultLease
+	}
+	if c.Queue.DedupeTTL == 0 {
+		c.Queue.DedupeTTL = DefaultDedupeTTL
+	}
+	if c.Redis.Timeout == 0 {
+		c.Redis.Timeout = DefaultRedisTimeout
+	}
+	if c.Redis.Prefix == "" {
+		c.Redis.Prefix = DefaultPrefix
+	}
+	if c.Twilio.APIURL == "" {
+		c.Twilio.APIURL = DefaultAPIURL
+	}
+	if c.Limits.MaxBody == 0 {
+		c.Limits.MaxBody = DefaultMaxBody
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "json"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+}
+
+// Path resolves p against the config directory.
+func (c *Config) Path(p string) string { return resolvePath(c.Dir, p) }
+
+func resolvePath(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) || dir == "" {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// Agency returns the agency with id, or nil.
+func (c *Config) Agency(id string) *Agency {
+	for i := range c.Agencies {
+		if c.Agencies[i].ID == id {
+			return &c.Agencies[i]
+		}
+	}
+	return nil
+}

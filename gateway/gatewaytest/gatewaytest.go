@@ -1,0 +1,133 @@
+// Package gatewaytest builds a complete intake pipeline for tests: real
+// Redis (through queuetest), real age keys for two agencies, and regions
+// drawn around Lima and Kuala Lumpur.
+package gatewaytest
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/geo"
+	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/queuetest"
+)
+
+// Agencies of the test stack.
+const (
+	Lima = "pe-lima"
+	KL   = "my-kl"
+	// Overlap is an agency whose region overlaps Lima's, to test copies.
+	Overlap = "pe-east"
+)
+
+// Hotline numbers of the test stack.
+const (
+	NumberLima = "+15005550006" // default region lima
+	NumberNone = "+15005550007" // no default region
+)
+
+// Stack is a running pipeline.
+type Stack struct {
+	Redis      *queuetest.Redis
+	Queue      *queue.Queue
+	Intake     *gateway.Intake
+	Keyer      *pseudonym.Keyer
+	Identities map[string]age.Identity
+	Log        *SyncBuffer
+	Logger     *slog.Logger
+	Pepper     []byte
+}
+
+// SyncBuffer is a goroutine-safe log sink whose bytes tests search.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// Bytes returns a copy of everything written.
+func (b *SyncBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf.Bytes()...)
+}
+
+// Regions are boxes of our own drawing: Lima, an overlapping east Lima, and
+// Kuala Lumpur.
+var Regions = []geo.RegionSpec{
+	{ID: "lima", Polygon: [][][2]float64{{{-77.2, -12.4}, {-76.7, -12.4}, {-76.7, -11.7}, {-77.2, -11.7}}}},
+	{ID: "lima-east", Polygon: [][][2]float64{{{-77.0, -12.2}, {-76.7, -12.2}, {-76.7, -11.9}, {-77.0, -11.9}}}},
+	{ID: "kuala-lumpur", Polygon: [][][2]float64{{{101.6, 3.0}, {101.8, 3.0}, {101.8, 3.3}, {101.6, 3.3}}}},
+	{ID: "nowhere", Polygon: [][][2]float64{{{10, 10}, {11, 10}, {11, 11}, {10, 11}}}},
+}
+
+// New builds a stack on a fresh key prefix. Options may adjust the intake.
+func New(t testing.TB, opts ...func(*gateway.Options)) *Stack {
+	t.Helper()
+	r := queuetest.New(t)
+	s := &Stack{Redis: r, Identities: map[string]age.Identity{}, Log: &SyncBuffer{}}
+	s.Logger = slog.New(slog.NewJSONHandler(s.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s.Queue = queue.New(r.Client, queue.Options{Prefix: r.Prefix})
+	recipients := map[string]*seal.Recipients{}
+	for _, a := range []string{Lima, KL, Overlap} {
+		id, err := age.GenerateX25519Identity()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := seal.ParseRecipients([]string{id.Recipient().String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recipients[a] = rs
+		s.Identities[a] = id
+	}
+	ix, err := geo.Load(Regions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	router := gateway.NewRouter(ix, geo.NewLocator(ix), []gateway.AgencyArea{
+		{ID: Lima, Regions: []string{"lima"}},
+		{ID: Overlap, Regions: []string{"lima-east"}},
+		{ID: KL, Regions: []string{"kuala-lumpur"}},
+	}, map[string]string{NumberLima: "lima", "whatsapp:" + NumberLima: "lima"}, Lima)
+	s.Pepper = bytes.Repeat([]byte("pepper-for-tests-only!"), 2)
+	s.Keyer, err = pseudonym.New(s.Pepper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := gateway.Options{
+		Sealer: seal.NewKeyring(recipients), Publisher: s.Queue, Router: router,
+		Keyer: s.Keyer, Logger: s.Logger,
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	s.Intake = gateway.NewIntake(o)
+	return s
+}
+
+// Open decrypts a claimed entry with the agency's identity.
+func (s *Stack) Open(t testing.TB, c *queue.Claimed) gateway.Report {
+	t.Helper()
+	plain, err := seal.Open(c.Sealed, s.Identities[c.Agency])
+	if err != nil {
+		t.Fatalf("open tip %s for %s: %v", c.TipID, c.Agency, err)
+	}
+	var rep gateway.Report
+	if err := json.Unmarshal(plain, &rep); err != nil {
+		t.Fatalf("decode report: %v", err)
+	}
+	return rep
+}

@@ -1,0 +1,317 @@
+package geo
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The gazetteer finds place names in a message: the names of the configured
+// features and their aliases, compared folded (FoldName), longest first, on
+// word boundaries, except in scripts written without spaces (吉隆坡 in
+// 我们在吉隆坡) where a name may sit anywhere.
+
+// gazEntry is what one folded name refers to.
+type gazEntry struct {
+	features []int32 // features with geometry
+	regions  []int32 // regions named as a whole, with no one feature
+	cue      bool    // a common word: needs a sign that it is used as a place
+}
+
+type gazetteer struct {
+	keys    []string // folded names, sorted bytewise
+	entries []gazEntry
+}
+
+// commonWords are place names that are also everyday words in the
+// languages the hotline serves; they count only when the text shows they
+// name a place ("en Ate", "di Lima", "Comas" mid-sentence). "lima" is five
+// in Malay, "ate" an English verb, "comas" Spanish commas.
+var commonWords = map[string]bool{
+	"ate": true, "lima": true, "comas": true, "independencia": true, "union": true, "la union": true,
+	"progreso": true, "el progreso": true, "pampas": true, "alto": true, "el alto": true, "santa": true,
+	"perak": true, "sur": true, "norte": true, "centro": true, "victoria": true, "la victoria": true,
+	"libertad": true, "la libertad": true, "esperanza": true, "la esperanza": true, "la paz": true,
+	"paz": true, "mala": true, "tinta": true, "cabana": true, "la punta": true, "lince": true,
+	"pueblo libre": true, "jesus maria": true, "san juan": true, "santiago": true, "san jose": true,
+	"vista alegre": true, "pueblo nuevo": true, "nuevo progreso": true, "la perla": true, "bellavista": true,
+	"buenos aires": true, "los olivos": true, "las flores": true, "la merced": true, "chance": true,
+	"kota": true, "bandar": true, "baru": true, "pasir": true, "batu": true, "tanjung": true,
+}
+
+// locativeWords before a name show that it names a place.
+var locativeWords = map[string]bool{
+	// Spanish
+	"en": true, "de": true, "del": true, "desde": true, "cerca": true, "hacia": true, "a": true, "al": true,
+	"por": true, "para": true, "distrito": true, "provincia": true, "departamento": true, "region": true,
+	"zona": true, "ciudad": true, "sector": true, "urbanizacion": true, "urb": true, "av": true,
+	"avenida": true, "calle": true, "jr": true, "jiron": true, "pueblo": true,
+	// English
+	"in": true, "at": true, "near": true, "from": true, "to": true, "around": true, "district": true,
+	"province": true, "city": true, "town": true, "state": true,
+	// Malay
+	"di": true, "dari": true, "ke": true, "dekat": true, "sekitar": true, "daerah": true, "negeri": true,
+	"kawasan": true, "jalan": true, "jln": true, "taman": true,
+}
+
+// buildGazetteer indexes feature names, RegionSpec aliases and the
+// locator's aliases.
+func buildGazetteer(ix *Index, aliases map[string]string) (gazetteer, error) {
+	m := make(map[string]*gazEntry)
+	entry := func(key string) *gazEntry {
+		e := m[key]
+		if e == nil {
+			e = &gazEntry{cue: commonWords[key]}
+			m[key] = e
+		}
+		return e
+	}
+	for i, f := range ix.features {
+		key := FoldName(f.name)
+		if key == "" {
+			continue
+		}
+		e := entry(key)
+		if f.shape != nil {
+			e.features = appendUnique(e.features, int32(i))
+		} else {
+			e.regions = appendUnique(e.regions, f.region)
+		}
+	}
+	// Names of features, before aliases are added, for alias targets.
+	byName := make(map[string]gazEntry, len(m))
+	for k, e := range m {
+		byName[k] = gazEntry{features: slices.Clone(e.features), regions: slices.Clone(e.regions)}
+	}
+	for _, a := range ix.aliases {
+		e := entry(FoldName(a.name))
+		ix.addRegionTarget(e, a.region)
+	}
+	// Sorted so that errors come out in a stable order.
+	keys := make([]string, 0, len(aliases))
+	for k := range aliases {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var problems []string
+	for _, alias := range keys {
+		target := aliases[alias]
+		key := FoldName(alias)
+		if key == "" {
+			problems = append(problems, fmt.Sprintf("alias %q has no letters or digits", alias))
+			continue
+		}
+		// An explicit alias replaces a feature name with the same key:
+		// that is how an operator settles an ambiguous name.
+		e := &gazEntry{cue: commonWords[key]}
+		if r, ok := ix.byID[target]; ok {
+			ix.addRegionTarget(e, r)
+		} else if t, ok := byName[FoldName(target)]; ok {
+			e.features, e.regions = slices.Clone(t.features), slices.Clone(t.regions)
+		} else {
+			problems = append(problems, fmt.Sprintf("alias %q: no region id or feature name %q", alias, target))
+			continue
+		}
+		m[key] = e
+	}
+	if len(problems) > 0 {
+		return gazetteer{}, fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	g := gazetteer{keys: make([]string, 0, len(m))}
+	for k := range m {
+		g.keys = append(g.keys, k)
+	}
+	sort.Strings(g.keys)
+	g.entries = make([]gazEntry, len(g.keys))
+	for i, k := range g.keys {
+		g.entries[i] = *m[k]
+	}
+	return g, nil
+}
+
+// addRegionTarget makes e name region r: through its one feature when it
+// has exactly one with geometry (so the name has a point), else as a whole.
+func (ix *Index) addRegionTarget(e *gazEntry, r int32) {
+	var only int32 = -1
+	n := 0
+	for _, f := range ix.byRegion[r] {
+		if ix.features[f].shape != nil {
+			only = f
+			n++
+		}
+	}
+	if n == 1 && len(ix.byRegion[r]) == 1 {
+		e.features = appendUnique(e.features, only)
+		return
+	}
+	e.regions = appendUnique(e.regions, r)
+}
+
+func appendUnique(s []int32, v int32) []int32 {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+// nameMatch is a name found in the folded text.
+type nameMatch struct {
+	fs, fe     int // span in the folded text
+	start, end int // span in the original text
+	entry      int
+}
+
+// find returns the names in f, longest first where they overlap.
+func (g *gazetteer) find(text string, f *foldedText) []nameMatch {
+	s := f.s
+	var cands []nameMatch
+	for i := 0; i < len(s); {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if r != ' ' && boundary(s, i) {
+			if e, end, ok := g.longestAt(s, i); ok {
+				cands = append(cands, nameMatch{fs: i, fe: end, entry: e})
+			}
+		}
+		i += w
+	}
+	// Longest first, then leftmost; a name inside a longer one ("San Juan"
+	// in "San Juan de Lurigancho") is not a match of its own.
+	sort.SliceStable(cands, func(a, b int) bool {
+		la, lb := cands[a].fe-cands[a].fs, cands[b].fe-cands[b].fs
+		if la != lb {
+			return la > lb
+		}
+		return cands[a].fs < cands[b].fs
+	})
+	var out []nameMatch
+	for _, c := range cands {
+		clash := false
+		for _, o := range out {
+			if c.fs < o.fe && o.fs < c.fe {
+				clash = true
+				break
+			}
+		}
+		if !clash {
+			c.start, c.end = int(f.start[c.fs]), int(f.end[c.fe-1])
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].fs < out[b].fs })
+	// Common words need a cue; a neighbour that is itself a place
+	// counts ("Ate, Lima").
+	accepted := make([]bool, len(out))
+	for i, m := range out {
+		accepted[i] = !g.entries[m.entry].cue || hasCue(text, s, m)
+	}
+	for i, m := range out {
+		if accepted[i] {
+			continue
+		}
+		for j, o := range out {
+			if j != i && accepted[j] && !g.entries[o.entry].cue && adjacent(s, m, o) {
+				accepted[i] = true
+				break
+			}
+		}
+	}
+	kept := out[:0]
+	for i, m := range out {
+		if accepted[i] {
+			kept = append(kept, m)
+		}
+	}
+	return kept
+}
+
+// longestAt returns the longest name starting at byte i of s that also
+// ends on a boundary. Names are sorted, so each further byte narrows the
+// range of names that can still match.
+func (g *gazetteer) longestAt(s string, i int) (entry, end int, ok bool) {
+	lo, hi := 0, len(g.keys)
+	for k := 0; i+k < len(s); k++ {
+		c := s[i+k]
+		lo = searchKeys(g.keys, lo, hi, k, c, false)
+		hi = searchKeys(g.keys, lo, hi, k, c, true)
+		if lo >= hi {
+			break
+		}
+		if len(g.keys[lo]) == k+1 && boundary(s, i+k+1) {
+			entry, end, ok = lo, i+k+1, true
+		}
+	}
+	return entry, end, ok
+}
+
+// searchKeys returns the first key in keys[lo:hi] whose byte k is at least
+// c (after c when past is set). Keys shorter than k+1 sort first in the
+// range, since all share the first k bytes.
+func searchKeys(keys []string, lo, hi, k int, c byte, past bool) int {
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		key := keys[mid]
+		var before bool
+		switch {
+		case len(key) <= k:
+			before = true
+		case past:
+			before = key[k] <= c
+		default:
+			before = key[k] < c
+		}
+		if before {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// boundary reports whether a name may start or end at byte i of the folded
+// text s.
+func boundary(s string, i int) bool {
+	if i <= 0 || i >= len(s) || s[i-1] == ' ' || s[i] == ' ' {
+		return true
+	}
+	if !utf8.RuneStart(s[i]) {
+		return false
+	}
+	before, _ := utf8.DecodeLastRuneInString(s[:i])
+	after, _ := utf8.DecodeRuneInString(s[i:])
+	return noSpaceScript(before) || noSpaceScript(after)
+}
+
+// hasCue reports whether a common-word name is used as a place: after a
+// locative word ("en Ate", "di Lima"), or capitalised in mid-sentence.
+func hasCue(text, folded string, m nameMatch) bool {
+	prev := strings.TrimSpace(folded[:m.fs])
+	if i := strings.LastIndexByte(prev, ' '); i >= 0 {
+		prev = prev[i+1:]
+	}
+	if locativeWords[prev] {
+		return true
+	}
+	first, _ := utf8.DecodeRuneInString(text[m.start:])
+	if !unicode.IsUpper(first) || !strings.ContainsFunc(text, unicode.IsLower) {
+		return false // lower case, or a message shouted in capitals
+	}
+	before := strings.TrimRightFunc(text[:m.start], unicode.IsSpace)
+	if before == "" {
+		return false
+	}
+	last, _ := utf8.DecodeLastRuneInString(before)
+	return !strings.ContainsRune(".!?¡¿:;\"'“”«»()-—", last)
+}
+
+// adjacent reports whether only spacing and punctuation (a single space in
+// the folded text) separate a and b.
+func adjacent(folded string, a, b nameMatch) bool {
+	if a.fs > b.fs {
+		a, b = b, a
+	}
+	return b.fs-a.fe <= 1
+}

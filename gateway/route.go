@@ -1,0 +1,102 @@
+package gateway
+
+import (
+	"slices"
+
+	"github.com/hotline-org/hotline/gateway/geo"
+)
+
+// Reasons for a routing decision.
+const (
+	ReasonLocation        = "location"                  // a location in the tip, inside a covered region
+	ReasonUncovered       = "location_not_covered"      // a location no agency covers: default agency
+	ReasonNumberRegion    = "number_region"             // no location; the hotline number's region
+	ReasonNoLocation      = "no_location"               // nothing usable: default agency
+	ReasonNumberUncovered = "number_region_not_covered" // the number's region has no agency: default agency
+)
+
+// AgencyArea is an agency and the regions it covers.
+type AgencyArea struct {
+	ID      string
+	Regions []string
+}
+
+// Router picks the agencies that receive a tip.
+type Router struct {
+	ix            *geo.Index
+	locator       *geo.Locator
+	byRegion      map[string][]string // region -> agencies, in config order
+	numberRegion  map[string]string   // hotline number -> region
+	defaultAgency string
+}
+
+// NewRouter builds a router. numberRegions maps the hotline's numbers (E.164)
+// to their default region.
+func NewRouter(ix *geo.Index, locator *geo.Locator, agencies []AgencyArea, numberRegions map[string]string, defaultAgency string) *Router {
+	r := &Router{ix: ix, locator: locator, byRegion: map[string][]string{}, numberRegion: numberRegions, defaultAgency: defaultAgency}
+	for _, a := range agencies {
+		for _, reg := range a.Regions {
+			if !slices.Contains(r.byRegion[reg], a.ID) {
+				r.byRegion[reg] = append(r.byRegion[reg], a.ID)
+			}
+		}
+	}
+	return r
+}
+
+// Decision is where a tip goes and why.
+type Decision struct {
+	Location *geo.Location
+	Regions  []string          // regions containing the location
+	Agencies []string          // who receives a sealed copy
+	Region   map[string]string // agency -> the coarse region id stored in clear
+	Reason   string
+}
+
+// Route locates the tip and picks its agencies: every agency whose regions
+// contain the location; the hotline number's region only when the text
+// carries no location; the default agency otherwise.
+func (r *Router) Route(text string, hints geo.Hints, to string) Decision {
+	d := Decision{Region: map[string]string{}}
+	if loc, ok := r.locator.Locate(text, hints); ok {
+		d.Location = &loc
+		switch {
+		case loc.HasPoint:
+			d.Regions = r.ix.Regions(loc.Point)
+		case loc.Region != "":
+			d.Regions = []string{loc.Region}
+		}
+		if r.assign(&d, d.Regions) {
+			d.Reason = ReasonLocation
+			return d
+		}
+		if loc.HasPoint || loc.Region != "" {
+			d.Reason = ReasonUncovered
+		} else {
+			d.Reason = ReasonNoLocation
+		}
+	} else if reg, ok := r.numberRegion[to]; ok && reg != "" {
+		d.Regions = []string{reg}
+		if r.assign(&d, d.Regions) {
+			d.Reason = ReasonNumberRegion
+			return d
+		}
+		d.Reason = ReasonNumberUncovered
+	} else {
+		d.Reason = ReasonNoLocation
+	}
+	d.Agencies = []string{r.defaultAgency}
+	return d
+}
+
+func (r *Router) assign(d *Decision, regions []string) bool {
+	for _, reg := range regions {
+		for _, a := range r.byRegion[reg] {
+			if _, ok := d.Region[a]; !ok {
+				d.Region[a] = reg
+				d.Agencies = append(d.Agencies, a)
+			}
+		}
+	}
+	return len(d.Agencies) > 0
+}

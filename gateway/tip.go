@@ -1,0 +1,101 @@
+package gateway
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/hotline-org/hotline/gateway/geo"
+)
+
+// Channel is how a tip arrived.
+type Channel string
+
+// Channels.
+const (
+	ChannelSMS      Channel = "sms"
+	ChannelWhatsApp Channel = "whatsapp"
+	ChannelWeb      Channel = "web"
+)
+
+// Tip is a report as received, in clear, before sealing. It lives only in
+// memory for the moment of intake; it prints as [redacted] everywhere.
+type Tip struct {
+	Channel    Channel
+	ProviderID string // Twilio's MessageSid: used, keyed, for deduplication
+	From       string // the sender's address as given (phone number, whatsapp:+...)
+	To         string // the hotline number it was sent to
+	Text       string
+	// NumberGeography is what Twilio says about the sender's number
+	// (FromCity, FromCountry, ...). It describes the phone, not the person,
+	// and is never used for routing.
+	NumberGeography map[string]string
+	ProfileName     string    // WhatsApp display name
+	Hints           geo.Hints // a WhatsApp pin or the form's coordinates
+	Urgent          bool      // the reporter said so (web form checkbox)
+	Contact         string    // web form: how the witness may be reached
+	Media           []Media   // attachments (MMS, WhatsApp)
+	Language        string
+	ReceivedAt      time.Time
+}
+
+// LogValue keeps every field of a tip out of logs.
+func (Tip) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// String keeps every field of a tip out of formatted output.
+func (Tip) String() string { return "[redacted]" }
+
+// Report is the sealed document an officer opens. Everything that could
+// identify or locate a person is here and nowhere else.
+type Report struct {
+	Version         int               `json:"v"`
+	TipID           string            `json:"tip"`
+	Case            string            `json:"case"`
+	Channel         Channel           `json:"channel"`
+	ReceivedAt      time.Time         `json:"received_at"`
+	Text            string            `json:"text"`
+	From            string            `json:"from,omitempty"`
+	To              string            `json:"to,omitempty"`
+	ProfileName     string            `json:"profile_name,omitempty"`
+	Contact         string            `json:"contact,omitempty"`
+	Language        string            `json:"language,omitempty"`
+	Urgent          bool              `json:"urgent,omitempty"`
+	NumberGeography map[string]string `json:"number_geography,omitempty"`
+	Media           []Media           `json:"media,omitempty"`
+	Location        *ReportLocation   `json:"location,omitempty"`
+	Routing         Routing           `json:"routing"`
+}
+
+// Media is an attachment. URL is the provider's link (it needs the
+// account's credentials); Data holds the content once fetched.
+type Media struct {
+	URL         string `json:"url,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	Data        []byte `json:"data,omitempty"`
+}
+
+// ReportLocation is where the tip says the people are.
+type ReportLocation struct {
+	Lat    float64    `json:"lat,omitempty"`
+	Lon    float64    `json:"lon,omitempty"`
+	Source geo.Source `json:"source"`
+	Match  string     `json:"match,omitempty"`
+	Region string     `json:"region,omitempty"`
+}
+
+// Routing explains why the tip went where it went.
+type Routing struct {
+	Reason   string   `json:"reason"`
+	Regions  []string `json:"regions,omitempty"`
+	Agencies []string `json:"agencies"`
+}
+
+// LogValue keeps a report out of logs.
+func (Report) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// Receipt is what the reporter is told.
+type Receipt struct {
+	TipID     string
+	Case      string
+	Agencies  []string
+	Duplicate bool // a retry of a message already queued
+}

@@ -1,0 +1,78 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue"
+)
+
+// stubIntake accepts every tip without Redis, so the fuzzer runs fast.
+type stubIntake struct{}
+
+func (stubIntake) Submit(ctx context.Context, t gateway.Tip) (gateway.Receipt, error) {
+	if len(t.Text) > gateway.MaxTextBytes {
+		return gateway.Receipt{}, gateway.ErrTooLong
+	}
+	return gateway.Receipt{TipID: "t", Case: "ABCD-EFGH"}, nil
+}
+
+type stubTriage struct{}
+
+func (stubTriage) Authenticate(ctx context.Context, token string) (queue.Officer, error) {
+	return queue.Officer{}, queue.ErrBadToken
+}
+func (stubTriage) Claim(ctx context.Context, agency, officer string) (*queue.Claimed, error) {
+	return nil, queue.ErrEmpty
+}
+func (stubTriage) Ack(ctx context.Context, agency, tipID, officer string, d queue.Disposition) error {
+	return nil
+}
+func (stubTriage) Release(ctx context.Context, agency, tipID, officer string) error { return nil }
+func (stubTriage) Renew(ctx context.Context, agency, tipID, officer string) (time.Time, error) {
+	return time.Time{}, nil
+}
+
+// FuzzTwilioWebhook feeds arbitrary bodies, signed and unsigned, to the
+// webhook: it must never panic, answer only with the expected statuses, and
+// never echo the input.
+func FuzzTwilioWebhook(f *testing.F) {
+	f.Add("MessageSid=SM1&From=%2B51987654321&To=%2B15005550006&Body=help", true)
+	f.Add("MessageSid=SM1&From=whatsapp%3A%2B51987654321&Latitude=-12.08&Longitude=-76.93&NumMedia=1&MediaUrl0=x", true)
+	f.Add("Body=%ff%fe&From=&MessageSid=", true)
+	f.Add("a=1&a=2&a=3;b", false)
+	f.Add("%", true)
+	f.Add("NumMedia=99999999999999999999&MessageSid=S&From=F", true)
+	h := handlers.New(handlers.Options{Intake: stubIntake{}, Triage: stubTriage{}, PublicURL: publicURL,
+		AuthToken: []byte(authToken), MaxBody: 64 << 10})
+	f.Fuzz(func(t *testing.T, body string, sign bool) {
+		req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if sign {
+			if form, err := url.ParseQuery(body); err == nil {
+				addValidSignature(req, form)
+			}
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch rec.Code {
+		case 200, 400, 403, 413:
+		default:
+			t.Fatalf("status %d for %q", rec.Code, body)
+		}
+		out := rec.Body.String()
+		if rec.Code != 200 && len(body) >= 8 && strings.Contains(out, body) {
+			t.Fatalf("error response echoes the input")
+		}
+		if rec.Code == 200 && !strings.HasPrefix(out, "<?xml") {
+			t.Fatalf("200 without TwiML: %q", out)
+		}
+	})
+}

@@ -1,0 +1,117 @@
+package handlers_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/gatewaytest"
+	"github.com/hotline-org/hotline/handlers"
+)
+
+const (
+	publicURL = "https://hotline.example.org"
+	authToken = "twilio-auth-token-for-tests-0123"
+)
+
+type harness struct {
+	*gatewaytest.Stack
+	srv *httptest.Server
+	h   *handlers.Server
+}
+
+func newHarness(t testing.TB, opts ...func(*handlers.Options)) *harness {
+	t.Helper()
+	s := gatewaytest.New(t)
+	o := handlers.Options{
+		Intake: s.Intake, Triage: s.Queue, Ready: s.Queue.Ping, PublicURL: publicURL,
+		AuthToken: []byte(authToken), MaxBody: 64 << 10, Logger: s.Logger,
+		Replies: map[string]handlers.NumberReply{gatewaytest.NumberNone: {Text: "none"}},
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	h := handlers.New(o)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &harness{Stack: s, srv: srv, h: h}
+}
+
+// smsForm is a Twilio Messaging webhook body.
+func smsForm(sid, from, body string) url.Values {
+	return url.Values{
+		"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
+		"From": {from}, "To": {gatewaytest.NumberLima}, "Body": {body}, "NumMedia": {"0"},
+		"FromCountry": {"PE"}, "FromCity": {"LIMA"}, "ApiVersion": {"2010-04-01"},
+	}
+}
+
+// PrepRequest functions, in the style of courier's handler tests.
+func addValidSignature(r *http.Request, form url.Values) {
+	r.Header.Set("X-Twilio-Signature", handlers.TwilioSignature([]byte(authToken), publicURL+r.URL.RequestURI(), form))
+}
+
+func addInvalidSignature(r *http.Request, form url.Values) {
+	r.Header.Set("X-Twilio-Signature", handlers.TwilioSignature([]byte("not-the-token"), publicURL+r.URL.RequestURI(), form))
+}
+
+func noSignature(r *http.Request, form url.Values) {}
+
+// signedForHost signs for the URL the request claims in its Host header,
+// which the gateway must ignore.
+func signedForHost(r *http.Request, form url.Values) {
+	r.Header.Set("X-Twilio-Signature", handlers.TwilioSignature([]byte(authToken), "http://"+r.Host+r.URL.RequestURI(), form))
+}
+
+func (h *harness) postSMS(t testing.TB, form url.Values, prep func(*http.Request, url.Values)) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.srv.URL+"/twilio/sms", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	prep(req, form)
+	return do(t, req)
+}
+
+func do(t testing.TB, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (h *harness) api(t testing.TB, method, path, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return do(t, req)
+}
+
+func (h *harness) officer(t testing.TB, agency string) string {
+	t.Helper()
+	token, _, err := h.Queue.AddOfficer(context.Background(), agency, "Officer "+agency, "officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+var _ = gateway.ChannelSMS

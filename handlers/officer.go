@@ -1,0 +1,148 @@
+package handlers
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/hotline-org/hotline/queue"
+)
+
+type officerKey struct{}
+
+// authenticate resolves the bearer token to an officer and enforces its
+// agency scope: a route naming another agency is refused with 403.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deny := s.json(func(w http.ResponseWriter, r *http.Request) error { return errAuth })
+		auth := r.Header.Get("Authorization")
+		scheme, token, ok := strings.Cut(auth, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 200 {
+			deny.ServeHTTP(w, r)
+			return
+		}
+		o, err := s.opt.Triage.Authenticate(r.Context(), token)
+		if err != nil {
+			s.json(func(w http.ResponseWriter, r *http.Request) error { return err }).ServeHTTP(w, r)
+			return
+		}
+		if a, ok := mux.Vars(r)["agency"]; ok && subtle.ConstantTimeCompare([]byte(a), []byte(o.Agency)) != 1 {
+			s.json(func(w http.ResponseWriter, r *http.Request) error { return errForbidden }).ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), officerKey{}, o)))
+	})
+}
+
+func officerOf(r *http.Request) queue.Officer {
+	o, _ := r.Context().Value(officerKey{}).(queue.Officer)
+	return o
+}
+
+// TipJSON is a claimed tip as the API returns it: clear metadata and the
+// sealed report, which only the officer's identity opens.
+type TipJSON struct {
+	ID           string    `json:"id"`
+	Case         string    `json:"case"`
+	Agency       string    `json:"agency"`
+	Region       string    `json:"region,omitempty"`
+	Channel      string    `json:"channel"`
+	Priority     string    `json:"priority"`
+	ReceivedAt   time.Time `json:"received_at"`
+	ReplyCapable bool      `json:"reply_capable"`
+	Deliveries   int64     `json:"deliveries"`
+	LeaseUntil   time.Time `json:"lease_until"`
+	Sealed       []byte    `json:"sealed"` // base64 of the binary age file
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	o := officerOf(r)
+	respondJSON(w, http.StatusOK, map[string]string{"id": o.ID, "agency": o.Agency, "name": o.Name, "role": o.Role})
+	return nil
+}
+
+func (s *Server) claim(w http.ResponseWriter, r *http.Request) error {
+	o := officerOf(r)
+	c, err := s.opt.Triage.Claim(r.Context(), o.Agency, o.ID)
+	if err != nil {
+		return err
+	}
+	respondJSON(w, http.StatusOK, TipJSON{
+		ID: c.TipID, Case: c.Case, Agency: c.Agency, Region: c.Region, Channel: c.Channel,
+		Priority: string(c.Priority), ReceivedAt: c.ReceivedAt, ReplyCapable: c.ReplyCapable,
+		Deliveries: c.Deliveries, LeaseUntil: c.LeaseUntil.UTC(), Sealed: c.Sealed,
+	})
+	return nil
+}
+
+// maxAPIBody bounds an API request body; the largest is an ack.
+const maxAPIBody = 8 << 10
+
+func (s *Server) ack(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Disposition string `json:"disposition"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	d := queue.Disposition(req.Disposition)
+	if !d.Valid() {
+		return errStatus(http.StatusBadRequest, "unknown disposition: use dispatched, referred, duplicate, no_action or false_report")
+	}
+	o := officerOf(r)
+	id := mux.Vars(r)["id"]
+	if err := s.opt.Triage.Ack(r.Context(), o.Agency, id, o.ID, d); err != nil {
+		return err
+	}
+	respondJSON(w, http.StatusOK, map[string]string{"id": id, "disposition": string(d)})
+	return nil
+}
+
+func (s *Server) release(w http.ResponseWriter, r *http.Request) error {
+	o := officerOf(r)
+	id := mux.Vars(r)["id"]
+	if err := s.opt.Triage.Release(r.Context(), o.Agency, id, o.ID); err != nil {
+		return err
+	}
+	respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "released"})
+	return nil
+}
+
+func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
+	o := officerOf(r)
+	id := mux.Vars(r)["id"]
+	until, err := s.opt.Triage.Renew(r.Context(), o.Agency, id, o.ID)
+	if err != nil {
+		return err
+	}
+	respondJSON(w, http.StatusOK, map[string]any{"id": id, "lease_until": until.UTC()})
+	return nil
+}
+
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if _, ok := err.(*http.MaxBytesError); ok {
+			return errTooLarge
+		}
+		return errBadRequest
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errBadRequest
+	}
+	return nil
+}
+
+func respondJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.Encode(v)
+}

@@ -1,0 +1,222 @@
+// Package handlers is the HTTP side of the gateway: the Twilio webhook, the
+// officer API and the health endpoints. Handlers turn requests into calls of
+// the gateway and the queue, and errors into responses in one place
+// (respond), with short generic messages that never echo the input.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/queue"
+)
+
+// Intake queues a tip.
+type Intake interface {
+	Submit(ctx context.Context, t gateway.Tip) (gateway.Receipt, error)
+}
+
+// Triage is the officer side of the queue.
+type Triage interface {
+	Authenticate(ctx context.Context, token string) (queue.Officer, error)
+	Claim(ctx context.Context, agency, officer string) (*queue.Claimed, error)
+	Ack(ctx context.Context, agency, tipID, officer string, d queue.Disposition) error
+	Release(ctx context.Context, agency, tipID, officer string) error
+	Renew(ctx context.Context, agency, tipID, officer string) (time.Time, error)
+}
+
+// NumberReply is the automatic answer of one hotline number.
+type NumberReply struct {
+	// Text is the reply, with {case} replaced by the case reference. Empty
+	// means the neutral default; "none" sends no reply at all.
+	Text string
+}
+
+// Options configures the handlers.
+type Options struct {
+	Intake Intake
+	Triage Triage
+	// Ready reports whether a tip could be made durable right now.
+	Ready func(ctx context.Context) error
+	// PublicURL is the base URL Twilio calls; signatures are checked
+	// against it and never against the Host header.
+	PublicURL string
+	// AuthToken signs Twilio's webhooks.
+	AuthToken []byte
+	// MaxBody bounds a request body.
+	MaxBody int64
+	// Replies per hotline number (E.164).
+	Replies map[string]NumberReply
+	Logger  *slog.Logger
+}
+
+// Server holds the handlers.
+type Server struct {
+	opt    Options
+	router *mux.Router
+}
+
+// New returns the gateway's HTTP handler.
+func New(opt Options) *Server {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.MaxBody <= 0 {
+		opt.MaxBody = 64 << 10
+	}
+	s := &Server{opt: opt, router: mux.NewRouter()}
+	r := s.router
+	r.Use(s.recoverPanics, s.securityHeaders, s.accessLog)
+	r.NotFoundHandler = s.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		respondText(w, http.StatusNotFound, "not found")
+	}))
+	r.MethodNotAllowedHandler = s.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		respondText(w, http.StatusMethodNotAllowed, "method not allowed")
+	}))
+
+	r.Handle("/healthz", s.text(s.healthz)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/readyz", s.text(s.readyz)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/twilio/sms", s.text(s.twilioSMS)).Methods(http.MethodPost)
+
+	api := r.PathPrefix("/api/v1").Subrouter()
+	api.Use(s.authenticate)
+	api.Handle("/me", s.json(s.me)).Methods(http.MethodGet)
+	for _, prefix := range []string{"", "/agencies/{agency}"} {
+		api.Handle(prefix+"/tips/claim", s.json(s.claim)).Methods(http.MethodPost)
+		api.Handle(prefix+"/tips/{id}/ack", s.json(s.ack)).Methods(http.MethodPost)
+		api.Handle(prefix+"/tips/{id}/release", s.json(s.release)).Methods(http.MethodPost)
+		api.Handle(prefix+"/tips/{id}/renew", s.json(s.renew)).Methods(http.MethodPost)
+	}
+	return s
+}
+
+// ServeHTTP serves the gateway.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// wrap applies the middleware to handlers mux calls outside its chain
+// (not found, method not allowed).
+func (s *Server) wrap(h http.Handler) http.Handler {
+	return s.recoverPanics(s.securityHeaders(s.accessLog(h)))
+}
+
+// httpError is an error with the status and the short message to send.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func errStatus(status int, msg string) error { return &httpError{status: status, msg: msg} }
+
+var (
+	errBadRequest = errStatus(http.StatusBadRequest, "bad request")
+	errForbidden  = errStatus(http.StatusForbidden, "forbidden")
+	errTooLarge   = errStatus(http.StatusRequestEntityTooLarge, "request too large")
+	errAuth       = errStatus(http.StatusUnauthorized, "unauthorized")
+)
+
+// classify maps an error to a status and a short safe message. It is the
+// one place where errors become responses.
+func classify(err error) (int, string) {
+	var he *httpError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &he):
+		return he.status, he.msg
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge, "request too large"
+	case errors.Is(err, gateway.ErrEmpty):
+		return http.StatusBadRequest, "empty message"
+	case errors.Is(err, gateway.ErrTooLong):
+		return http.StatusRequestEntityTooLarge, "message too long"
+	case errors.Is(err, gateway.ErrInFlight):
+		return http.StatusServiceUnavailable, "busy, try again"
+	case errors.Is(err, queue.ErrEmpty):
+		return http.StatusNoContent, ""
+	case errors.Is(err, queue.ErrNotFound):
+		return http.StatusNotFound, "no such tip"
+	case errors.Is(err, queue.ErrNotHeld):
+		return http.StatusConflict, "tip not held by you: claim it first"
+	case errors.Is(err, queue.ErrInvalid):
+		return http.StatusBadRequest, "bad request"
+	case errors.Is(err, queue.ErrBadToken):
+		return http.StatusUnauthorized, "unauthorized"
+	case errors.Is(err, gateway.ErrUnavailable), errors.Is(err, queue.ErrUnavailable):
+		return http.StatusServiceUnavailable, "temporarily unavailable, try again"
+	default:
+		return http.StatusInternalServerError, "internal error"
+	}
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// text serves plain-text routes (webhooks, health).
+func (s *Server) text(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			status, msg := classify(err)
+			s.logError(r, status, err)
+			if status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", "5")
+			}
+			respondText(w, status, msg)
+		}
+	})
+}
+
+// json serves API routes.
+func (s *Server) json(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			status, msg := classify(err)
+			s.logError(r, status, err)
+			if status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="hotline"`)
+			}
+			if status == http.StatusNoContent {
+				w.WriteHeader(status)
+				return
+			}
+			respondJSON(w, status, map[string]string{"error": msg})
+		}
+	})
+}
+
+// logError logs server-side failures once. Client errors are counted by the
+// access log; their details are the client's input and are not logged.
+func (s *Server) logError(r *http.Request, status int, err error) {
+	if status >= 500 {
+		s.opt.Logger.Error("request failed", "route", routeName(r), "status", status, "err", err)
+	}
+}
+
+func respondText(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(msg)+1))
+	w.WriteHeader(status)
+	w.Write([]byte(msg + "\n"))
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	respondText(w, http.StatusOK, "ok")
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if s.opt.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.opt.Ready(ctx); err != nil {
+			return errStatus(http.StatusServiceUnavailable, "not ready")
+		}
+	}
+	respondText(w, http.StatusOK, "ready")
+	return nil
+}

@@ -1,0 +1,442 @@
+// Package queue is the triage queue on Redis Streams.
+//
+// Each agency has one stream per priority, read through one consumer group
+// whose consumers are the agency's officers. A claim is a stream delivery:
+// the entry stays in the group's pending list, owned by the officer, until it
+// is acknowledged or released, or until its lease lapses and another claim
+// takes it over with XAUTOCLAIM. Every key of an agency carries the agency in
+// a hash tag ({agency}), so every multi-key operation stays in one slot and
+// the same code runs on Redis Cluster.
+//
+// Only clear metadata is stored next to the sealed tip: ids, agency, coarse
+// region, channel, priority, times. Provider ids used for deduplication are
+// stored as keyed pseudonyms, never as given.
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Priority orders the queue: urgent tips are always claimed first.
+type Priority string
+
+// Priorities.
+const (
+	Urgent Priority = "urgent"
+	Normal Priority = "normal"
+)
+
+// Priorities lists the priorities in claim order.
+var Priorities = []Priority{Urgent, Normal}
+
+// Valid reports whether p is a known priority.
+func (p Priority) Valid() bool { return p == Urgent || p == Normal }
+
+// Disposition is how an officer closed a tip.
+type Disposition string
+
+// Dispositions.
+const (
+	Dispatched  Disposition = "dispatched"
+	Referred    Disposition = "referred"
+	Duplicate   Disposition = "duplicate"
+	NoAction    Disposition = "no_action"
+	FalseReport Disposition = "false_report"
+)
+
+// Dispositions lists the valid dispositions.
+var Dispositions = []Disposition{Dispatched, Referred, Duplicate, NoAction, FalseReport}
+
+// Valid reports whether d is a known disposition.
+func (d Disposition) Valid() bool {
+	for _, v := range Dispositions {
+		if d == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Errors callers match on.
+var (
+	ErrEmpty       = errors.New("no tip waiting")
+	ErrNotFound    = errors.New("no such tip")
+	ErrNotHeld     = errors.New("tip is not held by this officer")
+	ErrInFlight    = errors.New("the same message is being processed")
+	ErrInvalid     = errors.New("invalid entry")
+	ErrUnavailable = errors.New("queue unavailable")
+)
+
+// Entry is one sealed tip for one agency.
+type Entry struct {
+	TipID        string
+	Case         string
+	Agency       string
+	Region       string
+	Channel      string
+	Priority     Priority
+	ReceivedAt   time.Time
+	ReplyCapable bool
+	Sealed       []byte
+}
+
+// Claimed is an entry held by an officer.
+type Claimed struct {
+	Entry
+	StreamID   string
+	Deliveries int64     // how many times it was handed out, this claim included
+	LeaseUntil time.Time // when it goes back to the queue without a heartbeat
+}
+
+// Options configures a Queue.
+type Options struct {
+	// Prefix starts every key; tests use their own so they never see each
+	// other's keys.
+	Prefix string
+	// Lease is how long a claim lasts without a heartbeat.
+	Lease time.Duration
+	// Timeout is the deadline of one Redis call.
+	Timeout time.Duration
+}
+
+// Queue is the triage queue. It is safe for concurrent use.
+type Queue struct {
+	rdb redis.UniversalClient
+	opt Options
+}
+
+// group is the consumer group every agency stream is read through.
+const group = "triage"
+
+// New returns a queue over rdb.
+func New(rdb redis.UniversalClient, opt Options) *Queue {
+	if opt.Prefix == "" {
+		opt.Prefix = "hl"
+	}
+	if opt.Lease <= 0 {
+		opt.Lease = 5 * time.Minute
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = 2 * time.Second
+	}
+	return &Queue{rdb: rdb, opt: opt}
+}
+
+// Lease reports the lease duration.
+func (q *Queue) Lease() time.Duration { return q.opt.Lease }
+
+// Keys of one agency; all share the {agency} hash tag.
+func (q *Queue) stream(agency string, p Priority) string {
+	return q.opt.Prefix + ":{" + agency + "}:tips:" + string(p)
+}
+func (q *Queue) index(agency string) string { return q.opt.Prefix + ":{" + agency + "}:index" }
+func (q *Queue) closed(agency string) string {
+	return q.opt.Prefix + ":{" + agency + "}:closed"
+}
+func (q *Queue) dedupeKey(pseudonym string) string {
+	return q.opt.Prefix + ":dedupe:{" + pseudonym + "}"
+}
+
+func (q *Queue) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, q.opt.Timeout)
+}
+
+// Ping checks that Redis answers.
+func (q *Queue) Ping(ctx context.Context) error {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	if err := q.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Ensure creates the consumer groups of the agencies' streams.
+func (q *Queue) Ensure(ctx context.Context, agencies ...string) error {
+	for _, a := range agencies {
+		for _, p := range Priorities {
+			if err := q.ensureGroup(ctx, q.stream(a, p)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (q *Queue) ensureGroup(ctx context.Context, stream string) error {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	err := q.rdb.XGroupCreateMkStream(ctx, stream, group, "0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("failed to create consumer group: %w", err)
+	}
+	return nil
+}
+
+// publishScript adds a tip to an agency's stream unless the same tip id is
+// already there, so that a retried intake never queues a tip twice.
+var publishScript = redis.NewScript(`
+if redis.call('HSETNX', KEYS[2], ARGV[1], '') == 0 then
+  return redis.call('HGET', KEYS[2], ARGV[1])
+end
+local id = redis.call('XADD', KEYS[1], '*',
+  'tip', ARGV[1], 'case', ARGV[2], 'agency', ARGV[3], 'region', ARGV[4],
+  'channel', ARGV[5], 'priority', ARGV[6], 'received', ARGV[7], 'reply', ARGV[8],
+  'sealed', ARGV[9])
+local ref = ARGV[6] .. ' ' .. id
+redis.call('HSET', KEYS[2], ARGV[1], ref)
+return ref
+`)
+
+// Publish appends e to its agency's stream. It returns only once Redis has
+// taken the entry (and, with AOF, written it), and is idempotent by tip id.
+func (q *Queue) Publish(ctx context.Context, e Entry) error {
+	if e.TipID == "" || e.Agency == "" || !e.Priority.Valid() || len(e.Sealed) == 0 {
+		return ErrInvalid
+	}
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	reply := "0"
+	if e.ReplyCapable {
+		reply = "1"
+	}
+	err := publishScript.Run(ctx, q.rdb,
+		[]string{q.stream(e.Agency, e.Priority), q.index(e.Agency)},
+		e.TipID, e.Case, e.Agency, e.Region, e.Channel, string(e.Priority),
+		strconv.FormatInt(e.ReceivedAt.UnixMilli(), 10), reply, e.Sealed).Err()
+	if err != nil {
+		return fmt.Errorf("%w: failed to publish: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Claim hands the officer the oldest waiting tip, urgent before normal. A tip
+// whose lease lapsed is taken over before new tips of the same priority.
+func (q *Queue) Claim(ctx context.Context, agency, officer string) (*Claimed, error) {
+	for _, p := range Priorities {
+		c, err := q.claimFrom(ctx, agency, officer, p)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, ErrEmpty) {
+			return nil, err
+		}
+	}
+	return nil, ErrEmpty
+}
+
+// maxReclaimScan bounds the pending entries one claim inspects for lapsed
+// leases (XAUTOCLAIM scans at most ten times COUNT per call).
+const maxReclaimScan = 10
+
+func (q *Queue) claimFrom(ctx context.Context, agency, officer string, p Priority) (*Claimed, error) {
+	stream := q.stream(agency, p)
+	cctx, cancel := q.ctx(ctx)
+	defer cancel()
+	start := "0-0"
+	for range maxReclaimScan {
+		msgs, next, err := q.rdb.XAutoClaim(cctx, &redis.XAutoClaimArgs{
+			Stream: stream, Group: group, Consumer: officer,
+			MinIdle: q.opt.Lease, Start: start, Count: 1,
+		}).Result()
+		if err != nil {
+			if isNoGroup(err) {
+				if err := q.ensureGroup(ctx, stream); err != nil {
+					return nil, err
+				}
+				break
+			}
+			return nil, fmt.Errorf("%w: failed to reclaim: %w", ErrUnavailable, err)
+		}
+		if len(msgs) > 0 {
+			return q.claimed(cctx, stream, officer, msgs[0])
+		}
+		if next == "0-0" || next == "" {
+			break
+		}
+		start = next
+	}
+	res, err := q.rdb.XReadGroup(cctx, &redis.XReadGroupArgs{
+		Group: group, Consumer: officer, Streams: []string{stream, ">"}, Count: 1, Block: -1,
+	}).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, ErrEmpty
+	case err != nil && isNoGroup(err):
+		if err := q.ensureGroup(ctx, stream); err != nil {
+			return nil, err
+		}
+		return nil, ErrEmpty
+	case err != nil:
+		return nil, fmt.Errorf("%w: failed to claim: %w", ErrUnavailable, err)
+	}
+	if len(res) == 0 || len(res[0].Messages) == 0 {
+		return nil, ErrEmpty
+	}
+	return q.claimed(cctx, stream, officer, res[0].Messages[0])
+}
+
+func (q *Queue) claimed(ctx context.Context, stream, officer string, m redis.XMessage) (*Claimed, error) {
+	e, err := entryFrom(m.Values)
+	if err != nil {
+		return nil, err
+	}
+	c := &Claimed{Entry: e, StreamID: m.ID, Deliveries: 1, LeaseUntil: time.Now().Add(q.opt.Lease)}
+	pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+		Stream: stream, Group: group, Start: m.ID, End: m.ID, Count: 1, Consumer: officer,
+	}).Result()
+	if err == nil && len(pend) == 1 {
+		c.Deliveries = pend[0].RetryCount
+	}
+	return c, nil
+}
+
+func entryFrom(v map[string]any) (Entry, error) {
+	str := func(k string) string { s, _ := v[k].(string); return s }
+	ms, err := strconv.ParseInt(str("received"), 10, 64)
+	if err != nil || str("tip") == "" || str("sealed") == "" {
+		return Entry{}, fmt.Errorf("%w: missing fields", ErrInvalid)
+	}
+	return Entry{
+		TipID: str("tip"), Case: str("case"), Agency: str("agency"), Region: str("region"),
+		Channel: str("channel"), Priority: Priority(str("priority")),
+		ReceivedAt: time.UnixMilli(ms).UTC(), ReplyCapable: str("reply") == "1",
+		Sealed: []byte(str("sealed")),
+	}, nil
+}
+
+func isNoGroup(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOGROUP") }
+
+// locate finds the stream and entry id of a tip from the agency's index.
+func (q *Queue) locate(ctx context.Context, agency, tipID string) (stream, id string, err error) {
+	ref, err := q.rdb.HGet(ctx, q.index(agency), tipID).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", "", ErrNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	p, id, ok := strings.Cut(ref, " ")
+	if !ok || !Priority(p).Valid() {
+		return "", "", ErrNotFound
+	}
+	return q.stream(agency, Priority(p)), id, nil
+}
+
+// ackScript acknowledges an entry only for the officer that holds it, and
+// records the disposition, in one step so that a lease taken over in between
+// cannot be acknowledged by its former holder.
+var ackScript = redis.NewScript(`
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #p == 0 then return 'NOTPENDING' end
+if p[1][2] ~= ARGV[3] then return 'NOTHELD' end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+return 'OK'
+`)
+
+// releaseScript hands a held entry back to the queue at once: it is claimed
+// by nobody with an idle time past the lease, so the next claim takes it over.
+var releaseScript = redis.NewScript(`
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #p == 0 then return 'NOTPENDING' end
+if p[1][2] ~= ARGV[3] then return 'NOTHELD' end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[4], 0, ARGV[2], 'IDLE', ARGV[5], 'JUSTID')
+return 'OK'
+`)
+
+// renewScript resets the idle time of a held entry: the officer's heartbeat.
+var renewScript = redis.NewScript(`
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #p == 0 then return 'NOTPENDING' end
+if p[1][2] ~= ARGV[3] then return 'NOTHELD' end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')
+return 'OK'
+`)
+
+// Ack closes a tip the officer holds, with a disposition.
+func (q *Queue) Ack(ctx context.Context, agency, tipID, officer string, d Disposition) error {
+	if !d.Valid() {
+		return fmt.Errorf("%w: unknown disposition", ErrInvalid)
+	}
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	stream, id, err := q.locate(ctx, agency, tipID)
+	if err != nil {
+		return err
+	}
+	record := string(d) + " " + officer + " " + strconv.FormatInt(time.Now().UnixMilli(), 10)
+	res, err := ackScript.Run(ctx, q.rdb, []string{stream, q.closed(agency)}, group, id, officer, tipID, record).Text()
+	return scriptResult(res, err)
+}
+
+// Release hands a held tip back to the queue for another officer.
+func (q *Queue) Release(ctx context.Context, agency, tipID, officer string) error {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	stream, id, err := q.locate(ctx, agency, tipID)
+	if err != nil {
+		return err
+	}
+	idle := strconv.FormatInt(q.opt.Lease.Milliseconds()+1000, 10)
+	res, err := releaseScript.Run(ctx, q.rdb, []string{stream}, group, id, officer, "released", idle).Text()
+	return scriptResult(res, err)
+}
+
+// Renew extends the lease of a held tip.
+func (q *Queue) Renew(ctx context.Context, agency, tipID, officer string) (time.Time, error) {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	stream, id, err := q.locate(ctx, agency, tipID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	res, err := renewScript.Run(ctx, q.rdb, []string{stream}, group, id, officer).Text()
+	if err := scriptResult(res, err); err != nil {
+		return time.Time{}, err
+	}
+	return time.Now().Add(q.opt.Lease), nil
+}
+
+func scriptResult(res string, err error) error {
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case res == "OK":
+		return nil
+	case res == "NOTHELD":
+		return ErrNotHeld
+	default:
+		return ErrNotHeld
+	}
+}
+
+// Depth returns the number of tips of an agency not yet delivered to anyone
+// and the number held or waiting to be reclaimed, per priority.
+func (q *Queue) Depth(ctx context.Context, agency string) (map[Priority]int64, error) {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	out := map[Priority]int64{}
+	for _, p := range Priorities {
+		groups, err := q.rdb.XInfoGroups(ctx, q.stream(agency, p)).Result()
+		if err != nil {
+			if strings.Contains(err.Error(), "no such key") {
+				continue
+			}
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		for _, g := range groups {
+			if g.Name == group {
+				out[p] = g.Lag + g.Pending
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,410 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/queuetest"
+)
+
+func newQueue(t *testing.T, lease time.Duration) (*queue.Queue, *queuetest.Redis) {
+	t.Helper()
+	r := queuetest.New(t)
+	return queue.New(r.Client, queue.Options{Prefix: r.Prefix, Lease: lease}), r
+}
+
+func entry(agency, tip string, p queue.Priority) queue.Entry {
+	return queue.Entry{
+		TipID: tip, Case: "CASE-" + tip, Agency: agency, Region: "lima", Channel: "sms",
+		Priority: p, ReceivedAt: time.UnixMilli(1_700_000_000_000).UTC(), ReplyCapable: true,
+		Sealed: []byte("age-encryption.org/v1\n-> X25519 sealed-" + tip),
+	}
+}
+
+func TestClaimOrderUrgentFirstThenOldest(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	for _, e := range []queue.Entry{
+		entry("pe-lima", "n1", queue.Normal),
+		entry("pe-lima", "n2", queue.Normal),
+		entry("pe-lima", "u1", queue.Urgent),
+		entry("pe-lima", "u2", queue.Urgent),
+	} {
+		if err := q.Publish(ctx, e); err != nil {
+			t.Fatalf("publish %s: %v", e.TipID, err)
+		}
+	}
+	var got []string
+	for range 4 {
+		c, err := q.Claim(ctx, "pe-lima", "officer-a")
+		if err != nil {
+			t.Fatalf("claim: %v", err)
+		}
+		got = append(got, c.TipID)
+	}
+	want := []string{"u1", "u2", "n1", "n2"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("claim order = %v, want %v", got, want)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "officer-a"); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("claim on empty queue: err = %v, want ErrEmpty", err)
+	}
+}
+
+func TestClaimedEntryRoundTrips(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	want := entry("pe-lima", "tip1", queue.Urgent)
+	if err := q.Publish(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	c, err := q.Claim(ctx, "pe-lima", "officer-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TipID != want.TipID || c.Case != want.Case || c.Agency != want.Agency || c.Region != want.Region ||
+		c.Channel != want.Channel || c.Priority != want.Priority || !c.ReceivedAt.Equal(want.ReceivedAt) ||
+		c.ReplyCapable != want.ReplyCapable || string(c.Sealed) != string(want.Sealed) {
+		t.Fatalf("claimed %+v, want %+v", c.Entry, want)
+	}
+	if c.Deliveries != 1 {
+		t.Errorf("deliveries = %d, want 1", c.Deliveries)
+	}
+	if until := time.Until(c.LeaseUntil); until < 50*time.Second || until > time.Minute+time.Second {
+		t.Errorf("lease until in %v, want about a minute", until)
+	}
+}
+
+func TestPublishIsIdempotentByTipID(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	for range 3 {
+		if err := q.Publish(ctx, entry("pe-lima", "same", queue.Normal)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "a"); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("second claim: err = %v, want ErrEmpty (one entry for three publishes)", err)
+	}
+}
+
+func TestPublishRejectsIncompleteEntries(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	for name, e := range map[string]queue.Entry{
+		"no tip id":    {Agency: "a", Priority: queue.Normal, Sealed: []byte("x")},
+		"no agency":    {TipID: "t", Priority: queue.Normal, Sealed: []byte("x")},
+		"bad priority": {TipID: "t", Agency: "a", Priority: "whenever", Sealed: []byte("x")},
+		"not sealed":   {TipID: "t", Agency: "a", Priority: queue.Normal},
+	} {
+		if err := q.Publish(context.Background(), e); !errors.Is(err, queue.ErrInvalid) {
+			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
+func TestAckOnlyByHolder(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Ack(ctx, "pe-lima", "t1", "bob", queue.Dispatched); !errors.Is(err, queue.ErrNotHeld) {
+		t.Fatalf("ack by another officer: err = %v, want ErrNotHeld", err)
+	}
+	if err := q.Ack(ctx, "pe-lima", "t1", "alice", "lunch"); !errors.Is(err, queue.ErrInvalid) {
+		t.Fatalf("ack with unknown disposition: err = %v, want ErrInvalid", err)
+	}
+	if err := q.Ack(ctx, "pe-lima", "nope", "alice", queue.Dispatched); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("ack of unknown tip: err = %v, want ErrNotFound", err)
+	}
+	if err := q.Ack(ctx, "pe-lima", "t1", "alice", queue.Dispatched); err != nil {
+		t.Fatalf("ack by holder: %v", err)
+	}
+	if err := q.Ack(ctx, "pe-lima", "t1", "alice", queue.Dispatched); !errors.Is(err, queue.ErrNotHeld) {
+		t.Fatalf("second ack: err = %v, want ErrNotHeld", err)
+	}
+	rec, err := r.Client.HGet(ctx, r.Prefix+":{pe-lima}:closed", "t1").Result()
+	if err != nil || len(rec) < len("dispatched alice 1") || rec[:len("dispatched alice")] != "dispatched alice" {
+		t.Fatalf("closed record = %q, %v; want the disposition and the officer", rec, err)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "bob"); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("claim after ack: err = %v, want ErrEmpty", err)
+	}
+}
+
+func TestReleaseHandsTipToNextOfficer(t *testing.T) {
+	q, _ := newQueue(t, time.Hour)
+	ctx := context.Background()
+	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "bob"); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("bob claimed a held tip: err = %v", err)
+	}
+	if err := q.Release(ctx, "pe-lima", "t1", "bob"); !errors.Is(err, queue.ErrNotHeld) {
+		t.Fatalf("release by non-holder: err = %v, want ErrNotHeld", err)
+	}
+	if err := q.Release(ctx, "pe-lima", "t1", "alice"); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	c, err := q.Claim(ctx, "pe-lima", "bob")
+	if err != nil {
+		t.Fatalf("claim after release: %v", err)
+	}
+	if c.TipID != "t1" || c.Deliveries < 2 {
+		t.Fatalf("claimed %s with %d deliveries, want t1 delivered again", c.TipID, c.Deliveries)
+	}
+	if err := q.Ack(ctx, "pe-lima", "t1", "alice", queue.Dispatched); !errors.Is(err, queue.ErrNotHeld) {
+		t.Fatalf("ack by former holder: err = %v, want ErrNotHeld", err)
+	}
+}
+
+func TestLapsedLeaseIsReclaimed(t *testing.T) {
+	const lease = 300 * time.Millisecond
+	q, _ := newQueue(t, lease)
+	ctx := context.Background()
+	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Urgent)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "bob"); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("claim within the lease: err = %v, want ErrEmpty", err)
+	}
+	time.Sleep(lease + 200*time.Millisecond)
+	c, err := q.Claim(ctx, "pe-lima", "bob")
+	if err != nil {
+		t.Fatalf("claim after the lease lapsed: %v", err)
+	}
+	if c.TipID != "t1" || c.Deliveries != 2 {
+		t.Fatalf("reclaimed %s with %d deliveries, want t1 with 2", c.TipID, c.Deliveries)
+	}
+	if err := q.Ack(ctx, "pe-lima", "t1", "alice", queue.Dispatched); !errors.Is(err, queue.ErrNotHeld) {
+		t.Fatalf("ack by the officer whose lease lapsed: err = %v, want ErrNotHeld", err)
+	}
+	if err := q.Ack(ctx, "pe-lima", "t1", "bob", queue.Dispatched); err != nil {
+		t.Fatalf("ack by new holder: %v", err)
+	}
+}
+
+func TestRenewKeepsTheLease(t *testing.T) {
+	const lease = 400 * time.Millisecond
+	q, _ := newQueue(t, lease)
+	ctx := context.Background()
+	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		time.Sleep(lease / 2)
+		if _, err := q.Renew(ctx, "pe-lima", "t1", "alice"); err != nil {
+			t.Fatalf("renew: %v", err)
+		}
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "bob"); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("a renewed tip was taken over: err = %v", err)
+	}
+	if _, err := q.Renew(ctx, "pe-lima", "t1", "bob"); !errors.Is(err, queue.ErrNotHeld) {
+		t.Fatalf("renew by non-holder: err = %v, want ErrNotHeld", err)
+	}
+}
+
+func TestAgenciesAreSeparate(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Claim(ctx, "my-kl", "officer"); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("other agency claimed: err = %v", err)
+	}
+	if err := q.Ack(ctx, "my-kl", "t1", "officer", queue.Dispatched); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("other agency ack: err = %v, want ErrNotFound", err)
+	}
+	tagged := regexp.MustCompile(`^` + r.Prefix + `:\{[a-z0-9_-]+\}:`)
+	for _, k := range r.Keys(t) {
+		if !tagged.MatchString(k) {
+			t.Errorf("key %q does not carry an agency hash tag", k)
+		}
+	}
+}
+
+func TestConcurrentClaimsNeverOverlap(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	const n = 40
+	for i := range n {
+		p := queue.Normal
+		if i%3 == 0 {
+			p = queue.Urgent
+		}
+		if err := q.Publish(ctx, entry("pe-lima", fmt.Sprintf("t%02d", i), p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[string]string{}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			officer := fmt.Sprintf("officer-%d", w)
+			for {
+				c, err := q.Claim(ctx, "pe-lima", officer)
+				if errors.Is(err, queue.ErrEmpty) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				if prev, dup := seen[c.TipID]; dup {
+					t.Errorf("tip %s claimed by %s and %s", c.TipID, prev, officer)
+				}
+				seen[c.TipID] = officer
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Fatalf("claimed %d distinct tips, want %d", len(seen), n)
+	}
+}
+
+func TestDepth(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	if err := q.Ensure(ctx, "pe-lima"); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range []queue.Priority{queue.Urgent, queue.Normal, queue.Normal} {
+		if err := q.Publish(ctx, entry("pe-lima", fmt.Sprint(i), p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := q.Depth(ctx, "pe-lima")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d[queue.Urgent] != 1 || d[queue.Normal] != 2 {
+		t.Fatalf("depth = %v, want urgent 1 normal 2", d)
+	}
+}
+
+func TestDedupe(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	seen, err := q.BeginDedupe(ctx, "p1")
+	if err != nil || seen.Done {
+		t.Fatalf("first begin = %+v, %v; want new", seen, err)
+	}
+	if _, err := q.BeginDedupe(ctx, "p1"); !errors.Is(err, queue.ErrInFlight) {
+		t.Fatalf("begin while in flight: err = %v, want ErrInFlight", err)
+	}
+	if err := q.AbortDedupe(ctx, "p1"); err != nil {
+		t.Fatal(err)
+	}
+	if seen, err := q.BeginDedupe(ctx, "p1"); err != nil || seen.Done {
+		t.Fatalf("begin after abort = %+v, %v; want new", seen, err)
+	}
+	if err := q.FinishDedupe(ctx, "p1", "ABCD-EFGH", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	seen, err = q.BeginDedupe(ctx, "p1")
+	if err != nil || !seen.Done || seen.Case != "ABCD-EFGH" {
+		t.Fatalf("begin after finish = %+v, %v; want done with the case", seen, err)
+	}
+	ttl := r.Client.TTL(ctx, r.Prefix+":dedupe:{p1}").Val()
+	if ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("dedupe TTL = %v, want at most an hour", ttl)
+	}
+}
+
+func TestOfficers(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	token, o, err := q.AddOfficer(ctx, "pe-lima", "Ana", queue.RoleOfficer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := q.Authenticate(ctx, token)
+	if err != nil || got.ID != o.ID || got.Agency != "pe-lima" || got.Name != "Ana" || got.Role != queue.RoleOfficer {
+		t.Fatalf("authenticate = %+v, %v; want %+v", got, err, o)
+	}
+	for _, k := range r.Keys(t) {
+		vals := r.Client.HGetAll(ctx, k).Val()
+		for f, v := range vals {
+			if v == token || len(token) > 20 && containsSub(v, token[20:]) {
+				t.Fatalf("token stored in clear in %s.%s", k, f)
+			}
+		}
+	}
+	bad := []string{"", "hlo_", token + "x", token[:len(token)-1] + "a", "Bearer " + token,
+		"hlo_aaaaaaaaaaaaaaaa_" + token[len(token)-52:]}
+	for _, b := range bad {
+		if b == token {
+			continue
+		}
+		if _, err := q.Authenticate(ctx, b); !errors.Is(err, queue.ErrBadToken) {
+			t.Errorf("authenticate(%q): err = %v, want ErrBadToken", b, err)
+		}
+	}
+	if _, _, err := q.AddOfficer(ctx, "pe-lima", "X", "admin"); !errors.Is(err, queue.ErrInvalid) {
+		t.Errorf("unknown role: err = %v, want ErrInvalid", err)
+	}
+	if err := q.RevokeOfficer(ctx, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Authenticate(ctx, token); !errors.Is(err, queue.ErrBadToken) {
+		t.Fatalf("revoked token: err = %v, want ErrBadToken", err)
+	}
+	if err := q.RevokeOfficer(ctx, "nobody"); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("revoke unknown: err = %v, want ErrNotFound", err)
+	}
+}
+
+func containsSub(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+func TestUnavailableRedis(t *testing.T) {
+	r := queuetest.New(t)
+	q := queue.New(r.Client, queue.Options{Prefix: r.Prefix, Timeout: 200 * time.Millisecond})
+	r.Client.Close()
+	ctx := context.Background()
+	if err := q.Publish(ctx, entry("pe-lima", "t", queue.Normal)); !errors.Is(err, queue.ErrUnavailable) {
+		t.Errorf("publish: err = %v, want ErrUnavailable", err)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "a"); !errors.Is(err, queue.ErrUnavailable) {
+		t.Errorf("claim: err = %v, want ErrUnavailable", err)
+	}
+	if err := q.Ping(ctx); !errors.Is(err, queue.ErrUnavailable) {
+		t.Errorf("ping: err = %v, want ErrUnavailable", err)
+	}
+}

@@ -1,0 +1,136 @@
+// Package queuetest gives tests a real Redis: REDIS_URL if set, else a
+// redis-server started from PATH on a free port, else (on a laptop without
+// Redis, never in CI) an in-process miniredis. With CI=true a missing Redis
+// fails the test instead of skipping it.
+package queuetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a connection for one test, with a key prefix of its own.
+type Redis struct {
+	Client redis.UniversalClient
+	URL    string
+	Prefix string
+	Kind   string // "url", "server" or "miniredis"
+}
+
+// New returns a Redis for t and removes the test's keys when it ends.
+func New(t testing.TB) *Redis {
+	t.Helper()
+	r := &Redis{Prefix: "t" + randomHex(6)}
+	switch url := os.Getenv("REDIS_URL"); {
+	case url != "":
+		r.URL, r.Kind = url, "url"
+	case hasRedisServer():
+		r.URL, r.Kind = StartServer(t), "server"
+	case os.Getenv("CI") == "true":
+		t.Fatal("CI=true but no Redis: set REDIS_URL or put redis-server on PATH")
+	default:
+		m := miniredis.RunT(t)
+		r.URL, r.Kind = "redis://"+m.Addr()+"/0", "miniredis"
+	}
+	opt, err := redis.ParseURL(r.URL)
+	if err != nil {
+		t.Fatalf("REDIS_URL: %v", err)
+	}
+	c := redis.NewClient(opt)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("redis at %s does not answer: %v", opt.Addr, err)
+	}
+	r.Client = c
+	t.Cleanup(func() {
+		r.DeleteKeys()
+		c.Close()
+	})
+	return r
+}
+
+// Keys returns every key of the test's prefix.
+func (r *Redis) Keys(t testing.TB) []string {
+	t.Helper()
+	var keys []string
+	iter := r.Client.Scan(context.Background(), 0, r.Prefix+":*", 1000).Iterator()
+	for iter.Next(context.Background()) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	return keys
+}
+
+// DeleteKeys removes the test's keys.
+func (r *Redis) DeleteKeys() {
+	ctx := context.Background()
+	iter := r.Client.Scan(ctx, 0, r.Prefix+":*", 1000).Iterator()
+	for iter.Next(ctx) {
+		r.Client.Del(ctx, iter.Val())
+	}
+}
+
+func hasRedisServer() bool {
+	_, err := exec.LookPath("redis-server")
+	return err == nil
+}
+
+// StartServer starts a throwaway redis-server on a free loopback port and
+// returns its URL; it is stopped when t ends.
+func StartServer(t testing.TB) string {
+	t.Helper()
+	port := FreePort(t)
+	dir := t.TempDir()
+	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", dir, "--logfile", filepath.Join(dir, "redis.log"))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			c.Close()
+			return "redis://" + addr + "/0"
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("redis-server on %s did not start", addr)
+	return ""
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
