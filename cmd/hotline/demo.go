@@ -29,7 +29,7 @@ listen: %[1]s
 public_url: http://%[1]s
 redis:
   url: %[2]s
-  prefix: hldemo
+  prefix: %[5]s
 queue:
   lease: 5m
 secrets:
@@ -81,6 +81,9 @@ func cmdDemo(e *env, args []string) error {
 	}
 	defer stopRedis()
 
+	// A prefix of its own, removed on exit: a demo keeps nothing, and never
+	// meets an earlier demo's tips sealed to keys that no longer exist.
+	prefix := "hldemo-" + strings.ToLower(hex.EncodeToString([]byte(randomSecret(3)))[:8])
 	var recipients [2]string
 	for i, agency := range []string{"pe-lima", "my-kl"} {
 		g, err := seal.Generate(false)
@@ -96,7 +99,7 @@ func cmdDemo(e *env, args []string) error {
 		"pepper":          []byte(randomSecret(32)),
 		"twilio-token":    []byte(hex.EncodeToString([]byte(randomSecret(16)))[:32]),
 		"regions.geojson": demoRegions,
-		"hotline.yaml":    fmt.Appendf(nil, demoConfig, *listenAddr, redisURL, recipients[0], recipients[1]),
+		"hotline.yaml":    fmt.Appendf(nil, demoConfig, *listenAddr, redisURL, recipients[0], recipients[1], prefix),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
@@ -115,6 +118,7 @@ func cmdDemo(e *env, args []string) error {
 		return err
 	}
 	defer rdb.Close()
+	defer deleteKeys(rdb, prefix)
 	parts, err := wire(e.ctx, c, rdb, log)
 	if err != nil {
 		return err
@@ -150,7 +154,7 @@ Press Ctrl-C to stop; the demo directory is deleted on exit.
 // in-process miniredis that keeps nothing.
 func demoRedis(e *env) (string, func(), error) {
 	if u := e.getenv("REDIS_URL"); u != "" {
-		fmt.Fprintln(e.stderr, "hotline demo: using Redis at REDIS_URL (keys under hldemo:)")
+		fmt.Fprintln(e.stderr, "hotline demo: using Redis at REDIS_URL (demo keys are removed on exit)")
 		return u, func() {}, nil
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, 300*time.Millisecond)
@@ -160,7 +164,7 @@ func demoRedis(e *env) (string, func(), error) {
 		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DialTimeout: time.Second})
 		defer rdb.Close()
 		if rdb.Ping(ctx).Err() == nil {
-			fmt.Fprintln(e.stderr, "hotline demo: using the local Redis at 127.0.0.1:6379 (keys under hldemo:)")
+			fmt.Fprintln(e.stderr, "hotline demo: using the local Redis at 127.0.0.1:6379 (demo keys are removed on exit)")
 			return "redis://127.0.0.1:6379/0", func() {}, nil
 		}
 	}
@@ -171,6 +175,16 @@ func demoRedis(e *env) (string, func(), error) {
 	banner := strings.Repeat("!", 78)
 	fmt.Fprintf(e.stderr, "%s\n!! DEMO ONLY: no Redis found, using an in-process Redis. NOTHING IS KEPT.    !!\n!! Set REDIS_URL or run redis-server for a real queue.                       !!\n%s\n", banner, banner)
 	return "redis://" + m.Addr() + "/0", m.Close, nil
+}
+
+// deleteKeys removes the demo's keys.
+func deleteKeys(rdb redis.UniversalClient, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	iter := rdb.Scan(ctx, 0, prefix+":*", 500).Iterator()
+	for iter.Next(ctx) {
+		rdb.Del(ctx, iter.Val())
+	}
 }
 
 func randomSecret(n int) string {

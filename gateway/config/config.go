@@ -127,6 +127,9 @@ type Log struct {
 	Level  string `yaml:"level" json:"level"`   // info (default), debug, warn, error
 }
 
+// maxConfigFile bounds the config file.
+const maxConfigFile = 16 << 20
+
 // Load reads, decodes and resolves the file at path. It does not validate:
 // call Validate for the list of problems.
 func Load(path string) (*Config, error) {
@@ -135,9 +138,14 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("failed to open config: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 16<<20))
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("failed to read config: %w", err)
+	}
+	if len(data) > maxConfigFile {
+		// Never parse a prefix: cut at a line end it could be valid YAML
+		// that silently lacks whatever came after.
+		return nil, fmt.Errorf("config is larger than %d MiB; move large polygons into geojson files", maxConfigFile>>20)
 	}
 	abs, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {

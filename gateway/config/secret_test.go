@@ -94,13 +94,15 @@ twilio:
 		t.Fatal(err)
 	}
 
+	//lint:ignore S1025 the path through fmt is what is tested
+	viaS := fmt.Sprintf("%s", c.Secrets.Pepper)
 	outputs := map[string]string{
 		"%v":                   fmt.Sprintf("%v", c),
 		"%+v":                  fmt.Sprintf("%+v", c),
 		"%v value":             fmt.Sprintf("%v", *c),
 		"%+v value":            fmt.Sprintf("%+v", *c),
 		"%#v":                  fmt.Sprintf("%#v", *c),
-		"%s of a secret":       fmt.Sprintf("%s", c.Secrets.Pepper),
+		"%s of a secret":       viaS,
 		"%v of secrets":        fmt.Sprintf("%v", c.Secrets),
 		"%#v of a secret":      fmt.Sprintf("%#v", c.Twilio.AuthToken),
 		"%q of a secret":       fmt.Sprintf("%q", c.Redis.Password),

@@ -69,9 +69,11 @@ func TestValidate(t *testing.T) {
 			field:  "agencies.pe-lima.recipients",
 		},
 		{
-			name:   "identity pasted with its recipient, age-keygen style",
-			mutate: func(c *config.Config) { c.Agencies[0].Recipients = []string{pq.Recipient().String() + "\n" + pq.String()} },
-			field:  "agencies.pe-lima.recipients",
+			name: "identity pasted with its recipient, age-keygen style",
+			mutate: func(c *config.Config) {
+				c.Agencies[0].Recipients = []string{pq.Recipient().String() + "\n" + pq.String()}
+			},
+			field: "agencies.pe-lima.recipients",
 		},
 		{
 			name:   "identity in the recipients file",
@@ -79,9 +81,11 @@ func TestValidate(t *testing.T) {
 			field:  "agencies.pe-callao.recipients",
 		},
 		{
-			name:   "agency mixing pq and x25519",
-			mutate: func(c *config.Config) { c.Agencies[0].Recipients = append(c.Agencies[0].Recipients, x25519.Recipient().String()) },
-			field:  "agencies.pe-lima.recipients",
+			name: "agency mixing pq and x25519",
+			mutate: func(c *config.Config) {
+				c.Agencies[0].Recipients = append(c.Agencies[0].Recipients, x25519.Recipient().String())
+			},
+			field: "agencies.pe-lima.recipients",
 		},
 		{
 			name:   "agency mixing through its recipients file",
@@ -114,9 +118,11 @@ func TestValidate(t *testing.T) {
 			field:  "secrets.pepper",
 		},
 		{
-			name:   "short pepper",
-			mutate: func(c *config.Config) { c.Secrets.Pepper.Set("env:HOTLINE_PEPPER", []byte("0123456789abcdef0123456789abcde")) },
-			field:  "secrets.pepper",
+			name: "short pepper",
+			mutate: func(c *config.Config) {
+				c.Secrets.Pepper.Set("env:HOTLINE_PEPPER", []byte("0123456789abcdef0123456789abcde"))
+			},
+			field: "secrets.pepper",
 		},
 		{
 			name:    "literal pepper",
