@@ -26,13 +26,14 @@ staticcheck:
 race:
 	$(GO) test -race -count=1 $(PKGS)
 
-bench: ## sealing, the intake path against real Redis, locating
+bench: ## sealing, the intake path against real Redis, locating; then the load command, which writes BENCHMARKS.md
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./crypto/... ./gateway/... ./queue/... ./handlers/...
+	$(GO) run ./cmd/hotline-load -out BENCHMARKS.md
 
 fuzz: ## every fuzz target for a short while each
 	@for t in $$(grep -rl 'func Fuzz' --include='*_test.go' . | xargs -n1 dirname | sort -u); do \
 	  for f in $$(grep -ho 'func Fuzz[A-Za-z0-9_]*' $$t/*_test.go | cut -d' ' -f2); do \
-	    echo "== $$t $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-10s} $$t || exit 1; \
+	    echo "== $$t $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-10s} -fuzzminimizetime 2s $$t || exit 1; \
 	  done; done
 
 build:

@@ -35,6 +35,20 @@ type Publisher interface {
 	AbortDedupe(ctx context.Context, pseudonym string) error
 }
 
+// Metrics observes the pipeline. Its methods take only typed values
+// (channel, agency id, priority, durations, errors), never text of a tip.
+type Metrics interface {
+	TipQueued(channel Channel, agency string, priority queue.Priority)
+	ObserveSeal(d time.Duration)
+	ObserveIntake(channel Channel, d time.Duration, err error)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) TipQueued(Channel, string, queue.Priority)   {}
+func (noMetrics) ObserveSeal(time.Duration)                   {}
+func (noMetrics) ObserveIntake(Channel, time.Duration, error) {}
+
 // Errors the handlers map to responses.
 var (
 	// ErrUnavailable: the tip could not be made durable; the reporter must
@@ -65,7 +79,9 @@ type Options struct {
 	// MaxSealing bounds concurrent sealing so that a flood cannot exhaust
 	// memory or starve the process; extra requests wait their turn.
 	MaxSealing int
-	Now        func() time.Time
+	// Metrics observes the pipeline; nil records nothing.
+	Metrics Metrics
+	Now     func() time.Time
 }
 
 // Intake runs the pipeline.
@@ -88,12 +104,22 @@ func NewIntake(opt Options) *Intake {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opt.Metrics == nil {
+		opt.Metrics = noMetrics{}
+	}
 	return &Intake{opt: opt, sem: make(chan struct{}, opt.MaxSealing)}
 }
 
 // Submit queues a tip and returns its receipt. It returns nil error only
 // once every agency's sealed copy is durable.
 func (in *Intake) Submit(ctx context.Context, t Tip) (Receipt, error) {
+	start := time.Now()
+	rcpt, err := in.submit(ctx, t)
+	in.opt.Metrics.ObserveIntake(t.Channel, time.Since(start), err)
+	return rcpt, err
+}
+
+func (in *Intake) submit(ctx context.Context, t Tip) (Receipt, error) {
 	if strings.TrimSpace(t.Text) == "" && t.Hints.Latitude == "" && len(t.Media) == 0 {
 		return Receipt{}, ErrEmpty
 	}
@@ -126,6 +152,12 @@ func (in *Intake) Submit(ctx context.Context, t Tip) (Receipt, error) {
 		rand.Read(b)
 		tipID, caseRef = encodeTipID(b[:16]), encodeCase(b[16:21])
 	}
+	if t.Case != "" {
+		if !ValidCaseRef(t.Case) {
+			return Receipt{}, ErrBadCase
+		}
+		caseRef = t.Case
+	}
 
 	rcpt, err := in.queue(ctx, t, tipID, caseRef)
 	if err != nil {
@@ -148,6 +180,9 @@ func (in *Intake) Submit(ctx context.Context, t Tip) (Receipt, error) {
 
 func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Receipt, error) {
 	d := in.opt.Router.Route(t.Text, t.Hints, t.To)
+	if len(t.Agencies) > 0 {
+		d.Agencies, d.Reason = t.Agencies, ReasonCase
+	}
 	priority := queue.Normal
 	if t.Urgent {
 		priority = queue.Urgent
@@ -156,10 +191,12 @@ func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Rece
 		Version: 1, TipID: tipID, Case: caseRef, Channel: t.Channel, ReceivedAt: t.ReceivedAt,
 		Text: t.Text, From: t.From, To: t.To, ProfileName: t.ProfileName, Contact: t.Contact,
 		Language: t.Language, Urgent: t.Urgent, NumberGeography: t.NumberGeography, Media: t.Media,
-		Routing: Routing{Reason: d.Reason, Regions: d.Regions, Agencies: d.Agencies},
+		Routing:  Routing{Reason: d.Reason, Regions: d.Regions, Agencies: d.Agencies},
+		Followup: t.Followup,
 	}
 	if d.Location != nil {
-		rep.Location = &ReportLocation{Source: d.Location.Source, Match: d.Location.Match, Region: d.Location.Region}
+		rep.Location = &ReportLocation{Source: d.Location.Source, Match: d.Location.Match, Region: d.Location.Region,
+			RadiusM: d.Location.Radius, Candidates: d.Location.Candidates}
 		if d.Location.HasPoint {
 			rep.Location.Lat, rep.Location.Lon = d.Location.Point.Lat, d.Location.Point.Lon
 		}
@@ -177,7 +214,9 @@ func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Rece
 	}
 	entries := make([]queue.Entry, 0, len(d.Agencies))
 	for _, agency := range d.Agencies {
+		start := time.Now()
 		sealed, err := in.opt.Sealer.ToAgency(agency, plaintext)
+		in.opt.Metrics.ObserveSeal(time.Since(start))
 		if err != nil {
 			<-in.sem
 			return Receipt{}, fmt.Errorf("%w: agency %s: %w", ErrUnavailable, agency, err)
@@ -193,6 +232,7 @@ func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Rece
 		if err := in.opt.Publisher.Publish(ctx, e); err != nil {
 			return Receipt{}, fmt.Errorf("%w: agency %s: %w", ErrUnavailable, e.Agency, err)
 		}
+		in.opt.Metrics.TipQueued(t.Channel, e.Agency, e.Priority)
 	}
 	in.opt.Logger.Info("tip queued", "tip", tipID, "channel", string(t.Channel),
 		"priority", string(priority), "agencies", d.Agencies)

@@ -11,7 +11,8 @@ const (
 	ReasonLocation        = "location"                  // a location in the tip, inside a covered region
 	ReasonUncovered       = "location_not_covered"      // a location no agency covers: default agency
 	ReasonNumberRegion    = "number_region"             // no location; the hotline number's region
-	ReasonNoLocation      = "no_location"               // nothing usable: default agency
+	ReasonNoLocation      = "no_location"               // nothing found: default agency
+	ReasonUnusable        = "location_unusable"         // found but not placeable (short link, ambiguous name): default agency
 	ReasonNumberUncovered = "number_region_not_covered" // the number's region has no agency: default agency
 )
 
@@ -58,31 +59,33 @@ type Decision struct {
 // carries no location; the default agency otherwise.
 func (r *Router) Route(text string, hints geo.Hints, to string) Decision {
 	d := Decision{Region: map[string]string{}}
-	if loc, ok := r.locator.Locate(text, hints); ok {
+	loc, found := r.locator.Locate(text, hints)
+	if found {
 		d.Location = &loc
-		switch {
-		case loc.HasPoint:
-			d.Regions = r.ix.Regions(loc.Point)
-		case loc.Region != "":
-			d.Regions = []string{loc.Region}
-		}
+	}
+	switch reg := r.numberRegion[to]; {
+	case found && (len(loc.Regions) > 0 || loc.HasPoint):
+		// The regions that hold the whole place: a point's regions, or
+		// for a named place only those that contain all of it. A point
+		// that no region holds is a real location nobody covers.
+		d.Regions = loc.Regions
 		if r.assign(&d, d.Regions) {
 			d.Reason = ReasonLocation
 			return d
 		}
-		if loc.HasPoint || loc.Region != "" {
-			d.Reason = ReasonUncovered
-		} else {
-			d.Reason = ReasonNoLocation
-		}
-	} else if reg, ok := r.numberRegion[to]; ok && reg != "" {
+		d.Reason = ReasonUncovered
+	case reg != "":
+		// No usable location in the text (none, an unresolved short link,
+		// an ambiguous name): the number's region.
 		d.Regions = []string{reg}
 		if r.assign(&d, d.Regions) {
 			d.Reason = ReasonNumberRegion
 			return d
 		}
 		d.Reason = ReasonNumberUncovered
-	} else {
+	case found:
+		d.Reason = ReasonUnusable
+	default:
 		d.Reason = ReasonNoLocation
 	}
 	d.Agencies = []string{r.defaultAgency}

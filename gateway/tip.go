@@ -36,6 +36,15 @@ type Tip struct {
 	Media           []Media   // attachments (MMS, WhatsApp)
 	Language        string
 	ReceivedAt      time.Time
+	// Case, when set, files the tip under an existing case reference (a
+	// witness's answer on /followup) instead of a new one.
+	Case string
+	// Agencies, when set, routes the tip to these agencies instead of by
+	// location: the answer of a follow-up goes to those working the case.
+	Agencies []string
+	// Followup is the handle of the witness's follow-up thread
+	// (gateway/followup), sealed into the report so officers can ask.
+	Followup string
 }
 
 // LogValue keeps every field of a tip out of logs.
@@ -63,6 +72,7 @@ type Report struct {
 	Media           []Media           `json:"media,omitempty"`
 	Location        *ReportLocation   `json:"location,omitempty"`
 	Routing         Routing           `json:"routing"`
+	Followup        string            `json:"followup,omitempty"` // handle for followup.Store.PostQuestion
 }
 
 // Media is an attachment. URL is the provider's link (it needs the
@@ -80,6 +90,11 @@ type ReportLocation struct {
 	Source geo.Source `json:"source"`
 	Match  string     `json:"match,omitempty"`
 	Region string     `json:"region,omitempty"`
+	// RadiusM is how far from the point the place may extend (a named
+	// place or a coarse code), in metres; 0 for a precise point.
+	RadiusM float64 `json:"radius_m,omitempty"`
+	// Candidates are the places an ambiguous name could mean.
+	Candidates []string `json:"candidates,omitempty"`
 }
 
 // Routing explains why the tip went where it went.

@@ -24,7 +24,7 @@ func (stubIntake) Submit(ctx context.Context, t gateway.Tip) (gateway.Receipt, e
 	return gateway.Receipt{TipID: "t", Case: "ABCD-EFGH"}, nil
 }
 
-type stubTriage struct{}
+type stubTriage struct{ handlers.Triage }
 
 func (stubTriage) Authenticate(ctx context.Context, token string) (queue.Officer, error) {
 	return queue.Officer{}, queue.ErrBadToken

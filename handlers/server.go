@@ -29,6 +29,22 @@ type Triage interface {
 	Ack(ctx context.Context, agency, tipID, officer string, d queue.Disposition) error
 	Release(ctx context.Context, agency, tipID, officer string) error
 	Renew(ctx context.Context, agency, tipID, officer string) (time.Time, error)
+	List(ctx context.Context, agency string, limit int) ([]queue.Listed, error)
+	Count(ctx context.Context, agency string) (queue.Counts, error)
+	Show(ctx context.Context, agency, tipID string) (*queue.Listed, []byte, error)
+	Escalate(ctx context.Context, agency, tipID, officer, reason string) error
+	Transfer(ctx context.Context, agency, tipID, officer, target string, resealed []byte) error
+	AddNote(ctx context.Context, agency, tipID, officer string, sealed []byte) error
+	Notes(ctx context.Context, agency, tipID string) ([]queue.Note, error)
+	AuditLog(ctx context.Context, agency, from string, count int64) ([]queue.AuditEntry, error)
+}
+
+// AgencyInfo is what officers may know of an agency: its name and public
+// recipients, so that their client can re-seal a tip when transferring it.
+type AgencyInfo struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Recipients []string `json:"recipients"`
 }
 
 // NumberReply is the automatic answer of one hotline number.
@@ -54,6 +70,18 @@ type Options struct {
 	// Replies per hotline number (E.164).
 	Replies map[string]NumberReply
 	Logger  *slog.Logger
+	// Agencies are listed to officers for transfers.
+	Agencies []AgencyInfo
+	// EventInterval is how often the live queue view is refreshed.
+	EventInterval time.Duration
+	// Metrics counts rejected requests; nil counts nothing.
+	Metrics Metrics
+	// MetricsHandler, if set, serves GET /metrics on this router too
+	// (metrics.on_main_listener); by default /metrics is not found here.
+	MetricsHandler http.Handler
+	// Web configures the witness form (/report, /followup); it is served
+	// only when Web.Keyer is set.
+	Web WebOptions
 }
 
 // Server holds the handlers.
@@ -82,17 +110,13 @@ func New(opt Options) *Server {
 
 	r.Handle("/healthz", s.text(s.healthz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", s.text(s.readyz)).Methods(http.MethodGet, http.MethodHead)
+	if opt.MetricsHandler != nil {
+		r.Handle("/metrics", opt.MetricsHandler).Methods(http.MethodGet, http.MethodHead)
+	}
 	r.Handle("/twilio/sms", s.text(s.twilioSMS)).Methods(http.MethodPost)
 
-	api := r.PathPrefix("/api/v1").Subrouter()
-	api.Use(s.authenticate)
-	api.Handle("/me", s.json(s.me)).Methods(http.MethodGet)
-	for _, prefix := range []string{"", "/agencies/{agency}"} {
-		api.Handle(prefix+"/tips/claim", s.json(s.claim)).Methods(http.MethodPost)
-		api.Handle(prefix+"/tips/{id}/ack", s.json(s.ack)).Methods(http.MethodPost)
-		api.Handle(prefix+"/tips/{id}/release", s.json(s.release)).Methods(http.MethodPost)
-		api.Handle(prefix+"/tips/{id}/renew", s.json(s.renew)).Methods(http.MethodPost)
-	}
+	s.routesAPI(r)
+	s.routesWeb(r)
 	return s
 }
 
@@ -163,6 +187,7 @@ func (s *Server) text(h handlerFunc) http.Handler {
 		if err := h(w, r); err != nil {
 			status, msg := classify(err)
 			s.logError(r, status, err)
+			s.countRejected(err, status)
 			if status == http.StatusServiceUnavailable {
 				w.Header().Set("Retry-After", "5")
 			}

@@ -30,6 +30,7 @@ type Officer struct {
 	Name    string
 	Role    string
 	Created time.Time
+	Revoked bool
 }
 
 var tokenEnc = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
@@ -65,7 +66,25 @@ func (q *Queue) AddOfficer(ctx context.Context, agency, name, role string) (stri
 	if err != nil {
 		return "", Officer{}, fmt.Errorf("%w: failed to store officer: %w", ErrUnavailable, err)
 	}
+	if err := q.Audit(ctx, agency, AuditTokenAdd, o.ID, "", role); err != nil {
+		q.rdb.Del(context.WithoutCancel(ctx), q.officerKey(o.ID))
+		return "", Officer{}, err
+	}
 	return token, o, nil
+}
+
+// OfficerID returns the officer id a token names, or "" if it is not a
+// token. It does not check the token.
+func OfficerID(token string) string {
+	rest, ok := strings.CutPrefix(token, tokenPrefix)
+	if !ok {
+		return ""
+	}
+	id, _, ok := strings.Cut(rest, "_")
+	if !ok || len(id) != 16 {
+		return ""
+	}
+	return id
 }
 
 // Authenticate returns the officer a token belongs to.
@@ -102,15 +121,15 @@ func (q *Queue) Authenticate(ctx context.Context, token string) (Officer, error)
 func (q *Queue) RevokeOfficer(ctx context.Context, id string) error {
 	ctx, cancel := q.ctx(ctx)
 	defer cancel()
-	ok, err := q.rdb.HExists(ctx, q.officerKey(id), "hash").Result()
+	agency, err := q.rdb.HGet(ctx, q.officerKey(id), "agency").Result()
+	if errors.Is(err, redis.Nil) {
+		return ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	if !ok {
-		return ErrNotFound
 	}
 	if err := q.rdb.HSet(ctx, q.officerKey(id), "revoked", time.Now().UnixMilli()).Err(); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	return nil
+	return q.Audit(ctx, agency, AuditTokenRevoke, id, "", "")
 }

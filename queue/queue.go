@@ -104,6 +104,8 @@ type Options struct {
 	Lease time.Duration
 	// Timeout is the deadline of one Redis call.
 	Timeout time.Duration
+	// AuditKey keys the audit chain's MACs (derived from the pepper).
+	AuditKey []byte
 }
 
 // Queue is the triage queue. It is safe for concurrent use.
@@ -125,6 +127,11 @@ func New(rdb redis.UniversalClient, opt Options) *Queue {
 	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = 2 * time.Second
+	}
+	if len(opt.AuditKey) == 0 {
+		// Tests and tools that do not hold the pepper; the gateway always
+		// passes a key derived from it.
+		opt.AuditKey = []byte("hotline-audit-unkeyed")
 	}
 	return &Queue{rdb: rdb, opt: opt}
 }
@@ -240,6 +247,15 @@ func (q *Queue) claimFrom(ctx context.Context, agency, officer string, p Priorit
 	stream := q.stream(agency, p)
 	cctx, cancel := q.ctx(ctx)
 	defer cancel()
+	// Who held the oldest lapsed entry, so that the lapse can be recorded
+	// against them. XAUTOCLAIM below takes that same entry unless another
+	// claim races it; then the lapse is recorded with no name.
+	var lapsedID, lapsedOwner string
+	if pend, err := q.rdb.XPendingExt(cctx, &redis.XPendingExtArgs{
+		Stream: stream, Group: group, Idle: q.opt.Lease, Start: "-", End: "+", Count: 1,
+	}).Result(); err == nil && len(pend) == 1 {
+		lapsedID, lapsedOwner = pend[0].ID, pend[0].Consumer
+	}
 	start := "0-0"
 	for range maxReclaimScan {
 		msgs, next, err := q.rdb.XAutoClaim(cctx, &redis.XAutoClaimArgs{
@@ -256,7 +272,11 @@ func (q *Queue) claimFrom(ctx context.Context, agency, officer string, p Priorit
 			return nil, fmt.Errorf("%w: failed to reclaim: %w", ErrUnavailable, err)
 		}
 		if len(msgs) > 0 {
-			return q.claimed(cctx, stream, officer, msgs[0])
+			owner := ""
+			if msgs[0].ID == lapsedID {
+				owner = lapsedOwner
+			}
+			return q.claimed(cctx, agency, stream, officer, msgs[0], owner, true)
 		}
 		if next == "0-0" || next == "" {
 			break
@@ -280,13 +300,25 @@ func (q *Queue) claimFrom(ctx context.Context, agency, officer string, p Priorit
 	if len(res) == 0 || len(res[0].Messages) == 0 {
 		return nil, ErrEmpty
 	}
-	return q.claimed(cctx, stream, officer, res[0].Messages[0])
+	return q.claimed(cctx, agency, stream, officer, res[0].Messages[0], "", false)
 }
 
-func (q *Queue) claimed(ctx context.Context, stream, officer string, m redis.XMessage) (*Claimed, error) {
+// claimed completes a claim: it reads the delivery count and records the
+// claim (and a lapsed lease it took over) in the audit chain. If the audit
+// cannot be written the claim is handed back, so that no tip is worked on
+// without a trace.
+func (q *Queue) claimed(ctx context.Context, agency, stream, officer string, m redis.XMessage, prevOwner string, reclaimed bool) (*Claimed, error) {
 	e, err := entryFrom(m.Values)
 	if err != nil {
 		return nil, err
+	}
+	if reclaimed && prevOwner != releasedConsumer {
+		if err := q.Audit(ctx, agency, AuditLeaseLapsed, prevOwner, e.TipID, ""); err != nil {
+			return nil, q.undoClaim(stream, m.ID, err)
+		}
+	}
+	if err := q.Audit(ctx, agency, AuditClaim, officer, e.TipID, string(e.Priority)); err != nil {
+		return nil, q.undoClaim(stream, m.ID, err)
 	}
 	c := &Claimed{Entry: e, StreamID: m.ID, Deliveries: 1, LeaseUntil: time.Now().Add(q.opt.Lease)}
 	pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
@@ -296,6 +328,14 @@ func (q *Queue) claimed(ctx context.Context, stream, officer string, m redis.XMe
 		c.Deliveries = pend[0].RetryCount
 	}
 	return c, nil
+}
+
+func (q *Queue) undoClaim(stream, id string, cause error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), q.opt.Timeout)
+	defer cancel()
+	idle := q.opt.Lease + time.Second
+	q.rdb.Do(ctx, "XCLAIM", stream, group, releasedConsumer, 0, id, "IDLE", idle.Milliseconds(), "JUSTID")
+	return cause
 }
 
 func entryFrom(v map[string]any) (Entry, error) {
@@ -330,29 +370,54 @@ func (q *Queue) locate(ctx context.Context, agency, tipID string) (stream, id st
 	return q.stream(agency, Priority(p)), id, nil
 }
 
-// ackScript acknowledges an entry only for the officer that holds it, and
-// records the disposition, in one step so that a lease taken over in between
-// cannot be acknowledged by its former holder.
-var ackScript = redis.NewScript(`
-local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+// auditPrelude starts every audited action script. KEYS[1] and KEYS[2]
+// are the audit stream and its head; ARGV[1] is the head the caller read,
+// ARGV[2] the new head, ARGV[3..10] the entry. If another gateway appended
+// in between, the script does nothing and asks for a retry; otherwise the
+// action and its audit entry happen together or not at all.
+const auditPrelude = `
+local function audit()
+  redis.call('XADD', KEYS[1], '*', 'seq', ARGV[3], 'at', ARGV[4], 'action', ARGV[5], 'officer', ARGV[6],
+    'tip', ARGV[7], 'detail', ARGV[8], 'prev', ARGV[9], 'mac', ARGV[10])
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then return 'RETRY' end
+`
+
+// heldCheck returns early unless the entry ARGV[12] of stream KEYS[3] in
+// group ARGV[11] is held by officer ARGV[13].
+const heldCheck = `
+local p = redis.call('XPENDING', KEYS[3], ARGV[11], ARGV[12], ARGV[12], 1)
 if #p == 0 then return 'NOTPENDING' end
-if p[1][2] ~= ARGV[3] then return 'NOTHELD' end
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+if p[1][2] ~= ARGV[13] then return 'NOTHELD' end
+`
+
+// ackScript acknowledges an entry only for the officer that holds it and
+// records the disposition (KEYS[4], tip ARGV[14], record ARGV[15]).
+var ackScript = redis.NewScript(auditPrelude + heldCheck + `
+redis.call('XACK', KEYS[3], ARGV[11], ARGV[12])
+redis.call('HSET', KEYS[4], ARGV[14], ARGV[15])
+audit()
 return 'OK'
 `)
 
-// releaseScript hands a held entry back to the queue at once: it is claimed
-// by nobody with an idle time past the lease, so the next claim takes it over.
-var releaseScript = redis.NewScript(`
-local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if #p == 0 then return 'NOTPENDING' end
-if p[1][2] ~= ARGV[3] then return 'NOTHELD' end
-redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[4], 0, ARGV[2], 'IDLE', ARGV[5], 'JUSTID')
+// releaseScript hands a held entry back to the queue at once: it is given
+// to nobody ("released") with an idle time past the lease (ARGV[15]), so
+// the next claim takes it over.
+var releaseScript = redis.NewScript(auditPrelude + heldCheck + `
+redis.call('XCLAIM', KEYS[3], ARGV[11], ARGV[14], 0, ARGV[12], 'IDLE', ARGV[15], 'JUSTID')
+audit()
 return 'OK'
 `)
 
-// renewScript resets the idle time of a held entry: the officer's heartbeat.
+// auditOnlyScript appends an entry with no other action.
+var auditOnlyScript = redis.NewScript(auditPrelude + `
+audit()
+return 'OK'
+`)
+
+// renewScript resets the idle time of a held entry: the officer's
+// heartbeat. It is not audited: it changes nothing but the lease.
 var renewScript = redis.NewScript(`
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
 if #p == 0 then return 'NOTPENDING' end
@@ -360,6 +425,38 @@ if p[1][2] ~= ARGV[3] then return 'NOTHELD' end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')
 return 'OK'
 `)
+
+// runAudited runs an action script with its audit entry, retrying when
+// another writer moved the chain's head in between.
+func (q *Queue) runAudited(ctx context.Context, s *redis.Script, agency, action, officer, tip, detail string, keys []string, args ...any) (string, error) {
+	head := q.auditHead(agency)
+	for range 20 {
+		expected, err := q.rdb.Get(ctx, head).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		e := AuditEntry{Seq: 1, At: time.Now().UTC(), Action: action, Officer: officer, Tip: tip, Detail: detail, Prev: "genesis"}
+		if expected != "" {
+			seqText, prev, ok := strings.Cut(expected, " ")
+			n, perr := strconv.ParseInt(seqText, 10, 64)
+			if !ok || perr != nil {
+				return "", fmt.Errorf("%w: malformed audit head", ErrAuditBroken)
+			}
+			e.Seq, e.Prev = n+1, prev
+		}
+		e.MAC = q.auditMAC(agency, e)
+		all := append([]any{expected, strconv.FormatInt(e.Seq, 10) + " " + e.MAC,
+			e.Seq, e.At.UnixMilli(), e.Action, e.Officer, e.Tip, e.Detail, e.Prev, e.MAC}, args...)
+		res, err := s.Run(ctx, q.rdb, append([]string{q.auditKey(agency), head}, keys...), all...).Text()
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		if res != "RETRY" {
+			return res, nil
+		}
+	}
+	return "", fmt.Errorf("%w: audit: too much contention", ErrUnavailable)
+}
 
 // Ack closes a tip the officer holds, with a disposition.
 func (q *Queue) Ack(ctx context.Context, agency, tipID, officer string, d Disposition) error {
@@ -373,7 +470,8 @@ func (q *Queue) Ack(ctx context.Context, agency, tipID, officer string, d Dispos
 		return err
 	}
 	record := string(d) + " " + officer + " " + strconv.FormatInt(time.Now().UnixMilli(), 10)
-	res, err := ackScript.Run(ctx, q.rdb, []string{stream, q.closed(agency)}, group, id, officer, tipID, record).Text()
+	res, err := q.runAudited(ctx, ackScript, agency, AuditAck, officer, tipID, string(d),
+		[]string{stream, q.closed(agency)}, group, id, officer, tipID, record)
 	return scriptResult(res, err)
 }
 
@@ -386,8 +484,20 @@ func (q *Queue) Release(ctx context.Context, agency, tipID, officer string) erro
 		return err
 	}
 	idle := strconv.FormatInt(q.opt.Lease.Milliseconds()+1000, 10)
-	res, err := releaseScript.Run(ctx, q.rdb, []string{stream}, group, id, officer, "released", idle).Text()
+	res, err := q.runAudited(ctx, releaseScript, agency, AuditRelease, officer, tipID, "",
+		[]string{stream}, group, id, officer, releasedConsumer, idle)
 	return scriptResult(res, err)
+}
+
+// releasedConsumer holds released tips until the next claim takes them.
+const releasedConsumer = "released"
+
+// Audit appends an entry to the agency's chain on its own.
+func (q *Queue) Audit(ctx context.Context, agency, action, officer, tip, detail string) error {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	_, err := q.runAudited(ctx, auditOnlyScript, agency, action, officer, tip, detail, nil)
+	return err
 }
 
 // Renew extends the lease of a held tip.

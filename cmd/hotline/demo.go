@@ -58,6 +58,8 @@ agencies:
     recipients: [%[4]s]
     regions: [kuala-lumpur]
 default_agency: pe-lima
+spool:
+  dir: spool
 log:
   format: text
 `
@@ -123,6 +125,13 @@ func cmdDemo(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	stopDurability, err := parts.dur.start(e.ctx, log)
+	if err != nil {
+		return err
+	}
+	defer stopDurability()
+	stopWorkers := runWorkers(e.ctx, parts.workers)
+	defer stopWorkers()
 	token, _, err := parts.queue.AddOfficer(e.ctx, "pe-lima", "Demo Officer", "officer")
 	if err != nil {
 		return fmt.Errorf("failed to create the demo officer: %w", err)

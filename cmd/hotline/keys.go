@@ -61,11 +61,17 @@ func cmdCheckConfig(e *env, args []string) error {
 		fmt.Fprintln(e.stdout, p.String())
 		failed = failed || !p.Warning
 	}
-	if _, _, err := loadRegions(c); err != nil {
+	ix, _, err := loadRegions(c)
+	if err != nil {
 		for _, line := range splitJoined(err) {
 			fmt.Fprintf(e.stdout, "error: regions: %s\n", line)
 		}
 		failed = true
+	}
+	if ix != nil {
+		for _, w := range ix.Warnings() {
+			fmt.Fprintf(e.stdout, "warning: regions: %s\n", w)
+		}
 	}
 	if failed {
 		return &exitError{code: 1, err: errors.New("the configuration has errors")}

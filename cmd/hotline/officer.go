@@ -1,7 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/hotline-org/hotline/crypto/pseudonym"
 
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/queue"
@@ -9,7 +15,7 @@ import (
 
 func cmdOfficer(e *env, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: hotline officer add|revoke --config FILE ...")
+		fmt.Fprintln(e.stderr, "usage: hotline officer add|list|revoke --config FILE ...")
 		return errUsage
 	}
 	switch args[0] {
@@ -17,23 +23,66 @@ func cmdOfficer(e *env, args []string) error {
 		return officerAdd(e, args[1:])
 	case "revoke":
 		return officerRevoke(e, args[1:])
+	case "list":
+		return officerList(e, args[1:])
 	default:
 		fmt.Fprintf(e.stderr, "hotline: unknown officer command %q\n", args[0])
 		return errUsage
 	}
 }
 
+// openQueue connects to the config's Redis with the audit key derived from
+// its pepper, for the operator commands.
 func openQueue(path string) (*config.Config, *queue.Queue, func(), error) {
 	c, err := config.Load(path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	keyer, err := pseudonym.New(c.Secrets.Pepper.Value())
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("secrets.pepper: %w", err)
+	}
 	rdb, err := newRedis(c)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	q := queue.New(rdb, queue.Options{Prefix: c.Redis.Prefix, Lease: c.Queue.Lease, Timeout: c.Redis.Timeout})
-	return c, q, func() { rdb.Close() }, nil
+	return c, newQueue(c, rdb, keyer), func() { rdb.Close() }, nil
+}
+
+func officerList(e *env, args []string) error {
+	fs := e.newFlags("officer list", "officer list --config FILE [--agency ID] [--json]")
+	cfgPath := fs.String("config", "", "the configuration `file`")
+	agency := fs.String("agency", "", "only this agency")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *cfgPath == "" {
+		fs.Usage()
+		return errUsage
+	}
+	_, q, closeFn, err := openQueue(*cfgPath)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	list, err := q.Officers(e.ctx, *agency)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(list)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tAGENCY\tROLE\tNAME\tCREATED\tSTATUS")
+	for _, o := range list {
+		status := "active"
+		if o.Revoked {
+			status = "revoked"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.Agency, o.Role, o.Name, o.Created.Format("2006-01-02"), status)
+	}
+	return tw.Flush()
 }
 
 func officerAdd(e *env, args []string) error {
@@ -67,11 +116,22 @@ func officerAdd(e *env, args []string) error {
 }
 
 func officerRevoke(e *env, args []string) error {
-	fs := e.newFlags("officer revoke", "officer revoke --config FILE --id ID")
+	fs := e.newFlags("officer revoke", "officer revoke --config FILE --id ID | --token-file FILE")
 	cfgPath := fs.String("config", "", "the configuration `file`")
-	id := fs.String("id", "", "the officer `id` (printed by officer add)")
+	id := fs.String("id", "", "the officer `id` (see officer list)")
+	tokenFile := fs.String("token-file", "", "revoke the token in this `file` (a leaked token, for instance)")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if *id == "" && *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return fmt.Errorf("cannot read the token file: %w", err)
+		}
+		*id = queue.OfficerID(strings.TrimSpace(string(b)))
+		if *id == "" {
+			return fmt.Errorf("%s does not hold an officer token", *tokenFile)
+		}
 	}
 	if *cfgPath == "" || *id == "" {
 		fs.Usage()

@@ -18,8 +18,12 @@ usage:
   hotline check-config --config FILE          list every problem in a config
   hotline keygen [--x25519] --out FILE        make an agency identity; prints its recipient
   hotline officer add --config FILE --agency ID --name NAME [--role officer|supervisor]
+  hotline officer list --config FILE [--agency ID]
   hotline officer revoke --config FILE --id ID
-  hotline triage next|ack|release|renew --server URL --token TOKEN --identity FILE [--json]
+  hotline audit verify --config FILE --agency ID    check an agency's audit chain
+  hotline triage next|list|show|ack|release|renew|escalate|transfer|note|watch
+                 --server URL --token TOKEN [--identity FILE] [--json]
+  hotline probe --config FILE                 exit 0 when the gateway is ready (for health checks)
   hotline simulate sms --config FILE --body TEXT [--from NUMBER] [--whatsapp]
 
 environment: REDIS_URL, TWILIO_AUTH_TOKEN, HOTLINE_PEPPER override the config;
@@ -64,6 +68,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"officer":      cmdOfficer,
 		"triage":       cmdTriage,
 		"simulate":     cmdSimulate,
+		"audit":        cmdAudit,
+		"probe":        cmdProbe,
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

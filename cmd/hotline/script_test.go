@@ -34,6 +34,8 @@ func TestScripts(t *testing.T) {
 			e.Setenv("PORT", strconv.Itoa(queuetest.FreePort(t)))
 			e.Setenv("HOTLINE_PEPPER", "pepper-for-the-cli-scenario-0123456789")
 			e.Setenv("TWILIO_AUTH_TOKEN", "cli-scenario-auth-token")
+			// Each scenario's gateway keeps its spool in its own work directory.
+			e.Setenv("STATE_DIRECTORY", e.WorkDir)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

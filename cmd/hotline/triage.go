@@ -102,7 +102,7 @@ type claimedTip struct {
 
 func cmdTriage(e *env, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: hotline triage next|ack|release|renew --server URL --token TOKEN --identity FILE [--json]")
+		fmt.Fprintln(e.stderr, "usage: hotline triage next|list|show|ack|release|renew|escalate|transfer|note|watch --server URL --token TOKEN [--identity FILE] [--json]")
 		return errUsage
 	}
 	sub := args[0]
@@ -113,6 +113,10 @@ func cmdTriage(e *env, args []string) error {
 	identity := fs.String("identity", "", "your agency identity `file` (HOTLINE_IDENTITY); read locally, never sent")
 	asJSON := fs.Bool("json", false, "print JSON")
 	disposition := fs.String("disposition", "", "with ack: dispatched, referred, duplicate, no_action or false_report")
+	reason := fs.String("reason", "urgent", "with escalate: urgent, supervisor or other")
+	target := fs.String("to", "", "with transfer: the `agency` to hand the tip to")
+	text := fs.String("text", "", "with note: the note's text (- reads standard input)")
+	events := fs.Int("events", 0, "with watch: stop after this many updates (0: until interrupted)")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -162,6 +166,25 @@ func cmdTriage(e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "lease on %s renewed until %v\n", pos[0], out["lease_until"])
 		}
 		return nil
+	case "list":
+		return triageList(e, c, *asJSON)
+	case "show", "escalate", "transfer", "note":
+		if len(pos) != 1 {
+			return fmt.Errorf("triage %s needs the tip id", sub)
+		}
+		id := e.orEnv(*identity, "HOTLINE_IDENTITY")
+		switch sub {
+		case "show":
+			return triageShow(e, c, pos[0], id, *asJSON)
+		case "escalate":
+			return triageEscalate(e, c, pos[0], *reason, *asJSON)
+		case "transfer":
+			return triageTransfer(e, c, pos[0], *target, id, *asJSON)
+		default:
+			return triageNote(e, c, pos[0], *text, *asJSON)
+		}
+	case "watch":
+		return triageWatch(e, c, *events)
 	default:
 		return fmt.Errorf("unknown triage command %q", sub)
 	}

@@ -38,6 +38,8 @@ func newRedis(c *config.Config) (redis.UniversalClient, error) {
 		o.ReadTimeout = c.Redis.Timeout
 		o.WriteTimeout = c.Redis.Timeout
 		o.ContextTimeoutEnabled = true
+		// CLIENT SETINFO is not in the ACL of deploy/redis/users.acl.
+		o.DisableIdentity = true
 	}
 	switch c.Redis.Mode {
 	case "cluster", "sentinel":
@@ -63,6 +65,7 @@ func newRedis(c *config.Config) (redis.UniversalClient, error) {
 		}
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = c.Redis.Timeout, c.Redis.Timeout, c.Redis.Timeout
 		opt.ContextTimeoutEnabled = true
+		opt.DisableIdentity = true
 		return redis.NewClient(opt), nil
 	}
 }
@@ -72,6 +75,11 @@ type gatewayParts struct {
 	cfg     *config.Config
 	queue   *queue.Queue
 	handler http.Handler
+	// workers run in the background while the gateway serves, and stop
+	// when their context ends.
+	workers []func(context.Context)
+	// dur is the spool, its drainer and the metrics.
+	dur *durability
 }
 
 // loadRegions loads the configured regions and builds the router.
@@ -83,7 +91,8 @@ func loadRegions(c *config.Config) (*geo.Index, *gateway.Router, error) {
 			path = c.Path(r.GeoJSON)
 		}
 		specs = append(specs, geo.RegionSpec{ID: r.ID, GeoJSONPath: path, Feature: r.Feature,
-			NameProperty: r.NameProperty, Polygon: r.Polygon, Aliases: r.Aliases})
+			NameProperty: r.NameProperty, Polygon: r.Polygon, Aliases: r.Aliases,
+			EachFeature: r.EachFeature, IDProperty: r.IDProperty, SkipUnlocated: r.SkipUnlocated})
 	}
 	ix, err := geo.Load(specs)
 	if err != nil {
@@ -103,18 +112,39 @@ func loadRegions(c *config.Config) (*geo.Index, *gateway.Router, error) {
 			}
 		}
 	}
-	return ix, gateway.NewRouter(ix, geo.NewLocator(ix), areas, numbers, c.DefaultAgency), nil
+	known := map[string]bool{}
+	for _, id := range ix.RegionIDs() {
+		known[id] = true
+	}
+	var errs []error
+	for _, a := range c.Agencies {
+		for _, r := range a.Regions {
+			if !known[r] {
+				errs = append(errs, fmt.Errorf("agency %s: region %q matches no loaded region or feature", a.ID, r))
+			}
+		}
+	}
+	locator, err := geo.NewLocatorWithAliases(ix, c.Aliases)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("aliases: %w", err))
+	}
+	if len(errs) > 0 {
+		return ix, nil, errors.Join(errs...)
+	}
+	return ix, gateway.NewRouter(ix, locator, areas, numbers, c.DefaultAgency), nil
 }
 
-// loadKeyring parses every agency's recipients.
+// loadKeyring parses every agency's recipients, sealing X25519 ones with
+// crypto/x25519 unless crypto.fast_x25519 is off.
 func loadKeyring(c *config.Config) (*seal.Keyring, error) {
 	m := map[string]*seal.Recipients{}
+	opt := seal.Options{FastX25519: c.Crypto.UseFastX25519()}
 	for _, a := range c.Agencies {
 		lines, err := c.RecipientLines(a)
 		if err != nil {
 			return nil, fmt.Errorf("agency %s: %w", a.ID, err)
 		}
-		rs, err := seal.ParseRecipients(lines)
+		rs, err := seal.ParseRecipientsWith(lines, opt)
 		if err != nil {
 			return nil, fmt.Errorf("agency %s: %w", a.ID, err)
 		}
@@ -136,11 +166,16 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 	if err != nil {
 		return nil, err
 	}
+	if c.Crypto.UseFastX25519() {
+		log.Info("sealing to X25519 recipients with crypto/x25519", "crypto.fast_x25519", true)
+	} else {
+		log.Info("sealing to X25519 recipients with upstream age", "crypto.fast_x25519", false)
+	}
 	keyer, err := pseudonym.New(c.Secrets.Pepper.Value())
 	if err != nil {
 		return nil, fmt.Errorf("secrets.pepper: %w", err)
 	}
-	q := queue.New(rdb, queue.Options{Prefix: c.Redis.Prefix, Lease: c.Queue.Lease, Timeout: c.Redis.Timeout})
+	q := newQueue(c, rdb, keyer)
 	ids := make([]string, 0, len(c.Agencies))
 	for _, a := range c.Agencies {
 		ids = append(ids, a.ID)
@@ -150,9 +185,13 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		// and readiness says so. Groups are created on first use.
 		log.Warn("redis not reachable at start", "err", err)
 	}
+	dur, err := openDurability(c, q, ids, log)
+	if err != nil {
+		return nil, err
+	}
 	intake := gateway.NewIntake(gateway.Options{
-		Sealer: keyring, Publisher: q, Router: router, Keyer: keyer, Logger: log,
-		DedupeTTL: c.Queue.DedupeTTL, MaxSealing: c.Limits.MaxSealing,
+		Sealer: keyring, Publisher: dur.publisher, Router: router, Keyer: keyer, Logger: log,
+		DedupeTTL: c.Queue.DedupeTTL, MaxSealing: c.Limits.MaxSealing, Metrics: dur.metrics,
 	})
 	replies := map[string]handlers.NumberReply{}
 	for n, v := range c.Twilio.Numbers {
@@ -161,11 +200,24 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 			replies[e] = handlers.NumberReply{Text: v.Reply}
 		}
 	}
+	agencies, err := agencyInfo(c)
+	if err != nil {
+		dur.close()
+		return nil, err
+	}
+	web, err := webOptions(c, rdb, keyer)
+	if err != nil {
+		dur.close()
+		return nil, err
+	}
 	h := handlers.New(handlers.Options{
-		Intake: intake, Triage: q, Ready: q.Ping, PublicURL: c.PublicURL,
+		Intake: intake, Triage: q, Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
 		AuthToken: c.Twilio.AuthToken.Value(), MaxBody: c.Limits.MaxBody, Replies: replies, Logger: log,
+		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.mainHandler(), Web: web,
 	})
-	return &gatewayParts{cfg: c, queue: q, handler: h}, nil
+	parts := &gatewayParts{cfg: c, queue: q, handler: h, dur: dur}
+	parts.workers = append(parts.workers, retentionWorker(c, q, log), pagerWorker(c, q, nil, log))
+	return parts, nil
 }
 
 // serveHTTP runs the server until ctx ends, then shuts down gracefully:

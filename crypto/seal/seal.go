@@ -17,6 +17,8 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/plugin"
+
+	"github.com/hotline-org/hotline/crypto/x25519"
 )
 
 // Kind is the key type of a recipient set. age refuses to seal one file to
@@ -61,17 +63,32 @@ type Recipients struct {
 	kind    Kind
 }
 
+// Options chooses how recipients are sealed to.
+type Options struct {
+	// FastX25519 seals to X25519 recipients with crypto/x25519 (two scalar
+	// multiplications per recipient instead of upstream age's four; the
+	// same stanza, proven against upstream and the C2SP vectors) rather
+	// than with age.X25519Recipient.
+	FastX25519 bool
+}
+
 // ParseRecipients parses public recipients as printed by age-keygen or
-// `hotline keygen`. Plugin recipients (age1yubikey1... and others) need the
-// plugin binary on PATH when sealing.
+// `hotline keygen`, sealing with upstream age's own recipients. Plugin
+// recipients (age1yubikey1... and others) need the plugin binary on PATH
+// when sealing.
 func ParseRecipients(lines []string) (*Recipients, error) {
+	return ParseRecipientsWith(lines, Options{})
+}
+
+// ParseRecipientsWith is ParseRecipients with options.
+func ParseRecipientsWith(lines []string, opt Options) (*Recipients, error) {
 	if len(lines) == 0 {
 		return nil, errors.New("no recipients")
 	}
 	rs := &Recipients{kind: KindPlugin}
 	for i, line := range lines {
 		s := strings.TrimSpace(line)
-		r, kind, err := parseRecipient(s)
+		r, kind, err := parseRecipient(s, opt)
 		if err != nil {
 			return nil, &RecipientError{Index: i, Err: err}
 		}
@@ -91,7 +108,7 @@ func ParseRecipients(lines []string) (*Recipients, error) {
 	return rs, nil
 }
 
-func parseRecipient(s string) (age.Recipient, Kind, error) {
+func parseRecipient(s string, opt Options) (age.Recipient, Kind, error) {
 	// Anywhere in the string, not only as a prefix: age's parse errors quote
 	// their input, and a recipient pasted together with its identity (the
 	// whole age-keygen output, say) must not be echoed back. Bech32 has no
@@ -106,6 +123,12 @@ func parseRecipient(s string) (age.Recipient, Kind, error) {
 			return nil, "", fmt.Errorf("malformed post-quantum recipient: %w", err)
 		}
 		return r, KindPostQuantum, nil
+	case strings.HasPrefix(s, "age1") && len(s) == 62 && opt.FastX25519:
+		r, err := x25519.ParseRecipient(s)
+		if err != nil {
+			return nil, "", err
+		}
+		return r, KindX25519, nil
 	case strings.HasPrefix(s, "age1") && len(s) == 62:
 		r, err := age.ParseX25519Recipient(s)
 		if err != nil {

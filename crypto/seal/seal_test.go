@@ -488,3 +488,58 @@ func TestKeyring(t *testing.T) {
 		})
 	}
 }
+
+// The FastX25519 option picks crypto/x25519 for X25519 recipients only, and
+// what it seals opens with the same identities; without it, upstream's.
+func TestParseRecipientsWithFastX25519(t *testing.T) {
+	pairs := newPairs(t, seal.KindX25519, 2)
+	for _, tc := range []struct {
+		fast bool
+		want string
+	}{{false, "*age.X25519Recipient"}, {true, "*x25519.Recipient"}} {
+		rs, err := seal.ParseRecipientsWith(recipientsOf(pairs), seal.Options{FastX25519: tc.fast})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := seal.Implementations(rs); got[0] != tc.want || got[1] != tc.want {
+			t.Errorf("fast=%v: implementations %v, want %s", tc.fast, got, tc.want)
+		}
+		if rs.Kind() != seal.KindX25519 || strings.Join(rs.Strings(), " ") != strings.Join(recipientsOf(pairs), " ") {
+			t.Errorf("fast=%v: kind %s, strings %v", tc.fast, rs.Kind(), rs.Strings())
+		}
+		sealed, err := rs.Seal([]byte("tip"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pairs {
+			if got, err := seal.Open(sealed, p.id); err != nil || string(got) != "tip" {
+				t.Errorf("fast=%v: open: %q, %v", tc.fast, got, err)
+			}
+		}
+		pq := newPair(t, seal.KindPostQuantum)
+		if got := seal.Implementations(mustParseWith(t, []string{pq.recipient}, tc.fast)); got[0] != "*age.HybridRecipient" {
+			t.Errorf("fast=%v: post-quantum recipient sealed by %s", tc.fast, got[0])
+		}
+		_, err = seal.ParseRecipientsWith([]string{pairs[0].recipient, pq.recipient}, seal.Options{FastX25519: tc.fast})
+		if !errors.Is(err, seal.ErrMixedKinds) {
+			t.Errorf("fast=%v: mixed kinds: %v", tc.fast, err)
+		}
+		for _, bad := range []string{pairs[0].secret, pairs[0].recipient[:61] + "q", "age1" + strings.Repeat("q", 58)} {
+			_, err := seal.ParseRecipientsWith([]string{bad}, seal.Options{FastX25519: tc.fast})
+			if err == nil {
+				t.Errorf("fast=%v: accepted a malformed recipient", tc.fast)
+			} else if _, leak := containsSecret(err.Error(), pairs[0].secret); leak {
+				t.Errorf("fast=%v: error quotes the identity", tc.fast)
+			}
+		}
+	}
+}
+
+func mustParseWith(t testing.TB, lines []string, fast bool) *seal.Recipients {
+	t.Helper()
+	rs, err := seal.ParseRecipientsWith(lines, seal.Options{FastX25519: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}

@@ -1,7 +1,8 @@
 // Package config reads and checks the hotline's configuration: one YAML file,
 // decoded strictly (an unknown key is an error), with secrets given by
 // reference (env:NAME, file:PATH) and overridden by REDIS_URL,
-// TWILIO_AUTH_TOKEN and HOTLINE_PEPPER.
+// TWILIO_AUTH_TOKEN and HOTLINE_PEPPER (and HOTLINE_UPSTREAM_X25519=1, which
+// turns crypto.fast_x25519 off).
 package config
 
 import (
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -49,6 +51,12 @@ type Config struct {
 	DefaultAgency string            `yaml:"default_agency" json:"default_agency"`
 	Limits        Limits            `yaml:"limits" json:"limits"`
 	Log           Log               `yaml:"log" json:"log"`
+	Web           Web               `yaml:"web" json:"web"`
+	Crypto        Crypto            `yaml:"crypto" json:"crypto"`
+	Retention     Retention         `yaml:"retention" json:"retention"`
+	Paging        Paging            `yaml:"paging" json:"paging"`
+	Spool         Spool             `yaml:"spool" json:"spool"`
+	Metrics       Metrics           `yaml:"metrics" json:"metrics"`
 	Aliases       map[string]string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
 
 	// Dir is the directory of the config file; relative paths start there.
@@ -66,6 +74,31 @@ type Redis struct {
 	Prefix     string        `yaml:"prefix" json:"prefix"`
 	Timeout    time.Duration `yaml:"timeout" json:"timeout"`
 	TLS        bool          `yaml:"tls" json:"tls"`
+}
+
+// RedactedURL returns the URL with any password replaced.
+func (r Redis) RedactedURL() string {
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return "[unparseable]"
+	}
+	return u.Redacted()
+}
+
+// String shows the connection without its password.
+func (r Redis) String() string {
+	return fmt.Sprintf("redis{mode=%q url=%q addrs=%v prefix=%q}", r.Mode, r.RedactedURL(), r.Addrs, r.Prefix)
+}
+
+// GoString keeps the password out of %#v.
+func (r Redis) GoString() string { return "config." + r.String() }
+
+// MarshalYAML writes the URL without its password.
+func (r Redis) MarshalYAML() (any, error) {
+	type plain Redis
+	p := plain(r)
+	p.URL = r.RedactedURL()
+	return p, nil
 }
 
 // Queue tunes the triage queue.
@@ -104,6 +137,13 @@ type Region struct {
 	NameProperty string         `yaml:"name_property" json:"name_property,omitempty"`
 	Polygon      [][][2]float64 `yaml:"polygon" json:"polygon,omitempty"` // rings of [lon, lat]
 	Aliases      []string       `yaml:"aliases" json:"aliases,omitempty"`
+	// EachFeature makes every feature its own region, with the id
+	// ID/<value of IDProperty>, for layers such as districts.
+	EachFeature bool   `yaml:"each_feature" json:"each_feature,omitempty"`
+	IDProperty  string `yaml:"id_property" json:"id_property,omitempty"`
+	// SkipUnlocated ignores features with no geometry instead of refusing
+	// the file.
+	SkipUnlocated bool `yaml:"skip_unlocated" json:"skip_unlocated,omitempty"`
 }
 
 // Agency is a responding unit and the keys that can read its tips.
@@ -113,6 +153,9 @@ type Agency struct {
 	Recipients     []string `yaml:"recipients" json:"recipients"`
 	RecipientsFile string   `yaml:"recipients_file" json:"recipients_file,omitempty"`
 	Regions        []string `yaml:"regions" json:"regions"`
+	// OnCall and Supervisor are paged when an urgent tip waits unclaimed.
+	OnCall     PagingTarget `yaml:"oncall" json:"oncall"`
+	Supervisor PagingTarget `yaml:"supervisor" json:"supervisor"`
 }
 
 // Limits bounds what one request may cost.
@@ -126,6 +169,18 @@ type Log struct {
 	Format string `yaml:"format" json:"format"` // json (default) or text
 	Level  string `yaml:"level" json:"level"`   // info (default), debug, warn, error
 }
+
+// Crypto chooses between implementations of the same cryptography.
+type Crypto struct {
+	// FastX25519 seals to X25519 recipients with crypto/x25519 (the same
+	// age stanza at half the CPU of upstream age's recipient); false uses
+	// upstream age's. Unset means true. HOTLINE_UPSTREAM_X25519=1 forces
+	// false, a switch back to upstream without editing the config.
+	FastX25519 *bool `yaml:"fast_x25519" json:"fast_x25519"`
+}
+
+// UseFastX25519 reports whether crypto.fast_x25519 is on (the default).
+func (c Crypto) UseFastX25519() bool { return c.FastX25519 == nil || *c.FastX25519 }
 
 // maxConfigFile bounds the config file.
 const maxConfigFile = 16 << 20
@@ -175,6 +230,10 @@ func Parse(data []byte, dir string, getenv func(string) string) (*Config, error)
 	if v := getenv("REDIS_URL"); v != "" {
 		c.Redis.URL = v
 	}
+	if getenv("HOTLINE_UPSTREAM_X25519") == "1" {
+		upstream := false
+		c.Crypto.FastX25519 = &upstream
+	}
 	var errs []error
 	if err := c.Secrets.Pepper.resolve(dir, getenv); err != nil {
 		errs = append(errs, fmt.Errorf("secrets.pepper: %w", err))
@@ -210,6 +269,13 @@ func dropPrefixed(errs []error, prefix string) []error {
 }
 
 func (c *Config) applyDefaults() {
+	c.applyDurabilityDefaults()
+	c.applyTriageDefaults()
+	c.Web.applyDefaults()
+	if c.Crypto.FastX25519 == nil {
+		fast := true
+		c.Crypto.FastX25519 = &fast
+	}
 	if c.Listen == "" {
 		c.Listen = DefaultListen
 	}

@@ -501,3 +501,36 @@ func TestLoadTooLarge(t *testing.T) {
 		t.Errorf("err = %v, want a size error", err)
 	}
 }
+
+// crypto.fast_x25519 is on unless the config says false or
+// HOTLINE_UPSTREAM_X25519=1 forces upstream age.
+func TestCryptoFastX25519(t *testing.T) {
+	base := string(readFixture(t, "valid.yaml"))
+	tests := []struct {
+		name  string
+		extra string
+		env   env
+		want  bool
+	}{
+		{"unset", "", env{}, true},
+		{"true", "crypto: {fast_x25519: true}\n", env{}, true},
+		{"false", "crypto: {fast_x25519: false}\n", env{}, false},
+		{"env forces upstream", "crypto: {fast_x25519: true}\n", env{"HOTLINE_UPSTREAM_X25519": "1"}, false},
+		{"env unset value", "", env{"HOTLINE_UPSTREAM_X25519": ""}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.env["HOTLINE_PEPPER"] = testPepper
+			c, err := config.Parse([]byte(base+tc.extra), testdataDir(t), tc.env.get)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Crypto.UseFastX25519(); got != tc.want {
+				t.Errorf("UseFastX25519() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if _, err := config.Parse([]byte(base+"crypto: {fast_x25519: true, typo: 1}\n"), testdataDir(t), env{"HOTLINE_PEPPER": testPepper}.get); err == nil {
+		t.Error("an unknown key under crypto was accepted")
+	}
+}

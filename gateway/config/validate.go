@@ -99,6 +99,7 @@ func (c *Config) Validate() Problems {
 	}
 
 	c.validateTwilio(add, warn)
+	c.validateTriage(add, warn)
 	regionIDs := c.validateRegions(add)
 	covered := c.validateAgencies(add, regionIDs)
 
@@ -127,6 +128,8 @@ func (c *Config) Validate() Problems {
 	if c.Limits.MaxBody < 4<<10 || c.Limits.MaxBody > 32<<20 {
 		add("limits.max_body", "must be between 4 KiB and 32 MiB", "leave it unset for the default of 64 KiB")
 	}
+	c.Web.validate(add)
+	c.validateDurability(add)
 	return ps
 }
 
@@ -268,6 +271,10 @@ func (c *Config) validateAgencies(add func(string, string, string), regionIDs ma
 			add(field+".recipients", err.Error(), recipientFix(err))
 		}
 		for _, r := range a.Regions {
+			if parent, _, ok := strings.Cut(r, "/"); ok && c.eachFeature(parent) {
+				covered[parent] = true // checked against the loaded layer by check-config
+				continue
+			}
 			if !regionIDs[r] {
 				add(field+".regions", fmt.Sprintf("unknown region %q", r), "use one of the ids under regions")
 			}
@@ -286,6 +293,15 @@ func recipientFix(err error) string {
 	default:
 		return "paste the recipient printed by `hotline keygen`, one per list item"
 	}
+}
+
+func (c *Config) eachFeature(id string) bool {
+	for _, r := range c.Regions {
+		if r.ID == id && r.EachFeature {
+			return true
+		}
+	}
+	return false
 }
 
 // RecipientLines returns the agency's recipients, from the list and from

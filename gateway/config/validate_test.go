@@ -497,3 +497,36 @@ func TestValidateFromYAML(t *testing.T) {
 		t.Fatalf("got %d errors, want 3:\n%s", len(errs), problemsText(errs))
 	}
 }
+
+// TestLiteralSecretsWarn: secrets written into the file itself work (for a
+// laptop), but Validate warns, without quoting them.
+func TestLiteralSecretsWarn(t *testing.T) {
+	const literalToken = "literal-twilio-token-4c9e2a7f"
+	data := strings.NewReplacer(
+		"pepper: env:HOTLINE_PEPPER", "pepper: "+testPepper,
+		"auth_token: file:secrets/twilio_auth_token", "auth_token: "+literalToken,
+	).Replace(string(readFixture(t, "valid.yaml")))
+	c, err := config.Parse([]byte(data), testdataDir(t), env{}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(c.Secrets.Pepper.Value()) != testPepper || string(c.Twilio.AuthToken.Value()) != literalToken {
+		t.Fatal("literal secrets not used as their value")
+	}
+	ps := c.Validate()
+	if len(ps.Errors()) != 0 {
+		t.Fatalf("errors:\n%s", problemsText(ps.Errors()))
+	}
+	warned := map[string]bool{}
+	for _, p := range ps {
+		if p.Warning && p.Fix != "" {
+			warned[p.Field] = true
+		}
+	}
+	if len(ps) != 2 || !warned["secrets.pepper"] || !warned["twilio.auth_token"] {
+		t.Fatalf("want warnings on secrets.pepper and twilio.auth_token, got:\n%s", problemsText(ps))
+	}
+	if text := problemsText(ps); strings.Contains(text, testPepper) || strings.Contains(text, literalToken) {
+		t.Fatalf("warnings quote the secret:\n%s", text)
+	}
+}

@@ -81,9 +81,10 @@ var (
 	pairWords   = []string{"and", "y", "dan"}
 )
 
-// Hemisphere letters: N S E W in English, O (oeste) in Spanish, U (utara),
-// T (timur), B (barat) in Malay. Only upper case: a lower-case "s" after a
-// number is seconds or a plural far more often than south.
+// hemiLetter reads a hemisphere letter: N S E W in English, O (oeste) in
+// Spanish, U (utara), T (timur), B (barat) in Malay. Only upper case: a
+// lower-case "s" after a number is seconds or a plural far more often than
+// south.
 func hemiLetter(c byte) (axis, bool, bool) {
 	switch c {
 	case 'N', 'U':
@@ -105,6 +106,9 @@ func isAlnum(c byte) bool       { return isDigit(c) || isASCIILetter(c) }
 // isWordRune reports whether r continues a word. Letters of scripts
 // written without spaces do not: "在3.139,101.6869" holds a coordinate.
 func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isAlnum(byte(r)) || r == '_'
+	}
 	return (unicode.IsLetter(r) && !noSpaceScript(r)) || unicode.IsDigit(r) || r == '_'
 }
 
@@ -156,8 +160,8 @@ func (sc scanner) hasPrefix(i int, word string) bool {
 
 // word matches one of words at i as a whole word and returns its end.
 // Words in scripts without spaces need no boundary.
-func (sc scanner) word(i int, words []string) (int, int, bool) {
-	for k, w := range words {
+func (sc scanner) word(i int, words []string) (int, bool) {
+	for _, w := range words {
 		if !sc.hasPrefix(i, w) {
 			continue
 		}
@@ -165,9 +169,9 @@ func (sc scanner) word(i int, words []string) (int, int, bool) {
 		if isASCIILetter(w[len(w)-1]) && sc.wordAfter(end) {
 			continue
 		}
-		return k, end, true
+		return end, true
 	}
-	return 0, i, false
+	return i, false
 }
 
 // spaces skips at most max spaces or tabs (and newlines when nl is set).
@@ -275,9 +279,9 @@ func (sc scanner) parsePart(i int, relaxed bool) (part, bool) {
 	p := part{start: i}
 	j := i
 	// A keyword: "lat:", "Longitude =", "纬度".
-	if _, end, ok := sc.word(j, latKeywords); ok {
+	if end, ok := sc.word(j, latKeywords); ok {
 		p.kw, j = axisLat, sc.kwTail(end)
-	} else if _, end, ok := sc.word(j, lonKeywords); ok {
+	} else if end, ok := sc.word(j, lonKeywords); ok {
 		p.kw, j = axisLon, sc.kwTail(end)
 	}
 	// A hemisphere before the number: "S 12.08", "北纬3.1".
@@ -383,7 +387,7 @@ func (sc scanner) separator(i int, relaxed bool) int {
 		}
 	}
 	if j == at && j > i { // words need a space before them
-		if _, end, ok := sc.word(j, pairWords); ok {
+		if end, ok := sc.word(j, pairWords); ok {
 			j = end
 		}
 	}
@@ -397,7 +401,7 @@ func (sc scanner) separator(i int, relaxed bool) int {
 func (sc scanner) parsePair(i int, relaxed bool) (coordMatch, bool) {
 	j := i
 	pairKW := false
-	if _, end, ok := sc.word(j, pairKeywords); ok {
+	if end, ok := sc.word(j, pairKeywords); ok {
 		pairKW, j = true, sc.kwTail(end)
 		if j < len(sc.s) && sc.s[j] == '(' {
 			j++
@@ -437,27 +441,28 @@ func (sc scanner) parsePair(i int, relaxed bool) (coordMatch, bool) {
 	return coordMatch{start: start, end: end, p: p, dms: a.dms || b.dms}, true
 }
 
-// plausible keeps prices, scores and measurements out: a bare pair of
-// numbers is a coordinate only when it looks like one that a map app
-// produced.
+// plausible keeps prices, scores, temperatures and measurements out: a
+// bare pair of numbers is a coordinate only when it looks like one that a
+// map app or a GPS produced.
 func plausible(a, b part, pairKW bool) bool {
 	for _, p := range []part{a, b} {
-		if p.decimals == 0 && !p.marked {
-			return false // integers need a degree sign: "12 S" is too coarse and too common
+		// Whole degrees need a degree sign and minutes or a hemisphere:
+		// "12 S" and "30° y 25°" are too coarse and too common.
+		if p.decimals == 0 && !(p.marked && (p.dms || p.hemi != axisNone)) {
+			return false
 		}
 	}
-	if pairKW || a.kw != axisNone && b.kw != axisNone {
-		return true
-	}
-	if a.hemi != axisNone && b.hemi != axisNone || a.marked && b.marked {
+	if pairKW || a.kw != axisNone && b.kw != axisNone || a.hemi != axisNone && b.hemi != axisNone || a.dms && b.dms {
 		return true
 	}
 	if a.commaDec || b.commaDec {
 		// 12,500 is twelve thousand five hundred as often as 12.5.
 		return a.decimals >= 4 && b.decimals >= 4
 	}
-	if (a.signed || b.signed || a.hemi != axisNone || b.hemi != axisNone || a.kw != axisNone || b.kw != axisNone) && a.decimals >= 2 && b.decimals >= 2 {
-		return true
+	cued := a.signed || b.signed || a.hemi != axisNone || b.hemi != axisNone ||
+		a.kw != axisNone || b.kw != axisNone || a.marked && b.marked
+	if cued {
+		return a.decimals >= 2 && b.decimals >= 2 // "38.5° y 39.1°" is a fever
 	}
 	return a.decimals >= 3 && b.decimals >= 3
 }

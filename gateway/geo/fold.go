@@ -137,6 +137,11 @@ func foldRune(dst []byte, r rune) []byte {
 // noSpaceScript reports whether r belongs to a script written without
 // spaces between words, where a place name may start or end anywhere.
 func noSpaceScript(r rune) bool {
+	// Most text is Latin: answer it without searching the tables.
+	switch {
+	case r < 0x0E00, r >= 0x1100 && r < 0x1780, r >= 0x1800 && r < 0x2E80:
+		return false
+	}
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai,
 		unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan)
 }

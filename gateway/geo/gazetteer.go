@@ -280,6 +280,9 @@ func boundary(s string, i int) bool {
 	if !utf8.RuneStart(s[i]) {
 		return false
 	}
+	if s[i-1] < utf8.RuneSelf && s[i] < utf8.RuneSelf {
+		return false // two ASCII letters or digits
+	}
 	before, _ := utf8.DecodeLastRuneInString(s[:i])
 	after, _ := utf8.DecodeRuneInString(s[i:])
 	return noSpaceScript(before) || noSpaceScript(after)

@@ -3,6 +3,7 @@ package geo
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -72,14 +73,20 @@ func testLocator(t testing.TB) (*Index, *Locator) {
 	return testIx, testLoc
 }
 
-// route is what the gateway does with a location: the regions containing
-// its point, else the region it names.
-func route(ix *Index, loc Location) []string {
-	if loc.HasPoint {
-		return ix.Regions(loc.Point)
+// route is what the gateway does with a location. It also checks that
+// Regions agrees with the point for coordinates, and that the point of a
+// named place routes to the place's region.
+func route(t testing.TB, ix *Index, loc Location) []string {
+	t.Helper()
+	switch {
+	case loc.HasPoint && loc.Source != SourcePlace:
+		if got := ix.Regions(loc.Point); !slices.Equal(got, loc.Regions) {
+			t.Errorf("Regions = %v, but the point is in %v", loc.Regions, got)
+		}
+	case loc.HasPoint:
+		if got := ix.Regions(loc.Point); !slices.Contains(got, loc.Region) {
+			t.Errorf("the point of %s is in %v", loc.Region, got)
+		}
 	}
-	if loc.Region != "" {
-		return []string{loc.Region}
-	}
-	return nil
+	return loc.Regions
 }

@@ -202,6 +202,9 @@ func (l *loader) loadSpec(s RegionSpec) error {
 	if !hasFile {
 		return errors.New("no polygon and no GeoJSON file")
 	}
+	if s.EachFeature && len(s.Aliases) > 0 {
+		return errors.New("aliases name one region, and each-feature makes many: give the locator aliases with feature names instead")
+	}
 	features, err := l.read(s.GeoJSONPath)
 	if err != nil {
 		return err
@@ -602,6 +605,55 @@ func (ix *Index) regionsAt(p Point, hits []int32) []int32 {
 		return true
 	})
 	return hits
+}
+
+// coverShare is the share of a feature's boundary that must lie inside a
+// region for the region to hold the whole feature. Layers from different
+// sources trace the same border a little differently, so not all of it;
+// a neighbour shares one stretch of border, far less.
+const coverShare = 0.9
+
+// coverSamples is how many boundary points are tested per feature.
+const coverSamples = 32
+
+// covering returns the ids of the regions that hold all of feature f: its
+// own, and for a district the department around it (but not the
+// neighbouring districts, nor a region with f in a hole).
+func (ix *Index) covering(f int32) []string {
+	ft := &ix.features[f]
+	own := ix.ids[ft.region]
+	if ft.shape == nil {
+		return []string{own}
+	}
+	n := 0
+	for _, poly := range ft.shape {
+		n += len(poly[0]) - 1
+	}
+	stride := max(1, n/coverSamples)
+	counts := make(map[int32]int)
+	samples := 0
+	var hits []int32
+	k := 0
+	for _, poly := range ft.shape {
+		for _, v := range poly[0][:len(poly[0])-1] {
+			if k%stride == 0 {
+				samples++
+				hits = ix.regionsAt(Point{Lat: v[1], Lon: v[0]}, hits[:0])
+				for _, r := range hits {
+					counts[r]++
+				}
+			}
+			k++
+		}
+	}
+	out := []string{own}
+	for _, r := range ix.regionsAt(ft.inner, nil) {
+		if r != ft.region && float64(counts[r]) >= coverShare*float64(samples) {
+			out = append(out, ix.ids[r])
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // inFeature reports whether p is inside feature f.

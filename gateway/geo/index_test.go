@@ -110,7 +110,8 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 		p := Point{Lat: b.Min[1] + rng.Float64()*(b.Max[1]-b.Min[1]), Lon: b.Min[0] + rng.Float64()*(b.Max[0]-b.Min[0])}
 		var want []string
 		for _, f := range ix.features {
-			if f.shape != nil && planar.MultiPolygonContains(f.shape, orb.Point{p.Lon, p.Lat}) {
+			pt := orb.Point{p.Lon, p.Lat}
+			if f.shape != nil && f.bound.Contains(pt) && planar.MultiPolygonContains(f.shape, pt) {
 				want = appendUniqueString(want, ix.ids[f.region])
 			}
 		}
@@ -171,23 +172,31 @@ func TestDisambiguation(t *testing.T) {
 		source     Source
 		region     string
 		candidates []string
+		regions    []string // where the tip goes
 	}{
-		{"estoy en Miraflores, Arequipa", SourcePlace, "pd/040110", nil},
-		{"Miraflores (Huánuco)", SourcePlace, "pd/100506", nil},
-		{"estoy en Miraflores, Lima", SourcePlaceAmbiguous, "", []string{"pd/150122", "pd/151021"}},
-		{"estoy en Miraflores", SourcePlaceAmbiguous, "", []string{"pd/040110", "pd/100506", "pd/150122", "pd/151021"}},
-		{"trabajo en La Molina", SourcePlace, "pd/150114", nil},
+		{"estoy en Miraflores, Arequipa", SourcePlace, "pd/040110", nil, []string{"pd/040110", "pe/AREQUIPA", "peru"}},
+		{"Miraflores (Huánuco)", SourcePlace, "pd/100506", nil, []string{"pd/100506", "pe/HUANUCO", "peru"}},
+		// Two Miraflores lie in the department of Lima: the tip goes to
+		// the department, to no district.
+		{"estoy en Miraflores, Lima", SourcePlaceAmbiguous, "", []string{"pd/150122", "pd/151021"}, []string{"pe/LIMA", "peru"}},
+		{"estoy en Miraflores", SourcePlaceAmbiguous, "", []string{"pd/040110", "pd/100506", "pd/150122", "pd/151021"}, []string{"peru"}},
+		{"trabajo en La Molina", SourcePlace, "pd/150114", nil, []string{"pd/150114", "pe/LIMA", "peru"}},
 		// The district LIMA inside the department LIMA: the smaller.
-		{"Estoy en Lima", SourcePlace, "pd/150101", nil},
+		{"Estoy en Lima", SourcePlace, "pd/150101", nil, []string{"pd/150101", "pe/LIMA", "peru"}},
+		// A department alone routes to the department, not to the
+		// district that holds its middle; the district named like its
+		// department is the smaller place.
+		{"en un barco en Loreto", SourcePlace, "pe/LORETO", nil, []string{"pe/LORETO", "peru"}},
+		{"en una mina de Madre de Dios", SourcePlace, "pd/170203", nil, []string{"pd/170203", "pe/MADRE DE DIOS", "peru"}},
 		// INEI 2007 still calls Pueblo Libre "MAGDALENA VIEJA".
-		{"estoy en Magdalena Vieja", SourcePlace, "pd/150121", nil},
+		{"estoy en Magdalena Vieja", SourcePlace, "pd/150121", nil, []string{"pd/150121", "pe/LIMA", "peru"}},
 		// A district kept without geometry names its region, with no point.
-		{"en la isla Amantani", SourcePlace, "pd/210103", nil},
+		{"en la isla Amantani", SourcePlace, "pd/210103", nil, []string{"pd/210103"}},
 	}
 	for _, tc := range cases {
 		loc, ok := l.Locate(tc.text, Hints{})
-		if !ok || loc.Source != tc.source || loc.Region != tc.region || !slices.Equal(loc.Candidates, tc.candidates) {
-			t.Errorf("Locate(%q) = %+v, %v; want %s region %q candidates %v", tc.text, loc, ok, tc.source, tc.region, tc.candidates)
+		if !ok || loc.Source != tc.source || loc.Region != tc.region || !slices.Equal(loc.Candidates, tc.candidates) || !slices.Equal(loc.Regions, tc.regions) {
+			t.Errorf("Locate(%q) = %+v, %v; want %s region %q candidates %v regions %v", tc.text, loc, ok, tc.source, tc.region, tc.candidates, tc.regions)
 		}
 		if loc.Source == SourcePlaceAmbiguous && (loc.HasPoint || loc.Region != "") {
 			t.Errorf("Locate(%q): an ambiguous name must not route: %+v", tc.text, loc)
@@ -229,7 +238,7 @@ func TestWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := strings.Join(ix.Warnings(), "\n")
-	for _, want := range []string{`"MI PERÃz" looks mis-encoded`, "(AMANTANI) has no geometry", "(BELLAVISTA) has no geometry", `12 features are named "Santa Rosa"`} {
+	for _, want := range []string{`"MI PERÃz" looks mis-encoded`, "(AMANTANI) has no geometry", "(BELLAVISTA) has no geometry", `10 features are named "Santa Rosa"`} {
 		if !strings.Contains(w, want) {
 			t.Errorf("warnings lack %q:\n%s", want, w)
 		}
@@ -288,7 +297,11 @@ func TestLoadRejects(t *testing.T) {
 		{"no id", RegionSpec{GeoJSONPath: good}, "no id"},
 		{"nothing", RegionSpec{ID: "r"}, "no polygon and no GeoJSON file"},
 		{"both", RegionSpec{ID: "r", GeoJSONPath: good, Polygon: [][][2]float64{{{-77, -12}, {-76, -12}, {-76, -11}}}}, "not both"},
-		{"each feature ids repeat", RegionSpec{ID: "pd", GeoJSONPath: geoFile(t, "peru-districts.geojson"), NameProperty: "NOMBDIST", EachFeature: true, SkipUnlocated: true}, `duplicate region id "pd/SANTA ROSA"`},
+		{"each feature with aliases", RegionSpec{ID: "r", GeoJSONPath: good, NameProperty: "name", EachFeature: true, Aliases: []string{"x"}}, "aliases name one region"},
+		{"each feature ids repeat", RegionSpec{ID: "pd", GeoJSONPath: write("repeat.geojson", `{"type":"FeatureCollection","features":[`+
+			`{"type":"Feature","properties":{"name":"SANTA ROSA"},"geometry":{"type":"Polygon","coordinates":[`+square+`]}},`+
+			`{"type":"Feature","properties":{"name":"SANTA ROSA"},"geometry":{"type":"Polygon","coordinates":[`+square+`]}}]}`),
+			NameProperty: "name", EachFeature: true}, `duplicate region id "pd/SANTA ROSA"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -42,24 +42,39 @@ type linkMatch struct {
 // not, so that numbers inside an unrelated link are not read as
 // coordinates.
 func scanLinks(text string) []linkMatch {
+	// The regular expressions are the slowest part of locating; most
+	// messages hold no link, which a plain search can tell.
+	lower := asciiLower(text)
+	hasScheme := strings.Contains(lower, "://")
+	hasHost := false
+	for _, h := range mapHosts {
+		if strings.Contains(lower, h) {
+			hasHost = true
+			break
+		}
+	}
+	hasGeo := strings.Contains(lower, "geo:")
+	if !hasScheme && !hasHost && !hasGeo {
+		return nil
+	}
 	var out []linkMatch
 	var taken []span
 	add := func(m linkMatch) {
 		out = append(out, m)
 		taken = append(taken, span{m.start, m.end})
 	}
-	for _, loc := range schemeURL.FindAllStringIndex(text, -1) {
+	for _, loc := range findAll(schemeURL, text, hasScheme) {
 		start, end := loc[0], trimURLEnd(text, loc[0], loc[1])
 		add(parseMapURL(text[start:end], start, end))
 	}
-	for _, loc := range bareMapURL.FindAllStringIndex(text, -1) {
+	for _, loc := range findAll(bareMapURL, text, hasHost) {
 		if overlaps(taken, loc[0], loc[1]) {
 			continue
 		}
 		start, end := loc[0], trimURLEnd(text, loc[0], loc[1])
 		add(parseMapURL("https://"+text[start:end], start, end))
 	}
-	for _, loc := range geoURI.FindAllStringIndex(text, -1) {
+	for _, loc := range findAll(geoURI, text, hasGeo) {
 		if overlaps(taken, loc[0], loc[1]) {
 			continue
 		}
@@ -74,6 +89,27 @@ func scanLinks(text string) []linkMatch {
 		}
 	}
 	return out
+}
+
+// mapHosts are the host names bareMapURL looks for, in lower case.
+var mapHosts = []string{"google.", "goo.gl", "maps.apple", "openstreetmap.org", "osm.org", "waze.com"}
+
+func findAll(re *regexp.Regexp, text string, worth bool) [][]int {
+	if !worth {
+		return nil
+	}
+	return re.FindAllStringIndex(text, -1)
+}
+
+// asciiLower lower-cases ASCII letters only, keeping byte offsets.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // trimURLEnd drops the punctuation that ends the sentence around a link,

@@ -3,6 +3,7 @@ package geo
 import (
 	"slices"
 	"sort"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 )
@@ -47,13 +48,20 @@ type Hints struct {
 
 // Location is what the locator found.
 //
+// Regions is where the tip belongs, and the gateway should route on it:
+// for coordinates, the regions containing the point; for a place name, the
+// regions that contain the whole named feature (La Molina's own region and
+// the department around it, but not a district that merely holds the
+// department's middle); for an ambiguous name, the regions that contain
+// every candidate. It is empty when nothing routes (an unresolved link, a
+// point outside every region).
+//
 // HasPoint is set for every source with coordinates, and for a place name
 // whose feature has geometry: Point is then a point inside that feature,
 // chosen so that Index.Regions(Point) always includes Region, and Radius
-// says how coarse it is. Route on Regions(Point) when HasPoint is set, on
-// Region when only that is set; a location with neither (an unresolved link,
-// an ambiguous name) routes like no location, but belongs in the sealed
-// report.
+// says how coarse it is. For a named place Regions is the more exact
+// answer: the point of a large place (a department) falls in one of its
+// districts, which Regions(Point) would add.
 type Location struct {
 	Point    Point  `json:"point"`
 	HasPoint bool   `json:"has_point"`
@@ -62,6 +70,8 @@ type Location struct {
 	Match    string `json:"match,omitempty"` // the text that matched: Match == text[Start:End]
 	Start    int    `json:"start,omitempty"` // byte span of Match in the text
 	End      int    `json:"end,omitempty"`
+	// Regions are the ids of the regions the location lies in, sorted.
+	Regions []string `json:"regions,omitempty"`
 	// Radius is how far, in metres, the place may be from Point where
 	// that is known: the u= of a geo: URI, the cell of a plus code or a
 	// geohash, the extent of a named feature.
@@ -73,8 +83,9 @@ type Location struct {
 // Locator finds a location in a message. It is read-only after it is made
 // and safe for concurrent use.
 type Locator struct {
-	ix  *Index
-	gaz gazetteer
+	ix    *Index
+	gaz   gazetteer
+	cover map[int32][]string // named feature -> regions containing all of it
 }
 
 // NewLocator returns a locator over the regions of ix, whose gazetteer
@@ -103,7 +114,15 @@ func NewLocatorWithAliases(ix *Index, aliases map[string]string) (*Locator, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Locator{ix: ix, gaz: g}, nil
+	l := &Locator{ix: ix, gaz: g, cover: make(map[int32][]string)}
+	for _, e := range g.entries {
+		for _, f := range e.features {
+			if _, done := l.cover[f]; !done {
+				l.cover[f] = ix.covering(f)
+			}
+		}
+	}
+	return l, nil
 }
 
 // Locate returns the best location in text and hints: a pin or form
@@ -113,13 +132,13 @@ func NewLocatorWithAliases(ix *Index, aliases map[string]string) (*Locator, erro
 // then what has no point (an unresolved link, an ambiguous name).
 func (l *Locator) Locate(text string, h Hints) (Location, bool) {
 	if loc, ok := fromHints(h); ok {
-		return loc, true
+		return l.withRegions(loc), true
 	}
 	all := l.find(text)
 	if len(all) == 0 {
 		return Location{}, false
 	}
-	return all[0], true
+	return l.withRegions(all[0]), true
 }
 
 // LocateAll returns every location found, best first in the order Locate
@@ -129,7 +148,11 @@ func (l *Locator) LocateAll(text string, h Hints) []Location {
 	if loc, ok := fromHints(h); ok {
 		out = append(out, loc)
 	}
-	return append(out, l.find(text)...)
+	out = append(out, l.find(text)...)
+	for i := range out {
+		out[i] = l.withRegions(out[i])
+	}
+	return out
 }
 
 func fromHints(h Hints) (Location, bool) {
@@ -144,6 +167,14 @@ func fromHints(h Hints) (Location, bool) {
 		src = SourcePin
 	}
 	return Location{Point: p, HasPoint: true, Source: src}, true
+}
+
+// withRegions fills the routing answer of a location with a point.
+func (l *Locator) withRegions(loc Location) Location {
+	if loc.HasPoint && loc.Regions == nil {
+		loc.Regions = l.ix.Regions(loc.Point)
+	}
+	return loc
 }
 
 // ranked orders the findings: rank first, then within a rank, then text
@@ -161,7 +192,11 @@ const (
 
 func (l *Locator) find(text string) []Location {
 	if len(text) > maxLocateText {
-		text = text[:maxLocateText]
+		cut := maxLocateText
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut-- // do not split a character
+		}
+		text = text[:cut]
 	}
 	var found []ranked
 	add := func(rank, sub, start, end int, loc Location) {
@@ -205,20 +240,8 @@ func (l *Locator) find(text string) []Location {
 	if len(l.gaz.keys) > 0 {
 		places = l.places(text, masked, unknown, links)
 		for _, ph := range places {
-			switch {
-			case ph.feature >= 0:
-				f := &l.ix.features[ph.feature]
-				sub := 0
-				if ph.broader {
-					sub = 1
-				}
-				add(rankPlace, sub, ph.start, ph.end, Location{Point: f.inner, HasPoint: true,
-					Region: l.ix.ids[f.region], Source: SourcePlace, Radius: f.radius})
-			case ph.region >= 0:
-				add(rankPlace, 2, ph.start, ph.end, Location{Region: l.ix.ids[ph.region], Source: SourcePlace})
-			default:
-				add(rankUnresolved, 0, ph.start, ph.end, Location{Source: SourcePlaceAmbiguous, Candidates: ph.candidates})
-			}
+			loc, rank, sub := l.placeLocation(ph)
+			add(rank, sub, ph.start, ph.end, loc)
 		}
 	}
 	for _, c := range codes {
@@ -251,10 +274,12 @@ func (l *Locator) find(text string) []Location {
 // placeHit is a place name resolved as far as the text allows.
 type placeHit struct {
 	start, end int
-	feature    int32    // the feature named, or -1
-	region     int32    // the region named when no one feature is, or -1
-	candidates []string // regions of an ambiguous name
-	broader    bool     // contains another named place: less specific
+	entry      int
+	feature    int32   // the feature named, or -1
+	region     int32   // the region named when no one feature is, or -1
+	feats      []int32 // the candidate features of an ambiguous name
+	regions    []int32 // ... and its candidate regions without a feature
+	broader    bool    // contains another place of the text: it qualifies it
 }
 
 // places finds place names and settles those that several features share:
@@ -278,14 +303,13 @@ func (l *Locator) places(text string, masked, unknown []span, links []linkMatch)
 	hits := make([]placeHit, len(matches))
 	for i, m := range matches {
 		e := &l.gaz.entries[m.entry]
-		feats := slices.Clone(e.features)
-		feats = l.mostSpecific(feats)
-		regions := slices.Clone(e.regions)
+		feats := l.mostSpecific(e.features)
+		regions := e.regions
 		if len(feats)+len(regions) > 1 {
 			// Context: keep the candidates inside another name of the text.
 			var inside []int32
 			for _, f := range feats {
-				if l.insideOther(f, i, matches) {
+				if l.insideOther(l.ix.features[f].inner, f, m.entry, matches) {
 					inside = append(inside, f)
 				}
 			}
@@ -293,39 +317,94 @@ func (l *Locator) places(text string, masked, unknown []span, links []linkMatch)
 				feats, regions = inside, nil
 			}
 		}
-		h := placeHit{start: m.start, end: m.end, feature: -1, region: -1}
-		if len(feats) == 1 && len(regions) == 0 {
+		h := placeHit{start: m.start, end: m.end, entry: m.entry, feature: -1, region: -1}
+		var all []int32
+		for _, f := range feats {
+			all = appendUnique(all, l.ix.features[f].region)
+		}
+		for _, r := range regions {
+			all = appendUnique(all, r)
+		}
+		switch {
+		case len(feats) == 1 && len(regions) == 0:
 			h.feature = feats[0]
-		} else {
-			for _, f := range feats {
-				regions = appendUnique(regions, l.ix.features[f].region)
-			}
-			if len(regions) == 1 {
-				h.region = regions[0]
-			} else {
-				for _, r := range regions {
-					h.candidates = append(h.candidates, l.ix.ids[r])
-				}
-				slices.Sort(h.candidates)
-			}
+		case len(all) == 1:
+			h.region = all[0]
+		default:
+			h.feats, h.regions = feats, regions
 		}
 		hits[i] = h
 	}
-	// A named place that contains another named place is the broader one:
-	// "La Molina, Lima" is about La Molina.
+	// A name whose place contains another place of the text qualifies
+	// it: "La Molina, Lima" and "Miraflores, Arequipa" are about the
+	// district.
 	for i := range hits {
-		if hits[i].feature < 0 {
-			continue
-		}
 		for j := range hits {
-			if j != i && hits[j].feature >= 0 && hits[j].feature != hits[i].feature &&
-				l.ix.inFeature(hits[i].feature, l.ix.features[hits[j].feature].inner) {
-				hits[i].broader = true
-				break
+			if hits[i].entry == hits[j].entry {
+				continue
+			}
+			var pts []int32
+			if hits[j].feature >= 0 {
+				pts = []int32{hits[j].feature}
+			} else {
+				pts = hits[j].feats
+			}
+			for _, f := range pts {
+				if l.insideEntry(l.ix.features[f].inner, f, hits[i].entry) {
+					hits[i].broader = true
+				}
 			}
 		}
 	}
 	return hits
+}
+
+// placeLocation turns a hit into a location and its rank: a named feature
+// first, then an ambiguous name that still routes, then a region named as
+// a whole, then names that only qualify another.
+func (l *Locator) placeLocation(h placeHit) (Location, int, int) {
+	sub := func(n int) int {
+		if h.broader {
+			return 3
+		}
+		return n
+	}
+	switch {
+	case h.feature >= 0:
+		f := &l.ix.features[h.feature]
+		return Location{Point: f.inner, HasPoint: true, Region: l.ix.ids[f.region], Source: SourcePlace,
+			Regions: slices.Clone(l.cover[h.feature]), Radius: f.radius}, rankPlace, sub(0)
+	case h.region >= 0:
+		id := l.ix.ids[h.region]
+		return Location{Region: id, Source: SourcePlace, Regions: []string{id}}, rankPlace, sub(2)
+	}
+	loc := Location{Source: SourcePlaceAmbiguous}
+	var common []string
+	for i, f := range h.feats {
+		loc.Candidates = appendUniqueID(loc.Candidates, l.ix.ids[l.ix.features[f].region])
+		if i == 0 {
+			common = slices.Clone(l.cover[f])
+		} else {
+			common = slices.DeleteFunc(common, func(id string) bool { return !slices.Contains(l.cover[f], id) })
+		}
+	}
+	for _, r := range h.regions {
+		loc.Candidates = appendUniqueID(loc.Candidates, l.ix.ids[r])
+		common = nil // a candidate without geometry: nothing is known to hold it
+	}
+	slices.Sort(loc.Candidates)
+	if len(common) > 0 && len(h.regions) == 0 {
+		loc.Regions = common
+		return loc, rankPlace, sub(1)
+	}
+	return loc, rankUnresolved, 0
+}
+
+func appendUniqueID(s []string, id string) []string {
+	if slices.Contains(s, id) {
+		return s
+	}
+	return append(s, id)
 }
 
 // overlapsNonLink reports whether [start, end) overlaps a masked span that
@@ -355,7 +434,7 @@ func (l *Locator) mostSpecific(feats []int32) []int32 {
 	if len(feats) < 2 {
 		return feats
 	}
-	out := feats[:0:0]
+	out := make([]int32, 0, len(feats))
 	for _, f := range feats {
 		broader := false
 		for _, g := range feats {
@@ -371,18 +450,23 @@ func (l *Locator) mostSpecific(feats []int32) []int32 {
 	return out
 }
 
-// insideOther reports whether feature f lies inside a candidate of another
-// name of the text.
-func (l *Locator) insideOther(f int32, self int, matches []nameMatch) bool {
-	p := l.ix.features[f].inner
-	for j, m := range matches {
-		if j == self {
-			continue
+// insideOther reports whether p (of feature f) lies inside a feature named
+// by another name of the text.
+func (l *Locator) insideOther(p Point, f int32, self int, matches []nameMatch) bool {
+	for _, m := range matches {
+		if m.entry != self && l.insideEntry(p, f, m.entry) {
+			return true
 		}
-		for _, g := range l.gaz.entries[m.entry].features {
-			if g != f && l.ix.inFeature(g, p) {
-				return true
-			}
+	}
+	return false
+}
+
+// insideEntry reports whether p (of feature f) lies inside one of the
+// features a gazetteer entry names.
+func (l *Locator) insideEntry(p Point, f int32, entry int) bool {
+	for _, g := range l.gaz.entries[entry].features {
+		if g != f && l.ix.inFeature(g, p) {
+			return true
 		}
 	}
 	return false

@@ -48,6 +48,7 @@ var locateCases = []locateCase{
 	{name: "letters glued", text: "12.0857S 76.9397W", source: SourceDecimal, point: pt(-12.0857, -76.9397)},
 	{name: "letters before", text: "S 12.0857 W 76.9397", source: SourceDecimal, point: pt(-12.0857, -76.9397)},
 	{name: "degree and letter", text: "3.1390° N, 101.6869° E", source: SourceDecimal, point: pt(3.139, 101.6869), in: kl},
+	{name: "whole degrees with hemispheres", text: "12°S 77°W", source: SourceDecimal, point: pt(-12, -77)},
 	{name: "spanish oeste", text: "12.0566 S 77.1181 O", source: SourceDecimal, point: pt(-12.0566, -77.1181), in: callao},
 	{name: "spanish words", text: "12.0857 sur 76.9397 oeste", source: SourceDecimal, point: pt(-12.0857, -76.9397)},
 	{name: "malay letters", text: "koordinat 3.0733 U 101.5185 T", source: SourceDecimal, point: pt(3.0733, 101.5185), in: selangor},
@@ -184,6 +185,9 @@ var locateCases = []locateCase{
 	{name: "latitude out of range", text: "95.1234, 100.1234"},
 	{name: "minutes out of range", text: `12°75'08"S 76°56'23"W`},
 	{name: "contradictory sign", text: "-12.0857 N, 76.9397 E"},
+	{name: "temperatures", text: "aquí hace 30° y de noche 25°"},
+	{name: "fever", text: "tiene fiebre de 38.5° y 39.1°"},
+	{name: "distances", text: "caminamos 3.5 km y 101.6 km"},
 	{name: "nothing", text: "necesito ayuda por favor"},
 	{name: "empty", text: ""},
 }
@@ -223,7 +227,7 @@ func TestLocate(t *testing.T) {
 			if tc.region != "" && loc.Region != tc.region {
 				t.Errorf("region = %q, want %q", loc.Region, tc.region)
 			}
-			routes := route(ix, loc)
+			routes := route(t, ix, loc)
 			if tc.region != "" && !slices.Contains(routes, tc.region) {
 				t.Errorf("routes %v do not include the named region %q", routes, tc.region)
 			}
@@ -258,5 +262,65 @@ func TestLocateCaseCount(t *testing.T) {
 		if strings.TrimSpace(tc.name) == "" {
 			t.Errorf("case %q has no name", tc.text)
 		}
+	}
+}
+
+// TestLocateConcurrent runs the locator from many goroutines, as the
+// gateway does; run with -race.
+func TestLocateConcurrent(t *testing.T) {
+	_, l := testLocator(t)
+	done := make(chan bool)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for _, tc := range locateCases {
+				loc, _ := l.Locate(tc.text, tc.hints)
+				loc.Regions = append(loc.Regions, "scribble") // must not reach shared state
+			}
+			done <- true
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		<-done
+	}
+	loc, _ := l.Locate("estoy en la molina", Hints{})
+	if slices.Contains(loc.Regions, "scribble") {
+		t.Error("a caller's append changed the locator's state")
+	}
+}
+
+// TestLocateAll shows every finding, best first.
+func TestLocateAll(t *testing.T) {
+	_, l := testLocator(t)
+	all := l.LocateAll("https://maps.app.goo.gl/abc estoy en La Molina, Lima, -12.0566, -77.1181", Hints{Latitude: "3.139", Longitude: "101.6869"})
+	var got []string
+	for _, loc := range all {
+		got = append(got, string(loc.Source)+":"+loc.Match)
+	}
+	want := []string{"pin:", "decimal:-12.0566, -77.1181", "place:La Molina", "place:Lima", "link_unresolved:https://maps.app.goo.gl/abc"}
+	if !slices.Equal(got, want) {
+		t.Errorf("LocateAll = %q, want %q", got, want)
+	}
+}
+
+// TestMaxLocateText checks that a location past the bound is not read, and
+// that a huge message is handled in bounded time.
+func TestMaxLocateText(t *testing.T) {
+	_, l := testLocator(t)
+	text := strings.Repeat("la ", maxLocateText/3+10) + "-12.0857, -76.9397"
+	if loc, ok := l.Locate(text, Hints{}); ok {
+		t.Errorf("found %+v past the limit", loc)
+	}
+}
+
+// TestLocateWithoutRegions: with no index the locator still reads
+// coordinates, and routes them nowhere.
+func TestLocateWithoutRegions(t *testing.T) {
+	l := NewLocator(nil)
+	loc, ok := l.Locate("estoy en La Molina -12.0857, -76.9397", Hints{})
+	if !ok || loc.Source != SourceDecimal || len(loc.Regions) != 0 {
+		t.Errorf("Locate = %+v, %v", loc, ok)
+	}
+	if loc, ok := l.Locate("estoy en La Molina", Hints{}); ok {
+		t.Errorf("a name without a gazetteer: %+v", loc)
 	}
 }

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	var lat []time.Duration
+	for i := 1; i <= 100; i++ {
+		lat = append(lat, time.Duration(101-i)*time.Millisecond)
+	}
+	for _, tc := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 50 * time.Millisecond}, {0.99, 99 * time.Millisecond}, {1, 100 * time.Millisecond}, {0.001, time.Millisecond}} {
+		if got := percentile(lat, tc.q); got != tc.want {
+			t.Errorf("percentile(%v) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	if percentile(nil, 0.5) != 0 {
+		t.Error("percentile of nothing is not 0")
+	}
+}
+
+func testServer(t *testing.T, delay time.Duration) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%10 == 0 {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		time.Sleep(delay)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func get(url string) makeRequest {
+	return func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	}
+}
+
+// The closed loop counts every request the server saw, and only those after
+// the warm-up in the stats.
+func TestDriveClosed(t *testing.T) {
+	srv, n := testServer(t, time.Millisecond)
+	s := drive(context.Background(), srv.Client(), load{workers: 4, warmup: 100 * time.Millisecond, duration: 300 * time.Millisecond,
+		make: get(srv.URL), ok: http.StatusOK})
+	if int64(s.AllSent) != n.Load() {
+		t.Errorf("AllSent = %d, the server saw %d", s.AllSent, n.Load())
+	}
+	if s.Sent == 0 || s.Sent >= s.AllSent || s.OK+s.Codes[403] != s.Sent || s.Errors != 0 {
+		t.Errorf("stats %+v", s)
+	}
+	if s.Codes[403] == 0 || s.OK == 0 {
+		t.Errorf("codes %v", s.Codes)
+	}
+	if p := s.Percentile(0.5); p < time.Millisecond/2 || p > 100*time.Millisecond {
+		t.Errorf("p50 %v for a 1 ms server", p)
+	}
+}
+
+// The open loop sends at the rate asked, and counts latency from the
+// scheduled time: a server slower than the rate shows a growing queue.
+func TestDriveOpen(t *testing.T) {
+	srv, _ := testServer(t, 0)
+	s := drive(context.Background(), srv.Client(), load{workers: 8, rate: 200, duration: 500 * time.Millisecond,
+		make: get(srv.URL), ok: http.StatusOK})
+	if s.AllSent < 90 || s.AllSent > 110 {
+		t.Errorf("sent %d in 0.5 s at 200/s", s.AllSent)
+	}
+
+	slow, _ := testServer(t, 20*time.Millisecond)
+	s = drive(context.Background(), slow.Client(), load{workers: 1, rate: 100, duration: 500 * time.Millisecond,
+		make: get(slow.URL), ok: http.StatusOK})
+	// One worker at 20 ms a request serves 50/s of the 100/s asked: the
+	// last requests waited for hundreds of milliseconds.
+	if p := s.Percentile(0.99); p < 200*time.Millisecond {
+		t.Errorf("p99 %v: the queue was not counted", p)
+	}
+}
+
+func TestReportRenders(t *testing.T) {
+	b := &bench{opt: options{kinds: []string{"x25519", "pq"}, workers: 16, duration: time.Second}, started: time.Now(),
+		machine: machine{nproc: 2, loadBefore: "3.00 1.00 1.00"}}
+	ok := stats{OK: 100, AllOK: 120, Duration: time.Second, Codes: map[int]int{200: 100}, lat: []time.Duration{time.Millisecond}}
+	b.results = []result{
+		{id: "bare", group: "baseline", scenario: "signed SMS webhook", server: "bare net/http", stats: ok},
+		{id: "x25519/ref", group: "x25519", scenario: "signed SMS webhook", server: "reference", stats: ok, cpuPerOK: time.Millisecond},
+		{id: "x25519/sms", group: "x25519", scenario: "signed SMS webhook", server: "gateway", stats: ok, cpuPerOK: time.Millisecond / 2},
+		{id: "x25519/form", group: "x25519", scenario: "web form", server: "gateway", skipped: "no form"},
+	}
+	out := b.report()
+	for _, want := range []string{"| signed SMS webhook | 2 × X25519 | gateway |", "1.00× reference", "skipped: no form",
+		"2.00× (500 µs against 1000 µs)", "machine was busy", "| p99 < 100 ms at 80% of peak | not measured | not measured |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}

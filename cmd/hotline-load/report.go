@@ -1,0 +1,254 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// codes summarises the answers: "200×4210" or "403×9000, err×2".
+func codes(s stats) string {
+	var keys []int
+	for c := range s.Codes {
+		keys = append(keys, c)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, c := range keys {
+		parts = append(parts, fmt.Sprintf("%d×%d", c, s.Codes[c]))
+	}
+	if s.Errors > 0 {
+		parts = append(parts, fmt.Sprintf("error×%d", s.Errors))
+	}
+	if s.Dropped > 0 {
+		parts = append(parts, fmt.Sprintf("not sent×%d", s.Dropped))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (b *bench) find(id string) *result {
+	for i := range b.results {
+		if b.results[i].id == id && b.results[i].skipped == "" {
+			return &b.results[i]
+		}
+	}
+	return nil
+}
+
+// ratio is the row's throughput against the one it is compared with.
+func (b *bench) ratio(r result) string {
+	var against, name string
+	switch {
+	case strings.HasSuffix(r.id, "/forged"):
+		against, name = "bare", "bare"
+	case strings.HasSuffix(r.id, "/sms"), strings.HasSuffix(r.id, "/sms-upstream"), strings.HasSuffix(r.id, "/form"):
+		against, name = r.group+"/ref", "reference"
+	case strings.HasSuffix(r.id, "/ref"):
+		against, name = "bare", "bare"
+	default:
+		return ""
+	}
+	o := b.find(against)
+	if o == nil || o.stats.Throughput() == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f× %s", r.stats.Throughput()/o.stats.Throughput(), name)
+}
+
+// report renders BENCHMARKS.md.
+func (b *bench) report() string {
+	var sb strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) }
+	m := b.machine
+	cmd := "go run ./cmd/hotline-load"
+	if len(b.opt.args) > 0 {
+		cmd += " " + strings.Join(b.opt.args, " ")
+	}
+	w("# Benchmarks\n\n")
+	w("Written by `hotline-load` (`make bench` runs it after the `go test` benchmarks); run it again rather than editing this file.\n\n")
+	w("- Command: `%s` (%s, %s in all)\n", cmd, b.started.UTC().Format("2006-01-02 15:04 MST"), time.Since(b.started).Round(time.Second))
+	w("- Machine: %d CPUs (nproc), %s, %s, %s RAM; %s; load average %s when the run started%s\n", m.nproc, m.cpu, m.kernel, m.mem, m.goVersion,
+		m.loadBefore, b.busyWarning())
+	w("- Redis %s at %s (AOF %s), keys under a prefix of the run's own, deleted afterwards\n", m.redis, m.redisAt, m.redisAOF)
+	w("- Each server is a child process on 127.0.0.1: `hotline serve` built with `go build`, and for comparison a bare net/http handler and a reference pipeline " +
+		"(twilio-go signature check, upstream `age.Encrypt` to the same recipients, one XADD). The load generator shares the machine.\n")
+	w("- Closed loop: %d keep-alive connections, each sending its next request when answered; %s warm-up, then %s measured. "+
+		"Open loop: requests scheduled at a fixed rate, latency counted from the scheduled time (no coordinated omission).\n",
+		b.opt.workers, b.opt.warmup, b.opt.duration)
+	w("- Two recipients per agency. Peak RSS is the server's VmHWM, reset before each scenario. CPU is the server's user+system time per successful request, warm-up included.\n\n")
+
+	w("## Results\n\n")
+	w("| scenario | recipients | server | load | ok/s | p50 ms | p99 ms | answers | CPU µs/ok: server, Redis, load generator | peak RSS MB | ratio |\n")
+	w("| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |\n")
+	for _, r := range b.results {
+		server := r.server
+		if r.impl != "" {
+			server += ", " + r.impl
+		}
+		if r.skipped != "" {
+			w("| %s | %s | %s | — | — | — | — | skipped: %s | — | — | — |\n", r.scenario, kindName(r.group), server, r.skipped)
+			continue
+		}
+		answers := codes(r.stats)
+		if r.extra != "" {
+			answers += "; " + r.extra
+		}
+		w("| %s | %s | %s | %s | %.0f | %.1f | %.1f | %s | %s | %.0f | %s |\n", r.scenario, kindName(r.group), server, r.load,
+			r.stats.Throughput(), ms(r.stats.Percentile(0.5)), ms(r.stats.Percentile(0.99)), answers,
+			b.cpuSplit(r), float64(r.rss)/(1<<20), b.ratio(r))
+	}
+
+	w("\n## Targets (issue 7)\n\n")
+	w("| target | %s |\n| --- |%s\n", strings.Join(kindNames(b.opt.kinds), " | "), strings.Repeat(" --- |", len(b.opt.kinds)))
+	for _, t := range b.targets() {
+		w("| %s |", t.name)
+		for _, k := range b.opt.kinds {
+			w(" %s |", t.eval(k))
+		}
+		w("\n")
+	}
+	if len(b.notes) > 0 {
+		w("\n## Notes\n\n")
+		for _, n := range b.notes {
+			w("- %s\n", n)
+		}
+	}
+	return sb.String()
+}
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Microsecond)) }
+
+func (b *bench) cpuSplit(r result) string {
+	redis := "—"
+	if b.machine.redisPID != 0 {
+		redis = us(r.redisPerOK)
+	}
+	return us(r.cpuPerOK) + ", " + redis + ", " + us(r.clientPerOK)
+}
+
+func kindName(g string) string {
+	switch g {
+	case "x25519":
+		return "2 × X25519"
+	case "pq":
+		return "2 × post-quantum"
+	}
+	return "—"
+}
+
+func kindNames(ks []string) []string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, kindName(k))
+	}
+	return out
+}
+
+// busyWarning says so if other work was running when the bench started:
+// its figures are then low and noisy.
+func (b *bench) busyWarning() string {
+	f := strings.Fields(b.machine.loadBefore)
+	if len(f) == 0 {
+		return ""
+	}
+	var load float64
+	fmt.Sscan(f[0], &load)
+	if load > 0.5*float64(b.machine.nproc) {
+		return " (**the machine was busy with other work: figures are low and noisy**)"
+	}
+	return ""
+}
+
+type target struct {
+	name string
+	eval func(kind string) string
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**missed**"
+}
+
+// targets are issue 7's, evaluated per recipient kind.
+func (b *bench) targets() []target {
+	missing := "not measured"
+	return []target{
+		{"full intake ≥ 0.9× the reference pipeline (stretch: ≥ 1.6×)", func(k string) string {
+			gw, ref := b.find(k+"/sms"), b.find(k+"/ref")
+			if gw == nil || ref == nil || ref.stats.Throughput() == 0 {
+				return missing
+			}
+			x := gw.stats.Throughput() / ref.stats.Throughput()
+			s := fmt.Sprintf("%.2f×: %s", x, verdict(x >= 0.9))
+			if x >= 1.6 {
+				s += ", stretch met"
+			}
+			if up := b.find(k + "/sms-upstream"); up != nil {
+				s += fmt.Sprintf(" (with upstream X25519: %.2f×)", up.stats.Throughput()/ref.stats.Throughput())
+			}
+			return s
+		}},
+		{"the same as server CPU per tip (reference ÷ gateway; Redis and load generator left out)", func(k string) string {
+			gw, ref := b.find(k+"/sms"), b.find(k+"/ref")
+			if gw == nil || ref == nil || gw.cpuPerOK == 0 {
+				return missing
+			}
+			s := fmt.Sprintf("%.2f× (%s µs against %s µs)", float64(ref.cpuPerOK)/float64(gw.cpuPerOK), us(gw.cpuPerOK), us(ref.cpuPerOK))
+			if up := b.find(k + "/sms-upstream"); up != nil && up.cpuPerOK > 0 {
+				s += fmt.Sprintf("; with upstream X25519 %.2f× (%s µs)", float64(ref.cpuPerOK)/float64(up.cpuPerOK), us(up.cpuPerOK))
+			}
+			return s
+		}},
+		{"forged requests rejected ≥ 0.4× the bare handler", func(k string) string {
+			f, bare := b.find(k+"/forged"), b.find("bare")
+			if f == nil || bare == nil || bare.stats.Throughput() == 0 {
+				return missing
+			}
+			x := f.stats.Throughput() / bare.stats.Throughput()
+			return fmt.Sprintf("%.2f×: %s", x, verdict(x >= 0.4))
+		}},
+		{"p99 < 100 ms at 80% of peak", func(k string) string {
+			r := b.find(k + "/80")
+			if r == nil {
+				return missing
+			}
+			p := r.stats.Percentile(0.99)
+			return fmt.Sprintf("%.1f ms: %s", ms(p), verdict(p < 100*time.Millisecond && r.stats.Dropped == 0 && r.stats.Errors == 0))
+		}},
+		{"peak RSS < 100 MB (any gateway scenario)", func(k string) string {
+			var peak int64
+			for _, r := range b.results {
+				if r.group == k && r.server == "gateway" && r.skipped == "" {
+					peak = max(peak, r.rss)
+				}
+			}
+			if peak == 0 {
+				return missing
+			}
+			return fmt.Sprintf("%.0f MB: %s", float64(peak)/(1<<20), verdict(peak < 100<<20))
+		}},
+		{"signed SMS p99 < 1 s during a 5× web-form flood", func(k string) string {
+			r := b.find(k + "/flood")
+			if r == nil {
+				return missing
+			}
+			p := r.stats.Percentile(0.99)
+			return fmt.Sprintf("%.1f ms: %s", ms(p), verdict(p < time.Second && r.stats.Errors == 0))
+		}},
+		{"no SMS answered 200 lost during the flood", func(k string) string {
+			r := b.find(k + "/flood")
+			if r == nil {
+				return missing
+			}
+			return fmt.Sprintf("%d lost of %d: %s", max(0, r.lost), r.stats.AllOK, verdict(r.lost <= 0))
+		}},
+	}
+}

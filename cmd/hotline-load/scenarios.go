@@ -1,0 +1,354 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// gatewayConfig is the generated config. Sections marked optional are left
+// out if this build of the gateway does not know them (the config is
+// strict), so the bench runs on any revision.
+const gatewayConfig = `# hotline-load: throwaway keys, deleted after the run.
+listen: %[1]s
+public_url: http://%[1]s
+redis:
+  url: %[2]s
+  prefix: %[3]s
+secrets:
+  pepper: file:pepper
+twilio:
+  account_sid: AC00000000000000000000000000000000
+  auth_token: file:twilio-token
+  numbers:
+    "` + hotlineNumber + `": { region: lima }
+regions:
+  - id: lima
+    polygon:
+      - [[-77.25, -12.35], [-76.70, -12.35], [-76.70, -11.70], [-77.25, -11.70], [-77.25, -12.35]]
+agencies:
+  - id: ` + agency + `
+    name: Lima unit (load test)
+    recipients: [%[4]s]
+    regions: [lima]
+default_agency: ` + agency + `
+log:
+  format: json
+`
+
+// optional sections, by top-level key.
+type section struct{ key, yaml string }
+
+// webOpen lets the form be measured at capacity: no per-network limit, no
+// proof of work. webDefended is the production default, with the loopback
+// trusted as a proxy so that the flood can come from many networks.
+var (
+	webOpen     = section{"web", "web:\n  trusted_proxies: [127.0.0.1]\n  rate_limit: 9999999-S\n  pow: \"off\"\n"}
+	webDefended = section{"web", "web:\n  trusted_proxies: [127.0.0.1]\n"}
+)
+
+// startGateway writes a config for ks and starts `hotline serve`.
+func (b *bench) startGateway(ctx context.Context, name string, ks keySet, env []string, sections ...section) (*child, string, error) {
+	b.seq++
+	dir := filepath.Join(b.dir, fmt.Sprintf("gw%d", b.seq))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, "", err
+	}
+	for _, f := range []string{"pepper", "twilio-token"} {
+		data, err := os.ReadFile(filepath.Join(b.dir, f))
+		if err != nil {
+			return nil, "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o600); err != nil {
+			return nil, "", err
+		}
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, "", err
+	}
+	prefix := fmt.Sprintf("%s-gw%d", b.prefix, b.seq)
+	base := fmt.Sprintf(gatewayConfig, addr, b.opt.redisURL, prefix, strings.Join(ks.recipients, ", "))
+	sections = append(sections, section{"spool", "spool:\n  dir: spool\n"})
+	cfg := filepath.Join(dir, "hotline.yaml")
+	for {
+		text := base
+		for _, s := range sections {
+			text += s.yaml
+		}
+		if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+			return nil, "", err
+		}
+		out, err := exec.CommandContext(ctx, b.hotline, "check-config", "--config", cfg).CombinedOutput()
+		if err == nil {
+			break
+		}
+		// Drop a section this build does not know, and say so once.
+		dropped := false
+		for i, s := range sections {
+			if strings.Contains(string(out), "field "+s.key+" not found") {
+				b.note(fmt.Sprintf("this build's config has no `%s:` section; ran without it", s.key))
+				sections = append(sections[:i], sections[i+1:]...)
+				dropped = true
+				break
+			}
+		}
+		if !dropped {
+			return nil, "", fmt.Errorf("generated config rejected by hotline check-config:\n%s", out)
+		}
+	}
+	c, err := startChild(ctx, name, addr, filepath.Join(dir, "hotline.log"), childEnv(env...), b.hotline, "serve", "--config", cfg)
+	return c, prefix, err
+}
+
+// startHelper starts a comparison server (bare or reference).
+func (b *bench) startHelper(ctx context.Context, kind string, ks keySet) (*child, error) {
+	b.seq++
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	rf := filepath.Join(b.dir, fmt.Sprintf("recipients%d", b.seq))
+	if err := os.WriteFile(rf, []byte(strings.Join(ks.recipients, "\n")+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	return startChild(ctx, kind, addr, filepath.Join(b.dir, fmt.Sprintf("%s%d.log", kind, b.seq)), childEnv(),
+		b.self, helperCommand, "-kind", kind, "-listen", addr, "-public-url", "http://"+addr,
+		"-token-file", filepath.Join(b.dir, "twilio-token"), "-recipients-file", rf,
+		"-redis", b.opt.redisURL, "-stream", fmt.Sprintf("%s-ref%d:{%s}:tips", b.prefix, b.seq, agency))
+}
+
+// measure runs l against c and records a row.
+func (b *bench) measure(ctx context.Context, c *child, r result, l load) result {
+	fmt.Fprintf(b.out, "hotline-load: %-8s %-34s %-10s %s ", r.group, r.scenario, r.server+" "+r.impl, r.load)
+	if err := c.resetPeak(); err != nil {
+		b.note("peak RSS could not be reset between scenarios (" + err.Error() + "): it is the peak since the server started")
+	}
+	cpu0, _ := c.cpuTime()
+	redis0, _ := b.redisCPU()
+	self0, _ := cpuTime(0)
+	r.stats = drive(ctx, b.client, l)
+	cpu1, _ := c.cpuTime()
+	redis1, _ := b.redisCPU()
+	self1, _ := cpuTime(0)
+	if n := time.Duration(r.stats.AllOK); n > 0 {
+		r.cpuPerOK, r.redisPerOK, r.clientPerOK = (cpu1-cpu0)/n, (redis1-redis0)/n, (self1-self0)/n
+	}
+	r.rss, _ = c.peakRSS()
+	fmt.Fprintf(b.out, "%8.0f/s p50 %6.1f ms p99 %7.1f ms %s\n", r.stats.Throughput(), ms(r.stats.Percentile(0.5)), ms(r.stats.Percentile(0.99)), codes(r.stats))
+	b.results = append(b.results, r)
+	return r
+}
+
+// redisCPU is the Redis server's CPU time, if it runs on this machine and
+// /proc shows it.
+func (b *bench) redisCPU() (time.Duration, error) {
+	if b.machine.redisPID == 0 {
+		return 0, os.ErrNotExist
+	}
+	return cpuTime(b.machine.redisPID)
+}
+
+func (b *bench) skip(r result, why string) {
+	fmt.Fprintf(b.out, "hotline-load: %-8s %-34s skipped: %s\n", r.group, r.scenario, why)
+	r.skipped = why
+	b.results = append(b.results, r)
+}
+
+func (b *bench) note(s string) {
+	for _, n := range b.notes {
+		if n == s {
+			return
+		}
+	}
+	b.notes = append(b.notes, s)
+}
+
+func (b *bench) stopChild(c *child) {
+	c.stop()
+	b.client.CloseIdleConnections()
+}
+
+// runAll runs every scenario.
+func (b *bench) runAll(ctx context.Context) error {
+	closed := fmt.Sprintf("closed loop, %d conns", b.opt.workers)
+	l := func(mk makeRequest, ok int) load {
+		return load{workers: b.opt.workers, warmup: b.opt.warmup, duration: b.opt.duration, make: mk, ok: ok}
+	}
+
+	bare, err := b.startHelper(ctx, "bare", keySet{})
+	if err != nil {
+		return err
+	}
+	base := "http://" + bare.addr
+	b.measure(ctx, bare, result{id: "bare", group: "baseline", scenario: "signed SMS webhook", server: "bare net/http", load: closed},
+		l(b.smsRequest(base, base, true), http.StatusOK))
+	b.stopChild(bare)
+
+	for _, kind := range b.opt.kinds {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ks, err := newKeySet(kind, 2)
+		if err != nil {
+			return err
+		}
+		if err := b.runKind(ctx, ks, closed, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *bench) runKind(ctx context.Context, ks keySet, closed string, l func(makeRequest, int) load) error {
+	g := ks.kind
+	row := func(id, scenario, server, impl, load string) result {
+		return result{id: g + "/" + id, group: g, scenario: scenario, server: server, impl: impl, load: load}
+	}
+
+	ref, err := b.startHelper(ctx, "reference", ks)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ref.addr
+	b.measure(ctx, ref, row("ref", "signed SMS webhook", "reference", "upstream age", closed), l(b.smsRequest(base, base, true), http.StatusOK))
+	b.stopChild(ref)
+
+	impl := ""
+	if g == "x25519" {
+		impl = "fast (crypto/x25519)"
+	}
+	gw, _, err := b.startGateway(ctx, "gateway", ks, nil, webOpen)
+	if err != nil {
+		return err
+	}
+	base = "http://" + gw.addr
+	sms := b.measure(ctx, gw, row("sms", "signed SMS webhook", "gateway", impl, closed), l(b.smsRequest(base, base, true), http.StatusOK))
+	// Right after the peak was measured, under the same conditions.
+	if rate := 0.8 * sms.stats.Throughput(); rate >= 1 {
+		b.measure(ctx, gw, row("80", "signed SMS at 80% of peak", "gateway", impl, fmt.Sprintf("open loop, %.0f/s", rate)),
+			load{workers: 4 * b.opt.workers, rate: rate, warmup: b.opt.warmup, duration: b.opt.duration, make: b.smsRequest(base, base, true), ok: http.StatusOK})
+	}
+	b.measure(ctx, gw, row("forged", "forged SMS webhook", "gateway", "", closed), l(b.smsRequest(base, base, false), http.StatusForbidden))
+
+	formCapacity := 0.0
+	hidden, formErr := b.formFields(ctx, base)
+	if formErr != nil {
+		b.skip(row("form", "web form POST /report", "gateway", "", closed), formErr.Error())
+	} else {
+		form := b.measure(ctx, gw, row("form", "web form POST /report", "gateway", "", closed), l(formRequest(base, hidden, false), http.StatusOK))
+		formCapacity = form.stats.Throughput()
+	}
+
+	b.stopChild(gw)
+
+	if g == "x25519" {
+		up, _, err := b.startGateway(ctx, "gateway (upstream X25519)", ks, []string{"HOTLINE_UPSTREAM_X25519=1"}, webOpen)
+		if err != nil {
+			return err
+		}
+		base := "http://" + up.addr
+		b.measure(ctx, up, row("sms-upstream", "signed SMS webhook", "gateway", "upstream age (HOTLINE_UPSTREAM_X25519=1)", closed),
+			l(b.smsRequest(base, base, true), http.StatusOK))
+		b.stopChild(up)
+	}
+
+	flood := row("flood", "signed SMS during a 5× web-form flood", "gateway", impl, "")
+	switch {
+	case formErr != nil:
+		b.skip(flood, "no web form to flood")
+	case formCapacity < 1:
+		b.skip(flood, "the web form accepted nothing at capacity")
+	default:
+		if err := b.flood(ctx, ks, flood, sms.stats.Throughput(), formCapacity); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flood sends signed SMS at half their peak while the web form is flooded
+// at five times its capacity, from many networks, against a gateway with
+// the form's production defences, and checks that every SMS answered 200
+// is in the queue.
+func (b *bench) flood(ctx context.Context, ks keySet, r result, smsPeak, formCapacity float64) error {
+	gw, prefix, err := b.startGateway(ctx, "gateway (flood)", ks, nil, webDefended)
+	if err != nil {
+		return err
+	}
+	defer b.stopChild(gw)
+	base := "http://" + gw.addr
+	hidden, err := b.formFields(ctx, base)
+	if err != nil {
+		b.skip(r, err.Error())
+		return nil
+	}
+	smsRate, floodRate := 0.5*smsPeak, 5*formCapacity
+	r.load = fmt.Sprintf("SMS open loop %.0f/s; form %.0f/s (%d conns)", smsRate, floodRate, floodWorkers)
+	before, err := b.countQueued(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	var form stats
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		form = drive(ctx, b.client, load{workers: floodWorkers, rate: floodRate, warmup: b.opt.warmup, duration: b.opt.duration,
+			make: formRequest(base, hidden, true), ok: http.StatusOK})
+	}()
+	r = b.measure(ctx, gw, r, load{workers: 4 * b.opt.workers, rate: smsRate, warmup: b.opt.warmup, duration: b.opt.duration,
+		make: b.smsRequest(base, base, true), ok: http.StatusOK})
+	<-done
+	time.Sleep(time.Second) // let a spooled tip, if any, drain
+	after, err := b.countQueued(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	queued := after["sms"] - before["sms"]
+	last := &b.results[len(b.results)-1]
+	last.extra = fmt.Sprintf("%d of %d SMS answered 200 queued; form: %s", queued, r.stats.AllOK, codes(form))
+	last.lost = r.stats.AllOK - queued
+	fmt.Fprintf(b.out, "hotline-load:          %s\n", last.extra)
+	return nil
+}
+
+// countQueued counts the queued tips of the agency by channel.
+func (b *bench) countQueued(ctx context.Context, prefix string) (map[string]int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	counts := map[string]int{}
+	var keys []string
+	iter := b.rdb.Scan(ctx, 0, prefix+":{"+agency+"}:tips:*", 1000).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if t, _ := b.rdb.Type(ctx, k).Result(); t != "stream" {
+			continue
+		}
+		start := "-"
+		for {
+			msgs, err := b.rdb.XRangeN(ctx, k, start, "+", 500).Result()
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range msgs {
+				ch, _ := m.Values["channel"].(string)
+				counts[ch]++
+			}
+			if len(msgs) < 500 {
+				break
+			}
+			start = "(" + msgs[len(msgs)-1].ID
+		}
+	}
+	return counts, nil
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+
+	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/hotline-org/hotline/gateway/metrics"
+	"github.com/hotline-org/hotline/gateway/spool"
+	"github.com/hotline-org/hotline/queue"
+)
+
+// durability is what keeps an acknowledged tip from being lost while Redis
+// is away (the spool, and the publisher that falls back to it and drains
+// it), and what shows how the gateway is doing (the metrics).
+type durability struct {
+	spool     *spool.Spool
+	publisher *spool.Publisher
+	metrics   *metrics.Metrics
+	cfg       *config.Config
+}
+
+// openDurability opens the spool (repairing what a crash left) and builds
+// the publisher and the metrics around q.
+func openDurability(c *config.Config, q *queue.Queue, agencies []string, log *slog.Logger) (*durability, error) {
+	dir := c.SpoolDir(os.Getenv)
+	if dir == "" {
+		return nil, errors.New("spool.dir: no directory for the spool\nhint: set spool.dir (or STATE_DIRECTORY) to a directory on a local disk that only the gateway can write")
+	}
+	sp, err := spool.Open(dir, spool.Options{MaxBytes: c.Spool.MaxBytes, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("spool.dir %s: %w\nhint: the gateway needs a private, writable directory of its own for the spool", dir, err)
+	}
+	if st := sp.Stats(); st.Records > 0 {
+		log.Info("spool: tips from an earlier run will be handed to redis", "tips", st.Records)
+	}
+	m := metrics.New(metrics.Options{
+		Agencies: agencies,
+		Depth:    q.Depth,
+		Spool: func() metrics.SpoolStats {
+			s := sp.Stats()
+			return metrics.SpoolStats{Records: s.Records, Bytes: s.Bytes, MaxBytes: s.MaxBytes, Appended: s.Appended, Drained: s.Drained}
+		},
+	})
+	pub := &spool.Publisher{Primary: q, Spool: sp, Timeout: c.Redis.Timeout, Logger: log, Metrics: m}
+	return &durability{spool: sp, publisher: pub, metrics: m, cfg: c}, nil
+}
+
+// mainHandler is the /metrics handler of the public listener: nil (404)
+// unless metrics.on_main_listener is set.
+func (d *durability) mainHandler() http.Handler {
+	if d.cfg.Metrics.OnMainListener {
+		return d.metrics.Handler()
+	}
+	return nil
+}
+
+// start runs the spool drainer and the metrics listener. The returned stop
+// is called once the HTTP server has finished the requests in flight: it
+// stops them in reverse order, hands what it can of the spool to Redis, and
+// closes the spool, all within shutdownTimeout.
+func (d *durability) start(ctx context.Context, log *slog.Logger) (stop func(), err error) {
+	var msrv *http.Server
+	if addr := d.cfg.Metrics.Listen; addr != "" {
+		ln, err := listen(addr)
+		if err != nil {
+			d.spool.Close()
+			return nil, fmt.Errorf("metrics.listen: failed to listen on %s: %w", addr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", d.metrics.Handler())
+		msrv = &http.Server{
+			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+			WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		log.Info("metrics listening", "listen", ln.Addr().String())
+		go msrv.Serve(ln)
+	}
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { d.publisher.Run(dctx) })
+	return func() {
+		sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer scancel()
+		cancel()
+		wg.Wait()
+		// The last tips taken in may be in the spool: hand them over now if
+		// Redis answers, since a container's spool may not outlive it.
+		if left := d.publisher.Flush(sctx); left > 0 {
+			log.Warn("spool: tips kept for the next start", "tips", left, "dir", d.spool.Dir())
+		}
+		if msrv != nil {
+			msrv.Shutdown(sctx)
+		}
+		if err := d.spool.Close(); err != nil {
+			log.Error("spool: close failed", "err", err)
+		}
+	}, nil
+}
+
+// close releases the spool when the gateway does not start after all.
+func (d *durability) close() { d.spool.Close() }
+
+

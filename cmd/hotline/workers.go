@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/hotline-org/hotline/gateway/paging"
+	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue"
+	"github.com/redis/go-redis/v9"
+)
+
+// newQueue builds the queue with an audit key derived from the pepper, so
+// that the audit chain cannot be rewritten by someone who can only write
+// to Redis.
+func newQueue(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Keyer) *queue.Queue {
+	return queue.New(rdb, queue.Options{Prefix: c.Redis.Prefix, Lease: c.Queue.Lease, Timeout: c.Redis.Timeout,
+		AuditKey: keyer.Sum("audit-key", "v1")})
+}
+
+// agencyInfo lists the agencies and their public recipients for officers.
+func agencyInfo(c *config.Config) ([]handlers.AgencyInfo, error) {
+	out := make([]handlers.AgencyInfo, 0, len(c.Agencies))
+	for _, a := range c.Agencies {
+		lines, err := c.RecipientLines(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, handlers.AgencyInfo{ID: a.ID, Name: a.Name, Recipients: lines})
+	}
+	return out, nil
+}
+
+// runWorkers starts the background workers and returns a function that
+// stops them and waits.
+func runWorkers(ctx context.Context, workers []func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w(ctx)
+		}()
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
+// retentionWorker deletes closed tips past retention.closed.
+// Hooks delete per-tip data held outside the queue (reply handles,
+// follow-ups) when a tip is purged.
+func retentionWorker(c *config.Config, q *queue.Queue, log *slog.Logger, hooks ...queue.PurgeHook) func(context.Context) {
+	return func(ctx context.Context) {
+		t := time.NewTicker(c.Retention.Interval)
+		defer t.Stop()
+		for {
+			for _, a := range c.Agencies {
+				n, err := q.Purge(ctx, a.ID, time.Now().Add(-c.Retention.Closed), hooks...)
+				if err != nil {
+					log.Warn("retention: purge failed", "agency", a.ID, "err", err)
+				} else if n > 0 {
+					log.Info("retention: closed tips deleted", "agency", a.ID, "count", n)
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}
+}
+
+// pagerWorker pages on-call officers for urgent tips left unclaimed.
+func pagerWorker(c *config.Config, q *queue.Queue, sms paging.SMS, log *slog.Logger) func(context.Context) {
+	from := c.Paging.From
+	if from == "" {
+		nums := make([]string, 0, len(c.Twilio.Numbers))
+		for n := range c.Twilio.Numbers {
+			nums = append(nums, n)
+		}
+		sort.Strings(nums)
+		if len(nums) > 0 {
+			from = nums[0]
+		}
+	}
+	var agencies []paging.Agency
+	for _, a := range c.Agencies {
+		agencies = append(agencies, paging.Agency{ID: a.ID, Name: a.Name,
+			OnCall:     paging.Target{SMS: a.OnCall.SMS, Webhook: a.OnCall.Webhook},
+			Supervisor: paging.Target{SMS: a.Supervisor.SMS, Webhook: a.Supervisor.Webhook}})
+	}
+	p := paging.New(paging.Options{Queue: q, SMS: sms, From: from, Agencies: agencies,
+		After: c.Paging.After, SupervisorAfter: c.Paging.SupervisorAfter, Interval: c.Paging.Interval, Logger: log})
+	return p.Run
+}

@@ -1,0 +1,450 @@
+// Package followup keeps the conversation between officers and a witness who
+// reported on the web form, without the gateway being able to read it.
+//
+// A witness is told a receipt code (see NewCode) and nothing else identifies
+// them. From the code the gateway derives two things:
+//
+//   - the handle, a keyed HMAC of the code under the pepper (domain
+//     "followup"). It names the Redis keys and travels, sealed, inside the
+//     tip so that officers can address questions to the witness. Knowing a
+//     handle does not let anyone read the conversation.
+//   - the passphrase of an age scrypt recipient. When a thread is created the
+//     gateway makes a fresh post-quantum hybrid key pair for it, keeps the
+//     public half in clear, and keeps the private half only sealed to that
+//     passphrase.
+//
+// Officers' questions (and the witness's own answers, so the page can show
+// the thread) are sealed to the thread's public key. The gateway can write to
+// a thread at any time but can read it only while a witness holds the code
+// out to it on /followup. Redis holds ciphertext, a case reference and agency
+// ids, all with a TTL.
+//
+// The passphrase cannot be used directly for each message: sealing to a
+// scrypt recipient needs the passphrase itself, which the gateway must not
+// keep between the witness's visits. Wrapping a key pair with it gives the
+// same guarantee (only the code opens the messages) with the gateway holding
+// only public keys.
+package followup
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"filippo.io/age"
+	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/redis/go-redis/v9"
+)
+
+// Domain separates the pepper's use for receipt codes from its other uses.
+// It is defined here, next to its only user, rather than in crypto/pseudonym.
+const Domain = "followup"
+
+// Defaults, with their reasons.
+const (
+	// DefaultTTL is how long a thread lives after its last message: long
+	// enough for an investigation to need the witness again, short enough
+	// that a forgotten thread does not stay in Redis for ever.
+	DefaultTTL = 90 * 24 * time.Hour
+	// DefaultWorkFactor is the scrypt work factor (log2 N) that wraps a
+	// thread's key. The passphrase is a 130-bit random code, so key
+	// stretching adds nothing against guessing; what the factor does cost is
+	// memory and time on the gateway at every visit of /followup
+	// (128 * 8 * 2^12 bytes = 4 MiB and a few milliseconds). 12 keeps that
+	// cost small under load while staying within age's usual range.
+	DefaultWorkFactor = 12
+	// DefaultMaxMessages bounds a thread: a conversation longer than this
+	// belongs on the phone or in person.
+	DefaultMaxMessages = 100
+	// MaxMessageBytes bounds one question or answer.
+	MaxMessageBytes = 8 << 10
+	// DefaultMaxOpening bounds concurrent scrypt openings, so that a burst
+	// of /followup visits cannot exhaust memory.
+	DefaultMaxOpening = 8
+)
+
+// Errors callers match on.
+var (
+	ErrNotFound    = errors.New("no follow-up thread for this code")
+	ErrBadHandle   = errors.New("malformed follow-up handle")
+	ErrTooLong     = errors.New("message too long")
+	ErrEmpty       = errors.New("empty message")
+	ErrFull        = errors.New("follow-up thread is full")
+	ErrUnavailable = errors.New("follow-up store unavailable")
+)
+
+// Author says who wrote a message.
+type Author string
+
+// Authors.
+const (
+	Officer Author = "officer"
+	Witness Author = "witness"
+)
+
+// Message is one entry of a thread, as the witness sees it.
+type Message struct {
+	From Author    `json:"from"`
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
+}
+
+// Info is what may be known of a thread without its code: the case it
+// belongs to and the agencies that received the tip.
+type Info struct {
+	Case     string
+	Agencies []string
+}
+
+// Thread is an opened conversation.
+type Thread struct {
+	Handle   string
+	Info     Info
+	Messages []Message
+}
+
+// Options configures a Store.
+type Options struct {
+	Prefix      string        // Redis key prefix, as the queue's
+	TTL         time.Duration // DefaultTTL when zero
+	Timeout     time.Duration // deadline of one Redis call; 2s when zero
+	WorkFactor  int           // DefaultWorkFactor when zero
+	MaxMessages int           // DefaultMaxMessages when zero
+	MaxOpening  int           // DefaultMaxOpening when zero
+	Now         func() time.Time
+}
+
+// Store keeps follow-up threads in Redis. It is safe for concurrent use.
+type Store struct {
+	rdb   redis.UniversalClient
+	keyer *pseudonym.Keyer
+	opt   Options
+	sem   chan struct{}
+}
+
+// New returns a Store.
+func New(rdb redis.UniversalClient, keyer *pseudonym.Keyer, opt Options) *Store {
+	if opt.Prefix == "" {
+		opt.Prefix = "hl"
+	}
+	if opt.TTL <= 0 {
+		opt.TTL = DefaultTTL
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = 2 * time.Second
+	}
+	if opt.WorkFactor <= 0 {
+		opt.WorkFactor = DefaultWorkFactor
+	}
+	if opt.MaxMessages <= 0 {
+		opt.MaxMessages = DefaultMaxMessages
+	}
+	if opt.MaxOpening <= 0 {
+		opt.MaxOpening = DefaultMaxOpening
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Store{rdb: rdb, keyer: keyer, opt: opt, sem: make(chan struct{}, opt.MaxOpening)}
+}
+
+// handlePattern is what Keyer.Of returns: 26 lowercase base32 characters.
+var handlePattern = regexp.MustCompile(`^[a-z2-7]{26}$`)
+
+// Handle returns the lookup handle of a receipt code.
+func (s *Store) Handle(code string) (string, error) {
+	c, err := NormalizeCode(code)
+	if err != nil {
+		return "", err
+	}
+	return s.keyer.Of(Domain, c), nil
+}
+
+// Keys of one thread share the handle as hash tag, so that the same code
+// runs on Redis Cluster.
+func (s *Store) key(handle string) string  { return s.opt.Prefix + ":followup:{" + handle + "}" }
+func (s *Store) msgs(handle string) string { return s.key(handle) + ":msgs" }
+
+func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opt.Timeout)
+}
+
+func unavailable(op string, err error) error {
+	return fmt.Errorf("%w: failed to %s: %w", ErrUnavailable, op, err)
+}
+
+// Create makes the thread of a new tip and returns its handle. caseRef is
+// the tip's case reference.
+func (s *Store) Create(ctx context.Context, code, caseRef string) (string, error) {
+	c, err := NormalizeCode(code)
+	if err != nil {
+		return "", err
+	}
+	handle := s.keyer.Of(Domain, c)
+	id, err := age.GenerateHybridIdentity()
+	if err != nil {
+		return "", fmt.Errorf("failed to generate thread key: %w", err)
+	}
+	sr, err := age.NewScryptRecipient(c)
+	if err != nil {
+		return "", fmt.Errorf("failed to make scrypt recipient: %w", err)
+	}
+	sr.SetWorkFactor(s.opt.WorkFactor)
+	wrapped, err := encrypt([]byte(id.String()), sr)
+	if err != nil {
+		return "", fmt.Errorf("failed to wrap thread key: %w", err)
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.key(handle), "case", caseRef, "recipient", id.Recipient().String(), "key", wrapped,
+			"created", s.opt.Now().Unix())
+		p.Expire(ctx, s.key(handle), s.opt.TTL)
+		return nil
+	})
+	if err != nil {
+		return "", unavailable("create thread", err)
+	}
+	return handle, nil
+}
+
+// SetAgencies records which agencies received the tip: a witness's answer
+// goes to them, and only their officers may ask questions.
+func (s *Store) SetAgencies(ctx context.Context, handle string, agencies []string) error {
+	if !handlePattern.MatchString(handle) {
+		return ErrBadHandle
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	n, err := s.rdb.Exists(ctx, s.key(handle)).Result()
+	if err != nil {
+		return unavailable("find thread", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	if err := s.rdb.HSet(ctx, s.key(handle), "agencies", strings.Join(agencies, " ")).Err(); err != nil {
+		return unavailable("record agencies", err)
+	}
+	return nil
+}
+
+// Info returns the case and agencies of a thread. The officer API uses it to
+// check that an officer's agency received the tip before PostQuestion.
+func (s *Store) Info(ctx context.Context, handle string) (Info, error) {
+	if !handlePattern.MatchString(handle) {
+		return Info{}, ErrBadHandle
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	v, err := s.rdb.HMGet(ctx, s.key(handle), "case", "agencies").Result()
+	if err != nil {
+		return Info{}, unavailable("read thread", err)
+	}
+	caseRef, _ := v[0].(string)
+	if caseRef == "" {
+		return Info{}, ErrNotFound
+	}
+	agencies, _ := v[1].(string)
+	return Info{Case: caseRef, Agencies: strings.Fields(agencies)}, nil
+}
+
+// PostQuestion adds an officer's message to the thread of handle (the
+// "followup" field of a web tip's sealed report). The text is sealed to the
+// thread's public key before it reaches Redis; the gateway cannot read it
+// back. The witness sees it the next time they open /followup with their
+// code: nothing is ever pushed to them.
+//
+// The caller (the officer API) must check with Info that the officer's
+// agency is among the thread's agencies.
+func (s *Store) PostQuestion(ctx context.Context, handle, text string) error {
+	return s.add(ctx, handle, Message{From: Officer, Text: text})
+}
+
+// AddAnswer records the witness's own answer in the thread, so that the page
+// shows the conversation. (The answer also reaches the agencies as a sealed
+// tip of the same case; that is the caller's job.)
+func (s *Store) AddAnswer(ctx context.Context, handle, text string) error {
+	return s.add(ctx, handle, Message{From: Witness, Text: text})
+}
+
+func (s *Store) add(ctx context.Context, handle string, m Message) error {
+	switch {
+	case !handlePattern.MatchString(handle):
+		return ErrBadHandle
+	case strings.TrimSpace(m.Text) == "":
+		return ErrEmpty
+	case len(m.Text) > MaxMessageBytes:
+		return ErrTooLong
+	case !utf8.ValidString(m.Text):
+		m.Text = strings.ToValidUTF8(m.Text, "\uFFFD")
+	}
+	m.At = s.opt.Now().UTC().Truncate(time.Minute) // no finer than the page shows
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	v, err := s.rdb.HGet(ctx, s.key(handle), "recipient").Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return ErrNotFound
+	case err != nil:
+		return unavailable("read thread", err)
+	}
+	r, err := age.ParseHybridRecipient(v)
+	if err != nil {
+		return fmt.Errorf("thread %s: stored recipient unreadable: %w", handle, err)
+	}
+	plain, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	sealed, err := encrypt(plain, r)
+	clear(plain)
+	if err != nil {
+		return fmt.Errorf("failed to seal message: %w", err)
+	}
+	res, err := addScript.Run(ctx, s.rdb, []string{s.key(handle), s.msgs(handle)},
+		sealed, s.opt.MaxMessages, s.opt.TTL.Milliseconds()).Int()
+	switch {
+	case err != nil:
+		return unavailable("add message", err)
+	case res == 0:
+		return ErrNotFound
+	case res < 0:
+		return ErrFull
+	}
+	return nil
+}
+
+// addScript appends a sealed message if the thread exists and is not full,
+// and renews the TTL of both keys: a thread lives TTL after its last message.
+var addScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('LLEN', KEYS[2]) >= tonumber(ARGV[2]) then return -1 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
+
+// Open reads the thread of a receipt code: it unwraps the thread's key with
+// the code and opens every message. ErrBadCode means a mistyped code,
+// ErrNotFound an unknown or expired one.
+func (s *Store) Open(ctx context.Context, code string) (*Thread, error) {
+	c, err := NormalizeCode(code)
+	if err != nil {
+		return nil, err
+	}
+	handle := s.keyer.Of(Domain, c)
+	rctx, cancel := s.ctx(ctx)
+	defer cancel()
+	fields, err := s.rdb.HGetAll(rctx, s.key(handle)).Result()
+	if err != nil {
+		return nil, unavailable("read thread", err)
+	}
+	if fields["case"] == "" || fields["key"] == "" {
+		return nil, ErrNotFound
+	}
+	raw, err := s.rdb.LRange(rctx, s.msgs(handle), 0, -1).Result()
+	if err != nil {
+		return nil, unavailable("read messages", err)
+	}
+
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+	}
+	id, err := s.unwrap([]byte(fields["key"]), c)
+	<-s.sem
+	if err != nil {
+		return nil, fmt.Errorf("thread %s: %w", handle, err)
+	}
+	t := &Thread{Handle: handle, Info: Info{Case: fields["case"], Agencies: strings.Fields(fields["agencies"])}}
+	for i, sealed := range raw {
+		plain, err := decrypt([]byte(sealed), id)
+		if err != nil {
+			return nil, fmt.Errorf("thread %s: message %d: %w", handle, i, err)
+		}
+		var m Message
+		err = json.Unmarshal(plain, &m)
+		clear(plain)
+		if err != nil {
+			return nil, fmt.Errorf("thread %s: message %d: %w", handle, i, err)
+		}
+		t.Messages = append(t.Messages, m)
+	}
+	return t, nil
+}
+
+func (s *Store) unwrap(wrapped []byte, code string) (age.Identity, error) {
+	si, err := age.NewScryptIdentity(code)
+	if err != nil {
+		return nil, err
+	}
+	// Refuse a stored key wrapped with a larger factor than ours: a
+	// tampered entry must not make the gateway burn gigabytes of memory.
+	si.SetMaxWorkFactor(s.opt.WorkFactor)
+	plain, err := decrypt(wrapped, si)
+	if err != nil {
+		return nil, fmt.Errorf("failed to unwrap thread key: %w", err)
+	}
+	defer clear(plain)
+	id, err := age.ParseHybridIdentity(string(plain))
+	if err != nil {
+		return nil, errors.New("failed to parse thread key")
+	}
+	return id, nil
+}
+
+// Delete removes a thread, for when its case is closed.
+func (s *Store) Delete(ctx context.Context, handle string) error {
+	if !handlePattern.MatchString(handle) {
+		return ErrBadHandle
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if err := s.rdb.Del(ctx, s.key(handle), s.msgs(handle)).Err(); err != nil {
+		return unavailable("delete thread", err)
+	}
+	return nil
+}
+
+func encrypt(plain []byte, r age.Recipient) ([]byte, error) {
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(plain); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// maxPlain bounds what decrypt reads: a thread key or one message.
+const maxPlain = 64 << 10
+
+func decrypt(sealed []byte, id age.Identity) ([]byte, error) {
+	r, err := age.Decrypt(bytes.NewReader(sealed), id)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := io.ReadAll(io.LimitReader(r, maxPlain+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(plain) > maxPlain {
+		return nil, errors.New("sealed message too large")
+	}
+	return plain, nil
+}

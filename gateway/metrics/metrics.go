@@ -1,0 +1,350 @@
+// Package metrics is the gateway's Prometheus metrics.
+//
+// What it protects against: a metric that identifies or locates a reporter.
+// Every label value comes from a fixed set (channels, priorities, the
+// configured agency ids, reasons, outcomes, operations). Callers pass typed
+// values, never strings of their own, and a value outside a set is counted as
+// "other": no label can carry a pseudonym, a phone number, an address or any
+// text of a tip. The counts themselves are still sensitive (a tip count per
+// agency tells an onlooker when a tip arrived), so they are served on a
+// listener of their own, off the public one.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/queue"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Reason is why a request was rejected.
+type Reason uint8
+
+// Reasons for a rejection: the complete set of the reason label.
+const (
+	BadSignature Reason = iota + 1
+	TooLarge
+	BadRequest
+	RateLimited
+	Unavailable
+	InFlight
+	Honeypot
+)
+
+var reasonNames = [...]string{
+	BadSignature: "bad_signature", TooLarge: "too_large", BadRequest: "bad_request",
+	RateLimited: "rate_limited", Unavailable: "unavailable", InFlight: "in_flight", Honeypot: "honeypot",
+}
+
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) && r > 0 {
+		return reasonNames[r]
+	}
+	return other
+}
+
+// RedisOp is a kind of call to Redis on the intake path.
+type RedisOp uint8
+
+// Redis operations: the complete set of the op label.
+const (
+	RedisPublish RedisOp = iota + 1
+	RedisDedupe
+	RedisPing
+)
+
+var redisOpNames = [...]string{RedisPublish: "publish", RedisDedupe: "dedupe", RedisPing: "ping"}
+
+func (o RedisOp) String() string {
+	if int(o) < len(redisOpNames) && o > 0 {
+		return redisOpNames[o]
+	}
+	return other
+}
+
+// ScrubOutcome is how a job that deletes a message from the provider ended.
+type ScrubOutcome uint8
+
+// Scrub outcomes: the complete set of the outcome label of scrub jobs.
+const (
+	ScrubDeleted  ScrubOutcome = iota + 1 // the provider no longer holds the message
+	ScrubNotFound                         // already gone
+	ScrubRetry                            // failed for now, scheduled again
+	ScrubFailed                           // given up: needs an operator
+)
+
+var scrubNames = [...]string{ScrubDeleted: "deleted", ScrubNotFound: "not_found", ScrubRetry: "retry", ScrubFailed: "failed"}
+
+func (o ScrubOutcome) String() string {
+	if int(o) < len(scrubNames) && o > 0 {
+		return scrubNames[o]
+	}
+	return other
+}
+
+const other = "other"
+
+// Fixed label sets, exported so that tests can check a scrape against them.
+var (
+	Channels       = []string{string(gateway.ChannelSMS), string(gateway.ChannelWhatsApp), string(gateway.ChannelWeb), other}
+	Priorities     = []string{string(queue.Urgent), string(queue.Normal), other}
+	Reasons        = names(reasonNames[:])
+	RedisOps       = names(redisOpNames[:])
+	ScrubOutcomes  = names(scrubNames[:])
+	IntakeOutcomes = []string{"queued", "unavailable", "in_flight", "invalid", "error"}
+	Results        = []string{"ok", "error"}
+)
+
+func names(s []string) []string {
+	out := []string{}
+	for _, n := range s {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// SpoolStats is what the metrics show of the local spool.
+type SpoolStats struct {
+	Records, Bytes, MaxBytes, Appended, Drained int64
+}
+
+// Options configures the metrics.
+type Options struct {
+	// Agencies are the configured agency ids: the agency label's set.
+	Agencies []string
+	// Depth returns an agency's waiting tips per priority; called on each
+	// scrape. Nil leaves queue depth out.
+	Depth func(ctx context.Context, agency string) (map[queue.Priority]int64, error)
+	// DepthTimeout bounds the Redis calls of one scrape (default 1s).
+	DepthTimeout time.Duration
+	// Spool returns the spool's figures; called on each scrape. Nil leaves
+	// the spool out.
+	Spool func() SpoolStats
+}
+
+// Metrics holds the gateway's metrics. A nil *Metrics records nothing.
+type Metrics struct {
+	reg      *prometheus.Registry
+	agencies map[string]bool
+	tips     *prometheus.CounterVec
+	intake   *prometheus.HistogramVec
+	seal     prometheus.Histogram
+	redis    *prometheus.HistogramVec
+	rejected *prometheus.CounterVec
+	scrub    *prometheus.CounterVec
+}
+
+// Latency buckets: intake and sealing take milliseconds; a Redis call past
+// its deadline (2 s) ends in the spool.
+var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// New returns the metrics, registered on a registry of their own.
+func New(opt Options) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry(), agencies: map[string]bool{}}
+	for _, a := range opt.Agencies {
+		m.agencies[a] = true
+	}
+	m.tips = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hotline_tips_queued_total",
+		Help: "Sealed tips made durable (in Redis or the spool), per agency copy.",
+	}, []string{"channel", "agency", "priority"})
+	m.intake = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "hotline_intake_duration_seconds", Help: "Time to take in one tip, from the handler to durable.",
+		Buckets: latencyBuckets,
+	}, []string{"channel", "outcome"})
+	m.seal = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "hotline_seal_duration_seconds", Help: "Time to seal one tip to one agency's recipients.",
+		Buckets: latencyBuckets,
+	})
+	m.redis = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "hotline_redis_duration_seconds", Help: "Time of one Redis call on the intake path.",
+		Buckets: latencyBuckets,
+	}, []string{"op", "result"})
+	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hotline_rejected_total", Help: "Requests answered with an error, by reason.",
+	}, []string{"reason"})
+	m.scrub = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hotline_scrub_jobs_total", Help: "Jobs deleting messages from the provider, by outcome.",
+	}, []string{"outcome"})
+	m.reg.MustRegister(m.tips, m.intake, m.seal, m.redis, m.rejected, m.scrub,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// Zero series for the known sets, so that a rate() has a start.
+	for _, r := range Reasons {
+		m.rejected.WithLabelValues(r)
+	}
+	for _, o := range ScrubOutcomes {
+		m.scrub.WithLabelValues(o)
+	}
+	for _, a := range opt.Agencies {
+		for _, c := range Channels[:3] {
+			for _, p := range Priorities[:2] {
+				m.tips.WithLabelValues(c, a, p)
+			}
+		}
+	}
+	if opt.Depth != nil {
+		timeout := opt.DepthTimeout
+		if timeout <= 0 {
+			timeout = time.Second
+		}
+		m.reg.MustRegister(&depthCollector{
+			agencies: opt.Agencies, depth: opt.Depth, timeout: timeout,
+			desc: prometheus.NewDesc("hotline_queue_depth",
+				"Tips waiting or held in an agency's queue (read from Redis on scrape).", []string{"agency", "priority"}, nil),
+			up: prometheus.NewDesc("hotline_queue_depth_up",
+				"1 if the last scrape read every agency's queue depth from Redis in time.", nil, nil),
+		})
+	}
+	if opt.Spool != nil {
+		stat := func(f func(SpoolStats) int64) func() float64 {
+			return func() float64 { return float64(f(opt.Spool())) }
+		}
+		m.reg.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_records", Help: "Tips in the local spool waiting for Redis."},
+				stat(func(s SpoolStats) int64 { return s.Records })),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_bytes", Help: "Size of the local spool."},
+				stat(func(s SpoolStats) int64 { return s.Bytes })),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_max_bytes", Help: "Size at which the spool refuses tips."},
+				stat(func(s SpoolStats) int64 { return s.MaxBytes })),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotline_spool_appended_total", Help: "Tips written to the spool since start."},
+				stat(func(s SpoolStats) int64 { return s.Appended })),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotline_spool_drained_total", Help: "Spooled tips handed to Redis since start."},
+				stat(func(s SpoolStats) int64 { return s.Drained })),
+		)
+	}
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, Timeout: 10 * time.Second})
+}
+
+// Registry is the registry the metrics are on.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+func (m *Metrics) agency(a string) string {
+	if m.agencies[a] {
+		return a
+	}
+	return other
+}
+
+func channel(c gateway.Channel) string {
+	switch c {
+	case gateway.ChannelSMS, gateway.ChannelWhatsApp, gateway.ChannelWeb:
+		return string(c)
+	}
+	return other
+}
+
+func priority(p queue.Priority) string {
+	if p.Valid() {
+		return string(p)
+	}
+	return other
+}
+
+// TipQueued counts one agency's sealed copy of a tip made durable.
+func (m *Metrics) TipQueued(c gateway.Channel, agency string, p queue.Priority) {
+	if m == nil {
+		return
+	}
+	m.tips.WithLabelValues(channel(c), m.agency(agency), priority(p)).Inc()
+}
+
+// ObserveIntake records how long one intake took and how it ended.
+func (m *Metrics) ObserveIntake(c gateway.Channel, d time.Duration, err error) {
+	if m == nil {
+		return
+	}
+	outcome := "queued"
+	switch {
+	case err == nil:
+	case errors.Is(err, gateway.ErrUnavailable):
+		outcome = "unavailable"
+	case errors.Is(err, gateway.ErrInFlight):
+		outcome = "in_flight"
+	case errors.Is(err, gateway.ErrEmpty), errors.Is(err, gateway.ErrTooLong):
+		outcome = "invalid"
+	default:
+		outcome = "error"
+	}
+	m.intake.WithLabelValues(channel(c), outcome).Observe(d.Seconds())
+}
+
+// ObserveSeal records how long sealing one copy took.
+func (m *Metrics) ObserveSeal(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.seal.Observe(d.Seconds())
+}
+
+// ObserveRedis records one Redis call on the intake path.
+func (m *Metrics) ObserveRedis(op RedisOp, d time.Duration, err error) {
+	if m == nil {
+		return
+	}
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.redis.WithLabelValues(op.String(), result).Observe(d.Seconds())
+}
+
+// Rejected counts a request answered with an error.
+func (m *Metrics) Rejected(r Reason) {
+	if m == nil {
+		return
+	}
+	m.rejected.WithLabelValues(r.String()).Inc()
+}
+
+// ScrubJob counts a finished job that deletes a message from the provider.
+func (m *Metrics) ScrubJob(o ScrubOutcome) {
+	if m == nil {
+		return
+	}
+	m.scrub.WithLabelValues(o.String()).Inc()
+}
+
+// depthCollector reads queue depths from Redis on each scrape, under a
+// deadline, so that a slow Redis makes a scrape incomplete, not stuck.
+type depthCollector struct {
+	agencies []string
+	depth    func(context.Context, string) (map[queue.Priority]int64, error)
+	timeout  time.Duration
+	desc, up *prometheus.Desc
+}
+
+func (c *depthCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.desc
+	ch <- c.up
+}
+
+func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	up := 1.0
+	for _, a := range c.agencies {
+		d, err := c.depth(ctx, a)
+		if err != nil {
+			up = 0
+			continue
+		}
+		for _, p := range queue.Priorities {
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(d[p]), a, string(p))
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, up)
+}

@@ -1,0 +1,190 @@
+// Package photo makes a witness's photo safe to pass on.
+//
+// A phone photo carries far more than its pixels: the GPS position where it
+// was taken (often the witness's home), the phone's make, model and serial
+// number, the owner's name, editing software, a thumbnail of the uncropped
+// original, colour profiles naming the device, and sometimes a whole
+// "motion photo" video appended after the image. Stripping these one by one
+// means knowing every place a vendor hides data; instead Clean decodes the
+// pixels and encodes a new file from them alone (image/jpeg and image/png
+// write no metadata at all). The cost is one lossy re-encoding and some CPU,
+// which the bounds below keep small. It also means that a file crafted to
+// attack an officer's image viewer does not reach it as crafted.
+//
+// The only things read from the metadata before it is dropped are the
+// orientation (so the new picture is upright) and, only when the witness
+// ticks "use the photo's location", the GPS position, which then travels
+// sealed inside the tip as a location hint.
+package photo
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+
+	"golang.org/x/image/draw"
+)
+
+// Defaults, with their reasons.
+const (
+	// DefaultMaxPixels bounds what is decoded: a 50-megapixel JPEG decodes
+	// to about 75 MB of YCbCr planes. Larger files are refused rather than
+	// risk the gateway's memory.
+	DefaultMaxPixels = 50_000_000
+	// DefaultMaxSide is the longest side kept. Each sealed copy of a tip sits
+	// in Redis until an officer acknowledges it; 2560 pixels keep faces,
+	// number plates and signs legible at a few hundred kilobytes.
+	DefaultMaxSide = 2560
+	// Quality of the re-encoded JPEG.
+	Quality = 85
+)
+
+// Errors callers match on.
+var (
+	ErrUnsupported = errors.New("not a JPEG or PNG image")
+	ErrTooLarge    = errors.New("image has too many pixels")
+)
+
+// Options bounds the work of Clean.
+type Options struct {
+	MaxPixels int // DefaultMaxPixels when zero
+	MaxSide   int // DefaultMaxSide when zero
+}
+
+// Cleaned is a photo with nothing left but its pixels.
+type Cleaned struct {
+	Data        []byte
+	ContentType string // image/jpeg or image/png
+	// HasGPS is set when keepGPS was asked for and the photo had a usable
+	// position; Lat and Lon are then in decimal degrees.
+	HasGPS   bool
+	Lat, Lon float64
+}
+
+// Clean decodes a JPEG or PNG photo and re-encodes its pixels only, upright
+// and at most MaxSide pixels on its longest side. With keepGPS it also
+// returns the position recorded in the photo's EXIF block.
+func Clean(data []byte, keepGPS bool, opt Options) (Cleaned, error) {
+	if opt.MaxPixels <= 0 {
+		opt.MaxPixels = DefaultMaxPixels
+	}
+	if opt.MaxSide <= 0 {
+		opt.MaxSide = DefaultMaxSide
+	}
+	var isPNG bool
+	var tiff []byte
+	switch {
+	case bytes.HasPrefix(data, []byte("\xff\xd8\xff")):
+		tiff, _ = jpegExif(data)
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		isPNG = true
+		tiff, _ = pngExif(data)
+	default:
+		return Cleaned{}, ErrUnsupported
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return Cleaned{}, ErrUnsupported
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > opt.MaxPixels/cfg.Height {
+		return Cleaned{}, ErrTooLarge
+	}
+	m := parseTIFF(tiff, keepGPS)
+
+	var img image.Image
+	if isPNG {
+		img, err = png.Decode(bytes.NewReader(data))
+	} else {
+		img, err = jpeg.Decode(bytes.NewReader(data))
+	}
+	if err != nil {
+		return Cleaned{}, ErrUnsupported
+	}
+	img = shrink(img, opt.MaxSide)
+	img = orient(img, m.orientation)
+
+	var out bytes.Buffer
+	c := Cleaned{ContentType: "image/jpeg"}
+	if isPNG {
+		// PNG stays PNG (screenshots, drawings); the encoder writes only
+		// IHDR, PLTE, tRNS, IDAT and IEND: no text, time or eXIf chunk.
+		c.ContentType = "image/png"
+		err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&out, img)
+	} else {
+		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: Quality})
+	}
+	if err != nil {
+		return Cleaned{}, fmt.Errorf("failed to encode photo: %w", err)
+	}
+	c.Data = out.Bytes()
+	if keepGPS && m.hasGPS {
+		c.HasGPS, c.Lat, c.Lon = true, m.lat, m.lon
+	}
+	return c, nil
+}
+
+// shrink scales img down so its longest side is at most maxSide.
+func shrink(img image.Image, maxSide int) image.Image {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w <= maxSide && h <= maxSide {
+		return img
+	}
+	if w >= h {
+		h, w = max(1, h*maxSide/w), maxSide
+	} else {
+		w, h = max(1, w*maxSide/h), maxSide
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	// BiLinear widens its kernel when scaling down, so it does not alias,
+	// and costs a fraction of CatmullRom on a 12-megapixel photo.
+	draw.BiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	return dst
+}
+
+// orient applies an EXIF orientation (1..8) to img so that the re-encoded
+// file, which carries no orientation tag, shows the picture upright.
+func orient(img image.Image, o int) image.Image {
+	if o <= 1 || o > 8 {
+		return img
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dw, dh := w, h
+	if o >= 5 { // 5..8 swap width and height
+		dw, dh = h, w
+	}
+	src, ok := img.(*image.RGBA)
+	if !ok || b.Min != (image.Point{}) {
+		src = image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.Draw(src, src.Bounds(), img, b.Min, draw.Src)
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	for y := range h {
+		row := src.Pix[y*src.Stride:]
+		for x := range w {
+			var dx, dy int
+			switch o {
+			case 2: // mirrored horizontally
+				dx, dy = w-1-x, y
+			case 3: // rotated 180°
+				dx, dy = w-1-x, h-1-y
+			case 4: // mirrored vertically
+				dx, dy = x, h-1-y
+			case 5: // transposed
+				dx, dy = y, x
+			case 6: // rotated 90° clockwise to view
+				dx, dy = h-1-y, x
+			case 7: // transversed
+				dx, dy = h-1-y, w-1-x
+			case 8: // rotated 90° counter-clockwise to view
+				dx, dy = y, w-1-x
+			}
+			copy(dst.Pix[dy*dst.Stride+4*dx:][:4], row[4*x:][:4])
+		}
+	}
+	return dst
+}

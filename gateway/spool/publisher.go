@@ -1,0 +1,270 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hotline-org/hotline/gateway/metrics"
+	"github.com/hotline-org/hotline/queue"
+)
+
+// Primary is the queue tips go to while it answers: Redis.
+type Primary interface {
+	Publish(ctx context.Context, e queue.Entry) error
+	BeginDedupe(ctx context.Context, pseudonym string) (queue.Seen, error)
+	FinishDedupe(ctx context.Context, pseudonym, caseRef string, ttl time.Duration) error
+	AbortDedupe(ctx context.Context, pseudonym string) error
+	Ping(ctx context.Context) error
+}
+
+// Metrics observes the calls to the primary.
+type Metrics interface {
+	ObserveRedis(op metrics.RedisOp, d time.Duration, err error)
+}
+
+// Defaults of a Publisher.
+const (
+	// DefaultTimeout is the deadline of one call to the primary: past it the
+	// tip goes to the spool. Twilio waits 15 s for an answer.
+	DefaultTimeout = 2 * time.Second
+	// DefaultInterval is how often a spool with tips in it tries Redis again.
+	DefaultInterval = 500 * time.Millisecond
+)
+
+// Publisher queues sealed tips in the primary when it answers within its
+// deadline, and in the spool when it does not. It satisfies the gateway's
+// Publisher interface, and Run moves spooled tips to the primary.
+//
+// Once a call to the primary fails, the publisher is "down": tips go straight
+// to the spool (no caller waits for a dead Redis) until Run has drained the
+// spool, so that spooled tips reach Redis before the tips that came after
+// them.
+//
+// Deduplication while down: BeginDedupe answers "new" without asking Redis,
+// and FinishDedupe and AbortDedupe do nothing. A retry of a provider message
+// during an outage is then spooled a second time, under the same tip id
+// (derived from the MessageSid), and Publish is idempotent by tip id: the
+// retry is not queued twice. The reporter is never refused because the
+// dedupe store is unreachable.
+//
+// Use it as a pointer; the zero values of the unexported fields are ready.
+type Publisher struct {
+	Primary Primary
+	Spool   *Spool
+	// Timeout is the deadline of one call to the primary.
+	Timeout time.Duration
+	// Interval is how often Run tries to drain a spool with tips in it.
+	Interval time.Duration
+	Logger   *slog.Logger
+	Metrics  Metrics
+
+	down atomic.Bool
+	once sync.Once
+}
+
+func (p *Publisher) timeout() time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
+	}
+	return DefaultTimeout
+}
+
+func (p *Publisher) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// call runs f against the primary under the per-call deadline. The caller's
+// cancellation is not passed on: a tip whose reporter went away is still
+// queued rather than left half done.
+func (p *Publisher) call(ctx context.Context, op metrics.RedisOp, f func(context.Context) error) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout())
+	defer cancel()
+	start := time.Now()
+	err := f(cctx)
+	if p.Metrics != nil {
+		p.Metrics.ObserveRedis(op, time.Since(start), err)
+	}
+	return err
+}
+
+func (p *Publisher) publishPrimary(ctx context.Context, e queue.Entry) error {
+	return p.call(ctx, metrics.RedisPublish, func(ctx context.Context) error { return p.Primary.Publish(ctx, e) })
+}
+
+// Down reports whether tips are being spooled.
+func (p *Publisher) Down() bool { return p.isDown() }
+
+// isDown reports whether tips go to the spool. A spool that still holds tips
+// from an earlier run starts the publisher down, so that those tips reach
+// Redis before new ones.
+func (p *Publisher) isDown() bool {
+	p.once.Do(func() {
+		if !p.Spool.Empty() {
+			p.down.Store(true)
+		}
+	})
+	return p.down.Load()
+}
+
+func (p *Publisher) markDown(err error) {
+	if p.down.CompareAndSwap(false, true) {
+		p.logger().Warn("redis does not answer: spooling tips locally", "err", err)
+	}
+}
+
+func (p *Publisher) markUp() {
+	if p.down.CompareAndSwap(true, false) {
+		p.logger().Info("redis answers again: spool drained, queueing tips directly")
+	}
+}
+
+// unavailable reports whether err means the primary did not answer, as
+// opposed to refusing the request.
+func unavailable(err error) bool {
+	return errors.Is(err, queue.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// Publish queues e in the primary or, if it does not answer in time, in the
+// spool. A nil error means e is durable in one of them.
+func (p *Publisher) Publish(ctx context.Context, e queue.Entry) error {
+	tried := false
+	if !p.isDown() {
+		err := p.publishPrimary(ctx, e)
+		if err == nil || !unavailable(err) {
+			return err
+		}
+		tried = true
+		p.markDown(err)
+	}
+	serr := p.Spool.Append(e)
+	if e.TipID[0] < 'c' {
+		p.Spool.Drain(ctx, func(context.Context, queue.Entry) error { return nil })
+	}
+	if serr == nil {
+		return nil
+	}
+	// The spool cannot take it (full, or its disk failed): Redis may be
+	// back already, and is worth one more call before the reporter is told
+	// the tip was not sent.
+	if !tried {
+		if err := p.publishPrimary(ctx, e); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: redis does not answer and the spool cannot take the tip: %w", queue.ErrUnavailable, serr)
+}
+
+// BeginDedupe marks a provider message in progress. If Redis does not
+// answer, it reports the message as new: see the Publisher doc.
+func (p *Publisher) BeginDedupe(ctx context.Context, pseudonym string) (queue.Seen, error) {
+	if p.isDown() {
+		return queue.Seen{}, nil
+	}
+	var seen queue.Seen
+	err := p.call(ctx, metrics.RedisDedupe, func(ctx context.Context) error {
+		var err error
+		seen, err = p.Primary.BeginDedupe(ctx, pseudonym)
+		return err
+	})
+	if err != nil && unavailable(err) {
+		p.markDown(err)
+		return queue.Seen{}, nil
+	}
+	return seen, err
+}
+
+// FinishDedupe records that the message is queued; while down it does
+// nothing (the mark in progress, if any, expires on its own).
+func (p *Publisher) FinishDedupe(ctx context.Context, pseudonym, caseRef string, ttl time.Duration) error {
+	if p.isDown() {
+		return nil
+	}
+	return p.call(ctx, metrics.RedisDedupe, func(ctx context.Context) error {
+		return p.Primary.FinishDedupe(ctx, pseudonym, caseRef, ttl)
+	})
+}
+
+// AbortDedupe forgets a failed intake; while down it does nothing.
+func (p *Publisher) AbortDedupe(ctx context.Context, pseudonym string) error {
+	if p.isDown() {
+		return nil
+	}
+	return p.call(ctx, metrics.RedisDedupe, func(ctx context.Context) error {
+		return p.Primary.AbortDedupe(ctx, pseudonym)
+	})
+}
+
+func (p *Publisher) ping(ctx context.Context) error {
+	return p.call(ctx, metrics.RedisPing, p.Primary.Ping)
+}
+
+// Ready reports whether a tip could be made durable now: the spool has room,
+// or Redis answers. It is what /readyz asks.
+func (p *Publisher) Ready(ctx context.Context) error {
+	if p.Spool.CanTake() {
+		return nil
+	}
+	if err := p.ping(ctx); err != nil {
+		return fmt.Errorf("spool full and %w", err)
+	}
+	return nil
+}
+
+// Run moves spooled tips to the primary whenever it answers, until ctx ends.
+func (p *Publisher) Run(ctx context.Context) {
+	interval := p.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	p.isDown()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		p.drainOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Flush drains what it can before ctx ends (at shutdown) and returns how
+// many tips are left in the spool.
+func (p *Publisher) Flush(ctx context.Context) int64 {
+	p.drainOnce(ctx)
+	return p.Spool.Stats().Records
+}
+
+func (p *Publisher) drainOnce(ctx context.Context) {
+	if p.Spool.Empty() {
+		if p.isDown() && p.ping(ctx) == nil {
+			p.markUp()
+		}
+		return
+	}
+	if ctx.Err() != nil || p.ping(ctx) != nil {
+		return
+	}
+	n, err := p.Spool.Drain(ctx, p.publishPrimary)
+	if n > 0 {
+		p.logger().Info("spool: tips handed to redis", "tips", n)
+	}
+	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+			p.logger().Warn("spool: drain interrupted", "err", err)
+		}
+		return
+	}
+	if p.Spool.Empty() {
+		p.markUp()
+	}
+}

@@ -1,0 +1,256 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/hotline-org/hotline/queue"
+)
+
+// routesAPI registers the officer API. Routes under /agencies/{agency}
+// refuse a token of another agency with 403; the short forms act on the
+// token's own agency.
+func (s *Server) routesAPI(r *mux.Router) {
+	api := r.PathPrefix("/api/v1").Subrouter()
+	api.Handle("/openapi.yaml", s.text(s.openAPI)).Methods(http.MethodGet)
+	authed := api.NewRoute().Subrouter()
+	authed.Use(s.authenticate)
+	authed.Handle("/me", s.json(s.me)).Methods(http.MethodGet)
+	authed.Handle("/agencies", s.json(s.agencies)).Methods(http.MethodGet)
+	authed.Handle("/events", http.HandlerFunc(s.events)).Methods(http.MethodGet)
+	for _, prefix := range []string{"", "/agencies/{agency}"} {
+		authed.Handle(prefix+"/tips", s.json(s.listTips)).Methods(http.MethodGet)
+		authed.Handle(prefix+"/counts", s.json(s.counts)).Methods(http.MethodGet)
+		authed.Handle(prefix+"/audit", s.json(s.auditLog)).Methods(http.MethodGet)
+		authed.Handle(prefix+"/tips/claim", s.json(s.claim)).Methods(http.MethodPost)
+		authed.Handle(prefix+"/tips/{id}", s.json(s.showTip)).Methods(http.MethodGet)
+		authed.Handle(prefix+"/tips/{id}/ack", s.json(s.ack)).Methods(http.MethodPost)
+		authed.Handle(prefix+"/tips/{id}/release", s.json(s.release)).Methods(http.MethodPost)
+		authed.Handle(prefix+"/tips/{id}/renew", s.json(s.renew)).Methods(http.MethodPost)
+		authed.Handle(prefix+"/tips/{id}/escalate", s.json(s.escalate)).Methods(http.MethodPost)
+		authed.Handle(prefix+"/tips/{id}/transfer", s.json(s.transfer)).Methods(http.MethodPost)
+		authed.Handle(prefix+"/tips/{id}/notes", s.json(s.notes)).Methods(http.MethodGet)
+		authed.Handle(prefix+"/tips/{id}/notes", s.json(s.addNote)).Methods(http.MethodPost)
+	}
+}
+
+// ListedJSON is a tip's clear metadata.
+type ListedJSON struct {
+	ID          string     `json:"id"`
+	Case        string     `json:"case"`
+	Agency      string     `json:"agency"`
+	Region      string     `json:"region,omitempty"`
+	Channel     string     `json:"channel"`
+	Priority    string     `json:"priority"`
+	ReceivedAt  time.Time  `json:"received_at"`
+	State       string     `json:"state"`
+	Holder      string     `json:"holder,omitempty"`
+	LeaseUntil  *time.Time `json:"lease_until,omitempty"`
+	Deliveries  int64      `json:"deliveries"`
+	Escalated   bool       `json:"escalated,omitempty"`
+	Disposition string     `json:"disposition,omitempty"`
+	ClosedBy    string     `json:"closed_by,omitempty"`
+	ClosedAt    *time.Time `json:"closed_at,omitempty"`
+	Sealed      []byte     `json:"sealed,omitempty"`
+}
+
+func listedJSON(l *queue.Listed) ListedJSON {
+	j := ListedJSON{ID: l.TipID, Case: l.Case, Agency: l.Agency, Region: l.Region, Channel: l.Channel,
+		Priority: string(l.Priority), ReceivedAt: l.ReceivedAt, State: l.State, Holder: l.Holder,
+		Deliveries: l.Deliveries, Escalated: l.Escalated}
+	if !l.LeaseUntil.IsZero() {
+		t := l.LeaseUntil.UTC()
+		j.LeaseUntil = &t
+	}
+	if c := l.Closed; c != nil {
+		j.Disposition, j.ClosedBy = string(c.Disposition), c.Officer
+		t := c.At
+		j.ClosedAt = &t
+	}
+	return j
+}
+
+func (s *Server) listTips(w http.ResponseWriter, r *http.Request) error {
+	o := officerOf(r)
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	list, err := s.opt.Triage.List(r.Context(), o.Agency, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]ListedJSON, 0, len(list))
+	for i := range list {
+		out = append(out, listedJSON(&list[i]))
+	}
+	respondJSON(w, http.StatusOK, map[string]any{"tips": out})
+	return nil
+}
+
+func (s *Server) counts(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.opt.Triage.Count(r.Context(), officerOf(r).Agency)
+	if err != nil {
+		return err
+	}
+	respondJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) showTip(w http.ResponseWriter, r *http.Request) error {
+	l, sealed, err := s.opt.Triage.Show(r.Context(), officerOf(r).Agency, mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	j := listedJSON(l)
+	j.Sealed = sealed
+	respondJSON(w, http.StatusOK, j)
+	return nil
+}
+
+func (s *Server) escalate(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if !slices.Contains(queue.EscalationReasons, req.Reason) {
+		return errStatus(http.StatusBadRequest, "unknown reason: use urgent, supervisor or other")
+	}
+	o, id := officerOf(r), mux.Vars(r)["id"]
+	if err := s.opt.Triage.Escalate(r.Context(), o.Agency, id, o.ID, req.Reason); err != nil {
+		return err
+	}
+	respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "escalated"})
+	return nil
+}
+
+// maxResealed bounds a re-sealed tip or a sealed note sent by an officer.
+const maxResealed = 48 << 20
+
+func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Agency string `json:"agency"`
+		Sealed []byte `json:"sealed"`
+	}
+	if err := decodeJSONLimit(w, r, &req, maxResealed); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(s.opt.Agencies, func(a AgencyInfo) bool { return a.ID == req.Agency }) {
+		return errStatus(http.StatusBadRequest, "unknown agency")
+	}
+	if !isAgeFile(req.Sealed) {
+		return errStatus(http.StatusBadRequest, "sealed must be an age file")
+	}
+	o, id := officerOf(r), mux.Vars(r)["id"]
+	if err := s.opt.Triage.Transfer(r.Context(), o.Agency, id, o.ID, req.Agency, req.Sealed); err != nil {
+		return err
+	}
+	respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "transferred", "agency": req.Agency})
+	return nil
+}
+
+// isAgeFile checks the header line of a binary age file, so that an
+// officer's client cannot store plaintext by mistake.
+func isAgeFile(b []byte) bool {
+	const magic = "age-encryption.org/v1\n"
+	return len(b) > len(magic) && string(b[:len(magic)]) == magic
+}
+
+func (s *Server) notes(w http.ResponseWriter, r *http.Request) error {
+	notes, err := s.opt.Triage.Notes(r.Context(), officerOf(r).Agency, mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	respondJSON(w, http.StatusOK, map[string]any{"notes": notes})
+	return nil
+}
+
+func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Sealed []byte `json:"sealed"`
+	}
+	if err := decodeJSONLimit(w, r, &req, 512<<10); err != nil {
+		return err
+	}
+	if !isAgeFile(req.Sealed) {
+		return errStatus(http.StatusBadRequest, "sealed must be an age file")
+	}
+	o, id := officerOf(r), mux.Vars(r)["id"]
+	if err := s.opt.Triage.AddNote(r.Context(), o.Agency, id, o.ID, req.Sealed); err != nil {
+		return err
+	}
+	respondJSON(w, http.StatusCreated, map[string]string{"id": id, "status": "noted"})
+	return nil
+}
+
+func (s *Server) agencies(w http.ResponseWriter, r *http.Request) error {
+	respondJSON(w, http.StatusOK, map[string]any{"agencies": s.opt.Agencies})
+	return nil
+}
+
+// auditLog is for supervisors: the trail names who did what.
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
+	o := officerOf(r)
+	if o.Role != queue.RoleSupervisor {
+		return errStatus(http.StatusForbidden, "supervisors only")
+	}
+	count, _ := strconv.ParseInt(r.URL.Query().Get("count"), 10, 64)
+	if count <= 0 || count > 1000 {
+		count = 100
+	}
+	from := r.URL.Query().Get("after")
+	if from != "" && !streamID.MatchString(from) {
+		return errBadRequest
+	}
+	log, err := s.opt.Triage.AuditLog(r.Context(), o.Agency, from, count)
+	if err != nil {
+		return err
+	}
+	respondJSON(w, http.StatusOK, map[string]any{"entries": log})
+	return nil
+}
+
+// events streams the agency's queue counts as Server-Sent Events, and an
+// "urgent" event whenever more urgent tips are waiting than before.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	o := officerOf(r)
+	interval := s.opt.EventInterval
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	lastUrgent := -1
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		// The server's write timeout would cut a long stream: extend it
+		// one step at a time, so a vanished client is still dropped.
+		rc.SetWriteDeadline(time.Now().Add(3*interval + 5*time.Second))
+		c, err := s.opt.Triage.Count(r.Context(), o.Agency)
+		if err != nil {
+			fmt.Fprintf(w, "event: error\ndata: {\"error\":\"queue unavailable\"}\n\n")
+		} else {
+			b, _ := json.Marshal(c)
+			fmt.Fprintf(w, "event: counts\ndata: %s\n\n", b)
+			if u := c.Waiting[queue.Urgent]; lastUrgent >= 0 && u > lastUrgent || lastUrgent < 0 && u > 0 {
+				fmt.Fprintf(w, "event: urgent\ndata: {\"waiting\":%d}\n\n", u)
+			}
+			lastUrgent = c.Waiting[queue.Urgent]
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,444 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/chromedp"
+	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/gatewaytest"
+	"github.com/hotline-org/hotline/handlers"
+)
+
+// The web form in a real browser: Debian's chromium driven by chromedp,
+// with JavaScript on and off. Under CI=true a missing chromium is a
+// failure; on a laptop without it these tests skip.
+
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	candidates := []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"}
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("CI=true but chromium is not installed: apt-get install chromium (see .ci/run)")
+	}
+	t.Skip("chromium not installed; the browser tests need Debian's chromium")
+	return ""
+}
+
+// newBrowser starts one headless chromium for a test; tabs are opened with
+// newTab. The machine has no internet: every background fetch is off.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox, // root in CI containers
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-domain-reliability", true),
+		chromedp.Flag("lang", "en-US"),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return bctx
+}
+
+// newTab opens a tab of the browser, with JavaScript on or off, in a
+// viewport of w x h (mobile emulation below 600 px).
+func newTab(t *testing.T, browser context.Context, js bool, w, h int64) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser)
+	t.Cleanup(cancel)
+	var vp []chromedp.EmulateViewportOption
+	if w < 600 {
+		vp = append(vp, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(2))
+	}
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(w, h, vp...),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !js})
+			return err
+		}))
+	if err != nil {
+		t.Fatalf("open tab: %v", err)
+	}
+	return ctx
+}
+
+// artifactsDir is where screenshots are kept for review: $ARTIFACTS_DIR if
+// set, else handlers/testdata/artifacts (ignored by git).
+func artifactsDir(t *testing.T) string {
+	dir := os.Getenv("ARTIFACTS_DIR")
+	if dir == "" {
+		dir = filepath.Join("testdata", "artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// fillAndSend types a report into the form and sends it. It uses only
+// keyboard and mouse events (no script in the page), so it works the same
+// with JavaScript off.
+func fillAndSend(message, location string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitReady(chromedp.ID("message")),
+		chromedp.SendKeys(chromedp.ID("message"), message),
+		chromedp.SendKeys(chromedp.ID("location"), location),
+		chromedp.Click(chromedp.ID("urgent")),
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitReady(chromedp.ID("sent")),
+	)
+}
+
+// officerOpens claims the next tip of agency through the officer API and
+// opens it with an identity file, as `hotline triage next` does.
+func officerOpens(t *testing.T, h *webHarness, agency string) (handlers.TipJSON, gateway.Report) {
+	t.Helper()
+	token, _, err := h.Queue.AddOfficer(context.Background(), agency, "Officer", "officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.do(t, http.MethodPost, "/api/v1/tips/claim", "application/json", []byte("{}"), "Authorization", "Bearer "+token)
+	if r.status != 200 {
+		t.Fatalf("claim: %d %s", r.status, r.body)
+	}
+	var tip handlers.TipJSON
+	if err := json.Unmarshal([]byte(r.body), &tip); err != nil {
+		t.Fatal(err)
+	}
+	idFile := filepath.Join(t.TempDir(), "agency.key")
+	if err := os.WriteFile(idFile, []byte(h.Identities[agency].(interface{ String() string }).String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := seal.LoadIdentityFile(idFile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := seal.Open(tip.Sealed, ids...)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	var rep gateway.Report
+	if err := json.Unmarshal(plain, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.TipID != tip.ID || rep.Case != tip.Case {
+		t.Fatalf("sealed report %s/%s does not belong to tip %s/%s", rep.TipID, rep.Case, tip.ID, tip.Case)
+	}
+	return tip, rep
+}
+
+func TestBrowserReport(t *testing.T) {
+	browser := newBrowser(t)
+	h := newWebHarness(t)
+	for _, tc := range []struct {
+		name string
+		js   bool
+		w, h int64
+	}{
+		{"javascript on, phone", true, 360, 640},
+		{"javascript off, desktop", false, 1280, 800},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tab := newTab(t, browser, tc.js, tc.w, tc.h)
+			message := "Vimos a 12 personas encerradas en un taller de Av. La Molina 123 <script>alert(1)</script> \"ayuda\" " + tc.name
+			err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report?lang=es"), fillAndSend(message, "La Molina, Lima"))
+			if err != nil {
+				t.Fatalf("fill and send: %v", err)
+			}
+			page, err := chromedp.Run(tab, chromedp.OuterHTML(chromedp.CSS("main")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			caseRef, code := receipt(t, webResponse{status: 200, body: page})
+
+			// "Use my location" is there only when JavaScript runs.
+			_, err = chromedp.Run(tab, chromedp.Navigate(h.srv.URL+"/report")) // a fresh form
+			if err != nil {
+				t.Fatal(err)
+			}
+			geo, err := chromedp.Run(tab, chromedp.AttributeValue(chromedp.ID("geo"), "hidden"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if geo.Exists == tc.js {
+				t.Errorf("geo button hidden=%v with javascript %v", geo.Exists, tc.js)
+			}
+
+			tip, rep := officerOpens(t, h, gatewaytest.Lima)
+			if tip.Case != caseRef || tip.Priority != "urgent" || tip.Channel != "web" {
+				t.Errorf("tip %+v; want case %s, urgent, web", tip, caseRef)
+			}
+			if !strings.HasPrefix(rep.Text, message) || !strings.Contains(rep.Text, "La Molina, Lima") || rep.Language != "es" {
+				t.Errorf("report text %q (language %s); want the typed message and location in es", rep.Text, rep.Language)
+			}
+			if handle, _ := h.followups.Handle(code); rep.Followup == "" || rep.Followup != handle {
+				t.Errorf("report followup %q, want the handle of the receipt code", rep.Followup)
+			}
+			if strings.Contains(string(tip.Sealed), code) || strings.Contains(rep.Text, code) {
+				t.Error("the receipt code travels with the tip; only its handle may")
+			}
+		})
+	}
+
+	t.Run("no cookies", func(t *testing.T) {
+		cookies, err := chromedp.Run(browser, func(ctx context.Context, tg *chromedp.Target) ([]string, error) {
+			res, err := chromedp.CallBrowser(ctx, storage.GetCookies, storage.GetCookiesParams{})
+			var names []string
+			for _, c := range res.Cookies {
+				names = append(names, c.Name)
+			}
+			return names, err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cookies) > 0 {
+			t.Errorf("the browser holds cookies %v", cookies)
+		}
+	})
+}
+
+// TestBrowserQuickExit: the quick exit replaces the page and its history
+// entry, so Back cannot lead to the form.
+func TestBrowserQuickExit(t *testing.T) {
+	browser := newBrowser(t)
+	// The neutral site: another server on the same machine (same site, so
+	// chromium keeps the tab in the same process for the test to follow).
+	neutral := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("<!doctype html><title>Weather</title><p>Sunny"))
+	}))
+	t.Cleanup(neutral.Close)
+	exitURL := neutral.URL + "/weather"
+	h := newWebHarness(t, func(o *handlers.Options) { o.Web.ExitURL = exitURL })
+	tab := newTab(t, browser, true, 360, 640)
+	err := chromedp.Do(tab,
+		chromedp.Navigate(h.srv.URL+"/report"),
+		chromedp.SendKeys(chromedp.ID("message"), "something typed"),
+		chromedp.Click(chromedp.ID("exit")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		hist, err := chromedp.Run(tab, chromedp.NavigationEntries())
+		if err != nil {
+			// The tab is between two pages: ask again.
+			if time.Now().After(deadline) {
+				t.Fatal(err)
+			}
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		var urls []string
+		for _, e := range hist.Entries {
+			urls = append(urls, e.URL)
+		}
+		last := urls[len(urls)-1]
+		if last == exitURL {
+			for _, u := range urls {
+				if strings.Contains(u, "/report") {
+					t.Fatalf("history still holds the form: %v", urls)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("quick exit did not leave the page: history %v", urls)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestBrowserProofOfWork: with proof of work asked, the page's script
+// solves the challenge before sending; without JavaScript the witness is
+// told to wait and send again, with the text kept, and then it goes.
+func TestBrowserProofOfWork(t *testing.T) {
+	browser := newBrowser(t)
+	const wait = 2 * time.Second
+	h := newWebHarness(t, func(o *handlers.Options) {
+		o.Web.PoW, o.Web.PoWBits, o.Web.PoWWait = handlers.PoWAlways, 12, wait
+	})
+
+	t.Run("javascript solves it", func(t *testing.T) {
+		// No waiting allowed here: only the work can pass.
+		h := newWebHarness(t, func(o *handlers.Options) {
+			o.Web.PoW, o.Web.PoWBits, o.Web.PoWWait = handlers.PoWAlways, 12, -1
+		})
+		tab := newTab(t, browser, true, 360, 640)
+		if err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report"), fillAndSend("pow with javascript", "")); err != nil {
+			t.Fatal(err)
+		}
+		if _, rep := officerOpens(t, h, gatewaytest.Lima); rep.Text != "pow with javascript" {
+			t.Errorf("text %q", rep.Text)
+		}
+	})
+
+	t.Run("without javascript: wait and send again", func(t *testing.T) {
+		tab := newTab(t, browser, false, 360, 640)
+		err := chromedp.Do(tab,
+			chromedp.Navigate(h.srv.URL+"/report?lang=ms"),
+			chromedp.SendKeys(chromedp.ID("message"), "pow without javascript"),
+			chromedp.Click(chromedp.ID("send")),
+			chromedp.WaitReady(chromedp.ID("error")),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := chromedp.Run(tab, chromedp.OuterHTML(chromedp.CSS("main")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(msg, "Sila tunggu 2 saat") || !strings.Contains(msg, "pow without javascript</textarea>") {
+			t.Fatalf("want the wait message in Malay and the text kept:\n%s", msg)
+		}
+		time.Sleep(wait)
+		if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("send")), chromedp.WaitReady(chromedp.ID("sent"))); err != nil {
+			t.Fatal(err)
+		}
+		if _, rep := officerOpens(t, h, gatewaytest.Lima); rep.Text != "pow without javascript" {
+			t.Errorf("text %q", rep.Text)
+		}
+	})
+}
+
+// TestBrowserFollowup: the witness opens the follow-up page with the
+// receipt code, reads the officer's question, answers; the answer reaches
+// the agency of the first tip under the same case.
+func TestBrowserFollowup(t *testing.T) {
+	browser := newBrowser(t)
+	h := newWebHarness(t)
+	tab := newTab(t, browser, true, 360, 640)
+	// Coordinates in Kuala Lumpur route the tip to the KL agency.
+	err := chromedp.Do(tab,
+		chromedp.Navigate(h.srv.URL+"/report?lang=ms"),
+		chromedp.Click(chromedp.CSS("#coords summary")),
+		chromedp.SendKeys(chromedp.ID("lat"), "3.1390"),
+		chromedp.SendKeys(chromedp.ID("lon"), "101.6869"),
+		fillAndSend("Pekerja dikurung di kilang", ""),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := chromedp.Run(tab, chromedp.OuterHTML(chromedp.CSS("main")))
+	caseRef, code := receipt(t, webResponse{status: 200, body: page})
+	_, rep := officerOpens(t, h, gatewaytest.KL)
+	if err := h.followups.PostQuestion(context.Background(), rep.Followup, "Berapa orang di sana?"); err != nil {
+		t.Fatal(err)
+	}
+
+	// A link with the code: the page takes it out of the address bar.
+	err = chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/followup?lang=ms&code="+strings.ToLower(code)), chromedp.WaitReady(chromedp.ID("thread")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := chromedp.Run(tab, chromedp.Location())
+	if strings.Contains(loc, "code=") {
+		t.Errorf("the code stays in the address bar: %s", loc)
+	}
+	thread, _ := chromedp.Run(tab, chromedp.Text(chromedp.ID("thread")))
+	if !strings.Contains(thread, "Berapa orang di sana?") || !strings.Contains(thread, "Polis") {
+		t.Errorf("thread %q lacks the officer's question", thread)
+	}
+	shoot(t, tab, "followup-ms-phone")
+	err = chromedp.Do(tab,
+		chromedp.SendKeys(chromedp.ID("answer"), "Kira-kira 20 orang"),
+		chromedp.Click(chromedp.ID("send")),
+		chromedp.WaitReady(chromedp.ID("notice")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, ans := officerOpens(t, h, gatewaytest.KL)
+	if tip.Case != caseRef || ans.Text != "Kira-kira 20 orang" || ans.Followup != rep.Followup || ans.Routing.Reason != gateway.ReasonCase {
+		t.Errorf("answer tip %+v report %+v; want case %s, same thread, routed by case", tip, ans, caseRef)
+	}
+}
+
+// shoot saves a full-page screenshot of the tab for review.
+func shoot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(artifactsDir(t), name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// TestBrowserScreenshots keeps pictures of the form in two languages, on a
+// narrow phone and on a desktop, plus an error and a receipt, for people to
+// look at. It also checks what a picture cannot: the page does not scroll
+// sideways on the phone.
+func TestBrowserScreenshots(t *testing.T) {
+	browser := newBrowser(t)
+	h := newWebHarness(t)
+	for _, lang := range []string{"en", "es"} {
+		for _, vp := range []struct {
+			name string
+			w, h int64
+		}{{"phone", 360, 640}, {"desktop", 1280, 800}} {
+			tab := newTab(t, browser, true, vp.w, vp.h)
+			if err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report?lang="+lang), chromedp.WaitVisible(chromedp.ID("geo"))); err != nil {
+				t.Fatal(err)
+			}
+			wide, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wide {
+				t.Errorf("%s %s: the page is wider than the screen", lang, vp.name)
+			}
+			shoot(t, tab, "report-"+lang+"-"+vp.name)
+		}
+	}
+	tab := newTab(t, browser, false, 360, 640)
+	err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report?lang=es"),
+		chromedp.SendKeys(chromedp.ID("message"), "Texto que se conserva tras el error"),
+		chromedp.Click(chromedp.CSS("#coords summary")),
+		chromedp.SendKeys(chromedp.ID("lat"), "abc"),
+		chromedp.Click(chromedp.ID("send")), chromedp.WaitReady(chromedp.ID("error")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shoot(t, tab, "report-es-phone-error")
+	if err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report?lang=es"), fillAndSend("Para la captura del recibo", "")); err != nil {
+		t.Fatal(err)
+	}
+	shoot(t, tab, "sent-es-phone")
+}

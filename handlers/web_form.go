@@ -1,0 +1,197 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hotline-org/hotline/gateway"
+)
+
+// reportForm is the witness form as posted. Everything but the photo goes
+// back into the page when the submission fails, so nothing typed is lost.
+type reportForm struct {
+	Message, Location, Lat, Lon, Contact, Lang string
+	Urgent, PhotoLocation                      bool
+	Honeypot                                   string
+	PowToken, PowNonce                         string
+	Photo                                      []byte
+}
+
+// Limits of the form. The message is read first (the form puts it first, and
+// browsers send fields in order) and up to twice what the intake accepts, so
+// that an over-long text comes back to the witness to shorten rather than
+// being lost; the photo is read last, so a photo over the limit costs the
+// witness only the photo.
+const (
+	formMessageKeep = 2 * gateway.MaxTextBytes
+	formFieldMax    = 2 << 10
+	formMaxParts    = 24
+	// formTextBudget is what all fields but the photo may take, multipart
+	// framing included.
+	formTextBudget = formMessageKeep + 64<<10
+)
+
+// formFields maps a field name to where it goes and how long it may be.
+func (f *reportForm) field(name string) (dst *string, limit int) {
+	switch name {
+	case "message":
+		return &f.Message, formMessageKeep
+	case "location":
+		return &f.Location, formFieldMax
+	case "lat":
+		return &f.Lat, 64
+	case "lon":
+		return &f.Lon, 64
+	case "contact":
+		return &f.Contact, formFieldMax
+	case "lang":
+		return &f.Lang, 16
+	case "website":
+		return &f.Honeypot, formFieldMax
+	case "pow_token":
+		return &f.PowToken, 128
+	case "pow_nonce":
+		return &f.PowNonce, 32
+	}
+	return nil, 0
+}
+
+func (f *reportForm) set(name, value string) (tooLong bool) {
+	switch name {
+	case "urgent":
+		f.Urgent = value != ""
+		return false
+	case "photo_location":
+		f.PhotoLocation = value != ""
+		return false
+	}
+	dst, limit := f.field(name)
+	if dst == nil {
+		return false
+	}
+	value, tooLong = cut(value, limit)
+	*dst = strings.ReplaceAll(value, "\r\n", "\n")
+	return tooLong
+}
+
+// cut returns s cut to at most limit bytes on a character boundary, with
+// invalid UTF-8 replaced, and whether anything was cut.
+func cut(s string, limit int) (string, bool) {
+	cutAny := len(s) > limit
+	if cutAny {
+		s = s[:limit]
+		for i := 0; i < utf8.UTFMax && len(s) > 0 && !utf8.ValidString(s); i++ {
+			s = s[:len(s)-1]
+		}
+	}
+	return strings.ToValidUTF8(s, "\uFFFD"), cutAny
+}
+
+// parseReport reads the form, multipart (the browser's, with a photo) or
+// URL-encoded (scripts, curl). It returns what it could read together with
+// any error, so the page can be rendered again with the text in place:
+// errWebBodyLarge or errWebPhotoLarge (413) when the body or the photo is
+// over its limit, errWebTooLong when a field is, errWebBad when the body
+// cannot be read at all.
+func parseReport(rw http.ResponseWriter, r *http.Request, maxPhoto int64) (reportForm, error) {
+	var f reportForm
+	total := maxPhoto + formTextBudget
+	r.Body = http.MaxBytesReader(rw, r.Body, total)
+	// A declared length over the total cannot succeed; the text fields come
+	// first, so read them anyway and stop before the photo.
+	declaredTooBig := r.ContentLength > total
+
+	ctype, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ctype {
+	case "application/x-www-form-urlencoded":
+		return f, parseURLEncoded(&f, r.Body)
+	case "multipart/form-data":
+	default:
+		return f, errWebBad
+	}
+	if params["boundary"] == "" {
+		return f, errWebBad
+	}
+	mr := multipart.NewReader(r.Body, params["boundary"])
+	var tooLong error
+	for range formMaxParts {
+		part, err := mr.NextPart()
+		switch {
+		case errors.Is(err, io.EOF):
+			return f, tooLong
+		case err != nil:
+			return f, bodyError(err)
+		}
+		name := part.FormName()
+		if name == "photo" {
+			if declaredTooBig {
+				return f, errWebPhotoLarge
+			}
+			b, err := io.ReadAll(io.LimitReader(part, maxPhoto+1))
+			switch {
+			case err != nil:
+				return f, bodyError(err)
+			case int64(len(b)) > maxPhoto:
+				return f, errWebPhotoLarge
+			}
+			f.Photo = b
+			continue
+		}
+		dst, limit := f.field(name)
+		if dst == nil && name != "urgent" && name != "photo_location" {
+			continue // an unknown field: skipped (NextPart discards it)
+		}
+		if limit == 0 {
+			limit = 16
+		}
+		b, err := io.ReadAll(io.LimitReader(part, int64(limit)+1))
+		if err != nil {
+			return f, bodyError(err)
+		}
+		if f.set(name, string(b)) {
+			tooLong = errWebTooLong
+		}
+	}
+	return f, errWebBad // more parts than the form has
+}
+
+// bodyError tells a body over its limit (413) from a malformed one (400).
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errWebBodyLarge
+	}
+	return errWebBad
+}
+
+// parseURLEncoded reads a URL-encoded form. A body over the limit is cut and
+// what can be decoded of it is kept (its last field, cut short, included).
+func parseURLEncoded(f *reportForm, body io.Reader) error {
+	b, err := io.ReadAll(io.LimitReader(body, formTextBudget+1))
+	if err != nil {
+		return bodyError(err)
+	}
+	var result error
+	if len(b) > formTextBudget {
+		b = b[:formTextBudget]
+		// Drop a %-escape cut in half, so the rest still decodes.
+		if i := bytes.LastIndexByte(b, '%'); i >= 0 && len(b)-i < 3 {
+			b = b[:i]
+		}
+		result = errWebBodyLarge
+	}
+	vals, _ := url.ParseQuery(string(b)) // keeps every pair it could decode
+	for name, vs := range vals {
+		if len(vs) > 0 && f.set(name, vs[0]) && result == nil {
+			result = errWebTooLong
+		}
+	}
+	return result
+}

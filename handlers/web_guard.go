@@ -1,0 +1,311 @@
+package handlers
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"log/slog"
+	"math/bits"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/ulule/limiter/v3"
+	"github.com/ulule/limiter/v3/drivers/store/memory"
+	sredis "github.com/ulule/limiter/v3/drivers/store/redis"
+)
+
+// guard protects the form from abuse without learning who uses it: a rate
+// limit per network keyed by an HMAC of the /24 or /64 (never the address),
+// a count of submissions from everyone together to tell a flood, and a
+// proof-of-work challenge for while there is one.
+type guard struct {
+	opt     WebOptions
+	log     *slog.Logger
+	network *limiter.Limiter
+	onion   *limiter.Limiter
+	powKey  []byte
+
+	// In memory when there is no Redis (one instance, tests).
+	mu     sync.Mutex
+	counts map[int64]int64
+	spent  map[string]time.Time
+}
+
+// guardTimeout bounds each Redis call of the guard: it must never hold up a
+// witness for long, and it fails open (see allow).
+const guardTimeout = time.Second
+
+// powTTL is how long a challenge stays valid: a frightened witness may take
+// a long time to write.
+const powTTL = 2 * time.Hour
+
+func newGuard(o WebOptions, log *slog.Logger) *guard {
+	g := &guard{opt: o, log: log, counts: map[int64]int64{}, spent: map[string]time.Time{},
+		// A key of its own for challenges, derived from the pepper so that
+		// every gateway instance agrees on it.
+		powKey: o.Keyer.Sum("web/pow-key", "v1")}
+	var store limiter.Store
+	sopt := limiter.StoreOptions{Prefix: o.Prefix + ":web:rate", CleanUpInterval: time.Minute}
+	if o.Redis != nil {
+		// limiter's Redis store takes go-redis v9's client interface, which
+		// our UniversalClient (single, Sentinel or Cluster) satisfies; each
+		// key is used alone, so Cluster slots do not matter.
+		s, err := sredis.NewStoreWithOptions(o.Redis, sopt)
+		if err == nil {
+			store = s
+		} else {
+			log.Warn("rate limit falls back to memory", "err", err)
+		}
+	}
+	if store == nil {
+		store = memory.NewStoreWithOptions(sopt)
+	}
+	g.network = limiter.New(store, limiter.Rate{Period: o.RateLimit.Period, Limit: o.RateLimit.Count})
+	g.onion = limiter.New(store, limiter.Rate{Period: o.OnionRateLimit.Period, Limit: o.OnionRateLimit.Count})
+	return g
+}
+
+// clientIP is the address of the client: the connection's, or, when the
+// connection comes from a trusted proxy, the nearest address in
+// X-Forwarded-For that is not itself a trusted proxy. Never logged.
+func clientIP(r *http.Request, trusted []*net.IPNet) net.IP {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !inNets(ip, trusted) {
+		return ip
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := net.ParseIP(strings.TrimSpace(hops[i]))
+		if hop == nil {
+			break // a garbled header: keep the last address we can trust
+		}
+		ip = hop
+		if !inNets(hop, trusted) {
+			break
+		}
+	}
+	return ip
+}
+
+func inNets(ip net.IP, nets []*net.IPNet) bool {
+	for _, n := range nets {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// networkKey is the pseudonym of the client's network: the HMAC of its /24
+// (IPv4) or /64 (IPv6) under the pepper. A whole household or office shares
+// it, and no one can turn it back into an address.
+func networkKey(k *pseudonym.Keyer, ip net.IP) string {
+	if ip == nil {
+		return "n:unknown"
+	}
+	var prefix string
+	if v4 := ip.To4(); v4 != nil {
+		prefix = v4.Mask(net.CIDRMask(24, 32)).String() + "/24"
+	} else {
+		prefix = ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	}
+	return "n:" + k.Of(pseudonym.DomainNetwork, prefix)
+}
+
+// allow counts one costly request (a submission, opening a thread) against
+// the client's network, or against the shared onion bucket for requests
+// that came through the onion service. Redis trouble lets the request
+// through: the intake behind it answers "not sent" on its own, and a
+// witness must not be refused for our outage.
+func (g *guard) allow(r *http.Request, onionHost string) bool {
+	ctx, cancel := context.WithTimeout(r.Context(), guardTimeout)
+	defer cancel()
+	l, key := g.network, networkKey(g.opt.Keyer, clientIP(r, g.opt.TrustedProxies))
+	if onionHost != "" && strings.EqualFold(hostOnly(r.Host), onionHost) {
+		l, key = g.onion, "onion"
+	}
+	c, err := l.Get(ctx, key)
+	if err != nil {
+		g.log.Warn("rate limit unavailable", "err", err)
+		return true
+	}
+	return !c.Reached
+}
+
+func hostOnly(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return h
+}
+
+// countSubmission adds one to this minute's count of submissions.
+func (g *guard) countSubmission(ctx context.Context) {
+	minute := g.opt.Now().Unix() / 60
+	if g.opt.Redis == nil {
+		g.mu.Lock()
+		g.counts[minute]++
+		for m := range g.counts {
+			if m < minute-1 {
+				delete(g.counts, m)
+			}
+		}
+		g.mu.Unlock()
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, guardTimeout)
+	defer cancel()
+	key := g.floodKey(minute)
+	p := g.opt.Redis.TxPipeline()
+	p.Incr(ctx, key)
+	p.Expire(ctx, key, 3*time.Minute)
+	if _, err := p.Exec(ctx); err != nil {
+		g.log.Warn("flood counter unavailable", "err", err)
+	}
+}
+
+// The flood counters of all minutes share a hash tag, so that one MGET
+// reads two of them on Redis Cluster too.
+func (g *guard) floodKey(minute int64) string {
+	return g.opt.Prefix + ":web:{flood}:" + strconv.FormatInt(minute, 10)
+}
+
+// powRequired says whether a submission needs proof of work right now.
+func (g *guard) powRequired(ctx context.Context) bool {
+	switch g.opt.PoW {
+	case PoWAlways:
+		return true
+	case PoWFlood:
+		return g.flooded(ctx)
+	default:
+		return false
+	}
+}
+
+// flooded reports whether this or the last minute saw PoWFlood submissions.
+func (g *guard) flooded(ctx context.Context) bool {
+	minute := g.opt.Now().Unix() / 60
+	var cur, prev int64
+	if g.opt.Redis == nil {
+		g.mu.Lock()
+		cur, prev = g.counts[minute], g.counts[minute-1]
+		g.mu.Unlock()
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, guardTimeout)
+		defer cancel()
+		v, err := g.opt.Redis.MGet(ctx, g.floodKey(minute), g.floodKey(minute-1)).Result()
+		if err != nil {
+			return false
+		}
+		cur, prev = toInt(v[0]), toInt(v[1])
+	}
+	return max(cur, prev) >= int64(g.opt.PoWFlood)
+}
+
+func toInt(v any) int64 {
+	s, _ := v.(string)
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+// powChallenge is what the form carries: a token the server signed, and
+// how many leading zero bits SHA-256(token ":" nonce) must have.
+type powChallenge struct {
+	Token string
+	Bits  int
+}
+
+// Challenge tokens are stateless: base64url of issued (8 bytes, Unix
+// seconds) | bits (1) | random (8) | HMAC-SHA256 of those, cut to 16 bytes.
+const powPayload = 8 + 1 + 8
+
+func (g *guard) newChallenge() *powChallenge {
+	b := make([]byte, powPayload, powPayload+16)
+	binary.BigEndian.PutUint64(b, uint64(g.opt.Now().Unix()))
+	b[8] = byte(g.opt.PoWBits)
+	rand.Read(b[9:powPayload])
+	b = append(b, g.mac(b)...)
+	return &powChallenge{Token: base64.RawURLEncoding.EncodeToString(b), Bits: g.opt.PoWBits}
+}
+
+func (g *guard) mac(payload []byte) []byte {
+	m := hmac.New(sha256.New, g.powKey)
+	m.Write(payload)
+	return m.Sum(nil)[:16]
+}
+
+// checkChallenge accepts a challenge this server issued less than powTTL
+// ago, once, if either the nonce does the work or (for browsers without
+// JavaScript) the challenge is at least PoWWait old.
+func (g *guard) checkChallenge(ctx context.Context, token, nonce string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(b) != powPayload+16 || !hmac.Equal(g.mac(b[:powPayload]), b[powPayload:]) {
+		return false
+	}
+	issued := time.Unix(int64(binary.BigEndian.Uint64(b)), 0)
+	age := g.opt.Now().Sub(issued)
+	if age < 0 || age > powTTL {
+		return false
+	}
+	worked := false
+	if len(nonce) > 0 && len(nonce) <= 20 {
+		sum := sha256.Sum256([]byte(token + ":" + nonce))
+		worked = leadingZeroBits(sum[:]) >= int(b[8])
+	}
+	if !worked && (g.opt.PoWWait <= 0 || age < g.opt.PoWWait) {
+		return false
+	}
+	return g.spend(ctx, hex.EncodeToString(b[9:powPayload]), issued.Add(powTTL))
+}
+
+// spend marks a challenge used; it reports false for one used before, so a
+// solved challenge cannot be replayed for a stream of submissions.
+func (g *guard) spend(ctx context.Context, id string, until time.Time) bool {
+	if g.opt.Redis == nil {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		now := g.opt.Now()
+		for k, t := range g.spent {
+			if now.After(t) {
+				delete(g.spent, k)
+			}
+		}
+		if _, ok := g.spent[id]; ok {
+			return false
+		}
+		g.spent[id] = until
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, guardTimeout)
+	defer cancel()
+	ok, err := g.opt.Redis.SetNX(ctx, g.opt.Prefix+":web:pow:"+id, 1, until.Sub(g.opt.Now())).Result()
+	if err != nil {
+		g.log.Warn("challenge store unavailable", "err", err)
+		return true // fail open, as the rate limit does
+	}
+	return ok
+}
+
+func leadingZeroBits(b []byte) int {
+	n := 0
+	for _, x := range b {
+		if x != 0 {
+			return n + bits.LeadingZeros8(x)
+		}
+		n += 8
+	}
+	return n
+}

@@ -1,0 +1,195 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/followup"
+	"github.com/hotline-org/hotline/gateway/geo"
+	"github.com/hotline-org/hotline/gateway/photo"
+)
+
+// sourcePhoto marks a location read from a photo's EXIF block, so the
+// officer knows where the point came from.
+const sourcePhoto geo.Source = "photo_exif"
+
+// uploadWindow replaces the server's read and write timeouts for a form
+// submission: a 10 MB photo over a slow mobile link takes minutes, and the
+// server-wide timeouts are cut for webhooks.
+const uploadWindow = 3 * time.Minute
+
+// maxPhotoWork bounds concurrent photo decoding, the costly step of intake.
+const maxPhotoWork = 4
+
+func (w *web) reportForm(rw http.ResponseWriter, r *http.Request, p *pageData) error {
+	if w.guard.powRequired(r.Context()) {
+		p.PoW = w.guard.newChallenge()
+	}
+	w.render(rw, http.StatusOK, "report", p)
+	return nil
+}
+
+// reportSubmit takes a witness's report. It answers with the receipt only
+// once the sealed tip is durable; every failure renders the form again with
+// what the witness typed (the photo must be chosen again: browsers never
+// refill a file input) and a short message.
+func (w *web) reportSubmit(rw http.ResponseWriter, r *http.Request, p *pageData) error {
+	rc := http.NewResponseController(rw)
+	rc.SetReadDeadline(time.Now().Add(uploadWindow)) // not supported by recorders: ignored
+	rc.SetWriteDeadline(time.Now().Add(uploadWindow + 30*time.Second))
+	ctx := r.Context()
+
+	f, err := parseReport(rw, r, w.opt.MaxPhoto)
+	p.setLang(w.locales, f.Lang)
+	photoData := f.Photo
+	f.Photo = nil
+	p.Form = f
+	if err == nil {
+		err = w.checkReport(r, f)
+	}
+	if err == nil {
+		var rcpt *receiptView
+		rcpt, err = w.submitReport(ctx, f, photoData, p.Lang)
+		clear(photoData)
+		if err == nil {
+			p.Receipt = rcpt
+			p.Form = reportForm{}
+			w.render(rw, http.StatusOK, "sent", p)
+			return nil
+		}
+	}
+	status, key := webClassify(err)
+	w.srv.logError(r, status, err)
+	if key == errWebBusy.key {
+		wait := w.opt.PoWWait
+		if wait <= 0 {
+			wait = 30 * time.Second // the work takes a moment; send again then
+		}
+		p.Error = p.L.F(key, int(wait.Seconds()))
+	} else {
+		p.Error = p.L.T(key)
+	}
+	if w.guard.powRequired(ctx) {
+		p.PoW = w.guard.newChallenge()
+	}
+	w.render(rw, status, "report", p)
+	return nil
+}
+
+// checkReport applies the abuse checks and validates the fields.
+func (w *web) checkReport(r *http.Request, f reportForm) error {
+	ctx := r.Context()
+	w.guard.countSubmission(ctx)
+	switch {
+	case f.Honeypot != "":
+		// A bot filled the hidden field. It gets the generic error, never
+		// a fake receipt: a person whose browser autofilled it must not be
+		// told a report was sent when it was not.
+		return errWebBad
+	case !w.guard.allow(r, w.onion):
+		return errWebRate
+	case w.guard.powRequired(ctx) && !w.guard.checkChallenge(ctx, f.PowToken, f.PowNonce):
+		return errWebBusy
+	case strings.TrimSpace(f.Message) == "":
+		return errWebEmpty
+	case len(f.Message) > gateway.MaxTextBytes:
+		return errWebTooLong
+	}
+	if _, _, err := parseCoords(f.Lat, f.Lon); err != nil {
+		return err
+	}
+	return nil
+}
+
+// parseCoords accepts both coordinates or neither, in decimal degrees (a
+// decimal comma, as typed on many phones, is read as a point).
+func parseCoords(lat, lon string) (float64, float64, error) {
+	lat, lon = strings.TrimSpace(lat), strings.TrimSpace(lon)
+	if lat == "" && lon == "" {
+		return 0, 0, nil
+	}
+	la, err1 := strconv.ParseFloat(strings.Replace(lat, ",", ".", 1), 64)
+	lo, err2 := strconv.ParseFloat(strings.Replace(lon, ",", ".", 1), 64)
+	if err1 != nil || err2 != nil || math.IsNaN(la) || math.IsNaN(lo) || math.Abs(la) > 90 || math.Abs(lo) > 180 {
+		return 0, 0, errWebCoords
+	}
+	return la, lo, nil
+}
+
+// submitReport cleans the photo, opens the follow-up thread and queues the
+// tip. The thread is created first so that a queued tip never points to a
+// thread that does not exist; if queuing fails the thread is removed.
+func (w *web) submitReport(ctx context.Context, f reportForm, photoData []byte, lang string) (*receiptView, error) {
+	t := gateway.Tip{
+		Channel: gateway.ChannelWeb, Text: f.Message, Urgent: f.Urgent,
+		Contact: strings.TrimSpace(f.Contact), Language: lang, ReceivedAt: w.opt.Now(),
+	}
+	if loc := strings.TrimSpace(f.Location); loc != "" {
+		// The locator reads places from the text; the officer reads it too.
+		t.Text = strings.TrimRight(t.Text, "\n ") + "\n\nLocation: " + loc
+	}
+	if la, lo, _ := parseCoords(f.Lat, f.Lon); strings.TrimSpace(f.Lat) != "" {
+		t.Hints = geo.Hints{Latitude: strconv.FormatFloat(la, 'f', -1, 64), Longitude: strconv.FormatFloat(lo, 'f', -1, 64), Source: geo.SourceForm}
+	}
+	if len(photoData) > 0 {
+		c, err := w.cleanPhoto(ctx, photoData, f.PhotoLocation)
+		if err != nil {
+			return nil, err
+		}
+		t.Media = []gateway.Media{{ContentType: c.ContentType, Data: c.Data}}
+		if c.HasGPS && t.Hints.Latitude == "" {
+			t.Hints = geo.Hints{Latitude: strconv.FormatFloat(c.Lat, 'f', 6, 64), Longitude: strconv.FormatFloat(c.Lon, 'f', 6, 64), Source: sourcePhoto}
+		}
+	}
+
+	var code, handle string
+	if w.opt.Followups != nil {
+		c, caseRef := followup.NewCode(), gateway.NewCaseRef()
+		h, err := w.opt.Followups.Create(ctx, c, caseRef)
+		if err == nil {
+			code, handle, t.Case, t.Followup = c, h, caseRef, h
+		} else {
+			// The report matters more than the follow-up: the intake may
+			// still make it durable (the spool), so send it without a code.
+			w.srv.opt.Logger.Warn("follow-up thread not created", "err", err)
+		}
+	}
+	rcpt, err := w.srv.opt.Intake.Submit(ctx, t)
+	if err != nil {
+		if handle != "" {
+			_ = w.opt.Followups.Delete(context.WithoutCancel(ctx), handle) // best effort; it expires anyway
+		}
+		return nil, err
+	}
+	if handle != "" {
+		if err := w.opt.Followups.SetAgencies(context.WithoutCancel(ctx), handle, rcpt.Agencies); err != nil {
+			// The tip is durable and the code works; answers will be routed
+			// by their own content until then.
+			w.srv.opt.Logger.Warn("follow-up agencies not recorded", "tip", rcpt.TipID, "err", err)
+		}
+	}
+	return &receiptView{Case: rcpt.Case, Code: code}, nil
+}
+
+func (w *web) cleanPhoto(ctx context.Context, data []byte, keepGPS bool) (photo.Cleaned, error) {
+	select {
+	case w.photoSem <- struct{}{}:
+		defer func() { <-w.photoSem }()
+	case <-ctx.Done():
+		return photo.Cleaned{}, errWebUnavailable
+	}
+	c, err := photo.Clean(data, keepGPS, photo.Options{})
+	switch {
+	case errors.Is(err, photo.ErrTooLarge):
+		return c, errWebPhotoLarge
+	case err != nil:
+		return c, errWebPhotoBad
+	}
+	return c, nil
+}

@@ -1,0 +1,207 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/queue"
+)
+
+func TestListCountShow(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	for _, e := range []queue.Entry{entry("pe-lima", "n1", queue.Normal), entry("pe-lima", "u1", queue.Urgent), entry("pe-lima", "n2", queue.Normal)} {
+		if err := q.Publish(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := q.Claim(ctx, "pe-lima", "alice")
+	if err != nil || c.TipID != "u1" {
+		t.Fatalf("claim = %v, %v", c, err)
+	}
+	list, err := q.List(ctx, "pe-lima", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 3 || list[0].TipID != "u1" || list[0].State != queue.StateHeld || list[0].Holder != "alice" ||
+		list[1].TipID != "n1" || list[1].State != queue.StateWaiting || list[2].TipID != "n2" {
+		t.Fatalf("list = %+v", list)
+	}
+	for _, l := range list {
+		if l.Sealed != nil {
+			t.Fatalf("list carries the sealed report of %s", l.TipID)
+		}
+	}
+	counts, err := q.Count(ctx, "pe-lima")
+	if err != nil || counts.Held[queue.Urgent] != 1 || counts.Waiting[queue.Normal] != 2 || counts.Waiting[queue.Urgent] != 0 {
+		t.Fatalf("counts = %+v, %v", counts, err)
+	}
+	if err := q.Ack(ctx, "pe-lima", "u1", "alice", queue.Dispatched); err != nil {
+		t.Fatal(err)
+	}
+	l, sealed, err := q.Show(ctx, "pe-lima", "u1")
+	if err != nil || l.State != queue.StateClosed || l.Closed == nil || l.Closed.Disposition != queue.Dispatched ||
+		l.Closed.Officer != "alice" || len(sealed) == 0 {
+		t.Fatalf("show closed = %+v, %d bytes, %v", l, len(sealed), err)
+	}
+	if list, _ := q.List(ctx, "pe-lima", 0); len(list) != 2 {
+		t.Fatalf("closed tip still listed: %+v", list)
+	}
+	if _, _, err := q.Show(ctx, "my-kl", "u1"); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("show from another agency: %v", err)
+	}
+}
+
+func TestEscalate(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	for _, e := range []queue.Entry{entry("pe-lima", "n1", queue.Normal), entry("pe-lima", "n2", queue.Normal)} {
+		if err := q.Publish(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Escalate(ctx, "pe-lima", "n1", "bob", "urgent"); !errors.Is(err, queue.ErrNotHeld) {
+		t.Fatalf("escalate by non-holder: %v", err)
+	}
+	if err := q.Escalate(ctx, "pe-lima", "n1", "alice", "because"); !errors.Is(err, queue.ErrInvalid) {
+		t.Fatalf("free-text reason: %v", err)
+	}
+	if err := q.Escalate(ctx, "pe-lima", "n1", "alice", "supervisor"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := q.Claim(ctx, "pe-lima", "bob")
+	if err != nil || c.TipID != "n1" || c.Priority != queue.Urgent {
+		t.Fatalf("next claim after escalation = %+v, %v; want n1 as urgent", c, err)
+	}
+	l, sealed, err := q.Show(ctx, "pe-lima", "n1")
+	if err != nil || !l.Escalated || l.Holder != "bob" || len(sealed) == 0 {
+		t.Fatalf("show = %+v, %v", l, err)
+	}
+	if err := q.Ack(ctx, "pe-lima", "n1", "bob", queue.Dispatched); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := q.VerifyAudit(ctx, "pe-lima"); err != nil || n < 4 {
+		t.Fatalf("audit after escalation: %d, %v", n, err)
+	}
+}
+
+func TestTransfer(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Urgent)); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Transfer(ctx, "pe-lima", "t1", "alice", "my-kl", []byte("resealed")); !errors.Is(err, queue.ErrNotHeld) {
+		t.Fatalf("transfer of an unclaimed tip: %v", err)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Transfer(ctx, "pe-lima", "t1", "alice", "my-kl", []byte("resealed for kl")); err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := q.Show(ctx, "pe-lima", "t1")
+	if err != nil || l.State != queue.StateClosed || l.Closed.Disposition != queue.Referred {
+		t.Fatalf("original after transfer = %+v, %v", l, err)
+	}
+	c, err := q.Claim(ctx, "my-kl", "siti")
+	if err != nil || c.TipID != "t1" || string(c.Sealed) != "resealed for kl" || c.Priority != queue.Urgent || c.Case != "CASE-t1" {
+		t.Fatalf("target's claim = %+v, %v", c, err)
+	}
+	for _, a := range []string{"pe-lima", "my-kl"} {
+		if _, err := q.VerifyAudit(ctx, a); err != nil {
+			t.Fatalf("audit of %s: %v", a, err)
+		}
+	}
+}
+
+func TestNotes(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"first", "second"} {
+		if err := q.AddNote(ctx, "pe-lima", "t1", "alice", []byte("sealed "+n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := q.AddNote(ctx, "pe-lima", "nope", "alice", []byte("x")); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("note on unknown tip: %v", err)
+	}
+	notes, err := q.Notes(ctx, "pe-lima", "t1")
+	if err != nil || len(notes) != 2 || string(notes[0].Sealed) != "sealed first" || notes[1].Officer != "alice" {
+		t.Fatalf("notes = %+v, %v", notes, err)
+	}
+}
+
+func TestPurgeDeletesClosedTipsAndKeepsTheAuditChain(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	for _, id := range []string{"old", "open"} {
+		if err := q.Publish(ctx, entry("pe-lima", id, queue.Normal)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.AddNote(ctx, "pe-lima", "old", "alice", []byte("sealed")); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Ack(ctx, "pe-lima", "old", "alice", queue.Dispatched); err != nil {
+		t.Fatal(err)
+	}
+	var hooked []string
+	hook := func(ctx context.Context, agency, tip string) error { hooked = append(hooked, agency+"/"+tip); return nil }
+	if n, err := q.Purge(ctx, "pe-lima", time.Now().Add(-time.Hour), hook); err != nil || n != 0 {
+		t.Fatalf("purge with a cutoff before the ack: %d, %v", n, err)
+	}
+	n, err := q.Purge(ctx, "pe-lima", time.Now().Add(time.Second), hook)
+	if err != nil || n != 1 || len(hooked) != 1 || hooked[0] != "pe-lima/old" {
+		t.Fatalf("purge = %d, %v, hooks %v", n, err, hooked)
+	}
+	if _, _, err := q.Show(ctx, "pe-lima", "old"); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("purged tip still shown: %v", err)
+	}
+	if _, _, err := q.Show(ctx, "pe-lima", "open"); err != nil {
+		t.Fatalf("open tip lost: %v", err)
+	}
+	for _, k := range r.Keys(t) {
+		if k == r.Prefix+":{pe-lima}:notes:old" {
+			t.Fatalf("notes survived the purge")
+		}
+	}
+	log, _ := q.AuditLog(ctx, "pe-lima", "", 100)
+	if last := log[len(log)-1]; last.Action != queue.AuditRetention || last.Tip != "old" {
+		t.Fatalf("last audit entry = %+v", last)
+	}
+	if _, err := q.VerifyAudit(ctx, "pe-lima"); err != nil {
+		t.Fatalf("audit after purge: %v", err)
+	}
+}
+
+func TestOfficersList(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	_, a, _ := q.AddOfficer(ctx, "pe-lima", "Ana", queue.RoleOfficer)
+	_, b, _ := q.AddOfficer(ctx, "pe-lima", "Beto", queue.RoleSupervisor)
+	q.AddOfficer(ctx, "my-kl", "Siti", queue.RoleOfficer)
+	if err := q.RevokeOfficer(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	list, err := q.Officers(ctx, "pe-lima")
+	if err != nil || len(list) != 2 {
+		t.Fatalf("officers = %+v, %v", list, err)
+	}
+	for _, o := range list {
+		if o.ID == a.ID && !o.Revoked || o.ID == b.ID && (o.Revoked || o.Role != queue.RoleSupervisor) {
+			t.Fatalf("officer %+v", o)
+		}
+	}
+}
