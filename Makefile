@@ -10,6 +10,8 @@ run: ## a working demo on throwaway keys (REDIS_URL, a local redis-server, or in
 
 test: ## every test; needs Redis (REDIS_URL, redis-server on PATH, or miniredis off CI)
 	$(GO) test -count=1 $(PKGS)
+	@echo "== the queue suite again, on a three-master Redis Cluster"
+	HOTLINE_TEST_REDIS_MODE=cluster $(GO) test -count=1 ./queue/
 
 check: fmt vet staticcheck race ## what CI enforces beyond tests
 

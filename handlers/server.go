@@ -120,8 +120,12 @@ func New(opt Options) *Server {
 	return s
 }
 
-// ServeHTTP serves the gateway.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+// ServeHTTP serves the gateway. The strict headers are also set before
+// routing, so that what the router answers itself (its redirect of unclean
+// paths such as /a/../b) carries them too.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.securityHeaders(s.router).ServeHTTP(w, r)
+}
 
 // wrap applies the middleware to handlers mux calls outside its chain
 // (not found, method not allowed).

@@ -31,7 +31,7 @@ func (w *web) followupPage(rw http.ResponseWriter, r *http.Request, p *pageData)
 	} else {
 		code = r.URL.Query().Get("code")
 	}
-	code, _ = cut(strings.TrimSpace(code), 96)
+	code, _ = cut(strings.TrimSpace(code), 256)
 	answer, _ = cut(answer, followup.MaxMessageBytes+1)
 	p.Code, p.Answer = code, answer
 	fail := func(err error) error {

@@ -195,7 +195,8 @@ func (g *guard) powRequired(ctx context.Context) bool {
 	}
 }
 
-// flooded reports whether this or the last minute saw PoWFlood submissions.
+// flooded reports whether this or the last minute saw more than PoWFlood
+// submissions.
 func (g *guard) flooded(ctx context.Context) bool {
 	minute := g.opt.Now().Unix() / 60
 	var cur, prev int64
@@ -212,7 +213,7 @@ func (g *guard) flooded(ctx context.Context) bool {
 		}
 		cur, prev = toInt(v[0]), toInt(v[1])
 	}
-	return max(cur, prev) >= int64(g.opt.PoWFlood)
+	return max(cur, prev) > int64(g.opt.PoWFlood)
 }
 
 func toInt(v any) int64 {

@@ -84,30 +84,30 @@ func TestAuditRecordsEveryAction(t *testing.T) {
 func TestAuditVerifyNamesFirstBrokenEntry(t *testing.T) {
 	tests := []struct {
 		name   string
-		tamper func(t *testing.T, r *redis.Client, stream, head string, ids []string)
+		tamper func(t *testing.T, r redis.UniversalClient, stream, head string, ids []string)
 		want   int // index of the first entry reported broken; -1 for the end
 	}{
-		{"altered detail", func(t *testing.T, r *redis.Client, stream, head string, ids []string) {
+		{"altered detail", func(t *testing.T, r redis.UniversalClient, stream, head string, ids []string) {
 			rewrite(t, r, stream, func(i int, v map[string]any) { // an officer hides an ack's disposition
 				if i == 4 {
 					v["detail"] = "false_report"
 				}
 			})
 		}, 4},
-		{"altered officer", func(t *testing.T, r *redis.Client, stream, head string, ids []string) {
+		{"altered officer", func(t *testing.T, r redis.UniversalClient, stream, head string, ids []string) {
 			rewrite(t, r, stream, func(i int, v map[string]any) {
 				if i == 2 {
 					v["officer"] = "mallory"
 				}
 			})
 		}, 2},
-		{"entry removed", func(t *testing.T, r *redis.Client, stream, head string, ids []string) {
+		{"entry removed", func(t *testing.T, r redis.UniversalClient, stream, head string, ids []string) {
 			r.XDel(context.Background(), stream, ids[3])
 		}, 4},
-		{"last entry removed", func(t *testing.T, r *redis.Client, stream, head string, ids []string) {
+		{"last entry removed", func(t *testing.T, r redis.UniversalClient, stream, head string, ids []string) {
 			r.XDel(context.Background(), stream, ids[len(ids)-1])
 		}, -1},
-		{"forged entry appended without the key", func(t *testing.T, r *redis.Client, stream, head string, ids []string) {
+		{"forged entry appended without the key", func(t *testing.T, r redis.UniversalClient, stream, head string, ids []string) {
 			r.XAdd(context.Background(), &redis.XAddArgs{Stream: stream, Values: map[string]any{
 				"seq": 10, "at": 1, "action": "ack", "officer": "x", "tip": "t", "detail": "", "prev": "p", "mac": "00"}})
 		}, 9},
@@ -123,7 +123,7 @@ func TestAuditVerifyNamesFirstBrokenEntry(t *testing.T) {
 			for _, e := range log {
 				ids = append(ids, e.ID)
 			}
-			tt.tamper(t, r.Client.(*redis.Client), stream, stream+":head", ids)
+			tt.tamper(t, r.Client, stream, stream+":head", ids)
 			_, err := q.VerifyAudit(ctx, "pe-lima")
 			var br *queue.AuditBreak
 			if !errors.As(err, &br) || !errors.Is(err, queue.ErrAuditBroken) {
@@ -141,7 +141,7 @@ func TestAuditVerifyNamesFirstBrokenEntry(t *testing.T) {
 
 // rewrite recreates the audit stream with f applied to each entry's fields,
 // keeping the ids, as someone with Redis access could.
-func rewrite(t *testing.T, r *redis.Client, stream string, f func(int, map[string]any)) {
+func rewrite(t *testing.T, r redis.UniversalClient, stream string, f func(int, map[string]any)) {
 	t.Helper()
 	ctx := context.Background()
 	msgs := r.XRange(ctx, stream, "-", "+").Val()

@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -430,7 +431,7 @@ return 'OK'
 // another writer moved the chain's head in between.
 func (q *Queue) runAudited(ctx context.Context, s *redis.Script, agency, action, officer, tip, detail string, keys []string, args ...any) (string, error) {
 	head := q.auditHead(agency)
-	for range 20 {
+	for attempt := range 50 {
 		expected, err := q.rdb.Get(ctx, head).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
@@ -453,6 +454,13 @@ func (q *Queue) runAudited(ctx context.Context, s *redis.Script, agency, action,
 		}
 		if res != "RETRY" {
 			return res, nil
+		}
+		// Another writer moved the head: back off a little, at random, so
+		// that concurrent writers do not keep colliding.
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+		case <-time.After(time.Duration(1+mrand.IntN(4*(attempt+1))) * time.Millisecond):
 		}
 	}
 	return "", fmt.Errorf("%w: audit: too much contention", ErrUnavailable)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -316,23 +317,39 @@ func (q *Queue) Notes(ctx context.Context, agency, tipID string) ([]Note, error)
 func (q *Queue) Officers(ctx context.Context, agency string) ([]Officer, error) {
 	ctx, cancel := q.ctx(ctx)
 	defer cancel()
+	var keys []string
+	var mu sync.Mutex
+	scan := func(ctx context.Context, c redis.UniversalClient) error {
+		iter := c.Scan(ctx, 0, q.opt.Prefix+":officer:*", 500).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	var err error
+	if cc, ok := q.rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return scan(ctx, n) })
+	} else {
+		err = scan(ctx, q.rdb)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
 	var out []Officer
-	iter := q.rdb.Scan(ctx, 0, q.opt.Prefix+":officer:*", 500).Iterator()
-	for iter.Next(ctx) {
-		v, err := q.rdb.HGetAll(ctx, iter.Val()).Result()
+	for _, k := range keys {
+		v, err := q.rdb.HGetAll(ctx, k).Result()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		if agency != "" && v["agency"] != agency {
 			continue
 		}
-		id := strings.TrimSuffix(strings.TrimPrefix(iter.Val(), q.opt.Prefix+":officer:{"), "}")
+		id := strings.TrimSuffix(strings.TrimPrefix(k, q.opt.Prefix+":officer:{"), "}")
 		ms, _ := strconv.ParseInt(v["created"], 10, 64)
-		o := Officer{ID: id, Agency: v["agency"], Name: v["name"], Role: v["role"], Created: time.UnixMilli(ms).UTC(), Revoked: v["revoked"] != ""}
-		out = append(out, o)
-	}
-	if err := iter.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		out = append(out, Officer{ID: id, Agency: v["agency"], Name: v["name"], Role: v["role"],
+			Created: time.UnixMilli(ms).UTC(), Revoked: v["revoked"] != ""})
 	}
 	slices.SortFunc(out, func(a, b Officer) int { return a.Created.Compare(b.Created) })
 	return out, nil

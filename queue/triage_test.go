@@ -158,7 +158,10 @@ func TestPurgeDeletesClosedTipsAndKeepsTheAuditChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	var hooked []string
-	hook := func(ctx context.Context, agency, tip string) error { hooked = append(hooked, agency+"/"+tip); return nil }
+	hook := func(ctx context.Context, agency, tip string) error {
+		hooked = append(hooked, agency+"/"+tip)
+		return nil
+	}
 	if n, err := q.Purge(ctx, "pe-lima", time.Now().Add(-time.Hour), hook); err != nil || n != 0 {
 		t.Fatalf("purge with a cutoff before the ack: %d, %v", n, err)
 	}

@@ -123,6 +123,9 @@ type result struct {
 	// CPU time per successful request, warm-up included: the server's,
 	// Redis's and the load generator's.
 	cpuPerOK, redisPerOK, clientPerOK time.Duration
+	// otherCores is the CPU other processes used meanwhile, in cores: work
+	// that was not the bench's, competing with it.
+	otherCores float64
 	extra    string
 	lost     int // flood: SMS answered 200 and not found in the queue
 	skipped  string

@@ -81,27 +81,29 @@ func (b *bench) report() string {
 	w("- Closed loop: %d keep-alive connections, each sending its next request when answered; %s warm-up, then %s measured. "+
 		"Open loop: requests scheduled at a fixed rate, latency counted from the scheduled time (no coordinated omission).\n",
 		b.opt.workers, b.opt.warmup, b.opt.duration)
-	w("- Two recipients per agency. Peak RSS is the server's VmHWM, reset before each scenario. CPU is the server's user+system time per successful request, warm-up included.\n\n")
+	w("- Two recipients per agency. Peak RSS is the server's VmHWM, reset before each scenario. CPU is user+system time per successful request, warm-up included, " +
+		"of the server, of Redis (if /proc shows it) and of the load generator. \"Other load\" is CPU that other processes on the machine used meanwhile: " +
+		"where it is above a few tenths of a core, that row's figures are low.\n\n")
 
 	w("## Results\n\n")
-	w("| scenario | recipients | server | load | ok/s | p50 ms | p99 ms | answers | CPU µs/ok: server, Redis, load generator | peak RSS MB | ratio |\n")
-	w("| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |\n")
+	w("| scenario | recipients | server | load | ok/s | p50 ms | p99 ms | answers | CPU µs/ok: server, Redis, load generator | other load (cores) | peak RSS MB | ratio |\n")
+	w("| --- | --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |\n")
 	for _, r := range b.results {
 		server := r.server
 		if r.impl != "" {
 			server += ", " + r.impl
 		}
 		if r.skipped != "" {
-			w("| %s | %s | %s | — | — | — | — | skipped: %s | — | — | — |\n", r.scenario, kindName(r.group), server, r.skipped)
+			w("| %s | %s | %s | — | — | — | — | skipped: %s | — | — | — | — |\n", r.scenario, kindName(r.group), server, r.skipped)
 			continue
 		}
 		answers := codes(r.stats)
 		if r.extra != "" {
 			answers += "; " + r.extra
 		}
-		w("| %s | %s | %s | %s | %.0f | %.1f | %.1f | %s | %s | %.0f | %s |\n", r.scenario, kindName(r.group), server, r.load,
+		w("| %s | %s | %s | %s | %.0f | %.1f | %.1f | %s | %s | %.2f | %.0f | %s |\n", r.scenario, kindName(r.group), server, r.load,
 			r.stats.Throughput(), ms(r.stats.Percentile(0.5)), ms(r.stats.Percentile(0.99)), answers,
-			b.cpuSplit(r), float64(r.rss)/(1<<20), b.ratio(r))
+			b.cpuSplit(r), r.otherCores, float64(r.rss)/(1<<20), b.ratio(r))
 	}
 
 	w("\n## Targets (issue 7)\n\n")

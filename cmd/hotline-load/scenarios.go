@@ -132,15 +132,24 @@ func (b *bench) measure(ctx context.Context, c *child, r result, l load) result 
 	cpu0, _ := c.cpuTime()
 	redis0, _ := b.redisCPU()
 	self0, _ := cpuTime(0)
+	busy0, _ := machineBusy()
+	t0 := time.Now()
 	r.stats = drive(ctx, b.client, l)
+	wall := time.Since(t0)
+	busy1, _ := machineBusy()
 	cpu1, _ := c.cpuTime()
 	redis1, _ := b.redisCPU()
 	self1, _ := cpuTime(0)
+	if busy1 > busy0 {
+		ours := (cpu1 - cpu0) + (redis1 - redis0) + (self1 - self0)
+		r.otherCores = max(0, float64(busy1-busy0-ours)/float64(wall))
+	}
 	if n := time.Duration(r.stats.AllOK); n > 0 {
 		r.cpuPerOK, r.redisPerOK, r.clientPerOK = (cpu1-cpu0)/n, (redis1-redis0)/n, (self1-self0)/n
 	}
 	r.rss, _ = c.peakRSS()
-	fmt.Fprintf(b.out, "%8.0f/s p50 %6.1f ms p99 %7.1f ms %s\n", r.stats.Throughput(), ms(r.stats.Percentile(0.5)), ms(r.stats.Percentile(0.99)), codes(r.stats))
+	fmt.Fprintf(b.out, "%8.0f/s p50 %6.1f ms p99 %7.1f ms %s; other load %.2f cores\n", r.stats.Throughput(),
+		ms(r.stats.Percentile(0.5)), ms(r.stats.Percentile(0.99)), codes(r.stats), r.otherCores)
 	b.results = append(b.results, r)
 	return r
 }

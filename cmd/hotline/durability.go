@@ -106,5 +106,3 @@ func (d *durability) start(ctx context.Context, log *slog.Logger) (stop func(), 
 
 // close releases the spool when the gateway does not start after all.
 func (d *durability) close() { d.spool.Close() }
-
-

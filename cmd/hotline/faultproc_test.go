@@ -179,6 +179,15 @@ func newGatewayProc(t *testing.T, redisURL, prefix string) *gatewayProc {
 	g := &gatewayProc{t: t, bin: buildHotline(t), dir: t.TempDir(), port: queuetest.FreePort(t),
 		metricsPort: queuetest.FreePort(t), log: &syncFile{}}
 	g.spoolDir = filepath.Join(g.dir, "spool")
+	g.cfg = writeFaultConfig(t, g.dir, g.port, g.metricsPort, redisURL, prefix, g.spoolDir)
+	t.Cleanup(g.kill)
+	return g
+}
+
+// writeFaultConfig writes the config of a gateway with one agency, whose
+// X25519 recipient is made here, and returns its path.
+func writeFaultConfig(t *testing.T, dir string, port, metricsPort int, redisURL, prefix, spoolDir string) string {
+	t.Helper()
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
@@ -211,13 +220,12 @@ metrics:
   listen: 127.0.0.1:%[7]d
 log:
   format: json
-`, g.port, redisURL, prefix, faultNumber, id.Recipient(), g.spoolDir, g.metricsPort)
-	g.cfg = filepath.Join(g.dir, "hotline.yaml")
-	if err := os.WriteFile(g.cfg, []byte(cfg), 0o600); err != nil {
+`, port, redisURL, prefix, faultNumber, id.Recipient(), spoolDir, metricsPort)
+	path := filepath.Join(dir, "hotline.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(g.kill)
-	return g
+	return path
 }
 
 func (g *gatewayProc) baseURL() string { return fmt.Sprintf("http://127.0.0.1:%d", g.port) }
@@ -316,14 +324,19 @@ type smsLoad struct {
 	mu       sync.Mutex
 	acked    map[string]bool
 	ackOrder []string
-	statuses map[string]int // "200", "503", "conn" ...
+	statuses map[string]int // answers to new messages: "200", "503", "conn" ...
+	// retried counts answers to retries of acknowledged messages. A retry
+	// may meet a stale in-progress mark and be answered 503 (Twilio then
+	// uses its fallback); what matters is that it is not queued twice.
+	retried map[string]int
 
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
 
 func startLoad(url string, workers int, retries bool) *smsLoad {
-	l := &smsLoad{url: url, retries: retries, acked: map[string]bool{}, statuses: map[string]int{}, stop: make(chan struct{})}
+	l := &smsLoad{url: url, retries: retries, acked: map[string]bool{}, statuses: map[string]int{},
+		retried: map[string]int{}, stop: make(chan struct{})}
 	client := &http.Client{Timeout: 10 * time.Second}
 	for w := range workers {
 		l.wg.Go(func() {
@@ -333,18 +346,18 @@ func startLoad(url string, workers int, retries bool) *smsLoad {
 					return
 				default:
 				}
-				sid := ""
+				sid, retry := "", false
 				if l.retries && i%7 == 6 {
 					l.mu.Lock()
 					if n := len(l.ackOrder); n > 0 {
-						sid = l.ackOrder[(i*31+w)%n]
+						sid, retry = l.ackOrder[(i*31+w)%n], true
 					}
 					l.mu.Unlock()
 				}
 				if sid == "" {
 					sid = fmt.Sprintf("SM%032x", l.seq.Add(1))
 				}
-				l.send(client, sid)
+				l.send(client, sid, retry)
 				// A steady load, not a flood: the point is what happens to
 				// tips in flight, and the test runs on two cores.
 				time.Sleep(2 * time.Millisecond)
@@ -354,7 +367,7 @@ func startLoad(url string, workers int, retries bool) *smsLoad {
 	return l
 }
 
-func (l *smsLoad) send(client *http.Client, sid string) {
+func (l *smsLoad) send(client *http.Client, sid string, retry bool) {
 	n, _ := strconv.ParseUint(sid[len(sid)-8:], 16, 64)
 	form := url.Values{
 		"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
@@ -373,7 +386,11 @@ func (l *smsLoad) send(client *http.Client, sid string) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.statuses[status]++
+	if retry {
+		l.retried[status]++
+	} else {
+		l.statuses[status]++
+	}
 	if status == "200" && !l.acked[sid] {
 		l.acked[sid] = true
 		l.ackOrder = append(l.ackOrder, sid)

@@ -48,7 +48,7 @@ func NewCode() string {
 // NormalizeCode returns the canonical form of a code as typed (any case,
 // with or without spaces, dashes or dots), or ErrBadCode.
 func NormalizeCode(s string) (string, error) {
-	if len(s) > 3*codeChars {
+	if len(s) > 8*codeChars { // room for full-width characters and spaces
 		return "", ErrBadCode
 	}
 	raw := make([]byte, 0, codeChars)

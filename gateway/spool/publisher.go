@@ -145,9 +145,6 @@ func (p *Publisher) Publish(ctx context.Context, e queue.Entry) error {
 		p.markDown(err)
 	}
 	serr := p.Spool.Append(e)
-	if e.TipID[0] < 'c' {
-		p.Spool.Drain(ctx, func(context.Context, queue.Entry) error { return nil })
-	}
 	if serr == nil {
 		return nil
 	}

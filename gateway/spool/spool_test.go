@@ -222,9 +222,9 @@ func TestDamagedSegmentKeptAside(t *testing.T) {
 
 func TestUnreadableSegmentsAreNotFatal(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "0000000000000001.spool"), []byte("hlsp"), 0o600)                // cut at creation
+	os.WriteFile(filepath.Join(dir, "0000000000000001.spool"), []byte("hlsp"), 0o600)                 // cut at creation
 	os.WriteFile(filepath.Join(dir, "0000000000000002.spool"), []byte("not a spool at all!!"), 0o600) // foreign
-	os.WriteFile(filepath.Join(dir, "0000000000000003.spool"), fileHeader(), 0o600)                    // empty
+	os.WriteFile(filepath.Join(dir, "0000000000000003.spool"), fileHeader(), 0o600)                   // empty
 	s := openT(t, dir, Options{})
 	if st := s.Stats(); st.Records != 0 {
 		t.Fatalf("records: %d", st.Records)

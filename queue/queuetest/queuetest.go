@@ -14,6 +14,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,13 +28,30 @@ type Redis struct {
 	Client redis.UniversalClient
 	URL    string
 	Prefix string
-	Kind   string // "url", "server" or "miniredis"
+	Kind   string // "url", "server", "miniredis" or "cluster"
+	// Addrs are the seed nodes when Kind is "cluster".
+	Addrs []string
 }
 
 // New returns a Redis for t and removes the test's keys when it ends.
 func New(t testing.TB) *Redis {
 	t.Helper()
 	r := &Redis{Prefix: "t" + randomHex(6)}
+	if addrs := os.Getenv(ClusterAddrsEnv); addrs != "" {
+		r.Kind, r.Addrs = "cluster", strings.Split(addrs, ",")
+		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: r.Addrs})
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if err := c.Ping(ctx).Err(); err != nil {
+			t.Fatalf("redis cluster at %s does not answer: %v", addrs, err)
+		}
+		r.Client = c
+		t.Cleanup(func() {
+			r.DeleteKeys()
+			c.Close()
+		})
+		return r
+	}
 	switch url := os.Getenv("REDIS_URL"); {
 	case url != "":
 		r.URL, r.Kind = url, "url"
@@ -62,26 +81,41 @@ func New(t testing.TB) *Redis {
 	return r
 }
 
-// Keys returns every key of the test's prefix.
+// Keys returns every key of the test's prefix, on every node.
 func (r *Redis) Keys(t testing.TB) []string {
 	t.Helper()
-	var keys []string
-	iter := r.Client.Scan(context.Background(), 0, r.Prefix+":*", 1000).Iterator()
-	for iter.Next(context.Background()) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
+	keys, err := r.scan(context.Background())
+	if err != nil {
 		t.Fatalf("scan: %v", err)
 	}
 	return keys
 }
 
+func (r *Redis) scan(ctx context.Context) ([]string, error) {
+	var keys []string
+	var mu sync.Mutex
+	scanOne := func(ctx context.Context, c redis.UniversalClient) error {
+		iter := c.Scan(ctx, 0, r.Prefix+":*", 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	if cc, ok := r.Client.(*redis.ClusterClient); ok {
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return scanOne(ctx, n) })
+		return keys, err
+	}
+	return keys, scanOne(ctx, r.Client)
+}
+
 // DeleteKeys removes the test's keys.
 func (r *Redis) DeleteKeys() {
 	ctx := context.Background()
-	iter := r.Client.Scan(ctx, 0, r.Prefix+":*", 1000).Iterator()
-	for iter.Next(ctx) {
-		r.Client.Del(ctx, iter.Val())
+	keys, _ := r.scan(ctx)
+	for _, k := range keys {
+		r.Client.Del(ctx, k)
 	}
 }
 

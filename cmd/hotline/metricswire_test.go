@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/hotline-org/hotline/queue/queuetest"
+)
+
+// TestMetricsWhereConfigured: metrics are served on metrics.listen; the
+// public router answers GET /metrics with 404 unless
+// metrics.on_main_listener is set, because tip counts per agency tell an
+// onlooker when tips arrive.
+func TestMetricsWhereConfigured(t *testing.T) {
+	r := queuetest.New(t)
+	t.Setenv("HOTLINE_PEPPER", faultPepper)
+	t.Setenv("TWILIO_AUTH_TOKEN", faultToken)
+	for _, onMain := range []bool{false, true} {
+		t.Run(fmt.Sprint("on_main_listener=", onMain), func(t *testing.T) {
+			dir := t.TempDir()
+			metricsPort := queuetest.FreePort(t)
+			path := writeFaultConfig(t, dir, queuetest.FreePort(t), metricsPort, r.URL, r.Prefix, filepath.Join(dir, "spool"))
+			c, err := config.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Metrics.OnMainListener = onMain
+			log := slog.New(slog.DiscardHandler)
+			parts, err := wire(context.Background(), c, r.Client, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop, err := parts.dur.start(context.Background(), log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stop()
+
+			rec := httptest.NewRecorder()
+			parts.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+			want := http.StatusNotFound
+			if onMain {
+				want = http.StatusOK
+			}
+			if rec.Code != want || (onMain && !strings.Contains(rec.Body.String(), "hotline_spool_records")) {
+				t.Fatalf("GET /metrics on the main router: %d, want %d", rec.Code, want)
+			}
+
+			base := fmt.Sprintf("http://127.0.0.1:%d", metricsPort)
+			for path, want := range map[string]int{"/metrics": 200, "/": 404, "/readyz": 404, "/twilio/sms": 404} {
+				resp, err := http.Get(base + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != want {
+					t.Errorf("metrics listener GET %s: %d, want %d", path, resp.StatusCode, want)
+				}
+				if path == "/metrics" && !strings.Contains(string(b), `hotline_queue_depth{agency="pe-lima",priority="normal"}`) {
+					t.Errorf("metrics listener lacks the queue depth:\n%s", b)
+				}
+			}
+		})
+	}
+}

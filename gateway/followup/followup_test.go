@@ -1,0 +1,174 @@
+package followup_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/gateway/followup"
+	"github.com/hotline-org/hotline/queue/queuetest"
+)
+
+func TestCodes(t *testing.T) {
+	code := followup.NewCode()
+	if len(code) != 34 || strings.Count(code, "-") != 6 {
+		t.Fatalf("code %q: want seven groups of four", code)
+	}
+	if followup.NewCode() == code {
+		t.Fatal("two codes alike")
+	}
+	raw := strings.ReplaceAll(code, "-", "")
+	flipped := []byte(raw)
+	if flipped[3] == 'A' {
+		flipped[3] = 'B'
+	} else {
+		flipped[3] = 'A'
+	}
+	for _, tc := range []struct {
+		in   string
+		want error
+	}{
+		{code, nil},
+		{strings.ToLower(code), nil},
+		{raw, nil},
+		{" " + strings.ReplaceAll(code, "-", " ") + " ", nil},
+		{strings.Map(func(r rune) rune { // typed on a full-width keyboard
+			if r >= '0' && r <= 'Z' {
+				return r - '0' + 0xFF10
+			}
+			return r
+		}, code), nil},
+		{string(flipped), followup.ErrBadCode}, // one character mistyped: the check catches it
+		{raw[:27], followup.ErrBadCode},
+		{raw + "A", followup.ErrBadCode},
+		{strings.Replace(code, raw[:1], "0", 1), followup.ErrBadCode}, // 0 is not in the alphabet
+		{"", followup.ErrBadCode},
+		{strings.Repeat("A", 200), followup.ErrBadCode},
+	} {
+		got, err := followup.NormalizeCode(tc.in)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("NormalizeCode(%q) error %v, want %v", tc.in, err, tc.want)
+		}
+		if err == nil && got != code {
+			t.Errorf("NormalizeCode(%q) = %q, want %q", tc.in, got, code)
+		}
+	}
+}
+
+func newStore(t *testing.T) (*followup.Store, *queuetest.Redis, *pseudonym.Keyer) {
+	r := queuetest.New(t)
+	k, err := pseudonym.New(bytes.Repeat([]byte("followup-pepper!"), 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return followup.New(r.Client, k, followup.Options{Prefix: r.Prefix, TTL: time.Hour, MaxMessages: 3}), r, k
+}
+
+func TestThread(t *testing.T) {
+	ctx := context.Background()
+	s, r, k := newStore(t)
+	code := followup.NewCode()
+	handle, err := s.Create(ctx, code, "ABCD-EFGH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := s.Handle(strings.ToLower(code)); h != handle {
+		t.Fatalf("handle of the code typed in lowercase differs")
+	}
+	other, _ := pseudonym.New(bytes.Repeat([]byte("another-pepper!!"), 2))
+	if other.Of(followup.Domain, code) == handle || k.Of(pseudonym.DomainSender, code) == handle {
+		t.Fatal("the handle must depend on the pepper and the domain")
+	}
+	if err := s.SetAgencies(ctx, handle, []string{"pe-lima", "pe-east"}); err != nil {
+		t.Fatal(err)
+	}
+	const question, answer = "canary-question: how many people?", "canary-answer: twelve"
+	if err := s.PostQuestion(ctx, handle, question); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddAnswer(ctx, handle, answer); err != nil {
+		t.Fatal(err)
+	}
+	th, err := s.Open(ctx, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th.Info.Case != "ABCD-EFGH" || strings.Join(th.Info.Agencies, ",") != "pe-lima,pe-east" || len(th.Messages) != 2 ||
+		th.Messages[0].From != followup.Officer || th.Messages[0].Text != question ||
+		th.Messages[1].From != followup.Witness || th.Messages[1].Text != answer {
+		t.Fatalf("thread %+v", th)
+	}
+	info, err := s.Info(ctx, handle)
+	if err != nil || info.Case != "ABCD-EFGH" {
+		t.Fatalf("Info = %+v, %v", info, err)
+	}
+
+	// Redis holds ciphertext only, under keys with a TTL.
+	for _, key := range r.Keys(t) {
+		if ttl := r.Client.TTL(ctx, key).Val(); ttl <= 0 || ttl > time.Hour {
+			t.Errorf("key %s has TTL %v", key, ttl)
+		}
+		dump := r.Client.Dump(ctx, key).Val()
+		for _, secret := range []string{"canary-question", "canary-answer", code, strings.ReplaceAll(code, "-", "")} {
+			if strings.Contains(key, secret) || strings.Contains(dump, secret) {
+				t.Errorf("%q found in Redis key %s", secret, key)
+			}
+		}
+	}
+
+	// A third message fits, a fourth does not (MaxMessages 3).
+	if err := s.PostQuestion(ctx, handle, "third"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PostQuestion(ctx, handle, "fourth"); !errors.Is(err, followup.ErrFull) {
+		t.Errorf("fourth message: %v, want ErrFull", err)
+	}
+	if err := s.Delete(ctx, handle); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Open(ctx, code); !errors.Is(err, followup.ErrNotFound) {
+		t.Errorf("after Delete: %v, want ErrNotFound", err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	code := followup.NewCode()
+	handle, err := s.Create(ctx, code, "ABCD-EFGH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown, _ := s.Handle(followup.NewCode())
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"open unknown code", func() error { _, err := s.Open(ctx, followup.NewCode()); return err }(), followup.ErrNotFound},
+		{"open mistyped code", func() error { _, err := s.Open(ctx, code[:30]); return err }(), followup.ErrBadCode},
+		{"question to unknown thread", s.PostQuestion(ctx, unknown, "hello"), followup.ErrNotFound},
+		{"question to a malformed handle", s.PostQuestion(ctx, "hl:followup:{x}", "hello"), followup.ErrBadHandle},
+		{"empty question", s.PostQuestion(ctx, handle, "  \n"), followup.ErrEmpty},
+		{"long question", s.PostQuestion(ctx, handle, strings.Repeat("x", followup.MaxMessageBytes+1)), followup.ErrTooLong},
+		{"info of unknown thread", func() error { _, err := s.Info(ctx, unknown); return err }(), followup.ErrNotFound},
+	} {
+		if !errors.Is(tc.err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
+		}
+	}
+}
+
+func TestUnavailable(t *testing.T) {
+	r := queuetest.New(t)
+	k, _ := pseudonym.New(bytes.Repeat([]byte("followup-pepper!"), 2))
+	s := followup.New(r.Client, k, followup.Options{Prefix: r.Prefix})
+	r.Client.Close()
+	if _, err := s.Create(context.Background(), followup.NewCode(), "ABCD-EFGH"); !errors.Is(err, followup.ErrUnavailable) {
+		t.Errorf("Create on a closed client: %v, want ErrUnavailable", err)
+	}
+}

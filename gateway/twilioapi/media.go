@@ -1,0 +1,132 @@
+package twilioapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// MediaURL is a media item of a message, as Twilio names it in a webhook
+// (MediaUrl0, MediaUrl1...).
+type MediaURL struct {
+	MessageSID string
+	MediaSID   string
+}
+
+// ParseMediaURL checks that raw is a media item of this account on Twilio's
+// API host (https://api.twilio.com/2010-04-01/Accounts/AC.../Messages/MM.../Media/ME...,
+// or the same path on the configured API URL) and returns its SIDs. Only such
+// a URL is ever fetched with the account's credentials.
+func (c *Client) ParseMediaURL(raw string) (MediaURL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.User != nil || u.Fragment != "" || u.RawQuery != "" {
+		return MediaURL{}, ErrMediaURL
+	}
+	official := u.Scheme == "https" && u.Host == apiHost
+	configured := u.Scheme == c.api.Scheme && u.Host == c.api.Host
+	if !official && !configured {
+		return MediaURL{}, ErrMediaURL
+	}
+	p := u.Path
+	if configured && !official {
+		p = strings.TrimPrefix(p, strings.TrimSuffix(c.api.Path, "/"))
+	}
+	// /2010-04-01/Accounts/{AC}/Messages/{MM}/Media/{ME}
+	parts := strings.Split(strings.TrimSuffix(p, ".json"), "/")
+	if len(parts) != 8 || parts[0] != "" || parts[1] != "2010-04-01" || parts[2] != "Accounts" ||
+		parts[3] != c.opt.AccountSID || parts[4] != "Messages" || parts[6] != "Media" ||
+		!messageSID.MatchString(parts[5]) || !mediaSID.MatchString(parts[7]) {
+		return MediaURL{}, ErrMediaURL
+	}
+	return MediaURL{MessageSID: parts[5], MediaSID: parts[7]}, nil
+}
+
+// FetchMedia downloads a media item named in a webhook and returns its bytes
+// and content type. The request to Twilio carries the account's credentials;
+// the redirect Twilio answers with, to its media CDN, is followed without
+// them. The item must be at most Options.MaxMediaBytes and of an allowed
+// type, and the whole download ends within Options.MediaTimeout.
+func (c *Client) FetchMedia(ctx context.Context, mediaURL string) ([]byte, string, error) {
+	if _, err := c.ParseMediaURL(mediaURL); err != nil {
+		return nil, "", &APIError{Op: "fetch media", Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opt.MediaTimeout)
+	defer cancel()
+	hc := &http.Client{
+		Transport:     c.rt,
+		Timeout:       c.opt.MediaTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	target, withAuth := mediaURL, true
+	for hop := 0; ; hop++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+		if err != nil {
+			return nil, "", &APIError{Op: "fetch media", Err: ErrMediaURL}
+		}
+		if withAuth {
+			req.SetBasicAuth(c.opt.AccountSID, c.opt.AuthToken)
+		}
+		req.Header.Set("Accept", strings.Join(c.opt.MediaTypes, ", "))
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, "", wrap("fetch media", err)
+		}
+		switch {
+		case resp.StatusCode >= 300 && resp.StatusCode < 400:
+			loc, err := resp.Location()
+			drain(resp)
+			if err != nil || hop >= maxRedirects {
+				return nil, "", &APIError{Op: "fetch media", Status: resp.StatusCode}
+			}
+			if loc.Scheme != "https" && !(loc.Scheme == "http" && c.api.Scheme == "http") {
+				// Never downgrade: http only when the API itself is a
+				// plain-http fake in a test.
+				return nil, "", &APIError{Op: "fetch media", Status: resp.StatusCode, Err: errors.New("redirect to a non-https URL")}
+			}
+			// The CDN's URL is signed; it gets no credentials, whatever its
+			// host.
+			target, withAuth = loc.String(), false
+			continue
+		case resp.StatusCode != http.StatusOK:
+			drain(resp)
+			return nil, "", &APIError{Op: "fetch media", Status: resp.StatusCode}
+		}
+		defer resp.Body.Close()
+		return c.readMedia(resp)
+	}
+}
+
+func (c *Client) readMedia(resp *http.Response) ([]byte, string, error) {
+	ctype, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || !c.types[strings.ToLower(ctype)] {
+		return nil, "", &APIError{Op: "fetch media", Err: ErrMediaType}
+	}
+	if resp.ContentLength > c.opt.MaxMediaBytes {
+		return nil, "", &APIError{Op: "fetch media", Err: ErrMediaTooLarge}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opt.MaxMediaBytes+1))
+	if err != nil {
+		return nil, "", &APIError{Op: "fetch media", Err: fmt.Errorf("failed to read media: %w", err)}
+	}
+	if int64(len(data)) > c.opt.MaxMediaBytes {
+		return nil, "", &APIError{Op: "fetch media", Err: ErrMediaTooLarge}
+	}
+	// A page where a photo was announced (an error page, a script) is
+	// refused: an officer's viewer must not be handed markup.
+	if sniffed := http.DetectContentType(data); strings.HasPrefix(sniffed, "text/html") || strings.HasPrefix(sniffed, "text/xml") {
+		return nil, "", &APIError{Op: "fetch media", Err: ErrMediaType}
+	}
+	return data, ctype, nil
+}
+
+// drain reads a little of a body that is not used, so that the connection
+// can be reused, and closes it.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	resp.Body.Close()
+}

@@ -1,0 +1,59 @@
+package twilioapi
+
+import (
+	"context"
+	"errors"
+)
+
+// ScrubJob is what is left to erase at Twilio of one message: its body and
+// its media items. It holds only SIDs (random ids), so it may be stored in
+// clear, in Redis, until done.
+//
+// A job is queued once the message's tip is durably queued, and run by Scrub
+// until Done; after a Retryable error it is tried again after
+// ScrubSchedule.Next(job.Attempt), and abandoned (and counted) when the
+// schedule gives up.
+type ScrubJob struct {
+	MessageSID string   `json:"message"`
+	Redacted   bool     `json:"redacted,omitempty"`
+	MediaSIDs  []string `json:"media,omitempty"` // items not yet deleted
+	Attempt    int      `json:"attempt,omitempty"`
+}
+
+// Done reports whether nothing is left to erase.
+func (j ScrubJob) Done() bool { return j.Redacted && len(j.MediaSIDs) == 0 }
+
+// Scrub does what is left of job: deletes each remaining media item, then
+// redacts the body (Twilio's own order when it deletes). It returns the job
+// with what is still to do, its Attempt counted, and the first error. A
+// message or item that Twilio no longer has counts as erased.
+func (c *Client) Scrub(ctx context.Context, job ScrubJob) (ScrubJob, error) {
+	job.Attempt++
+	var errs []error
+	left := job.MediaSIDs[:0:0]
+	for _, me := range job.MediaSIDs {
+		if err := c.DeleteMedia(ctx, job.MessageSID, me); err != nil && !IsNotFound(err) {
+			left = append(left, me)
+			errs = append(errs, err)
+		}
+	}
+	job.MediaSIDs = left
+	if !job.Redacted {
+		if err := c.Redact(ctx, job.MessageSID); err != nil && !IsNotFound(err) {
+			errs = append(errs, err)
+		} else {
+			job.Redacted = true
+		}
+	}
+	if len(errs) == 0 {
+		return job, nil
+	}
+	// Retryable when any part may succeed later: the job is tried again
+	// for all that is left.
+	for _, err := range errs {
+		if Retryable(err) {
+			return job, err
+		}
+	}
+	return job, errors.Join(errs...)
+}

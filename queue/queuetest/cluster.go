@@ -1,0 +1,145 @@
+package queuetest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ClusterAddrsEnv, when set (comma-separated host:port), makes New return
+// clients of that Redis Cluster instead of a single node.
+const ClusterAddrsEnv = "HOTLINE_TEST_CLUSTER_ADDRS"
+
+// Cluster is a throwaway three-master Redis Cluster on loopback ports.
+type Cluster struct {
+	Addrs []string
+	procs []*exec.Cmd
+	dir   string
+}
+
+// Stop kills the nodes and removes their files.
+func (c *Cluster) Stop() {
+	for _, p := range c.procs {
+		p.Process.Kill()
+		p.Wait()
+	}
+	os.RemoveAll(c.dir)
+}
+
+// StartCluster starts three redis-server nodes with cluster mode on and
+// joins them with `redis-cli --cluster create`. It fails (never skips)
+// when redis-server or redis-cli is missing.
+func StartCluster(tb testing.TB) *Cluster {
+	tb.Helper()
+	c, err := startCluster()
+	if err != nil {
+		tb.Fatalf("redis cluster: %v", err)
+	}
+	tb.Cleanup(c.Stop)
+	return c
+}
+
+// StartClusterForMain is StartCluster for a TestMain, which has no
+// testing.TB: the caller stops it.
+func StartClusterForMain() (*Cluster, error) { return startCluster() }
+
+func startCluster() (*Cluster, error) {
+	for _, bin := range []string{"redis-server", "redis-cli"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			return nil, fmt.Errorf("%s is not on PATH", bin)
+		}
+	}
+	dir, err := os.MkdirTemp("", "hotline-cluster-")
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{dir: dir}
+	for i := range 3 {
+		port, err := freePort()
+		if err != nil {
+			c.Stop()
+			return nil, err
+		}
+		nodeDir := filepath.Join(dir, strconv.Itoa(i))
+		os.MkdirAll(nodeDir, 0o700)
+		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(nodeDir, "nodes.conf"),
+			"--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no",
+			"--dir", nodeDir, "--logfile", filepath.Join(nodeDir, "redis.log"))
+		if err := cmd.Start(); err != nil {
+			c.Stop()
+			return nil, fmt.Errorf("start redis-server: %w", err)
+		}
+		c.procs = append(c.procs, cmd)
+		c.Addrs = append(c.Addrs, fmt.Sprintf("127.0.0.1:%d", port))
+	}
+	for _, a := range c.Addrs {
+		if err := waitTCP(a, 5*time.Second); err != nil {
+			c.Stop()
+			return nil, err
+		}
+	}
+	args := append([]string{"--cluster", "create"}, c.Addrs...)
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
+		c.Stop()
+		return nil, fmt.Errorf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs})
+	defer client.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		info, err := client.ClusterInfo(ctx).Result()
+		ok := err == nil && strings.Contains(info, "cluster_state:ok")
+		if ok {
+			// Every node must agree before keys are spread over them.
+			ok = client.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+				i, err := n.ClusterInfo(ctx).Result()
+				if err != nil || !strings.Contains(i, "cluster_state:ok") {
+					return fmt.Errorf("node not ready")
+				}
+				return nil
+			}) == nil
+		}
+		cancel()
+		if ok {
+			return c, nil
+		}
+		if time.Now().After(deadline) {
+			c.Stop()
+			return nil, fmt.Errorf("cluster did not become ready: %v %s", err, info)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitTCP(addr string, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not start", addr)
+}
