@@ -180,8 +180,14 @@ func (in *Intake) submit(ctx context.Context, t Tip) (Receipt, error) {
 
 func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Receipt, error) {
 	d := in.opt.Router.Route(t.Text, t.Hints, t.To)
-	if len(t.Agencies) > 0 {
+	switch {
+	case len(t.Agencies) > 0:
 		d.Agencies, d.Reason = t.Agencies, ReasonCase
+	case len(t.ThreadAgencies) > 0 && d.Reason != ReasonLocation:
+		// A follow-up with no location of its own stays with the agencies
+		// already working the case.
+		d.Agencies, d.Reason = t.ThreadAgencies, ReasonThread
+		d.Region = map[string]string{}
 	}
 	priority := queue.Normal
 	if t.Urgent {
@@ -192,7 +198,7 @@ func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Rece
 		Text: t.Text, From: t.From, To: t.To, ProfileName: t.ProfileName, Contact: t.Contact,
 		Language: t.Language, Urgent: t.Urgent, NumberGeography: t.NumberGeography, Media: t.Media,
 		Routing:  Routing{Reason: d.Reason, Regions: d.Regions, Agencies: d.Agencies},
-		Followup: t.Followup,
+		Followup: t.Followup, Seq: t.Seq, Kind: t.Kind, UrgentPhrase: t.UrgentPhrase,
 	}
 	if d.Location != nil {
 		rep.Location = &ReportLocation{Source: d.Location.Source, Match: d.Location.Match, Region: d.Location.Region,

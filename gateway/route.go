@@ -12,6 +12,7 @@ const (
 	ReasonUncovered       = "location_not_covered"      // a location no agency covers: default agency
 	ReasonNumberRegion    = "number_region"             // no location; the hotline number's region
 	ReasonNoLocation      = "no_location"               // nothing found: default agency
+	ReasonThread          = "thread"                    // a follow-up with no location: the thread's agencies
 	ReasonUnusable        = "location_unusable"         // found but not placeable (short link, ambiguous name): default agency
 	ReasonNumberUncovered = "number_region_not_covered" // the number's region has no agency: default agency
 )

@@ -42,6 +42,17 @@ type Tip struct {
 	// Agencies, when set, routes the tip to these agencies instead of by
 	// location: the answer of a follow-up goes to those working the case.
 	Agencies []string
+	// ThreadAgencies are the agencies that received the earlier messages of
+	// the sender's thread: a follow-up message with no location of its own
+	// goes to them rather than to the number's region or the default.
+	ThreadAgencies []string
+	// Seq is the message's place in its thread (1 for the first).
+	Seq int
+	// Kind is what the message asked of the gateway besides being a tip:
+	// "exit" (close the thread), "opt_in", "help"; empty for a plain message.
+	Kind string
+	// UrgentPhrase is the phrase that made the tip urgent; sealed only.
+	UrgentPhrase string
 	// Followup is the handle of the witness's follow-up thread
 	// (gateway/followup), sealed into the report so officers can ask.
 	Followup string
@@ -73,6 +84,9 @@ type Report struct {
 	Location        *ReportLocation   `json:"location,omitempty"`
 	Routing         Routing           `json:"routing"`
 	Followup        string            `json:"followup,omitempty"` // handle for followup.Store.PostQuestion
+	Seq             int               `json:"seq,omitempty"`
+	Kind            string            `json:"kind,omitempty"`
+	UrgentPhrase    string            `json:"urgent_phrase,omitempty"`
 }
 
 // Media is an attachment. URL is the provider's link (it needs the
@@ -81,6 +95,9 @@ type Media struct {
 	URL         string `json:"url,omitempty"`
 	ContentType string `json:"content_type,omitempty"`
 	Data        []byte `json:"data,omitempty"`
+	// Error says why Data is missing (too large, type refused, not
+	// reachable); the item then stays at the provider for the officer.
+	Error string `json:"error,omitempty"`
 }
 
 // ReportLocation is where the tip says the people are.

@@ -27,15 +27,23 @@ type harness struct {
 
 func newHarness(t testing.TB, opts ...func(*handlers.Options)) *harness {
 	t.Helper()
+	return newHarnessWith(t, func(_ *gatewaytest.Stack, o *handlers.Options) {
+		for _, f := range opts {
+			f(o)
+		}
+	})
+}
+
+// newHarnessWith lets the caller wire parts that need the stack.
+func newHarnessWith(t testing.TB, wire func(*gatewaytest.Stack, *handlers.Options)) *harness {
+	t.Helper()
 	s := gatewaytest.New(t)
 	o := handlers.Options{
 		Intake: s.Intake, Triage: s.Queue, Ready: s.Queue.Ping, PublicURL: publicURL,
 		AuthToken: []byte(authToken), MaxBody: 64 << 10, Logger: s.Logger,
 		Replies: map[string]handlers.NumberReply{gatewaytest.NumberNone: {Text: "none"}},
 	}
-	for _, f := range opts {
-		f(&o)
-	}
+	wire(s, &o)
 	h := handlers.New(o)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -37,6 +37,7 @@ type Triage interface {
 	AddNote(ctx context.Context, agency, tipID, officer string, sealed []byte) error
 	Notes(ctx context.Context, agency, tipID string) ([]queue.Note, error)
 	AuditLog(ctx context.Context, agency, from string, count int64) ([]queue.AuditEntry, error)
+	Audit(ctx context.Context, agency, action, officer, tip, detail string) error
 }
 
 // AgencyInfo is what officers may know of an agency: its name and public
@@ -74,6 +75,11 @@ type Options struct {
 	Agencies []AgencyInfo
 	// EventInterval is how often the live queue view is refreshed.
 	EventInterval time.Duration
+	// SMS is the SMS and WhatsApp channel; nil queues webhooks straight
+	// through Intake with the plain Replies.
+	SMS SMSChannel
+	// Questions carries officers' messages to witnesses (web follow-up).
+	Questions Questions
 	// Metrics counts rejected requests; nil counts nothing.
 	Metrics Metrics
 	// MetricsHandler, if set, serves GET /metrics on this router too
@@ -114,6 +120,7 @@ func New(opt Options) *Server {
 		r.Handle("/metrics", opt.MetricsHandler).Methods(http.MethodGet, http.MethodHead)
 	}
 	r.Handle("/twilio/sms", s.text(s.twilioSMS)).Methods(http.MethodPost)
+	r.Handle("/twilio/status", s.text(s.twilioStatus)).Methods(http.MethodPost)
 
 	s.routesAPI(r)
 	s.routesWeb(r)

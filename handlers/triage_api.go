@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/hotline-org/hotline/gateway/followup"
+	"github.com/hotline-org/hotline/gateway/sms"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -36,6 +40,7 @@ func (s *Server) routesAPI(r *mux.Router) {
 		authed.Handle(prefix+"/tips/{id}/transfer", s.json(s.transfer)).Methods(http.MethodPost)
 		authed.Handle(prefix+"/tips/{id}/notes", s.json(s.notes)).Methods(http.MethodGet)
 		authed.Handle(prefix+"/tips/{id}/notes", s.json(s.addNote)).Methods(http.MethodPost)
+		authed.Handle(prefix+"/tips/{id}/reply", s.json(s.reply)).Methods(http.MethodPost)
 	}
 }
 
@@ -185,6 +190,75 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
 	}
 	respondJSON(w, http.StatusCreated, map[string]string{"id": id, "status": "noted"})
 	return nil
+}
+
+// Questions posts officers' messages to a witness's follow-up page.
+type Questions interface {
+	Info(ctx context.Context, handle string) (followup.Info, error)
+	PostQuestion(ctx context.Context, handle, text string) error
+}
+
+// reply sends an officer's message to the reporter, through the channel the
+// tip came from: SMS or WhatsApp by the case's sealed reply handle, or the
+// witness's follow-up page (whose handle is in the sealed report, which
+// only the officer's client can read).
+func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Text     string `json:"text"`
+		Override string `json:"override"`
+		Followup string `json:"followup"`
+	}
+	if err := decodeJSONLimit(w, r, &req, 16<<10); err != nil {
+		return err
+	}
+	o, id := officerOf(r), mux.Vars(r)["id"]
+	l, _, err := s.opt.Triage.Show(r.Context(), o.Agency, id)
+	if err != nil {
+		return err
+	}
+	if l.Channel == "web" {
+		if s.opt.Questions == nil || req.Followup == "" {
+			return errStatus(http.StatusConflict, "this witness has no follow-up page")
+		}
+		info, err := s.opt.Questions.Info(r.Context(), req.Followup)
+		if err != nil || info.Case != l.Case || !slices.Contains(info.Agencies, o.Agency) {
+			return errStatus(http.StatusConflict, "this witness has no follow-up page")
+		}
+		if err := s.opt.Questions.PostQuestion(r.Context(), req.Followup, req.Text); err != nil {
+			return errStatus(http.StatusBadRequest, "the message was not posted")
+		}
+		if err := s.opt.Triage.Audit(r.Context(), o.Agency, queue.AuditReply, o.ID, id, "followup"); err != nil {
+			return err
+		}
+		respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "posted", "channel": "web"})
+		return nil
+	}
+	if s.opt.SMS == nil {
+		return errStatus(http.StatusConflict, "replies are not configured")
+	}
+	if err := s.opt.SMS.Reply(r.Context(), o.Agency, l.Case, id, o.ID, req.Text, req.Override); err != nil {
+		return replyError(err)
+	}
+	respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "sent", "channel": l.Channel})
+	return nil
+}
+
+// replyError gives an officer a clear reason, never the reporter's number.
+func replyError(err error) error {
+	for _, e := range []struct {
+		err    error
+		status int
+	}{
+		{sms.ErrBadReply, http.StatusBadRequest}, {sms.ErrBadOverride, http.StatusBadRequest},
+		{sms.ErrNoHandle, http.StatusConflict}, {sms.ErrOptedOut, http.StatusConflict},
+		{sms.ErrOutsideWindow, http.StatusConflict}, {sms.ErrRateLimited, http.StatusTooManyRequests},
+		{sms.ErrNoTwilio, http.StatusConflict},
+	} {
+		if errors.Is(err, e.err) {
+			return errStatus(e.status, e.err.Error())
+		}
+	}
+	return err
 }
 
 func (s *Server) agencies(w http.ResponseWriter, r *http.Request) error {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,9 +9,17 @@ import (
 
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/geo"
+	"github.com/hotline-org/hotline/gateway/sms"
 	twclient "github.com/twilio/twilio-go/client"
 	"github.com/twilio/twilio-go/twiml"
 )
+
+// SMSChannel is the SMS and WhatsApp channel (gateway/sms).
+type SMSChannel interface {
+	Receive(ctx context.Context, m sms.Message) (sms.Result, error)
+	Reply(ctx context.Context, agency, caseRef, tipID, officer, text, override string) error
+	DeliveryStatus(ctx context.Context, sid, status, code string) error
+}
 
 // numberGeography are Twilio's guesses about the sender's number. They go
 // into the sealed report for the officer and are never used for routing.
@@ -19,8 +28,10 @@ var numberGeography = []string{"FromCity", "FromState", "FromZip", "FromCountry"
 // maxMedia is Twilio's own cap on media per message.
 const maxMedia = 10
 
-// twilioSMS is the Messaging webhook for SMS, MMS and WhatsApp.
-func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
+// twilioForm reads and authenticates a Twilio webhook. The signature is
+// checked before anything else is done with the request, against the
+// configured public URL: the Host header is the client's to choose.
+func (s *Server) twilioForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, s.opt.MaxBody)
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		return errBadRequest
@@ -31,12 +42,17 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 		}
 		return errBadRequest
 	}
-	// The signature is checked before anything else is done with the
-	// request, against the configured public URL: the Host header is the
-	// client's to choose.
 	sig := r.Header.Get("X-Twilio-Signature")
 	if sig == "" || !s.validSignature(r, sig) {
 		return errForbidden
+	}
+	return nil
+}
+
+// twilioSMS is the Messaging webhook for SMS, MMS and WhatsApp.
+func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
+	if err := s.twilioForm(w, r); err != nil {
+		return err
 	}
 	f := r.PostForm
 	sid := f.Get("MessageSid")
@@ -47,39 +63,55 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 	if sid == "" || from == "" {
 		return errBadRequest
 	}
-	t := gateway.Tip{
-		Channel:    gateway.ChannelSMS,
-		ProviderID: sid,
-		From:       from,
-		To:         f.Get("To"),
-		Text:       f.Get("Body"),
-		ReceivedAt: time.Now(),
-	}
+	m := sms.Message{SID: sid, From: from, To: f.Get("To"), Body: f.Get("Body")}
 	if strings.HasPrefix(from, "whatsapp:") {
-		t.Channel = gateway.ChannelWhatsApp
-		t.ProfileName = f.Get("ProfileName")
-		t.Hints = geo.Hints{Latitude: f.Get("Latitude"), Longitude: f.Get("Longitude"), Source: geo.SourcePin}
-		if a := f.Get("Address"); a != "" {
-			t.Text = strings.TrimSpace(t.Text + "\n" + a)
-		}
+		m.ProfileName = f.Get("ProfileName")
+		m.Latitude, m.Longitude = f.Get("Latitude"), f.Get("Longitude")
+		m.Address = strings.TrimSpace(f.Get("Label") + " " + f.Get("Address"))
 	}
 	for _, k := range numberGeography {
 		if v := f.Get(k); v != "" {
-			if t.NumberGeography == nil {
-				t.NumberGeography = map[string]string{}
+			if m.NumberGeography == nil {
+				m.NumberGeography = map[string]string{}
 			}
-			t.NumberGeography[k] = v
+			m.NumberGeography[k] = v
 		}
 	}
 	if n, err := strconv.Atoi(f.Get("NumMedia")); err == nil && n > 0 {
 		for i := range min(n, maxMedia) {
 			if u := f.Get("MediaUrl" + strconv.Itoa(i)); u != "" {
-				t.Media = append(t.Media, gateway.Media{URL: u, ContentType: f.Get("MediaContentType" + strconv.Itoa(i))})
+				m.Media = append(m.Media, sms.MediaRef{URL: u, ContentType: f.Get("MediaContentType" + strconv.Itoa(i))})
 			}
 		}
 	}
+	if s.opt.SMS != nil {
+		res, err := s.opt.SMS.Receive(r.Context(), m)
+		if err != nil {
+			return err
+		}
+		// Rate-limited and opted-out messages get an empty answer: 200, so
+		// Twilio does not retry, and no message to the phone.
+		return writeTwiML(w, res.Reply)
+	}
+	return s.intakeDirect(w, r, m)
+}
+
+// intakeDirect queues a message straight through the intake, for a gateway
+// built without the SMS channel (tests of the intake path, tools).
+func (s *Server) intakeDirect(w http.ResponseWriter, r *http.Request, m sms.Message) error {
+	t := gateway.Tip{Channel: gateway.ChannelSMS, ProviderID: m.SID, From: m.From, To: m.To,
+		Text: m.Body, NumberGeography: m.NumberGeography, ReceivedAt: time.Now()}
+	if strings.HasPrefix(m.From, "whatsapp:") {
+		t.Channel, t.ProfileName = gateway.ChannelWhatsApp, m.ProfileName
+		t.Hints = geo.Hints{Latitude: m.Latitude, Longitude: m.Longitude, Source: geo.SourcePin}
+		if m.Address != "" {
+			t.Text = strings.TrimSpace(t.Text + "\n" + m.Address)
+		}
+	}
+	for _, ref := range m.Media {
+		t.Media = append(t.Media, gateway.Media{URL: ref.URL, ContentType: ref.ContentType})
+	}
 	if strings.TrimSpace(t.Text) == "" && t.Hints.Latitude == "" && len(t.Media) == 0 {
-		// Nothing to queue (an empty message): answer without a reply.
 		return writeTwiML(w, "")
 	}
 	rcpt, err := s.opt.Intake.Submit(r.Context(), t)
@@ -87,6 +119,25 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeTwiML(w, s.replyText(strings.TrimPrefix(t.To, "whatsapp:"), rcpt.Case))
+}
+
+// twilioStatus records the delivery of an officer's reply. It answers 200
+// even for a message it does not know, so that Twilio does not retry.
+func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) error {
+	if err := s.twilioForm(w, r); err != nil {
+		return err
+	}
+	sid := r.PostForm.Get("MessageSid")
+	if sid == "" {
+		return errBadRequest
+	}
+	if s.opt.SMS != nil {
+		if err := s.opt.SMS.DeliveryStatus(r.Context(), sid, r.PostForm.Get("MessageStatus"), r.PostForm.Get("ErrorCode")); err != nil {
+			s.opt.Logger.Info("delivery status not recorded", "err", err)
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (s *Server) validSignature(r *http.Request, sig string) bool {

@@ -29,7 +29,7 @@ func FuzzWebReport(f *testing.F) {
 	f.Add("", "", "", "", "--b\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n\r\n\xff\xd8\xff\xe1\r\n--b", false)
 	k, _ := pseudonym.New(bytes.Repeat([]byte("fuzz-pepper-0123"), 2))
 	h := handlers.New(handlers.Options{Intake: stubIntake{}, Triage: stubTriage{}, PublicURL: publicURL,
-		AuthToken: []byte(authToken), Web: handlers.WebOptions{Keyer: k, MaxPhoto: 256 << 10,
+		AuthToken: []byte(authToken), Web: handlers.WebOptions{Keyer: k, MaxPhoto: 256 << 10, PoW: handlers.PoWOff,
 			RateLimit: handlers.Rate{Count: 1 << 30, Period: time.Hour}}})
 	f.Fuzz(func(t *testing.T, message, location, lat, lon, raw string, urlencoded bool) {
 		var body []byte

@@ -18,9 +18,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
-	"github.com/ulule/limiter/v3"
-	"github.com/ulule/limiter/v3/drivers/store/memory"
-	sredis "github.com/ulule/limiter/v3/drivers/store/redis"
+	"github.com/hotline-org/hotline/gateway/ratelimit"
 )
 
 // guard protects the form from abuse without learning who uses it: a rate
@@ -30,8 +28,8 @@ import (
 type guard struct {
 	opt     WebOptions
 	log     *slog.Logger
-	network *limiter.Limiter
-	onion   *limiter.Limiter
+	network *ratelimit.Limiter
+	onion   *ratelimit.Limiter
 	powKey  []byte
 
 	// In memory when there is no Redis (one instance, tests).
@@ -53,24 +51,11 @@ func newGuard(o WebOptions, log *slog.Logger) *guard {
 		// A key of its own for challenges, derived from the pepper so that
 		// every gateway instance agrees on it.
 		powKey: o.Keyer.Sum("web/pow-key", "v1")}
-	var store limiter.Store
-	sopt := limiter.StoreOptions{Prefix: o.Prefix + ":web:rate", CleanUpInterval: time.Minute}
-	if o.Redis != nil {
-		// limiter's Redis store takes go-redis v9's client interface, which
-		// our UniversalClient (single, Sentinel or Cluster) satisfies; each
-		// key is used alone, so Cluster slots do not matter.
-		s, err := sredis.NewStoreWithOptions(o.Redis, sopt)
-		if err == nil {
-			store = s
-		} else {
-			log.Warn("rate limit falls back to memory", "err", err)
-		}
-	}
-	if store == nil {
-		store = memory.NewStoreWithOptions(sopt)
-	}
-	g.network = limiter.New(store, limiter.Rate{Period: o.RateLimit.Period, Limit: o.RateLimit.Count})
-	g.onion = limiter.New(store, limiter.Rate{Period: o.OnionRateLimit.Period, Limit: o.OnionRateLimit.Count})
+	// Shared through Redis by every gateway, falling back to memory while
+	// Redis is down (ratelimit), and made without a call to Redis, so that
+	// a gateway started during an outage still starts.
+	g.network = ratelimit.New(o.Redis, o.Prefix, "web", o.RateLimit.Count, o.RateLimit.Period)
+	g.onion = ratelimit.New(o.Redis, o.Prefix, "web_onion", o.OnionRateLimit.Count, o.OnionRateLimit.Period)
 	return g
 }
 
@@ -137,12 +122,7 @@ func (g *guard) allow(r *http.Request, onionHost string) bool {
 	if onionHost != "" && strings.EqualFold(hostOnly(r.Host), onionHost) {
 		l, key = g.onion, "onion"
 	}
-	c, err := l.Get(ctx, key)
-	if err != nil {
-		g.log.Warn("rate limit unavailable", "err", err)
-		return true
-	}
-	return !c.Reached
+	return l.Allow(ctx, key)
 }
 
 func hostOnly(h string) string {

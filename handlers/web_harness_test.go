@@ -152,5 +152,5 @@ func (failingIntake) Submit(ctx context.Context, t gateway.Tip) (gateway.Receipt
 // fakeClock is a settable WebOptions.Now.
 type fakeClock struct{ t time.Time }
 
-func (c *fakeClock) now() time.Time           { return c.t }
+func (c *fakeClock) now() time.Time          { return c.t }
 func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }

@@ -23,7 +23,7 @@ import (
 	"github.com/hotline-org/hotline/queue"
 )
 
-const onion = "http://hotlinexxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion"
+const onion = "http://hotlinexxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion"
 
 var nonceRe = regexp.MustCompile(`<script\b[^>]*\bnonce="([^"]+)"`)
 

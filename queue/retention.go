@@ -24,7 +24,7 @@ return 'OK'
 // PurgeHook deletes per-tip data kept outside the queue (reply handles,
 // follow-up messages) when a tip is purged: crypto-shredding what could
 // still reach the reporter.
-type PurgeHook func(ctx context.Context, agency, tipID string) error
+type PurgeHook func(ctx context.Context, agency, tipID, caseRef string) error
 
 // Purge deletes the agency's tips closed before cutoff, with their notes,
 // and runs hooks for each. It returns how many tips were deleted.
@@ -56,8 +56,12 @@ func (q *Queue) Purge(ctx context.Context, agency string, cutoff time.Time, hook
 }
 
 func (q *Queue) purgeOne(ctx context.Context, agency, tipID string, hooks []PurgeHook) error {
+	caseRef := ""
+	if l, _, err := q.Show(ctx, agency, tipID); err == nil {
+		caseRef = l.Case
+	}
 	for _, h := range hooks {
-		if err := h(ctx, agency, tipID); err != nil {
+		if err := h(ctx, agency, tipID, caseRef); err != nil {
 			return fmt.Errorf("purge hook for tip %s: %w", tipID, err)
 		}
 	}

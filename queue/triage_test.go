@@ -158,15 +158,15 @@ func TestPurgeDeletesClosedTipsAndKeepsTheAuditChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	var hooked []string
-	hook := func(ctx context.Context, agency, tip string) error {
-		hooked = append(hooked, agency+"/"+tip)
+	hook := func(ctx context.Context, agency, tip, caseRef string) error {
+		hooked = append(hooked, agency+"/"+tip+"/"+caseRef)
 		return nil
 	}
 	if n, err := q.Purge(ctx, "pe-lima", time.Now().Add(-time.Hour), hook); err != nil || n != 0 {
 		t.Fatalf("purge with a cutoff before the ack: %d, %v", n, err)
 	}
 	n, err := q.Purge(ctx, "pe-lima", time.Now().Add(time.Second), hook)
-	if err != nil || n != 1 || len(hooked) != 1 || hooked[0] != "pe-lima/old" {
+	if err != nil || n != 1 || len(hooked) != 1 || hooked[0] != "pe-lima/old/CASE-old" {
 		t.Fatalf("purge = %d, %v, hooks %v", n, err, hooked)
 	}
 	if _, _, err := q.Show(ctx, "pe-lima", "old"); !errors.Is(err, queue.ErrNotFound) {

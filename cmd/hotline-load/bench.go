@@ -30,7 +30,7 @@ import (
 // Defaults of a run, sized so that `make bench` stays within a few minutes
 // on a 2-core machine.
 const (
-	DefaultDuration = 5 * time.Second
+	DefaultDuration = 4 * time.Second
 	DefaultWarmup   = time.Second
 	// DefaultWorkers keep-alive connections saturate two cores without
 	// queueing so deep that p99 measures only the queue.
@@ -48,15 +48,21 @@ type options struct {
 	warmup   time.Duration
 	workers  int
 	redisURL string
-	kinds    []string
-	args     []string
+	// waitQuiet is how long to wait, before each scenario, for other
+	// processes to leave the CPUs alone.
+	waitQuiet time.Duration
+	// retryBusy is how many times a scenario that other processes
+	// disturbed is run again.
+	retryBusy int
+	kinds     []string
+	args      []string
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("hotline-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: hotline-load [-out BENCHMARKS.md] [-duration 5s] [-warmup 1s] [-workers 16] [-redis URL] [-kinds x25519,pq]")
+		fmt.Fprintln(stderr, "usage: hotline-load [-out BENCHMARKS.md] [-duration 5s] [-warmup 1s] [-workers 16] [-redis URL] [-kinds x25519,pq] [-wait-quiet 30s] [-retry-busy 2]")
 		fs.PrintDefaults()
 	}
 	var o options
@@ -66,10 +72,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.workers, "workers", DefaultWorkers, "concurrent connections for closed-loop scenarios")
 	fs.StringVar(&o.redisURL, "redis", "", "Redis `URL` (default: REDIS_URL, else redis://127.0.0.1:6379/0)")
 	kinds := fs.String("kinds", "x25519,pq", "recipient kinds to measure: x25519, pq or both")
+	fs.DurationVar(&o.waitQuiet, "wait-quiet", 0, "before each scenario, wait up to this long until other processes use under a quarter of a core")
+	fs.IntVar(&o.retryBusy, "retry-busy", 0, "run a scenario that other processes disturbed (half a core or more) up to this many times again, keeping the least disturbed run")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if fs.NArg() > 0 || o.duration <= 0 || o.warmup < 0 || o.workers < 1 {
+	if fs.NArg() > 0 || o.duration <= 0 || o.warmup < 0 || o.workers < 1 || o.retryBusy < 0 {
 		fs.Usage()
 		return o, errors.New("usage")
 	}
@@ -126,9 +134,11 @@ type result struct {
 	// otherCores is the CPU other processes used meanwhile, in cores: work
 	// that was not the bench's, competing with it.
 	otherCores float64
-	extra    string
-	lost     int // flood: SMS answered 200 and not found in the queue
-	skipped  string
+	// redisCalls is Redis commands per successful request, by command.
+	redisCalls map[string]float64
+	extra      string
+	lost       int // flood: SMS answered 200 and not found in the queue
+	skipped    string
 	// id lets the targets find the row.
 	id string
 }
@@ -184,7 +194,12 @@ func newBench(ctx context.Context, opt options, out, stderr io.Writer) (*bench, 
 		b.close()
 		return nil, fmt.Errorf("go build ./cmd/hotline: %v\n%s", err, out)
 	}
-	for name, data := range map[string][]byte{"twilio-token": b.token, "pepper": []byte(randomHex(32))} {
+	reply, err := age.GenerateX25519Identity()
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	for name, data := range map[string][]byte{"twilio-token": b.token, "pepper": []byte(randomHex(32)), "reply.key": []byte(reply.String() + "\n")} {
 		if err := os.WriteFile(filepath.Join(b.dir, name), data, 0o600); err != nil {
 			b.close()
 			return nil, err

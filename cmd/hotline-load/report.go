@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -47,7 +48,7 @@ func (b *bench) ratio(r result) string {
 	switch {
 	case strings.HasSuffix(r.id, "/forged"):
 		against, name = "bare", "bare"
-	case strings.HasSuffix(r.id, "/sms"), strings.HasSuffix(r.id, "/sms-upstream"), strings.HasSuffix(r.id, "/form"):
+	case strings.HasSuffix(r.id, "/sms"), strings.HasSuffix(r.id, "/sms-upstream"), strings.HasSuffix(r.id, "/sms-noreply"), strings.HasSuffix(r.id, "/form"):
 		against, name = r.group+"/ref", "reference"
 	case strings.HasSuffix(r.id, "/ref"):
 		against, name = "bare", "bare"
@@ -78,9 +79,19 @@ func (b *bench) report() string {
 	w("- Redis %s at %s (AOF %s), keys under a prefix of the run's own, deleted afterwards\n", m.redis, m.redisAt, m.redisAOF)
 	w("- Each server is a child process on 127.0.0.1: `hotline serve` built with `go build`, and for comparison a bare net/http handler and a reference pipeline " +
 		"(twilio-go signature check, upstream `age.Encrypt` to the same recipients, one XADD). The load generator shares the machine.\n")
+	if b.opt.waitQuiet > 0 {
+		w("- Before each scenario the bench waited (up to %s) until other processes used under %.2f of a core.\n", b.opt.waitQuiet, quietCores)
+	}
+	if b.opt.retryBusy > 0 {
+		w("- A scenario during which other processes used %.2f of a core or more was run again, up to %d times, and the least disturbed run kept (not the floods, whose queue count spans one run).\n", quietCores, b.opt.retryBusy)
+	}
 	w("- Closed loop: %d keep-alive connections, each sending its next request when answered; %s warm-up, then %s measured. "+
 		"Open loop: requests scheduled at a fixed rate, latency counted from the scheduled time (no coordinated omission).\n",
 		b.opt.workers, b.opt.warmup, b.opt.duration)
+	w("- Generated config: one agency with two recipients, whose region holds the coordinates in each SMS; a reply key (as in production: per tip the gateway also seals a reply handle " +
+		"and a Twilio scrub job to it), except in the row that says otherwise; " +
+		"a spool directory. Every SMS has a new MessageSid and sender. The web form is measured at capacity with its rate limit and proof of work off, " +
+		"and flooded against its production defaults, from addresses spread over many networks (X-Forwarded-For through a trusted loopback proxy).\n")
 	w("- Two recipients per agency. Peak RSS is the server's VmHWM, reset before each scenario. CPU is user+system time per successful request, warm-up included, " +
 		"of the server, of Redis (if /proc shows it) and of the load generator. \"Other load\" is CPU that other processes on the machine used meanwhile: " +
 		"where it is above a few tenths of a core, that row's figures are low.\n\n")
@@ -101,9 +112,9 @@ func (b *bench) report() string {
 		if r.extra != "" {
 			answers += "; " + r.extra
 		}
-		w("| %s | %s | %s | %s | %.0f | %.1f | %.1f | %s | %s | %.2f | %.0f | %s |\n", r.scenario, kindName(r.group), server, r.load,
+		w("| %s | %s | %s | %s | %.0f | %.1f | %.1f | %s | %s | %s | %.0f | %s |\n", r.scenario, kindName(r.group), server, r.load,
 			r.stats.Throughput(), ms(r.stats.Percentile(0.5)), ms(r.stats.Percentile(0.99)), answers,
-			b.cpuSplit(r), r.otherCores, float64(r.rss)/(1<<20), b.ratio(r))
+			b.cpuSplit(r), other(r.otherCores), float64(r.rss)/(1<<20), b.ratio(r))
 	}
 
 	w("\n## Targets (issue 7)\n\n")
@@ -115,6 +126,19 @@ func (b *bench) report() string {
 		}
 		w("\n")
 	}
+	w("\n## Redis commands per successful request\n\n")
+	w("From INFO commandstats around each run (commands that scripts run count too; other clients of the same Redis add a little).\n\n")
+	w("| scenario | recipients | server | commands |\n| --- | --- | --- | --- |\n")
+	for _, r := range b.results {
+		if r.skipped != "" || len(r.redisCalls) == 0 || !(strings.Contains(r.id, "/sms") || strings.HasSuffix(r.id, "/ref") || strings.HasSuffix(r.id, "/form")) {
+			continue
+		}
+		server := r.server
+		if r.impl != "" {
+			server += ", " + r.impl
+		}
+		w("| %s | %s | %s | %s |\n", r.scenario, kindName(r.group), server, callSummary(r.redisCalls))
+	}
 	if len(b.notes) > 0 {
 		w("\n## Notes\n\n")
 		for _, n := range b.notes {
@@ -122,6 +146,41 @@ func (b *bench) report() string {
 		}
 	}
 	return sb.String()
+}
+
+// callSummary lists the commands of at least 0.05 a request, most first.
+func callSummary(calls map[string]float64) string {
+	type kv struct {
+		k string
+		v float64
+	}
+	var list []kv
+	total := 0.0
+	for k, v := range calls {
+		total += v
+		if v >= 0.05 {
+			list = append(list, kv{k, v})
+		}
+	}
+	slices.SortFunc(list, func(a, b kv) int {
+		if a.v != b.v {
+			return cmp.Compare(b.v, a.v)
+		}
+		return strings.Compare(a.k, b.k)
+	})
+	parts := []string{fmt.Sprintf("**%.1f** in all", total)}
+	for _, e := range list {
+		parts = append(parts, fmt.Sprintf("%s %.1f", e.k, e.v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// other shows the competing load, in bold where it spoils the row.
+func other(cores float64) string {
+	if cores >= quietCores {
+		return fmt.Sprintf("**%.2f**", cores)
+	}
+	return fmt.Sprintf("%.2f", cores)
 }
 
 func us(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Microsecond)) }
@@ -196,6 +255,9 @@ func (b *bench) targets() []target {
 			if up := b.find(k + "/sms-upstream"); up != nil {
 				s += fmt.Sprintf(" (with upstream X25519: %.2f×)", up.stats.Throughput()/ref.stats.Throughput())
 			}
+			if nr := b.find(k + "/sms-noreply"); nr != nil {
+				s += fmt.Sprintf("; without a reply key, sealing only the tip as the reference does: %.2f×", nr.stats.Throughput()/ref.stats.Throughput())
+			}
 			return s
 		}},
 		{"the same as server CPU per tip (reference ÷ gateway; Redis and load generator left out)", func(k string) string {
@@ -206,6 +268,9 @@ func (b *bench) targets() []target {
 			s := fmt.Sprintf("%.2f× (%s µs against %s µs)", float64(ref.cpuPerOK)/float64(gw.cpuPerOK), us(gw.cpuPerOK), us(ref.cpuPerOK))
 			if up := b.find(k + "/sms-upstream"); up != nil && up.cpuPerOK > 0 {
 				s += fmt.Sprintf("; with upstream X25519 %.2f× (%s µs)", float64(ref.cpuPerOK)/float64(up.cpuPerOK), us(up.cpuPerOK))
+			}
+			if nr := b.find(k + "/sms-noreply"); nr != nil && nr.cpuPerOK > 0 {
+				s += fmt.Sprintf("; without a reply key %.2f× (%s µs)", float64(ref.cpuPerOK)/float64(nr.cpuPerOK), us(nr.cpuPerOK))
 			}
 			return s
 		}},
@@ -225,19 +290,27 @@ func (b *bench) targets() []target {
 			p := r.stats.Percentile(0.99)
 			return fmt.Sprintf("%.1f ms: %s", ms(p), verdict(p < 100*time.Millisecond && r.stats.Dropped == 0 && r.stats.Errors == 0))
 		}},
-		{"peak RSS < 100 MB (any gateway scenario)", func(k string) string {
-			var peak int64
+		{"peak RSS < 100 MB (any gateway scenario with the production form defences)", func(k string) string {
+			var peak, open int64
 			for _, r := range b.results {
-				if r.group == k && r.server == "gateway" && r.skipped == "" {
+				switch {
+				case r.group != k || r.server != "gateway" || r.skipped != "":
+				case strings.HasSuffix(r.id, "/flood-open"):
+					open = r.rss
+				default:
 					peak = max(peak, r.rss)
 				}
 			}
 			if peak == 0 {
 				return missing
 			}
-			return fmt.Sprintf("%.0f MB: %s", float64(peak)/(1<<20), verdict(peak < 100<<20))
+			s := fmt.Sprintf("%.0f MB: %s", float64(peak)/(1<<20), verdict(peak < 100<<20))
+			if open > 0 {
+				s += fmt.Sprintf(" (flooded with the defences off: %.0f MB)", float64(open)/(1<<20))
+			}
+			return s
 		}},
-		{"signed SMS p99 < 1 s during a 5× web-form flood", func(k string) string {
+		{"signed SMS p99 < 1 s during a 5× web-form flood (the form's production defences on)", func(k string) string {
 			r := b.find(k + "/flood")
 			if r == nil {
 				return missing
@@ -250,7 +323,11 @@ func (b *bench) targets() []target {
 			if r == nil {
 				return missing
 			}
-			return fmt.Sprintf("%d lost of %d: %s", max(0, r.lost), r.stats.AllOK, verdict(r.lost <= 0))
+			s := fmt.Sprintf("%d lost of %d: %s", max(0, r.lost), r.stats.AllOK, verdict(r.lost <= 0))
+			if o := b.find(k + "/flood-open"); o != nil {
+				s += fmt.Sprintf(" (defences off: %d lost of %d, p99 %.1f ms)", max(0, o.lost), o.stats.AllOK, ms(o.stats.Percentile(0.99)))
+			}
+			return s
 		}},
 	}
 }

@@ -56,7 +56,7 @@ func TestDemoPrintsCommandsThatWork(t *testing.T) {
 		t.Fatalf("demo printed %d commands, want 3:\n%s", len(commands), stdout.String())
 	}
 	var out, errOut bytes.Buffer
-	if code := run(context.Background(), commands[0], nil, &out, &errOut); code != 0 || !strings.Contains(out.String(), "reply: Received. Ref") {
+	if code := run(context.Background(), commands[0], nil, &out, &errOut); code != 0 || !strings.Contains(out.String(), "reply: Recibido. Ref.") {
 		t.Fatalf("simulate as printed: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 	out.Reset()

@@ -17,13 +17,23 @@ import (
 
 const faultPrefix = "ft"
 
-// TestFaultRedisKilledDuringLoad: Redis is SIGKILLed under load and
+// TestFaults builds the gateway once and runs each fault scenario on it.
+func TestFaults(t *testing.T) {
+	needRedisServer(t)
+	bin := buildHotline(t)
+	t.Run("RedisKilledDuringLoad", func(t *testing.T) { testRedisKilledDuringLoad(t, bin) })
+	t.Run("GatewayKilledDuringLoad", func(t *testing.T) { testGatewayKilledDuringLoad(t, bin) })
+	t.Run("TornSpoolRecord", func(t *testing.T) { testTornSpoolRecord(t, bin) })
+	t.Run("GracefulShutdownFinishesInFlight", func(t *testing.T) { testGracefulShutdownFinishesInFlight(t, bin) })
+}
+
+// testRedisKilledDuringLoad: Redis is SIGKILLed under load and
 // restarted from its AOF. While it is away every tip is still answered 200
 // (from the spool); afterwards every acknowledged tip is in the queue once.
-func TestFaultRedisKilledDuringLoad(t *testing.T) {
+func testRedisKilledDuringLoad(t *testing.T, bin string) {
 	r := newRedisProc(t)
 	r.start()
-	g := newGatewayProc(t, r.url(), faultPrefix)
+	g := newGatewayProc(t, bin, r.url(), faultPrefix)
 	g.start()
 
 	l := startLoad(g.baseURL(), 4, true)
@@ -52,14 +62,14 @@ func TestFaultRedisKilledDuringLoad(t *testing.T) {
 	}
 }
 
-// TestFaultGatewayKilledDuringLoad: the gateway is SIGKILLed under load,
+// testGatewayKilledDuringLoad: the gateway is SIGKILLed under load,
 // first while Redis is up, then while it is spooling because Redis is dead,
 // and restarted on the same spool each time. Every acknowledged tip is in
 // the queue once after the last restart and the drain.
-func TestFaultGatewayKilledDuringLoad(t *testing.T) {
+func testGatewayKilledDuringLoad(t *testing.T, bin string) {
 	r := newRedisProc(t)
 	r.start()
-	g := newGatewayProc(t, r.url(), faultPrefix)
+	g := newGatewayProc(t, bin, r.url(), faultPrefix)
 	g.start()
 	l := startLoad(g.baseURL(), 4, true)
 
@@ -89,13 +99,13 @@ func TestFaultGatewayKilledDuringLoad(t *testing.T) {
 	}
 }
 
-// TestFaultTornSpoolRecord: the gateway spools tips while Redis is away and
+// testTornSpoolRecord: the gateway spools tips while Redis is away and
 // is killed; the spool file is then cut in the middle of its last record, as
 // a crash mid-append would leave it. The restarted gateway cuts the torn
 // record off, hands the good ones to Redis and takes new tips.
-func TestFaultTornSpoolRecord(t *testing.T) {
+func testTornSpoolRecord(t *testing.T, bin string) {
 	r := newRedisProc(t) // not started yet: the gateway starts without Redis
-	g := newGatewayProc(t, r.url(), faultPrefix)
+	g := newGatewayProc(t, bin, r.url(), faultPrefix)
 	g.start()
 	l := startLoad(g.baseURL(), 1, false)
 	for l.ackedCount() < 20 {
@@ -150,14 +160,14 @@ func TestFaultTornSpoolRecord(t *testing.T) {
 	}
 }
 
-// TestFaultGracefulShutdownFinishesInFlight: Redis hangs (SIGSTOP), so tips
+// testGracefulShutdownFinishesInFlight: Redis hangs (SIGSTOP), so tips
 // in flight wait for its deadline; SIGTERM arrives meanwhile. The gateway
 // answers every one of them 200 (from the spool) before it exits 0, and the
 // next start hands them to Redis.
-func TestFaultGracefulShutdownFinishesInFlight(t *testing.T) {
+func testGracefulShutdownFinishesInFlight(t *testing.T, bin string) {
 	r := newRedisProc(t)
 	r.start()
-	g := newGatewayProc(t, r.url(), faultPrefix)
+	g := newGatewayProc(t, bin, r.url(), faultPrefix)
 	g.start()
 	l := startLoad(g.baseURL(), 4, false)
 	time.Sleep(500 * time.Millisecond)

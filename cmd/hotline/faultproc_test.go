@@ -50,27 +50,21 @@ func needRedisServer(t *testing.T) string {
 	return p
 }
 
-// hotlineBinary builds the gateway once per test binary run.
-var hotlineBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "hotline-fault-bin-")
-	if err != nil {
-		return "", err
-	}
+// buildHotline builds the gateway into a directory of the test's.
+func buildHotline(t *testing.T) string {
+	t.Helper()
+	return buildHotlineInto(t, t.TempDir())
+}
+
+// buildHotlineInto builds the gateway into dir.
+func buildHotlineInto(t *testing.T, dir string) string {
+	t.Helper()
 	out := filepath.Join(dir, "hotline")
 	cmd := exec.Command("go", "build", "-o", out, ".")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, b)
+		t.Fatalf("go build: %v\n%s", err, b)
 	}
-	return out, nil
-})
-
-func buildHotline(t *testing.T) string {
-	t.Helper()
-	bin, err := hotlineBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
+	return out
 }
 
 // redisProc is a redis-server with AOF fsync'd on every write, which a test
@@ -174,9 +168,9 @@ func (f *syncFile) String() string {
 
 // newGatewayProc writes a config for one agency, whose X25519 recipient is
 // made here, pointed at redisURL.
-func newGatewayProc(t *testing.T, redisURL, prefix string) *gatewayProc {
+func newGatewayProc(t *testing.T, bin, redisURL, prefix string) *gatewayProc {
 	t.Helper()
-	g := &gatewayProc{t: t, bin: buildHotline(t), dir: t.TempDir(), port: queuetest.FreePort(t),
+	g := &gatewayProc{t: t, bin: bin, dir: t.TempDir(), port: queuetest.FreePort(t),
 		metricsPort: queuetest.FreePort(t), log: &syncFile{}}
 	g.spoolDir = filepath.Join(g.dir, "spool")
 	g.cfg = writeFaultConfig(t, g.dir, g.port, g.metricsPort, redisURL, prefix, g.spoolDir)

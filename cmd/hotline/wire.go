@@ -14,6 +14,7 @@ import (
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/gateway/geo"
+	"github.com/hotline-org/hotline/gateway/paging"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/redis/go-redis/v9"
@@ -210,13 +211,41 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		dur.close()
 		return nil, err
 	}
+	tw := twilioClient(c, log)
+	channel, conv, err := smsChannel(c, rdb, keyer, intake, q, tw, dur.metrics, log)
+	if err != nil {
+		dur.close()
+		return nil, err
+	}
+	questions, _ := web.Followups.(handlers.Questions)
 	h := handlers.New(handlers.Options{
 		Intake: intake, Triage: q, Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
 		AuthToken: c.Twilio.AuthToken.Value(), MaxBody: c.Limits.MaxBody, Replies: replies, Logger: log,
 		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.mainHandler(), Web: web,
+		SMS: channel, Questions: questions,
 	})
 	parts := &gatewayParts{cfg: c, queue: q, handler: h, dur: dur}
-	parts.workers = append(parts.workers, retentionWorker(c, q, log), pagerWorker(c, q, nil, log))
+	var pagerSMS paging.SMS
+	if tw != nil {
+		pagerSMS = pageSender{tw}
+	}
+	parts.workers = append(parts.workers,
+		retentionWorker(c, q, log, func(ctx context.Context, agency, tipID, caseRef string) error {
+			// The reply handle dies with the case: when no tip of the
+			// case is still open in this agency.
+			open, err := q.List(ctx, agency, 0)
+			if err != nil {
+				return err
+			}
+			for _, l := range open {
+				if l.Case == caseRef {
+					return nil
+				}
+			}
+			return conv.DeleteHandle(ctx, agency, caseRef)
+		}),
+		pagerWorker(c, q, pagerSMS, log),
+		func(ctx context.Context) { channel.RunScrubber(ctx, 15*time.Second) })
 	return parts, nil
 }
 

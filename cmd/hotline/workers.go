@@ -10,6 +10,7 @@ import (
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/gateway/paging"
+	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/redis/go-redis/v9"
@@ -77,6 +78,14 @@ func retentionWorker(c *config.Config, q *queue.Queue, log *slog.Logger, hooks .
 			}
 		}
 	}
+}
+
+// pageSender adapts the Twilio client to the pager.
+type pageSender struct{ c *twilioapi.Client }
+
+func (p pageSender) Send(ctx context.Context, from, to, body string) error {
+	_, err := p.c.Send(ctx, from, to, body)
+	return err
 }
 
 // pagerWorker pages on-call officers for urgent tips left unclaimed.

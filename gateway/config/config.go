@@ -54,6 +54,7 @@ type Config struct {
 	Web           Web               `yaml:"web" json:"web"`
 	Crypto        Crypto            `yaml:"crypto" json:"crypto"`
 	Retention     Retention         `yaml:"retention" json:"retention"`
+	Channel       Channel           `yaml:"channel" json:"channel"`
 	Paging        Paging            `yaml:"paging" json:"paging"`
 	Spool         Spool             `yaml:"spool" json:"spool"`
 	Metrics       Metrics           `yaml:"metrics" json:"metrics"`
@@ -110,6 +111,10 @@ type Queue struct {
 // Secrets holds the gateway's own secrets.
 type Secrets struct {
 	Pepper Secret `yaml:"pepper" json:"pepper"`
+	// ReplyKey is the gateway's own age identity (X25519), which seals the
+	// reply handles (the numbers to text back) and scrub jobs. Without it
+	// officers cannot reply by SMS or WhatsApp.
+	ReplyKey Secret `yaml:"reply_key" json:"reply_key"`
 }
 
 // Twilio configures the SMS and WhatsApp channel.
@@ -127,6 +132,16 @@ type Number struct {
 	// Reply is the automatic answer; empty means the neutral default.
 	// "none" turns automatic replies off for this number.
 	Reply string `yaml:"reply" json:"reply,omitempty"`
+	// Replies is "auto" (default) or "none": no automatic reply at all.
+	Replies string `yaml:"replies" json:"replies,omitempty"`
+	// Language is the number's default language for replies when a
+	// message's language is unknown (BCP 47, e.g. es, ms, zh-Hans).
+	Language string `yaml:"language" json:"language,omitempty"`
+	// Texts are acknowledgements by language, with {case}.
+	Texts map[string]string `yaml:"texts" json:"texts,omitempty"`
+	// Scrub redacts each message at Twilio once its tip is queued (default
+	// on): Twilio keeps no copy of what the reporter wrote.
+	Scrub *bool `yaml:"scrub" json:"scrub,omitempty"`
 }
 
 // Region is a named area, from a GeoJSON file or an inline polygon.
@@ -241,6 +256,9 @@ func Parse(data []byte, dir string, getenv func(string) string) (*Config, error)
 	if err := c.Twilio.AuthToken.resolve(dir, getenv); err != nil {
 		errs = append(errs, fmt.Errorf("twilio.auth_token: %w", err))
 	}
+	if err := c.Secrets.ReplyKey.resolve(dir, getenv); err != nil {
+		errs = append(errs, fmt.Errorf("secrets.reply_key: %w", err))
+	}
 	if err := c.Redis.Password.resolve(dir, getenv); err != nil {
 		errs = append(errs, fmt.Errorf("redis.password: %w", err))
 	}
@@ -271,6 +289,7 @@ func dropPrefixed(errs []error, prefix string) []error {
 func (c *Config) applyDefaults() {
 	c.applyDurabilityDefaults()
 	c.applyTriageDefaults()
+	c.applyChannelDefaults()
 	c.Web.applyDefaults()
 	if c.Crypto.FastX25519 == nil {
 		fast := true

@@ -100,6 +100,7 @@ func (c *Config) Validate() Problems {
 
 	c.validateTwilio(add, warn)
 	c.validateTriage(add, warn)
+	c.validateChannel(add, warn)
 	regionIDs := c.validateRegions(add)
 	covered := c.validateAgencies(add, regionIDs)
 

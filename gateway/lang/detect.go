@@ -241,7 +241,7 @@ func (d *Detector) detect(text, e164 string) result {
 	margin := max(0.6, 0.15*topScore)
 	var open []langID
 	for _, l := range d.order {
-		if topScore-r.scores[l] < margin {
+		if r.scores[l] > 0 && topScore-r.scores[l] < margin {
 			open = append(open, l)
 		}
 	}

@@ -140,7 +140,15 @@ type Metrics struct {
 	redis    *prometheus.HistogramVec
 	rejected *prometheus.CounterVec
 	scrub    *prometheus.CounterVec
+	failOpen *prometheus.CounterVec
+	replies  *prometheus.CounterVec
 }
+
+// ReplyOutcomes are the outcome label's set of officers' replies.
+var ReplyOutcomes = []string{"sent", "refused_window", "refused_opted_out", "refused_no_handle", "rate_limited", "error"}
+
+// LimiterNames are the limiter label's set.
+var LimiterNames = []string{"sender", "reply_destination", "reply_number", "web"}
 
 // Latency buckets: intake and sealing take milliseconds; a Redis call past
 // its deadline (2 s) ends in the spool.
@@ -174,7 +182,19 @@ func New(opt Options) *Metrics {
 	m.scrub = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hotline_scrub_jobs_total", Help: "Jobs deleting messages from the provider, by outcome.",
 	}, []string{"outcome"})
-	m.reg.MustRegister(m.tips, m.intake, m.seal, m.redis, m.rejected, m.scrub,
+	m.failOpen = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hotline_ratelimit_fail_open_total", Help: "Rate-limit checks answered by the in-memory fallback because Redis failed.",
+	}, []string{"limiter"})
+	m.replies = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hotline_officer_replies_total", Help: "Officers' replies to reporters, by outcome.",
+	}, []string{"outcome"})
+	for _, n := range LimiterNames {
+		m.failOpen.WithLabelValues(n)
+	}
+	for _, o := range ReplyOutcomes {
+		m.replies.WithLabelValues(o)
+	}
+	m.reg.MustRegister(m.tips, m.intake, m.seal, m.redis, m.rejected, m.scrub, m.failOpen, m.replies,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	// Zero series for the known sets, so that a rate() has a start.
@@ -316,6 +336,32 @@ func (m *Metrics) ScrubJob(o ScrubOutcome) {
 		return
 	}
 	m.scrub.WithLabelValues(o.String()).Inc()
+}
+
+// RateLimitFailOpen counts a limiter check that fell back to memory.
+func (m *Metrics) RateLimitFailOpen(limiter string) {
+	if m == nil {
+		return
+	}
+	m.failOpen.WithLabelValues(oneOf(limiter, LimiterNames)).Inc()
+}
+
+// Reply counts an officer's reply by outcome.
+func (m *Metrics) Reply(outcome string) {
+	if m == nil {
+		return
+	}
+	m.replies.WithLabelValues(oneOf(outcome, ReplyOutcomes)).Inc()
+}
+
+// oneOf keeps label values within their fixed set.
+func oneOf(v string, set []string) string {
+	for _, s := range set {
+		if v == s {
+			return v
+		}
+	}
+	return "other"
 }
 
 // depthCollector reads queue depths from Redis on each scrape, under a

@@ -37,7 +37,8 @@ func allowed() map[string][]string {
 		"reason":   append(slices.Clone(metrics.Reasons), "other"),
 		"op":       append(slices.Clone(metrics.RedisOps), "other"),
 		"result":   metrics.Results,
-		"outcome":  append(append(slices.Clone(metrics.IntakeOutcomes), metrics.ScrubOutcomes...), "other"),
+		"outcome":  append(append(append(slices.Clone(metrics.IntakeOutcomes), metrics.ScrubOutcomes...), metrics.ReplyOutcomes...), "other"),
+		"limiter":  append(slices.Clone(metrics.LimiterNames), "other"),
 	}
 }
 

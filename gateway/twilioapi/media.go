@@ -33,8 +33,11 @@ func (c *Client) ParseMediaURL(raw string) (MediaURL, error) {
 		return MediaURL{}, ErrMediaURL
 	}
 	p := u.Path
-	if configured && !official {
-		p = strings.TrimPrefix(p, strings.TrimSuffix(c.api.Path, "/"))
+	if prefix := strings.TrimSuffix(c.api.Path, "/"); configured && !official && prefix != "" {
+		if !strings.HasPrefix(p, prefix+"/") {
+			return MediaURL{}, ErrMediaURL
+		}
+		p = p[len(prefix):]
 	}
 	// /2010-04-01/Accounts/{AC}/Messages/{MM}/Media/{ME}
 	parts := strings.Split(strings.TrimSuffix(p, ".json"), "/")
@@ -52,7 +55,8 @@ func (c *Client) ParseMediaURL(raw string) (MediaURL, error) {
 // them. The item must be at most Options.MaxMediaBytes and of an allowed
 // type, and the whole download ends within Options.MediaTimeout.
 func (c *Client) FetchMedia(ctx context.Context, mediaURL string) ([]byte, string, error) {
-	if _, err := c.ParseMediaURL(mediaURL); err != nil {
+	m, err := c.ParseMediaURL(mediaURL)
+	if err != nil {
 		return nil, "", &APIError{Op: "fetch media", Err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opt.MediaTimeout)
@@ -62,7 +66,10 @@ func (c *Client) FetchMedia(ctx context.Context, mediaURL string) ([]byte, strin
 		Timeout:       c.opt.MediaTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	target, withAuth := mediaURL, true
+	// The request is made from the SIDs alone, never from the text of the
+	// URL given; the transport sends it to the configured API URL.
+	target := "https://" + apiHost + "/2010-04-01/Accounts/" + c.opt.AccountSID + "/Messages/" + m.MessageSID + "/Media/" + m.MediaSID
+	withAuth := true
 	for hop := 0; ; hop++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 		if err != nil {

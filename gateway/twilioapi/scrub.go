@@ -23,13 +23,21 @@ type ScrubJob struct {
 // Done reports whether nothing is left to erase.
 func (j ScrubJob) Done() bool { return j.Redacted && len(j.MediaSIDs) == 0 }
 
-// Scrub does what is left of job: deletes each remaining media item, then
-// redacts the body (Twilio's own order when it deletes). It returns the job
-// with what is still to do, its Attempt counted, and the first error. A
+// Scrub does what is left of job: redacts the body (the text is what
+// identifies most), then deletes each remaining media item. It returns the
+// job with what is still to do, its Attempt counted, and an error when
+// something is left: a Retryable one when any part may succeed later. A
 // message or item that Twilio no longer has counts as erased.
 func (c *Client) Scrub(ctx context.Context, job ScrubJob) (ScrubJob, error) {
 	job.Attempt++
 	var errs []error
+	if !job.Redacted {
+		if err := c.Redact(ctx, job.MessageSID); err != nil && !IsNotFound(err) {
+			errs = append(errs, err)
+		} else {
+			job.Redacted = true
+		}
+	}
 	left := job.MediaSIDs[:0:0]
 	for _, me := range job.MediaSIDs {
 		if err := c.DeleteMedia(ctx, job.MessageSID, me); err != nil && !IsNotFound(err) {
@@ -38,18 +46,9 @@ func (c *Client) Scrub(ctx context.Context, job ScrubJob) (ScrubJob, error) {
 		}
 	}
 	job.MediaSIDs = left
-	if !job.Redacted {
-		if err := c.Redact(ctx, job.MessageSID); err != nil && !IsNotFound(err) {
-			errs = append(errs, err)
-		} else {
-			job.Redacted = true
-		}
-	}
 	if len(errs) == 0 {
 		return job, nil
 	}
-	// Retryable when any part may succeed later: the job is tried again
-	// for all that is left.
 	for _, err := range errs {
 		if Retryable(err) {
 			return job, err

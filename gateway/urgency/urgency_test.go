@@ -212,9 +212,9 @@ func TestExtraPhrases(t *testing.T) {
 		language.English: {"!help us find", "help us"},
 	}})
 	tests := map[string]string{
-		"es trata de personas aquí": "trata de personas",
-		"ကယ်ပါ ကယ်ပါ":               "ကယ်ပါ",
-		"please help us":            "help us",
+		"es trata de personas aquí":  "trata de personas",
+		"ကယ်ပါ ကယ်ပါ":                "ကယ်ပါ",
+		"please help us":             "help us",
 		"can you help us find a job": "",
 	}
 	for text, want := range tests {

@@ -1,0 +1,180 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"golang.org/x/text/language"
+)
+
+// Defaults of the SMS and WhatsApp channel, chosen for victims.
+const (
+	// DefaultThreadWindow: messages from one sender within 30 minutes of
+	// the last join one case.
+	DefaultThreadWindow = 30 * time.Minute
+	// DefaultReplyWindow: an officer may reply only within 15 minutes of
+	// the sender's last message, when the phone is likely still in the
+	// reporter's hands; later needs an override reason, which is audited.
+	DefaultReplyWindow = 15 * time.Minute
+	// Rate limits no real reporter would hit.
+	DefaultSenderPerHour      = 60
+	DefaultRepliesPerDestHour = 10
+	DefaultRepliesPerNumHour  = 300
+	DefaultMediaMaxItems      = 5
+	DefaultMediaMaxBytes      = 5 << 20
+)
+
+// Channel configures the SMS and WhatsApp channel.
+type Channel struct {
+	ThreadWindow time.Duration `yaml:"thread_window" json:"thread_window"`
+	ReplyWindow  time.Duration `yaml:"reply_window" json:"reply_window"`
+	// Languages restrict language detection (BCP 47); empty means the
+	// eight the replies speak.
+	Languages []string `yaml:"languages" json:"languages,omitempty"`
+	// ExitWords are added to the built-in ones (EXIT, SALIR, KELUAR, ...).
+	ExitWords []string `yaml:"exit_words" json:"exit_words,omitempty"`
+	// Urgency adds phrases that mark a tip urgent, by language.
+	Urgency map[string][]string `yaml:"urgency" json:"urgency,omitempty"`
+	Media   Media               `yaml:"media" json:"media"`
+	Limits  ChannelLimits       `yaml:"limits" json:"limits"`
+}
+
+// Media bounds the attachments fetched from Twilio and sealed into a tip.
+type Media struct {
+	MaxItems int      `yaml:"max_items" json:"max_items"`
+	MaxBytes int64    `yaml:"max_bytes" json:"max_bytes"`
+	Types    []string `yaml:"types" json:"types,omitempty"`
+}
+
+// ChannelLimits are per hour. Over a limit a message gets no reply and is
+// counted, never a 5xx.
+type ChannelLimits struct {
+	SenderPerHour           int `yaml:"sender_per_hour" json:"sender_per_hour"`
+	RepliesPerDestination   int `yaml:"replies_per_destination" json:"replies_per_destination"`
+	RepliesPerHotlineNumber int `yaml:"replies_per_hotline_number" json:"replies_per_hotline_number"`
+}
+
+func (c *Config) applyChannelDefaults() {
+	ch := &c.Channel
+	if ch.ThreadWindow == 0 {
+		ch.ThreadWindow = DefaultThreadWindow
+	}
+	if ch.ReplyWindow == 0 {
+		ch.ReplyWindow = DefaultReplyWindow
+	}
+	if ch.Media.MaxItems == 0 {
+		ch.Media.MaxItems = DefaultMediaMaxItems
+	}
+	if ch.Media.MaxBytes == 0 {
+		ch.Media.MaxBytes = DefaultMediaMaxBytes
+	}
+	if ch.Limits.SenderPerHour == 0 {
+		ch.Limits.SenderPerHour = DefaultSenderPerHour
+	}
+	if ch.Limits.RepliesPerDestination == 0 {
+		ch.Limits.RepliesPerDestination = DefaultRepliesPerDestHour
+	}
+	if ch.Limits.RepliesPerHotlineNumber == 0 {
+		ch.Limits.RepliesPerHotlineNumber = DefaultRepliesPerNumHour
+	}
+}
+
+// ScrubOn reports whether messages to number n are redacted at Twilio.
+func (n Number) ScrubOn() bool { return n.Scrub == nil || *n.Scrub }
+
+// RepliesOff reports whether number n sends no automatic reply.
+func (n Number) RepliesOff() bool { return n.Replies == "none" || n.Reply == "none" }
+
+func (c *Config) validateChannel(add, warn func(string, string, string)) {
+	ch := c.Channel
+	if ch.ThreadWindow < time.Minute || ch.ThreadWindow > 7*24*time.Hour {
+		add("channel.thread_window", "must be between 1m and 168h", "leave it unset for 30m")
+	}
+	if ch.ReplyWindow < time.Minute || ch.ReplyWindow > 24*time.Hour {
+		add("channel.reply_window", "must be between 1m and 24h", "leave it unset for 15m")
+	}
+	for _, l := range ch.Languages {
+		if _, err := language.Parse(l); err != nil {
+			add("channel.languages", fmt.Sprintf("%q is not a language tag", l), "use BCP 47 tags such as en, es, ms, zh-Hans")
+		}
+	}
+	for l := range ch.Urgency {
+		if _, err := language.Parse(l); err != nil {
+			add("channel.urgency", fmt.Sprintf("%q is not a language tag", l), "key the phrases by a BCP 47 tag such as es")
+		}
+	}
+	if ch.Media.MaxItems < 0 || ch.Media.MaxItems > 10 || ch.Media.MaxBytes < 0 || ch.Media.MaxBytes > 20<<20 {
+		add("channel.media", "max_items must be 0 to 10 and max_bytes at most 20 MiB", "leave them unset for 5 items of 5 MiB")
+	}
+	for _, v := range []int{ch.Limits.SenderPerHour, ch.Limits.RepliesPerDestination, ch.Limits.RepliesPerHotlineNumber} {
+		if v < 1 {
+			add("channel.limits", "limits must be positive", "leave them unset for the defaults")
+			break
+		}
+	}
+	for num, n := range c.Twilio.Numbers {
+		field := "twilio.numbers." + num
+		switch n.Replies {
+		case "", "auto", "none":
+		default:
+			add(field+".replies", fmt.Sprintf("unknown value %q", n.Replies), "use auto or none")
+		}
+		if n.Language != "" {
+			if _, err := language.Parse(n.Language); err != nil {
+				add(field+".language", "not a language tag", "use a BCP 47 tag such as es or ms")
+			}
+		}
+		for l, text := range n.Texts {
+			if _, err := language.Parse(l); err != nil {
+				add(field+".texts", fmt.Sprintf("%q is not a language tag", l), "key the texts by a BCP 47 tag such as es")
+			}
+			if !strings.Contains(text, "{case}") {
+				warn(field+".texts."+l, "has no {case}: the reporter gets no reference", "include {case} in the text")
+			}
+		}
+		if t := strings.ToLower(n.Reply + " " + strings.Join(mapValues(n.Texts), " ")); strings.Contains(t, "police") || strings.Contains(t, "trafficking") || strings.Contains(t, "polic") || strings.Contains(t, "trata") {
+			warn(field, "the reply names the police or trafficking: whoever holds the phone may read it", "keep replies neutral unless you are sure")
+		}
+	}
+	if k := c.Secrets.ReplyKey.Value(); len(k) == 0 {
+		warn("secrets.reply_key", "missing: officers cannot reply by SMS or WhatsApp, and Twilio copies are not scrubbed",
+			"run `hotline keygen --x25519 --out reply.key` on the gateway host and set secrets.reply_key: file:reply.key")
+	} else if _, err := age.ParseX25519Identity(strings.TrimSpace(lastLine(string(k)))); err != nil {
+		add("secrets.reply_key", "not an X25519 age identity (AGE-SECRET-KEY-1...)", "generate it with `hotline keygen --x25519 --out reply.key`")
+	}
+}
+
+func mapValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// lastLine returns the last non-comment line of an identity file.
+func lastLine(s string) string {
+	var last string
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.HasPrefix(l, "#") {
+			last = l
+		}
+	}
+	return last
+}
+
+// ReplyIdentity parses the gateway's reply key.
+func (c *Config) ReplyIdentity() (*age.X25519Identity, error) {
+	k := c.Secrets.ReplyKey.Value()
+	if len(k) == 0 {
+		return nil, nil
+	}
+	id, err := age.ParseX25519Identity(lastLine(string(k)))
+	if err != nil {
+		return nil, fmt.Errorf("secrets.reply_key is not an X25519 age identity")
+	}
+	return id, nil
+}

@@ -1,0 +1,340 @@
+// Package conversation keeps the state of the SMS and WhatsApp
+// conversations with reporters: which case a sender's messages join, who
+// asked for no messages at all, and how to text a reporter back.
+//
+// It protects the reporter against whoever can read Redis: senders are
+// known only by their keyed pseudonym; the number to text back (the reply
+// handle) is sealed with age to the gateway's own reply key and dies with
+// the case; every key has a TTL.
+package conversation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/hotline-org/hotline/gateway/breaker"
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrNoHandle is returned when there is no way to reach the reporter: the
+// case came from the web form, the handle expired, or the reporter closed
+// the conversation.
+var ErrNoHandle = errors.New("no reply handle for this case")
+
+// ErrUnavailable wraps Redis failures.
+var ErrUnavailable = errors.New("conversation store unavailable")
+
+// optOutTTL keeps an opt-out for a year after the sender's last message:
+// long enough that nobody is texted against their wish, and bounded.
+const optOutTTL = 365 * 24 * time.Hour
+
+// Thread is an open conversation with one sender.
+type Thread struct {
+	Case     string    `json:"case"`
+	Agencies []string  `json:"agencies"`
+	Seq      int       `json:"seq"`  // messages so far
+	Last     time.Time `json:"last"` // the sender's last message
+}
+
+// Handle is how to text a reporter back. It is stored sealed.
+type Handle struct {
+	From    string `json:"from"`    // the reporter's address (+E164 or whatsapp:+E164)
+	To      string `json:"to"`      // the hotline number they wrote to
+	Channel string `json:"channel"` // sms or whatsapp
+	Sender  string `json:"sender"`  // the sender's pseudonym, for opt-out checks
+}
+
+// Delivery is one status report of an officer's reply.
+type Delivery struct {
+	Status string    `json:"status"`
+	Code   string    `json:"code,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// Store is the conversation state in Redis.
+type Store struct {
+	rdb     redis.UniversalClient
+	prefix  string
+	timeout time.Duration
+	key     *age.X25519Identity // the gateway's reply key; nil: no handles
+	// down skips calls for a few seconds after Redis failed: this state
+	// only helps, and a tip on its way to the spool must not wait for it.
+	down *breaker.Breaker
+}
+
+// New returns a store. key may be nil, and then no reply handles are kept.
+func New(rdb redis.UniversalClient, prefix string, timeout time.Duration, key *age.X25519Identity) *Store {
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	return &Store{rdb: rdb, prefix: prefix, timeout: timeout, key: key, down: &breaker.Breaker{Cooldown: 5 * time.Second}}
+}
+
+// CanReply reports whether the store keeps reply handles.
+func (s *Store) CanReply() bool { return s.key != nil }
+
+func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.down.Open() {
+		// Already cancelled: every call fails at once.
+		ctx, cancel := context.WithCancel(ctx)
+		cancel()
+		return ctx, cancel
+	}
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// fail records a Redis failure and wraps it.
+func (s *Store) fail(err error) error {
+	if !errors.Is(err, context.Canceled) {
+		s.down.Record(err)
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+func (s *Store) threadKey(sender string) string { return s.prefix + ":thread:{" + sender + "}" }
+func (s *Store) optOutKey(sender string) string { return s.prefix + ":optout:{" + sender + "}" }
+func (s *Store) handleKey(agency, caseRef string) string {
+	return s.prefix + ":{" + agency + "}:handle:" + caseRef
+}
+func (s *Store) deliveryKey(agency, caseRef string) string {
+	return s.prefix + ":{" + agency + "}:delivery:" + caseRef
+}
+
+// Thread returns the sender's open thread, if any.
+func (s *Store) Thread(ctx context.Context, sender string) (Thread, bool, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	v, err := s.rdb.Get(ctx, s.threadKey(sender)).Result()
+	if errors.Is(err, redis.Nil) {
+		return Thread{}, false, nil
+	}
+	if err != nil {
+		return Thread{}, false, s.fail(err)
+	}
+	var t Thread
+	if err := json.Unmarshal([]byte(v), &t); err != nil {
+		return Thread{}, false, nil
+	}
+	return t, true, nil
+}
+
+// SaveThread stores the sender's thread for window after its last message.
+func (s *Store) SaveThread(ctx context.Context, sender string, t Thread, window time.Duration) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	b, _ := json.Marshal(t)
+	if err := s.rdb.Set(ctx, s.threadKey(sender), b, window).Err(); err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// CloseThread ends the sender's thread and destroys the reply handles of
+// its case: after an exit word nobody can text the reporter back.
+func (s *Store) CloseThread(ctx context.Context, sender string) error {
+	t, ok, err := s.Thread(ctx, sender)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if err := s.rdb.Del(ctx, s.threadKey(sender)).Err(); err != nil {
+		return s.fail(err)
+	}
+	if !ok {
+		return nil
+	}
+	for _, a := range t.Agencies {
+		if err := s.rdb.Del(ctx, s.handleKey(a, t.Case)).Err(); err != nil {
+			return s.fail(err)
+		}
+	}
+	return nil
+}
+
+// SetOptOut records that the sender wants no message of any kind (STOP),
+// or clears it (START).
+func (s *Store) SetOptOut(ctx context.Context, sender string, out bool) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var err error
+	if out {
+		err = s.rdb.Set(ctx, s.optOutKey(sender), "1", optOutTTL).Err()
+	} else {
+		err = s.rdb.Del(ctx, s.optOutKey(sender)).Err()
+	}
+	if err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// OptedOut reports whether the sender asked for no messages. When Redis
+// cannot say, it answers true: not texting is the safe failure.
+func (s *Store) OptedOut(ctx context.Context, sender string) (bool, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	n, err := s.rdb.Exists(ctx, s.optOutKey(sender)).Result()
+	if err != nil {
+		return true, s.fail(err)
+	}
+	if n > 0 {
+		// Each message refreshes the year.
+		s.rdb.Expire(ctx, s.optOutKey(sender), optOutTTL)
+	}
+	return n > 0, nil
+}
+
+// SaveHandle seals h to the gateway's reply key and keeps it for the
+// agency's case, with the time of the sender's last message, for ttl.
+func (s *Store) SaveHandle(ctx context.Context, agency, caseRef string, h Handle, last time.Time, ttl time.Duration) error {
+	if s.key == nil {
+		return nil
+	}
+	plain, _ := json.Marshal(h)
+	defer clear(plain)
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, s.key.Recipient())
+	if err != nil {
+		return fmt.Errorf("failed to seal reply handle: %w", err)
+	}
+	w.Write(plain)
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("failed to seal reply handle: %w", err)
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	key := s.handleKey(agency, caseRef)
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, key, "sealed", buf.Bytes(), "last", last.UnixMilli())
+		p.Expire(ctx, key, ttl)
+		return nil
+	})
+	if err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// Handle opens the agency's reply handle for a case, with the time of the
+// sender's last message.
+func (s *Store) Handle(ctx context.Context, agency, caseRef string) (Handle, time.Time, error) {
+	if s.key == nil {
+		return Handle{}, time.Time{}, ErrNoHandle
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	v, err := s.rdb.HGetAll(ctx, s.handleKey(agency, caseRef)).Result()
+	if err != nil {
+		return Handle{}, time.Time{}, s.fail(err)
+	}
+	if v["sealed"] == "" {
+		return Handle{}, time.Time{}, ErrNoHandle
+	}
+	r, err := age.Decrypt(strings.NewReader(v["sealed"]), s.key)
+	if err != nil {
+		return Handle{}, time.Time{}, fmt.Errorf("reply handle of case %s cannot be opened: %w", caseRef, err)
+	}
+	plain, err := io.ReadAll(io.LimitReader(r, 4096))
+	if err != nil {
+		return Handle{}, time.Time{}, fmt.Errorf("reply handle of case %s cannot be read", caseRef)
+	}
+	defer clear(plain)
+	var h Handle
+	if err := json.Unmarshal(plain, &h); err != nil {
+		return Handle{}, time.Time{}, fmt.Errorf("reply handle of case %s is malformed", caseRef)
+	}
+	ms, _ := strconv.ParseInt(v["last"], 10, 64)
+	return h, time.UnixMilli(ms), nil
+}
+
+// DeleteHandle destroys the agency's reply handle for a case.
+func (s *Store) DeleteHandle(ctx context.Context, agency, caseRef string) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if err := s.rdb.Del(ctx, s.handleKey(agency, caseRef), s.deliveryKey(agency, caseRef)).Err(); err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// RecordDelivery appends a delivery status of a reply on the case.
+func (s *Store) RecordDelivery(ctx context.Context, agency, caseRef string, d Delivery, ttl time.Duration) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	b, _ := json.Marshal(d)
+	key := s.deliveryKey(agency, caseRef)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.RPush(ctx, key, b)
+		p.LTrim(ctx, key, -200, -1)
+		p.Expire(ctx, key, ttl)
+		return nil
+	})
+	if err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// Deliveries returns the delivery reports of a case's replies.
+func (s *Store) Deliveries(ctx context.Context, agency, caseRef string) ([]Delivery, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	raw, err := s.rdb.LRange(ctx, s.deliveryKey(agency, caseRef), 0, -1).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	out := make([]Delivery, 0, len(raw))
+	for _, r := range raw {
+		var d Delivery
+		if json.Unmarshal([]byte(r), &d) == nil {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) outboundKey(sidPseudonym string) string {
+	return s.prefix + ":outbound:{" + sidPseudonym + "}"
+}
+
+// RememberOutbound maps a sent reply (by the pseudonym of its SID) to its
+// case, so that Twilio's status callbacks can be recorded on it.
+func (s *Store) RememberOutbound(ctx context.Context, sidPseudonym, agency, caseRef string, ttl time.Duration) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if err := s.rdb.Set(ctx, s.outboundKey(sidPseudonym), agency+" "+caseRef, ttl).Err(); err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// ErrUnknownOutbound is returned for a status callback of a message the
+// gateway did not send (or no longer remembers).
+var ErrUnknownOutbound = errors.New("unknown outbound message")
+
+// Outbound returns the agency and case of a sent reply.
+func (s *Store) Outbound(ctx context.Context, sidPseudonym string) (agency, caseRef string, err error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	v, err := s.rdb.Get(ctx, s.outboundKey(sidPseudonym)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", "", ErrUnknownOutbound
+	}
+	if err != nil {
+		return "", "", s.fail(err)
+	}
+	agency, caseRef, ok := strings.Cut(v, " ")
+	if !ok {
+		return "", "", ErrUnknownOutbound
+	}
+	return agency, caseRef, nil
+}

@@ -1,0 +1,88 @@
+// Package ratelimit counts events per key with github.com/ulule/limiter on
+// Redis, shared by every gateway, and falls back to an in-memory limiter
+// when Redis fails instead of panicking or refusing: a hotline that is
+// under attack and has lost Redis must still take tips. Keys are always
+// pseudonyms, never a number or an address.
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/hotline-org/hotline/gateway/breaker"
+	"github.com/redis/go-redis/v9"
+	"github.com/ulule/limiter/v3"
+	"github.com/ulule/limiter/v3/drivers/store/memory"
+	sredis "github.com/ulule/limiter/v3/drivers/store/redis"
+)
+
+// timeout bounds one limiter call: a slow Redis must not slow intake.
+const timeout = 500 * time.Millisecond
+
+var errDown = errors.New("redis recently failed")
+
+// Limiter allows Limit events per Period per key.
+type Limiter struct {
+	rdb      redis.UniversalClient
+	rate     limiter.Rate
+	opt      limiter.StoreOptions
+	fallback *limiter.Limiter
+	down     breaker.Breaker
+
+	mu     sync.Mutex
+	shared *limiter.Limiter // made on first use: Redis may be down at start
+
+	// FailedOpen is called each time Redis failed and the in-memory
+	// limiter answered instead (for a metric).
+	FailedOpen func()
+}
+
+// New returns a limiter named name (a part of the key prefix). It makes no
+// call to Redis.
+func New(rdb redis.UniversalClient, prefix, name string, limit int64, period time.Duration) *Limiter {
+	rate := limiter.Rate{Period: period, Limit: limit}
+	opt := limiter.StoreOptions{Prefix: prefix + ":rate:" + name, CleanUpInterval: time.Minute}
+	return &Limiter{rdb: rdb, rate: rate, opt: opt,
+		fallback: limiter.New(memory.NewStoreWithOptions(opt), rate), down: breaker.Breaker{Cooldown: 5 * time.Second}}
+}
+
+func (l *Limiter) sharedLimiter() (*limiter.Limiter, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.shared != nil {
+		return l.shared, nil
+	}
+	s, err := sredis.NewStoreWithOptions(l.rdb, l.opt)
+	if err != nil {
+		return nil, err
+	}
+	l.shared = limiter.New(s, l.rate)
+	return l.shared, nil
+}
+
+// Allow counts one event for key and reports whether it is within the limit.
+func (l *Limiter) Allow(ctx context.Context, key string) bool {
+	if l.rdb != nil {
+		err := errDown
+		var c limiter.Context
+		if !l.down.Open() {
+			var shared *limiter.Limiter
+			if shared, err = l.sharedLimiter(); err == nil {
+				cctx, cancel := context.WithTimeout(ctx, timeout)
+				c, err = shared.Increment(cctx, key, 1)
+				cancel()
+			}
+			l.down.Record(err)
+		}
+		if err == nil {
+			return !c.Reached
+		}
+		if l.FailedOpen != nil {
+			l.FailedOpen()
+		}
+	}
+	c, err := l.fallback.Increment(ctx, key, 1)
+	return err != nil || !c.Reached
+}

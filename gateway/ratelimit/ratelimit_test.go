@@ -1,0 +1,44 @@
+package ratelimit_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/gateway/ratelimit"
+	"github.com/hotline-org/hotline/queue/queuetest"
+)
+
+func TestLimitIsSharedAndFailsOpen(t *testing.T) {
+	r := queuetest.New(t)
+	ctx := context.Background()
+	a := ratelimit.New(r.Client, r.Prefix, "sender", 3, time.Hour)
+	b := ratelimit.New(r.Client, r.Prefix, "sender", 3, time.Hour) // another gateway
+	got := []bool{a.Allow(ctx, "p1"), b.Allow(ctx, "p1"), a.Allow(ctx, "p1"), b.Allow(ctx, "p1"), a.Allow(ctx, "p2")}
+	want := []bool{true, true, true, false, true}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("allow #%d = %v, want %v (%v)", i, got[i], want[i], got)
+		}
+	}
+	for _, k := range r.Keys(t) {
+		if len(k) < len(r.Prefix+":rate:sender") {
+			t.Fatalf("unexpected key %s", k)
+		}
+	}
+	failed := 0
+	a.FailedOpen = func() { failed++ }
+	r.Client.Close()
+	if !a.Allow(ctx, "p1") {
+		t.Fatal("Redis down: the limiter refused instead of failing open to memory")
+	}
+	if failed != 1 {
+		t.Fatalf("fail-open counted %d times, want 1", failed)
+	}
+	for range 3 {
+		a.Allow(ctx, "p3")
+	}
+	if a.Allow(ctx, "p3") {
+		t.Fatal("the in-memory fallback does not limit")
+	}
+}

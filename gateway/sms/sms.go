@@ -1,0 +1,512 @@
+// Package sms is the SMS and WhatsApp channel: what happens to a message
+// from a reporter's phone between Twilio's webhook and the intake, and what
+// an officer's reply goes through on its way back.
+//
+// It is built for the person holding the phone, who may be watched: a
+// reply only ever answers a message just received and is short and
+// neutral; an exit word closes the conversation with no reply at all;
+// after STOP nothing of any kind is sent until START; officers can reply
+// only through a sealed reply handle and only soon after the reporter's
+// last message; and once a tip is queued, Twilio's copy is erased.
+package sms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/conversation"
+	"github.com/hotline-org/hotline/gateway/geo"
+	"github.com/hotline-org/hotline/gateway/lang"
+	"github.com/hotline-org/hotline/gateway/reply"
+	"github.com/hotline-org/hotline/gateway/twilioapi"
+	"github.com/hotline-org/hotline/gateway/urgency"
+	"golang.org/x/text/language"
+)
+
+// Intake queues a tip.
+type Intake interface {
+	Submit(ctx context.Context, t gateway.Tip) (gateway.Receipt, error)
+}
+
+// Twilio is the provider's REST side; nil when not configured.
+type Twilio interface {
+	FetchMedia(ctx context.Context, url string) ([]byte, string, error)
+	ParseMediaURL(raw string) (twilioapi.MediaURL, error)
+	Send(ctx context.Context, from, to, body string) (string, error)
+	Scrub(ctx context.Context, job twilioapi.ScrubJob) (twilioapi.ScrubJob, error)
+}
+
+// Limiter allows an event for a key, or not.
+type Limiter interface {
+	Allow(ctx context.Context, key string) bool
+}
+
+// Auditor records officers' actions.
+type Auditor interface {
+	Audit(ctx context.Context, agency, action, officer, tip, detail string) error
+}
+
+// Metrics counts what the channel does; nil counts nothing.
+type Metrics interface {
+	Reply(outcome string)
+	ScrubOutcome(outcome string)
+	RateLimited()
+}
+
+// Number is the policy of one of the hotline's numbers.
+type Number struct {
+	Reply reply.Number
+	Scrub bool
+}
+
+// Options configures the channel.
+type Options struct {
+	Intake     Intake
+	Store      *conversation.Store
+	Keyer      *pseudonym.Keyer
+	Detector   *lang.Detector
+	Classifier *reply.Classifier
+	Catalog    *reply.Catalog
+	Urgency    *urgency.Matcher
+	Twilio     Twilio // nil: no media download, no scrubbing, no officer replies
+	Audit      Auditor
+	// Numbers are the hotline's numbers by E.164 (without whatsapp:).
+	Numbers map[string]Number
+	// ThreadWindow: messages within it of the sender's last one join one
+	// case. ReplyWindow: officers may reply within it of the sender's last
+	// message. HandleTTL: how long a reply handle lives at most.
+	ThreadWindow, ReplyWindow, HandleTTL time.Duration
+	// MaxMedia is how many attachments of one message are fetched.
+	MaxMedia int
+	// Sender limits messages per sender pseudonym; ReplyDestination and
+	// ReplyNumber limit officers' replies per reporter and per hotline
+	// number (against SMS pumping).
+	Sender, ReplyDestination, ReplyNumber Limiter
+	Metrics                               Metrics
+	Logger                                *slog.Logger
+	Now                                   func() time.Time
+}
+
+// Channel is the SMS and WhatsApp channel.
+type Channel struct{ opt Options }
+
+// New returns a channel.
+func New(opt Options) *Channel {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.MaxMedia <= 0 {
+		opt.MaxMedia = 5
+	}
+	return &Channel{opt: opt}
+}
+
+// Message is one inbound message as the webhook got it. It prints as
+// [redacted].
+type Message struct {
+	SID             string
+	From, To        string // as Twilio gives them: +E164 or whatsapp:+E164
+	Body            string
+	ProfileName     string
+	Latitude        string
+	Longitude       string
+	Address         string // a WhatsApp pin's address or label
+	NumberGeography map[string]string
+	Media           []MediaRef
+}
+
+// MediaRef is an attachment as announced in the webhook.
+type MediaRef struct {
+	URL, ContentType string
+}
+
+// LogValue keeps a message out of logs.
+func (Message) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// Outcome says what became of a message, for the handler's answer.
+type Outcome int
+
+// Outcomes.
+const (
+	Queued      Outcome = iota // queued as a tip
+	Duplicate                  // a retry of a message already queued
+	OptedOut                   // STOP: recorded, not a tip
+	RateLimited                // over the sender's limit: dropped and counted
+	Empty                      // nothing to queue
+)
+
+// Result is what the webhook answers with.
+type Result struct {
+	Outcome Outcome
+	Case    string
+	// Reply is the automatic answer, or "" for none.
+	Reply string
+}
+
+// Receive takes one inbound message. It returns an error only when the
+// message could not be made durable: the webhook then answers 5xx and
+// Twilio tries its fallback URL.
+func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
+	sender := c.opt.Keyer.Sender(m.From)
+	kind := c.opt.Classifier.Classify(m.Body)
+	if c.opt.Sender != nil && !c.opt.Sender.Allow(ctx, sender) {
+		if c.opt.Metrics != nil {
+			c.opt.Metrics.RateLimited()
+		}
+		return Result{Outcome: RateLimited}, nil
+	}
+	switch kind {
+	case reply.OptOut:
+		// Not a tip: the reporter asked for silence. Twilio confirms STOP
+		// on SMS itself; on WhatsApp nothing is sent.
+		if err := c.opt.Store.SetOptOut(ctx, sender, true); err != nil {
+			return Result{}, err
+		}
+		return Result{Outcome: OptedOut}, nil
+	case reply.OptIn:
+		if err := c.opt.Store.SetOptOut(ctx, sender, false); err != nil {
+			return Result{}, err
+		}
+	}
+	body := strings.TrimSpace(m.Body)
+	if m.Address != "" {
+		body = strings.TrimSpace(body + "\n" + m.Address)
+	}
+	if body == "" && m.Latitude == "" && len(m.Media) == 0 {
+		return Result{Outcome: Empty}, nil
+	}
+
+	thread, inThread, err := c.opt.Store.Thread(ctx, sender)
+	if err != nil {
+		// Without the thread the message is still a tip of its own.
+		c.opt.Logger.Warn("thread state unavailable", "err", err)
+	}
+	tip := gateway.Tip{
+		Channel: gateway.ChannelSMS, ProviderID: m.SID, From: m.From, To: m.To, Text: body,
+		NumberGeography: m.NumberGeography, ReceivedAt: c.opt.Now(), Seq: 1, Kind: kindName(kind),
+	}
+	if strings.HasPrefix(m.From, "whatsapp:") {
+		tip.Channel = gateway.ChannelWhatsApp
+		tip.ProfileName = m.ProfileName
+		tip.Hints = geo.Hints{Latitude: m.Latitude, Longitude: m.Longitude, Source: geo.SourcePin}
+	}
+	if inThread {
+		tip.Case, tip.ThreadAgencies, tip.Seq = thread.Case, thread.Agencies, thread.Seq+1
+	}
+	e164, _ := pseudonym.NormalizeE164(m.From)
+	detected, _ := c.opt.Detector.Detect(body, e164)
+	if detected != language.Und {
+		tip.Language = detected.String()
+	}
+	if match, ok := c.opt.Urgency.Match(body); ok {
+		tip.Urgent, tip.UrgentPhrase = true, match.Phrase
+	}
+	mediaSIDs := c.fetchMedia(ctx, m.Media, &tip)
+
+	rcpt, err := c.opt.Intake.Submit(ctx, tip)
+	clearMedia(tip.Media)
+	if err != nil {
+		return Result{}, err
+	}
+	num := c.opt.Numbers[strings.TrimPrefix(m.To, "whatsapp:")]
+	if rcpt.Duplicate {
+		return Result{Outcome: Duplicate, Case: rcpt.Case, Reply: c.ack(ctx, kind, sender, num, detected, rcpt.Case)}, nil
+	}
+	now := c.opt.Now()
+	// The tip is durable: what follows only helps, and a failure is logged,
+	// never answered with an error (Twilio would send the tip again).
+	agencies := union(thread.Agencies, rcpt.Agencies)
+	if kind == reply.Exit {
+		if err := c.opt.Store.CloseThread(ctx, sender); err != nil {
+			c.opt.Logger.Warn("exit word: thread not closed", "case", rcpt.Case, "err", err)
+		}
+	} else {
+		seq := tip.Seq
+		if err := c.opt.Store.SaveThread(ctx, sender, conversation.Thread{Case: rcpt.Case, Agencies: agencies, Seq: seq, Last: now}, c.opt.ThreadWindow); err != nil {
+			c.opt.Logger.Warn("thread not saved", "case", rcpt.Case, "err", err)
+		}
+		h := conversation.Handle{From: m.From, To: m.To, Channel: string(tip.Channel), Sender: sender}
+		for _, a := range agencies {
+			if err := c.opt.Store.SaveHandle(ctx, a, rcpt.Case, h, now, c.opt.HandleTTL); err != nil {
+				c.opt.Logger.Warn("reply handle not saved", "case", rcpt.Case, "agency", a, "err", err)
+			}
+		}
+	}
+	if num.Scrub && c.opt.Twilio != nil && c.opt.Store.CanReply() {
+		job := twilioapi.ScrubJob{MessageSID: m.SID, MediaSIDs: mediaSIDs}
+		// Twilio refuses to redact a message whose webhook has not been
+		// answered yet: the first try waits a little.
+		if err := c.opt.Store.EnqueueScrub(ctx, job, now.Add(twilioapi.ScrubSchedule.Delay(0))); err != nil {
+			c.opt.Logger.Warn("scrub job not queued", "case", rcpt.Case, "err", err)
+		}
+	}
+	return Result{Outcome: Queued, Case: rcpt.Case, Reply: c.ack(ctx, kind, sender, num, detected, rcpt.Case)}, nil
+}
+
+// ack is the automatic answer: only for a plain message, never after STOP,
+// never when the number's replies are off.
+func (c *Channel) ack(ctx context.Context, kind reply.Kind, sender string, num Number, detected language.Tag, caseRef string) string {
+	if !kind.Acknowledged() || num.Reply.Off {
+		return ""
+	}
+	if out, err := c.opt.Store.OptedOut(ctx, sender); out || err != nil {
+		return ""
+	}
+	text, _ := c.opt.Catalog.AckFor(num.Reply, detected, caseRef)
+	return text
+}
+
+func kindName(k reply.Kind) string {
+	switch k {
+	case reply.Exit:
+		return "exit"
+	case reply.OptIn:
+		return "opt_in"
+	case reply.Help:
+		return "help"
+	default:
+		return ""
+	}
+}
+
+// fetchMedia downloads the attachments into the tip and returns the SIDs
+// of those fetched: only they may be deleted at Twilio afterwards.
+func (c *Channel) fetchMedia(ctx context.Context, refs []MediaRef, tip *gateway.Tip) []string {
+	var sids []string
+	for i, ref := range refs {
+		item := gateway.Media{URL: ref.URL, ContentType: ref.ContentType}
+		switch {
+		case c.opt.Twilio == nil:
+			item.Error = "not fetched: Twilio REST is not configured"
+		case i >= c.opt.MaxMedia:
+			item.Error = "not fetched: more attachments than channel.media.max_items"
+		default:
+			data, ctype, err := c.opt.Twilio.FetchMedia(ctx, ref.URL)
+			if err != nil {
+				item.Error = "not fetched: " + mediaError(err)
+				break
+			}
+			item.Data, item.ContentType = data, ctype
+			if mu, err := c.opt.Twilio.ParseMediaURL(ref.URL); err == nil {
+				sids = append(sids, mu.MediaSID)
+			}
+		}
+		tip.Media = append(tip.Media, item)
+	}
+	return sids
+}
+
+func mediaError(err error) string {
+	switch {
+	case errors.Is(err, twilioapi.ErrMediaTooLarge):
+		return "too large"
+	case errors.Is(err, twilioapi.ErrMediaType):
+		return "type not allowed"
+	case errors.Is(err, twilioapi.ErrMediaURL):
+		return "not a media item of this account"
+	default:
+		return "download failed"
+	}
+}
+
+func clearMedia(items []gateway.Media) {
+	for i := range items {
+		clear(items[i].Data)
+	}
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Override reasons for replying outside the window: a fixed set, because
+// the audit trail is in clear.
+var OverrideReasons = []string{"life_at_risk", "reporter_asked", "supervisor_approved"}
+
+// Errors of officers' replies.
+var (
+	ErrNoHandle      = errors.New("this reporter cannot be reached: the case came from the web, the reporter closed the conversation, or the handle expired")
+	ErrOutsideWindow = errors.New("the reporter's last message is too old to reply safely")
+	ErrOptedOut      = errors.New("the reporter asked for no messages (STOP)")
+	ErrRateLimited   = errors.New("too many replies: wait before sending another")
+	ErrBadReply      = errors.New("a reply must be 1 to 1000 characters of text")
+	ErrBadOverride   = errors.New("unknown override reason: use life_at_risk, reporter_asked or supervisor_approved")
+	ErrNoTwilio      = errors.New("replies by SMS and WhatsApp are not configured")
+)
+
+// MaxReply bounds an officer's reply: short is safer on a shared phone.
+const MaxReply = 1000
+
+// Reply sends an officer's text to the reporter of a case, through the
+// agency's reply handle. Outside the reply window it needs an override
+// reason, which is audited. It never sends to a reporter who said STOP.
+func (c *Channel) Reply(ctx context.Context, agency, caseRef, tipID, officer, text, override string) (err error) {
+	outcome := "error"
+	defer func() {
+		if c.opt.Metrics != nil {
+			c.opt.Metrics.Reply(outcome)
+		}
+	}()
+	text = strings.TrimSpace(text)
+	if text == "" || utf8.RuneCountInString(text) > MaxReply || !utf8.ValidString(text) {
+		return ErrBadReply
+	}
+	if override != "" && !slices.Contains(OverrideReasons, override) {
+		return ErrBadOverride
+	}
+	if c.opt.Twilio == nil {
+		return ErrNoTwilio
+	}
+	h, last, err := c.opt.Store.Handle(ctx, agency, caseRef)
+	if errors.Is(err, conversation.ErrNoHandle) {
+		outcome = "refused_no_handle"
+		return ErrNoHandle
+	}
+	if err != nil {
+		return err
+	}
+	if out, err := c.opt.Store.OptedOut(ctx, h.Sender); out || err != nil {
+		outcome = "refused_opted_out"
+		return ErrOptedOut
+	}
+	inWindow := c.opt.Now().Sub(last) <= c.opt.ReplyWindow
+	if !inWindow && override == "" {
+		outcome = "refused_window"
+		return fmt.Errorf("%w: last message %s ago; reply window %s", ErrOutsideWindow,
+			c.opt.Now().Sub(last).Round(time.Minute), c.opt.ReplyWindow)
+	}
+	if c.opt.ReplyDestination != nil && !c.opt.ReplyDestination.Allow(ctx, h.Sender) ||
+		c.opt.ReplyNumber != nil && !c.opt.ReplyNumber.Allow(ctx, c.opt.Keyer.Sender(h.To)) {
+		outcome = "rate_limited"
+		return ErrRateLimited
+	}
+	detail := "in_window"
+	if !inWindow {
+		detail = "override:" + override
+	}
+	// The audit entry comes first: a reply that cannot be recorded is not
+	// sent.
+	if c.opt.Audit != nil {
+		if err := c.opt.Audit.Audit(ctx, agency, "reply", officer, tipID, detail); err != nil {
+			return err
+		}
+	}
+	sid, err := c.opt.Twilio.Send(ctx, h.To, h.From, text)
+	if err != nil {
+		if twilioapi.IsOptedOut(err) {
+			c.opt.Store.SetOptOut(ctx, h.Sender, true)
+			outcome = "refused_opted_out"
+			return ErrOptedOut
+		}
+		return fmt.Errorf("the reply was not sent: %w", err)
+	}
+	if err := c.opt.Store.RememberOutbound(ctx, c.opt.Keyer.Of(pseudonym.DomainProvider, sid), agency, caseRef, c.opt.HandleTTL); err != nil {
+		c.opt.Logger.Warn("reply sent but its delivery will not be recorded", "case", caseRef, "err", err)
+	}
+	outcome = "sent"
+	return nil
+}
+
+// DeliveryStatus records Twilio's status callback for a sent reply on its
+// case, and once the status is final, queues erasing the reply at Twilio.
+func (c *Channel) DeliveryStatus(ctx context.Context, sid, status, code string) error {
+	agency, caseRef, err := c.opt.Store.Outbound(ctx, c.opt.Keyer.Of(pseudonym.DomainProvider, sid))
+	if err != nil {
+		return err
+	}
+	if !knownStatus[status] {
+		status = "other"
+	}
+	if _, err := strconv.Atoi(code); code != "" && err != nil {
+		code = ""
+	}
+	if err := c.opt.Store.RecordDelivery(ctx, agency, caseRef, conversation.Delivery{Status: status, Code: code, At: c.opt.Now().UTC()}, c.opt.HandleTTL); err != nil {
+		return err
+	}
+	if finalStatus[status] && c.opt.Twilio != nil {
+		if err := c.opt.Store.EnqueueScrub(ctx, twilioapi.ScrubJob{MessageSID: sid}, c.opt.Now().Add(time.Minute)); err != nil {
+			c.opt.Logger.Warn("reply scrub job not queued", "case", caseRef, "err", err)
+		}
+	}
+	return nil
+}
+
+var knownStatus = map[string]bool{"accepted": true, "queued": true, "sending": true, "sent": true, "delivered": true,
+	"undelivered": true, "failed": true, "read": true, "canceled": true, "scheduled": true}
+
+var finalStatus = map[string]bool{"delivered": true, "undelivered": true, "failed": true, "read": true, "canceled": true}
+
+// RunScrubber erases queued messages at Twilio until ctx ends, retrying
+// with backoff (error 20009: not yet complete) and giving up after the
+// schedule's limit, each outcome counted.
+func (c *Channel) RunScrubber(ctx context.Context, every time.Duration) {
+	if c.opt.Twilio == nil || !c.opt.Store.CanReply() {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		c.ScrubDue(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// ScrubDue runs the scrub jobs that are due.
+func (c *Channel) ScrubDue(ctx context.Context) {
+	jobs, err := c.opt.Store.ClaimScrubs(ctx, c.opt.Now(), 20)
+	if err != nil {
+		c.opt.Logger.Warn("scrub jobs unavailable", "err", err)
+		return
+	}
+	for _, sc := range jobs {
+		job, err := c.opt.Twilio.Scrub(ctx, sc.Job)
+		sc.Job = job
+		switch {
+		case err == nil && job.Done():
+			c.count("deleted")
+			c.opt.Store.FinishScrub(ctx, sc.ID)
+		case twilioapi.Retryable(err) || err == nil:
+			delay, ok := twilioapi.ScrubSchedule.Next(job.Attempt)
+			if !ok || c.opt.Now().Sub(sc.Started) > twilioapi.ScrubSchedule.GiveUpAfter {
+				c.count("failed")
+				c.opt.Logger.Error("scrub given up: Twilio still holds a message; an operator must delete it", "attempts", job.Attempt)
+				c.opt.Store.FinishScrub(ctx, sc.ID)
+				continue
+			}
+			c.count("retry")
+			c.opt.Store.RescheduleScrub(ctx, sc, c.opt.Now().Add(delay))
+		default:
+			c.count("failed")
+			c.opt.Logger.Error("scrub failed: Twilio still holds a message; an operator must delete it", "err", err)
+			c.opt.Store.FinishScrub(ctx, sc.ID)
+		}
+	}
+}
+
+func (c *Channel) count(outcome string) {
+	if c.opt.Metrics != nil {
+		c.opt.Metrics.ScrubOutcome(outcome)
+	}
+}

@@ -1,0 +1,43 @@
+package twilioapi
+
+import (
+	"strings"
+	"testing"
+)
+
+// FuzzParseMediaURL: a webhook's MediaUrl is outside input. Whatever it is,
+// parsing never panics, and what it accepts is a media path of this account
+// on Twilio's host or the configured one, with well-formed SIDs that
+// round-trip.
+func FuzzParseMediaURL(f *testing.F) {
+	c, err := New(Options{AccountSID: testSID, AuthToken: testToken, APIURL: "http://127.0.0.1:8081/fake"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	base := "/2010-04-01/Accounts/" + testSID + "/Messages/" + msgSID + "/Media/" + mediaA
+	for _, s := range []string{
+		"https://api.twilio.com" + base, "http://127.0.0.1:8081/fake" + base, "https://api.twilio.com" + base + ".json",
+		"https://api.twilio.com/../" + base, "https://evil" + base, "https://api.twilio.com%2F" + base, "", "\x00",
+		"https://api.twilio.com" + strings.Replace(base, "ME", "me", 1),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		m, err := c.ParseMediaURL(raw)
+		if err != nil {
+			if m != (MediaURL{}) {
+				t.Fatalf("error with a result: %+v", m)
+			}
+			return
+		}
+		if !messageSID.MatchString(m.MessageSID) || !mediaSID.MatchString(m.MediaSID) {
+			t.Fatalf("accepted bad SIDs %+v from %q", m, raw)
+		}
+		if !strings.HasPrefix(raw, "https://api.twilio.com/") && !strings.HasPrefix(raw, "http://127.0.0.1:8081/fake/") {
+			t.Fatalf("accepted %q", raw)
+		}
+		if !strings.Contains(raw, "/Accounts/"+testSID+"/Messages/"+m.MessageSID+"/Media/"+m.MediaSID) {
+			t.Fatalf("SIDs %+v not in %q", m, raw)
+		}
+	})
+}
