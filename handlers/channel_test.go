@@ -453,3 +453,49 @@ func TestOfficerReplyToWebOrUnknown(t *testing.T) {
 
 // emptyTwiML is an answer that sends nothing to the phone.
 const emptyTwiML = `^<\?xml[^>]*\?><Response/>$`
+
+// TestChannelCanary runs SMS, MMS, WhatsApp (name, pin), STOP, an exit
+// word and an officer's reply with unique strings through the real channel,
+// then searches every key and value in Redis and every log line.
+func TestChannelCanary(t *testing.T) {
+	h := newChannelHarness(t)
+	tag := fmt.Sprintf("%x", time.Now().UnixNano())[:10]
+	number := "+5198" + fmt.Sprint(time.Now().UnixNano()%10000000)
+	wa := "+6012" + fmt.Sprint(time.Now().UnixNano()%10000000)
+	text, name, replyText := "canarysms"+tag, "CanaryName"+tag, "canaryreply"+tag
+	mms := smsForm("SMc1"+tag, number, text+" mms")
+	mms.Set("NumMedia", "1")
+	mms.Set("MediaUrl0", "https://api.twilio.com/2010-04-01/Accounts/"+fakeSID+"/Messages/MM00000000000000000000000000000001/Media/ME00000000000000000000000000000001")
+	pin := waForm("SMc2"+tag, wa, text+" whatsapp")
+	pin.Set("ProfileName", name)
+	digits := fmt.Sprintf("%08d", time.Now().UnixNano()%100000000)
+	pin.Set("Latitude", "3.14"+digits[:4])
+	pin.Set("Longitude", "101.69"+digits[4:])
+	for _, f := range []url.Values{smsForm("SMc0"+tag, number, text), mms, pin, smsForm("SMc3"+tag, number, "SALIR")} {
+		if s, b := h.postSMS(t, f, addValidSignature); s != 200 {
+			t.Fatalf("%d %s", s, b)
+		}
+	}
+	token := h.officer(t, "my-kl")
+	_, body := h.api(t, "POST", "/api/v1/tips/claim", token, "{}")
+	var tip handlers.TipJSON
+	json.Unmarshal([]byte(body), &tip)
+	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/reply", token, `{"text":"`+replyText+`"}`); s != 200 {
+		t.Fatalf("reply: %d %s", s, b)
+	}
+	if s, _ := h.postSMS(t, waForm("SMc4"+tag, wa, "STOP"), addValidSignature); s != 200 {
+		t.Fatal(s)
+	}
+	dump, logs := dumpRedis(t, h.Redis), h.Log.Bytes()
+	if !strings.Contains(string(dump), ":handle:") || !strings.Contains(string(dump), ":{scrub}:") {
+		t.Fatalf("the dump lacks reply handles or scrub jobs: the test is not seeing what the channel wrote")
+	}
+	for _, c := range []string{number, number[1:], wa, wa[1:], text, name, replyText, "street sign", "3.14" + digits[:4], "101.69" + digits[4:], "SMc1" + tag} {
+		if strings.Contains(string(dump), c) {
+			t.Errorf("canary %q in Redis", c)
+		}
+		if strings.Contains(string(logs), c) {
+			t.Errorf("canary %q in the logs", c)
+		}
+	}
+}

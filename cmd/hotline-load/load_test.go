@@ -96,10 +96,12 @@ func TestReportRenders(t *testing.T) {
 		{id: "x25519/ref", group: "x25519", scenario: "signed SMS webhook", server: "reference", stats: ok, cpuPerOK: time.Millisecond},
 		{id: "x25519/sms", group: "x25519", scenario: "signed SMS webhook", server: "gateway", stats: ok, cpuPerOK: time.Millisecond / 2},
 		{id: "x25519/form", group: "x25519", scenario: "web form", server: "gateway", skipped: "no form"},
+		{id: "x25519/forged", group: "x25519", scenario: "forged", server: "gateway", stats: ok, otherCores: 0.6},
 	}
 	out := b.report()
 	for _, want := range []string{"| signed SMS webhook | 2 × X25519 | gateway |", "1.00× reference", "skipped: no form",
-		"2.00× (500 µs against 1000 µs)", "machine was busy", "| p99 < 100 ms at 80% of peak | not measured | not measured |"} {
+		"2.00× (500 µs against 1000 µs)", "| p99 < 100 ms at 80% of peak | not measured | not measured |",
+		"**1 of 4 rows ran while other processes", "| **0.60** |"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}

@@ -74,8 +74,7 @@ func (b *bench) report() string {
 	w("# Benchmarks\n\n")
 	w("Written by `hotline-load` (`make bench` runs it after the `go test` benchmarks); run it again rather than editing this file.\n\n")
 	w("- Command: `%s` (%s, %s in all)\n", cmd, b.started.UTC().Format("2006-01-02 15:04 MST"), time.Since(b.started).Round(time.Second))
-	w("- Machine: %d CPUs (nproc), %s, %s, %s RAM; %s; load average %s when the run started%s\n", m.nproc, m.cpu, m.kernel, m.mem, m.goVersion,
-		m.loadBefore, b.busyWarning())
+	w("- Machine: %d CPUs (nproc), %s, %s, %s RAM; %s; load average %s when the run started\n", m.nproc, m.cpu, m.kernel, m.mem, m.goVersion, m.loadBefore)
 	w("- Redis %s at %s (AOF %s), keys under a prefix of the run's own, deleted afterwards\n", m.redis, m.redisAt, m.redisAOF)
 	w("- Each server is a child process on 127.0.0.1: `hotline serve` built with `go build`, and for comparison a bare net/http handler and a reference pipeline " +
 		"(twilio-go signature check, upstream `age.Encrypt` to the same recipients, one XADD). The load generator shares the machine.\n")
@@ -83,7 +82,7 @@ func (b *bench) report() string {
 		w("- Before each scenario the bench waited (up to %s) until other processes used under %.2f of a core.\n", b.opt.waitQuiet, quietCores)
 	}
 	if b.opt.retryBusy > 0 {
-		w("- A scenario during which other processes used %.2f of a core or more was run again, up to %d times, and the least disturbed run kept (not the floods, whose queue count spans one run).\n", quietCores, b.opt.retryBusy)
+		w("- A scenario during which other processes used %.2f of a core or more was run again, up to %d times, and the least disturbed run kept (a flood on a fresh gateway each time, so that each run counts its own queue).\n", quietCores, b.opt.retryBusy)
 	}
 	w("- Closed loop: %d keep-alive connections, each sending its next request when answered; %s warm-up, then %s measured. "+
 		"Open loop: requests scheduled at a fixed rate, latency counted from the scheduled time (no coordinated omission).\n",
@@ -117,6 +116,7 @@ func (b *bench) report() string {
 			b.cpuSplit(r), other(r.otherCores), float64(r.rss)/(1<<20), b.ratio(r))
 	}
 
+	w("%s", b.busyWarning())
 	w("\n## Targets (issue 7)\n\n")
 	w("| target | %s |\n| --- |%s\n", strings.Join(kindNames(b.opt.kinds), " | "), strings.Repeat(" --- |", len(b.opt.kinds)))
 	for _, t := range b.targets() {
@@ -211,19 +211,21 @@ func kindNames(ks []string) []string {
 	return out
 }
 
-// busyWarning says so if other work was running when the bench started:
-// its figures are then low and noisy.
+// busyWarning says how many rows other work on the machine disturbed.
 func (b *bench) busyWarning() string {
-	f := strings.Fields(b.machine.loadBefore)
-	if len(f) == 0 {
+	n, all := 0, 0
+	for _, r := range b.results {
+		if r.skipped == "" {
+			all++
+			if r.otherCores >= quietCores {
+				n++
+			}
+		}
+	}
+	if n == 0 {
 		return ""
 	}
-	var load float64
-	fmt.Sscan(f[0], &load)
-	if load > 0.5*float64(b.machine.nproc) {
-		return " (**the machine was busy with other work: figures are low and noisy**)"
-	}
-	return ""
+	return fmt.Sprintf("\n**%d of %d rows ran while other processes used %.2f of a core or more (in bold): their figures are low.**\n", n, all, quietCores)
 }
 
 type target struct {

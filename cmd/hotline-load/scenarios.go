@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,7 +117,23 @@ func (b *bench) startGateway(ctx context.Context, name string, ks keySet, env []
 		}
 	}
 	c, err := startChild(ctx, name, addr, filepath.Join(dir, "hotline.log"), childEnv(env...), b.hotline, "serve", "--config", cfg)
-	return c, prefix, err
+	if err != nil {
+		return nil, "", err
+	}
+	// The gateway says at start which X25519 recipient it seals with:
+	// check that the switch did what the row will claim.
+	want := `"crypto.fast_x25519":true`
+	if slices.Contains(env, "HOTLINE_UPSTREAM_X25519=1") {
+		want = `"crypto.fast_x25519":false`
+	}
+	if log, err := os.ReadFile(c.logf); err == nil && !strings.Contains(string(log), want) {
+		if strings.Contains(string(log), `"crypto.fast_x25519"`) {
+			c.stop()
+			return nil, "", fmt.Errorf("%s: the gateway's log does not say %s", name, want)
+		}
+		b.note("the gateway did not log which X25519 recipient it seals with; the implementation in the rows could not be confirmed")
+	}
+	return c, prefix, nil
 }
 
 // startHelper starts a comparison server (bare or reference).
@@ -400,9 +417,18 @@ func (b *bench) runKind(ctx context.Context, ks keySet, closed string, l func(ma
 		case formCapacity < 1:
 			b.skip(r, "the web form accepted nothing at capacity")
 		default:
-			if err := b.flood(ctx, ks, r, f.web, sms.stats.Throughput(), formCapacity); err != nil {
-				return err
+			// Each try on a fresh gateway, so that its queue count is its own.
+			var best *result
+			for try := 0; try <= b.opt.retryBusy && (best == nil || best.otherCores >= quietCores); try++ {
+				got, err := b.flood(ctx, ks, r, f.web, sms.stats.Throughput(), formCapacity)
+				if err != nil {
+					return err
+				}
+				if best == nil || got.otherCores < best.otherCores {
+					best = &got
+				}
 			}
+			b.results = append(b.results, *best)
 		}
 	}
 	return nil
@@ -412,23 +438,24 @@ func (b *bench) runKind(ctx context.Context, ks keySet, closed string, l func(ma
 // at five times its capacity, from many networks, against a gateway with the
 // given web settings (the production defences, or none), and checks that
 // every SMS answered 200 is in the queue.
-func (b *bench) flood(ctx context.Context, ks keySet, r result, web section, smsPeak, formCapacity float64) error {
+func (b *bench) flood(ctx context.Context, ks keySet, r result, web section, smsPeak, formCapacity float64) (result, error) {
 	gw, prefix, err := b.startGateway(ctx, "gateway (flood)", ks, nil, web, replyKey)
 	if err != nil {
-		return err
+		return r, err
 	}
 	defer b.stopChild(gw)
 	base := "http://" + gw.addr
 	hidden, err := b.formFields(ctx, base)
 	if err != nil {
-		b.skip(r, err.Error())
-		return nil
+		fmt.Fprintf(b.out, "hotline-load: %-8s %-34s skipped: %v\n", r.group, r.scenario, err)
+		r.skipped = err.Error()
+		return r, nil
 	}
 	smsRate, floodRate := 0.5*smsPeak, 5*formCapacity
 	r.load = fmt.Sprintf("SMS open loop %.0f/s; form %.0f/s (%d conns)", smsRate, floodRate, floodWorkers)
 	before, err := b.countQueued(ctx, prefix)
 	if err != nil {
-		return err
+		return r, err
 	}
 	var form stats
 	done := make(chan struct{})
@@ -440,19 +467,17 @@ func (b *bench) flood(ctx context.Context, ks keySet, r result, web section, sms
 	// Once only: the queue is counted around this one run.
 	r = b.measureOnce(ctx, gw, r, load{workers: 4 * b.opt.workers, rate: smsRate, warmup: b.opt.warmup, duration: b.opt.duration,
 		make: b.smsRequest(base, base, true), ok: http.StatusOK})
-	b.results = append(b.results, r)
 	<-done
 	time.Sleep(time.Second) // let a spooled tip, if any, drain
 	after, err := b.countQueued(ctx, prefix)
 	if err != nil {
-		return err
+		return r, err
 	}
 	queued := after["sms"] - before["sms"]
-	last := &b.results[len(b.results)-1]
-	last.extra = fmt.Sprintf("%d of %d SMS answered 200 queued; form: %s", queued, r.stats.AllOK, codes(form))
-	last.lost = r.stats.AllOK - queued
-	fmt.Fprintf(b.out, "hotline-load:          %s\n", last.extra)
-	return nil
+	r.extra = fmt.Sprintf("%d of %d SMS answered 200 queued; form: %s", queued, r.stats.AllOK, codes(form))
+	r.lost = r.stats.AllOK - queued
+	fmt.Fprintf(b.out, "hotline-load:          %s\n", r.extra)
+	return r, nil
 }
 
 // countQueued counts the queued tips of the agency by channel.

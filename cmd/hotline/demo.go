@@ -34,11 +34,13 @@ queue:
   lease: 5m
 secrets:
   pepper: file:pepper
+  reply_key: file:reply.key
 twilio:
   account_sid: AC00000000000000000000000000000000
   auth_token: file:twilio-token
   numbers:
-    "+15005550006": { region: lima }
+    # The demo reaches no real Twilio: scrubbing Twilio's copies is off.
+    "+15005550006": { region: lima, scrub: false }
 regions:
   - id: lima
     geojson: regions.geojson
@@ -97,6 +99,13 @@ func cmdDemo(e *env, args []string) error {
 		}
 		recipients[i] = g.Recipient
 	}
+	replyKey, err := seal.Generate(true)
+	if err != nil {
+		return err
+	}
+	if err := seal.WriteIdentityFile(filepath.Join(dir, "reply.key"), replyKey, time.Now()); err != nil {
+		return err
+	}
 	files := map[string][]byte{
 		"pepper":          []byte(randomSecret(32)),
 		"twilio-token":    []byte(hex.EncodeToString([]byte(randomSecret(16)))[:32]),
@@ -149,6 +158,8 @@ hotline demo: serving on http://%[1]s (configuration and throwaway keys in %[2]s
 2. Claim the tip and decrypt it on the officer's side (the gateway cannot):
 
    %[3]s triage next --server http://%[1]s --token %[5]s --identity %[6]s
+
+   A witness would use the web form instead: http://%[1]s/report
 
 3. Close it:
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -53,11 +54,37 @@ func openDurability(c *config.Config, q *queue.Queue, agencies []string, log *sl
 
 // mainHandler is the /metrics handler of the public listener: nil (404)
 // unless metrics.on_main_listener is set.
+// On the main listener GET /metrics answers everyone only when
+// metrics.on_main_listener is set; otherwise only a client on this machine
+// that is not behind a proxy (the contract's GET /metrics, for a local
+// scraper), and 404 to anyone else: tip counts per agency tell an onlooker
+// when tips arrive.
 func (d *durability) mainHandler() http.Handler {
+	h := d.metrics.Handler()
 	if d.cfg.Metrics.OnMainListener {
-		return d.metrics.Handler()
+		return h
 	}
-	return nil
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !directLoopback(r) {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// directLoopback reports whether r comes from this machine and was not
+// forwarded by a proxy.
+func directLoopback(r *http.Request) bool {
+	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-Ip") != "" {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // start runs the spool drainer and the metrics listener. The returned stop

@@ -53,6 +53,21 @@ func TestMetricsWhereConfigured(t *testing.T) {
 			if rec.Code != want || (onMain && !strings.Contains(rec.Body.String(), "hotline_spool_records")) {
 				t.Fatalf("GET /metrics on the main router: %d, want %d", rec.Code, want)
 			}
+			// A scraper on this machine, not behind a proxy, is always served
+			// (the contract's GET /metrics); a forwarded request is not.
+			local := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			local.RemoteAddr = "127.0.0.1:40000"
+			rec = httptest.NewRecorder()
+			parts.handler.ServeHTTP(rec, local)
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "hotline_tips_queued_total") {
+				t.Fatalf("GET /metrics from loopback: %d", rec.Code)
+			}
+			local.Header.Set("X-Forwarded-For", "203.0.113.7")
+			rec = httptest.NewRecorder()
+			parts.handler.ServeHTTP(rec, local)
+			if rec.Code != want {
+				t.Fatalf("GET /metrics through a proxy on loopback: %d, want %d", rec.Code, want)
+			}
 
 			base := fmt.Sprintf("http://127.0.0.1:%d", metricsPort)
 			for path, want := range map[string]int{"/metrics": 200, "/": 404, "/readyz": 404, "/twilio/sms": 404} {

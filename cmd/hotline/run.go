@@ -21,7 +21,7 @@ usage:
   hotline officer list --config FILE [--agency ID]
   hotline officer revoke --config FILE --id ID
   hotline audit verify --config FILE --agency ID    check an agency's audit chain
-  hotline triage next|list|show|ack|release|renew|escalate|transfer|note|watch
+  hotline triage next|list|show|ack|release|renew|escalate|transfer|note|reply|watch
                  --server URL --token TOKEN [--identity FILE] [--json]
   hotline probe --config FILE                 exit 0 when the gateway is ready (for health checks)
   hotline simulate sms --config FILE --body TEXT [--from NUMBER] [--whatsapp]

@@ -102,7 +102,7 @@ type claimedTip struct {
 
 func cmdTriage(e *env, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: hotline triage next|list|show|ack|release|renew|escalate|transfer|note|watch --server URL --token TOKEN [--identity FILE] [--json]")
+		fmt.Fprintln(e.stderr, "usage: hotline triage next|list|show|ack|release|renew|escalate|transfer|note|reply|watch --server URL --token TOKEN [--identity FILE] [--json]")
 		return errUsage
 	}
 	sub := args[0]
@@ -117,6 +117,7 @@ func cmdTriage(e *env, args []string) error {
 	target := fs.String("to", "", "with transfer: the `agency` to hand the tip to")
 	text := fs.String("text", "", "with note: the note's text (- reads standard input)")
 	events := fs.Int("events", 0, "with watch: stop after this many updates (0: until interrupted)")
+	override := fs.String("override", "", "with reply, outside the reply window: life_at_risk, reporter_asked or supervisor_approved (audited)")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -168,6 +169,11 @@ func cmdTriage(e *env, args []string) error {
 		return nil
 	case "list":
 		return triageList(e, c, *asJSON)
+	case "reply":
+		if len(pos) != 1 {
+			return fmt.Errorf("triage reply needs the tip id")
+		}
+		return triageReply(e, c, pos[0], *text, *override, e.orEnv(*identity, "HOTLINE_IDENTITY"), *asJSON)
 	case "show", "escalate", "transfer", "note":
 		if len(pos) != 1 {
 			return fmt.Errorf("triage %s needs the tip id", sub)

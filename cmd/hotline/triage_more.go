@@ -322,3 +322,45 @@ func triageWatch(e *env, c *triageClient, max int) error {
 	}
 	return errors.New("the gateway closed the stream")
 }
+
+// triageReply sends a message to the reporter through the channel the tip
+// came from. For a web tip the follow-up handle is in the sealed report,
+// so the identity is needed to find it.
+func triageReply(e *env, c *triageClient, id, text, override, identityPath string, asJSON bool) error {
+	if text == "-" {
+		b, err := io.ReadAll(io.LimitReader(e.stdin, 16<<10))
+		if err != nil {
+			return err
+		}
+		text = string(b)
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return errors.New("triage reply needs --text (or --text - to read standard input)\nhint: keep it short and neutral: whoever holds the phone may read it")
+	}
+	req := map[string]string{"text": text, "override": override}
+	var t handlers.ListedJSON
+	if _, err := c.do(e.ctx, http.MethodGet, "/api/v1/tips/"+url.PathEscape(id), nil, &t); err != nil {
+		return err
+	}
+	if t.Channel == "web" {
+		_, rep, err := fetchTip(e, c, id, identityPath)
+		if err != nil {
+			return err
+		}
+		req["followup"] = rep.Followup
+	}
+	var out map[string]any
+	if _, err := c.do(e.ctx, http.MethodPost, "/api/v1/tips/"+url.PathEscape(id)+"/reply", req, &out); err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(e.stdout).Encode(out)
+	}
+	if t.Channel == "web" {
+		fmt.Fprintf(e.stdout, "posted to the witness's follow-up page of case %s\n", t.Case)
+	} else {
+		fmt.Fprintf(e.stdout, "sent to the reporter of case %s by %s\n", t.Case, t.Channel)
+	}
+	return nil
+}
