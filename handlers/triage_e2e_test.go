@@ -145,7 +145,7 @@ func TestTriageShiftEndToEnd(t *testing.T) {
 	}
 	p := paging.New(paging.Options{Queue: shortQ, SMS: twilioPager{tw}, From: gatewaytest.NumberLima,
 		Agencies: []paging.Agency{{ID: "pe-lima", Name: "Lima unit", OnCall: paging.Target{SMS: []string{"+51900000001"}}}},
-		After: 2 * time.Minute, SupervisorAfter: time.Hour})
+		After:    2 * time.Minute, SupervisorAfter: time.Hour})
 	p.Check(ctx)
 	_, _, sent := fake.snapshot()
 	if len(sent) != 1 || sent[0].Get("To") != "+51900000001" || sent[0].Get("Body") != paging.Message("Lima unit") ||

@@ -242,7 +242,15 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 					return nil
 				}
 			}
-			return conv.DeleteHandle(ctx, agency, caseRef)
+			if err := conv.DeleteHandle(ctx, agency, caseRef); err != nil {
+				return err
+			}
+			if fs, ok := web.Followups.(interface {
+				DeleteCase(context.Context, string) error
+			}); ok {
+				return fs.DeleteCase(ctx, caseRef)
+			}
+			return nil
 		}),
 		pagerWorker(c, q, pagerSMS, log),
 		func(ctx context.Context) { channel.RunScrubber(ctx, 15*time.Second) })

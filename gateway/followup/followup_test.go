@@ -172,3 +172,28 @@ func TestUnavailable(t *testing.T) {
 		t.Errorf("Create on a closed client: %v, want ErrUnavailable", err)
 	}
 }
+
+func TestDeleteCaseShredsTheThread(t *testing.T) {
+	s, r, _ := newStore(t)
+	ctx := context.Background()
+	code := followup.NewCode()
+	h, err := s.Create(ctx, code, "ABCD-EFGH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteCase(ctx, "ABCD-EFGH"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Info(ctx, h); !errors.Is(err, followup.ErrNotFound) {
+		t.Fatalf("thread after DeleteCase: %v", err)
+	}
+	if _, err := s.Open(ctx, code); err == nil {
+		t.Fatal("the receipt code still opens the thread")
+	}
+	if keys := r.Keys(t); len(keys) != 0 {
+		t.Fatalf("keys left: %v", keys)
+	}
+	if err := s.DeleteCase(ctx, "ZZZZ-ZZZZ"); err != nil {
+		t.Fatalf("DeleteCase of a case without a thread: %v", err)
+	}
+}

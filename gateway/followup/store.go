@@ -207,6 +207,9 @@ func (s *Store) Create(ctx context.Context, code, caseRef string) (string, error
 		p.HSet(ctx, s.key(handle), "case", caseRef, "recipient", id.Recipient().String(), "key", wrapped,
 			"created", s.opt.Now().Unix())
 		p.Expire(ctx, s.key(handle), s.opt.TTL)
+		// The case finds its thread when it is purged, so that the
+		// receipt code dies with the case.
+		p.Set(ctx, s.caseIndex(caseRef), handle, s.opt.TTL)
 		return nil
 	})
 	if err != nil {
@@ -401,6 +404,31 @@ func (s *Store) unwrap(wrapped []byte, code string) (age.Identity, error) {
 		return nil, errors.New("failed to parse thread key")
 	}
 	return id, nil
+}
+
+func (s *Store) caseIndex(caseRef string) string { return s.opt.Prefix + ":followup:case:{" + caseRef + "}" }
+
+// DeleteCase removes the thread of a case, if it has one: retention calls
+// it when the case's tips are purged.
+func (s *Store) DeleteCase(ctx context.Context, caseRef string) error {
+	cctx, cancel := s.ctx(ctx)
+	handle, err := s.rdb.Get(cctx, s.caseIndex(caseRef)).Result()
+	cancel()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return unavailable("find thread", err)
+	}
+	if err := s.Delete(ctx, handle); err != nil && !errors.Is(err, ErrBadHandle) {
+		return err
+	}
+	cctx, cancel = s.ctx(ctx)
+	defer cancel()
+	if err := s.rdb.Del(cctx, s.caseIndex(caseRef)).Err(); err != nil {
+		return unavailable("delete thread", err)
+	}
+	return nil
 }
 
 // Delete removes a thread, for when its case is closed.
