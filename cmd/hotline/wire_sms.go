@@ -64,7 +64,7 @@ func smsChannel(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Ke
 	if err != nil {
 		return nil, nil, err
 	}
-	store := conversation.New(rdb, c.Redis.Prefix, c.Redis.Timeout, replyKey)
+	store := conversation.NewWith(rdb, c.Redis.Prefix, c.Redis.Timeout, replyKey, c.Crypto.UseFastX25519())
 	var langs []language.Tag
 	for _, l := range c.Channel.Languages {
 		langs = append(langs, language.Make(l))

@@ -52,7 +52,7 @@ func (s *Store) EnqueueScrub(ctx context.Context, job twilioapi.ScrubJob, due ti
 func (s *Store) saveScrub(ctx context.Context, id string, rec scrubRecord, due time.Time) error {
 	plain, _ := json.Marshal(rec)
 	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, s.key.Recipient())
+	w, err := age.Encrypt(&buf, s.seal)
 	if err != nil {
 		return fmt.Errorf("failed to seal scrub job: %w", err)
 	}

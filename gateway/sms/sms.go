@@ -239,6 +239,13 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 		}
 		h := conversation.Handle{From: m.From, To: m.To, Channel: string(tip.Channel), Sender: sender}
 		for _, a := range agencies {
+			if inThread && slices.Contains(thread.Agencies, a) {
+				// The same sender, the same case: the sealed handle is
+				// already there; only the time of the last message moves.
+				if ok, err := c.opt.Store.TouchHandle(ctx, a, rcpt.Case, now, c.opt.HandleTTL); ok && err == nil {
+					continue
+				}
+			}
 			if err := c.opt.Store.SaveHandle(ctx, a, rcpt.Case, h, now, c.opt.HandleTTL); err != nil {
 				c.opt.Logger.Warn("reply handle not saved", "case", rcpt.Case, "agency", a, "err", err)
 			}
