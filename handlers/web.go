@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -137,7 +138,15 @@ type web struct {
 	onion   string // host of OnionAddress
 	// photoSem bounds concurrent photo decoding.
 	photoSem chan struct{}
+	// slots bound the form submissions being taken in at once. A
+	// submission costs milliseconds of CPU (the follow-up key, sealing);
+	// a flood must not starve the SMS webhook, whose requests hold none.
+	slots chan struct{}
 }
+
+// webSlotWait is how long a submission waits for a slot before the
+// witness is told to send again (with the text kept).
+const webSlotWait = 3 * time.Second
 
 // routesWeb registers the web form. Without a Keyer it registers nothing:
 // the rate limit cannot be keyed safely.
@@ -147,7 +156,8 @@ func (s *Server) routesWeb(r *mux.Router) {
 		return
 	}
 	o.defaults()
-	w := &web{srv: s, opt: o, locales: mustLoadLocales(), pages: mustParsePages(), photoSem: make(chan struct{}, maxPhotoWork)}
+	w := &web{srv: s, opt: o, locales: mustLoadLocales(), pages: mustParsePages(), photoSem: make(chan struct{}, maxPhotoWork),
+		slots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 	if u, err := url.Parse(o.OnionAddress); err == nil && o.OnionAddress != "" {
 		w.onion = strings.ToLower(u.Hostname())
 	}

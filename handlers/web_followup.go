@@ -48,6 +48,11 @@ func (w *web) followupPage(rw http.ResponseWriter, r *http.Request, p *pageData)
 	if !w.guard.allow(r, w.onion) {
 		return fail(errWebRate)
 	}
+	// Opening a thread runs scrypt: it takes one of the form's slots.
+	if err := w.takeSlot(ctx); err != nil {
+		return fail(err)
+	}
+	defer func() { <-w.slots }()
 	t, err := w.opt.Followups.Open(ctx, code)
 	if err != nil {
 		return fail(err)

@@ -35,6 +35,20 @@ func (w *web) reportForm(rw http.ResponseWriter, r *http.Request, p *pageData) e
 	return nil
 }
 
+// takeSlot waits for one of the form's intake slots.
+func (w *web) takeSlot(ctx context.Context) error {
+	t := time.NewTimer(webSlotWait)
+	defer t.Stop()
+	select {
+	case w.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errWebUnavailable
+	case <-ctx.Done():
+		return errWebUnavailable
+	}
+}
+
 // reportSubmit takes a witness's report. It answers with the receipt only
 // once the sealed tip is durable; every failure renders the form again with
 // what the witness typed (the photo must be chosen again: browsers never
@@ -126,6 +140,10 @@ func parseCoords(lat, lon string) (float64, float64, error) {
 // tip. The thread is created first so that a queued tip never points to a
 // thread that does not exist; if queuing fails the thread is removed.
 func (w *web) submitReport(ctx context.Context, f reportForm, photoData []byte, lang string) (*receiptView, error) {
+	if err := w.takeSlot(ctx); err != nil {
+		return nil, err
+	}
+	defer func() { <-w.slots }()
 	t := gateway.Tip{
 		Channel: gateway.ChannelWeb, Text: f.Message, Urgent: f.Urgent,
 		Contact: strings.TrimSpace(f.Contact), Language: lang, ReceivedAt: w.opt.Now(),

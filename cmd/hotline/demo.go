@@ -134,13 +134,11 @@ func cmdDemo(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	stopDurability, err := parts.dur.start(e.ctx, log)
+	stop, err := parts.start(e.ctx, log)
 	if err != nil {
 		return err
 	}
-	defer stopDurability()
-	stopWorkers := runWorkers(e.ctx, parts.workers)
-	defer stopWorkers()
+	defer stop()
 	token, _, err := parts.queue.AddOfficer(e.ctx, "pe-lima", "Demo Officer", "officer")
 	if err != nil {
 		return fmt.Errorf("failed to create the demo officer: %w", err)

@@ -35,12 +35,10 @@ func cmdServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	stopDurability, err := parts.dur.start(e.ctx, log)
+	stop, err := parts.start(e.ctx, log)
 	if err != nil {
 		return err
 	}
-	defer stopDurability()
-	stopWorkers := runWorkers(e.ctx, parts.workers)
-	defer stopWorkers()
+	defer stop()
 	return serveHTTP(e.ctx, c.Listen, parts.handler, log, nil)
 }

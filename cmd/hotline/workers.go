@@ -37,6 +37,21 @@ func agencyInfo(c *config.Config) ([]handlers.AgencyInfo, error) {
 	return out, nil
 }
 
+// start runs the spool drainer, the metrics listener and the background
+// workers. The returned stop, called once the HTTP server has finished the
+// requests in flight, stops them in reverse order.
+func (p *gatewayParts) start(ctx context.Context, log *slog.Logger) (stop func(), err error) {
+	stopDurability, err := p.dur.start(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	stopWorkers := runWorkers(ctx, p.workers)
+	return func() {
+		stopWorkers()
+		stopDurability()
+	}, nil
+}
+
 // runWorkers starts the background workers and returns a function that
 // stops them and waits.
 func runWorkers(ctx context.Context, workers []func(context.Context)) (stop func()) {
