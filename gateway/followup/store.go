@@ -406,7 +406,9 @@ func (s *Store) unwrap(wrapped []byte, code string) (age.Identity, error) {
 	return id, nil
 }
 
-func (s *Store) caseIndex(caseRef string) string { return s.opt.Prefix + ":followup:case:{" + caseRef + "}" }
+func (s *Store) caseIndex(caseRef string) string {
+	return s.opt.Prefix + ":followup:case:{" + caseRef + "}"
+}
 
 // DeleteCase removes the thread of a case, if it has one: retention calls
 // it when the case's tips are purged.
