@@ -8,6 +8,7 @@ import (
 
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/followup"
+	"github.com/hotline-org/hotline/gateway/metrics"
 )
 
 // maxFollowupBody bounds a POST to /followup: a code and one answer.
@@ -46,6 +47,7 @@ func (w *web) followupPage(rw http.ResponseWriter, r *http.Request, p *pageData)
 		return nil
 	}
 	if !w.guard.allow(r, w.onion) {
+		w.srv.reject(metrics.RateLimited)
 		return fail(errWebRate)
 	}
 	// Opening a thread runs scrypt: it takes one of the form's slots.

@@ -12,6 +12,7 @@ import (
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/geo"
+	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/gateway/photo"
 )
 
@@ -105,8 +106,10 @@ func (w *web) checkReport(r *http.Request, f reportForm) error {
 		// A bot filled the hidden field. It gets the generic error, never
 		// a fake receipt: a person whose browser autofilled it must not be
 		// told a report was sent when it was not.
+		w.srv.reject(metrics.Honeypot)
 		return errWebBad
 	case !w.guard.allow(r, w.onion):
+		w.srv.reject(metrics.RateLimited)
 		return errWebRate
 	case w.guard.powRequired(ctx) && !w.guard.checkChallenge(ctx, f.PowToken, f.PowNonce):
 		return errWebBusy
