@@ -1,0 +1,158 @@
+package conversation_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/hotline-org/hotline/gateway/conversation"
+	"github.com/hotline-org/hotline/gateway/twilioapi"
+	"github.com/hotline-org/hotline/queue/queuetest"
+)
+
+func newStore(t *testing.T) (*conversation.Store, *queuetest.Redis) {
+	t.Helper()
+	r := queuetest.New(t)
+	key, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conversation.NewWith(r.Client, r.Prefix, time.Second, key, true), r
+}
+
+func TestThreadsAndHandles(t *testing.T) {
+	s, r := newStore(t)
+	ctx := context.Background()
+	if _, ok, err := s.Thread(ctx, "p1"); ok || err != nil {
+		t.Fatalf("new sender has a thread: %v %v", ok, err)
+	}
+	th := conversation.Thread{Case: "ABCD-EFGH", Agencies: []string{"pe-lima", "my-kl"}, Seq: 1, Last: time.Now()}
+	if err := s.SaveThread(ctx, "p1", th, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	h := conversation.Handle{From: "whatsapp:+51987654321", To: "whatsapp:+15005550006", Channel: "whatsapp", Sender: "p1"}
+	for _, a := range th.Agencies {
+		if err := s.SaveHandle(ctx, a, th.Case, h, time.Now(), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, last, err := s.Handle(ctx, "pe-lima", th.Case)
+	if err != nil || got != h || time.Since(last) > time.Minute {
+		t.Fatalf("handle = %+v %v %v", got, last, err)
+	}
+	for _, k := range r.Keys(t) {
+		v := r.Client.HGetAll(ctx, k).Val()
+		for _, x := range v {
+			if strings.Contains(x, "987654321") {
+				t.Fatalf("the number is in clear in %s", k)
+			}
+		}
+		if ttl := r.Client.TTL(ctx, k).Val(); ttl <= 0 {
+			t.Errorf("key %s has no TTL", k)
+		}
+	}
+	earlier := time.Now().Add(-time.Hour)
+	if ok, err := s.TouchHandle(ctx, "pe-lima", th.Case, earlier, time.Hour); !ok || err != nil {
+		t.Fatalf("touch: %v %v", ok, err)
+	}
+	if _, last, _ := s.Handle(ctx, "pe-lima", th.Case); last.Unix() != earlier.Unix() {
+		t.Fatalf("touch did not move the last message: %v", last)
+	}
+	if ok, _ := s.TouchHandle(ctx, "pe-lima", "ZZZZ-ZZZZ", earlier, time.Hour); ok {
+		t.Fatal("touched a handle that does not exist")
+	}
+	if err := s.CloseThread(ctx, "p1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range th.Agencies {
+		if _, _, err := s.Handle(ctx, a, th.Case); !errors.Is(err, conversation.ErrNoHandle) {
+			t.Fatalf("handle of %s after closing: %v", a, err)
+		}
+	}
+}
+
+func TestOptOutFailsSafe(t *testing.T) {
+	s, r := newStore(t)
+	ctx := context.Background()
+	if out, err := s.OptedOut(ctx, "p1"); out || err != nil {
+		t.Fatalf("opted out before STOP: %v %v", out, err)
+	}
+	s.SetOptOut(ctx, "p1", true)
+	if out, _ := s.OptedOut(ctx, "p1"); !out {
+		t.Fatal("not opted out after STOP")
+	}
+	s.SetOptOut(ctx, "p1", false)
+	if out, _ := s.OptedOut(ctx, "p1"); out {
+		t.Fatal("still opted out after START")
+	}
+	r.Client.Close()
+	if out, err := s.OptedOut(ctx, "p1"); !out || err == nil {
+		t.Fatalf("Redis down: opted out = %v, err %v; want true (not texting is the safe failure)", out, err)
+	}
+	start := time.Now()
+	for range 5 {
+		s.Thread(ctx, "p1")
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Fatalf("calls after a failure took %v: they should fail fast", d)
+	}
+}
+
+func TestScrubJobs(t *testing.T) {
+	s, r := newStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	job := twilioapi.ScrubJob{MessageSID: "SM00000000000000000000000000000001", MediaSIDs: []string{"ME00000000000000000000000000000001"}}
+	if err := s.EnqueueScrub(ctx, job, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, _ := s.ClaimScrubs(ctx, now, 10); len(jobs) != 0 {
+		t.Fatalf("claimed a job before it was due: %v", jobs)
+	}
+	jobs, err := s.ClaimScrubs(ctx, now.Add(2*time.Minute), 10)
+	if err != nil || len(jobs) != 1 || jobs[0].Job.MessageSID != job.MessageSID {
+		t.Fatalf("claim = %+v, %v", jobs, err)
+	}
+	if again, _ := s.ClaimScrubs(ctx, now.Add(2*time.Minute), 10); len(again) != 0 {
+		t.Fatal("a claimed job was handed out twice within its lease")
+	}
+	if again, _ := s.ClaimScrubs(ctx, now.Add(10*time.Minute), 10); len(again) != 1 {
+		t.Fatal("a job whose worker vanished did not come back after the lease")
+	}
+	for _, k := range r.Keys(t) {
+		if v := r.Client.Get(ctx, k).Val(); strings.Contains(v, "SM0000") {
+			t.Fatalf("the message SID is in clear in %s", k)
+		}
+	}
+	if err := s.FinishScrub(ctx, jobs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.PendingScrubs(ctx); n != 0 {
+		t.Fatalf("%d jobs pending after finish", n)
+	}
+}
+
+func TestOutboundAndDeliveries(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	if _, _, err := s.Outbound(ctx, "nope"); !errors.Is(err, conversation.ErrUnknownOutbound) {
+		t.Fatalf("unknown outbound: %v", err)
+	}
+	if err := s.RememberOutbound(ctx, "sidpseud", "pe-lima", "ABCD-EFGH", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	a, c, err := s.Outbound(ctx, "sidpseud")
+	if err != nil || a != "pe-lima" || c != "ABCD-EFGH" {
+		t.Fatalf("outbound = %s %s %v", a, c, err)
+	}
+	for _, st := range []string{"sent", "delivered"} {
+		s.RecordDelivery(ctx, a, c, conversation.Delivery{Status: st, At: time.Now()}, time.Hour)
+	}
+	d, err := s.Deliveries(ctx, a, c)
+	if err != nil || len(d) != 2 || d[1].Status != "delivered" {
+		t.Fatalf("deliveries = %+v %v", d, err)
+	}
+}
