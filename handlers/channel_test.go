@@ -14,19 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
-	"github.com/hotline-org/hotline/gateway/lang"
-	"github.com/hotline-org/hotline/gateway/reply"
-	"github.com/hotline-org/hotline/gateway/sms"
-	"github.com/hotline-org/hotline/gateway/twilioapi"
-	"github.com/hotline-org/hotline/gateway/urgency"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
-	"golang.org/x/text/language"
 )
 
 const (
@@ -48,7 +41,7 @@ type fakeTwilioREST struct {
 	cdnAuth  int
 }
 
-func newFakeTwilioREST(t *testing.T) *fakeTwilioREST {
+func newFakeTwilioREST(t testing.TB) *fakeTwilioREST {
 	f := &fakeTwilioREST{fail: map[string]int{}}
 	f.cdn = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
@@ -116,59 +109,8 @@ func (f *fakeTwilioREST) snapshot() (redacted, deleted []string, sent []url.Valu
 	return append([]string(nil), f.redacted...), append([]string(nil), f.deleted...), append([]url.Values(nil), f.sent...)
 }
 
-// channelHarness is the gateway with the real SMS channel.
-type channelHarness struct {
-	*harness
-	fake  *fakeTwilioREST
-	ch    *sms.Channel
-	store *conversation.Store
-	clock *shiftClock
-}
-
-type shiftClock struct {
-	mu sync.Mutex
-	d  time.Duration
-}
-
-func (c *shiftClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.d) }
-func (c *shiftClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.d += d
-	c.mu.Unlock()
-}
-
-func newChannelHarness(t *testing.T) *channelHarness {
-	t.Helper()
-	ch := &channelHarness{fake: newFakeTwilioREST(t), clock: &shiftClock{}}
-	ch.harness = newHarnessWith(t, func(s *gatewaytest.Stack, o *handlers.Options) {
-		replyKey, _ := age.GenerateX25519Identity()
-		ch.store = conversation.New(s.Redis.Client, s.Redis.Prefix, time.Second, replyKey)
-		det, _ := lang.NewDetector(nil)
-		cls, _ := reply.NewClassifier(nil)
-		cat, _ := reply.NewCatalog()
-		urg, _ := urgency.New(urgency.Options{})
-		tw, err := twilioapi.New(twilioapi.Options{AccountSID: fakeSID, AuthToken: fakeToken, APIURL: ch.fake.srv.URL,
-			StatusCallback: publicURL + "/twilio/status"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ch.ch = sms.New(sms.Options{
-			Intake: s.Intake, Store: ch.store, Keyer: s.Keyer, Detector: det, Classifier: cls, Catalog: cat,
-			Urgency: urg, Twilio: tw, Audit: s.Queue,
-			Numbers: map[string]sms.Number{
-				gatewaytest.NumberLima: {Scrub: true, Reply: reply.Number{Default: language.Spanish}},
-				gatewaytest.NumberNone: {Scrub: false, Reply: reply.Number{Off: true}},
-			},
-			ThreadWindow: 30 * time.Minute, ReplyWindow: 15 * time.Minute, HandleTTL: time.Hour, MaxMedia: 3,
-			Logger: s.Logger, Now: ch.clock.now,
-		})
-		o.SMS = ch.ch
-	})
-	return ch
-}
-
 // claimAll empties an agency's queue and opens every tip.
-func (h *channelHarness) claimAll(t *testing.T, agency string) []gateway.Report {
+func (h *harness) claimAll(t *testing.T, agency string) []gateway.Report {
 	t.Helper()
 	var out []gateway.Report
 	for {
@@ -216,12 +158,12 @@ func TestChannelWebhookCases(t *testing.T) {
 		name   string
 		steps  []step
 		queued map[string]int
-		check  func(t *testing.T, h *channelHarness, reps map[string][]gateway.Report)
+		check  func(t *testing.T, h *harness, reps map[string][]gateway.Report)
 	}{
 		{name: "sms in Spanish, urgent", steps: []step{{smsForm("SMa1", "+51911111111", "Ayuda, estamos encerrados"), addValidSignature, 200,
 			`^<\?xml[^>]*\?><Response><Message>Recibido\. Ref\. ` + refPattern + `</Message></Response>$`}},
 			queued: map[string]int{"pe-lima": 1},
-			check: func(t *testing.T, h *channelHarness, reps map[string][]gateway.Report) {
+			check: func(t *testing.T, h *harness, reps map[string][]gateway.Report) {
 				r := reps["pe-lima"][0]
 				if !r.Urgent || r.UrgentPhrase == "" || r.Language != "es" {
 					t.Errorf("report = urgent %v phrase %q language %q", r.Urgent, r.UrgentPhrase, r.Language)
@@ -229,7 +171,7 @@ func TestChannelWebhookCases(t *testing.T) {
 			}},
 		{name: "mms: media fetched and sealed", steps: []step{{mms, addValidSignature, 200, `<Message>Recibido\. Ref\. `}},
 			queued: map[string]int{"pe-lima": 1},
-			check: func(t *testing.T, h *channelHarness, reps map[string][]gateway.Report) {
+			check: func(t *testing.T, h *harness, reps map[string][]gateway.Report) {
 				m := reps["pe-lima"][0].Media
 				if len(m) != 1 || !strings.Contains(string(m[0].Data), "street sign") || m[0].Error != "" {
 					t.Errorf("media = %+v", m)
@@ -241,7 +183,7 @@ func TestChannelWebhookCases(t *testing.T) {
 		{name: "whatsapp text in Malay", steps: []step{{waForm("SMw1", "+60123456789", "tolong kami, kami dikurung dalam rumah"), addValidSignature, 200,
 			`<Message>Mesej diterima\. No\. rujukan ` + refPattern + `</Message>`}},
 			queued: map[string]int{"pe-lima": 1},
-			check: func(t *testing.T, h *channelHarness, reps map[string][]gateway.Report) {
+			check: func(t *testing.T, h *harness, reps map[string][]gateway.Report) {
 				r := reps["pe-lima"][0]
 				if r.Channel != gateway.ChannelWhatsApp || r.ProfileName != "Siti" || !r.Urgent {
 					t.Errorf("report = %+v", r)
@@ -262,7 +204,7 @@ func TestChannelWebhookCases(t *testing.T) {
 			{smsForm("SMx1", "+51944444444", "estamos en una casa"), addValidSignature, 200, `<Message>`},
 			{smsForm("SMx2", "+51944444444", "SALIR"), addValidSignature, 200, emptyTwiML},
 		}, queued: map[string]int{"pe-lima": 2},
-			check: func(t *testing.T, h *channelHarness, reps map[string][]gateway.Report) {
+			check: func(t *testing.T, h *harness, reps map[string][]gateway.Report) {
 				if reps["pe-lima"][1].Kind != "exit" {
 					t.Errorf("exit message kind = %q", reps["pe-lima"][1].Kind)
 				}
@@ -277,7 +219,7 @@ func TestChannelWebhookCases(t *testing.T) {
 			{smsForm("SMj1", "+51955555555", "kami di 3.1478, 101.6953"), addValidSignature, 200, `<Message>`},
 			{smsForm("SMj2", "+51955555555", "cepat, mereka datang"), addValidSignature, 200, `<Message>`},
 		}, queued: map[string]int{"my-kl": 2},
-			check: func(t *testing.T, h *channelHarness, reps map[string][]gateway.Report) {
+			check: func(t *testing.T, h *harness, reps map[string][]gateway.Report) {
 				a, b := reps["my-kl"][0], reps["my-kl"][1]
 				if a.Case != b.Case || a.Seq != 1 || b.Seq != 2 || b.Routing.Reason != gateway.ReasonThread {
 					t.Errorf("thread: %s#%d and %s#%d (%s)", a.Case, a.Seq, b.Case, b.Seq, b.Routing.Reason)
@@ -297,7 +239,7 @@ func TestChannelWebhookCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newChannelHarness(t)
+			h := newHarness(t)
 			var bodies []string
 			for i, s := range tt.steps {
 				status, body := h.postSMS(t, s.form, s.prep)
@@ -326,7 +268,7 @@ func TestChannelWebhookCases(t *testing.T) {
 // TestChannelScrubsTwilioCopies: once queued, the message body is redacted
 // and its media deleted at Twilio; "still in progress" (20009) is retried.
 func TestChannelScrubsTwilioCopies(t *testing.T) {
-	h := newChannelHarness(t)
+	h := newHarness(t)
 	form := smsForm("SM00000000000000000000000000000009", "+51911111111", "hola")
 	form.Set("NumMedia", "1")
 	form.Set("MediaUrl0", "https://api.twilio.com/2010-04-01/Accounts/"+fakeSID+"/Messages/SM00000000000000000000000000000009/Media/ME00000000000000000000000000000009")
@@ -362,7 +304,7 @@ func TestChannelScrubsTwilioCopies(t *testing.T) {
 // on the reporter's channel, only in the window (or with an audited
 // override), never after STOP, and its delivery is recorded.
 func TestOfficerReplies(t *testing.T) {
-	h := newChannelHarness(t)
+	h := newHarness(t)
 	token := h.officer(t, "pe-lima")
 	if s, _ := h.postSMS(t, waForm("SMr1", "+51911111111", "ayuda"), addValidSignature); s != 200 {
 		t.Fatal(s)
@@ -434,7 +376,7 @@ func TestOfficerReplies(t *testing.T) {
 }
 
 func TestOfficerReplyToWebOrUnknown(t *testing.T) {
-	h := newChannelHarness(t)
+	h := newHarness(t)
 	token := h.officer(t, "pe-lima")
 	if _, err := h.Intake.Submit(context.Background(), gateway.Tip{Channel: gateway.ChannelWeb, Text: "vi algo"}); err != nil {
 		t.Fatal(err)
@@ -458,7 +400,7 @@ const emptyTwiML = `^<\?xml[^>]*\?><Response/>$`
 // word and an officer's reply with unique strings through the real channel,
 // then searches every key and value in Redis and every log line.
 func TestChannelCanary(t *testing.T) {
-	h := newChannelHarness(t)
+	h := newHarness(t)
 	tag := fmt.Sprintf("%x", time.Now().UnixNano())[:10]
 	number := "+5198" + fmt.Sprint(time.Now().UnixNano()%10000000)
 	wa := "+6012" + fmt.Sprint(time.Now().UnixNano()%10000000)

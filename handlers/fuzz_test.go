@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/sms"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
 )
@@ -22,6 +23,21 @@ func (stubIntake) Submit(ctx context.Context, t gateway.Tip) (gateway.Receipt, e
 		return gateway.Receipt{}, gateway.ErrTooLong
 	}
 	return gateway.Receipt{TipID: "t", Case: "ABCD-EFGH"}, nil
+}
+
+// stubSMS queues every message through stubIntake, as the channel would,
+// and acknowledges it.
+type stubSMS struct{ handlers.SMSChannel }
+
+func (stubSMS) Receive(ctx context.Context, m sms.Message) (sms.Result, error) {
+	if m.Body == "" && m.Latitude == "" && len(m.Media) == 0 {
+		return sms.Result{Outcome: sms.Empty}, nil
+	}
+	rcpt, err := stubIntake{}.Submit(ctx, gateway.Tip{Text: m.Body})
+	if err != nil {
+		return sms.Result{}, err
+	}
+	return sms.Result{Outcome: sms.Queued, Case: rcpt.Case, Reply: "Received. Ref " + rcpt.Case}, nil
 }
 
 type stubTriage struct{ handlers.Triage }
@@ -50,7 +66,7 @@ func FuzzTwilioWebhook(f *testing.F) {
 	f.Add("a=1&a=2&a=3;b", false)
 	f.Add("%", true)
 	f.Add("NumMedia=99999999999999999999&MessageSid=S&From=F", true)
-	h := handlers.New(handlers.Options{Intake: stubIntake{}, Triage: stubTriage{}, PublicURL: publicURL,
+	h := handlers.New(handlers.Options{Intake: stubIntake{}, Triage: stubTriage{}, SMS: stubSMS{}, PublicURL: publicURL,
 		AuthToken: []byte(authToken), MaxBody: 64 << 10})
 	f.Fuzz(func(t *testing.T, body string, sign bool) {
 		req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(body))

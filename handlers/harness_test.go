@@ -7,10 +7,15 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
+	"github.com/hotline-org/hotline/gateway/sms"
+	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/handlers"
 )
 
@@ -19,10 +24,29 @@ const (
 	authToken = "twilio-auth-token-for-tests-0123"
 )
 
+// harness is the gateway's handlers over a real pipeline: Redis, age keys,
+// the real SMS channel, and a fake of Twilio's REST API.
 type harness struct {
 	*gatewaytest.Stack
-	srv *httptest.Server
-	h   *handlers.Server
+	srv   *httptest.Server
+	h     *handlers.Server
+	fake  *fakeTwilioREST
+	ch    *sms.Channel
+	store *conversation.Store
+	clock *shiftClock
+}
+
+// shiftClock is the channel's clock, moved forward by tests.
+type shiftClock struct {
+	mu sync.Mutex
+	d  time.Duration
+}
+
+func (c *shiftClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.d) }
+func (c *shiftClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.d += d
+	c.mu.Unlock()
 }
 
 func newHarness(t testing.TB, opts ...func(*handlers.Options)) *harness {
@@ -38,16 +62,22 @@ func newHarness(t testing.TB, opts ...func(*handlers.Options)) *harness {
 func newHarnessWith(t testing.TB, wire func(*gatewaytest.Stack, *handlers.Options)) *harness {
 	t.Helper()
 	s := gatewaytest.New(t)
+	hs := &harness{Stack: s, fake: newFakeTwilioREST(t), clock: &shiftClock{}}
+	tw, err := twilioapi.New(twilioapi.Options{AccountSID: fakeSID, AuthToken: fakeToken, APIURL: hs.fake.srv.URL,
+		StatusCallback: publicURL + "/twilio/status"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.ch, hs.store = s.Channel(t, tw, hs.clock.now)
 	o := handlers.Options{
 		Intake: s.Intake, Triage: s.Queue, Ready: s.Queue.Ping, PublicURL: publicURL,
-		AuthToken: []byte(authToken), MaxBody: 64 << 10, Logger: s.Logger,
-		Replies: map[string]handlers.NumberReply{gatewaytest.NumberNone: {Text: "none"}},
+		AuthToken: []byte(authToken), MaxBody: 64 << 10, Logger: s.Logger, SMS: hs.ch,
 	}
 	wire(s, &o)
-	h := handlers.New(o)
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &harness{Stack: s, srv: srv, h: h}
+	hs.h = handlers.New(o)
+	hs.srv = httptest.NewServer(hs.h)
+	t.Cleanup(hs.srv.Close)
+	return hs
 }
 
 // smsForm is a Twilio Messaging webhook body.

@@ -16,7 +16,7 @@ func TestOfficerAPIFlow(t *testing.T) {
 	lima := h.officer(t, "pe-lima")
 	lima2 := h.officer(t, "pe-lima")
 	kl := h.officer(t, "my-kl")
-	if s, b := h.postSMS(t, smsForm("SMapi", "+51987654321", "socorro"), addValidSignature); s != 200 {
+	if s, b := h.postSMS(t, smsForm("SMapi", "+51987654321", "vimos algo raro"), addValidSignature); s != 200 {
 		t.Fatalf("webhook: %d %s", s, b)
 	}
 
@@ -34,11 +34,11 @@ func TestOfficerAPIFlow(t *testing.T) {
 	if tip.Agency != "pe-lima" || tip.Channel != "sms" || tip.Priority != "normal" || tip.Case == "" || tip.LeaseUntil.IsZero() {
 		t.Fatalf("claimed tip = %+v", tip)
 	}
-	if strings.Contains(body, "socorro") || strings.Contains(body, "987654321") {
+	if strings.Contains(body, "vimos algo raro") || strings.Contains(body, "987654321") {
 		t.Fatalf("the API answered with clear content: %s", body)
 	}
 	plain, err := seal.Open(tip.Sealed, h.Identities["pe-lima"])
-	if err != nil || !strings.Contains(string(plain), "socorro") {
+	if err != nil || !strings.Contains(string(plain), "vimos algo raro") {
 		t.Fatalf("open: %v", err)
 	}
 

@@ -48,13 +48,6 @@ type AgencyInfo struct {
 	Recipients []string `json:"recipients"`
 }
 
-// NumberReply is the automatic answer of one hotline number.
-type NumberReply struct {
-	// Text is the reply, with {case} replaced by the case reference. Empty
-	// means the neutral default; "none" sends no reply at all.
-	Text string
-}
-
 // Options configures the handlers.
 type Options struct {
 	Intake Intake
@@ -68,15 +61,12 @@ type Options struct {
 	AuthToken []byte
 	// MaxBody bounds a request body.
 	MaxBody int64
-	// Replies per hotline number (E.164).
-	Replies map[string]NumberReply
 	Logger  *slog.Logger
 	// Agencies are listed to officers for transfers.
 	Agencies []AgencyInfo
 	// EventInterval is how often the live queue view is refreshed.
 	EventInterval time.Duration
-	// SMS is the SMS and WhatsApp channel; nil queues webhooks straight
-	// through Intake with the plain Replies.
+	// SMS is the SMS and WhatsApp channel behind POST /twilio/sms.
 	SMS SMSChannel
 	// Questions carries officers' messages to witnesses (web follow-up).
 	Questions Questions

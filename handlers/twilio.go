@@ -5,10 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/hotline-org/hotline/gateway"
-	"github.com/hotline-org/hotline/gateway/geo"
 	"github.com/hotline-org/hotline/gateway/sms"
 	twclient "github.com/twilio/twilio-go/client"
 	"github.com/twilio/twilio-go/twiml"
@@ -84,41 +81,16 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	if s.opt.SMS != nil {
-		res, err := s.opt.SMS.Receive(r.Context(), m)
-		if err != nil {
-			return err
-		}
-		// Rate-limited and opted-out messages get an empty answer: 200, so
-		// Twilio does not retry, and no message to the phone.
-		return writeTwiML(w, res.Reply)
+	if s.opt.SMS == nil {
+		return errStatus(http.StatusServiceUnavailable, "not configured")
 	}
-	return s.intakeDirect(w, r, m)
-}
-
-// intakeDirect queues a message straight through the intake, for a gateway
-// built without the SMS channel (tests of the intake path, tools).
-func (s *Server) intakeDirect(w http.ResponseWriter, r *http.Request, m sms.Message) error {
-	t := gateway.Tip{Channel: gateway.ChannelSMS, ProviderID: m.SID, From: m.From, To: m.To,
-		Text: m.Body, NumberGeography: m.NumberGeography, ReceivedAt: time.Now()}
-	if strings.HasPrefix(m.From, "whatsapp:") {
-		t.Channel, t.ProfileName = gateway.ChannelWhatsApp, m.ProfileName
-		t.Hints = geo.Hints{Latitude: m.Latitude, Longitude: m.Longitude, Source: geo.SourcePin}
-		if m.Address != "" {
-			t.Text = strings.TrimSpace(t.Text + "\n" + m.Address)
-		}
-	}
-	for _, ref := range m.Media {
-		t.Media = append(t.Media, gateway.Media{URL: ref.URL, ContentType: ref.ContentType})
-	}
-	if strings.TrimSpace(t.Text) == "" && t.Hints.Latitude == "" && len(t.Media) == 0 {
-		return writeTwiML(w, "")
-	}
-	rcpt, err := s.opt.Intake.Submit(r.Context(), t)
+	res, err := s.opt.SMS.Receive(r.Context(), m)
 	if err != nil {
 		return err
 	}
-	return writeTwiML(w, s.replyText(strings.TrimPrefix(t.To, "whatsapp:"), rcpt.Case))
+	// Rate-limited and opted-out messages get an empty answer: 200, so
+	// Twilio does not retry, and no message to the phone.
+	return writeTwiML(w, res.Reply)
 }
 
 // twilioStatus records the delivery of an officer's reply. It answers 200
@@ -147,21 +119,6 @@ func (s *Server) validSignature(r *http.Request, sig string) bool {
 	}
 	v := twclient.NewRequestValidator(string(s.opt.AuthToken))
 	return v.Validate(strings.TrimRight(s.opt.PublicURL, "/")+r.URL.RequestURI(), params, sig)
-}
-
-// DefaultReply is short and neutral: whoever holds the phone may read it,
-// so it says nothing about what was reported or to whom.
-const DefaultReply = "Received. Ref {case}"
-
-func (s *Server) replyText(to, caseRef string) string {
-	text := DefaultReply
-	if nr, ok := s.opt.Replies[to]; ok && nr.Text != "" {
-		text = nr.Text
-	}
-	if text == "none" || caseRef == "" {
-		return ""
-	}
-	return strings.ReplaceAll(text, "{case}", caseRef)
 }
 
 func writeTwiML(w http.ResponseWriter, reply string) error {

@@ -39,7 +39,7 @@ func TestTwilioWebhook(t *testing.T) {
 		{name: "sms", form: smsForm("SM1", "+51987654321", "help -12.0857, -76.9397"), prep: addValidSignature,
 			status: 200, bodyHas: []string{"<Response><Message>Received. Ref "}, queued: map[string]int{"pe-lima": 1, "pe-east": 1}},
 		{name: "whatsapp pin", form: whatsappPin, prep: addValidSignature,
-			status: 200, bodyHas: []string{"<Message>Received. Ref "}, queued: map[string]int{"my-kl": 1}},
+			status: 200, bodyHas: []string{"<Message>Recibido. Ref. "}, queued: map[string]int{"my-kl": 1}},
 		{name: "mms", form: mms, prep: addValidSignature, status: 200, bodyHas: []string{"<Message>"}, queued: map[string]int{"pe-lima": 1}},
 		{name: "replies off for the number", form: noReply, prep: addValidSignature,
 			status: 200, bodyHas: []string{"<Response"}, bodyHasNot: []string{"<Message"}, queued: map[string]int{"pe-lima": 1}},

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
+	"github.com/hotline-org/hotline/gateway/sms"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue/queuetest"
 )
@@ -146,6 +147,20 @@ func (c *countingIntake) Submit(ctx context.Context, t gateway.Tip) (gateway.Rec
 	return gateway.Receipt{Case: "ABCD-EFGH"}, nil
 }
 
+// Receive lets the counting intake stand in for the SMS channel.
+func (c *countingIntake) Receive(ctx context.Context, m sms.Message) (sms.Result, error) {
+	r, err := c.Submit(ctx, gateway.Tip{Text: m.Body})
+	return sms.Result{Outcome: sms.Queued, Case: r.Case}, err
+}
+
+func (c *countingIntake) Reply(ctx context.Context, agency, caseRef, tipID, officer, text, override string) error {
+	return nil
+}
+
+func (c *countingIntake) DeliveryStatus(ctx context.Context, sid, status, code string) error {
+	return nil
+}
+
 // TestCheapRejectionsComeFirst: forged, unsigned, oversized and malformed
 // webhooks are answered without reaching the intake (no dedupe call to
 // Redis, no locating, no sealing).
@@ -153,7 +168,7 @@ func TestCheapRejectionsComeFirst(t *testing.T) {
 	const public = "https://hotline.example.org"
 	token := []byte("limits-test-auth-token")
 	var in countingIntake
-	h := handlers.New(handlers.Options{Intake: &in, PublicURL: public, AuthToken: token, MaxBody: 64 << 10})
+	h := handlers.New(handlers.Options{Intake: &in, SMS: &in, PublicURL: public, AuthToken: token, MaxBody: 64 << 10})
 	addr, _, _ := startServer(t, h)
 	form := url.Values{"MessageSid": {"SM1"}, "From": {"+51987654321"}, "To": {"+15005550006"}, "Body": {"ayuda"}}
 	for _, c := range []struct {

@@ -194,13 +194,6 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		Sealer: keyring, Publisher: dur.publisher, Router: router, Keyer: keyer, Logger: log,
 		DedupeTTL: c.Queue.DedupeTTL, MaxSealing: c.Limits.MaxSealing, Metrics: dur.metrics,
 	})
-	replies := map[string]handlers.NumberReply{}
-	for n, v := range c.Twilio.Numbers {
-		replies[n] = handlers.NumberReply{Text: v.Reply}
-		if e, err := pseudonym.NormalizeE164(n); err == nil {
-			replies[e] = handlers.NumberReply{Text: v.Reply}
-		}
-	}
 	agencies, err := agencyInfo(c)
 	if err != nil {
 		dur.close()
@@ -220,7 +213,7 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 	questions, _ := web.Followups.(handlers.Questions)
 	h := handlers.New(handlers.Options{
 		Intake: intake, Triage: q, Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
-		AuthToken: c.Twilio.AuthToken.Value(), MaxBody: c.Limits.MaxBody, Replies: replies, Logger: log,
+		AuthToken: c.Twilio.AuthToken.Value(), MaxBody: c.Limits.MaxBody, Logger: log,
 		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.mainHandler(), Web: web,
 		SMS: channel, Questions: questions,
 	})

@@ -6,17 +6,25 @@ package gatewaytest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/geo"
+	"github.com/hotline-org/hotline/gateway/lang"
+	"github.com/hotline-org/hotline/gateway/reply"
+	"github.com/hotline-org/hotline/gateway/sms"
+	"github.com/hotline-org/hotline/gateway/urgency"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/queuetest"
+	"golang.org/x/text/language"
 )
 
 // Agencies of the test stack.
@@ -130,4 +138,35 @@ func (s *Stack) Open(t testing.TB, c *queue.Claimed) gateway.Report {
 		t.Fatalf("decode report: %v", err)
 	}
 	return rep
+}
+
+// Channel is the real SMS and WhatsApp channel over the stack, with a
+// fresh reply key. tw may be nil (no Twilio REST: no media, scrubbing or
+// officer replies); now may be nil (the real clock). NumberLima replies in
+// Spanish by default and scrubs; NumberNone sends no replies.
+func (s *Stack) Channel(t testing.TB, tw sms.Twilio, now func() time.Time) (*sms.Channel, *conversation.Store) {
+	t.Helper()
+	replyKey, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := conversation.New(s.Redis.Client, s.Redis.Prefix, time.Second, replyKey)
+	det, err1 := lang.NewDetector(nil)
+	cls, err2 := reply.NewClassifier(nil)
+	cat, err3 := reply.NewCatalog()
+	urg, err4 := urgency.New(urgency.Options{})
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		t.Fatal(err)
+	}
+	ch := sms.New(sms.Options{
+		Intake: s.Intake, Store: store, Keyer: s.Keyer, Detector: det, Classifier: cls, Catalog: cat,
+		Urgency: urg, Twilio: tw, Audit: s.Queue,
+		Numbers: map[string]sms.Number{
+			NumberLima: {Scrub: true, Reply: reply.Number{Default: language.Spanish}},
+			NumberNone: {Scrub: false, Reply: reply.Number{Off: true}},
+		},
+		ThreadWindow: 30 * time.Minute, ReplyWindow: 15 * time.Minute, HandleTTL: time.Hour, MaxMedia: 3,
+		Logger: s.Logger, Now: now,
+	})
+	return ch, store
 }

@@ -66,7 +66,8 @@ func TestScrapeShowsNoCanary(t *testing.T) {
 	if err := s.Queue.Ensure(t.Context(), agencies...); err != nil {
 		t.Fatal(err)
 	}
-	h := handlers.New(handlers.Options{Intake: s.Intake, Triage: s.Queue, PublicURL: publicURL,
+	channel, _ := s.Channel(t, nil, nil)
+	h := handlers.New(handlers.Options{Intake: s.Intake, Triage: s.Queue, SMS: channel, PublicURL: publicURL,
 		AuthToken: []byte(authToken), Metrics: m, MetricsHandler: m.Handler()})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
