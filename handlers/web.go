@@ -34,6 +34,7 @@ import (
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/followup"
+	"github.com/hotline-org/hotline/gateway/photo"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -95,7 +96,14 @@ type WebOptions struct {
 	PoWWait  time.Duration
 	// MaxPhoto bounds one uploaded photo, in bytes.
 	MaxPhoto int64
-	Now      func() time.Time
+	// PhotoBudget is the memory all photo decoding of the process may hold
+	// at once (gateway/photo.Budget); nil gives the form one of
+	// photo.DefaultBudget.
+	PhotoBudget *photo.Budget
+	// PhotoWait is how long a photo waits for its share of PhotoBudget
+	// before the report is sent without it (default 60s).
+	PhotoWait time.Duration
+	Now       func() time.Time
 }
 
 func (o *WebOptions) defaults() {
@@ -123,6 +131,12 @@ func (o *WebOptions) defaults() {
 	if o.Prefix == "" {
 		o.Prefix = "hl"
 	}
+	if o.PhotoBudget == nil {
+		o.PhotoBudget = photo.NewBudget(0)
+	}
+	if o.PhotoWait <= 0 {
+		o.PhotoWait = time.Minute
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -136,8 +150,6 @@ type web struct {
 	locales *locales
 	guard   *guard
 	onion   string // host of OnionAddress
-	// photoSem bounds concurrent photo decoding.
-	photoSem chan struct{}
 	// slots bound the form submissions being taken in at once. A
 	// submission costs milliseconds of CPU (the follow-up key, sealing);
 	// a flood must not starve the SMS webhook, whose requests hold none.
@@ -156,7 +168,7 @@ func (s *Server) routesWeb(r *mux.Router) {
 		return
 	}
 	o.defaults()
-	w := &web{srv: s, opt: o, locales: mustLoadLocales(), pages: mustParsePages(), photoSem: make(chan struct{}, maxPhotoWork),
+	w := &web{srv: s, opt: o, locales: mustLoadLocales(), pages: mustParsePages(),
 		slots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 	if u, err := url.Parse(o.OnionAddress); err == nil && o.OnionAddress != "" {
 		w.onion = strings.ToLower(u.Hostname())
@@ -232,7 +244,11 @@ type langChoice struct {
 	Current   bool
 }
 
-type receiptView struct{ Case, Code string }
+type receiptView struct {
+	Case, Code string
+	// PhotoDropped: the report was sent without its photo.
+	PhotoDropped bool
+}
 
 type threadView struct {
 	Case     string

@@ -25,9 +25,6 @@ const sourcePhoto geo.Source = "photo_exif"
 // server-wide timeouts are cut for webhooks.
 const uploadWindow = 3 * time.Minute
 
-// maxPhotoWork bounds concurrent photo decoding, the costly step of intake.
-const maxPhotoWork = 4
-
 func (w *web) reportForm(rw http.ResponseWriter, r *http.Request, p *pageData) error {
 	if w.guard.powRequired(r.Context()) {
 		p.PoW = w.guard.newChallenge()
@@ -143,10 +140,6 @@ func parseCoords(lat, lon string) (float64, float64, error) {
 // tip. The thread is created first so that a queued tip never points to a
 // thread that does not exist; if queuing fails the thread is removed.
 func (w *web) submitReport(ctx context.Context, f reportForm, photoData []byte, lang string) (*receiptView, error) {
-	if err := w.takeSlot(ctx); err != nil {
-		return nil, err
-	}
-	defer func() { <-w.slots }()
 	t := gateway.Tip{
 		Channel: gateway.ChannelWeb, Text: f.Message, Urgent: f.Urgent,
 		Contact: strings.TrimSpace(f.Contact), Language: lang, ReceivedAt: w.opt.Now(),
@@ -158,16 +151,28 @@ func (w *web) submitReport(ctx context.Context, f reportForm, photoData []byte, 
 	if la, lo, _ := parseCoords(f.Lat, f.Lon); strings.TrimSpace(f.Lat) != "" {
 		t.Hints = geo.Hints{Latitude: strconv.FormatFloat(la, 'f', -1, 64), Longitude: strconv.FormatFloat(lo, 'f', -1, 64), Source: geo.SourceForm}
 	}
+	dropped := false
 	if len(photoData) > 0 {
+		// Before an intake slot is taken: a photo may wait for decoding
+		// memory, and must not hold up the reports without one.
 		c, err := w.cleanPhoto(ctx, photoData, f.PhotoLocation)
-		if err != nil {
+		switch {
+		case errors.Is(err, errPhotoDropped):
+			dropped = true
+			t.Text = strings.TrimRight(t.Text, "\n ") + "\n\n" + photoDroppedNote
+		case err != nil:
 			return nil, err
-		}
-		t.Media = []gateway.Media{{ContentType: c.ContentType, Data: c.Data}}
-		if c.HasGPS && t.Hints.Latitude == "" {
-			t.Hints = geo.Hints{Latitude: strconv.FormatFloat(c.Lat, 'f', 6, 64), Longitude: strconv.FormatFloat(c.Lon, 'f', 6, 64), Source: sourcePhoto}
+		default:
+			t.Media = []gateway.Media{{ContentType: c.ContentType, Data: c.Data}}
+			if c.HasGPS && t.Hints.Latitude == "" {
+				t.Hints = geo.Hints{Latitude: strconv.FormatFloat(c.Lat, 'f', 6, 64), Longitude: strconv.FormatFloat(c.Lon, 'f', 6, 64), Source: sourcePhoto}
+			}
 		}
 	}
+	if err := w.takeSlot(ctx); err != nil {
+		return nil, err
+	}
+	defer func() { <-w.slots }()
 
 	var code, handle string
 	if w.opt.Followups != nil {
@@ -195,22 +200,38 @@ func (w *web) submitReport(ctx context.Context, f reportForm, photoData []byte, 
 			w.srv.opt.Logger.Warn("follow-up agencies not recorded", "tip", rcpt.TipID, "err", err)
 		}
 	}
-	return &receiptView{Case: rcpt.Case, Code: code}, nil
+	return &receiptView{Case: rcpt.Case, Code: code, PhotoDropped: dropped}, nil
 }
 
+// photoDroppedNote is added to the text of a report sent without its photo,
+// so that the officer knows there was one (and can ask for it through the
+// follow-up thread).
+const photoDroppedNote = "[A photo was sent with this report but could not be attached: too large to process.]"
+
+// errPhotoDropped: the photo cannot be cleaned within the memory budget
+// (too large, or the budget stayed taken for PhotoWait). The report is then
+// sent without it rather than refused: the witness has already written and
+// uploaded it, perhaps for minutes over a slow link and at some risk; the
+// text is what the agency needs first; a phone's file picker offers no way
+// to make a photo smaller; and the receipt page says the photo was not
+// attached, so the witness can describe it in a follow-up message.
+var errPhotoDropped = errors.New("photo not attached")
+
+// cleanPhoto strips the photo's metadata within the process's decoding
+// budget. A file that is not a photo brings the form back (400, the text
+// kept): that is a mistake the witness can fix by choosing the right file.
 func (w *web) cleanPhoto(ctx context.Context, data []byte, keepGPS bool) (photo.Cleaned, error) {
-	select {
-	case w.photoSem <- struct{}{}:
-		defer func() { <-w.photoSem }()
-	case <-ctx.Done():
-		return photo.Cleaned{}, errWebUnavailable
-	}
-	c, err := photo.Clean(data, keepGPS, photo.Options{})
+	wctx, cancel := context.WithTimeout(ctx, w.opt.PhotoWait)
+	defer cancel()
+	c, err := photo.Clean(wctx, data, keepGPS, photo.Options{Budget: w.opt.PhotoBudget})
 	switch {
-	case errors.Is(err, photo.ErrTooLarge):
-		return c, errWebPhotoLarge
-	case err != nil:
+	case err == nil:
+		return c, nil
+	case ctx.Err() != nil:
+		return c, errWebUnavailable // the witness's browser is gone
+	case errors.Is(err, photo.ErrTooLarge), errors.Is(err, context.DeadlineExceeded):
+		return c, errPhotoDropped
+	default:
 		return c, errWebPhotoBad
 	}
-	return c, nil
 }

@@ -19,6 +19,7 @@ package photo
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -30,9 +31,9 @@ import (
 
 // Defaults, with their reasons.
 const (
-	// DefaultMaxPixels bounds what is decoded: a 50-megapixel JPEG decodes
-	// to about 75 MB of YCbCr planes. Larger files are refused rather than
-	// risk the gateway's memory.
+	// DefaultMaxPixels bounds the pixels of a photo, whatever its format:
+	// besides memory (see Budget), decoding costs CPU in proportion, about
+	// a second per 50 megapixels.
 	DefaultMaxPixels = 50_000_000
 	// DefaultMaxSide is the longest side kept. Each sealed copy of a tip sits
 	// in Redis until an officer acknowledges it; 2560 pixels keep faces,
@@ -45,13 +46,18 @@ const (
 // Errors callers match on.
 var (
 	ErrUnsupported = errors.New("not a JPEG or PNG image")
-	ErrTooLarge    = errors.New("image has too many pixels")
+	// ErrTooLarge is a photo with more pixels than MaxPixels, or one whose
+	// decoding would cost more memory than the whole Budget.
+	ErrTooLarge = errors.New("image too large to decode")
 )
 
 // Options bounds the work of Clean.
 type Options struct {
 	MaxPixels int // DefaultMaxPixels when zero
 	MaxSide   int // DefaultMaxSide when zero
+	// Budget is the decoding memory shared with every other Clean of the
+	// process; nil gives this call a budget of its own of DefaultBudget.
+	Budget *Budget
 }
 
 // Cleaned is a photo with nothing left but its pixels.
@@ -67,48 +73,81 @@ type Cleaned struct {
 // Clean decodes a JPEG or PNG photo and re-encodes its pixels only, upright
 // and at most MaxSide pixels on its longest side. With keepGPS it also
 // returns the position recorded in the photo's EXIF block.
-func Clean(data []byte, keepGPS bool, opt Options) (Cleaned, error) {
+//
+// The cost of decoding is known from the header before any pixel is read:
+// a photo over MaxPixels, or one that would need more than the whole
+// Budget, is refused with ErrTooLarge; otherwise Clean waits, until ctx
+// ends, for its share of the Budget. A large non-interlaced PNG is decoded
+// row by row straight into the small picture, so that its cost is that of
+// the small picture; image/jpeg offers no decoding at reduced scale, so a
+// JPEG costs its full-size planes.
+func Clean(ctx context.Context, data []byte, keepGPS bool, opt Options) (Cleaned, error) {
 	if opt.MaxPixels <= 0 {
 		opt.MaxPixels = DefaultMaxPixels
 	}
 	if opt.MaxSide <= 0 {
 		opt.MaxSide = DefaultMaxSide
 	}
-	var isPNG bool
-	var tiff []byte
-	switch {
-	case bytes.HasPrefix(data, []byte("\xff\xd8\xff")):
-		tiff, _ = jpegExif(data)
-	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
-		isPNG = true
-		tiff, _ = pngExif(data)
-	default:
+	if opt.Budget == nil {
+		opt.Budget = NewBudget(0)
+	}
+	hd, ok := readHeader(data)
+	if !ok {
 		return Cleaned{}, ErrUnsupported
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return Cleaned{}, ErrUnsupported
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > opt.MaxPixels/cfg.Height {
+	if hd.width > opt.MaxPixels/hd.height {
 		return Cleaned{}, ErrTooLarge
+	}
+	var tiff []byte
+	if hd.png {
+		tiff, _ = pngExif(data)
+	} else {
+		tiff, _ = jpegExif(data)
 	}
 	m := parseTIFF(tiff, keepGPS)
 
-	var img image.Image
-	if isPNG {
-		img, err = png.Decode(bytes.NewReader(data))
+	dw, dh := fit(hd.width, hd.height, opt.MaxSide)
+	scaled := hd.png && !hd.interlaced && (dw != hd.width || dh != hd.height)
+	// What the steps after decoding hold: the small picture (or a copy of
+	// the decoded one as RGBA), the turned copy, and the encoder's buffer.
+	small := 4 * int64(dw) * int64(dh)
+	cost := small + small/2
+	if m.orientation > 1 {
+		cost += small
+	}
+	if scaled {
+		rowBytes := int64(hd.width)*int64(hd.channels()*hd.bitDepth)/8 + 1
+		cost += 2*rowBytes + 40*int64(dw) + 1<<16
 	} else {
+		cost += hd.decodeCost() + small
+	}
+	if cost > opt.Budget.Size() {
+		return Cleaned{}, ErrTooLarge
+	}
+	release, err := opt.Budget.acquire(ctx, cost)
+	if err != nil {
+		return Cleaned{}, err
+	}
+	defer release()
+
+	var img image.Image
+	switch {
+	case scaled:
+		img, err = decodePNGScaled(data, hd, dw, dh)
+	case hd.png:
+		img, err = png.Decode(bytes.NewReader(data))
+	default:
 		img, err = jpeg.Decode(bytes.NewReader(data))
 	}
-	if err != nil {
+	if err != nil || img.Bounds().Dx() != hd.width && !scaled || img.Bounds().Dy() != hd.height && !scaled {
 		return Cleaned{}, ErrUnsupported
 	}
-	img = shrink(img, opt.MaxSide)
+	img = shrink(img, dw, dh)
 	img = orient(img, m.orientation)
 
 	var out bytes.Buffer
 	c := Cleaned{ContentType: "image/jpeg"}
-	if isPNG {
+	if hd.png {
 		// PNG stays PNG (screenshots, drawings); the encoder writes only
 		// IHDR, PLTE, tRNS, IDAT and IEND: no text, time or eXIf chunk.
 		c.ContentType = "image/png"
@@ -126,17 +165,24 @@ func Clean(data []byte, keepGPS bool, opt Options) (Cleaned, error) {
 	return c, nil
 }
 
-// shrink scales img down so its longest side is at most maxSide.
-func shrink(img image.Image, maxSide int) image.Image {
-	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w <= maxSide && h <= maxSide {
-		return img
+// fit returns the size of a w x h picture shrunk so that its longest side
+// is at most maxSide.
+func fit(w, h, maxSide int) (int, int) {
+	switch {
+	case w <= maxSide && h <= maxSide:
+		return w, h
+	case w >= h:
+		return maxSide, max(1, h*maxSide/w)
+	default:
+		return max(1, w*maxSide/h), maxSide
 	}
-	if w >= h {
-		h, w = max(1, h*maxSide/w), maxSide
-	} else {
-		w, h = max(1, w*maxSide/h), maxSide
+}
+
+// shrink scales img to w x h, unless it has that size already.
+func shrink(img image.Image, w, h int) image.Image {
+	b := img.Bounds()
+	if b.Dx() == w && b.Dy() == h {
+		return img
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	// BiLinear widens its kernel when scaling down, so it does not alias,

@@ -5,6 +5,7 @@ package phototest
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"image"
 	"image/color"
@@ -165,4 +166,36 @@ func TIFF(e EXIF) []byte {
 		out = append(out, write(gps, 0)...)
 	}
 	return append(out, data...)
+}
+
+// PNG16 returns a w x h PNG of 16-bit RGBA, red on the left half and blue
+// on the right like Image, written row by row so that making one of 49
+// megapixels costs the test almost no memory. Being almost uniform it
+// compresses about a thousand to one: the shape of a decompression bomb
+// (7000 x 7000 is under 400 KB, and 392 MB once decoded by image/png).
+func PNG16(w, h int) []byte {
+	var buf bytes.Buffer
+	buf.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))
+	ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(h))
+	ihdr = append(ihdr, 16, 6, 0, 0, 0)
+	buf.Write(chunk("IHDR", ihdr))
+	row := make([]byte, 1+8*w) // filter type 0, then RGBA at 16 bits
+	for x := range w {
+		px := row[1+8*x:]
+		if x < w/2 {
+			copy(px, []byte{200, 0, 20, 0, 20, 0, 255, 255})
+		} else {
+			copy(px, []byte{20, 0, 20, 0, 200, 0, 255, 255})
+		}
+	}
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	for range h {
+		zw.Write(row)
+	}
+	zw.Close()
+	buf.Write(chunk("IDAT", z.Bytes()))
+	buf.Write(chunk("IEND", nil))
+	return buf.Bytes()
 }
