@@ -34,6 +34,7 @@ import (
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/followup"
+	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/gateway/photo"
 	"github.com/redis/go-redis/v9"
 )
@@ -77,15 +78,22 @@ type WebOptions struct {
 	// tests).
 	Redis  redis.UniversalClient
 	Prefix string
-	// OnionAddress (http://....onion) is advertised with Onion-Location,
-	// and requests for that host share the onion rate limit.
+	// OnionAddress (http://....onion) is advertised with Onion-Location on
+	// the clearnet listener. It chooses no rate limit (see ViaOnion).
 	OnionAddress string
 	// ExitURL is the neutral page of the quick exit.
 	ExitURL string
 	// TrustedProxies may set X-Forwarded-For.
 	TrustedProxies []*net.IPNet
-	RateLimit      Rate
-	OnionRateLimit Rate
+	// RateLimit is per network for accepted reports and follow-up
+	// openings; InvalidRateLimit, per network too, for refused posts
+	// (invalid, empty, failed proof of work), so that junk from a network
+	// cannot spend the bucket of a witness there. The onion ones are the
+	// same for all requests that came through the onion listener together.
+	RateLimit             Rate
+	OnionRateLimit        Rate
+	InvalidRateLimit      Rate
+	OnionInvalidRateLimit Rate
 	// PoW is PoWOff, PoWFlood or PoWAlways; PoWBits the work; PoWFlood the
 	// submissions a minute that make a flood; PoWWait the age at which a
 	// challenge passes without work (for browsers without JavaScript; zero
@@ -115,6 +123,12 @@ func (o *WebOptions) defaults() {
 	}
 	if o.OnionRateLimit.Count <= 0 {
 		o.OnionRateLimit = Rate{300, time.Hour}
+	}
+	if o.InvalidRateLimit.Count <= 0 {
+		o.InvalidRateLimit = Rate{120, time.Hour}
+	}
+	if o.OnionInvalidRateLimit.Count <= 0 {
+		o.OnionInvalidRateLimit = Rate{1200, time.Hour}
 	}
 	if o.PoW == "" {
 		o.PoW = PoWFlood
@@ -195,7 +209,7 @@ func (w *web) page(h func(rw http.ResponseWriter, r *http.Request, p *pageData) 
 		w.pageHeaders(rw, r, p)
 		if err := h(rw, r, p); err != nil {
 			status, key := webClassify(err)
-			w.srv.logError(r, status, err)
+			w.refused(r, status, err)
 			p.Error = p.L.T(key)
 			w.render(rw, status, "message", p)
 		}
@@ -213,7 +227,7 @@ func (w *web) pageHeaders(rw http.ResponseWriter, r *http.Request, p *pageData) 
 	h.Set("Permissions-Policy", "geolocation=(self), camera=(), microphone=(), interest-cohort=()")
 	h.Set("Content-Language", p.Lang)
 	h.Set("Vary", "Accept-Language")
-	if w.onion != "" {
+	if w.onion != "" && !FromOnion(r) {
 		h.Set("Onion-Location", strings.TrimRight(w.opt.OnionAddress, "/")+r.URL.Path)
 	}
 }
@@ -348,19 +362,38 @@ type webError struct {
 func (e *webError) Error() string { return e.key }
 
 var (
-	errWebEmpty       = &webError{http.StatusBadRequest, "err_empty"}
-	errWebTooLong     = &webError{http.StatusRequestEntityTooLarge, "err_too_long"}
-	errWebBodyLarge   = &webError{http.StatusRequestEntityTooLarge, "err_body_large"}
-	errWebPhotoLarge  = &webError{http.StatusRequestEntityTooLarge, "err_photo_large"}
-	errWebPhotoBad    = &webError{http.StatusBadRequest, "err_photo_bad"}
-	errWebCoords      = &webError{http.StatusBadRequest, "err_coords"}
-	errWebRate        = &webError{http.StatusTooManyRequests, "err_rate"}
-	errWebBusy        = &webError{http.StatusTooManyRequests, "err_busy"}
-	errWebBad         = &webError{http.StatusBadRequest, "err_bad_request"}
+	errWebEmpty      = &webError{http.StatusBadRequest, "err_empty"}
+	errWebTooLong    = &webError{http.StatusRequestEntityTooLarge, "err_too_long"}
+	errWebBodyLarge  = &webError{http.StatusRequestEntityTooLarge, "err_body_large"}
+	errWebPhotoLarge = &webError{http.StatusRequestEntityTooLarge, "err_photo_large"}
+	errWebPhotoBad   = &webError{http.StatusBadRequest, "err_photo_bad"}
+	errWebCoords     = &webError{http.StatusBadRequest, "err_coords"}
+	errWebRate       = &webError{http.StatusTooManyRequests, "err_rate"}
+	errWebBusy       = &webError{http.StatusTooManyRequests, "err_busy"}
+	errWebBad        = &webError{http.StatusBadRequest, "err_bad_request"}
+	// A bot filled the hidden field. It gets the generic error, never a
+	// fake receipt: a person whose browser autofilled it must not be told
+	// a report was sent when it was not.
+	errWebHoneypot    = &webError{http.StatusBadRequest, "err_bad_request"}
 	errWebCodeBad     = &webError{http.StatusBadRequest, "err_code_bad"}
 	errWebCodeUnknown = &webError{http.StatusNotFound, "err_code_unknown"}
 	errWebUnavailable = &webError{http.StatusServiceUnavailable, "err_unavailable"}
 )
+
+// refused logs (5xx only) and counts a refused web request by reason.
+func (w *web) refused(r *http.Request, status int, err error) {
+	w.srv.logError(r, status, err)
+	switch {
+	case errors.Is(err, errWebHoneypot):
+		w.srv.reject(metrics.Honeypot)
+	case status == http.StatusServiceUnavailable:
+		w.srv.reject(metrics.Unavailable)
+	case status == http.StatusNotFound: // a receipt code that opens nothing
+		w.srv.reject(metrics.BadRequest)
+	default:
+		w.srv.countRejected(err, status)
+	}
+}
 
 // webClassify maps an error to a status and the key of a short, safe,
 // translated message: the web pages' counterpart of classify.

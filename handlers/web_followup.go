@@ -8,7 +8,6 @@ import (
 
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/followup"
-	"github.com/hotline-org/hotline/gateway/metrics"
 )
 
 // maxFollowupBody bounds a POST to /followup: a code and one answer.
@@ -37,7 +36,7 @@ func (w *web) followupPage(rw http.ResponseWriter, r *http.Request, p *pageData)
 	p.Code, p.Answer = code, answer
 	fail := func(err error) error {
 		status, key := webClassify(err)
-		w.srv.logError(r, status, err)
+		w.refused(r, status, err)
 		p.Error = p.L.T(key)
 		w.render(rw, status, "followup", p)
 		return nil
@@ -46,8 +45,9 @@ func (w *web) followupPage(rw http.ResponseWriter, r *http.Request, p *pageData)
 		w.render(rw, http.StatusOK, "followup", p)
 		return nil
 	}
-	if !w.guard.allow(r, w.onion) {
-		w.srv.reject(metrics.RateLimited)
+	// Opening a thread costs scrypt, so it is counted before: in the
+	// accepted bucket, the only one that bounds the work.
+	if !w.guard.allow(r, bucketAccepted) {
 		return fail(errWebRate)
 	}
 	// Opening a thread runs scrypt: it takes one of the form's slots.

@@ -25,11 +25,16 @@ import (
 // limit per network keyed by an HMAC of the /24 or /64 (never the address),
 // a count of submissions from everyone together to tell a flood, and a
 // proof-of-work challenge for while there is one.
+//
+// Each network (and the onion listener, as one) has two buckets: one for
+// accepted requests, one, looser, for refused posts. Junk sent from a
+// network (empty or malformed posts, failed proof of work) fills only the
+// second, so it cannot lock out a witness on the same network; over that
+// bucket the junk itself gets 429.
 type guard struct {
 	opt     WebOptions
 	log     *slog.Logger
-	network *ratelimit.Limiter
-	onion   *ratelimit.Limiter
+	buckets [2][2]*ratelimit.Limiter // [onion][bucket]
 	powKey  []byte
 
 	// In memory when there is no Redis (one instance, tests).
@@ -54,10 +59,29 @@ func newGuard(o WebOptions, log *slog.Logger) *guard {
 	// Shared through Redis by every gateway, falling back to memory while
 	// Redis is down (ratelimit), and made without a call to Redis, so that
 	// a gateway started during an outage still starts.
-	g.network = ratelimit.New(o.Redis, o.Prefix, "web", o.RateLimit.Count, o.RateLimit.Period)
-	g.onion = ratelimit.New(o.Redis, o.Prefix, "web_onion", o.OnionRateLimit.Count, o.OnionRateLimit.Period)
+	for _, b := range []struct {
+		onion  int
+		bucket bucket
+		name   string
+		rate   Rate
+	}{
+		{0, bucketAccepted, "web", o.RateLimit},
+		{0, bucketRefused, "web_refused", o.InvalidRateLimit},
+		{1, bucketAccepted, "web_onion", o.OnionRateLimit},
+		{1, bucketRefused, "web_onion_refused", o.OnionInvalidRateLimit},
+	} {
+		g.buckets[b.onion][b.bucket] = ratelimit.New(o.Redis, o.Prefix, b.name, b.rate.Count, b.rate.Period)
+	}
 	return g
 }
+
+// bucket is which of a network's two rate limits a request counts in.
+type bucket int
+
+const (
+	bucketAccepted bucket = iota // reports taken in, follow-up openings
+	bucketRefused                // posts refused as invalid, empty, or without the work
+)
 
 // clientIP is the address of the client: the connection's, or, when the
 // connection comes from a trusted proxy, the nearest address in
@@ -110,26 +134,17 @@ func networkKey(k *pseudonym.Keyer, ip net.IP) string {
 	return "n:" + k.Of(pseudonym.DomainNetwork, prefix)
 }
 
-// allow counts one costly request (a submission, opening a thread) against
-// the client's network, or against the shared onion bucket for requests
-// that came through the onion service. Redis trouble lets the request
-// through: the intake behind it answers "not sent" on its own, and a
-// witness must not be refused for our outage.
-func (g *guard) allow(r *http.Request, onionHost string) bool {
+// allow counts one request in bucket b of the client's network, or of the
+// onion listener for requests that came through it. Redis trouble lets the
+// request through: the intake behind it answers "not sent" on its own, and
+// a witness must not be refused for our outage.
+func (g *guard) allow(r *http.Request, b bucket) bool {
 	ctx, cancel := context.WithTimeout(r.Context(), guardTimeout)
 	defer cancel()
-	l, key := g.network, networkKey(g.opt.Keyer, clientIP(r, g.opt.TrustedProxies))
-	if onionHost != "" && strings.EqualFold(hostOnly(r.Host), onionHost) {
-		l, key = g.onion, "onion"
+	if FromOnion(r) {
+		return g.buckets[1][b].Allow(ctx, "onion")
 	}
-	return l.Allow(ctx, key)
-}
-
-func hostOnly(h string) string {
-	if host, _, err := net.SplitHostPort(h); err == nil {
-		return host
-	}
-	return h
+	return g.buckets[0][b].Allow(ctx, networkKey(g.opt.Keyer, clientIP(r, g.opt.TrustedProxies)))
 }
 
 // countSubmission adds one to this minute's count of submissions.
@@ -289,4 +304,22 @@ func leadingZeroBits(b []byte) int {
 		n += 8
 	}
 	return n
+}
+
+// ViaOnion serves h for the onion listener (config web.onion_listen):
+// the requests it serves, and only those, count in the onion rate limits.
+// Which listener a request came through is the one thing a client cannot
+// write; the Host header is whatever it likes.
+func ViaOnion(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), onionKey{}, true)))
+	})
+}
+
+type onionKey struct{}
+
+// FromOnion reports whether r came through the onion listener (ViaOnion).
+func FromOnion(r *http.Request) bool {
+	v, _ := r.Context().Value(onionKey{}).(bool)
+	return v
 }

@@ -23,6 +23,7 @@ import (
 type webHarness struct {
 	*gatewaytest.Stack
 	srv       *httptest.Server
+	handler   http.Handler
 	followups *followup.Store
 }
 
@@ -41,9 +42,10 @@ func newWebHarness(t testing.TB, opts ...func(*handlers.Options)) *webHarness {
 	for _, f := range opts {
 		f(&o)
 	}
-	srv := httptest.NewServer(handlers.New(o))
+	hd := handlers.New(o)
+	srv := httptest.NewServer(hd)
 	t.Cleanup(srv.Close)
-	return &webHarness{Stack: s, srv: srv, followups: fu}
+	return &webHarness{Stack: s, srv: srv, handler: hd, followups: fu}
 }
 
 // webForm is a form as a browser posts it: multipart, fields in page order.
@@ -90,7 +92,14 @@ type webResponse struct {
 
 func (h *webHarness) do(t testing.TB, method, path, ctype string, body []byte, hdr ...string) webResponse {
 	t.Helper()
-	req, err := http.NewRequest(method, h.srv.URL+path, bytes.NewReader(body))
+	return h.doAt(t, h.srv.URL, method, path, ctype, body, hdr...)
+}
+
+// doAt sends a request to the server at base; a "Host" pair in hdr sets
+// the request's Host.
+func (h *webHarness) doAt(t testing.TB, base, method, path, ctype string, body []byte, hdr ...string) webResponse {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +107,10 @@ func (h *webHarness) do(t testing.TB, method, path, ctype string, body []byte, h
 		req.Header.Set("Content-Type", ctype)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	// Never follow redirects: each response is checked as sent.

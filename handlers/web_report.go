@@ -12,7 +12,6 @@ import (
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/geo"
-	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/gateway/photo"
 )
 
@@ -62,9 +61,7 @@ func (w *web) reportSubmit(rw http.ResponseWriter, r *http.Request, p *pageData)
 	photoData := f.Photo
 	f.Photo = nil
 	p.Form = f
-	if err == nil {
-		err = w.checkReport(r, f)
-	}
+	err = w.checkReport(r, f, err)
 	if err == nil {
 		var rcpt *receiptView
 		rcpt, err = w.submitReport(ctx, f, photoData, p.Lang)
@@ -77,7 +74,7 @@ func (w *web) reportSubmit(rw http.ResponseWriter, r *http.Request, p *pageData)
 		}
 	}
 	status, key := webClassify(err)
-	w.srv.logError(r, status, err)
+	w.refused(r, status, err)
 	if key == errWebBusy.key {
 		wait := w.opt.PoWWait
 		if wait <= 0 {
@@ -94,31 +91,47 @@ func (w *web) reportSubmit(rw http.ResponseWriter, r *http.Request, p *pageData)
 	return nil
 }
 
-// checkReport applies the abuse checks and validates the fields.
-func (w *web) checkReport(r *http.Request, f reportForm) error {
+// checkReport applies the abuse checks and validates the fields; parseErr
+// is what reading the form met. A refused post counts in the network's
+// refused bucket (and over it is answered 429), an accepted one in the
+// accepted bucket: junk from a network never spends the reports of a
+// witness on it.
+func (w *web) checkReport(r *http.Request, f reportForm, parseErr error) error {
 	ctx := r.Context()
 	w.guard.countSubmission(ctx)
+	err := parseErr
+	if err == nil {
+		err = validateReport(f)
+	}
+	// Only a valid post spends its challenge: a witness who fixes the text
+	// sends the same form again.
+	if err == nil && w.guard.powRequired(ctx) && !w.guard.checkChallenge(ctx, f.PowToken, f.PowNonce) {
+		err = errWebBusy
+	}
+	if err != nil {
+		if !w.guard.allow(r, bucketRefused) {
+			return errWebRate
+		}
+		return err
+	}
+	if !w.guard.allow(r, bucketAccepted) {
+		return errWebRate
+	}
+	return nil
+}
+
+// validateReport checks the fields of a report, cheaply.
+func validateReport(f reportForm) error {
 	switch {
 	case f.Honeypot != "":
-		// A bot filled the hidden field. It gets the generic error, never
-		// a fake receipt: a person whose browser autofilled it must not be
-		// told a report was sent when it was not.
-		w.srv.reject(metrics.Honeypot)
-		return errWebBad
-	case !w.guard.allow(r, w.onion):
-		w.srv.reject(metrics.RateLimited)
-		return errWebRate
-	case w.guard.powRequired(ctx) && !w.guard.checkChallenge(ctx, f.PowToken, f.PowNonce):
-		return errWebBusy
+		return errWebHoneypot
 	case strings.TrimSpace(f.Message) == "":
 		return errWebEmpty
 	case len(f.Message) > gateway.MaxTextBytes:
 		return errWebTooLong
 	}
-	if _, _, err := parseCoords(f.Lat, f.Lon); err != nil {
-		return err
-	}
-	return nil
+	_, _, err := parseCoords(f.Lat, f.Lon)
+	return err
 }
 
 // parseCoords accepts both coordinates or neither, in decimal degrees (a

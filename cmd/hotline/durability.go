@@ -13,6 +13,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/gateway/spool"
+	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -76,6 +77,11 @@ func (d *durability) mainHandler() http.Handler {
 // directLoopback reports whether r comes from this machine and was not
 // forwarded by a proxy.
 func directLoopback(r *http.Request) bool {
+	// The onion service's own listener: its clients are everyone on Tor,
+	// though the connection comes from the local Tor daemon.
+	if handlers.FromOnion(r) {
+		return false
+	}
 	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-Ip") != "" {
 		return false
 	}

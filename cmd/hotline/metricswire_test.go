@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
@@ -62,6 +64,13 @@ func TestMetricsWhereConfigured(t *testing.T) {
 			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "hotline_tips_queued_total") {
 				t.Fatalf("GET /metrics from loopback: %d", rec.Code)
 			}
+			// The onion listener's connections come from the local Tor
+			// daemon, on behalf of anyone on Tor.
+			rec = httptest.NewRecorder()
+			handlers.ViaOnion(parts.handler).ServeHTTP(rec, local)
+			if rec.Code != want {
+				t.Fatalf("GET /metrics through the onion listener: %d, want %d", rec.Code, want)
+			}
 			local.Header.Set("X-Forwarded-For", "203.0.113.7")
 			rec = httptest.NewRecorder()
 			parts.handler.ServeHTTP(rec, local)
@@ -85,5 +94,63 @@ func TestMetricsWhereConfigured(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOnionListener: with web.onion_listen the gateway serves a second
+// listener for the onion service; the onion address is advertised on the
+// main one only, and both stop together.
+func TestOnionListener(t *testing.T) {
+	r := queuetest.New(t)
+	t.Setenv("HOTLINE_PEPPER", faultPepper)
+	t.Setenv("TWILIO_AUTH_TOKEN", faultToken)
+	dir := t.TempDir()
+	port, onionPort := queuetest.FreePort(t), queuetest.FreePort(t)
+	path := writeFaultConfig(t, dir, port, queuetest.FreePort(t), r.URL, r.Prefix, filepath.Join(dir, "spool"))
+	c, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Web.OnionAddress = "http://" + strings.Repeat("a", 56) + ".onion"
+	c.Web.OnionListen = fmt.Sprintf("127.0.0.1:%d", onionPort)
+	log := slog.New(slog.DiscardHandler)
+	parts, err := wire(context.Background(), c, r.Client, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveListeners(ctx, c, parts.handler, log) }()
+	get := func(port int, path string) *http.Response {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+			if err == nil {
+				resp.Body.Close()
+				return resp
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s on port %d: %v", path, port, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if resp := get(port, "/report"); resp.StatusCode != 200 || resp.Header.Get("Onion-Location") == "" {
+		t.Errorf("main listener: %d, Onion-Location %q", resp.StatusCode, resp.Header.Get("Onion-Location"))
+	}
+	if resp := get(onionPort, "/report"); resp.StatusCode != 200 || resp.Header.Get("Onion-Location") != "" {
+		t.Errorf("onion listener: %d, Onion-Location %q", resp.StatusCode, resp.Header.Get("Onion-Location"))
+	}
+	if resp := get(onionPort, "/metrics"); resp.StatusCode != 404 {
+		t.Errorf("GET /metrics on the onion listener: %d, want 404", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serveListeners: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("listeners still serving after the context ended")
 	}
 }

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
 
 	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/hotline-org/hotline/handlers"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -40,5 +45,24 @@ func cmdServe(e *env, args []string) error {
 		return err
 	}
 	defer stop()
-	return serveHTTP(e.ctx, c.Listen, parts.handler, log, nil)
+	return serveListeners(e.ctx, c, parts.handler, log)
+}
+
+// serveListeners runs the main listener and, when web.onion_listen is set,
+// the onion service's own listener, whose requests (and only those) count
+// in the onion rate limits. When one stops, both do.
+func serveListeners(ctx context.Context, c *config.Config, h http.Handler, log *slog.Logger) error {
+	if c.Web.OnionListen == "" {
+		return serveHTTP(ctx, c.Listen, h, log, nil)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- serveHTTP(ctx, c.Listen, h, log, nil) }()
+	go func() {
+		errc <- serveHTTP(ctx, c.Web.OnionListen, handlers.ViaOnion(h), log.With("listener", "onion"), nil)
+	}()
+	err := <-errc
+	cancel()
+	return errors.Join(err, <-errc)
 }

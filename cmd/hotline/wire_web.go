@@ -6,6 +6,7 @@ import (
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/gateway/followup"
+	"github.com/hotline-org/hotline/gateway/photo"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/redis/go-redis/v9"
 )
@@ -27,6 +28,10 @@ func webOptions(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Ke
 		Keyer:     keyer, Redis: rdb, Prefix: c.Redis.Prefix,
 		OnionAddress: w.OnionAddress, ExitURL: w.ExitURL, TrustedProxies: proxies,
 		RateLimit: rate(w.RateLimit), OnionRateLimit: rate(w.OnionRateLimit),
+		InvalidRateLimit: rate(w.InvalidRateLimit), OnionInvalidRateLimit: rate(w.OnionInvalidRateLimit),
 		PoW: w.PoW, PoWBits: w.PoWBits, PoWFlood: w.PoWFlood, PoWWait: w.PoWWait, MaxPhoto: w.MaxPhoto,
+		// One budget for the whole process: every photo decoded here
+		// shares it.
+		PhotoBudget: photo.NewBudget(w.PhotoMemory),
 	}, nil
 }

@@ -130,6 +130,13 @@ func (c *Config) Validate() Problems {
 		add("limits.max_body", "must be between 4 KiB and 32 MiB", "leave it unset for the default of 64 KiB")
 	}
 	c.Web.validate(add)
+	if c.Web.OnionListen != "" && c.Web.OnionListen == c.Listen {
+		add("web.onion_listen", "is the same address as listen", "give the onion service a listener of its own, e.g. 127.0.0.1:8081")
+	}
+	if c.Web.OnionAddress != "" && c.Web.OnionListen == "" {
+		warn("web.onion_listen", "not set while web.onion_address is: onion visitors share the rate limit of the network the onion service connects from",
+			"set it to an address only the onion service forwards to, e.g. 127.0.0.1:8081")
+	}
 	c.validateDurability(add)
 	return ps
 }

@@ -18,9 +18,21 @@ const (
 	// COUNT-PERIOD (S, M, H or D). Mobile carriers put many phones behind one
 	// address (CGNAT), so it is generous: it stops a script, not a town.
 	DefaultWebRateLimit = "30-H"
+	// DefaultInvalidRateLimit is per network too, for the posts that are
+	// refused (empty, malformed, over a limit, without the proof of work):
+	// a bucket of their own, looser, so that junk from a network cannot
+	// spend the bucket of the reports a witness there sends.
+	DefaultInvalidRateLimit = "120-H"
 	// DefaultOnionRateLimit is shared by every visitor of the onion
 	// service, who all arrive from the local Tor daemon.
 	DefaultOnionRateLimit = "300-H"
+	// DefaultOnionInvalidRateLimit is the refused posts of all onion
+	// visitors together.
+	DefaultOnionInvalidRateLimit = "1200-H"
+	// DefaultPhotoMemory is what all photo decoding may hold at once, in
+	// bytes (gateway/photo.DefaultBudget): with the gateway's own working
+	// set it keeps a gateway well under a 512 MiB memory limit.
+	DefaultPhotoMemory = 128 << 20
 	// DefaultPoW asks for proof of work only while the form is flooded.
 	DefaultPoW = "flood"
 	// DefaultPoWBits is the work asked: 2^16 SHA-256 hashes on average,
@@ -45,8 +57,14 @@ const (
 type Web struct {
 	// OnionAddress is the form's onion service, e.g.
 	// http://xxxxxxxx...xxxx.onion; Tor Browser offers it to visitors of
-	// the clear site (Onion-Location).
+	// the clear site (Onion-Location). It chooses no rate limit: a Host
+	// header is whatever the client writes.
 	OnionAddress string `yaml:"onion_address" json:"onion_address,omitempty"`
+	// OnionListen is the address of a second listener, for the onion
+	// service only (the Tor daemon, or the proxy's onion site, forwards to
+	// it; it must not be reachable otherwise). Requests that arrive there,
+	// and only those, share the onion rate limits.
+	OnionListen string `yaml:"onion_listen" json:"onion_listen,omitempty"`
 	// ExitURL is the neutral page the quick-exit button opens.
 	ExitURL string `yaml:"exit_url" json:"exit_url"`
 	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
@@ -57,6 +75,10 @@ type Web struct {
 	// HMAC of the prefix; OnionRateLimit is for all onion visitors together.
 	RateLimit      string `yaml:"rate_limit" json:"rate_limit"`
 	OnionRateLimit string `yaml:"onion_rate_limit" json:"onion_rate_limit"`
+	// InvalidRateLimit and OnionInvalidRateLimit count the refused posts
+	// (invalid, empty, failed proof of work), apart from the accepted ones.
+	InvalidRateLimit      string `yaml:"invalid_rate_limit" json:"invalid_rate_limit"`
+	OnionInvalidRateLimit string `yaml:"onion_invalid_rate_limit" json:"onion_invalid_rate_limit"`
 	// PoW is off, flood (only while flooded) or always.
 	PoW      string        `yaml:"pow" json:"pow"`
 	PoWBits  int           `yaml:"pow_bits" json:"pow_bits"`
@@ -64,6 +86,10 @@ type Web struct {
 	PoWWait  time.Duration `yaml:"pow_wait" json:"pow_wait"`
 	// MaxPhoto bounds one uploaded photo, in bytes.
 	MaxPhoto int64 `yaml:"max_photo" json:"max_photo"`
+	// PhotoMemory is the memory all photo decoding may hold at once, in
+	// bytes; uploads beyond it wait, and a photo that alone needs more is
+	// not attached (the report is sent without it).
+	PhotoMemory int64 `yaml:"photo_memory" json:"photo_memory"`
 	// FollowupTTL is how long a follow-up thread lives after its last message.
 	FollowupTTL time.Duration `yaml:"followup_ttl" json:"followup_ttl"`
 }
@@ -77,6 +103,15 @@ func (w *Web) applyDefaults() {
 	}
 	if w.OnionRateLimit == "" {
 		w.OnionRateLimit = DefaultOnionRateLimit
+	}
+	if w.InvalidRateLimit == "" {
+		w.InvalidRateLimit = DefaultInvalidRateLimit
+	}
+	if w.OnionInvalidRateLimit == "" {
+		w.OnionInvalidRateLimit = DefaultOnionInvalidRateLimit
+	}
+	if w.PhotoMemory == 0 {
+		w.PhotoMemory = DefaultPhotoMemory
 	}
 	if w.PoW == "" {
 		w.PoW = DefaultPoW
@@ -155,7 +190,13 @@ func (w *Web) validate(add func(string, string, string)) {
 	if _, err := ParseTrustedProxies(w.TrustedProxies); err != nil {
 		add("web.trusted_proxies", err.Error(), "list the reverse proxy's address or range, e.g. 127.0.0.1 or 10.0.0.0/8")
 	}
-	for _, r := range [][2]string{{"web.rate_limit", w.RateLimit}, {"web.onion_rate_limit", w.OnionRateLimit}} {
+	if w.OnionListen != "" {
+		if _, port, err := net.SplitHostPort(w.OnionListen); err != nil || port == "" {
+			add("web.onion_listen", "not a host:port address", "write it as 127.0.0.1:8081, the address the onion service forwards to")
+		}
+	}
+	for _, r := range [][2]string{{"web.rate_limit", w.RateLimit}, {"web.onion_rate_limit", w.OnionRateLimit},
+		{"web.invalid_rate_limit", w.InvalidRateLimit}, {"web.onion_invalid_rate_limit", w.OnionInvalidRateLimit}} {
 		if _, _, err := ParseRate(r[1]); err != nil {
 			add(r[0], err.Error(), "write it as a count and a period of S, M, H or D, e.g. 30-H")
 		}
@@ -176,6 +217,9 @@ func (w *Web) validate(add func(string, string, string)) {
 	}
 	if w.MaxPhoto < 256<<10 || w.MaxPhoto > 32<<20 {
 		add("web.max_photo", "must be between 256 KiB and 32 MiB", "leave it unset for 10 MiB")
+	}
+	if w.PhotoMemory < 32<<20 || w.PhotoMemory > 4<<30 {
+		add("web.photo_memory", "must be between 32 MiB and 4 GiB", "leave it unset for 128 MiB (134217728)")
 	}
 	if w.FollowupTTL < time.Hour || w.FollowupTTL > 2*365*24*time.Hour {
 		add("web.followup_ttl", "must be between 1h and two years", "leave it unset for 90 days (2160h)")

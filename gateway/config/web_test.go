@@ -15,7 +15,8 @@ func TestWebDefaults(t *testing.T) {
 	}
 	w := c.Web
 	if w.ExitURL != config.DefaultExitURL || w.RateLimit != "30-H" || w.PoW != "flood" || w.PoWBits != 16 ||
-		w.PoWWait != 30*time.Second || w.MaxPhoto != 10<<20 || w.FollowupTTL != 90*24*time.Hour || len(w.TrustedProxies) != 0 {
+		w.PoWWait != 30*time.Second || w.MaxPhoto != 10<<20 ||
+		w.InvalidRateLimit != "120-H" || w.OnionInvalidRateLimit != "1200-H" || w.PhotoMemory != 128<<20 || w.OnionListen != "" || w.FollowupTTL != 90*24*time.Hour || len(w.TrustedProxies) != 0 {
 		t.Errorf("defaults %+v", w)
 	}
 	if n, p, err := config.ParseRate(w.RateLimit); err != nil || n != 30 || p != time.Hour {
@@ -30,10 +31,17 @@ func TestWebValidate(t *testing.T) {
 		yaml  string
 		field string // "" for no problem under web.
 	}{
-		{"onion address", "web: {onion_address: " + onion + "}", ""},
-		{"onion address with a slash", "web: {onion_address: " + onion + "/}", ""},
-		{"not an onion", "web: {onion_address: https://hotline.example.org}", "web.onion_address"},
-		{"short onion (v2)", "web: {onion_address: http://abcdefghijklmnop.onion}", "web.onion_address"},
+		{"onion address", "web: {onion_address: " + onion + ", onion_listen: '127.0.0.1:8081'}", ""},
+		{"onion address with a slash", "web: {onion_address: " + onion + "/, onion_listen: '127.0.0.1:8081'}", ""},
+		{"onion address without its listener", "web: {onion_address: " + onion + "}", "web.onion_listen"},
+		{"onion listener", "web: {onion_listen: '127.0.0.1:8081'}", ""},
+		{"onion listener without a port", "web: {onion_listen: localhost}", "web.onion_listen"},
+		{"onion listener is the main one", "web: {onion_listen: '127.0.0.1:8181'}", "web.onion_listen"},
+		{"bad invalid rate", "web: {invalid_rate_limit: lots}", "web.invalid_rate_limit"},
+		{"bad onion invalid rate", "web: {onion_invalid_rate_limit: 5-W}", "web.onion_invalid_rate_limit"},
+		{"photo memory", "web: {photo_memory: 1000}", "web.photo_memory"},
+		{"not an onion", "web: {onion_address: https://hotline.example.org, onion_listen: '127.0.0.1:8081'}", "web.onion_address"},
+		{"short onion (v2)", "web: {onion_address: http://abcdefghijklmnop.onion, onion_listen: '127.0.0.1:8081'}", "web.onion_address"},
 		{"plain http exit", "web: {exit_url: 'http://weather.example'}", "web.exit_url"},
 		{"trusted proxies", "web: {trusted_proxies: [127.0.0.1, 10.0.0.0/8, '::1']}", ""},
 		{"bad proxy", "web: {trusted_proxies: [localhost]}", "web.trusted_proxies"},
