@@ -32,7 +32,7 @@ const (
 	// DefaultPhotoMemory is what all photo decoding may hold at once, in
 	// bytes (gateway/photo.DefaultBudget): with the gateway's own working
 	// set it keeps a gateway well under a 512 MiB memory limit.
-	DefaultPhotoMemory = 128 << 20
+	DefaultPhotoMemory = 160 << 20
 	// DefaultPoW asks for proof of work only while the form is flooded.
 	DefaultPoW = "flood"
 	// DefaultPoWBits is the work asked: 2^16 SHA-256 hashes on average,
@@ -219,7 +219,7 @@ func (w *Web) validate(add func(string, string, string)) {
 		add("web.max_photo", "must be between 256 KiB and 32 MiB", "leave it unset for 10 MiB")
 	}
 	if w.PhotoMemory < 32<<20 || w.PhotoMemory > 4<<30 {
-		add("web.photo_memory", "must be between 32 MiB and 4 GiB", "leave it unset for 128 MiB (134217728)")
+		add("web.photo_memory", "must be between 32 MiB and 4 GiB", "leave it unset for 160 MiB (167772160)")
 	}
 	if w.FollowupTTL < time.Hour || w.FollowupTTL > 2*365*24*time.Hour {
 		add("web.followup_ttl", "must be between 1h and two years", "leave it unset for 90 days (2160h)")

@@ -16,7 +16,7 @@ func TestWebDefaults(t *testing.T) {
 	w := c.Web
 	if w.ExitURL != config.DefaultExitURL || w.RateLimit != "30-H" || w.PoW != "flood" || w.PoWBits != 16 ||
 		w.PoWWait != 30*time.Second || w.MaxPhoto != 10<<20 ||
-		w.InvalidRateLimit != "120-H" || w.OnionInvalidRateLimit != "1200-H" || w.PhotoMemory != 128<<20 || w.OnionListen != "" || w.FollowupTTL != 90*24*time.Hour || len(w.TrustedProxies) != 0 {
+		w.InvalidRateLimit != "120-H" || w.OnionInvalidRateLimit != "1200-H" || w.PhotoMemory != 160<<20 || w.OnionListen != "" || w.FollowupTTL != 90*24*time.Hour || len(w.TrustedProxies) != 0 {
 		t.Errorf("defaults %+v", w)
 	}
 	if n, p, err := config.ParseRate(w.RateLimit); err != nil || n != 30 || p != time.Hour {

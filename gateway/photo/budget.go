@@ -8,11 +8,12 @@ import (
 )
 
 // DefaultBudget is the memory, in bytes, that all photo decoding of one
-// process may hold at once. With the gateway's own working set (about
-// 40 MB) it keeps a pod under a 512 MiB limit with room for the garbage
-// collector's slack; a 12-megapixel phone JPEG costs about 60 MB of it, so
-// two decode side by side and the rest wait.
-const DefaultBudget = 128 << 20
+// process may hold at once. A 12-megapixel phone JPEG costs about 70 MB of
+// it, so two decode side by side and the rest wait; a 48-megapixel one
+// (a phone's "high resolution" mode) about 140 MB, which still fits. With
+// the gateway's own working set (about 40 MB) and the collector's slack it
+// keeps a gateway under a 512 MiB limit (deploy/k8s sets GOMEMLIMIT).
+const DefaultBudget = 160 << 20
 
 // Budget shares a fixed amount of decoding memory between every Clean of a
 // process. Each Clean reserves what its photo will cost, estimated from the

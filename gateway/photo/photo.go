@@ -108,19 +108,7 @@ func Clean(ctx context.Context, data []byte, keepGPS bool, opt Options) (Cleaned
 
 	dw, dh := fit(hd.width, hd.height, opt.MaxSide)
 	scaled := hd.png && !hd.interlaced && (dw != hd.width || dh != hd.height)
-	// What the steps after decoding hold: the small picture (or a copy of
-	// the decoded one as RGBA), the turned copy, and the encoder's buffer.
-	small := 4 * int64(dw) * int64(dh)
-	cost := small + small/2
-	if m.orientation > 1 {
-		cost += small
-	}
-	if scaled {
-		rowBytes := int64(hd.width)*int64(hd.channels()*hd.bitDepth)/8 + 1
-		cost += 2*rowBytes + 40*int64(dw) + 1<<16
-	} else {
-		cost += hd.decodeCost() + small
-	}
+	cost := hd.cost(dw, dh, scaled, m.orientation > 1)
 	if cost > opt.Budget.Size() {
 		return Cleaned{}, ErrTooLarge
 	}
@@ -163,6 +151,23 @@ func Clean(ctx context.Context, data []byte, keepGPS bool, opt Options) (Cleaned
 		c.HasGPS, c.Lat, c.Lon = true, m.lat, m.lon
 	}
 	return c, nil
+}
+
+// cost is the memory Clean holds for a photo with this header, shrunk to
+// dw x dh (row by row when scaled), and turned upright when oriented.
+func (h header) cost(dw, dh int, scaled, oriented bool) int64 {
+	// What the steps after decoding hold: the small picture (or a copy of
+	// the decoded one as RGBA), the turned copy, and the encoder's buffer.
+	small := 4 * int64(dw) * int64(dh)
+	cost := small + small/2
+	if oriented {
+		cost += small
+	}
+	if scaled {
+		rowBytes := int64(h.width)*int64(h.channels()*h.bitDepth)/8 + 1
+		return cost + 2*rowBytes + 40*int64(dw) + 1<<16
+	}
+	return cost + h.decodeCost() + small
 }
 
 // fit returns the size of a w x h picture shrunk so that its longest side

@@ -144,8 +144,15 @@ func FuzzClean(f *testing.F) {
 	f.Add(phototest.JPEG(8, 8, phototest.EXIF{Lat: 3.1, Lon: 101.6, Orientation: 6, Make: "x"}), true)
 	f.Add(phototest.PNG(8, 8, phototest.EXIF{Lat: 3.1, Lon: 101.6}, "a"), false)
 	f.Add([]byte("\xff\xd8\xff\xe1\x00\x10Exif\x00\x00MM\x00*\x00\x00\x00\x08"), true)
+	f.Add(phototest.PNG16(40, 30), false)
+	f.Add(progressiveHeader(40, 30), false)
+	pal := image.NewPaletted(image.Rect(0, 0, 33, 17), color.Palette{color.NRGBA{1, 2, 3, 4}, color.Black, color.White})
+	var buf bytes.Buffer
+	png.Encode(&buf, pal)
+	f.Add(buf.Bytes(), false)
 	f.Fuzz(func(t *testing.T, data []byte, keepGPS bool) {
-		c, err := photo.Clean(t.Context(), data, keepGPS, photo.Options{MaxPixels: 1 << 20})
+		// MaxSide 8: the row-by-row PNG decoder runs on anything larger.
+		c, err := photo.Clean(t.Context(), data, keepGPS, photo.Options{MaxPixels: 1 << 20, MaxSide: 8, Budget: photo.NewBudget(64 << 20)})
 		if err != nil {
 			return
 		}
