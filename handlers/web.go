@@ -164,6 +164,11 @@ type web struct {
 	locales *locales
 	guard   *guard
 	onion   string // host of OnionAddress
+	// decoders bound the photos being decoded at once to half the CPUs,
+	// so that a burst of large photos leaves the other half to the SMS
+	// webhook, which must answer within seconds. (Memory is bounded apart,
+	// by PhotoBudget.)
+	decoders chan struct{}
 	// slots bound the form submissions being taken in at once. A
 	// submission costs milliseconds of CPU (the follow-up key, sealing);
 	// a flood must not starve the SMS webhook, whose requests hold none.
@@ -183,7 +188,8 @@ func (s *Server) routesWeb(r *mux.Router) {
 	}
 	o.defaults()
 	w := &web{srv: s, opt: o, locales: mustLoadLocales(), pages: mustParsePages(),
-		slots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
+		decoders: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
+		slots:    make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 	if u, err := url.Parse(o.OnionAddress); err == nil && o.OnionAddress != "" {
 		w.onion = strings.ToLower(u.Hostname())
 	}

@@ -236,7 +236,15 @@ var errPhotoDropped = errors.New("photo not attached")
 func (w *web) cleanPhoto(ctx context.Context, data []byte, keepGPS bool) (photo.Cleaned, error) {
 	wctx, cancel := context.WithTimeout(ctx, w.opt.PhotoWait)
 	defer cancel()
-	c, err := photo.Clean(wctx, data, keepGPS, photo.Options{Budget: w.opt.PhotoBudget})
+	var c photo.Cleaned
+	var err error
+	select {
+	case w.decoders <- struct{}{}:
+		c, err = photo.Clean(wctx, data, keepGPS, photo.Options{Budget: w.opt.PhotoBudget})
+		<-w.decoders
+	case <-wctx.Done():
+		err = wctx.Err()
+	}
 	switch {
 	case err == nil:
 		return c, nil
