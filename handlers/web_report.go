@@ -61,7 +61,7 @@ func (w *web) reportSubmit(rw http.ResponseWriter, r *http.Request, p *pageData)
 	photoData := f.Photo
 	f.Photo = nil
 	p.Form = f
-	err = w.checkReport(r, f, err)
+	err = w.checkReport(r, f, len(photoData), err)
 	if err == nil {
 		var rcpt *receiptView
 		rcpt, err = w.submitReport(ctx, f, photoData, p.Lang)
@@ -96,12 +96,12 @@ func (w *web) reportSubmit(rw http.ResponseWriter, r *http.Request, p *pageData)
 // refused bucket (and over it is answered 429), an accepted one in the
 // accepted bucket: junk from a network never spends the reports of a
 // witness on it.
-func (w *web) checkReport(r *http.Request, f reportForm, parseErr error) error {
+func (w *web) checkReport(r *http.Request, f reportForm, photoLen int, parseErr error) error {
 	ctx := r.Context()
 	w.guard.countSubmission(ctx)
 	err := parseErr
 	if err == nil {
-		err = validateReport(f)
+		err = validateReport(f, photoLen > 0)
 	}
 	// Only a valid post spends its challenge: a witness who fixes the text
 	// sends the same form again.
@@ -120,14 +120,24 @@ func (w *web) checkReport(r *http.Request, f reportForm, parseErr error) error {
 	return nil
 }
 
-// validateReport checks the fields of a report, cheaply.
-func validateReport(f reportForm) error {
+// validateReport checks the fields of a report, cheaply. The text the
+// intake gets is the message, the location and, should the photo be left
+// out, a note saying so: all must fit, or the tip would be refused only
+// after the photo's work.
+func validateReport(f reportForm, hasPhoto bool) error {
+	n := len(f.Message)
+	if loc := strings.TrimSpace(f.Location); loc != "" {
+		n += len("\n\nLocation: ") + len(loc)
+	}
+	if hasPhoto {
+		n += 2 + len(photoDroppedNote)
+	}
 	switch {
 	case f.Honeypot != "":
 		return errWebHoneypot
 	case strings.TrimSpace(f.Message) == "":
 		return errWebEmpty
-	case len(f.Message) > gateway.MaxTextBytes:
+	case n > gateway.MaxTextBytes:
 		return errWebTooLong
 	}
 	_, _, err := parseCoords(f.Lat, f.Lon)
