@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/hotline-org/hotline/gateway/config"
@@ -20,7 +21,9 @@ import (
 // is away (the spool, and the publisher that falls back to it and drains
 // it), and what shows how the gateway is doing (the metrics).
 type durability struct {
-	spool     *spool.Spool
+	spool *spool.Spool
+	// held keeps the tips Redis took but its replicas did not confirm.
+	held      *spool.Spool
 	publisher *spool.Publisher
 	metrics   *metrics.Metrics
 	cfg       *config.Config
@@ -40,16 +43,28 @@ func openDurability(c *config.Config, q *queue.Queue, agencies []string, log *sl
 	if st := sp.Stats(); st.Records > 0 {
 		log.Info("spool: tips from an earlier run will be handed to redis", "tips", st.Records)
 	}
+	// A directory of its own: the spool's drain stops at the first tip
+	// Redis does not take, the held tips' drain at the first one the
+	// replicas do not confirm, and neither holds up the other.
+	held, err := spool.Open(filepath.Join(dir, heldDir), spool.Options{MaxBytes: c.Spool.MaxBytes, Logger: log})
+	if err != nil {
+		sp.Close()
+		return nil, fmt.Errorf("spool.dir %s: %w\nhint: the gateway needs a private, writable directory of its own for the spool", dir, err)
+	}
+	if st := held.Stats(); st.Records > 0 {
+		log.Info("spool: tips from an earlier run wait for redis replicas to confirm them", "tips", st.Records)
+	}
 	m := metrics.New(metrics.Options{
 		Agencies: agencies,
 		Depth:    q.Depth,
 		Spool: func() metrics.SpoolStats {
-			s := sp.Stats()
-			return metrics.SpoolStats{Records: s.Records, Bytes: s.Bytes, MaxBytes: s.MaxBytes, Appended: s.Appended, Drained: s.Drained}
+			s, h := sp.Stats(), held.Stats()
+			return metrics.SpoolStats{Records: s.Records, Bytes: s.Bytes + h.Bytes, MaxBytes: s.MaxBytes,
+				Appended: s.Appended, Drained: s.Drained, Unconfirmed: h.Records}
 		},
 	})
-	pub := &spool.Publisher{Primary: q, Spool: sp, Timeout: c.Redis.Timeout, Logger: log, Metrics: m}
-	return &durability{spool: sp, publisher: pub, metrics: m, cfg: c}, nil
+	pub := &spool.Publisher{Primary: q, Spool: sp, Held: held, Timeout: c.Redis.Timeout, Logger: log, Metrics: m}
+	return &durability{spool: sp, held: held, publisher: pub, metrics: m, cfg: c}, nil
 }
 
 // mainHandler is the /metrics handler of the public listener: nil (404)
@@ -96,7 +111,7 @@ func (d *durability) start(ctx context.Context, log *slog.Logger) (stop func(), 
 	if addr := d.cfg.Metrics.Listen; addr != "" {
 		ln, err := listen(addr)
 		if err != nil {
-			d.spool.Close()
+			d.close()
 			return nil, fmt.Errorf("metrics.listen: failed to listen on %s: %w", addr, err)
 		}
 		mux := http.NewServeMux()
@@ -128,8 +143,17 @@ func (d *durability) start(ctx context.Context, log *slog.Logger) (stop func(), 
 		if err := d.spool.Close(); err != nil {
 			log.Error("spool: close failed", "err", err)
 		}
+		if err := d.held.Close(); err != nil {
+			log.Error("spool: close failed", "err", err)
+		}
 	}, nil
 }
 
 // close releases the spool when the gateway does not start after all.
-func (d *durability) close() { d.spool.Close() }
+func (d *durability) close() {
+	d.spool.Close()
+	d.held.Close()
+}
+
+// heldDir is the held tips' spool, inside the spool directory.
+const heldDir = "unconfirmed"
