@@ -22,54 +22,62 @@ import (
 // SentinelMaster is the name the sentinels of a Sentinel setup monitor.
 const SentinelMaster = "mymaster"
 
-// Sentinel is a throwaway Redis Sentinel deployment on loopback ports, as
-// the manifests recommend it: a master, one replica and three sentinels.
-// The replica reaches the master through a Link, so that a test can make it
-// fall behind (a slow or congested replication link) without the sentinels
-// noticing anything.
-type Sentinel struct {
-	MasterAddr    string
-	ReplicaAddr   string
-	SentinelAddrs []string
+// Replicated is a throwaway master and replica on loopback ports. The
+// replica reaches the master through a Link, so that a test can make it fall
+// behind (a slow or congested replication link) while every other
+// connection, a sentinel's included, stays healthy.
+type Replicated struct {
+	MasterAddr  string
+	ReplicaAddr string
 	// Link carries the replication stream from the master to the replica.
 	Link *Link
 
 	master *exec.Cmd
 	procs  []*exec.Cmd
+	dir    string
 }
 
-// StartSentinel starts the deployment and waits until the replica is in
-// sync and every sentinel knows the replica and the other sentinels. When
-// redis-server is missing it fails under CI=true and skips elsewhere.
-func StartSentinel(tb testing.TB) *Sentinel {
+// Sentinel is a throwaway Redis Sentinel deployment, as the manifests
+// recommend it: a master, one replica and three sentinels.
+type Sentinel struct {
+	*Replicated
+	SentinelAddrs []string
+}
+
+func needRedisServer(tb testing.TB) {
 	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("CI") == "true" {
 			tb.Fatal("CI=true but redis-server is not on PATH")
 		}
-		tb.Skip("no redis-server here: Sentinel tests skipped")
+		tb.Skip("no redis-server here: replication tests skipped")
 	}
-	s := &Sentinel{}
+}
+
+// StartReplicated starts a master and a replica and waits until the
+// replica is in sync. When redis-server is missing it fails under CI=true
+// and skips elsewhere.
+func StartReplicated(tb testing.TB) *Replicated {
+	tb.Helper()
+	needRedisServer(tb)
+	s := &Replicated{dir: tb.TempDir()}
 	tb.Cleanup(s.stop)
-	dir := tb.TempDir()
-	start := func(name string, args ...string) *exec.Cmd {
+	node := func(name string, port int, args ...string) *exec.Cmd {
 		tb.Helper()
-		d := filepath.Join(dir, name)
+		d := filepath.Join(s.dir, name)
 		os.MkdirAll(d, 0o700)
-		cmd := exec.Command("redis-server", append(args, "--dir", d, "--logfile", filepath.Join(d, "redis.log"))...)
+		cmd := exec.Command("redis-server", append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", d, "--logfile", filepath.Join(d, "redis.log")}, args...)...)
 		if err := cmd.Start(); err != nil {
 			tb.Fatalf("start %s: %v", name, err)
 		}
 		s.procs = append(s.procs, cmd)
 		return cmd
 	}
-	node := func(port int) []string {
-		return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}
-	}
-
 	mport := FreePort(tb)
 	s.MasterAddr = fmt.Sprintf("127.0.0.1:%d", mport)
-	s.master = start("master", node(mport)...)
+	// No delay before the replica's first full sync.
+	s.master = node("master", mport, "--repl-diskless-sync-delay", "0")
 	if err := waitTCP(s.MasterAddr, 5*time.Second); err != nil {
 		tb.Fatal(err)
 	}
@@ -81,18 +89,56 @@ func StartSentinel(tb testing.TB) *Sentinel {
 	lhost, lport, _ := net.SplitHostPort(link.Addr())
 	rport := FreePort(tb)
 	s.ReplicaAddr = fmt.Sprintf("127.0.0.1:%d", rport)
-	start("replica", append(node(rport), "--replicaof", lhost, lport)...)
+	node("replica", rport, "--replicaof", lhost, lport)
 
+	replica := redis.NewClient(&redis.Options{Addr: s.ReplicaAddr})
+	defer replica.Close()
+	WaitUntil(tb, 20*time.Second, "the replica to be in sync", func() error {
+		info, err := replica.Info(context.Background(), "replication").Result()
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(info, "master_link_status:up") {
+			return errors.New("master link not up")
+		}
+		return nil
+	})
+	// Right after the first sync the replica may not confirm writes yet:
+	// wait until it confirms one.
+	master := redis.NewClient(&redis.Options{Addr: s.MasterAddr, PoolSize: 1})
+	defer master.Close()
+	WaitUntil(tb, 20*time.Second, "the replica to confirm a write", func() error {
+		ctx := context.Background()
+		pipe := master.Pipeline()
+		pipe.Set(ctx, "queuetest:probe", "1", 0)
+		wait := pipe.Do(ctx, "WAIT", 1, 100)
+		pipe.Exec(ctx)
+		n, err := wait.Int()
+		if err == nil && n != 1 {
+			err = errors.New("the replica did not confirm a write")
+		}
+		return err
+	})
+	return s
+}
+
+// StartSentinel starts a master, a replica and three sentinels, and waits
+// until every sentinel knows the replica and the other sentinels.
+func StartSentinel(tb testing.TB) *Sentinel {
+	tb.Helper()
+	s := &Sentinel{Replicated: StartReplicated(tb)}
+	_, mport, _ := net.SplitHostPort(s.MasterAddr)
+	_, rport, _ := net.SplitHostPort(s.ReplicaAddr)
 	for i := range 3 {
 		port := FreePort(tb)
-		d := filepath.Join(dir, "sentinel"+strconv.Itoa(i))
+		d := filepath.Join(s.dir, "sentinel"+strconv.Itoa(i))
 		os.MkdirAll(d, 0o700)
 		conf := filepath.Join(d, "sentinel.conf")
 		// failover-timeout also bounds how long a sentinel leaves a replica
 		// replicating from another address (the Link) before it points it
 		// at the master directly: longer than any test.
 		text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\n"+
-			"sentinel monitor %s 127.0.0.1 %d 2\n"+
+			"sentinel monitor %s 127.0.0.1 %s 2\n"+
 			"sentinel down-after-milliseconds %s 1000\n"+
 			"sentinel failover-timeout %s 60000\n"+
 			"sentinel parallel-syncs %s 1\n",
@@ -108,20 +154,7 @@ func StartSentinel(tb testing.TB) *Sentinel {
 		s.procs = append(s.procs, cmd)
 		s.SentinelAddrs = append(s.SentinelAddrs, fmt.Sprintf("127.0.0.1:%d", port))
 	}
-
 	ctx := context.Background()
-	replica := redis.NewClient(&redis.Options{Addr: s.ReplicaAddr})
-	defer replica.Close()
-	WaitUntil(tb, 20*time.Second, "the replica to be in sync", func() error {
-		info, err := replica.Info(ctx, "replication").Result()
-		if err != nil {
-			return err
-		}
-		if !strings.Contains(info, "master_link_status:up") {
-			return errors.New("master link not up")
-		}
-		return nil
-	})
 	for _, a := range s.SentinelAddrs {
 		sc := redis.NewSentinelClient(&redis.Options{Addr: a})
 		WaitUntil(tb, 30*time.Second, "sentinel "+a+" to know the replica and the other sentinels", func() error {
@@ -129,7 +162,7 @@ func StartSentinel(tb testing.TB) *Sentinel {
 			if err != nil {
 				return err
 			}
-			if len(reps) != 1 || reps[0]["port"] != strconv.Itoa(rport) || strings.Contains(reps[0]["flags"], "down") {
+			if len(reps) != 1 || reps[0]["port"] != rport || strings.Contains(reps[0]["flags"], "down") {
 				return fmt.Errorf("replicas %v", reps)
 			}
 			others, err := sc.Sentinels(ctx, SentinelMaster).Result()
@@ -148,7 +181,7 @@ func StartSentinel(tb testing.TB) *Sentinel {
 
 // KillMaster kills the master (SIGKILL) and cuts the replication link: what
 // the replica had not yet received is gone with the master.
-func (s *Sentinel) KillMaster() {
+func (s *Replicated) KillMaster() {
 	s.master.Process.Signal(syscall.SIGKILL)
 	s.master.Wait()
 	s.Link.Cut()
@@ -185,7 +218,7 @@ func (s *Sentinel) WaitFailover(tb testing.TB, d time.Duration) {
 	})
 }
 
-func (s *Sentinel) stop() {
+func (s *Replicated) stop() {
 	for _, p := range s.procs {
 		p.Process.Kill()
 		p.Wait()
