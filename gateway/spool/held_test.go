@@ -19,7 +19,7 @@ import (
 type countingMetrics struct{ unconfirmed atomic.Int64 }
 
 func (m *countingMetrics) ObserveRedis(metrics.RedisOp, time.Duration, error) {}
-func (m *countingMetrics) ReplicaUnconfirmed()                                 { m.unconfirmed.Add(1) }
+func (m *countingMetrics) ReplicaUnconfirmed()                                { m.unconfirmed.Add(1) }
 
 // logBuffer collects a logger's JSON lines.
 type logBuffer struct {
