@@ -84,7 +84,8 @@ type Redis struct {
 	// as in Redis. Unset: those the master reports connected (detected,
 	// counted again every few seconds); 0: never wait.
 	MinReplicas *int `yaml:"min_replicas" json:"min_replicas,omitempty"`
-	// ReplicaWait bounds the wait for the replicas (default 500ms).
+	// ReplicaWait bounds the wait for the replicas (default 500ms, or half
+	// of Timeout if that is shorter).
 	ReplicaWait time.Duration `yaml:"replica_wait" json:"replica_wait"`
 }
 
@@ -331,7 +332,12 @@ func (c *Config) applyDefaults() {
 		c.Redis.Timeout = DefaultRedisTimeout
 	}
 	if c.Redis.ReplicaWait == 0 {
+		// Never as long as a whole Redis call: a short redis.timeout
+		// shortens the default too.
 		c.Redis.ReplicaWait = DefaultReplicaWait
+		if c.Redis.Timeout > 0 {
+			c.Redis.ReplicaWait = min(DefaultReplicaWait, c.Redis.Timeout/2)
+		}
 	}
 	if c.Redis.Prefix == "" {
 		c.Redis.Prefix = DefaultPrefix
