@@ -184,3 +184,34 @@ func TestPublishWithoutReplicasSendsNoWait(t *testing.T) {
 		t.Fatalf("claim after publishing: %v %v", c, err)
 	}
 }
+
+// On Redis Cluster the publish and its WAIT go to the master of the
+// agency's slot, in one pipeline, with no redirection error; this cluster
+// has no replicas, so a wanted replica is reported unconfirmed, and the
+// detected count (none) costs no wait.
+func TestPublishWaitOnCluster(t *testing.T) {
+	cl := queuetest.StartCluster(t)
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cl.Addrs, DisableIdentity: true})
+	t.Cleanup(func() { c.Close() })
+	agencies := []string{"pe-lima", "pe-callao", "my-kl", "my-johor", "pe-cusco"}
+	strict := queue.New(c, queue.Options{Prefix: "hl", Replicas: 1, ReplicaWait: 50 * time.Millisecond})
+	detect := queue.New(c, queue.Options{Prefix: "hl", ReplicaWait: time.Second})
+	for _, a := range agencies {
+		err := strict.Publish(t.Context(), entry(a, "w-"+a, queue.Normal))
+		var nr *queue.NotReplicatedError
+		if !errors.As(err, &nr) || nr.Acked != 0 || errors.Is(err, queue.ErrUnavailable) {
+			t.Fatalf("agency %s, one replica wanted, none there: %v", a, err)
+		}
+		start := time.Now()
+		if err := detect.Publish(t.Context(), entry(a, "d-"+a, queue.Normal)); err != nil {
+			t.Fatalf("agency %s, detected replicas: %v", a, err)
+		}
+		if took := time.Since(start); took > 500*time.Millisecond {
+			t.Fatalf("agency %s: publish with no replica took %v: it waited", a, took)
+		}
+		n, err := c.XLen(t.Context(), "hl:{"+a+"}:tips:normal").Result()
+		if err != nil || n != 2 {
+			t.Fatalf("agency %s: stream holds %d (%v), want 2", a, n, err)
+		}
+	}
+}
