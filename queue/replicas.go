@@ -173,3 +173,30 @@ func (q *Queue) publishWait(ctx context.Context, c redis.Cmdable, want int, keys
 	}
 	return n, err
 }
+
+// ReplicaCount counts the replicas of the master (on a Cluster, the fewest
+// any master has), as Publish detects them. It is for a startup check: a
+// Redis that refuses INFO has its replicas taken as none.
+func (q *Queue) ReplicaCount(ctx context.Context) (int, error) {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	cc, ok := q.rdb.(*redis.ClusterClient)
+	if !ok {
+		return countReplicas(ctx, q.rdb)
+	}
+	var mu sync.Mutex
+	fewest := -1
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		n, err := countReplicas(ctx, c)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		if fewest < 0 || n < fewest {
+			fewest = n
+		}
+		mu.Unlock()
+		return nil
+	})
+	return max(fewest, 0), err
+}

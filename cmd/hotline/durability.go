@@ -63,8 +63,27 @@ func openDurability(c *config.Config, q *queue.Queue, agencies []string, log *sl
 				Appended: s.Appended, Drained: s.Drained, Unconfirmed: h.Records}
 		},
 	})
+	logReplicas(c, q, log)
 	pub := &spool.Publisher{Primary: q, Spool: sp, Held: held, Timeout: c.Redis.Timeout, Logger: log, Metrics: m}
 	return &durability{spool: sp, held: held, publisher: pub, metrics: m, cfg: c}, nil
+}
+
+// logReplicas says at startup what an acknowledgement means: confirmed by
+// how many replicas, or, if they cannot be counted, by none.
+func logReplicas(c *config.Config, q *queue.Queue, log *slog.Logger) {
+	if c.Redis.MinReplicas != nil {
+		log.Info("redis: a tip is acknowledged once this many replicas confirm it, or once it is spooled too", "replicas", *c.Redis.MinReplicas)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.Redis.Timeout)
+	defer cancel()
+	n, err := q.ReplicaCount(ctx)
+	switch {
+	case err != nil:
+		log.Warn("redis: cannot count the master's replicas now; until it can, no replica is waited for. hint: set redis.min_replicas to the number of replicas", "err", err)
+	case n > 0:
+		log.Info("redis: a tip is acknowledged once the master's replicas confirm it, or once it is spooled too", "replicas", n)
+	}
 }
 
 // mainHandler is the /metrics handler of the public listener: nil (404)
