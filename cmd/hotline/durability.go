@@ -59,7 +59,9 @@ func openDurability(c *config.Config, q *queue.Queue, agencies []string, log *sl
 		Depth:    q.Depth,
 		Spool: func() metrics.SpoolStats {
 			s, h := sp.Stats(), held.Stats()
-			return metrics.SpoolStats{Records: s.Records, Bytes: s.Bytes + h.Bytes, MaxBytes: s.MaxBytes,
+			// Bytes against MaxBytes is the room for tips Redis does not
+			// take; the held tips have a bound of their own.
+			return metrics.SpoolStats{Records: s.Records, Bytes: s.Bytes, MaxBytes: s.MaxBytes,
 				Appended: s.Appended, Drained: s.Drained, Unconfirmed: h.Records}
 		},
 	})
