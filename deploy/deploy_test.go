@@ -655,7 +655,7 @@ var hotlineCommands = []string{
 	"zadd", "zrange", "zrem", "zrangebyscore", "zremrangebyscore", "zcard", "scan",
 	"eval", "evalsha", "script|load", "script|exists",
 	"watch", "multi", "exec", "discard",
-	"ping", "info", "hello", "auth", "select", "readonly", "command",
+	"ping", "info", "wait", "hello", "auth", "select", "readonly", "command",
 	"cluster|slots", "cluster|shards", "cluster|nodes", "cluster|info", "cluster|myid", "cluster|keyslot",
 	"client|setname", "client|getname", "client|id",
 }

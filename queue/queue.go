@@ -107,12 +107,23 @@ type Options struct {
 	Timeout time.Duration
 	// AuditKey keys the audit chain's MACs (derived from the pepper).
 	AuditKey []byte
+	// Replicas is how many replicas must confirm each published entry: 0
+	// (the default) waits for the replicas the master reports connected,
+	// NoReplicas never waits. A master with no replica costs no WAIT.
+	Replicas int
+	// ReplicaWait bounds the wait for the replicas (DefaultReplicaWait).
+	// It must be shorter than Timeout and the client's read timeout.
+	ReplicaWait time.Duration
+	// ReplicaRefresh is how often the replicas are counted again
+	// (DefaultReplicaRefresh).
+	ReplicaRefresh time.Duration
 }
 
 // Queue is the triage queue. It is safe for concurrent use.
 type Queue struct {
-	rdb redis.UniversalClient
-	opt Options
+	rdb      redis.UniversalClient
+	opt      Options
+	replicas replicaCounts
 }
 
 // group is the consumer group every agency stream is read through.
@@ -128,6 +139,12 @@ func New(rdb redis.UniversalClient, opt Options) *Queue {
 	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = 2 * time.Second
+	}
+	if opt.ReplicaWait <= 0 {
+		opt.ReplicaWait = DefaultReplicaWait
+	}
+	if opt.ReplicaRefresh <= 0 {
+		opt.ReplicaRefresh = DefaultReplicaRefresh
 	}
 	if len(opt.AuditKey) == 0 {
 		// Tests and tools that do not hold the pepper; the gateway always
@@ -189,10 +206,16 @@ func (q *Queue) ensureGroup(ctx context.Context, stream string) error {
 }
 
 // publishScript adds a tip to an agency's stream unless the same tip id is
-// already there, so that a retried intake never queues a tip twice.
+// already there, so that a retried intake never queues a tip twice. A tip
+// already there is written again unchanged: a WAIT that follows on this
+// connection then covers the first write too, made on another connection
+// (WAIT counts from the connection's own last write), so a republished tip
+// is confirmed only once the replicas hold it.
 var publishScript = redis.NewScript(`
 if redis.call('HSETNX', KEYS[2], ARGV[1], '') == 0 then
-  return redis.call('HGET', KEYS[2], ARGV[1])
+  local ref = redis.call('HGET', KEYS[2], ARGV[1])
+  redis.call('HSET', KEYS[2], ARGV[1], ref)
+  return ref
 end
 local id = redis.call('XADD', KEYS[1], '*',
   'tip', ARGV[1], 'case', ARGV[2], 'agency', ARGV[3], 'region', ARGV[4],
@@ -204,7 +227,13 @@ return ref
 `)
 
 // Publish appends e to its agency's stream. It returns only once Redis has
-// taken the entry (and, with AOF, written it), and is idempotent by tip id.
+// taken the entry (and, with AOF, written it) and, where the master has
+// replicas, once they confirm it; and it is idempotent by tip id.
+//
+// An error that matches ErrNotReplicated means the master took the entry
+// but the replicas did not confirm it within ReplicaWait: it is queued, but
+// a failover now would lose it. Publishing it again is confirmed only once
+// the replicas hold it.
 func (q *Queue) Publish(ctx context.Context, e Entry) error {
 	if e.TipID == "" || e.Agency == "" || !e.Priority.Valid() || len(e.Sealed) == 0 {
 		return ErrInvalid
@@ -215,11 +244,39 @@ func (q *Queue) Publish(ctx context.Context, e Entry) error {
 	if e.ReplyCapable {
 		reply = "1"
 	}
-	err := publishScript.Run(ctx, q.rdb,
-		[]string{q.stream(e.Agency, e.Priority), q.index(e.Agency)},
-		e.TipID, e.Case, e.Agency, e.Region, e.Channel, string(e.Priority),
-		strconv.FormatInt(e.ReceivedAt.UnixMilli(), 10), reply, e.Sealed).Err()
+	keys := []string{q.stream(e.Agency, e.Priority), q.index(e.Agency)}
+	args := []any{e.TipID, e.Case, e.Agency, e.Region, e.Channel, string(e.Priority),
+		strconv.FormatInt(e.ReceivedAt.UnixMilli(), 10), reply, e.Sealed}
+	if q.opt.Replicas == NoReplicas {
+		return q.publishAlone(ctx, keys, args)
+	}
+	c, node, err := q.masterFor(ctx, keys[0])
 	if err != nil {
+		return fmt.Errorf("%w: failed to publish: %w", ErrUnavailable, err)
+	}
+	want := q.wanted(ctx, c, node)
+	if want == 0 {
+		if err := q.publishAlone(ctx, keys, args); err != nil {
+			q.forget(node)
+			return err
+		}
+		return nil
+	}
+	acked, err := q.publishWait(ctx, c, want, keys, args)
+	if err != nil {
+		q.forget(node)
+		return fmt.Errorf("%w: failed to publish: %w", ErrUnavailable, err)
+	}
+	if acked < want {
+		q.forget(node)
+		return &NotReplicatedError{TipID: e.TipID, Acked: acked, Wants: want}
+	}
+	return nil
+}
+
+// publishAlone runs the publish script with no wait for replicas.
+func (q *Queue) publishAlone(ctx context.Context, keys []string, args []any) error {
+	if err := publishScript.Run(ctx, q.rdb, keys, args...).Err(); err != nil {
 		return fmt.Errorf("%w: failed to publish: %w", ErrUnavailable, err)
 	}
 	return nil

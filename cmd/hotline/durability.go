@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/hotline-org/hotline/gateway/config"
@@ -21,7 +22,9 @@ import (
 // is away (the spool, and the publisher that falls back to it and drains
 // it), and what shows how the gateway is doing (the metrics).
 type durability struct {
-	spool     *spool.Spool
+	spool *spool.Spool
+	// held keeps the tips Redis took but its replicas did not confirm.
+	held      *spool.Spool
 	publisher *spool.Publisher
 	metrics   *metrics.Metrics
 	cfg       *config.Config
@@ -41,16 +44,49 @@ func openDurability(c *config.Config, q *queue.Queue, agencies []string, log *sl
 	if st := sp.Stats(); st.Records > 0 {
 		log.Info("spool: tips from an earlier run will be handed to redis", "tips", st.Records)
 	}
+	// A directory of its own: the spool's drain stops at the first tip
+	// Redis does not take, the held tips' drain at the first one the
+	// replicas do not confirm, and neither holds up the other.
+	held, err := spool.Open(filepath.Join(dir, heldDir), spool.Options{MaxBytes: c.Spool.MaxBytes, Logger: log})
+	if err != nil {
+		sp.Close()
+		return nil, fmt.Errorf("spool.dir %s: %w\nhint: the gateway needs a private, writable directory of its own for the spool", dir, err)
+	}
+	if st := held.Stats(); st.Records > 0 {
+		log.Info("spool: tips from an earlier run wait for redis replicas to confirm them", "tips", st.Records)
+	}
 	m := metrics.New(metrics.Options{
 		Agencies: agencies,
 		Depth:    q.Depth,
 		Spool: func() metrics.SpoolStats {
-			s := sp.Stats()
-			return metrics.SpoolStats{Records: s.Records, Bytes: s.Bytes, MaxBytes: s.MaxBytes, Appended: s.Appended, Drained: s.Drained}
+			s, h := sp.Stats(), held.Stats()
+			// Bytes against MaxBytes is the room for tips Redis does not
+			// take; the held tips have a bound of their own.
+			return metrics.SpoolStats{Records: s.Records, Bytes: s.Bytes, MaxBytes: s.MaxBytes,
+				Appended: s.Appended, Drained: s.Drained, Unconfirmed: h.Records}
 		},
 	})
-	pub := &spool.Publisher{Primary: q, Spool: sp, Timeout: c.Redis.Timeout, Logger: log, Metrics: m}
-	return &durability{spool: sp, publisher: pub, metrics: m, cfg: c}, nil
+	logReplicas(c, q, log)
+	pub := &spool.Publisher{Primary: q, Spool: sp, Held: held, Timeout: c.Redis.Timeout, Logger: log, Metrics: m}
+	return &durability{spool: sp, held: held, publisher: pub, metrics: m, cfg: c}, nil
+}
+
+// logReplicas says at startup what an acknowledgement means: confirmed by
+// how many replicas, or, if they cannot be counted, by none.
+func logReplicas(c *config.Config, q *queue.Queue, log *slog.Logger) {
+	if c.Redis.MinReplicas != nil {
+		log.Info("redis: a tip is acknowledged once this many replicas confirm it, or once it is spooled too", "replicas", *c.Redis.MinReplicas)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.Redis.Timeout)
+	defer cancel()
+	n, err := q.ReplicaCount(ctx)
+	switch {
+	case err != nil:
+		log.Warn("redis: cannot count the master's replicas now; until it can, no replica is waited for. hint: set redis.min_replicas to the number of replicas", "err", err)
+	case n > 0:
+		log.Info("redis: a tip is acknowledged once the master's replicas confirm it, or once it is spooled too", "replicas", n)
+	}
 }
 
 // mainHandler is the /metrics handler of the public listener: nil (404)
@@ -102,7 +138,7 @@ func (d *durability) start(ctx context.Context, log *slog.Logger) (stop func(), 
 	if addr := d.cfg.Metrics.Listen; addr != "" {
 		ln, err := listen(addr)
 		if err != nil {
-			d.spool.Close()
+			d.close()
 			return nil, fmt.Errorf("metrics.listen: failed to listen on %s: %w", addr, err)
 		}
 		mux := http.NewServeMux()
@@ -134,8 +170,17 @@ func (d *durability) start(ctx context.Context, log *slog.Logger) (stop func(), 
 		if err := d.spool.Close(); err != nil {
 			log.Error("spool: close failed", "err", err)
 		}
+		if err := d.held.Close(); err != nil {
+			log.Error("spool: close failed", "err", err)
+		}
 	}, nil
 }
 
 // close releases the spool when the gateway does not start after all.
-func (d *durability) close() { d.spool.Close() }
+func (d *durability) close() {
+	d.spool.Close()
+	d.held.Close()
+}
+
+// heldDir is the held tips' spool, inside the spool directory.
+const heldDir = "unconfirmed"

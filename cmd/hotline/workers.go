@@ -21,7 +21,7 @@ import (
 // to Redis.
 func newQueue(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Keyer) *queue.Queue {
 	return queue.New(rdb, queue.Options{Prefix: c.Redis.Prefix, Lease: c.Queue.Lease, Timeout: c.Redis.Timeout,
-		AuditKey: keyer.Sum("audit-key", "v1")})
+		AuditKey: keyer.Sum("audit-key", "v1"), Replicas: c.Redis.QueueReplicas(), ReplicaWait: c.Redis.ReplicaWait})
 }
 
 // agencyInfo lists the agencies and their public recipients for officers.

@@ -31,6 +31,11 @@ const (
 	// path; past it the tip is answered with an error (and, with the spool,
 	// kept locally).
 	DefaultRedisTimeout = 2 * time.Second
+	// DefaultReplicaWait bounds the wait for Redis replicas to confirm a
+	// tip; one they do not confirm by then is also kept in the spool.
+	DefaultReplicaWait = 500 * time.Millisecond
+	// MaxMinReplicas bounds redis.min_replicas: no deployment has more.
+	MaxMinReplicas = 16
 	// DefaultMaxBody bounds a webhook body. Twilio's largest (an MMS with ten
 	// media URLs and a 1600-character body) is far below it.
 	DefaultMaxBody = 64 << 10
@@ -75,6 +80,25 @@ type Redis struct {
 	Prefix     string        `yaml:"prefix" json:"prefix"`
 	Timeout    time.Duration `yaml:"timeout" json:"timeout"`
 	TLS        bool          `yaml:"tls" json:"tls"`
+	// MinReplicas is how many replicas must confirm a tip before it counts
+	// as in Redis. Unset: those the master reports connected (detected,
+	// counted again every few seconds); 0: never wait.
+	MinReplicas *int `yaml:"min_replicas" json:"min_replicas,omitempty"`
+	// ReplicaWait bounds the wait for the replicas (default 500ms, or half
+	// of Timeout if that is shorter).
+	ReplicaWait time.Duration `yaml:"replica_wait" json:"replica_wait"`
+}
+
+// QueueReplicas is the queue's Options.Replicas for MinReplicas.
+func (r Redis) QueueReplicas() int {
+	switch {
+	case r.MinReplicas == nil:
+		return 0 // detect
+	case *r.MinReplicas == 0:
+		return -1 // queue.NoReplicas
+	default:
+		return *r.MinReplicas
+	}
 }
 
 // RedactedURL returns the URL with any password replaced.
@@ -306,6 +330,14 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Redis.Timeout == 0 {
 		c.Redis.Timeout = DefaultRedisTimeout
+	}
+	if c.Redis.ReplicaWait == 0 {
+		// Never as long as a whole Redis call: a short redis.timeout
+		// shortens the default too.
+		c.Redis.ReplicaWait = DefaultReplicaWait
+		if c.Redis.Timeout > 0 {
+			c.Redis.ReplicaWait = min(DefaultReplicaWait, c.Redis.Timeout/2)
+		}
 	}
 	if c.Redis.Prefix == "" {
 		c.Redis.Prefix = DefaultPrefix

@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/crypto/seal"
@@ -195,6 +196,16 @@ func (c *Config) validateRedis(add func(string, string, string)) {
 	}
 	if c.Redis.Timeout <= 0 {
 		add("redis.timeout", "must be positive", "leave it unset for the default of 2s")
+	}
+	if n := c.Redis.MinReplicas; n != nil && (*n < 0 || *n > MaxMinReplicas) {
+		add("redis.min_replicas", fmt.Sprintf("must be between 0 and %d", MaxMinReplicas),
+			"leave it unset to wait for the replicas the master has, or set the number of replicas (0: never wait)")
+	}
+	switch {
+	case c.Redis.ReplicaWait < time.Millisecond:
+		add("redis.replica_wait", "must be at least 1ms", "leave it unset for the default of 500ms")
+	case c.Redis.Timeout > 0 && c.Redis.ReplicaWait >= c.Redis.Timeout:
+		add("redis.replica_wait", "must be shorter than redis.timeout", "leave it unset for the default of 500ms, or raise redis.timeout")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
@@ -57,6 +58,26 @@ func TestValidate(t *testing.T) {
 			name:   "missing default_agency",
 			mutate: func(c *config.Config) { c.DefaultAgency = "" },
 			field:  "default_agency",
+		},
+		{
+			name:   "negative min_replicas",
+			mutate: func(c *config.Config) { n := -1; c.Redis.MinReplicas = &n },
+			field:  "redis.min_replicas",
+		},
+		{
+			name:   "min_replicas beyond any deployment",
+			mutate: func(c *config.Config) { n := 100; c.Redis.MinReplicas = &n },
+			field:  "redis.min_replicas",
+		},
+		{
+			name:   "replica_wait as long as redis.timeout",
+			mutate: func(c *config.Config) { c.Redis.ReplicaWait = c.Redis.Timeout },
+			field:  "redis.replica_wait",
+		},
+		{
+			name:   "replica_wait negative",
+			mutate: func(c *config.Config) { c.Redis.ReplicaWait = -time.Second },
+			field:  "redis.replica_wait",
 		},
 		{
 			name:   "x25519 identity pasted as a recipient",
@@ -448,6 +469,45 @@ func TestValidateRedisModes(t *testing.T) {
 		if ps := c.Validate(); len(ps) != 0 {
 			t.Errorf("%s: %s", tt.name, problemsText(ps))
 		}
+	}
+}
+
+func TestRedisReplicaKeys(t *testing.T) {
+	base := string(readFixture(t, "valid.yaml"))
+	parse := func(extra string) *config.Config {
+		t.Helper()
+		data := strings.Replace(base, "redis:\n", "redis:\n"+extra, 1)
+		if data == base && extra != "" {
+			t.Fatal("fixture has no redis section")
+		}
+		c, err := config.Parse([]byte(data), testdataDir(t), env{"HOTLINE_PEPPER": testPepper}.get)
+		if err != nil {
+			t.Fatalf("parse %q: %v", extra, err)
+		}
+		return c
+	}
+	tests := []struct {
+		extra    string
+		replicas int // queue.Options.Replicas: 0 detect, -1 never
+		wait     time.Duration
+	}{
+		{"", 0, config.DefaultReplicaWait},
+		{"  min_replicas: 0\n", -1, config.DefaultReplicaWait},
+		{"  min_replicas: 2\n  replica_wait: 250ms\n", 2, 250 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		c := parse(tt.extra)
+		if got := c.Redis.QueueReplicas(); got != tt.replicas || c.Redis.ReplicaWait != tt.wait {
+			t.Errorf("%q: replicas %d wait %v, want %d %v", tt.extra, got, c.Redis.ReplicaWait, tt.replicas, tt.wait)
+		}
+		if ps := c.Validate().Errors(); len(ps) != 0 {
+			t.Errorf("%q: %s", tt.extra, problemsText(ps))
+		}
+	}
+	// Strict: a misspelt key is an error, not a silent default.
+	data := strings.Replace(base, "redis:\n", "redis:\n  min_replica: 1\n", 1)
+	if _, err := config.Parse([]byte(data), testdataDir(t), env{"HOTLINE_PEPPER": testPepper}.get); err == nil {
+		t.Fatal("misspelt redis.min_replica accepted")
 	}
 }
 

@@ -114,6 +114,9 @@ func names(s []string) []string {
 // SpoolStats is what the metrics show of the local spool.
 type SpoolStats struct {
 	Records, Bytes, MaxBytes, Appended, Drained int64
+	// Unconfirmed is the tips Redis took but its replicas have not yet
+	// confirmed, kept in the spool until they do.
+	Unconfirmed int64
 }
 
 // Options configures the metrics.
@@ -142,6 +145,8 @@ type Metrics struct {
 	scrub    *prometheus.CounterVec
 	failOpen *prometheus.CounterVec
 	replies  *prometheus.CounterVec
+	// unconfirmed counts publishes the replicas did not confirm in time.
+	unconfirmed prometheus.Counter
 }
 
 // ReplyOutcomes are the outcome label's set of officers' replies.
@@ -188,13 +193,17 @@ func New(opt Options) *Metrics {
 	m.replies = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hotline_officer_replies_total", Help: "Officers' replies to reporters, by outcome.",
 	}, []string{"outcome"})
+	m.unconfirmed = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hotline_replica_unconfirmed_total",
+		Help: "Tips (per agency copy, and again at each retry) that Redis took but its replicas did not confirm in time; each was kept in the spool as well.",
+	})
 	for _, n := range LimiterNames {
 		m.failOpen.WithLabelValues(n)
 	}
 	for _, o := range ReplyOutcomes {
 		m.replies.WithLabelValues(o)
 	}
-	m.reg.MustRegister(m.tips, m.intake, m.seal, m.redis, m.rejected, m.scrub, m.failOpen, m.replies,
+	m.reg.MustRegister(m.tips, m.intake, m.seal, m.redis, m.rejected, m.scrub, m.failOpen, m.replies, m.unconfirmed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	// Zero series for the known sets, so that a rate() has a start.
@@ -239,6 +248,9 @@ func New(opt Options) *Metrics {
 				stat(func(s SpoolStats) int64 { return s.Appended })),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotline_spool_drained_total", Help: "Spooled tips handed to Redis since start."},
 				stat(func(s SpoolStats) int64 { return s.Drained })),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_unconfirmed_records",
+				Help: "Tips Redis took but its replicas have not confirmed, kept in the spool until they do."},
+				stat(func(s SpoolStats) int64 { return s.Unconfirmed })),
 		)
 	}
 	return m
@@ -316,10 +328,22 @@ func (m *Metrics) ObserveRedis(op RedisOp, d time.Duration, err error) {
 		return
 	}
 	result := "ok"
-	if err != nil {
+	switch {
+	case errors.Is(err, queue.ErrNotReplicated):
+		result = "unconfirmed"
+	case err != nil:
 		result = "error"
 	}
 	m.redis.WithLabelValues(op.String(), result).Observe(d.Seconds())
+}
+
+// ReplicaUnconfirmed counts a tip Redis took but its replicas did not
+// confirm in time.
+func (m *Metrics) ReplicaUnconfirmed() {
+	if m == nil {
+		return
+	}
+	m.unconfirmed.Inc()
 }
 
 // Rejected counts a request answered with an error.

@@ -204,3 +204,22 @@ func TestFreeTextCannotBecomeALabel(t *testing.T) {
 	var nilMetrics *metrics.Metrics
 	nilMetrics.Rejected(metrics.BadSignature) // a nil *Metrics records nothing and does not panic
 }
+
+func TestReplicaUnconfirmedCounted(t *testing.T) {
+	m := metrics.New(metrics.Options{Spool: func() metrics.SpoolStats { return metrics.SpoolStats{Unconfirmed: 7} }})
+	m.ReplicaUnconfirmed()
+	m.ReplicaUnconfirmed()
+	m.ObserveRedis(metrics.RedisPublish, time.Millisecond, fmt.Errorf("publish: %w", &queue.NotReplicatedError{TipID: "t1", Wants: 1}))
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		"hotline_replica_unconfirmed_total 2",
+		"hotline_spool_unconfirmed_records 7",
+		`hotline_redis_duration_seconds_count{op="publish",result="unconfirmed"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}

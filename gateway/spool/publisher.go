@@ -25,6 +25,7 @@ type Primary interface {
 // Metrics observes the calls to the primary.
 type Metrics interface {
 	ObserveRedis(op metrics.RedisOp, d time.Duration, err error)
+	ReplicaUnconfirmed()
 }
 
 // Defaults of a Publisher.
@@ -52,10 +53,25 @@ const (
 // retry is not queued twice. The reporter is never refused because the
 // dedupe store is unreachable.
 //
+// Replicas: a tip Redis took but whose replicas did not confirm it in time
+// (queue.ErrNotReplicated) would be lost if the master died now, so it is
+// also appended to Held before the reporter is answered. Such a tip is in
+// Redis already: the publisher stays up, and new tips keep going to Redis.
+// Run publishes the held tips again, oldest first, and removes each only
+// once its replicas confirm it (or, after a failover, once the new master
+// has it and its own replicas, if any, confirm it); publishing is
+// idempotent by tip id, so a tip the replica did receive is not queued
+// twice. The first unconfirmed tip stops a drain of Held until the next
+// interval: while a replica lags, that costs one wait per interval.
+//
 // Use it as a pointer; the zero values of the unexported fields are ready.
 type Publisher struct {
 	Primary Primary
 	Spool   *Spool
+	// Held keeps the tips the replicas have not confirmed (a second spool,
+	// in its own directory). Nil keeps them in Spool, where the first one
+	// stops a drain until the replicas confirm it.
+	Held *Spool
 	// Timeout is the deadline of one call to the primary.
 	Timeout time.Duration
 	// Interval is how often Run tries to drain a spool with tips in it.
@@ -65,6 +81,8 @@ type Publisher struct {
 
 	down atomic.Bool
 	once sync.Once
+	// lagging: the last publish was not confirmed by the replicas.
+	lagging atomic.Bool
 }
 
 func (p *Publisher) timeout() time.Duration {
@@ -133,12 +151,19 @@ func unavailable(err error) bool {
 }
 
 // Publish queues e in the primary or, if it does not answer in time, in the
-// spool. A nil error means e is durable in one of them.
+// spool. A nil error means e is durable in one of them: in the spool, or in
+// Redis and the replicas it has.
 func (p *Publisher) Publish(ctx context.Context, e queue.Entry) error {
 	tried := false
 	if !p.isDown() {
 		err := p.publishPrimary(ctx, e)
-		if err == nil || !unavailable(err) {
+		switch {
+		case err == nil:
+			p.confirmed()
+			return nil
+		case errors.Is(err, queue.ErrNotReplicated):
+			return p.hold(e, err)
+		case !unavailable(err):
 			return err
 		}
 		tried = true
@@ -157,6 +182,38 @@ func (p *Publisher) Publish(ctx context.Context, e queue.Entry) error {
 		}
 	}
 	return fmt.Errorf("%w: redis does not answer and the spool cannot take the tip: %w", queue.ErrUnavailable, serr)
+}
+
+func (p *Publisher) held() *Spool {
+	if p.Held != nil {
+		return p.Held
+	}
+	return p.Spool
+}
+
+// hold keeps e, which Redis took but its replicas did not confirm, in the
+// spool until a publish of it is confirmed.
+func (p *Publisher) hold(e queue.Entry, cause error) error {
+	if p.Metrics != nil {
+		p.Metrics.ReplicaUnconfirmed()
+	}
+	if p.lagging.CompareAndSwap(false, true) {
+		p.logger().Warn("redis replicas do not confirm tips in time: tips are kept in the spool too, until they do",
+			"tip", e.TipID, "agency", e.Agency, "err", cause)
+	}
+	if err := p.held().Append(e); err != nil {
+		// Only the master holds it: a failover could lose it, so the
+		// reporter is not told it arrived.
+		return fmt.Errorf("%w: the replicas did not confirm tip %s and the spool cannot take it: %w", queue.ErrUnavailable, e.TipID, err)
+	}
+	return nil
+}
+
+// confirmed notes a publish the replicas (if any) confirmed.
+func (p *Publisher) confirmed() {
+	if p.lagging.CompareAndSwap(true, false) {
+		p.logger().Info("redis replicas confirm tips again")
+	}
 }
 
 // BeginDedupe marks a provider message in progress. If Redis does not
@@ -235,13 +292,57 @@ func (p *Publisher) Run(ctx context.Context) {
 }
 
 // Flush drains what it can before ctx ends (at shutdown) and returns how
-// many tips are left in the spool.
+// many tips are left in the spool (held ones included).
 func (p *Publisher) Flush(ctx context.Context) int64 {
 	p.drainOnce(ctx)
-	return p.Spool.Stats().Records
+	n := p.Spool.Stats().Records
+	if p.Held != nil {
+		n += p.Held.Stats().Records
+	}
+	return n
 }
 
 func (p *Publisher) drainOnce(ctx context.Context) {
+	p.drainSpool(ctx)
+	p.drainHeld(ctx)
+}
+
+// drainPublish hands a spooled tip to Redis; one the replicas do not confirm
+// moves to Held, since it is in Redis now and the tips behind it need not
+// wait for it.
+func (p *Publisher) drainPublish(ctx context.Context, e queue.Entry) error {
+	err := p.publishPrimary(ctx, e)
+	switch {
+	case err == nil:
+		p.confirmed()
+	case errors.Is(err, queue.ErrNotReplicated) && p.Held != nil:
+		return p.hold(e, err)
+	}
+	return err
+}
+
+// drainHeld publishes the held tips again and removes those the replicas
+// confirm. It waits while Redis is known to be down: the spool goes first.
+func (p *Publisher) drainHeld(ctx context.Context) {
+	if p.Held == nil || p.Held.Empty() || ctx.Err() != nil || p.isDown() {
+		return
+	}
+	n, err := p.Held.Drain(ctx, func(ctx context.Context, e queue.Entry) error {
+		err := p.publishPrimary(ctx, e)
+		if err == nil {
+			p.confirmed()
+		}
+		return err
+	})
+	if n > 0 {
+		p.logger().Info("spool: held tips confirmed by redis and its replicas", "tips", n)
+	}
+	if err != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) && !errors.Is(err, queue.ErrNotReplicated) {
+		p.logger().Warn("spool: held tips not confirmed", "err", err)
+	}
+}
+
+func (p *Publisher) drainSpool(ctx context.Context) {
 	if p.Spool.Empty() {
 		if p.isDown() && p.ping(ctx) == nil {
 			p.markUp()
@@ -251,12 +352,12 @@ func (p *Publisher) drainOnce(ctx context.Context) {
 	if ctx.Err() != nil || p.ping(ctx) != nil {
 		return
 	}
-	n, err := p.Spool.Drain(ctx, p.publishPrimary)
+	n, err := p.Spool.Drain(ctx, p.drainPublish)
 	if n > 0 {
 		p.logger().Info("spool: tips handed to redis", "tips", n)
 	}
 	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+		if ctx.Err() == nil && !errors.Is(err, ErrClosed) && !errors.Is(err, queue.ErrNotReplicated) {
 			p.logger().Warn("spool: drain interrupted", "err", err)
 		}
 		return

@@ -31,6 +31,8 @@ const (
 	up = iota
 	down
 	hung
+	// unconfirmed: Redis takes tips but its replicas do not confirm them.
+	unconfirmed
 )
 
 func (f *fakePrimary) fail(ctx context.Context) error {
@@ -59,6 +61,9 @@ func (f *fakePrimary) Publish(ctx context.Context, e queue.Entry) error {
 	if !f.byID[e.TipID] {
 		f.byID[e.TipID] = true
 		f.tips = append(f.tips, e.TipID)
+	}
+	if f.mode.Load() == unconfirmed {
+		return &queue.NotReplicatedError{TipID: e.TipID, Acked: 0, Wants: 1}
 	}
 	return nil
 }
