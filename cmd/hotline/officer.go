@@ -80,7 +80,7 @@ func officerList(e *env, args []string) error {
 		if o.Revoked {
 			status = "revoked"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.Agency, o.Role, o.Name, o.Created.Format("2006-01-02"), status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", visible(o.ID), visible(o.Agency), visible(o.Role), visible(o.Name), o.Created.Format("2006-01-02"), status)
 	}
 	return tw.Flush()
 }

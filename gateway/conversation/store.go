@@ -379,3 +379,47 @@ func (s *Store) Outbound(ctx context.Context, sidPseudonym string) (agency, case
 	}
 	return agency, caseRef, nil
 }
+
+// copyHandleScript stores a sealed handle under a new agency's key, with
+// the source's expiry, unless that agency already has one for the case.
+var copyHandleScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'sealed', ARGV[1], 'last', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
+
+// CopyHandle gives agency to the reply handle that agency from holds for
+// a case, when a tip is transferred. The handle is sealed to the gateway's
+// own reply key, not to an agency, so it is copied as it is, with the same
+// expiry. It reports whether a copy was made: false when from has no
+// handle (a web tip, an expired or closed conversation) or to already has
+// one for the case, which is kept.
+func (s *Store) CopyHandle(ctx context.Context, from, to, caseRef string) (bool, error) {
+	if s.key == nil {
+		return false, nil
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	src := s.handleKey(from, caseRef)
+	var v *redis.MapStringStringCmd
+	var ttl *redis.DurationCmd
+	// Both reads are of one key, so they stay in one slot on a cluster.
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		v = p.HGetAll(ctx, src)
+		ttl = p.PTTL(ctx, src)
+		return nil
+	})
+	if err != nil {
+		return false, s.fail(err)
+	}
+	if v.Val()["sealed"] == "" || ttl.Val() <= 0 {
+		return false, nil
+	}
+	n, err := copyHandleScript.Run(ctx, s.rdb, []string{s.handleKey(to, caseRef)},
+		v.Val()["sealed"], v.Val()["last"], ttl.Val().Milliseconds()).Int()
+	if err != nil {
+		return false, s.fail(err)
+	}
+	return n == 1, nil
+}
