@@ -21,6 +21,7 @@ import (
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/redis/go-redis/v9"
+	"go.yaml.in/yaml/v3"
 )
 
 // sealNote seals a note body the way the CLI does.
@@ -421,5 +422,46 @@ func TestRedisDownIs503(t *testing.T) {
 	fail.on.Store(false)
 	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/ack", tok, `{"disposition":"dispatched"}`); s != 200 {
 		t.Fatalf("ack once Redis is back: %d %s", s, b)
+	}
+}
+
+// TestOpenAPIDocumentsAccessAnswers: the answers of issue 11 are in the
+// document: 403 for a non-holder, 409 for a lapsed lease, 503 everywhere.
+func TestOpenAPIDocumentsAccessAnswers(t *testing.T) {
+	h := newHarness(t)
+	_, body := h.api(t, "GET", "/api/v1/openapi.yaml", "", "")
+	var doc struct {
+		Components struct {
+			Responses map[string]any `yaml:"responses"`
+		} `yaml:"components"`
+		Paths map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"NotHolder", "LeaseLapsed", "Unavailable"} {
+		if doc.Components.Responses[name] == nil {
+			t.Errorf("components.responses.%s missing", name)
+		}
+	}
+	want := map[string]string{"/tips/{id} get": "403", "/tips/{id}/notes get": "403", "/tips/{id}/notes post": "403",
+		"/tips/{id}/reply post": "403", "/tips/{id}/renew post": "409"}
+	responses := func(o any) map[string]any {
+		m, _ := o.(map[string]any)
+		r, _ := m["responses"].(map[string]any)
+		return r
+	}
+	for k, status := range want {
+		path, op, _ := strings.Cut(k, " ")
+		if responses(doc.Paths[path][op])[status] == nil {
+			t.Errorf("%s does not document %s", k, status)
+		}
+	}
+	for path, ops := range doc.Paths {
+		for op, o := range ops {
+			if path != "/openapi.yaml" && op != "parameters" && responses(o)["503"] == nil {
+				t.Errorf("%s %s does not document 503", op, path)
+			}
+		}
 	}
 }
