@@ -247,6 +247,18 @@ func TestTransferCarriesReplyHandleAndNotes(t *testing.T) {
 	if _, _, err := h.store.Handle(context.Background(), "pe-lima", tip.Case); err == nil {
 		t.Fatal("the old agency still holds the reply handle")
 	}
+	// The reporter writes again: the message joins the case at the
+	// receiving agency, not at the one that handed it over.
+	if s, b := h.postSMS(t, smsForm("SMtr2", "+51987650001", "seguimos aquí"), addValidSignature); s != 200 {
+		t.Fatalf("webhook: %d %s", s, b)
+	}
+	if s, b := h.api(t, "POST", "/api/v1/tips/claim", lima, "{}"); s != http.StatusNoContent {
+		t.Fatalf("the old agency got the follow-up: %d %s", s, b)
+	}
+	next := claimTip(t, h, kl)
+	if next.Case != tip.Case {
+		t.Fatalf("follow-up went to case %s, want %s", next.Case, tip.Case)
+	}
 }
 
 // countingConn counts the bytes Redis sends back.

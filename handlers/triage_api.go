@@ -141,6 +141,7 @@ const maxResealed = 48 << 20
 type Handles interface {
 	CopyHandle(ctx context.Context, from, to, caseRef string) (bool, error)
 	DeleteHandle(ctx context.Context, agency, caseRef string) error
+	Retarget(ctx context.Context, from, to, caseRef string) error
 }
 
 // transfer hands a held tip to another agency with its notes, both
@@ -193,6 +194,9 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 			// The tip is transferred; the old agency's copy expires with
 			// its TTL and is destroyed when its case is purged.
 			s.opt.Logger.Warn("transferred, but the old reply handle was not deleted", "tip", id, "err", err)
+		}
+		if err := s.opt.Handles.Retarget(r.Context(), o.Agency, req.Agency, l.Case); err != nil {
+			s.opt.Logger.Warn("transferred, but the reporter's thread still points at the old agency", "tip", id, "err", err)
 		}
 	}
 	respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "transferred", "agency": req.Agency})

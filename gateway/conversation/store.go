@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -422,4 +423,40 @@ func (s *Store) CopyHandle(ctx context.Context, from, to, caseRef string) (bool,
 		return false, s.fail(err)
 	}
 	return n == 1, nil
+}
+
+// Retarget points the reporter's open thread of a case, if any, at agency
+// to instead of from, after a transfer: the reporter's next messages then
+// reach the agency now handling the case, and keep its reply handle fresh.
+// The thread is found through the handle to holds (its sender pseudonym
+// is inside the seal).
+func (s *Store) Retarget(ctx context.Context, from, to, caseRef string) error {
+	h, _, err := s.Handle(ctx, to, caseRef)
+	if errors.Is(err, ErrNoHandle) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	t, ok, err := s.Thread(ctx, h.Sender)
+	if err != nil || !ok || t.Case != caseRef || !slices.Contains(t.Agencies, from) {
+		return err
+	}
+	agencies := make([]string, 0, len(t.Agencies))
+	for _, a := range t.Agencies {
+		if a == from {
+			a = to
+		}
+		if !slices.Contains(agencies, a) {
+			agencies = append(agencies, a)
+		}
+	}
+	t.Agencies = agencies
+	b, _ := json.Marshal(t)
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if err := s.rdb.SetArgs(ctx, s.threadKey(h.Sender), b, redis.SetArgs{KeepTTL: true, Mode: "XX"}).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return s.fail(err)
+	}
+	return nil
 }
