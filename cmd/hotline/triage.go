@@ -221,6 +221,11 @@ func triageNext(e *env, c *triageClient, identityPath string, asJSON bool) error
 	if err != nil {
 		return err
 	}
+	return nextWith(e, c, ids, identityPath, asJSON)
+}
+
+// nextWith claims and opens the next tip with identities already loaded.
+func nextWith(e *env, c *triageClient, ids []age.Identity, identityPath string, asJSON bool) error {
 	me, err := c.me(e)
 	if err != nil {
 		return err
