@@ -84,6 +84,13 @@ func visibleLines(s string) []string {
 	return lines
 }
 
+// visibleMessage renders an error for the terminal: its own lines (the
+// hint lines) are kept, and anything else in it made visible, since errors
+// may quote what the gateway answered.
+func visibleMessage(err error) string {
+	return strings.Join(visibleLines(err.Error()), "\n")
+}
+
 // printBlock prints text under a label: the first line after it, every
 // other line indented to the label's width.
 func printBlock(w io.Writer, label, text string) {
