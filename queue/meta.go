@@ -48,6 +48,11 @@ func (q *Queue) List(ctx context.Context, agency string, limit int) ([]Listed, e
 	if limit <= 0 || limit > maxList {
 		limit = maxList
 	}
+	return q.list(ctx, agency, limit)
+}
+
+// list is List with any limit (0: all open tips, for counts).
+func (q *Queue) list(ctx context.Context, agency string, limit int) ([]Listed, error) {
 	ctx, cancel := q.ctx(ctx)
 	defer cancel()
 	ids, err := q.rdb.SMembers(ctx, q.openSet(agency)).Result()
@@ -103,7 +108,7 @@ func (q *Queue) List(ctx context.Context, agency string, limit int) ([]Listed, e
 		}
 		return compareStreamIDs(a.StreamID, b.StreamID)
 	})
-	if len(out) > limit {
+	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
 	return out, nil
@@ -148,9 +153,9 @@ type Counts struct {
 }
 
 // Count returns the agency's open tips by priority and state, from the
-// clear metadata only.
+// clear metadata only. It counts every open tip, not only a list's worth.
 func (q *Queue) Count(ctx context.Context, agency string) (Counts, error) {
-	list, err := q.List(ctx, agency, maxList)
+	list, err := q.list(ctx, agency, 0)
 	if err != nil {
 		return Counts{}, err
 	}

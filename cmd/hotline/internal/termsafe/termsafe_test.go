@@ -1,4 +1,4 @@
-package main
+package termsafe
 
 import (
 	"bytes"
@@ -17,21 +17,21 @@ func checkVisible(t *testing.T, in, out string, newlines bool) {
 			continue
 		}
 		if c < 0x20 || c == 0x7f {
-			t.Fatalf("visible(%q) = %q: raw control byte %#x", in, out, c)
+			t.Fatalf("String(%q) = %q: raw control byte %#x", in, out, c)
 		}
 	}
 	if !utf8.ValidString(out) {
-		t.Fatalf("visible(%q) = %q: not UTF-8", in, out)
+		t.Fatalf("String(%q) = %q: not UTF-8", in, out)
 	}
 	for _, r := range out {
 		if r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 ||
 			r >= 0x200b && r <= 0x200f || r == 0x2028 || r == 0x2029 || r == 0xfeff || r == 0x061c {
-			t.Fatalf("visible(%q) = %q: raw %U", in, out, r)
+			t.Fatalf("String(%q) = %q: raw %U", in, out, r)
 		}
 	}
 }
 
-func TestVisible(t *testing.T) {
+func TestString(t *testing.T) {
 	for in, want := range map[string]string{
 		"hola":                          "hola",
 		"línea":                         "línea",
@@ -43,22 +43,22 @@ func TestVisible(t *testing.T) {
 		"\x9b31m":                       `\x9b31m`,
 		"\U000e0041":                    `\U000e0041`,
 	} {
-		if got := visible(in); got != want {
-			t.Errorf("visible(%q) = %q, want %q", in, got, want)
+		if got := String(in); got != want {
+			t.Errorf("String(%q) = %q, want %q", in, got, want)
 		}
-		checkVisible(t, in, visible(in), false)
+		checkVisible(t, in, String(in), false)
 	}
 	var b bytes.Buffer
-	printBlock(&b, "message  ", "first\nCase: FAKE\r\nlast\x1b[1A")
+	Block(&b, "message  ", "first\nCase: FAKE\r\nlast\x1b[1A")
 	if got := b.String(); got != "message  first\n         Case: FAKE\n         last\\x1b[1A\n" {
-		t.Fatalf("printBlock = %q", got)
+		t.Fatalf("Block = %q", got)
 	}
 }
 
 func TestWriteJSONStaysExact(t *testing.T) {
 	in := map[string]string{"text": "a\x1b[2J\a\x7f\u0085\u202e\u2028\U000e0041 \"ok\" <b> é"}
 	var b bytes.Buffer
-	if err := writeJSON(&b, in, true); err != nil {
+	if err := JSON(&b, in, true); err != nil {
 		t.Fatal(err)
 	}
 	checkVisible(t, in["text"], b.String(), true)
@@ -68,14 +68,14 @@ func TestWriteJSONStaysExact(t *testing.T) {
 	}
 }
 
-func FuzzVisible(f *testing.F) {
+func FuzzString(f *testing.F) {
 	for _, s := range []string{"hola", "\x1b[2J", "\u202e", "a\nb", "\xc2\x9b", "\xff\xfe", "\U000e0041", "\u2028"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		checkVisible(t, s, visible(s), false)
+		checkVisible(t, s, String(s), false)
 		var b bytes.Buffer
-		printBlock(&b, "message  ", s)
+		Block(&b, "message  ", s)
 		out := b.String()
 		checkVisible(t, s, out, true)
 		for i, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
@@ -84,7 +84,7 @@ func FuzzVisible(f *testing.F) {
 			}
 		}
 		var j bytes.Buffer
-		if err := writeJSON(&j, s, false); err != nil {
+		if err := JSON(&j, s, false); err != nil {
 			t.Fatal(err)
 		}
 		checkVisible(t, s, strings.TrimSuffix(j.String(), "\n"), false)
