@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -337,6 +338,26 @@ func TestCountsAndListReadNoSealedBodies(t *testing.T) {
 		if n > 64<<10 {
 			t.Errorf("GET %s read %d bytes from Redis: it reads sealed reports", p, n)
 		}
+	}
+	// The live view: one update.
+	read.Store(0)
+	ectx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ectx, "GET", h.srv.URL+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "data: {\"waiting\"") {
+	}
+	cancel()
+	n := read.Load()
+	t.Logf("one live-view update read %d bytes from Redis", n)
+	if n == 0 || n > 64<<10 {
+		t.Errorf("one live-view update read %d bytes from Redis", n)
 	}
 }
 
