@@ -18,6 +18,7 @@ import (
 	"filippo.io/age"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
@@ -496,5 +497,46 @@ func TestOpenAPIDocumentsAccessAnswers(t *testing.T) {
 				t.Errorf("%s %s does not document 503", op, path)
 			}
 		}
+	}
+}
+
+// TestTransferCarriesFollowupPage (issue 11, point 2, web channel): after a
+// transfer the receiving agency can post questions to the witness's
+// follow-up page, and the agency that handed it over no longer can.
+func TestTransferCarriesFollowupPage(t *testing.T) {
+	var fu *followup.Store
+	h := newHarnessWith(t, func(s *gatewaytest.Stack, o *handlers.Options) {
+		fu = followup.New(s.Redis.Client, s.Keyer, followup.Options{Prefix: s.Redis.Prefix, WorkFactor: 10})
+		o.Questions = fu
+		withAgencies(o)
+	})
+	ctx := context.Background()
+	lima, kl := h.officer(t, "pe-lima"), h.officer(t, "my-kl")
+	code, caseRef := followup.NewCode(), gateway.NewCaseRef()
+	handle, err := fu.Create(ctx, code, caseRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcpt, err := h.Intake.Submit(ctx, gateway.Tip{Channel: gateway.ChannelWeb, Text: "vi a niños trabajando de noche", Case: caseRef, Followup: handle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fu.SetAgencies(ctx, handle, rcpt.Agencies); err != nil {
+		t.Fatal(err)
+	}
+	tip := claimTip(t, h, lima)
+	resealed := sealNote(t, h.Identities["my-kl"], "report")
+	body, _ := json.Marshal(map[string]any{"agency": "my-kl", "sealed": resealed, "notes": [][]byte{}, "followup": handle})
+	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/transfer", lima, string(body)); s != 200 {
+		t.Fatalf("transfer: %d %s", s, b)
+	}
+	claimTip(t, h, kl)
+	q, _ := json.Marshal(map[string]string{"text": "¿Puede decirnos la calle?", "followup": handle})
+	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/reply", kl, string(q)); s != 200 {
+		t.Fatalf("question by the receiving agency: %d %s", s, b)
+	}
+	info, err := fu.Info(ctx, handle)
+	if err != nil || fmt.Sprint(info.Agencies) != "[my-kl]" {
+		t.Fatalf("follow-up agencies after the transfer: %v, %v", info.Agencies, err)
 	}
 }

@@ -154,6 +154,9 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 		Agency string   `json:"agency"`
 		Sealed []byte   `json:"sealed"`
 		Notes  [][]byte `json:"notes"`
+		// Followup is a web tip's follow-up handle, from the sealed report:
+		// the witness's page then takes the receiving agency's questions.
+		Followup string `json:"followup"`
 	}
 	if err := decodeJSONLimit(w, r, &req, maxResealed); err != nil {
 		return err
@@ -183,11 +186,33 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 			return fmt.Errorf("failed to carry the reply handle: %w", err)
 		}
 	}
+	var page []string // the follow-up page's agencies before the transfer
+	if req.Followup != "" && l.Channel == "web" && s.opt.Questions != nil {
+		info, err := s.opt.Questions.Info(r.Context(), req.Followup)
+		if errors.Is(err, followup.ErrUnavailable) {
+			return err
+		}
+		if err != nil || info.Case != l.Case || !slices.Contains(info.Agencies, o.Agency) {
+			return errStatus(http.StatusBadRequest, "followup is not this tip's follow-up page")
+		}
+		page = info.Agencies
+		if err := s.opt.Questions.SetAgencies(r.Context(), req.Followup, replaceAgency(page, "", req.Agency)); err != nil {
+			return err
+		}
+	}
 	if err := s.opt.Triage.Transfer(r.Context(), o.Agency, id, o.ID, req.Agency, req.Sealed, req.Notes); err != nil {
 		if copied {
 			s.opt.Handles.DeleteHandle(context.WithoutCancel(r.Context()), req.Agency, l.Case)
 		}
+		if page != nil {
+			s.opt.Questions.SetAgencies(context.WithoutCancel(r.Context()), req.Followup, page)
+		}
 		return err
+	}
+	if page != nil {
+		if err := s.opt.Questions.SetAgencies(r.Context(), req.Followup, replaceAgency(page, o.Agency, req.Agency)); err != nil {
+			s.opt.Logger.Warn("transferred, but the old agency may still post to the follow-up page", "tip", id, "err", err)
+		}
 	}
 	if copied {
 		if err := s.opt.Handles.DeleteHandle(r.Context(), o.Agency, l.Case); err != nil {
@@ -201,6 +226,18 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 	}
 	respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "transferred", "agency": req.Agency})
 	return nil
+}
+
+// replaceAgency returns agencies with from replaced by to (from "": to
+// added), each once.
+func replaceAgency(agencies []string, from, to string) []string {
+	out := make([]string, 0, len(agencies)+1)
+	for _, a := range append(slices.Clone(agencies), to) {
+		if a != from && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // isAgeFile checks the header line of a binary age file, so that an
@@ -242,6 +279,9 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
 type Questions interface {
 	Info(ctx context.Context, handle string) (followup.Info, error)
 	PostQuestion(ctx context.Context, handle, text string) error
+	// SetAgencies records the agencies that may post to the page (a
+	// transfer moves it to the receiving agency).
+	SetAgencies(ctx context.Context, handle string, agencies []string) error
 }
 
 // reply sends an officer's message to the reporter, through the channel the

@@ -238,7 +238,7 @@ func triageTransfer(e *env, c *triageClient, id, target, identityPath string, as
 	}
 	var out map[string]any
 	if _, err := c.do(e.ctx, http.MethodPost, "/api/v1/tips/"+url.PathEscape(id)+"/transfer",
-		map[string]any{"agency": target, "sealed": sealed, "notes": resealedNotes}, &out); err != nil {
+		map[string]any{"agency": target, "sealed": sealed, "notes": resealedNotes, "followup": rep.Followup}, &out); err != nil {
 		return err
 	}
 	if asJSON {
