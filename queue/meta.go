@@ -53,6 +53,9 @@ func (q *Queue) List(ctx context.Context, agency string, limit int) ([]Listed, e
 
 // list is List with any limit (0: all open tips, for counts).
 func (q *Queue) list(ctx context.Context, agency string, limit int) ([]Listed, error) {
+	if err := q.backfillMeta(ctx, agency); err != nil {
+		return nil, err
+	}
 	ctx, cancel := q.ctx(ctx)
 	defer cancel()
 	ids, err := q.rdb.SMembers(ctx, q.openSet(agency)).Result()
@@ -279,18 +282,23 @@ func (q *Queue) Open(ctx context.Context, agency, tipID, officer string, supervi
 	return l, e.Sealed, nil
 }
 
-// backfillMeta keeps the clear metadata of tips queued before it was kept
-// apart from the stream entries. It runs once per agency (a marker records
-// it), reading each old entry a single time.
+// backfillMeta keeps the clear metadata of tips queued without it (by a
+// gateway older than this one, during a rolling upgrade): when the index
+// names more tips than the metadata does, the entries of the missing ones
+// are read, once each. Otherwise it costs two HLEN.
 func (q *Queue) backfillMeta(ctx context.Context, agency string) error {
-	marker := q.meta(agency) + ":v1"
 	cctx, cancel := q.ctx(ctx)
-	n, err := q.rdb.Exists(cctx, marker).Result()
+	var indexed, described *redis.IntCmd
+	_, err := q.rdb.Pipelined(cctx, func(p redis.Pipeliner) error {
+		indexed = p.HLen(cctx, q.index(agency))
+		described = p.HLen(cctx, q.meta(agency))
+		return nil
+	})
 	cancel()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	if n == 1 {
+	if indexed.Val() <= described.Val() {
 		return nil
 	}
 	var cursor uint64
@@ -321,14 +329,8 @@ func (q *Queue) backfillMeta(ctx context.Context, agency string) error {
 		}
 		cancel()
 		if next == 0 {
-			break
+			return nil
 		}
 		cursor = next
 	}
-	cctx, cancel = q.ctx(ctx)
-	defer cancel()
-	if err := q.rdb.Set(cctx, marker, "1", 0).Err(); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return nil
 }
