@@ -652,6 +652,7 @@ var hotlineCommands = []string{
 	"xgroup", "xinfo", "xdel", "xtrim",
 	"set", "setnx", "get", "del", "exists", "type", "expire", "pexpire", "ttl", "pttl",
 	"hset", "hget", "hgetall", "hdel", "hexists", "hincrby", "incr", "incrby",
+	"hsetnx", "hmget", "hscan", "sadd", "srem", "smembers", "rpush", "lrange", "ltrim",
 	"zadd", "zrange", "zrem", "zrangebyscore", "zremrangebyscore", "zcard", "scan",
 	"eval", "evalsha", "script|load", "script|exists",
 	"watch", "multi", "exec", "discard",

@@ -71,7 +71,7 @@ func newHarnessWith(t testing.TB, wire func(*gatewaytest.Stack, *handlers.Option
 	hs.ch, hs.store = s.Channel(t, tw, hs.clock.now)
 	o := handlers.Options{
 		Intake: s.Intake, Triage: s.Queue, Ready: s.Queue.Ping, PublicURL: publicURL,
-		AuthToken: []byte(authToken), MaxBody: 64 << 10, Logger: s.Logger, SMS: hs.ch,
+		AuthToken: []byte(authToken), MaxBody: 64 << 10, Logger: s.Logger, SMS: hs.ch, Handles: hs.store,
 	}
 	wire(s, &o)
 	hs.h = handlers.New(o)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/conversation"
+	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -31,11 +33,14 @@ type Triage interface {
 	Renew(ctx context.Context, agency, tipID, officer string) (time.Time, error)
 	List(ctx context.Context, agency string, limit int) ([]queue.Listed, error)
 	Count(ctx context.Context, agency string) (queue.Counts, error)
-	Show(ctx context.Context, agency, tipID string) (*queue.Listed, []byte, error)
+	// Meta is a tip's clear metadata and state; Open adds the sealed
+	// report, for the officer holding the tip or a supervisor (audited).
+	Meta(ctx context.Context, agency, tipID string) (*queue.Listed, error)
+	Open(ctx context.Context, agency, tipID, officer string, supervisor bool) (*queue.Listed, []byte, error)
 	Escalate(ctx context.Context, agency, tipID, officer, reason string) error
-	Transfer(ctx context.Context, agency, tipID, officer, target string, resealed []byte) error
-	AddNote(ctx context.Context, agency, tipID, officer string, sealed []byte) error
-	Notes(ctx context.Context, agency, tipID string) ([]queue.Note, error)
+	Transfer(ctx context.Context, agency, tipID, officer, target string, resealed []byte, notes [][]byte) error
+	AddNote(ctx context.Context, agency, tipID, officer string, supervisor bool, sealed []byte) error
+	Notes(ctx context.Context, agency, tipID, officer string, supervisor bool) ([]queue.Note, error)
 	AuditLog(ctx context.Context, agency, from string, count int64) ([]queue.AuditEntry, error)
 	Audit(ctx context.Context, agency, action, officer, tip, detail string) error
 }
@@ -70,6 +75,9 @@ type Options struct {
 	SMS SMSChannel
 	// Questions carries officers' messages to witnesses (web follow-up).
 	Questions Questions
+	// Handles carries a case's reply handle to the agency a tip is
+	// transferred to; nil: no handles to carry.
+	Handles Handles
 	// Metrics counts rejected requests; nil counts nothing.
 	Metrics Metrics
 	// MetricsHandler, if set, serves GET /metrics on this router too
@@ -167,13 +175,20 @@ func classify(err error) (int, string) {
 		return http.StatusNoContent, ""
 	case errors.Is(err, queue.ErrNotFound):
 		return http.StatusNotFound, "no such tip"
+	case errors.Is(err, queue.ErrNotHolder):
+		return http.StatusForbidden, queue.ErrNotHolder.Error()
+	case errors.Is(err, queue.ErrLeaseLapsed):
+		return http.StatusConflict, queue.ErrLeaseLapsed.Error()
+	case errors.Is(err, queue.ErrNotesChanged):
+		return http.StatusConflict, queue.ErrNotesChanged.Error()
 	case errors.Is(err, queue.ErrNotHeld):
 		return http.StatusConflict, "tip not held by you: claim it first"
 	case errors.Is(err, queue.ErrInvalid):
 		return http.StatusBadRequest, "bad request"
 	case errors.Is(err, queue.ErrBadToken):
 		return http.StatusUnauthorized, "unauthorized"
-	case errors.Is(err, gateway.ErrUnavailable), errors.Is(err, queue.ErrUnavailable):
+	case errors.Is(err, gateway.ErrUnavailable), errors.Is(err, queue.ErrUnavailable),
+		errors.Is(err, conversation.ErrUnavailable), errors.Is(err, followup.ErrUnavailable):
 		return http.StatusServiceUnavailable, "temporarily unavailable, try again"
 	default:
 		return http.StatusInternalServerError, "internal error"

@@ -105,7 +105,8 @@ func (s *Server) counts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) showTip(w http.ResponseWriter, r *http.Request) error {
-	l, sealed, err := s.opt.Triage.Show(r.Context(), officerOf(r).Agency, mux.Vars(r)["id"])
+	o := officerOf(r)
+	l, sealed, err := s.opt.Triage.Open(r.Context(), o.Agency, mux.Vars(r)["id"], o.ID, o.Role == queue.RoleSupervisor)
 	if err != nil {
 		return err
 	}
@@ -136,10 +137,26 @@ func (s *Server) escalate(w http.ResponseWriter, r *http.Request) error {
 // maxResealed bounds a re-sealed tip or a sealed note sent by an officer.
 const maxResealed = 48 << 20
 
+// Handles moves reply handles between agencies.
+type Handles interface {
+	CopyHandle(ctx context.Context, from, to, caseRef string) (bool, error)
+	DeleteHandle(ctx context.Context, agency, caseRef string) error
+	Retarget(ctx context.Context, from, to, caseRef string) error
+}
+
+// transfer hands a held tip to another agency with its notes, both
+// re-sealed by the officer's client, and the case's reply handle, so that
+// the receiving agency can read everything and reply. The handle is copied
+// before the transfer and the old one deleted after it: a failure on the
+// way leaves the tip where it was, never an agency without a way to reply.
 func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
-		Agency string `json:"agency"`
-		Sealed []byte `json:"sealed"`
+		Agency string   `json:"agency"`
+		Sealed []byte   `json:"sealed"`
+		Notes  [][]byte `json:"notes"`
+		// Followup is a web tip's follow-up handle, from the sealed report:
+		// the witness's page then takes the receiving agency's questions.
+		Followup string `json:"followup"`
 	}
 	if err := decodeJSONLimit(w, r, &req, maxResealed); err != nil {
 		return err
@@ -150,12 +167,77 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 	if !isAgeFile(req.Sealed) {
 		return errStatus(http.StatusBadRequest, "sealed must be an age file")
 	}
+	for _, n := range req.Notes {
+		if !isAgeFile(n) {
+			return errStatus(http.StatusBadRequest, "notes must be age files")
+		}
+	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
-	if err := s.opt.Triage.Transfer(r.Context(), o.Agency, id, o.ID, req.Agency, req.Sealed); err != nil {
+	l, err := s.opt.Triage.Meta(r.Context(), o.Agency, id)
+	if err != nil {
 		return err
+	}
+	if l.State != queue.StateHeld || l.Holder != o.ID {
+		return queue.ErrNotHeld
+	}
+	copied := false
+	if s.opt.Handles != nil && l.Channel != "web" {
+		if copied, err = s.opt.Handles.CopyHandle(r.Context(), o.Agency, req.Agency, l.Case); err != nil {
+			return fmt.Errorf("failed to carry the reply handle: %w", err)
+		}
+	}
+	var page []string // the follow-up page's agencies before the transfer
+	if req.Followup != "" && l.Channel == "web" && s.opt.Questions != nil {
+		info, err := s.opt.Questions.Info(r.Context(), req.Followup)
+		if errors.Is(err, followup.ErrUnavailable) {
+			return err
+		}
+		if err != nil || info.Case != l.Case || !slices.Contains(info.Agencies, o.Agency) {
+			return errStatus(http.StatusBadRequest, "followup is not this tip's follow-up page")
+		}
+		page = info.Agencies
+		if err := s.opt.Questions.SetAgencies(r.Context(), req.Followup, replaceAgency(page, "", req.Agency)); err != nil {
+			return err
+		}
+	}
+	if err := s.opt.Triage.Transfer(r.Context(), o.Agency, id, o.ID, req.Agency, req.Sealed, req.Notes); err != nil {
+		if copied {
+			s.opt.Handles.DeleteHandle(context.WithoutCancel(r.Context()), req.Agency, l.Case)
+		}
+		if page != nil {
+			s.opt.Questions.SetAgencies(context.WithoutCancel(r.Context()), req.Followup, page)
+		}
+		return err
+	}
+	if page != nil {
+		if err := s.opt.Questions.SetAgencies(r.Context(), req.Followup, replaceAgency(page, o.Agency, req.Agency)); err != nil {
+			s.opt.Logger.Warn("transferred, but the old agency may still post to the follow-up page", "tip", id, "err", err)
+		}
+	}
+	if copied {
+		if err := s.opt.Handles.DeleteHandle(r.Context(), o.Agency, l.Case); err != nil {
+			// The tip is transferred; the old agency's copy expires with
+			// its TTL and is destroyed when its case is purged.
+			s.opt.Logger.Warn("transferred, but the old reply handle was not deleted", "tip", id, "err", err)
+		}
+		if err := s.opt.Handles.Retarget(r.Context(), o.Agency, req.Agency, l.Case); err != nil {
+			s.opt.Logger.Warn("transferred, but the reporter's thread still points at the old agency", "tip", id, "err", err)
+		}
 	}
 	respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "transferred", "agency": req.Agency})
 	return nil
+}
+
+// replaceAgency returns agencies with from replaced by to (from "": to
+// added), each once.
+func replaceAgency(agencies []string, from, to string) []string {
+	out := make([]string, 0, len(agencies)+1)
+	for _, a := range append(slices.Clone(agencies), to) {
+		if a != from && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // isAgeFile checks the header line of a binary age file, so that an
@@ -166,7 +248,8 @@ func isAgeFile(b []byte) bool {
 }
 
 func (s *Server) notes(w http.ResponseWriter, r *http.Request) error {
-	notes, err := s.opt.Triage.Notes(r.Context(), officerOf(r).Agency, mux.Vars(r)["id"])
+	o := officerOf(r)
+	notes, err := s.opt.Triage.Notes(r.Context(), o.Agency, mux.Vars(r)["id"], o.ID, o.Role == queue.RoleSupervisor)
 	if err != nil {
 		return err
 	}
@@ -185,7 +268,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
 		return errStatus(http.StatusBadRequest, "sealed must be an age file")
 	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
-	if err := s.opt.Triage.AddNote(r.Context(), o.Agency, id, o.ID, req.Sealed); err != nil {
+	if err := s.opt.Triage.AddNote(r.Context(), o.Agency, id, o.ID, o.Role == queue.RoleSupervisor, req.Sealed); err != nil {
 		return err
 	}
 	respondJSON(w, http.StatusCreated, map[string]string{"id": id, "status": "noted"})
@@ -196,6 +279,9 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
 type Questions interface {
 	Info(ctx context.Context, handle string) (followup.Info, error)
 	PostQuestion(ctx context.Context, handle, text string) error
+	// SetAgencies records the agencies that may post to the page (a
+	// transfer moves it to the receiving agency).
+	SetAgencies(ctx context.Context, handle string, agencies []string) error
 }
 
 // reply sends an officer's message to the reporter, through the channel the
@@ -212,19 +298,28 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
-	l, _, err := s.opt.Triage.Show(r.Context(), o.Agency, id)
+	l, err := s.opt.Triage.Meta(r.Context(), o.Agency, id)
 	if err != nil {
 		return err
+	}
+	if (l.State != queue.StateHeld || l.Holder != o.ID) && o.Role != queue.RoleSupervisor {
+		return queue.ErrNotHolder
 	}
 	if l.Channel == "web" {
 		if s.opt.Questions == nil || req.Followup == "" {
 			return errStatus(http.StatusConflict, "this witness has no follow-up page")
 		}
 		info, err := s.opt.Questions.Info(r.Context(), req.Followup)
+		if errors.Is(err, followup.ErrUnavailable) {
+			return err
+		}
 		if err != nil || info.Case != l.Case || !slices.Contains(info.Agencies, o.Agency) {
 			return errStatus(http.StatusConflict, "this witness has no follow-up page")
 		}
 		if err := s.opt.Questions.PostQuestion(r.Context(), req.Followup, req.Text); err != nil {
+			if errors.Is(err, followup.ErrUnavailable) {
+				return err
+			}
 			return errStatus(http.StatusBadRequest, "the message was not posted")
 		}
 		if err := s.opt.Triage.Audit(r.Context(), o.Agency, queue.AuditReply, o.ID, id, "followup"); err != nil {

@@ -28,6 +28,9 @@ const (
 	AuditTokenRevoke = "token_revoke"
 	AuditRetention   = "retention_delete"
 	AuditPage        = "page"
+	// AuditRead is a supervisor opening the sealed report or notes of a tip
+	// they do not hold (detail "report" or "notes").
+	AuditRead = "read"
 )
 
 // AuditEntry is one line of an agency's audit trail. It carries ids and

@@ -73,6 +73,16 @@ var (
 	ErrInFlight    = errors.New("the same message is being processed")
 	ErrInvalid     = errors.New("invalid entry")
 	ErrUnavailable = errors.New("queue unavailable")
+	// ErrNotHolder refuses access to a tip's sealed content (report, notes)
+	// or a reply to someone who neither holds the tip nor is a supervisor.
+	ErrNotHolder = errors.New("only the officer holding this tip, or a supervisor, may do this")
+	// ErrLeaseLapsed refuses to renew a lease that already lapsed: the tip
+	// may have been read by nobody for a while, and someone else may be
+	// about to take it; the officer claims it again instead.
+	ErrLeaseLapsed = errors.New("lease lapsed: claim it again")
+	// ErrNotesChanged refuses a transfer that does not carry every note of
+	// the tip, re-sealed, so that notes never stay behind.
+	ErrNotesChanged = errors.New("the tip's notes changed: fetch them and transfer again")
 )
 
 // Entry is one sealed tip for one agency.
@@ -162,6 +172,12 @@ func (q *Queue) stream(agency string, p Priority) string {
 	return q.opt.Prefix + ":{" + agency + "}:tips:" + string(p)
 }
 func (q *Queue) index(agency string) string { return q.opt.Prefix + ":{" + agency + "}:index" }
+
+// meta holds each tip's clear metadata (tip id -> JSON), and open the ids
+// of the tips not yet closed: lists and counts read these, never the
+// streams, whose entries carry the sealed reports.
+func (q *Queue) meta(agency string) string    { return q.opt.Prefix + ":{" + agency + "}:meta" }
+func (q *Queue) openSet(agency string) string { return q.opt.Prefix + ":{" + agency + "}:open" }
 func (q *Queue) closed(agency string) string {
 	return q.opt.Prefix + ":{" + agency + "}:closed"
 }
@@ -183,13 +199,17 @@ func (q *Queue) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Ensure creates the consumer groups of the agencies' streams.
+// Ensure creates the consumer groups of the agencies' streams, and the
+// clear metadata of tips queued before it was kept apart.
 func (q *Queue) Ensure(ctx context.Context, agencies ...string) error {
 	for _, a := range agencies {
 		for _, p := range Priorities {
 			if err := q.ensureGroup(ctx, q.stream(a, p)); err != nil {
 				return err
 			}
+		}
+		if err := q.backfillMeta(ctx, a); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -200,7 +220,7 @@ func (q *Queue) ensureGroup(ctx context.Context, stream string) error {
 	defer cancel()
 	err := q.rdb.XGroupCreateMkStream(ctx, stream, group, "0").Err()
 	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("failed to create consumer group: %w", err)
+		return fmt.Errorf("%w: failed to create consumer group: %w", ErrUnavailable, err)
 	}
 	return nil
 }
@@ -223,6 +243,8 @@ local id = redis.call('XADD', KEYS[1], '*',
   'sealed', ARGV[9])
 local ref = ARGV[6] .. ' ' .. id
 redis.call('HSET', KEYS[2], ARGV[1], ref)
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[10])
+redis.call('SADD', KEYS[4], ARGV[1])
 return ref
 `)
 
@@ -244,9 +266,9 @@ func (q *Queue) Publish(ctx context.Context, e Entry) error {
 	if e.ReplyCapable {
 		reply = "1"
 	}
-	keys := []string{q.stream(e.Agency, e.Priority), q.index(e.Agency)}
+	keys := []string{q.stream(e.Agency, e.Priority), q.index(e.Agency), q.meta(e.Agency), q.openSet(e.Agency)}
 	args := []any{e.TipID, e.Case, e.Agency, e.Region, e.Channel, string(e.Priority),
-		strconv.FormatInt(e.ReceivedAt.UnixMilli(), 10), reply, e.Sealed}
+		strconv.FormatInt(e.ReceivedAt.UnixMilli(), 10), reply, e.Sealed, metaOf(e)}
 	if q.opt.Replicas == NoReplicas {
 		return q.publishAlone(ctx, keys, args)
 	}
@@ -451,10 +473,12 @@ if p[1][2] ~= ARGV[13] then return 'NOTHELD' end
 `
 
 // ackScript acknowledges an entry only for the officer that holds it and
-// records the disposition (KEYS[4], tip ARGV[14], record ARGV[15]).
+// records the disposition (KEYS[4], tip ARGV[14], record ARGV[15]); the
+// tip leaves the open set (KEYS[5]).
 var ackScript = redis.NewScript(auditPrelude + heldCheck + `
 redis.call('XACK', KEYS[3], ARGV[11], ARGV[12])
 redis.call('HSET', KEYS[4], ARGV[14], ARGV[15])
+redis.call('SREM', KEYS[5], ARGV[14])
 audit()
 return 'OK'
 `)
@@ -475,11 +499,13 @@ return 'OK'
 `)
 
 // renewScript resets the idle time of a held entry: the officer's
-// heartbeat. It is not audited: it changes nothing but the lease.
+// heartbeat. It is not audited: it changes nothing but the lease. A lease
+// that already lapsed (idle ARGV[4] ms or more) is not renewed.
 var renewScript = redis.NewScript(`
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
 if #p == 0 then return 'NOTPENDING' end
 if p[1][2] ~= ARGV[3] then return 'NOTHELD' end
+if tonumber(p[1][3]) >= tonumber(ARGV[4]) then return 'LAPSED' end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'JUSTID')
 return 'OK'
 `)
@@ -536,7 +562,7 @@ func (q *Queue) Ack(ctx context.Context, agency, tipID, officer string, d Dispos
 	}
 	record := string(d) + " " + officer + " " + strconv.FormatInt(time.Now().UnixMilli(), 10)
 	res, err := q.runAudited(ctx, ackScript, agency, AuditAck, officer, tipID, string(d),
-		[]string{stream, q.closed(agency)}, group, id, officer, tipID, record)
+		[]string{stream, q.closed(agency), q.openSet(agency)}, group, id, officer, tipID, record)
 	return scriptResult(res, err)
 }
 
@@ -573,7 +599,7 @@ func (q *Queue) Renew(ctx context.Context, agency, tipID, officer string) (time.
 	if err != nil {
 		return time.Time{}, err
 	}
-	res, err := renewScript.Run(ctx, q.rdb, []string{stream}, group, id, officer).Text()
+	res, err := renewScript.Run(ctx, q.rdb, []string{stream}, group, id, officer, q.opt.Lease.Milliseconds()).Text()
 	if err := scriptResult(res, err); err != nil {
 		return time.Time{}, err
 	}
@@ -588,6 +614,10 @@ func scriptResult(res string, err error) error {
 		return nil
 	case res == "NOTHELD":
 		return ErrNotHeld
+	case res == "LAPSED":
+		return ErrLeaseLapsed
+	case res == "NOTHOLDER":
+		return ErrNotHolder
 	default:
 		return ErrNotHeld
 	}

@@ -17,6 +17,8 @@ redis.call('HDEL', KEYS[4], ARGV[12])
 redis.call('HDEL', KEYS[5], ARGV[12])
 redis.call('DEL', KEYS[6])
 redis.call('HDEL', KEYS[7], ARGV[12])
+redis.call('HDEL', KEYS[8], ARGV[12])
+redis.call('SREM', KEYS[9], ARGV[12])
 audit()
 return 'OK'
 `)
@@ -57,7 +59,7 @@ func (q *Queue) Purge(ctx context.Context, agency string, cutoff time.Time, hook
 
 func (q *Queue) purgeOne(ctx context.Context, agency, tipID string, hooks []PurgeHook) error {
 	caseRef := ""
-	if l, _, err := q.Show(ctx, agency, tipID); err == nil {
+	if l, err := q.Meta(ctx, agency, tipID); err == nil {
 		caseRef = l.Case
 	}
 	for _, h := range hooks {
@@ -75,7 +77,8 @@ func (q *Queue) purgeOne(ctx context.Context, agency, tipID string, hooks []Purg
 		stream = q.stream(agency, Normal)
 	}
 	res, err := q.runAudited(ctx, purgeScript, agency, AuditRetention, "", tipID, "",
-		[]string{stream, q.index(agency), q.closed(agency), q.notes(agency, tipID), q.escalated(agency)}, id, tipID)
+		[]string{stream, q.index(agency), q.closed(agency), q.notes(agency, tipID), q.escalated(agency),
+			q.meta(agency), q.openSet(agency)}, id, tipID)
 	if err != nil {
 		return err
 	}

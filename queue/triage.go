@@ -41,138 +41,6 @@ type Closure struct {
 	At          time.Time
 }
 
-// maxList bounds a list call.
-const maxList = 1000
-
-// List returns the agency's tips that are not closed, urgent first, oldest
-// first, at most limit of them.
-func (q *Queue) List(ctx context.Context, agency string, limit int) ([]Listed, error) {
-	if limit <= 0 || limit > maxList {
-		limit = maxList
-	}
-	ctx, cancel := q.ctx(ctx)
-	defer cancel()
-	closed, err := q.rdb.HGetAll(ctx, q.closed(agency)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	escalated, err := q.rdb.HGetAll(ctx, q.escalated(agency)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	var out []Listed
-	for _, p := range Priorities {
-		stream := q.stream(agency, p)
-		pending := map[string]redis.XPendingExt{}
-		pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: group, Start: "-", End: "+", Count: maxList}).Result()
-		if err != nil && !isNoGroup(err) {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		for _, pe := range pend {
-			pending[pe.ID] = pe
-		}
-		start := "-"
-		for len(out) < limit {
-			msgs, err := q.rdb.XRangeN(ctx, stream, start, "+", 200).Result()
-			if err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-			}
-			for _, m := range msgs {
-				e, err := entryFrom(m.Values)
-				if err != nil || closed[e.TipID] != "" {
-					continue
-				}
-				l := Listed{Entry: e, StreamID: m.ID, State: StateWaiting, Escalated: escalated[e.TipID] != ""}
-				l.Sealed = nil
-				if pe, ok := pending[m.ID]; ok {
-					l.Deliveries = pe.RetryCount
-					if pe.Consumer != releasedConsumer && pe.Idle < q.opt.Lease {
-						l.State, l.Holder = StateHeld, pe.Consumer
-						l.LeaseUntil = time.Now().Add(q.opt.Lease - pe.Idle)
-					}
-				}
-				out = append(out, l)
-				if len(out) == limit {
-					break
-				}
-			}
-			if len(msgs) < 200 {
-				break
-			}
-			start = "(" + msgs[len(msgs)-1].ID
-		}
-	}
-	return out, nil
-}
-
-// Counts are the number of open tips by priority and state.
-type Counts struct {
-	Waiting map[Priority]int `json:"waiting"`
-	Held    map[Priority]int `json:"held"`
-	// OldestWaiting is when the oldest waiting tip of each priority arrived.
-	OldestWaiting map[Priority]time.Time `json:"oldest_waiting,omitempty"`
-}
-
-// Count returns the agency's open tips by priority and state.
-func (q *Queue) Count(ctx context.Context, agency string) (Counts, error) {
-	list, err := q.List(ctx, agency, maxList)
-	if err != nil {
-		return Counts{}, err
-	}
-	c := Counts{Waiting: map[Priority]int{}, Held: map[Priority]int{}, OldestWaiting: map[Priority]time.Time{}}
-	for _, p := range Priorities {
-		c.Waiting[p], c.Held[p] = 0, 0
-	}
-	for _, l := range list {
-		if l.State == StateHeld {
-			c.Held[l.Priority]++
-			continue
-		}
-		c.Waiting[l.Priority]++
-		if o, ok := c.OldestWaiting[l.Priority]; !ok || l.ReceivedAt.Before(o) {
-			c.OldestWaiting[l.Priority] = l.ReceivedAt
-		}
-	}
-	return c, nil
-}
-
-// Show returns one tip with its sealed report and its state.
-func (q *Queue) Show(ctx context.Context, agency, tipID string) (*Listed, []byte, error) {
-	ctx, cancel := q.ctx(ctx)
-	defer cancel()
-	stream, id, err := q.locate(ctx, agency, tipID)
-	if err != nil {
-		return nil, nil, err
-	}
-	msgs, err := q.rdb.XRange(ctx, stream, id, id).Result()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	if len(msgs) == 0 {
-		return nil, nil, ErrNotFound
-	}
-	e, err := entryFrom(msgs[0].Values)
-	if err != nil {
-		return nil, nil, err
-	}
-	l := &Listed{Entry: e, StreamID: id, State: StateWaiting}
-	sealed := e.Sealed
-	l.Sealed = nil
-	if v, err := q.rdb.HGet(ctx, q.closed(agency), tipID).Result(); err == nil {
-		l.State, l.Closed = StateClosed, parseClosure(v)
-	} else if pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: group, Start: id, End: id, Count: 1}).Result(); err == nil && len(pend) == 1 {
-		l.Deliveries = pend[0].RetryCount
-		if pend[0].Consumer != releasedConsumer && pend[0].Idle < q.opt.Lease {
-			l.State, l.Holder = StateHeld, pend[0].Consumer
-			l.LeaseUntil = time.Now().Add(q.opt.Lease - pend[0].Idle)
-		}
-	}
-	if v, _ := q.rdb.HGet(ctx, q.escalated(agency), tipID).Result(); v != "" {
-		l.Escalated = true
-	}
-	return l, sealed, nil
-}
-
 func parseClosure(v string) *Closure {
 	f := strings.Fields(v)
 	if len(f) != 3 {
@@ -231,18 +99,46 @@ func (q *Queue) Escalate(ctx context.Context, agency, tipID, officer, reason str
 }
 
 // Transfer hands a held tip to another agency: the officer's client has
-// re-sealed the report to the target's recipients (the gateway cannot). The
-// copy is queued for the target, and the original closed as referred.
-func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target string, resealed []byte) error {
+// re-sealed the report and every note to the target's recipients (the
+// gateway cannot). The notes are stored for the target first, then the copy
+// is queued for the target, and the original closed as referred: a target
+// officer who claims the tip finds its notes.
+func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target string, resealed []byte, notes [][]byte) error {
 	if target == agency || target == "" || len(resealed) == 0 {
 		return fmt.Errorf("%w: bad transfer", ErrInvalid)
 	}
-	l, _, err := q.Show(ctx, agency, tipID)
+	for _, n := range notes {
+		if len(n) == 0 || len(n) > maxNoteSize {
+			return fmt.Errorf("%w: note size", ErrInvalid)
+		}
+	}
+	l, err := q.Meta(ctx, agency, tipID)
 	if err != nil {
 		return err
 	}
 	if l.State != StateHeld || l.Holder != officer {
 		return ErrNotHeld
+	}
+	old, err := q.rawNotes(ctx, agency, tipID)
+	if err != nil {
+		return err
+	}
+	if len(old) != len(notes) {
+		return ErrNotesChanged
+	}
+	cctx, cancel := q.ctx(ctx)
+	_, err = q.rdb.TxPipelined(cctx, func(p redis.Pipeliner) error {
+		key := q.notes(target, tipID)
+		p.Del(cctx, key)
+		for i, n := range old {
+			b, _ := json.Marshal(Note{Officer: n.Officer, At: n.At, Sealed: notes[i]})
+			p.RPush(cctx, key, b)
+		}
+		return nil
+	})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("%w: failed to store the transferred notes: %w", ErrUnavailable, err)
 	}
 	e := l.Entry
 	e.Agency, e.Region, e.Sealed = target, "", resealed
@@ -252,7 +148,7 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	if err := q.Audit(ctx, target, AuditTransferIn, "", tipID, agency); err != nil {
 		return err
 	}
-	cctx, cancel := q.ctx(ctx)
+	cctx, cancel = q.ctx(ctx)
 	defer cancel()
 	stream, id, err := q.locate(cctx, agency, tipID)
 	if err != nil {
@@ -260,7 +156,7 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	}
 	record := string(Referred) + " " + officer + " " + strconv.FormatInt(time.Now().UnixMilli(), 10)
 	res, err := q.runAudited(cctx, ackScript, agency, AuditTransferOut, officer, tipID, target,
-		[]string{stream, q.closed(agency)}, group, id, officer, tipID, record)
+		[]string{stream, q.closed(agency), q.openSet(agency)}, group, id, officer, tipID, record)
 	return scriptResult(res, err)
 }
 
@@ -275,30 +171,59 @@ type Note struct {
 // maxNoteSize bounds a sealed note.
 const maxNoteSize = 256 << 10
 
-// AddNote stores a sealed note on a tip of the agency.
-func (q *Queue) AddNote(ctx context.Context, agency, tipID, officer string, sealed []byte) error {
+// noteScript appends a note (ARGV[16]) to KEYS[4] with its audit entry,
+// for the officer ARGV[13] holding entry ARGV[12] of stream KEYS[3] under a
+// lease that has not lapsed (idle below ARGV[14] ms), or for a supervisor
+// (ARGV[15] is '1').
+var noteScript = redis.NewScript(auditPrelude + `
+if ARGV[15] ~= '1' then
+  local p = redis.pcall('XPENDING', KEYS[3], ARGV[11], ARGV[12], ARGV[12], 1)
+  if p.err or #p == 0 or p[1][2] ~= ARGV[13] then return 'NOTHOLDER' end
+  if tonumber(p[1][3]) >= tonumber(ARGV[14]) then return 'LAPSED' end
+end
+redis.call('RPUSH', KEYS[4], ARGV[16])
+audit()
+return 'OK'
+`)
+
+// AddNote stores a sealed note on a tip, for the officer holding it or a
+// supervisor; the note and its audit entry are written together.
+func (q *Queue) AddNote(ctx context.Context, agency, tipID, officer string, supervisor bool, sealed []byte) error {
 	if len(sealed) == 0 || len(sealed) > maxNoteSize {
 		return fmt.Errorf("%w: note size", ErrInvalid)
 	}
 	ctx, cancel := q.ctx(ctx)
 	defer cancel()
-	if _, _, err := q.locate(ctx, agency, tipID); err != nil {
+	stream, id, err := q.locate(ctx, agency, tipID)
+	if err != nil {
 		return err
 	}
 	b, _ := json.Marshal(Note{Officer: officer, At: time.Now().UTC(), Sealed: sealed})
-	if err := q.rdb.RPush(ctx, q.notes(agency, tipID), b).Err(); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	sup := "0"
+	if supervisor {
+		sup = "1"
 	}
-	return q.Audit(ctx, agency, AuditNote, officer, tipID, "")
+	res, err := q.runAudited(ctx, noteScript, agency, AuditNote, officer, tipID, "",
+		[]string{stream, q.notes(agency, tipID)}, group, id, officer, q.opt.Lease.Milliseconds(), sup, b)
+	if err == nil && res == "NOTPENDING" {
+		return ErrNotHolder
+	}
+	return scriptResult(res, err)
 }
 
-// Notes returns a tip's notes, oldest first.
-func (q *Queue) Notes(ctx context.Context, agency, tipID string) ([]Note, error) {
-	ctx, cancel := q.ctx(ctx)
-	defer cancel()
-	if _, _, err := q.locate(ctx, agency, tipID); err != nil {
+// Notes returns a tip's notes, oldest first, to the officer holding it or
+// to a supervisor; a supervisor's read of a tip they do not hold is
+// audited first.
+func (q *Queue) Notes(ctx context.Context, agency, tipID, officer string, supervisor bool) ([]Note, error) {
+	if err := q.mayRead(ctx, agency, tipID, officer, supervisor, "notes"); err != nil {
 		return nil, err
 	}
+	return q.rawNotes(ctx, agency, tipID)
+}
+
+func (q *Queue) rawNotes(ctx context.Context, agency, tipID string) ([]Note, error) {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
 	raw, err := q.rdb.LRange(ctx, q.notes(agency, tipID), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)

@@ -41,7 +41,7 @@ func TestListCountShow(t *testing.T) {
 	if err := q.Ack(ctx, "pe-lima", "u1", "alice", queue.Dispatched); err != nil {
 		t.Fatal(err)
 	}
-	l, sealed, err := q.Show(ctx, "pe-lima", "u1")
+	l, sealed, err := q.Open(ctx, "pe-lima", "u1", "carla", true)
 	if err != nil || l.State != queue.StateClosed || l.Closed == nil || l.Closed.Disposition != queue.Dispatched ||
 		l.Closed.Officer != "alice" || len(sealed) == 0 {
 		t.Fatalf("show closed = %+v, %d bytes, %v", l, len(sealed), err)
@@ -49,7 +49,7 @@ func TestListCountShow(t *testing.T) {
 	if list, _ := q.List(ctx, "pe-lima", 0); len(list) != 2 {
 		t.Fatalf("closed tip still listed: %+v", list)
 	}
-	if _, _, err := q.Show(ctx, "my-kl", "u1"); !errors.Is(err, queue.ErrNotFound) {
+	if _, err := q.Meta(ctx, "my-kl", "u1"); !errors.Is(err, queue.ErrNotFound) {
 		t.Fatalf("show from another agency: %v", err)
 	}
 }
@@ -78,7 +78,7 @@ func TestEscalate(t *testing.T) {
 	if err != nil || c.TipID != "n1" || c.Priority != queue.Urgent {
 		t.Fatalf("next claim after escalation = %+v, %v; want n1 as urgent", c, err)
 	}
-	l, sealed, err := q.Show(ctx, "pe-lima", "n1")
+	l, sealed, err := q.Open(ctx, "pe-lima", "n1", "bob", false)
 	if err != nil || !l.Escalated || l.Holder != "bob" || len(sealed) == 0 {
 		t.Fatalf("show = %+v, %v", l, err)
 	}
@@ -96,16 +96,16 @@ func TestTransfer(t *testing.T) {
 	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Urgent)); err != nil {
 		t.Fatal(err)
 	}
-	if err := q.Transfer(ctx, "pe-lima", "t1", "alice", "my-kl", []byte("resealed")); !errors.Is(err, queue.ErrNotHeld) {
+	if err := q.Transfer(ctx, "pe-lima", "t1", "alice", "my-kl", []byte("resealed"), nil); !errors.Is(err, queue.ErrNotHeld) {
 		t.Fatalf("transfer of an unclaimed tip: %v", err)
 	}
 	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := q.Transfer(ctx, "pe-lima", "t1", "alice", "my-kl", []byte("resealed for kl")); err != nil {
+	if err := q.Transfer(ctx, "pe-lima", "t1", "alice", "my-kl", []byte("resealed for kl"), nil); err != nil {
 		t.Fatal(err)
 	}
-	l, _, err := q.Show(ctx, "pe-lima", "t1")
+	l, err := q.Meta(ctx, "pe-lima", "t1")
 	if err != nil || l.State != queue.StateClosed || l.Closed.Disposition != queue.Referred {
 		t.Fatalf("original after transfer = %+v, %v", l, err)
 	}
@@ -126,15 +126,27 @@ func TestNotes(t *testing.T) {
 	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
 		t.Fatal(err)
 	}
+	if err := q.AddNote(ctx, "pe-lima", "t1", "alice", false, []byte("x")); !errors.Is(err, queue.ErrNotHolder) {
+		t.Fatalf("note on a tip nobody holds: %v", err)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.AddNote(ctx, "pe-lima", "t1", "bob", false, []byte("x")); !errors.Is(err, queue.ErrNotHolder) {
+		t.Fatalf("note by a colleague: %v", err)
+	}
+	if _, err := q.Notes(ctx, "pe-lima", "t1", "bob", false); !errors.Is(err, queue.ErrNotHolder) {
+		t.Fatalf("notes read by a colleague: %v", err)
+	}
 	for _, n := range []string{"first", "second"} {
-		if err := q.AddNote(ctx, "pe-lima", "t1", "alice", []byte("sealed "+n)); err != nil {
+		if err := q.AddNote(ctx, "pe-lima", "t1", "alice", false, []byte("sealed "+n)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := q.AddNote(ctx, "pe-lima", "nope", "alice", []byte("x")); !errors.Is(err, queue.ErrNotFound) {
+	if err := q.AddNote(ctx, "pe-lima", "nope", "alice", false, []byte("x")); !errors.Is(err, queue.ErrNotFound) {
 		t.Fatalf("note on unknown tip: %v", err)
 	}
-	notes, err := q.Notes(ctx, "pe-lima", "t1")
+	notes, err := q.Notes(ctx, "pe-lima", "t1", "alice", false)
 	if err != nil || len(notes) != 2 || string(notes[0].Sealed) != "sealed first" || notes[1].Officer != "alice" {
 		t.Fatalf("notes = %+v, %v", notes, err)
 	}
@@ -151,7 +163,7 @@ func TestPurgeDeletesClosedTipsAndKeepsTheAuditChain(t *testing.T) {
 	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := q.AddNote(ctx, "pe-lima", "old", "alice", []byte("sealed")); err != nil {
+	if err := q.AddNote(ctx, "pe-lima", "old", "alice", false, []byte("sealed")); err != nil {
 		t.Fatal(err)
 	}
 	if err := q.Ack(ctx, "pe-lima", "old", "alice", queue.Dispatched); err != nil {
@@ -169,10 +181,10 @@ func TestPurgeDeletesClosedTipsAndKeepsTheAuditChain(t *testing.T) {
 	if err != nil || n != 1 || len(hooked) != 1 || hooked[0] != "pe-lima/old/CASE-old" {
 		t.Fatalf("purge = %d, %v, hooks %v", n, err, hooked)
 	}
-	if _, _, err := q.Show(ctx, "pe-lima", "old"); !errors.Is(err, queue.ErrNotFound) {
+	if _, err := q.Meta(ctx, "pe-lima", "old"); !errors.Is(err, queue.ErrNotFound) {
 		t.Fatalf("purged tip still shown: %v", err)
 	}
-	if _, _, err := q.Show(ctx, "pe-lima", "open"); err != nil {
+	if _, err := q.Meta(ctx, "pe-lima", "open"); err != nil {
 		t.Fatalf("open tip lost: %v", err)
 	}
 	for _, k := range r.Keys(t) {

@@ -33,7 +33,7 @@ func cmdAudit(e *env, args []string) error {
 	n, err := q.VerifyAudit(e.ctx, *agency)
 	var br *queue.AuditBreak
 	if errors.As(err, &br) {
-		return &exitError{code: 1, err: fmt.Errorf("%v\nhint: the entries before it are intact; keep a copy of the Redis data and tell the agency's supervisor", br)}
+		return &exitError{code: 1, err: fmt.Errorf("%s\nhint: the entries before it are intact; keep a copy of the Redis data and tell the agency's supervisor", visible(br.Error()))}
 	}
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -71,7 +70,7 @@ func officerList(e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(list)
+		return writeJSON(e.stdout, list, false)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tAGENCY\tROLE\tNAME\tCREATED\tSTATUS")
@@ -80,7 +79,7 @@ func officerList(e *env, args []string) error {
 		if o.Revoked {
 			status = "revoked"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.Agency, o.Role, o.Name, o.Created.Format("2006-01-02"), status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", visible(o.ID), visible(o.Agency), visible(o.Role), visible(o.Name), o.Created.Format("2006-01-02"), status)
 	}
 	return tw.Flush()
 }

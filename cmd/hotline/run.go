@@ -85,11 +85,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	case errors.As(err, &ee):
 		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintf(stderr, "hotline: %v\n", ee.err)
+			fmt.Fprintf(stderr, "hotline: %s\n", visibleMessage(ee.err))
 		}
 		return ee.code
 	default:
-		fmt.Fprintf(stderr, "hotline: %v\n", err)
+		fmt.Fprintf(stderr, "hotline: %s\n", visibleMessage(err))
 		return 1
 	}
 }

@@ -113,7 +113,7 @@ func cmdSimulate(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "sent %s: 200 OK\n", *sid)
 	for _, m := range twiml.Messages {
-		fmt.Fprintf(e.stdout, "reply: %s\n", m)
+		fmt.Fprintf(e.stdout, "reply: %s\n", visible(m))
 	}
 	if len(twiml.Messages) == 0 {
 		fmt.Fprintln(e.stdout, "reply: (none)")

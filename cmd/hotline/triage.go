@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,13 +71,19 @@ func (c *triageClient) do(ctx context.Context, method, path string, body any, ou
 			e.Error = http.StatusText(resp.StatusCode)
 		}
 		hint := ""
-		switch resp.StatusCode {
-		case http.StatusUnauthorized:
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized:
 			hint = "\nhint: check --token (or HOTLINE_TOKEN); a revoked token stops working at once"
-		case http.StatusForbidden:
+		case resp.StatusCode == http.StatusForbidden && strings.Contains(e.Error, "holding"):
+			hint = "\nhint: claim it first (hotline triage next), or ask the officer holding it or a supervisor"
+		case resp.StatusCode == http.StatusForbidden:
 			hint = "\nhint: your token belongs to another agency"
+		case resp.StatusCode == http.StatusConflict && strings.Contains(e.Error, "lease lapsed"):
+			hint = "\nhint: hotline triage next claims the oldest waiting tip, this one included if nobody took it"
+		case resp.StatusCode == http.StatusServiceUnavailable:
+			hint = "\nhint: the gateway cannot reach its queue; try again in a moment"
 		}
-		return resp.StatusCode, fmt.Errorf("gateway answered %d: %s%s", resp.StatusCode, e.Error, hint)
+		return resp.StatusCode, fmt.Errorf("gateway answered %d: %s%s", resp.StatusCode, visible(e.Error), hint)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -156,15 +163,15 @@ func cmdTriage(e *env, args []string) error {
 			return err
 		}
 		if *asJSON {
-			return json.NewEncoder(e.stdout).Encode(out)
+			return writeJSON(e.stdout, out, false)
 		}
 		switch sub {
 		case "ack":
-			fmt.Fprintf(e.stdout, "closed %s as %s\n", pos[0], *disposition)
+			fmt.Fprintf(e.stdout, "closed %s as %s\n", visible(pos[0]), visible(*disposition))
 		case "release":
-			fmt.Fprintf(e.stdout, "released %s back to the queue\n", pos[0])
+			fmt.Fprintf(e.stdout, "released %s back to the queue\n", visible(pos[0]))
 		case "renew":
-			fmt.Fprintf(e.stdout, "lease on %s renewed until %v\n", pos[0], out["lease_until"])
+			fmt.Fprintf(e.stdout, "lease on %s renewed until %s\n", visible(pos[0]), visible(fmt.Sprint(out["lease_until"])))
 		}
 		return nil
 	case "list":
@@ -207,11 +214,30 @@ func loadIdentities(e *env, path string) ([]age.Identity, error) {
 }
 
 func triageNext(e *env, c *triageClient, identityPath string, asJSON bool) error {
-	// Load the identity before claiming, so that a missing key does not
-	// leave a tip leased to an officer who cannot read it.
+	// Load the identity and check it against the agency's recipients before
+	// claiming, so that a wrong or missing key does not leave a tip (maybe
+	// an urgent one) leased to an officer who cannot read it.
 	ids, err := loadIdentities(e, identityPath)
 	if err != nil {
 		return err
+	}
+	return nextWith(e, c, ids, identityPath, asJSON)
+}
+
+// nextWith claims and opens the next tip with identities already loaded.
+func nextWith(e *env, c *triageClient, ids []age.Identity, identityPath string, asJSON bool) error {
+	me, err := c.me(e)
+	if err != nil {
+		return err
+	}
+	a, err := c.agency(e, me["agency"])
+	if err != nil {
+		return err
+	}
+	checked, matches := matchRecipients(ids, a.Recipients)
+	if checked && !matches {
+		return fmt.Errorf("identity %s does not match any recipient of agency %s\nhint: use the identity file made for %s (its recipient is in the gateway's config), or ask your supervisor; no tip was claimed",
+			identityPath, visible(a.ID), visible(a.ID))
 	}
 	var t handlers.TipJSON
 	status, err := c.do(e.ctx, http.MethodPost, "/api/v1/tips/claim", map[string]string{}, &t)
@@ -228,74 +254,109 @@ func triageNext(e *env, c *triageClient, identityPath string, asJSON bool) error
 	}
 	plain, err := seal.Open(t.Sealed, ids...)
 	if err != nil {
-		return fmt.Errorf("tip %s: %w\nhint: release it with `hotline triage release %s` so a colleague with the right key can take it", t.ID, err, t.ID)
+		// A plugin identity whose recipient could not be checked: hand the
+		// tip back at once (the release is audited) rather than hold it
+		// for a whole lease.
+		if _, rerr := c.do(e.ctx, http.MethodPost, "/api/v1/tips/"+url.PathEscape(t.ID)+"/release", map[string]string{}, nil); rerr != nil {
+			return fmt.Errorf("tip %s: identity %s cannot open it: %w, and releasing it failed: %w\nhint: release it with `hotline triage release %s` so a colleague with the right key can take it",
+				visible(t.ID), identityPath, err, rerr, visible(t.ID))
+		}
+		return fmt.Errorf("tip %s: identity %s cannot open it (%w); it was released back to the queue at once\nhint: check that %s is the identity (or plugin key) of agency %s",
+			visible(t.ID), identityPath, err, identityPath, visible(t.Agency))
 	}
 	defer clear(plain)
 	var rep gateway.Report
 	if err := json.Unmarshal(plain, &rep); err != nil {
-		return fmt.Errorf("tip %s: the sealed report is not readable: %w", t.ID, err)
+		return fmt.Errorf("tip %s: the sealed report is not readable: %w", visible(t.ID), err)
 	}
 	if rep.TipID != t.ID || rep.Case != t.Case {
-		return fmt.Errorf("tip %s: the sealed report belongs to another tip; do not act on it and tell your supervisor", t.ID)
+		return fmt.Errorf("tip %s: the sealed report belongs to another tip; do not act on it and tell your supervisor", visible(t.ID))
 	}
 	out := claimedTip{ID: t.ID, Case: t.Case, Agency: t.Agency, Region: t.Region, Priority: t.Priority,
 		Channel: t.Channel, ReceivedAt: t.ReceivedAt, LeaseUntil: t.LeaseUntil, Deliveries: t.Deliveries, Report: &rep}
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(e.stdout, out, true)
 	}
 	printTip(e.stdout, out)
 	return nil
 }
 
+// matchRecipients reports whether the recipients of the identities could
+// all be derived (checked), and whether one of them is among the agency's
+// recipients. Plugin identities (hardware keys) do not reveal their
+// recipient: with one of those, checked is false unless another identity
+// matches.
+func matchRecipients(ids []age.Identity, agency []string) (checked, matches bool) {
+	checked = true
+	for _, id := range ids {
+		var r string
+		switch x := id.(type) {
+		case *age.X25519Identity:
+			r = x.Recipient().String()
+		case *age.HybridIdentity:
+			r = x.Recipient().String()
+		default:
+			checked = false
+			continue
+		}
+		if slices.Contains(agency, r) {
+			return true, true
+		}
+	}
+	return checked, false
+}
+
+// printTip prints a tip for a terminal. Every value that came from the
+// report or the gateway goes through visible (or printBlock for the
+// message): see visible.go.
 func printTip(w io.Writer, t claimedTip) {
+	v := visible
 	r := t.Report
-	fmt.Fprintf(w, "%s tip %s  case %s  agency %s  via %s\n", strings.ToUpper(t.Priority), t.ID, t.Case, t.Agency, t.Channel)
+	fmt.Fprintf(w, "%s tip %s  case %s  agency %s  via %s\n", v(strings.ToUpper(t.Priority)), v(t.ID), v(t.Case), v(t.Agency), v(t.Channel))
 	fmt.Fprintf(w, "received  %s (%s ago)\n", t.ReceivedAt.Local().Format("2006-01-02 15:04:05 MST"), time.Since(t.ReceivedAt).Round(time.Second))
 	if t.Deliveries > 1 {
 		fmt.Fprintf(w, "note      handed out %d times: a colleague's lease lapsed or it was released\n", t.Deliveries)
 	}
 	if r.From != "" {
-		fmt.Fprintf(w, "from      %s\n", r.From)
+		fmt.Fprintf(w, "from      %s\n", v(r.From))
 	}
 	if r.ProfileName != "" {
-		fmt.Fprintf(w, "name      %s (WhatsApp profile)\n", r.ProfileName)
+		fmt.Fprintf(w, "name      %s (WhatsApp profile)\n", v(r.ProfileName))
 	}
 	if r.Contact != "" {
-		fmt.Fprintf(w, "contact   %s\n", r.Contact)
+		fmt.Fprintf(w, "contact   %s\n", v(r.Contact))
 	}
 	if l := r.Location; l != nil {
 		switch {
 		case l.Lat != 0 || l.Lon != 0:
-			fmt.Fprintf(w, "location  %.6f, %.6f (from %s", l.Lat, l.Lon, l.Source)
+			fmt.Fprintf(w, "location  %.6f, %.6f (from %s", l.Lat, l.Lon, v(string(l.Source)))
 		default:
-			fmt.Fprintf(w, "location  %s (from %s", l.Region, l.Source)
+			fmt.Fprintf(w, "location  %s (from %s", v(l.Region), v(string(l.Source)))
 		}
 		if l.Match != "" {
-			fmt.Fprintf(w, ": %q", l.Match)
+			fmt.Fprintf(w, ": \"%s\"", v(l.Match))
 		}
 		fmt.Fprintln(w, ")")
 	} else {
 		fmt.Fprintln(w, "location  none found in the message")
 	}
-	fmt.Fprintf(w, "routing   %s -> %s\n", r.Routing.Reason, strings.Join(r.Routing.Agencies, ", "))
+	fmt.Fprintf(w, "routing   %s -> %s\n", v(r.Routing.Reason), v(strings.Join(r.Routing.Agencies, ", ")))
 	if len(r.NumberGeography) > 0 {
 		var parts []string
 		for _, k := range []string{"FromCity", "FromState", "FromCountry"} {
-			if v := r.NumberGeography[k]; v != "" {
-				parts = append(parts, v)
+			if g := r.NumberGeography[k]; g != "" {
+				parts = append(parts, g)
 			}
 		}
-		fmt.Fprintf(w, "number    registered in %s (the phone's origin, not where the sender is)\n", strings.Join(parts, ", "))
+		fmt.Fprintf(w, "number    registered in %s (the phone's origin, not where the sender is)\n", v(strings.Join(parts, ", ")))
 	}
 	for i, m := range r.Media {
-		fmt.Fprintf(w, "media %d   %s %s\n", i+1, m.ContentType, m.URL)
+		fmt.Fprintf(w, "media %d   %s %s\n", i+1, v(m.ContentType), v(m.URL))
 	}
 	fmt.Fprintln(w, "message:")
-	for _, line := range strings.Split(r.Text, "\n") {
+	for _, line := range visibleLines(r.Text) {
 		fmt.Fprintf(w, "  %s\n", line)
 	}
 	fmt.Fprintf(w, "lease until %s. Then: hotline triage ack %s --disposition dispatched|referred|duplicate|no_action|false_report\n",
-		t.LeaseUntil.Local().Format("15:04:05"), t.ID)
+		t.LeaseUntil.Local().Format("15:04:05"), v(t.ID))
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -26,7 +27,7 @@ func triageList(e *env, c *triageClient, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(e.stdout).Encode(out)
+		return writeJSON(e.stdout, out, false)
 	}
 	if len(out.Tips) == 0 {
 		fmt.Fprintln(e.stdout, "no open tips")
@@ -39,8 +40,9 @@ func triageList(e *env, c *triageClient, asJSON bool) error {
 		if t.Escalated {
 			state += "*"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", strings.ToUpper(t.Priority), state,
-			time.Since(t.ReceivedAt).Round(time.Second), t.Case, t.ID, t.Channel, dash(t.Region), dash(t.Holder))
+		v := visible
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v(strings.ToUpper(t.Priority)), v(state),
+			time.Since(t.ReceivedAt).Round(time.Second), v(t.Case), v(t.ID), v(t.Channel), v(dash(t.Region)), v(dash(t.Holder)))
 	}
 	return tw.Flush()
 }
@@ -64,12 +66,12 @@ func fetchTip(e *env, c *triageClient, id, identityPath string) (handlers.Listed
 	}
 	plain, err := seal.Open(t.Sealed, ids...)
 	if err != nil {
-		return t, nil, fmt.Errorf("tip %s: %w", id, err)
+		return t, nil, fmt.Errorf("tip %s: %w", visible(id), err)
 	}
 	defer clear(plain)
 	var rep gateway.Report
 	if err := json.Unmarshal(plain, &rep); err != nil || rep.TipID != t.ID {
-		return t, nil, fmt.Errorf("tip %s: the sealed report is not readable or belongs to another tip", id)
+		return t, nil, fmt.Errorf("tip %s: the sealed report is not readable or belongs to another tip", visible(id))
 	}
 	return t, &rep, nil
 }
@@ -115,9 +117,7 @@ func triageShow(e *env, c *triageClient, id, identityPath string, asJSON bool) e
 	}
 	if asJSON {
 		t.Sealed = nil
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"tip": t, "report": rep, "notes": opened})
+		return writeJSON(e.stdout, map[string]any{"tip": t, "report": rep, "notes": opened}, true)
 	}
 	var lease time.Time
 	if t.LeaseUntil != nil {
@@ -132,9 +132,9 @@ func triageShow(e *env, c *triageClient, id, identityPath string, asJSON bool) e
 	if t.Disposition != "" {
 		state += fmt.Sprintf(" as %s by %s", t.Disposition, t.ClosedBy)
 	}
-	fmt.Fprintf(e.stdout, "state     %s\n", state)
+	fmt.Fprintf(e.stdout, "state     %s\n", visible(state))
 	for _, n := range opened {
-		fmt.Fprintf(e.stdout, "note      %s %s: %s\n", n.At.Local().Format("2006-01-02 15:04"), n.Officer, n.Text)
+		printBlock(e.stdout, fmt.Sprintf("note      %s %s: ", n.At.Local().Format("2006-01-02 15:04"), visible(n.Officer)), n.Text)
 	}
 	return nil
 }
@@ -145,9 +145,9 @@ func triageEscalate(e *env, c *triageClient, id, reason string, asJSON bool) err
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(e.stdout).Encode(out)
+		return writeJSON(e.stdout, out, false)
 	}
-	fmt.Fprintf(e.stdout, "escalated %s: it is urgent now and back in the queue for a colleague or supervisor\n", id)
+	fmt.Fprintf(e.stdout, "escalated %s: it is urgent now and back in the queue for a colleague or supervisor\n", visible(id))
 	return nil
 }
 
@@ -166,7 +166,7 @@ func (c *triageClient) agency(e *env, id string) (handlers.AgencyInfo, error) {
 		for _, a := range l.Agencies {
 			ids = append(ids, a.ID)
 		}
-		return handlers.AgencyInfo{}, fmt.Errorf("unknown agency %q\nhint: one of %s", id, strings.Join(ids, ", "))
+		return handlers.AgencyInfo{}, fmt.Errorf("unknown agency %s\nhint: one of %s", visible(id), visible(strings.Join(ids, ", ")))
 	}
 	return l.Agencies[i], nil
 }
@@ -188,7 +188,7 @@ func triageTransfer(e *env, c *triageClient, id, target, identityPath string, as
 		return err
 	}
 	if t.State != "held" {
-		return fmt.Errorf("tip %s is %s: claim it before transferring it", id, t.State)
+		return fmt.Errorf("tip %s is %s: claim it before transferring it", visible(id), visible(t.State))
 	}
 	a, err := c.agency(e, target)
 	if err != nil {
@@ -196,7 +196,35 @@ func triageTransfer(e *env, c *triageClient, id, target, identityPath string, as
 	}
 	rs, err := seal.ParseRecipients(a.Recipients)
 	if err != nil {
-		return fmt.Errorf("agency %s's recipients: %w", target, err)
+		return fmt.Errorf("agency %s's recipients: %w", visible(target), err)
+	}
+	// The notes go with the tip: opened here and re-sealed to the target,
+	// like the report. A note this identity cannot open would be lost, so
+	// the transfer stops instead.
+	ids, err := loadIdentities(e, identityPath)
+	if err != nil {
+		return err
+	}
+	var notes struct {
+		Notes []struct {
+			Sealed []byte `json:"sealed"`
+		} `json:"notes"`
+	}
+	if _, err := c.do(e.ctx, http.MethodGet, "/api/v1/tips/"+url.PathEscape(id)+"/notes", nil, &notes); err != nil {
+		return err
+	}
+	resealedNotes := make([][]byte, 0, len(notes.Notes))
+	for i, n := range notes.Notes {
+		p, err := seal.Open(n.Sealed, ids...)
+		if err != nil {
+			return fmt.Errorf("note %d of tip %s cannot be opened with %s: %w\nhint: it would be lost in the transfer; ask a colleague whose identity opens it", i+1, visible(id), identityPath, err)
+		}
+		sn, err := rs.Seal(p)
+		clear(p)
+		if err != nil {
+			return fmt.Errorf("failed to re-seal note %d: %w", i+1, err)
+		}
+		resealedNotes = append(resealedNotes, sn)
 	}
 	rep.Routing = gateway.Routing{Reason: "transferred from " + t.Agency, Regions: rep.Routing.Regions, Agencies: []string{target}}
 	plain, err := json.Marshal(rep)
@@ -210,13 +238,14 @@ func triageTransfer(e *env, c *triageClient, id, target, identityPath string, as
 	}
 	var out map[string]any
 	if _, err := c.do(e.ctx, http.MethodPost, "/api/v1/tips/"+url.PathEscape(id)+"/transfer",
-		map[string]any{"agency": target, "sealed": sealed}, &out); err != nil {
+		map[string]any{"agency": target, "sealed": sealed, "notes": resealedNotes, "followup": rep.Followup}, &out); err != nil {
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(e.stdout).Encode(out)
+		return writeJSON(e.stdout, out, false)
 	}
-	fmt.Fprintf(e.stdout, "transferred %s to %s (re-sealed to its %d recipient(s)); closed here as referred\n", id, target, rs.Len())
+	fmt.Fprintf(e.stdout, "transferred %s to %s with %d note(s) (re-sealed to its %d recipient(s)); closed here as referred\n",
+		visible(id), visible(target), len(resealedNotes), rs.Len())
 	return nil
 }
 
@@ -256,9 +285,9 @@ func triageNote(e *env, c *triageClient, id, text string, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(e.stdout).Encode(out)
+		return writeJSON(e.stdout, out, false)
 	}
-	fmt.Fprintf(e.stdout, "note added to %s (sealed to %s)\n", id, a.ID)
+	fmt.Fprintf(e.stdout, "note added to %s (sealed to %s)\n", visible(id), visible(a.ID))
 	return nil
 }
 
@@ -304,7 +333,14 @@ func triageWatch(e *env, c *triageClient, max int) error {
 				fmt.Fprintf(e.stdout, "%s  urgent %d waiting, %d held  |  normal %d waiting, %d held\n", now,
 					cnt.Waiting["urgent"], cnt.Held["urgent"], cnt.Waiting["normal"], cnt.Held["normal"])
 			case "urgent":
-				fmt.Fprintf(e.stdout, "\a%s  URGENT TIP WAITING: hotline triage next\n", now)
+				// The bell is the CLI's own alert, never text from a
+				// report, and only rung on a terminal: a log or a pipe
+				// gets plain text.
+				bell := ""
+				if isTerminal(e.stdout) {
+					bell = "\a"
+				}
+				fmt.Fprintf(e.stdout, "%s%s  URGENT TIP WAITING: hotline triage next\n", bell, now)
 			case "error":
 				fmt.Fprintf(e.stdout, "%s  the gateway cannot reach its queue\n", now)
 			}
@@ -355,12 +391,22 @@ func triageReply(e *env, c *triageClient, id, text, override, identityPath strin
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(e.stdout).Encode(out)
+		return writeJSON(e.stdout, out, false)
 	}
 	if t.Channel == "web" {
-		fmt.Fprintf(e.stdout, "posted to the witness's follow-up page of case %s\n", t.Case)
+		fmt.Fprintf(e.stdout, "posted to the witness's follow-up page of case %s\n", visible(t.Case))
 	} else {
-		fmt.Fprintf(e.stdout, "sent to the reporter of case %s by %s\n", t.Case, t.Channel)
+		fmt.Fprintf(e.stdout, "sent to the reporter of case %s by %s\n", visible(t.Case), visible(t.Channel))
 	}
 	return nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

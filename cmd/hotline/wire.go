@@ -225,7 +225,7 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		Intake: intake, Triage: q, Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
 		AuthToken: c.Twilio.AuthToken.Value(), MaxBody: c.Limits.MaxBody, Logger: log,
 		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.mainHandler(), Web: web,
-		SMS: channel, Questions: questions,
+		SMS: channel, Questions: questions, Handles: conv,
 	})
 	parts := &gatewayParts{cfg: c, queue: q, handler: h, dur: dur}
 	var pagerSMS paging.SMS

@@ -156,3 +156,47 @@ func TestOutboundAndDeliveries(t *testing.T) {
 		t.Fatalf("deliveries = %+v %v", d, err)
 	}
 }
+
+// TestCopyHandleAndRetarget: a transfer copies the sealed handle with its
+// expiry, never over a handle the receiving agency already has, and points
+// the reporter's thread at the receiving agency.
+func TestCopyHandleAndRetarget(t *testing.T) {
+	s, r := newStore(t)
+	ctx := context.Background()
+	const c = "WXYZ-2345"
+	th := conversation.Thread{Case: c, Agencies: []string{"pe-lima", "pe-east"}, Seq: 2, Last: time.Now()}
+	if err := s.SaveThread(ctx, "p9", th, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	h := conversation.Handle{From: "+51987650009", To: "+15005550006", Channel: "sms", Sender: "p9"}
+	last := time.Now().Add(-2 * time.Minute).Truncate(time.Millisecond)
+	if err := s.SaveHandle(ctx, "pe-lima", c, h, last, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.CopyHandle(ctx, "pe-lima", "my-kl", "NOPE-NOPE"); ok || err != nil {
+		t.Fatalf("copy of no handle: %v %v", ok, err)
+	}
+	if ok, err := s.CopyHandle(ctx, "pe-lima", "my-kl", c); !ok || err != nil {
+		t.Fatalf("copy: %v %v", ok, err)
+	}
+	got, gotLast, err := s.Handle(ctx, "my-kl", c)
+	if err != nil || got != h || !gotLast.Equal(last) {
+		t.Fatalf("copied handle = %+v %v %v", got, gotLast, err)
+	}
+	if ttl := r.Client.PTTL(ctx, r.Prefix+":{my-kl}:handle:"+c).Val(); ttl <= 59*time.Minute {
+		t.Fatalf("copied handle expires in %v", ttl)
+	}
+	if ok, err := s.CopyHandle(ctx, "pe-lima", "my-kl", c); ok || err != nil {
+		t.Fatalf("second copy over an existing handle: %v %v", ok, err)
+	}
+	if err := s.Retarget(ctx, "pe-lima", "my-kl", c); err != nil {
+		t.Fatal(err)
+	}
+	got2, ok, err := s.Thread(ctx, "p9")
+	if err != nil || !ok || strings.Join(got2.Agencies, ",") != "my-kl,pe-east" || got2.Seq != 2 {
+		t.Fatalf("thread after retarget = %+v %v %v", got2, ok, err)
+	}
+	if ttl := r.Client.PTTL(ctx, r.Prefix+":thread:{p9}").Val(); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("thread TTL after retarget: %v", ttl)
+	}
+}

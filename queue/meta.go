@@ -1,0 +1,336 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// tipMeta is the clear metadata of a tip kept beside its stream entry, so
+// that lists and counts never read a sealed report. Priority and stream id
+// live in the index, which escalation updates.
+type tipMeta struct {
+	Case     string `json:"case"`
+	Agency   string `json:"agency"`
+	Region   string `json:"region,omitempty"`
+	Channel  string `json:"channel"`
+	Received int64  `json:"received"`
+	Reply    bool   `json:"reply,omitempty"`
+}
+
+func metaOf(e Entry) string {
+	b, _ := json.Marshal(tipMeta{Case: e.Case, Agency: e.Agency, Region: e.Region, Channel: e.Channel,
+		Received: e.ReceivedAt.UnixMilli(), Reply: e.ReplyCapable})
+	return string(b)
+}
+
+func (m tipMeta) entry(tipID string, p Priority) Entry {
+	return Entry{TipID: tipID, Case: m.Case, Agency: m.Agency, Region: m.Region, Channel: m.Channel,
+		Priority: p, ReceivedAt: time.UnixMilli(m.Received).UTC(), ReplyCapable: m.Reply}
+}
+
+// maxList bounds a list call.
+const maxList = 1000
+
+// maxPending bounds the pending entries read per priority for a list.
+const maxPending = 10000
+
+// List returns the agency's tips that are not closed, urgent first, oldest
+// first, at most limit of them. It reads the clear metadata only.
+func (q *Queue) List(ctx context.Context, agency string, limit int) ([]Listed, error) {
+	if limit <= 0 || limit > maxList {
+		limit = maxList
+	}
+	return q.list(ctx, agency, limit)
+}
+
+// list is List with any limit (0: all open tips, for counts).
+func (q *Queue) list(ctx context.Context, agency string, limit int) ([]Listed, error) {
+	if err := q.backfillMeta(ctx, agency); err != nil {
+		return nil, err
+	}
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	ids, err := q.rdb.SMembers(ctx, q.openSet(agency)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var refs, metas, closed, escalated *redis.SliceCmd
+	_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		refs = p.HMGet(ctx, q.index(agency), ids...)
+		metas = p.HMGet(ctx, q.meta(agency), ids...)
+		closed = p.HMGet(ctx, q.closed(agency), ids...)
+		escalated = p.HMGet(ctx, q.escalated(agency), ids...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	pending := map[string]redis.XPendingExt{}
+	for _, p := range Priorities {
+		pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: q.stream(agency, p), Group: group, Start: "-", End: "+", Count: maxPending}).Result()
+		if err != nil && !isNoGroup(err) {
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		for _, pe := range pend {
+			pending[string(p)+" "+pe.ID] = pe
+		}
+	}
+	out := make([]Listed, 0, len(ids))
+	for i, id := range ids {
+		ref, _ := refs.Val()[i].(string)
+		raw, _ := metas.Val()[i].(string)
+		if c, _ := closed.Val()[i].(string); c != "" || ref == "" || raw == "" {
+			continue
+		}
+		p, sid, ok := strings.Cut(ref, " ")
+		var m tipMeta
+		if !ok || !Priority(p).Valid() || json.Unmarshal([]byte(raw), &m) != nil {
+			continue
+		}
+		esc, _ := escalated.Val()[i].(string)
+		l := Listed{Entry: m.entry(id, Priority(p)), StreamID: sid, State: StateWaiting, Escalated: esc != ""}
+		if pe, ok := pending[ref]; ok {
+			q.applyPending(&l, pe)
+		}
+		out = append(out, l)
+	}
+	slices.SortFunc(out, func(a, b Listed) int {
+		if a.Priority != b.Priority {
+			return slices.Index(Priorities, a.Priority) - slices.Index(Priorities, b.Priority)
+		}
+		return compareStreamIDs(a.StreamID, b.StreamID)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (q *Queue) applyPending(l *Listed, pe redis.XPendingExt) {
+	l.Deliveries = pe.RetryCount
+	if pe.Consumer != releasedConsumer && pe.Idle < q.opt.Lease {
+		l.State, l.Holder = StateHeld, pe.Consumer
+		l.LeaseUntil = time.Now().Add(q.opt.Lease - pe.Idle)
+	}
+}
+
+func compareStreamIDs(a, b string) int {
+	am, as, _ := strings.Cut(a, "-")
+	bm, bs, _ := strings.Cut(b, "-")
+	x, _ := strconv.ParseUint(am, 10, 64)
+	y, _ := strconv.ParseUint(bm, 10, 64)
+	if x != y {
+		if x < y {
+			return -1
+		}
+		return 1
+	}
+	x, _ = strconv.ParseUint(as, 10, 64)
+	y, _ = strconv.ParseUint(bs, 10, 64)
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// Counts are the number of open tips by priority and state.
+type Counts struct {
+	Waiting map[Priority]int `json:"waiting"`
+	Held    map[Priority]int `json:"held"`
+	// OldestWaiting is when the oldest waiting tip of each priority arrived.
+	OldestWaiting map[Priority]time.Time `json:"oldest_waiting,omitempty"`
+}
+
+// Count returns the agency's open tips by priority and state, from the
+// clear metadata only. It counts every open tip, not only a list's worth.
+func (q *Queue) Count(ctx context.Context, agency string) (Counts, error) {
+	list, err := q.list(ctx, agency, 0)
+	if err != nil {
+		return Counts{}, err
+	}
+	c := Counts{Waiting: map[Priority]int{}, Held: map[Priority]int{}, OldestWaiting: map[Priority]time.Time{}}
+	for _, p := range Priorities {
+		c.Waiting[p], c.Held[p] = 0, 0
+	}
+	for _, l := range list {
+		if l.State == StateHeld {
+			c.Held[l.Priority]++
+			continue
+		}
+		c.Waiting[l.Priority]++
+		if o, ok := c.OldestWaiting[l.Priority]; !ok || l.ReceivedAt.Before(o) {
+			c.OldestWaiting[l.Priority] = l.ReceivedAt
+		}
+	}
+	return c, nil
+}
+
+// Meta returns one tip's clear metadata and state, without its sealed
+// report.
+func (q *Queue) Meta(ctx context.Context, agency, tipID string) (*Listed, error) {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	stream, id, err := q.locate(ctx, agency, tipID)
+	if err != nil {
+		return nil, err
+	}
+	p := Priority(strings.TrimPrefix(stream, q.opt.Prefix+":{"+agency+"}:tips:"))
+	var m tipMeta
+	raw, err := q.rdb.HGet(ctx, q.meta(agency), tipID).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		// A tip queued before metadata was kept apart, and not yet
+		// backfilled: read its entry once.
+		e, err := q.entry(ctx, stream, id)
+		if err != nil {
+			return nil, err
+		}
+		m = tipMeta{Case: e.Case, Agency: e.Agency, Region: e.Region, Channel: e.Channel, Received: e.ReceivedAt.UnixMilli(), Reply: e.ReplyCapable}
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	default:
+		if json.Unmarshal([]byte(raw), &m) != nil {
+			return nil, fmt.Errorf("%w: malformed metadata", ErrInvalid)
+		}
+	}
+	l := &Listed{Entry: m.entry(tipID, p), StreamID: id, State: StateWaiting}
+	closed, err := q.rdb.HGet(ctx, q.closed(agency), tipID).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if closed != "" {
+		l.State, l.Closed = StateClosed, parseClosure(closed)
+	} else {
+		pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: group, Start: id, End: id, Count: 1}).Result()
+		if err != nil && !isNoGroup(err) {
+			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		if len(pend) == 1 {
+			q.applyPending(l, pend[0])
+		}
+	}
+	esc, err := q.rdb.HGet(ctx, q.escalated(agency), tipID).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	l.Escalated = esc != ""
+	return l, nil
+}
+
+func (q *Queue) entry(ctx context.Context, stream, id string) (Entry, error) {
+	msgs, err := q.rdb.XRange(ctx, stream, id, id).Result()
+	if err != nil {
+		return Entry{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if len(msgs) == 0 {
+		return Entry{}, ErrNotFound
+	}
+	return entryFrom(msgs[0].Values)
+}
+
+// mayRead lets the officer holding a tip (under a lease that has not
+// lapsed) read its sealed content, and a supervisor any tip of the agency
+// once the read is in the audit trail.
+func (q *Queue) mayRead(ctx context.Context, agency, tipID, officer string, supervisor bool, what string) error {
+	l, err := q.Meta(ctx, agency, tipID)
+	if err != nil {
+		return err
+	}
+	if l.State == StateHeld && l.Holder == officer {
+		return nil
+	}
+	if !supervisor {
+		return ErrNotHolder
+	}
+	return q.Audit(ctx, agency, AuditRead, officer, tipID, what)
+}
+
+// Open returns a tip with its sealed report, to the officer holding it or
+// to a supervisor (whose read of a tip they do not hold is audited first).
+func (q *Queue) Open(ctx context.Context, agency, tipID, officer string, supervisor bool) (*Listed, []byte, error) {
+	if err := q.mayRead(ctx, agency, tipID, officer, supervisor, "report"); err != nil {
+		return nil, nil, err
+	}
+	l, err := q.Meta(ctx, agency, tipID)
+	if err != nil {
+		return nil, nil, err
+	}
+	cctx, cancel := q.ctx(ctx)
+	defer cancel()
+	stream, id, err := q.locate(cctx, agency, tipID)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := q.entry(cctx, stream, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, e.Sealed, nil
+}
+
+// backfillMeta keeps the clear metadata of tips queued without it (by a
+// gateway older than this one, during a rolling upgrade): when the index
+// names more tips than the metadata does, the entries of the missing ones
+// are read, once each. Otherwise it costs two HLEN.
+func (q *Queue) backfillMeta(ctx context.Context, agency string) error {
+	cctx, cancel := q.ctx(ctx)
+	var indexed, described *redis.IntCmd
+	_, err := q.rdb.Pipelined(cctx, func(p redis.Pipeliner) error {
+		indexed = p.HLen(cctx, q.index(agency))
+		described = p.HLen(cctx, q.meta(agency))
+		return nil
+	})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if indexed.Val() <= described.Val() {
+		return nil
+	}
+	var cursor uint64
+	for {
+		cctx, cancel := q.ctx(ctx)
+		kv, next, err := q.rdb.HScan(cctx, q.index(agency), cursor, "*", 200).Result()
+		if err != nil {
+			cancel()
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			tipID, ref := kv[i], kv[i+1]
+			p, id, ok := strings.Cut(ref, " ")
+			if !ok || !Priority(p).Valid() {
+				continue
+			}
+			if has, err := q.rdb.HExists(cctx, q.meta(agency), tipID).Result(); err != nil || has {
+				continue
+			}
+			e, err := q.entry(cctx, q.stream(agency, Priority(p)), id)
+			if err != nil {
+				continue
+			}
+			q.rdb.HSetNX(cctx, q.meta(agency), tipID, metaOf(e))
+			if c, _ := q.rdb.HExists(cctx, q.closed(agency), tipID).Result(); !c {
+				q.rdb.SAdd(cctx, q.openSet(agency), tipID)
+			}
+		}
+		cancel()
+		if next == 0 {
+			return nil
+		}
+		cursor = next
+	}
+}
