@@ -434,7 +434,7 @@ var (
 	// ErrUnavailable: the gateway's state (the reply handle, the opt-out)
 	// could not be read, so nothing was sent: not sending is the safe
 	// answer when the gateway cannot tell whether the reporter said STOP.
-	ErrUnavailable = errors.New("not sent: the gateway cannot check the reporter's wishes right now, try again later")
+	ErrUnavailable   = errors.New("not sent: the gateway cannot check the reporter's wishes right now, try again later")
 	ErrNoHandle      = errors.New("this reporter cannot be reached: the case came from the web, the reporter closed the conversation, or the handle expired")
 	ErrOutsideWindow = errors.New("the reporter's last message is too old to reply safely")
 	ErrOptedOut      = errors.New("the reporter asked for no messages (STOP)")
