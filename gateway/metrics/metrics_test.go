@@ -143,7 +143,8 @@ func TestScrapeShowsNoCanary(t *testing.T) {
 		`hotline_rejected_total{reason="bad_signature"} 1`,
 		`hotline_rejected_total{reason="too_large"} 1`,
 		`hotline_rejected_total{reason="bad_request"} 1`,
-		`hotline_intake_duration_seconds_count{channel="sms",outcome="queued"} 2`,
+		// The retry is answered from deduplication before the intake.
+		`hotline_intake_duration_seconds_count{channel="sms",outcome="queued"} 1`,
 		`hotline_seal_duration_seconds_count 2`,
 		`hotline_redis_duration_seconds_count{op="publish",result="ok"} 2`,
 		`hotline_queue_depth{agency="pe-lima",priority="normal"} 2`,
