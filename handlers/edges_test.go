@@ -293,6 +293,10 @@ func TestOfficerReplyErrorsTellTheTruth(t *testing.T) {
 	if _, _, sent := h.fake.snapshot(); len(sent) != 0 {
 		t.Fatalf("%d messages sent while the opt-out state was unreadable or refused", len(sent))
 	}
+	// A STOP that cannot be recorded is not answered 200: Twilio retries it.
+	if s, b := h.postSMS(t, smsForm("SMtr3", "+51910101010", "STOP"), addValidSignature); s != http.StatusServiceUnavailable {
+		t.Fatalf("STOP while the opt-out state is unwritable: %d %q, want 503", s, b)
+	}
 }
 
 // redisProxy stands between the gateway and Redis; down, it refuses every

@@ -191,13 +191,15 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	case reply.OptOut:
 		// Not a tip: the reporter asked for silence. Twilio confirms STOP
 		// on SMS itself; on WhatsApp nothing is sent.
+		// If it cannot be recorded, the webhook fails and Twilio sends it
+		// again: a STOP is never answered as if it were taken.
 		if err := c.opt.Store.SetOptOut(ctx, sender, true); err != nil {
-			return Result{}, err
+			return Result{}, fmt.Errorf("%w: opt-out not recorded: %w", gateway.ErrUnavailable, err)
 		}
 		return Result{Outcome: OptedOut}, nil
 	case reply.OptIn:
 		if err := c.opt.Store.SetOptOut(ctx, sender, false); err != nil {
-			return Result{}, err
+			return Result{}, fmt.Errorf("%w: opt-in not recorded: %w", gateway.ErrUnavailable, err)
 		}
 	}
 	body := strings.TrimSpace(m.Body)
