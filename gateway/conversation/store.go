@@ -297,10 +297,13 @@ func (s *Store) Exit(ctx context.Context, sender string, at time.Time, ttl time.
 }
 
 func (s *Store) exit(ctx context.Context, sender string, at time.Time, ttl time.Duration) error {
+	if ttl <= 0 {
+		ttl = optOutTTL
+	}
 	idx := s.handleIndexKey(sender)
 	// The mark first: from now on Handle refuses the older handles even if
 	// deleting them fails half way.
-	if err := s.rdb.Set(ctx, s.exitKey(sender), at.UnixMilli(), ttl).Err(); err != nil {
+	if err := exitMarkScript.Run(ctx, s.rdb, []string{s.exitKey(sender)}, at.UnixMilli(), ttl.Milliseconds()).Err(); err != nil {
 		return s.fail(err)
 	}
 	members, err := s.rdb.SMembers(ctx, idx).Result()
@@ -331,6 +334,15 @@ func (s *Store) exit(ctx context.Context, sender string, at time.Time, ttl time.
 	}
 	return nil
 }
+
+// exitMarkScript moves the exit mark forward only: an older exit word
+// drained from a spool late does not shorten a newer one.
+var exitMarkScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v and tonumber(v) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`)
 
 // exitedAfter reports whether the sender sent an exit word at or after
 // last.
