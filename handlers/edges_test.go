@@ -216,7 +216,9 @@ func TestWebhookParameterShiftReplay(t *testing.T) {
 	other.Set("AccountSid", "AC99999999999999999999999999999999")
 	badSmsSid := smsForm("SMsmssid", "+51919191919", "hola")
 	badSmsSid.Set("SmsSid", "SM1")
-	for name, f := range map[string]url.Values{"another account": other, "SmsSid of another shape": badSmsSid} {
+	twoIDs := smsForm("SMtwo", "+51919191919", "hola")
+	twoIDs.Set("SmsSid", twilioSID("SMtwo-other"))
+	for name, f := range map[string]url.Values{"another account": other, "SmsSid of another shape": badSmsSid, "two message ids": twoIDs} {
 		if s, b := h.postSMS(t, f, addValidSignature); s != http.StatusBadRequest {
 			t.Errorf("%s: %d %q, want 400", name, s, b)
 		}
@@ -224,8 +226,8 @@ func TestWebhookParameterShiftReplay(t *testing.T) {
 	if n := len(h.claimAll(t, gatewaytest.Lima)); n != 1 {
 		t.Fatalf("%d tips queued, want only the original", n)
 	}
-	if got := rejects.get(metrics.BadRequest); got != 3 {
-		t.Errorf("bad requests counted: %d, want 3", got)
+	if got := rejects.get(metrics.BadRequest); got != 4 {
+		t.Errorf("bad requests counted: %d, want 4", got)
 	}
 }
 

@@ -96,10 +96,17 @@ func FuzzTwilioWebhook(f *testing.F) {
 		// Only a webhook of Twilio's shape is taken (parameter shifting).
 		if rec.Code == 200 {
 			form, _ := url.ParseQuery(body)
+			ids := map[string]bool{}
 			for _, k := range []string{"MessageSid", "SmsSid", "SmsMessageSid"} {
-				if v, ok := form[k]; ok && (len(v) != 1 || !sidShape.MatchString(v[0])) {
-					t.Fatalf("taken with %s not of Twilio's shape", k)
+				if v, ok := form[k]; ok {
+					if len(v) != 1 || !sidShape.MatchString(v[0]) {
+						t.Fatalf("taken with %s not of Twilio's shape", k)
+					}
+					ids[v[0]] = true
 				}
+			}
+			if len(ids) != 1 {
+				t.Fatalf("taken with %d message ids", len(ids))
 			}
 			if form.Get("AccountSid") != fakeSID {
 				t.Fatal("taken with another account's AccountSid")

@@ -59,10 +59,17 @@ var messageSID = regexp.MustCompile(`^(SM|MM)[0-9a-f]{32}$`)
 // of their exact shape, and the account's own AccountSid, leave no room
 // for moved characters. account "" (not configured) is not compared.
 func twilioShaped(f url.Values, account string) bool {
+	id := ""
 	for _, k := range []string{"MessageSid", "SmsSid", "SmsMessageSid"} {
-		if v, ok := f[k]; ok && (len(v) != 1 || !messageSID.MatchString(v[0])) {
+		v, ok := f[k]
+		if !ok {
+			continue
+		}
+		// Twilio sends one id under each name: the same one.
+		if len(v) != 1 || !messageSID.MatchString(v[0]) || id != "" && v[0] != id {
 			return false
 		}
+		id = v[0]
 	}
 	if _, ok := f["MessageSid"]; !ok {
 		if _, ok := f["SmsSid"]; !ok {
