@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -164,8 +167,8 @@ func TestExitWordAfterThreadWindowDestroysEveryHandle(t *testing.T) {
 	if s, b := h.postSMS(t, smsForm("SMw2", from, "SALIR"), addValidSignature); s != 200 || !regexpMatch(emptyTwiML, b) {
 		t.Fatalf("exit word: %d %s", s, b)
 	}
-	if s, b := h.reply(t, token, tip.ID, "¿Sigues ahí?", "life_at_risk"); s != http.StatusConflict {
-		t.Fatalf("override reply after the exit word: %d %s, want 409", s, b)
+	if s, b := h.reply(t, token, tip.ID, "¿Sigues ahí?", "life_at_risk"); s != http.StatusConflict || !strings.Contains(b, "cannot be reached") {
+		t.Fatalf("override reply after the exit word: %d %s, want 409 cannot be reached", s, b)
 	}
 	if _, _, sent := h.fake.snapshot(); len(sent) != 0 {
 		t.Fatalf("Twilio was asked to text a reporter who sent an exit word: %d sends", len(sent))
@@ -402,15 +405,11 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 	if pub.Spool.Empty() {
 		t.Fatal("the tip was not spooled")
 	}
+	spoolHasNoCanary(t, pub.Spool.Dir(), "51912340000", "encerrados", form.Get("MessageSid"), h.Keyer.Sender("+51912340000"))
 	proxy.setDown(false)
-	// The first calls may meet connections the outage broke: drain until
-	// the spool is empty, with a deadline.
-	deadline := time.Now().Add(10 * time.Second)
-	for pub.Flush(ctx) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d records left in the spool after draining", pub.Spool.Stats().Records)
-		}
-		time.Sleep(20 * time.Millisecond)
+	drain(t, pub)
+	if th, ok, err := store.Thread(ctx, h.Keyer.Sender("+51912340000")); !ok || err != nil || len(th.Agencies) != 1 {
+		t.Fatalf("thread after the drain: %+v %v %v", th, ok, err)
 	}
 	tip := h.claimTip(t, token)
 	if s, b := h.reply(t, token, tip.ID, "¿Dónde están?", ""); s != 200 {
@@ -426,5 +425,59 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 	h.ch.ScrubDue(ctx)
 	if redacted, _, _ := h.fake.snapshot(); len(redacted) != 1 || redacted[0] != form.Get("MessageSid") {
 		t.Fatalf("redacted = %v, want the spooled message", redacted)
+	}
+
+	// An exit word spooled in the next outage closes the conversation once
+	// drained: even an override reply reaches nobody.
+	proxy.setDown(true)
+	if s, b := h.postSMS(t, smsForm("SMspool2", "+51912340000", "SALIR"), addValidSignature); s != 200 {
+		t.Fatalf("exit word while Redis is down: %d %s", s, b)
+	}
+	proxy.setDown(false)
+	drain(t, pub)
+	if s, b := h.reply(t, token, tip.ID, "¿Hola?", "life_at_risk"); s != http.StatusConflict || !strings.Contains(b, "cannot be reached") {
+		t.Fatalf("reply after a spooled exit word: %d %s, want 409 cannot be reached", s, b)
+	}
+	if _, _, sent := h.fake.snapshot(); len(sent) != 1 {
+		t.Fatalf("%d sends, want only the reply before the exit word", len(sent))
+	}
+}
+
+// drain empties the spool into Redis. The first calls may meet connections
+// the outage broke, and breakers cool down: it tries until the spool is
+// empty, with a deadline.
+func drain(t *testing.T, pub *spool.Publisher) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for pub.Flush(context.Background()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records left in the spool after draining", pub.Spool.Stats().Records)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// spoolHasNoCanary fails if any spool file holds one of the canaries.
+func spoolHasNoCanary(t *testing.T, dir string, canaries ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := 0
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		size += len(b)
+		for _, c := range canaries {
+			if bytes.Contains(b, []byte(c)) {
+				t.Errorf("the spool holds %q in clear", c)
+			}
+		}
+	}
+	if size == 0 {
+		t.Fatal("the spool is empty on disk: the test sees nothing")
 	}
 }
