@@ -163,7 +163,7 @@ func TestExitWordAfterThreadWindowDestroysEveryHandle(t *testing.T) {
 	}
 	tip := h.claimTip(t, token)
 	h.clock.add(31 * time.Minute) // past the thread window (30 min)
-	h.expireThreads(t)
+	h.expireThread(t, from)
 	if s, b := h.postSMS(t, smsForm("SMw2", from, "SALIR"), addValidSignature); s != 200 || !regexpMatch(emptyTwiML, b) {
 		t.Fatalf("exit word: %d %s", s, b)
 	}
@@ -175,17 +175,14 @@ func TestExitWordAfterThreadWindowDestroysEveryHandle(t *testing.T) {
 	}
 }
 
-// expireThreads does what Redis does to thread keys once the thread window
-// has passed on the injected clock: they are gone.
-func (h *harness) expireThreads(t *testing.T) {
+// expireThread does what Redis does to a sender's thread key once the
+// thread window has passed on the injected clock: it is gone.
+func (h *harness) expireThread(t *testing.T, from string) {
 	t.Helper()
 	ctx := context.Background()
-	keys, err := h.Redis.Client.Keys(ctx, h.Redis.Prefix+":thread:*").Result()
-	if err != nil || len(keys) == 0 {
-		t.Fatalf("no thread keys to expire (%v): the test no longer sees the store's keys", err)
-	}
-	if err := h.Redis.Client.Del(ctx, keys...).Err(); err != nil {
-		t.Fatal(err)
+	key := h.Redis.Prefix + ":thread:{" + h.Keyer.Sender(from) + "}"
+	if n, err := h.Redis.Client.Del(ctx, key).Result(); err != nil || n != 1 {
+		t.Fatalf("no thread key to expire (%d, %v): the test no longer sees the store's keys", n, err)
 	}
 }
 
