@@ -2,7 +2,6 @@ package spool
 
 import (
 	"context"
-	"time"
 
 	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/queue"
@@ -50,11 +49,7 @@ func (p *Publisher) drainEntry(ctx context.Context, e queue.Entry) error {
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout())
 	defer cancel()
-	start := time.Now()
 	err := p.Apply(cctx, e)
-	if p.Metrics != nil {
-		p.Metrics.ObserveRedis(metrics.RedisPublish, time.Since(start), err)
-	}
 	switch {
 	case err == nil:
 		return nil
