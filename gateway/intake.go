@@ -178,6 +178,35 @@ func (in *Intake) submit(ctx context.Context, t Tip) (Receipt, error) {
 	return rcpt, nil
 }
 
+// DedupePeeker is a Publisher that can tell, without marking anything,
+// what deduplication knows of a provider message.
+type DedupePeeker interface {
+	PeekDedupe(ctx context.Context, pseudonym string) (queue.Seen, error)
+}
+
+// Seen reports what is known of a provider message before any work is
+// done on it: Duplicate (with its case) for one already queued, ErrInFlight
+// for one being queued right now, nothing for a new one. It marks nothing
+// and counts nothing, so that a channel can answer Twilio's retries before
+// its limits. A publisher that cannot tell, or a Redis that does not
+// answer, makes the message new: Submit still deduplicates.
+func (in *Intake) Seen(ctx context.Context, providerID string) (Receipt, error) {
+	p, ok := in.opt.Publisher.(DedupePeeker)
+	if !ok || providerID == "" {
+		return Receipt{}, nil
+	}
+	seen, err := p.PeekDedupe(ctx, in.opt.Keyer.Of(pseudonym.DomainProvider, providerID))
+	switch {
+	case errors.Is(err, queue.ErrInFlight):
+		return Receipt{}, ErrInFlight
+	case err != nil:
+		return Receipt{}, nil
+	case seen.Done:
+		return Receipt{Case: seen.Case, Duplicate: true}, nil
+	}
+	return Receipt{}, nil
+}
+
 func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Receipt, error) {
 	d := in.opt.Router.Route(t.Text, t.Hints, t.To)
 	switch {
@@ -230,7 +259,7 @@ func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Rece
 		entries = append(entries, queue.Entry{
 			TipID: tipID, Case: caseRef, Agency: agency, Region: d.Region[agency],
 			Channel: string(t.Channel), Priority: priority, ReceivedAt: t.ReceivedAt,
-			ReplyCapable: t.Channel != ChannelWeb, Sealed: sealed,
+			ReplyCapable: t.Channel != ChannelWeb, Sealed: sealed, Side: t.Side,
 		})
 	}
 	<-in.sem

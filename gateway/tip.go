@@ -51,6 +51,10 @@ type Tip struct {
 	// Kind is what the message asked of the gateway besides being a tip:
 	// "exit" (close the thread), "opt_in", "help"; empty for a plain message.
 	Kind string
+	// Side is the channel's side record, sealed to the gateway's own key:
+	// it goes with every queued copy (queue.Entry.Side) so that a spooled
+	// tip still gets its reply handle and scrub job. Never in the report.
+	Side []byte
 	// UrgentPhrase is the phrase that made the tip urgent; sealed only.
 	UrgentPhrase string
 	// Followup is the handle of the witness's follow-up thread

@@ -39,6 +39,9 @@ type fakeTwilioREST struct {
 	fail     map[string]int // "redact SID" -> number of 20009 answers left
 	badAuth  int
 	cdnAuth  int
+	// sendFail answers that many sends with a refusal (400, code 21617).
+	sendFail int
+	fetched  int // media downloads
 }
 
 func newFakeTwilioREST(t testing.TB) *fakeTwilioREST {
@@ -48,6 +51,7 @@ func newFakeTwilioREST(t testing.TB) *fakeTwilioREST {
 		if r.Header.Get("Authorization") != "" {
 			f.cdnAuth++
 		}
+		f.fetched++
 		f.mu.Unlock()
 		w.Header().Set("Content-Type", "image/jpeg")
 		w.Write([]byte("\xff\xd8\xff\xe0 a photo of a street sign"))
@@ -83,6 +87,14 @@ func newFakeTwilioREST(t testing.TB) *fakeTwilioREST {
 	mux.HandleFunc("POST "+base+"/Messages.json", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		f.mu.Lock()
+		if f.sendFail > 0 {
+			f.sendFail--
+			f.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"code":21617,"message":"The concatenated message body exceeds the 1600 character limit","status":400}`))
+			return
+		}
 		f.sent = append(f.sent, r.PostForm)
 		n := len(f.sent)
 		f.mu.Unlock()

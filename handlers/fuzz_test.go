@@ -66,8 +66,11 @@ func FuzzTwilioWebhook(f *testing.F) {
 	f.Add("a=1&a=2&a=3;b", false)
 	f.Add("%", true)
 	f.Add("NumMedia=99999999999999999999&MessageSid=S&From=F", true)
+	f.Add("AccountSid="+fakeSID+"&MessageSid=SM0123456789abcdef0123456789abcdef&From=%2B51987654321&Body=help", true)
+	f.Add("AccountSid="+fakeSID+"&MessageSid=SM0123456789abcdef0123456789abcdefNumMedia0&From=%2B51987654321&Body=help", true)
+	f.Add("AccountSid="+fakeSID+"&SmsSid=MM0123456789abcdef0123456789abcdef&From=%2B51987654321&Body=help", true)
 	h := handlers.New(handlers.Options{Intake: stubIntake{}, Triage: stubTriage{}, SMS: stubSMS{}, PublicURL: publicURL,
-		AuthToken: []byte(authToken), MaxBody: 64 << 10})
+		AuthToken: []byte(authToken), AccountSID: fakeSID, MaxBody: 64 << 10})
 	f.Fuzz(func(t *testing.T, body string, sign bool) {
 		req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -89,6 +92,25 @@ func FuzzTwilioWebhook(f *testing.F) {
 		}
 		if rec.Code == 200 && !strings.HasPrefix(out, "<?xml") {
 			t.Fatalf("200 without TwiML: %q", out)
+		}
+		// Only a webhook of Twilio's shape is taken (parameter shifting).
+		if rec.Code == 200 {
+			form, _ := url.ParseQuery(body)
+			ids := map[string]bool{}
+			for _, k := range []string{"MessageSid", "SmsSid", "SmsMessageSid"} {
+				if v, ok := form[k]; ok {
+					if len(v) != 1 || !sidShape.MatchString(v[0]) {
+						t.Fatalf("taken with %s not of Twilio's shape", k)
+					}
+					ids[v[0]] = true
+				}
+			}
+			if len(ids) != 1 {
+				t.Fatalf("taken with %d message ids", len(ids))
+			}
+			if form.Get("AccountSid") != fakeSID {
+				t.Fatal("taken with another account's AccountSid")
+			}
 		}
 	})
 }

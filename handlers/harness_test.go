@@ -2,10 +2,13 @@ package handlers_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -61,17 +64,32 @@ func newHarness(t testing.TB, opts ...func(*handlers.Options)) *harness {
 // newHarnessWith lets the caller wire parts that need the stack.
 func newHarnessWith(t testing.TB, wire func(*gatewaytest.Stack, *handlers.Options)) *harness {
 	t.Helper()
-	s := gatewaytest.New(t)
+	return newHarnessChannel(t, wire, nil)
+}
+
+// newHarnessChannel also lets the caller adjust the SMS channel (limits),
+// with the stack at hand.
+func newHarnessChannel(t testing.TB, wire func(*gatewaytest.Stack, *handlers.Options), channel func(*gatewaytest.Stack, *sms.Options),
+	stack ...func(*gateway.Options)) *harness {
+	t.Helper()
+	if wire == nil {
+		wire = func(*gatewaytest.Stack, *handlers.Options) {}
+	}
+	s := gatewaytest.New(t, stack...)
 	hs := &harness{Stack: s, fake: newFakeTwilioREST(t), clock: &shiftClock{}}
 	tw, err := twilioapi.New(twilioapi.Options{AccountSID: fakeSID, AuthToken: fakeToken, APIURL: hs.fake.srv.URL,
 		StatusCallback: publicURL + "/twilio/status"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs.ch, hs.store = s.Channel(t, tw, hs.clock.now)
+	hs.ch, hs.store = s.Channel(t, tw, hs.clock.now, func(o *sms.Options) {
+		if channel != nil {
+			channel(s, o)
+		}
+	})
 	o := handlers.Options{
 		Intake: s.Intake, Triage: s.Queue, Ready: s.Queue.Ping, PublicURL: publicURL,
-		AuthToken: []byte(authToken), MaxBody: 64 << 10, Logger: s.Logger, SMS: hs.ch, Handles: hs.store,
+		AuthToken: []byte(authToken), AccountSID: fakeSID, MaxBody: 64 << 10, Logger: s.Logger, SMS: hs.ch, Handles: hs.store,
 	}
 	wire(s, &o)
 	hs.h = handlers.New(o)
@@ -80,10 +98,13 @@ func newHarnessWith(t testing.TB, wire func(*gatewaytest.Stack, *handlers.Option
 	return hs
 }
 
-// smsForm is a Twilio Messaging webhook body.
+// smsForm is a Twilio Messaging webhook body. A sid that is not of
+// Twilio's shape (SM or MM and 32 hex digits) is turned into one, so that
+// tests may name messages briefly; twilioSID gives the SID used.
 func smsForm(sid, from, body string) url.Values {
+	sid = twilioSID(sid)
 	return url.Values{
-		"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
+		"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {fakeSID},
 		"From": {from}, "To": {gatewaytest.NumberLima}, "Body": {body}, "NumMedia": {"0"},
 		"FromCountry": {"PE"}, "FromCity": {"LIMA"}, "ApiVersion": {"2010-04-01"},
 	}
@@ -153,3 +174,16 @@ func (h *harness) officer(t testing.TB, agency string) string {
 }
 
 var _ = gateway.ChannelSMS
+
+var sidShape = regexp.MustCompile(`^(SM|MM)[0-9a-f]{32}$`)
+
+// twilioSID maps a test's short message name to a SID of Twilio's shape.
+func twilioSID(name string) string {
+	if sidShape.MatchString(name) {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return "SM" + hex.EncodeToString(sum[:16])
+}
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }

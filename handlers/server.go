@@ -64,6 +64,9 @@ type Options struct {
 	PublicURL string
 	// AuthToken signs Twilio's webhooks.
 	AuthToken []byte
+	// AccountSID is the Twilio account whose webhooks are taken: a webhook
+	// naming another account is refused. Empty: not checked.
+	AccountSID string
 	// MaxBody bounds a request body.
 	MaxBody int64
 	Logger  *slog.Logger

@@ -348,6 +348,7 @@ func replyError(err error) error {
 		{sms.ErrNoHandle, http.StatusConflict}, {sms.ErrOptedOut, http.StatusConflict},
 		{sms.ErrOutsideWindow, http.StatusConflict}, {sms.ErrRateLimited, http.StatusTooManyRequests},
 		{sms.ErrNoTwilio, http.StatusConflict},
+		{sms.ErrNotSent, http.StatusBadGateway}, {sms.ErrUnavailable, http.StatusServiceUnavailable},
 	} {
 		if errors.Is(err, e.err) {
 			return errStatus(e.status, e.err.Error())

@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -46,12 +48,51 @@ func (s *Server) twilioForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// messageSID is the shape of Twilio's message ids.
+var messageSID = regexp.MustCompile(`^(SM|MM)[0-9a-f]{32}$`)
+
+// twilioShaped checks a signed Messaging webhook for Twilio's own shape.
+// The signature covers the sorted keys and values run together without
+// separators, so a captured webhook can be re-split between parameters
+// ("MessageSid" SM… "NumMedia" 0 becomes "MessageSid" SM…NumMedia0) and
+// keep its signature: a new message id would then make it a new tip. Ids
+// of their exact shape, and the account's own AccountSid, leave no room
+// for moved characters. account "" (not configured) is not compared.
+func twilioShaped(f url.Values, account string) bool {
+	id := ""
+	for _, k := range []string{"MessageSid", "SmsSid", "SmsMessageSid"} {
+		v, ok := f[k]
+		if !ok {
+			continue
+		}
+		// Twilio sends one id under each name: the same one.
+		if len(v) != 1 || !messageSID.MatchString(v[0]) || id != "" && v[0] != id {
+			return false
+		}
+		id = v[0]
+	}
+	if _, ok := f["MessageSid"]; !ok {
+		if _, ok := f["SmsSid"]; !ok {
+			return false
+		}
+	}
+	if account != "" {
+		if v, ok := f["AccountSid"]; !ok || len(v) != 1 || v[0] != account {
+			return false
+		}
+	}
+	return true
+}
+
 // twilioSMS is the Messaging webhook for SMS, MMS and WhatsApp.
 func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 	if err := s.twilioForm(w, r); err != nil {
 		return err
 	}
 	f := r.PostForm
+	if !twilioShaped(f, s.opt.AccountSID) {
+		return errBadRequest
+	}
 	sid := f.Get("MessageSid")
 	if sid == "" {
 		sid = f.Get("SmsSid")

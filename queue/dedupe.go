@@ -67,3 +67,21 @@ func (q *Queue) AbortDedupe(ctx context.Context, pseudonym string) error {
 	}
 	return nil
 }
+
+// PeekDedupe reports what BeginDedupe would, without marking the message:
+// Seen.Done for a message already queued, ErrInFlight for one in progress.
+func (q *Queue) PeekDedupe(ctx context.Context, pseudonym string) (Seen, error) {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	v, err := q.rdb.Get(ctx, q.dedupeKey(pseudonym)).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return Seen{}, nil
+	case err != nil:
+		return Seen{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case strings.HasPrefix(v, "done "):
+		return Seen{Done: true, Case: strings.TrimPrefix(v, "done ")}, nil
+	default:
+		return Seen{}, ErrInFlight
+	}
+}

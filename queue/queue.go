@@ -96,6 +96,12 @@ type Entry struct {
 	ReceivedAt   time.Time
 	ReplyCapable bool
 	Sealed       []byte
+	// Side is what the tip's channel needs applied once the tip is queued
+	// (its reply handle, scrub job and thread), sealed to the gateway's own
+	// key. It is never written to the stream: the channel writes it to
+	// Redis itself, and the spool keeps it with a tip it holds, for the
+	// drain to apply.
+	Side []byte
 }
 
 // Claimed is an entry held by an officer.

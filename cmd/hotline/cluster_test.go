@@ -130,7 +130,7 @@ func TestClusterTwoGateways(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for i := range n {
-		sid := fmt.Sprintf("SMcluster%04d", i)
+		sid := fmt.Sprintf("SMc1a5%028x", i)
 		body := fmt.Sprintf("tip %d at -12.0857, -76.9397", i)
 		agency := "pe-lima"
 		if i%2 == 1 {

@@ -170,7 +170,7 @@ func TestCheapRejectionsComeFirst(t *testing.T) {
 	var in countingIntake
 	h := handlers.New(handlers.Options{Intake: &in, SMS: &in, PublicURL: public, AuthToken: token, MaxBody: 64 << 10})
 	addr, _, _ := startServer(t, h)
-	form := url.Values{"MessageSid": {"SM1"}, "From": {"+51987654321"}, "To": {"+15005550006"}, "Body": {"ayuda"}}
+	form := url.Values{"MessageSid": {"SM0123456789abcdef0123456789abcdef"}, "From": {"+51987654321"}, "To": {"+15005550006"}, "Body": {"ayuda"}}
 	for _, c := range []struct {
 		name   string
 		body   string

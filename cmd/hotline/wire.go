@@ -220,10 +220,13 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		dur.close()
 		return nil, err
 	}
+	// A tip drained from the spool gets what it could not get while Redis
+	// was away: its reply handle, scrub job and thread.
+	dur.publisher.Apply = conv.ApplySide
 	questions, _ := web.Followups.(handlers.Questions)
 	h := handlers.New(handlers.Options{
 		Intake: intake, Triage: q, Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
-		AuthToken: c.Twilio.AuthToken.Value(), MaxBody: c.Limits.MaxBody, Logger: log,
+		AuthToken: c.Twilio.AuthToken.Value(), AccountSID: c.Twilio.AccountSID, MaxBody: c.Limits.MaxBody, Logger: log,
 		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.mainHandler(), Web: web,
 		SMS: channel, Questions: questions, Handles: conv,
 	})

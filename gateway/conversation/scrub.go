@@ -46,10 +46,20 @@ func (s *Store) EnqueueScrub(ctx context.Context, job twilioapi.ScrubJob, due ti
 	}
 	b := make([]byte, 12)
 	rand.Read(b)
-	return s.saveScrub(ctx, hex.EncodeToString(b), scrubRecord{Job: job, Started: time.Now().UTC()}, due)
+	return s.saveScrub(ctx, hex.EncodeToString(b), scrubRecord{Job: job, Started: time.Now().UTC()}, due, false)
 }
 
-func (s *Store) saveScrub(ctx context.Context, id string, rec scrubRecord, due time.Time) error {
+// EnqueueScrubOnce is EnqueueScrub under a job id of the caller's (the
+// tip id): queued twice, by the channel and by the spool's drain, the job
+// exists once and a job already under way is left as it is.
+func (s *Store) EnqueueScrubOnce(ctx context.Context, id string, job twilioapi.ScrubJob, due time.Time) error {
+	if s.key == nil {
+		return errors.New("no reply key: scrub jobs cannot be sealed")
+	}
+	return s.saveScrub(ctx, id, scrubRecord{Job: job, Started: time.Now().UTC()}, due, true)
+}
+
+func (s *Store) saveScrub(ctx context.Context, id string, rec scrubRecord, due time.Time, once bool) error {
 	plain, _ := json.Marshal(rec)
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, s.seal)
@@ -63,8 +73,14 @@ func (s *Store) saveScrub(ctx context.Context, id string, rec scrubRecord, due t
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		z := redis.Z{Score: float64(due.UnixMilli()), Member: id}
+		if once {
+			p.SetNX(ctx, s.scrubJob(id), buf.Bytes(), 0)
+			p.ZAddNX(ctx, s.scrubDue(), z)
+			return nil
+		}
 		p.Set(ctx, s.scrubJob(id), buf.Bytes(), 0)
-		p.ZAdd(ctx, s.scrubDue(), redis.Z{Score: float64(due.UnixMilli()), Member: id})
+		p.ZAdd(ctx, s.scrubDue(), z)
 		return nil
 	})
 	if err != nil {
@@ -141,7 +157,7 @@ func (s *Store) FinishScrub(ctx context.Context, id string) error {
 
 // RescheduleScrub stores what is left of a job and when to try again.
 func (s *Store) RescheduleScrub(ctx context.Context, sc ScheduledScrub, due time.Time) error {
-	return s.saveScrub(ctx, sc.ID, scrubRecord{Job: sc.Job, Started: sc.Started}, due)
+	return s.saveScrub(ctx, sc.ID, scrubRecord{Job: sc.Job, Started: sc.Started}, due, false)
 }
 
 // PendingScrubs counts the jobs not done yet.

@@ -119,6 +119,11 @@ func (s *Store) fail(err error) error {
 
 func (s *Store) threadKey(sender string) string { return s.prefix + ":thread:{" + sender + "}" }
 func (s *Store) optOutKey(sender string) string { return s.prefix + ":optout:{" + sender + "}" }
+
+// The handles saved for a sender ("agency case" members) and the time of
+// the sender's last exit word: in the sender's slot, with the handles' TTL.
+func (s *Store) handleIndexKey(sender string) string { return s.prefix + ":handles:{" + sender + "}" }
+func (s *Store) exitKey(sender string) string        { return s.prefix + ":exit:{" + sender + "}" }
 func (s *Store) handleKey(agency, caseRef string) string {
 	return s.prefix + ":{" + agency + "}:handle:" + caseRef
 }
@@ -130,6 +135,11 @@ func (s *Store) deliveryKey(agency, caseRef string) string {
 func (s *Store) Thread(ctx context.Context, sender string) (Thread, bool, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
+	return s.threadLocked(ctx, sender)
+}
+
+// threadLocked is Thread under a context already made by s.ctx.
+func (s *Store) threadLocked(ctx context.Context, sender string) (Thread, bool, error) {
 	v, err := s.rdb.Get(ctx, s.threadKey(sender)).Result()
 	if errors.Is(err, redis.Nil) {
 		return Thread{}, false, nil
@@ -230,6 +240,11 @@ func (s *Store) SaveHandle(ctx context.Context, agency, caseRef string, h Handle
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
+	// The index first: a handle that exists is always one an exit word
+	// can find.
+	if err := s.indexHandle(ctx, h.Sender, agency, caseRef, ttl); err != nil {
+		return err
+	}
 	key := s.handleKey(agency, caseRef)
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, key, "sealed", buf.Bytes(), "last", last.UnixMilli())
@@ -240,6 +255,107 @@ func (s *Store) SaveHandle(ctx context.Context, agency, caseRef string, h Handle
 		return s.fail(err)
 	}
 	return nil
+}
+
+// indexHandle records that the sender has a handle on the agency's case,
+// for as long as a handle lives.
+func (s *Store) indexHandle(ctx context.Context, sender, agency, caseRef string, ttl time.Duration) error {
+	if sender == "" {
+		return nil
+	}
+	key := s.handleIndexKey(sender)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SAdd(ctx, key, agency+" "+caseRef)
+		p.PExpire(ctx, key, ttl)
+		return nil
+	})
+	if err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// KeepIndex keeps the sender's handle index alive as long as the handles a
+// message just touched.
+func (s *Store) KeepIndex(ctx context.Context, sender string, ttl time.Duration) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if err := s.rdb.PExpire(ctx, s.handleIndexKey(sender), ttl).Err(); err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// Exit closes every conversation with the sender (an exit word): the thread
+// and every reply handle saved for the sender, however old, are destroyed,
+// and a mark of the exit, kept as long as a handle may live, makes any
+// handle from before it unusable on every gateway (one saved concurrently,
+// one the index lost).
+func (s *Store) Exit(ctx context.Context, sender string, at time.Time, ttl time.Duration) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	return s.exit(ctx, sender, at, ttl)
+}
+
+func (s *Store) exit(ctx context.Context, sender string, at time.Time, ttl time.Duration) error {
+	if ttl <= 0 {
+		ttl = optOutTTL
+	}
+	idx := s.handleIndexKey(sender)
+	// The mark first: from now on Handle refuses the older handles even if
+	// deleting them fails half way.
+	if err := exitMarkScript.Run(ctx, s.rdb, []string{s.exitKey(sender)}, at.UnixMilli(), ttl.Milliseconds()).Err(); err != nil {
+		return s.fail(err)
+	}
+	members, err := s.rdb.SMembers(ctx, idx).Result()
+	if err != nil {
+		return s.fail(err)
+	}
+	var keys []string
+	if t, ok, err := s.threadLocked(ctx, sender); err != nil {
+		return err
+	} else if ok {
+		for _, a := range t.Agencies {
+			members = append(members, a+" "+t.Case)
+		}
+	}
+	for _, m := range members {
+		if agency, caseRef, ok := strings.Cut(m, " "); ok {
+			keys = append(keys, s.handleKey(agency, caseRef), s.deliveryKey(agency, caseRef))
+		}
+	}
+	// One key per call: the handles live in their agencies' slots.
+	for _, k := range keys {
+		if err := s.rdb.Del(ctx, k).Err(); err != nil {
+			return s.fail(err)
+		}
+	}
+	if err := s.rdb.Del(ctx, s.threadKey(sender), idx).Err(); err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// exitMarkScript moves the exit mark forward only: an older exit word
+// drained from a spool late does not shorten a newer one.
+var exitMarkScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v and tonumber(v) >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`)
+
+// exitedAfter reports whether the sender sent an exit word at or after
+// last.
+func (s *Store) exitedAfter(ctx context.Context, sender string, last time.Time) (bool, error) {
+	v, err := s.rdb.Get(ctx, s.exitKey(sender)).Int64()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.fail(err)
+	}
+	return v >= last.UnixMilli(), nil
 }
 
 // TouchHandle moves the time of the sender's last message on an existing
@@ -295,7 +411,18 @@ func (s *Store) Handle(ctx context.Context, agency, caseRef string) (Handle, tim
 		return Handle{}, time.Time{}, fmt.Errorf("reply handle of case %s is malformed", caseRef)
 	}
 	ms, _ := strconv.ParseInt(v["last"], 10, 64)
-	return h, time.UnixMilli(ms), nil
+	last := time.UnixMilli(ms)
+	exited, err := s.exitedAfter(ctx, h.Sender, last)
+	if err != nil {
+		return Handle{}, time.Time{}, err
+	}
+	if exited {
+		// The reporter closed the conversation after this handle's last
+		// message: it should not exist any more.
+		s.rdb.Del(ctx, s.handleKey(agency, caseRef))
+		return Handle{}, time.Time{}, ErrNoHandle
+	}
+	return h, last, nil
 }
 
 // DeleteHandle destroys the agency's reply handle for a case.

@@ -144,7 +144,8 @@ func (s *Stack) Open(t testing.TB, c *queue.Claimed) gateway.Report {
 // fresh reply key. tw may be nil (no Twilio REST: no media, scrubbing or
 // officer replies); now may be nil (the real clock). NumberLima replies in
 // Spanish by default and scrubs; NumberNone sends no replies.
-func (s *Stack) Channel(t testing.TB, tw sms.Twilio, now func() time.Time) (*sms.Channel, *conversation.Store) {
+// opts adjust the channel's options (limits, for instance) before it is made.
+func (s *Stack) Channel(t testing.TB, tw sms.Twilio, now func() time.Time, opts ...func(*sms.Options)) (*sms.Channel, *conversation.Store) {
 	t.Helper()
 	replyKey, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -158,7 +159,7 @@ func (s *Stack) Channel(t testing.TB, tw sms.Twilio, now func() time.Time) (*sms
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		t.Fatal(err)
 	}
-	ch := sms.New(sms.Options{
+	o := sms.Options{
 		Intake: s.Intake, Store: store, Keyer: s.Keyer, Detector: det, Classifier: cls, Catalog: cat,
 		Urgency: urg, Twilio: tw, Audit: s.Queue,
 		Numbers: map[string]sms.Number{
@@ -167,6 +168,9 @@ func (s *Stack) Channel(t testing.TB, tw sms.Twilio, now func() time.Time) (*sms
 		},
 		ThreadWindow: 30 * time.Minute, ReplyWindow: 15 * time.Minute, HandleTTL: time.Hour, MaxMedia: 3,
 		Logger: s.Logger, Now: now,
-	})
-	return ch, store
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	return sms.New(o), store
 }

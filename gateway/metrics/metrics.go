@@ -150,7 +150,7 @@ type Metrics struct {
 }
 
 // ReplyOutcomes are the outcome label's set of officers' replies.
-var ReplyOutcomes = []string{"sent", "refused_window", "refused_opted_out", "refused_no_handle", "rate_limited", "error"}
+var ReplyOutcomes = []string{"sent", "refused_window", "refused_opted_out", "refused_no_handle", "rate_limited", "not_sent", "unavailable", "error"}
 
 // LimiterNames are the limiter label's set.
 var LimiterNames = []string{"sender", "reply_destination", "reply_number", "web"}

@@ -143,7 +143,7 @@ const (
 	Queued      Outcome = iota // queued as a tip
 	Duplicate                  // a retry of a message already queued
 	OptedOut                   // STOP: recorded, not a tip
-	RateLimited                // over the sender's limit: dropped and counted
+	RateLimited                // over the sender's limit: queued all the same, without reply or media
 	Empty                      // nothing to queue
 )
 
@@ -155,29 +155,51 @@ type Result struct {
 	Reply string
 }
 
+// Deduper is an Intake that can tell a retry of a message already queued
+// before any work is done on it (gateway.Intake.Seen).
+type Deduper interface {
+	Seen(ctx context.Context, providerID string) (gateway.Receipt, error)
+}
+
 // Receive takes one inbound message. It returns an error only when the
 // message could not be made durable: the webhook then answers 5xx and
 // Twilio tries its fallback URL.
+//
+// The order is what keeps the promises at the edges: a retry of a message
+// already queued is answered first (never counted, never dropped); STOP,
+// START and exit words then take effect whatever the limits; only then is
+// the sender's limit counted, and over it the message is still queued
+// (folded into its thread), with no automatic reply and no media download,
+// so that a flood from one sender stays cheap and loses nothing.
 func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	sender := c.opt.Keyer.Sender(m.From)
 	kind := c.opt.Classifier.Classify(m.Body)
-	if c.opt.Sender != nil && !c.opt.Sender.Allow(ctx, sender) {
-		if c.opt.Metrics != nil {
-			c.opt.Metrics.RateLimited()
+	num := c.opt.Numbers[strings.TrimPrefix(m.To, "whatsapp:")]
+	if d, ok := c.opt.Intake.(Deduper); ok && m.SID != "" {
+		seen, err := d.Seen(ctx, m.SID)
+		if err != nil {
+			return Result{}, err
 		}
-		return Result{Outcome: RateLimited}, nil
+		if seen.Duplicate {
+			// The same answer as the first time (Twilio never got it).
+			e164, _ := pseudonym.NormalizeE164(m.From)
+			detected, _ := c.opt.Detector.Detect(strings.TrimSpace(m.Body), e164)
+			return Result{Outcome: Duplicate, Case: seen.Case, Reply: c.ack(ctx, kind, sender, num, detected, seen.Case)}, nil
+		}
 	}
 	switch kind {
 	case reply.OptOut:
 		// Not a tip: the reporter asked for silence. Twilio confirms STOP
 		// on SMS itself; on WhatsApp nothing is sent.
+		// If it cannot be recorded, the webhook fails and Twilio sends it
+		// again: a STOP is never answered as if it were taken.
 		if err := c.opt.Store.SetOptOut(ctx, sender, true); err != nil {
-			return Result{}, err
+			return Result{}, fmt.Errorf("%w: opt-out not recorded: %w", gateway.ErrUnavailable, err)
 		}
 		return Result{Outcome: OptedOut}, nil
 	case reply.OptIn:
 		if err := c.opt.Store.SetOptOut(ctx, sender, false); err != nil {
-			return Result{}, err
+			return Result{}, fmt.Errorf("%w: opt-in not recorded: %w", gateway.ErrUnavailable, err)
 		}
 	}
 	body := strings.TrimSpace(m.Body)
@@ -187,15 +209,20 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	if body == "" && m.Latitude == "" && len(m.Media) == 0 {
 		return Result{Outcome: Empty}, nil
 	}
+	limited := c.opt.Sender != nil && !c.opt.Sender.Allow(ctx, sender)
+	if limited && c.opt.Metrics != nil {
+		c.opt.Metrics.RateLimited()
+	}
 
 	thread, inThread, err := c.opt.Store.Thread(ctx, sender)
 	if err != nil {
 		// Without the thread the message is still a tip of its own.
 		c.opt.Logger.Warn("thread state unavailable", "err", err)
 	}
+	now := c.opt.Now()
 	tip := gateway.Tip{
 		Channel: gateway.ChannelSMS, ProviderID: m.SID, From: m.From, To: m.To, Text: body,
-		NumberGeography: m.NumberGeography, ReceivedAt: c.opt.Now(), Seq: 1, Kind: kindName(kind),
+		NumberGeography: m.NumberGeography, ReceivedAt: now, Seq: 1, Kind: kindName(kind),
 	}
 	if strings.HasPrefix(m.From, "whatsapp:") {
 		tip.Channel = gateway.ChannelWhatsApp
@@ -213,36 +240,60 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	if match, ok := c.opt.Urgency.Match(body); ok {
 		tip.Urgent, tip.UrgentPhrase = true, match.Phrase
 	}
-	mediaSIDs := c.fetchMedia(ctx, m.Media, &tip)
+	var mediaSIDs []string
+	if limited {
+		for _, ref := range m.Media {
+			tip.Media = append(tip.Media, gateway.Media{URL: ref.URL, ContentType: ref.ContentType,
+				Error: "not fetched: the sender is over channel.limits.sender_per_hour"})
+		}
+	} else {
+		mediaSIDs = c.fetchMedia(ctx, m.Media, &tip)
+	}
+	h := conversation.Handle{From: m.From, To: m.To, Channel: string(tip.Channel), Sender: sender}
+	var scrub *twilioapi.ScrubJob
+	if num.Scrub && c.opt.Twilio != nil && c.opt.Store.CanReply() {
+		scrub = &twilioapi.ScrubJob{MessageSID: m.SID, MediaSIDs: mediaSIDs}
+	}
+	// Twilio refuses to redact a message whose webhook has not been
+	// answered yet: the first try waits a little.
+	scrubDue := now.Add(twilioapi.ScrubSchedule.Delay(0))
+	tip.Side = c.side(sender, kind, now, tip.Seq, thread.Agencies, inThread, h, scrub, scrubDue)
 
 	rcpt, err := c.opt.Intake.Submit(ctx, tip)
 	clearMedia(tip.Media)
 	if err != nil {
 		return Result{}, err
 	}
-	num := c.opt.Numbers[strings.TrimPrefix(m.To, "whatsapp:")]
-	if rcpt.Duplicate {
-		return Result{Outcome: Duplicate, Case: rcpt.Case, Reply: c.ack(ctx, kind, sender, num, detected, rcpt.Case)}, nil
+	ack := func() string {
+		if limited {
+			return ""
+		}
+		return c.ack(ctx, kind, sender, num, detected, rcpt.Case)
 	}
-	now := c.opt.Now()
+	if rcpt.Duplicate {
+		return Result{Outcome: Duplicate, Case: rcpt.Case, Reply: ack()}, nil
+	}
 	// The tip is durable: what follows only helps, and a failure is logged,
-	// never answered with an error (Twilio would send the tip again).
+	// never answered with an error (Twilio would send the tip again). A tip
+	// that went to the spool carries the same in tip.Side, applied when the
+	// spool drains.
 	agencies := union(thread.Agencies, rcpt.Agencies)
 	if kind == reply.Exit {
-		if err := c.opt.Store.CloseThread(ctx, sender); err != nil {
-			c.opt.Logger.Warn("exit word: thread not closed", "case", rcpt.Case, "err", err)
+		if err := c.opt.Store.Exit(ctx, sender, now, c.opt.HandleTTL); err != nil {
+			c.opt.Logger.Warn("exit word: conversations not closed", "case", rcpt.Case, "err", err)
 		}
 	} else {
 		seq := tip.Seq
 		if err := c.opt.Store.SaveThread(ctx, sender, conversation.Thread{Case: rcpt.Case, Agencies: agencies, Seq: seq, Last: now}, c.opt.ThreadWindow); err != nil {
 			c.opt.Logger.Warn("thread not saved", "case", rcpt.Case, "err", err)
 		}
-		h := conversation.Handle{From: m.From, To: m.To, Channel: string(tip.Channel), Sender: sender}
+		touched := false
 		for _, a := range agencies {
 			if inThread && slices.Contains(thread.Agencies, a) {
 				// The same sender, the same case: the sealed handle is
 				// already there; only the time of the last message moves.
 				if ok, err := c.opt.Store.TouchHandle(ctx, a, rcpt.Case, now, c.opt.HandleTTL); ok && err == nil {
+					touched = true
 					continue
 				}
 			}
@@ -250,16 +301,45 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 				c.opt.Logger.Warn("reply handle not saved", "case", rcpt.Case, "agency", a, "err", err)
 			}
 		}
+		if touched {
+			if err := c.opt.Store.KeepIndex(ctx, sender, c.opt.HandleTTL); err != nil {
+				c.opt.Logger.Warn("reply handle index not kept", "case", rcpt.Case, "err", err)
+			}
+		}
 	}
-	if num.Scrub && c.opt.Twilio != nil && c.opt.Store.CanReply() {
-		job := twilioapi.ScrubJob{MessageSID: m.SID, MediaSIDs: mediaSIDs}
-		// Twilio refuses to redact a message whose webhook has not been
-		// answered yet: the first try waits a little.
-		if err := c.opt.Store.EnqueueScrub(ctx, job, now.Add(twilioapi.ScrubSchedule.Delay(0))); err != nil {
+	if scrub != nil {
+		if err := c.opt.Store.EnqueueScrubOnce(ctx, rcpt.TipID, *scrub, scrubDue); err != nil {
 			c.opt.Logger.Warn("scrub job not queued", "case", rcpt.Case, "err", err)
 		}
 	}
-	return Result{Outcome: Queued, Case: rcpt.Case, Reply: c.ack(ctx, kind, sender, num, detected, rcpt.Case)}, nil
+	outcome := Queued
+	if limited {
+		outcome = RateLimited
+	}
+	return Result{Outcome: outcome, Case: rcpt.Case, Reply: ack()}, nil
+}
+
+// side seals what the tip needs besides itself, for a tip that goes to the
+// spool; nil (and logged) if it cannot be sealed: the tip is still queued.
+func (c *Channel) side(sender string, kind reply.Kind, now time.Time, seq int, threadAgencies []string, inThread bool,
+	h conversation.Handle, scrub *twilioapi.ScrubJob, scrubDue time.Time) []byte {
+	if !c.opt.Store.CanReply() {
+		return nil
+	}
+	sd := conversation.Side{Sender: sender, Last: now, Exit: kind == reply.Exit, Seq: seq,
+		ThreadWindow: c.opt.ThreadWindow, HandleTTL: c.opt.HandleTTL, Scrub: scrub, ScrubDue: scrubDue}
+	if inThread {
+		sd.ThreadAgencies = threadAgencies
+	}
+	if !sd.Exit {
+		sd.Handle = &h
+	}
+	b, err := c.opt.Store.SealSide(sd)
+	if err != nil {
+		c.opt.Logger.Warn("side record not sealed: a spooled tip would lose its reply handle", "err", err)
+		return nil
+	}
+	return b
 }
 
 // ack is the automatic answer: only for a plain message, never after STOP,
@@ -350,6 +430,13 @@ var OverrideReasons = []string{"life_at_risk", "reporter_asked", "supervisor_app
 
 // Errors of officers' replies.
 var (
+	// ErrNotSent: Twilio refused the reply or could not be reached; the
+	// officer may retry.
+	ErrNotSent = errors.New("not sent, you may retry")
+	// ErrUnavailable: the gateway's state (the reply handle, the opt-out)
+	// could not be read, so nothing was sent: not sending is the safe
+	// answer when the gateway cannot tell whether the reporter said STOP.
+	ErrUnavailable   = errors.New("not sent: the gateway cannot check the reporter's wishes right now, try again later")
 	ErrNoHandle      = errors.New("this reporter cannot be reached: the case came from the web, the reporter closed the conversation, or the handle expired")
 	ErrOutsideWindow = errors.New("the reporter's last message is too old to reply safely")
 	ErrOptedOut      = errors.New("the reporter asked for no messages (STOP)")
@@ -383,14 +470,22 @@ func (c *Channel) Reply(ctx context.Context, agency, caseRef, tipID, officer, te
 		return ErrNoTwilio
 	}
 	h, last, err := c.opt.Store.Handle(ctx, agency, caseRef)
-	if errors.Is(err, conversation.ErrNoHandle) {
+	switch {
+	case errors.Is(err, conversation.ErrNoHandle):
 		outcome = "refused_no_handle"
 		return ErrNoHandle
-	}
-	if err != nil {
+	case errors.Is(err, conversation.ErrUnavailable):
+		outcome = "unavailable"
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case err != nil:
 		return err
 	}
-	if out, err := c.opt.Store.OptedOut(ctx, h.Sender); out || err != nil {
+	out, err := c.opt.Store.OptedOut(ctx, h.Sender)
+	if err != nil {
+		outcome = "unavailable"
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if out {
 		outcome = "refused_opted_out"
 		return ErrOptedOut
 	}
@@ -423,7 +518,8 @@ func (c *Channel) Reply(ctx context.Context, agency, caseRef, tipID, officer, te
 			outcome = "refused_opted_out"
 			return ErrOptedOut
 		}
-		return fmt.Errorf("the reply was not sent: %w", err)
+		outcome = "not_sent"
+		return fmt.Errorf("%w: %w", ErrNotSent, err)
 	}
 	if err := c.opt.Store.RememberOutbound(ctx, c.opt.Keyer.Of(pseudonym.DomainProvider, sid), agency, caseRef, c.opt.HandleTTL); err != nil {
 		c.opt.Logger.Warn("reply sent but its delivery will not be recorded", "case", caseRef, "err", err)

@@ -78,6 +78,10 @@ type Publisher struct {
 	Interval time.Duration
 	Logger   *slog.Logger
 	Metrics  Metrics
+	// Apply, if set, writes what a drained tip carries besides itself
+	// (queue.Entry.Side: its reply handle, scrub job, thread) once the tip
+	// is in the primary. See side.go.
+	Apply func(ctx context.Context, e queue.Entry) error
 
 	down atomic.Bool
 	once sync.Once
@@ -352,7 +356,7 @@ func (p *Publisher) drainSpool(ctx context.Context) {
 	if ctx.Err() != nil || p.ping(ctx) != nil {
 		return
 	}
-	n, err := p.Spool.Drain(ctx, p.drainPublish)
+	n, err := p.Spool.Drain(ctx, p.drainEntry)
 	if n > 0 {
 		p.logger().Info("spool: tips handed to redis", "tips", n)
 	}

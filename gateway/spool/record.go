@@ -199,17 +199,28 @@ func (r *Reader) findMarker(from int64) (int64, error) {
 	return -1, nil
 }
 
-// entryVersion is the first byte of an encoded entry.
-const entryVersion = 1
+// entryVersion is the first byte of an encoded entry. Version 2 is
+// version 1 followed by the entry's side record (queue.Entry.Side, sealed
+// by its channel); an entry without one is still written as version 1, and
+// both are read.
+const (
+	entryVersion     = 1
+	entryVersionSide = 2
+)
 
 // errBadEntry: a record's payload (whose checksum matched) is not an entry
 // this program reads.
 var errBadEntry = errors.New("record is not a queue entry of a known version")
 
-// appendEntry encodes the clear metadata and the ciphertext of e: nothing
-// else of a tip is ever in the spool.
+// appendEntry encodes the clear metadata and the ciphertexts of e (the tip,
+// and its side record sealed to the gateway's key): nothing else of a tip
+// is ever in the spool.
 func appendEntry(dst []byte, e queue.Entry) []byte {
-	dst = append(dst, entryVersion)
+	version := byte(entryVersion)
+	if len(e.Side) > 0 {
+		version = entryVersionSide
+	}
+	dst = append(dst, version)
 	for _, s := range []string{e.TipID, e.Case, e.Agency, e.Region, e.Channel, string(e.Priority)} {
 		dst = binary.AppendUvarint(dst, uint64(len(s)))
 		dst = append(dst, s...)
@@ -221,14 +232,20 @@ func appendEntry(dst []byte, e queue.Entry) []byte {
 	}
 	dst = append(dst, reply)
 	dst = binary.AppendUvarint(dst, uint64(len(e.Sealed)))
-	return append(dst, e.Sealed...)
+	dst = append(dst, e.Sealed...)
+	if version == entryVersionSide {
+		dst = binary.AppendUvarint(dst, uint64(len(e.Side)))
+		dst = append(dst, e.Side...)
+	}
+	return dst
 }
 
 // decodeEntry is the inverse of appendEntry; it rejects trailing bytes.
 func decodeEntry(b []byte) (queue.Entry, error) {
-	if len(b) == 0 || b[0] != entryVersion {
+	if len(b) == 0 || (b[0] != entryVersion && b[0] != entryVersionSide) {
 		return queue.Entry{}, errBadEntry
 	}
+	version := b[0]
 	orig := b
 	b = b[1:]
 	bytesField := func() ([]byte, bool) {
@@ -255,12 +272,22 @@ func decodeEntry(b []byte) (queue.Entry, error) {
 	reply := b[k] == 1
 	b = b[k+1:]
 	sealed, ok := bytesField()
-	if !ok || len(b) != 0 {
+	if !ok {
+		return queue.Entry{}, errBadEntry
+	}
+	var side []byte
+	if version == entryVersionSide {
+		if side, ok = bytesField(); !ok || len(side) == 0 {
+			return queue.Entry{}, errBadEntry
+		}
+		side = bytes.Clone(side)
+	}
+	if len(b) != 0 {
 		return queue.Entry{}, errBadEntry
 	}
 	e := queue.Entry{
 		TipID: s[0], Case: s[1], Agency: s[2], Region: s[3], Channel: s[4], Priority: queue.Priority(s[5]),
-		ReceivedAt: time.UnixMilli(ms).UTC(), ReplyCapable: reply, Sealed: bytes.Clone(sealed),
+		ReceivedAt: time.UnixMilli(ms).UTC(), ReplyCapable: reply, Sealed: bytes.Clone(sealed), Side: side,
 	}
 	// One encoding per entry: varints written longer than needed are not
 	// something this writer produces.

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"strings"
@@ -25,6 +26,8 @@ func TestEntryRoundTrip(t *testing.T) {
 		testEntry(0), testEntry(1),
 		{TipID: "t", Priority: queue.Urgent, Sealed: []byte{0}, ReceivedAt: time.UnixMilli(0).UTC()},
 		{TipID: "t", Priority: queue.Urgent, Sealed: []byte{0}, ReceivedAt: time.UnixMilli(-5).UTC()},
+		// Version 2: with a side record (reply handle, scrub job, thread).
+		{TipID: "t", Priority: queue.Urgent, Sealed: []byte{0}, ReceivedAt: time.UnixMilli(9).UTC(), Side: []byte("age-sealed side")},
 	} {
 		b := appendEntry(nil, e)
 		got, err := decodeEntry(b)
@@ -33,7 +36,7 @@ func TestEntryRoundTrip(t *testing.T) {
 		}
 		if got.TipID != e.TipID || got.Case != e.Case || got.Agency != e.Agency || got.Region != e.Region ||
 			got.Channel != e.Channel || got.Priority != e.Priority || !got.ReceivedAt.Equal(e.ReceivedAt) ||
-			got.ReplyCapable != e.ReplyCapable || !bytes.Equal(got.Sealed, e.Sealed) {
+			got.ReplyCapable != e.ReplyCapable || !bytes.Equal(got.Sealed, e.Sealed) || !bytes.Equal(got.Side, e.Side) {
 			t.Errorf("round trip: got %+v, want %+v", got, e)
 		}
 		// Every strict prefix and any trailing byte is refused.
@@ -45,6 +48,33 @@ func TestEntryRoundTrip(t *testing.T) {
 		if _, err := decodeEntry(append(b, 0)); err == nil {
 			t.Error("trailing byte accepted")
 		}
+	}
+}
+
+// TestEntryVersion1StillReads: records written before side records existed
+// (version 1, as the old writer made them) still drain, and an entry
+// without a side record is still written as version 1.
+func TestEntryVersion1StillReads(t *testing.T) {
+	// Version 1 of testEntry(1), byte for byte as the first writer made it.
+	old := []byte{1, 5, 't', 'i', 'p', 'x', 'b', 9, 'A', 'B', 'C', 'D', '-', 'E', 'F', 'G', 'H', 7, 'p', 'e', '-', 'l', 'i', 'm', 'a',
+		4, 'l', 'i', 'm', 'a', 3, 's', 'm', 's', 6, 'n', 'o', 'r', 'm', 'a', 'l'}
+	old = binary.AppendVarint(old, 1700000000001)
+	old = append(old, 0, 101)
+	old = append(old, bytes.Repeat([]byte{1}, 101)...)
+	e, err := decodeEntry(old)
+	if err != nil {
+		t.Fatalf("a version 1 record no longer decodes: %v", err)
+	}
+	if e.TipID != "tipxb" || e.Side != nil || len(e.Sealed) != 101 {
+		t.Fatalf("decoded %+v", e)
+	}
+	if !bytes.Equal(appendEntry(nil, e), old) {
+		t.Fatal("an entry without a side record is no longer written as version 1")
+	}
+	with := e
+	with.Side = []byte{7}
+	if b := appendEntry(nil, with); b[0] != entryVersionSide {
+		t.Fatalf("an entry with a side record written as version %d", b[0])
 	}
 }
 

@@ -17,8 +17,9 @@
 //   - two gateways sharing one spool: the directory is locked.
 //
 // The spool holds exactly what Redis would: ciphertext and the clear metadata
-// of queue.Entry (ids, agency, coarse region, channel, priority, time). Its
-// files are 0600 in a 0700 directory.
+// of queue.Entry (ids, agency, coarse region, channel, priority, time), and
+// the entry's side record (reply handle, scrub job, thread), sealed to the
+// gateway's own reply key. Its files are 0600 in a 0700 directory.
 //
 // The spool is a directory of segments, NNNNNNNNNNNNNNNN.spool, appended to one
 // at a time (the active segment). A drain seals the active segment (a new one

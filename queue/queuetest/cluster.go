@@ -3,6 +3,7 @@ package queuetest
 import (
 	"context"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -78,8 +79,9 @@ func startCluster() (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{dir: dir}
+	used := map[int]bool{}
 	for i := range 3 {
-		port, err := freePort()
+		port, err := clusterPort(used)
 		if err != nil {
 			c.Stop()
 			return nil, err
@@ -138,13 +140,35 @@ func startCluster() (*Cluster, error) {
 	}
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+// clusterBusOffset is where Redis puts a node's cluster bus: its port plus
+// 10000.
+const clusterBusOffset = 10000
+
+// clusterPort picks a port for a cluster node whose bus port (port+10000)
+// exists too (a port from the whole ephemeral range may be above 55535)
+// and is free, both checked by binding them, and neither among the ports
+// of the other nodes (used, updated).
+func clusterPort(used map[int]bool) (int, error) {
+	const lo, hi = 20000, 65535 - clusterBusOffset
+	for range 200 {
+		p := lo + mrand.IntN(hi-lo+1)
+		if used[p] || used[p+clusterBusOffset] {
+			continue
+		}
+		a, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		b, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+clusterBusOffset))
+		a.Close()
+		if err != nil {
+			continue
+		}
+		b.Close()
+		used[p], used[p+clusterBusOffset] = true, true
+		return p, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no free port with a free cluster bus port (+%d) between %d and %d", clusterBusOffset, lo, hi)
 }
 
 func waitTCP(addr string, d time.Duration) error {
