@@ -157,6 +157,13 @@ var mutations = []mutation{
 	{"redis/users.acl", "redis/users.acl", " +xack ", " "},
 	{"redis/users.acl", "redis/users.acl", " +xadd ", " +xadd +flushall "},
 	{"redis/users.acl", "redis/users.acl", " +cluster|slots ", " +cluster "},
+	// The commands the ACL run saw: one missing from the ACL (the publish script's HSETNX once
+	// was), one the run saw that the ACL lacks, one granted beyond what the run saw.
+	{"redis/users.acl", "redis/users.acl", " +hsetnx ", " "},
+	{"redis/users.acl", "redis/users.acl", " +mget ", " "},
+	{"redis/users.acl", testdataCommands, "\nhscan\n", "\nhscan\nhincrby\n"},
+	{"redis/users.acl", "redis/users.acl", " +xgroup|create ", " +xgroup "},
+	{"redis/users.acl", "redis/users.acl", " +asking", " +asking +info"},
 	{"redis/users.acl", "redis/users.acl", "user default off", "user default on"},
 	{"redis/users.acl", "redis/users.acl", "#REPLACE_WITH_SHA256_OF_THE_REDIS_PASSWORD", "nopass"},
 	{"redis/users.acl", "redis/users.acl", " -@all +ping\n", " -@all +ping +get ~*\n"},
@@ -201,6 +208,8 @@ var mutations = []mutation{
 	{"no secrets", "hotline.example.yaml", "age1pq1...REPLACE-with-the-backup-recipient", "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"},
 	{"no secrets", "redis/users.acl", "#REPLACE_WITH_SHA256_OF_THE_REDIS_PASSWORD", "#9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
 }
+
+const testdataCommands = "testdata/redis-commands.txt"
 
 // harmless edits touch only comments: a check that reports them reads comments as settings.
 var harmless = []mutation{
@@ -644,20 +653,11 @@ func checkRedisConf(fsys files) []string {
 	return ps
 }
 
-// hotlineCommands is exactly what the ACL user hotline may run: the gateway's commands, plus
-// what go-redis sends by itself (HELLO, AUTH, SELECT, COMMAND, CLIENT SETNAME, CLUSTER SLOTS).
-// A command the gateway starts using must be added here and in redis/users.acl.
-var hotlineCommands = []string{
-	"xadd", "xreadgroup", "xautoclaim", "xclaim", "xack", "xpending", "xrange", "xrevrange", "xlen",
-	"xgroup", "xinfo", "xdel", "xtrim",
-	"set", "setnx", "get", "del", "exists", "type", "expire", "pexpire", "ttl", "pttl",
-	"hset", "hget", "hgetall", "hdel", "hexists", "hincrby", "incr", "incrby",
-	"zadd", "zrange", "zrem", "zrangebyscore", "zremrangebyscore", "zcard", "scan",
-	"eval", "evalsha", "script|load", "script|exists",
-	"watch", "multi", "exec", "discard",
-	"ping", "info", "hello", "auth", "select", "readonly", "command",
-	"cluster|slots", "cluster|shards", "cluster|nodes", "cluster|info", "cluster|myid", "cluster|keyslot",
-	"client|setname", "client|getname", "client|id",
+// hotlineCommands is exactly what the ACL user hotline may run: the commands the gateway and
+// its CLI were seen to send (testdata/redis-commands.txt, written by TestRedisACLFromTheRun
+// -update), plus what go-redis sends on connecting.
+func hotlineCommands(fsys files) []string {
+	return slices.Concat(parseCommandsFile(fsys[commandsFile]).all(), connectionBasics)
 }
 
 // Commands no user may ever be granted.
@@ -720,7 +720,11 @@ func checkRedisACL(fsys files) []string {
 			allowed = append(allowed, strings.TrimPrefix(r, "+"))
 		}
 	}
-	missing, extra := diff(hotlineCommands, allowed)
+	want := hotlineCommands(fsys)
+	if len(want) == len(connectionBasics) {
+		add("%s lists no command: run go test ./deploy -run TestRedisACLFromTheRun -update", commandsFile)
+	}
+	missing, extra := diff(want, allowed)
 	rules := []rule{
 		{"on", slices.Contains(h, "on")},
 		{"a password hash (#...), not nopass", !slices.Contains(h, "nopass") && slices.ContainsFunc(h, func(r string) bool { return strings.HasPrefix(r, "#") })},
@@ -1531,7 +1535,7 @@ func TestRedisLoadsConfig(t *testing.T) {
 		"xinfo":   {"xinfo", "stream", "hl:x"},
 		"command": {"command", "count"},
 	}
-	for _, c := range hotlineCommands {
+	for _, c := range hotlineCommands(loadFiles(t)) {
 		args := append(strings.Split(c, "|"), "hl:x")
 		if a, ok := dryrun[c]; ok {
 			args = a

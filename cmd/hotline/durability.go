@@ -40,15 +40,17 @@ func openDurability(c *config.Config, q *queue.Queue, agencies []string, log *sl
 	if st := sp.Stats(); st.Records > 0 {
 		log.Info("spool: tips from an earlier run will be handed to redis", "tips", st.Records)
 	}
+	pub := &spool.Publisher{Primary: q, Spool: sp, Timeout: c.Redis.Timeout, Logger: log}
 	m := metrics.New(metrics.Options{
 		Agencies: agencies,
 		Depth:    q.Depth,
 		Spool: func() metrics.SpoolStats {
 			s := sp.Stats()
-			return metrics.SpoolStats{Records: s.Records, Bytes: s.Bytes, MaxBytes: s.MaxBytes, Appended: s.Appended, Drained: s.Drained}
+			return metrics.SpoolStats{Records: s.Records, Bytes: s.Bytes, MaxBytes: s.MaxBytes, Appended: s.Appended, Drained: s.Drained,
+				Oldest: sp.Oldest(), Stuck: pub.StuckReason()}
 		},
 	})
-	pub := &spool.Publisher{Primary: q, Spool: sp, Timeout: c.Redis.Timeout, Logger: log, Metrics: m}
+	pub.Metrics = m
 	return &durability{spool: sp, publisher: pub, metrics: m, cfg: c}, nil
 }
 

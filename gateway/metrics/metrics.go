@@ -114,7 +114,16 @@ func names(s []string) []string {
 // SpoolStats is what the metrics show of the local spool.
 type SpoolStats struct {
 	Records, Bytes, MaxBytes, Appended, Drained int64
+	// Oldest is when the oldest tip waiting in the spool was received (zero
+	// when none waits).
+	Oldest time.Time
+	// Stuck is why the spool cannot drain (spool.StuckReasons), or "".
+	Stuck string
 }
+
+// StuckReasons are the reason label's set of hotline_spool_stuck; the same
+// as spool.StuckReasons (metrics cannot import spool).
+var StuckReasons = []string{"noperm", "noscript", "wrongtype", "oom", "readonly", "misconf"}
 
 // Options configures the metrics.
 type Options struct {
@@ -132,16 +141,18 @@ type Options struct {
 
 // Metrics holds the gateway's metrics. A nil *Metrics records nothing.
 type Metrics struct {
-	reg      *prometheus.Registry
-	agencies map[string]bool
-	tips     *prometheus.CounterVec
-	intake   *prometheus.HistogramVec
-	seal     prometheus.Histogram
-	redis    *prometheus.HistogramVec
-	rejected *prometheus.CounterVec
-	scrub    *prometheus.CounterVec
-	failOpen *prometheus.CounterVec
-	replies  *prometheus.CounterVec
+	reg          *prometheus.Registry
+	agencies     map[string]bool
+	tips         *prometheus.CounterVec
+	intake       *prometheus.HistogramVec
+	seal         prometheus.Histogram
+	redis        *prometheus.HistogramVec
+	rejected     *prometheus.CounterVec
+	scrub        *prometheus.CounterVec
+	failOpen     *prometheus.CounterVec
+	failSafe     *prometheus.CounterVec
+	untrustedXFF prometheus.Counter
+	replies      *prometheus.CounterVec
 }
 
 // ReplyOutcomes are the outcome label's set of officers' replies.
@@ -196,6 +207,7 @@ func New(opt Options) *Metrics {
 	}
 	m.reg.MustRegister(m.tips, m.intake, m.seal, m.redis, m.rejected, m.scrub, m.failOpen, m.replies,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registerFailSafe()
 
 	// Zero series for the known sets, so that a rate() has a start.
 	for _, r := range Reasons {
@@ -239,7 +251,26 @@ func New(opt Options) *Metrics {
 				stat(func(s SpoolStats) int64 { return s.Appended })),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "hotline_spool_drained_total", Help: "Spooled tips handed to Redis since start."},
 				stat(func(s SpoolStats) int64 { return s.Drained })),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_oldest_seconds",
+				Help: "Age of the oldest tip waiting in the local spool (0 when it is empty): tips no officer can see yet."},
+				func() float64 {
+					if o := opt.Spool().Oldest; !o.IsZero() {
+						return max(0, time.Since(o).Seconds())
+					}
+					return 0
+				}),
 		)
+		for _, reason := range StuckReasons {
+			m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_stuck",
+				Help:        "1 while Redis refuses the gateway's writes for this reason, so the spool cannot drain and /readyz fails.",
+				ConstLabels: prometheus.Labels{"refusal": reason}},
+				func() float64 {
+					if opt.Spool().Stuck == reason {
+						return 1
+					}
+					return 0
+				}))
+		}
 	}
 	return m
 }

@@ -63,8 +63,9 @@ type Publisher struct {
 	Logger   *slog.Logger
 	Metrics  Metrics
 
-	down atomic.Bool
-	once sync.Once
+	down  atomic.Bool
+	once  sync.Once
+	stuck stuckState // see stuck.go
 }
 
 func (p *Publisher) timeout() time.Duration {
@@ -203,9 +204,14 @@ func (p *Publisher) ping(ctx context.Context) error {
 	return p.call(ctx, metrics.RedisPing, p.Primary.Ping)
 }
 
-// Ready reports whether a tip could be made durable now: the spool has room,
-// or Redis answers. It is what /readyz asks.
+// Ready reports whether a tip could be made durable now and will reach the
+// officers: the spool has room, or Redis answers; and the spool is not stuck
+// (Redis refusing the gateway's writes for good, see StuckError). It is what
+// /readyz asks.
 func (p *Publisher) Ready(ctx context.Context) error {
+	if se := p.stuck.err.Load(); se != nil {
+		return se
+	}
 	if p.Spool.CanTake() {
 		return nil
 	}
@@ -251,12 +257,12 @@ func (p *Publisher) drainOnce(ctx context.Context) {
 	if ctx.Err() != nil || p.ping(ctx) != nil {
 		return
 	}
-	n, err := p.Spool.Drain(ctx, p.publishPrimary)
+	n, err := p.Spool.Drain(ctx, p.drainPublish)
 	if n > 0 {
 		p.logger().Info("spool: tips handed to redis", "tips", n)
 	}
 	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+		if ctx.Err() == nil && !errors.Is(err, ErrClosed) && Stuck(err) == nil {
 			p.logger().Warn("spool: drain interrupted", "err", err)
 		}
 		return
