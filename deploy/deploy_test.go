@@ -199,6 +199,12 @@ var mutations = []mutation{
 	{"Caddyfile", "Caddyfile", "\t@internal path /metrics", "\turi strip_prefix /x\n\t@internal path /metrics"},
 	{"Caddyfile", "Caddyfile", "\t@internal path /metrics /metrics/* /healthz /readyz", "\t@internal path /healthz /readyz"},
 	{"Caddyfile", "Caddyfile", "read_header 10s", ""},
+	{"Caddyfile", "Caddyfile", "{$HOTLINE_UPSTREAMS:hotline-1:8080 hotline-2:8080}", "{$HOTLINE_UPSTREAMS:hotline-1:8080}"},
+	// The gateways must trust exactly the proxy: not missing, not another address, not everyone.
+	{"hotline.example.yaml", "hotline.example.yaml", "  trusted_proxies: [172.30.80.2]", "  trusted_proxies: []"},
+	{"hotline.example.yaml", "hotline.example.yaml", "  trusted_proxies: [172.30.80.2]", "  trusted_proxies: [0.0.0.0/0]"},
+	{"hotline.example.yaml", "compose.yaml", "ipv4_address: 172.30.80.2", "ipv4_address: 172.30.80.3"},
+	{"k8s", "k8s/configmap.yaml", "      trusted_proxies:\n        - 10.244.0.0/16", "      trusted_proxies: []"},
 	{"tor/torrc", "tor/torrc", "SocksPort 0", "SocksPort 9050"},
 	{"tor/torrc", "tor/torrc", "HiddenServicePort 80 proxy:8081", "HiddenServicePort 80 hotline-1:8080"},
 	{"no secrets", "README.md", "## Files", "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQS\n## Files"},
@@ -900,6 +906,10 @@ func checkK8s(fsys files) []string {
 			if len(c.Redis.Addrs) == 0 || (c.Redis.Mode == "sentinel" && c.Redis.MasterName == "") {
 				add("configmap: redis.addrs (and master_name for sentinel) are required")
 			}
+			// Behind the ingress every witness would share one rate-limit bucket.
+			if len(c.Web.TrustedProxies) == 0 {
+				add("configmap: web.trusted_proxies must name the ingress controller's addresses")
+			}
 		}
 	}
 	return ps
@@ -1060,6 +1070,9 @@ type contractConfig struct {
 		Regions    []string `yaml:"regions"`
 	} `yaml:"agencies"`
 	DefaultAgency string `yaml:"default_agency"`
+	Web           struct {
+		TrustedProxies []string `yaml:"trusted_proxies"`
+	} `yaml:"web"`
 }
 
 var urlWithPassword = regexp.MustCompile(`://[^/@]*:[^/@]*@`)
@@ -1132,7 +1145,21 @@ func checkExampleConfig(fsys files) []string {
 	if c != nil && (c.Redis.Username != "" || c.Redis.Password != "" || c.Redis.TLS) {
 		ps = append(ps, "hotline.example.yaml: keep to the contract's keys; redis.username and password only as comments")
 	}
+	// compose.yaml's gateways read this file: they must trust exactly the Caddy container.
+	proxy := composeProxyAddress(fsys)
+	if c != nil && (proxy == "" || !slices.Equal(c.Web.TrustedProxies, []string{proxy})) {
+		ps = append(ps, fmt.Sprintf("hotline.example.yaml: web.trusted_proxies must be exactly the proxy's fixed address in compose.yaml (%q), got %v", proxy, c.Web.TrustedProxies))
+	}
 	return ps
+}
+
+// composeProxyAddress is the fixed address of the proxy service on the gateways' network.
+func composeProxyAddress(fsys files) string {
+	docs, err := yamlDocs(fsys["compose.yaml"])
+	if err != nil || len(docs) == 0 {
+		return ""
+	}
+	return str(get(docs[0], "services", "proxy", "networks", "app", "ipv4_address"))
 }
 
 // ---- systemd ---------------------------------------------------------------------------------
@@ -1281,6 +1308,9 @@ func parseCaddyfile(b []byte) []caddyLine {
 	return out
 }
 
+// envDefault is a Caddyfile environment placeholder with a default: {$NAME:default}.
+var envDefault = regexp.MustCompile(`\{\$[A-Z0-9_]+:([^}]*)\}`)
+
 func checkCaddyfile(fsys files) []string {
 	lines := parseCaddyfile(fsys["Caddyfile"])
 	var ps []string
@@ -1320,8 +1350,10 @@ func checkCaddyfile(fsys files) []string {
 			n, _ := strconv.Atoi(m[1])
 			return n >= 31536000
 		})},
-		{"reverse_proxy to hotline-1:8080 and hotline-2:8080", has(func(l caddyLine) bool {
-			return l.tokens[0] == "reverse_proxy" && slices.Contains(l.tokens, "hotline-1:8080") && slices.Contains(l.tokens, "hotline-2:8080")
+		{"reverse_proxy to hotline-1:8080 and hotline-2:8080 (by default)", has(func(l caddyLine) bool {
+			// {$HOTLINE_UPSTREAMS:a b}: Caddy puts the default's tokens in place when unset.
+			tokens := strings.Fields(envDefault.ReplaceAllString(strings.Join(l.tokens, " "), "$1"))
+			return tokens[0] == "reverse_proxy" && slices.Contains(tokens, "hotline-1:8080") && slices.Contains(tokens, "hotline-2:8080")
 		})},
 		{"health_uri /readyz", has(func(l caddyLine) bool { return slices.Equal(l.tokens, []string{"health_uri", "/readyz"}) })},
 		{"/metrics kept off the internet", has(func(l caddyLine) bool {
