@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ var connectionBasics = []string{"auth", "hello", "select", "ping"}
 // officer workflow (the CLI shift scenario: claim, show, note, reply, transfer, escalate, ack,
 // release), follow-up, retention, paging, conversation threads and rate limits.
 var aclRunSuites = []struct{ pkg, run, skip string }{
-	{"./cmd/hotline", "^(TestScripts|TestMetricsWhereConfigured)$", ""},
+	{"./cmd/hotline", "^(TestScripts|TestMetricsWhereConfigured|TestThroughShippedCaddy)$", ""},
 	// The browser tests need chromium and say nothing more about Redis than the form tests.
 	{"./handlers", "", "^TestBrowser"},
 	{"./queue", "", ""},
@@ -443,4 +444,207 @@ func randomHexT(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// TestRedisACLCluster runs the queue suite on a three-master Redis Cluster whose nodes load the
+// shipped redis.conf and users.acl, as the hotline user through go-redis's ClusterClient: ACL
+// LOG must stay empty on every node, and every command seen must be in testdata/redis-commands.txt
+// (the cluster section holds what the ClusterClient adds: CLUSTER SLOTS, COMMAND).
+func TestRedisACLCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Redis Cluster and the queue suite: not in -short")
+	}
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-cli is not on PATH, and CI=true requires it")
+		}
+		t.Skip("redis-cli not on PATH")
+	}
+	var nodes []*shippedRedis
+	var addrs, sockets []string
+	for range 3 {
+		s := startShippedRedis(t, "cluster-enabled yes", "cluster-config-file nodes.conf",
+			"cluster-node-timeout 2000", fmt.Sprintf("cluster-port %d", freePort(t)))
+		nodes = append(nodes, s)
+		addr := fmt.Sprintf("127.0.0.1:%d", s.Port)
+		addrs = append(addrs, addr)
+		sockets = append(sockets, addr+"="+s.Socket)
+	}
+	// Every node has the same users: one password for all (the test's copies differ only in it).
+	for _, n := range nodes[1:] {
+		admin := n.adminClient(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := admin.Do(ctx, "ACL", "SETUSER", "hotline", "resetpass", ">"+nodes[0].Password).Err()
+		if err == nil {
+			err = admin.Do(ctx, "ACL", "SETUSER", "testadmin", "resetpass", ">"+nodes[0].AdminPassword).Err()
+		}
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.Password, n.AdminPassword = nodes[0].Password, nodes[0].AdminPassword
+	}
+	args := append([]string{"--user", "testadmin", "--pass", nodes[0].AdminPassword, "--no-auth-warning", "--cluster", "create"}, addrs...)
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	var admins []*redis.Client
+	for _, n := range nodes {
+		admins = append(admins, n.adminClient(t))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok := true
+		for _, a := range admins {
+			info, err := a.ClusterInfo(context.Background()).Result()
+			ok = ok && err == nil && strings.Contains(info, "cluster_state:ok")
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the cluster did not become ready")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var stops []func() map[string]int
+	for _, n := range nodes {
+		stops = append(stops, monitor(t, n))
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(goTool(t), "test", "-count=1", "./queue/")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(),
+		"HOTLINE_TEST_REDIS_MODE=",
+		"HOTLINE_TEST_CLUSTER_ADDRS="+strings.Join(addrs, ","),
+		"HOTLINE_TEST_CLUSTER_USER=hotline",
+		"HOTLINE_TEST_CLUSTER_PASSWORD="+nodes[0].Password,
+		"HOTLINE_TEST_CLUSTER_ADMIN=testadmin:"+nodes[0].AdminPassword,
+		"HOTLINE_TEST_CLUSTER_SOCKETS="+strings.Join(sockets, ","),
+	)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("the queue suite fails on the cluster as the hotline user of the shipped ACL: %v\n%s", err, tail(out, 60))
+	}
+	seen := map[string]int{}
+	for i, stop := range stops {
+		for k, v := range stop() {
+			seen[k] += v
+		}
+		for _, o := range aclLogObjects(t, admins[i]) {
+			seen[o]++
+		}
+		for _, e := range aclLog(t, admins[i]) {
+			t.Errorf("ACL LOG of node %d: %s", i, e)
+		}
+	}
+	t.Logf("commands seen on the cluster: %v", slices.Sorted(maps.Keys(seen)))
+	listed := parseCommandsFile(readFile(t, commandsFile)).all()
+	var missing []string
+	for n := range seen {
+		if !slices.Contains(listed, n) && !slices.Contains(connectionBasics, n) {
+			missing = append(missing, n)
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		t.Errorf("on a cluster the code sends %v, which %s lacks: add them to its cluster section and to redis/users.acl", missing, commandsFile)
+	}
+	for _, c := range []string{"cluster|slots", "command"} {
+		if seen[c] == 0 {
+			t.Errorf("the cluster run never saw %s: is MONITOR watching the client?", c)
+		}
+	}
+}
+
+// TestRedisACLSentinel runs the queue suite through go-redis's Sentinel client (as cmd/hotline
+// builds it for mode: sentinel) against a master that loads the shipped redis.conf and
+// users.acl, as the hotline user: ACL LOG must stay empty. The sentinel itself authenticates
+// to the master as the test's administrator (a real deployment gives it a user of its own,
+// deploy/README.md).
+func TestRedisACLSentinel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Redis with a sentinel and the queue suite: not in -short")
+	}
+	bin := needRedisServer(t)
+	master := startShippedRedis(t)
+	admin := master.adminClient(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor hotline 127.0.0.1 %d 1\n"+
+		"sentinel auth-user hotline testadmin\nsentinel auth-pass hotline %s\n", port, dir, master.Port, master.AdminPassword)
+	confPath := filepath.Join(dir, "sentinel.conf")
+	writeFile(t, confPath, conf)
+	var logBuf syncBuffer
+	cmd := exec.Command(bin, confPath, "--sentinel")
+	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("sentinel log:\n%s", logBuf.String())
+		}
+	})
+	sentinel := redis.NewSentinelClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), DisableIdentity: true})
+	defer sentinel.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		addr, err := sentinel.GetMasterAddrByName(ctx, "hotline").Result()
+		cancel()
+		if err == nil && len(addr) == 2 && addr[1] == fmt.Sprint(master.Port) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sentinel does not know the master: %v %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The suite must reach the master through the sentinel: count the sentinel's connections.
+	sentinelInfo := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), DisableIdentity: true})
+	defer sentinelInfo.Close()
+	connections := func() int {
+		info, err := sentinelInfo.Info(context.Background(), "stats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`total_connections_received:(\d+)`).FindStringSubmatch(info)
+		if m == nil {
+			t.Fatalf("no total_connections_received in the sentinel's INFO")
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	before := connections()
+	run := exec.Command(goTool(t), "test", "-count=1", "./queue/")
+	run.Dir = root
+	run.Env = append(os.Environ(),
+		"HOTLINE_TEST_REDIS_MODE=", "HOTLINE_TEST_CLUSTER_ADDRS=",
+		"REDIS_URL="+master.hotlineURL(),
+		"HOTLINE_TEST_REDIS_ADMIN_URL="+master.adminURL(),
+		fmt.Sprintf("HOTLINE_TEST_SENTINEL_ADDRS=127.0.0.1:%d", port),
+		"HOTLINE_TEST_SENTINEL_MASTER=hotline",
+	)
+	out, err := run.CombinedOutput()
+	if err != nil {
+		t.Errorf("the queue suite fails through Sentinel as the hotline user of the shipped ACL: %v\n%s", err, tail(out, 60))
+	}
+	if n := connections() - before; n < 10 {
+		t.Errorf("the sentinel saw %d connections during the suite: it did not go through Sentinel", n)
+	}
+	for _, e := range aclLog(t, admin) {
+		t.Errorf("ACL LOG: %s", e)
+	}
 }

@@ -29,6 +29,14 @@ import (
 // the suites this way.
 const AdminURLEnv = "HOTLINE_TEST_REDIS_ADMIN_URL"
 
+// SentinelAddrsEnv (comma-separated sentinels) and SentinelMasterEnv, when
+// set, make Client a Sentinel-managed client of the master, with REDIS_URL's
+// user and password; cleanup goes through AdminURLEnv, on the master.
+const (
+	SentinelAddrsEnv  = "HOTLINE_TEST_SENTINEL_ADDRS"
+	SentinelMasterEnv = "HOTLINE_TEST_SENTINEL_MASTER"
+)
+
 // KeyPrefix starts every test prefix, so that test keys match the shipped
 // ACL's key pattern (~hl:*).
 const KeyPrefix = "hl:t"
@@ -42,7 +50,7 @@ type Redis struct {
 	Admin  redis.UniversalClient
 	URL    string
 	Prefix string
-	Kind   string // "url", "server", "miniredis" or "cluster"
+	Kind   string // "url", "server", "miniredis", "cluster" or "sentinel"
 	// Addrs are the seed nodes when Kind is "cluster".
 	Addrs []string
 }
@@ -53,16 +61,23 @@ func New(t testing.TB) *Redis {
 	r := &Redis{Prefix: KeyPrefix + randomHex(6)}
 	if addrs := os.Getenv(ClusterAddrsEnv); addrs != "" {
 		r.Kind, r.Addrs = "cluster", strings.Split(addrs, ",")
-		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: r.Addrs})
+		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: r.Addrs, DisableIdentity: true,
+			Username: os.Getenv(ClusterUserEnv), Password: os.Getenv(ClusterPasswordEnv)})
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		if err := c.Ping(ctx).Err(); err != nil {
 			t.Fatalf("redis cluster at %s does not answer: %v", addrs, err)
 		}
 		r.Client, r.Admin = c, c
+		if a := clusterAdmin(); a != nil {
+			r.Admin = a
+		}
 		t.Cleanup(func() {
 			r.DeleteKeys()
 			c.Close()
+			if r.Admin != c {
+				r.Admin.Close()
+			}
 		})
 		return r
 	}
@@ -83,7 +98,15 @@ func New(t testing.TB) *Redis {
 	}
 	// Like cmd/hotline: no CLIENT SETINFO, which the shipped ACL does not grant.
 	opt.DisableIdentity = true
-	c := redis.NewClient(opt)
+	var c redis.UniversalClient = redis.NewClient(opt)
+	if sentinels := os.Getenv(SentinelAddrsEnv); sentinels != "" {
+		// As cmd/hotline builds it for mode: sentinel; REDIS_URL gives the user.
+		c.Close()
+		c = redis.NewFailoverClient(&redis.FailoverOptions{MasterName: os.Getenv(SentinelMasterEnv),
+			SentinelAddrs: strings.Split(sentinels, ","), Username: opt.Username, Password: opt.Password,
+			DisableIdentity: true})
+		r.Kind = "sentinel"
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
