@@ -13,10 +13,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
-	"strings"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,17 +38,14 @@ var connectionBasics = []string{"auth", "hello", "select", "ping"}
 // Between them they take tips over the signed SMS webhook and the web form, run the whole
 // officer workflow (the CLI shift scenario: claim, show, note, reply, transfer, escalate, ack,
 // release), follow-up, retention, paging, conversation threads and rate limits.
-var aclRunSuites = []struct{ pkg, run, skip string }{
-	{"./cmd/hotline", "^(TestScripts|TestMetricsWhereConfigured|TestThroughShippedCaddy)$", ""},
+var aclRunSuites = []struct {
+	pkgs      []string
+	run, skip string
+}{
+	{[]string{"./cmd/hotline"}, "^(TestScripts|TestMetricsWhereConfigured|TestThroughShippedCaddy)$", ""},
 	// The browser tests need chromium and say nothing more about Redis than the form tests.
-	{"./handlers", "", "^TestBrowser"},
-	{"./queue", "", ""},
-	{"./gateway/followup", "", ""},
-	{"./gateway/paging", "", ""},
-	{"./gateway/conversation", "", ""},
-	{"./gateway/ratelimit", "", ""},
+	{[]string{"./handlers", "./queue", "./gateway/followup", "./gateway/paging", "./gateway/conversation", "./gateway/ratelimit"}, "", "^TestBrowser"},
 }
-
 // shippedRedis is a redis-server started with redis/redis.conf and redis/users.acl, changed
 // only where a test must: bind, port, dir, the aclfile's path, and a unix socket on which
 // only the test's administrator (added to the test's copy of the ACL) connects.
@@ -275,17 +271,12 @@ func aclLogObjects(t *testing.T, admin *redis.Client) []string {
 
 func goTool(t *testing.T) string {
 	t.Helper()
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
 	p, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatal("go is not on PATH")
 	}
 	return p
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // TestRedisACLFromTheRun runs the integration suites as the hotline user of the shipped
 // redis/users.acl and fails on any entry in ACL LOG. Every command the run saw the code send
@@ -307,26 +298,24 @@ func TestRedisACLFromTheRun(t *testing.T) {
 	env := append(os.Environ(),
 		"REDIS_URL="+s.hotlineURL(),
 		"HOTLINE_TEST_REDIS_ADMIN_URL="+s.adminURL(),
-		"HOTLINE_TEST_REDIS_MODE=",
-		// The ACL run's own flag: tests that need an administrator for something else skip it.
-		"HOTLINE_TEST_SHIPPED_ACL=1",
+		"HOTLINE_TEST_REDIS_MODE=", "HOTLINE_TEST_CLUSTER_ADDRS=",
 	)
 	for _, suite := range aclRunSuites {
-		args := []string{"test", "-count=1", "-p=1"}
+		args := []string{"test", "-count=1", "-p=2"}
 		if suite.run != "" {
 			args = append(args, "-run", suite.run)
 		}
 		if suite.skip != "" {
 			args = append(args, "-skip", suite.skip)
 		}
-		args = append(args, suite.pkg)
+		args = append(args, suite.pkgs...)
 		cmd := exec.Command(goTool(t), args...)
 		cmd.Dir, cmd.Env = root, env
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
 		t.Logf("go %s: %v in %s", strings.Join(args, " "), errOrOK(err), time.Since(start).Round(time.Second))
 		if err != nil {
-			t.Errorf("%s fails as the hotline user of the shipped ACL:\n%s", suite.pkg, tail(out, 60))
+			t.Errorf("%v fails as the hotline user of the shipped ACL:\n%s", suite.pkgs, tail(out, 60))
 		}
 	}
 	seen := stop()
