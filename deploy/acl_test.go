@@ -46,6 +46,7 @@ var aclRunSuites = []struct {
 	// The browser tests need chromium and say nothing more about Redis than the form tests.
 	{[]string{"./handlers", "./queue", "./gateway/followup", "./gateway/paging", "./gateway/conversation", "./gateway/ratelimit"}, "", "^TestBrowser"},
 }
+
 // shippedRedis is a redis-server started with redis/redis.conf and redis/users.acl, changed
 // only where a test must: bind, port, dir, the aclfile's path, and a unix socket on which
 // only the test's administrator (added to the test's copy of the ACL) connects.
