@@ -249,6 +249,7 @@ func (p *Publisher) Flush(ctx context.Context) int64 {
 
 func (p *Publisher) drainOnce(ctx context.Context) {
 	if p.Spool.Empty() {
+		p.notDrainStuck()
 		if p.isDown() && p.ping(ctx) == nil {
 			p.markUp()
 		}
@@ -268,6 +269,8 @@ func (p *Publisher) drainOnce(ctx context.Context) {
 		return
 	}
 	if p.Spool.Empty() {
+		// Nothing waits (drained, or only records set aside): not stuck.
+		p.notDrainStuck()
 		p.markUp()
 	}
 }
