@@ -316,7 +316,7 @@ func TestRedisACLFromTheRun(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		t.Logf("go %s: %v in %s", strings.Join(args, " "), errOrOK(err), time.Since(start).Round(time.Second))
 		if err != nil {
-			t.Errorf("%v fails as the hotline user of the shipped ACL:\n%s", suite.pkgs, tail(out, 60))
+			t.Errorf("%v fails as the hotline user of the shipped ACL:\n%s", suite.pkgs, failures(out, 20))
 		}
 	}
 	seen := stop()
@@ -419,6 +419,18 @@ func errOrOK(err error) string {
 	return err.Error()
 }
 
+// failures returns the lines of go test output that name a failing test and its messages,
+// then the last n lines.
+func failures(b []byte, n int) string {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "--- FAIL") || regexp.MustCompile(`_test\.go:\d+:`).MatchString(l) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n") + "\n...\n" + tail(b, n)
+}
+
 func tail(b []byte, n int) string {
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	if len(lines) > n {
@@ -519,7 +531,7 @@ func TestRedisACLCluster(t *testing.T) {
 	)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Errorf("the queue suite fails on the cluster as the hotline user of the shipped ACL: %v\n%s", err, tail(out, 60))
+		t.Errorf("the queue suite fails on the cluster as the hotline user of the shipped ACL: %v\n%s", err, failures(out, 20))
 	}
 	seen := map[string]int{}
 	for i, stop := range stops {
@@ -629,7 +641,7 @@ func TestRedisACLSentinel(t *testing.T) {
 	)
 	out, err := run.CombinedOutput()
 	if err != nil {
-		t.Errorf("the queue suite fails through Sentinel as the hotline user of the shipped ACL: %v\n%s", err, tail(out, 60))
+		t.Errorf("the queue suite fails through Sentinel as the hotline user of the shipped ACL: %v\n%s", err, failures(out, 20))
 	}
 	if n := connections() - before; n < 10 {
 		t.Errorf("the sentinel saw %d connections during the suite: it did not go through Sentinel", n)
