@@ -78,7 +78,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // TestSpoolRefusedFailsReadiness: under the shipped ACL, when Redis refuses
 // the gateway's writes for good (here the ACL loses HSETNX, which the publish
-// script runs, as the shipped ACL once did), a tip is still taken (it is
+// script runs, as the shipped ACL once did; or Redis is full, OOM), a tip is still taken (it is
 // spooled), but /readyz fails within seconds, the metrics show the stuck
 // spool and the age of its oldest tip, and the log says how to fix it. Once
 // Redis accepts the writes again, the spool drains and /readyz recovers.
@@ -152,41 +152,56 @@ func TestSpoolRefusedFailsReadiness(t *testing.T) {
 		t.Fatalf("first tip: %d, %d queued; want 200 and 1\n%s", code, queued(), logs.String())
 	}
 
-	// Redis now refuses a command inside the publish script, for good.
-	if err := admin.Do(ctx, "ACL", "SETUSER", "hotline", "-hsetnx").Err(); err != nil {
-		t.Fatal(err)
-	}
-	if code := sms(2); code != http.StatusOK {
-		t.Fatalf("tip while Redis refuses: %d, want 200 (spooled)", code)
-	}
-	refusedAt := time.Now()
-	waitFor(t, 5*time.Second, "/readyz to fail", func() bool { return readyz() == http.StatusServiceUnavailable })
-	t.Logf("/readyz failed %v after the refusal", time.Since(refusedAt).Round(time.Millisecond))
-	if v := metric(`hotline_spool_stuck{refusal="noperm"}`); v != 1 {
-		t.Errorf(`hotline_spool_stuck{refusal="noperm"} = %v, want 1`, v)
-	}
-	if v := metric("hotline_spool_records"); v != 1 {
-		t.Errorf("hotline_spool_records = %v, want 1", v)
-	}
-	waitFor(t, 5*time.Second, "hotline_spool_oldest_seconds to grow", func() bool { return metric("hotline_spool_oldest_seconds") > 0 })
-	out := logs.String()
-	if !strings.Contains(out, `"level":"ERROR"`) || !strings.Contains(out, `"reason":"noperm"`) || !strings.Contains(out, "users.acl") {
-		t.Errorf("no error with a hint in the log:\n%s", out)
-	}
-	if queued() != 1 {
-		t.Errorf("%d tips queued while Redis refuses, want 1", queued())
-	}
+	for i, c := range []struct {
+		name           string
+		refuse, accept []any
+		reason, hint   string
+	}{
+		// The ACL loses a command of the publish script, as the shipped ACL once lacked it.
+		{"NOPERM", []any{"ACL", "SETUSER", "hotline", "-hsetnx"}, []any{"ACL", "SETUSER", "hotline", "+hsetnx"}, "noperm", "users.acl"},
+		// Redis is full (maxmemory with noeviction).
+		{"OOM", []any{"CONFIG", "SET", "maxmemory", "1"}, []any{"CONFIG", "SET", "maxmemory", "0"}, "oom", "maxmemory"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stuck := `hotline_spool_stuck{refusal="` + c.reason + `"}`
+			before := queued()
+			logged := len(logs.String())
+			if err := admin.Do(ctx, c.refuse...).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if code := sms(2 + i); code != http.StatusOK {
+				t.Fatalf("tip while Redis refuses: %d, want 200 (spooled)", code)
+			}
+			refusedAt := time.Now()
+			waitFor(t, 5*time.Second, "/readyz to fail", func() bool { return readyz() == http.StatusServiceUnavailable })
+			t.Logf("/readyz failed %v after the refusal", time.Since(refusedAt).Round(time.Millisecond))
+			if v := metric(stuck); v != 1 {
+				t.Errorf("%s = %v, want 1", stuck, v)
+			}
+			if v := metric("hotline_spool_records"); v != 1 {
+				t.Errorf("hotline_spool_records = %v, want 1", v)
+			}
+			waitFor(t, 5*time.Second, "hotline_spool_oldest_seconds to grow", func() bool { return metric("hotline_spool_oldest_seconds") > 0 })
+			out := logs.String()[logged:]
+			if !strings.Contains(out, `"level":"ERROR"`) || !strings.Contains(out, `"reason":"`+c.reason+`"`) || !strings.Contains(out, c.hint) {
+				t.Errorf("no error with a hint in the log:\n%s", out)
+			}
+			if queued() != before {
+				t.Errorf("%d tips queued while Redis refuses, want %d", queued(), before)
+			}
 
-	// Redis accepts the writes again: the spool drains and the gateway is ready.
-	if err := admin.Do(ctx, "ACL", "SETUSER", "hotline", "+hsetnx").Err(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 5*time.Second, "/readyz to recover", func() bool { return readyz() == http.StatusOK })
-	waitFor(t, 5*time.Second, "the spooled tip to reach Redis", func() bool { return queued() == 2 })
-	if v := metric(`hotline_spool_stuck{refusal="noperm"}`); v != 0 {
-		t.Errorf(`hotline_spool_stuck{refusal="noperm"} = %v after recovery, want 0`, v)
-	}
-	if v := metric("hotline_spool_oldest_seconds"); v != 0 {
-		t.Errorf("hotline_spool_oldest_seconds = %v after the spool drained, want 0", v)
+			// Redis accepts the writes again: the spool drains and the gateway is ready.
+			if err := admin.Do(ctx, c.accept...).Err(); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 5*time.Second, "/readyz to recover", func() bool { return readyz() == http.StatusOK })
+			waitFor(t, 5*time.Second, "the spooled tip to reach Redis", func() bool { return queued() == before+1 })
+			if v := metric(stuck); v != 0 {
+				t.Errorf("%s = %v after recovery, want 0", stuck, v)
+			}
+			if v := metric("hotline_spool_oldest_seconds"); v != 0 {
+				t.Errorf("hotline_spool_oldest_seconds = %v after the spool drained, want 0", v)
+			}
+		})
 	}
 }
