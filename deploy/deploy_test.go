@@ -157,6 +157,13 @@ var mutations = []mutation{
 	{"redis/users.acl", "redis/users.acl", " +xack ", " "},
 	{"redis/users.acl", "redis/users.acl", " +xadd ", " +xadd +flushall "},
 	{"redis/users.acl", "redis/users.acl", " +cluster|slots ", " +cluster "},
+	// The commands the ACL run saw: one missing from the ACL (the publish script's HSETNX once
+	// was), one the run saw that the ACL lacks, one granted beyond what the run saw.
+	{"redis/users.acl", "redis/users.acl", " +hsetnx ", " "},
+	{"redis/users.acl", "redis/users.acl", " +mget ", " "},
+	{"redis/users.acl", testdataCommands, "\nhscan\n", "\nhscan\nhincrby\n"},
+	{"redis/users.acl", "redis/users.acl", " +xgroup|create ", " +xgroup "},
+	{"redis/users.acl", "redis/users.acl", " +asking", " +asking +info"},
 	{"redis/users.acl", "redis/users.acl", "user default off", "user default on"},
 	{"redis/users.acl", "redis/users.acl", "#REPLACE_WITH_SHA256_OF_THE_REDIS_PASSWORD", "nopass"},
 	{"redis/users.acl", "redis/users.acl", " -@all +ping\n", " -@all +ping +get ~*\n"},
@@ -192,6 +199,12 @@ var mutations = []mutation{
 	{"Caddyfile", "Caddyfile", "\t@internal path /metrics", "\turi strip_prefix /x\n\t@internal path /metrics"},
 	{"Caddyfile", "Caddyfile", "\t@internal path /metrics /metrics/* /healthz /readyz", "\t@internal path /healthz /readyz"},
 	{"Caddyfile", "Caddyfile", "read_header 10s", ""},
+	{"Caddyfile", "Caddyfile", "{$HOTLINE_UPSTREAMS:hotline-1:8080 hotline-2:8080}", "{$HOTLINE_UPSTREAMS:hotline-1:8080}"},
+	// The gateways must trust exactly the proxy: not missing, not another address, not everyone.
+	{"hotline.example.yaml", "hotline.example.yaml", "  trusted_proxies: [172.30.80.2]", "  trusted_proxies: []"},
+	{"hotline.example.yaml", "hotline.example.yaml", "  trusted_proxies: [172.30.80.2]", "  trusted_proxies: [0.0.0.0/0]"},
+	{"hotline.example.yaml", "compose.yaml", "ipv4_address: 172.30.80.2", "ipv4_address: 172.30.80.3"},
+	{"k8s", "k8s/configmap.yaml", "      trusted_proxies:\n        - 10.244.0.0/16", "      trusted_proxies: []"},
 	{"tor/torrc", "tor/torrc", "SocksPort 0", "SocksPort 9050"},
 	{"tor/torrc", "tor/torrc", "HiddenServicePort 80 proxy:8081", "HiddenServicePort 80 hotline-1:8080"},
 	{"no secrets", "README.md", "## Files", "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQS\n## Files"},
@@ -201,6 +214,8 @@ var mutations = []mutation{
 	{"no secrets", "hotline.example.yaml", "age1pq1...REPLACE-with-the-backup-recipient", "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"},
 	{"no secrets", "redis/users.acl", "#REPLACE_WITH_SHA256_OF_THE_REDIS_PASSWORD", "#9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
 }
+
+const testdataCommands = "testdata/redis-commands.txt"
 
 // harmless edits touch only comments: a check that reports them reads comments as settings.
 var harmless = []mutation{
@@ -644,21 +659,11 @@ func checkRedisConf(fsys files) []string {
 	return ps
 }
 
-// hotlineCommands is exactly what the ACL user hotline may run: the gateway's commands, plus
-// what go-redis sends by itself (HELLO, AUTH, SELECT, COMMAND, CLIENT SETNAME, CLUSTER SLOTS).
-// A command the gateway starts using must be added here and in redis/users.acl.
-var hotlineCommands = []string{
-	"xadd", "xreadgroup", "xautoclaim", "xclaim", "xack", "xpending", "xrange", "xrevrange", "xlen",
-	"xgroup", "xinfo", "xdel", "xtrim",
-	"set", "setnx", "get", "del", "exists", "type", "expire", "pexpire", "ttl", "pttl",
-	"hset", "hget", "hgetall", "hdel", "hexists", "hincrby", "incr", "incrby",
-	"hsetnx", "hmget", "hscan", "sadd", "srem", "smembers", "rpush", "lrange", "ltrim",
-	"zadd", "zrange", "zrem", "zrangebyscore", "zremrangebyscore", "zcard", "scan",
-	"eval", "evalsha", "script|load", "script|exists",
-	"watch", "multi", "exec", "discard",
-	"ping", "info", "wait", "hello", "auth", "select", "readonly", "command",
-	"cluster|slots", "cluster|shards", "cluster|nodes", "cluster|info", "cluster|myid", "cluster|keyslot",
-	"client|setname", "client|getname", "client|id",
+// hotlineCommands is exactly what the ACL user hotline may run: the commands the gateway and
+// its CLI were seen to send (testdata/redis-commands.txt, written by TestRedisACLFromTheRun
+// -update), plus what go-redis sends on connecting.
+func hotlineCommands(fsys files) []string {
+	return slices.Concat(parseCommandsFile(fsys[commandsFile]).all(), connectionBasics)
 }
 
 // Commands no user may ever be granted.
@@ -721,7 +726,11 @@ func checkRedisACL(fsys files) []string {
 			allowed = append(allowed, strings.TrimPrefix(r, "+"))
 		}
 	}
-	missing, extra := diff(hotlineCommands, allowed)
+	want := hotlineCommands(fsys)
+	if len(want) == len(connectionBasics) {
+		add("%s lists no command: run go test ./deploy -run TestRedisACLFromTheRun -update", commandsFile)
+	}
+	missing, extra := diff(want, allowed)
 	rules := []rule{
 		{"on", slices.Contains(h, "on")},
 		{"a password hash (#...), not nopass", !slices.Contains(h, "nopass") && slices.ContainsFunc(h, func(r string) bool { return strings.HasPrefix(r, "#") })},
@@ -897,6 +906,10 @@ func checkK8s(fsys files) []string {
 			if len(c.Redis.Addrs) == 0 || (c.Redis.Mode == "sentinel" && c.Redis.MasterName == "") {
 				add("configmap: redis.addrs (and master_name for sentinel) are required")
 			}
+			// Behind the ingress every witness would share one rate-limit bucket.
+			if len(c.Web.TrustedProxies) == 0 {
+				add("configmap: web.trusted_proxies must name the ingress controller's addresses")
+			}
 		}
 	}
 	return ps
@@ -1057,6 +1070,9 @@ type contractConfig struct {
 		Regions    []string `yaml:"regions"`
 	} `yaml:"agencies"`
 	DefaultAgency string `yaml:"default_agency"`
+	Web           struct {
+		TrustedProxies []string `yaml:"trusted_proxies"`
+	} `yaml:"web"`
 }
 
 var urlWithPassword = regexp.MustCompile(`://[^/@]*:[^/@]*@`)
@@ -1129,7 +1145,21 @@ func checkExampleConfig(fsys files) []string {
 	if c != nil && (c.Redis.Username != "" || c.Redis.Password != "" || c.Redis.TLS) {
 		ps = append(ps, "hotline.example.yaml: keep to the contract's keys; redis.username and password only as comments")
 	}
+	// compose.yaml's gateways read this file: they must trust exactly the Caddy container.
+	proxy := composeProxyAddress(fsys)
+	if c != nil && (proxy == "" || !slices.Equal(c.Web.TrustedProxies, []string{proxy})) {
+		ps = append(ps, fmt.Sprintf("hotline.example.yaml: web.trusted_proxies must be exactly the proxy's fixed address in compose.yaml (%q), got %v", proxy, c.Web.TrustedProxies))
+	}
 	return ps
+}
+
+// composeProxyAddress is the fixed address of the proxy service on the gateways' network.
+func composeProxyAddress(fsys files) string {
+	docs, err := yamlDocs(fsys["compose.yaml"])
+	if err != nil || len(docs) == 0 {
+		return ""
+	}
+	return str(get(docs[0], "services", "proxy", "networks", "app", "ipv4_address"))
 }
 
 // ---- systemd ---------------------------------------------------------------------------------
@@ -1278,6 +1308,9 @@ func parseCaddyfile(b []byte) []caddyLine {
 	return out
 }
 
+// envDefault is a Caddyfile environment placeholder with a default: {$NAME:default}.
+var envDefault = regexp.MustCompile(`\{\$[A-Z0-9_]+:([^}]*)\}`)
+
 func checkCaddyfile(fsys files) []string {
 	lines := parseCaddyfile(fsys["Caddyfile"])
 	var ps []string
@@ -1317,8 +1350,10 @@ func checkCaddyfile(fsys files) []string {
 			n, _ := strconv.Atoi(m[1])
 			return n >= 31536000
 		})},
-		{"reverse_proxy to hotline-1:8080 and hotline-2:8080", has(func(l caddyLine) bool {
-			return l.tokens[0] == "reverse_proxy" && slices.Contains(l.tokens, "hotline-1:8080") && slices.Contains(l.tokens, "hotline-2:8080")
+		{"reverse_proxy to hotline-1:8080 and hotline-2:8080 (by default)", has(func(l caddyLine) bool {
+			// {$HOTLINE_UPSTREAMS:a b}: Caddy puts the default's tokens in place when unset.
+			tokens := strings.Fields(envDefault.ReplaceAllString(strings.Join(l.tokens, " "), "$1"))
+			return tokens[0] == "reverse_proxy" && slices.Contains(tokens, "hotline-1:8080") && slices.Contains(tokens, "hotline-2:8080")
 		})},
 		{"health_uri /readyz", has(func(l caddyLine) bool { return slices.Equal(l.tokens, []string{"health_uri", "/readyz"}) })},
 		{"/metrics kept off the internet", has(func(l caddyLine) bool {
@@ -1532,7 +1567,7 @@ func TestRedisLoadsConfig(t *testing.T) {
 		"xinfo":   {"xinfo", "stream", "hl:x"},
 		"command": {"command", "count"},
 	}
-	for _, c := range hotlineCommands {
+	for _, c := range hotlineCommands(loadFiles(t)) {
 		args := append(strings.Split(c, "|"), "hl:x")
 		if a, ok := dryrun[c]; ok {
 			args = a

@@ -92,33 +92,33 @@ func dumpRedis(t *testing.T, r *queuetest.Redis) []byte {
 	t.Helper()
 	ctx := context.Background()
 	var out bytes.Buffer
-	iter := r.Client.Scan(ctx, 0, "*", 1000).Iterator()
+	iter := r.Admin.Scan(ctx, 0, "*", 1000).Iterator()
 	for iter.Next(ctx) {
 		k := iter.Val()
 		out.WriteString(k + "\n")
-		switch r.Client.Type(ctx, k).Val() {
+		switch r.Admin.Type(ctx, k).Val() {
 		case "string":
-			out.WriteString(r.Client.Get(ctx, k).Val())
+			out.WriteString(r.Admin.Get(ctx, k).Val())
 		case "hash":
-			for f, v := range r.Client.HGetAll(ctx, k).Val() {
+			for f, v := range r.Admin.HGetAll(ctx, k).Val() {
 				out.WriteString(f + "=" + v + "\n")
 			}
 		case "list":
-			out.WriteString(strings.Join(r.Client.LRange(ctx, k, 0, -1).Val(), "\n"))
+			out.WriteString(strings.Join(r.Admin.LRange(ctx, k, 0, -1).Val(), "\n"))
 		case "set":
-			out.WriteString(strings.Join(r.Client.SMembers(ctx, k).Val(), "\n"))
+			out.WriteString(strings.Join(r.Admin.SMembers(ctx, k).Val(), "\n"))
 		case "zset":
-			out.WriteString(strings.Join(r.Client.ZRange(ctx, k, 0, -1).Val(), "\n"))
+			out.WriteString(strings.Join(r.Admin.ZRange(ctx, k, 0, -1).Val(), "\n"))
 		case "stream":
-			for _, m := range r.Client.XRange(ctx, k, "-", "+").Val() {
+			for _, m := range r.Admin.XRange(ctx, k, "-", "+").Val() {
 				for f, v := range m.Values {
 					fmt.Fprintf(&out, "%s %s=%v\n", m.ID, f, v)
 				}
 			}
-			groups, _ := r.Client.XInfoGroups(ctx, k).Result()
+			groups, _ := r.Admin.XInfoGroups(ctx, k).Result()
 			for _, g := range groups {
 				out.WriteString(g.Name + "\n")
-				pend, _ := r.Client.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: k, Group: g.Name, Start: "-", End: "+", Count: 1000}).Result()
+				pend, _ := r.Admin.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: k, Group: g.Name, Start: "-", End: "+", Count: 1000}).Result()
 				for _, p := range pend {
 					out.WriteString(p.ID + " " + p.Consumer + "\n")
 				}

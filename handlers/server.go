@@ -95,6 +95,7 @@ type Options struct {
 type Server struct {
 	opt    Options
 	router *mux.Router
+	fwd    forwardedWatch // see forwarded.go
 }
 
 // New returns the gateway's HTTP handler.
@@ -132,6 +133,7 @@ func New(opt Options) *Server {
 // routing, so that what the router answers itself (its redirect of unclean
 // paths such as /a/../b) carries them too.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.noteForwarded(r)
 	s.securityHeaders(s.router).ServeHTTP(w, r)
 }
 

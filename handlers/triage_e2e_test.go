@@ -165,14 +165,14 @@ func TestTriageShiftEndToEnd(t *testing.T) {
 		t.Fatalf("audit chain: %v", err)
 	}
 	stream := h.Redis.Prefix + ":{pe-lima}:audit"
-	msgs := h.Redis.Client.XRange(ctx, stream, "-", "+").Val()
-	h.Redis.Client.Del(ctx, stream)
+	msgs := h.Redis.Admin.XRange(ctx, stream, "-", "+").Val()
+	h.Redis.Admin.Del(ctx, stream)
 	var altered string
 	for i, m := range msgs {
 		if m.Values["action"] == "ack" && altered == "" && i > 0 {
 			m.Values["detail"], altered = "false_report", m.ID
 		}
-		h.Redis.Client.XAdd(ctx, &redis.XAddArgs{Stream: stream, ID: m.ID, Values: m.Values})
+		h.Redis.Admin.XAdd(ctx, &redis.XAddArgs{Stream: stream, ID: m.ID, Values: m.Values})
 	}
 	_, err = shortQ.VerifyAudit(ctx, "pe-lima")
 	var br *queue.AuditBreak

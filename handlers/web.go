@@ -194,6 +194,7 @@ func (s *Server) routesWeb(r *mux.Router) {
 		w.onion = strings.ToLower(u.Hostname())
 	}
 	w.guard = newGuard(o, s.opt.Logger)
+	w.guard.failedSafe = s.countFailedSafe
 
 	r.Handle("/", http.RedirectHandler("/report", http.StatusSeeOther)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/report", w.page(w.reportForm)).Methods(http.MethodGet, http.MethodHead)

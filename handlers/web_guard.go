@@ -36,11 +36,15 @@ type guard struct {
 	log     *slog.Logger
 	buckets [2][2]*ratelimit.Limiter // [onion][bucket]
 	powKey  []byte
+	// failedSafe counts a check that could not be made (see failsafe.go).
+	failedSafe func(check string)
 
 	// In memory when there is no Redis (one instance, tests).
 	mu     sync.Mutex
 	counts map[int64]int64
-	spent  map[string]time.Time
+	// lastCheckLog rate-limits the log of failing checks.
+	lastCheckLog time.Time
+	spent        map[string]time.Time
 }
 
 // guardTimeout bounds each Redis call of the guard: it must never hold up a
@@ -204,7 +208,9 @@ func (g *guard) flooded(ctx context.Context) bool {
 		defer cancel()
 		v, err := g.opt.Redis.MGet(ctx, g.floodKey(minute), g.floodKey(minute-1)).Result()
 		if err != nil {
-			return false
+			// Unknown is a flood: the safe answer asks for the proof of work.
+			g.checkFailed(CheckWebFlood, err)
+			return true
 		}
 		cur, prev = toInt(v[0]), toInt(v[1])
 	}

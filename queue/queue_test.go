@@ -135,7 +135,7 @@ func TestAckOnlyByHolder(t *testing.T) {
 	if err := q.Ack(ctx, "pe-lima", "t1", "alice", queue.Dispatched); !errors.Is(err, queue.ErrNotHeld) {
 		t.Fatalf("second ack: err = %v, want ErrNotHeld", err)
 	}
-	rec, err := r.Client.HGet(ctx, r.Prefix+":{pe-lima}:closed", "t1").Result()
+	rec, err := r.Admin.HGet(ctx, r.Prefix+":{pe-lima}:closed", "t1").Result()
 	if err != nil || len(rec) < len("dispatched alice 1") || rec[:len("dispatched alice")] != "dispatched alice" {
 		t.Fatalf("closed record = %q, %v; want the disposition and the officer", rec, err)
 	}
@@ -335,7 +335,7 @@ func TestDedupe(t *testing.T) {
 	if err != nil || !seen.Done || seen.Case != "ABCD-EFGH" {
 		t.Fatalf("begin after finish = %+v, %v; want done with the case", seen, err)
 	}
-	ttl := r.Client.TTL(ctx, r.Prefix+":dedupe:{p1}").Val()
+	ttl := r.Admin.TTL(ctx, r.Prefix+":dedupe:{p1}").Val()
 	if ttl <= 0 || ttl > time.Hour {
 		t.Fatalf("dedupe TTL = %v, want at most an hour", ttl)
 	}
@@ -353,7 +353,7 @@ func TestOfficers(t *testing.T) {
 		t.Fatalf("authenticate = %+v, %v; want %+v", got, err, o)
 	}
 	for _, k := range r.Keys(t) {
-		vals := r.Client.HGetAll(ctx, k).Val()
+		vals := r.Admin.HGetAll(ctx, k).Val()
 		for f, v := range vals {
 			if v == token || len(token) > 20 && containsSub(v, token[20:]) {
 				t.Fatalf("token stored in clear in %s.%s", k, f)

@@ -55,6 +55,7 @@ func openDurability(c *config.Config, q *queue.Queue, agencies []string, log *sl
 	if st := held.Stats(); st.Records > 0 {
 		log.Info("spool: tips from an earlier run wait for redis replicas to confirm them", "tips", st.Records)
 	}
+	pub := &spool.Publisher{Primary: q, Spool: sp, Held: held, Timeout: c.Redis.Timeout, Logger: log}
 	m := metrics.New(metrics.Options{
 		Agencies: agencies,
 		Depth:    q.Depth,
@@ -63,11 +64,12 @@ func openDurability(c *config.Config, q *queue.Queue, agencies []string, log *sl
 			// Bytes against MaxBytes is the room for tips Redis does not
 			// take; the held tips have a bound of their own.
 			return metrics.SpoolStats{Records: s.Records, Bytes: s.Bytes, MaxBytes: s.MaxBytes,
-				Appended: s.Appended, Drained: s.Drained, Unconfirmed: h.Records}
+				Appended: s.Appended, Drained: s.Drained, Unconfirmed: h.Records,
+				Oldest: sp.Oldest(), Stuck: pub.StuckReason()}
 		},
 	})
 	logReplicas(c, q, log)
-	pub := &spool.Publisher{Primary: q, Spool: sp, Held: held, Timeout: c.Redis.Timeout, Logger: log, Metrics: m}
+	pub.Metrics = m
 	return &durability{spool: sp, held: held, publisher: pub, metrics: m, cfg: c}, nil
 }
 

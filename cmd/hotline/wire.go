@@ -177,11 +177,7 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 	if err != nil {
 		return nil, err
 	}
-	if c.Crypto.UseFastX25519() {
-		log.Info("sealing to X25519 recipients with crypto/x25519", "crypto.fast_x25519", true)
-	} else {
-		log.Info("sealing to X25519 recipients with upstream age", "crypto.fast_x25519", false)
-	}
+	logSealing(log, c, keyring)
 	keyer, err := pseudonym.New(c.Secrets.Pepper.Value())
 	if err != nil {
 		return nil, fmt.Errorf("secrets.pepper: %w", err)

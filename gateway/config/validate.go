@@ -66,6 +66,11 @@ func (ps Problems) Err() error {
 // labels and URLs.
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 
+// prefixPattern is a key prefix: ids joined by colons, such as hl or hl:t1 (tests
+// under the shipped ACL, whose key pattern is ~hl:*). Never braces: a hash tag
+// in the prefix would put every agency in one Cluster slot.
+var prefixPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}(:[a-z0-9][a-z0-9_-]{0,39}){0,3}$`)
+
 var sidPattern = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
 
 // Validate checks the configuration and returns every problem found.
@@ -191,8 +196,8 @@ func (c *Config) validateRedis(add func(string, string, string)) {
 			add(fmt.Sprintf("redis.addrs[%d]", i), "not a host:port address", "write it as 10.0.0.5:6379")
 		}
 	}
-	if c.Redis.Prefix != "" && !idPattern.MatchString(c.Redis.Prefix) {
-		add("redis.prefix", "must be lowercase letters, digits, - or _", "use a short name such as hl")
+	if c.Redis.Prefix != "" && !prefixPattern.MatchString(c.Redis.Prefix) {
+		add("redis.prefix", "must be lowercase letters, digits, - or _ (parts may be joined by :)", "use a short name such as hl")
 	}
 	if c.Redis.Timeout <= 0 {
 		add("redis.timeout", "must be positive", "leave it unset for the default of 2s")

@@ -44,13 +44,13 @@ func TestThreadsAndHandles(t *testing.T) {
 		t.Fatalf("handle = %+v %v %v", got, last, err)
 	}
 	for _, k := range r.Keys(t) {
-		v := r.Client.HGetAll(ctx, k).Val()
+		v := r.Admin.HGetAll(ctx, k).Val()
 		for _, x := range v {
 			if strings.Contains(x, "987654321") {
 				t.Fatalf("the number is in clear in %s", k)
 			}
 		}
-		if ttl := r.Client.TTL(ctx, k).Val(); ttl <= 0 {
+		if ttl := r.Admin.TTL(ctx, k).Val(); ttl <= 0 {
 			t.Errorf("key %s has no TTL", k)
 		}
 	}
@@ -123,7 +123,7 @@ func TestScrubJobs(t *testing.T) {
 		t.Fatal("a job whose worker vanished did not come back after the lease")
 	}
 	for _, k := range r.Keys(t) {
-		if v := r.Client.Get(ctx, k).Val(); strings.Contains(v, "SM0000") {
+		if v := r.Admin.Get(ctx, k).Val(); strings.Contains(v, "SM0000") {
 			t.Fatalf("the message SID is in clear in %s", k)
 		}
 	}

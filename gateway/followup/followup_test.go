@@ -109,10 +109,10 @@ func TestThread(t *testing.T) {
 
 	// Redis holds ciphertext only, under keys with a TTL.
 	for _, key := range r.Keys(t) {
-		if ttl := r.Client.TTL(ctx, key).Val(); ttl <= 0 || ttl > time.Hour {
+		if ttl := r.Admin.TTL(ctx, key).Val(); ttl <= 0 || ttl > time.Hour {
 			t.Errorf("key %s has TTL %v", key, ttl)
 		}
-		dump := r.Client.Dump(ctx, key).Val()
+		dump := r.Admin.Dump(ctx, key).Val()
 		for _, secret := range []string{"canary-question", "canary-answer", code, strings.ReplaceAll(code, "-", "")} {
 			if strings.Contains(key, secret) || strings.Contains(dump, secret) {
 				t.Errorf("%q found in Redis key %s", secret, key)

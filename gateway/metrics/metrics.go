@@ -117,7 +117,16 @@ type SpoolStats struct {
 	// Unconfirmed is the tips Redis took but its replicas have not yet
 	// confirmed, kept in the spool until they do.
 	Unconfirmed int64
+	// Oldest is when the oldest tip waiting in the spool was received (zero
+	// when none waits).
+	Oldest time.Time
+	// Stuck is why the spool cannot drain (spool.StuckReasons), or "".
+	Stuck string
 }
+
+// StuckReasons are the reason label's set of hotline_spool_stuck; the same
+// as spool.StuckReasons (metrics cannot import spool).
+var StuckReasons = []string{"noperm", "noscript", "wrongtype", "oom", "readonly", "misconf"}
 
 // Options configures the metrics.
 type Options struct {
@@ -135,16 +144,18 @@ type Options struct {
 
 // Metrics holds the gateway's metrics. A nil *Metrics records nothing.
 type Metrics struct {
-	reg      *prometheus.Registry
-	agencies map[string]bool
-	tips     *prometheus.CounterVec
-	intake   *prometheus.HistogramVec
-	seal     prometheus.Histogram
-	redis    *prometheus.HistogramVec
-	rejected *prometheus.CounterVec
-	scrub    *prometheus.CounterVec
-	failOpen *prometheus.CounterVec
-	replies  *prometheus.CounterVec
+	reg          *prometheus.Registry
+	agencies     map[string]bool
+	tips         *prometheus.CounterVec
+	intake       *prometheus.HistogramVec
+	seal         prometheus.Histogram
+	redis        *prometheus.HistogramVec
+	rejected     *prometheus.CounterVec
+	scrub        *prometheus.CounterVec
+	failOpen     *prometheus.CounterVec
+	failSafe     *prometheus.CounterVec
+	untrustedXFF prometheus.Counter
+	replies      *prometheus.CounterVec
 	// unconfirmed counts publishes the replicas did not confirm in time.
 	unconfirmed prometheus.Counter
 }
@@ -205,6 +216,7 @@ func New(opt Options) *Metrics {
 	}
 	m.reg.MustRegister(m.tips, m.intake, m.seal, m.redis, m.rejected, m.scrub, m.failOpen, m.replies, m.unconfirmed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registerFailSafe()
 
 	// Zero series for the known sets, so that a rate() has a start.
 	for _, r := range Reasons {
@@ -251,7 +263,26 @@ func New(opt Options) *Metrics {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_unconfirmed_records",
 				Help: "Tips Redis took but its replicas have not confirmed, kept in the spool until they do."},
 				stat(func(s SpoolStats) int64 { return s.Unconfirmed })),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_oldest_seconds",
+				Help: "Age of the oldest tip waiting in the local spool (0 when it is empty): tips no officer can see yet."},
+				func() float64 {
+					if o := opt.Spool().Oldest; !o.IsZero() {
+						return max(0, time.Since(o).Seconds())
+					}
+					return 0
+				}),
 		)
+		for _, reason := range StuckReasons {
+			m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hotline_spool_stuck",
+				Help:        "1 while Redis refuses the gateway's writes for this reason, so the spool cannot drain and /readyz fails.",
+				ConstLabels: prometheus.Labels{"refusal": reason}},
+				func() float64 {
+					if opt.Spool().Stuck == reason {
+						return 1
+					}
+					return 0
+				}))
+		}
 	}
 	return m
 }

@@ -40,6 +40,8 @@ func allowed() map[string][]string {
 		"result":   metrics.Results,
 		"outcome":  append(append(append(slices.Clone(metrics.IntakeOutcomes), metrics.ScrubOutcomes...), metrics.ReplyOutcomes...), "other"),
 		"limiter":  append(slices.Clone(metrics.LimiterNames), "other"),
+		"check":    append(slices.Clone(metrics.FailSafeChecks), "other"),
+		"refusal":  metrics.StuckReasons,
 	}
 }
 

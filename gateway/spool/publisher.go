@@ -83,8 +83,9 @@ type Publisher struct {
 	// is in the primary. See side.go.
 	Apply func(ctx context.Context, e queue.Entry) error
 
-	down atomic.Bool
-	once sync.Once
+	down  atomic.Bool
+	once  sync.Once
+	stuck stuckState // see stuck.go
 	// lagging: the last publish was not confirmed by the replicas.
 	lagging atomic.Bool
 }
@@ -264,9 +265,14 @@ func (p *Publisher) ping(ctx context.Context) error {
 	return p.call(ctx, metrics.RedisPing, p.Primary.Ping)
 }
 
-// Ready reports whether a tip could be made durable now: the spool has room,
-// or Redis answers. It is what /readyz asks.
+// Ready reports whether a tip could be made durable now and will reach the
+// officers: the spool has room, or Redis answers; and the spool is not stuck
+// (Redis refusing the gateway's writes for good, see StuckError). It is what
+// /readyz asks.
 func (p *Publisher) Ready(ctx context.Context) error {
+	if se := p.stuck.err.Load(); se != nil {
+		return se
+	}
 	if p.Spool.CanTake() {
 		return nil
 	}
@@ -315,7 +321,7 @@ func (p *Publisher) drainOnce(ctx context.Context) {
 // moves to Held, since it is in Redis now and the tips behind it need not
 // wait for it.
 func (p *Publisher) drainPublish(ctx context.Context, e queue.Entry) error {
-	err := p.publishPrimary(ctx, e)
+	err := p.publishNotingStuck(ctx, e)
 	switch {
 	case err == nil:
 		p.confirmed()
@@ -348,6 +354,7 @@ func (p *Publisher) drainHeld(ctx context.Context) {
 
 func (p *Publisher) drainSpool(ctx context.Context) {
 	if p.Spool.Empty() {
+		p.notDrainStuck()
 		if p.isDown() && p.ping(ctx) == nil {
 			p.markUp()
 		}
@@ -361,12 +368,14 @@ func (p *Publisher) drainSpool(ctx context.Context) {
 		p.logger().Info("spool: tips handed to redis", "tips", n)
 	}
 	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, ErrClosed) && !errors.Is(err, queue.ErrNotReplicated) {
+		if ctx.Err() == nil && !errors.Is(err, ErrClosed) && !errors.Is(err, queue.ErrNotReplicated) && Stuck(err) == nil {
 			p.logger().Warn("spool: drain interrupted", "err", err)
 		}
 		return
 	}
 	if p.Spool.Empty() {
+		// Nothing waits (drained, or only records set aside): not stuck.
+		p.notDrainStuck()
 		p.markUp()
 	}
 }

@@ -84,6 +84,7 @@ type Spool struct {
 	pending  atomic.Int64
 	appended atomic.Int64
 	drained  atomic.Int64
+	oldest   atomic.Int64 // see oldest.go
 }
 
 type segment struct {
@@ -140,6 +141,7 @@ func Open(dir string, opt Options) (*Spool, error) {
 		lock.Close()
 		return nil, err
 	}
+	s.noteRecovered()
 	return s, nil
 }
 
@@ -304,6 +306,7 @@ func (s *Spool) Append(e queue.Entry) error {
 	seg.written.Store(seg.size)
 	s.total += int64(len(rec))
 	s.pending.Add(1)
+	s.noteAppended(e)
 	end := seg.size
 	s.mu.Unlock()
 	if err := seg.syncTo(end); err != nil {
@@ -429,7 +432,7 @@ func (s *Spool) Drain(ctx context.Context, publish func(context.Context, queue.E
 		s.sealed = s.sealed[1:]
 		s.total -= seg.size
 		s.mu.Unlock()
-		s.pending.Add(-(seg.records - seg.consumed))
+		s.notePending(s.pending.Add(-(seg.records - seg.consumed)))
 		if err := s.retire(seg); err != nil {
 			return n, err
 		}
@@ -481,7 +484,7 @@ func (s *Spool) drainSegment(ctx context.Context, seg *segment, publish func(con
 		}
 		seg.drainOff = r.Offset()
 		seg.consumed++
-		s.pending.Add(-1)
+		s.notePending(s.pending.Add(-1))
 	}
 }
 

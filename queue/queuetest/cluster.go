@@ -20,6 +20,44 @@ import (
 // clients of that Redis Cluster instead of a single node.
 const ClusterAddrsEnv = "HOTLINE_TEST_CLUSTER_ADDRS"
 
+// With a cluster under an ACL (deploy's ACL test), ClusterUserEnv and
+// ClusterPasswordEnv are the user product code runs as, and
+// ClusterAdminEnv is the administrator's "user:password" with, in
+// ClusterSocketsEnv, each node's unix socket as host:port=path,...: the
+// helper cleans up over the sockets, so that what reaches a node's TCP port
+// is only what product code sends.
+const (
+	ClusterUserEnv     = "HOTLINE_TEST_CLUSTER_USER"
+	ClusterPasswordEnv = "HOTLINE_TEST_CLUSTER_PASSWORD"
+	ClusterAdminEnv    = "HOTLINE_TEST_CLUSTER_ADMIN"
+	ClusterSocketsEnv  = "HOTLINE_TEST_CLUSTER_SOCKETS"
+)
+
+// clusterAdmin returns the administrator's client of an ACL'd cluster, or nil.
+func clusterAdmin() *redis.ClusterClient {
+	admin := os.Getenv(ClusterAdminEnv)
+	if admin == "" {
+		return nil
+	}
+	user, pass, _ := strings.Cut(admin, ":")
+	sockets := map[string]string{}
+	for _, kv := range strings.Split(os.Getenv(ClusterSocketsEnv), ",") {
+		if addr, path, ok := strings.Cut(kv, "="); ok {
+			sockets[addr] = path
+		}
+	}
+	var d net.Dialer
+	return redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs: strings.Split(os.Getenv(ClusterAddrsEnv), ","), Username: user, Password: pass, DisableIdentity: true,
+		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if p, ok := sockets[addr]; ok {
+				return d.DialContext(ctx, "unix", p)
+			}
+			return d.DialContext(ctx, network, addr)
+		},
+	})
+}
+
 // Cluster is a throwaway three-master Redis Cluster on loopback ports.
 type Cluster struct {
 	Addrs []string

@@ -23,12 +23,34 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// AdminURLEnv, when set, is a Redis URL with every right: the helper
+// cleans up and inspects through it, while Client (REDIS_URL) may be a user
+// as restricted as the shipped deploy/redis/users.acl. deploy's ACL test runs
+// the suites this way.
+const AdminURLEnv = "HOTLINE_TEST_REDIS_ADMIN_URL"
+
+// SentinelAddrsEnv (comma-separated sentinels) and SentinelMasterEnv, when
+// set, make Client a Sentinel-managed client of the master, with REDIS_URL's
+// user and password; cleanup goes through AdminURLEnv, on the master.
+const (
+	SentinelAddrsEnv  = "HOTLINE_TEST_SENTINEL_ADDRS"
+	SentinelMasterEnv = "HOTLINE_TEST_SENTINEL_MASTER"
+)
+
+// KeyPrefix starts every test prefix, so that test keys match the shipped
+// ACL's key pattern (~hl:*).
+const KeyPrefix = "hl:t"
+
 // Redis is a connection for one test, with a key prefix of its own.
 type Redis struct {
+	// Client is what product code gets: REDIS_URL's user.
 	Client redis.UniversalClient
+	// Admin is for the test's own cleanup and inspection: the admin URL's
+	// user when AdminURLEnv is set, else Client.
+	Admin  redis.UniversalClient
 	URL    string
 	Prefix string
-	Kind   string // "url", "server", "miniredis" or "cluster"
+	Kind   string // "url", "server", "miniredis", "cluster" or "sentinel"
 	// Addrs are the seed nodes when Kind is "cluster".
 	Addrs []string
 }
@@ -36,19 +58,26 @@ type Redis struct {
 // New returns a Redis for t and removes the test's keys when it ends.
 func New(t testing.TB) *Redis {
 	t.Helper()
-	r := &Redis{Prefix: "t" + randomHex(6)}
+	r := &Redis{Prefix: KeyPrefix + randomHex(6)}
 	if addrs := os.Getenv(ClusterAddrsEnv); addrs != "" {
 		r.Kind, r.Addrs = "cluster", strings.Split(addrs, ",")
-		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: r.Addrs})
+		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: r.Addrs, DisableIdentity: true,
+			Username: os.Getenv(ClusterUserEnv), Password: os.Getenv(ClusterPasswordEnv)})
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		if err := c.Ping(ctx).Err(); err != nil {
 			t.Fatalf("redis cluster at %s does not answer: %v", addrs, err)
 		}
-		r.Client = c
+		r.Client, r.Admin = c, c
+		if a := clusterAdmin(); a != nil {
+			r.Admin = a
+		}
 		t.Cleanup(func() {
 			r.DeleteKeys()
 			c.Close()
+			if r.Admin != c {
+				r.Admin.Close()
+			}
 		})
 		return r
 	}
@@ -67,16 +96,39 @@ func New(t testing.TB) *Redis {
 	if err != nil {
 		t.Fatalf("REDIS_URL: %v", err)
 	}
-	c := redis.NewClient(opt)
+	// Like cmd/hotline: no CLIENT SETINFO, which the shipped ACL does not grant.
+	opt.DisableIdentity = true
+	var c redis.UniversalClient = redis.NewClient(opt)
+	if sentinels := os.Getenv(SentinelAddrsEnv); sentinels != "" {
+		// As cmd/hotline builds it for mode: sentinel; REDIS_URL gives the user.
+		c.Close()
+		c = redis.NewFailoverClient(&redis.FailoverOptions{MasterName: os.Getenv(SentinelMasterEnv),
+			SentinelAddrs: strings.Split(sentinels, ","), Username: opt.Username, Password: opt.Password,
+			DisableIdentity: true})
+		r.Kind = "sentinel"
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
 		t.Fatalf("redis at %s does not answer: %v", opt.Addr, err)
 	}
-	r.Client = c
+	r.Client, r.Admin = c, c
+	if u := os.Getenv(AdminURLEnv); u != "" {
+		aopt, err := redis.ParseURL(u)
+		if err != nil {
+			t.Fatalf("%s: %v", AdminURLEnv, err)
+		}
+		r.Admin = redis.NewClient(aopt)
+		if err := r.Admin.Ping(ctx).Err(); err != nil {
+			t.Fatalf("admin redis does not answer: %v", err)
+		}
+	}
 	t.Cleanup(func() {
 		r.DeleteKeys()
 		c.Close()
+		if r.Admin != c {
+			r.Admin.Close()
+		}
 	})
 	return r
 }
@@ -103,11 +155,11 @@ func (r *Redis) scan(ctx context.Context) ([]string, error) {
 		}
 		return iter.Err()
 	}
-	if cc, ok := r.Client.(*redis.ClusterClient); ok {
+	if cc, ok := r.Admin.(*redis.ClusterClient); ok {
 		err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return scanOne(ctx, n) })
 		return keys, err
 	}
-	return keys, scanOne(ctx, r.Client)
+	return keys, scanOne(ctx, r.Admin)
 }
 
 // DeleteKeys removes the test's keys.
@@ -115,7 +167,7 @@ func (r *Redis) DeleteKeys() {
 	ctx := context.Background()
 	keys, _ := r.scan(ctx)
 	for _, k := range keys {
-		r.Client.Del(ctx, k)
+		r.Admin.Del(ctx, k)
 	}
 }
 

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/hotline-org/hotline/queue/queuetest"
+)
+
+// needCaddy returns the path of caddy; without one the test is skipped on a
+// laptop and fails under CI=true (.ci/run installs Debian's caddy).
+func needCaddy(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("caddy")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but caddy is not on PATH: the proxy test runs the shipped deploy/Caddyfile through the real Caddy")
+		}
+		t.Skip("caddy not on PATH")
+	}
+	return p
+}
+
+// Two witnesses' addresses on loopback, in different /24 networks: the form's
+// rate limit is per network (the HMAC of the /24), so 127.0.0.2 and
+// 127.0.0.3 would rightly share a bucket.
+const (
+	flooderAddr = "127.0.1.2"
+	witnessAddr = "127.0.2.3"
+)
+
+// clientFrom is an HTTP client whose connections leave from the loopback
+// address src.
+func clientFrom(src string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 3 * time.Second}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// TestThroughShippedCaddy runs the gateway behind the real Caddy with the
+// shipped deploy/Caddyfile (only the upstream, the site address and the ports
+// set through its environment variables), and the gateway trusting exactly
+// that proxy: the security headers arrive, /metrics and the health routes
+// are not reachable through it, and a flood of form posts from one client
+// address does not limit a witness at another address.
+func TestThroughShippedCaddy(t *testing.T) {
+	caddy := needCaddy(t)
+	r := queuetest.New(t)
+	t.Setenv("HOTLINE_PEPPER", faultPepper)
+	t.Setenv("TWILIO_AUTH_TOKEN", faultToken)
+	dir := t.TempDir()
+	gwPort, caddyPort := queuetest.FreePort(t), queuetest.FreePort(t)
+	path := writeFaultConfig(t, dir, gwPort, queuetest.FreePort(t), r.URL, r.Prefix, filepath.Join(dir, "spool"))
+	// The gateway trusts exactly the proxy (Caddy connects from 127.0.0.1);
+	// a small bucket keeps the flood short.
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "web:\n  trusted_proxies: [127.0.0.1]\n  rate_limit: 3-H\n  pow: \"off\"\n")
+	f.Close()
+	c, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncFile{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	ctx := context.Background()
+	parts, err := wire(ctx, c, r.Client, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, err := parts.dur.start(ctx, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", gwPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: parts.handler, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	caddyDir := t.TempDir()
+	cmd := exec.Command(caddy, "run", "--adapter", "caddyfile", "--config", "../../deploy/Caddyfile")
+	cmd.Env = append(os.Environ(),
+		"HOTLINE_DOMAIN="+fmt.Sprintf("http://127.0.0.1:%d", caddyPort),
+		"HOTLINE_UPSTREAMS="+fmt.Sprintf("127.0.0.1:%d", gwPort),
+		"HOTLINE_ONION_PORT="+fmt.Sprint(queuetest.FreePort(t)),
+		// The onion site is not exercised here: its upstream is a closed port on loopback, so
+		// Caddy resolves no compose name.
+		"HOTLINE_ONION_UPSTREAMS="+fmt.Sprintf("127.0.0.1:%d", queuetest.FreePort(t)),
+		"CADDY_ADMIN="+fmt.Sprintf("127.0.0.1:%d", queuetest.FreePort(t)),
+		"HOME="+caddyDir, "XDG_DATA_HOME="+caddyDir, "XDG_CONFIG_HOME="+caddyDir)
+	caddyLog := &syncFile{}
+	cmd.Stdout, cmd.Stderr = caddyLog, caddyLog
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start caddy: %v", err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("caddy:\n%s\ngateway:\n%s", tail(caddyLog.String(), 30), tail(logs.String(), 30))
+		}
+	}()
+	base := fmt.Sprintf("http://127.0.0.1:%d", caddyPort)
+	witness, flooder := clientFrom(witnessAddr), clientFrom(flooderAddr)
+	waitFor(t, 20*time.Second, "caddy to serve /report", func() bool {
+		resp, err := witness.Get(base + "/report")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	// Headers, from Caddy and from the gateway.
+	resp, err := witness.Get(base + "/report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for h, want := range map[string]string{
+		"Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+		"X-Content-Type-Options":    "nosniff",
+		"Referrer-Policy":           "no-referrer",
+		"X-Frame-Options":           "DENY",
+	} {
+		if got := resp.Header.Get(h); got != want {
+			t.Errorf("through Caddy, %s = %q, want %q", h, got, want)
+		}
+	}
+	if resp.Header.Get("Content-Security-Policy") == "" {
+		t.Error("through Caddy, the gateway's Content-Security-Policy is missing")
+	}
+	if s := resp.Header.Get("Server"); s != "" {
+		t.Errorf("through Caddy, Server = %q, want none", s)
+	}
+
+	// The operator's routes are not on the internet.
+	for _, p := range []string{"/metrics", "/readyz", "/healthz"} {
+		resp, err := witness.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || strings.Contains(string(body), "hotline_") {
+			t.Errorf("GET %s through Caddy: %d, want 404", p, resp.StatusCode)
+		}
+	}
+
+	post := func(c *http.Client, msg string) (int, string) {
+		resp, err := c.PostForm(base+"/report", url.Values{"message": {msg}, "lang": {"en"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// The flood from one address meets the limit...
+	limited := false
+	for i := range 10 {
+		if code, _ := post(flooder, fmt.Sprintf("flood %d", i)); code == http.StatusTooManyRequests {
+			limited = true
+			break
+		} else if code != http.StatusOK {
+			t.Fatalf("flood post %d: %d", i, code)
+		}
+	}
+	if !limited {
+		t.Fatal("ten posts from one address were never limited: the test would show nothing")
+	}
+	// ...and a witness elsewhere is not limited by it.
+	code, body := post(witness, "there are twelve people locked in a house")
+	if code != http.StatusOK || !regexp.MustCompile(`id="case">[2-9A-Z]{4}-[2-9A-Z]{4}<`).MatchString(body) {
+		t.Errorf("the witness at another address after the flood: %d, want 200 with a receipt", code)
+	}
+	if strings.Contains(logs.String(), "not a trusted proxy") {
+		t.Error("the gateway does not trust the shipped proxy's X-Forwarded-For")
+	}
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue/queuetest"
+	"github.com/redis/go-redis/v9"
+)
+
+// startRedisWithShippedACL starts a redis-server whose users are those of
+// deploy/redis/users.acl (a password filled in), plus an administrator for
+// the test. It returns the hotline user's URL and the administrator's client.
+func startRedisWithShippedACL(t *testing.T) (string, *redis.Client) {
+	t.Helper()
+	bin := needRedisServer(t)
+	acl, err := os.ReadFile("../../deploy/redis/users.acl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const password, adminPassword = "readiness-test-password", "readiness-admin-password"
+	sum := sha256.Sum256([]byte(password))
+	text := strings.Replace(string(acl), "#REPLACE_WITH_SHA256_OF_THE_REDIS_PASSWORD", "#"+hex.EncodeToString(sum[:]), 1)
+	text += "user testadmin on >" + adminPassword + " ~* &* +@all\n"
+	dir := t.TempDir()
+	aclPath := filepath.Join(dir, "users.acl")
+	if err := os.WriteFile(aclPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := queuetest.FreePort(t)
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", dir, "--aclfile", aclPath, "--logfile", filepath.Join(dir, "redis.log"))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	admin := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), Username: "testadmin",
+		Password: adminPassword, DisableIdentity: true})
+	t.Cleanup(func() { admin.Close() })
+	waitFor(t, 10*time.Second, "redis-server to answer", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		return admin.Ping(ctx).Err() == nil
+	})
+	return fmt.Sprintf("redis://hotline:%s@127.0.0.1:%d/0", password, port), admin
+}
+
+// waitFor polls cond until it holds or d has passed.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", d, what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// TestSpoolRefusedFailsReadiness: under the shipped ACL, when Redis refuses
+// the gateway's writes for good (here the ACL loses HSETNX, which the publish
+// script runs, as the shipped ACL once did; or Redis is full, OOM), a tip is still taken (it is
+// spooled), but /readyz fails within seconds, the metrics show the stuck
+// spool and the age of its oldest tip, and the log says how to fix it. Once
+// Redis accepts the writes again, the spool drains and /readyz recovers.
+func TestSpoolRefusedFailsReadiness(t *testing.T) {
+	redisURL, admin := startRedisWithShippedACL(t)
+	t.Setenv("HOTLINE_PEPPER", faultPepper)
+	t.Setenv("TWILIO_AUTH_TOKEN", faultToken)
+	t.Setenv("REDIS_URL", redisURL)
+	dir := t.TempDir()
+	port := queuetest.FreePort(t)
+	path := writeFaultConfig(t, dir, port, queuetest.FreePort(t), redisURL, "hl", filepath.Join(dir, "spool"))
+	c, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb, err := newRedis(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	logs := &syncFile{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	ctx := context.Background()
+	parts, err := wire(ctx, c, rdb, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, err := parts.dur.start(ctx, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+
+	readyz := func() int {
+		rec := httptest.NewRecorder()
+		parts.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		return rec.Code
+	}
+	metric := func(name string) float64 {
+		rec := httptest.NewRecorder()
+		parts.dur.metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		for _, l := range strings.Split(rec.Body.String(), "\n") {
+			if v, ok := strings.CutPrefix(l, name+" "); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				return f
+			}
+		}
+		return -1
+	}
+	public := fmt.Sprintf("http://127.0.0.1:%d", port)
+	sms := func(n int) int {
+		sid := fmt.Sprintf("SM%032x", n)
+		form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
+			"From": {fmt.Sprintf("+5198%07d", n)}, "To": {faultNumber}, "Body": {"somos muchos en una casa"}, "NumMedia": {"0"}}
+		req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", handlers.TwilioSignature([]byte(faultToken), public+"/twilio/sms", form))
+		rec := httptest.NewRecorder()
+		parts.handler.ServeHTTP(rec, req)
+		io.Copy(io.Discard, rec.Body)
+		return rec.Code
+	}
+	queued := func() int64 {
+		return admin.XLen(ctx, "hl:{pe-lima}:tips:normal").Val() + admin.XLen(ctx, "hl:{pe-lima}:tips:urgent").Val()
+	}
+
+	if code := readyz(); code != http.StatusOK {
+		t.Fatalf("/readyz under the shipped ACL: %d, want 200\n%s", code, logs.String())
+	}
+	if code := sms(1); code != http.StatusOK || queued() != 1 {
+		t.Fatalf("first tip: %d, %d queued; want 200 and 1\n%s", code, queued(), logs.String())
+	}
+
+	for i, c := range []struct {
+		name           string
+		refuse, accept []any
+		reason, hint   string
+	}{
+		// The ACL loses a command of the publish script, as the shipped ACL once lacked it.
+		{"NOPERM", []any{"ACL", "SETUSER", "hotline", "-hsetnx"}, []any{"ACL", "SETUSER", "hotline", "+hsetnx"}, "noperm", "users.acl"},
+		// Redis is full (maxmemory with noeviction).
+		{"OOM", []any{"CONFIG", "SET", "maxmemory", "1"}, []any{"CONFIG", "SET", "maxmemory", "0"}, "oom", "maxmemory"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stuck := `hotline_spool_stuck{refusal="` + c.reason + `"}`
+			before := queued()
+			logged := len(logs.String())
+			if err := admin.Do(ctx, c.refuse...).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if code := sms(2 + i); code != http.StatusOK {
+				t.Fatalf("tip while Redis refuses: %d, want 200 (spooled)", code)
+			}
+			refusedAt := time.Now()
+			waitFor(t, 5*time.Second, "/readyz to fail", func() bool { return readyz() == http.StatusServiceUnavailable })
+			t.Logf("/readyz failed %v after the refusal", time.Since(refusedAt).Round(time.Millisecond))
+			if v := metric(stuck); v != 1 {
+				t.Errorf("%s = %v, want 1", stuck, v)
+			}
+			if v := metric("hotline_spool_records"); v != 1 {
+				t.Errorf("hotline_spool_records = %v, want 1", v)
+			}
+			waitFor(t, 5*time.Second, "hotline_spool_oldest_seconds to grow", func() bool { return metric("hotline_spool_oldest_seconds") > 0 })
+			out := logs.String()[logged:]
+			if !strings.Contains(out, `"level":"ERROR"`) || !strings.Contains(out, `"reason":"`+c.reason+`"`) || !strings.Contains(out, c.hint) {
+				t.Errorf("no error with a hint in the log:\n%s", out)
+			}
+			if queued() != before {
+				t.Errorf("%d tips queued while Redis refuses, want %d", queued(), before)
+			}
+
+			// Redis accepts the writes again: the spool drains and the gateway is ready.
+			if err := admin.Do(ctx, c.accept...).Err(); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 5*time.Second, "/readyz to recover", func() bool { return readyz() == http.StatusOK })
+			waitFor(t, 5*time.Second, "the spooled tip to reach Redis", func() bool { return queued() == before+1 })
+			if v := metric(stuck); v != 0 {
+				t.Errorf("%s = %v after recovery, want 0", stuck, v)
+			}
+			if v := metric("hotline_spool_oldest_seconds"); v != 0 {
+				t.Errorf("hotline_spool_oldest_seconds = %v after the spool drained, want 0", v)
+			}
+		})
+	}
+}
