@@ -60,14 +60,8 @@ func (s *Store) EnqueueScrubOnce(ctx context.Context, id string, job twilioapi.S
 }
 
 func (s *Store) saveScrub(ctx context.Context, id string, rec scrubRecord, due time.Time, once bool) error {
-	plain, _ := json.Marshal(rec)
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, s.seal)
+	sealed, err := s.sealJSON(rec)
 	if err != nil {
-		return fmt.Errorf("failed to seal scrub job: %w", err)
-	}
-	w.Write(plain)
-	if err := w.Close(); err != nil {
 		return fmt.Errorf("failed to seal scrub job: %w", err)
 	}
 	ctx, cancel := s.ctx(ctx)
@@ -75,11 +69,11 @@ func (s *Store) saveScrub(ctx context.Context, id string, rec scrubRecord, due t
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		z := redis.Z{Score: float64(due.UnixMilli()), Member: id}
 		if once {
-			p.SetNX(ctx, s.scrubJob(id), buf.Bytes(), 0)
+			p.SetNX(ctx, s.scrubJob(id), sealed, 0)
 			p.ZAddNX(ctx, s.scrubDue(), z)
 			return nil
 		}
-		p.Set(ctx, s.scrubJob(id), buf.Bytes(), 0)
+		p.Set(ctx, s.scrubJob(id), sealed, 0)
 		p.ZAdd(ctx, s.scrubDue(), z)
 		return nil
 	})

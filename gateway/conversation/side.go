@@ -52,19 +52,29 @@ func (s *Store) SealSide(sd Side) ([]byte, error) {
 	if s.key == nil {
 		return nil, nil
 	}
-	plain, err := json.Marshal(sd)
+	sealed, err := s.sealJSON(sd)
 	if err != nil {
-		return nil, fmt.Errorf("failed to encode side record: %w", err)
+		return nil, fmt.Errorf("failed to seal side record: %w", err)
+	}
+	return sealed, nil
+}
+
+// sealJSON encodes v and seals it to the gateway's own reply key: the one
+// way this package writes a record only the gateway can read.
+func (s *Store) sealJSON(v any) ([]byte, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
 	}
 	defer clear(plain)
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, s.seal)
 	if err != nil {
-		return nil, fmt.Errorf("failed to seal side record: %w", err)
+		return nil, err
 	}
 	w.Write(plain)
 	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("failed to seal side record: %w", err)
+		return nil, err
 	}
 	return buf.Bytes(), nil
 }
@@ -180,22 +190,15 @@ func (s *Store) saveHandleIfAbsent(ctx context.Context, agency, caseRef string, 
 	if s.key == nil {
 		return nil
 	}
-	plain, _ := json.Marshal(h)
-	defer clear(plain)
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, s.seal)
+	sealed, err := s.sealJSON(h)
 	if err != nil {
-		return fmt.Errorf("failed to seal reply handle: %w", err)
-	}
-	w.Write(plain)
-	if err := w.Close(); err != nil {
 		return fmt.Errorf("failed to seal reply handle: %w", err)
 	}
 	if err := s.indexHandle(ctx, h.Sender, agency, caseRef, ttl); err != nil {
 		return err
 	}
 	err = saveIfAbsentScript.Run(ctx, s.rdb, []string{s.handleKey(agency, caseRef)},
-		buf.Bytes(), last.UnixMilli(), ttl.Milliseconds()).Err()
+		sealed, last.UnixMilli(), ttl.Milliseconds()).Err()
 	if err != nil {
 		return s.fail(err)
 	}

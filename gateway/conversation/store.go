@@ -9,7 +9,6 @@
 package conversation
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -227,15 +226,8 @@ func (s *Store) SaveHandle(ctx context.Context, agency, caseRef string, h Handle
 	if s.key == nil {
 		return nil
 	}
-	plain, _ := json.Marshal(h)
-	defer clear(plain)
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, s.seal)
+	sealed, err := s.sealJSON(h)
 	if err != nil {
-		return fmt.Errorf("failed to seal reply handle: %w", err)
-	}
-	w.Write(plain)
-	if err := w.Close(); err != nil {
 		return fmt.Errorf("failed to seal reply handle: %w", err)
 	}
 	ctx, cancel := s.ctx(ctx)
@@ -247,7 +239,7 @@ func (s *Store) SaveHandle(ctx context.Context, agency, caseRef string, h Handle
 	}
 	key := s.handleKey(agency, caseRef)
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "sealed", buf.Bytes(), "last", last.UnixMilli())
+		p.HSet(ctx, key, "sealed", sealed, "last", last.UnixMilli())
 		p.Expire(ctx, key, ttl)
 		return nil
 	})
