@@ -446,7 +446,17 @@ func TestRedisDownIs503(t *testing.T) {
 	for _, r := range routes {
 		if s, b := h.api(t, r.method, r.path, r.token, r.body); s != http.StatusServiceUnavailable {
 			t.Errorf("%s %s with Redis down: %d %s, want 503", r.method, r.path, s, b)
+		} else {
+			checkDocumented(t, h, r.method, r.path, s, b)
 		}
+	}
+	// The answer says when to try again, as the document promises.
+	req, _ := http.NewRequest("GET", h.srv.URL+"/api/v1/tips", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("GET /api/v1/tips with Redis down: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	// Only the conversation store is down: a reply says so too.
 	fail.match = ":handle:"
