@@ -223,7 +223,8 @@ func (a *allowSwitch) Allow(context.Context, string) bool { return !a.deny.Load(
 // failures it can answer (bad and oversized bodies, unknown tips, a tip
 // held by someone else, the supervisors-only trail, the reply limits) and
 // checks the status is the one the code means and that openapi.yaml
-// documents it, with the body the document describes. 401, 403 for another
+// documents it, with the body the document describes (the successful
+// answers' bodies are checked on the way). 401, 403 for another
 // agency and 503 are driven by TestEveryAPIRouteRefusesBadTokens and
 // TestRedisDownIs503.
 func TestOpenAPIDocumentsEveryFailure(t *testing.T) {
@@ -245,6 +246,19 @@ func TestOpenAPIDocumentsEveryFailure(t *testing.T) {
 		t.Fatalf("note: %d %s", s, b)
 	}
 	transfer := jsonOf(map[string]any{"agency": "my-kl", "sealed": sealNote(t, h.Identities["my-kl"], "x"), "notes": [][]byte{}})
+	// The answers that succeed match the document too.
+	for _, r := range []struct{ method, path, token string }{
+		{"GET", "/api/v1/me", holder}, {"GET", "/api/v1/agencies", holder}, {"GET", "/api/v1/tips", holder},
+		{"GET", "/api/v1/agencies/pe-lima/tips", holder}, {"GET", "/api/v1/counts", holder}, {"GET", "/api/v1/audit", sup},
+		{"GET", "/api/v1/tips/" + tip.ID, holder}, {"GET", "/api/v1/tips/" + tip.ID + "/notes", sup},
+		{"POST", "/api/v1/tips/" + tip.ID + "/renew", holder},
+	} {
+		s, b := h.api(t, r.method, r.path, r.token, "")
+		if s != http.StatusOK {
+			t.Errorf("%s %s: %d %s", r.method, r.path, s, b)
+		}
+		checkDocumented(t, h, r.method, r.path, s, b)
+	}
 	const unknown = "abcdefghijklmnopqrstuvwxyz"
 	tipPath, unknownPath := "/api/v1/tips/"+tip.ID, "/api/v1/tips/"+unknown
 	padded := func(field string, n int) string { return `{"` + field + `":"` + strings.Repeat("A", n) + `"}` }
@@ -305,7 +319,9 @@ func TestOpenAPIDocumentsEveryFailure(t *testing.T) {
 		}
 		checkDocumented(t, h, tc.method, tc.path, s, b)
 	}
-	if s, b := h.api(t, "POST", tipPath+"/ack", holder, `{"disposition":"dispatched"}`); s != 200 {
+	s, b := h.api(t, "POST", tipPath+"/ack", holder, `{"disposition":"dispatched"}`)
+	if s != 200 {
 		t.Fatalf("the refused requests changed the tip: ack by its holder: %d %s", s, b)
 	}
+	checkDocumented(t, h, "POST", tipPath+"/ack", s, b)
 }
