@@ -192,9 +192,18 @@ func TestRenewLapsedLeaseRefused(t *testing.T) {
 	if s != http.StatusConflict || !strings.Contains(b, "lease lapsed: claim it again") {
 		t.Fatalf("renew after the lapse: %d %s, want 409 lease lapsed", s, b)
 	}
-	if s, _ := h.api(t, "GET", "/api/v1/tips/"+tip.ID, tok, ""); s != http.StatusForbidden {
+	checkDocumented(t, h, "POST", "/api/v1/tips/"+tip.ID+"/renew", s, b)
+	note, _ := json.Marshal(map[string]any{"sealed": sealNote(t, h.Identities["pe-lima"], "n")})
+	s, b = h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/notes", tok, string(note))
+	if s != http.StatusConflict || !strings.Contains(b, "lease lapsed: claim it again") {
+		t.Errorf("note after the lapse: %d %s, want 409 lease lapsed", s, b)
+	}
+	checkDocumented(t, h, "POST", "/api/v1/tips/"+tip.ID+"/notes", s, b)
+	s, b = h.api(t, "GET", "/api/v1/tips/"+tip.ID, tok, "")
+	if s != http.StatusForbidden {
 		t.Fatalf("read after the lapse: %d, want 403", s)
 	}
+	checkDocumented(t, h, "GET", "/api/v1/tips/"+tip.ID, s, b)
 }
 
 // TestTransferCarriesReplyHandleAndNotes (issue 11, point 2): after a

@@ -305,6 +305,8 @@ func TestOpenAPIDocumentsEveryFailure(t *testing.T) {
 		{name: "reply, empty", method: "POST", path: tipPath + "/reply", token: holder, body: `{"text":""}`, want: 400},
 		{name: "reply, bad override", method: "POST", path: tipPath + "/reply", token: holder, body: `{"text":"hola","override":"bored"}`, want: 400},
 		{name: "reply, too large", method: "POST", path: tipPath + "/reply", token: holder, body: padded("text", 17<<10), want: 413},
+		{name: "reply, Twilio refuses", method: "POST", path: tipPath + "/reply", token: holder, body: `{"text":"hola"}`,
+			before: func() { h.fake.mu.Lock(); h.fake.sendFail = 1; h.fake.mu.Unlock() }, want: 502},
 		{name: "reply, rate limited", method: "POST", path: tipPath + "/reply", token: holder, body: `{"text":"hola"}`,
 			before: func() { limit.deny.Store(true) }, want: 429},
 		{name: "reply, outside the window", method: "POST", path: tipPath + "/reply", token: holder, body: `{"text":"hola"}`,
