@@ -14,7 +14,7 @@ import (
 // TestEveryAPIRouteRefusesBadTokens walks the router: every officer-API
 // route, with no token, a garbage one, a revoked one, and (on the routes
 // that name an agency) another agency's, is refused as it should be, and
-// nothing is written to Redis.
+// nothing is written to Redis; openapi.yaml documents each answer.
 func TestEveryAPIRouteRefusesBadTokens(t *testing.T) {
 	h := newHarness(t)
 	revoked := h.officer(t, "pe-lima")
@@ -47,14 +47,18 @@ func TestEveryAPIRouteRefusesBadTokens(t *testing.T) {
 	body := `{"disposition":"dispatched","reason":"urgent","text":"x","agency":"my-kl","sealed":"eA=="}`
 	for _, r := range routes {
 		for name, tok := range map[string]string{"none": "", "garbage": "hlo_garbage_token", "revoked": revoked} {
-			if s, b := h.api(t, r.method, r.path, tok, body); s != http.StatusUnauthorized || strings.Contains(b, "abcdefghij") {
+			s, b := h.api(t, r.method, r.path, tok, body)
+			if s != http.StatusUnauthorized || strings.Contains(b, "abcdefghij") {
 				t.Errorf("%s %s with %s token: %d %q, want 401", r.method, r.path, name, s, b)
 			}
+			checkDocumented(t, h, r.method, r.path, s, b)
 		}
 		if strings.Contains(r.path, "/agencies/pe-lima/") {
-			if s, _ := h.api(t, r.method, r.path, kl, body); s != http.StatusForbidden {
+			s, b := h.api(t, r.method, r.path, kl, body)
+			if s != http.StatusForbidden {
 				t.Errorf("%s %s with another agency's token: %d, want 403", r.method, r.path, s)
 			}
+			checkDocumented(t, h, r.method, r.path, s, b)
 		}
 	}
 	after := h.Redis.Keys(t)

@@ -192,9 +192,18 @@ func TestRenewLapsedLeaseRefused(t *testing.T) {
 	if s != http.StatusConflict || !strings.Contains(b, "lease lapsed: claim it again") {
 		t.Fatalf("renew after the lapse: %d %s, want 409 lease lapsed", s, b)
 	}
-	if s, _ := h.api(t, "GET", "/api/v1/tips/"+tip.ID, tok, ""); s != http.StatusForbidden {
+	checkDocumented(t, h, "POST", "/api/v1/tips/"+tip.ID+"/renew", s, b)
+	note, _ := json.Marshal(map[string]any{"sealed": sealNote(t, h.Identities["pe-lima"], "n")})
+	s, b = h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/notes", tok, string(note))
+	if s != http.StatusConflict || !strings.Contains(b, "lease lapsed: claim it again") {
+		t.Errorf("note after the lapse: %d %s, want 409 lease lapsed", s, b)
+	}
+	checkDocumented(t, h, "POST", "/api/v1/tips/"+tip.ID+"/notes", s, b)
+	s, b = h.api(t, "GET", "/api/v1/tips/"+tip.ID, tok, "")
+	if s != http.StatusForbidden {
 		t.Fatalf("read after the lapse: %d, want 403", s)
 	}
+	checkDocumented(t, h, "GET", "/api/v1/tips/"+tip.ID, s, b)
 }
 
 // TestTransferCarriesReplyHandleAndNotes (issue 11, point 2): after a
@@ -446,7 +455,17 @@ func TestRedisDownIs503(t *testing.T) {
 	for _, r := range routes {
 		if s, b := h.api(t, r.method, r.path, r.token, r.body); s != http.StatusServiceUnavailable {
 			t.Errorf("%s %s with Redis down: %d %s, want 503", r.method, r.path, s, b)
+		} else {
+			checkDocumented(t, h, r.method, r.path, s, b)
 		}
+	}
+	// The answer says when to try again, as the document promises.
+	req, _ := http.NewRequest("GET", h.srv.URL+"/api/v1/tips", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("GET /api/v1/tips with Redis down: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	// Only the conversation store is down: a reply says so too.
 	fail.match = ":handle:"

@@ -223,8 +223,11 @@ func (s *Server) json(h handlerFunc) http.Handler {
 		if err := h(w, r); err != nil {
 			status, msg := classify(err)
 			s.logError(r, status, err)
-			if status == http.StatusUnauthorized {
+			switch status {
+			case http.StatusUnauthorized:
 				w.Header().Set("WWW-Authenticate", `Bearer realm="hotline"`)
+			case http.StatusServiceUnavailable:
+				w.Header().Set("Retry-After", "5")
 			}
 			if status == http.StatusNoContent {
 				w.WriteHeader(status)

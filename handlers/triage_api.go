@@ -357,8 +357,17 @@ func replyError(err error) error {
 	return err
 }
 
+// agencies lists the agencies; empty lists are [] rather than null, as the
+// document says.
 func (s *Server) agencies(w http.ResponseWriter, r *http.Request) error {
-	respondJSON(w, http.StatusOK, map[string]any{"agencies": s.opt.Agencies})
+	out := make([]AgencyInfo, 0, len(s.opt.Agencies))
+	for _, a := range s.opt.Agencies {
+		if a.Recipients == nil {
+			a.Recipients = []string{}
+		}
+		out = append(out, a)
+	}
+	respondJSON(w, http.StatusOK, map[string]any{"agencies": out})
 	return nil
 }
 
