@@ -30,7 +30,7 @@ func FuzzWebReport(f *testing.F) {
 	k, _ := pseudonym.New(bytes.Repeat([]byte("fuzz-pepper-0123"), 2))
 	h := handlers.New(handlers.Options{Intake: stubIntake{}, Triage: stubTriage{}, PublicURL: publicURL,
 		AuthToken: []byte(authToken), Web: handlers.WebOptions{Keyer: k, MaxPhoto: 256 << 10, PoW: handlers.PoWOff,
-			RateLimit: handlers.Rate{Count: 1 << 30, Period: time.Hour}}})
+			RateLimit: handlers.Rate{Count: 1 << 30, Period: time.Hour}, InvalidRateLimit: handlers.Rate{Count: 1 << 30, Period: time.Hour}}})
 	f.Fuzz(func(t *testing.T, message, location, lat, lon, raw string, urlencoded bool) {
 		var body []byte
 		var ctype string
