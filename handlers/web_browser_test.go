@@ -344,9 +344,7 @@ func TestBrowserFollowup(t *testing.T) {
 	// Coordinates in Kuala Lumpur route the tip to the KL agency.
 	err := chromedp.Do(tab,
 		chromedp.Navigate(h.srv.URL+"/report?lang=ms"),
-		chromedp.Click(chromedp.CSS("#coords summary")),
-		chromedp.SendKeys(chromedp.ID("lat"), "3.1390"),
-		chromedp.SendKeys(chromedp.ID("lon"), "101.6869"),
+		chromedp.SendKeys(chromedp.ID("position"), "3.1390, 101.6869"),
 		fillAndSend("Pekerja dikurung di kilang", ""),
 	)
 	if err != nil {
@@ -430,8 +428,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	tab := newTab(t, browser, false, 360, 640)
 	err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report?lang=es"),
 		chromedp.SendKeys(chromedp.ID("message"), "Texto que se conserva tras el error"),
-		chromedp.Click(chromedp.CSS("#coords summary")),
-		chromedp.SendKeys(chromedp.ID("lat"), "abc"),
+		chromedp.SendKeys(chromedp.ID("position"), "abc"),
 		chromedp.Click(chromedp.ID("send")), chromedp.WaitReady(chromedp.ID("error")))
 	if err != nil {
 		t.Fatal(err)
