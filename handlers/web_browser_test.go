@@ -377,6 +377,11 @@ func TestBrowserFollowup(t *testing.T) {
 	if !strings.Contains(thread, "Berapa orang di sana?") || !strings.Contains(thread, "Polis") {
 		t.Errorf("thread %q lacks the officer's question", thread)
 	}
+	// With JavaScript the time is the witness's local time, not "N minutes ago".
+	when, _ := chromedp.Run(tab, chromedp.Text(chromedp.CSS("#thread time")))
+	if when == "" || strings.Contains(when, "baru sahaja") || !strings.ContainsAny(when, "0123456789") {
+		t.Errorf("time shown %q, want the local time", when)
+	}
 	shoot(t, tab, "followup-ms-phone")
 	err = chromedp.Do(tab,
 		chromedp.SendKeys(chromedp.ID("answer"), "Kira-kira 20 orang"),

@@ -262,3 +262,24 @@ func TestDeleteCaseShredsTheThread(t *testing.T) {
 		t.Fatalf("DeleteCase of a case without a thread: %v", err)
 	}
 }
+
+// FuzzNormalizeCode: whatever is typed, a code that is accepted comes back
+// in one of the two display forms, and accepting is idempotent.
+func FuzzNormalizeCode(f *testing.F) {
+	f.Add(followup.NewCode())
+	f.Add("k7qh 2mxd 9rt4 wboc")
+	f.Add(legacyCode("23456789ABCDEFGHJKLMNPQRST"))
+	f.Add("ｋ７ｑｈ－２ｍｘｄ")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := followup.NormalizeCode(s)
+		if err != nil {
+			return
+		}
+		if len(c) != 19 && len(c) != 34 {
+			t.Fatalf("NormalizeCode(%q) = %q: not a display form", s, c)
+		}
+		if c2, err := followup.NormalizeCode(c); err != nil || c2 != c {
+			t.Fatalf("NormalizeCode(%q) = %q, %v; want it unchanged", c, c2, err)
+		}
+	})
+}
