@@ -142,6 +142,18 @@ func TestWebLongestText(t *testing.T) {
 					t.Errorf("%s: page in %v, want %s", name, m, sc.lang)
 				}
 			}
+			// A body over the cap, fields in the page's order (as browsers
+			// send them): cut, and the page keeps the code, the language and
+			// the start of the text.
+			huge := strings.Repeat(answer, 3)
+			r = h.do(t, "POST", "/followup", "application/x-www-form-urlencoded",
+				[]byte("lang="+url.QueryEscape(sc.lang)+"&code="+url.QueryEscape(code)+"&answer="+url.QueryEscape(huge)))
+			if r.status != 413 || !strings.Contains(r.body, `name="code" value="`+code+`"`) || !strings.Contains(r.body, ">\n"+html.EscapeString(answer)) {
+				t.Errorf("body over the cap: status %d, the code or the text is not kept", r.status)
+			}
+			if m := langAttr.FindStringSubmatch(r.body); m == nil || m[1] != sc.lang {
+				t.Errorf("body over the cap: page in %v, want %s", m, sc.lang)
+			}
 			r = post(code, answer)
 			if r.status != 200 || !strings.Contains(r.body, `id="notice"`) {
 				t.Fatalf("longest answer: status %d", r.status)
