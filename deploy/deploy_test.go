@@ -1068,6 +1068,7 @@ type contractConfig struct {
 		Name       string   `yaml:"name"`
 		Recipients []string `yaml:"recipients"`
 		Regions    []string `yaml:"regions"`
+		Emergency  string   `yaml:"emergency"` // optional (DESIGN.md contract)
 	} `yaml:"agencies"`
 	DefaultAgency string `yaml:"default_agency"`
 	Web           struct {

@@ -48,6 +48,7 @@ type Followups interface {
 	SetAgencies(ctx context.Context, handle string, agencies []string) error
 	Open(ctx context.Context, code string) (*followup.Thread, error)
 	AddAnswer(ctx context.Context, handle, text string) error
+	MarkUrgent(ctx context.Context, handle string) error
 	Delete(ctx context.Context, handle string) error
 }
 
@@ -111,6 +112,10 @@ type WebOptions struct {
 	// PhotoWait is how long a photo waits for its share of PhotoBudget
 	// before the report is sent without it (default 60s).
 	PhotoWait time.Duration
+	// Emergency maps an agency id to its emergency number
+	// (agencies[].emergency), shown to a witness whose urgent report the
+	// agency receives.
+	Emergency map[string]string
 	Now       func() time.Time
 }
 
@@ -250,14 +255,15 @@ type pageData struct {
 	Error   string
 	Notice  string
 
-	Form     reportForm
-	PoW      *powChallenge
-	MaxPhoto int // MiB, for the hint
-	Receipt  *receiptView
-	Followup bool // the follow-up page exists
-	Thread   *threadView
-	Code     string
-	Answer   string
+	Form       reportForm
+	PhotoAgain bool // the form came back without the photos the witness chose
+	PoW        *powChallenge
+	MaxPhoto   int // MiB, for the hint
+	Receipt    *receiptView
+	Followup   bool // the follow-up page exists
+	Thread     *threadView
+	Code       string
+	Answer     string
 }
 
 type langChoice struct {
@@ -267,19 +273,26 @@ type langChoice struct {
 
 type receiptView struct {
 	Case, Code string
+	CodeGroups []string
+	// Urgent: the witness ticked Urgent; Emergency is the number of the
+	// agency (first with one) the report was routed to.
+	Urgent    bool
+	Emergency string
 	// PhotoDropped: the report was sent without its photo.
 	PhotoDropped bool
 }
 
 type threadView struct {
 	Case     string
+	Urgent   bool
 	Messages []messageView
 }
 
 type messageView struct {
-	Officer bool
-	Text    string
-	At      string
+	Officer  bool
+	Text     string
+	Datetime string // RFC 3339, UTC: the page's script shows it in local time
+	Ago      string // "5 min ago", in the page's language, for pages without script
 }
 
 func (w *web) newPage(r *http.Request) *pageData {
@@ -374,6 +387,7 @@ var (
 	errWebBodyLarge  = &webError{http.StatusRequestEntityTooLarge, "err_body_large"}
 	errWebPhotoLarge = &webError{http.StatusRequestEntityTooLarge, "err_photo_large"}
 	errWebPhotoBad   = &webError{http.StatusBadRequest, "err_photo_bad"}
+	errWebPhotoMany  = &webError{http.StatusRequestEntityTooLarge, "err_photo_many"}
 	errWebCoords     = &webError{http.StatusBadRequest, "err_coords"}
 	errWebRate       = &webError{http.StatusTooManyRequests, "err_rate"}
 	errWebBusy       = &webError{http.StatusTooManyRequests, "err_busy"}

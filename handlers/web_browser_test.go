@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
@@ -48,6 +49,12 @@ func chromiumPath(t *testing.T) string {
 // newTab. The machine has no internet: every background fetch is off.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserFor(t, 90*time.Second)
+}
+
+// newBrowserFor is newBrowser for a test that needs more than 90 seconds.
+func newBrowserFor(t *testing.T, limit time.Duration) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox, // root in CI containers
@@ -60,7 +67,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-domain-reliability", true),
 		chromedp.Flag("lang", "en-US"),
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(acancel)
@@ -344,9 +351,7 @@ func TestBrowserFollowup(t *testing.T) {
 	// Coordinates in Kuala Lumpur route the tip to the KL agency.
 	err := chromedp.Do(tab,
 		chromedp.Navigate(h.srv.URL+"/report?lang=ms"),
-		chromedp.Click(chromedp.CSS("#coords summary")),
-		chromedp.SendKeys(chromedp.ID("lat"), "3.1390"),
-		chromedp.SendKeys(chromedp.ID("lon"), "101.6869"),
+		chromedp.SendKeys(chromedp.ID("position"), "3.1390, 101.6869"),
 		fillAndSend("Pekerja dikurung di kilang", ""),
 	)
 	if err != nil {
@@ -371,6 +376,11 @@ func TestBrowserFollowup(t *testing.T) {
 	thread, _ := chromedp.Run(tab, chromedp.Text(chromedp.ID("thread")))
 	if !strings.Contains(thread, "Berapa orang di sana?") || !strings.Contains(thread, "Polis") {
 		t.Errorf("thread %q lacks the officer's question", thread)
+	}
+	// With JavaScript the time is the witness's local time, not "N minutes ago".
+	when, _ := chromedp.Run(tab, chromedp.Text(chromedp.CSS("#thread time")))
+	if when == "" || strings.Contains(when, "baru sahaja") || !strings.ContainsAny(when, "0123456789") {
+		t.Errorf("time shown %q, want the local time", when)
 	}
 	shoot(t, tab, "followup-ms-phone")
 	err = chromedp.Do(tab,
@@ -401,44 +411,226 @@ func shoot(t *testing.T, tab context.Context, name string) {
 	t.Logf("screenshot: %s", path)
 }
 
-// TestBrowserScreenshots keeps pictures of the form in two languages, on a
-// narrow phone and on a desktop, plus an error and a receipt, for people to
-// look at. It also checks what a picture cannot: the page does not scroll
-// sideways on the phone.
+// tapCheck lists the tappable elements of the page smaller than 44x44 CSS
+// px (a checkbox counts with its label, which takes the tap too).
+const tapCheck = `(() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('a[href], button, input, textarea, select, summary')) {
+    if (el.type === 'hidden' || el.closest('[aria-hidden="true"]') || el.hidden) continue;
+    const box = (el.closest('label.check') || el).getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    if (box.width < 44 || box.height < 44) bad.push((el.id || el.tagName + ' ' + (el.textContent || el.name || '').trim().slice(0, 20)) + ' ' + Math.round(box.width) + 'x' + Math.round(box.height));
+  }
+  return bad;
+})()`
+
+// exitPlace says where the quick exit is: inside the content column (its
+// edges within main's, on a desktop) and in the lower part of the screen
+// (on a phone, where the thumb is).
+const exitPlace = `(() => {
+  const e = document.getElementById('exit').getBoundingClientRect();
+  const m = document.querySelector('main').getBoundingClientRect();
+  return {inColumn: e.left >= m.left - 1 && e.right <= m.right + 1, bottomHalf: e.top > window.innerHeight / 2, visible: e.bottom <= window.innerHeight && e.top >= 0};
+})()`
+
+// focusContrast focuses the message box and returns the contrast ratio of
+// its focus ring against the page.
+const focusContrast = `(() => {
+  const el = document.getElementById('message') || document.getElementById('answer') || document.querySelector('main a[href]');
+  el.focus();
+  const parse = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+  const lum = (c) => { const [r, g, b] = parse(c); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const st = getComputedStyle(el);
+  if (st.outlineStyle === 'none' || parseFloat(st.outlineWidth) < 2) return 0;
+  const a = lum(st.outlineColor), b = lum(getComputedStyle(document.body).backgroundColor);
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+})()`
+
+type place struct {
+	InColumn   bool `json:"inColumn"`
+	BottomHalf bool `json:"bottomHalf"`
+	Visible    bool `json:"visible"`
+}
+
+// checkPage runs the checks that a picture cannot show: no tappable element
+// smaller than 44x44 px, no sideways scrolling, the quick exit in reach, a
+// focus ring of at least 3:1.
+func checkPage(t *testing.T, tab context.Context, name string, phone bool) {
+	t.Helper()
+	bad, err := chromedp.Run(tab, chromedp.Evaluate[[]string](tapCheck))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if len(bad) > 0 {
+		t.Errorf("%s: tap targets under 44x44 px: %v", name, bad)
+	}
+	wide, _ := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	if wide {
+		t.Errorf("%s: the page is wider than the screen", name)
+	}
+	pl, err := chromedp.Run(tab, chromedp.Evaluate[place](exitPlace))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	switch {
+	case !pl.Visible:
+		t.Errorf("%s: the quick exit is not on screen", name)
+	case phone && !pl.BottomHalf:
+		t.Errorf("%s: the quick exit is out of the thumb's reach", name)
+	case !phone && !pl.InColumn:
+		t.Errorf("%s: the quick exit is outside the content column", name)
+	}
+	ratio, err := chromedp.Run(tab, chromedp.Evaluate[float64](focusContrast))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if ratio < 3 {
+		t.Errorf("%s: focus ring contrast %.2f:1, want 3:1 or more", name, ratio)
+	}
+}
+
+// TestBrowserScreenshots keeps pictures of the form, the answer page of an
+// urgent report and the follow-up page in all eight languages, on a phone
+// (360x740) and a desktop, plus an error, for people to look at (saved
+// under testdata/artifacts, or $ARTIFACTS_DIR in CI). On each it checks
+// what a picture cannot show (checkPage), and that every group of the
+// receipt code stays on one line.
 func TestBrowserScreenshots(t *testing.T) {
-	browser := newBrowser(t)
-	h := newWebHarness(t)
-	for _, lang := range []string{"en", "es"} {
-		for _, vp := range []struct {
-			name string
-			w, h int64
-		}{{"phone", 360, 640}, {"desktop", 1280, 800}} {
-			tab := newTab(t, browser, true, vp.w, vp.h)
+	browser := newBrowserFor(t, 5*time.Minute)
+	h := newWebHarness(t, func(o *handlers.Options) {
+		o.Web.Emergency = map[string]string{gatewaytest.Lima: "105"}
+		o.Web.RateLimit = handlers.Rate{Count: 1000, Period: time.Hour} // 16 reports and 16 openings
+	})
+	langs := []string{"en", "es", "ms", "zh-Hans", "id", "fil", "th", "vi"}
+	for _, vp := range []struct {
+		name string
+		w, h int64
+	}{{"phone", 360, 740}, {"desktop", 1280, 800}} {
+		phone := vp.w < 600
+		tab := newTab(t, browser, true, vp.w, vp.h)
+		for _, lang := range langs {
+			name := lang + "-" + vp.name
 			if err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report?lang="+lang), chromedp.WaitVisible(chromedp.ID("geo"))); err != nil {
 				t.Fatal(err)
 			}
-			wide, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
-			if err != nil {
+			checkPage(t, tab, "report-"+name, phone)
+			shoot(t, tab, "report-"+name)
+
+			if err := chromedp.Do(tab, fillAndSend("Screenshot "+lang, "Lima")); err != nil {
 				t.Fatal(err)
 			}
-			if wide {
-				t.Errorf("%s %s: the page is wider than the screen", lang, vp.name)
+			checkPage(t, tab, "sent-"+name, phone)
+			// Every group of the code on one line: each is as high as one.
+			split, err := chromedp.Run(tab, chromedp.Evaluate[bool](`[...document.querySelectorAll('#code .grp')].some(g => g.getClientRects().length > 1)`))
+			if err != nil || split {
+				t.Errorf("sent-%s: a group of the receipt code is split over two lines (%v)", name, err)
 			}
-			shoot(t, tab, "report-"+lang+"-"+vp.name)
+			page, _ := chromedp.Run(tab, chromedp.OuterHTML(chromedp.CSS("main")))
+			if !strings.Contains(page, `href="tel:105"`) {
+				t.Errorf("sent-%s: no emergency number on the urgent answer page", name)
+			}
+			shoot(t, tab, "sent-"+name)
+			_, code := receipt(t, webResponse{status: 200, body: page})
+			_, rep := officerOpens(t, h, gatewaytest.Lima)
+			if err := h.followups.PostQuestion(context.Background(), rep.Followup, "¿Cuántas personas? / How many people?"); err != nil {
+				t.Fatal(err)
+			}
+			if err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/followup?lang="+lang+"&code="+code), chromedp.WaitReady(chromedp.ID("thread"))); err != nil {
+				t.Fatal(err)
+			}
+			checkPage(t, tab, "followup-"+name, phone)
+			shoot(t, tab, "followup-"+name)
 		}
 	}
-	tab := newTab(t, browser, false, 360, 640)
+	tab := newTab(t, browser, false, 360, 740)
 	err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report?lang=es"),
 		chromedp.SendKeys(chromedp.ID("message"), "Texto que se conserva tras el error"),
-		chromedp.Click(chromedp.CSS("#coords summary")),
-		chromedp.SendKeys(chromedp.ID("lat"), "abc"),
+		chromedp.SendKeys(chromedp.ID("position"), "abc"),
 		chromedp.Click(chromedp.ID("send")), chromedp.WaitReady(chromedp.ID("error")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	shoot(t, tab, "report-es-phone-error")
-	if err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report?lang=es"), fillAndSend("Para la captura del recibo", "")); err != nil {
-		t.Fatal(err)
+}
+
+// formState reads what the report form shows: the typed fields and the
+// ticks. An empty result means nothing typed came back.
+const formState = `(() => {
+  const f = document.getElementById('report');
+  if (!f) return '';
+  const out = [];
+  for (const id of ['message', 'location', 'position', 'contact']) { const el = document.getElementById(id); if (el && el.value.trim()) out.push(id + '=' + el.value.trim()); }
+  for (const id of ['urgent', 'photo_location']) { const el = document.getElementById(id); if (el && el.checked) out.push(id + ' ticked'); }
+  return out.join(', ');
+})()`
+
+// TestBrowserBackShowsNothing: after sending, after Quick exit (the button,
+// and Esc with JavaScript), one or two presses of Back never show what was
+// typed or ticked, with JavaScript on and off.
+func TestBrowserBackShowsNothing(t *testing.T) {
+	browser := newBrowserFor(t, 3*time.Minute)
+	neutral := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("<!doctype html><title>Weather</title><p id=weather>Sunny"))
+	}))
+	t.Cleanup(neutral.Close)
+	h := newWebHarness(t, func(o *handlers.Options) { o.Web.ExitURL = neutral.URL + "/weather" })
+	typeAll := chromedp.Steps(
+		chromedp.WaitReady(chromedp.ID("message")),
+		chromedp.SendKeys(chromedp.ID("message"), "secret words typed"),
+		chromedp.SendKeys(chromedp.ID("location"), "secret place"),
+		chromedp.SendKeys(chromedp.ID("position"), "-12.05, -77.04"),
+		chromedp.SendKeys(chromedp.ID("contact"), "secret contact"),
+		chromedp.Click(chromedp.ID("urgent")),
+	)
+	// back presses Back up to twice and reports what the form shows on
+	// each page it lands on.
+	back := func(t *testing.T, tab context.Context) {
+		t.Helper()
+		for i := range 2 {
+			if _, err := chromedp.Run(tab, chromedp.NavigateBack()); err != nil {
+				break // nothing further back
+			}
+			chromedp.Run(tab, chromedp.WaitReady(chromedp.CSS("body")))
+			time.Sleep(300 * time.Millisecond) // let a restoration happen, if the browser does one
+			got, err := chromedp.Run(tab, chromedp.Evaluate[string](formState))
+			if err != nil {
+				t.Fatalf("back %d: %v", i+1, err)
+			}
+			if got != "" {
+				loc, _ := chromedp.Run(tab, chromedp.Location())
+				t.Fatalf("Back %d (%s) shows what was typed: %s", i+1, loc, got)
+			}
+		}
 	}
-	shoot(t, tab, "sent-es-phone")
+	for _, js := range []bool{true, false} {
+		name := map[bool]string{true: "javascript on", false: "javascript off"}[js]
+		t.Run(name+": after sending", func(t *testing.T) {
+			tab := newTab(t, browser, js, 360, 740)
+			err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report?lang=es"), typeAll,
+				chromedp.Click(chromedp.ID("send")), chromedp.WaitReady(chromedp.ID("sent")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			officerOpens(t, h, gatewaytest.Lima)
+			back(t, tab)
+		})
+		t.Run(name+": after Quick exit", func(t *testing.T) {
+			tab := newTab(t, browser, js, 360, 740)
+			err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report?lang=th"), typeAll,
+				chromedp.Click(chromedp.ID("exit")), chromedp.WaitReady(chromedp.ID("weather")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			back(t, tab)
+		})
+	}
+	t.Run("javascript on: Esc", func(t *testing.T) {
+		tab := newTab(t, browser, true, 1280, 800)
+		err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report"), typeAll,
+			chromedp.KeyEvent(kb.Escape), chromedp.WaitReady(chromedp.ID("weather")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		back(t, tab)
+	})
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -17,12 +16,15 @@ import (
 // reportForm is the witness form as posted. Everything but the photo goes
 // back into the page when the submission fails, so nothing typed is lost.
 type reportForm struct {
-	Message, Location, Lat, Lon, Contact, Lang string
-	Urgent, PhotoLocation                      bool
-	Honeypot                                   string
-	PowToken, PowNonce                         string
-	Photo                                      []byte
+	Message, Location, Position, Lat, Lon, Contact, Lang string
+	Urgent, PhotoLocation                                bool
+	Honeypot                                             string
+	PowToken, PowNonce                                   string
+	Photos                                               [][]byte
 }
+
+// maxPhotos is how many photos one report may carry.
+const maxPhotos = 5
 
 // Limits of the form. The message is read first (the form puts it first, and
 // browsers send fields in order) and up to twice what the intake accepts, so
@@ -45,6 +47,8 @@ func (f *reportForm) field(name string) (dst *string, limit int) {
 		return &f.Message, formMessageKeep
 	case "location":
 		return &f.Location, formFieldMax
+	case "position":
+		return &f.Position, 256
 	case "lat":
 		return &f.Lat, 64
 	case "lon":
@@ -102,7 +106,8 @@ func cut(s string, limit int) (string, bool) {
 // cannot be read at all.
 func parseReport(rw http.ResponseWriter, r *http.Request, maxPhoto int64) (reportForm, error) {
 	var f reportForm
-	total := maxPhoto + formTextBudget
+	// Each photo is bounded by maxPhoto; all of them by maxPhotos of it.
+	total := maxPhotos*maxPhoto + formTextBudget
 	r.Body = http.MaxBytesReader(rw, r.Body, total)
 	// A declared length over the total cannot succeed; the text fields come
 	// first, so read them anyway and stop before the photo.
@@ -140,8 +145,12 @@ func parseReport(rw http.ResponseWriter, r *http.Request, maxPhoto int64) (repor
 				return f, bodyError(err)
 			case int64(len(b)) > maxPhoto:
 				return f, errWebPhotoLarge
+			case len(b) == 0:
+				continue // an empty file input sends an empty part
+			case len(f.Photos) == maxPhotos:
+				return f, errWebPhotoMany
 			}
-			f.Photo = b
+			f.Photos = append(f.Photos, b)
 			continue
 		}
 		dst, limit := f.field(name)
@@ -173,18 +182,17 @@ func bodyError(err error) error {
 
 // parseURLEncoded reads a URL-encoded form. A body over the limit is cut and
 // what can be decoded of it is kept (its last field, cut short, included).
+// URL-encoding makes each byte of text up to 3, so the budget is three
+// times the multipart one.
 func parseURLEncoded(f *reportForm, body io.Reader) error {
-	b, err := io.ReadAll(io.LimitReader(body, formTextBudget+1))
+	const budget = 3 * formTextBudget
+	b, err := io.ReadAll(io.LimitReader(body, budget+1))
 	if err != nil {
 		return bodyError(err)
 	}
 	var result error
-	if len(b) > formTextBudget {
-		b = b[:formTextBudget]
-		// Drop a %-escape cut in half, so the rest still decodes.
-		if i := bytes.LastIndexByte(b, '%'); i >= 0 && len(b)-i < 3 {
-			b = b[:i]
-		}
+	if len(b) > budget {
+		b = cutEncoded(b[:budget])
 		result = errWebBodyLarge
 	}
 	vals, _ := url.ParseQuery(string(b)) // keeps every pair it could decode

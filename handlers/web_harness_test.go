@@ -52,6 +52,7 @@ func newWebHarness(t testing.TB, opts ...func(*handlers.Options)) *webHarness {
 type webForm struct {
 	fields [][2]string
 	photo  []byte
+	photos [][]byte // more photos, after photo
 }
 
 func formOf(kv ...string) webForm {
@@ -71,6 +72,10 @@ func (f webForm) multipart() (string, []byte) {
 	if f.photo != nil {
 		w, _ := mw.CreateFormFile("photo", "IMG_0001.jpg")
 		w.Write(f.photo)
+	}
+	for _, p := range f.photos {
+		w, _ := mw.CreateFormFile("photo", "IMG_0002.jpg")
+		w.Write(p)
 	}
 	mw.Close()
 	return mw.FormDataContentType(), buf.Bytes()
@@ -132,7 +137,8 @@ func (h *webHarness) post(t testing.TB, f webForm, hdr ...string) webResponse {
 
 var (
 	caseRe = regexp.MustCompile(`id="case">([2-9A-Z]{4}-[2-9A-Z]{4})<`)
-	codeRe = regexp.MustCompile(`id="code" class="code">([2-9A-Z-]{34})<`)
+	codeRe = regexp.MustCompile(`id="code" class="code">((?:<span class="sep">-</span>|<span class="grp">[0-9A-Z]{4}</span>){7})</dd>`)
+	tagRe  = regexp.MustCompile(`<[^>]*>`)
 )
 
 // receipt returns the case reference and receipt code of a "sent" page.
@@ -142,7 +148,7 @@ func receipt(t testing.TB, r webResponse) (string, string) {
 	if r.status != 200 || c == nil || k == nil {
 		t.Fatalf("no receipt: status %d\n%s", r.status, r.body)
 	}
-	return c[1], k[1]
+	return c[1], tagRe.ReplaceAllString(k[1], "")
 }
 
 // claimOne claims the next tip of agency and opens it as the officer would.

@@ -12,8 +12,8 @@ import (
 )
 
 // TestLocalesComplete: every catalog has exactly the English keys, every
-// message is non-empty, keeps the same placeholders, and most differ from
-// English (an untranslated catalog would pass the other checks).
+// message is non-empty, keeps the same placeholders, and differs from
+// English (an untranslated message would pass the other checks).
 func TestLocalesComplete(t *testing.T) {
 	ls := mustLoadLocales()
 	en := ls.get("en").m
@@ -46,7 +46,8 @@ func TestLocalesComplete(t *testing.T) {
 				t.Errorf("%s: %q is not an English key", tag, k)
 			}
 		}
-		if tag != "en" && same > len(en)/10 {
+		// No English left where a word exists: every message differs.
+		if tag != "en" && same > 0 {
 			t.Errorf("%s: %d of %d messages are the English text", tag, same, len(en))
 		}
 	}

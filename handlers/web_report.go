@@ -58,14 +58,16 @@ func (w *web) reportSubmit(rw http.ResponseWriter, r *http.Request, p *pageData)
 
 	f, err := parseReport(rw, r, w.opt.MaxPhoto)
 	p.setLang(w.locales, f.Lang)
-	photoData := f.Photo
-	f.Photo = nil
+	photos := f.Photos
+	f.Photos = nil
 	p.Form = f
-	err = w.checkReport(r, f, len(photoData), err)
+	err = w.checkReport(r, f, len(photos), err)
 	if err == nil {
 		var rcpt *receiptView
-		rcpt, err = w.submitReport(ctx, f, photoData, p.Lang)
-		clear(photoData)
+		rcpt, err = w.submitReport(ctx, f, photos, p.Lang)
+		for _, b := range photos {
+			clear(b)
+		}
 		if err == nil {
 			p.Receipt = rcpt
 			p.Form = reportForm{}
@@ -84,6 +86,9 @@ func (w *web) reportSubmit(rw http.ResponseWriter, r *http.Request, p *pageData)
 	} else {
 		p.Error = p.L.T(key)
 	}
+	// Browsers never refill a file input: say so plainly, rather than let
+	// the report go without the photos the witness chose.
+	p.PhotoAgain = len(photos) > 0 || errors.Is(err, errWebPhotoLarge) || errors.Is(err, errWebPhotoMany)
 	if w.guard.powRequired(ctx) {
 		p.PoW = w.guard.newChallenge()
 	}
@@ -96,12 +101,12 @@ func (w *web) reportSubmit(rw http.ResponseWriter, r *http.Request, p *pageData)
 // refused bucket (and over it is answered 429), an accepted one in the
 // accepted bucket: junk from a network never spends the reports of a
 // witness on it.
-func (w *web) checkReport(r *http.Request, f reportForm, photoLen int, parseErr error) error {
+func (w *web) checkReport(r *http.Request, f reportForm, photos int, parseErr error) error {
 	ctx := r.Context()
 	w.guard.countSubmission(ctx)
 	err := parseErr
 	if err == nil {
-		err = validateReport(f, photoLen > 0)
+		err = validateReport(f, photos)
 	}
 	// Only a valid post spends its challenge: a witness who fixes the text
 	// sends the same form again.
@@ -121,17 +126,15 @@ func (w *web) checkReport(r *http.Request, f reportForm, photoLen int, parseErr 
 }
 
 // validateReport checks the fields of a report, cheaply. The text the
-// intake gets is the message, the location and, should the photo be left
-// out, a note saying so: all must fit, or the tip would be refused only
-// after the photo's work.
-func validateReport(f reportForm, hasPhoto bool) error {
+// intake gets is the message, the location and, should photos be left out,
+// a note for each saying so: all must fit, or the tip would be refused only
+// after the photos' work.
+func validateReport(f reportForm, photos int) error {
 	n := len(f.Message)
 	if loc := strings.TrimSpace(f.Location); loc != "" {
 		n += len("\n\nLocation: ") + len(loc)
 	}
-	if hasPhoto {
-		n += 2 + len(photoDroppedNote)
-	}
+	n += photos * (2 + len(photoDroppedNote))
 	switch {
 	case f.Honeypot != "":
 		return errWebHoneypot
@@ -140,8 +143,31 @@ func validateReport(f reportForm, hasPhoto bool) error {
 	case n > gateway.MaxTextBytes:
 		return errWebTooLong
 	}
-	_, _, err := parseCoords(f.Lat, f.Lon)
+	_, err := formPosition(f)
 	return err
+}
+
+// formPosition reads the exact position: the "position" box, which takes
+// what people paste (decimal with a point or a comma, "lat, lon" in one box,
+// degrees-minutes-seconds with hemisphere letters), or else the lat and lon
+// fields (the form's earlier contract, still accepted).
+func formPosition(f reportForm) (*geo.Point, error) {
+	if pos := strings.TrimSpace(f.Position); pos != "" {
+		pt, ok := geo.ParseCoordinates(pos)
+		if !ok {
+			return nil, errWebCoords
+		}
+		return &pt, nil
+	}
+	lat, lon := strings.TrimSpace(f.Lat), strings.TrimSpace(f.Lon)
+	if lat == "" && lon == "" {
+		return nil, nil
+	}
+	la, lo, err := parseCoords(lat, lon)
+	if err != nil {
+		return nil, err
+	}
+	return &geo.Point{Lat: la, Lon: lo}, nil
 }
 
 // parseCoords accepts both coordinates or neither, in decimal degrees (a
@@ -162,7 +188,7 @@ func parseCoords(lat, lon string) (float64, float64, error) {
 // submitReport cleans the photo, opens the follow-up thread and queues the
 // tip. The thread is created first so that a queued tip never points to a
 // thread that does not exist; if queuing fails the thread is removed.
-func (w *web) submitReport(ctx context.Context, f reportForm, photoData []byte, lang string) (*receiptView, error) {
+func (w *web) submitReport(ctx context.Context, f reportForm, photos [][]byte, lang string) (*receiptView, error) {
 	t := gateway.Tip{
 		Channel: gateway.ChannelWeb, Text: f.Message, Urgent: f.Urgent,
 		Contact: strings.TrimSpace(f.Contact), Language: lang, ReceivedAt: w.opt.Now(),
@@ -171,14 +197,15 @@ func (w *web) submitReport(ctx context.Context, f reportForm, photoData []byte, 
 		// The locator reads places from the text; the officer reads it too.
 		t.Text = strings.TrimRight(t.Text, "\n ") + "\n\nLocation: " + loc
 	}
-	if la, lo, _ := parseCoords(f.Lat, f.Lon); strings.TrimSpace(f.Lat) != "" {
-		t.Hints = geo.Hints{Latitude: strconv.FormatFloat(la, 'f', -1, 64), Longitude: strconv.FormatFloat(lo, 'f', -1, 64), Source: geo.SourceForm}
+	if pt, _ := formPosition(f); pt != nil {
+		t.Hints = geo.Hints{Latitude: strconv.FormatFloat(pt.Lat, 'f', -1, 64), Longitude: strconv.FormatFloat(pt.Lon, 'f', -1, 64), Source: geo.SourceForm}
 	}
 	dropped := false
-	if len(photoData) > 0 {
+	for _, data := range photos {
 		// Before an intake slot is taken: a photo may wait for decoding
-		// memory, and must not hold up the reports without one.
-		c, err := w.cleanPhoto(ctx, photoData, f.PhotoLocation)
+		// memory, and must not hold up the reports without one. Each
+		// photo is cleaned on its own, within the process's budget.
+		c, err := w.cleanPhoto(ctx, data, f.PhotoLocation)
 		switch {
 		case errors.Is(err, errPhotoDropped):
 			dropped = true
@@ -186,7 +213,7 @@ func (w *web) submitReport(ctx context.Context, f reportForm, photoData []byte, 
 		case err != nil:
 			return nil, err
 		default:
-			t.Media = []gateway.Media{{ContentType: c.ContentType, Data: c.Data}}
+			t.Media = append(t.Media, gateway.Media{ContentType: c.ContentType, Data: c.Data})
 			if c.HasGPS && t.Hints.Latitude == "" {
 				t.Hints = geo.Hints{Latitude: strconv.FormatFloat(c.Lat, 'f', 6, 64), Longitude: strconv.FormatFloat(c.Lon, 'f', 6, 64), Source: sourcePhoto}
 			}
@@ -222,8 +249,27 @@ func (w *web) submitReport(ctx context.Context, f reportForm, photoData []byte, 
 			// by their own content until then.
 			w.srv.opt.Logger.Warn("follow-up agencies not recorded", "tip", rcpt.TipID, "err", err)
 		}
+		if f.Urgent {
+			if err := w.opt.Followups.MarkUrgent(context.WithoutCancel(ctx), handle); err != nil {
+				w.srv.opt.Logger.Warn("follow-up urgency not recorded", "tip", rcpt.TipID, "err", err)
+			}
+		}
 	}
-	return &receiptView{Case: rcpt.Case, Code: code, PhotoDropped: dropped}, nil
+	v := &receiptView{Case: rcpt.Case, Code: code, PhotoDropped: dropped, Urgent: f.Urgent}
+	if code != "" {
+		v.CodeGroups = followup.Groups(code)
+	}
+	if f.Urgent {
+		// The first agency that received it and has a number: the one
+		// whose area the report is in.
+		for _, a := range rcpt.Agencies {
+			if n := w.opt.Emergency[a]; n != "" {
+				v.Emergency = n
+				break
+			}
+		}
+	}
+	return v, nil
 }
 
 // photoDroppedNote is added to the text of a report sent without its photo,

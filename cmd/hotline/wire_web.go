@@ -17,13 +17,27 @@ func webOptions(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Ke
 	w := c.Web
 	proxies, err := config.ParseTrustedProxies(w.TrustedProxies)
 	if err != nil {
-		return handlers.WebOptions{}, fmt.Errorf("web.trusted_proxies: %w", err)
+		emergency := map[string]string{}
+		for _, a := range c.Agencies {
+			if a.Emergency != "" {
+				emergency[a.ID] = a.Emergency
+			}
+		}
+		return handlers.WebOptions{
+			Emergency: emergency}, fmt.Errorf("web.trusted_proxies: %w", err)
 	}
 	rate := func(s string) handlers.Rate {
 		n, p, _ := config.ParseRate(s) // checked by Validate
 		return handlers.Rate{Count: n, Period: p}
 	}
+	emergency := map[string]string{}
+	for _, a := range c.Agencies {
+		if a.Emergency != "" {
+			emergency[a.ID] = a.Emergency
+		}
+	}
 	return handlers.WebOptions{
+		Emergency: emergency,
 		Followups: followup.New(rdb, keyer, followup.Options{Prefix: c.Redis.Prefix, TTL: w.FollowupTTL, Timeout: c.Redis.Timeout}),
 		Keyer:     keyer, Redis: rdb, Prefix: c.Redis.Prefix,
 		OnionAddress: w.OnionAddress, ExitURL: w.ExitURL, TrustedProxies: proxies,

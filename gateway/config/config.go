@@ -192,6 +192,9 @@ type Agency struct {
 	Recipients     []string `yaml:"recipients" json:"recipients"`
 	RecipientsFile string   `yaml:"recipients_file" json:"recipients_file,omitempty"`
 	Regions        []string `yaml:"regions" json:"regions"`
+	// Emergency is the agency's emergency phone number (optional), shown on
+	// the answer page to a witness whose urgent report the agency receives.
+	Emergency string `yaml:"emergency" json:"emergency,omitempty"`
 	// OnCall and Supervisor are paged when an urgent tip waits unclaimed.
 	OnCall     PagingTarget `yaml:"oncall" json:"oncall"`
 	Supervisor PagingTarget `yaml:"supervisor" json:"supervisor"`

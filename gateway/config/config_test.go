@@ -94,6 +94,8 @@ func TestParseValid(t *testing.T) {
 		{"agencies", len(c.Agencies), 2},
 		{"agencies[0].id", c.Agencies[0].ID, "pe-lima"},
 		{"agencies[0].name", c.Agencies[0].Name, "Lima trafficking unit"},
+		{"agencies[0].emergency", c.Agencies[0].Emergency, "105"},
+		{"agencies[1].emergency (optional)", c.Agencies[1].Emergency, ""},
 		{"agencies[0] recipient kind", strings.HasPrefix(c.Agencies[0].Recipients[0], "age1pq1"), true},
 		{"agencies[1].recipients_file", c.Agencies[1].RecipientsFile, "keys/callao.recipients"},
 		{"agencies[1].regions", strings.Join(c.Agencies[1].Regions, ","), "callao"},

@@ -294,6 +294,9 @@ func (c *Config) validateAgencies(add func(string, string, string), regionIDs ma
 		} else if _, err := seal.ParseRecipients(lines); err != nil {
 			add(field+".recipients", err.Error(), recipientFix(err))
 		}
+		if a.Emergency != "" && !emergencyPattern.MatchString(a.Emergency) {
+			add(field+".emergency", "not a phone number", `write the number a witness dials, such as "105" or "+60 3-2266 2222"`)
+		}
 		for _, r := range a.Regions {
 			if parent, _, ok := strings.Cut(r, "/"); ok && c.eachFeature(parent) {
 				covered[parent] = true // checked against the loaded layer by check-config
@@ -307,6 +310,10 @@ func (c *Config) validateAgencies(add func(string, string, string), regionIDs ma
 	}
 	return covered
 }
+
+// emergencyPattern is a phone number as people write it: digits, with a
+// leading + and spaces or hyphens between groups.
+var emergencyPattern = regexp.MustCompile(`^\+?[0-9]+([ -]?[0-9]+)*$`)
 
 func recipientFix(err error) string {
 	switch {

@@ -50,6 +50,11 @@ func TestValidate(t *testing.T) {
 			field:  "agencies.pe-callao.regions",
 		},
 		{
+			name:   "emergency that is not a phone number",
+			mutate: func(c *config.Config) { c.Agencies[1].Emergency = "call 105 <b>" },
+			field:  "agencies.pe-callao.emergency",
+		},
+		{
 			name:   "unknown default_agency",
 			mutate: func(c *config.Config) { c.DefaultAgency = "pe-puno" },
 			field:  "default_agency",

@@ -8,53 +8,61 @@ import (
 )
 
 // Receipt codes are what a witness keeps after reporting on the web form:
-// the only key to the follow-up conversation. They carry 130 random bits
-// (26 characters of a 32-letter alphabet) and two check characters, shown
-// as seven groups of four: K7QH-2MXD-...-RT4W.
+// the only key to the follow-up conversation. A code is 16 symbols of
+// Crockford's base32 (80 random bits), shown as four groups of four:
+// K7QH-2MXD-9RT4-WB0C. It fits on a scrap of paper and is typed on a phone
+// keypad in a few seconds; reading is forgiving: any case, spaces, hyphens,
+// and O for 0, I or L for 1.
 //
-// 130 bits are beyond any guessing, online or offline: the code is both the
-// lookup (through a keyed HMAC) and the passphrase that opens the witness's
-// key, so it must stand on its own even if Redis and the pepper leak.
-// The check characters are not a secret: they let the page say "this code is
-// mistyped" rather than "no such report", which matters to someone copying a
-// code from a scrap of paper on a small screen.
+// 80 bits stand on their own against online guessing (attempts are rate
+// limited, and each costs the attacker a scrypt on our side) and, should
+// Redis and the pepper both leak, against offline guessing too: each guess
+// then costs a scrypt at DefaultWorkFactor, 2^80 of them.
+//
+// Codes made before (28 characters of another alphabet, two of them check
+// characters, seven groups) still open their threads.
 const (
-	codeRandomChars = 26
-	codeCheckChars  = 2
-	codeChars       = codeRandomChars + codeCheckChars
-	codeGroup       = 4
+	codeChars = 16
+	codeGroup = 4
+
+	legacyRandomChars = 26
+	legacyCheckChars  = 2
+	legacyChars       = legacyRandomChars + legacyCheckChars
 )
 
-// codeAlphabet leaves out 0, 1, I and O, which are misread on a small
-// screen and in handwriting (the same alphabet as case references).
-const codeAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+// codeAlphabet is Crockford's base32: no I, L, O or U.
+const codeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
-// ErrBadCode is returned for a code that is not well formed or whose check
-// characters do not match: most likely a typing mistake.
+// legacyAlphabet is the alphabet of the 28-character codes: no 0, 1, I, O.
+const legacyAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+// ErrBadCode is returned for a code that is not well formed (or, for an old
+// code, whose check characters do not match): most likely a typing mistake.
 var ErrBadCode = errors.New("malformed receipt code")
 
 // NewCode returns a fresh receipt code in its display form.
 func NewCode() string {
-	b := make([]byte, codeRandomChars)
+	b := make([]byte, codeChars)
 	rand.Read(b) // never fails (crypto/rand since Go 1.24)
 	raw := make([]byte, 0, codeChars)
 	for _, x := range b {
 		raw = append(raw, codeAlphabet[x&31]) // 256 is a multiple of 32: no bias
 	}
-	raw = append(raw, checkChars(raw)...)
 	return group(string(raw))
 }
 
 // NormalizeCode returns the canonical form of a code as typed (any case,
-// with or without spaces, dashes or dots), or ErrBadCode.
+// with or without spaces, dashes or dots, O for 0 and I or L for 1), or
+// ErrBadCode. Old 28-character codes are accepted in their own canonical
+// form.
 func NormalizeCode(s string) (string, error) {
-	if len(s) > 8*codeChars { // room for full-width characters and spaces
+	if len(s) > 8*legacyChars { // room for full-width characters and spaces
 		return "", ErrBadCode
 	}
-	raw := make([]byte, 0, codeChars)
+	raw := make([]byte, 0, legacyChars)
 	for _, r := range s {
 		switch {
-		case r == ' ' || r == '-' || r == '.' || r == '\t' || r == '\u00a0' || r == '\u3000' || r == '\u2010' || r == '\u2013':
+		case r == ' ' || r == '-' || r == '.' || r == '\t' || r == '\u00a0' || r == '\u3000' || r == '\u2010' || r == '\u2013' || r == '\u2014' || r == '\u2212' || r == '\uff0d':
 			continue
 		case r >= 'a' && r <= 'z':
 			r -= 'a' - 'A'
@@ -65,20 +73,48 @@ func NormalizeCode(s string) (string, error) {
 				r -= 'a' - 'A'
 			}
 		}
-		if r > 0x7f || strings.IndexByte(codeAlphabet, byte(r)) < 0 {
+		if r > 0x7f || !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') {
 			return "", ErrBadCode
 		}
 		raw = append(raw, byte(r))
+		if len(raw) > legacyChars {
+			return "", ErrBadCode
+		}
 	}
-	if len(raw) != codeChars || string(checkChars(raw[:codeRandomChars])) != string(raw[codeRandomChars:]) {
-		return "", ErrBadCode
+	switch len(raw) {
+	case codeChars:
+		for i, c := range raw {
+			switch c {
+			case 'O':
+				raw[i] = '0'
+			case 'I', 'L':
+				raw[i] = '1'
+			case 'U':
+				return "", ErrBadCode
+			}
+		}
+		return group(string(raw)), nil
+	case legacyChars:
+		for _, c := range raw {
+			if strings.IndexByte(legacyAlphabet, c) < 0 {
+				return "", ErrBadCode
+			}
+		}
+		if string(legacyCheck(raw[:legacyRandomChars])) != string(raw[legacyRandomChars:]) {
+			return "", ErrBadCode
+		}
+		return group(string(raw)), nil
 	}
-	return group(string(raw)), nil
+	return "", ErrBadCode
 }
 
-func checkChars(random []byte) []byte {
-	sum := sha256.Sum256(append([]byte("hotline receipt code check\x00"), random[:codeRandomChars]...))
-	return []byte{codeAlphabet[sum[0]&31], codeAlphabet[sum[1]&31]}
+// Groups splits a code in display form into its groups, for a page that
+// must never break a line inside one.
+func Groups(code string) []string { return strings.Split(code, "-") }
+
+func legacyCheck(random []byte) []byte {
+	sum := sha256.Sum256(append([]byte("hotline receipt code check\x00"), random[:legacyRandomChars]...))
+	return []byte{legacyAlphabet[sum[0]&31], legacyAlphabet[sum[1]&31]}
 }
 
 func group(raw string) string {

@@ -3,6 +3,7 @@ package followup_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"strings"
 	"testing"
@@ -15,47 +16,111 @@ import (
 
 func TestCodes(t *testing.T) {
 	code := followup.NewCode()
-	if len(code) != 34 || strings.Count(code, "-") != 6 {
-		t.Fatalf("code %q: want seven groups of four", code)
+	if len(code) != 19 || strings.Count(code, "-") != 3 {
+		t.Fatalf("code %q: want four groups of four", code)
 	}
 	if followup.NewCode() == code {
 		t.Fatal("two codes alike")
 	}
+	for _, c := range code {
+		if strings.ContainsRune("ILOU", c) {
+			t.Fatalf("code %q holds an ambiguous symbol %c", code, c)
+		}
+	}
 	raw := strings.ReplaceAll(code, "-", "")
-	flipped := []byte(raw)
+	// The witness reads 0 as O and 1 as I or l: the same code.
+	confused := strings.NewReplacer("0", "O", "1", "l").Replace(raw)
+	legacy := legacyCode("23456789ABCDEFGHJKLMNPQRST")
+	legacyRaw := strings.ReplaceAll(legacy, "-", "")
+	flipped := []byte(legacyRaw)
 	if flipped[3] == 'A' {
 		flipped[3] = 'B'
 	} else {
 		flipped[3] = 'A'
 	}
 	for _, tc := range []struct {
-		in   string
-		want error
+		in, want string
+		err      error
 	}{
-		{code, nil},
-		{strings.ToLower(code), nil},
-		{raw, nil},
-		{" " + strings.ReplaceAll(code, "-", " ") + " ", nil},
+		{code, code, nil},
+		{strings.ToLower(code), code, nil},
+		{raw, code, nil},
+		{confused, code, nil},
+		{" " + strings.ReplaceAll(code, "-", " ") + " ", code, nil},
 		{strings.Map(func(r rune) rune { // typed on a full-width keyboard
 			if r >= '0' && r <= 'Z' {
 				return r - '0' + 0xFF10
 			}
 			return r
-		}, code), nil},
-		{string(flipped), followup.ErrBadCode}, // one character mistyped: the check catches it
-		{raw[:27], followup.ErrBadCode},
-		{raw + "A", followup.ErrBadCode},
-		{strings.Replace(code, raw[:1], "0", 1), followup.ErrBadCode}, // 0 is not in the alphabet
-		{"", followup.ErrBadCode},
-		{strings.Repeat("A", 200), followup.ErrBadCode},
+		}, code), code, nil},
+		{legacy, legacy, nil}, // old codes still open their threads
+		{strings.ToLower(legacyRaw), legacy, nil},
+		{string(flipped), "", followup.ErrBadCode}, // an old code mistyped: its check catches it
+		{raw[:15], "", followup.ErrBadCode},
+		{raw + "A", "", followup.ErrBadCode},
+		{raw[:15] + "U", "", followup.ErrBadCode}, // U is not in the alphabet
+		{"", "", followup.ErrBadCode},
+		{strings.Repeat("A", 200), "", followup.ErrBadCode},
 	} {
 		got, err := followup.NormalizeCode(tc.in)
-		if !errors.Is(err, tc.want) {
-			t.Errorf("NormalizeCode(%q) error %v, want %v", tc.in, err, tc.want)
+		if !errors.Is(err, tc.err) {
+			t.Errorf("NormalizeCode(%q) error %v, want %v", tc.in, err, tc.err)
 		}
-		if err == nil && got != code {
-			t.Errorf("NormalizeCode(%q) = %q, want %q", tc.in, got, code)
+		if err == nil && got != tc.want {
+			t.Errorf("NormalizeCode(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// legacyCode makes a code of the old format (26 random characters and two
+// check characters) as NewCode made them before.
+func legacyCode(random string) string {
+	const alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+	sum := sha256.Sum256(append([]byte("hotline receipt code check\x00"), random...))
+	raw := random + string([]byte{alphabet[sum[0]&31], alphabet[sum[1]&31]})
+	var groups []string
+	for i := 0; i < len(raw); i += 4 {
+		groups = append(groups, raw[i:i+4])
+	}
+	return strings.Join(groups, "-")
+}
+
+func TestLegacyCodeOpensThread(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	code := legacyCode("ABCDEFGHJKLMNPQRSTUVWXYZ23")
+	handle, err := s.Create(ctx, code, "ABCD-EFGH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PostQuestion(ctx, handle, "still there?"); err != nil {
+		t.Fatal(err)
+	}
+	th, err := s.Open(ctx, strings.ToLower(strings.ReplaceAll(code, "-", " ")))
+	if err != nil || len(th.Messages) != 1 || th.Messages[0].Text != "still there?" {
+		t.Fatalf("open old code: %+v %v", th, err)
+	}
+}
+
+func TestUrgentThread(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	code := followup.NewCode()
+	handle, err := s.Create(ctx, code, "ABCD-EFGH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th, err := s.Open(ctx, code); err != nil || th.Info.Urgent {
+		t.Fatalf("a new thread is urgent (%v) or does not open: %v", th != nil && th.Info.Urgent, err)
+	}
+	if err := s.MarkUrgent(ctx, handle); err != nil {
+		t.Fatal(err)
+	}
+	if th, err := s.Open(ctx, code); err != nil || !th.Info.Urgent {
+		t.Fatalf("the thread forgot its urgency: %v", err)
+	}
+	if info, err := s.Info(ctx, handle); err != nil || !info.Urgent {
+		t.Fatalf("Info forgot the urgency: %+v %v", info, err)
 	}
 }
 
@@ -150,7 +215,7 @@ func TestErrors(t *testing.T) {
 		want error
 	}{
 		{"open unknown code", func() error { _, err := s.Open(ctx, followup.NewCode()); return err }(), followup.ErrNotFound},
-		{"open mistyped code", func() error { _, err := s.Open(ctx, code[:30]); return err }(), followup.ErrBadCode},
+		{"open mistyped code", func() error { _, err := s.Open(ctx, code[:17]); return err }(), followup.ErrBadCode},
 		{"question to unknown thread", s.PostQuestion(ctx, unknown, "hello"), followup.ErrNotFound},
 		{"question to a malformed handle", s.PostQuestion(ctx, "hl:followup:{x}", "hello"), followup.ErrBadHandle},
 		{"empty question", s.PostQuestion(ctx, handle, "  \n"), followup.ErrEmpty},
@@ -196,4 +261,25 @@ func TestDeleteCaseShredsTheThread(t *testing.T) {
 	if err := s.DeleteCase(ctx, "ZZZZ-ZZZZ"); err != nil {
 		t.Fatalf("DeleteCase of a case without a thread: %v", err)
 	}
+}
+
+// FuzzNormalizeCode: whatever is typed, a code that is accepted comes back
+// in one of the two display forms, and accepting is idempotent.
+func FuzzNormalizeCode(f *testing.F) {
+	f.Add(followup.NewCode())
+	f.Add("k7qh 2mxd 9rt4 wboc")
+	f.Add(legacyCode("23456789ABCDEFGHJKLMNPQRST"))
+	f.Add("ｋ７ｑｈ－２ｍｘｄ")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := followup.NormalizeCode(s)
+		if err != nil {
+			return
+		}
+		if len(c) != 19 && len(c) != 34 {
+			t.Fatalf("NormalizeCode(%q) = %q: not a display form", s, c)
+		}
+		if c2, err := followup.NormalizeCode(c); err != nil || c2 != c {
+			t.Fatalf("NormalizeCode(%q) = %q, %v; want it unchanged", c, c2, err)
+		}
+	})
 }

@@ -54,17 +54,22 @@ const (
 	// that a forgotten thread does not stay in Redis for ever.
 	DefaultTTL = 90 * 24 * time.Hour
 	// DefaultWorkFactor is the scrypt work factor (log2 N) that wraps a
-	// thread's key. The passphrase is a 130-bit random code, so key
-	// stretching adds nothing against guessing; what the factor does cost is
-	// memory and time on the gateway at every visit of /followup
-	// (128 * 8 * 2^12 bytes = 4 MiB and a few milliseconds). 12 keeps that
-	// cost small under load while staying within age's usual range.
-	DefaultWorkFactor = 12
+	// thread's key. The passphrase is an 80-bit random code: online
+	// guessing is bounded by the rate limit, but should Redis and the
+	// pepper both leak, each offline guess costs this scrypt, 2^80 times
+	// over. 14 costs 16 MiB and some tens of milliseconds at every visit of
+	// /followup (bounded by DefaultMaxOpening at once). Threads wrapped
+	// with a smaller factor (12, the old default) still open.
+	DefaultWorkFactor = 14
 	// DefaultMaxMessages bounds a thread: a conversation longer than this
 	// belongs on the phone or in person.
 	DefaultMaxMessages = 100
-	// MaxMessageBytes bounds one question or answer.
-	MaxMessageBytes = 8 << 10
+	// MaxMessageChars bounds one question or answer, in characters, so
+	// that a witness writing Thai or Chinese may say as much as one
+	// writing English. MaxMessageBytes follows: no text of that many
+	// characters is longer in UTF-8.
+	MaxMessageChars = 8 << 10
+	MaxMessageBytes = 4 * MaxMessageChars
 	// DefaultMaxOpening bounds concurrent scrypt openings, so that a burst
 	// of /followup visits cannot exhaust memory.
 	DefaultMaxOpening = 8
@@ -101,6 +106,9 @@ type Message struct {
 type Info struct {
 	Case     string
 	Agencies []string
+	// Urgent: the first report was marked urgent. The witness's answers
+	// stay urgent (a priority, like the queue's, may be kept in clear).
+	Urgent bool
 }
 
 // Thread is an opened conversation.
@@ -239,6 +247,27 @@ func (s *Store) SetAgencies(ctx context.Context, handle string, agencies []strin
 	return nil
 }
 
+// MarkUrgent records that the thread's report was urgent, so that the
+// witness's answers are queued as urgent too.
+func (s *Store) MarkUrgent(ctx context.Context, handle string) error {
+	if !handlePattern.MatchString(handle) {
+		return ErrBadHandle
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	n, err := s.rdb.Exists(ctx, s.key(handle)).Result()
+	if err != nil {
+		return unavailable("find thread", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	if err := s.rdb.HSet(ctx, s.key(handle), "urgent", "1").Err(); err != nil {
+		return unavailable("record urgency", err)
+	}
+	return nil
+}
+
 // Info returns the case and agencies of a thread. The officer API uses it to
 // check that an officer's agency received the tip before PostQuestion.
 func (s *Store) Info(ctx context.Context, handle string) (Info, error) {
@@ -247,7 +276,7 @@ func (s *Store) Info(ctx context.Context, handle string) (Info, error) {
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	v, err := s.rdb.HMGet(ctx, s.key(handle), "case", "agencies").Result()
+	v, err := s.rdb.HMGet(ctx, s.key(handle), "case", "agencies", "urgent").Result()
 	if err != nil {
 		return Info{}, unavailable("read thread", err)
 	}
@@ -256,7 +285,8 @@ func (s *Store) Info(ctx context.Context, handle string) (Info, error) {
 		return Info{}, ErrNotFound
 	}
 	agencies, _ := v[1].(string)
-	return Info{Case: caseRef, Agencies: strings.Fields(agencies)}, nil
+	urgent, _ := v[2].(string)
+	return Info{Case: caseRef, Agencies: strings.Fields(agencies), Urgent: urgent == "1"}, nil
 }
 
 // PostQuestion adds an officer's message to the thread of handle (the
@@ -284,7 +314,7 @@ func (s *Store) add(ctx context.Context, handle string, m Message) error {
 		return ErrBadHandle
 	case strings.TrimSpace(m.Text) == "":
 		return ErrEmpty
-	case len(m.Text) > MaxMessageBytes:
+	case len(m.Text) > MaxMessageBytes, utf8.RuneCountInString(m.Text) > MaxMessageChars:
 		return ErrTooLong
 	case !utf8.ValidString(m.Text):
 		m.Text = strings.ToValidUTF8(m.Text, "\uFFFD")
@@ -369,7 +399,7 @@ func (s *Store) Open(ctx context.Context, code string) (*Thread, error) {
 	if err != nil {
 		return nil, fmt.Errorf("thread %s: %w", handle, err)
 	}
-	t := &Thread{Handle: handle, Info: Info{Case: fields["case"], Agencies: strings.Fields(fields["agencies"])}}
+	t := &Thread{Handle: handle, Info: Info{Case: fields["case"], Agencies: strings.Fields(fields["agencies"]), Urgent: fields["urgent"] == "1"}}
 	for i, sealed := range raw {
 		plain, err := decrypt([]byte(sealed), id)
 		if err != nil {

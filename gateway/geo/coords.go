@@ -601,3 +601,16 @@ func overlaps(spans []span, start, end int) bool {
 	}
 	return false
 }
+
+// ParseCoordinates reads a position a person typed or pasted into a form
+// field: a pair of coordinates and nothing else, in decimal degrees with a
+// point or a comma ("-12.05, -77.14", "-12,05 -77,14"), with hemisphere
+// letters or words, or in degrees, minutes and seconds
+// (12°02'47"S 77°02'34"W).
+func ParseCoordinates(s string) (Point, bool) {
+	p, ok := parseCoordValue(s)
+	if !ok || p.Lat < -90 || p.Lat > 90 || p.Lon < -180 || p.Lon > 180 {
+		return Point{}, false
+	}
+	return p, true
+}

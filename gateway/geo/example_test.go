@@ -40,3 +40,15 @@ func ExampleLocator_Locate() {
 	// true link_unresolved [] https://maps.app.goo.gl/q4VKxa2nDg7Z1fWf8
 	// false  []
 }
+
+func ExampleParseCoordinates() {
+	for _, s := range []string{"-12.0464, -77.0428", "-12,0464 -77,0428", `12°02'47"S 77°02'34"W`, "near the market"} {
+		p, ok := geo.ParseCoordinates(s)
+		fmt.Printf("%.4f %.4f %v\n", p.Lat, p.Lon, ok)
+	}
+	// Output:
+	// -12.0464 -77.0428 true
+	// -12.0464 -77.0428 true
+	// -12.0464 -77.0428 true
+	// 0.0000 0.0000 false
+}

@@ -5,17 +5,35 @@
   var d = document;
   function $(id) { return d.getElementById(id); }
 
-  // Quick exit: blank the page at once, then replace it and its history
-  // entry with a neutral site, so Back does not lead here.
+  // Quick exit (the button, or the Esc key): empty every field, blank the
+  // page at once, then replace it and its history entry with a neutral
+  // site, so Back does not lead here, nor to anything typed.
   var exit = $('exit');
+  function clearForms() {
+    for (var i = 0; i < d.forms.length; i++) { d.forms[i].reset(); }
+    var els = d.querySelectorAll('textarea, input[type=text], input[type=file]');
+    for (var j = 0; j < els.length; j++) { els[j].value = ''; }
+  }
+  function leave() {
+    clearForms();
+    d.title = '';
+    d.body.textContent = '';
+    location.replace(exit.href);
+  }
   if (exit) {
-    exit.addEventListener('click', function (ev) {
-      ev.preventDefault();
-      var href = exit.href;
-      d.title = '';
-      d.body.textContent = '';
-      location.replace(href);
+    exit.addEventListener('click', function (ev) { ev.preventDefault(); leave(); });
+    d.addEventListener('keydown', function (ev) {
+      // Not while an input method is composing: Esc there cancels a word.
+      if ((ev.key === 'Escape' || ev.key === 'Esc') && !ev.isComposing && ev.keyCode !== 229) { leave(); }
     });
+  }
+  // A page taken back from the browser's memory (Back) comes empty.
+  window.addEventListener('pageshow', function (ev) { if (ev.persisted) { clearForms(); } });
+
+  // The answer page takes the place of the form's submission in history:
+  // reloading it does not send the report again.
+  if ($('sent') && window.history && history.replaceState) {
+    history.replaceState(null, '', location.pathname + '?sent');
   }
 
   // The follow-up page may be opened as /followup?code=...: take the code
@@ -24,12 +42,24 @@
     history.replaceState(null, '', location.pathname);
   }
 
+  // Times of the follow-up thread in the witness's own time zone (the
+  // server shows "N minutes ago").
+  var times = d.querySelectorAll('time[datetime]');
+  for (var t = 0; t < times.length; t++) {
+    var at = new Date(times[t].getAttribute('datetime'));
+    if (!isNaN(at.getTime())) {
+      try {
+        times[t].textContent = at.toLocaleString(d.documentElement.lang || undefined, { dateStyle: 'medium', timeStyle: 'short' });
+      } catch (e) { times[t].textContent = at.toLocaleString(); }
+    }
+  }
+
   var form = $('report') || $('answer-form');
   if (!form) { return; }
   var send = $('send'), status = $('send-status');
   function say(el, text) { if (el) { el.textContent = text || ''; } }
 
-  // "Use my location" fills the latitude and longitude fields.
+  // "Use my location" fills the exact position box.
   var geo = $('geo');
   if (geo && navigator.geolocation) {
     geo.hidden = false;
@@ -37,9 +67,7 @@
       var st = $('geo-status');
       say(st, form.getAttribute('data-geo-wait'));
       navigator.geolocation.getCurrentPosition(function (p) {
-        $('lat').value = p.coords.latitude.toFixed(5);
-        $('lon').value = p.coords.longitude.toFixed(5);
-        $('coords').open = true;
+        $('position').value = p.coords.latitude.toFixed(5) + ', ' + p.coords.longitude.toFixed(5);
         say(st, form.getAttribute('data-geo-done'));
       }, function () {
         say(st, form.getAttribute('data-geo-fail'));
