@@ -230,41 +230,35 @@ func (s *Store) Create(ctx context.Context, code, caseRef string) (string, error
 // SetAgencies records which agencies received the tip: a witness's answer
 // goes to them, and only their officers may ask questions.
 func (s *Store) SetAgencies(ctx context.Context, handle string, agencies []string) error {
-	if !handlePattern.MatchString(handle) {
-		return ErrBadHandle
-	}
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	n, err := s.rdb.Exists(ctx, s.key(handle)).Result()
-	if err != nil {
-		return unavailable("find thread", err)
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	if err := s.rdb.HSet(ctx, s.key(handle), "agencies", strings.Join(agencies, " ")).Err(); err != nil {
-		return unavailable("record agencies", err)
-	}
-	return nil
+	return s.setField(ctx, handle, "agencies", strings.Join(agencies, " "), "record agencies")
 }
 
 // MarkUrgent records that the thread's report was urgent, so that the
 // witness's answers are queued as urgent too.
 func (s *Store) MarkUrgent(ctx context.Context, handle string) error {
+	return s.setField(ctx, handle, "urgent", "1", "record urgency")
+}
+
+// setFieldScript sets a field of a thread that exists, in one step: a
+// thread that expired meanwhile is not brought back without its TTL.
+var setFieldScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`)
+
+func (s *Store) setField(ctx context.Context, handle, field, value, op string) error {
 	if !handlePattern.MatchString(handle) {
 		return ErrBadHandle
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	n, err := s.rdb.Exists(ctx, s.key(handle)).Result()
+	n, err := setFieldScript.Run(ctx, s.rdb, []string{s.key(handle)}, field, value).Int()
 	if err != nil {
-		return unavailable("find thread", err)
+		return unavailable(op, err)
 	}
 	if n == 0 {
 		return ErrNotFound
-	}
-	if err := s.rdb.HSet(ctx, s.key(handle), "urgent", "1").Err(); err != nil {
-		return unavailable("record urgency", err)
 	}
 	return nil
 }
