@@ -79,6 +79,7 @@ func TestChannelSenderOverLimitStillQueued(t *testing.T) {
 		{smsForm("SMlim1", from, "estamos en una casa"), `<Message>Recibido`}, // Twilio's retry: not counted
 		{smsForm("SMlim2", from, "somos diez"), `<Message>Recibido`},
 		{smsForm("SMlim3", from, "no nos dejan salir"), emptyTwiML}, // over the limit: no reply
+		{smsForm("SMlim3", from, "no nos dejan salir"), emptyTwiML}, // its retry: the same answer, none
 		{withMedia, emptyTwiML},
 	}
 	for i, st := range steps {

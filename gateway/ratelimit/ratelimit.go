@@ -86,3 +86,29 @@ func (l *Limiter) Allow(ctx context.Context, key string) bool {
 	c, err := l.fallback.Increment(ctx, key, 1)
 	return err != nil || !c.Reached
 }
+
+// Over reports whether key is past its limit now, without counting an
+// event. When it cannot tell (Redis failing, or recently failed), it
+// answers yes: callers use it to decide whether to stay silent, and
+// silence is the safe answer. Without Redis it asks the in-memory limiter.
+func (l *Limiter) Over(ctx context.Context, key string) bool {
+	if l.rdb != nil {
+		if l.down.Open() {
+			return true
+		}
+		shared, err := l.sharedLimiter()
+		if err == nil {
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			var c limiter.Context
+			c, err = shared.Peek(cctx, key)
+			cancel()
+			l.down.Record(err)
+			if err == nil {
+				return c.Reached
+			}
+		}
+		return true
+	}
+	c, err := l.fallback.Peek(ctx, key)
+	return err != nil || c.Reached
+}

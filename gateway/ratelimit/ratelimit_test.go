@@ -42,3 +42,32 @@ func TestLimitIsSharedAndFailsOpen(t *testing.T) {
 		t.Fatal("the in-memory fallback does not limit")
 	}
 }
+
+func TestOverPeeksWithoutCounting(t *testing.T) {
+	r := queuetest.New(t)
+	ctx := context.Background()
+	a := ratelimit.New(r.Client, r.Prefix, "sender", 2, time.Hour)
+	b := ratelimit.New(r.Client, r.Prefix, "sender", 2, time.Hour) // another gateway
+	for i := range 5 {
+		if a.Over(ctx, "p1") {
+			t.Fatalf("peek #%d: over before any event", i)
+		}
+	}
+	a.Allow(ctx, "p1")
+	a.Allow(ctx, "p1")
+	if b.Over(ctx, "p1") {
+		t.Fatal("at the limit, not past it: Over said yes")
+	}
+	if a.Allow(ctx, "p1") {
+		t.Fatal("the third event was allowed: the peeks were counted")
+	}
+	if !b.Over(ctx, "p1") {
+		t.Fatal("past the limit, another gateway's Over said no")
+	}
+	r.Client.Close()
+	for i := range 2 {
+		if !a.Over(ctx, "p2") {
+			t.Fatalf("Redis down, peek #%d: Over must answer yes (stay silent), not no", i)
+		}
+	}
+}

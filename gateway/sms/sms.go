@@ -50,6 +50,12 @@ type Limiter interface {
 	Allow(ctx context.Context, key string) bool
 }
 
+// Peeker is a Limiter that can tell whether a key is over its limit
+// without counting an event (gateway/ratelimit's is).
+type Peeker interface {
+	Over(ctx context.Context, key string) bool
+}
+
 // Auditor records officers' actions.
 type Auditor interface {
 	Audit(ctx context.Context, agency, action, officer, tip, detail string) error
@@ -181,7 +187,11 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 			return Result{}, err
 		}
 		if seen.Duplicate {
-			// The same answer as the first time (Twilio never got it).
+			// The same answer as the first time (Twilio never got it): none
+			// while the sender is over the limit, as the first time was.
+			if p, ok := c.opt.Sender.(Peeker); ok && p.Over(ctx, sender) {
+				return Result{Outcome: Duplicate, Case: seen.Case}, nil
+			}
 			e164, _ := pseudonym.NormalizeE164(m.From)
 			detected, _ := c.opt.Detector.Detect(strings.TrimSpace(m.Body), e164)
 			return Result{Outcome: Duplicate, Case: seen.Case, Reply: c.ack(ctx, kind, sender, num, detected, seen.Case)}, nil
