@@ -51,10 +51,12 @@ type Tip struct {
 	// Kind is what the message asked of the gateway besides being a tip:
 	// "exit" (close the thread), "opt_in", "help"; empty for a plain message.
 	Kind string
-	// Side is the channel's side record, sealed to the gateway's own key:
-	// it goes with every queued copy (queue.Entry.Side) so that a spooled
-	// tip still gets its reply handle and scrub job. Never in the report.
-	Side []byte
+	// SealSide seals the channel's side record to the gateway's own key. It
+	// goes with every queued copy (queue.Entry.SealSide) and is called only
+	// for a copy that goes to the spool, so that a spooled tip still gets
+	// its reply handle and scrub job; a tip Redis takes pays no seal for it.
+	// Never in the report.
+	SealSide func() ([]byte, error)
 	// UrgentPhrase is the phrase that made the tip urgent; sealed only.
 	UrgentPhrase string
 	// Followup is the handle of the witness's follow-up thread

@@ -102,6 +102,9 @@ type Entry struct {
 	// Redis itself, and the spool keeps it with a tip it holds, for the
 	// drain to apply.
 	Side []byte
+	// SealSide, if set, makes Side when the entry is kept in a spool: the
+	// seal is paid only by a tip that needs it.
+	SealSide func() ([]byte, error)
 }
 
 // Claimed is an entry held by an officer.

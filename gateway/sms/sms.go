@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -267,7 +268,10 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	// Twilio refuses to redact a message whose webhook has not been
 	// answered yet: the first try waits a little.
 	scrubDue := now.Add(twilioapi.ScrubSchedule.Delay(0))
-	tip.Side = c.side(sender, kind, now, tip.Seq, thread.Agencies, inThread, h, scrub, scrubDue)
+	// Sealed once, and only if a copy of the tip goes to the spool.
+	tip.SealSide = sync.OnceValues(func() ([]byte, error) {
+		return c.side(sender, kind, now, tip.Seq, thread.Agencies, inThread, h, scrub, scrubDue)
+	})
 
 	rcpt, err := c.opt.Intake.Submit(ctx, tip)
 	clearMedia(tip.Media)
@@ -285,7 +289,7 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	}
 	// The tip is durable: what follows only helps, and a failure is logged,
 	// never answered with an error (Twilio would send the tip again). A tip
-	// that went to the spool carries the same in tip.Side, applied when the
+	// that went to the spool carries the same in its side record, applied when the
 	// spool drains.
 	agencies := union(thread.Agencies, rcpt.Agencies)
 	if kind == reply.Exit {
@@ -330,11 +334,11 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 }
 
 // side seals what the tip needs besides itself, for a tip that goes to the
-// spool; nil (and logged) if it cannot be sealed: the tip is still queued.
+// spool (nil without a reply key: there is nothing to seal it to).
 func (c *Channel) side(sender string, kind reply.Kind, now time.Time, seq int, threadAgencies []string, inThread bool,
-	h conversation.Handle, scrub *twilioapi.ScrubJob, scrubDue time.Time) []byte {
+	h conversation.Handle, scrub *twilioapi.ScrubJob, scrubDue time.Time) ([]byte, error) {
 	if !c.opt.Store.CanReply() {
-		return nil
+		return nil, nil
 	}
 	sd := conversation.Side{Sender: sender, Last: now, Exit: kind == reply.Exit, Seq: seq,
 		ThreadWindow: c.opt.ThreadWindow, HandleTTL: c.opt.HandleTTL, Scrub: scrub, ScrubDue: scrubDue}
@@ -344,12 +348,7 @@ func (c *Channel) side(sender string, kind reply.Kind, now time.Time, seq int, t
 	if !sd.Exit {
 		sd.Handle = &h
 	}
-	b, err := c.opt.Store.SealSide(sd)
-	if err != nil {
-		c.opt.Logger.Warn("side record not sealed: a spooled tip would lose its reply handle", "err", err)
-		return nil
-	}
-	return b
+	return c.opt.Store.SealSide(sd)
 }
 
 // ack is the automatic answer: only for a plain message, never after STOP,

@@ -299,8 +299,8 @@ func TestReceive(t *testing.T) {
 					tip.Seq != 1 || tip.ProviderID != "SM001" || !tip.ReceivedAt.Equal(e.clock.now()) {
 					t.Errorf("tip = %+v", tip)
 				}
-				if len(tip.Side) == 0 {
-					t.Error("tip has no sealed side record: a spooled tip would lose its reply handle")
+				if side, err := tip.SealSide(); len(side) == 0 || err != nil {
+					t.Errorf("tip has no sealed side record (%v): a spooled tip would lose its reply handle", err)
 				}
 				if res.Reply == e.catalog.Ack(language.Spanish, res.Case) {
 					t.Error("ack in the number's default language, not the sender's")

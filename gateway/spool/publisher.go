@@ -174,7 +174,7 @@ func (p *Publisher) Publish(ctx context.Context, e queue.Entry) error {
 		tried = true
 		p.markDown(err)
 	}
-	serr := p.Spool.Append(e)
+	serr := p.Spool.Append(p.withSide(e))
 	if serr == nil {
 		return nil
 	}

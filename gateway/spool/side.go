@@ -34,6 +34,22 @@ func (p *Publisher) PeekDedupe(ctx context.Context, pseudonym string) (queue.See
 	return seen, err
 }
 
+// withSide seals e's side record for the spool, where the drain will need
+// it. A side record that cannot be sealed is logged: the tip itself is
+// still spooled, without its reply handle and scrub job.
+func (p *Publisher) withSide(e queue.Entry) queue.Entry {
+	if e.Side != nil || e.SealSide == nil {
+		return e
+	}
+	side, err := e.SealSide()
+	if err != nil {
+		p.logger().Warn("spool: side record not sealed: the spooled tip loses its reply handle and scrub job", "tip", e.TipID, "err", err)
+		return e
+	}
+	e.Side = side
+	return e
+}
+
 // drainEntry hands one spooled tip to the primary (holding it, as
 // drainPublish does, when the replicas do not confirm it), then applies what it
 // carries besides itself (Apply: its reply handle, scrub job, thread).

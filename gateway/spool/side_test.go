@@ -54,3 +54,46 @@ func TestDrainAppliesSideRecords(t *testing.T) {
 		t.Fatalf("applied = %v", applied)
 	}
 }
+
+// TestSideSealedOnlyForTheSpool: a tip Redis takes pays no seal for its
+// side record; one that goes to the spool is sealed then, and drains with it.
+func TestSideSealedOnlyForTheSpool(t *testing.T) {
+	sp, err := spool.Open(t.TempDir(), spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary := &fakePrimary{}
+	var applied []string
+	p := &spool.Publisher{Primary: primary, Spool: sp, Timeout: time.Second,
+		Apply: func(ctx context.Context, e queue.Entry) error {
+			applied = append(applied, e.TipID+" "+string(e.Side))
+			return nil
+		}}
+	seals := 0
+	entry := func(id string) queue.Entry {
+		return queue.Entry{TipID: id, Case: "ABCD-EFGH", Agency: "pe-lima", Channel: "sms", Priority: queue.Normal,
+			ReceivedAt: time.UnixMilli(1700000000000).UTC(), ReplyCapable: true, Sealed: []byte("sealed"),
+			SealSide: func() ([]byte, error) { seals++; return []byte("side of " + id), nil }}
+	}
+	ctx := context.Background()
+	if err := p.Publish(ctx, entry("up")); err != nil {
+		t.Fatal(err)
+	}
+	if seals != 0 {
+		t.Fatalf("%d side seals for a tip Redis took, want 0", seals)
+	}
+	primary.mode.Store(down)
+	if err := p.Publish(ctx, entry("spooled")); err != nil {
+		t.Fatal(err)
+	}
+	if seals != 1 {
+		t.Fatalf("%d side seals for a spooled tip, want 1", seals)
+	}
+	primary.mode.Store(up)
+	if left := p.Flush(ctx); left != 0 {
+		t.Fatalf("%d records left", left)
+	}
+	if len(applied) != 1 || applied[0] != "spooled side of spooled" {
+		t.Fatalf("applied = %q, want the spooled tip's side record", applied)
+	}
+}
