@@ -50,19 +50,6 @@ func withAgencies(o *handlers.Options) {
 	o.Agencies = []handlers.AgencyInfo{{ID: gatewaytest.Lima}, {ID: gatewaytest.KL}, {ID: gatewaytest.Overlap}}
 }
 
-func claimTip(t *testing.T, h *harness, token string) handlers.TipJSON {
-	t.Helper()
-	s, body := h.api(t, "POST", "/api/v1/tips/claim", token, "{}")
-	if s != 200 {
-		t.Fatalf("claim: %d %s", s, body)
-	}
-	var tip handlers.TipJSON
-	if err := json.Unmarshal([]byte(body), &tip); err != nil {
-		t.Fatal(err)
-	}
-	return tip
-}
-
 func auditActions(t *testing.T, h *harness, agency string) []queue.AuditEntry {
 	t.Helper()
 	log, err := h.Queue.AuditLog(context.Background(), agency, "", 1000)
@@ -88,7 +75,7 @@ func TestTipContentNeedsHolder(t *testing.T) {
 			t.Fatalf("webhook: %d %s", s, b)
 		}
 	}
-	tip := claimTip(t, h, ana)
+	tip := h.claimTip(t, ana)
 	note := sealNote(t, h.Identities["pe-lima"], "llamé a la comisaría")
 	noteBody, _ := json.Marshal(map[string]any{"sealed": note})
 	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/notes", ana, string(noteBody)); s != http.StatusCreated {
@@ -172,7 +159,7 @@ func TestRenewLapsedLeaseRefused(t *testing.T) {
 	if _, err := h.Intake.Submit(context.Background(), gateway.Tip{Channel: gateway.ChannelWeb, Text: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	tip := claimTip(t, h, tok)
+	tip := h.claimTip(t, tok)
 	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/renew", tok, "{}"); s != 200 {
 		t.Fatalf("renew within the lease: %d %s", s, b)
 	}
@@ -215,7 +202,7 @@ func TestTransferCarriesReplyHandleAndNotes(t *testing.T) {
 	if s, b := h.postSMS(t, smsForm("SMtr1", "+51987650001", "estamos en un taller"), addValidSignature); s != 200 {
 		t.Fatalf("webhook: %d %s", s, b)
 	}
-	tip := claimTip(t, h, lima)
+	tip := h.claimTip(t, lima)
 	note := sealNote(t, h.Identities["pe-lima"], "no es de Lima")
 	nb, _ := json.Marshal(map[string]any{"sealed": note})
 	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/notes", lima, string(nb)); s != http.StatusCreated {
@@ -236,7 +223,7 @@ func TestTransferCarriesReplyHandleAndNotes(t *testing.T) {
 	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/transfer", lima, string(body)); s != 200 {
 		t.Fatalf("transfer: %d %s", s, b)
 	}
-	got := claimTip(t, h, kl)
+	got := h.claimTip(t, kl)
 	if got.ID != tip.ID {
 		t.Fatalf("KL claimed %s, want %s", got.ID, tip.ID)
 	}
@@ -266,7 +253,7 @@ func TestTransferCarriesReplyHandleAndNotes(t *testing.T) {
 	if s, b := h.api(t, "POST", "/api/v1/tips/claim", lima, "{}"); s != http.StatusNoContent {
 		t.Fatalf("the old agency got the follow-up: %d %s", s, b)
 	}
-	next := claimTip(t, h, kl)
+	next := h.claimTip(t, kl)
 	if next.Case != tip.Case {
 		t.Fatalf("follow-up went to case %s, want %s", next.Case, tip.Case)
 	}
@@ -330,7 +317,7 @@ func TestCountsAndListReadNoSealedBodies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	claimTip(t, h, tok)
+	h.claimTip(t, tok)
 	for _, p := range []string{"/api/v1/counts", "/api/v1/tips"} {
 		read.Store(0)
 		s, b := h.api(t, "GET", p, tok, "")
@@ -432,7 +419,7 @@ func TestRedisDownIs503(t *testing.T) {
 	if s, b := h.postSMS(t, smsForm("SMdown", "+51987650002", "ayuda"), addValidSignature); s != 200 {
 		t.Fatalf("webhook: %d %s", s, b)
 	}
-	tip := claimTip(t, h, tok)
+	tip := h.claimTip(t, tok)
 	note, _ := json.Marshal(map[string]any{"sealed": sealNote(t, h.Identities["pe-lima"], "n")})
 	transfer, _ := json.Marshal(map[string]any{"agency": "my-kl", "sealed": sealNote(t, h.Identities["my-kl"], "x"), "notes": [][]byte{}})
 	routes := []struct{ method, path, token, body string }{
@@ -543,13 +530,13 @@ func TestTransferCarriesFollowupPage(t *testing.T) {
 	if err := fu.SetAgencies(ctx, handle, rcpt.Agencies); err != nil {
 		t.Fatal(err)
 	}
-	tip := claimTip(t, h, lima)
+	tip := h.claimTip(t, lima)
 	resealed := sealNote(t, h.Identities["my-kl"], "report")
 	body, _ := json.Marshal(map[string]any{"agency": "my-kl", "sealed": resealed, "notes": [][]byte{}, "followup": handle})
 	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/transfer", lima, string(body)); s != 200 {
 		t.Fatalf("transfer: %d %s", s, b)
 	}
-	claimTip(t, h, kl)
+	h.claimTip(t, kl)
 	q, _ := json.Marshal(map[string]string{"text": "¿Puede decirnos la calle?", "followup": handle})
 	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/reply", kl, string(q)); s != 200 {
 		t.Fatalf("question by the receiving agency: %d %s", s, b)

@@ -239,7 +239,7 @@ func TestOpenAPIDocumentsEveryFailure(t *testing.T) {
 	if s, b := h.postSMS(t, smsForm("SMopenapi", "+51987650009", "ayuda"), addValidSignature); s != 200 {
 		t.Fatalf("webhook: %d %s", s, b)
 	}
-	tip := claimTip(t, h, holder)
+	tip := h.claimTip(t, holder)
 	jsonOf := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	note := jsonOf(map[string]any{"sealed": sealNote(t, h.Identities["pe-lima"], "n")})
 	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/notes", holder, note); s != http.StatusCreated {
