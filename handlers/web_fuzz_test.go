@@ -26,6 +26,7 @@ func FuzzWebReport(f *testing.F) {
 	f.Add("", "", "", "", "message=hi&lat=1&lon=2&urgent=1&website=", true)
 	f.Add("", "", "", "", "message=%zz&message=%", true)
 	f.Add("", "", "", "", "--b\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nhi\r\n--b--\r\n", false)
+	f.Add("0000000&", "a&amp;b", "&lt;", "x&", "", false)
 	f.Add("", "", "", "", "--b\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n\r\n\xff\xd8\xff\xe1\r\n--b", false)
 	k, _ := pseudonym.New(bytes.Repeat([]byte("fuzz-pepper-0123"), 2))
 	h := handlers.New(handlers.Options{Intake: stubIntake{}, Triage: stubTriage{}, PublicURL: publicURL,
@@ -62,7 +63,7 @@ func FuzzWebReport(f *testing.F) {
 			t.Fatalf("not a page: %.100q", out)
 		}
 		for _, typed := range []string{message, location, lat, lon} {
-			if len(typed) >= 4 && strings.ContainsAny(typed, `<>"&`) && strings.Contains(out, typed) {
+			if len(typed) >= 4 && strings.ContainsAny(typed, `<>"&`) && rawOnPage(out, typed) {
 				t.Fatalf("%q is on the page unescaped", typed)
 			}
 			if rec.Code == 200 && len(typed) >= 8 && strings.Contains(out, template.HTMLEscapeString(typed)) && !strings.Contains(out, "id=\"sent\"") {
@@ -76,4 +77,13 @@ func FuzzWebReport(f *testing.F) {
 			t.Fatal("sets a cookie")
 		}
 	})
+}
+
+// rawOnPage reports whether typed appears on the page as typed rather
+// than escaped. An escaped "&" is "&amp;", which starts with "&", so a
+// text ending in "&" is a prefix of its own escaped form: every "&amp;"
+// of the page and of the text is folded to one byte before comparing.
+func rawOnPage(page, typed string) bool {
+	const amp = "\x00"
+	return strings.Contains(strings.ReplaceAll(page, "&amp;", amp), strings.ReplaceAll(typed, "&amp;", amp))
 }
