@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"filippo.io/age"
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
@@ -42,13 +41,11 @@ func benchIntake(b *testing.B, kind string) *gateway.Intake {
 	q := queue.New(r.Client, queue.Options{Prefix: r.Prefix})
 	var lines []string
 	for range 2 {
-		if kind == "pq" {
-			id, _ := age.GenerateHybridIdentity()
-			lines = append(lines, id.Recipient().String())
-		} else {
-			id, _ := age.GenerateX25519Identity()
-			lines = append(lines, id.Recipient().String())
+		g, err := seal.Generate(kind != "pq")
+		if err != nil {
+			b.Fatal(err)
 		}
+		lines = append(lines, g.Recipient)
 	}
 	rs, err := seal.ParseRecipients(lines)
 	if err != nil {

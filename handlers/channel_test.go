@@ -307,7 +307,7 @@ func TestChannelScrubsTwilioCopies(t *testing.T) {
 	if len(redacted) != 1 || redacted[0] != "SM00000000000000000000000000000009" || len(deleted) != 1 || deleted[0] != "ME00000000000000000000000000000009" {
 		t.Fatalf("redacted %v, deleted %v", redacted, deleted)
 	}
-	if n, _ := h.store.PendingScrubs(ctx); n != 0 {
+	if n, _ := h.store.Scrubs().Pending(ctx); n != 0 {
 		t.Fatalf("%d scrub jobs left after success", n)
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
@@ -379,7 +379,7 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 		opt.Addr, opt.MaxRetries, opt.DialTimeout = proxy.ln.Addr().String(), -1, 200*time.Millisecond
 		rdb := redis.NewClient(opt)
 		t.Cleanup(func() { rdb.Close() })
-		key, err := age.GenerateX25519Identity()
+		key, err := seal.GenerateReplyKey()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -416,7 +416,7 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 	if _, _, sent := h.fake.snapshot(); len(sent) != 1 || sent[0].Get("To") != "+51912340000" {
 		t.Fatalf("sent = %v", sent)
 	}
-	if n, _ := store.PendingScrubs(ctx); n != 1 {
+	if n, _ := store.Scrubs().Pending(ctx); n != 1 {
 		t.Fatalf("%d scrub jobs after the drain, want 1", n)
 	}
 	h.clock.add(2 * time.Hour)

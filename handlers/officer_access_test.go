@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/followup"
@@ -27,13 +26,13 @@ import (
 )
 
 // sealNote seals a note body the way the CLI does.
-func sealNote(t *testing.T, id age.Identity, text string) []byte {
+func sealNote(t *testing.T, id seal.Identity, text string) []byte {
 	t.Helper()
-	x, ok := id.(*age.X25519Identity)
+	r, ok := seal.RecipientOf(id)
 	if !ok {
 		t.Fatal("test identities are X25519")
 	}
-	rs, err := seal.ParseRecipients([]string{x.Recipient().String()})
+	rs, err := seal.ParseRecipients([]string{r})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"filippo.io/age"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/redis/go-redis/v9"
 )
@@ -194,12 +194,12 @@ func newBench(ctx context.Context, opt options, out, stderr io.Writer) (*bench, 
 		b.close()
 		return nil, fmt.Errorf("go build ./cmd/hotline: %v\n%s", err, out)
 	}
-	reply, err := age.GenerateX25519Identity()
+	reply, err := seal.Generate(true)
 	if err != nil {
 		b.close()
 		return nil, err
 	}
-	for name, data := range map[string][]byte{"twilio-token": b.token, "pepper": []byte(randomHex(32)), "reply.key": []byte(reply.String() + "\n")} {
+	for name, data := range map[string][]byte{"twilio-token": b.token, "pepper": []byte(randomHex(32)), "reply.key": []byte(reply.Identity + "\n")} {
 		if err := os.WriteFile(filepath.Join(b.dir, name), data, 0o600); err != nil {
 			b.close()
 			return nil, err
@@ -298,22 +298,11 @@ type keySet struct {
 func newKeySet(kind string, n int) (keySet, error) {
 	ks := keySet{kind: kind}
 	for range n {
-		var r string
-		switch kind {
-		case "x25519":
-			id, err := age.GenerateX25519Identity()
-			if err != nil {
-				return ks, err
-			}
-			r = id.Recipient().String()
-		case "pq":
-			id, err := age.GenerateHybridIdentity()
-			if err != nil {
-				return ks, err
-			}
-			r = id.Recipient().String()
+		g, err := seal.Generate(kind == "x25519")
+		if err != nil {
+			return ks, err
 		}
-		ks.recipients = append(ks.recipients, r)
+		ks.recipients = append(ks.recipients, g.Recipient)
 	}
 	return ks, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"filippo.io/age"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/redis/go-redis/v9"
 	twclient "github.com/twilio/twilio-go/client"
 )
@@ -89,11 +88,12 @@ func bareHandler(w http.ResponseWriter, r *http.Request) {
 
 // reference is the minimal pipeline the gateway is compared with: check the
 // Twilio signature (with twilio-go, as the gateway does), seal the message
-// with upstream age to the same recipients, XADD it, answer with TwiML.
+// with upstream age's recipients (seal's default) to the same recipients,
+// XADD it, answer with TwiML.
 type reference struct {
 	publicURL  string
 	validator  twclient.RequestValidator
-	recipients []age.Recipient
+	recipients *seal.Recipients
 	rdb        *redis.Client
 	stream     string
 }
@@ -107,7 +107,13 @@ func newReference(publicURL, tokenFile, recipientsFile, redisURL, stream string)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := age.ParseRecipients(bytes.NewReader(lines))
+	var list []string
+	for _, l := range strings.Split(string(lines), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			list = append(list, l)
+		}
+	}
+	rs, err := seal.ParseRecipients(list)
 	if err != nil {
 		return nil, err
 	}
@@ -144,14 +150,7 @@ func (ref *reference) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"text": r.PostForm.Get("Body"), "from": r.PostForm.Get("From"), "to": r.PostForm.Get("To"),
 		"sid": r.PostForm.Get("MessageSid"), "received": time.Now().UTC().Format(time.RFC3339Nano),
 	})
-	var sealed bytes.Buffer
-	aw, err := age.Encrypt(&sealed, ref.recipients...)
-	if err == nil {
-		_, err = aw.Write(plaintext)
-	}
-	if err == nil {
-		err = aw.Close()
-	}
+	sealed, err := ref.recipients.Seal(plaintext)
 	if err != nil {
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
 		return
@@ -161,7 +160,7 @@ func (ref *reference) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	err = ref.rdb.XAdd(ctx, &redis.XAddArgs{Stream: ref.stream, Values: []any{
-		"tip", hex.EncodeToString(id), "channel", "sms", "sealed", sealed.Bytes(),
+		"tip", hex.EncodeToString(id), "channel", "sms", "sealed", sealed,
 	}}).Err()
 	if err != nil {
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)

@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
+	"slices"
 	"strings"
-	"time"
 
 	"filippo.io/age"
 	"filippo.io/age/plugin"
@@ -22,11 +21,11 @@ const maxIdentityFile = 1 << 20
 // (AGE-PLUGIN-NAME-1..., for example from age-plugin-yubikey, which are
 // handed to the plugin binary on PATH through ui). Blank lines and lines
 // starting with # are ignored. Errors name the line, never its content.
-func ParseIdentities(r io.Reader, ui *plugin.ClientUI) ([]age.Identity, error) {
+func ParseIdentities(r io.Reader, ui *plugin.ClientUI) ([]Identity, error) {
 	lr := &io.LimitedReader{R: r, N: maxIdentityFile + 1}
 	sc := bufio.NewScanner(lr)
 	sc.Buffer(make([]byte, 0, 4096), maxIdentityFile)
-	var ids []age.Identity
+	var ids []Identity
 	n := 0
 	for sc.Scan() {
 		n++
@@ -52,7 +51,7 @@ func ParseIdentities(r io.Reader, ui *plugin.ClientUI) ([]age.Identity, error) {
 	return ids, nil
 }
 
-func parseIdentity(line string, ui *plugin.ClientUI) (age.Identity, error) {
+func parseIdentity(line string, ui *plugin.ClientUI) (Identity, error) {
 	switch {
 	case strings.HasPrefix(line, "AGE-SECRET-KEY-PQ-1"):
 		id, err := age.ParseHybridIdentity(line)
@@ -83,7 +82,7 @@ func parseIdentity(line string, ui *plugin.ClientUI) (age.Identity, error) {
 }
 
 // LoadIdentityFile reads identities from path.
-func LoadIdentityFile(path string, ui *plugin.ClientUI) ([]age.Identity, error) {
+func LoadIdentityFile(path string, ui *plugin.ClientUI) ([]Identity, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("failed to open identity file: %w", err)
@@ -92,59 +91,34 @@ func LoadIdentityFile(path string, ui *plugin.ClientUI) ([]age.Identity, error) 
 	return ParseIdentities(f, ui)
 }
 
-// Generated is a fresh identity and its recipient.
-type Generated struct {
-	Identity  string // secret: written to a 0600 file, never printed or logged
-	Recipient string // public: handed to the gateway's operator
-	Kind      Kind
+// RecipientOf returns the recipient of a native identity (X25519 or
+// post-quantum). A plugin identity (a hardware key) does not reveal its
+// recipient: ok is false.
+func RecipientOf(id Identity) (recipient string, ok bool) {
+	switch x := id.(type) {
+	case *age.X25519Identity:
+		return x.Recipient().String(), true
+	case *age.HybridIdentity:
+		return x.Recipient().String(), true
+	}
+	return "", false
 }
 
-// String keeps the identity out of any accidental print.
-func (g Generated) String() string { return "identity for " + g.Recipient }
-
-// GoString keeps the identity out of %#v, which does not use String.
-func (g Generated) GoString() string { return "seal.Generated{" + g.String() + "}" }
-
-// LogValue keeps the identity out of logs: slog's JSON handler would
-// otherwise marshal the exported fields.
-func (g Generated) LogValue() slog.Value { return slog.StringValue(g.String()) }
-
-// Generate makes a new identity: post-quantum hybrid unless x25519 is set.
-func Generate(x25519 bool) (Generated, error) {
-	if x25519 {
-		id, err := age.GenerateX25519Identity()
-		if err != nil {
-			return Generated{}, fmt.Errorf("failed to generate identity: %w", err)
+// MatchRecipients reports whether the recipients of the identities could
+// all be derived (checked), and whether one of them is among recipients.
+// With a plugin identity, checked is false unless another identity
+// matches: only opening a tip can tell.
+func MatchRecipients(ids []Identity, recipients []string) (checked, matches bool) {
+	checked = true
+	for _, id := range ids {
+		r, ok := RecipientOf(id)
+		if !ok {
+			checked = false
+			continue
 		}
-		return Generated{Identity: id.String(), Recipient: id.Recipient().String(), Kind: KindX25519}, nil
+		if slices.Contains(recipients, r) {
+			return true, true
+		}
 	}
-	id, err := age.GenerateHybridIdentity()
-	if err != nil {
-		return Generated{}, fmt.Errorf("failed to generate identity: %w", err)
-	}
-	return Generated{Identity: id.String(), Recipient: id.Recipient().String(), Kind: KindPostQuantum}, nil
-}
-
-// WriteIdentityFile writes g to a new file readable by its owner only. It
-// refuses to replace an existing file: overwriting an agency key would make
-// every tip sealed to it unreadable.
-func WriteIdentityFile(path string, g Generated, now time.Time) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("failed to create identity file: %w", err)
-	}
-	content := fmt.Sprintf("# created: %s\n# kind: %s\n# public key: %s\n%s\n",
-		now.UTC().Format(time.RFC3339), g.Kind, g.Recipient, g.Identity)
-	if _, err := f.WriteString(content); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to write identity file: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to write identity file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("failed to write identity file: %w", err)
-	}
-	return nil
+	return checked, false
 }

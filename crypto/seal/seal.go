@@ -10,6 +10,7 @@ package seal
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,15 @@ const (
 // MaxSealedSize bounds what Open will read, so that a hostile or corrupt
 // entry cannot make an officer's CLI allocate without limit.
 const MaxSealedSize = 64 << 20
+
+// Identity opens what was sealed to its recipient: an X25519, post-quantum
+// or plugin identity from ParseIdentities, or a ReplyKey's. It is age's
+// interface, named here so that no package outside crypto/ imports age.
+type Identity = age.Identity
+
+// ErrTooLarge is returned by OpenLimited (and Open) for sealed data longer
+// than the limit.
+var ErrTooLarge = errors.New("sealed data is larger than the limit")
 
 // ErrIdentityNotRecipient is returned when a secret identity was given where a
 // public recipient belongs. The value is never quoted.
@@ -194,18 +204,54 @@ func (r *Recipients) Seal(plaintext []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Open decrypts a sealed tip with the officer's identities.
-func Open(sealed []byte, ids ...age.Identity) ([]byte, error) {
-	if len(sealed) > MaxSealedSize {
-		return nil, errors.New("sealed tip is larger than the limit")
+// SealJSON encodes v as JSON and seals it to every recipient of the set.
+// The encoding is cleared once sealed.
+func (r *Recipients) SealJSON(v any) ([]byte, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode: %w", err)
+	}
+	defer clear(plain)
+	return r.Seal(plain)
+}
+
+// Open decrypts a sealed tip with the officer's identities, up to
+// MaxSealedSize.
+func Open(sealed []byte, ids ...Identity) ([]byte, error) {
+	return OpenLimited(sealed, MaxSealedSize, ids...)
+}
+
+// OpenLimited decrypts sealed data of at most limit bytes. The limit is
+// checked once, on the sealed input, before anything is parsed: an age
+// payload is always longer than its plaintext (a header, a nonce and a tag
+// per chunk), so the plaintext is bounded too. Every opening in the
+// hotline goes through here.
+func OpenLimited(sealed []byte, limit int, ids ...Identity) ([]byte, error) {
+	if len(sealed) > limit {
+		return nil, ErrTooLarge
 	}
 	r, err := age.Decrypt(bytes.NewReader(sealed), ids...)
 	if err != nil {
-		return nil, fmt.Errorf("failed to open sealed tip: %w", err)
+		return nil, fmt.Errorf("failed to open sealed data: %w", err)
 	}
-	out, err := io.ReadAll(io.LimitReader(r, MaxSealedSize))
+	out, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("failed to read sealed tip: %w", err)
+		clear(out)
+		return nil, fmt.Errorf("failed to read sealed data: %w", err)
 	}
 	return out, nil
+}
+
+// OpenJSON opens sealed data of at most limit bytes and decodes it into v.
+// The plaintext is cleared once decoded.
+func OpenJSON(sealed []byte, limit int, v any, ids ...Identity) error {
+	plain, err := OpenLimited(sealed, limit, ids...)
+	if err != nil {
+		return err
+	}
+	defer clear(plain)
+	if err := json.Unmarshal(plain, v); err != nil {
+		return fmt.Errorf("failed to decode sealed data: %w", err)
+	}
+	return nil
 }

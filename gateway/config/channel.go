@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"filippo.io/age"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"golang.org/x/text/language"
 )
 
@@ -141,7 +141,7 @@ func (c *Config) validateChannel(add, warn func(string, string, string)) {
 	if k := c.Secrets.ReplyKey.Value(); len(k) == 0 {
 		warn("secrets.reply_key", "missing: officers cannot reply by SMS or WhatsApp, and Twilio copies are not scrubbed",
 			"run `hotline keygen --x25519 --out reply.key` on the gateway host and set secrets.reply_key: file:reply.key")
-	} else if _, err := age.ParseX25519Identity(strings.TrimSpace(lastLine(string(k)))); err != nil {
+	} else if _, err := seal.ParseReplyKey(k); err != nil {
 		add("secrets.reply_key", "not an X25519 age identity (AGE-SECRET-KEY-1...)", "generate it with `hotline keygen --x25519 --out reply.key`")
 	}
 }
@@ -154,27 +154,15 @@ func mapValues(m map[string]string) []string {
 	return out
 }
 
-// lastLine returns the last non-comment line of an identity file.
-func lastLine(s string) string {
-	var last string
-	for _, l := range strings.Split(s, "\n") {
-		l = strings.TrimSpace(l)
-		if l != "" && !strings.HasPrefix(l, "#") {
-			last = l
-		}
-	}
-	return last
-}
-
-// ReplyIdentity parses the gateway's reply key.
-func (c *Config) ReplyIdentity() (*age.X25519Identity, error) {
+// ReplyIdentity parses the gateway's reply key; nil when none is set.
+func (c *Config) ReplyIdentity() (*seal.ReplyKey, error) {
 	k := c.Secrets.ReplyKey.Value()
 	if len(k) == 0 {
 		return nil, nil
 	}
-	id, err := age.ParseX25519Identity(lastLine(string(k)))
+	key, err := seal.ParseReplyKey(k)
 	if err != nil {
-		return nil, fmt.Errorf("secrets.reply_key is not an X25519 age identity")
+		return nil, fmt.Errorf("secrets.reply_key: %w", err)
 	}
-	return id, nil
+	return key, nil
 }

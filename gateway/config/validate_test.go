@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway/config"
 )
 
@@ -22,20 +21,20 @@ func problemsText(ps config.Problems) string {
 }
 
 func TestValidate(t *testing.T) {
-	x25519, err := age.GenerateX25519Identity()
+	x25519, err := seal.Generate(true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pq, err := age.GenerateHybridIdentity()
+	pq, err := seal.Generate(false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A recipients file that holds a secret key by mistake.
 	leakedFile := filepath.Join(t.TempDir(), "leaked.recipients")
-	if err := os.WriteFile(leakedFile, []byte("# officers\n"+x25519.String()+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(leakedFile, []byte("# officers\n"+x25519.Identity+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	secrets := []string{x25519.String(), pq.String()}
+	secrets := []string{x25519.Identity, pq.Identity}
 
 	tests := []struct {
 		name    string
@@ -86,18 +85,18 @@ func TestValidate(t *testing.T) {
 		},
 		{
 			name:   "x25519 identity pasted as a recipient",
-			mutate: func(c *config.Config) { c.Agencies[1].Recipients = []string{x25519.String()} },
+			mutate: func(c *config.Config) { c.Agencies[1].Recipients = []string{x25519.Identity} },
 			field:  "agencies.pe-callao.recipients",
 		},
 		{
 			name:   "pq identity pasted as a recipient",
-			mutate: func(c *config.Config) { c.Agencies[0].Recipients = []string{pq.String()} },
+			mutate: func(c *config.Config) { c.Agencies[0].Recipients = []string{pq.Identity} },
 			field:  "agencies.pe-lima.recipients",
 		},
 		{
 			name: "identity pasted with its recipient, age-keygen style",
 			mutate: func(c *config.Config) {
-				c.Agencies[0].Recipients = []string{pq.Recipient().String() + "\n" + pq.String()}
+				c.Agencies[0].Recipients = []string{pq.Recipient + "\n" + pq.Identity}
 			},
 			field: "agencies.pe-lima.recipients",
 		},
@@ -109,13 +108,13 @@ func TestValidate(t *testing.T) {
 		{
 			name: "agency mixing pq and x25519",
 			mutate: func(c *config.Config) {
-				c.Agencies[0].Recipients = append(c.Agencies[0].Recipients, x25519.Recipient().String())
+				c.Agencies[0].Recipients = append(c.Agencies[0].Recipients, x25519.Recipient)
 			},
 			field: "agencies.pe-lima.recipients",
 		},
 		{
 			name:   "agency mixing through its recipients file",
-			mutate: func(c *config.Config) { c.Agencies[1].Recipients = []string{pq.Recipient().String()} },
+			mutate: func(c *config.Config) { c.Agencies[1].Recipients = []string{pq.Recipient} },
 			field:  "agencies.pe-callao.recipients",
 		},
 		{
@@ -423,12 +422,12 @@ func TestValidate(t *testing.T) {
 }
 
 func TestValidateIdentityProblemSaysCompromised(t *testing.T) {
-	id, err := age.GenerateHybridIdentity()
+	id, err := seal.Generate(false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := parseValid(t)
-	c.Agencies[0].Recipients = []string{id.String()}
+	c.Agencies[0].Recipients = []string{id.Identity}
 	ps := c.Validate()
 	if len(ps) != 1 {
 		t.Fatalf("got %d problems, want 1:\n%s", len(ps), problemsText(ps))

@@ -1,19 +1,15 @@
 package conversation
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"time"
 
-	"filippo.io/age"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/queue"
-	"github.com/redis/go-redis/v9"
 )
 
 // Side is what a tip from the SMS channel needs besides itself once it is
@@ -39,9 +35,6 @@ type Side struct {
 	ScrubDue       time.Time           `json:"scrub_due,omitzero"`
 }
 
-// maxSide bounds an opened side record.
-const maxSide = 64 << 10
-
 // ErrSideUnreadable: a side record that cannot be opened or decoded (the
 // reply key changed): it is dropped, never retried.
 var ErrSideUnreadable = errors.New("side record cannot be opened")
@@ -52,46 +45,17 @@ func (s *Store) SealSide(sd Side) ([]byte, error) {
 	if s.key == nil {
 		return nil, nil
 	}
-	sealed, err := s.sealJSON(sd)
+	sealed, err := s.key.SealJSON(sd)
 	if err != nil {
 		return nil, fmt.Errorf("failed to seal side record: %w", err)
 	}
 	return sealed, nil
 }
 
-// sealJSON encodes v and seals it to the gateway's own reply key: the one
-// way this package writes a record only the gateway can read.
-func (s *Store) sealJSON(v any) ([]byte, error) {
-	plain, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(plain)
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, s.seal)
-	if err != nil {
-		return nil, err
-	}
-	w.Write(plain)
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
 func (s *Store) openSide(sealed []byte) (Side, error) {
 	var sd Side
-	if s.key == nil {
-		return sd, ErrSideUnreadable
-	}
-	r, err := age.Decrypt(bytes.NewReader(sealed), s.key)
-	if err != nil {
-		return sd, ErrSideUnreadable
-	}
-	plain, err := io.ReadAll(io.LimitReader(r, maxSide))
-	defer clear(plain)
-	if err != nil || json.Unmarshal(plain, &sd) != nil || sd.Sender == "" {
-		return sd, ErrSideUnreadable
+	if s.key == nil || s.key.OpenJSON(sealed, &sd) != nil || sd.Sender == "" {
+		return Side{}, ErrSideUnreadable
 	}
 	return sd, nil
 }
@@ -124,7 +88,7 @@ func (s *Store) applySide(ctx context.Context, e queue.Entry, sd Side, now time.
 		return err
 	}
 	if sd.Scrub != nil {
-		if err := s.EnqueueScrubOnce(ctx, e.TipID, *sd.Scrub, sd.ScrubDue); err != nil {
+		if err := s.scrubs.EnqueueOnce(ctx, e.TipID, *sd.Scrub, sd.ScrubDue); err != nil {
 			return err
 		}
 	}
@@ -145,7 +109,7 @@ func (s *Store) applyConversation(ctx context.Context, e queue.Entry, sd Side, n
 		}
 	}
 	if left := sd.HandleTTL - now.Sub(sd.Last); sd.Handle != nil && left > 0 {
-		return s.saveHandleIfAbsent(ctx, e.Agency, e.Case, *sd.Handle, sd.Last, left)
+		return s.saveHandle(ctx, e.Agency, e.Case, *sd.Handle, sd.Last, left, true)
 	}
 	return nil
 }
@@ -172,34 +136,6 @@ func (s *Store) mergeThread(ctx context.Context, e queue.Entry, sd Side, left ti
 	}
 	b, _ := json.Marshal(t)
 	if err := s.rdb.Set(ctx, s.threadKey(sd.Sender), b, left).Err(); err != nil {
-		return s.fail(err)
-	}
-	return nil
-}
-
-var saveIfAbsentScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'sealed', ARGV[1], 'last', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
-`)
-
-// saveHandleIfAbsent is SaveHandle that leaves an existing handle (with a
-// later last message, maybe) as it is.
-func (s *Store) saveHandleIfAbsent(ctx context.Context, agency, caseRef string, h Handle, last time.Time, ttl time.Duration) error {
-	if s.key == nil {
-		return nil
-	}
-	sealed, err := s.sealJSON(h)
-	if err != nil {
-		return fmt.Errorf("failed to seal reply handle: %w", err)
-	}
-	if err := s.indexHandle(ctx, h.Sender, agency, caseRef, ttl); err != nil {
-		return err
-	}
-	err = saveIfAbsentScript.Run(ctx, s.rdb, []string{s.handleKey(agency, caseRef)},
-		sealed, last.UnixMilli(), ttl.Milliseconds()).Err()
-	if err != nil {
 		return s.fail(err)
 	}
 	return nil

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
-	"filippo.io/age"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/queue"
@@ -20,7 +21,7 @@ import (
 // index is refused all the same; a message after the exit is reachable.
 func TestExitAcrossGatewaysDestroysEveryHandle(t *testing.T) {
 	r := queuetest.New(t)
-	key, err := age.GenerateX25519Identity()
+	key, err := seal.GenerateReplyKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestApplySideIdempotent(t *testing.T) {
 	if !ok || err != nil || th.Case != "EEEE-EEEE" || len(th.Agencies) != 2 {
 		t.Errorf("thread = %+v %v %v", th, ok, err)
 	}
-	if n, _ := s.PendingScrubs(ctx); n != 1 {
+	if n, _ := s.Scrubs().Pending(ctx); n != 1 {
 		t.Errorf("%d scrub jobs, want 1", n)
 	}
 	if err := s.ApplySide(ctx, queue.Entry{TipID: "tip2", Case: "FFFF-FFFF", Agency: "pe-lima", Side: []byte("not sealed")}); !errors.Is(err, conversation.ErrSideUnreadable) {
@@ -102,5 +103,40 @@ func TestApplySideIdempotent(t *testing.T) {
 	if sealed, _ := s.SealSide(sd); len(sealed) == 0 || bytes.Contains(sealed, []byte("51911111111")) ||
 		bytes.Contains(sealed, []byte("sender-p2")) || bytes.Contains(sealed, []byte("0123456789abcdef")) {
 		t.Error("the side record shows what it carries")
+	}
+}
+
+// TestOpensRecordsOfEarlierReleases: a reply handle and a side record
+// sealed before the sealing moved to crypto/seal (testdata, made with its
+// reply key; the handle with crypto/x25519) still open.
+func TestOpensRecordsOfEarlierReleases(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	key, err := seal.ParseReplyKey(read("reply.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := queuetest.New(t)
+	s := conversation.New(r.Client, r.Prefix, time.Second, key)
+	ctx := context.Background()
+	last := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	r.Client.HSet(ctx, r.Prefix+":{pe-lima}:handle:AAAA-AAAA", "sealed", read("handle.age"), "last", last.UnixMilli())
+	want := conversation.Handle{From: "+51987654321", To: "+15005550006", Channel: "sms", Sender: "p-old"}
+	if h, at, err := s.Handle(ctx, "pe-lima", "AAAA-AAAA"); err != nil || h != want || !at.Equal(last) {
+		t.Fatalf("earlier handle = %+v at %v, %v; want %+v", h, at, err, want)
+	}
+	if err := s.ApplySide(ctx, queue.Entry{TipID: "tip-old", Case: "BBBB-BBBB", Agency: "my-kl", Side: read("side.age")}); err != nil {
+		t.Fatalf("earlier side record: %v", err)
+	}
+	if h, _, err := s.Handle(ctx, "my-kl", "BBBB-BBBB"); err != nil || h != want {
+		t.Fatalf("handle from the earlier side record = %+v, %v", h, err)
+	}
+	if n, err := s.Scrubs().Pending(ctx); n != 1 || err != nil {
+		t.Fatalf("%d scrub jobs from the earlier side record (%v), want 1", n, err)
 	}
 }

@@ -5,7 +5,8 @@
 // It protects the reporter against whoever can read Redis: senders are
 // known only by their keyed pseudonym; the number to text back (the reply
 // handle) is sealed with age to the gateway's own reply key and dies with
-// the case; every key has a TTL.
+// the case; every key has a TTL. The jobs erasing Twilio's copies are in
+// gateway/scrub; the store feeds them from spooled tips' side records.
 package conversation
 
 import (
@@ -13,15 +14,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"filippo.io/age"
-	"github.com/hotline-org/hotline/crypto/x25519"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway/breaker"
+	"github.com/hotline-org/hotline/gateway/scrub"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -65,38 +65,38 @@ type Store struct {
 	rdb     redis.UniversalClient
 	prefix  string
 	timeout time.Duration
-	key     *age.X25519Identity // the gateway's reply key; nil: no handles
-	seal    age.Recipient       // the key's recipient, for sealing
+	key     *seal.ReplyKey // nil: no handles
 	// down skips calls for a few seconds after Redis failed: this state
 	// only helps, and a tip on its way to the spool must not wait for it.
-	down *breaker.Breaker
+	down   *breaker.Breaker
+	scrubs *scrub.Queue
 }
 
 // New returns a store. key may be nil, and then no reply handles are kept.
-func New(rdb redis.UniversalClient, prefix string, timeout time.Duration, key *age.X25519Identity) *Store {
+func New(rdb redis.UniversalClient, prefix string, timeout time.Duration, key *seal.ReplyKey) *Store {
 	return NewWith(rdb, prefix, timeout, key, false)
 }
 
 // NewWith is New, sealing with crypto/x25519 (half the cost of upstream
 // age's X25519 wrap, proven compatible) when fast is set.
-func NewWith(rdb redis.UniversalClient, prefix string, timeout time.Duration, key *age.X25519Identity, fast bool) *Store {
+func NewWith(rdb redis.UniversalClient, prefix string, timeout time.Duration, key *seal.ReplyKey, fast bool) *Store {
 	if timeout <= 0 {
 		timeout = 2 * time.Second
 	}
-	s := &Store{rdb: rdb, prefix: prefix, timeout: timeout, key: key, down: &breaker.Breaker{Cooldown: 5 * time.Second}}
 	if key != nil {
-		s.seal = key.Recipient()
-		if fast {
-			if r, err := x25519.ParseRecipient(key.Recipient().String()); err == nil {
-				s.seal = r
-			}
-		}
+		key = key.WithOptions(seal.Options{FastX25519: fast})
 	}
-	return s
+	down := &breaker.Breaker{Cooldown: 5 * time.Second}
+	return &Store{rdb: rdb, prefix: prefix, timeout: timeout, key: key, down: down,
+		scrubs: scrub.New(rdb, prefix, timeout, key, down)}
 }
 
 // CanReply reports whether the store keeps reply handles.
 func (s *Store) CanReply() bool { return s.key != nil }
+
+// Scrubs is the queue of jobs erasing Twilio's copies, on the same Redis,
+// reply key and breaker: side records feed it (ApplySide).
+func (s *Store) Scrubs() *scrub.Queue { return s.scrubs }
 
 func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 	if s.down.Open() {
@@ -226,28 +226,47 @@ func (s *Store) SaveHandle(ctx context.Context, agency, caseRef string, h Handle
 	if s.key == nil {
 		return nil
 	}
-	sealed, err := s.sealJSON(h)
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	return s.saveHandle(ctx, agency, caseRef, h, last, ttl, false)
+}
+
+// saveHandle seals and stores h; ifAbsent leaves an existing handle (with
+// a later last message, maybe) as it is.
+func (s *Store) saveHandle(ctx context.Context, agency, caseRef string, h Handle, last time.Time, ttl time.Duration, ifAbsent bool) error {
+	sealed, err := s.key.SealJSON(h)
 	if err != nil {
 		return fmt.Errorf("failed to seal reply handle: %w", err)
 	}
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
 	// The index first: a handle that exists is always one an exit word
 	// can find.
 	if err := s.indexHandle(ctx, h.Sender, agency, caseRef, ttl); err != nil {
 		return err
 	}
 	key := s.handleKey(agency, caseRef)
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "sealed", sealed, "last", last.UnixMilli())
-		p.Expire(ctx, key, ttl)
-		return nil
-	})
+	if ifAbsent {
+		err = setHandleIfAbsentScript.Run(ctx, s.rdb, []string{key}, sealed, last.UnixMilli(), ttl.Milliseconds()).Err()
+	} else {
+		_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.HSet(ctx, key, "sealed", sealed, "last", last.UnixMilli())
+			p.Expire(ctx, key, ttl)
+			return nil
+		})
+	}
 	if err != nil {
 		return s.fail(err)
 	}
 	return nil
 }
+
+// setHandleIfAbsentScript stores a sealed handle with the time of the last
+// message, for ARGV[3] milliseconds, unless the key already holds one.
+var setHandleIfAbsentScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'sealed', ARGV[1], 'last', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
 
 // indexHandle records that the sender has a handle on the agency's case,
 // for as long as a handle lives.
@@ -389,18 +408,9 @@ func (s *Store) Handle(ctx context.Context, agency, caseRef string) (Handle, tim
 	if v["sealed"] == "" {
 		return Handle{}, time.Time{}, ErrNoHandle
 	}
-	r, err := age.Decrypt(strings.NewReader(v["sealed"]), s.key)
-	if err != nil {
-		return Handle{}, time.Time{}, fmt.Errorf("reply handle of case %s cannot be opened: %w", caseRef, err)
-	}
-	plain, err := io.ReadAll(io.LimitReader(r, 4096))
-	if err != nil {
-		return Handle{}, time.Time{}, fmt.Errorf("reply handle of case %s cannot be read", caseRef)
-	}
-	defer clear(plain)
 	var h Handle
-	if err := json.Unmarshal(plain, &h); err != nil {
-		return Handle{}, time.Time{}, fmt.Errorf("reply handle of case %s is malformed", caseRef)
+	if err := s.key.OpenJSON([]byte(v["sealed"]), &h); err != nil {
+		return Handle{}, time.Time{}, fmt.Errorf("reply handle of case %s cannot be opened: %w", caseRef, err)
 	}
 	ms, _ := strconv.ParseInt(v["last"], 10, 64)
 	last := time.UnixMilli(ms)
@@ -500,15 +510,6 @@ func (s *Store) Outbound(ctx context.Context, sidPseudonym string) (agency, case
 	return agency, caseRef, nil
 }
 
-// copyHandleScript stores a sealed handle under a new agency's key, with
-// the source's expiry, unless that agency already has one for the case.
-var copyHandleScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'sealed', ARGV[1], 'last', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
-`)
-
 // CopyHandle gives agency to the reply handle that agency from holds for
 // a case, when a tip is transferred. The handle is sealed to the gateway's
 // own reply key, not to an agency, so it is copied as it is, with the same
@@ -536,7 +537,9 @@ func (s *Store) CopyHandle(ctx context.Context, from, to, caseRef string) (bool,
 	if v.Val()["sealed"] == "" || ttl.Val() <= 0 {
 		return false, nil
 	}
-	n, err := copyHandleScript.Run(ctx, s.rdb, []string{s.handleKey(to, caseRef)},
+	// Under the new agency's key, with the source's expiry, unless that
+	// agency already has a handle for the case.
+	n, err := setHandleIfAbsentScript.Run(ctx, s.rdb, []string{s.handleKey(to, caseRef)},
 		v.Val()["sealed"], v.Val()["last"], ttl.Val().Milliseconds()).Int()
 	if err != nil {
 		return false, s.fail(err)

@@ -7,16 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway/conversation"
-	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
 func newStore(t *testing.T) (*conversation.Store, *queuetest.Redis) {
 	t.Helper()
 	r := queuetest.New(t)
-	key, err := age.GenerateX25519Identity()
+	key, err := seal.GenerateReplyKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,40 +97,6 @@ func TestOptOutFailsSafe(t *testing.T) {
 	}
 	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Fatalf("calls after a failure took %v: they should fail fast", d)
-	}
-}
-
-func TestScrubJobs(t *testing.T) {
-	s, r := newStore(t)
-	ctx := context.Background()
-	now := time.Now()
-	job := twilioapi.ScrubJob{MessageSID: "SM00000000000000000000000000000001", MediaSIDs: []string{"ME00000000000000000000000000000001"}}
-	if err := s.EnqueueScrub(ctx, job, now.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if jobs, _ := s.ClaimScrubs(ctx, now, 10); len(jobs) != 0 {
-		t.Fatalf("claimed a job before it was due: %v", jobs)
-	}
-	jobs, err := s.ClaimScrubs(ctx, now.Add(2*time.Minute), 10)
-	if err != nil || len(jobs) != 1 || jobs[0].Job.MessageSID != job.MessageSID {
-		t.Fatalf("claim = %+v, %v", jobs, err)
-	}
-	if again, _ := s.ClaimScrubs(ctx, now.Add(2*time.Minute), 10); len(again) != 0 {
-		t.Fatal("a claimed job was handed out twice within its lease")
-	}
-	if again, _ := s.ClaimScrubs(ctx, now.Add(10*time.Minute), 10); len(again) != 1 {
-		t.Fatal("a job whose worker vanished did not come back after the lease")
-	}
-	for _, k := range r.Keys(t) {
-		if v := r.Admin.Get(ctx, k).Val(); strings.Contains(v, "SM0000") {
-			t.Fatalf("the message SID is in clear in %s", k)
-		}
-	}
-	if err := s.FinishScrub(ctx, jobs[0].ID); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := s.PendingScrubs(ctx); n != 0 {
-		t.Fatalf("%d jobs pending after finish", n)
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -282,4 +284,45 @@ func FuzzNormalizeCode(f *testing.F) {
 			t.Fatalf("NormalizeCode(%q) = %q, %v; want it unchanged", c, c2, err)
 		}
 	})
+}
+
+// TestOpensThreadsOfEarlierReleases: a thread written before the sealing
+// moved to crypto/seal (testdata: its receipt code, public key, locked key
+// and an officer's question, as Create and PostQuestion stored them) still
+// opens, and takes new messages.
+func TestOpensThreadsOfEarlierReleases(t *testing.T) {
+	b, err := os.ReadFile("testdata/thread.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old struct {
+		Code      string   `json:"code"`
+		Recipient string   `json:"recipient"`
+		Key       []byte   `json:"key"`
+		Messages  [][]byte `json:"messages"`
+	}
+	if err := json.Unmarshal(b, &old); err != nil {
+		t.Fatal(err)
+	}
+	s, r, _ := newStore(t)
+	ctx := context.Background()
+	handle, err := s.Handle(old.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := r.Prefix + ":followup:{" + handle + "}"
+	r.Client.HSet(ctx, key, "case", "CCCC-CCCC", "recipient", old.Recipient, "key", old.Key, "created", 1)
+	r.Client.Expire(ctx, key, time.Hour)
+	r.Client.RPush(ctx, key+":msgs", old.Messages[0])
+	if err := s.AddAnswer(ctx, handle, "sí, en el mismo"); err != nil {
+		t.Fatal(err)
+	}
+	th, err := s.Open(ctx, old.Code)
+	if err != nil {
+		t.Fatalf("earlier thread: %v", err)
+	}
+	if len(th.Messages) != 2 || th.Messages[0].From != followup.Officer || th.Messages[0].Text != "¿Sigue en el mismo lugar?" ||
+		th.Messages[1].Text != "sí, en el mismo" {
+		t.Fatalf("earlier thread = %+v", th.Messages)
+	}
 }

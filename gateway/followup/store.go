@@ -27,19 +27,16 @@
 package followup
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"filippo.io/age"
 	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -197,23 +194,14 @@ func (s *Store) Create(ctx context.Context, code, caseRef string) (string, error
 		return "", err
 	}
 	handle := s.keyer.Of(Domain, c)
-	id, err := age.GenerateHybridIdentity()
+	recipient, wrapped, err := seal.NewPassphraseKey(c, s.opt.WorkFactor)
 	if err != nil {
-		return "", fmt.Errorf("failed to generate thread key: %w", err)
-	}
-	sr, err := age.NewScryptRecipient(c)
-	if err != nil {
-		return "", fmt.Errorf("failed to make scrypt recipient: %w", err)
-	}
-	sr.SetWorkFactor(s.opt.WorkFactor)
-	wrapped, err := encrypt([]byte(id.String()), sr)
-	if err != nil {
-		return "", fmt.Errorf("failed to wrap thread key: %w", err)
+		return "", fmt.Errorf("failed to make thread key: %w", err)
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.key(handle), "case", caseRef, "recipient", id.Recipient().String(), "key", wrapped,
+		p.HSet(ctx, s.key(handle), "case", caseRef, "recipient", recipient, "key", wrapped,
 			"created", s.opt.Now().Unix())
 		p.Expire(ctx, s.key(handle), s.opt.TTL)
 		// The case finds its thread when it is purged, so that the
@@ -324,16 +312,11 @@ func (s *Store) add(ctx context.Context, handle string, m Message) error {
 	case err != nil:
 		return unavailable("read thread", err)
 	}
-	r, err := age.ParseHybridRecipient(v)
+	r, err := seal.ParsePostQuantumRecipient(v)
 	if err != nil {
 		return fmt.Errorf("thread %s: stored recipient unreadable: %w", handle, err)
 	}
-	plain, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	sealed, err := encrypt(plain, r)
-	clear(plain)
+	sealed, err := r.SealJSON(m)
 	if err != nil {
 		return fmt.Errorf("failed to seal message: %w", err)
 	}
@@ -389,46 +372,22 @@ func (s *Store) Open(ctx context.Context, code string) (*Thread, error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
 	}
-	id, err := s.unwrap([]byte(fields["key"]), c)
+	// Refuse a stored key wrapped with a larger factor than ours: a
+	// tampered entry must not make the gateway burn gigabytes of memory.
+	id, err := seal.OpenPassphraseKey([]byte(fields["key"]), c, s.opt.WorkFactor)
 	<-s.sem
 	if err != nil {
 		return nil, fmt.Errorf("thread %s: %w", handle, err)
 	}
 	t := &Thread{Handle: handle, Info: Info{Case: fields["case"], Agencies: strings.Fields(fields["agencies"]), Urgent: fields["urgent"] == "1"}}
 	for i, sealed := range raw {
-		plain, err := decrypt([]byte(sealed), id)
-		if err != nil {
-			return nil, fmt.Errorf("thread %s: message %d: %w", handle, i, err)
-		}
 		var m Message
-		err = json.Unmarshal(plain, &m)
-		clear(plain)
-		if err != nil {
+		if err := seal.OpenJSON([]byte(sealed), maxSealed, &m, id); err != nil {
 			return nil, fmt.Errorf("thread %s: message %d: %w", handle, i, err)
 		}
 		t.Messages = append(t.Messages, m)
 	}
 	return t, nil
-}
-
-func (s *Store) unwrap(wrapped []byte, code string) (age.Identity, error) {
-	si, err := age.NewScryptIdentity(code)
-	if err != nil {
-		return nil, err
-	}
-	// Refuse a stored key wrapped with a larger factor than ours: a
-	// tampered entry must not make the gateway burn gigabytes of memory.
-	si.SetMaxWorkFactor(s.opt.WorkFactor)
-	plain, err := decrypt(wrapped, si)
-	if err != nil {
-		return nil, fmt.Errorf("failed to unwrap thread key: %w", err)
-	}
-	defer clear(plain)
-	id, err := age.ParseHybridIdentity(string(plain))
-	if err != nil {
-		return nil, errors.New("failed to parse thread key")
-	}
-	return id, nil
 }
 
 func (s *Store) caseIndex(caseRef string) string {
@@ -471,35 +430,7 @@ func (s *Store) Delete(ctx context.Context, handle string) error {
 	return nil
 }
 
-func encrypt(plain []byte, r age.Recipient) ([]byte, error) {
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, r)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(plain); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// maxPlain bounds what decrypt reads: a thread key or one message.
-const maxPlain = 64 << 10
-
-func decrypt(sealed []byte, id age.Identity) ([]byte, error) {
-	r, err := age.Decrypt(bytes.NewReader(sealed), id)
-	if err != nil {
-		return nil, err
-	}
-	plain, err := io.ReadAll(io.LimitReader(r, maxPlain+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(plain) > maxPlain {
-		return nil, errors.New("sealed message too large")
-	}
-	return plain, nil
-}
+// maxSealed bounds one sealed message. Its JSON is at most 6 bytes per
+// character of MaxMessageChars (48 KiB, every character escaped), and a
+// post-quantum header and the tags add about 2 KiB.
+const maxSealed = 64 << 10

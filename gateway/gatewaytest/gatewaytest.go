@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
@@ -47,7 +47,7 @@ type Stack struct {
 	Queue      *queue.Queue
 	Intake     *gateway.Intake
 	Keyer      *pseudonym.Keyer
-	Identities map[string]age.Identity
+	Identities map[string]seal.Identity // X25519
 	Log        *SyncBuffer
 	Logger     *slog.Logger
 	Pepper     []byte
@@ -85,21 +85,25 @@ var Regions = []geo.RegionSpec{
 func New(t testing.TB, opts ...func(*gateway.Options)) *Stack {
 	t.Helper()
 	r := queuetest.New(t)
-	s := &Stack{Redis: r, Identities: map[string]age.Identity{}, Log: &SyncBuffer{}}
+	s := &Stack{Redis: r, Identities: map[string]seal.Identity{}, Log: &SyncBuffer{}}
 	s.Logger = slog.New(slog.NewJSONHandler(s.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s.Queue = queue.New(r.Client, queue.Options{Prefix: r.Prefix})
 	recipients := map[string]*seal.Recipients{}
 	for _, a := range []string{Lima, KL, Overlap} {
-		id, err := age.GenerateX25519Identity()
+		g, err := seal.Generate(true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rs, err := seal.ParseRecipients([]string{id.Recipient().String()})
+		ids, err := seal.ParseIdentities(strings.NewReader(g.Identity), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := seal.ParseRecipients([]string{g.Recipient})
 		if err != nil {
 			t.Fatal(err)
 		}
 		recipients[a] = rs
-		s.Identities[a] = id
+		s.Identities[a] = ids[0]
 	}
 	ix, err := geo.Load(Regions)
 	if err != nil {
@@ -147,7 +151,7 @@ func (s *Stack) Open(t testing.TB, c *queue.Claimed) gateway.Report {
 // opts adjust the channel's options (limits, for instance) before it is made.
 func (s *Stack) Channel(t testing.TB, tw sms.Twilio, now func() time.Time, opts ...func(*sms.Options)) (*sms.Channel, *conversation.Store) {
 	t.Helper()
-	replyKey, err := age.GenerateX25519Identity()
+	replyKey, err := seal.GenerateReplyKey()
 	if err != nil {
 		t.Fatal(err)
 	}

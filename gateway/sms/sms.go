@@ -28,6 +28,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/geo"
 	"github.com/hotline-org/hotline/gateway/lang"
 	"github.com/hotline-org/hotline/gateway/reply"
+	"github.com/hotline-org/hotline/gateway/scrub"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/gateway/urgency"
 	"golang.org/x/text/language"
@@ -322,7 +323,7 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 		}
 	}
 	if scrub != nil {
-		if err := c.opt.Store.EnqueueScrubOnce(ctx, rcpt.TipID, *scrub, scrubDue); err != nil {
+		if err := c.opt.Store.Scrubs().EnqueueOnce(ctx, rcpt.TipID, *scrub, scrubDue); err != nil {
 			c.opt.Logger.Warn("scrub job not queued", "case", rcpt.Case, "err", err)
 		}
 	}
@@ -554,7 +555,7 @@ func (c *Channel) DeliveryStatus(ctx context.Context, sid, status, code string) 
 		return err
 	}
 	if finalStatus[status] && c.opt.Twilio != nil {
-		if err := c.opt.Store.EnqueueScrub(ctx, twilioapi.ScrubJob{MessageSID: sid}, c.opt.Now().Add(time.Minute)); err != nil {
+		if err := c.opt.Store.Scrubs().Enqueue(ctx, twilioapi.ScrubJob{MessageSID: sid}, c.opt.Now().Add(time.Minute)); err != nil {
 			c.opt.Logger.Warn("reply scrub job not queued", "case", caseRef, "err", err)
 		}
 	}
@@ -587,7 +588,8 @@ func (c *Channel) RunScrubber(ctx context.Context, every time.Duration) {
 
 // ScrubDue runs the scrub jobs that are due.
 func (c *Channel) ScrubDue(ctx context.Context) {
-	jobs, err := c.opt.Store.ClaimScrubs(ctx, c.opt.Now(), 20)
+	scrubs := c.opt.Store.Scrubs()
+	jobs, err := scrubs.Claim(ctx, c.opt.Now(), 20)
 	if err != nil {
 		c.opt.Logger.Warn("scrub jobs unavailable", "err", err)
 		return
@@ -598,22 +600,34 @@ func (c *Channel) ScrubDue(ctx context.Context) {
 		switch {
 		case err == nil && job.Done():
 			c.count("deleted")
-			c.opt.Store.FinishScrub(ctx, sc.ID)
+			c.finishScrub(ctx, scrubs, sc.ID)
 		case twilioapi.Retryable(err) || err == nil:
 			delay, ok := twilioapi.ScrubSchedule.Next(job.Attempt)
 			if !ok || c.opt.Now().Sub(sc.Started) > twilioapi.ScrubSchedule.GiveUpAfter {
 				c.count("failed")
 				c.opt.Logger.Error("scrub given up: Twilio still holds a message; an operator must delete it", "attempts", job.Attempt)
-				c.opt.Store.FinishScrub(ctx, sc.ID)
+				c.finishScrub(ctx, scrubs, sc.ID)
 				continue
 			}
 			c.count("retry")
-			c.opt.Store.RescheduleScrub(ctx, sc, c.opt.Now().Add(delay))
+			if err := scrubs.Reschedule(ctx, sc, c.opt.Now().Add(delay)); err != nil {
+				// The job keeps its last saved state and comes back when
+				// its lease ends.
+				c.opt.Logger.Warn("scrub job not rescheduled: it runs again after its lease", "err", err)
+			}
 		default:
 			c.count("failed")
 			c.opt.Logger.Error("scrub failed: Twilio still holds a message; an operator must delete it", "err", err)
-			c.opt.Store.FinishScrub(ctx, sc.ID)
+			c.finishScrub(ctx, scrubs, sc.ID)
 		}
+	}
+}
+
+// finishScrub removes a job that is over. A job Redis did not remove is
+// not lost: it comes back when its lease ends, and Twilio is asked again.
+func (c *Channel) finishScrub(ctx context.Context, scrubs *scrub.Queue, id string) {
+	if err := scrubs.Finish(ctx, id); err != nil {
+		c.opt.Logger.Warn("scrub job not finished: it runs again after its lease", "err", err)
 	}
 }
 

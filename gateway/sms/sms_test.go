@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
@@ -517,7 +517,7 @@ func TestReceive(t *testing.T) {
 			wantOutcome: sms.Queued,
 			wantTips:    1,
 			check: func(t *testing.T, e *env, res sms.Result) {
-				if n, err := e.store.PendingScrubs(ctx); n != 0 || err != nil {
+				if n, err := e.store.Scrubs().Pending(ctx); n != 0 || err != nil {
 					t.Errorf("pending scrubs = %d, %v; want none", n, err)
 				}
 			},
@@ -598,7 +598,7 @@ func closedStore(t *testing.T, e *env) {
 	}
 	rdb := redis.NewClient(opt)
 	rdb.Close()
-	key, err := age.GenerateX25519Identity()
+	key, err := seal.GenerateReplyKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -778,7 +778,7 @@ func TestDeliveryStatus(t *testing.T) {
 			if err := e.ch.Reply(ctx, gatewaytest.Lima, "HL-0001", "tip-1", "officer-7", "Are you safe?", ""); err != nil {
 				t.Fatal(err)
 			}
-			pending, err := e.store.PendingScrubs(ctx)
+			pending, err := e.store.Scrubs().Pending(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -799,7 +799,7 @@ func TestDeliveryStatus(t *testing.T) {
 			if len(got) != len(want) || len(got) == 1 && (got[0].Status != want[0].Status || got[0].Code != want[0].Code || !got[0].At.Equal(want[0].At)) {
 				t.Errorf("deliveries = %+v, want %+v", got, want)
 			}
-			after, err := e.store.PendingScrubs(ctx)
+			after, err := e.store.Scrubs().Pending(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -868,7 +868,7 @@ func TestScrubDue(t *testing.T) {
 			e := newEnv(t)
 			e.tw.scrub = tc.scrub
 			job := twilioapi.ScrubJob{MessageSID: "SM001", MediaSIDs: []string{"ME001"}}
-			if err := e.store.EnqueueScrub(ctx, job, e.clock.now().Add(time.Minute)); err != nil {
+			if err := e.store.Scrubs().Enqueue(ctx, job, e.clock.now().Add(time.Minute)); err != nil {
 				t.Fatal(err)
 			}
 			e.ch.ScrubDue(ctx)
@@ -884,7 +884,7 @@ func TestScrubDue(t *testing.T) {
 			if !slices.Equal(e.metrics.scrubs, []string{tc.wantOutcome}) {
 				t.Errorf("counted %v, want [%s]", e.metrics.scrubs, tc.wantOutcome)
 			}
-			if n, err := e.store.PendingScrubs(ctx); n != tc.wantPending || err != nil {
+			if n, err := e.store.Scrubs().Pending(ctx); n != tc.wantPending || err != nil {
 				t.Errorf("pending = %d, %v; want %d", n, err, tc.wantPending)
 			}
 			if tc.wantPending == 0 {
@@ -1019,7 +1019,7 @@ func TestReplyWithoutTwilio(t *testing.T) {
 
 func TestRunScrubberStopsWithContext(t *testing.T) {
 	e := newEnv(t)
-	if err := e.store.EnqueueScrub(context.Background(), twilioapi.ScrubJob{MessageSID: "SM001"}, e.clock.now()); err != nil {
+	if err := e.store.Scrubs().Enqueue(context.Background(), twilioapi.ScrubJob{MessageSID: "SM001"}, e.clock.now()); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

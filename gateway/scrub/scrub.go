@@ -1,0 +1,210 @@
+// Package scrub is the queue of jobs that erase a reporter's messages at
+// Twilio (the body, then each attachment) once their tip is queued.
+//
+// It protects the reporter against whoever can read Redis: a message SID
+// leads to the message, and so to the number and text, at Twilio until it
+// is redacted, so every job is sealed to the gateway's own reply key and
+// queued under a random id or the tip's id. A claimed job is leased, not
+// taken: a crashed worker, or a finish that did not reach Redis, delays a
+// job and never loses it.
+package scrub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway/breaker"
+	"github.com/hotline-org/hotline/gateway/twilioapi"
+	"github.com/redis/go-redis/v9"
+)
+
+// Lease is how long a claimed job is left to its worker before another
+// gateway may take it.
+const Lease = 5 * time.Minute
+
+// ErrUnavailable wraps Redis failures.
+var ErrUnavailable = errors.New("scrub queue unavailable")
+
+// ErrNoKey is returned when a job is queued without a reply key: it could
+// not be sealed.
+var ErrNoKey = errors.New("no reply key: scrub jobs cannot be sealed")
+
+// Claimed is a job taken by Claim.
+type Claimed struct {
+	ID  string
+	Job twilioapi.ScrubJob
+	// Started is when the job was first queued, for giving up.
+	Started time.Time
+}
+
+// record is what is sealed under a job's id.
+type record struct {
+	Job     twilioapi.ScrubJob `json:"job"`
+	Started time.Time          `json:"started"`
+}
+
+// Queue is the scrub queue in Redis.
+type Queue struct {
+	rdb     redis.UniversalClient
+	prefix  string
+	timeout time.Duration
+	key     *seal.ReplyKey // nil: no jobs are queued
+	down    *breaker.Breaker
+}
+
+// New returns a queue. key may be nil, and then nothing is queued. down is
+// the breaker the queue shares with the caller's other auxiliary state
+// (nil: one of its own): while Redis is known to be down, calls fail fast.
+func New(rdb redis.UniversalClient, prefix string, timeout time.Duration, key *seal.ReplyKey, down *breaker.Breaker) *Queue {
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	if down == nil {
+		down = &breaker.Breaker{Cooldown: 5 * time.Second}
+	}
+	return &Queue{rdb: rdb, prefix: prefix, timeout: timeout, key: key, down: down}
+}
+
+func (q *Queue) dueKey() string          { return q.prefix + ":{scrub}:due" }
+func (q *Queue) jobKey(id string) string { return q.prefix + ":{scrub}:job:" + id }
+
+func (q *Queue) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if q.down.Open() {
+		// Already cancelled: every call fails at once.
+		ctx, cancel := context.WithCancel(ctx)
+		cancel()
+		return ctx, cancel
+	}
+	return context.WithTimeout(ctx, q.timeout)
+}
+
+// fail records a Redis failure and wraps it.
+func (q *Queue) fail(err error) error {
+	if !errors.Is(err, context.Canceled) {
+		q.down.Record(err)
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// Enqueue schedules erasing a message at Twilio under a new random id.
+func (q *Queue) Enqueue(ctx context.Context, job twilioapi.ScrubJob, due time.Time) error {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return q.save(ctx, hex.EncodeToString(b), record{Job: job, Started: time.Now().UTC()}, due, false)
+}
+
+// EnqueueOnce is Enqueue under a job id of the caller's (the tip id):
+// queued twice, by the channel and by the spool's drain, the job exists
+// once and a job already under way is left as it is.
+func (q *Queue) EnqueueOnce(ctx context.Context, id string, job twilioapi.ScrubJob, due time.Time) error {
+	return q.save(ctx, id, record{Job: job, Started: time.Now().UTC()}, due, true)
+}
+
+// Reschedule stores what is left of a claimed job and when to try again.
+func (q *Queue) Reschedule(ctx context.Context, c Claimed, due time.Time) error {
+	return q.save(ctx, c.ID, record{Job: c.Job, Started: c.Started}, due, false)
+}
+
+func (q *Queue) save(ctx context.Context, id string, rec record, due time.Time, once bool) error {
+	if q.key == nil {
+		return ErrNoKey
+	}
+	sealed, err := q.key.SealJSON(rec)
+	if err != nil {
+		return fmt.Errorf("failed to seal scrub job: %w", err)
+	}
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	_, err = q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		z := redis.Z{Score: float64(due.UnixMilli()), Member: id}
+		if once {
+			p.SetNX(ctx, q.jobKey(id), sealed, 0)
+			p.ZAddNX(ctx, q.dueKey(), z)
+			return nil
+		}
+		p.Set(ctx, q.jobKey(id), sealed, 0)
+		p.ZAdd(ctx, q.dueKey(), z)
+		return nil
+	})
+	if err != nil {
+		return q.fail(err)
+	}
+	return nil
+}
+
+// claimScript takes up to ARGV[2] due jobs, pushing each one's due time a
+// lease ahead so that no other gateway takes it meanwhile.
+var claimScript = redis.NewScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, id in ipairs(ids) do
+  redis.call('ZADD', KEYS[1], ARGV[3], id)
+  local v = redis.call('GET', ARGV[4] .. id)
+  if v then
+    table.insert(out, id)
+    table.insert(out, v)
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out
+`)
+
+// Claim takes up to n jobs that are due, each for a Lease. A job that
+// cannot be opened (sealed to another reply key) is left where it is.
+func (q *Queue) Claim(ctx context.Context, now time.Time, n int) ([]Claimed, error) {
+	if q.key == nil {
+		return nil, nil
+	}
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	res, err := claimScript.Run(ctx, q.rdb, []string{q.dueKey()},
+		strconv.FormatInt(now.UnixMilli(), 10), n, strconv.FormatInt(now.Add(Lease).UnixMilli(), 10),
+		q.jobKey("")).Slice()
+	if err != nil {
+		return nil, q.fail(err)
+	}
+	var out []Claimed
+	for i := 0; i+1 < len(res); i += 2 {
+		id, _ := res[i].(string)
+		sealed, _ := res[i+1].(string)
+		var rec record
+		if q.key.OpenJSON([]byte(sealed), &rec) == nil {
+			out = append(out, Claimed{ID: id, Job: rec.Job, Started: rec.Started})
+		}
+	}
+	return out, nil
+}
+
+// Finish removes a job that is done or given up. If it fails, the job
+// comes back after its lease.
+func (q *Queue) Finish(ctx context.Context, id string) error {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	_, err := q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRem(ctx, q.dueKey(), id)
+		p.Del(ctx, q.jobKey(id))
+		return nil
+	})
+	if err != nil {
+		return q.fail(err)
+	}
+	return nil
+}
+
+// Pending counts the jobs not done yet.
+func (q *Queue) Pending(ctx context.Context) (int64, error) {
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	n, err := q.rdb.ZCard(ctx, q.dueKey()).Result()
+	if err != nil {
+		return 0, q.fail(err)
+	}
+	return n, nil
+}

@@ -1,0 +1,139 @@
+package scrub_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway/scrub"
+	"github.com/hotline-org/hotline/gateway/twilioapi"
+	"github.com/hotline-org/hotline/queue/queuetest"
+	"github.com/redis/go-redis/v9"
+)
+
+func newQueue(t *testing.T) (*scrub.Queue, *queuetest.Redis) {
+	t.Helper()
+	r := queuetest.New(t)
+	key, err := seal.GenerateReplyKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scrub.New(r.Client, r.Prefix, time.Second, key, nil), r
+}
+
+func TestScrubJobs(t *testing.T) {
+	q, r := newQueue(t)
+	ctx := context.Background()
+	now := time.Now()
+	job := twilioapi.ScrubJob{MessageSID: "SM00000000000000000000000000000001", MediaSIDs: []string{"ME00000000000000000000000000000001"}}
+	if err := q.Enqueue(ctx, job, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, _ := q.Claim(ctx, now, 10); len(jobs) != 0 {
+		t.Fatalf("claimed a job before it was due: %v", jobs)
+	}
+	jobs, err := q.Claim(ctx, now.Add(2*time.Minute), 10)
+	if err != nil || len(jobs) != 1 || jobs[0].Job.MessageSID != job.MessageSID {
+		t.Fatalf("claim = %+v, %v", jobs, err)
+	}
+	if again, _ := q.Claim(ctx, now.Add(2*time.Minute), 10); len(again) != 0 {
+		t.Fatal("a claimed job was handed out twice within its lease")
+	}
+	if again, _ := q.Claim(ctx, now.Add(10*time.Minute), 10); len(again) != 1 {
+		t.Fatal("a job whose worker vanished did not come back after the lease")
+	}
+	for _, k := range r.Keys(t) {
+		if v := r.Admin.Get(ctx, k).Val(); strings.Contains(v, "SM0000") {
+			t.Fatalf("the message SID is in clear in %s", k)
+		}
+	}
+	if err := q.Finish(ctx, jobs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := q.Pending(ctx); n != 0 {
+		t.Fatalf("%d jobs pending after finish", n)
+	}
+}
+
+// TestEnqueueOnceAndReschedule: a job queued twice under the tip's id
+// exists once and keeps its first due time; a rescheduled job keeps when
+// it started and carries what is left of it.
+func TestEnqueueOnceAndReschedule(t *testing.T) {
+	q, _ := newQueue(t)
+	ctx := context.Background()
+	now := time.Now()
+	job := twilioapi.ScrubJob{MessageSID: "SM00000000000000000000000000000002", MediaSIDs: []string{"ME1", "ME2"}}
+	for _, due := range []time.Time{now, now.Add(time.Hour)} {
+		if err := q.EnqueueOnce(ctx, "tip1", job, due); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := q.Pending(ctx); n != 1 || err != nil {
+		t.Fatalf("pending = %d, %v; want one job", n, err)
+	}
+	jobs, err := q.Claim(ctx, now.Add(time.Second), 10)
+	if err != nil || len(jobs) != 1 || jobs[0].ID != "tip1" {
+		t.Fatalf("claim = %+v, %v", jobs, err)
+	}
+	c := jobs[0]
+	c.Job.Redacted, c.Job.MediaSIDs, c.Job.Attempt = true, []string{"ME2"}, 3
+	if err := q.Reschedule(ctx, c, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err = q.Claim(ctx, now.Add(2*time.Minute), 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claim after reschedule = %+v, %v", jobs, err)
+	}
+	got := jobs[0]
+	if !got.Job.Redacted || len(got.Job.MediaSIDs) != 1 || got.Job.Attempt != 3 || !got.Started.Equal(c.Started) {
+		t.Fatalf("rescheduled job = %+v, want %+v", got, c)
+	}
+}
+
+func TestNoKey(t *testing.T) {
+	r := queuetest.New(t)
+	q := scrub.New(r.Client, r.Prefix, time.Second, nil, nil)
+	ctx := context.Background()
+	if err := q.Enqueue(ctx, twilioapi.ScrubJob{MessageSID: "SM1"}, time.Now()); !errors.Is(err, scrub.ErrNoKey) {
+		t.Fatalf("Enqueue without a key = %v, want ErrNoKey", err)
+	}
+	if jobs, err := q.Claim(ctx, time.Now(), 10); len(jobs) != 0 || err != nil {
+		t.Fatalf("Claim without a key = %v, %v", jobs, err)
+	}
+}
+
+// TestOpensJobsOfEarlierReleases: a job sealed by the scrub queue as it
+// was in gateway/conversation (testdata, made with its reply key) is still
+// claimed, with what it held.
+func TestOpensJobsOfEarlierReleases(t *testing.T) {
+	keyFile, err := os.ReadFile("testdata/reply.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := os.ReadFile("testdata/job.age")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := seal.ParseReplyKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := queuetest.New(t)
+	q := scrub.New(r.Client, r.Prefix, time.Second, key, nil)
+	ctx := context.Background()
+	r.Client.Set(ctx, r.Prefix+":{scrub}:job:tip-old", sealed, 0)
+	r.Client.ZAdd(ctx, r.Prefix+":{scrub}:due", redis.Z{Score: 0, Member: "tip-old"})
+	jobs, err := q.Claim(ctx, time.Now(), 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claim of an earlier job = %+v, %v", jobs, err)
+	}
+	want := twilioapi.ScrubJob{MessageSID: "SM0123456789abcdef0123456789abcdef", MediaSIDs: []string{"ME0123456789abcdef0123456789abcdef"}}
+	if got := jobs[0]; got.ID != "tip-old" || got.Job.MessageSID != want.MessageSID || len(got.Job.MediaSIDs) != 1 ||
+		got.Job.MediaSIDs[0] != want.MediaSIDs[0] || got.Started.IsZero() {
+		t.Fatalf("earlier job = %+v, want %+v", got, want)
+	}
+}
