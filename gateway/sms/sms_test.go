@@ -1,6 +1,7 @@
 package sms_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/geo"
 	"github.com/hotline-org/hotline/gateway/reply"
+	"github.com/hotline-org/hotline/gateway/scrub"
 	"github.com/hotline-org/hotline/gateway/sms"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/redis/go-redis/v9"
@@ -912,6 +914,38 @@ func TestScrubDueUnavailable(t *testing.T) {
 	e.ch.ScrubDue(context.Background())
 	if _, _, s := e.tw.calls(); len(s) != 0 || len(e.metrics.scrubs) != 0 {
 		t.Errorf("scrubbed %d, counted %v with the store down", len(s), e.metrics.scrubs)
+	}
+}
+
+// TestScrubDueFinishFails: a job Twilio finished but Redis did not remove
+// (the run was cancelled mid-way) is not lost: it is logged, without an
+// id of the message, and comes back when its lease ends.
+func TestScrubDueFinishFails(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	e.tw.scrub = func(j twilioapi.ScrubJob) (twilioapi.ScrubJob, error) {
+		cancel() // the gateway shuts down while Twilio answers
+		j.Redacted, j.MediaSIDs = true, nil
+		return j, nil
+	}
+	if err := e.store.Scrubs().Enqueue(context.Background(), twilioapi.ScrubJob{MessageSID: "SM001"}, e.clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	e.ch.ScrubDue(ctx)
+	if n, err := e.store.Scrubs().Pending(context.Background()); n != 1 || err != nil {
+		t.Fatalf("pending = %d, %v after a finish that failed; want the job kept", n, err)
+	}
+	if log := e.stack.Log.Bytes(); !bytes.Contains(log, []byte("scrub job not finished")) || bytes.Contains(log, []byte("SM001")) {
+		t.Errorf("log = %s; want the failed finish, without the message SID", log)
+	}
+	e.tw.scrub = nil
+	e.clock.add(scrub.Lease + time.Second)
+	e.ch.ScrubDue(context.Background())
+	if _, _, s := e.tw.calls(); len(s) != 2 {
+		t.Fatalf("Twilio asked %d times, want the job run again after its lease", len(s))
+	}
+	if n, err := e.store.Scrubs().Pending(context.Background()); n != 0 || err != nil {
+		t.Fatalf("pending = %d, %v; want the job finished", n, err)
 	}
 }
 
