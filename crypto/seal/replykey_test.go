@@ -74,20 +74,13 @@ func TestReplyKey(t *testing.T) {
 }
 
 func TestParseReplyKeyRefuses(t *testing.T) {
-	pq, err := seal.Generate(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := seal.Generate(true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pq, x := newPair(t, seal.KindPostQuantum), newPair(t, seal.KindX25519)
 	for name, file := range map[string]string{
 		"empty":        "",
 		"comments":     "# nothing\n",
-		"post-quantum": pq.Identity + "\n",
-		"recipient":    x.Recipient + "\n",
-		"mangled":      x.Identity[:len(x.Identity)-2] + "\n",
+		"post-quantum": pq.secret + "\n",
+		"recipient":    x.recipient + "\n",
+		"mangled":      x.secret[:len(x.secret)-2] + "\n",
 	} {
 		_, err := seal.ParseReplyKey([]byte(file))
 		if !errors.Is(err, seal.ErrNotReplyKey) {

@@ -99,22 +99,11 @@ func (s *Store) CanReply() bool { return s.key != nil }
 func (s *Store) Scrubs() *scrub.Queue { return s.scrubs }
 
 func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
-	if s.down.Open() {
-		// Already cancelled: every call fails at once.
-		ctx, cancel := context.WithCancel(ctx)
-		cancel()
-		return ctx, cancel
-	}
-	return context.WithTimeout(ctx, s.timeout)
+	return s.down.Context(ctx, s.timeout)
 }
 
 // fail records a Redis failure and wraps it.
-func (s *Store) fail(err error) error {
-	if !errors.Is(err, context.Canceled) {
-		s.down.Record(err)
-	}
-	return fmt.Errorf("%w: %w", ErrUnavailable, err)
-}
+func (s *Store) fail(err error) error { return s.down.Fail(ErrUnavailable, err) }
 
 func (s *Store) threadKey(sender string) string { return s.prefix + ":thread:{" + sender + "}" }
 func (s *Store) optOutKey(sender string) string { return s.prefix + ":optout:{" + sender + "}" }

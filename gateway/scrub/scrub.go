@@ -75,22 +75,11 @@ func (q *Queue) dueKey() string          { return q.prefix + ":{scrub}:due" }
 func (q *Queue) jobKey(id string) string { return q.prefix + ":{scrub}:job:" + id }
 
 func (q *Queue) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
-	if q.down.Open() {
-		// Already cancelled: every call fails at once.
-		ctx, cancel := context.WithCancel(ctx)
-		cancel()
-		return ctx, cancel
-	}
-	return context.WithTimeout(ctx, q.timeout)
+	return q.down.Context(ctx, q.timeout)
 }
 
 // fail records a Redis failure and wraps it.
-func (q *Queue) fail(err error) error {
-	if !errors.Is(err, context.Canceled) {
-		q.down.Record(err)
-	}
-	return fmt.Errorf("%w: %w", ErrUnavailable, err)
-}
+func (q *Queue) fail(err error) error { return q.down.Fail(ErrUnavailable, err) }
 
 // Enqueue schedules erasing a message at Twilio under a new random id.
 func (q *Queue) Enqueue(ctx context.Context, job twilioapi.ScrubJob, due time.Time) error {

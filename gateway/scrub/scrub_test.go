@@ -15,13 +15,14 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// newQueue is a queue with a new reply key on a fresh key prefix.
 func newQueue(t *testing.T) (*scrub.Queue, *queuetest.Redis) {
 	t.Helper()
-	r := queuetest.New(t)
 	key, err := seal.GenerateReplyKey()
 	if err != nil {
 		t.Fatal(err)
 	}
+	r := queuetest.New(t)
 	return scrub.New(r.Client, r.Prefix, time.Second, key, nil), r
 }
 
