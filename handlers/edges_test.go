@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
@@ -379,11 +378,7 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 		opt.Addr, opt.MaxRetries, opt.DialTimeout = proxy.ln.Addr().String(), -1, 200*time.Millisecond
 		rdb := redis.NewClient(opt)
 		t.Cleanup(func() { rdb.Close() })
-		key, err := seal.GenerateReplyKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		store = conversation.New(rdb, s.Redis.Prefix, time.Second, key)
+		store = s.Store(t, rdb)
 		o.Store = store
 		sp, err := spool.Open(t.TempDir(), spool.Options{Logger: s.Logger})
 		if err != nil {

@@ -103,17 +103,7 @@ func newReference(publicURL, tokenFile, recipientsFile, redisURL, stream string)
 	if err != nil {
 		return nil, err
 	}
-	lines, err := os.ReadFile(recipientsFile)
-	if err != nil {
-		return nil, err
-	}
-	var list []string
-	for _, l := range strings.Split(string(lines), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			list = append(list, l)
-		}
-	}
-	rs, err := seal.ParseRecipients(list)
+	rs, err := readRecipients(recipientsFile)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +116,22 @@ func newReference(publicURL, tokenFile, recipientsFile, redisURL, stream string)
 		publicURL: strings.TrimRight(publicURL, "/"), validator: twclient.NewRequestValidator(strings.TrimSpace(string(token))),
 		recipients: rs, rdb: redis.NewClient(opt), stream: stream,
 	}, nil
+}
+
+// readRecipients reads a recipients file: one a line, blank lines and
+// # comments skipped, as age -R reads it.
+func readRecipients(path string) (*seal.Recipients, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	return seal.ParseRecipients(lines)
 }
 
 func (ref *reference) ServeHTTP(w http.ResponseWriter, r *http.Request) {

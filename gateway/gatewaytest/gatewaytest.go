@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/urgency"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/queuetest"
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/text/language"
 )
 
@@ -94,7 +94,7 @@ func New(t testing.TB, opts ...func(*gateway.Options)) *Stack {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids, err := seal.ParseIdentities(strings.NewReader(g.Identity), nil)
+		ids, err := seal.ParseIdentities(bytes.NewReader([]byte(g.Identity)), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,11 +151,7 @@ func (s *Stack) Open(t testing.TB, c *queue.Claimed) gateway.Report {
 // opts adjust the channel's options (limits, for instance) before it is made.
 func (s *Stack) Channel(t testing.TB, tw sms.Twilio, now func() time.Time, opts ...func(*sms.Options)) (*sms.Channel, *conversation.Store) {
 	t.Helper()
-	replyKey, err := seal.GenerateReplyKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := conversation.New(s.Redis.Client, s.Redis.Prefix, time.Second, replyKey)
+	store := s.Store(t, s.Redis.Client)
 	det, err1 := lang.NewDetector(nil)
 	cls, err2 := reply.NewClassifier(nil)
 	cat, err3 := reply.NewCatalog()
@@ -177,4 +173,16 @@ func (s *Stack) Channel(t testing.TB, tw sms.Twilio, now func() time.Time, opts 
 		f(&o)
 	}
 	return sms.New(o), store
+}
+
+// Store is a conversation store with a fresh reply key, on rdb (the
+// stack's Redis, or a client of the test's own to it) under the stack's
+// prefix.
+func (s *Stack) Store(t testing.TB, rdb redis.UniversalClient) *conversation.Store {
+	t.Helper()
+	key, err := seal.GenerateReplyKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conversation.New(rdb, s.Redis.Prefix, time.Second, key)
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
-	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
@@ -600,11 +599,7 @@ func closedStore(t *testing.T, e *env) {
 	}
 	rdb := redis.NewClient(opt)
 	rdb.Close()
-	key, err := seal.GenerateReplyKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	broken := conversation.New(rdb, e.stack.Redis.Prefix, time.Second, key)
+	broken := e.stack.Store(t, rdb)
 	e.ch, _ = e.stack.Channel(t, e.tw, e.clock.now, func(o *sms.Options) {
 		o.Intake, o.Sender, o.Metrics, o.Audit, o.Store = e.intake, e.limit, e.metrics, e.audit, broken
 	})
