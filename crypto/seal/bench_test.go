@@ -45,10 +45,7 @@ func BenchmarkOpen(b *testing.B) {
 	for _, k := range benchKinds {
 		b.Run("kind="+k.name, func(b *testing.B) {
 			p := newPair(b, k.kind)
-			sealed, err := mustParse(b, []string{p.recipient}).Seal(plaintext)
-			if err != nil {
-				b.Fatal(err)
-			}
+			sealed := sealFor(b, p, plaintext)
 			b.SetBytes(benchPlaintext)
 			b.ReportAllocs()
 			for b.Loop() {

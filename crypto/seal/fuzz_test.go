@@ -74,10 +74,7 @@ func FuzzParseRecipients(f *testing.F) {
 func FuzzOpen(f *testing.F) {
 	p := newPair(f, seal.KindX25519)
 	id := p.id
-	sealed, err := mustParse(f, []string{p.recipient}).Seal([]byte("seed tip"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	sealed := sealFor(f, p, []byte("seed tip"))
 	f.Add(sealed)
 	f.Add(sealed[:len(sealed)/2])
 	f.Add([]byte("age-encryption.org/v1\n-> X25519 AAAA\nAAAA\n--- AAAA\n"))

@@ -115,10 +115,7 @@ func TestParseIdentities(t *testing.T) {
 				t.Fatalf("got %d identities, want %d", len(ids), tt.wantN)
 			}
 			for _, p := range tt.opens {
-				sealed, err := mustParse(t, []string{p.recipient}).Seal([]byte("for " + p.recipient[:10]))
-				if err != nil {
-					t.Fatal(err)
-				}
+				sealed := sealFor(t, p, []byte("for "+p.recipient[:10]))
 				got, err := seal.Open(sealed, ids...)
 				if err != nil || string(got) != "for "+p.recipient[:10] {
 					t.Fatalf("parsed identities cannot open a tip to %s...: %q, %v", p.recipient[:10], got, err)

@@ -94,12 +94,8 @@ func TestParseReplyKeyRefuses(t *testing.T) {
 
 func TestOpenLimited(t *testing.T) {
 	p := newPair(t, seal.KindX25519)
-	rs := mustParse(t, []string{p.recipient})
 	plain := bytes.Repeat([]byte("x"), 1000)
-	sealed, err := rs.Seal(plain)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealed := sealFor(t, p, plain)
 	if got, err := seal.OpenLimited(sealed, len(sealed), p.id); err != nil || !bytes.Equal(got, plain) {
 		t.Fatalf("at the limit: %d bytes, %v", len(got), err)
 	}

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 
 	"filippo.io/age"
 	"filippo.io/age/plugin"
 
+	"github.com/hotline-org/hotline/crypto/internal/upstream"
 	"github.com/hotline-org/hotline/crypto/seal"
 )
 
@@ -60,37 +60,37 @@ func recipientsOf(ps []keyPair) []string {
 
 // pluginRecipient is a syntactically valid recipient of a plugin that is not
 // installed: it parses, and would fail only when sealing.
-func pluginRecipient(t testing.TB) string {
+func pluginRecipient(t testing.TB) string { return pluginEncoded(t, plugin.EncodeRecipient, 33) }
+
+// pluginIdentity is a syntactically valid plugin identity. It is secret
+// material as far as the code under test knows.
+func pluginIdentity(t testing.TB) string { return pluginEncoded(t, plugin.EncodeIdentity, 32) }
+
+// pluginEncoded encodes n random bytes as a key of age-plugin-yubikey.
+func pluginEncoded(t testing.TB, encode func(name string, data []byte) string, n int) string {
 	t.Helper()
-	data := make([]byte, 33)
+	data := make([]byte, n)
 	rand.Read(data)
-	s := plugin.EncodeRecipient("yubikey", data)
+	s := encode("yubikey", data)
 	if s == "" {
-		t.Fatal("could not encode a plugin recipient")
+		t.Fatal("could not encode a plugin key")
 	}
 	return s
 }
 
-// pluginIdentity is a syntactically valid plugin identity. It is secret
-// material as far as the code under test knows.
-func pluginIdentity(t testing.TB) string {
+// sealFor seals plaintext to p alone.
+func sealFor(t testing.TB, p keyPair, plaintext []byte) []byte {
 	t.Helper()
-	data := make([]byte, 32)
-	rand.Read(data)
-	s := plugin.EncodeIdentity("yubikey", data)
-	if s == "" {
-		t.Fatal("could not encode a plugin identity")
+	sealed, err := mustParse(t, []string{p.recipient}).Seal(plaintext)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return s
+	return sealed
 }
 
 func mustParse(t testing.TB, lines []string) *seal.Recipients {
 	t.Helper()
-	rs, err := seal.ParseRecipients(lines)
-	if err != nil {
-		t.Fatalf("ParseRecipients: %v", err)
-	}
-	return rs
+	return mustParseWith(t, lines, false)
 }
 
 func TestSealOpenRoundTrip(t *testing.T) {
@@ -172,10 +172,7 @@ func TestSealEmptyAndLargePlaintext(t *testing.T) {
 
 func TestOpenRejectsTampering(t *testing.T) {
 	p := newPair(t, seal.KindPostQuantum)
-	sealed, err := mustParse(t, []string{p.recipient}).Seal([]byte("a tip that must not be altered"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealed := sealFor(t, p, []byte("a tip that must not be altered"))
 	tests := []struct {
 		name   string
 		mangle func([]byte) []byte
@@ -200,10 +197,7 @@ func TestOpenRejectsTampering(t *testing.T) {
 
 func TestOpenNoIdentities(t *testing.T) {
 	p := newPair(t, seal.KindX25519)
-	sealed, err := mustParse(t, []string{p.recipient}).Seal([]byte("x"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealed := sealFor(t, p, []byte("x"))
 	if _, err := seal.Open(sealed); err == nil {
 		t.Fatal("Open with no identities succeeded")
 	}
@@ -242,45 +236,22 @@ func TestInteropWithUpstreamAge(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i, p := range pairs {
-				r, err := age.Decrypt(bytes.NewReader(sealed), p.id)
-				if err != nil {
-					t.Fatalf("age.Decrypt with identity %d: %v", i, err)
-				}
-				got, err := io.ReadAll(r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got, plaintext) {
-					t.Fatalf("age.Decrypt gave %q", got)
+			opensWithEach := func(what string, file []byte, open func([]byte, ...age.Identity) ([]byte, error)) {
+				t.Helper()
+				for i, p := range pairs {
+					if got, err := open(file, p.id); err != nil || !bytes.Equal(got, plaintext) {
+						t.Fatalf("%s with identity %d: %q, %v", what, i, got, err)
+					}
 				}
 			}
+			opensWithEach("age.Decrypt of a sealed tip", sealed, upstream.Decrypt)
 
 			// upstream age -> seal.Open, with recipients parsed by age itself.
 			parsed, err := age.ParseRecipients(strings.NewReader(strings.Join(recipientsOf(pairs), "\n")))
 			if err != nil {
 				t.Fatal(err)
 			}
-			var buf bytes.Buffer
-			w, err := age.Encrypt(&buf, parsed...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := w.Write(plaintext); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			for i, p := range pairs {
-				got, err := seal.Open(buf.Bytes(), p.id)
-				if err != nil {
-					t.Fatalf("seal.Open of an age.Encrypt file with identity %d: %v", i, err)
-				}
-				if !bytes.Equal(got, plaintext) {
-					t.Fatalf("seal.Open gave %q", got)
-				}
-			}
+			opensWithEach("seal.Open of an age.Encrypt file", upstream.Encrypt(t, plaintext, parsed...), seal.Open)
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	"github.com/hotline-org/hotline/crypto/internal/upstream"
 )
 
 // fuzzKeys turns fuzz input into an identity scalar, an ephemeral scalar and
@@ -61,8 +62,8 @@ func FuzzRoundTrip(f *testing.F) {
 		if err != nil || !bytes.Equal(got, fileKey) {
 			t.Fatalf("upstream unwrap: %x, %v", got, err)
 		}
-		file := encrypt(t, plaintext, r)
-		out, err := decrypt(file, id)
+		file := upstream.Encrypt(t, plaintext, r)
+		out, err := upstream.Decrypt(file, id)
 		if err != nil || !bytes.Equal(out, plaintext) {
 			t.Fatalf("upstream decrypt: %v", err)
 		}
@@ -77,7 +78,7 @@ func FuzzRoundTrip(f *testing.F) {
 		if err != nil || !bytes.Equal(got, fileKey) {
 			t.Fatalf("unwrapping upstream's stanza: %x, %v", got, err)
 		}
-		out, err = decrypt(encrypt(t, plaintext, up, r), id)
+		out, err = upstream.Decrypt(upstream.Encrypt(t, plaintext, up, r), id)
 		if err != nil || !bytes.Equal(out, plaintext) {
 			t.Fatalf("decrypting a file sealed by both: %v", err)
 		}

@@ -175,29 +175,3 @@ func stanzasEqual(a, b *age.Stanza) bool {
 	}
 	return true
 }
-
-// encrypt seals plaintext with age.Encrypt.
-func encrypt(t testing.TB, plaintext []byte, rs ...age.Recipient) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, rs...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(plaintext); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// decrypt opens a file with upstream age.
-func decrypt(file []byte, ids ...age.Identity) ([]byte, error) {
-	r, err := age.Decrypt(bytes.NewReader(file), ids...)
-	if err != nil {
-		return nil, err
-	}
-	return io.ReadAll(r)
-}

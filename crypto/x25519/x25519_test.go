@@ -15,6 +15,7 @@ import (
 	"testing/cryptotest"
 
 	"filippo.io/age"
+	"github.com/hotline-org/hotline/crypto/internal/upstream"
 )
 
 // Upstream age decrypts what this recipient seals: many sizes around the
@@ -34,8 +35,8 @@ func TestUpstreamDecrypts(t *testing.T) {
 		plaintext := make([]byte, size)
 		rand.Read(plaintext)
 		t.Run(fmt.Sprintf("size=%d/one", size), func(t *testing.T) {
-			file := encrypt(t, plaintext, rs[0])
-			got, err := decrypt(file, ids[0])
+			file := upstream.Encrypt(t, plaintext, rs[0])
+			got, err := upstream.Decrypt(file, ids[0])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,9 +45,9 @@ func TestUpstreamDecrypts(t *testing.T) {
 			}
 		})
 		t.Run(fmt.Sprintf("size=%d/three", size), func(t *testing.T) {
-			file := encrypt(t, plaintext, rs[0], rs[1], rs[2])
+			file := upstream.Encrypt(t, plaintext, rs[0], rs[1], rs[2])
 			for i, id := range ids {
-				got, err := decrypt(file, id)
+				got, err := upstream.Decrypt(file, id)
 				if err != nil {
 					t.Fatalf("identity %d: %v", i, err)
 				}
@@ -75,9 +76,9 @@ func TestMixedWithUpstream(t *testing.T) {
 	}
 	for name, rs := range orders {
 		t.Run(name, func(t *testing.T) {
-			file := encrypt(t, plaintext, rs...)
+			file := upstream.Encrypt(t, plaintext, rs...)
 			for i, id := range []age.Identity{fastID, upID, fast2ID} {
-				got, err := decrypt(file, id)
+				got, err := upstream.Decrypt(file, id)
 				if err != nil {
 					t.Fatalf("identity %d: %v", i, err)
 				}
@@ -86,7 +87,7 @@ func TestMixedWithUpstream(t *testing.T) {
 				}
 			}
 			stranger, _ := age.GenerateX25519Identity()
-			_, err := decrypt(file, stranger)
+			_, err := upstream.Decrypt(file, stranger)
 			if _, ok := errors.AsType[*age.NoIdentityMatchError](err); !ok {
 				t.Fatalf("a stranger's identity: err = %v, want NoIdentityMatchError", err)
 			}
@@ -135,7 +136,7 @@ func TestStanzaFormat(t *testing.T) {
 
 	for name, rec := range map[string]age.Recipient{"fast": r, "upstream": id.Recipient()} {
 		t.Run("header/"+name, func(t *testing.T) {
-			file := encrypt(t, []byte("x"), rec, rec)
+			file := upstream.Encrypt(t, []byte("x"), rec, rec)
 			header, _, ok := bytes.Cut(file, []byte("\n--- "))
 			if !ok {
 				t.Fatal("no header MAC line")

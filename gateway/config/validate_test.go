@@ -21,14 +21,15 @@ func problemsText(ps config.Problems) string {
 }
 
 func TestValidate(t *testing.T) {
-	x25519, err := seal.Generate(true)
-	if err != nil {
-		t.Fatal(err)
+	var keys []seal.Generated
+	for _, classic := range []bool{true, false} {
+		g, err := seal.Generate(classic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, g)
 	}
-	pq, err := seal.Generate(false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	x25519, pq := keys[0], keys[1]
 	// A recipients file that holds a secret key by mistake.
 	leakedFile := filepath.Join(t.TempDir(), "leaked.recipients")
 	if err := os.WriteFile(leakedFile, []byte("# officers\n"+x25519.Identity+"\n"), 0o600); err != nil {
