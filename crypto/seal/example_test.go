@@ -112,3 +112,34 @@ func ExampleParseIdentities() {
 	// 1
 	// identity file line 2: this is a public recipient, not an identity; use the identity file written by 'hotline keygen'
 }
+
+// The gateway seals the number to text a reporter back to its own reply
+// key; Redis holds only the sealed record.
+func ExampleReplyKey() {
+	// `hotline keygen --x25519 --out reply.key`, then secrets.reply_key.
+	g, err := seal.Generate(true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	key, err := seal.ParseReplyKey([]byte("# reply key\n" + g.Identity + "\n"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	type handle struct{ From, To string }
+	sealed, err := key.SealJSON(handle{From: "+51987654321", To: "+15005550006"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(strings.Contains(string(sealed), "987654321"))
+
+	var h handle
+	if err := key.OpenJSON(sealed, &h); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(h.From)
+	fmt.Println(key.String() == "reply key "+g.Recipient)
+	// Output:
+	// false
+	// +51987654321
+	// true
+}

@@ -88,9 +88,6 @@ func (k *ReplyKey) Recipient() string { return k.to.Strings()[0] }
 // String names the key by its recipient; the identity is never printed.
 func (k *ReplyKey) String() string { return "reply key " + k.Recipient() }
 
-// Identity returns the key as an identity that opens what it sealed.
-func (k *ReplyKey) Identity() Identity { return k.id }
-
 // SealJSON seals v, encoded as JSON, to the key.
 func (k *ReplyKey) SealJSON(v any) ([]byte, error) { return k.to.SealJSON(v) }
 
