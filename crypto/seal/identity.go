@@ -81,6 +81,16 @@ func parseIdentity(line string, ui *plugin.ClientUI) (Identity, error) {
 	}
 }
 
+// TerminalUI is the plugin UI of an officer at a terminal: a plugin's
+// messages and warnings go to w, each line after prefix (such as
+// "hotline: "), and a PIN or a touch is asked for on the terminal itself
+// (/dev/tty), whatever stdin and stdout are.
+func TerminalUI(w io.Writer, prefix string) *plugin.ClientUI {
+	return plugin.NewTerminalUI(
+		func(format string, v ...any) { fmt.Fprintf(w, prefix+format+"\n", v...) },
+		func(format string, v ...any) { fmt.Fprintf(w, prefix+"warning: "+format+"\n", v...) })
+}
+
 // LoadIdentityFile reads identities from path.
 func LoadIdentityFile(path string, ui *plugin.ClientUI) ([]Identity, error) {
 	f, err := os.Open(path)

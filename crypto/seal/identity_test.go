@@ -279,3 +279,14 @@ func TestGeneratedNeverPrintsIdentity(t *testing.T) {
 		}
 	}
 }
+
+func TestTerminalUI(t *testing.T) {
+	var out bytes.Buffer
+	ui := seal.TerminalUI(&out, "hotline: ")
+	if err := ui.DisplayMessage("yubikey", "touch your key"); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "hotline: yubikey plugin: touch your key\n" {
+		t.Fatalf("message = %q", got)
+	}
+}
