@@ -105,13 +105,8 @@ func TestLegacyCodeOpensThread(t *testing.T) {
 }
 
 func TestUrgentThread(t *testing.T) {
-	s, _, _ := newStore(t)
+	s, _, code, handle := newThread(t)
 	ctx := context.Background()
-	code := followup.NewCode()
-	handle, err := s.Create(ctx, code, "ABCD-EFGH")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if th, err := s.Open(ctx, code); err != nil || th.Info.Urgent {
 		t.Fatalf("a new thread is urgent (%v) or does not open: %v", th != nil && th.Info.Urgent, err)
 	}
@@ -124,6 +119,19 @@ func TestUrgentThread(t *testing.T) {
 	if info, err := s.Info(ctx, handle); err != nil || !info.Urgent {
 		t.Fatalf("Info forgot the urgency: %+v %v", info, err)
 	}
+}
+
+// newThread is a new store with the thread of a new code, for case
+// ABCD-EFGH.
+func newThread(t *testing.T) (s *followup.Store, r *queuetest.Redis, code, handle string) {
+	t.Helper()
+	s, r, _ = newStore(t)
+	code = followup.NewCode()
+	handle, err := s.Create(context.Background(), code, "ABCD-EFGH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, r, code, handle
 }
 
 func newStore(t *testing.T) (*followup.Store, *queuetest.Redis, *pseudonym.Keyer) {
@@ -204,12 +212,7 @@ func TestThread(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	ctx := context.Background()
-	s, _, _ := newStore(t)
-	code := followup.NewCode()
-	handle, err := s.Create(ctx, code, "ABCD-EFGH")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _, code, handle := newThread(t)
 	unknown, _ := s.Handle(followup.NewCode())
 	for _, tc := range []struct {
 		name string
@@ -241,13 +244,8 @@ func TestUnavailable(t *testing.T) {
 }
 
 func TestDeleteCaseShredsTheThread(t *testing.T) {
-	s, r, _ := newStore(t)
+	s, r, code, h := newThread(t)
 	ctx := context.Background()
-	code := followup.NewCode()
-	h, err := s.Create(ctx, code, "ABCD-EFGH")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := s.DeleteCase(ctx, "ABCD-EFGH"); err != nil {
 		t.Fatal(err)
 	}

@@ -140,25 +140,23 @@ func New(rdb redis.UniversalClient, keyer *pseudonym.Keyer, opt Options) *Store 
 	if opt.Prefix == "" {
 		opt.Prefix = "hl"
 	}
-	if opt.TTL <= 0 {
-		opt.TTL = DefaultTTL
-	}
-	if opt.Timeout <= 0 {
-		opt.Timeout = 2 * time.Second
-	}
-	if opt.WorkFactor <= 0 {
-		opt.WorkFactor = DefaultWorkFactor
-	}
-	if opt.MaxMessages <= 0 {
-		opt.MaxMessages = DefaultMaxMessages
-	}
-	if opt.MaxOpening <= 0 {
-		opt.MaxOpening = DefaultMaxOpening
-	}
+	opt.TTL = positiveOr(opt.TTL, DefaultTTL)
+	opt.Timeout = positiveOr(opt.Timeout, 2*time.Second)
+	opt.WorkFactor = positiveOr(opt.WorkFactor, DefaultWorkFactor)
+	opt.MaxMessages = positiveOr(opt.MaxMessages, DefaultMaxMessages)
+	opt.MaxOpening = positiveOr(opt.MaxOpening, DefaultMaxOpening)
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
 	return &Store{rdb: rdb, keyer: keyer, opt: opt, sem: make(chan struct{}, opt.MaxOpening)}
+}
+
+// positiveOr returns v, or def when v is zero or negative.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // handlePattern is what Keyer.Of returns: 26 lowercase base32 characters.
