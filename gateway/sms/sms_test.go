@@ -810,55 +810,32 @@ func TestDeliveryStatus(t *testing.T) {
 func TestScrubDue(t *testing.T) {
 	ctx := context.Background()
 	inProgress := &twilioapi.APIError{Op: "redact", Status: 400, Code: twilioapi.CodeInProgress}
+	// answer is Twilio's: the body redacted or not, the media item left,
+	// and err.
+	answer := func(redacted bool, err error) func(twilioapi.ScrubJob) (twilioapi.ScrubJob, error) {
+		return func(j twilioapi.ScrubJob) (twilioapi.ScrubJob, error) {
+			j.Redacted = redacted
+			return j, err
+		}
+	}
 	tests := []struct {
 		name string
-		// scrub is Twilio's answer.
+		// scrub is Twilio's answer; nil: everything erased.
 		scrub func(twilioapi.ScrubJob) (twilioapi.ScrubJob, error)
 		// later is how long after queueing the job is run.
 		later       time.Duration
 		wantOutcome string
 		wantPending int64
 	}{
-		{
-			name:        "due job deleted",
-			later:       time.Minute,
-			wantOutcome: "deleted",
-		},
-		{
-			name: "retryable error rescheduled",
-			scrub: func(j twilioapi.ScrubJob) (twilioapi.ScrubJob, error) {
-				j.Redacted = true // the body is gone, a media item is not
-				return j, inProgress
-			},
-			later:       time.Minute,
-			wantOutcome: "retry",
-			wantPending: 1,
-		},
-		{
-			name: "part done without error rescheduled",
-			scrub: func(j twilioapi.ScrubJob) (twilioapi.ScrubJob, error) {
-				return j, nil
-			},
-			later:       time.Minute,
-			wantOutcome: "retry",
-			wantPending: 1,
-		},
-		{
-			name: "given up after the schedule's limit",
-			scrub: func(j twilioapi.ScrubJob) (twilioapi.ScrubJob, error) {
-				return j, inProgress
-			},
-			later:       twilioapi.ScrubSchedule.GiveUpAfter + time.Hour,
-			wantOutcome: "failed",
-		},
-		{
-			name: "permanent error failed",
-			scrub: func(j twilioapi.ScrubJob) (twilioapi.ScrubJob, error) {
-				return j, &twilioapi.APIError{Op: "redact", Status: 403, Code: 20003}
-			},
-			later:       time.Minute,
-			wantOutcome: "failed",
-		},
+		{name: "due job deleted", later: time.Minute, wantOutcome: "deleted"},
+		{name: "retryable error rescheduled", scrub: answer(true, inProgress), later: time.Minute,
+			wantOutcome: "retry", wantPending: 1},
+		{name: "part done without error rescheduled", scrub: answer(false, nil), later: time.Minute,
+			wantOutcome: "retry", wantPending: 1},
+		{name: "given up after the schedule's limit", scrub: answer(false, inProgress),
+			later: twilioapi.ScrubSchedule.GiveUpAfter + time.Hour, wantOutcome: "failed"},
+		{name: "permanent error failed", scrub: answer(false, &twilioapi.APIError{Op: "redact", Status: 403, Code: 20003}),
+			later: time.Minute, wantOutcome: "failed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
