@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/gateway/followup"
+	"github.com/hotline-org/hotline/gateway/reply"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/i18n from the current catalogs and templates")
@@ -121,12 +123,29 @@ func TestWebPagesGolden(t *testing.T) {
 	}
 }
 
-// webKeys lists the catalogs' keys in order.
+// webKeys lists the web form's message ids, sorted.
 func webKeys(ls *locales) []string {
 	var keys []string
-	for k := range ls.get("en").m {
-		keys = append(keys, k)
+	for _, id := range ls.texts.IDs() {
+		if id != reply.MessageAck {
+			keys = append(keys, id)
+		}
 	}
-	slices.Sort(keys)
 	return keys
+}
+
+// TestTemplateKeys: every message a template uses exists.
+func TestTemplateKeys(t *testing.T) {
+	ids := mustLoadLocales().texts.IDs()
+	for _, name := range []string{"layout", "report", "sent", "followup", "message"} {
+		b, err := webFS.ReadFile("web/templates/" + name + ".html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`\.L\.[TF] "([a-z_]+)"`).FindAllSubmatch(b, -1) {
+			if !slices.Contains(ids, string(m[1])) {
+				t.Errorf("%s.html uses unknown key %q", name, m[1])
+			}
+		}
+	}
 }
