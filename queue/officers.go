@@ -58,13 +58,13 @@ func (q *Queue) AddOfficer(ctx context.Context, agency, name, role string) (stri
 	o := Officer{ID: tokenEnc.EncodeToString(idb), Agency: agency, Name: name, Role: role, Created: time.Now().UTC()}
 	token := tokenPrefix + o.ID + "_" + tokenEnc.EncodeToString(secret)
 	sum := sha256.Sum256(secret)
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	err := q.rdb.HSet(ctx, q.officerKey(o.ID),
 		"agency", agency, "name", name, "role", role,
 		"hash", sum[:], "created", o.Created.UnixMilli()).Err()
 	if err != nil {
-		return "", Officer{}, fmt.Errorf("%w: failed to store officer: %w", ErrUnavailable, err)
+		return "", Officer{}, q.calls.Fail("store officer", err)
 	}
 	if err := q.Audit(ctx, agency, AuditTokenAdd, o.ID, "", role); err != nil {
 		q.rdb.Del(context.WithoutCancel(ctx), q.officerKey(o.ID))
@@ -101,11 +101,11 @@ func (q *Queue) Authenticate(ctx context.Context, token string) (Officer, error)
 	if err != nil {
 		return Officer{}, ErrBadToken
 	}
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	v, err := q.rdb.HGetAll(ctx, q.officerKey(id)).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return Officer{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return Officer{}, q.calls.Fail("", err)
 	}
 	sum := sha256.Sum256(secret)
 	stored := []byte(v["hash"])
@@ -119,17 +119,17 @@ func (q *Queue) Authenticate(ctx context.Context, token string) (Officer, error)
 
 // RevokeOfficer makes the officer's token invalid at once.
 func (q *Queue) RevokeOfficer(ctx context.Context, id string) error {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	agency, err := q.rdb.HGet(ctx, q.officerKey(id), "agency").Result()
 	if errors.Is(err, redis.Nil) {
 		return ErrNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return q.calls.Fail("", err)
 	}
 	if err := q.rdb.HSet(ctx, q.officerKey(id), "revoked", time.Now().UnixMilli()).Err(); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return q.calls.Fail("", err)
 	}
 	return q.Audit(ctx, agency, AuditTokenRevoke, id, "", "")
 }

@@ -1,7 +1,8 @@
 // Package breaker lets auxiliary Redis calls fail fast while Redis is
 // known to be down, so that a tip on its way to the spool does not wait
 // out one deadline after another for state that only helps (threads,
-// rate limits, reply handles).
+// rate limits, reply handles). Calls is the rest of what every store on
+// Redis does around a call: a deadline and one error to match on.
 package breaker
 
 import (

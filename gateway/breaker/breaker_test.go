@@ -1,6 +1,7 @@
 package breaker_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -25,5 +26,40 @@ func TestBreaker(t *testing.T) {
 	b.Record(nil)
 	if b.Open() {
 		t.Fatal("open after a success")
+	}
+}
+
+func TestCalls(t *testing.T) {
+	errStore := errors.New("store unavailable")
+	c := &breaker.Calls{Timeout: time.Minute, Unavailable: errStore, Breaker: &breaker.Breaker{Cooldown: time.Hour}}
+	ctx, cancel := c.Context(context.Background())
+	if _, ok := ctx.Deadline(); !ok || ctx.Err() != nil {
+		t.Fatalf("closed breaker: deadline %v, err %v; want a live context with a deadline", ok, ctx.Err())
+	}
+	cancel()
+	if err := c.Fail("", context.Canceled); !errors.Is(err, errStore) || !errors.Is(err, context.Canceled) || c.Open() {
+		t.Fatalf("cancellation: %v, open %v; want it wrapped and the breaker closed", err, c.Open())
+	}
+	down := errors.New("connection refused")
+	err := c.Fail("publish", down)
+	if !errors.Is(err, errStore) || !errors.Is(err, down) || err.Error() != "store unavailable: failed to publish: connection refused" {
+		t.Fatalf("Fail = %v", err)
+	}
+	if !c.Open() {
+		t.Fatal("breaker closed after a failure")
+	}
+	ctx, cancel = c.Context(context.Background())
+	defer cancel()
+	if ctx.Err() == nil {
+		t.Fatal("open breaker: the call's context is live")
+	}
+	c.Record(nil)
+	if c.Open() {
+		t.Fatal("open after a success")
+	}
+	none := &breaker.Calls{Timeout: time.Minute, Unavailable: errStore}
+	none.Fail("", down)
+	if none.Open() {
+		t.Fatal("a store without a breaker fails calls")
 	}
 }
