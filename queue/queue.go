@@ -176,6 +176,12 @@ func New(rdb redis.UniversalClient, opt Options) *Queue {
 	return &Queue{rdb: rdb, opt: opt, calls: breaker.Calls{Timeout: opt.Timeout, Unavailable: ErrUnavailable}}
 }
 
+// Keyspace returns the queue's client, key prefix and call deadline, for
+// the stores that keep their keys beside the queue's (queue/officer).
+func (q *Queue) Keyspace() (rdb redis.UniversalClient, prefix string, timeout time.Duration) {
+	return q.rdb, q.opt.Prefix, q.opt.Timeout
+}
+
 // Lease reports the lease duration.
 func (q *Queue) Lease() time.Duration { return q.opt.Lease }
 

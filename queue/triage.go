@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -235,48 +234,6 @@ func (q *Queue) rawNotes(ctx context.Context, agency, tipID string) ([]Note, err
 			out = append(out, n)
 		}
 	}
-	return out, nil
-}
-
-// Officers lists the officers, of one agency or of all when agency is "".
-func (q *Queue) Officers(ctx context.Context, agency string) ([]Officer, error) {
-	ctx, cancel := q.calls.Context(ctx)
-	defer cancel()
-	var keys []string
-	var mu sync.Mutex
-	scan := func(ctx context.Context, c redis.UniversalClient) error {
-		iter := c.Scan(ctx, 0, q.opt.Prefix+":officer:*", 500).Iterator()
-		for iter.Next(ctx) {
-			mu.Lock()
-			keys = append(keys, iter.Val())
-			mu.Unlock()
-		}
-		return iter.Err()
-	}
-	var err error
-	if cc, ok := q.rdb.(*redis.ClusterClient); ok {
-		err = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return scan(ctx, n) })
-	} else {
-		err = scan(ctx, q.rdb)
-	}
-	if err != nil {
-		return nil, q.calls.Fail("", err)
-	}
-	var out []Officer
-	for _, k := range keys {
-		v, err := q.rdb.HGetAll(ctx, k).Result()
-		if err != nil {
-			return nil, q.calls.Fail("", err)
-		}
-		if agency != "" && v["agency"] != agency {
-			continue
-		}
-		id := strings.TrimSuffix(strings.TrimPrefix(k, q.opt.Prefix+":officer:{"), "}")
-		ms, _ := strconv.ParseInt(v["created"], 10, 64)
-		out = append(out, Officer{ID: id, Agency: v["agency"], Name: v["name"], Role: v["role"],
-			Created: time.UnixMilli(ms).UTC(), Revoked: v["revoked"] != ""})
-	}
-	slices.SortFunc(out, func(a, b Officer) int { return a.Created.Compare(b.Created) })
 	return out, nil
 }
 
