@@ -20,6 +20,7 @@ import (
 	mrand "math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -180,6 +181,27 @@ func New(rdb redis.UniversalClient, opt Options) *Queue {
 // the stores that keep their keys beside the queue's (queue/officer).
 func (q *Queue) Keyspace() (rdb redis.UniversalClient, prefix string, timeout time.Duration) {
 	return q.rdb, q.opt.Prefix, q.opt.Timeout
+}
+
+// ScanKeys returns the keys matching match, from every master of a Redis
+// Cluster or from the one server.
+func ScanKeys(ctx context.Context, rdb redis.UniversalClient, match string) ([]string, error) {
+	var keys []string
+	var mu sync.Mutex
+	scan := func(ctx context.Context, c redis.UniversalClient) error {
+		iter := c.Scan(ctx, 0, match, 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return scan(ctx, n) })
+		return keys, err
+	}
+	return keys, scan(ctx, rdb)
 }
 
 // Lease reports the lease duration.

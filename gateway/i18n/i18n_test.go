@@ -4,25 +4,23 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/text/language"
 )
 
-func mustNew(t testing.TB) *Catalog {
-	t.Helper()
-	c, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+// loaded is the catalog the tests read, loaded once.
+var loaded = sync.OnceValues(New)
 
 // TestCatalogComplete: every language has every message, non-empty, with
 // the English placeholders, without markup, and in its own words (an
 // untranslated message would pass the other checks).
 func TestCatalogComplete(t *testing.T) {
-	c := mustNew(t)
+	c, err := loaded()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := len(c.Languages()); got != 8 {
 		t.Fatalf("%d languages, want the eight of the SMS channel", got)
 	}
@@ -69,7 +67,10 @@ func source(t *testing.T, l *Localizer, id string) string {
 }
 
 func TestNegotiate(t *testing.T) {
-	c := mustNew(t)
+	c, err := loaded()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		prefs []string
 		want  language.Tag
@@ -122,7 +123,11 @@ func TestParseAccept(t *testing.T) {
 // TestMessageUnknown: a message no catalog has is an error, not English or
 // an empty string.
 func TestMessageUnknown(t *testing.T) {
-	l := mustNew(t).Localizer(language.Thai)
+	c, err := loaded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Localizer(language.Thai)
 	if s, err := l.Message("no_such_message", nil); err == nil {
 		t.Errorf("unknown message = %q, no error", s)
 	}

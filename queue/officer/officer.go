@@ -19,9 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -145,9 +143,15 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Officer, error)
 	if len(stored) != len(sum) || subtle.ConstantTimeCompare(stored, sum[:]) != 1 || v["revoked"] != "" {
 		return Officer{}, ErrBadToken
 	}
+	return officerOf(id, v), nil
+}
+
+// officerOf reads an officer's hash.
+func officerOf(id string, v map[string]string) Officer {
 	var created int64
 	fmt.Sscan(v["created"], &created)
-	return Officer{ID: id, Agency: v["agency"], Name: v["name"], Role: v["role"], Created: time.UnixMilli(created).UTC()}, nil
+	return Officer{ID: id, Agency: v["agency"], Name: v["name"], Role: v["role"],
+		Created: time.UnixMilli(created).UTC(), Revoked: v["revoked"] != ""}
 }
 
 // Revoke makes the officer's token invalid at once.
@@ -172,23 +176,7 @@ func (s *Store) Revoke(ctx context.Context, id string) error {
 func (s *Store) List(ctx context.Context, agency string) ([]Officer, error) {
 	ctx, cancel := s.calls.Context(ctx)
 	defer cancel()
-	var keys []string
-	var mu sync.Mutex
-	scan := func(ctx context.Context, c redis.UniversalClient) error {
-		iter := c.Scan(ctx, 0, s.prefix+":officer:*", 500).Iterator()
-		for iter.Next(ctx) {
-			mu.Lock()
-			keys = append(keys, iter.Val())
-			mu.Unlock()
-		}
-		return iter.Err()
-	}
-	var err error
-	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
-		err = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return scan(ctx, n) })
-	} else {
-		err = scan(ctx, s.rdb)
-	}
+	keys, err := queue.ScanKeys(ctx, s.rdb, s.prefix+":officer:*")
 	if err != nil {
 		return nil, s.calls.Fail("", err)
 	}
@@ -201,10 +189,7 @@ func (s *Store) List(ctx context.Context, agency string) ([]Officer, error) {
 		if agency != "" && v["agency"] != agency {
 			continue
 		}
-		id := strings.TrimSuffix(strings.TrimPrefix(k, s.prefix+":officer:{"), "}")
-		ms, _ := strconv.ParseInt(v["created"], 10, 64)
-		out = append(out, Officer{ID: id, Agency: v["agency"], Name: v["name"], Role: v["role"],
-			Created: time.UnixMilli(ms).UTC(), Revoked: v["revoked"] != ""})
+		out = append(out, officerOf(strings.TrimSuffix(strings.TrimPrefix(k, s.prefix+":officer:{"), "}"), v))
 	}
 	slices.SortFunc(out, func(a, b Officer) int { return a.Created.Compare(b.Created) })
 	return out, nil

@@ -10,14 +10,9 @@ import (
 	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
-func newStore(t *testing.T) (*officer.Store, *queuetest.Redis) {
-	t.Helper()
-	r := queuetest.New(t)
-	return officer.New(queue.New(r.Client, queue.Options{Prefix: r.Prefix})), r
-}
-
 func TestOfficers(t *testing.T) {
-	s, r := newStore(t)
+	r := queuetest.New(t)
+	s := officer.New(queue.New(r.Client, queue.Options{Prefix: r.Prefix}))
 	ctx := context.Background()
 	token, o, err := s.Add(ctx, "pe-lima", "Ana", officer.RoleOfficer)
 	if err != nil {
@@ -69,7 +64,8 @@ func containsSub(s, sub string) bool {
 }
 
 func TestOfficersList(t *testing.T) {
-	s, _ := newStore(t)
+	r := queuetest.New(t)
+	s := officer.New(queue.New(r.Client, queue.Options{Prefix: r.Prefix}))
 	ctx := context.Background()
 	_, a, _ := s.Add(ctx, "pe-lima", "Ana", officer.RoleOfficer)
 	_, b, _ := s.Add(ctx, "pe-lima", "Beto", officer.RoleSupervisor)
