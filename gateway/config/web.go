@@ -97,19 +97,22 @@ type Web struct {
 func (w *Web) applyDefaults() {
 	orDefault(&w.ExitURL, DefaultExitURL)
 	orDefault(&w.FollowupTTL, DefaultFollowupTTL)
-	// Rate limits, per network and for all onion visitors.
+	orDefault(&w.MaxPhoto, DefaultMaxPhoto)
+	orDefault(&w.PhotoMemory, DefaultPhotoMemory)
+	w.applyFloodDefaults()
+}
+
+// applyFloodDefaults sets the defences against a flood of posts: the rate
+// limits and the proof of work.
+func (w *Web) applyFloodDefaults() {
 	orDefault(&w.RateLimit, DefaultWebRateLimit)
 	orDefault(&w.OnionRateLimit, DefaultOnionRateLimit)
 	orDefault(&w.InvalidRateLimit, DefaultInvalidRateLimit)
 	orDefault(&w.OnionInvalidRateLimit, DefaultOnionInvalidRateLimit)
-	// Proof of work.
 	orDefault(&w.PoW, DefaultPoW)
 	orDefault(&w.PoWBits, DefaultPoWBits)
 	orDefault(&w.PoWFlood, DefaultPoWFlood)
 	orDefault(&w.PoWWait, DefaultPoWWait)
-	// Photos.
-	orDefault(&w.MaxPhoto, DefaultMaxPhoto)
-	orDefault(&w.PhotoMemory, DefaultPhotoMemory)
 }
 
 var (
