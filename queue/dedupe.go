@@ -35,9 +35,15 @@ func (q *Queue) BeginDedupe(ctx context.Context, pseudonym string) (Seen, error)
 		return Seen{}, nil
 	}
 	v, err := q.rdb.Get(ctx, key).Result()
-	switch {
-	case errors.Is(err, redis.Nil):
+	if errors.Is(err, redis.Nil) {
 		return q.BeginDedupe(ctx, pseudonym) // expired in between
+	}
+	return q.seen(v, err)
+}
+
+// seen reads the value of a dedupe key that exists.
+func (q *Queue) seen(v string, err error) (Seen, error) {
+	switch {
 	case err != nil:
 		return Seen{}, q.calls.Fail("", err)
 	case strings.HasPrefix(v, "done "):
@@ -73,14 +79,8 @@ func (q *Queue) PeekDedupe(ctx context.Context, pseudonym string) (Seen, error) 
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	v, err := q.rdb.Get(ctx, q.dedupeKey(pseudonym)).Result()
-	switch {
-	case errors.Is(err, redis.Nil):
+	if errors.Is(err, redis.Nil) {
 		return Seen{}, nil
-	case err != nil:
-		return Seen{}, q.calls.Fail("", err)
-	case strings.HasPrefix(v, "done "):
-		return Seen{Done: true, Case: strings.TrimPrefix(v, "done ")}, nil
-	default:
-		return Seen{}, ErrInFlight
 	}
+	return q.seen(v, err)
 }
