@@ -57,11 +57,7 @@ func (ls *locales) get(tag string) *catalog { return ls.cats[tag] }
 // exact returns the supported language named by s (as the selector and the
 // lang field send it, in any case, or another region or script of it).
 func (ls *locales) exact(s string) (string, bool) {
-	t, err := language.Parse(s)
-	if err != nil {
-		return "", false
-	}
-	m, ok := ls.texts.Match(t)
+	m, ok := ls.texts.Match(i18n.ParseChoice(s))
 	if !ok {
 		return "", false
 	}
@@ -73,9 +69,6 @@ func (ls *locales) exact(s string) (string, bool) {
 // gets the Simplified Chinese page, which its readers mostly read, rather
 // than English), then English.
 func (ls *locales) pick(explicit, acceptLanguage string) string {
-	prefs := i18n.ParseAccept(acceptLanguage)
-	if t, err := language.Parse(explicit); err == nil {
-		prefs = append([]language.Tag{t}, prefs...)
-	}
+	prefs := append([]language.Tag{i18n.ParseChoice(explicit)}, i18n.ParseAccept(acceptLanguage)...)
 	return ls.texts.Negotiate(prefs...).String()
 }

@@ -35,6 +35,11 @@ var localeFiles embed.FS
 // a few dozen bytes; the rest of a longer one is not parsed.
 const maxAcceptLanguage = 512
 
+// maxChoice bounds a language named by a reporter (a form field, a query
+// parameter): language.Parse takes seconds over a megabyte, and a tag the
+// catalog speaks is a few bytes.
+const maxChoice = 35
+
 // Catalog holds the messages of every language. It is safe for concurrent
 // use.
 type Catalog struct {
@@ -136,6 +141,19 @@ func ParseAccept(header string) []language.Tag {
 		}
 	}
 	return out
+}
+
+// ParseChoice returns the language a reporter chose (the web form's lang
+// field or parameter), or Und for anything that is not a short language tag.
+func ParseChoice(s string) language.Tag {
+	if len(s) > maxChoice {
+		return language.Und
+	}
+	t, err := language.Parse(s)
+	if err != nil {
+		return language.Und
+	}
+	return t
 }
 
 // ErrOtherLanguage is returned for a message the catalog would answer in

@@ -132,3 +132,20 @@ func TestMessageUnknown(t *testing.T) {
 		t.Errorf("unknown message = %q, no error", s)
 	}
 }
+
+func TestParseChoice(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want language.Tag
+	}{
+		{"th", language.Thai},
+		{"ZH-hans", language.SimplifiedChinese},
+		{"", language.Und},
+		{"klingon", language.Und},
+		{"es-" + strings.Repeat("abcdefgh-", 100000), language.Und}, // never parsed: seconds of CPU
+	} {
+		if got := ParseChoice(tc.s); got != tc.want {
+			t.Errorf("ParseChoice(%.20q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
