@@ -11,7 +11,7 @@ run: ## a working demo on throwaway keys (REDIS_URL, a local redis-server, or in
 test: ## every test; needs Redis (REDIS_URL, redis-server on PATH, or miniredis off CI)
 	$(GO) test -count=1 $(PKGS)
 	@echo "== the queue suite again, five times, on a three-master Redis Cluster"
-	HOTLINE_TEST_REDIS_MODE=cluster $(GO) test -count=5 ./queue/
+	HOTLINE_TEST_REDIS_MODE=cluster $(GO) test -count=5 ./queue/ ./queue/officer/
 	@echo "== two gateways on a Redis Cluster, four more times (it was flaky; it must not be)"
 	$(GO) test -count=4 -run '^TestClusterTwoGateways$$' ./cmd/hotline/
 

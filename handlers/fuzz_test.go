@@ -13,6 +13,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/sms"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/officer"
 )
 
 // stubIntake accepts every tip without Redis, so the fuzzer runs fast.
@@ -42,8 +43,8 @@ func (stubSMS) Receive(ctx context.Context, m sms.Message) (sms.Result, error) {
 
 type stubTriage struct{ handlers.Triage }
 
-func (stubTriage) Authenticate(ctx context.Context, token string) (queue.Officer, error) {
-	return queue.Officer{}, queue.ErrBadToken
+func (stubTriage) Authenticate(ctx context.Context, token string) (officer.Officer, error) {
+	return officer.Officer{}, officer.ErrBadToken
 }
 func (stubTriage) Claim(ctx context.Context, agency, officer string) (*queue.Claimed, error) {
 	return nil, queue.ErrEmpty
@@ -69,7 +70,7 @@ func FuzzTwilioWebhook(f *testing.F) {
 	f.Add("AccountSid="+fakeSID+"&MessageSid=SM0123456789abcdef0123456789abcdef&From=%2B51987654321&Body=help", true)
 	f.Add("AccountSid="+fakeSID+"&MessageSid=SM0123456789abcdef0123456789abcdefNumMedia0&From=%2B51987654321&Body=help", true)
 	f.Add("AccountSid="+fakeSID+"&SmsSid=MM0123456789abcdef0123456789abcdef&From=%2B51987654321&Body=help", true)
-	h := handlers.New(handlers.Options{Intake: stubIntake{}, Triage: stubTriage{}, SMS: stubSMS{}, PublicURL: publicURL,
+	h := handlers.New(handlers.Options{Intake: stubIntake{}, Triage: stubTriage{}, Officers: stubTriage{}, SMS: stubSMS{}, PublicURL: publicURL,
 		AuthToken: []byte(authToken), AccountSID: fakeSID, MaxBody: 64 << 10})
 	f.Fuzz(func(t *testing.T, body string, sign bool) {
 		req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(body))

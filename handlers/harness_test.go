@@ -20,6 +20,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/sms"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue/officer"
 )
 
 const (
@@ -88,7 +89,7 @@ func newHarnessChannel(t testing.TB, wire func(*gatewaytest.Stack, *handlers.Opt
 		}
 	})
 	o := handlers.Options{
-		Intake: s.Intake, Triage: s.Queue, Ready: s.Queue.Ping, PublicURL: publicURL,
+		Intake: s.Intake, Triage: s.Queue, Officers: officer.New(s.Queue), Ready: s.Queue.Ping, PublicURL: publicURL,
 		AuthToken: []byte(authToken), AccountSID: fakeSID, MaxBody: 64 << 10, Logger: s.Logger, SMS: hs.ch, Handles: hs.store,
 	}
 	wire(s, &o)
@@ -166,7 +167,7 @@ func (h *harness) api(t testing.TB, method, path, token, body string) (int, stri
 
 func (h *harness) officer(t testing.TB, agency string) string {
 	t.Helper()
-	token, _, err := h.Queue.AddOfficer(context.Background(), agency, "Officer "+agency, "officer")
+	token, _, err := officer.New(h.Queue).Add(context.Background(), agency, "Officer "+agency, "officer")
 	if err != nil {
 		t.Fatal(err)
 	}

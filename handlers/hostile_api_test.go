@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue/officer"
 )
 
 // TestEveryAPIRouteRefusesBadTokens walks the router: every officer-API
@@ -20,7 +21,7 @@ func TestEveryAPIRouteRefusesBadTokens(t *testing.T) {
 	revoked := h.officer(t, "pe-lima")
 	kl := h.officer(t, "my-kl")
 	id := strings.Split(strings.TrimPrefix(revoked, "hlo_"), "_")[0]
-	if err := h.Queue.RevokeOfficer(context.Background(), id); err != nil {
+	if err := officer.New(h.Queue).Revoke(context.Background(), id); err != nil {
 		t.Fatal(err)
 	}
 	before := h.Redis.Keys(t)

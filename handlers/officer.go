@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/officer"
 )
 
 type officerKey struct{}
@@ -27,7 +28,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			deny.ServeHTTP(w, r)
 			return
 		}
-		o, err := s.opt.Triage.Authenticate(r.Context(), token)
+		o, err := s.opt.Officers.Authenticate(r.Context(), token)
 		if err != nil {
 			s.json(func(w http.ResponseWriter, r *http.Request) error { return err }).ServeHTTP(w, r)
 			return
@@ -40,8 +41,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-func officerOf(r *http.Request) queue.Officer {
-	o, _ := r.Context().Value(officerKey{}).(queue.Officer)
+func officerOf(r *http.Request) officer.Officer {
+	o, _ := r.Context().Value(officerKey{}).(officer.Officer)
 	return o
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/officer"
 	"github.com/redis/go-redis/v9"
 	"go.yaml.in/yaml/v3"
 )
@@ -65,7 +66,7 @@ func TestTipContentNeedsHolder(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	ana, beto := h.officer(t, "pe-lima"), h.officer(t, "pe-lima")
-	carla, carlaOf, err := h.Queue.AddOfficer(ctx, "pe-lima", "Carla", queue.RoleSupervisor)
+	carla, carlaOf, err := officer.New(h.Queue).Add(ctx, "pe-lima", "Carla", officer.RoleSupervisor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func TestRenewLapsedLeaseRefused(t *testing.T) {
 		short = queue.New(s.Redis.Client, queue.Options{Prefix: s.Redis.Prefix, Lease: lease})
 		o.Triage = short
 	})
-	tok, _, err := short.AddOfficer(context.Background(), "pe-lima", "Ana", queue.RoleOfficer)
+	tok, _, err := officer.New(short).Add(context.Background(), "pe-lima", "Ana", officer.RoleOfficer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +301,7 @@ func TestCountsAndListReadNoSealedBodies(t *testing.T) {
 		o.EventInterval = 50 * time.Millisecond
 	})
 	ctx := context.Background()
-	tok, _, err := q.AddOfficer(ctx, "pe-lima", "Ana", queue.RoleOfficer)
+	tok, _, err := officer.New(q).Add(ctx, "pe-lima", "Ana", officer.RoleOfficer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +412,7 @@ func TestRedisDownIs503(t *testing.T) {
 	fail := &failingRedis{}
 	rdb.AddHook(fail)
 	tok := h.officer(t, "pe-lima")
-	sup, _, err := h.Queue.AddOfficer(context.Background(), "pe-lima", "Sup", queue.RoleSupervisor)
+	sup, _, err := officer.New(h.Queue).Add(context.Background(), "pe-lima", "Sup", officer.RoleSupervisor)
 	if err != nil {
 		t.Fatal(err)
 	}

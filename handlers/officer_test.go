@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue/officer"
 )
 
 func TestOfficerAPIFlow(t *testing.T) {
@@ -88,7 +89,7 @@ func TestOfficerAPIAuth(t *testing.T) {
 	good := h.officer(t, "pe-lima")
 	revoked := h.officer(t, "pe-lima")
 	id := strings.Split(strings.TrimPrefix(revoked, "hlo_"), "_")[0]
-	if err := h.Queue.RevokeOfficer(t.Context(), id); err != nil {
+	if err := officer.New(h.Queue).Revoke(t.Context(), id); err != nil {
 		t.Fatal(err)
 	}
 	routes := []string{"/api/v1/me", "/api/v1/tips/claim", "/api/v1/tips/x/ack", "/api/v1/tips/x/release",

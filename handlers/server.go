@@ -17,6 +17,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/officer"
 )
 
 // Intake queues a tip.
@@ -24,9 +25,13 @@ type Intake interface {
 	Submit(ctx context.Context, t gateway.Tip) (gateway.Receipt, error)
 }
 
+// Officers resolves the officer API's bearer tokens.
+type Officers interface {
+	Authenticate(ctx context.Context, token string) (officer.Officer, error)
+}
+
 // Triage is the officer side of the queue.
 type Triage interface {
-	Authenticate(ctx context.Context, token string) (queue.Officer, error)
 	Claim(ctx context.Context, agency, officer string) (*queue.Claimed, error)
 	Ack(ctx context.Context, agency, tipID, officer string, d queue.Disposition) error
 	Release(ctx context.Context, agency, tipID, officer string) error
@@ -55,8 +60,9 @@ type AgencyInfo struct {
 
 // Options configures the handlers.
 type Options struct {
-	Intake Intake
-	Triage Triage
+	Intake   Intake
+	Triage   Triage
+	Officers Officers
 	// Ready reports whether a tip could be made durable right now.
 	Ready func(ctx context.Context) error
 	// PublicURL is the base URL Twilio calls; signatures are checked
@@ -190,7 +196,7 @@ func classify(err error) (int, string) {
 		return http.StatusConflict, "tip not held by you: claim it first"
 	case errors.Is(err, queue.ErrInvalid):
 		return http.StatusBadRequest, "bad request"
-	case errors.Is(err, queue.ErrBadToken):
+	case errors.Is(err, officer.ErrBadToken):
 		return http.StatusUnauthorized, "unauthorized"
 	case errors.Is(err, gateway.ErrUnavailable), errors.Is(err, queue.ErrUnavailable),
 		errors.Is(err, conversation.ErrUnavailable), errors.Is(err, followup.ErrUnavailable):

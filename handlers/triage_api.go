@@ -14,6 +14,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/sms"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/officer"
 )
 
 // routesAPI registers the officer API. Routes under /agencies/{agency}
@@ -106,7 +107,7 @@ func (s *Server) counts(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) showTip(w http.ResponseWriter, r *http.Request) error {
 	o := officerOf(r)
-	l, sealed, err := s.opt.Triage.Open(r.Context(), o.Agency, mux.Vars(r)["id"], o.ID, o.Role == queue.RoleSupervisor)
+	l, sealed, err := s.opt.Triage.Open(r.Context(), o.Agency, mux.Vars(r)["id"], o.ID, o.Role == officer.RoleSupervisor)
 	if err != nil {
 		return err
 	}
@@ -249,7 +250,7 @@ func isAgeFile(b []byte) bool {
 
 func (s *Server) notes(w http.ResponseWriter, r *http.Request) error {
 	o := officerOf(r)
-	notes, err := s.opt.Triage.Notes(r.Context(), o.Agency, mux.Vars(r)["id"], o.ID, o.Role == queue.RoleSupervisor)
+	notes, err := s.opt.Triage.Notes(r.Context(), o.Agency, mux.Vars(r)["id"], o.ID, o.Role == officer.RoleSupervisor)
 	if err != nil {
 		return err
 	}
@@ -268,7 +269,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
 		return errStatus(http.StatusBadRequest, "sealed must be an age file")
 	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
-	if err := s.opt.Triage.AddNote(r.Context(), o.Agency, id, o.ID, o.Role == queue.RoleSupervisor, req.Sealed); err != nil {
+	if err := s.opt.Triage.AddNote(r.Context(), o.Agency, id, o.ID, o.Role == officer.RoleSupervisor, req.Sealed); err != nil {
 		return err
 	}
 	respondJSON(w, http.StatusCreated, map[string]string{"id": id, "status": "noted"})
@@ -302,7 +303,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if (l.State != queue.StateHeld || l.Holder != o.ID) && o.Role != queue.RoleSupervisor {
+	if (l.State != queue.StateHeld || l.Holder != o.ID) && o.Role != officer.RoleSupervisor {
 		return queue.ErrNotHolder
 	}
 	if l.Channel == "web" {
@@ -374,7 +375,7 @@ func (s *Server) agencies(w http.ResponseWriter, r *http.Request) error {
 // auditLog is for supervisors: the trail names who did what.
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	o := officerOf(r)
-	if o.Role != queue.RoleSupervisor {
+	if o.Role != officer.RoleSupervisor {
 		return errStatus(http.StatusForbidden, "supervisors only")
 	}
 	count, _ := strconv.ParseInt(r.URL.Query().Get("count"), 10, 64)

@@ -17,6 +17,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/officer"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -41,15 +42,15 @@ func TestTriageShiftEndToEnd(t *testing.T) {
 	})
 	ctx := context.Background()
 	add := func(agency, name, role string) string {
-		tok, _, err := shortQ.AddOfficer(ctx, agency, name, role)
+		tok, _, err := officer.New(shortQ).Add(ctx, agency, name, role)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return tok
 	}
-	ana, beto := add("pe-lima", "Ana", queue.RoleOfficer), add("pe-lima", "Beto", queue.RoleOfficer)
-	carla := add("pe-lima", "Carla", queue.RoleSupervisor)
-	siti := add("my-kl", "Siti", queue.RoleOfficer)
+	ana, beto := add("pe-lima", "Ana", officer.RoleOfficer), add("pe-lima", "Beto", officer.RoleOfficer)
+	carla := add("pe-lima", "Carla", officer.RoleSupervisor)
+	siti := add("my-kl", "Siti", officer.RoleOfficer)
 	const n = 12
 	for i := range n {
 		if _, err := h.Intake.Submit(ctx, gateway.Tip{Channel: gateway.ChannelWeb, Text: fmt.Sprintf("tip %d", i), Urgent: i%4 == 0}); err != nil {

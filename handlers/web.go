@@ -39,7 +39,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-//go:embed web/templates/*.html web/static/* web/locales/*.json
+//go:embed web/templates/*.html web/static/*
 var webFS embed.FS
 
 // Followups keeps the witnesses' follow-up threads (gateway/followup.Store).

@@ -21,6 +21,7 @@ import (
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue/officer"
 )
 
 // The web form in a real browser: Debian's chromium driven by chromedp,
@@ -132,7 +133,7 @@ func fillAndSend(message, location string) chromedp.Action[chromedp.Void] {
 // opens it with an identity file, as `hotline triage next` does.
 func officerOpens(t *testing.T, h *webHarness, agency string) (handlers.TipJSON, gateway.Report) {
 	t.Helper()
-	token, _, err := h.Queue.AddOfficer(context.Background(), agency, "Officer", "officer")
+	token, _, err := officer.New(h.Queue).Add(context.Background(), agency, "Officer", "officer")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/officer"
 )
 
 // webHarness is the gateway with the web form on real Redis.
@@ -32,7 +33,7 @@ func newWebHarness(t testing.TB, opts ...func(*handlers.Options)) *webHarness {
 	s := gatewaytest.New(t)
 	fu := followup.New(s.Redis.Client, s.Keyer, followup.Options{Prefix: s.Redis.Prefix})
 	o := handlers.Options{
-		Intake: s.Intake, Triage: s.Queue, Ready: s.Queue.Ping, PublicURL: publicURL,
+		Intake: s.Intake, Triage: s.Queue, Officers: officer.New(s.Queue), Ready: s.Queue.Ping, PublicURL: publicURL,
 		AuthToken: []byte(authToken), MaxBody: 64 << 10, Logger: s.Logger,
 		Web: handlers.WebOptions{
 			Followups: fu, Keyer: s.Keyer, Redis: s.Redis.Client, Prefix: s.Redis.Prefix,

@@ -4,66 +4,11 @@ import (
 	"bytes"
 	"net"
 	"net/http/httptest"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 )
-
-// TestLocalesComplete: every catalog has exactly the English keys, every
-// message is non-empty, keeps the same placeholders, and differs from
-// English (an untranslated message would pass the other checks).
-func TestLocalesComplete(t *testing.T) {
-	ls := mustLoadLocales()
-	en := ls.get("en").m
-	verbs := regexp.MustCompile(`%[a-z]`)
-	if len(ls.order) < 8 {
-		t.Fatalf("%d languages, want the eight of the SMS channel", len(ls.order))
-	}
-	for _, tag := range ls.order {
-		c := ls.get(tag).m
-		same := 0
-		for k, v := range en {
-			got, ok := c[k]
-			switch {
-			case !ok:
-				t.Errorf("%s: missing %q", tag, k)
-				continue
-			case strings.TrimSpace(got) == "":
-				t.Errorf("%s: %q is empty", tag, k)
-			case strings.Join(verbs.FindAllString(got, -1), "") != strings.Join(verbs.FindAllString(v, -1), ""):
-				t.Errorf("%s: %q has placeholders %v, English has %v", tag, k, verbs.FindAllString(got, -1), verbs.FindAllString(v, -1))
-			case strings.ContainsAny(got, "<>"):
-				t.Errorf("%s: %q holds markup; messages are plain text", tag, k)
-			}
-			if got == v {
-				same++
-			}
-		}
-		for k := range c {
-			if _, ok := en[k]; !ok {
-				t.Errorf("%s: %q is not an English key", tag, k)
-			}
-		}
-		// No English left where a word exists: every message differs.
-		if tag != "en" && same > 0 {
-			t.Errorf("%s: %d of %d messages are the English text", tag, same, len(en))
-		}
-	}
-	// Every key the templates use exists.
-	for _, name := range []string{"layout", "report", "sent", "followup", "message"} {
-		b, err := webFS.ReadFile("web/templates/" + name + ".html")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range regexp.MustCompile(`\.L\.[TF] "([a-z_]+)"`).FindAllSubmatch(b, -1) {
-			if _, ok := en[string(m[1])]; !ok {
-				t.Errorf("%s.html uses unknown key %q", name, m[1])
-			}
-		}
-	}
-}
 
 func TestClientIP(t *testing.T) {
 	trusted := []*net.IPNet{mustCIDR("10.0.0.0/8"), mustCIDR("127.0.0.1/32")}

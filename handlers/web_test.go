@@ -338,6 +338,7 @@ func TestWebLanguage(t *testing.T) {
 		{"th", "es", "th", "แจ้งเรื่องการบังคับใช้แรงงาน"},
 		{"ZH-hans", "", "zh-Hans", "举报强迫劳动"},
 		{"klingon", "es", "es", "Denunciar trabajo forzoso"},
+		{"es-" + strings.Repeat("abcdefgh-", 5000), "th", "th", "แจ้งเรื่องการบังคับใช้แรงงาน"}, // not a language, not parsed
 	} {
 		r := h.do(t, "GET", "/report?lang="+url.QueryEscape(tc.query), "", nil, "Accept-Language", tc.accept)
 		if !strings.Contains(r.body, `<html lang="`+tc.want+`">`) || !strings.Contains(r.body, "<h1>"+tc.title+"</h1>") || r.header.Get("Content-Language") != tc.want {

@@ -82,7 +82,7 @@ func (q *Queue) auditMAC(agency string, e AuditEntry) string {
 // AuditLog returns up to count entries after the stream id from ("" for
 // the start), oldest first.
 func (q *Queue) AuditLog(ctx context.Context, agency, from string, count int64) ([]AuditEntry, error) {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	start := "-"
 	if from != "" {
@@ -90,7 +90,7 @@ func (q *Queue) AuditLog(ctx context.Context, agency, from string, count int64) 
 	}
 	msgs, err := q.rdb.XRangeN(ctx, q.auditKey(agency), start, "+", count).Result()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, q.calls.Fail("", err)
 	}
 	out := make([]AuditEntry, 0, len(msgs))
 	for _, m := range msgs {
@@ -133,7 +133,7 @@ func (q *Queue) VerifyAudit(ctx context.Context, agency string) (int64, error) {
 			break
 		}
 	}
-	cctx, cancel := q.ctx(ctx)
+	cctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	head, err := q.rdb.Get(cctx, q.auditHead(agency)).Result()
 	switch {
@@ -142,7 +142,7 @@ func (q *Queue) VerifyAudit(ctx context.Context, agency string) (int64, error) {
 			return seq, &AuditBreak{Agency: agency, ID: "head", Seq: seq, Reason: "head record missing"}
 		}
 	case err != nil:
-		return seq, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return seq, q.calls.Fail("", err)
 	case head != strconv.FormatInt(seq, 10)+" "+prev:
 		return seq, &AuditBreak{Agency: agency, ID: "end", Seq: seq + 1, Reason: "entries after the last one found are missing"}
 	}

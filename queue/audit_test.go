@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/officer"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -14,7 +15,7 @@ import (
 func shift(t *testing.T, q *queue.Queue) {
 	t.Helper()
 	ctx := context.Background()
-	if _, _, err := q.AddOfficer(ctx, "pe-lima", "Ana", queue.RoleOfficer); err != nil {
+	if _, _, err := officer.New(q).Add(ctx, "pe-lima", "Ana", officer.RoleOfficer); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"t1", "t2"} {

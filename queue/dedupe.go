@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -25,22 +24,28 @@ type Seen struct {
 // returns Seen.Done for a message already queued, ErrInFlight for one that
 // another request is queueing right now, and nil for a new one.
 func (q *Queue) BeginDedupe(ctx context.Context, pseudonym string) (Seen, error) {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	key := q.dedupeKey(pseudonym)
 	ok, err := q.rdb.SetNX(ctx, key, "pending", pendingTTL).Result()
 	if err != nil {
-		return Seen{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return Seen{}, q.calls.Fail("", err)
 	}
 	if ok {
 		return Seen{}, nil
 	}
 	v, err := q.rdb.Get(ctx, key).Result()
-	switch {
-	case errors.Is(err, redis.Nil):
+	if errors.Is(err, redis.Nil) {
 		return q.BeginDedupe(ctx, pseudonym) // expired in between
+	}
+	return q.seen(v, err)
+}
+
+// seen reads the value of a dedupe key that exists.
+func (q *Queue) seen(v string, err error) (Seen, error) {
+	switch {
 	case err != nil:
-		return Seen{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return Seen{}, q.calls.Fail("", err)
 	case strings.HasPrefix(v, "done "):
 		return Seen{Done: true, Case: strings.TrimPrefix(v, "done ")}, nil
 	default:
@@ -50,20 +55,20 @@ func (q *Queue) BeginDedupe(ctx context.Context, pseudonym string) (Seen, error)
 
 // FinishDedupe records that the message is queued, for ttl.
 func (q *Queue) FinishDedupe(ctx context.Context, pseudonym, caseRef string, ttl time.Duration) error {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	if err := q.rdb.Set(ctx, q.dedupeKey(pseudonym), "done "+caseRef, ttl).Err(); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return q.calls.Fail("", err)
 	}
 	return nil
 }
 
 // AbortDedupe forgets an intake that failed, so that a retry is processed.
 func (q *Queue) AbortDedupe(ctx context.Context, pseudonym string) error {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	if err := q.rdb.Del(ctx, q.dedupeKey(pseudonym)).Err(); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return q.calls.Fail("", err)
 	}
 	return nil
 }
@@ -71,17 +76,11 @@ func (q *Queue) AbortDedupe(ctx context.Context, pseudonym string) error {
 // PeekDedupe reports what BeginDedupe would, without marking the message:
 // Seen.Done for a message already queued, ErrInFlight for one in progress.
 func (q *Queue) PeekDedupe(ctx context.Context, pseudonym string) (Seen, error) {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	v, err := q.rdb.Get(ctx, q.dedupeKey(pseudonym)).Result()
-	switch {
-	case errors.Is(err, redis.Nil):
+	if errors.Is(err, redis.Nil) {
 		return Seen{}, nil
-	case err != nil:
-		return Seen{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	case strings.HasPrefix(v, "done "):
-		return Seen{Done: true, Case: strings.TrimPrefix(v, "done ")}, nil
-	default:
-		return Seen{}, ErrInFlight
 	}
+	return q.seen(v, err)
 }

@@ -56,11 +56,11 @@ func (q *Queue) list(ctx context.Context, agency string, limit int) ([]Listed, e
 	if err := q.backfillMeta(ctx, agency); err != nil {
 		return nil, err
 	}
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	ids, err := q.rdb.SMembers(ctx, q.openSet(agency)).Result()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, q.calls.Fail("", err)
 	}
 	if len(ids) == 0 {
 		return nil, nil
@@ -74,13 +74,13 @@ func (q *Queue) list(ctx context.Context, agency string, limit int) ([]Listed, e
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, q.calls.Fail("", err)
 	}
 	pending := map[string]redis.XPendingExt{}
 	for _, p := range Priorities {
 		pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: q.stream(agency, p), Group: group, Start: "-", End: "+", Count: maxPending}).Result()
 		if err != nil && !isNoGroup(err) {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return nil, q.calls.Fail("", err)
 		}
 		for _, pe := range pend {
 			pending[string(p)+" "+pe.ID] = pe
@@ -182,7 +182,7 @@ func (q *Queue) Count(ctx context.Context, agency string) (Counts, error) {
 // Meta returns one tip's clear metadata and state, without its sealed
 // report.
 func (q *Queue) Meta(ctx context.Context, agency, tipID string) (*Listed, error) {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	stream, id, err := q.locate(ctx, agency, tipID)
 	if err != nil {
@@ -201,7 +201,7 @@ func (q *Queue) Meta(ctx context.Context, agency, tipID string) (*Listed, error)
 		}
 		m = tipMeta{Case: e.Case, Agency: e.Agency, Region: e.Region, Channel: e.Channel, Received: e.ReceivedAt.UnixMilli(), Reply: e.ReplyCapable}
 	case err != nil:
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, q.calls.Fail("", err)
 	default:
 		if json.Unmarshal([]byte(raw), &m) != nil {
 			return nil, fmt.Errorf("%w: malformed metadata", ErrInvalid)
@@ -210,14 +210,14 @@ func (q *Queue) Meta(ctx context.Context, agency, tipID string) (*Listed, error)
 	l := &Listed{Entry: m.entry(tipID, p), StreamID: id, State: StateWaiting}
 	closed, err := q.rdb.HGet(ctx, q.closed(agency), tipID).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, q.calls.Fail("", err)
 	}
 	if closed != "" {
 		l.State, l.Closed = StateClosed, parseClosure(closed)
 	} else {
 		pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: group, Start: id, End: id, Count: 1}).Result()
 		if err != nil && !isNoGroup(err) {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return nil, q.calls.Fail("", err)
 		}
 		if len(pend) == 1 {
 			q.applyPending(l, pend[0])
@@ -225,7 +225,7 @@ func (q *Queue) Meta(ctx context.Context, agency, tipID string) (*Listed, error)
 	}
 	esc, err := q.rdb.HGet(ctx, q.escalated(agency), tipID).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, q.calls.Fail("", err)
 	}
 	l.Escalated = esc != ""
 	return l, nil
@@ -234,7 +234,7 @@ func (q *Queue) Meta(ctx context.Context, agency, tipID string) (*Listed, error)
 func (q *Queue) entry(ctx context.Context, stream, id string) (Entry, error) {
 	msgs, err := q.rdb.XRange(ctx, stream, id, id).Result()
 	if err != nil {
-		return Entry{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return Entry{}, q.calls.Fail("", err)
 	}
 	if len(msgs) == 0 {
 		return Entry{}, ErrNotFound
@@ -269,7 +269,7 @@ func (q *Queue) Open(ctx context.Context, agency, tipID, officer string, supervi
 	if err != nil {
 		return nil, nil, err
 	}
-	cctx, cancel := q.ctx(ctx)
+	cctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	stream, id, err := q.locate(cctx, agency, tipID)
 	if err != nil {
@@ -287,7 +287,7 @@ func (q *Queue) Open(ctx context.Context, agency, tipID, officer string, supervi
 // names more tips than the metadata does, the entries of the missing ones
 // are read, once each. Otherwise it costs two HLEN.
 func (q *Queue) backfillMeta(ctx context.Context, agency string) error {
-	cctx, cancel := q.ctx(ctx)
+	cctx, cancel := q.calls.Context(ctx)
 	var indexed, described *redis.IntCmd
 	_, err := q.rdb.Pipelined(cctx, func(p redis.Pipeliner) error {
 		indexed = p.HLen(cctx, q.index(agency))
@@ -296,18 +296,18 @@ func (q *Queue) backfillMeta(ctx context.Context, agency string) error {
 	})
 	cancel()
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return q.calls.Fail("", err)
 	}
 	if indexed.Val() <= described.Val() {
 		return nil
 	}
 	var cursor uint64
 	for {
-		cctx, cancel := q.ctx(ctx)
+		cctx, cancel := q.calls.Context(ctx)
 		kv, next, err := q.rdb.HScan(cctx, q.index(agency), cursor, "*", 200).Result()
 		if err != nil {
 			cancel()
-			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return q.calls.Fail("", err)
 		}
 		for i := 0; i+1 < len(kv); i += 2 {
 			tipID, ref := kv[i], kv[i+1]

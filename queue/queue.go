@@ -20,9 +20,12 @@ import (
 	mrand "math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hotline-org/hotline/gateway/breaker"
 )
 
 // Priority orders the queue: urgent tips are always claimed first.
@@ -142,6 +145,7 @@ type Options struct {
 type Queue struct {
 	rdb      redis.UniversalClient
 	opt      Options
+	calls    breaker.Calls // no breaker: a tip must not go to the spool while Redis would take it
 	replicas replicaCounts
 }
 
@@ -170,7 +174,34 @@ func New(rdb redis.UniversalClient, opt Options) *Queue {
 		// passes a key derived from it.
 		opt.AuditKey = []byte("hotline-audit-unkeyed")
 	}
-	return &Queue{rdb: rdb, opt: opt}
+	return &Queue{rdb: rdb, opt: opt, calls: breaker.Calls{Timeout: opt.Timeout, Unavailable: ErrUnavailable}}
+}
+
+// Keyspace returns the queue's client, key prefix and call deadline, for
+// the stores that keep their keys beside the queue's (queue/officer).
+func (q *Queue) Keyspace() (rdb redis.UniversalClient, prefix string, timeout time.Duration) {
+	return q.rdb, q.opt.Prefix, q.opt.Timeout
+}
+
+// ScanKeys returns the keys matching match, from every master of a Redis
+// Cluster or from the one server.
+func ScanKeys(ctx context.Context, rdb redis.UniversalClient, match string) ([]string, error) {
+	var keys []string
+	var mu sync.Mutex
+	scan := func(ctx context.Context, c redis.UniversalClient) error {
+		iter := c.Scan(ctx, 0, match, 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return scan(ctx, n) })
+		return keys, err
+	}
+	return keys, scan(ctx, rdb)
 }
 
 // Lease reports the lease duration.
@@ -194,16 +225,12 @@ func (q *Queue) dedupeKey(pseudonym string) string {
 	return q.opt.Prefix + ":dedupe:{" + pseudonym + "}"
 }
 
-func (q *Queue) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, q.opt.Timeout)
-}
-
 // Ping checks that Redis answers.
 func (q *Queue) Ping(ctx context.Context) error {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	if err := q.rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return q.calls.Fail("", err)
 	}
 	return nil
 }
@@ -225,11 +252,11 @@ func (q *Queue) Ensure(ctx context.Context, agencies ...string) error {
 }
 
 func (q *Queue) ensureGroup(ctx context.Context, stream string) error {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	err := q.rdb.XGroupCreateMkStream(ctx, stream, group, "0").Err()
 	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("%w: failed to create consumer group: %w", ErrUnavailable, err)
+		return q.calls.Fail("create consumer group", err)
 	}
 	return nil
 }
@@ -269,7 +296,7 @@ func (q *Queue) Publish(ctx context.Context, e Entry) error {
 	if e.TipID == "" || e.Agency == "" || !e.Priority.Valid() || len(e.Sealed) == 0 {
 		return ErrInvalid
 	}
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	reply := "0"
 	if e.ReplyCapable {
@@ -283,7 +310,7 @@ func (q *Queue) Publish(ctx context.Context, e Entry) error {
 	}
 	c, node, err := q.masterFor(ctx, keys[0])
 	if err != nil {
-		return fmt.Errorf("%w: failed to publish: %w", ErrUnavailable, err)
+		return q.calls.Fail("publish", err)
 	}
 	want := q.wanted(ctx, c, node)
 	if want == 0 {
@@ -296,7 +323,7 @@ func (q *Queue) Publish(ctx context.Context, e Entry) error {
 	acked, err := q.publishWait(ctx, c, want, keys, args)
 	if err != nil {
 		q.forget(node)
-		return fmt.Errorf("%w: failed to publish: %w", ErrUnavailable, err)
+		return q.calls.Fail("publish", err)
 	}
 	if acked < want {
 		q.forget(node)
@@ -308,7 +335,7 @@ func (q *Queue) Publish(ctx context.Context, e Entry) error {
 // publishAlone runs the publish script with no wait for replicas.
 func (q *Queue) publishAlone(ctx context.Context, keys []string, args []any) error {
 	if err := publishScript.Run(ctx, q.rdb, keys, args...).Err(); err != nil {
-		return fmt.Errorf("%w: failed to publish: %w", ErrUnavailable, err)
+		return q.calls.Fail("publish", err)
 	}
 	return nil
 }
@@ -334,7 +361,7 @@ const maxReclaimScan = 10
 
 func (q *Queue) claimFrom(ctx context.Context, agency, officer string, p Priority) (*Claimed, error) {
 	stream := q.stream(agency, p)
-	cctx, cancel := q.ctx(ctx)
+	cctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	// Who held the oldest lapsed entry, so that the lapse can be recorded
 	// against them. XAUTOCLAIM below takes that same entry unless another
@@ -358,7 +385,7 @@ func (q *Queue) claimFrom(ctx context.Context, agency, officer string, p Priorit
 				}
 				break
 			}
-			return nil, fmt.Errorf("%w: failed to reclaim: %w", ErrUnavailable, err)
+			return nil, q.calls.Fail("reclaim", err)
 		}
 		if len(msgs) > 0 {
 			owner := ""
@@ -384,7 +411,7 @@ func (q *Queue) claimFrom(ctx context.Context, agency, officer string, p Priorit
 		}
 		return nil, ErrEmpty
 	case err != nil:
-		return nil, fmt.Errorf("%w: failed to claim: %w", ErrUnavailable, err)
+		return nil, q.calls.Fail("claim", err)
 	}
 	if len(res) == 0 || len(res[0].Messages) == 0 {
 		return nil, ErrEmpty
@@ -420,7 +447,7 @@ func (q *Queue) claimed(ctx context.Context, agency, stream, officer string, m r
 }
 
 func (q *Queue) undoClaim(stream, id string, cause error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), q.opt.Timeout)
+	ctx, cancel := q.calls.Context(context.Background())
 	defer cancel()
 	idle := q.opt.Lease + time.Second
 	q.rdb.Do(ctx, "XCLAIM", stream, group, releasedConsumer, 0, id, "IDLE", idle.Milliseconds(), "JUSTID")
@@ -450,7 +477,7 @@ func (q *Queue) locate(ctx context.Context, agency, tipID string) (stream, id st
 		return "", "", ErrNotFound
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return "", "", q.calls.Fail("", err)
 	}
 	p, id, ok := strings.Cut(ref, " ")
 	if !ok || !Priority(p).Valid() {
@@ -526,7 +553,7 @@ func (q *Queue) runAudited(ctx context.Context, s *redis.Script, agency, action,
 	for attempt := range 50 {
 		expected, err := q.rdb.Get(ctx, head).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return "", q.calls.Fail("", err)
 		}
 		e := AuditEntry{Seq: 1, At: time.Now().UTC(), Action: action, Officer: officer, Tip: tip, Detail: detail, Prev: "genesis"}
 		if expected != "" {
@@ -542,7 +569,7 @@ func (q *Queue) runAudited(ctx context.Context, s *redis.Script, agency, action,
 			e.Seq, e.At.UnixMilli(), e.Action, e.Officer, e.Tip, e.Detail, e.Prev, e.MAC}, args...)
 		res, err := s.Run(ctx, q.rdb, append([]string{q.auditKey(agency), head}, keys...), all...).Text()
 		if err != nil {
-			return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return "", q.calls.Fail("", err)
 		}
 		if res != "RETRY" {
 			return res, nil
@@ -563,7 +590,7 @@ func (q *Queue) Ack(ctx context.Context, agency, tipID, officer string, d Dispos
 	if !d.Valid() {
 		return fmt.Errorf("%w: unknown disposition", ErrInvalid)
 	}
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	stream, id, err := q.locate(ctx, agency, tipID)
 	if err != nil {
@@ -572,12 +599,12 @@ func (q *Queue) Ack(ctx context.Context, agency, tipID, officer string, d Dispos
 	record := string(d) + " " + officer + " " + strconv.FormatInt(time.Now().UnixMilli(), 10)
 	res, err := q.runAudited(ctx, ackScript, agency, AuditAck, officer, tipID, string(d),
 		[]string{stream, q.closed(agency), q.openSet(agency)}, group, id, officer, tipID, record)
-	return scriptResult(res, err)
+	return q.scriptResult(res, err)
 }
 
 // Release hands a held tip back to the queue for another officer.
 func (q *Queue) Release(ctx context.Context, agency, tipID, officer string) error {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	stream, id, err := q.locate(ctx, agency, tipID)
 	if err != nil {
@@ -586,7 +613,7 @@ func (q *Queue) Release(ctx context.Context, agency, tipID, officer string) erro
 	idle := strconv.FormatInt(q.opt.Lease.Milliseconds()+1000, 10)
 	res, err := q.runAudited(ctx, releaseScript, agency, AuditRelease, officer, tipID, "",
 		[]string{stream}, group, id, officer, releasedConsumer, idle)
-	return scriptResult(res, err)
+	return q.scriptResult(res, err)
 }
 
 // releasedConsumer holds released tips until the next claim takes them.
@@ -594,7 +621,7 @@ const releasedConsumer = "released"
 
 // Audit appends an entry to the agency's chain on its own.
 func (q *Queue) Audit(ctx context.Context, agency, action, officer, tip, detail string) error {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	_, err := q.runAudited(ctx, auditOnlyScript, agency, action, officer, tip, detail, nil)
 	return err
@@ -602,23 +629,23 @@ func (q *Queue) Audit(ctx context.Context, agency, action, officer, tip, detail 
 
 // Renew extends the lease of a held tip.
 func (q *Queue) Renew(ctx context.Context, agency, tipID, officer string) (time.Time, error) {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	stream, id, err := q.locate(ctx, agency, tipID)
 	if err != nil {
 		return time.Time{}, err
 	}
 	res, err := renewScript.Run(ctx, q.rdb, []string{stream}, group, id, officer, q.opt.Lease.Milliseconds()).Text()
-	if err := scriptResult(res, err); err != nil {
+	if err := q.scriptResult(res, err); err != nil {
 		return time.Time{}, err
 	}
 	return time.Now().Add(q.opt.Lease), nil
 }
 
-func scriptResult(res string, err error) error {
+func (q *Queue) scriptResult(res string, err error) error {
 	switch {
 	case err != nil:
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return q.calls.Fail("", err)
 	case res == "OK":
 		return nil
 	case res == "NOTHELD":
@@ -635,7 +662,7 @@ func scriptResult(res string, err error) error {
 // Depth returns the number of tips of an agency not yet delivered to anyone
 // and the number held or waiting to be reclaimed, per priority.
 func (q *Queue) Depth(ctx context.Context, agency string) (map[Priority]int64, error) {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	out := map[Priority]int64{}
 	for _, p := range Priorities {
@@ -644,7 +671,7 @@ func (q *Queue) Depth(ctx context.Context, agency string) (map[Priority]int64, e
 			if strings.Contains(err.Error(), "no such key") {
 				continue
 			}
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return nil, q.calls.Fail("", err)
 		}
 		for _, g := range groups {
 			if g.Name == group {

@@ -178,7 +178,7 @@ func (q *Queue) publishWait(ctx context.Context, c redis.Cmdable, want int, keys
 // any master has), as Publish detects them. It is for a startup check: a
 // Redis that refuses INFO has its replicas taken as none.
 func (q *Queue) ReplicaCount(ctx context.Context) (int, error) {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	cc, ok := q.rdb.(*redis.ClusterClient)
 	if !ok {

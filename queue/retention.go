@@ -34,11 +34,11 @@ func (q *Queue) Purge(ctx context.Context, agency string, cutoff time.Time, hook
 	var n int
 	var cursor uint64
 	for {
-		cctx, cancel := q.ctx(ctx)
+		cctx, cancel := q.calls.Context(ctx)
 		kv, next, err := q.rdb.HScan(cctx, q.closed(agency), cursor, "*", 200).Result()
 		cancel()
 		if err != nil {
-			return n, fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return n, q.calls.Fail("", err)
 		}
 		for i := 0; i+1 < len(kv); i += 2 {
 			tipID, c := kv[i], parseClosure(kv[i+1])
@@ -67,7 +67,7 @@ func (q *Queue) purgeOne(ctx context.Context, agency, tipID string, hooks []Purg
 			return fmt.Errorf("purge hook for tip %s: %w", tipID, err)
 		}
 	}
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	stream, id, err := q.locate(ctx, agency, tipID)
 	if err != nil && err != ErrNotFound {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -83,7 +82,7 @@ func (q *Queue) Escalate(ctx context.Context, agency, tipID, officer, reason str
 	if !slices.Contains(EscalationReasons, reason) {
 		return fmt.Errorf("%w: unknown escalation reason", ErrInvalid)
 	}
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	stream, id, err := q.locate(ctx, agency, tipID)
 	if err != nil {
@@ -95,7 +94,7 @@ func (q *Queue) Escalate(ctx context.Context, agency, tipID, officer, reason str
 	res, err := q.runAudited(ctx, escalateScript, agency, AuditEscalate, officer, tipID, reason,
 		[]string{stream, q.stream(agency, Urgent), q.index(agency), q.escalated(agency)},
 		group, id, officer, tipID, officer+" "+strconv.FormatInt(time.Now().UnixMilli(), 10))
-	return scriptResult(res, err)
+	return q.scriptResult(res, err)
 }
 
 // Transfer hands a held tip to another agency: the officer's client has
@@ -126,7 +125,7 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	if len(old) != len(notes) {
 		return ErrNotesChanged
 	}
-	cctx, cancel := q.ctx(ctx)
+	cctx, cancel := q.calls.Context(ctx)
 	_, err = q.rdb.TxPipelined(cctx, func(p redis.Pipeliner) error {
 		key := q.notes(target, tipID)
 		p.Del(cctx, key)
@@ -138,7 +137,7 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	})
 	cancel()
 	if err != nil {
-		return fmt.Errorf("%w: failed to store the transferred notes: %w", ErrUnavailable, err)
+		return q.calls.Fail("store the transferred notes", err)
 	}
 	e := l.Entry
 	e.Agency, e.Region, e.Sealed = target, "", resealed
@@ -148,7 +147,7 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	if err := q.Audit(ctx, target, AuditTransferIn, "", tipID, agency); err != nil {
 		return err
 	}
-	cctx, cancel = q.ctx(ctx)
+	cctx, cancel = q.calls.Context(ctx)
 	defer cancel()
 	stream, id, err := q.locate(cctx, agency, tipID)
 	if err != nil {
@@ -157,7 +156,7 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	record := string(Referred) + " " + officer + " " + strconv.FormatInt(time.Now().UnixMilli(), 10)
 	res, err := q.runAudited(cctx, ackScript, agency, AuditTransferOut, officer, tipID, target,
 		[]string{stream, q.closed(agency), q.openSet(agency)}, group, id, officer, tipID, record)
-	return scriptResult(res, err)
+	return q.scriptResult(res, err)
 }
 
 // Note is an officer's note on a tip, sealed by the officer's client to the
@@ -192,7 +191,7 @@ func (q *Queue) AddNote(ctx context.Context, agency, tipID, officer string, supe
 	if len(sealed) == 0 || len(sealed) > maxNoteSize {
 		return fmt.Errorf("%w: note size", ErrInvalid)
 	}
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	stream, id, err := q.locate(ctx, agency, tipID)
 	if err != nil {
@@ -208,7 +207,7 @@ func (q *Queue) AddNote(ctx context.Context, agency, tipID, officer string, supe
 	if err == nil && res == "NOTPENDING" {
 		return ErrNotHolder
 	}
-	return scriptResult(res, err)
+	return q.scriptResult(res, err)
 }
 
 // Notes returns a tip's notes, oldest first, to the officer holding it or
@@ -222,11 +221,11 @@ func (q *Queue) Notes(ctx context.Context, agency, tipID, officer string, superv
 }
 
 func (q *Queue) rawNotes(ctx context.Context, agency, tipID string) ([]Note, error) {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	raw, err := q.rdb.LRange(ctx, q.notes(agency, tipID), 0, -1).Result()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return nil, q.calls.Fail("", err)
 	}
 	out := make([]Note, 0, len(raw))
 	for _, r := range raw {
@@ -238,48 +237,6 @@ func (q *Queue) rawNotes(ctx context.Context, agency, tipID string) ([]Note, err
 	return out, nil
 }
 
-// Officers lists the officers, of one agency or of all when agency is "".
-func (q *Queue) Officers(ctx context.Context, agency string) ([]Officer, error) {
-	ctx, cancel := q.ctx(ctx)
-	defer cancel()
-	var keys []string
-	var mu sync.Mutex
-	scan := func(ctx context.Context, c redis.UniversalClient) error {
-		iter := c.Scan(ctx, 0, q.opt.Prefix+":officer:*", 500).Iterator()
-		for iter.Next(ctx) {
-			mu.Lock()
-			keys = append(keys, iter.Val())
-			mu.Unlock()
-		}
-		return iter.Err()
-	}
-	var err error
-	if cc, ok := q.rdb.(*redis.ClusterClient); ok {
-		err = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return scan(ctx, n) })
-	} else {
-		err = scan(ctx, q.rdb)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	var out []Officer
-	for _, k := range keys {
-		v, err := q.rdb.HGetAll(ctx, k).Result()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		if agency != "" && v["agency"] != agency {
-			continue
-		}
-		id := strings.TrimSuffix(strings.TrimPrefix(k, q.opt.Prefix+":officer:{"), "}")
-		ms, _ := strconv.ParseInt(v["created"], 10, 64)
-		out = append(out, Officer{ID: id, Agency: v["agency"], Name: v["name"], Role: v["role"],
-			Created: time.UnixMilli(ms).UTC(), Revoked: v["revoked"] != ""})
-	}
-	slices.SortFunc(out, func(a, b Officer) int { return a.Created.Compare(b.Created) })
-	return out, nil
-}
-
 // ErrNotClosed is returned when purging a tip that is still open.
 var ErrNotClosed = errors.New("tip is not closed")
 
@@ -287,11 +244,11 @@ var ErrNotClosed = errors.New("tip is not closed")
 // whether this call set it: several gateways share the work of paging, and
 // only one of them may page for the same event.
 func (q *Queue) MarkOnce(ctx context.Context, agency, name string, ttl time.Duration) (bool, error) {
-	ctx, cancel := q.ctx(ctx)
+	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	ok, err := q.rdb.SetNX(ctx, q.opt.Prefix+":{"+agency+"}:mark:"+name, "1", ttl).Result()
 	if err != nil {
-		return false, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return false, q.calls.Fail("", err)
 	}
 	return ok, nil
 }

@@ -200,23 +200,3 @@ func TestPurgeDeletesClosedTipsAndKeepsTheAuditChain(t *testing.T) {
 		t.Fatalf("audit after purge: %v", err)
 	}
 }
-
-func TestOfficersList(t *testing.T) {
-	q, _ := newQueue(t, time.Minute)
-	ctx := context.Background()
-	_, a, _ := q.AddOfficer(ctx, "pe-lima", "Ana", queue.RoleOfficer)
-	_, b, _ := q.AddOfficer(ctx, "pe-lima", "Beto", queue.RoleSupervisor)
-	q.AddOfficer(ctx, "my-kl", "Siti", queue.RoleOfficer)
-	if err := q.RevokeOfficer(ctx, a.ID); err != nil {
-		t.Fatal(err)
-	}
-	list, err := q.Officers(ctx, "pe-lima")
-	if err != nil || len(list) != 2 {
-		t.Fatalf("officers = %+v, %v", list, err)
-	}
-	for _, o := range list {
-		if o.ID == a.ID && !o.Revoked || o.ID == b.ID && (o.Revoked || o.Role != queue.RoleSupervisor) {
-			t.Fatalf("officer %+v", o)
-		}
-	}
-}

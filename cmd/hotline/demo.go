@@ -16,6 +16,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/hotline-org/hotline/queue/officer"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -139,7 +140,7 @@ func cmdDemo(e *env, args []string) error {
 		return err
 	}
 	defer stop()
-	token, _, err := parts.queue.AddOfficer(e.ctx, "pe-lima", "Demo Officer", "officer")
+	token, _, err := officer.New(parts.queue).Add(e.ctx, "pe-lima", "Demo Officer", "officer")
 	if err != nil {
 		return fmt.Errorf("failed to create the demo officer: %w", err)
 	}

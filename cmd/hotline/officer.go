@@ -10,6 +10,7 @@ import (
 
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/officer"
 )
 
 func cmdOfficer(e *env, args []string) error {
@@ -65,7 +66,7 @@ func officerList(e *env, args []string) error {
 		return err
 	}
 	defer closeFn()
-	list, err := q.Officers(e.ctx, *agency)
+	list, err := officer.New(q).List(e.ctx, *agency)
 	if err != nil {
 		return err
 	}
@@ -89,7 +90,7 @@ func officerAdd(e *env, args []string) error {
 	cfgPath := fs.String("config", "", "the configuration `file`")
 	agency := fs.String("agency", "", "the agency `id` the officer works for")
 	name := fs.String("name", "", "the officer's `name`, for the audit trail")
-	role := fs.String("role", queue.RoleOfficer, "officer or supervisor")
+	role := fs.String("role", officer.RoleOfficer, "officer or supervisor")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func officerAdd(e *env, args []string) error {
 	if c.Agency(*agency) == nil {
 		return fmt.Errorf("unknown agency %q\nhint: use one of the ids under agencies in %s", *agency, *cfgPath)
 	}
-	token, o, err := q.AddOfficer(e.ctx, *agency, *name, *role)
+	token, o, err := officer.New(q).Add(e.ctx, *agency, *name, *role)
 	if err != nil {
 		return err
 	}
@@ -127,7 +128,7 @@ func officerRevoke(e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("cannot read the token file: %w", err)
 		}
-		*id = queue.OfficerID(strings.TrimSpace(string(b)))
+		*id = officer.TokenID(strings.TrimSpace(string(b)))
 		if *id == "" {
 			return fmt.Errorf("%s does not hold an officer token", *tokenFile)
 		}
@@ -141,7 +142,7 @@ func officerRevoke(e *env, args []string) error {
 		return err
 	}
 	defer closeFn()
-	if err := q.RevokeOfficer(e.ctx, *id); err != nil {
+	if err := officer.New(q).Revoke(e.ctx, *id); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "revoked %s\n", *id)

@@ -13,6 +13,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/officer"
 )
 
 // pluginLike is an identity whose recipient cannot be derived, as with a
@@ -52,10 +53,10 @@ func TestNextWithPluginIdentityReleasesAtOnce(t *testing.T) {
 	s := gatewaytest.New(t)
 	ctx := context.Background()
 	lima := s.Identities[gatewaytest.Lima].(*age.X25519Identity)
-	srv := httptest.NewServer(handlers.New(handlers.Options{Intake: s.Intake, Triage: s.Queue, Logger: s.Logger,
+	srv := httptest.NewServer(handlers.New(handlers.Options{Intake: s.Intake, Triage: s.Queue, Officers: officer.New(s.Queue), Logger: s.Logger,
 		Agencies: []handlers.AgencyInfo{{ID: gatewaytest.Lima, Recipients: []string{lima.Recipient().String()}}}}))
 	t.Cleanup(srv.Close)
-	tok, _, err := s.Queue.AddOfficer(ctx, gatewaytest.Lima, "Ana", queue.RoleOfficer)
+	tok, _, err := officer.New(s.Queue).Add(ctx, gatewaytest.Lima, "Ana", officer.RoleOfficer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/paging"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/officer"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -221,7 +222,7 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 	dur.publisher.Apply = conv.ApplySide
 	questions, _ := web.Followups.(handlers.Questions)
 	h := handlers.New(handlers.Options{
-		Intake: intake, Triage: q, Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
+		Intake: intake, Triage: q, Officers: officer.New(q), Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
 		AuthToken: c.Twilio.AuthToken.Value(), AccountSID: c.Twilio.AccountSID, MaxBody: c.Limits.MaxBody, Logger: log,
 		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.mainHandler(), Web: web,
 		SMS: channel, Questions: questions, Handles: conv,

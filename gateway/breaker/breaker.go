@@ -1,13 +1,11 @@
 // Package breaker lets auxiliary Redis calls fail fast while Redis is
 // known to be down, so that a tip on its way to the spool does not wait
 // out one deadline after another for state that only helps (threads,
-// rate limits, reply handles).
+// rate limits, reply handles). Calls is the rest of what every store on
+// Redis does around a call: a deadline and one error to match on.
 package breaker
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"sync/atomic"
 	"time"
 )
@@ -32,24 +30,4 @@ func (b *Breaker) Record(err error) {
 	} else if b.openAt.Load() != 0 {
 		b.openAt.Store(0)
 	}
-}
-
-// Context returns the context of one call with its timeout or, while the
-// breaker is open, one already cancelled: the call fails at once.
-func (b *Breaker) Context(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
-	if b.Open() {
-		ctx, cancel := context.WithCancel(ctx)
-		cancel()
-		return ctx, cancel
-	}
-	return context.WithTimeout(ctx, timeout)
-}
-
-// Fail records a failed call and wraps err in kind (a store's
-// ErrUnavailable). A cancellation is the caller's doing and opens nothing.
-func (b *Breaker) Fail(kind, err error) error {
-	if !errors.Is(err, context.Canceled) {
-		b.Record(err)
-	}
-	return fmt.Errorf("%w: %w", kind, err)
 }

@@ -29,24 +29,37 @@ func TestBreaker(t *testing.T) {
 	}
 }
 
-func TestContextAndFail(t *testing.T) {
-	b := &breaker.Breaker{Cooldown: time.Hour}
-	unavailable := errors.New("store unavailable")
-	ctx, cancel := b.Context(context.Background(), time.Minute)
+func TestCalls(t *testing.T) {
+	errStore := errors.New("store unavailable")
+	c := &breaker.Calls{Timeout: time.Minute, Unavailable: errStore, Breaker: &breaker.Breaker{Cooldown: time.Hour}}
+	ctx, cancel := c.Context(context.Background())
 	if _, ok := ctx.Deadline(); !ok || ctx.Err() != nil {
-		t.Fatal("a closed breaker gave no deadline, or a done context")
+		t.Fatalf("closed breaker: deadline %v, err %v; want a live context with a deadline", ok, ctx.Err())
 	}
 	cancel()
-	if err := b.Fail(unavailable, context.Canceled); !errors.Is(err, unavailable) || !errors.Is(err, context.Canceled) || b.Open() {
-		t.Fatalf("Fail(canceled) = %v, open %v; want it wrapped and the breaker closed", err, b.Open())
+	if err := c.Fail("", context.Canceled); !errors.Is(err, errStore) || !errors.Is(err, context.Canceled) || c.Open() {
+		t.Fatalf("cancellation: %v, open %v; want it wrapped and the breaker closed", err, c.Open())
 	}
 	down := errors.New("connection refused")
-	if err := b.Fail(unavailable, down); !errors.Is(err, unavailable) || !errors.Is(err, down) || !b.Open() {
-		t.Fatalf("Fail = %v, open %v; want it wrapped and the breaker open", err, b.Open())
+	err := c.Fail("publish", down)
+	if !errors.Is(err, errStore) || !errors.Is(err, down) || err.Error() != "store unavailable: failed to publish: connection refused" {
+		t.Fatalf("Fail = %v", err)
 	}
-	ctx, cancel = b.Context(context.Background(), time.Minute)
+	if !c.Open() {
+		t.Fatal("breaker closed after a failure")
+	}
+	ctx, cancel = c.Context(context.Background())
 	defer cancel()
 	if ctx.Err() == nil {
-		t.Fatal("an open breaker gave a live context")
+		t.Fatal("open breaker: the call's context is live")
+	}
+	c.Record(nil)
+	if c.Open() {
+		t.Fatal("open after a success")
+	}
+	none := &breaker.Calls{Timeout: time.Minute, Unavailable: errStore}
+	none.Fail("", down)
+	if none.Open() {
+		t.Fatal("a store without a breaker fails calls")
 	}
 }

@@ -58,27 +58,13 @@ type ChannelLimits struct {
 
 func (c *Config) applyChannelDefaults() {
 	ch := &c.Channel
-	if ch.ThreadWindow == 0 {
-		ch.ThreadWindow = DefaultThreadWindow
-	}
-	if ch.ReplyWindow == 0 {
-		ch.ReplyWindow = DefaultReplyWindow
-	}
-	if ch.Media.MaxItems == 0 {
-		ch.Media.MaxItems = DefaultMediaMaxItems
-	}
-	if ch.Media.MaxBytes == 0 {
-		ch.Media.MaxBytes = DefaultMediaMaxBytes
-	}
-	if ch.Limits.SenderPerHour == 0 {
-		ch.Limits.SenderPerHour = DefaultSenderPerHour
-	}
-	if ch.Limits.RepliesPerDestination == 0 {
-		ch.Limits.RepliesPerDestination = DefaultRepliesPerDestHour
-	}
-	if ch.Limits.RepliesPerHotlineNumber == 0 {
-		ch.Limits.RepliesPerHotlineNumber = DefaultRepliesPerNumHour
-	}
+	orDefault(&ch.ThreadWindow, DefaultThreadWindow)
+	orDefault(&ch.ReplyWindow, DefaultReplyWindow)
+	orDefault(&ch.Media.MaxItems, DefaultMediaMaxItems)
+	orDefault(&ch.Media.MaxBytes, DefaultMediaMaxBytes)
+	orDefault(&ch.Limits.SenderPerHour, DefaultSenderPerHour)
+	orDefault(&ch.Limits.RepliesPerDestination, DefaultRepliesPerDestHour)
+	orDefault(&ch.Limits.RepliesPerHotlineNumber, DefaultRepliesPerNumHour)
 }
 
 // ScrubOn reports whether messages to number n are redacted at Twilio.

@@ -322,18 +322,10 @@ func (c *Config) applyDefaults() {
 		fast := true
 		c.Crypto.FastX25519 = &fast
 	}
-	if c.Listen == "" {
-		c.Listen = DefaultListen
-	}
-	if c.Queue.Lease == 0 {
-		c.Queue.Lease = DefaultLease
-	}
-	if c.Queue.DedupeTTL == 0 {
-		c.Queue.DedupeTTL = DefaultDedupeTTL
-	}
-	if c.Redis.Timeout == 0 {
-		c.Redis.Timeout = DefaultRedisTimeout
-	}
+	orDefault(&c.Listen, DefaultListen)
+	orDefault(&c.Queue.Lease, DefaultLease)
+	orDefault(&c.Queue.DedupeTTL, DefaultDedupeTTL)
+	orDefault(&c.Redis.Timeout, DefaultRedisTimeout)
 	if c.Redis.ReplicaWait == 0 {
 		// Never as long as a whole Redis call: a short redis.timeout
 		// shortens the default too.
@@ -342,21 +334,11 @@ func (c *Config) applyDefaults() {
 			c.Redis.ReplicaWait = min(DefaultReplicaWait, c.Redis.Timeout/2)
 		}
 	}
-	if c.Redis.Prefix == "" {
-		c.Redis.Prefix = DefaultPrefix
-	}
-	if c.Twilio.APIURL == "" {
-		c.Twilio.APIURL = DefaultAPIURL
-	}
-	if c.Limits.MaxBody == 0 {
-		c.Limits.MaxBody = DefaultMaxBody
-	}
-	if c.Log.Format == "" {
-		c.Log.Format = "json"
-	}
-	if c.Log.Level == "" {
-		c.Log.Level = "info"
-	}
+	orDefault(&c.Redis.Prefix, DefaultPrefix)
+	orDefault(&c.Twilio.APIURL, DefaultAPIURL)
+	orDefault(&c.Limits.MaxBody, DefaultMaxBody)
+	orDefault(&c.Log.Format, "json")
+	orDefault(&c.Log.Level, "info")
 }
 
 // Path resolves p against the config directory.
@@ -377,4 +359,12 @@ func (c *Config) Agency(id string) *Agency {
 		}
 	}
 	return nil
+}
+
+// orDefault sets *v to def when the file left it unset (the zero value).
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }

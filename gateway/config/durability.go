@@ -58,9 +58,7 @@ func defaultSpoolDir(getenv func(string) string) string {
 }
 
 func (c *Config) applyDurabilityDefaults() {
-	if c.Spool.MaxBytes == 0 {
-		c.Spool.MaxBytes = DefaultSpoolMaxBytes
-	}
+	orDefault(&c.Spool.MaxBytes, DefaultSpoolMaxBytes)
 }
 
 // SpoolDir is the spool directory: spool.dir resolved against the config

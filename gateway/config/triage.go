@@ -46,21 +46,11 @@ type PagingTarget struct {
 }
 
 func (c *Config) applyTriageDefaults() {
-	if c.Retention.Closed == 0 {
-		c.Retention.Closed = DefaultRetention
-	}
-	if c.Retention.Interval == 0 {
-		c.Retention.Interval = DefaultRetentionInterval
-	}
-	if c.Paging.After == 0 {
-		c.Paging.After = DefaultPageAfter
-	}
-	if c.Paging.SupervisorAfter == 0 {
-		c.Paging.SupervisorAfter = DefaultPageSupervisorAfter
-	}
-	if c.Paging.Interval == 0 {
-		c.Paging.Interval = DefaultPageInterval
-	}
+	orDefault(&c.Retention.Closed, DefaultRetention)
+	orDefault(&c.Retention.Interval, DefaultRetentionInterval)
+	orDefault(&c.Paging.After, DefaultPageAfter)
+	orDefault(&c.Paging.SupervisorAfter, DefaultPageSupervisorAfter)
+	orDefault(&c.Paging.Interval, DefaultPageInterval)
 }
 
 func (c *Config) validateTriage(add, warn func(string, string, string)) {

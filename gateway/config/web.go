@@ -95,42 +95,24 @@ type Web struct {
 }
 
 func (w *Web) applyDefaults() {
-	if w.ExitURL == "" {
-		w.ExitURL = DefaultExitURL
-	}
-	if w.RateLimit == "" {
-		w.RateLimit = DefaultWebRateLimit
-	}
-	if w.OnionRateLimit == "" {
-		w.OnionRateLimit = DefaultOnionRateLimit
-	}
-	if w.InvalidRateLimit == "" {
-		w.InvalidRateLimit = DefaultInvalidRateLimit
-	}
-	if w.OnionInvalidRateLimit == "" {
-		w.OnionInvalidRateLimit = DefaultOnionInvalidRateLimit
-	}
-	if w.PhotoMemory == 0 {
-		w.PhotoMemory = DefaultPhotoMemory
-	}
-	if w.PoW == "" {
-		w.PoW = DefaultPoW
-	}
-	if w.PoWBits == 0 {
-		w.PoWBits = DefaultPoWBits
-	}
-	if w.PoWFlood == 0 {
-		w.PoWFlood = DefaultPoWFlood
-	}
-	if w.PoWWait == 0 {
-		w.PoWWait = DefaultPoWWait
-	}
-	if w.MaxPhoto == 0 {
-		w.MaxPhoto = DefaultMaxPhoto
-	}
-	if w.FollowupTTL == 0 {
-		w.FollowupTTL = DefaultFollowupTTL
-	}
+	orDefault(&w.ExitURL, DefaultExitURL)
+	orDefault(&w.FollowupTTL, DefaultFollowupTTL)
+	orDefault(&w.MaxPhoto, DefaultMaxPhoto)
+	orDefault(&w.PhotoMemory, DefaultPhotoMemory)
+	w.applyFloodDefaults()
+}
+
+// applyFloodDefaults sets the defences against a flood of posts: the rate
+// limits and the proof of work.
+func (w *Web) applyFloodDefaults() {
+	orDefault(&w.RateLimit, DefaultWebRateLimit)
+	orDefault(&w.OnionRateLimit, DefaultOnionRateLimit)
+	orDefault(&w.InvalidRateLimit, DefaultInvalidRateLimit)
+	orDefault(&w.OnionInvalidRateLimit, DefaultOnionInvalidRateLimit)
+	orDefault(&w.PoW, DefaultPoW)
+	orDefault(&w.PoWBits, DefaultPoWBits)
+	orDefault(&w.PoWFlood, DefaultPoWFlood)
+	orDefault(&w.PoWWait, DefaultPoWWait)
 }
 
 var (

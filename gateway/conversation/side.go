@@ -79,7 +79,7 @@ func (s *Store) ApplySide(ctx context.Context, e queue.Entry) error {
 	if err := s.applySide(ctx, e, sd, time.Now()); err != nil {
 		return fmt.Errorf("%w: %w", queue.ErrUnavailable, err)
 	}
-	s.down.Record(nil)
+	s.calls.Record(nil)
 	return nil
 }
 

@@ -65,9 +65,10 @@ type Store struct {
 	prefix  string
 	timeout time.Duration
 	key     *seal.ReplyKey // nil: no handles
-	// down skips calls for a few seconds after Redis failed: this state
-	// only helps, and a tip on its way to the spool must not wait for it.
-	down   *breaker.Breaker
+	// calls skips calls for a few seconds after Redis failed (its
+	// breaker): this state only helps, and a tip on its way to the spool
+	// must not wait for it.
+	calls  *breaker.Calls
 	scrubs *scrub.Queue
 }
 
@@ -86,7 +87,8 @@ func NewWith(rdb redis.UniversalClient, prefix string, timeout time.Duration, ke
 		key = key.WithOptions(seal.Options{FastX25519: fast})
 	}
 	down := &breaker.Breaker{Cooldown: 5 * time.Second}
-	return &Store{rdb: rdb, prefix: prefix, timeout: timeout, key: key, down: down,
+	return &Store{rdb: rdb, prefix: prefix, timeout: timeout, key: key,
+		calls:  &breaker.Calls{Timeout: timeout, Unavailable: ErrUnavailable, Breaker: down},
 		scrubs: scrub.New(rdb, prefix, timeout, key, down)}
 }
 
@@ -98,11 +100,11 @@ func (s *Store) CanReply() bool { return s.key != nil }
 func (s *Store) Scrubs() *scrub.Queue { return s.scrubs }
 
 func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return s.down.Context(ctx, s.timeout)
+	return s.calls.Context(ctx)
 }
 
 // fail records a Redis failure and wraps it.
-func (s *Store) fail(err error) error { return s.down.Fail(ErrUnavailable, err) }
+func (s *Store) fail(err error) error { return s.calls.Fail("", err) }
 
 func (s *Store) threadKey(sender string) string { return s.prefix + ":thread:{" + sender + "}" }
 func (s *Store) optOutKey(sender string) string { return s.prefix + ":optout:{" + sender + "}" }

@@ -3,6 +3,7 @@ package lang
 import (
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -157,22 +158,10 @@ func TestNewDetector(t *testing.T) {
 		if err != nil {
 			t.Fatalf("NewDetector(%v): %v", tt.langs, err)
 		}
-		if got := d.Languages(); !equalTags(got, tt.want) {
+		if got := d.Languages(); !slices.Equal(got, tt.want) {
 			t.Errorf("NewDetector(%v).Languages() = %v, want %v", tt.langs, got, tt.want)
 		}
 	}
-}
-
-func equalTags(a, b []language.Tag) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestCallingCodeHint(t *testing.T) {
@@ -193,7 +182,7 @@ func TestCallingCodeHint(t *testing.T) {
 		{"+", nil},
 	}
 	for _, tt := range tests {
-		if got := CallingCodeHint(tt.number); !equalTags(got, tt.want) {
+		if got := CallingCodeHint(tt.number); !slices.Equal(got, tt.want) {
 			t.Errorf("CallingCodeHint(%q) = %v, want %v", tt.number, got, tt.want)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/spool"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/officer"
 )
 
 const (
@@ -70,7 +71,7 @@ func TestScrapeShowsNoCanary(t *testing.T) {
 		t.Fatal(err)
 	}
 	channel, _ := s.Channel(t, nil, nil)
-	h := handlers.New(handlers.Options{Intake: s.Intake, Triage: s.Queue, SMS: channel, PublicURL: publicURL,
+	h := handlers.New(handlers.Options{Intake: s.Intake, Triage: s.Queue, Officers: officer.New(s.Queue), SMS: channel, PublicURL: publicURL,
 		AuthToken: []byte(authToken), Metrics: m, MetricsHandler: m.Handler()})
 	srv := httptest.NewServer(h)
 	defer srv.Close()

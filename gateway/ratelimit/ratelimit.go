@@ -21,6 +21,7 @@ import (
 // timeout bounds one limiter call: a slow Redis must not slow intake.
 const timeout = 500 * time.Millisecond
 
+// errDown stands for the answer of Redis while it is known to be down.
 var errDown = errors.New("redis recently failed")
 
 // Limiter allows Limit events per Period per key.
@@ -29,7 +30,7 @@ type Limiter struct {
 	rate     limiter.Rate
 	opt      limiter.StoreOptions
 	fallback *limiter.Limiter
-	down     breaker.Breaker
+	calls    breaker.Calls
 
 	mu     sync.Mutex
 	shared *limiter.Limiter // made on first use: Redis may be down at start
@@ -45,7 +46,8 @@ func New(rdb redis.UniversalClient, prefix, name string, limit int64, period tim
 	rate := limiter.Rate{Period: period, Limit: limit}
 	opt := limiter.StoreOptions{Prefix: prefix + ":rate:" + name, CleanUpInterval: time.Minute}
 	return &Limiter{rdb: rdb, rate: rate, opt: opt,
-		fallback: limiter.New(memory.NewStoreWithOptions(opt), rate), down: breaker.Breaker{Cooldown: 5 * time.Second}}
+		fallback: limiter.New(memory.NewStoreWithOptions(opt), rate),
+		calls:    breaker.Calls{Timeout: timeout, Unavailable: errDown, Breaker: &breaker.Breaker{Cooldown: 5 * time.Second}}}
 }
 
 func (l *Limiter) sharedLimiter() (*limiter.Limiter, error) {
@@ -67,14 +69,14 @@ func (l *Limiter) Allow(ctx context.Context, key string) bool {
 	if l.rdb != nil {
 		err := errDown
 		var c limiter.Context
-		if !l.down.Open() {
+		if !l.calls.Open() {
 			var shared *limiter.Limiter
 			if shared, err = l.sharedLimiter(); err == nil {
-				cctx, cancel := context.WithTimeout(ctx, timeout)
+				cctx, cancel := l.calls.Context(ctx)
 				c, err = shared.Increment(cctx, key, 1)
 				cancel()
 			}
-			l.down.Record(err)
+			l.calls.Record(err)
 		}
 		if err == nil {
 			return !c.Reached
@@ -93,16 +95,16 @@ func (l *Limiter) Allow(ctx context.Context, key string) bool {
 // silence is the safe answer. Without Redis it asks the in-memory limiter.
 func (l *Limiter) Over(ctx context.Context, key string) bool {
 	if l.rdb != nil {
-		if l.down.Open() {
+		if l.calls.Open() {
 			return true
 		}
 		shared, err := l.sharedLimiter()
 		if err == nil {
-			cctx, cancel := context.WithTimeout(ctx, timeout)
+			cctx, cancel := l.calls.Context(ctx)
 			var c limiter.Context
 			c, err = shared.Peek(cctx, key)
 			cancel()
-			l.down.Record(err)
+			l.calls.Record(err)
 			if err == nil {
 				return c.Reached
 			}

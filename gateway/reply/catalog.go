@@ -9,29 +9,22 @@
 // (TestNoTellTaleWords). Operators may configure other words per number, and
 // then own them.
 //
-// The texts come from go-i18n catalogs embedded in the binary
-// (locales/active.TAG.toml).
+// The built-in texts come from gateway/i18n (locales/reply.TAG.toml there),
+// chosen by the same rules as the web form's.
 package reply
 
 import (
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/BurntSushi/toml"
-	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 
-	"github.com/hotline-org/hotline/gateway/lang"
+	"github.com/hotline-org/hotline/gateway/i18n"
 )
-
-//go:embed locales/*.toml
-var localeFiles embed.FS
 
 // MessageAck is the acknowledgement's id in the catalogs.
 const MessageAck = "Ack"
@@ -45,83 +38,39 @@ const MaxOverride = 280
 
 // Catalog holds the built-in replies. It is safe for concurrent use.
 type Catalog struct {
-	bundle   *i18n.Bundle
-	langs    []language.Tag
-	fallback language.Tag
+	texts *i18n.Catalog
 }
 
 // NewCatalog loads the embedded catalogs. A missing language or message is
 // an error, so that a broken build fails at start and not at the first tip.
 func NewCatalog() (*Catalog, error) {
-	b := i18n.NewBundle(language.English)
-	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	files, err := fs.Glob(localeFiles, "locales/active.*.toml")
+	texts, err := i18n.New()
 	if err != nil {
-		return nil, fmt.Errorf("failed to list reply catalogs: %w", err)
+		return nil, fmt.Errorf("failed to load reply catalogs: %w", err)
 	}
-	for _, f := range files {
-		if _, err := b.LoadMessageFileFS(localeFiles, f); err != nil {
-			return nil, fmt.Errorf("failed to load reply catalog %s: %w", f, err)
-		}
-	}
-	c := &Catalog{bundle: b, fallback: language.English}
-	have := map[language.Tag]bool{}
-	for _, t := range b.LanguageTags() {
-		have[t] = true
-	}
-	for _, want := range lang.Supported() {
-		if !have[want] {
-			return nil, fmt.Errorf("reply catalog for %v is missing", want)
-		}
-		c.langs = append(c.langs, want)
-		if _, err := c.localize(want, "XXXX-XXXX"); err != nil {
-			return nil, fmt.Errorf("reply catalog for %v: %w", want, err)
-		}
-	}
-	return c, nil
+	return &Catalog{texts: texts}, nil
 }
 
 // Languages returns the languages the catalog speaks.
-func (c *Catalog) Languages() []language.Tag { return append([]language.Tag(nil), c.langs...) }
+func (c *Catalog) Languages() []language.Tag { return c.texts.Languages() }
 
 // Has reports whether the catalog speaks the language of tag (any region or
 // script of it: zh-TW is answered in Simplified Chinese, tl in Filipino).
 func (c *Catalog) Has(tag language.Tag) bool {
-	_, ok := lang.Match(tag)
+	_, ok := c.texts.Match(tag)
 	return ok
 }
 
 // Ack returns the built-in acknowledgement of a message, in the language of
 // tag, or in English when the catalog does not speak it.
 func (c *Catalog) Ack(tag language.Tag, caseRef string) string {
-	t, ok := lang.Match(tag)
-	if !ok {
-		t = c.fallback
-	}
-	s, err := c.localize(t, caseRef)
+	s, err := c.texts.Localizer(tag).Message(MessageAck, map[string]any{"Case": caseRef})
 	if err != nil {
-		// NewCatalog checked every language: this cannot happen short of
+		// i18n.New checked every language: this cannot happen short of
 		// memory corruption, and a reporter is still owed an answer.
 		return "Received. Ref " + caseRef
 	}
 	return s
-}
-
-func (c *Catalog) localize(tag language.Tag, caseRef string) (string, error) {
-	// The tag is one of the bundle's own, so go-i18n's matcher picks it
-	// exactly; it never gets the chance to answer Malay in Indonesian.
-	loc := i18n.NewLocalizer(c.bundle, tag.String())
-	s, got, err := loc.LocalizeWithTag(&i18n.LocalizeConfig{
-		MessageID:    MessageAck,
-		TemplateData: map[string]string{"Case": caseRef},
-	})
-	if err != nil {
-		return "", err
-	}
-	if got != tag {
-		return "", fmt.Errorf("answered in %v instead of %v", got, tag)
-	}
-	return s, nil
 }
 
 // Number is the operator's reply policy for one of the hotline's numbers.
@@ -147,13 +96,8 @@ func (c *Catalog) AckFor(n Number, detected language.Tag, caseRef string) (strin
 	if n.Off || caseRef == "" {
 		return "", language.Und
 	}
-	t, ok := lang.Match(detected)
-	if !ok {
-		if t, ok = lang.Match(n.Default); !ok {
-			t = c.fallback
-		}
-	}
-	if s, ok := lookupOverride(n.Texts, t); ok {
+	t := c.texts.Negotiate(detected, n.Default)
+	if s, ok := c.lookupOverride(n.Texts, t); ok {
 		return fill(s, caseRef), t
 	}
 	if n.Text != "" {
@@ -162,7 +106,7 @@ func (c *Catalog) AckFor(n Number, detected language.Tag, caseRef string) (strin
 	return c.Ack(t, caseRef), t
 }
 
-func lookupOverride(texts map[language.Tag]string, t language.Tag) (string, bool) {
+func (c *Catalog) lookupOverride(texts map[language.Tag]string, t language.Tag) (string, bool) {
 	if s := texts[t]; s != "" {
 		return s, true
 	}
@@ -173,7 +117,7 @@ func lookupOverride(texts map[language.Tag]string, t language.Tag) (string, bool
 	}
 	slices.SortFunc(keys, func(a, b language.Tag) int { return strings.Compare(a.String(), b.String()) })
 	for _, k := range keys {
-		if m, ok := lang.Match(k); ok && m == t && texts[k] != "" {
+		if m, ok := c.texts.Match(k); ok && m == t && texts[k] != "" {
 			return texts[k], true
 		}
 	}

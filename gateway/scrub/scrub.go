@@ -55,7 +55,7 @@ type Queue struct {
 	prefix  string
 	timeout time.Duration
 	key     *seal.ReplyKey // nil: no jobs are queued
-	down    *breaker.Breaker
+	calls   *breaker.Calls
 }
 
 // New returns a queue. key may be nil, and then nothing is queued. down is
@@ -68,18 +68,19 @@ func New(rdb redis.UniversalClient, prefix string, timeout time.Duration, key *s
 	if down == nil {
 		down = &breaker.Breaker{Cooldown: 5 * time.Second}
 	}
-	return &Queue{rdb: rdb, prefix: prefix, timeout: timeout, key: key, down: down}
+	return &Queue{rdb: rdb, prefix: prefix, timeout: timeout, key: key,
+		calls: &breaker.Calls{Timeout: timeout, Unavailable: ErrUnavailable, Breaker: down}}
 }
 
 func (q *Queue) dueKey() string          { return q.prefix + ":{scrub}:due" }
 func (q *Queue) jobKey(id string) string { return q.prefix + ":{scrub}:job:" + id }
 
 func (q *Queue) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return q.down.Context(ctx, q.timeout)
+	return q.calls.Context(ctx)
 }
 
 // fail records a Redis failure and wraps it.
-func (q *Queue) fail(err error) error { return q.down.Fail(ErrUnavailable, err) }
+func (q *Queue) fail(err error) error { return q.calls.Fail("", err) }
 
 // Enqueue schedules erasing a message at Twilio under a new random id.
 func (q *Queue) Enqueue(ctx context.Context, job twilioapi.ScrubJob, due time.Time) error {

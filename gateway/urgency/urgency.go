@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -149,7 +150,7 @@ func (m *Matcher) add(p *phrase) {
 		m.wordExc[p.words[0]] = append(m.wordExc[p.words[0]], p)
 	case p.words != nil:
 		for _, q := range m.first[p.words[0]] {
-			if slicesEqual(q.words, p.words) {
+			if slices.Equal(q.words, p.words) {
 				return // the same phrase twice, or in two languages: first wins
 			}
 		}
@@ -167,18 +168,6 @@ func (m *Matcher) add(p *phrase) {
 			m.symbols = append(m.symbols, p)
 		}
 	}
-}
-
-func slicesEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // ValidatePhrase reports whether s can be a phrase. Errors never quote it.

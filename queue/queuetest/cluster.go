@@ -94,9 +94,31 @@ func StartCluster(tb testing.TB) *Cluster {
 	return c
 }
 
-// StartClusterForMain is StartCluster for a TestMain, which has no
-// testing.TB: the caller stops it.
-func StartClusterForMain() (*Cluster, error) { return startCluster() }
+// ClusterModeEnv=cluster makes Main run a package's tests on a
+// three-master Redis Cluster (make test does, in a second pass), so that
+// every multi-key operation is shown to stay within one hash slot.
+const ClusterModeEnv = "HOTLINE_TEST_REDIS_MODE"
+
+// Main is the TestMain of the packages whose suites also run on a Redis
+// Cluster. It runs the tests and exits.
+func Main(m *testing.M) {
+	if os.Getenv(ClusterModeEnv) != "cluster" {
+		os.Exit(m.Run())
+	}
+	if err := ClusterTools(); err != nil && os.Getenv("CI") != "true" {
+		fmt.Fprintln(os.Stderr, "tests on Redis Cluster skipped:", err)
+		os.Exit(0)
+	}
+	c, err := startCluster()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tests on Redis Cluster:", err)
+		os.Exit(1)
+	}
+	os.Setenv(ClusterAddrsEnv, strings.Join(c.Addrs, ","))
+	code := m.Run()
+	c.Stop()
+	os.Exit(code)
+}
 
 // ClusterTools reports whether redis-server and redis-cli are on PATH.
 func ClusterTools() error {

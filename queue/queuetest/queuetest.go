@@ -15,12 +15,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hotline-org/hotline/queue"
 )
 
 // AdminURLEnv, when set, is a Redis URL with every right: the helper
@@ -144,22 +145,7 @@ func (r *Redis) Keys(t testing.TB) []string {
 }
 
 func (r *Redis) scan(ctx context.Context) ([]string, error) {
-	var keys []string
-	var mu sync.Mutex
-	scanOne := func(ctx context.Context, c redis.UniversalClient) error {
-		iter := c.Scan(ctx, 0, r.Prefix+":*", 1000).Iterator()
-		for iter.Next(ctx) {
-			mu.Lock()
-			keys = append(keys, iter.Val())
-			mu.Unlock()
-		}
-		return iter.Err()
-	}
-	if cc, ok := r.Admin.(*redis.ClusterClient); ok {
-		err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return scanOne(ctx, n) })
-		return keys, err
-	}
-	return keys, scanOne(ctx, r.Admin)
+	return queue.ScanKeys(ctx, r.Admin, r.Prefix+":*")
 }
 
 // DeleteKeys removes the test's keys.
