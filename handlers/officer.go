@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -70,6 +72,10 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) claim(w http.ResponseWriter, r *http.Request) error {
 	o := officerOf(r)
 	c, err := s.opt.Triage.Claim(r.Context(), o.Agency, o.ID)
+	if errors.Is(err, queue.ErrEmpty) {
+		w.WriteHeader(http.StatusNoContent) // nothing waiting: not a failure
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -93,7 +99,7 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := queue.Disposition(req.Disposition)
 	if !d.Valid() {
-		return errStatus(http.StatusBadRequest, "unknown disposition: use dispatched, referred, duplicate, no_action or false_report")
+		return fault.New(fault.Invalid, "unknown disposition: use dispatched, referred, duplicate, no_action or false_report")
 	}
 	o := officerOf(r)
 	id := mux.Vars(r)["id"]
@@ -137,10 +143,7 @@ func decodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		if _, ok := err.(*http.MaxBytesError); ok {
-			return errTooLarge
-		}
-		return errBadRequest
+		return bodyError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errBadRequest

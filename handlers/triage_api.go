@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/followup"
-	"github.com/hotline-org/hotline/gateway/sms"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -124,7 +124,7 @@ func (s *Server) escalate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !slices.Contains(queue.EscalationReasons, req.Reason) {
-		return errStatus(http.StatusBadRequest, "unknown reason: use urgent, supervisor or other")
+		return fault.New(fault.Invalid, "unknown reason: use urgent, supervisor or other")
 	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
 	if err := s.opt.Triage.Escalate(r.Context(), o.Agency, id, o.ID, req.Reason); err != nil {
@@ -162,14 +162,14 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !slices.ContainsFunc(s.opt.Agencies, func(a AgencyInfo) bool { return a.ID == req.Agency }) {
-		return errStatus(http.StatusBadRequest, "unknown agency")
+		return fault.New(fault.Invalid, "unknown agency")
 	}
 	if !isAgeFile(req.Sealed) {
-		return errStatus(http.StatusBadRequest, "sealed must be an age file")
+		return fault.New(fault.Invalid, "sealed must be an age file")
 	}
 	for _, n := range req.Notes {
 		if !isAgeFile(n) {
-			return errStatus(http.StatusBadRequest, "notes must be age files")
+			return fault.New(fault.Invalid, "notes must be age files")
 		}
 	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
@@ -193,7 +193,7 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if err != nil || info.Case != l.Case || !slices.Contains(info.Agencies, o.Agency) {
-			return errStatus(http.StatusBadRequest, "followup is not this tip's follow-up page")
+			return fault.New(fault.Invalid, "followup is not this tip's follow-up page")
 		}
 		page = info.Agencies
 		if err := s.opt.Questions.SetAgencies(r.Context(), req.Followup, replaceAgency(page, "", req.Agency)); err != nil {
@@ -265,7 +265,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !isAgeFile(req.Sealed) {
-		return errStatus(http.StatusBadRequest, "sealed must be an age file")
+		return fault.New(fault.Invalid, "sealed must be an age file")
 	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
 	if err := s.opt.Triage.AddNote(r.Context(), o.Agency, id, o.ID, o.Role == queue.RoleSupervisor, req.Sealed); err != nil {
@@ -307,20 +307,20 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 	}
 	if l.Channel == "web" {
 		if s.opt.Questions == nil || req.Followup == "" {
-			return errStatus(http.StatusConflict, "this witness has no follow-up page")
+			return fault.New(fault.Conflict, "this witness has no follow-up page")
 		}
 		info, err := s.opt.Questions.Info(r.Context(), req.Followup)
 		if errors.Is(err, followup.ErrUnavailable) {
 			return err
 		}
 		if err != nil || info.Case != l.Case || !slices.Contains(info.Agencies, o.Agency) {
-			return errStatus(http.StatusConflict, "this witness has no follow-up page")
+			return fault.New(fault.Conflict, "this witness has no follow-up page")
 		}
 		if err := s.opt.Questions.PostQuestion(r.Context(), req.Followup, req.Text); err != nil {
 			if errors.Is(err, followup.ErrUnavailable) {
 				return err
 			}
-			return errStatus(http.StatusBadRequest, "the message was not posted")
+			return fault.New(fault.Invalid, "the message was not posted")
 		}
 		if err := s.opt.Triage.Audit(r.Context(), o.Agency, queue.AuditReply, o.ID, id, "followup"); err != nil {
 			return err
@@ -329,32 +329,15 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if s.opt.SMS == nil {
-		return errStatus(http.StatusConflict, "replies are not configured")
+		return fault.New(fault.Conflict, "replies are not configured")
 	}
+	// Its errors give the officer a clear reason, never the reporter's
+	// number.
 	if err := s.opt.SMS.Reply(r.Context(), o.Agency, l.Case, id, o.ID, req.Text, req.Override); err != nil {
-		return replyError(err)
+		return err
 	}
 	respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "sent", "channel": l.Channel})
 	return nil
-}
-
-// replyError gives an officer a clear reason, never the reporter's number.
-func replyError(err error) error {
-	for _, e := range []struct {
-		err    error
-		status int
-	}{
-		{sms.ErrBadReply, http.StatusBadRequest}, {sms.ErrBadOverride, http.StatusBadRequest},
-		{sms.ErrNoHandle, http.StatusConflict}, {sms.ErrOptedOut, http.StatusConflict},
-		{sms.ErrOutsideWindow, http.StatusConflict}, {sms.ErrRateLimited, http.StatusTooManyRequests},
-		{sms.ErrNoTwilio, http.StatusConflict},
-		{sms.ErrNotSent, http.StatusBadGateway}, {sms.ErrUnavailable, http.StatusServiceUnavailable},
-	} {
-		if errors.Is(err, e.err) {
-			return errStatus(e.status, e.err.Error())
-		}
-	}
-	return err
 }
 
 // agencies lists the agencies; empty lists are [] rather than null, as the
@@ -375,7 +358,7 @@ func (s *Server) agencies(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	o := officerOf(r)
 	if o.Role != queue.RoleSupervisor {
-		return errStatus(http.StatusForbidden, "supervisors only")
+		return fault.New(fault.Forbidden, "supervisors only")
 	}
 	count, _ := strconv.ParseInt(r.URL.Query().Get("count"), 10, 64)
 	if count <= 0 || count > 1000 {
