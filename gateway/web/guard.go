@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/ratelimit"
 )
 
@@ -72,6 +73,14 @@ func newGuard(o Options) *guard {
 	}
 	return g
 }
+
+// ErrRateLimited: the network (or the onion listener) is over its rate
+// limit. ErrWorkNeeded: the form is flooded and the post carried no valid,
+// unspent proof of work.
+var (
+	ErrRateLimited = fault.New(fault.RateLimited, "too many reports, try again later")
+	ErrWorkNeeded  = fault.New(fault.RateLimited, "busy: send the form again in a moment")
+)
 
 // bucket is which of a network's two rate limits a request counts in.
 type bucket int

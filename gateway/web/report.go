@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/geo"
 	"github.com/hotline-org/hotline/gateway/photo"
@@ -67,6 +68,16 @@ func (c *Channel) Submit(ctx context.Context, from Origin, r Report, lang string
 	}
 	return c.submit(ctx, r, lang)
 }
+
+// ErrHoneypot: a bot filled the hidden field. It gets the generic error,
+// never a fake receipt: a person whose browser autofilled it must not be
+// told a report was sent when it was not. ErrCoords: the position is not
+// one. ErrPhotoBad: a photo is not a JPEG or PNG image.
+var (
+	ErrHoneypot = fault.New(fault.Invalid, "bad request")
+	ErrCoords   = fault.New(fault.Invalid, "bad coordinates")
+	ErrPhotoBad = fault.New(fault.Invalid, "not a photo")
+)
 
 // validateReport checks the fields of a report, cheaply. The text the
 // intake gets is the message, the location and, should photos be left out,

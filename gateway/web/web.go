@@ -219,27 +219,10 @@ func (c *Channel) WorkWait() time.Duration {
 	return 30 * time.Second // the work takes a moment; send again then
 }
 
-// Errors of the channel, each of a kind (gateway/fault). Reports also meet
-// gateway.ErrEmpty and gateway.ErrTooLong, answers followup's errors.
-var (
-	// ErrRateLimited: the network (or the onion listener) is over its
-	// rate limit.
-	ErrRateLimited = fault.New(fault.RateLimited, "too many reports, try again later")
-	// ErrWorkNeeded: the form is flooded and the post carried no valid,
-	// unspent proof of work.
-	ErrWorkNeeded = fault.New(fault.RateLimited, "busy: send the form again in a moment")
-	// ErrHoneypot: a bot filled the hidden field. It gets the generic
-	// error, never a fake receipt: a person whose browser autofilled it
-	// must not be told a report was sent when it was not.
-	ErrHoneypot = fault.New(fault.Invalid, "bad request")
-	// ErrCoords: the position is not one.
-	ErrCoords = fault.New(fault.Invalid, "bad coordinates")
-	// ErrPhotoBad: a photo is not a JPEG or PNG image.
-	ErrPhotoBad = fault.New(fault.Invalid, "not a photo")
-	// ErrBusy: no intake slot came free in time, or the witness's browser
-	// went away.
-	ErrBusy = fault.New(fault.Unavailable, "busy, try again")
-)
+// ErrBusy: no intake slot came free in time, or the witness's browser went
+// away. (The channel's errors are each of a kind, gateway/fault; reports
+// also meet gateway.ErrEmpty and gateway.ErrTooLong, answers followup's.)
+var ErrBusy = fault.New(fault.Unavailable, "busy, try again")
 
 // takeSlot waits for one of the channel's intake slots; release gives it
 // back.
