@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,7 +26,6 @@ import (
 	"github.com/hotline-org/hotline/gateway/spool"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
-	"github.com/redis/go-redis/v9"
 )
 
 // Tests of issue 11 on the SMS and WhatsApp path: every promise holds at
@@ -244,28 +242,6 @@ func (c *countRejects) get(r metrics.Reason) int {
 	return c.m[r]
 }
 
-// faultHook fails every Redis command naming a key that contains match.
-type faultHook struct{ match atomic.Value }
-
-func (f *faultHook) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (f *faultHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-func (f *faultHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if m, _ := f.match.Load().(string); m != "" {
-			for _, a := range cmd.Args() {
-				if s, ok := a.(string); ok && strings.Contains(s, m) {
-					err := errors.New("injected fault")
-					cmd.SetErr(err)
-					return err
-				}
-			}
-		}
-		return next(ctx, cmd)
-	}
-}
-
 // TestOfficerReplyErrorsTellTheTruth (issue 11, points 4 and 8): a reply
 // Twilio refuses is a 502 the officer may retry; when Redis cannot say
 // whether the reporter said STOP, nothing is sent (no reply, no automatic
@@ -284,9 +260,7 @@ func TestOfficerReplyErrorsTellTheTruth(t *testing.T) {
 		t.Fatalf("reply refused by Twilio: %d %s, want 502 not sent", s, b)
 	}
 
-	hook := &faultHook{}
-	h.Redis.Client.AddHook(hook)
-	hook.match.Store(":optout:")
+	h.Redis.InjectFaults().FailMatching(":optout:")
 	if s, b := h.reply(t, token, tip.ID, "¿Cuántos son?", ""); s != http.StatusServiceUnavailable || strings.Contains(b, "STOP") {
 		t.Fatalf("reply while the opt-out state is unreadable: %d %s, want 503", s, b)
 	}
@@ -368,17 +342,10 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 	var proxy *redisProxy
 	var store *conversation.Store
 	h := newHarnessChannel(t, nil, func(s *gatewaytest.Stack, o *sms.Options) {
-		if s.Redis.URL == "" {
-			t.Skip("needs a single Redis node behind a proxy")
-		}
-		opt, err := redis.ParseURL(s.Redis.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		proxy = newRedisProxy(t, opt.Addr)
-		opt.Addr, opt.MaxRetries, opt.DialTimeout = proxy.ln.Addr().String(), -1, 200*time.Millisecond
-		rdb := redis.NewClient(opt)
-		t.Cleanup(func() { rdb.Close() })
+		proxy = newRedisProxy(t, s.Redis.NodeAddr(t))
+		rdb := s.Redis.ClientVia(t, func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{Timeout: 200 * time.Millisecond}).DialContext(ctx, network, proxy.ln.Addr().String())
+		})
 		key, err := age.GenerateX25519Identity()
 		if err != nil {
 			t.Fatal(err)

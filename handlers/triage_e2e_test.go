@@ -17,7 +17,6 @@ import (
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
-	"github.com/redis/go-redis/v9"
 )
 
 type twilioPager struct{ c *twilioapi.Client }
@@ -172,7 +171,11 @@ func TestTriageShiftEndToEnd(t *testing.T) {
 		if m.Values["action"] == "ack" && altered == "" && i > 0 {
 			m.Values["detail"], altered = "false_report", m.ID
 		}
-		h.Redis.Admin.XAdd(ctx, &redis.XAddArgs{Stream: stream, ID: m.ID, Values: m.Values})
+		args := []any{"XADD", stream, m.ID}
+		for f, v := range m.Values {
+			args = append(args, f, v)
+		}
+		h.Redis.Admin.Do(ctx, args...)
 	}
 	_, err = shortQ.VerifyAudit(ctx, "pe-lima")
 	var br *queue.AuditBreak
