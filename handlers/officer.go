@@ -47,16 +47,21 @@ func officerOf(r *http.Request) queue.Officer {
 	return o
 }
 
+// TipMeta is a tip's clear metadata, the same in every answer about a tip.
+type TipMeta struct {
+	ID         string    `json:"id"`
+	Case       string    `json:"case"`
+	Agency     string    `json:"agency"`
+	Region     string    `json:"region,omitempty"`
+	Channel    string    `json:"channel"`
+	Priority   string    `json:"priority"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
 // TipJSON is a claimed tip as the API returns it: clear metadata and the
 // sealed report, which only the officer's identity opens.
 type TipJSON struct {
-	ID           string    `json:"id"`
-	Case         string    `json:"case"`
-	Agency       string    `json:"agency"`
-	Region       string    `json:"region,omitempty"`
-	Channel      string    `json:"channel"`
-	Priority     string    `json:"priority"`
-	ReceivedAt   time.Time `json:"received_at"`
+	TipMeta
 	ReplyCapable bool      `json:"reply_capable"`
 	Deliveries   int64     `json:"deliveries"`
 	LeaseUntil   time.Time `json:"lease_until"`
@@ -80,9 +85,9 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	respondJSON(w, http.StatusOK, TipJSON{
-		ID: c.TipID, Case: c.Case, Agency: c.Agency, Region: c.Region, Channel: c.Channel,
-		Priority: string(c.Priority), ReceivedAt: c.ReceivedAt, ReplyCapable: c.ReplyCapable,
-		Deliveries: c.Deliveries, LeaseUntil: c.LeaseUntil.UTC(), Sealed: c.Sealed,
+		TipMeta: TipMeta{ID: c.TipID, Case: c.Case, Agency: c.Agency, Region: c.Region, Channel: c.Channel,
+			Priority: string(c.Priority), ReceivedAt: c.ReceivedAt},
+		ReplyCapable: c.ReplyCapable, Deliveries: c.Deliveries, LeaseUntil: c.LeaseUntil.UTC(), Sealed: c.Sealed,
 	})
 	return nil
 }

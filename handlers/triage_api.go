@@ -27,32 +27,29 @@ func (s *Server) routesAPI(r *mux.Router) {
 	authed.Handle("/me", s.json(s.me)).Methods(http.MethodGet)
 	authed.Handle("/agencies", s.json(s.agencies)).Methods(http.MethodGet)
 	authed.Handle("/events", http.HandlerFunc(s.events)).Methods(http.MethodGet)
+	const get, post = http.MethodGet, http.MethodPost
+	routes := []struct {
+		method, path string
+		h            handlerFunc
+	}{
+		{get, "/tips", s.listTips}, {get, "/counts", s.counts}, {get, "/audit", s.auditLog},
+		{post, "/tips/claim", s.claim}, {get, "/tips/{id}", s.showTip},
+		{post, "/tips/{id}/ack", s.ack}, {post, "/tips/{id}/release", s.release},
+		{post, "/tips/{id}/renew", s.renew}, {post, "/tips/{id}/escalate", s.escalate},
+		{post, "/tips/{id}/transfer", s.transfer},
+		{get, "/tips/{id}/notes", s.notes}, {post, "/tips/{id}/notes", s.addNote},
+		{post, "/tips/{id}/reply", s.reply},
+	}
 	for _, prefix := range []string{"", "/agencies/{agency}"} {
-		authed.Handle(prefix+"/tips", s.json(s.listTips)).Methods(http.MethodGet)
-		authed.Handle(prefix+"/counts", s.json(s.counts)).Methods(http.MethodGet)
-		authed.Handle(prefix+"/audit", s.json(s.auditLog)).Methods(http.MethodGet)
-		authed.Handle(prefix+"/tips/claim", s.json(s.claim)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}", s.json(s.showTip)).Methods(http.MethodGet)
-		authed.Handle(prefix+"/tips/{id}/ack", s.json(s.ack)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}/release", s.json(s.release)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}/renew", s.json(s.renew)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}/escalate", s.json(s.escalate)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}/transfer", s.json(s.transfer)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}/notes", s.json(s.notes)).Methods(http.MethodGet)
-		authed.Handle(prefix+"/tips/{id}/notes", s.json(s.addNote)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}/reply", s.json(s.reply)).Methods(http.MethodPost)
+		for _, rt := range routes {
+			authed.Handle(prefix+rt.path, s.json(rt.h)).Methods(rt.method)
+		}
 	}
 }
 
 // ListedJSON is a tip's clear metadata.
 type ListedJSON struct {
-	ID          string     `json:"id"`
-	Case        string     `json:"case"`
-	Agency      string     `json:"agency"`
-	Region      string     `json:"region,omitempty"`
-	Channel     string     `json:"channel"`
-	Priority    string     `json:"priority"`
-	ReceivedAt  time.Time  `json:"received_at"`
+	TipMeta
 	State       string     `json:"state"`
 	Holder      string     `json:"holder,omitempty"`
 	LeaseUntil  *time.Time `json:"lease_until,omitempty"`
@@ -65,8 +62,8 @@ type ListedJSON struct {
 }
 
 func listedJSON(l *queue.Listed) ListedJSON {
-	j := ListedJSON{ID: l.TipID, Case: l.Case, Agency: l.Agency, Region: l.Region, Channel: l.Channel,
-		Priority: string(l.Priority), ReceivedAt: l.ReceivedAt, State: l.State, Holder: l.Holder,
+	j := ListedJSON{TipMeta: TipMeta{ID: l.TipID, Case: l.Case, Agency: l.Agency, Region: l.Region, Channel: l.Channel,
+		Priority: string(l.Priority), ReceivedAt: l.ReceivedAt}, State: l.State, Holder: l.Holder,
 		Deliveries: l.Deliveries, Escalated: l.Escalated}
 	if !l.LeaseUntil.IsZero() {
 		t := l.LeaseUntil.UTC()

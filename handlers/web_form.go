@@ -36,31 +36,20 @@ const (
 	formTextBudget = formMessageKeep + 64<<10
 )
 
-// formFields maps a field name to where it goes and how long it may be.
+// field is where the field name goes and how long it may be; nil for a
+// field that is not the form's (or not text).
 func (f *reportForm) field(name string) (dst *string, limit int) {
-	switch name {
-	case "message":
-		return &f.Message, formMessageKeep
-	case "location":
-		return &f.Location, formFieldMax
-	case "position":
-		return &f.Position, 256
-	case "lat":
-		return &f.Lat, 64
-	case "lon":
-		return &f.Lon, 64
-	case "contact":
-		return &f.Contact, formFieldMax
-	case "lang":
-		return &f.Lang, 16
-	case "website":
-		return &f.Honeypot, formFieldMax
-	case "pow_token":
-		return &f.PowToken, 128
-	case "pow_nonce":
-		return &f.PowNonce, 32
+	fields := map[string]struct {
+		dst   *string
+		limit int
+	}{
+		"message": {&f.Message, formMessageKeep}, "location": {&f.Location, formFieldMax},
+		"position": {&f.Position, 256}, "lat": {&f.Lat, 64}, "lon": {&f.Lon, 64},
+		"contact": {&f.Contact, formFieldMax}, "lang": {&f.Lang, 16}, "website": {&f.Honeypot, formFieldMax},
+		"pow_token": {&f.PowToken, 128}, "pow_nonce": {&f.PowNonce, 32},
 	}
-	return nil, 0
+	fl := fields[name]
+	return fl.dst, fl.limit
 }
 
 func (f *reportForm) set(name, value string) (tooLong bool) {

@@ -81,14 +81,7 @@ func (f *Faults) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 // without one).
 func (r *Redis) NodeAddr(tb testing.TB) string {
 	tb.Helper()
-	if r.URL == "" {
-		tb.Skip("needs a single Redis node by URL")
-	}
-	opt, err := redis.ParseURL(r.URL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return opt.Addr
+	return r.nodeOptions(tb).Addr
 }
 
 // ClientVia returns a client of r's node (r.URL; the test is skipped
@@ -97,6 +90,15 @@ func (r *Redis) NodeAddr(tb testing.TB) string {
 // shows at once. It is closed when the test ends.
 func (r *Redis) ClientVia(tb testing.TB, dial func(ctx context.Context, network, addr string) (net.Conn, error)) redis.UniversalClient {
 	tb.Helper()
+	opt := r.nodeOptions(tb)
+	opt.Dialer, opt.MaxRetries = dial, -1
+	c := redis.NewClient(opt)
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (r *Redis) nodeOptions(tb testing.TB) *redis.Options {
+	tb.Helper()
 	if r.URL == "" {
 		tb.Skip("needs a single Redis node by URL")
 	}
@@ -104,8 +106,5 @@ func (r *Redis) ClientVia(tb testing.TB, dial func(ctx context.Context, network,
 	if err != nil {
 		tb.Fatal(err)
 	}
-	opt.Dialer, opt.MaxRetries = dial, -1
-	c := redis.NewClient(opt)
-	tb.Cleanup(func() { c.Close() })
-	return c
+	return opt
 }
