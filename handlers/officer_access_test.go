@@ -74,11 +74,7 @@ func TestTipContentNeedsHolder(t *testing.T) {
 		}
 	}
 	tip := h.claimTip(t, ana)
-	note := sealNote(t, h.Identities["pe-lima"], "llamé a la comisaría")
-	noteBody, _ := json.Marshal(map[string]any{"sealed": note})
-	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/notes", ana, string(noteBody)); s != http.StatusCreated {
-		t.Fatalf("holder's note: %d %s", s, b)
-	}
+	noteBody := h.addNote(t, "pe-lima", ana, tip.ID, "llamé a la comisaría")
 	// The other tip is waiting: nobody holds it.
 	var list struct{ Tips []handlers.ListedJSON }
 	_, lb := h.api(t, "GET", "/api/v1/tips", beto, "")
@@ -97,7 +93,7 @@ func TestTipContentNeedsHolder(t *testing.T) {
 		{"GET", "/api/v1/tips/" + tip.ID, ""},
 		{"GET", "/api/v1/tips/" + waiting, ""},
 		{"GET", "/api/v1/tips/" + tip.ID + "/notes", ""},
-		{"POST", "/api/v1/tips/" + tip.ID + "/notes", string(noteBody)},
+		{"POST", "/api/v1/tips/" + tip.ID + "/notes", noteBody},
 		{"POST", "/api/v1/tips/" + tip.ID + "/reply", `{"text":"hola"}`},
 	} {
 		s, b := h.api(t, c.method, c.path, beto, c.body)
@@ -145,11 +141,7 @@ func TestTipContentNeedsHolder(t *testing.T) {
 // not renewed in silence; the officer is told to claim it again.
 func TestRenewLapsedLeaseRefused(t *testing.T) {
 	const lease = 300 * time.Millisecond
-	var short *queue.Queue
-	h := newHarnessWith(t, func(s *gatewaytest.Stack, o *handlers.Options) {
-		short = queue.New(s.Redis.Client, queue.Options{Prefix: s.Redis.Prefix, Lease: lease})
-		o.Triage = short
-	})
+	h, short := newHarnessLease(t, lease)
 	tok, _, err := short.AddOfficer(context.Background(), "pe-lima", "Ana", queue.RoleOfficer)
 	if err != nil {
 		t.Fatal(err)
@@ -201,11 +193,7 @@ func TestTransferCarriesReplyHandleAndNotes(t *testing.T) {
 		t.Fatalf("webhook: %d %s", s, b)
 	}
 	tip := h.claimTip(t, lima)
-	note := sealNote(t, h.Identities["pe-lima"], "no es de Lima")
-	nb, _ := json.Marshal(map[string]any{"sealed": note})
-	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/notes", lima, string(nb)); s != http.StatusCreated {
-		t.Fatalf("note: %d %s", s, b)
-	}
+	h.addNote(t, "pe-lima", lima, tip.ID, "no es de Lima")
 	plain, err := seal.Open(tip.Sealed, h.Identities["pe-lima"])
 	if err != nil {
 		t.Fatal(err)

@@ -33,11 +33,7 @@ func (p twilioPager) Send(ctx context.Context, from, to, body string) error {
 // an entry is altered in Redis.
 func TestTriageShiftEndToEnd(t *testing.T) {
 	const lease = 600 * time.Millisecond
-	var shortQ *queue.Queue
-	h := newHarnessWith(t, func(s *gatewaytest.Stack, o *handlers.Options) {
-		shortQ = queue.New(s.Redis.Client, queue.Options{Prefix: s.Redis.Prefix, Lease: lease})
-		o.Triage = shortQ
-	})
+	h, shortQ := newHarnessLease(t, lease)
 	ctx := context.Background()
 	add := func(agency, name, role string) string {
 		tok, _, err := shortQ.AddOfficer(ctx, agency, name, role)
