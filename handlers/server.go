@@ -1,7 +1,9 @@
 // Package handlers is the HTTP side of the gateway: the Twilio webhook, the
-// officer API and the health endpoints. Handlers turn requests into calls of
-// the gateway and the queue, and errors into responses in one place
-// (respond), with short generic messages that never echo the input.
+// witness's web pages, the officer API and the health endpoints. Handlers
+// only read requests, call a channel (gateway/sms, gateway/web) or the
+// queue, and write responses; errors, which the domain packages declare of
+// a kind (gateway/fault), become statuses in one place (classify), with
+// short generic messages that never echo the input.
 package handlers
 
 import (
@@ -85,7 +87,7 @@ type Options struct {
 	// (metrics.on_main_listener); by default /metrics is not found here.
 	MetricsHandler http.Handler
 	// Web configures the witness form (/report, /followup); it is served
-	// only when Web.Keyer is set.
+	// only when Web.Channel is set.
 	Web WebOptions
 }
 

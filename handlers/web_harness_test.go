@@ -181,7 +181,7 @@ func (failingIntake) Submit(ctx context.Context, t gateway.Tip) (gateway.Receipt
 	return gateway.Receipt{}, gateway.ErrUnavailable
 }
 
-// fakeClock is a settable WebOptions.Now.
+// fakeClock is a settable web.Options.Now.
 type fakeClock struct{ t time.Time }
 
 func (c *fakeClock) now() time.Time          { return c.t }
