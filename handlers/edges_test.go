@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,6 +24,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/spool"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
 // Tests of issue 11 on the SMS and WhatsApp path: every promise holds at
@@ -276,62 +275,6 @@ func TestOfficerReplyErrorsTellTheTruth(t *testing.T) {
 	}
 }
 
-// redisProxy stands between the gateway and Redis; down, it refuses every
-// connection, as a Redis that does not answer.
-type redisProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  []net.Conn
-}
-
-func newRedisProxy(t *testing.T, target string) *redisProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &redisProxy{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); p.setDown(true) })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.down {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			u, err := net.Dial("tcp", target)
-			if err != nil {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			p.conns = append(p.conns, c, u)
-			p.mu.Unlock()
-			go func() { io.Copy(u, c); u.Close() }()
-			go func() { io.Copy(c, u); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *redisProxy) setDown(down bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = down
-	if down {
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.conns = nil
-	}
-}
-
 // TestChannelSpoolKeepsReplyHandleAndScrub (issue 11, point 5): a tip that
 // arrives while Redis does not answer is spooled with what it needs later
 // (its reply handle, its scrub job, its thread), and the drain applies
@@ -339,13 +282,11 @@ func (p *redisProxy) setDown(down bool) {
 // erased.
 func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 	pub := &spool.Publisher{Timeout: 500 * time.Millisecond}
-	var proxy *redisProxy
+	var proxy *queuetest.Proxy
 	var store *conversation.Store
 	h := newHarnessChannel(t, nil, func(s *gatewaytest.Stack, o *sms.Options) {
-		proxy = newRedisProxy(t, s.Redis.NodeAddr(t))
-		rdb := s.Redis.ClientVia(t, func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{Timeout: 200 * time.Millisecond}).DialContext(ctx, network, proxy.ln.Addr().String())
-		})
+		rdb, p := s.Redis.ClientViaProxy(t)
+		proxy = p
 		key, err := age.GenerateX25519Identity()
 		if err != nil {
 			t.Fatal(err)
@@ -362,7 +303,7 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 	ctx := context.Background()
 	token := h.officer(t, gatewaytest.Lima)
 
-	proxy.setDown(true)
+	proxy.SetDown(true)
 	form := smsForm("SMspool1", "+51912340000", "ayuda, nos tienen encerrados")
 	if s, b := h.postSMS(t, form, addValidSignature); s != 200 {
 		t.Fatalf("tip while Redis is down: %d %s", s, b)
@@ -371,7 +312,7 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 		t.Fatal("the tip was not spooled")
 	}
 	spoolHasNoCanary(t, pub.Spool.Dir(), "51912340000", "encerrados", form.Get("MessageSid"), h.Keyer.Sender("+51912340000"))
-	proxy.setDown(false)
+	proxy.SetDown(false)
 	drain(t, pub)
 	if th, ok, err := store.Thread(ctx, h.Keyer.Sender("+51912340000")); !ok || err != nil || len(th.Agencies) != 1 {
 		t.Fatalf("thread after the drain: %+v %v %v", th, ok, err)
@@ -394,11 +335,11 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 
 	// An exit word spooled in the next outage closes the conversation once
 	// drained: even an override reply reaches nobody.
-	proxy.setDown(true)
+	proxy.SetDown(true)
 	if s, b := h.postSMS(t, smsForm("SMspool2", "+51912340000", "SALIR"), addValidSignature); s != 200 {
 		t.Fatalf("exit word while Redis is down: %d %s", s, b)
 	}
-	proxy.setDown(false)
+	proxy.SetDown(false)
 	drain(t, pub)
 	if s, b := h.reply(t, token, tip.ID, "¿Hola?", "life_at_risk"); s != http.StatusConflict || !strings.Contains(b, "cannot be reached") {
 		t.Fatalf("reply after a spooled exit word: %d %s, want 409 cannot be reached", s, b)

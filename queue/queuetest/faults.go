@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -77,13 +80,6 @@ func (f *Faults) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 	}
 }
 
-// NodeAddr is the host:port of r's node (r.URL; the test is skipped
-// without one).
-func (r *Redis) NodeAddr(tb testing.TB) string {
-	tb.Helper()
-	return r.nodeOptions(tb).Addr
-}
-
 // ClientVia returns a client of r's node (r.URL; the test is skipped
 // without one) whose connections are made by dial: through a proxy the test
 // can cut, or counting what they read. It does not retry, so that a cut
@@ -107,4 +103,73 @@ func (r *Redis) nodeOptions(tb testing.TB) *redis.Options {
 		tb.Fatal(err)
 	}
 	return opt
+}
+
+// Proxy stands between a client and Redis; down, it refuses every
+// connection and closes the open ones, as a Redis that does not answer.
+type Proxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	down  bool
+	conns []net.Conn
+}
+
+// ClientViaProxy returns a client of r's node (r.URL; the test is skipped
+// without one) through a Proxy the test can take down. Connections time
+// out after 200ms and commands are not retried, so that an outage shows at
+// once.
+func (r *Redis) ClientViaProxy(tb testing.TB) (redis.UniversalClient, *Proxy) {
+	tb.Helper()
+	target := r.nodeOptions(tb).Addr
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &Proxy{ln: ln}
+	tb.Cleanup(func() { ln.Close(); p.SetDown(true) })
+	go p.relay(target)
+	d := &net.Dialer{Timeout: 200 * time.Millisecond}
+	c := r.ClientVia(tb, func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, ln.Addr().String())
+	})
+	return c, p
+}
+
+func (p *Proxy) relay(target string) {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		if p.down {
+			p.mu.Unlock()
+			c.Close()
+			continue
+		}
+		u, err := net.Dial("tcp", target)
+		if err != nil {
+			p.mu.Unlock()
+			c.Close()
+			continue
+		}
+		p.conns = append(p.conns, c, u)
+		p.mu.Unlock()
+		go func() { io.Copy(u, c); u.Close() }()
+		go func() { io.Copy(c, u); c.Close() }()
+	}
+}
+
+// SetDown takes the proxy down (every connection closed, new ones refused)
+// or brings it back.
+func (p *Proxy) SetDown(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+	if down {
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.conns = nil
+	}
 }
