@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +19,133 @@ import (
 	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue"
 )
+
+const (
+	fakeSID   = "AC0123456789abcdef0123456789abcdef"
+	fakeToken = "twilioAuthTokenForTests0123"
+)
+
+// fakeTwilioREST is an httptest fake of the Twilio REST calls the channel
+// makes: media downloads (basic auth, then an unauthenticated CDN), message
+// redaction, media deletion and sending.
+type fakeTwilioREST struct {
+	srv, cdn *httptest.Server
+	mu       sync.Mutex
+	redacted []string // message SIDs updated with an empty body
+	deleted  []string // media SIDs
+	sent     []url.Values
+	fail     map[string]int // "redact SID" -> number of 20009 answers left
+	badAuth  int
+	cdnAuth  int
+	// sendFail answers that many sends with a refusal (400, code 21617).
+	sendFail int
+	fetched  int // media downloads
+}
+
+func newFakeTwilioREST(t testing.TB) *fakeTwilioREST {
+	f := &fakeTwilioREST{fail: map[string]int{}}
+	f.cdn = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		if r.Header.Get("Authorization") != "" {
+			f.cdnAuth++
+		}
+		f.fetched++
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write([]byte("\xff\xd8\xff\xe0 a photo of a street sign"))
+	}))
+	mux := http.NewServeMux()
+	base := "/2010-04-01/Accounts/" + fakeSID
+	mux.HandleFunc("GET "+base+"/Messages/{mm}/Media/{me}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, f.cdn.URL+"/x/"+r.PathValue("me"), http.StatusTemporaryRedirect)
+	})
+	mux.HandleFunc("POST "+base+"/Messages/{sid}", func(w http.ResponseWriter, r *http.Request) {
+		sid := strings.TrimSuffix(r.PathValue("sid"), ".json")
+		r.ParseForm()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.fail["redact "+sid] > 0 {
+			f.fail["redact "+sid]--
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusConflict)
+			w.Write([]byte(`{"code":20009,"message":"Cannot delete this resource before it is complete","status":409}`))
+			return
+		}
+		if _, ok := r.PostForm["Body"]; ok && r.PostForm.Get("Body") == "" {
+			f.redacted = append(f.redacted, sid)
+		}
+		json.NewEncoder(w).Encode(map[string]any{"sid": sid, "body": ""})
+	})
+	mux.HandleFunc("DELETE "+base+"/Messages/{mm}/Media/{me}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.deleted = append(f.deleted, strings.TrimSuffix(r.PathValue("me"), ".json"))
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST "+base+"/Messages.json", func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		f.mu.Lock()
+		if f.sendFail > 0 {
+			f.sendFail--
+			f.mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"code":21617,"message":"The concatenated message body exceeds the 1600 character limit","status":400}`))
+			return
+		}
+		f.sent = append(f.sent, r.PostForm)
+		n := len(f.sent)
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(map[string]any{"sid": fmt.Sprintf("SM%032d", n), "status": "queued"})
+	})
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != fakeSID || p != fakeToken {
+			f.mu.Lock()
+			f.badAuth++
+			f.mu.Unlock()
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { f.srv.Close(); f.cdn.Close() })
+	return f
+}
+
+func (f *fakeTwilioREST) snapshot() (redacted, deleted []string, sent []url.Values) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.redacted...), append([]string(nil), f.deleted...), append([]url.Values(nil), f.sent...)
+}
+
+// claimAll empties an agency's queue and opens every tip.
+func (h *harness) claimAll(t *testing.T, agency string) []gateway.Report {
+	t.Helper()
+	var out []gateway.Report
+	for {
+		c, err := h.Queue.Claim(context.Background(), agency, "officer-"+agency)
+		if errors.Is(err, queue.ErrEmpty) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, h.Open(t, c))
+		if err := h.Queue.Ack(context.Background(), agency, c.TipID, "officer-"+agency, queue.Dispatched); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func waForm(sid, from, body string) url.Values {
+	f := smsForm(sid, "whatsapp:"+from, body)
+	f.Set("To", "whatsapp:"+gatewaytest.NumberLima)
+	f.Set("ProfileName", "Siti")
+	return f
+}
 
 var refPattern = `[2-9A-Z]{4}-[2-9A-Z]{4}`
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,7 +189,7 @@ func (h *harness) expireThread(t *testing.T, from string) {
 // webhook re-split between parameters keeps its signature. Shaped SIDs and
 // the account's own AccountSid make such a replay a 400, counted.
 func TestWebhookParameterShiftReplay(t *testing.T) {
-	rejects := &countMetrics{}
+	rejects := &countRejects{m: map[metrics.Reason]int{}}
 	h := newHarness(t, func(o *handlers.Options) { o.Metrics = rejects })
 	orig := smsForm("SMshift", "+51919191919", "hola")
 	sig := handlers.TwilioSignature([]byte(authToken), publicURL+"/twilio/sms", orig)
@@ -223,9 +224,21 @@ func TestWebhookParameterShiftReplay(t *testing.T) {
 	if n := len(h.claimAll(t, gatewaytest.Lima)); n != 1 {
 		t.Fatalf("%d tips queued, want only the original", n)
 	}
-	if got := rejects.count(metrics.BadRequest); got != 4 {
+	if got := rejects.get(metrics.BadRequest); got != 4 {
 		t.Errorf("bad requests counted: %d, want 4", got)
 	}
+}
+
+type countRejects struct {
+	mu sync.Mutex
+	m  map[metrics.Reason]int
+}
+
+func (c *countRejects) Rejected(r metrics.Reason) { c.mu.Lock(); c.m[r]++; c.mu.Unlock() }
+func (c *countRejects) get(r metrics.Reason) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[r]
 }
 
 // TestOfficerReplyErrorsTellTheTruth (issue 11, points 4 and 8): a reply

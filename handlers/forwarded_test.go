@@ -1,4 +1,4 @@
-package handlers_test
+package handlers
 
 import (
 	"bytes"
@@ -6,12 +6,25 @@ import (
 	"net"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/gateway/web"
-	"github.com/hotline-org/hotline/handlers"
 )
+
+type countingMetrics struct {
+	mu        sync.Mutex
+	untrusted int
+}
+
+func (m *countingMetrics) Rejected(metrics.Reason) {}
+func (m *countingMetrics) UntrustedForwarded() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.untrusted++
+}
 
 // TestUntrustedForwardedIsCountedAndLoggedOnce: X-Forwarded-For from a peer
 // outside web.trusted_proxies is counted every time and logged once (not per
@@ -24,9 +37,9 @@ func TestUntrustedForwardedIsCountedAndLoggedOnce(t *testing.T) {
 	}
 	_, proxies, _ := net.ParseCIDR("10.0.0.0/8")
 	var logs bytes.Buffer
-	m := &countMetrics{}
-	s := handlers.New(handlers.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: m,
-		Web: handlers.WebOptions{Channel: web.New(web.Options{Keyer: k}), TrustedProxies: []*net.IPNet{proxies}}})
+	m := &countingMetrics{}
+	s := New(Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: m,
+		Web: WebOptions{Channel: web.New(web.Options{Keyer: k}), TrustedProxies: []*net.IPNet{proxies}}})
 	get := func(peer, xff string) {
 		r := httptest.NewRequest("GET", "/healthz", nil)
 		r.RemoteAddr = peer + ":40000"
@@ -39,8 +52,8 @@ func TestUntrustedForwardedIsCountedAndLoggedOnce(t *testing.T) {
 	get("192.0.2.77", "")              // a direct client
 	get("192.0.2.77", "198.51.100.23") // an untrusted proxy
 	get("192.0.2.77", "198.51.100.24")
-	if n := m.untrustedCount(); n != 2 {
-		t.Errorf("counted %d untrusted forwarded requests, want 2", n)
+	if m.untrusted != 2 {
+		t.Errorf("counted %d untrusted forwarded requests, want 2", m.untrusted)
 	}
 	out := logs.String()
 	if n := strings.Count(out, "not a trusted proxy"); n != 1 {
