@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -53,14 +54,14 @@ func (noMetrics) ObserveIntake(Channel, time.Duration, error) {}
 var (
 	// ErrUnavailable: the tip could not be made durable; the reporter must
 	// be told it was not sent (Twilio then tries its fallback URL).
-	ErrUnavailable = errors.New("tip could not be queued")
+	ErrUnavailable = fault.NewPublic(fault.Unavailable, "tip could not be queued", "temporarily unavailable, try again")
 	// ErrInFlight: the same provider message is being queued by another
 	// request right now.
-	ErrInFlight = errors.New("the same message is being queued")
+	ErrInFlight = fault.NewPublic(fault.Unavailable, "the same message is being queued", "busy, try again")
 	// ErrEmpty: nothing to report.
-	ErrEmpty = errors.New("empty tip")
+	ErrEmpty = fault.NewPublic(fault.Invalid, "empty tip", "empty message")
 	// ErrTooLong: the text is longer than MaxTextBytes.
-	ErrTooLong = errors.New("tip text too long")
+	ErrTooLong = fault.NewPublic(fault.TooLarge, "tip text too long", "message too long")
 )
 
 // MaxTextBytes bounds a tip's text. Twilio caps an SMS at 1600 characters

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/hotline-org/hotline/queue/queuetest"
-	"github.com/redis/go-redis/v9"
 )
 
 // TestCanaryNothingIdentifyingInClear sends tips whose number, text, name
@@ -118,9 +117,11 @@ func dumpRedis(t *testing.T, r *queuetest.Redis) []byte {
 			groups, _ := r.Admin.XInfoGroups(ctx, k).Result()
 			for _, g := range groups {
 				out.WriteString(g.Name + "\n")
-				pend, _ := r.Admin.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: k, Group: g.Name, Start: "-", End: "+", Count: 1000}).Result()
+				pend, _ := r.Admin.Do(ctx, "XPENDING", k, g.Name, "-", "+", 1000).Slice()
 				for _, p := range pend {
-					out.WriteString(p.ID + " " + p.Consumer + "\n")
+					if e, ok := p.([]any); ok && len(e) >= 2 {
+						fmt.Fprintf(&out, "%v %v\n", e[0], e[1]) // id, consumer
+					}
 				}
 			}
 		}

@@ -5,15 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +23,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/spool"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
-	"github.com/redis/go-redis/v9"
+	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
 // Tests of issue 11 on the SMS and WhatsApp path: every promise holds at
@@ -243,28 +240,6 @@ func (c *countRejects) get(r metrics.Reason) int {
 	return c.m[r]
 }
 
-// faultHook fails every Redis command naming a key that contains match.
-type faultHook struct{ match atomic.Value }
-
-func (f *faultHook) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (f *faultHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-func (f *faultHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if m, _ := f.match.Load().(string); m != "" {
-			for _, a := range cmd.Args() {
-				if s, ok := a.(string); ok && strings.Contains(s, m) {
-					err := errors.New("injected fault")
-					cmd.SetErr(err)
-					return err
-				}
-			}
-		}
-		return next(ctx, cmd)
-	}
-}
-
 // TestOfficerReplyErrorsTellTheTruth (issue 11, points 4 and 8): a reply
 // Twilio refuses is a 502 the officer may retry; when Redis cannot say
 // whether the reporter said STOP, nothing is sent (no reply, no automatic
@@ -283,9 +258,7 @@ func TestOfficerReplyErrorsTellTheTruth(t *testing.T) {
 		t.Fatalf("reply refused by Twilio: %d %s, want 502 not sent", s, b)
 	}
 
-	hook := &faultHook{}
-	h.Redis.Client.AddHook(hook)
-	hook.match.Store(":optout:")
+	h.Redis.InjectFaults().FailMatching(":optout:")
 	if s, b := h.reply(t, token, tip.ID, "¿Cuántos son?", ""); s != http.StatusServiceUnavailable || strings.Contains(b, "STOP") {
 		t.Fatalf("reply while the opt-out state is unreadable: %d %s, want 503", s, b)
 	}
@@ -301,62 +274,6 @@ func TestOfficerReplyErrorsTellTheTruth(t *testing.T) {
 	}
 }
 
-// redisProxy stands between the gateway and Redis; down, it refuses every
-// connection, as a Redis that does not answer.
-type redisProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  []net.Conn
-}
-
-func newRedisProxy(t *testing.T, target string) *redisProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &redisProxy{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); p.setDown(true) })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.down {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			u, err := net.Dial("tcp", target)
-			if err != nil {
-				p.mu.Unlock()
-				c.Close()
-				continue
-			}
-			p.conns = append(p.conns, c, u)
-			p.mu.Unlock()
-			go func() { io.Copy(u, c); u.Close() }()
-			go func() { io.Copy(c, u); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *redisProxy) setDown(down bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = down
-	if down {
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.conns = nil
-	}
-}
-
 // TestChannelSpoolKeepsReplyHandleAndScrub (issue 11, point 5): a tip that
 // arrives while Redis does not answer is spooled with what it needs later
 // (its reply handle, its scrub job, its thread), and the drain applies
@@ -364,20 +281,11 @@ func (p *redisProxy) setDown(down bool) {
 // erased.
 func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 	pub := &spool.Publisher{Timeout: 500 * time.Millisecond}
-	var proxy *redisProxy
+	var proxy *queuetest.Proxy
 	var store *conversation.Store
 	h := newHarnessChannel(t, nil, func(s *gatewaytest.Stack, o *sms.Options) {
-		if s.Redis.URL == "" {
-			t.Skip("needs a single Redis node behind a proxy")
-		}
-		opt, err := redis.ParseURL(s.Redis.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		proxy = newRedisProxy(t, opt.Addr)
-		opt.Addr, opt.MaxRetries, opt.DialTimeout = proxy.ln.Addr().String(), -1, 200*time.Millisecond
-		rdb := redis.NewClient(opt)
-		t.Cleanup(func() { rdb.Close() })
+		rdb, p := s.Redis.ClientViaProxy(t)
+		proxy = p
 		store = s.Store(t, rdb)
 		o.Store = store
 		sp, err := spool.Open(t.TempDir(), spool.Options{Logger: s.Logger})
@@ -390,7 +298,7 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 	ctx := context.Background()
 	token := h.officer(t, gatewaytest.Lima)
 
-	proxy.setDown(true)
+	proxy.SetDown(true)
 	form := smsForm("SMspool1", "+51912340000", "ayuda, nos tienen encerrados")
 	if s, b := h.postSMS(t, form, addValidSignature); s != 200 {
 		t.Fatalf("tip while Redis is down: %d %s", s, b)
@@ -399,7 +307,7 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 		t.Fatal("the tip was not spooled")
 	}
 	spoolHasNoCanary(t, pub.Spool.Dir(), "51912340000", "encerrados", form.Get("MessageSid"), h.Keyer.Sender("+51912340000"))
-	proxy.setDown(false)
+	proxy.SetDown(false)
 	drain(t, pub)
 	if th, ok, err := store.Thread(ctx, h.Keyer.Sender("+51912340000")); !ok || err != nil || len(th.Agencies) != 1 {
 		t.Fatalf("thread after the drain: %+v %v %v", th, ok, err)
@@ -422,11 +330,11 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 
 	// An exit word spooled in the next outage closes the conversation once
 	// drained: even an override reply reaches nobody.
-	proxy.setDown(true)
+	proxy.SetDown(true)
 	if s, b := h.postSMS(t, smsForm("SMspool2", "+51912340000", "SALIR"), addValidSignature); s != 200 {
 		t.Fatalf("exit word while Redis is down: %d %s", s, b)
 	}
-	proxy.setDown(false)
+	proxy.SetDown(false)
 	drain(t, pub)
 	if s, b := h.reply(t, token, tip.ID, "¿Hola?", "life_at_risk"); s != http.StatusConflict || !strings.Contains(b, "cannot be reached") {
 		t.Fatalf("reply after a spooled exit word: %d %s, want 409 cannot be reached", s, b)

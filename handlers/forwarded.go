@@ -32,7 +32,7 @@ type forwardedWatch struct {
 // noteForwarded counts and logs a forwarded request from an untrusted peer.
 // Only the web form uses client addresses: without it nothing is checked.
 func (s *Server) noteForwarded(r *http.Request) {
-	if s.opt.Web.Keyer == nil {
+	if s.opt.Web.Channel == nil {
 		return
 	}
 	if r.Header.Get("X-Forwarded-For") == "" && r.Header.Get("Forwarded") == "" {

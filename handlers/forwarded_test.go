@@ -11,6 +11,7 @@ import (
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/gateway/metrics"
+	"github.com/hotline-org/hotline/gateway/web"
 )
 
 type countingMetrics struct {
@@ -38,7 +39,7 @@ func TestUntrustedForwardedIsCountedAndLoggedOnce(t *testing.T) {
 	var logs bytes.Buffer
 	m := &countingMetrics{}
 	s := New(Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: m,
-		Web: WebOptions{Keyer: k, TrustedProxies: []*net.IPNet{proxies}}})
+		Web: WebOptions{Channel: web.New(web.Options{Keyer: k}), TrustedProxies: []*net.IPNet{proxies}}})
 	get := func(peer, xff string) {
 		r := httptest.NewRequest("GET", "/healthz", nil)
 		r.RemoteAddr = peer + ":40000"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/sms"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/officer"
 )
 
@@ -66,6 +68,29 @@ func newHarness(t testing.TB, opts ...func(*handlers.Options)) *harness {
 func newHarnessWith(t testing.TB, wire func(*gatewaytest.Stack, *handlers.Options)) *harness {
 	t.Helper()
 	return newHarnessChannel(t, wire, nil)
+}
+
+// newHarnessLease is a harness whose queue hands out leases of d, and
+// that queue.
+func newHarnessLease(t testing.TB, d time.Duration) (*harness, *queue.Queue) {
+	t.Helper()
+	var q *queue.Queue
+	h := newHarnessWith(t, func(s *gatewaytest.Stack, o *handlers.Options) {
+		q = queue.New(s.Redis.Client, queue.Options{Prefix: s.Redis.Prefix, Lease: d})
+		o.Triage = q
+	})
+	return h, q
+}
+
+// addNote seals text to agency and adds it to the tip as token's note; it
+// returns the request body, for tests that send it again.
+func (h *harness) addNote(t *testing.T, agency, token, tipID, text string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"sealed": sealNote(t, h.Identities[agency], text)})
+	if s, b := h.api(t, "POST", "/api/v1/tips/"+tipID+"/notes", token, string(body)); s != http.StatusCreated {
+		t.Fatalf("note: %d %s", s, b)
+	}
+	return string(body)
 }
 
 // newHarnessChannel also lets the caller adjust the SMS channel (limits),

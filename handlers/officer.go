@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/officer"
 )
@@ -46,16 +48,21 @@ func officerOf(r *http.Request) officer.Officer {
 	return o
 }
 
+// TipMeta is a tip's clear metadata, the same in every answer about a tip.
+type TipMeta struct {
+	ID         string    `json:"id"`
+	Case       string    `json:"case"`
+	Agency     string    `json:"agency"`
+	Region     string    `json:"region,omitempty"`
+	Channel    string    `json:"channel"`
+	Priority   string    `json:"priority"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
 // TipJSON is a claimed tip as the API returns it: clear metadata and the
 // sealed report, which only the officer's identity opens.
 type TipJSON struct {
-	ID           string    `json:"id"`
-	Case         string    `json:"case"`
-	Agency       string    `json:"agency"`
-	Region       string    `json:"region,omitempty"`
-	Channel      string    `json:"channel"`
-	Priority     string    `json:"priority"`
-	ReceivedAt   time.Time `json:"received_at"`
+	TipMeta
 	ReplyCapable bool      `json:"reply_capable"`
 	Deliveries   int64     `json:"deliveries"`
 	LeaseUntil   time.Time `json:"lease_until"`
@@ -71,13 +78,17 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) claim(w http.ResponseWriter, r *http.Request) error {
 	o := officerOf(r)
 	c, err := s.opt.Triage.Claim(r.Context(), o.Agency, o.ID)
+	if errors.Is(err, queue.ErrEmpty) {
+		w.WriteHeader(http.StatusNoContent) // nothing waiting: not a failure
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	respondJSON(w, http.StatusOK, TipJSON{
-		ID: c.TipID, Case: c.Case, Agency: c.Agency, Region: c.Region, Channel: c.Channel,
-		Priority: string(c.Priority), ReceivedAt: c.ReceivedAt, ReplyCapable: c.ReplyCapable,
-		Deliveries: c.Deliveries, LeaseUntil: c.LeaseUntil.UTC(), Sealed: c.Sealed,
+		TipMeta: TipMeta{ID: c.TipID, Case: c.Case, Agency: c.Agency, Region: c.Region, Channel: c.Channel,
+			Priority: string(c.Priority), ReceivedAt: c.ReceivedAt},
+		ReplyCapable: c.ReplyCapable, Deliveries: c.Deliveries, LeaseUntil: c.LeaseUntil.UTC(), Sealed: c.Sealed,
 	})
 	return nil
 }
@@ -94,7 +105,7 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := queue.Disposition(req.Disposition)
 	if !d.Valid() {
-		return errStatus(http.StatusBadRequest, "unknown disposition: use dispatched, referred, duplicate, no_action or false_report")
+		return fault.New(fault.Invalid, "unknown disposition: use dispatched, referred, duplicate, no_action or false_report")
 	}
 	o := officerOf(r)
 	id := mux.Vars(r)["id"]
@@ -138,10 +149,7 @@ func decodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		if _, ok := err.(*http.MaxBytesError); ok {
-			return errTooLarge
-		}
-		return errBadRequest
+		return bodyError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errBadRequest

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -22,7 +21,6 @@ import (
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/officer"
-	"github.com/redis/go-redis/v9"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -76,11 +74,7 @@ func TestTipContentNeedsHolder(t *testing.T) {
 		}
 	}
 	tip := h.claimTip(t, ana)
-	note := sealNote(t, h.Identities["pe-lima"], "llamé a la comisaría")
-	noteBody, _ := json.Marshal(map[string]any{"sealed": note})
-	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/notes", ana, string(noteBody)); s != http.StatusCreated {
-		t.Fatalf("holder's note: %d %s", s, b)
-	}
+	noteBody := h.addNote(t, "pe-lima", ana, tip.ID, "llamé a la comisaría")
 	// The other tip is waiting: nobody holds it.
 	var list struct{ Tips []handlers.ListedJSON }
 	_, lb := h.api(t, "GET", "/api/v1/tips", beto, "")
@@ -99,7 +93,7 @@ func TestTipContentNeedsHolder(t *testing.T) {
 		{"GET", "/api/v1/tips/" + tip.ID, ""},
 		{"GET", "/api/v1/tips/" + waiting, ""},
 		{"GET", "/api/v1/tips/" + tip.ID + "/notes", ""},
-		{"POST", "/api/v1/tips/" + tip.ID + "/notes", string(noteBody)},
+		{"POST", "/api/v1/tips/" + tip.ID + "/notes", noteBody},
 		{"POST", "/api/v1/tips/" + tip.ID + "/reply", `{"text":"hola"}`},
 	} {
 		s, b := h.api(t, c.method, c.path, beto, c.body)
@@ -147,11 +141,7 @@ func TestTipContentNeedsHolder(t *testing.T) {
 // not renewed in silence; the officer is told to claim it again.
 func TestRenewLapsedLeaseRefused(t *testing.T) {
 	const lease = 300 * time.Millisecond
-	var short *queue.Queue
-	h := newHarnessWith(t, func(s *gatewaytest.Stack, o *handlers.Options) {
-		short = queue.New(s.Redis.Client, queue.Options{Prefix: s.Redis.Prefix, Lease: lease})
-		o.Triage = short
-	})
+	h, short := newHarnessLease(t, lease)
 	tok, _, err := officer.New(short).Add(context.Background(), "pe-lima", "Ana", officer.RoleOfficer)
 	if err != nil {
 		t.Fatal(err)
@@ -203,11 +193,7 @@ func TestTransferCarriesReplyHandleAndNotes(t *testing.T) {
 		t.Fatalf("webhook: %d %s", s, b)
 	}
 	tip := h.claimTip(t, lima)
-	note := sealNote(t, h.Identities["pe-lima"], "no es de Lima")
-	nb, _ := json.Marshal(map[string]any{"sealed": note})
-	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/notes", lima, string(nb)); s != http.StatusCreated {
-		t.Fatalf("note: %d %s", s, b)
-	}
+	h.addNote(t, "pe-lima", lima, tip.ID, "no es de Lima")
 	plain, err := seal.Open(tip.Sealed, h.Identities["pe-lima"])
 	if err != nil {
 		t.Fatal(err)
@@ -279,23 +265,14 @@ func TestCountsAndListReadNoSealedBodies(t *testing.T) {
 	var read atomic.Int64
 	var q *queue.Queue
 	h := newHarnessWith(t, func(s *gatewaytest.Stack, o *handlers.Options) {
-		if s.Redis.URL == "" {
-			t.Skip("needs a single Redis URL")
-		}
-		opt, err := redis.ParseURL(s.Redis.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
 		d := &net.Dialer{Timeout: 2 * time.Second}
-		opt.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		rdb := s.Redis.ClientVia(t, func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := d.DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
 			return countingConn{c, &read}, nil
-		}
-		rdb := redis.NewClient(opt)
-		t.Cleanup(func() { rdb.Close() })
+		})
 		q = queue.New(rdb, queue.Options{Prefix: s.Redis.Prefix})
 		o.Triage = q
 		o.EventInterval = 50 * time.Millisecond
@@ -358,59 +335,22 @@ func TestCountsAndListReadNoSealedBodies(t *testing.T) {
 	}
 }
 
-// failingRedis makes every Redis call fail while on, except the officer
-// lookup of authentication (so that requests reach their handlers), and
-// optionally only calls naming a key that contains match.
-type failingRedis struct {
-	on    atomic.Bool
-	match string
-}
-
-func (f *failingRedis) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (f *failingRedis) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if f.fails(cmd) {
-			cmd.SetErr(errors.New("dial tcp: connection refused"))
-			return cmd.Err()
-		}
-		return next(ctx, cmd)
-	}
-}
-func (f *failingRedis) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		for _, c := range cmds {
-			if f.fails(c) {
-				for _, c := range cmds {
-					c.SetErr(errors.New("dial tcp: connection refused"))
-				}
-				return cmds[0].Err()
-			}
-		}
-		return next(ctx, cmds)
-	}
-}
-func (f *failingRedis) fails(cmd redis.Cmder) bool {
-	if !f.on.Load() {
-		return false
-	}
-	s := fmt.Sprint(cmd.Args()...)
-	if strings.Contains(s, ":officer:") {
-		return false
-	}
-	return f.match == "" || strings.Contains(s, f.match)
-}
-
 // TestRedisDownIs503 (issue 11, point 6): when Redis cannot answer, every
 // officer route says so (503), never a domain answer such as 404, 409 or
 // an empty list, and never 500.
 func TestRedisDownIs503(t *testing.T) {
 	h := newHarness(t, withAgencies)
-	rdb, ok := h.Redis.Client.(*redis.Client)
-	if !ok {
+	if h.Redis.Kind == "cluster" {
 		t.Skip("needs a single Redis client")
 	}
-	fail := &failingRedis{}
-	rdb.AddHook(fail)
+	fail := h.Redis.InjectFaults()
+	// Every call fails, but the officer lookup of authentication, so that
+	// requests reach their handlers; or only calls naming match.
+	failOn := func(match string) {
+		fail.FailWhen(func(args string) bool {
+			return !strings.Contains(args, ":officer:") && strings.Contains(args, match)
+		})
+	}
 	tok := h.officer(t, "pe-lima")
 	sup, _, err := officer.New(h.Queue).Add(context.Background(), "pe-lima", "Sup", officer.RoleSupervisor)
 	if err != nil {
@@ -438,7 +378,7 @@ func TestRedisDownIs503(t *testing.T) {
 		{"POST", "/api/v1/tips/" + tip.ID + "/transfer", tok, string(transfer)},
 		{"POST", "/api/v1/tips/" + tip.ID + "/reply", tok, `{"text":"hola"}`},
 	}
-	fail.on.Store(true)
+	failOn("")
 	for _, r := range routes {
 		if s, b := h.api(t, r.method, r.path, r.token, r.body); s != http.StatusServiceUnavailable {
 			t.Errorf("%s %s with Redis down: %d %s, want 503", r.method, r.path, s, b)
@@ -455,11 +395,11 @@ func TestRedisDownIs503(t *testing.T) {
 		t.Errorf("GET /api/v1/tips with Redis down: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	// Only the conversation store is down: a reply says so too.
-	fail.match = ":handle:"
+	failOn(":handle:")
 	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/reply", tok, `{"text":"hola"}`); s != http.StatusServiceUnavailable {
 		t.Errorf("reply with the conversation store down: %d %s, want 503", s, b)
 	}
-	fail.on.Store(false)
+	fail.FailWhen(nil)
 	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/ack", tok, `{"disposition":"dispatched"}`); s != 200 {
 		t.Fatalf("ack once Redis is back: %d %s", s, b)
 	}

@@ -241,10 +241,7 @@ func TestOpenAPIDocumentsEveryFailure(t *testing.T) {
 	}
 	tip := h.claimTip(t, holder)
 	jsonOf := func(v any) string { b, _ := json.Marshal(v); return string(b) }
-	note := jsonOf(map[string]any{"sealed": sealNote(t, h.Identities["pe-lima"], "n")})
-	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/notes", holder, note); s != http.StatusCreated {
-		t.Fatalf("note: %d %s", s, b)
-	}
+	note := h.addNote(t, "pe-lima", holder, tip.ID, "n")
 	transfer := jsonOf(map[string]any{"agency": "my-kl", "sealed": sealNote(t, h.Identities["my-kl"], "x"), "notes": [][]byte{}})
 	// The answers that succeed match the document too.
 	for _, r := range []struct{ method, path, token string }{

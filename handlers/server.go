@@ -1,12 +1,13 @@
 // Package handlers is the HTTP side of the gateway: the Twilio webhook, the
-// officer API and the health endpoints. Handlers turn requests into calls of
-// the gateway and the queue, and errors into responses in one place
-// (respond), with short generic messages that never echo the input.
+// witness's web pages, the officer API and the health endpoints. Handlers
+// only read requests, call a channel (gateway/sms, gateway/web) or the
+// queue, and write responses; errors, which the domain packages declare of
+// a kind (gateway/fault), become statuses in one place (classify), with
+// short generic messages that never echo the input.
 package handlers
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -14,8 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/hotline-org/hotline/gateway"
-	"github.com/hotline-org/hotline/gateway/conversation"
-	"github.com/hotline-org/hotline/gateway/followup"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/officer"
 )
@@ -93,7 +93,7 @@ type Options struct {
 	// (metrics.on_main_listener); by default /metrics is not found here.
 	MetricsHandler http.Handler
 	// Web configures the witness form (/report, /followup); it is served
-	// only when Web.Keyer is set.
+	// only when Web.Channel is set.
 	Web WebOptions
 }
 
@@ -149,61 +149,37 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 	return s.recoverPanics(s.securityHeaders(s.accessLog(h)))
 }
 
-// httpError is an error with the status and the short message to send.
-type httpError struct {
-	status int
-	msg    string
-}
-
-func (e *httpError) Error() string { return e.msg }
-
-func errStatus(status int, msg string) error { return &httpError{status: status, msg: msg} }
-
+// The handlers' own refusals, of the kinds that become their status.
 var (
-	errBadRequest = errStatus(http.StatusBadRequest, "bad request")
-	errForbidden  = errStatus(http.StatusForbidden, "forbidden")
-	errTooLarge   = errStatus(http.StatusRequestEntityTooLarge, "request too large")
-	errAuth       = errStatus(http.StatusUnauthorized, "unauthorized")
+	errBadRequest = fault.New(fault.Invalid, "bad request")
+	errForbidden  = fault.New(fault.Forbidden, "forbidden")
+	errTooLarge   = fault.New(fault.TooLarge, "request too large")
+	errAuth       = fault.New(fault.Unauthenticated, "unauthorized")
 )
 
-// classify maps an error to a status and a short safe message. It is the
-// one place where errors become responses.
+// statusOf is the status of each kind of failure.
+var statusOf = map[fault.Kind]int{
+	fault.Invalid:         http.StatusBadRequest,
+	fault.Unauthenticated: http.StatusUnauthorized,
+	fault.Forbidden:       http.StatusForbidden,
+	fault.NotFound:        http.StatusNotFound,
+	fault.Conflict:        http.StatusConflict,
+	fault.TooLarge:        http.StatusRequestEntityTooLarge,
+	fault.RateLimited:     http.StatusTooManyRequests,
+	fault.Upstream:        http.StatusBadGateway,
+	fault.Unavailable:     http.StatusServiceUnavailable,
+}
+
+// classify maps an error to a status and a short safe message: the public
+// message of its kind (gateway/fault), or 500 for an error of no kind. It
+// is the one place where errors become statuses, for text, JSON and the
+// web pages alike.
 func classify(err error) (int, string) {
-	var he *httpError
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &he):
-		return he.status, he.msg
-	case errors.As(err, &mbe):
-		return http.StatusRequestEntityTooLarge, "request too large"
-	case errors.Is(err, gateway.ErrEmpty):
-		return http.StatusBadRequest, "empty message"
-	case errors.Is(err, gateway.ErrTooLong):
-		return http.StatusRequestEntityTooLarge, "message too long"
-	case errors.Is(err, gateway.ErrInFlight):
-		return http.StatusServiceUnavailable, "busy, try again"
-	case errors.Is(err, queue.ErrEmpty):
-		return http.StatusNoContent, ""
-	case errors.Is(err, queue.ErrNotFound):
-		return http.StatusNotFound, "no such tip"
-	case errors.Is(err, queue.ErrNotHolder):
-		return http.StatusForbidden, queue.ErrNotHolder.Error()
-	case errors.Is(err, queue.ErrLeaseLapsed):
-		return http.StatusConflict, queue.ErrLeaseLapsed.Error()
-	case errors.Is(err, queue.ErrNotesChanged):
-		return http.StatusConflict, queue.ErrNotesChanged.Error()
-	case errors.Is(err, queue.ErrNotHeld):
-		return http.StatusConflict, "tip not held by you: claim it first"
-	case errors.Is(err, queue.ErrInvalid):
-		return http.StatusBadRequest, "bad request"
-	case errors.Is(err, officer.ErrBadToken):
-		return http.StatusUnauthorized, "unauthorized"
-	case errors.Is(err, gateway.ErrUnavailable), errors.Is(err, queue.ErrUnavailable),
-		errors.Is(err, conversation.ErrUnavailable), errors.Is(err, followup.ErrUnavailable):
-		return http.StatusServiceUnavailable, "temporarily unavailable, try again"
-	default:
-		return http.StatusInternalServerError, "internal error"
+	kind, msg := fault.Of(err)
+	if status, ok := statusOf[kind]; ok {
+		return status, msg
 	}
+	return http.StatusInternalServerError, "internal error"
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -235,10 +211,6 @@ func (s *Server) json(h handlerFunc) http.Handler {
 			case http.StatusServiceUnavailable:
 				w.Header().Set("Retry-After", "5")
 			}
-			if status == http.StatusNoContent {
-				w.WriteHeader(status)
-				return
-			}
 			respondJSON(w, status, map[string]string{"error": msg})
 		}
 	})
@@ -269,7 +241,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.opt.Ready(ctx); err != nil {
-			return errStatus(http.StatusServiceUnavailable, "not ready")
+			return fault.New(fault.Unavailable, "not ready")
 		}
 	}
 	respondText(w, http.StatusOK, "ready")

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/followup"
-	"github.com/hotline-org/hotline/gateway/sms"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/officer"
 )
@@ -28,32 +28,29 @@ func (s *Server) routesAPI(r *mux.Router) {
 	authed.Handle("/me", s.json(s.me)).Methods(http.MethodGet)
 	authed.Handle("/agencies", s.json(s.agencies)).Methods(http.MethodGet)
 	authed.Handle("/events", http.HandlerFunc(s.events)).Methods(http.MethodGet)
+	const get, post = http.MethodGet, http.MethodPost
+	routes := []struct {
+		method, path string
+		h            handlerFunc
+	}{
+		{get, "/tips", s.listTips}, {get, "/counts", s.counts}, {get, "/audit", s.auditLog},
+		{post, "/tips/claim", s.claim}, {get, "/tips/{id}", s.showTip},
+		{post, "/tips/{id}/ack", s.ack}, {post, "/tips/{id}/release", s.release},
+		{post, "/tips/{id}/renew", s.renew}, {post, "/tips/{id}/escalate", s.escalate},
+		{post, "/tips/{id}/transfer", s.transfer},
+		{get, "/tips/{id}/notes", s.notes}, {post, "/tips/{id}/notes", s.addNote},
+		{post, "/tips/{id}/reply", s.reply},
+	}
 	for _, prefix := range []string{"", "/agencies/{agency}"} {
-		authed.Handle(prefix+"/tips", s.json(s.listTips)).Methods(http.MethodGet)
-		authed.Handle(prefix+"/counts", s.json(s.counts)).Methods(http.MethodGet)
-		authed.Handle(prefix+"/audit", s.json(s.auditLog)).Methods(http.MethodGet)
-		authed.Handle(prefix+"/tips/claim", s.json(s.claim)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}", s.json(s.showTip)).Methods(http.MethodGet)
-		authed.Handle(prefix+"/tips/{id}/ack", s.json(s.ack)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}/release", s.json(s.release)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}/renew", s.json(s.renew)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}/escalate", s.json(s.escalate)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}/transfer", s.json(s.transfer)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}/notes", s.json(s.notes)).Methods(http.MethodGet)
-		authed.Handle(prefix+"/tips/{id}/notes", s.json(s.addNote)).Methods(http.MethodPost)
-		authed.Handle(prefix+"/tips/{id}/reply", s.json(s.reply)).Methods(http.MethodPost)
+		for _, rt := range routes {
+			authed.Handle(prefix+rt.path, s.json(rt.h)).Methods(rt.method)
+		}
 	}
 }
 
 // ListedJSON is a tip's clear metadata.
 type ListedJSON struct {
-	ID          string     `json:"id"`
-	Case        string     `json:"case"`
-	Agency      string     `json:"agency"`
-	Region      string     `json:"region,omitempty"`
-	Channel     string     `json:"channel"`
-	Priority    string     `json:"priority"`
-	ReceivedAt  time.Time  `json:"received_at"`
+	TipMeta
 	State       string     `json:"state"`
 	Holder      string     `json:"holder,omitempty"`
 	LeaseUntil  *time.Time `json:"lease_until,omitempty"`
@@ -66,8 +63,8 @@ type ListedJSON struct {
 }
 
 func listedJSON(l *queue.Listed) ListedJSON {
-	j := ListedJSON{ID: l.TipID, Case: l.Case, Agency: l.Agency, Region: l.Region, Channel: l.Channel,
-		Priority: string(l.Priority), ReceivedAt: l.ReceivedAt, State: l.State, Holder: l.Holder,
+	j := ListedJSON{TipMeta: TipMeta{ID: l.TipID, Case: l.Case, Agency: l.Agency, Region: l.Region, Channel: l.Channel,
+		Priority: string(l.Priority), ReceivedAt: l.ReceivedAt}, State: l.State, Holder: l.Holder,
 		Deliveries: l.Deliveries, Escalated: l.Escalated}
 	if !l.LeaseUntil.IsZero() {
 		t := l.LeaseUntil.UTC()
@@ -125,7 +122,7 @@ func (s *Server) escalate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !slices.Contains(queue.EscalationReasons, req.Reason) {
-		return errStatus(http.StatusBadRequest, "unknown reason: use urgent, supervisor or other")
+		return fault.New(fault.Invalid, "unknown reason: use urgent, supervisor or other")
 	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
 	if err := s.opt.Triage.Escalate(r.Context(), o.Agency, id, o.ID, req.Reason); err != nil {
@@ -163,14 +160,14 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !slices.ContainsFunc(s.opt.Agencies, func(a AgencyInfo) bool { return a.ID == req.Agency }) {
-		return errStatus(http.StatusBadRequest, "unknown agency")
+		return fault.New(fault.Invalid, "unknown agency")
 	}
 	if !isAgeFile(req.Sealed) {
-		return errStatus(http.StatusBadRequest, "sealed must be an age file")
+		return fault.New(fault.Invalid, "sealed must be an age file")
 	}
 	for _, n := range req.Notes {
 		if !isAgeFile(n) {
-			return errStatus(http.StatusBadRequest, "notes must be age files")
+			return fault.New(fault.Invalid, "notes must be age files")
 		}
 	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
@@ -194,7 +191,7 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if err != nil || info.Case != l.Case || !slices.Contains(info.Agencies, o.Agency) {
-			return errStatus(http.StatusBadRequest, "followup is not this tip's follow-up page")
+			return fault.New(fault.Invalid, "followup is not this tip's follow-up page")
 		}
 		page = info.Agencies
 		if err := s.opt.Questions.SetAgencies(r.Context(), req.Followup, replaceAgency(page, "", req.Agency)); err != nil {
@@ -266,7 +263,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !isAgeFile(req.Sealed) {
-		return errStatus(http.StatusBadRequest, "sealed must be an age file")
+		return fault.New(fault.Invalid, "sealed must be an age file")
 	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
 	if err := s.opt.Triage.AddNote(r.Context(), o.Agency, id, o.ID, o.Role == officer.RoleSupervisor, req.Sealed); err != nil {
@@ -308,20 +305,20 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 	}
 	if l.Channel == "web" {
 		if s.opt.Questions == nil || req.Followup == "" {
-			return errStatus(http.StatusConflict, "this witness has no follow-up page")
+			return fault.New(fault.Conflict, "this witness has no follow-up page")
 		}
 		info, err := s.opt.Questions.Info(r.Context(), req.Followup)
 		if errors.Is(err, followup.ErrUnavailable) {
 			return err
 		}
 		if err != nil || info.Case != l.Case || !slices.Contains(info.Agencies, o.Agency) {
-			return errStatus(http.StatusConflict, "this witness has no follow-up page")
+			return fault.New(fault.Conflict, "this witness has no follow-up page")
 		}
 		if err := s.opt.Questions.PostQuestion(r.Context(), req.Followup, req.Text); err != nil {
 			if errors.Is(err, followup.ErrUnavailable) {
 				return err
 			}
-			return errStatus(http.StatusBadRequest, "the message was not posted")
+			return fault.New(fault.Invalid, "the message was not posted")
 		}
 		if err := s.opt.Triage.Audit(r.Context(), o.Agency, queue.AuditReply, o.ID, id, "followup"); err != nil {
 			return err
@@ -330,32 +327,15 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if s.opt.SMS == nil {
-		return errStatus(http.StatusConflict, "replies are not configured")
+		return fault.New(fault.Conflict, "replies are not configured")
 	}
+	// Its errors give the officer a clear reason, never the reporter's
+	// number.
 	if err := s.opt.SMS.Reply(r.Context(), o.Agency, l.Case, id, o.ID, req.Text, req.Override); err != nil {
-		return replyError(err)
+		return err
 	}
 	respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "sent", "channel": l.Channel})
 	return nil
-}
-
-// replyError gives an officer a clear reason, never the reporter's number.
-func replyError(err error) error {
-	for _, e := range []struct {
-		err    error
-		status int
-	}{
-		{sms.ErrBadReply, http.StatusBadRequest}, {sms.ErrBadOverride, http.StatusBadRequest},
-		{sms.ErrNoHandle, http.StatusConflict}, {sms.ErrOptedOut, http.StatusConflict},
-		{sms.ErrOutsideWindow, http.StatusConflict}, {sms.ErrRateLimited, http.StatusTooManyRequests},
-		{sms.ErrNoTwilio, http.StatusConflict},
-		{sms.ErrNotSent, http.StatusBadGateway}, {sms.ErrUnavailable, http.StatusServiceUnavailable},
-	} {
-		if errors.Is(err, e.err) {
-			return errStatus(e.status, e.err.Error())
-		}
-	}
-	return err
 }
 
 // agencies lists the agencies; empty lists are [] rather than null, as the
@@ -376,7 +356,7 @@ func (s *Server) agencies(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	o := officerOf(r)
 	if o.Role != officer.RoleSupervisor {
-		return errStatus(http.StatusForbidden, "supervisors only")
+		return fault.New(fault.Forbidden, "supervisors only")
 	}
 	count, _ := strconv.ParseInt(r.URL.Query().Get("count"), 10, 64)
 	if count <= 0 || count > 1000 {

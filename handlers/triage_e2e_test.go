@@ -18,7 +18,6 @@ import (
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/officer"
-	"github.com/redis/go-redis/v9"
 )
 
 type twilioPager struct{ c *twilioapi.Client }
@@ -35,11 +34,7 @@ func (p twilioPager) Send(ctx context.Context, from, to, body string) error {
 // an entry is altered in Redis.
 func TestTriageShiftEndToEnd(t *testing.T) {
 	const lease = 600 * time.Millisecond
-	var shortQ *queue.Queue
-	h := newHarnessWith(t, func(s *gatewaytest.Stack, o *handlers.Options) {
-		shortQ = queue.New(s.Redis.Client, queue.Options{Prefix: s.Redis.Prefix, Lease: lease})
-		o.Triage = shortQ
-	})
+	h, shortQ := newHarnessLease(t, lease)
 	ctx := context.Background()
 	add := func(agency, name, role string) string {
 		tok, _, err := officer.New(shortQ).Add(ctx, agency, name, role)
@@ -173,7 +168,11 @@ func TestTriageShiftEndToEnd(t *testing.T) {
 		if m.Values["action"] == "ack" && altered == "" && i > 0 {
 			m.Values["detail"], altered = "false_report", m.ID
 		}
-		h.Redis.Admin.XAdd(ctx, &redis.XAddArgs{Stream: stream, ID: m.ID, Values: m.Values})
+		args := []any{"XADD", stream, m.ID}
+		for f, v := range m.Values {
+			args = append(args, f, v)
+		}
+		h.Redis.Admin.Do(ctx, args...)
 	}
 	_, err = shortQ.VerifyAudit(ctx, "pe-lima")
 	var br *queue.AuditBreak

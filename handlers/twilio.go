@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/sms"
 	twclient "github.com/twilio/twilio-go/client"
 	"github.com/twilio/twilio-go/twiml"
@@ -36,10 +37,7 @@ func (s *Server) twilioForm(w http.ResponseWriter, r *http.Request) error {
 		return errBadRequest
 	}
 	if err := r.ParseForm(); err != nil {
-		if _, ok := err.(*http.MaxBytesError); ok {
-			return err
-		}
-		return errBadRequest
+		return bodyError(err)
 	}
 	sig := r.Header.Get("X-Twilio-Signature")
 	if sig == "" || !s.validSignature(r, sig) {
@@ -123,7 +121,7 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if s.opt.SMS == nil {
-		return errStatus(http.StatusServiceUnavailable, "not configured")
+		return fault.New(fault.Unavailable, "not configured")
 	}
 	res, err := s.opt.SMS.Receive(r.Context(), m)
 	if err != nil {

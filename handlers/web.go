@@ -25,60 +25,25 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/metrics"
-	"github.com/hotline-org/hotline/gateway/photo"
-	"github.com/redis/go-redis/v9"
+	"github.com/hotline-org/hotline/gateway/web"
 )
 
 //go:embed web/templates/*.html web/static/*
 var webFS embed.FS
 
-// Followups keeps the witnesses' follow-up threads (gateway/followup.Store).
-type Followups interface {
-	Create(ctx context.Context, code, caseRef string) (string, error)
-	SetAgencies(ctx context.Context, handle string, agencies []string) error
-	Open(ctx context.Context, code string) (*followup.Thread, error)
-	AddAnswer(ctx context.Context, handle, text string) error
-	MarkUrgent(ctx context.Context, handle string) error
-	Delete(ctx context.Context, handle string) error
-}
-
-// Rate is a number of requests per period.
-type Rate struct {
-	Count  int64
-	Period time.Duration
-}
-
-// PoW modes.
-const (
-	PoWOff    = "off"
-	PoWFlood  = "flood"
-	PoWAlways = "always"
-)
-
-// WebOptions configures the web form. The zero value serves the form with
-// in-memory rate limits and no follow-up page; Keyer is required.
+// WebOptions configures the web form's pages; they are served only when
+// Channel is set.
 type WebOptions struct {
-	// Followups keeps follow-up threads; nil turns receipt codes and
-	// /followup off.
-	Followups Followups
-	// Keyer makes the network pseudonyms of the rate limit and the
-	// proof-of-work key.
-	Keyer *pseudonym.Keyer
-	// Redis shares rate limits, the flood counter and spent challenges
-	// between gateway instances; nil keeps them in memory (one instance,
-	// tests).
-	Redis  redis.UniversalClient
-	Prefix string
+	// Channel takes the reports and answers (gateway/web).
+	Channel *web.Channel
 	// OnionAddress (http://....onion) is advertised with Onion-Location on
 	// the clearnet listener. It chooses no rate limit (see ViaOnion).
 	OnionAddress string
@@ -86,125 +51,37 @@ type WebOptions struct {
 	ExitURL string
 	// TrustedProxies may set X-Forwarded-For.
 	TrustedProxies []*net.IPNet
-	// RateLimit is per network for accepted reports and follow-up
-	// openings; InvalidRateLimit, per network too, for refused posts
-	// (invalid, empty, failed proof of work), so that junk from a network
-	// cannot spend the bucket of a witness there. The onion ones are the
-	// same for all requests that came through the onion listener together.
-	RateLimit             Rate
-	OnionRateLimit        Rate
-	InvalidRateLimit      Rate
-	OnionInvalidRateLimit Rate
-	// PoW is PoWOff, PoWFlood or PoWAlways; PoWBits the work; PoWFlood the
-	// submissions a minute that make a flood; PoWWait the age at which a
-	// challenge passes without work (for browsers without JavaScript; zero
-	// or less: never).
-	PoW      string
-	PoWBits  int
-	PoWFlood int
-	PoWWait  time.Duration
-	// MaxPhoto bounds one uploaded photo, in bytes.
-	MaxPhoto int64
-	// PhotoBudget is the memory all photo decoding of the process may hold
-	// at once (gateway/photo.Budget); nil gives the form one of
-	// photo.DefaultBudget.
-	PhotoBudget *photo.Budget
-	// PhotoWait is how long a photo waits for its share of PhotoBudget
-	// before the report is sent without it (default 60s).
-	PhotoWait time.Duration
-	// Emergency maps an agency id to its emergency number
-	// (agencies[].emergency), shown to a witness whose urgent report the
-	// agency receives.
-	Emergency map[string]string
-	Now       func() time.Time
 }
 
-func (o *WebOptions) defaults() {
+// webPages holds what the web routes share.
+type webPages struct {
+	srv     *Server
+	opt     WebOptions
+	ch      *web.Channel
+	pages   map[string]*template.Template
+	locales *locales
+	onion   string // host of OnionAddress
+}
+
+// routesWeb registers the web form. Without a channel it registers
+// nothing.
+func (s *Server) routesWeb(r *mux.Router) {
+	o := s.opt.Web
+	if o.Channel == nil {
+		return
+	}
 	if o.ExitURL == "" {
 		o.ExitURL = "https://www.google.com/"
 	}
-	if o.RateLimit.Count <= 0 {
-		o.RateLimit = Rate{30, time.Hour}
-	}
-	if o.OnionRateLimit.Count <= 0 {
-		o.OnionRateLimit = Rate{300, time.Hour}
-	}
-	if o.InvalidRateLimit.Count <= 0 {
-		o.InvalidRateLimit = Rate{120, time.Hour}
-	}
-	if o.OnionInvalidRateLimit.Count <= 0 {
-		o.OnionInvalidRateLimit = Rate{1200, time.Hour}
-	}
-	if o.PoW == "" {
-		o.PoW = PoWFlood
-	}
-	if o.PoWBits <= 0 {
-		o.PoWBits = 16
-	}
-	if o.PoWFlood <= 0 {
-		o.PoWFlood = 60
-	}
-	if o.MaxPhoto <= 0 {
-		o.MaxPhoto = 10 << 20
-	}
-	if o.Prefix == "" {
-		o.Prefix = "hl"
-	}
-	if o.PhotoBudget == nil {
-		o.PhotoBudget = photo.NewBudget(0)
-	}
-	if o.PhotoWait <= 0 {
-		o.PhotoWait = time.Minute
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-}
-
-// web holds what the web routes share.
-type web struct {
-	srv     *Server
-	opt     WebOptions
-	pages   map[string]*template.Template
-	locales *locales
-	guard   *guard
-	onion   string // host of OnionAddress
-	// decoders bound the photos being decoded at once to half the CPUs,
-	// so that a burst of large photos leaves the other half to the SMS
-	// webhook, which must answer within seconds. (Memory is bounded apart,
-	// by PhotoBudget.)
-	decoders chan struct{}
-	// slots bound the form submissions being taken in at once. A
-	// submission costs milliseconds of CPU (the follow-up key, sealing);
-	// a flood must not starve the SMS webhook, whose requests hold none.
-	slots chan struct{}
-}
-
-// webSlotWait is how long a submission waits for a slot before the
-// witness is told to send again (with the text kept).
-const webSlotWait = 3 * time.Second
-
-// routesWeb registers the web form. Without a Keyer it registers nothing:
-// the rate limit cannot be keyed safely.
-func (s *Server) routesWeb(r *mux.Router) {
-	o := s.opt.Web
-	if o.Keyer == nil {
-		return
-	}
-	o.defaults()
-	w := &web{srv: s, opt: o, locales: mustLoadLocales(), pages: mustParsePages(),
-		decoders: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
-		slots:    make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
+	w := &webPages{srv: s, opt: o, ch: o.Channel, locales: mustLoadLocales(), pages: mustParsePages()}
 	if u, err := url.Parse(o.OnionAddress); err == nil && o.OnionAddress != "" {
 		w.onion = strings.ToLower(u.Hostname())
 	}
-	w.guard = newGuard(o, s.opt.Logger)
-	w.guard.failedSafe = s.countFailedSafe
 
 	r.Handle("/", http.RedirectHandler("/report", http.StatusSeeOther)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/report", w.page(w.reportForm)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/report", w.page(w.reportSubmit)).Methods(http.MethodPost)
-	if o.Followups != nil {
+	if w.ch.Followups() {
 		r.Handle("/followup", w.page(w.followupPage)).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
 	}
 	r.Handle("/static/{name}", http.HandlerFunc(serveStatic)).Methods(http.MethodGet, http.MethodHead)
@@ -215,15 +92,12 @@ func (s *Server) routesWeb(r *mux.Router) {
 
 // page serves an HTML route: a fresh CSP nonce, the page's own headers, and
 // a localized error page for errors the handler did not render itself.
-func (w *web) page(h func(rw http.ResponseWriter, r *http.Request, p *pageData) error) http.Handler {
+func (w *webPages) page(h func(rw http.ResponseWriter, r *http.Request, p *pageData) error) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		p := w.newPage(r)
 		w.pageHeaders(rw, r, p)
 		if err := h(rw, r, p); err != nil {
-			status, key := webClassify(err)
-			w.refused(r, status, err)
-			p.Error = p.L.T(key)
-			w.render(rw, status, "message", p)
+			w.renderError(rw, r, err, "message", p)
 		}
 	})
 }
@@ -232,7 +106,7 @@ func (w *web) page(h func(rw http.ResponseWriter, r *http.Request, p *pageData) 
 // this response's nonce (the one external file), styles and images only from
 // here, forms posting only here. Geolocation is allowed for the page itself
 // ("use my location"), nothing else.
-func (w *web) pageHeaders(rw http.ResponseWriter, r *http.Request, p *pageData) {
+func (w *webPages) pageHeaders(rw http.ResponseWriter, r *http.Request, p *pageData) {
 	h := rw.Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+p.Nonce+"'; style-src 'self'; img-src 'self'; "+
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; require-trusted-types-for 'script'")
@@ -257,7 +131,7 @@ type pageData struct {
 
 	Form       reportForm
 	PhotoAgain bool // the form came back without the photos the witness chose
-	PoW        *powChallenge
+	PoW        *web.Challenge
 	MaxPhoto   int // MiB, for the hint
 	Receipt    *receiptView
 	Followup   bool // the follow-up page exists
@@ -295,13 +169,13 @@ type messageView struct {
 	Ago      string // "5 min ago", in the page's language, for pages without script
 }
 
-func (w *web) newPage(r *http.Request) *pageData {
+func (w *webPages) newPage(r *http.Request) *pageData {
 	b := make([]byte, 18)
 	rand.Read(b)
 	lang := w.locales.pick(r.URL.Query().Get("lang"), r.Header.Get("Accept-Language"))
 	p := &pageData{L: w.locales.get(lang), Lang: lang, Nonce: base64.RawURLEncoding.EncodeToString(b),
-		ExitURL: w.opt.ExitURL, Path: r.URL.Path, MaxPhoto: int(w.opt.MaxPhoto >> 20),
-		Followup: w.opt.Followups != nil}
+		ExitURL: w.opt.ExitURL, Path: r.URL.Path, MaxPhoto: int(w.ch.MaxPhoto() >> 20),
+		Followup: w.ch.Followups()}
 	p.setLangs(w.locales)
 	return p
 }
@@ -321,7 +195,7 @@ func (p *pageData) setLangs(ls *locales) {
 	}
 }
 
-func (w *web) render(rw http.ResponseWriter, status int, name string, p *pageData) {
+func (w *webPages) render(rw http.ResponseWriter, status int, name string, p *pageData) {
 	rw.Header().Set("Content-Language", p.Lang)
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
@@ -373,39 +247,59 @@ func serveStatic(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Errors of the web pages, each with the message key shown to the witness.
-type webError struct {
-	status int
-	key    string
-}
-
-func (e *webError) Error() string { return e.key }
-
+// The web pages' own refusals: the form could not be read as sent.
 var (
-	errWebEmpty      = &webError{http.StatusBadRequest, "err_empty"}
-	errWebTooLong    = &webError{http.StatusRequestEntityTooLarge, "err_too_long"}
-	errWebBodyLarge  = &webError{http.StatusRequestEntityTooLarge, "err_body_large"}
-	errWebPhotoLarge = &webError{http.StatusRequestEntityTooLarge, "err_photo_large"}
-	errWebPhotoBad   = &webError{http.StatusBadRequest, "err_photo_bad"}
-	errWebPhotoMany  = &webError{http.StatusRequestEntityTooLarge, "err_photo_many"}
-	errWebCoords     = &webError{http.StatusBadRequest, "err_coords"}
-	errWebRate       = &webError{http.StatusTooManyRequests, "err_rate"}
-	errWebBusy       = &webError{http.StatusTooManyRequests, "err_busy"}
-	errWebBad        = &webError{http.StatusBadRequest, "err_bad_request"}
-	// A bot filled the hidden field. It gets the generic error, never a
-	// fake receipt: a person whose browser autofilled it must not be told
-	// a report was sent when it was not.
-	errWebHoneypot    = &webError{http.StatusBadRequest, "err_bad_request"}
-	errWebCodeBad     = &webError{http.StatusBadRequest, "err_code_bad"}
-	errWebCodeUnknown = &webError{http.StatusNotFound, "err_code_unknown"}
-	errWebUnavailable = &webError{http.StatusServiceUnavailable, "err_unavailable"}
+	errPhotoLarge = fault.New(fault.TooLarge, "photo too large")
+	errPhotoMany  = fault.New(fault.TooLarge, "too many photos")
 )
 
-// refused logs (5xx only) and counts a refused web request by reason.
-func (w *web) refused(r *http.Request, status int, err error) {
+// webMessages are the keys of the translated messages the web pages show
+// for errors; an error not listed gets its kind's (webKindMessages), and
+// the page's status is its kind's, from classify.
+var webMessages = []struct {
+	err error
+	key string
+}{
+	{gateway.ErrEmpty, "err_empty"}, {followup.ErrEmpty, "err_empty"},
+	{gateway.ErrTooLong, "err_too_long"}, {followup.ErrTooLong, "err_too_long"},
+	{errPhotoLarge, "err_photo_large"}, {errPhotoMany, "err_photo_many"},
+	{web.ErrPhotoBad, "err_photo_bad"}, {web.ErrCoords, "err_coords"}, {web.ErrWorkNeeded, "err_busy"},
+	{followup.ErrBadCode, "err_code_bad"}, {followup.ErrNotFound, "err_code_unknown"},
+}
+
+var webKindMessages = map[fault.Kind]string{
+	fault.TooLarge:    "err_body_large",
+	fault.RateLimited: "err_rate",
+	fault.Unavailable: "err_unavailable",
+}
+
+// webClassify maps an error to a status (classify's) and the key of a
+// short, safe, translated message. A failure of ours is a 503: the witness
+// is told the report was not sent, to send it again.
+func webClassify(err error) (int, string) {
+	status, _ := classify(err)
+	if status >= 500 {
+		return http.StatusServiceUnavailable, "err_unavailable"
+	}
+	for _, m := range webMessages {
+		if errors.Is(err, m.err) {
+			return status, m.key
+		}
+	}
+	kind, _ := fault.Of(err)
+	if key, ok := webKindMessages[kind]; ok {
+		return status, key
+	}
+	return status, "err_bad_request"
+}
+
+// renderError logs (5xx only) and counts a refused web request, and shows
+// page with the error's message.
+func (w *webPages) renderError(rw http.ResponseWriter, r *http.Request, err error, page string, p *pageData) {
+	status, key := webClassify(err)
 	w.srv.logError(r, status, err)
 	switch {
-	case errors.Is(err, errWebHoneypot):
+	case errors.Is(err, web.ErrHoneypot):
 		w.srv.reject(metrics.Honeypot)
 	case status == http.StatusServiceUnavailable:
 		w.srv.reject(metrics.Unavailable)
@@ -414,33 +308,68 @@ func (w *web) refused(r *http.Request, status int, err error) {
 	default:
 		w.srv.countRejected(err, status)
 	}
+	if errors.Is(err, web.ErrWorkNeeded) {
+		p.Error = p.L.F(key, int(w.ch.WorkWait().Seconds()))
+	} else {
+		p.Error = p.L.T(key)
+	}
+	w.render(rw, status, page, p)
 }
 
-// webClassify maps an error to a status and the key of a short, safe,
-// translated message: the web pages' counterpart of classify.
-func webClassify(err error) (int, string) {
-	var we *webError
-	if errors.As(err, &we) {
-		return we.status, we.key
+// origin is where r came from, as the channel's rate limits see it.
+func (w *webPages) origin(r *http.Request) web.Origin {
+	return web.Origin{IP: clientIP(r, w.opt.TrustedProxies), Onion: FromOnion(r)}
+}
+
+// clientIP is the address of the client: the connection's, or, when the
+// connection comes from a trusted proxy, the nearest address in
+// X-Forwarded-For that is not itself a trusted proxy. Never logged.
+func clientIP(r *http.Request, trusted []*net.IPNet) net.IP {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
 	}
-	switch {
-	case errors.Is(err, gateway.ErrEmpty), errors.Is(err, followup.ErrEmpty):
-		return errWebEmpty.status, errWebEmpty.key
-	case errors.Is(err, gateway.ErrTooLong), errors.Is(err, followup.ErrTooLong):
-		return errWebTooLong.status, errWebTooLong.key
-	case errors.Is(err, followup.ErrBadCode):
-		return errWebCodeBad.status, errWebCodeBad.key
-	case errors.Is(err, followup.ErrNotFound):
-		return errWebCodeUnknown.status, errWebCodeUnknown.key
-	case errors.Is(err, followup.ErrUnavailable), errors.Is(err, followup.ErrFull):
-		return errWebUnavailable.status, errWebUnavailable.key
+	ip := net.ParseIP(host)
+	if ip == nil || !inNets(ip, trusted) {
+		return ip
 	}
-	switch status, _ := classify(err); {
-	case status == http.StatusRequestEntityTooLarge:
-		return status, errWebBodyLarge.key
-	case status >= 500:
-		return http.StatusServiceUnavailable, errWebUnavailable.key
-	default:
-		return errWebBad.status, errWebBad.key
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := net.ParseIP(strings.TrimSpace(hops[i]))
+		if hop == nil {
+			break // a garbled header: keep the last address we can trust
+		}
+		ip = hop
+		if !inNets(hop, trusted) {
+			break
+		}
 	}
+	return ip
+}
+
+func inNets(ip net.IP, nets []*net.IPNet) bool {
+	for _, n := range nets {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// ViaOnion serves h for the onion listener (config web.onion_listen):
+// the requests it serves, and only those, count in the onion rate limits.
+// Which listener a request came through is the one thing a client cannot
+// write; the Host header is whatever it likes.
+func ViaOnion(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), onionKey{}, true)))
+	})
+}
+
+type onionKey struct{}
+
+// FromOnion reports whether r came through the onion listener (ViaOnion).
+func FromOnion(r *http.Request) bool {
+	v, _ := r.Context().Value(onionKey{}).(bool)
+	return v
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
+	"github.com/hotline-org/hotline/gateway/web"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue/officer"
 )
@@ -249,7 +250,7 @@ func TestBrowserQuickExit(t *testing.T) {
 	}))
 	t.Cleanup(neutral.Close)
 	exitURL := neutral.URL + "/weather"
-	h := newWebHarness(t, func(o *handlers.Options) { o.Web.ExitURL = exitURL })
+	h := newWebHarness(t, func(o *webConfig) { o.Web.ExitURL = exitURL })
 	tab := newTab(t, browser, true, 360, 640)
 	err := chromedp.Do(tab,
 		chromedp.Navigate(h.srv.URL+"/report"),
@@ -296,14 +297,14 @@ func TestBrowserQuickExit(t *testing.T) {
 func TestBrowserProofOfWork(t *testing.T) {
 	browser := newBrowser(t)
 	const wait = 2 * time.Second
-	h := newWebHarness(t, func(o *handlers.Options) {
-		o.Web.PoW, o.Web.PoWBits, o.Web.PoWWait = handlers.PoWAlways, 12, wait
+	h := newWebHarness(t, func(o *webConfig) {
+		o.Channel.PoW, o.Channel.PoWBits, o.Channel.PoWWait = web.PoWAlways, 12, wait
 	})
 
 	t.Run("javascript solves it", func(t *testing.T) {
 		// No waiting allowed here: only the work can pass.
-		h := newWebHarness(t, func(o *handlers.Options) {
-			o.Web.PoW, o.Web.PoWBits, o.Web.PoWWait = handlers.PoWAlways, 12, -1
+		h := newWebHarness(t, func(o *webConfig) {
+			o.Channel.PoW, o.Channel.PoWBits, o.Channel.PoWWait = web.PoWAlways, 12, -1
 		})
 		tab := newTab(t, browser, true, 360, 640)
 		if err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/report"), fillAndSend("pow with javascript", "")); err != nil {
@@ -498,9 +499,9 @@ func checkPage(t *testing.T, tab context.Context, name string, phone bool) {
 // receipt code stays on one line.
 func TestBrowserScreenshots(t *testing.T) {
 	browser := newBrowserFor(t, 5*time.Minute)
-	h := newWebHarness(t, func(o *handlers.Options) {
-		o.Web.Emergency = map[string]string{gatewaytest.Lima: "105"}
-		o.Web.RateLimit = handlers.Rate{Count: 1000, Period: time.Hour} // 16 reports and 16 openings
+	h := newWebHarness(t, func(o *webConfig) {
+		o.Channel.Emergency = map[string]string{gatewaytest.Lima: "105"}
+		o.Channel.RateLimit = web.Rate{Count: 1000, Period: time.Hour} // 16 reports and 16 openings
 	})
 	langs := []string{"en", "es", "ms", "zh-Hans", "id", "fil", "th", "vi"}
 	for _, vp := range []struct {
@@ -574,7 +575,7 @@ func TestBrowserBackShowsNothing(t *testing.T) {
 		w.Write([]byte("<!doctype html><title>Weather</title><p id=weather>Sunny"))
 	}))
 	t.Cleanup(neutral.Close)
-	h := newWebHarness(t, func(o *handlers.Options) { o.Web.ExitURL = neutral.URL + "/weather" })
+	h := newWebHarness(t, func(o *webConfig) { o.Web.ExitURL = neutral.URL + "/weather" })
 	typeAll := chromedp.Steps(
 		chromedp.WaitReady(chromedp.ID("message")),
 		chromedp.SendKeys(chromedp.ID("message"), "secret words typed"),

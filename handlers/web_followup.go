@@ -1,17 +1,13 @@
 package handlers
 
 import (
-	"context"
-	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/followup"
 )
 
@@ -32,7 +28,7 @@ const (
 // sealed tip of the same case, to the agencies that received the first one,
 // urgent if the first one was. Every error shows the page again with the
 // code and the answer in place, in the page's language.
-func (w *web) followupPage(rw http.ResponseWriter, r *http.Request, p *pageData) error {
+func (w *webPages) followupPage(rw http.ResponseWriter, r *http.Request, p *pageData) error {
 	ctx := r.Context()
 	var code, answer string
 	var bodyErr error
@@ -48,10 +44,7 @@ func (w *web) followupPage(rw http.ResponseWriter, r *http.Request, p *pageData)
 	answer, _ = cut(answer, followupAnswerKeep)
 	p.Code, p.Answer = code, answer
 	fail := func(err error) error {
-		status, key := webClassify(err)
-		w.refused(r, status, err)
-		p.Error = p.L.T(key)
-		w.render(rw, status, "followup", p)
+		w.renderError(rw, r, err, "followup", p)
 		return nil
 	}
 	if code == "" {
@@ -61,69 +54,47 @@ func (w *web) followupPage(rw http.ResponseWriter, r *http.Request, p *pageData)
 		w.render(rw, http.StatusOK, "followup", p)
 		return nil
 	}
-	// Opening a thread costs scrypt, so it is counted before: in the
-	// accepted bucket, the only one that bounds the work.
-	if !w.guard.allow(r, bucketAccepted) {
-		return fail(errWebRate)
+	// The answer is sent only with a form that could be read whole.
+	send := ""
+	if r.Method == http.MethodPost && bodyErr == nil && strings.TrimSpace(answer) != "" {
+		send = answer
 	}
-	// Opening a thread runs scrypt: it takes one of the form's slots.
-	if err := w.takeSlot(ctx); err != nil {
+	t, err := w.ch.Followup(ctx, w.origin(r), code, send, p.Lang)
+	if t != nil {
+		norm, _ := followup.NormalizeCode(code)
+		p.Code = norm
+		p.Thread = threadOf(t, p.L, w.ch.Now())
+	}
+	switch {
+	case err != nil:
 		return fail(err)
-	}
-	defer func() { <-w.slots }()
-	t, err := w.opt.Followups.Open(ctx, code)
-	if err != nil {
-		return fail(err)
-	}
-	norm, _ := followup.NormalizeCode(code)
-	p.Code = norm
-	now := w.opt.Now()
-	p.Thread = threadOf(t, p.L, now)
-	if bodyErr != nil {
+	case bodyErr != nil:
 		return fail(bodyErr)
+	case send != "":
+		p.Answer = ""
+		p.Notice = p.L.T("fu_sent")
 	}
-	if r.Method != http.MethodPost || strings.TrimSpace(answer) == "" {
-		w.render(rw, http.StatusOK, "followup", p)
-		return nil
-	}
-	if len(answer) > followup.MaxMessageBytes || utf8.RuneCountInString(answer) > followup.MaxMessageChars {
-		return fail(errWebTooLong)
-	}
-	tip := gateway.Tip{
-		Channel: gateway.ChannelWeb, Text: answer, Case: t.Info.Case, Agencies: t.Info.Agencies,
-		Followup: t.Handle, Language: p.Lang, ReceivedAt: now, Urgent: t.Info.Urgent,
-	}
-	if _, err := w.srv.opt.Intake.Submit(ctx, tip); err != nil {
-		return fail(err)
-	}
-	if err := w.opt.Followups.AddAnswer(context.WithoutCancel(ctx), t.Handle, answer); err != nil && !errors.Is(err, followup.ErrFull) {
-		// The answer reached the police; only the witness's copy is missing.
-		w.srv.opt.Logger.Warn("follow-up answer not kept for display", "err", err)
-	}
-	p.Thread.Messages = append(p.Thread.Messages, messageOf(followup.Message{From: followup.Witness, Text: answer, At: now}, p.L, now))
-	p.Answer = ""
-	p.Notice = p.L.T("fu_sent")
 	w.render(rw, http.StatusOK, "followup", p)
 	return nil
 }
 
 // readFollowupForm reads the URL-encoded form of /followup. A body over
 // maxFollowupBody is cut there and what can be decoded of it is returned,
-// with errWebBodyLarge: the code and language come first in the page's form,
+// with errTooLarge: the code and language come first in the page's form,
 // so they survive, and the answer comes back cut, to be shortened.
 func readFollowupForm(rw http.ResponseWriter, r *http.Request) (url.Values, error) {
 	ctype, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ctype != "application/x-www-form-urlencoded" {
-		return url.Values{}, errWebBad
+		return url.Values{}, errBadRequest
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxFollowupBody+1))
 	if err != nil {
-		return url.Values{}, errWebBad
+		return url.Values{}, errBadRequest
 	}
 	var result error
 	if len(b) > maxFollowupBody {
 		b = cutEncoded(b[:maxFollowupBody])
-		result = errWebBodyLarge
+		result = errTooLarge
 	}
 	vals, _ := url.ParseQuery(string(b)) // keeps every pair it could decode
 	return vals, result

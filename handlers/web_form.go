@@ -11,20 +11,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/web"
 )
 
-// reportForm is the witness form as posted. Everything but the photo goes
-// back into the page when the submission fails, so nothing typed is lost.
+// reportForm is the witness form as posted: the report and the page's
+// language. Everything but the photos goes back into the page when the
+// submission fails, so nothing typed is lost.
 type reportForm struct {
-	Message, Location, Position, Lat, Lon, Contact, Lang string
-	Urgent, PhotoLocation                                bool
-	Honeypot                                             string
-	PowToken, PowNonce                                   string
-	Photos                                               [][]byte
+	web.Report
+	Lang string
 }
-
-// maxPhotos is how many photos one report may carry.
-const maxPhotos = 5
 
 // Limits of the form. The message is read first (the form puts it first, and
 // browsers send fields in order) and up to twice what the intake accepts, so
@@ -40,31 +36,20 @@ const (
 	formTextBudget = formMessageKeep + 64<<10
 )
 
-// formFields maps a field name to where it goes and how long it may be.
+// field is where the field name goes and how long it may be; nil for a
+// field that is not the form's (or not text).
 func (f *reportForm) field(name string) (dst *string, limit int) {
-	switch name {
-	case "message":
-		return &f.Message, formMessageKeep
-	case "location":
-		return &f.Location, formFieldMax
-	case "position":
-		return &f.Position, 256
-	case "lat":
-		return &f.Lat, 64
-	case "lon":
-		return &f.Lon, 64
-	case "contact":
-		return &f.Contact, formFieldMax
-	case "lang":
-		return &f.Lang, 16
-	case "website":
-		return &f.Honeypot, formFieldMax
-	case "pow_token":
-		return &f.PowToken, 128
-	case "pow_nonce":
-		return &f.PowNonce, 32
+	fields := map[string]struct {
+		dst   *string
+		limit int
+	}{
+		"message": {&f.Message, formMessageKeep}, "location": {&f.Location, formFieldMax},
+		"position": {&f.Position, 256}, "lat": {&f.Lat, 64}, "lon": {&f.Lon, 64},
+		"contact": {&f.Contact, formFieldMax}, "lang": {&f.Lang, 16}, "website": {&f.Honeypot, formFieldMax},
+		"pow_token": {&f.PowToken, 128}, "pow_nonce": {&f.PowNonce, 32},
 	}
-	return nil, 0
+	fl := fields[name]
+	return fl.dst, fl.limit
 }
 
 func (f *reportForm) set(name, value string) (tooLong bool) {
@@ -101,13 +86,13 @@ func cut(s string, limit int) (string, bool) {
 // parseReport reads the form, multipart (the browser's, with a photo) or
 // URL-encoded (scripts, curl). It returns what it could read together with
 // any error, so the page can be rendered again with the text in place:
-// errWebBodyLarge or errWebPhotoLarge (413) when the body or the photo is
-// over its limit, errWebTooLong when a field is, errWebBad when the body
+// errTooLarge or errPhotoLarge (413) when the body or the photo is over its
+// limit, gateway.ErrTooLong when a field is, errBadRequest when the body
 // cannot be read at all.
 func parseReport(rw http.ResponseWriter, r *http.Request, maxPhoto int64) (reportForm, error) {
 	var f reportForm
-	// Each photo is bounded by maxPhoto; all of them by maxPhotos of it.
-	total := maxPhotos*maxPhoto + formTextBudget
+	// Each photo is bounded by maxPhoto; all of them by web.MaxPhotos of it.
+	total := web.MaxPhotos*maxPhoto + formTextBudget
 	r.Body = http.MaxBytesReader(rw, r.Body, total)
 	// A declared length over the total cannot succeed; the text fields come
 	// first, so read them anyway and stop before the photo.
@@ -119,10 +104,10 @@ func parseReport(rw http.ResponseWriter, r *http.Request, maxPhoto int64) (repor
 		return f, parseURLEncoded(&f, r.Body)
 	case "multipart/form-data":
 	default:
-		return f, errWebBad
+		return f, errBadRequest
 	}
 	if params["boundary"] == "" {
-		return f, errWebBad
+		return f, errBadRequest
 	}
 	mr := multipart.NewReader(r.Body, params["boundary"])
 	var tooLong error
@@ -137,18 +122,18 @@ func parseReport(rw http.ResponseWriter, r *http.Request, maxPhoto int64) (repor
 		name := part.FormName()
 		if name == "photo" {
 			if declaredTooBig {
-				return f, errWebPhotoLarge
+				return f, errPhotoLarge
 			}
 			b, err := io.ReadAll(io.LimitReader(part, maxPhoto+1))
 			switch {
 			case err != nil:
 				return f, bodyError(err)
 			case int64(len(b)) > maxPhoto:
-				return f, errWebPhotoLarge
+				return f, errPhotoLarge
 			case len(b) == 0:
 				continue // an empty file input sends an empty part
-			case len(f.Photos) == maxPhotos:
-				return f, errWebPhotoMany
+			case len(f.Photos) == web.MaxPhotos:
+				return f, errPhotoMany
 			}
 			f.Photos = append(f.Photos, b)
 			continue
@@ -165,19 +150,20 @@ func parseReport(rw http.ResponseWriter, r *http.Request, maxPhoto int64) (repor
 			return f, bodyError(err)
 		}
 		if f.set(name, string(b)) {
-			tooLong = errWebTooLong
+			tooLong = gateway.ErrTooLong
 		}
 	}
-	return f, errWebBad // more parts than the form has
+	return f, errBadRequest // more parts than the form has
 }
 
-// bodyError tells a body over its limit (413) from a malformed one (400).
+// bodyError tells a body over its limit (413) from a malformed one (400),
+// for every route that reads one.
 func bodyError(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return errWebBodyLarge
+		return errTooLarge
 	}
-	return errWebBad
+	return errBadRequest
 }
 
 // parseURLEncoded reads a URL-encoded form. A body over the limit is cut and
@@ -193,12 +179,12 @@ func parseURLEncoded(f *reportForm, body io.Reader) error {
 	var result error
 	if len(b) > budget {
 		b = cutEncoded(b[:budget])
-		result = errWebBodyLarge
+		result = errTooLarge
 	}
 	vals, _ := url.ParseQuery(string(b)) // keeps every pair it could decode
 	for name, vs := range vals {
 		if len(vs) > 0 && f.set(name, vs[0]) && result == nil {
-			result = errWebTooLong
+			result = gateway.ErrTooLong
 		}
 	}
 	return result

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/gateway/web"
 	"github.com/hotline-org/hotline/handlers"
 )
 
@@ -30,8 +31,9 @@ func FuzzWebReport(f *testing.F) {
 	f.Add("", "", "", "", "--b\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n\r\n\xff\xd8\xff\xe1\r\n--b", false)
 	k, _ := pseudonym.New(bytes.Repeat([]byte("fuzz-pepper-0123"), 2))
 	h := handlers.New(handlers.Options{Intake: stubIntake{}, Triage: stubTriage{}, PublicURL: publicURL,
-		AuthToken: []byte(authToken), Web: handlers.WebOptions{Keyer: k, MaxPhoto: 256 << 10, PoW: handlers.PoWOff,
-			RateLimit: handlers.Rate{Count: 1 << 30, Period: time.Hour}, InvalidRateLimit: handlers.Rate{Count: 1 << 30, Period: time.Hour}}})
+		AuthToken: []byte(authToken), Web: handlers.WebOptions{Channel: web.New(web.Options{Intake: stubIntake{},
+			Keyer: k, MaxPhoto: 256 << 10, PoW: web.PoWOff,
+			RateLimit: web.Rate{Count: 1 << 30, Period: time.Hour}, InvalidRateLimit: web.Rate{Count: 1 << 30, Period: time.Hour}})}})
 	f.Fuzz(func(t *testing.T, message, location, lat, lon, raw string, urlencoded bool) {
 		var body []byte
 		var ctype string

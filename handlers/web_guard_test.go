@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/gateway/metrics"
+	"github.com/hotline-org/hotline/gateway/web"
 	"github.com/hotline-org/hotline/handlers"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -26,9 +27,9 @@ func TestWebJunkKeepsWitnessBucket(t *testing.T) {
 		receipt(t, h.post(t, formOf("message", "Nos tienen encerrados en la fábrica")))
 	})
 	t.Run("junk over its own bucket", func(t *testing.T) {
-		h := newWebHarness(t, func(o *handlers.Options) {
-			o.Web.InvalidRateLimit = handlers.Rate{Count: 5, Period: time.Hour}
-			o.Web.PoW, o.Web.PoWWait = handlers.PoWOff, 0
+		h := newWebHarness(t, func(o *webConfig) {
+			o.Channel.InvalidRateLimit = web.Rate{Count: 5, Period: time.Hour}
+			o.Channel.PoW, o.Channel.PoWWait = web.PoWOff, 0
 		})
 		for i := range 5 {
 			if r := h.post(t, formOf("message", "")); r.status != 400 {
@@ -44,9 +45,9 @@ func TestWebJunkKeepsWitnessBucket(t *testing.T) {
 	})
 	t.Run("failed proof of work", func(t *testing.T) {
 		clock := &fakeClock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-		h := newWebHarness(t, func(o *handlers.Options) {
-			o.Web.RateLimit = handlers.Rate{Count: 1, Period: time.Hour}
-			o.Web.PoW, o.Web.PoWWait, o.Web.Now = handlers.PoWAlways, 30*time.Second, clock.now
+		h := newWebHarness(t, func(o *webConfig) {
+			o.Channel.RateLimit = web.Rate{Count: 1, Period: time.Hour}
+			o.Channel.PoW, o.Channel.PoWWait, o.Channel.Now = web.PoWAlways, 30*time.Second, clock.now
 		})
 		for range 3 {
 			if r := h.post(t, formOf("message", "no work", "pow_token", "forged")); r.status != 429 || !strings.Contains(r.body, "wait") {
@@ -65,10 +66,10 @@ func TestWebJunkKeepsWitnessBucket(t *testing.T) {
 // TestWebOnionBucket: the onion rate limit applies to the requests that
 // arrive through the onion listener, never because of a Host header.
 func TestWebOnionBucket(t *testing.T) {
-	h := newWebHarness(t, func(o *handlers.Options) {
+	h := newWebHarness(t, func(o *webConfig) {
 		o.Web.OnionAddress = onion
-		o.Web.RateLimit = handlers.Rate{Count: 1, Period: time.Hour}
-		o.Web.OnionRateLimit = handlers.Rate{Count: 3, Period: time.Hour}
+		o.Channel.RateLimit = web.Rate{Count: 1, Period: time.Hour}
+		o.Channel.OnionRateLimit = web.Rate{Count: 3, Period: time.Hour}
 	})
 	onionSrv := httptest.NewServer(handlers.ViaOnion(h.handler))
 	t.Cleanup(onionSrv.Close)
@@ -106,10 +107,10 @@ func TestWebOnionBucket(t *testing.T) {
 // hotline_rejected_total by reason (the 400s and 413s were not).
 func TestWebRejectionsCounted(t *testing.T) {
 	m := metrics.New(metrics.Options{})
-	h := newWebHarness(t, func(o *handlers.Options) {
+	h := newWebHarness(t, func(o *webConfig) {
 		o.Metrics = m
-		o.Web.MaxPhoto = 256 << 10
-		o.Web.InvalidRateLimit = handlers.Rate{Count: 6, Period: time.Hour}
+		o.Channel.MaxPhoto = 256 << 10
+		o.Channel.InvalidRateLimit = web.Rate{Count: 6, Period: time.Hour}
 	})
 	big := formOf("message", "ok")
 	big.photo = make([]byte, 300<<10)

@@ -15,6 +15,7 @@ import (
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
+	"github.com/hotline-org/hotline/gateway/web"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/officer"
@@ -28,22 +29,34 @@ type webHarness struct {
 	followups *followup.Store
 }
 
-func newWebHarness(t testing.TB, opts ...func(*handlers.Options)) *webHarness {
+// webConfig is what a web test may change: the handlers' options and the
+// web channel's (whose Intake is the handlers' own).
+type webConfig struct {
+	handlers.Options
+	Channel web.Options
+}
+
+func newWebHarness(t testing.TB, opts ...func(*webConfig)) *webHarness {
 	t.Helper()
 	s := gatewaytest.New(t)
 	fu := followup.New(s.Redis.Client, s.Keyer, followup.Options{Prefix: s.Redis.Prefix})
-	o := handlers.Options{
-		Intake: s.Intake, Triage: s.Queue, Officers: officer.New(s.Queue), Ready: s.Queue.Ping, PublicURL: publicURL,
-		AuthToken: []byte(authToken), MaxBody: 64 << 10, Logger: s.Logger,
-		Web: handlers.WebOptions{
+	o := webConfig{
+		Options: handlers.Options{
+			Intake: s.Intake, Triage: s.Queue, Officers: officer.New(s.Queue), Ready: s.Queue.Ping, PublicURL: publicURL,
+			AuthToken: []byte(authToken), MaxBody: 64 << 10, Logger: s.Logger,
+			Web: handlers.WebOptions{ExitURL: "https://exit.example/"},
+		},
+		Channel: web.Options{
 			Followups: fu, Keyer: s.Keyer, Redis: s.Redis.Client, Prefix: s.Redis.Prefix,
-			ExitURL: "https://exit.example/", MaxPhoto: 1 << 20,
+			MaxPhoto: 1 << 20, Logger: s.Logger,
 		},
 	}
 	for _, f := range opts {
 		f(&o)
 	}
-	hd := handlers.New(o)
+	o.Channel.Intake = o.Intake
+	o.Web.Channel = web.New(o.Channel)
+	hd := handlers.New(o.Options)
 	srv := httptest.NewServer(hd)
 	t.Cleanup(srv.Close)
 	return &webHarness{Stack: s, srv: srv, handler: hd, followups: fu}
@@ -169,7 +182,7 @@ func (failingIntake) Submit(ctx context.Context, t gateway.Tip) (gateway.Receipt
 	return gateway.Receipt{}, gateway.ErrUnavailable
 }
 
-// fakeClock is a settable WebOptions.Now.
+// fakeClock is a settable web.Options.Now.
 type fakeClock struct{ t time.Time }
 
 func (c *fakeClock) now() time.Time          { return c.t }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/reply"
+	"github.com/hotline-org/hotline/gateway/web"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/i18n from the current catalogs and templates")
@@ -96,7 +97,7 @@ func TestWebPagesGolden(t *testing.T) {
 			case "report":
 				p.Error = p.L.F("err_busy", 30)
 				p.PhotoAgain = true
-				p.Form = reportForm{Urgent: true, PhotoLocation: true}
+				p.Form = reportForm{Report: web.Report{Urgent: true, PhotoLocation: true}}
 			case "sent":
 				p.Receipt = &receiptView{Case: "7KQ2-M9XD", Code: "ABCD-EFGH", CodeGroups: []string{"ABCD", "EFGH"},
 					Urgent: true, Emergency: "105", PhotoDropped: true}

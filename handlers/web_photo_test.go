@@ -9,7 +9,6 @@ import (
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/photo"
 	"github.com/hotline-org/hotline/gateway/photo/phototest"
-	"github.com/hotline-org/hotline/handlers"
 )
 
 // TestWebPhotoOverBudget: a photo too large to decode within the memory
@@ -26,9 +25,9 @@ func TestWebPhotoOverBudget(t *testing.T) {
 	// A 7000 x 7000 16-bit PNG is decoded row by row within a budget far
 	// smaller than its 392 MB of pixels, and attached, shrunk.
 	bomb := phototest.PNG16(7000, 7000)
-	h := newWebHarness(t, func(o *handlers.Options) {
-		o.Web.MaxPhoto = 2 << 20
-		o.Web.PhotoBudget = photo.NewBudget(48 << 20)
+	h := newWebHarness(t, func(o *webConfig) {
+		o.Channel.MaxPhoto = 2 << 20
+		o.Channel.PhotoBudget = photo.NewBudget(48 << 20)
 	})
 	for _, tc := range []struct {
 		name     string

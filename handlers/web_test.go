@@ -19,7 +19,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/photo/phototest"
-	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/gateway/web"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -31,7 +31,7 @@ var nonceRe = regexp.MustCompile(`<script\b[^>]*\bnonce="([^"]+)"`)
 // included: the strict defaults everywhere, no cookie ever, and on HTML
 // pages a CSP whose nonce is the one on the page's only script tag.
 func TestWebHeaders(t *testing.T) {
-	h := newWebHarness(t, func(o *handlers.Options) { o.Web.OnionAddress = onion })
+	h := newWebHarness(t, func(o *webConfig) { o.Web.OnionAddress = onion })
 	form := func(kv ...string) (string, []byte) { return formOf(kv...).multipart() }
 	for _, tc := range []struct {
 		method, path string
@@ -134,8 +134,7 @@ func TestNoResponseSetsCookie(t *testing.T) {
 	h := newWebHarness(t)
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	get := func(path string) string {
-		resp, err := c.Get(h.srv.URL + path)
+	read := func(resp *http.Response, err error) string {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,16 +143,8 @@ func TestNoResponseSetsCookie(t *testing.T) {
 		buf.ReadFrom(resp.Body)
 		return buf.String()
 	}
-	post := func(path string, v url.Values) string {
-		resp, err := c.PostForm(h.srv.URL+path, v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var buf bytes.Buffer
-		buf.ReadFrom(resp.Body)
-		return buf.String()
-	}
+	get := func(path string) string { return read(c.Get(h.srv.URL + path)) }
+	post := func(path string, v url.Values) string { return read(c.PostForm(h.srv.URL+path, v)) }
 	get("/")
 	get("/report?lang=es")
 	post("/report", url.Values{"message": {""}})
@@ -179,7 +170,7 @@ func TestWebErrorsKeepText(t *testing.T) {
 	long := strings.Repeat("palabra ", gateway.MaxTextBytes/8+1)
 	for _, tc := range []struct {
 		name    string
-		opts    func(*handlers.Options)
+		opts    func(*webConfig)
 		send    func(h *webHarness) webResponse
 		status  int
 		errText string
@@ -222,10 +213,10 @@ func TestWebErrorsKeepText(t *testing.T) {
 			ct, b := formOf("lang", "en", "message", message+strings.Repeat(long, 20)).urlencoded()
 			return h.do(t, "POST", "/report", ct, b)
 		}, 413, "What you sent is too large.", ""},
-		{"queue unavailable", func(o *handlers.Options) { o.Intake = failingIntake{} }, func(h *webHarness) webResponse {
+		{"queue unavailable", func(o *webConfig) { o.Intake = failingIntake{} }, func(h *webHarness) webResponse {
 			return h.post(t, formOf("lang", "en", "message", message))
 		}, 503, "Not sent.", ""},
-		{"rate limited", func(o *handlers.Options) { o.Web.RateLimit = handlers.Rate{Count: 2, Period: time.Hour} }, func(h *webHarness) webResponse {
+		{"rate limited", func(o *webConfig) { o.Channel.RateLimit = web.Rate{Count: 2, Period: time.Hour} }, func(h *webHarness) webResponse {
 			for range 2 {
 				if r := h.post(t, formOf("message", "fine")); r.status != 200 {
 					t.Fatalf("status %d before the limit", r.status)
@@ -233,12 +224,12 @@ func TestWebErrorsKeepText(t *testing.T) {
 			}
 			return h.post(t, formOf("lang", "en", "message", message))
 		}, 429, "Too many reports from your network.", ""},
-		{"proof of work missing", func(o *handlers.Options) { o.Web.PoW, o.Web.PoWWait = handlers.PoWAlways, -1 }, func(h *webHarness) webResponse {
+		{"proof of work missing", func(o *webConfig) { o.Channel.PoW, o.Channel.PoWWait = web.PoWAlways, -1 }, func(h *webHarness) webResponse {
 			return h.post(t, formOf("lang", "en", "message", message))
 		}, 429, "Many reports are arriving right now. Please wait 30 seconds", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var opts []func(*handlers.Options)
+			var opts []func(*webConfig)
 			if tc.opts != nil {
 				opts = append(opts, tc.opts)
 			}
@@ -467,8 +458,8 @@ func TestWebCanary(t *testing.T) {
 // JavaScript) accepted without work once it is PoWWait old.
 func TestWebProofOfWork(t *testing.T) {
 	clock := &fakeClock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	h := newWebHarness(t, func(o *handlers.Options) {
-		o.Web.PoW, o.Web.PoWBits, o.Web.PoWWait, o.Web.Now = handlers.PoWAlways, 10, 30*time.Second, clock.now
+	h := newWebHarness(t, func(o *webConfig) {
+		o.Channel.PoW, o.Channel.PoWBits, o.Channel.PoWWait, o.Channel.Now = web.PoWAlways, 10, 30*time.Second, clock.now
 	})
 	tokenRe := regexp.MustCompile(`name="pow_token" value="([A-Za-z0-9_-]+)" data-bits="10"`)
 	challenge := func() string {
@@ -525,8 +516,8 @@ func TestWebProofOfWork(t *testing.T) {
 // submissions of the last minute reach PoWFlood.
 func TestWebFlood(t *testing.T) {
 	clock := &fakeClock{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	h := newWebHarness(t, func(o *handlers.Options) {
-		o.Web.PoW, o.Web.PoWFlood, o.Web.PoWWait, o.Web.Now = handlers.PoWFlood, 3, -1, clock.now
+	h := newWebHarness(t, func(o *webConfig) {
+		o.Channel.PoW, o.Channel.PoWFlood, o.Channel.PoWWait, o.Channel.Now = web.PoWFlood, 3, -1, clock.now
 	})
 	hasChallenge := func() bool { return strings.Contains(h.do(t, "GET", "/report", "", nil).body, `name="pow_token"`) }
 	if hasChallenge() {

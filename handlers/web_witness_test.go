@@ -13,7 +13,6 @@ import (
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/photo/phototest"
-	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -174,8 +173,8 @@ func TestWebLongestText(t *testing.T) {
 // of the agency it went to and says what happens next; without a number it
 // still says what happens next; the witness's answers stay urgent.
 func TestWebUrgent(t *testing.T) {
-	h := newWebHarness(t, func(o *handlers.Options) {
-		o.Web.Emergency = map[string]string{gatewaytest.Lima: "105"}
+	h := newWebHarness(t, func(o *webConfig) {
+		o.Channel.Emergency = map[string]string{gatewaytest.Lima: "105"}
 	})
 	next := "What happens next: a police officer for that area reads your report."
 	for _, tc := range []struct {

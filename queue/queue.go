@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hotline-org/hotline/gateway/breaker"
@@ -71,21 +72,21 @@ func (d Disposition) Valid() bool {
 // Errors callers match on.
 var (
 	ErrEmpty       = errors.New("no tip waiting")
-	ErrNotFound    = errors.New("no such tip")
-	ErrNotHeld     = errors.New("tip is not held by this officer")
-	ErrInFlight    = errors.New("the same message is being processed")
-	ErrInvalid     = errors.New("invalid entry")
-	ErrUnavailable = errors.New("queue unavailable")
+	ErrNotFound    = fault.New(fault.NotFound, "no such tip")
+	ErrNotHeld     = fault.NewPublic(fault.Conflict, "tip is not held by this officer", "tip not held by you: claim it first")
+	ErrInFlight    = fault.NewPublic(fault.Unavailable, "the same message is being processed", "busy, try again")
+	ErrInvalid     = fault.NewPublic(fault.Invalid, "invalid entry", "bad request")
+	ErrUnavailable = fault.NewPublic(fault.Unavailable, "queue unavailable", "temporarily unavailable, try again")
 	// ErrNotHolder refuses access to a tip's sealed content (report, notes)
 	// or a reply to someone who neither holds the tip nor is a supervisor.
-	ErrNotHolder = errors.New("only the officer holding this tip, or a supervisor, may do this")
+	ErrNotHolder = fault.New(fault.Forbidden, "only the officer holding this tip, or a supervisor, may do this")
 	// ErrLeaseLapsed refuses to renew a lease that already lapsed: the tip
 	// may have been read by nobody for a while, and someone else may be
 	// about to take it; the officer claims it again instead.
-	ErrLeaseLapsed = errors.New("lease lapsed: claim it again")
+	ErrLeaseLapsed = fault.New(fault.Conflict, "lease lapsed: claim it again")
 	// ErrNotesChanged refuses a transfer that does not carry every note of
 	// the tip, re-sealed, so that notes never stay behind.
-	ErrNotesChanged = errors.New("the tip's notes changed: fetch them and transfer again")
+	ErrNotesChanged = fault.New(fault.Conflict, "the tip's notes changed: fetch them and transfer again")
 )
 
 // Entry is one sealed tip for one agency.

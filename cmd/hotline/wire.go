@@ -206,7 +206,7 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		dur.close()
 		return nil, err
 	}
-	web, err := webOptions(c, rdb, keyer)
+	web, followups, err := webOptions(c, rdb, keyer, intake, dur.metrics, log)
 	if err != nil {
 		dur.close()
 		return nil, err
@@ -220,12 +220,11 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 	// A tip drained from the spool gets what it could not get while Redis
 	// was away: its reply handle, scrub job and thread.
 	dur.publisher.Apply = conv.ApplySide
-	questions, _ := web.Followups.(handlers.Questions)
 	h := handlers.New(handlers.Options{
 		Intake: intake, Triage: q, Officers: officer.New(q), Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
 		AuthToken: c.Twilio.AuthToken.Value(), AccountSID: c.Twilio.AccountSID, MaxBody: c.Limits.MaxBody, Logger: log,
 		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.mainHandler(), Web: web,
-		SMS: channel, Questions: questions, Handles: conv,
+		SMS: channel, Questions: followups, Handles: conv,
 	})
 	parts := &gatewayParts{cfg: c, queue: q, handler: h, dur: dur}
 	var pagerSMS paging.SMS
@@ -248,12 +247,7 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 			if err := conv.DeleteHandle(ctx, agency, caseRef); err != nil {
 				return err
 			}
-			if fs, ok := web.Followups.(interface {
-				DeleteCase(context.Context, string) error
-			}); ok {
-				return fs.DeleteCase(ctx, caseRef)
-			}
-			return nil
+			return followups.DeleteCase(ctx, caseRef)
 		}),
 		pagerWorker(c, q, pagerSMS, log),
 		func(ctx context.Context) { channel.RunScrubber(ctx, 15*time.Second) })

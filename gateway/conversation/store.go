@@ -20,6 +20,7 @@ import (
 
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway/breaker"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/scrub"
 	"github.com/redis/go-redis/v9"
 )
@@ -30,7 +31,7 @@ import (
 var ErrNoHandle = errors.New("no reply handle for this case")
 
 // ErrUnavailable wraps Redis failures.
-var ErrUnavailable = errors.New("conversation store unavailable")
+var ErrUnavailable = fault.NewPublic(fault.Unavailable, "conversation store unavailable", "temporarily unavailable, try again")
 
 // optOutTTL keeps an opt-out for a year after the sender's last message:
 // long enough that nobody is texted against their wish, and bounded.

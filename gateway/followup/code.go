@@ -3,8 +3,9 @@ package followup
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"errors"
 	"strings"
+
+	"github.com/hotline-org/hotline/gateway/fault"
 )
 
 // Receipt codes are what a witness keeps after reporting on the web form:
@@ -38,7 +39,7 @@ const legacyAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 // ErrBadCode is returned for a code that is not well formed (or, for an old
 // code, whose check characters do not match): most likely a typing mistake.
-var ErrBadCode = errors.New("malformed receipt code")
+var ErrBadCode = fault.New(fault.Invalid, "malformed receipt code")
 
 // NewCode returns a fresh receipt code in its display form.
 func NewCode() string {

@@ -37,6 +37,7 @@ import (
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -75,12 +76,12 @@ const (
 
 // Errors callers match on.
 var (
-	ErrNotFound    = errors.New("no follow-up thread for this code")
-	ErrBadHandle   = errors.New("malformed follow-up handle")
-	ErrTooLong     = errors.New("message too long")
-	ErrEmpty       = errors.New("empty message")
-	ErrFull        = errors.New("follow-up thread is full")
-	ErrUnavailable = errors.New("follow-up store unavailable")
+	ErrNotFound    = fault.New(fault.NotFound, "no follow-up thread for this code")
+	ErrBadHandle   = fault.New(fault.Invalid, "malformed follow-up handle")
+	ErrTooLong     = fault.New(fault.TooLarge, "message too long")
+	ErrEmpty       = fault.New(fault.Invalid, "empty message")
+	ErrFull        = fault.New(fault.Conflict, "follow-up thread is full")
+	ErrUnavailable = fault.NewPublic(fault.Unavailable, "follow-up store unavailable", "temporarily unavailable, try again")
 )
 
 // Author says who wrote a message.

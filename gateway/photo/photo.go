@@ -20,12 +20,12 @@ package photo
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
 
+	"github.com/hotline-org/hotline/gateway/fault"
 	"golang.org/x/image/draw"
 )
 
@@ -45,10 +45,10 @@ const (
 
 // Errors callers match on.
 var (
-	ErrUnsupported = errors.New("not a JPEG or PNG image")
+	ErrUnsupported = fault.New(fault.Invalid, "not a JPEG or PNG image")
 	// ErrTooLarge is a photo with more pixels than MaxPixels, or one whose
 	// decoding would cost more memory than the whole Budget.
-	ErrTooLarge = errors.New("image too large to decode")
+	ErrTooLarge = fault.New(fault.TooLarge, "image too large to decode")
 )
 
 // Options bounds the work of Clean.

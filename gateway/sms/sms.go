@@ -25,6 +25,7 @@ import (
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/conversation"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/geo"
 	"github.com/hotline-org/hotline/gateway/lang"
 	"github.com/hotline-org/hotline/gateway/reply"
@@ -442,18 +443,18 @@ var OverrideReasons = []string{"life_at_risk", "reporter_asked", "supervisor_app
 var (
 	// ErrNotSent: Twilio refused the reply or could not be reached; the
 	// officer may retry.
-	ErrNotSent = errors.New("not sent, you may retry")
+	ErrNotSent = fault.New(fault.Upstream, "not sent, you may retry")
 	// ErrUnavailable: the gateway's state (the reply handle, the opt-out)
 	// could not be read, so nothing was sent: not sending is the safe
 	// answer when the gateway cannot tell whether the reporter said STOP.
-	ErrUnavailable   = errors.New("not sent: the gateway cannot check the reporter's wishes right now, try again later")
-	ErrNoHandle      = errors.New("this reporter cannot be reached: the case came from the web, the reporter closed the conversation, or the handle expired")
-	ErrOutsideWindow = errors.New("the reporter's last message is too old to reply safely")
-	ErrOptedOut      = errors.New("the reporter asked for no messages (STOP)")
-	ErrRateLimited   = errors.New("too many replies: wait before sending another")
-	ErrBadReply      = errors.New("a reply must be 1 to 1000 characters of text")
-	ErrBadOverride   = errors.New("unknown override reason: use life_at_risk, reporter_asked or supervisor_approved")
-	ErrNoTwilio      = errors.New("replies by SMS and WhatsApp are not configured")
+	ErrUnavailable   = fault.New(fault.Unavailable, "not sent: the gateway cannot check the reporter's wishes right now, try again later")
+	ErrNoHandle      = fault.New(fault.Conflict, "this reporter cannot be reached: the case came from the web, the reporter closed the conversation, or the handle expired")
+	ErrOutsideWindow = fault.New(fault.Conflict, "the reporter's last message is too old to reply safely")
+	ErrOptedOut      = fault.New(fault.Conflict, "the reporter asked for no messages (STOP)")
+	ErrRateLimited   = fault.New(fault.RateLimited, "too many replies: wait before sending another")
+	ErrBadReply      = fault.New(fault.Invalid, "a reply must be 1 to 1000 characters of text")
+	ErrBadOverride   = fault.New(fault.Invalid, "unknown override reason: use life_at_risk, reporter_asked or supervisor_approved")
+	ErrNoTwilio      = fault.New(fault.Conflict, "replies by SMS and WhatsApp are not configured")
 )
 
 // MaxReply bounds an officer's reply: short is safer on a shared phone.

@@ -41,6 +41,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -54,8 +55,8 @@ const headroom = 128 << 10
 
 // Errors callers match on.
 var (
-	ErrFull   = errors.New("spool is full")
-	ErrClosed = errors.New("spool is closed")
+	ErrFull   = fault.New(fault.Unavailable, "spool is full")
+	ErrClosed = fault.New(fault.Unavailable, "spool is closed")
 	ErrLocked = errors.New("spool directory is in use by another process")
 )
 

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hotline-org/hotline/gateway/breaker"
@@ -35,7 +36,7 @@ const (
 )
 
 // ErrBadToken is returned for a token that is malformed, unknown or revoked.
-var ErrBadToken = errors.New("invalid token")
+var ErrBadToken = fault.NewPublic(fault.Unauthenticated, "invalid token", "unauthorized")
 
 // Officer is an API identity, scoped to one agency.
 type Officer struct {

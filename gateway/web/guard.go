@@ -1,4 +1,4 @@
-package handlers
+package web
 
 import (
 	"context"
@@ -8,16 +8,14 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"log/slog"
 	"math/bits"
 	"net"
-	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/ratelimit"
 )
 
@@ -32,12 +30,9 @@ import (
 // second, so it cannot lock out a witness on the same network; over that
 // bucket the junk itself gets 429.
 type guard struct {
-	opt     WebOptions
-	log     *slog.Logger
+	opt     Options
 	buckets [2][2]*ratelimit.Limiter // [onion][bucket]
 	powKey  []byte
-	// failedSafe counts a check that could not be made (see failsafe.go).
-	failedSafe func(check string)
 
 	// In memory when there is no Redis (one instance, tests).
 	mu     sync.Mutex
@@ -55,8 +50,8 @@ const guardTimeout = time.Second
 // a long time to write.
 const powTTL = 2 * time.Hour
 
-func newGuard(o WebOptions, log *slog.Logger) *guard {
-	g := &guard{opt: o, log: log, counts: map[int64]int64{}, spent: map[string]time.Time{},
+func newGuard(o Options) *guard {
+	g := &guard{opt: o, counts: map[int64]int64{}, spent: map[string]time.Time{},
 		// A key of its own for challenges, derived from the pepper so that
 		// every gateway instance agrees on it.
 		powKey: o.Keyer.Sum("web/pow-key", "v1")}
@@ -79,6 +74,14 @@ func newGuard(o WebOptions, log *slog.Logger) *guard {
 	return g
 }
 
+// ErrRateLimited: the network (or the onion listener) is over its rate
+// limit. ErrWorkNeeded: the form is flooded and the post carried no valid,
+// unspent proof of work.
+var (
+	ErrRateLimited = fault.New(fault.RateLimited, "too many reports, try again later")
+	ErrWorkNeeded  = fault.New(fault.RateLimited, "busy: send the form again in a moment")
+)
+
 // bucket is which of a network's two rate limits a request counts in.
 type bucket int
 
@@ -86,41 +89,6 @@ const (
 	bucketAccepted bucket = iota // reports taken in, follow-up openings
 	bucketRefused                // posts refused as invalid, empty, or without the work
 )
-
-// clientIP is the address of the client: the connection's, or, when the
-// connection comes from a trusted proxy, the nearest address in
-// X-Forwarded-For that is not itself a trusted proxy. Never logged.
-func clientIP(r *http.Request, trusted []*net.IPNet) net.IP {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !inNets(ip, trusted) {
-		return ip
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop := net.ParseIP(strings.TrimSpace(hops[i]))
-		if hop == nil {
-			break // a garbled header: keep the last address we can trust
-		}
-		ip = hop
-		if !inNets(hop, trusted) {
-			break
-		}
-	}
-	return ip
-}
-
-func inNets(ip net.IP, nets []*net.IPNet) bool {
-	for _, n := range nets {
-		if n.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
 
 // networkKey is the pseudonym of the client's network: the HMAC of its /24
 // (IPv4) or /64 (IPv6) under the pepper. A whole household or office shares
@@ -142,13 +110,13 @@ func networkKey(k *pseudonym.Keyer, ip net.IP) string {
 // onion listener for requests that came through it. Redis trouble lets the
 // request through: the intake behind it answers "not sent" on its own, and
 // a witness must not be refused for our outage.
-func (g *guard) allow(r *http.Request, b bucket) bool {
-	ctx, cancel := context.WithTimeout(r.Context(), guardTimeout)
+func (g *guard) allow(ctx context.Context, from Origin, b bucket) bool {
+	ctx, cancel := context.WithTimeout(ctx, guardTimeout)
 	defer cancel()
-	if FromOnion(r) {
+	if from.Onion {
 		return g.buckets[1][b].Allow(ctx, "onion")
 	}
-	return g.buckets[0][b].Allow(ctx, networkKey(g.opt.Keyer, clientIP(r, g.opt.TrustedProxies)))
+	return g.buckets[0][b].Allow(ctx, networkKey(g.opt.Keyer, from.IP))
 }
 
 // countSubmission adds one to this minute's count of submissions.
@@ -172,7 +140,7 @@ func (g *guard) countSubmission(ctx context.Context) {
 	p.Incr(ctx, key)
 	p.Expire(ctx, key, 3*time.Minute)
 	if _, err := p.Exec(ctx); err != nil {
-		g.log.Warn("flood counter unavailable", "err", err)
+		g.opt.Logger.Warn("flood counter unavailable", "err", err)
 	}
 }
 
@@ -209,7 +177,7 @@ func (g *guard) flooded(ctx context.Context) bool {
 		v, err := g.opt.Redis.MGet(ctx, g.floodKey(minute), g.floodKey(minute-1)).Result()
 		if err != nil {
 			// Unknown is a flood: the safe answer asks for the proof of work.
-			g.checkFailed(CheckWebFlood, err)
+			g.checkFailed(CheckFlood, err)
 			return true
 		}
 		cur, prev = toInt(v[0]), toInt(v[1])
@@ -223,9 +191,9 @@ func toInt(v any) int64 {
 	return n
 }
 
-// powChallenge is what the form carries: a token the server signed, and
-// how many leading zero bits SHA-256(token ":" nonce) must have.
-type powChallenge struct {
+// Challenge is what the form carries: a token the server signed, and how
+// many leading zero bits SHA-256(token ":" nonce) must have.
+type Challenge struct {
 	Token string
 	Bits  int
 }
@@ -234,13 +202,13 @@ type powChallenge struct {
 // seconds) | bits (1) | random (8) | HMAC-SHA256 of those, cut to 16 bytes.
 const powPayload = 8 + 1 + 8
 
-func (g *guard) newChallenge() *powChallenge {
+func (g *guard) newChallenge() *Challenge {
 	b := make([]byte, powPayload, powPayload+16)
 	binary.BigEndian.PutUint64(b, uint64(g.opt.Now().Unix()))
 	b[8] = byte(g.opt.PoWBits)
 	rand.Read(b[9:powPayload])
 	b = append(b, g.mac(b)...)
-	return &powChallenge{Token: base64.RawURLEncoding.EncodeToString(b), Bits: g.opt.PoWBits}
+	return &Challenge{Token: base64.RawURLEncoding.EncodeToString(b), Bits: g.opt.PoWBits}
 }
 
 func (g *guard) mac(payload []byte) []byte {
@@ -295,7 +263,7 @@ func (g *guard) spend(ctx context.Context, id string, until time.Time) bool {
 	defer cancel()
 	ok, err := g.opt.Redis.SetNX(ctx, g.opt.Prefix+":web:pow:"+id, 1, until.Sub(g.opt.Now())).Result()
 	if err != nil {
-		g.log.Warn("challenge store unavailable", "err", err)
+		g.opt.Logger.Warn("challenge store unavailable", "err", err)
 		return true // fail open, as the rate limit does
 	}
 	return ok
@@ -312,20 +280,23 @@ func leadingZeroBits(b []byte) int {
 	return n
 }
 
-// ViaOnion serves h for the onion listener (config web.onion_listen):
-// the requests it serves, and only those, count in the onion rate limits.
-// Which listener a request came through is the one thing a client cannot
-// write; the Host header is whatever it likes.
-func ViaOnion(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), onionKey{}, true)))
-	})
-}
+// checkFailLogEvery bounds how often a failing check is logged.
+const checkFailLogEvery = time.Minute
 
-type onionKey struct{}
-
-// FromOnion reports whether r came through the onion listener (ViaOnion).
-func FromOnion(r *http.Request) bool {
-	v, _ := r.Context().Value(onionKey{}).(bool)
-	return v
+// checkFailed counts a check of the guard that could not be made, and logs
+// it at most once a minute (a Redis outage would otherwise log every post).
+func (g *guard) checkFailed(check string, err error) {
+	if g.opt.Metrics != nil {
+		g.opt.Metrics.CheckFailedSafe(check)
+	}
+	now := time.Now()
+	g.mu.Lock()
+	last := g.lastCheckLog
+	if now.Sub(last) >= checkFailLogEvery {
+		g.lastCheckLog = now
+	}
+	g.mu.Unlock()
+	if now.Sub(last) >= checkFailLogEvery {
+		g.opt.Logger.Warn("web: check failed, answered the safe way", "check", check, "err", err)
+	}
 }

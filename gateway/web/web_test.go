@@ -1,0 +1,153 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/fault"
+	"github.com/hotline-org/hotline/gateway/followup"
+	"github.com/hotline-org/hotline/gateway/web"
+)
+
+// recordingIntake keeps the tips it is given; err, when set, refuses them.
+type recordingIntake struct {
+	tips []gateway.Tip
+	err  error
+}
+
+func (r *recordingIntake) Submit(_ context.Context, t gateway.Tip) (gateway.Receipt, error) {
+	if r.err != nil {
+		return gateway.Receipt{}, r.err
+	}
+	r.tips = append(r.tips, t)
+	return gateway.Receipt{TipID: "t1", Case: "HL-TEST", Agencies: []string{"pe-callao", "pe-lima"}}, nil
+}
+
+func newChannel(t *testing.T, in web.Intake, o func(*web.Options)) *web.Channel {
+	t.Helper()
+	k, err := pseudonym.New(bytes.Repeat([]byte("web-channel-test"), 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := web.Options{Intake: in, Keyer: k, PoW: web.PoWOff}
+	if o != nil {
+		o(&opt)
+	}
+	return web.New(opt)
+}
+
+var witness = web.Origin{IP: net.ParseIP("203.0.113.7")}
+
+// TestSubmitRefusals: each refusal is of the kind its answer needs, and
+// nothing refused reaches the intake.
+func TestSubmitRefusals(t *testing.T) {
+	in := &recordingIntake{}
+	ch := newChannel(t, in, nil)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		r    web.Report
+		want error
+		kind fault.Kind
+	}{
+		{"honeypot", web.Report{Message: "hola", Honeypot: "http://spam"}, web.ErrHoneypot, fault.Invalid},
+		{"blank", web.Report{Message: " \n "}, gateway.ErrEmpty, fault.Invalid},
+		{"too long", web.Report{Message: strings.Repeat("x", gateway.MaxTextBytes+1)}, gateway.ErrTooLong, fault.TooLarge},
+		{"location makes it too long", web.Report{Message: strings.Repeat("x", gateway.MaxTextBytes-5), Location: "Callao"}, gateway.ErrTooLong, fault.TooLarge},
+		{"bad position", web.Report{Message: "hola", Position: "somewhere"}, web.ErrCoords, fault.Invalid},
+		{"one coordinate", web.Report{Message: "hola", Lat: "-12"}, web.ErrCoords, fault.Invalid},
+		{"latitude out of range", web.Report{Message: "hola", Lat: "91", Lon: "0"}, web.ErrCoords, fault.Invalid},
+	} {
+		_, err := ch.Submit(ctx, witness, tc.r, "es")
+		if !errors.Is(err, tc.want) || !errors.Is(err, tc.kind) {
+			t.Errorf("%s: %v, want %v of kind %v", tc.name, err, tc.want, tc.kind)
+		}
+	}
+	if len(in.tips) != 0 {
+		t.Errorf("%d refused reports reached the intake", len(in.tips))
+	}
+}
+
+// TestSubmitQueuesTheReport: the tip carries the text, the location text
+// and the position; the receipt names the emergency number of the first
+// agency that has one, for an urgent report only.
+func TestSubmitQueuesTheReport(t *testing.T) {
+	in := &recordingIntake{}
+	ch := newChannel(t, in, func(o *web.Options) { o.Emergency = map[string]string{"pe-lima": "105"} })
+	r := web.Report{Message: "Nos tienen encerrados\n", Location: "Callao", Position: "-12.05, -77.1", Urgent: true}
+	rcpt, err := ch.Submit(context.Background(), witness, r, "es")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rcpt.Case != "HL-TEST" || rcpt.Emergency != "105" || !rcpt.Urgent || rcpt.Code != "" {
+		t.Errorf("receipt %+v", rcpt)
+	}
+	tip := in.tips[0]
+	if tip.Text != "Nos tienen encerrados\n\nLocation: Callao" || tip.Channel != gateway.ChannelWeb || tip.Language != "es" || !tip.Urgent {
+		t.Errorf("tip %q %v %q urgent %v", tip.Text, tip.Channel, tip.Language, tip.Urgent)
+	}
+	if tip.Hints.Latitude != "-12.05" || tip.Hints.Longitude != "-77.1" {
+		t.Errorf("hints %+v", tip.Hints)
+	}
+	r.Urgent = false
+	if rcpt, err := ch.Submit(context.Background(), witness, r, "es"); err != nil || rcpt.Emergency != "" {
+		t.Errorf("not urgent: %+v %v, want no emergency number", rcpt, err)
+	}
+}
+
+// TestRefusedPostsSpendTheirOwnBucket: junk over the refused bucket is
+// answered ErrRateLimited, and a witness on the same network still gets
+// through; the accepted bucket then limits reports.
+func TestRefusedPostsSpendTheirOwnBucket(t *testing.T) {
+	in := &recordingIntake{}
+	ch := newChannel(t, in, func(o *web.Options) {
+		o.RateLimit = web.Rate{Count: 1, Period: time.Hour}
+		o.InvalidRateLimit = web.Rate{Count: 2, Period: time.Hour}
+	})
+	ctx := context.Background()
+	for i, want := range []error{gateway.ErrEmpty, gateway.ErrEmpty, web.ErrRateLimited} {
+		if _, err := ch.Submit(ctx, witness, web.Report{}, "es"); !errors.Is(err, want) {
+			t.Errorf("junk %d: %v, want %v", i, err, want)
+		}
+	}
+	if err := ch.Refuse(ctx, witness, errors.New("unreadable")); !errors.Is(err, web.ErrRateLimited) {
+		t.Errorf("unreadable post over the refused bucket: %v, want ErrRateLimited", err)
+	}
+	if _, err := ch.Submit(ctx, witness, web.Report{Message: "hola"}, "es"); err != nil {
+		t.Errorf("the witness after the junk: %v", err)
+	}
+	if _, err := ch.Submit(ctx, witness, web.Report{Message: "hola"}, "es"); !errors.Is(err, web.ErrRateLimited) || !errors.Is(err, fault.RateLimited) {
+		t.Errorf("a second report over the accepted bucket: %v, want ErrRateLimited", err)
+	}
+	other := web.Origin{IP: net.ParseIP("198.51.100.9")}
+	if _, err := ch.Submit(ctx, other, web.Report{Message: "hola"}, "es"); err != nil {
+		t.Errorf("another network: %v", err)
+	}
+}
+
+// TestIntakeFailureIsTheIntakes: a report the intake cannot make durable is
+// not answered with a receipt, and the error keeps its kind.
+func TestIntakeFailureIsTheIntakes(t *testing.T) {
+	ch := newChannel(t, &recordingIntake{err: gateway.ErrUnavailable}, nil)
+	rcpt, err := ch.Submit(context.Background(), witness, web.Report{Message: "hola"}, "es")
+	if rcpt != nil || !errors.Is(err, fault.Unavailable) {
+		t.Errorf("%+v %v, want no receipt and an unavailable error", rcpt, err)
+	}
+}
+
+func TestFollowupWithoutThreads(t *testing.T) {
+	ch := newChannel(t, &recordingIntake{}, nil)
+	if ch.Followups() {
+		t.Error("Followups() with no store")
+	}
+	if _, err := ch.Followup(context.Background(), witness, "ABCD", "", "es"); !errors.Is(err, followup.ErrNotFound) {
+		t.Errorf("Followup with no store: %v, want ErrNotFound", err)
+	}
+}
