@@ -76,7 +76,7 @@ func TestThroughShippedCaddy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncFile{}
+	logs := &queuetest.SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	ctx := context.Background()
 	parts, err := wire(ctx, c, r.Client, log)
@@ -107,7 +107,7 @@ func TestThroughShippedCaddy(t *testing.T) {
 		"HOTLINE_ONION_UPSTREAMS="+fmt.Sprintf("127.0.0.1:%d", queuetest.FreePort(t)),
 		"CADDY_ADMIN="+fmt.Sprintf("127.0.0.1:%d", queuetest.FreePort(t)),
 		"HOME="+caddyDir, "XDG_DATA_HOME="+caddyDir, "XDG_CONFIG_HOME="+caddyDir)
-	caddyLog := &syncFile{}
+	caddyLog := &queuetest.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = caddyLog, caddyLog
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start caddy: %v", err)
