@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,10 +15,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/hotline-org/hotline/queue/queuetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -48,21 +47,19 @@ var aclRunSuites = []struct {
 }
 
 // shippedRedis is a redis-server started with redis/redis.conf and redis/users.acl, changed
-// only where a test must: bind, port, dir, the aclfile's path, and a unix socket on which
-// only the test's administrator (added to the test's copy of the ACL) connects.
+// only where a test must: bind, port and dir (queuetest's), the aclfile's path, and a unix
+// socket on which only the test's administrator (added to the test's copy of the ACL) connects.
 type shippedRedis struct {
+	*queuetest.Server
 	Port          int
 	Socket        string
 	Password      string // the hotline user's
 	AdminPassword string
-	ACLPath, Dir  string
-	log           *syncBuffer
-	cmd           *exec.Cmd
 }
 
 // hotlineURL is REDIS_URL for the gateway's user over TCP.
 func (s *shippedRedis) hotlineURL() string {
-	return fmt.Sprintf("redis://hotline:%s@127.0.0.1:%d/0", s.Password, s.Port)
+	return fmt.Sprintf("redis://hotline:%s@%s/0", s.Password, s.Addr)
 }
 
 // adminURL reaches the same server as the test's administrator, over the unix socket, so that
@@ -79,93 +76,38 @@ func (s *shippedRedis) adminClient(t *testing.T) *redis.Client {
 	return c
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func needRedisServer(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server is not on PATH, and CI=true requires it")
-		}
-		t.Skip("redis-server not on PATH")
-	}
-	return bin
-}
-
 // startShippedRedis starts the shipped configuration; extra lines are appended to redis.conf.
 func startShippedRedis(t *testing.T, extra ...string) *shippedRedis {
 	t.Helper()
-	bin := needRedisServer(t)
-	// A short directory: unix socket paths are limited to about 100 bytes.
-	dir, err := os.MkdirTemp("", "hl-acl-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	s := &shippedRedis{Port: freePort(t), Socket: filepath.Join(dir, "redis.sock"), Dir: dir,
-		Password: "acl-run-" + randomHexT(t), AdminPassword: "admin-" + randomHexT(t), log: &syncBuffer{}}
+	conf := filepath.Join(t.TempDir(), "redis.conf")
+	srv := queuetest.NewServer(t, conf)
+	s := &shippedRedis{Server: srv, Socket: filepath.Join(srv.Dir, "redis.sock"),
+		Password: "acl-run-" + randomHexT(t), AdminPassword: "admin-" + randomHexT(t)}
+	_, port, _ := net.SplitHostPort(srv.Addr)
+	s.Port, _ = strconv.Atoi(port)
 	acl := strings.Replace(string(readFile(t, "redis/users.acl")), "#REPLACE_WITH_SHA256_OF_THE_REDIS_PASSWORD", "#"+sha256Hex(s.Password), 1)
 	if strings.Contains(acl, "REPLACE_WITH") {
 		t.Fatal("redis/users.acl: the password placeholder is not where the test expects it")
 	}
 	acl += "user testadmin on >" + s.AdminPassword + " ~* &* +@all\n"
-	s.ACLPath = filepath.Join(dir, "users.acl")
-	writeFile(t, s.ACLPath, acl)
-	var conf strings.Builder
+	aclPath := filepath.Join(srv.Dir, "users.acl")
+	writeFile(t, aclPath, acl)
+	var b strings.Builder
 	for _, line := range strings.Split(string(readFile(t, "redis/redis.conf")), "\n") {
 		key, _, _ := strings.Cut(strings.TrimSpace(line), " ")
 		switch key {
 		case "bind", "port", "dir", "aclfile":
-			continue
+			continue // queuetest gives bind, port and dir on the command line
 		}
-		conf.WriteString(line + "\n")
+		b.WriteString(line + "\n")
 	}
-	fmt.Fprintf(&conf, "bind 127.0.0.1\nport %d\ndir %s\naclfile %s\nunixsocket %s\nunixsocketperm 700\n",
-		s.Port, dir, s.ACLPath, s.Socket)
+	fmt.Fprintf(&b, "aclfile %s\nunixsocket %s\nunixsocketperm 700\n", aclPath, s.Socket)
 	for _, e := range extra {
-		conf.WriteString(e + "\n")
+		b.WriteString(e + "\n")
 	}
-	writeFile(t, filepath.Join(dir, "redis.conf"), conf.String())
-	s.cmd = exec.Command(bin, filepath.Join(dir, "redis.conf"))
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("failed to start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
-		if t.Failed() {
-			t.Logf("redis-server log:\n%s", s.log.String())
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("unix", s.Socket, time.Second)
-		if err == nil {
-			c.Close()
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start with deploy/redis/redis.conf: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	writeFile(t, conf, b.String())
+	srv.Start()
+	return s
 }
 
 // monitorLine is one MONITOR line: `+1700000000.123456 [0 127.0.0.1:5000] "xadd" "key" ...`,
@@ -188,42 +130,75 @@ func aclName(name, sub string) string {
 // monitor records every command that did not come from the administrator's unix socket.
 func monitor(t *testing.T, s *shippedRedis) (stop func() map[string]int) {
 	t.Helper()
-	c, err := net.Dial("unix", s.Socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := &respConn{c, bufio.NewReader(c)}
-	if got, err := rc.do("AUTH", "testadmin", s.AdminPassword); err != nil || got != "OK" {
-		t.Fatalf("admin AUTH: %q %v", got, err)
-	}
-	if got, err := rc.do("MONITOR"); err != nil || got != "OK" {
-		t.Fatalf("MONITOR: %q %v", got, err)
-	}
+	// No read timeout: go-redis reads MONITOR under one deadline, and the suites can be
+	// silent for longer than the default 3 s (while go builds them). The connection is kept
+	// to be closed by hand: see shutdown.
+	var conn net.Conn
+	admin := redis.NewClient(&redis.Options{Network: "unix", Addr: s.Socket, Username: "testadmin",
+		Password: s.AdminPassword, Protocol: 2, DisableIdentity: true, ReadTimeout: -1, PoolSize: 1,
+		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, addr)
+			conn = c
+			return c, err
+		}})
+	ctx, cancel := context.WithCancel(context.Background())
+	lines := make(chan string, 1024)
+	mon := admin.Monitor(ctx, lines)
+	mon.Start()
+	// The end marker: once MONITOR shows it, every command sent before it has been counted.
+	end := "hl-monitor-end-" + randomHexT(t)
 	seen := map[string]int{}
-	var mu sync.Mutex
-	done := make(chan struct{})
+	ended := make(chan struct{})
 	go func() {
-		defer close(done)
+		counting := true
 		for {
-			line, err := rc.r.ReadString('\n')
-			if err != nil {
+			select {
+			case <-ctx.Done():
 				return
+			case line := <-lines: // go-redis blocks on a full channel: read until the end
+				if !counting {
+					continue
+				}
+				if strings.Contains(line, end) {
+					counting = false
+					close(ended)
+					continue
+				}
+				m := monitorLine.FindStringSubmatch(strings.TrimRight(line, "\r\n"))
+				if m != nil && !strings.HasPrefix(m[1], "unix:") {
+					seen[aclName(m[2], m[3])]++
+				}
 			}
-			m := monitorLine.FindStringSubmatch(strings.TrimRight(line, "\r\n"))
-			if m == nil || strings.HasPrefix(m[1], "unix:") {
-				continue
-			}
-			mu.Lock()
-			seen[aclName(m[2], m[3])]++
-			mu.Unlock()
 		}
 	}()
+	shutdown := func() {
+		// go-redis's reader holds the command's lock while it waits for a line, and the
+		// client's Close waits for that read: end the connection under it first.
+		conn.Close()
+		mon.Stop()
+		admin.Close()
+		cancel()
+	}
+	t.Cleanup(shutdown)
 	return func() map[string]int {
-		c.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		return maps.Clone(seen)
+		echo := s.adminClient(t)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			ctx, cancelEcho := context.WithTimeout(context.Background(), 5*time.Second)
+			err := echo.Echo(ctx, end).Err()
+			cancelEcho()
+			if err != nil {
+				t.Fatalf("ECHO to end MONITOR: %v", err)
+			}
+			select {
+			case <-ended:
+				return seen
+			case <-time.After(100 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("MONITOR never showed its end marker")
+			}
+		}
 	}
 }
 
@@ -467,7 +442,7 @@ func TestRedisACLCluster(t *testing.T) {
 	var addrs, sockets []string
 	for range 3 {
 		s := startShippedRedis(t, "cluster-enabled yes", "cluster-config-file nodes.conf",
-			"cluster-node-timeout 2000", fmt.Sprintf("cluster-port %d", freePort(t)))
+			"cluster-node-timeout 2000", fmt.Sprintf("cluster-port %d", queuetest.FreePort(t)))
 		nodes = append(nodes, s)
 		addr := fmt.Sprintf("127.0.0.1:%d", s.Port)
 		addrs = append(addrs, addr)
@@ -573,29 +548,14 @@ func TestRedisACLSentinel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Redis with a sentinel and the queue suite: not in -short")
 	}
-	bin := needRedisServer(t)
 	master := startShippedRedis(t)
 	admin := master.adminClient(t)
-	dir := t.TempDir()
-	port := freePort(t)
-	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor hotline 127.0.0.1 %d 1\n"+
-		"sentinel auth-user hotline testadmin\nsentinel auth-pass hotline %s\n", port, dir, master.Port, master.AdminPassword)
-	confPath := filepath.Join(dir, "sentinel.conf")
-	writeFile(t, confPath, conf)
-	var logBuf syncBuffer
-	cmd := exec.Command(bin, confPath, "--sentinel")
-	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("sentinel log:\n%s", logBuf.String())
-		}
-	})
-	sentinel := redis.NewSentinelClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), DisableIdentity: true})
+	confPath := filepath.Join(t.TempDir(), "sentinel.conf")
+	writeFile(t, confPath, fmt.Sprintf("sentinel monitor hotline 127.0.0.1 %d 1\n"+
+		"sentinel auth-user hotline testadmin\nsentinel auth-pass hotline %s\n", master.Port, master.AdminPassword))
+	sentinelServer := queuetest.NewServer(t, confPath, "--sentinel")
+	sentinelServer.Start()
+	sentinel := redis.NewSentinelClient(&redis.Options{Addr: sentinelServer.Addr, DisableIdentity: true})
 	defer sentinel.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -615,7 +575,7 @@ func TestRedisACLSentinel(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The suite must reach the master through the sentinel: count the sentinel's connections.
-	sentinelInfo := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), DisableIdentity: true})
+	sentinelInfo := redis.NewClient(&redis.Options{Addr: sentinelServer.Addr, DisableIdentity: true})
 	defer sentinelInfo.Close()
 	connections := func() int {
 		info, err := sentinelInfo.Info(context.Background(), "stats").Result()
@@ -636,7 +596,7 @@ func TestRedisACLSentinel(t *testing.T) {
 		"HOTLINE_TEST_REDIS_MODE=", "HOTLINE_TEST_CLUSTER_ADDRS=",
 		"REDIS_URL="+master.hotlineURL(),
 		"HOTLINE_TEST_REDIS_ADMIN_URL="+master.adminURL(),
-		fmt.Sprintf("HOTLINE_TEST_SENTINEL_ADDRS=127.0.0.1:%d", port),
+		"HOTLINE_TEST_SENTINEL_ADDRS="+sentinelServer.Addr,
 		"HOTLINE_TEST_SENTINEL_MASTER=hotline",
 	)
 	out, err := run.CombinedOutput()
