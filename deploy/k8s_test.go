@@ -1,9 +1,16 @@
 package deploy_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 )
 
 type object struct {
@@ -28,6 +35,7 @@ func checkK8s(fsys files) []string {
 		}
 		for _, d := range docs {
 			objs = append(objs, object{name, d})
+			ps = append(ps, checkK8sSchema(name, d)...)
 		}
 	}
 	byKind := map[string][]object{}
@@ -145,6 +153,42 @@ func checkK8s(fsys files) []string {
 	return ps
 }
 
+// k8sTypes are the API's own types of the kinds deploy/k8s ships, by apiVersion and kind.
+var k8sTypes = map[string]func() any{
+	"v1/Namespace":                       func() any { return &corev1.Namespace{} },
+	"v1/ConfigMap":                       func() any { return &corev1.ConfigMap{} },
+	"v1/Secret":                          func() any { return &corev1.Secret{} },
+	"v1/Service":                         func() any { return &corev1.Service{} },
+	"v1/ServiceAccount":                  func() any { return &corev1.ServiceAccount{} },
+	"apps/v1/Deployment":                 func() any { return &appsv1.Deployment{} },
+	"networking.k8s.io/v1/NetworkPolicy": func() any { return &networkingv1.NetworkPolicy{} },
+	"policy/v1/PodDisruptionBudget":      func() any { return &policyv1.PodDisruptionBudget{} },
+}
+
+// checkK8sSchema decodes a manifest strictly into the Kubernetes API's type for its apiVersion
+// and kind: an unknown field (a typo the API server would drop with a warning) or a value of
+// the wrong type is a problem. Kustomization is kustomize's, not the API's: it has no type here.
+func checkK8sSchema(file string, doc map[string]any) []string {
+	gvk := str(doc["apiVersion"]) + "/" + str(doc["kind"])
+	if gvk == "kustomize.config.k8s.io/v1beta1/Kustomization" {
+		return nil
+	}
+	newObj, ok := k8sTypes[gvk]
+	if !ok {
+		return []string{fmt.Sprintf("k8s: %s: %s is not a kind this test knows the schema of", file, gvk)}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return []string{fmt.Sprintf("k8s: %s: %s: %v", file, gvk, err)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(newObj()); err != nil {
+		return []string{fmt.Sprintf("k8s: %s: %s %s does not match the API's schema: %v", file, gvk, str(get(doc, "metadata", "name")), err)}
+	}
+	return nil
+}
+
 func checkDeployment(d object) []string {
 	var ps []string
 	add := func(format string, a ...any) {
@@ -258,6 +302,11 @@ func checkGatewayPolicy(np object) []string {
 }
 
 var k8sMutations = []mutation{
+	// Only the API's schema notices these: an unknown field, a value of the wrong type, an
+	// apiVersion that does not serve the kind.
+	{"k8s", "k8s/deployment.yaml", "terminationGracePeriodSeconds: 60", "terminationGracePeriod: 60"},
+	{"k8s", "k8s/deployment.yaml", "      enableServiceLinks: false", "      enableServiceLinks: \"no\""},
+	{"k8s", "k8s/networkpolicy.yaml", "apiVersion: networking.k8s.io/v1", "apiVersion: networking.k8s.io/v1beta1"},
 	{"k8s", "k8s/deployment.yaml", "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"},
 	{"k8s", "k8s/deployment.yaml", "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true"},
 	{"k8s", "k8s/deployment.yaml", "              drop: [ALL]\n", "              drop: [NET_RAW]\n"},
