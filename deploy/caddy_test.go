@@ -3,17 +3,11 @@ package deploy_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"testing"
-	"time"
 )
 
 type caddyLine struct {
@@ -113,37 +107,4 @@ func checkCaddyfile(fsys files) []string {
 		}
 	}
 	return ps
-}
-
-var caddyMutations = []mutation{
-	{"Caddyfile", "Caddyfile", "{$HOTLINE_DOMAIN} {\n", "{$HOTLINE_DOMAIN} {\n\tlog\n"},
-	{"Caddyfile", "Caddyfile", "request>remote_ip delete", ""},
-	{"Caddyfile", "Caddyfile", "max_size 1MB", ""},
-	{"Caddyfile", "Caddyfile", "Strict-Transport-Security", "X-Removed"},
-	{"Caddyfile", "Caddyfile", "max-age=63072000", "max-age=300"},
-	{"Caddyfile", "Caddyfile", "\timport gateway\n}\n\n#", "\tencode gzip\n\timport gateway\n}\n\n#"},
-	{"Caddyfile", "Caddyfile", "\t@internal path /metrics", "\turi strip_prefix /x\n\t@internal path /metrics"},
-	{"Caddyfile", "Caddyfile", "\t@internal path /metrics /metrics/* /healthz /readyz", "\t@internal path /healthz /readyz"},
-	{"Caddyfile", "Caddyfile", "read_header 10s", ""},
-	{"Caddyfile", "Caddyfile", "{$HOTLINE_UPSTREAMS:hotline-1:8080 hotline-2:8080}", "{$HOTLINE_UPSTREAMS:hotline-1:8080}"},
-}
-
-// TestCaddyValidates runs Caddy's own validation on the Caddyfile (the command its header
-// suggests): it must adapt and provision without a warning.
-func TestCaddyValidates(t *testing.T) {
-	bin := needTool(t, "caddy")
-	home := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "validate", "--config", "Caddyfile", "--adapter", "caddyfile")
-	// Caddy keeps its state under HOME and XDG_*: the test's own, never the machine's.
-	cmd.Env = append(os.Environ(), "HOTLINE_DOMAIN=hotline.example.org", "HOME="+home,
-		"XDG_DATA_HOME="+filepath.Join(home, "data"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"))
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "Valid configuration") {
-		t.Fatalf("caddy validate deploy/Caddyfile: %v\n%s", err, out)
-	}
-	if strings.Contains(string(out), `"level":"warn"`) {
-		t.Errorf("caddy validate deploy/Caddyfile warns:\n%s", out)
-	}
 }

@@ -137,18 +137,3 @@ func checkCompose(fsys files) []string {
 	}
 	return ps
 }
-
-var composeMutations = []mutation{
-	{"compose.yaml", "compose.yaml", "  read_only: true\n  cap_drop", "  read_only: false\n  cap_drop"},
-	{"compose.yaml", "compose.yaml", "  cap_drop: [ALL]\n  security_opt", "  cap_drop: [NET_RAW]\n  security_opt"},
-	{"compose.yaml", "compose.yaml", "  security_opt: [\"no-new-privileges:true\"]\n  # hotline.yaml", "  # hotline.yaml"},
-	{"compose.yaml", "compose.yaml", "  hotline-2:\n", "  hotline-b:\n"},
-	{"compose.yaml", "compose.yaml", "    networks: [data]\n", "    networks: [data]\n    ports: [\"6379:6379\"]\n"},
-	{"compose.yaml", "compose.yaml", "  data:\n    internal: true", "  data:\n    internal: false"},
-	{"compose.yaml", "compose.yaml", "  user: \"65532:65532\"", "  user: \"0:0\""},
-	{"compose.yaml", "compose.yaml", "    environment:\n      HOTLINE_DOMAIN", "    environment:\n      HOTLINE_PEPPER: hunter2hunter2\n      HOTLINE_DOMAIN"},
-	{"compose.yaml", "compose.yaml", `command: ["redis-server", "/usr/local/etc/redis/redis.conf"]`, `command: ["redis-server", "/usr/local/etc/redis/redis.conf", "--appendfsync", "no"]`},
-	{"compose.yaml", "compose.yaml", "    profiles: [tor]\n", ""},
-	{"compose.yaml", "compose.yaml", "source: ./secrets/users.acl", "source: ./redis/users.acl"},
-	{"compose.yaml", "redis/redis.conf", "\nappendfsync everysec", "\nappendfsync always\nappendfsync no"},
-}

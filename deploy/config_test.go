@@ -144,14 +144,3 @@ func composeProxyAddress(fsys files) string {
 	}
 	return str(get(docs[0], "services", "proxy", "networks", "app", "ipv4_address"))
 }
-
-var configMutations = []mutation{
-	{"hotline.example.yaml", "hotline.example.yaml", "pepper: env:HOTLINE_PEPPER", "pepper: hunter2hunter2"},
-	{"hotline.example.yaml", "hotline.example.yaml", "default_agency: pe-lima", "default_agency: nobody"},
-	{"hotline.example.yaml", "hotline.example.yaml", "queue:\n", "queue:\n  unknown_key: 1\n"},
-	{"hotline.example.yaml", "hotline.example.yaml", "age1pq1...REPLACE-with-the-duty-recipient", "AGE-SECRET-KEY-PQ-1X"},
-	// The gateways must trust exactly the proxy: not missing, not another address, not everyone.
-	{"hotline.example.yaml", "hotline.example.yaml", "  trusted_proxies: [172.30.80.2]", "  trusted_proxies: []"},
-	{"hotline.example.yaml", "hotline.example.yaml", "  trusted_proxies: [172.30.80.2]", "  trusted_proxies: [0.0.0.0/0]"},
-	{"hotline.example.yaml", "compose.yaml", "ipv4_address: 172.30.80.2", "ipv4_address: 172.30.80.3"},
-}

@@ -131,15 +131,3 @@ func checkDockerfile(fsys files) []string {
 	}
 	return ps
 }
-
-var dockerfileMutations = []mutation{
-	{"Dockerfile", "Dockerfile", "USER 65532:65532", ""},
-	{"Dockerfile", "Dockerfile", "USER 65532:65532", "USER 0"},
-	{"Dockerfile", "Dockerfile", "USER 65532:65532", "USER root"},
-	{"Dockerfile", "Dockerfile", "FROM gcr.io/distroless/static-debian12:nonroot", "FROM debian:bookworm-slim"},
-	{"Dockerfile", "Dockerfile", "ENTRYPOINT [", "RUN apt-get install -y curl\nENTRYPOINT ["},
-	{"Dockerfile", "Dockerfile", "HEALTHCHECK NONE", "HEALTHCHECK CMD [\"/bin/sh\", \"-c\", \"true\"]"},
-	{"Dockerfile", "Dockerfile", "go build -trimpath ", "go build "},
-	{"Dockerfile", "Dockerfile", "CGO_ENABLED=0 ", ""},
-	{"Dockerfile", "Dockerfile", `CMD ["serve", "--config", "/etc/hotline/hotline.yaml"]`, `CMD ["serve"]`},
-}

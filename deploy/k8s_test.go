@@ -300,31 +300,3 @@ func checkGatewayPolicy(np object) []string {
 	}
 	return ps
 }
-
-var k8sMutations = []mutation{
-	// Only the API's schema notices these: an unknown field, a value of the wrong type, an
-	// apiVersion that does not serve the kind.
-	{"k8s", "k8s/deployment.yaml", "terminationGracePeriodSeconds: 60", "terminationGracePeriod: 60"},
-	{"k8s", "k8s/deployment.yaml", "      enableServiceLinks: false", "      enableServiceLinks: \"no\""},
-	{"k8s", "k8s/networkpolicy.yaml", "apiVersion: networking.k8s.io/v1", "apiVersion: networking.k8s.io/v1beta1"},
-	{"k8s", "k8s/deployment.yaml", "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"},
-	{"k8s", "k8s/deployment.yaml", "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true"},
-	{"k8s", "k8s/deployment.yaml", "              drop: [ALL]\n", "              drop: [NET_RAW]\n"},
-	{"k8s", "k8s/deployment.yaml", "runAsNonRoot: true\n", "runAsNonRoot: false\n"},
-	{"k8s", "k8s/deployment.yaml", "  replicas: 2", "  replicas: 1"},
-	{"k8s", "k8s/deployment.yaml", "      automountServiceAccountToken: false", "      automountServiceAccountToken: true"},
-	{"k8s", "k8s/deployment.yaml", "path: /readyz", "path: /healthz"},
-	{"k8s", "k8s/deployment.yaml", "          livenessProbe:\n", "          livenessProbeX:\n"},
-	{"k8s", "k8s/deployment.yaml", "            limits:\n              cpu: \"1\"\n              memory: 512Mi\n", ""},
-	{"k8s", "k8s/deployment.yaml", "type: RuntimeDefault", "type: Unconfined"},
-	{"k8s", "k8s/deployment.yaml", "            - name: HOTLINE_PEPPER\n              valueFrom:\n                secretKeyRef:\n                  name: hotline\n                  key: pepper\n", "            - name: HOTLINE_PEPPER\n              value: hunter2hunter2hunter2\n"},
-	{"k8s", "k8s/pdb.yaml", "kind: PodDisruptionBudget", "kind: Unknown"},
-	{"k8s", "k8s/pdb.yaml", "minAvailable: 1", "minAvailable: 0"},
-	{"k8s", "k8s/networkpolicy.yaml", "  podSelector: {}\n", "  podSelector: {matchLabels: {x: y}}\n"},
-	{"k8s", "k8s/networkpolicy.yaml", "          port: 8080", "          port: 9090"},
-	{"k8s", "k8s/networkpolicy.yaml", "          port: 443", "          port: 8443"},
-	{"k8s", "k8s/secret.example.yaml", "REPLACE-with-the-twilio-auth-token", "0123456789abcdef"},
-	{"k8s", "k8s/kustomization.yaml", "  - pdb.yaml\n", "  - pdb.yaml\n  - secret.example.yaml\n"},
-	{"k8s", "k8s/configmap.yaml", "      mode: sentinel\n", ""},
-	{"k8s", "k8s/configmap.yaml", "      trusted_proxies:\n        - 10.244.0.0/16", "      trusted_proxies: []"},
-}

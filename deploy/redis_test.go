@@ -182,28 +182,6 @@ func diff(want, got []string) (missing, extra []string) {
 	return missing, extra
 }
 
-var redisMutations = []mutation{
-	{"redis/redis.conf", "redis/redis.conf", "\nappendfsync everysec", "\nappendfsync everysec\nappendfsync no"},
-	{"redis/redis.conf", "redis/redis.conf", "maxmemory-policy noeviction", "maxmemory-policy allkeys-lru"},
-	{"redis/redis.conf", "redis/redis.conf", "protected-mode yes", "protected-mode no"},
-	{"redis/redis.conf", "redis/redis.conf", "no-appendfsync-on-rewrite no", "no-appendfsync-on-rewrite yes"},
-	{"redis/users.acl", "redis/users.acl", " ~hl:* ", " ~* "},
-	{"redis/users.acl", "redis/users.acl", " +xadd ", " +@all "},
-	{"redis/users.acl", "redis/users.acl", " +xack ", " "},
-	{"redis/users.acl", "redis/users.acl", " +xadd ", " +xadd +flushall "},
-	{"redis/users.acl", "redis/users.acl", " +cluster|slots ", " +cluster "},
-	// The commands the ACL run saw: one missing from the ACL (the publish script's HSETNX once
-	// was), one the run saw that the ACL lacks, one granted beyond what the run saw.
-	{"redis/users.acl", "redis/users.acl", " +hsetnx ", " "},
-	{"redis/users.acl", "redis/users.acl", " +mget ", " "},
-	{"redis/users.acl", testdataCommands, "\nhscan\n", "\nhscan\nhincrby\n"},
-	{"redis/users.acl", "redis/users.acl", " +xgroup|create ", " +xgroup "},
-	{"redis/users.acl", "redis/users.acl", " +asking", " +asking +hincrby"},
-	{"redis/users.acl", "redis/users.acl", "user default off", "user default on"},
-	{"redis/users.acl", "redis/users.acl", "#REPLACE_WITH_SHA256_OF_THE_REDIS_PASSWORD", "nopass"},
-	{"redis/users.acl", "redis/users.acl", " -@all +ping\n", " -@all +ping +get ~*\n"},
-}
-
 // TestRedisLoadsConfig starts redis-server with redis/redis.conf and redis/users.acl (a test
 // password filled in, paths moved to a temporary directory) and checks what Redis itself says.
 // Without redis-server on PATH it is skipped, except with CI=true.

@@ -58,12 +58,3 @@ func checkNoSecrets(fsys files) []string {
 	}
 	return ps
 }
-
-var secretsMutations = []mutation{
-	{"no secrets", "README.md", "## Files", "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQS\n## Files"},
-	{"no secrets", "hotline.example.yaml", "api_url:", "api_key: 0123456789abcdef0123456789abcdef\n  api_url:"},
-	{"no secrets", "THREAT-MODEL.md", "## Out of scope", "redis://hotline:s3cretpassw0rd@redis:6379/0\n## Out of scope"},
-	{"no secrets", "k8s/configmap.yaml", "# The gateway's", "# -----BEGIN OPENSSH PRIVATE KEY-----\n# The gateway's"},
-	{"no secrets", "hotline.example.yaml", "age1pq1...REPLACE-with-the-backup-recipient", "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"},
-	{"no secrets", "redis/users.acl", "#REPLACE_WITH_SHA256_OF_THE_REDIS_PASSWORD", "#9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
-}

@@ -3,16 +3,9 @@ package deploy_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -120,40 +113,4 @@ func checkSystemd(fsys files) []string {
 		}
 	}
 	return ps
-}
-
-// TestSystemdAnalyze runs systemd's own checks on the unit: `systemd-analyze verify` must
-// accept it without a word (an unknown key or a bad value is only a warning there, so any
-// output fails), and `systemd-analyze security --offline` must rate its exposure OK.
-// The binary paths are pointed at an executable of the test's: verify checks that they exist.
-func TestSystemdAnalyze(t *testing.T) {
-	bin := needTool(t, "systemd-analyze")
-	dir := t.TempDir()
-	exe := filepath.Join(dir, "hotline")
-	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	unit := filepath.Join(dir, "hotline.service")
-	writeFile(t, unit, strings.ReplaceAll(string(readFile(t, "systemd/hotline.service")), "/usr/local/bin/hotline", exe))
-	run := func(args ...string) string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
-		if err != nil {
-			t.Errorf("systemd-analyze %s: %v\n%s", args[0], err, out)
-		}
-		return string(out)
-	}
-	if out := run("verify", "--man=no", unit); strings.TrimSpace(out) != "" {
-		t.Errorf("systemd-analyze verify systemd/hotline.service:\n%s", out)
-	}
-	out := run("security", "--offline=true", "--no-pager", unit)
-	m := regexp.MustCompile(`Overall exposure level for hotline.service: ([0-9.]+) (\S+)`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("systemd-analyze security printed no exposure level:\n%s", out)
-	}
-	if level, err := strconv.ParseFloat(m[1], 64); err != nil || level > 2 || m[2] != "OK" {
-		t.Errorf("systemd-analyze security: exposure %s %s, want OK at 2.0 or below (it was 1.4)\n%s", m[1], m[2], out)
-	}
 }

@@ -34,9 +34,3 @@ func checkTorrc(fsys files) []string {
 	}
 	return ps
 }
-
-var torMutations = []mutation{
-	{"tor/Dockerfile", "tor/Dockerfile", "USER debian-tor", "USER root"},
-	{"tor/torrc", "tor/torrc", "SocksPort 0", "SocksPort 9050"},
-	{"tor/torrc", "tor/torrc", "HiddenServicePort 80 proxy:8081", "HiddenServicePort 80 hotline-1:8080"},
-}

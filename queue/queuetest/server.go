@@ -19,17 +19,23 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// NeedRedisServer returns the path of redis-server. Without one the test
-// fails under CI=true and is skipped elsewhere (a laptop with Go only still
-// runs the rest of the suite).
+// NeedRedisServer returns the path of redis-server (NeedProgram).
 func NeedRedisServer(tb testing.TB) string {
 	tb.Helper()
-	p, err := exec.LookPath("redis-server")
+	return NeedProgram(tb, "redis-server")
+}
+
+// NeedProgram returns the path of a program a test runs. Without it the test
+// fails under CI=true (.ci/run installs what the tests need) and is skipped
+// elsewhere (a laptop with Go only still runs the rest of the suite).
+func NeedProgram(tb testing.TB, name string) string {
+	tb.Helper()
+	p, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			tb.Fatal("CI=true but redis-server is not on PATH")
+			tb.Fatalf("CI=true but %s is not on PATH", name)
 		}
-		tb.Skip("redis-server not on PATH")
+		tb.Skipf("%s not on PATH", name)
 	}
 	return p
 }
