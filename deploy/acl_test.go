@@ -1,11 +1,14 @@
 package deploy_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"os"
@@ -127,73 +130,69 @@ func aclName(name, sub string) string {
 	return name
 }
 
-// monitor records every command that did not come from the administrator's unix socket.
+// monitor records every command that did not come from the administrator's unix socket. It
+// reads MONITOR through redis-cli: go-redis's MonitorCmd falls behind a whole suite's traffic
+// and cannot be stopped while it waits for a line.
 func monitor(t *testing.T, s *shippedRedis) (stop func() map[string]int) {
 	t.Helper()
-	// No read timeout: go-redis reads MONITOR under one deadline, and the suites can be
-	// silent for longer than the default 3 s (while go builds them). The connection is kept
-	// to be closed by hand: see shutdown.
-	var conn net.Conn
-	admin := redis.NewClient(&redis.Options{Network: "unix", Addr: s.Socket, Username: "testadmin",
-		Password: s.AdminPassword, Protocol: 2, DisableIdentity: true, ReadTimeout: -1, PoolSize: 1,
-		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, addr)
-			conn = c
-			return c, err
-		}})
-	ctx, cancel := context.WithCancel(context.Background())
-	lines := make(chan string, 1024)
-	mon := admin.Monitor(ctx, lines)
-	mon.Start()
+	cli := queuetest.NeedProgram(t, "redis-cli")
+	cmd := exec.Command(cli, "-s", s.Socket, "--user", "testadmin", "--pass", s.AdminPassword, "--no-auth-warning", "monitor")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("redis-cli monitor: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
 	// The end marker: once MONITOR shows it, every command sent before it has been counted.
 	end := "hl-monitor-end-" + randomHexT(t)
 	seen := map[string]int{}
 	ended := make(chan struct{})
 	go func() {
-		counting := true
-		for {
-			select {
-			case <-ctx.Done():
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.Contains(line, end) {
+				close(ended)
+				io.Copy(io.Discard, out)
 				return
-			case line := <-lines: // go-redis blocks on a full channel: read until the end
-				if !counting {
-					continue
-				}
-				if strings.Contains(line, end) {
-					counting = false
-					close(ended)
-					continue
-				}
-				m := monitorLine.FindStringSubmatch(strings.TrimRight(line, "\r\n"))
-				if m != nil && !strings.HasPrefix(m[1], "unix:") {
-					seen[aclName(m[2], m[3])]++
-				}
+			}
+			m := monitorLine.FindStringSubmatch(line)
+			if m != nil && !strings.HasPrefix(m[1], "unix:") {
+				seen[aclName(m[2], m[3])]++
 			}
 		}
 	}()
-	shutdown := func() {
-		// go-redis's reader holds the command's lock while it waits for a line, and the
-		// client's Close waits for that read: end the connection under it first.
-		conn.Close()
-		mon.Stop()
-		admin.Close()
-		cancel()
-	}
-	t.Cleanup(shutdown)
+	// redis-cli has sent MONITOR once the server counts a monitor client.
+	admin := s.adminClient(t)
+	queuetest.WaitUntil(t, 10*time.Second, "redis-cli to start MONITOR", func() error {
+		list, err := admin.ClientList(context.Background()).Result()
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(list, "cmd=monitor") {
+			return errors.New("no monitor client yet")
+		}
+		return nil
+	})
 	return func() map[string]int {
-		echo := s.adminClient(t)
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for {
-			ctx, cancelEcho := context.WithTimeout(context.Background(), 5*time.Second)
-			err := echo.Echo(ctx, end).Err()
-			cancelEcho()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := admin.Echo(ctx, end).Err()
+			cancel()
 			if err != nil {
 				t.Fatalf("ECHO to end MONITOR: %v", err)
 			}
 			select {
 			case <-ended:
 				return seen
-			case <-time.After(100 * time.Millisecond):
+			case <-time.After(200 * time.Millisecond):
 			}
 			if time.Now().After(deadline) {
 				t.Fatal("MONITOR never showed its end marker")
