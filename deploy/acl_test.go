@@ -201,8 +201,8 @@ func monitor(t *testing.T, s *shippedRedis) (stop func() map[string]int) {
 	}
 }
 
-// aclLog returns Redis's ACL LOG as readable lines.
-func aclLog(t *testing.T, admin *redis.Client) []string {
+// aclLogEntries returns Redis's ACL LOG, each entry as its fields.
+func aclLogEntries(t *testing.T, admin *redis.Client) []map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -210,13 +210,23 @@ func aclLog(t *testing.T, admin *redis.Client) []string {
 	if err != nil {
 		t.Fatalf("ACL LOG: %v", err)
 	}
-	var out []string
+	var out []map[string]string
 	for _, e := range v {
 		kv, _ := e.([]any)
 		f := map[string]string{}
 		for i := 0; i+1 < len(kv); i += 2 {
 			f[fmt.Sprint(kv[i])] = fmt.Sprint(kv[i+1])
 		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// aclLog returns Redis's ACL LOG as readable lines.
+func aclLog(t *testing.T, admin *redis.Client) []string {
+	t.Helper()
+	var out []string
+	for _, f := range aclLogEntries(t, admin) {
 		out = append(out, fmt.Sprintf("user %s refused %s (reason %s, context %s, %s times)",
 			f["username"], f["object"], f["reason"], f["context"], f["count"]))
 	}
@@ -226,17 +236,8 @@ func aclLog(t *testing.T, admin *redis.Client) []string {
 // aclLogObjects returns the commands ACL LOG names as refused (reason command).
 func aclLogObjects(t *testing.T, admin *redis.Client) []string {
 	t.Helper()
-	v, err := admin.Do(context.Background(), "ACL", "LOG", "128").Slice()
-	if err != nil {
-		t.Fatalf("ACL LOG: %v", err)
-	}
 	var out []string
-	for _, e := range v {
-		kv, _ := e.([]any)
-		f := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			f[fmt.Sprint(kv[i])] = fmt.Sprint(kv[i+1])
-		}
+	for _, f := range aclLogEntries(t, admin) {
 		if f["reason"] == "command" {
 			out = append(out, strings.ToLower(f["object"]))
 		}

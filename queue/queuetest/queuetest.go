@@ -68,13 +68,7 @@ func New(t testing.TB) *Redis {
 		if a := clusterAdmin(); a != nil {
 			r.Admin = a
 		}
-		t.Cleanup(func() {
-			r.DeleteKeys()
-			c.Close()
-			if r.Admin != c {
-				r.Admin.Close()
-			}
-		})
+		t.Cleanup(r.close)
 		return r
 	}
 	switch url := os.Getenv("REDIS_URL"); {
@@ -119,14 +113,17 @@ func New(t testing.TB) *Redis {
 			t.Fatalf("admin redis does not answer: %v", err)
 		}
 	}
-	t.Cleanup(func() {
-		r.DeleteKeys()
-		c.Close()
-		if r.Admin != c {
-			r.Admin.Close()
-		}
-	})
+	t.Cleanup(r.close)
 	return r
+}
+
+// close removes the test's keys and closes the clients.
+func (r *Redis) close() {
+	r.DeleteKeys()
+	r.Client.Close()
+	if r.Admin != r.Client {
+		r.Admin.Close()
+	}
 }
 
 // Keys returns every key of the test's prefix, on every node.
