@@ -27,7 +27,8 @@ func main() {
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	held := map[string][]string{} // package and test -> its output so far
-	var passed, failed, packagesFailed int
+	var passed, failed int
+	testFailed := map[string]bool{} // packages with a failed test
 	var skipped []string
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -47,6 +48,7 @@ func main() {
 			held[key] = append(held[key], e.Output)
 		case e.Action == "fail":
 			failed++
+			testFailed[e.Package] = true
 			out.WriteString(strings.Join(held[key], ""))
 			delete(held, key)
 		case e.Action == "pass":
@@ -59,8 +61,8 @@ func main() {
 			skipped = append(skipped, fmt.Sprintf("%s %s: %s", e.Package, e.Test, strings.TrimSpace(strings.Join(why, " "))))
 			delete(held, key)
 		}
-		if e.Action == "fail" && e.Test == "" {
-			packagesFailed++ // with its tests, or alone: a build error, a panic, a timeout
+		if e.Action == "fail" && e.Test == "" && !testFailed[e.Package] {
+			failed++ // a package that fails outside any test: a build error, a panic, a timeout
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -74,7 +76,7 @@ func main() {
 		}
 	}
 	fmt.Fprintf(out, "%d passed, %d failed, %d skipped\n", passed, failed, len(skipped))
-	if failed > 0 || packagesFailed > 0 || ci && len(skipped) > 0 {
+	if failed > 0 || ci && len(skipped) > 0 {
 		out.Flush()
 		os.Exit(1)
 	}
