@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"os"
@@ -16,10 +18,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/hotline-org/hotline/queue/queuetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -48,21 +50,19 @@ var aclRunSuites = []struct {
 }
 
 // shippedRedis is a redis-server started with redis/redis.conf and redis/users.acl, changed
-// only where a test must: bind, port, dir, the aclfile's path, and a unix socket on which
-// only the test's administrator (added to the test's copy of the ACL) connects.
+// only where a test must: bind, port and dir (queuetest's), the aclfile's path, and a unix
+// socket on which only the test's administrator (added to the test's copy of the ACL) connects.
 type shippedRedis struct {
+	*queuetest.Server
 	Port          int
 	Socket        string
 	Password      string // the hotline user's
 	AdminPassword string
-	ACLPath, Dir  string
-	log           *syncBuffer
-	cmd           *exec.Cmd
 }
 
 // hotlineURL is REDIS_URL for the gateway's user over TCP.
 func (s *shippedRedis) hotlineURL() string {
-	return fmt.Sprintf("redis://hotline:%s@127.0.0.1:%d/0", s.Password, s.Port)
+	return fmt.Sprintf("redis://hotline:%s@%s/0", s.Password, s.Addr)
 }
 
 // adminURL reaches the same server as the test's administrator, over the unix socket, so that
@@ -79,93 +79,38 @@ func (s *shippedRedis) adminClient(t *testing.T) *redis.Client {
 	return c
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func needRedisServer(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server is not on PATH, and CI=true requires it")
-		}
-		t.Skip("redis-server not on PATH")
-	}
-	return bin
-}
-
 // startShippedRedis starts the shipped configuration; extra lines are appended to redis.conf.
 func startShippedRedis(t *testing.T, extra ...string) *shippedRedis {
 	t.Helper()
-	bin := needRedisServer(t)
-	// A short directory: unix socket paths are limited to about 100 bytes.
-	dir, err := os.MkdirTemp("", "hl-acl-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	s := &shippedRedis{Port: freePort(t), Socket: filepath.Join(dir, "redis.sock"), Dir: dir,
-		Password: "acl-run-" + randomHexT(t), AdminPassword: "admin-" + randomHexT(t), log: &syncBuffer{}}
+	conf := filepath.Join(t.TempDir(), "redis.conf")
+	srv := queuetest.NewServer(t, conf)
+	s := &shippedRedis{Server: srv, Socket: filepath.Join(srv.Dir, "redis.sock"),
+		Password: "acl-run-" + randomHexT(t), AdminPassword: "admin-" + randomHexT(t)}
+	_, port, _ := net.SplitHostPort(srv.Addr)
+	s.Port, _ = strconv.Atoi(port)
 	acl := strings.Replace(string(readFile(t, "redis/users.acl")), "#REPLACE_WITH_SHA256_OF_THE_REDIS_PASSWORD", "#"+sha256Hex(s.Password), 1)
 	if strings.Contains(acl, "REPLACE_WITH") {
 		t.Fatal("redis/users.acl: the password placeholder is not where the test expects it")
 	}
 	acl += "user testadmin on >" + s.AdminPassword + " ~* &* +@all\n"
-	s.ACLPath = filepath.Join(dir, "users.acl")
-	writeFile(t, s.ACLPath, acl)
-	var conf strings.Builder
+	aclPath := filepath.Join(srv.Dir, "users.acl")
+	writeFile(t, aclPath, acl)
+	var b strings.Builder
 	for _, line := range strings.Split(string(readFile(t, "redis/redis.conf")), "\n") {
 		key, _, _ := strings.Cut(strings.TrimSpace(line), " ")
 		switch key {
 		case "bind", "port", "dir", "aclfile":
-			continue
+			continue // queuetest gives bind, port and dir on the command line
 		}
-		conf.WriteString(line + "\n")
+		b.WriteString(line + "\n")
 	}
-	fmt.Fprintf(&conf, "bind 127.0.0.1\nport %d\ndir %s\naclfile %s\nunixsocket %s\nunixsocketperm 700\n",
-		s.Port, dir, s.ACLPath, s.Socket)
+	fmt.Fprintf(&b, "aclfile %s\nunixsocket %s\nunixsocketperm 700\n", aclPath, s.Socket)
 	for _, e := range extra {
-		conf.WriteString(e + "\n")
+		b.WriteString(e + "\n")
 	}
-	writeFile(t, filepath.Join(dir, "redis.conf"), conf.String())
-	s.cmd = exec.Command(bin, filepath.Join(dir, "redis.conf"))
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("failed to start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
-		if t.Failed() {
-			t.Logf("redis-server log:\n%s", s.log.String())
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("unix", s.Socket, time.Second)
-		if err == nil {
-			c.Close()
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start with deploy/redis/redis.conf: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	writeFile(t, conf, b.String())
+	srv.Start()
+	return s
 }
 
 // monitorLine is one MONITOR line: `+1700000000.123456 [0 127.0.0.1:5000] "xadd" "key" ...`,
@@ -185,50 +130,79 @@ func aclName(name, sub string) string {
 	return name
 }
 
-// monitor records every command that did not come from the administrator's unix socket.
+// monitor records every command that did not come from the administrator's unix socket. It
+// reads MONITOR through redis-cli: go-redis's MonitorCmd falls behind a whole suite's traffic
+// and cannot be stopped while it waits for a line.
 func monitor(t *testing.T, s *shippedRedis) (stop func() map[string]int) {
 	t.Helper()
-	c, err := net.Dial("unix", s.Socket)
+	cli := queuetest.NeedProgram(t, "redis-cli")
+	cmd := exec.Command(cli, "-s", s.Socket, "--user", "testadmin", "--pass", s.AdminPassword, "--no-auth-warning", "monitor")
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := &respConn{c, bufio.NewReader(c)}
-	if got, err := rc.do("AUTH", "testadmin", s.AdminPassword); err != nil || got != "OK" {
-		t.Fatalf("admin AUTH: %q %v", got, err)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("redis-cli monitor: %v", err)
 	}
-	if got, err := rc.do("MONITOR"); err != nil || got != "OK" {
-		t.Fatalf("MONITOR: %q %v", got, err)
-	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	// The end marker: once MONITOR shows it, every command sent before it has been counted.
+	end := "hl-monitor-end-" + randomHexT(t)
 	seen := map[string]int{}
-	var mu sync.Mutex
-	done := make(chan struct{})
+	ended := make(chan struct{})
 	go func() {
-		defer close(done)
-		for {
-			line, err := rc.r.ReadString('\n')
-			if err != nil {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 64<<10), 16<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.Contains(line, end) {
+				close(ended)
+				io.Copy(io.Discard, out)
 				return
 			}
-			m := monitorLine.FindStringSubmatch(strings.TrimRight(line, "\r\n"))
-			if m == nil || strings.HasPrefix(m[1], "unix:") {
-				continue
+			m := monitorLine.FindStringSubmatch(line)
+			if m != nil && !strings.HasPrefix(m[1], "unix:") {
+				seen[aclName(m[2], m[3])]++
 			}
-			mu.Lock()
-			seen[aclName(m[2], m[3])]++
-			mu.Unlock()
 		}
 	}()
+	// redis-cli has sent MONITOR once the server counts a monitor client.
+	admin := s.adminClient(t)
+	queuetest.WaitUntil(t, 10*time.Second, "redis-cli to start MONITOR", func() error {
+		list, err := admin.ClientList(context.Background()).Result()
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(list, "cmd=monitor") {
+			return errors.New("no monitor client yet")
+		}
+		return nil
+	})
 	return func() map[string]int {
-		c.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		return maps.Clone(seen)
+		deadline := time.Now().Add(time.Minute)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := admin.Echo(ctx, end).Err()
+			cancel()
+			if err != nil {
+				t.Fatalf("ECHO to end MONITOR: %v", err)
+			}
+			select {
+			case <-ended:
+				return seen
+			case <-time.After(200 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("MONITOR never showed its end marker")
+			}
+		}
 	}
 }
 
-// aclLog returns Redis's ACL LOG as readable lines.
-func aclLog(t *testing.T, admin *redis.Client) []string {
+// aclLogEntries returns Redis's ACL LOG, each entry as its fields.
+func aclLogEntries(t *testing.T, admin *redis.Client) []map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -236,13 +210,23 @@ func aclLog(t *testing.T, admin *redis.Client) []string {
 	if err != nil {
 		t.Fatalf("ACL LOG: %v", err)
 	}
-	var out []string
+	var out []map[string]string
 	for _, e := range v {
 		kv, _ := e.([]any)
 		f := map[string]string{}
 		for i := 0; i+1 < len(kv); i += 2 {
 			f[fmt.Sprint(kv[i])] = fmt.Sprint(kv[i+1])
 		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// aclLog returns Redis's ACL LOG as readable lines.
+func aclLog(t *testing.T, admin *redis.Client) []string {
+	t.Helper()
+	var out []string
+	for _, f := range aclLogEntries(t, admin) {
 		out = append(out, fmt.Sprintf("user %s refused %s (reason %s, context %s, %s times)",
 			f["username"], f["object"], f["reason"], f["context"], f["count"]))
 	}
@@ -252,17 +236,8 @@ func aclLog(t *testing.T, admin *redis.Client) []string {
 // aclLogObjects returns the commands ACL LOG names as refused (reason command).
 func aclLogObjects(t *testing.T, admin *redis.Client) []string {
 	t.Helper()
-	v, err := admin.Do(context.Background(), "ACL", "LOG", "128").Slice()
-	if err != nil {
-		t.Fatalf("ACL LOG: %v", err)
-	}
 	var out []string
-	for _, e := range v {
-		kv, _ := e.([]any)
-		f := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			f[fmt.Sprint(kv[i])] = fmt.Sprint(kv[i+1])
-		}
+	for _, f := range aclLogEntries(t, admin) {
 		if f["reason"] == "command" {
 			out = append(out, strings.ToLower(f["object"]))
 		}
@@ -467,7 +442,7 @@ func TestRedisACLCluster(t *testing.T) {
 	var addrs, sockets []string
 	for range 3 {
 		s := startShippedRedis(t, "cluster-enabled yes", "cluster-config-file nodes.conf",
-			"cluster-node-timeout 2000", fmt.Sprintf("cluster-port %d", freePort(t)))
+			"cluster-node-timeout 2000", fmt.Sprintf("cluster-port %d", queuetest.FreePort(t)))
 		nodes = append(nodes, s)
 		addr := fmt.Sprintf("127.0.0.1:%d", s.Port)
 		addrs = append(addrs, addr)
@@ -573,29 +548,14 @@ func TestRedisACLSentinel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Redis with a sentinel and the queue suite: not in -short")
 	}
-	bin := needRedisServer(t)
 	master := startShippedRedis(t)
 	admin := master.adminClient(t)
-	dir := t.TempDir()
-	port := freePort(t)
-	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor hotline 127.0.0.1 %d 1\n"+
-		"sentinel auth-user hotline testadmin\nsentinel auth-pass hotline %s\n", port, dir, master.Port, master.AdminPassword)
-	confPath := filepath.Join(dir, "sentinel.conf")
-	writeFile(t, confPath, conf)
-	var logBuf syncBuffer
-	cmd := exec.Command(bin, confPath, "--sentinel")
-	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("sentinel log:\n%s", logBuf.String())
-		}
-	})
-	sentinel := redis.NewSentinelClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), DisableIdentity: true})
+	confPath := filepath.Join(t.TempDir(), "sentinel.conf")
+	writeFile(t, confPath, fmt.Sprintf("sentinel monitor hotline 127.0.0.1 %d 1\n"+
+		"sentinel auth-user hotline testadmin\nsentinel auth-pass hotline %s\n", master.Port, master.AdminPassword))
+	sentinelServer := queuetest.NewServer(t, confPath, "--sentinel")
+	sentinelServer.Start()
+	sentinel := redis.NewSentinelClient(&redis.Options{Addr: sentinelServer.Addr, DisableIdentity: true})
 	defer sentinel.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -615,7 +575,7 @@ func TestRedisACLSentinel(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The suite must reach the master through the sentinel: count the sentinel's connections.
-	sentinelInfo := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), DisableIdentity: true})
+	sentinelInfo := redis.NewClient(&redis.Options{Addr: sentinelServer.Addr, DisableIdentity: true})
 	defer sentinelInfo.Close()
 	connections := func() int {
 		info, err := sentinelInfo.Info(context.Background(), "stats").Result()
@@ -636,7 +596,7 @@ func TestRedisACLSentinel(t *testing.T) {
 		"HOTLINE_TEST_REDIS_MODE=", "HOTLINE_TEST_CLUSTER_ADDRS=",
 		"REDIS_URL="+master.hotlineURL(),
 		"HOTLINE_TEST_REDIS_ADMIN_URL="+master.adminURL(),
-		fmt.Sprintf("HOTLINE_TEST_SENTINEL_ADDRS=127.0.0.1:%d", port),
+		"HOTLINE_TEST_SENTINEL_ADDRS="+sentinelServer.Addr,
 		"HOTLINE_TEST_SENTINEL_MASTER=hotline",
 	)
 	out, err := run.CombinedOutput()

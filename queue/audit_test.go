@@ -39,8 +39,7 @@ func shift(t *testing.T, q *queue.Queue) {
 		t.Fatal(err)
 	}
 	mustClaim("carol")
-	time.Sleep(q.Lease() + 100*time.Millisecond)
-	c = mustClaim("dave")
+	c = claimWhenLapsed(t, q, "dave")
 	if err := q.Ack(ctx, "pe-lima", c.TipID, "dave", queue.NoAction); err != nil {
 		t.Fatal(err)
 	}

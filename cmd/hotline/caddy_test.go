@@ -20,20 +20,6 @@ import (
 	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
-// needCaddy returns the path of caddy; without one the test is skipped on a
-// laptop and fails under CI=true (.ci/run installs Debian's caddy).
-func needCaddy(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("caddy")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but caddy is not on PATH: the proxy test runs the shipped deploy/Caddyfile through the real Caddy")
-		}
-		t.Skip("caddy not on PATH")
-	}
-	return p
-}
-
 // Two witnesses' addresses on loopback, in different /24 networks: the form's
 // rate limit is per network (the HMAC of the /24), so 127.0.0.2 and
 // 127.0.0.3 would rightly share a bucket.
@@ -57,7 +43,7 @@ func clientFrom(src string) *http.Client {
 // are not reachable through it, and a flood of form posts from one client
 // address does not limit a witness at another address.
 func TestThroughShippedCaddy(t *testing.T) {
-	caddy := needCaddy(t)
+	caddy := queuetest.NeedProgram(t, "caddy")
 	r := queuetest.New(t)
 	t.Setenv("HOTLINE_PEPPER", faultPepper)
 	t.Setenv("TWILIO_AUTH_TOKEN", faultToken)
@@ -76,7 +62,7 @@ func TestThroughShippedCaddy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncFile{}
+	logs := &queuetest.SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	ctx := context.Background()
 	parts, err := wire(ctx, c, r.Client, log)
@@ -107,7 +93,7 @@ func TestThroughShippedCaddy(t *testing.T) {
 		"HOTLINE_ONION_UPSTREAMS="+fmt.Sprintf("127.0.0.1:%d", queuetest.FreePort(t)),
 		"CADDY_ADMIN="+fmt.Sprintf("127.0.0.1:%d", queuetest.FreePort(t)),
 		"HOME="+caddyDir, "XDG_DATA_HOME="+caddyDir, "XDG_CONFIG_HOME="+caddyDir)
-	caddyLog := &syncFile{}
+	caddyLog := &queuetest.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = caddyLog, caddyLog
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start caddy: %v", err)

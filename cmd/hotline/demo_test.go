@@ -6,30 +6,11 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hotline-org/hotline/queue/queuetest"
 )
-
-// lockedBuffer is a goroutine-safe writer.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestDemoPrintsCommandsThatWork runs `hotline demo`, then runs the
 // commands it prints, exactly as printed: the tip goes through.
@@ -38,7 +19,7 @@ func TestDemoPrintsCommandsThatWork(t *testing.T) {
 	t.Setenv("REDIS_URL", r.URL)
 	port := queuetest.FreePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
+	var stdout, stderr queuetest.SyncBuffer
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"demo", "--listen", fmt.Sprintf("127.0.0.1:%d", port)}, nil, &stdout, &stderr)

@@ -13,13 +13,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
 const faultPrefix = "ft"
 
 // TestFaults builds the gateway once and runs each fault scenario on it.
 func TestFaults(t *testing.T) {
-	needRedisServer(t)
+	queuetest.NeedRedisServer(t)
 	bin := buildHotline(t)
 	t.Run("RedisKilledDuringLoad", func(t *testing.T) { testRedisKilledDuringLoad(t, bin) })
 	t.Run("GatewayKilledDuringLoad", func(t *testing.T) { testGatewayKilledDuringLoad(t, bin) })
@@ -32,21 +34,21 @@ func TestFaults(t *testing.T) {
 // (from the spool); afterwards every acknowledged tip is in the queue once.
 func testRedisKilledDuringLoad(t *testing.T, bin string) {
 	r := newRedisProc(t)
-	r.start()
-	g := newGatewayProc(t, bin, r.url(), faultPrefix)
+	r.Start()
+	g := newGatewayProc(t, bin, r.URL(), faultPrefix)
 	g.start()
 
 	l := startLoad(g.baseURL(), 4, true)
 	time.Sleep(1500 * time.Millisecond)
-	r.kill()
+	r.Kill()
 	killedAt := l.ackedCount()
 	time.Sleep(2 * time.Second)
 	acked := l.ackedCount() - killedAt
-	r.start()
+	r.Start()
 	time.Sleep(1500 * time.Millisecond)
 	l.finish()
 
-	counts := checkExactlyOnce(t, l, r.client(t), faultPrefix, g)
+	counts := checkExactlyOnce(t, l, redisClient(t, r), faultPrefix, g)
 	t.Logf("%d tips acknowledged (%d while Redis was dead), %d in the queue; answers %v, to retries %v; spooled %v, drained %v",
 		l.ackedCount(), acked, len(counts), l.statuses, l.retried, g.metric("hotline_spool_appended_total"), g.metric("hotline_spool_drained_total"))
 	if acked < 20 {
@@ -68,8 +70,8 @@ func testRedisKilledDuringLoad(t *testing.T, bin string) {
 // the queue once after the last restart and the drain.
 func testGatewayKilledDuringLoad(t *testing.T, bin string) {
 	r := newRedisProc(t)
-	r.start()
-	g := newGatewayProc(t, bin, r.url(), faultPrefix)
+	r.Start()
+	g := newGatewayProc(t, bin, r.URL(), faultPrefix)
 	g.start()
 	l := startLoad(g.baseURL(), 4, true)
 
@@ -78,7 +80,7 @@ func testGatewayKilledDuringLoad(t *testing.T, bin string) {
 	g.start()
 	time.Sleep(time.Second)
 
-	r.kill()
+	r.Kill()
 	time.Sleep(time.Second)
 	spooled := g.metric("hotline_spool_records")
 	g.kill() // spooling: appends in flight are cut short
@@ -87,11 +89,11 @@ func testGatewayKilledDuringLoad(t *testing.T, bin string) {
 		t.Fatalf("the restarted gateway found no spooled tips (%v spooled before the kill)", spooled)
 	}
 	time.Sleep(time.Second) // still spooling, Redis still dead
-	r.start()
+	r.Start()
 	time.Sleep(time.Second)
 	l.finish()
 
-	counts := checkExactlyOnce(t, l, r.client(t), faultPrefix, g)
+	counts := checkExactlyOnce(t, l, redisClient(t, r), faultPrefix, g)
 	t.Logf("%d tips acknowledged, %d in the queue; %v in the spool at the second kill; answers %v, to retries %v",
 		l.ackedCount(), len(counts), spooled, l.statuses, l.retried)
 	if l.statuses["conn"] == 0 {
@@ -105,7 +107,7 @@ func testGatewayKilledDuringLoad(t *testing.T, bin string) {
 // record off, hands the good ones to Redis and takes new tips.
 func testTornSpoolRecord(t *testing.T, bin string) {
 	r := newRedisProc(t) // not started yet: the gateway starts without Redis
-	g := newGatewayProc(t, bin, r.url(), faultPrefix)
+	g := newGatewayProc(t, bin, r.URL(), faultPrefix)
 	g.start()
 	l := startLoad(g.baseURL(), 1, false)
 	for l.ackedCount() < 20 {
@@ -132,7 +134,7 @@ func testTornSpoolRecord(t *testing.T, bin string) {
 		t.Fatal(err)
 	}
 
-	r.start()
+	r.Start()
 	g.start()
 	if !strings.Contains(g.log.String(), "torn last record cut off") {
 		t.Errorf("no repair logged:\n%s", tail(g.log.String(), 20))
@@ -141,7 +143,7 @@ func testTornSpoolRecord(t *testing.T, bin string) {
 	// after its fsync. Every other one drains exactly once.
 	last := l.ackOrder[len(l.ackOrder)-1]
 	delete(l.acked, last)
-	counts := checkExactlyOnce(t, l, r.client(t), faultPrefix, g)
+	counts := checkExactlyOnce(t, l, redisClient(t, r), faultPrefix, g)
 	if counts[tipIDOf(t, last)] != 0 {
 		t.Error("the torn record was queued")
 	}
@@ -155,7 +157,7 @@ func testTornSpoolRecord(t *testing.T, bin string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	l2.finish()
-	if got := queuedTips(t, r.client(t), faultPrefix, "pe-lima"); len(got) != len(counts)+l2.ackedCount() {
+	if got := queuedTips(t, redisClient(t, r), faultPrefix, "pe-lima"); len(got) != len(counts)+l2.ackedCount() {
 		t.Errorf("new tips not queued after the repair: %d in the queue", len(got))
 	}
 }
@@ -166,18 +168,18 @@ func testTornSpoolRecord(t *testing.T, bin string) {
 // next start hands them to Redis.
 func testGracefulShutdownFinishesInFlight(t *testing.T, bin string) {
 	r := newRedisProc(t)
-	r.start()
-	g := newGatewayProc(t, bin, r.url(), faultPrefix)
+	r.Start()
+	g := newGatewayProc(t, bin, r.URL(), faultPrefix)
 	g.start()
 	l := startLoad(g.baseURL(), 4, false)
 	time.Sleep(500 * time.Millisecond)
-	r.signal(syscall.SIGSTOP)
+	r.Signal(syscall.SIGSTOP)
 	time.Sleep(200 * time.Millisecond) // requests now wait on the hung Redis
 	if err := g.stop(30 * time.Second); err != nil {
 		t.Fatalf("gateway exit after SIGTERM: %v\n%s", err, tail(g.log.String(), 20))
 	}
 	l.finish()
-	r.signal(syscall.SIGCONT)
+	r.Signal(syscall.SIGCONT)
 	if !strings.Contains(g.log.String(), `"shutting down"`) {
 		t.Fatal("no graceful shutdown logged")
 	}
@@ -189,6 +191,6 @@ func testGracefulShutdownFinishesInFlight(t *testing.T, bin string) {
 		}
 	}
 	g.start()
-	counts := checkExactlyOnce(t, l, r.client(t), faultPrefix, g)
+	counts := checkExactlyOnce(t, l, redisClient(t, r), faultPrefix, g)
 	t.Logf("%d tips acknowledged, %d in the queue; answers %v", l.ackedCount(), len(counts), l.statuses)
 }

@@ -5,7 +5,6 @@ package main
 // count of the queue by tip id.
 
 import (
-	"bytes"
 	"context"
 	"encoding/base32"
 	"fmt"
@@ -36,20 +35,6 @@ const (
 	faultNumber = "+15005550006"
 )
 
-// needRedisServer returns the path of redis-server; without one the test
-// is skipped on a laptop and fails under CI=true.
-func needRedisServer(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but redis-server is not on PATH: the fault tests need to kill and restart their own Redis")
-		}
-		t.Skip("redis-server not on PATH")
-	}
-	return p
-}
-
 // buildHotline builds the gateway into a directory of the test's.
 func buildHotline(t *testing.T) string {
 	t.Helper()
@@ -67,69 +52,16 @@ func buildHotlineInto(t *testing.T, dir string) string {
 	return out
 }
 
-// redisProc is a redis-server with AOF fsync'd on every write, which a test
-// can kill and restart on the same port with the same data.
-type redisProc struct {
-	t    *testing.T
-	bin  string
-	port int
-	dir  string
-	cmd  *exec.Cmd
-}
-
-func newRedisProc(t *testing.T) *redisProc {
+// newRedisProc prepares a redis-server with AOF fsync'd on every write,
+// which a test can kill and restart on the same port with the same data.
+func newRedisProc(t *testing.T) *queuetest.Server {
 	t.Helper()
-	r := &redisProc{t: t, bin: needRedisServer(t), port: queuetest.FreePort(t), dir: t.TempDir()}
-	t.Cleanup(r.kill)
-	return r
+	return queuetest.NewServer(t, "--appendonly", "yes", "--appendfsync", "always", "--save", "")
 }
 
-func (r *redisProc) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
-func (r *redisProc) url() string  { return "redis://" + r.addr() + "/0" }
-
-func (r *redisProc) start() {
-	r.t.Helper()
-	r.cmd = exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--dir", r.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-		"--logfile", filepath.Join(r.dir, "redis.log"))
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatalf("start redis-server: %v", err)
-	}
-	c := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("redis-server on %s did not answer: %v", r.addr(), err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (r *redisProc) signal(sig syscall.Signal) {
-	if r.cmd != nil && r.cmd.Process != nil {
-		r.cmd.Process.Signal(sig)
-	}
-}
-
-// kill SIGKILLs the server: no shutdown, no final save.
-func (r *redisProc) kill() {
-	if r.cmd == nil {
-		return
-	}
-	r.cmd.Process.Kill()
-	r.cmd.Wait()
-	r.cmd = nil
-}
-
-func (r *redisProc) client(t *testing.T) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: r.addr()})
+// redisClient is a client of r, closed when t ends.
+func redisClient(t *testing.T, r *queuetest.Server) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: r.Addr})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -143,27 +75,9 @@ type gatewayProc struct {
 	port        int
 	metricsPort int
 	spoolDir    string
-	log         *syncFile
+	log         *queuetest.SyncBuffer
 	cmd         *exec.Cmd
 	exited      chan error
-}
-
-// syncFile collects the output of every run of the gateway.
-type syncFile struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (f *syncFile) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.buf.Write(p)
-}
-
-func (f *syncFile) String() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.buf.String()
 }
 
 // newGatewayProc writes a config for one agency, whose X25519 recipient is
@@ -171,7 +85,7 @@ func (f *syncFile) String() string {
 func newGatewayProc(t *testing.T, bin, redisURL, prefix string) *gatewayProc {
 	t.Helper()
 	g := &gatewayProc{t: t, bin: bin, dir: t.TempDir(), port: queuetest.FreePort(t),
-		metricsPort: queuetest.FreePort(t), log: &syncFile{}}
+		metricsPort: queuetest.FreePort(t), log: &queuetest.SyncBuffer{}}
 	g.spoolDir = filepath.Join(g.dir, "spool")
 	g.cfg = writeFaultConfig(t, g.dir, g.port, g.metricsPort, redisURL, prefix, g.spoolDir)
 	t.Cleanup(g.kill)

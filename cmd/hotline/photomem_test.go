@@ -46,8 +46,8 @@ func TestPhotoBombsBoundedMemory(t *testing.T) {
 		t.Skip("builds and runs the gateway")
 	}
 	rp := newRedisProc(t)
-	rp.start()
-	g := newGatewayProc(t, buildHotline(t), rp.url(), "photomem")
+	rp.Start()
+	g := newGatewayProc(t, buildHotline(t), rp.URL(), "photomem")
 	g.start()
 	bomb := phototest.PNG16(7000, 7000)
 	startRSS := vmHWM(t, g.cmd.Process.Pid)

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,7 +28,6 @@ import (
 // the test. It returns the hotline user's URL and the administrator's client.
 func startRedisWithShippedACL(t *testing.T) (string, *redis.Client) {
 	t.Helper()
-	bin := needRedisServer(t)
 	acl, err := os.ReadFile("../../deploy/redis/users.acl")
 	if err != nil {
 		t.Fatal(err)
@@ -38,30 +36,16 @@ func startRedisWithShippedACL(t *testing.T) (string, *redis.Client) {
 	sum := sha256.Sum256([]byte(password))
 	text := strings.Replace(string(acl), "#REPLACE_WITH_SHA256_OF_THE_REDIS_PASSWORD", "#"+hex.EncodeToString(sum[:]), 1)
 	text += "user testadmin on >" + adminPassword + " ~* &* +@all\n"
-	dir := t.TempDir()
-	aclPath := filepath.Join(dir, "users.acl")
+	aclPath := filepath.Join(t.TempDir(), "users.acl")
 	if err := os.WriteFile(aclPath, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port := queuetest.FreePort(t)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--aclfile", aclPath, "--logfile", filepath.Join(dir, "redis.log"))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	admin := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), Username: "testadmin",
+	srv := queuetest.NewServer(t, "--save", "", "--appendonly", "no", "--aclfile", aclPath)
+	srv.Start()
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr, Username: "testadmin",
 		Password: adminPassword, DisableIdentity: true})
 	t.Cleanup(func() { admin.Close() })
-	waitFor(t, 10*time.Second, "redis-server to answer", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		defer cancel()
-		return admin.Ping(ctx).Err() == nil
-	})
-	return fmt.Sprintf("redis://hotline:%s@127.0.0.1:%d/0", password, port), admin
+	return fmt.Sprintf("redis://hotline:%s@%s/0", password, srv.Addr), admin
 }
 
 // waitFor polls cond until it holds or d has passed.
@@ -99,7 +83,7 @@ func TestSpoolRefusedFailsReadiness(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rdb.Close()
-	logs := &syncFile{}
+	logs := &queuetest.SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	ctx := context.Background()
 	parts, err := wire(ctx, c, rdb, log)

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,28 +47,9 @@ type Stack struct {
 	Intake     *gateway.Intake
 	Keyer      *pseudonym.Keyer
 	Identities map[string]seal.Identity // X25519
-	Log        *SyncBuffer
+	Log        *queuetest.SyncBuffer
 	Logger     *slog.Logger
 	Pepper     []byte
-}
-
-// SyncBuffer is a goroutine-safe log sink whose bytes tests search.
-type SyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *SyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// Bytes returns a copy of everything written.
-func (b *SyncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]byte(nil), b.buf.Bytes()...)
 }
 
 // Regions are boxes of our own drawing: Lima, an overlapping east Lima, and
@@ -85,7 +65,7 @@ var Regions = []geo.RegionSpec{
 func New(t testing.TB, opts ...func(*gateway.Options)) *Stack {
 	t.Helper()
 	r := queuetest.New(t)
-	s := &Stack{Redis: r, Identities: map[string]seal.Identity{}, Log: &SyncBuffer{}}
+	s := &Stack{Redis: r, Identities: map[string]seal.Identity{}, Log: &queuetest.SyncBuffer{}}
 	s.Logger = slog.New(slog.NewJSONHandler(s.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s.Queue = queue.New(r.Client, queue.Options{Prefix: r.Prefix})
 	recipients := map[string]*seal.Recipients{}

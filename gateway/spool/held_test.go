@@ -1,12 +1,10 @@
 package spool_test
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/gateway/spool"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
 type countingMetrics struct{ unconfirmed atomic.Int64 }
@@ -21,25 +20,12 @@ type countingMetrics struct{ unconfirmed atomic.Int64 }
 func (m *countingMetrics) ObserveRedis(metrics.RedisOp, time.Duration, error) {}
 func (m *countingMetrics) ReplicaUnconfirmed()                                { m.unconfirmed.Add(1) }
 
-// logBuffer collects a logger's JSON lines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// count is how many times msg appears in logs.
+func count(logs *queuetest.SyncBuffer, msg string) int {
+	return strings.Count(logs.String(), msg)
 }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) count(msg string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), msg)
-}
-
-func newHeldPublisher(t *testing.T, f *fakePrimary, heldOpt spool.Options) (*spool.Publisher, *spool.Spool, *spool.Spool, *countingMetrics, *logBuffer) {
+func newHeldPublisher(t *testing.T, f *fakePrimary, heldOpt spool.Options) (*spool.Publisher, *spool.Spool, *spool.Spool, *countingMetrics, *queuetest.SyncBuffer) {
 	t.Helper()
 	p, sp := newPublisher(t, f, spool.Options{})
 	held, err := spool.Open(t.TempDir(), heldOpt)
@@ -47,7 +33,7 @@ func newHeldPublisher(t *testing.T, f *fakePrimary, heldOpt spool.Options) (*spo
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { held.Close() })
-	m, logs := &countingMetrics{}, &logBuffer{}
+	m, logs := &countingMetrics{}, &queuetest.SyncBuffer{}
 	p.Held, p.Metrics, p.Logger = held, m, slog.New(slog.NewJSONHandler(logs, nil))
 	return p, sp, held, m, logs
 }
@@ -75,8 +61,8 @@ func TestPublisherHoldsTipsTheReplicasDidNotConfirm(t *testing.T) {
 	if p.Down() || !slices.Equal(f.queued(), []string{"a", "b", "c"}) {
 		t.Fatalf("down %v, queued %v", p.Down(), f.queued())
 	}
-	if m.unconfirmed.Load() != 3 || logs.count(lagMsg) != 1 {
-		t.Fatalf("counted %d, logged %d times: want 3 and once", m.unconfirmed.Load(), logs.count(lagMsg))
+	if m.unconfirmed.Load() != 3 || count(logs, lagMsg) != 1 {
+		t.Fatalf("counted %d, logged %d times: want 3 and once", m.unconfirmed.Load(), count(logs, lagMsg))
 	}
 
 	// While the replicas lag, the held tips stay.
@@ -93,11 +79,11 @@ func TestPublisherHoldsTipsTheReplicasDidNotConfirm(t *testing.T) {
 	if !slices.Equal(f.queued(), []string{"a", "b", "c"}) {
 		t.Fatalf("queued %v: republished tips queued twice?", f.queued())
 	}
-	if logs.count(confirmMsg) != 1 || logs.count(lagMsg) != 1 {
-		t.Fatalf("transitions logged %d/%d times, want once each", logs.count(lagMsg), logs.count(confirmMsg))
+	if count(logs, confirmMsg) != 1 || count(logs, lagMsg) != 1 {
+		t.Fatalf("transitions logged %d/%d times, want once each", count(logs, lagMsg), count(logs, confirmMsg))
 	}
 	// Nothing but ids in the log.
-	if out := logs.b.String(); strings.Contains(out, "age-encryption") || strings.Contains(out, "ABCD-EFGH") {
+	if out := logs.String(); strings.Contains(out, "age-encryption") || strings.Contains(out, "ABCD-EFGH") {
 		t.Fatalf("log holds more than ids: %s", out)
 	}
 }

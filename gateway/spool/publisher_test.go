@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hotline-org/hotline/gateway"
@@ -110,51 +111,56 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// TestPublisherFallsBackAndDrainsInOrder runs on synctest's clock: "while Redis is down" is
+// five drain intervals exactly, not a sleep that a loaded machine stretches or shortens.
 func TestPublisherFallsBackAndDrainsInOrder(t *testing.T) {
-	var f fakePrimary
-	p, sp := newPublisher(t, &f, spool.Options{})
-	ctx := t.Context()
+	synctest.Test(t, func(t *testing.T) {
+		var f fakePrimary
+		p, sp := newPublisher(t, &f, spool.Options{})
+		ctx := t.Context()
 
-	if err := p.Publish(ctx, entry("a")); err != nil || sp.Stats().Appended != 0 {
-		t.Fatalf("publish while up: %v, spooled %d", err, sp.Stats().Appended)
-	}
-
-	f.mode.Store(down)
-	for _, id := range []string{"b", "c", "d"} {
-		if err := p.Publish(ctx, entry(id)); err != nil {
-			t.Fatalf("publish while down: %v", err)
+		if err := p.Publish(ctx, entry("a")); err != nil || sp.Stats().Appended != 0 {
+			t.Fatalf("publish while up: %v, spooled %d", err, sp.Stats().Appended)
 		}
-	}
-	if !p.Down() || sp.Stats().Records != 3 {
-		t.Fatalf("down %v, spooled %d", p.Down(), sp.Stats().Records)
-	}
-	// While down, dedupe does not ask Redis and lets the tip through.
-	before := f.dedupe.Load()
-	if seen, err := p.BeginDedupe(ctx, "pseudonym"); err != nil || seen.Done {
-		t.Fatalf("dedupe while down: %+v %v", seen, err)
-	}
-	if f.dedupe.Load() != before {
-		t.Fatal("dedupe asked a Redis known to be down")
-	}
-	if err := p.Ready(ctx); err != nil {
-		t.Fatalf("not ready with room in the spool: %v", err)
-	}
 
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go p.Run(rctx)
-	time.Sleep(50 * time.Millisecond)
-	if len(f.queued()) != 1 {
-		t.Fatal("drained while Redis was down")
-	}
-	f.mode.Store(up)
-	waitFor(t, "the spool to drain", func() bool { return sp.Empty() && !p.Down() })
-	if got := f.queued(); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
-		t.Fatalf("queued %v", got)
-	}
-	if err := p.Publish(ctx, entry("e")); err != nil || sp.Stats().Appended != 3 {
-		t.Fatalf("publish after recovery: %v, spooled %d", err, sp.Stats().Appended)
-	}
+		f.mode.Store(down)
+		for _, id := range []string{"b", "c", "d"} {
+			if err := p.Publish(ctx, entry(id)); err != nil {
+				t.Fatalf("publish while down: %v", err)
+			}
+		}
+		if !p.Down() || sp.Stats().Records != 3 {
+			t.Fatalf("down %v, spooled %d", p.Down(), sp.Stats().Records)
+		}
+		// While down, dedupe does not ask Redis and lets the tip through.
+		before := f.dedupe.Load()
+		if seen, err := p.BeginDedupe(ctx, "pseudonym"); err != nil || seen.Done {
+			t.Fatalf("dedupe while down: %+v %v", seen, err)
+		}
+		if f.dedupe.Load() != before {
+			t.Fatal("dedupe asked a Redis known to be down")
+		}
+		if err := p.Ready(ctx); err != nil {
+			t.Fatalf("not ready with room in the spool: %v", err)
+		}
+
+		rctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go p.Run(rctx)
+		time.Sleep(5 * p.Interval) // five drain attempts, each refused
+		synctest.Wait()
+		if len(f.queued()) != 1 {
+			t.Fatal("drained while Redis was down")
+		}
+		f.mode.Store(up)
+		waitFor(t, "the spool to drain", func() bool { return sp.Empty() && !p.Down() })
+		if got := f.queued(); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
+			t.Fatalf("queued %v", got)
+		}
+		if err := p.Publish(ctx, entry("e")); err != nil || sp.Stats().Appended != 3 {
+			t.Fatalf("publish after recovery: %v, spooled %d", err, sp.Stats().Appended)
+		}
+	})
 }
 
 func TestPublisherHungRedisMeetsDeadline(t *testing.T) {

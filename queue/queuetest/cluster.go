@@ -230,15 +230,3 @@ func clusterPort(used map[int]bool) (int, error) {
 	}
 	return 0, fmt.Errorf("no free port with a free cluster bus port (+%d) between %d and %d", clusterBusOffset, lo, hi)
 }
-
-func waitTCP(addr string, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-			c.Close()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("%s did not start", addr)
-}

@@ -8,12 +8,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,13 +69,7 @@ func New(t testing.TB) *Redis {
 		if a := clusterAdmin(); a != nil {
 			r.Admin = a
 		}
-		t.Cleanup(func() {
-			r.DeleteKeys()
-			c.Close()
-			if r.Admin != c {
-				r.Admin.Close()
-			}
-		})
+		t.Cleanup(r.close)
 		return r
 	}
 	switch url := os.Getenv("REDIS_URL"); {
@@ -124,14 +114,17 @@ func New(t testing.TB) *Redis {
 			t.Fatalf("admin redis does not answer: %v", err)
 		}
 	}
-	t.Cleanup(func() {
-		r.DeleteKeys()
-		c.Close()
-		if r.Admin != c {
-			r.Admin.Close()
-		}
-	})
+	t.Cleanup(r.close)
 	return r
+}
+
+// close removes the test's keys and closes the clients.
+func (r *Redis) close() {
+	r.DeleteKeys()
+	r.Client.Close()
+	if r.Admin != r.Client {
+		r.Admin.Close()
+	}
 }
 
 // Keys returns every key of the test's prefix, on every node.
@@ -160,45 +153,6 @@ func (r *Redis) DeleteKeys() {
 func hasRedisServer() bool {
 	_, err := exec.LookPath("redis-server")
 	return err == nil
-}
-
-// StartServer starts a throwaway redis-server on a free loopback port and
-// returns its URL; it is stopped when t ends.
-func StartServer(t testing.TB) string {
-	t.Helper()
-	port := FreePort(t)
-	dir := t.TempDir()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir, "--logfile", filepath.Join(dir, "redis.log"))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-			c.Close()
-			return "redis://" + addr + "/0"
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("redis-server on %s did not start", addr)
-	return ""
-}
-
-// FreePort returns a loopback TCP port that was free a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func randomHex(n int) string {

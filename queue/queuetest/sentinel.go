@@ -7,12 +7,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,9 +29,7 @@ type Replicated struct {
 	// Link carries the replication stream from the master to the replica.
 	Link *Link
 
-	master *exec.Cmd
-	procs  []*exec.Cmd
-	dir    string
+	master *Server
 }
 
 // Sentinel is a throwaway Redis Sentinel deployment, as the manifests
@@ -44,52 +39,25 @@ type Sentinel struct {
 	SentinelAddrs []string
 }
 
-func needRedisServer(tb testing.TB) {
-	tb.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("CI=true but redis-server is not on PATH")
-		}
-		tb.Skip("no redis-server here: replication tests skipped")
-	}
-}
-
 // StartReplicated starts a master and a replica and waits until the
 // replica is in sync. When redis-server is missing it fails under CI=true
 // and skips elsewhere.
 func StartReplicated(tb testing.TB) *Replicated {
 	tb.Helper()
-	needRedisServer(tb)
-	s := &Replicated{dir: tb.TempDir()}
-	tb.Cleanup(s.stop)
-	node := func(name string, port int, args ...string) *exec.Cmd {
-		tb.Helper()
-		d := filepath.Join(s.dir, name)
-		os.MkdirAll(d, 0o700)
-		cmd := exec.Command("redis-server", append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--dir", d, "--logfile", filepath.Join(d, "redis.log")}, args...)...)
-		if err := cmd.Start(); err != nil {
-			tb.Fatalf("start %s: %v", name, err)
-		}
-		s.procs = append(s.procs, cmd)
-		return cmd
-	}
-	mport := FreePort(tb)
-	s.MasterAddr = fmt.Sprintf("127.0.0.1:%d", mport)
 	// No delay before the replica's first full sync.
-	s.master = node("master", mport, "--repl-diskless-sync-delay", "0")
-	if err := waitTCP(s.MasterAddr, 5*time.Second); err != nil {
-		tb.Fatal(err)
-	}
+	ms := NewServer(tb, "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0")
+	ms.Start()
+	s := &Replicated{MasterAddr: ms.Addr, master: ms}
 	link, err := NewLink(s.MasterAddr)
 	if err != nil {
 		tb.Fatalf("replication link: %v", err)
 	}
+	tb.Cleanup(link.Close)
 	s.Link = link
 	lhost, lport, _ := net.SplitHostPort(link.Addr())
-	rport := FreePort(tb)
-	s.ReplicaAddr = fmt.Sprintf("127.0.0.1:%d", rport)
-	node("replica", rport, "--replicaof", lhost, lport)
+	replicaServer := NewServer(tb, "--save", "", "--appendonly", "no", "--replicaof", lhost, lport)
+	replicaServer.Start()
+	s.ReplicaAddr = replicaServer.Addr
 
 	replica := redis.NewClient(&redis.Options{Addr: s.ReplicaAddr})
 	defer replica.Close()
@@ -129,30 +97,23 @@ func StartSentinel(tb testing.TB) *Sentinel {
 	s := &Sentinel{Replicated: StartReplicated(tb)}
 	_, mport, _ := net.SplitHostPort(s.MasterAddr)
 	_, rport, _ := net.SplitHostPort(s.ReplicaAddr)
-	for i := range 3 {
-		port := FreePort(tb)
-		d := filepath.Join(s.dir, "sentinel"+strconv.Itoa(i))
-		os.MkdirAll(d, 0o700)
-		conf := filepath.Join(d, "sentinel.conf")
+	for range 3 {
 		// failover-timeout also bounds how long a sentinel leaves a replica
 		// replicating from another address (the Link) before it points it
 		// at the master directly: longer than any test.
-		text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\n"+
-			"sentinel monitor %s 127.0.0.1 %s 2\n"+
+		sentinel := NewServer(tb)
+		conf := filepath.Join(sentinel.Dir, "sentinel.conf")
+		text := fmt.Sprintf("sentinel monitor %s 127.0.0.1 %s 2\n"+
 			"sentinel down-after-milliseconds %s 1000\n"+
 			"sentinel failover-timeout %s 60000\n"+
 			"sentinel parallel-syncs %s 1\n",
-			port, d, filepath.Join(d, "sentinel.log"), SentinelMaster, mport,
-			SentinelMaster, SentinelMaster, SentinelMaster)
+			SentinelMaster, mport, SentinelMaster, SentinelMaster, SentinelMaster)
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			tb.Fatal(err)
 		}
-		cmd := exec.Command("redis-server", conf, "--sentinel")
-		if err := cmd.Start(); err != nil {
-			tb.Fatalf("start sentinel: %v", err)
-		}
-		s.procs = append(s.procs, cmd)
-		s.SentinelAddrs = append(s.SentinelAddrs, fmt.Sprintf("127.0.0.1:%d", port))
+		sentinel.args = []string{conf, "--sentinel"}
+		sentinel.Start()
+		s.SentinelAddrs = append(s.SentinelAddrs, sentinel.Addr)
 	}
 	ctx := context.Background()
 	for _, a := range s.SentinelAddrs {
@@ -182,8 +143,7 @@ func StartSentinel(tb testing.TB) *Sentinel {
 // KillMaster kills the master (SIGKILL) and cuts the replication link: what
 // the replica had not yet received is gone with the master.
 func (s *Replicated) KillMaster() {
-	s.master.Process.Signal(syscall.SIGKILL)
-	s.master.Wait()
+	s.master.Kill()
 	s.Link.Cut()
 }
 
@@ -216,33 +176,6 @@ func (s *Sentinel) WaitFailover(tb testing.TB, d time.Duration) {
 		}
 		return nil
 	})
-}
-
-func (s *Replicated) stop() {
-	for _, p := range s.procs {
-		p.Process.Kill()
-		p.Wait()
-	}
-	if s.Link != nil {
-		s.Link.Close()
-	}
-}
-
-// WaitUntil calls cond until it returns nil, failing tb with cond's last
-// error after d.
-func WaitUntil(tb testing.TB, d time.Duration, what string, cond func() error) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s: %v", d, what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // Link is a TCP relay in front of a Redis master for its replica's
