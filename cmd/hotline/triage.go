@@ -1,97 +1,20 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
-	"filippo.io/age"
-	"filippo.io/age/plugin"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
-	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/handlers/officerapi"
 )
-
-// clientTimeout bounds one API call from the officer's CLI.
-const clientTimeout = 30 * time.Second
-
-// maxResponse bounds what the CLI reads from the server.
-const maxResponse = 80 << 20
-
-type triageClient struct {
-	server string
-	token  string
-	http   *http.Client
-}
-
-func (c *triageClient) do(ctx context.Context, method, path string, body any, out any) (int, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.server+path, rd)
-	if err != nil {
-		return 0, fmt.Errorf("bad server URL: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("cannot reach the gateway: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return resp.StatusCode, fmt.Errorf("failed to read the answer: %w", err)
-	}
-	if resp.StatusCode == http.StatusNoContent {
-		return resp.StatusCode, nil
-	}
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		json.Unmarshal(data, &e)
-		if e.Error == "" {
-			e.Error = http.StatusText(resp.StatusCode)
-		}
-		hint := ""
-		switch {
-		case resp.StatusCode == http.StatusUnauthorized:
-			hint = "\nhint: check --token (or HOTLINE_TOKEN); a revoked token stops working at once"
-		case resp.StatusCode == http.StatusForbidden && strings.Contains(e.Error, "holding"):
-			hint = "\nhint: claim it first (hotline triage next), or ask the officer holding it or a supervisor"
-		case resp.StatusCode == http.StatusForbidden:
-			hint = "\nhint: your token belongs to another agency"
-		case resp.StatusCode == http.StatusConflict && strings.Contains(e.Error, "lease lapsed"):
-			hint = "\nhint: hotline triage next claims the oldest waiting tip, this one included if nobody took it"
-		case resp.StatusCode == http.StatusServiceUnavailable:
-			hint = "\nhint: the gateway cannot reach its queue; try again in a moment"
-		}
-		return resp.StatusCode, fmt.Errorf("gateway answered %d: %s%s", resp.StatusCode, visible(e.Error), hint)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("unexpected answer from the gateway: %w", err)
-		}
-	}
-	return resp.StatusCode, nil
-}
 
 // claimedTip is what `triage next --json` prints.
 type claimedTip struct {
@@ -105,6 +28,15 @@ type claimedTip struct {
 	LeaseUntil time.Time       `json:"lease_until"`
 	Deliveries int64           `json:"deliveries"`
 	Report     *gateway.Report `json:"report"`
+}
+
+// triage is one triage command: the client, the officer's identity file
+// and the output format.
+type triage struct {
+	*env
+	c            *officerapi.Client
+	identityPath string
+	asJSON       bool
 }
 
 func cmdTriage(e *env, args []string) error {
@@ -129,183 +61,508 @@ func cmdTriage(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c := &triageClient{
-		server: strings.TrimRight(e.orEnv(*server, "HOTLINE_SERVER"), "/"),
-		token:  e.orEnv(*token, "HOTLINE_TOKEN"),
-		http:   &http.Client{Timeout: clientTimeout},
-	}
-	if path := e.orEnv(*tokenFile, "HOTLINE_TOKEN_FILE"); c.token == "" && path != "" {
+	srv, tok := e.orEnv(*server, "HOTLINE_SERVER"), e.orEnv(*token, "HOTLINE_TOKEN")
+	if path := e.orEnv(*tokenFile, "HOTLINE_TOKEN_FILE"); tok == "" && path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return fmt.Errorf("cannot read the token file: %w", err)
 		}
-		c.token = strings.TrimSpace(string(b))
+		tok = strings.TrimSpace(string(b))
 	}
-	if c.server == "" || c.token == "" {
+	if strings.TrimRight(srv, "/") == "" || tok == "" {
 		return errors.New("--server and --token are needed (or HOTLINE_SERVER and HOTLINE_TOKEN)")
 	}
+	t := &triage{env: e, c: officerapi.New(srv, tok, nil), identityPath: e.orEnv(*identity, "HOTLINE_IDENTITY"), asJSON: *asJSON}
+	id := ""
 	switch sub {
-	case "next":
-		return triageNext(e, c, e.orEnv(*identity, "HOTLINE_IDENTITY"), *asJSON)
-	case "ack", "release", "renew":
+	case "next", "list", "watch":
+	case "ack", "release", "renew", "reply", "show", "escalate", "transfer", "note":
 		if len(pos) != 1 {
 			return fmt.Errorf("triage %s needs the tip id", sub)
 		}
-		var body any = map[string]string{}
-		if sub == "ack" {
-			if *disposition == "" {
-				return errors.New("triage ack needs --disposition: dispatched, referred, duplicate, no_action or false_report")
-			}
-			body = map[string]string{"disposition": *disposition}
-		}
-		var out map[string]any
-		if _, err := c.do(e.ctx, http.MethodPost, "/api/v1/tips/"+url.PathEscape(pos[0])+"/"+sub, body, &out); err != nil {
-			return err
-		}
-		if *asJSON {
-			return writeJSON(e.stdout, out, false)
-		}
-		switch sub {
-		case "ack":
-			fmt.Fprintf(e.stdout, "closed %s as %s\n", visible(pos[0]), visible(*disposition))
-		case "release":
-			fmt.Fprintf(e.stdout, "released %s back to the queue\n", visible(pos[0]))
-		case "renew":
-			fmt.Fprintf(e.stdout, "lease on %s renewed until %s\n", visible(pos[0]), visible(fmt.Sprint(out["lease_until"])))
-		}
-		return nil
-	case "list":
-		return triageList(e, c, *asJSON)
-	case "reply":
-		if len(pos) != 1 {
-			return fmt.Errorf("triage reply needs the tip id")
-		}
-		return triageReply(e, c, pos[0], *text, *override, e.orEnv(*identity, "HOTLINE_IDENTITY"), *asJSON)
-	case "show", "escalate", "transfer", "note":
-		if len(pos) != 1 {
-			return fmt.Errorf("triage %s needs the tip id", sub)
-		}
-		id := e.orEnv(*identity, "HOTLINE_IDENTITY")
-		switch sub {
-		case "show":
-			return triageShow(e, c, pos[0], id, *asJSON)
-		case "escalate":
-			return triageEscalate(e, c, pos[0], *reason, *asJSON)
-		case "transfer":
-			return triageTransfer(e, c, pos[0], *target, id, *asJSON)
-		default:
-			return triageNote(e, c, pos[0], *text, *asJSON)
-		}
-	case "watch":
-		return triageWatch(e, c, *events)
+		id = pos[0]
 	default:
 		return fmt.Errorf("unknown triage command %q", sub)
 	}
+	switch sub {
+	case "next":
+		err = t.next()
+	case "list":
+		err = t.list()
+	case "watch":
+		err = t.watch(*events)
+	case "ack", "release", "renew":
+		err = t.lease(sub, id, *disposition)
+	case "reply":
+		err = t.reply(id, *text, *override)
+	case "show":
+		err = t.show(id)
+	case "escalate":
+		err = t.escalate(id, *reason)
+	case "transfer":
+		err = t.transfer(id, *target)
+	default:
+		err = t.note(id, *text)
+	}
+	return apiError(err)
 }
 
-func loadIdentities(e *env, path string) ([]age.Identity, error) {
-	if path == "" {
+// apiError makes an error answer of the gateway safe for the terminal and
+// adds a hint on what to do.
+func apiError(err error) error {
+	ae, ok := err.(*officerapi.Error)
+	if !ok {
+		return err
+	}
+	hint := ""
+	switch {
+	case ae.Status == 401:
+		hint = "\nhint: check --token (or HOTLINE_TOKEN); a revoked token stops working at once"
+	case ae.Status == 403 && strings.Contains(ae.Message, "holding"):
+		hint = "\nhint: claim it first (hotline triage next), or ask the officer holding it or a supervisor"
+	case ae.Status == 403:
+		hint = "\nhint: your token belongs to another agency"
+	case ae.Status == 409 && strings.Contains(ae.Message, "lease lapsed"):
+		hint = "\nhint: hotline triage next claims the oldest waiting tip, this one included if nobody took it"
+	case ae.Status == 503:
+		hint = "\nhint: the gateway cannot reach its queue; try again in a moment"
+	}
+	return fmt.Errorf("gateway answered %d: %s%s", ae.Status, visible(ae.Message), hint)
+}
+
+// print prints an answer as JSON, or else the line for a terminal.
+func (t *triage) print(answer any, indent bool, format string, args ...any) error {
+	if t.asJSON {
+		return writeJSON(t.stdout, answer, indent)
+	}
+	fmt.Fprintf(t.stdout, format, args...)
+	return nil
+}
+
+func (t *triage) identities() (*seal.Identities, error) {
+	if t.identityPath == "" {
 		return nil, errors.New("--identity is needed to open tips (or HOTLINE_IDENTITY)")
 	}
-	ui := plugin.NewTerminalUI(
-		func(format string, v ...any) { fmt.Fprintf(e.stderr, "hotline: "+format+"\n", v...) },
-		func(format string, v ...any) { fmt.Fprintf(e.stderr, "hotline: warning: "+format+"\n", v...) })
-	return seal.LoadIdentityFile(path, ui)
+	return seal.LoadIdentities(t.identityPath, t.stderr, "hotline: ")
 }
 
-func triageNext(e *env, c *triageClient, identityPath string, asJSON bool) error {
+func (t *triage) next() error {
 	// Load the identity and check it against the agency's recipients before
 	// claiming, so that a wrong or missing key does not leave a tip (maybe
 	// an urgent one) leased to an officer who cannot read it.
-	ids, err := loadIdentities(e, identityPath)
+	ids, err := t.identities()
 	if err != nil {
 		return err
 	}
-	return nextWith(e, c, ids, identityPath, asJSON)
+	return t.nextWith(ids)
 }
 
 // nextWith claims and opens the next tip with identities already loaded.
-func nextWith(e *env, c *triageClient, ids []age.Identity, identityPath string, asJSON bool) error {
-	me, err := c.me(e)
+func (t *triage) nextWith(ids *seal.Identities) error {
+	a, err := t.myAgency()
 	if err != nil {
 		return err
 	}
-	a, err := c.agency(e, me["agency"])
-	if err != nil {
-		return err
-	}
-	checked, matches := matchRecipients(ids, a.Recipients)
-	if checked && !matches {
+	if checked, matches := ids.Match(a.Recipients); checked && !matches {
 		return fmt.Errorf("identity %s does not match any recipient of agency %s\nhint: use the identity file made for %s (its recipient is in the gateway's config), or ask your supervisor; no tip was claimed",
-			identityPath, visible(a.ID), visible(a.ID))
+			t.identityPath, visible(a.ID), visible(a.ID))
 	}
-	var t handlers.TipJSON
-	status, err := c.do(e.ctx, http.MethodPost, "/api/v1/tips/claim", map[string]string{}, &t)
+	c, err := t.c.Claim(t.ctx)
 	if err != nil {
 		return err
 	}
-	if status == http.StatusNoContent {
-		if asJSON {
-			fmt.Fprintln(e.stdout, "null")
-		} else {
-			fmt.Fprintln(e.stdout, "no tip waiting")
-		}
-		return nil
+	if c == nil {
+		return t.print(nil, false, "no tip waiting\n")
 	}
-	plain, err := seal.Open(t.Sealed, ids...)
+	plain, err := ids.Open(c.Sealed)
 	if err != nil {
 		// A plugin identity whose recipient could not be checked: hand the
 		// tip back at once (the release is audited) rather than hold it
 		// for a whole lease.
-		if _, rerr := c.do(e.ctx, http.MethodPost, "/api/v1/tips/"+url.PathEscape(t.ID)+"/release", map[string]string{}, nil); rerr != nil {
+		if _, rerr := t.c.Release(t.ctx, c.ID); rerr != nil {
 			return fmt.Errorf("tip %s: identity %s cannot open it: %w, and releasing it failed: %w\nhint: release it with `hotline triage release %s` so a colleague with the right key can take it",
-				visible(t.ID), identityPath, err, rerr, visible(t.ID))
+				visible(c.ID), t.identityPath, err, apiError(rerr), visible(c.ID))
 		}
 		return fmt.Errorf("tip %s: identity %s cannot open it (%w); it was released back to the queue at once\nhint: check that %s is the identity (or plugin key) of agency %s",
-			visible(t.ID), identityPath, err, identityPath, visible(t.Agency))
+			visible(c.ID), t.identityPath, err, t.identityPath, visible(c.Agency))
 	}
 	defer clear(plain)
 	var rep gateway.Report
 	if err := json.Unmarshal(plain, &rep); err != nil {
-		return fmt.Errorf("tip %s: the sealed report is not readable: %w", visible(t.ID), err)
+		return fmt.Errorf("tip %s: the sealed report is not readable: %w", visible(c.ID), err)
 	}
-	if rep.TipID != t.ID || rep.Case != t.Case {
-		return fmt.Errorf("tip %s: the sealed report belongs to another tip; do not act on it and tell your supervisor", visible(t.ID))
+	if rep.TipID != c.ID || rep.Case != c.Case {
+		return fmt.Errorf("tip %s: the sealed report belongs to another tip; do not act on it and tell your supervisor", visible(c.ID))
 	}
-	out := claimedTip{ID: t.ID, Case: t.Case, Agency: t.Agency, Region: t.Region, Priority: t.Priority,
-		Channel: t.Channel, ReceivedAt: t.ReceivedAt, LeaseUntil: t.LeaseUntil, Deliveries: t.Deliveries, Report: &rep}
-	if asJSON {
-		return writeJSON(e.stdout, out, true)
+	out := claimedTip{ID: c.ID, Case: c.Case, Agency: c.Agency, Region: c.Region, Priority: c.Priority,
+		Channel: c.Channel, ReceivedAt: c.ReceivedAt, LeaseUntil: c.LeaseUntil, Deliveries: c.Deliveries, Report: &rep}
+	if t.asJSON {
+		return writeJSON(t.stdout, out, true)
 	}
-	printTip(e.stdout, out)
+	printTip(t.stdout, out)
 	return nil
 }
 
-// matchRecipients reports whether the recipients of the identities could
-// all be derived (checked), and whether one of them is among the agency's
-// recipients. Plugin identities (hardware keys) do not reveal their
-// recipient: with one of those, checked is false unless another identity
-// matches.
-func matchRecipients(ids []age.Identity, agency []string) (checked, matches bool) {
-	checked = true
-	for _, id := range ids {
-		var r string
-		switch x := id.(type) {
-		case *age.X25519Identity:
-			r = x.Recipient().String()
-		case *age.HybridIdentity:
-			r = x.Recipient().String()
-		default:
-			checked = false
-			continue
+// lease acks, releases or renews a held tip.
+func (t *triage) lease(sub, id, disposition string) error {
+	var out officerapi.Answer
+	var err error
+	switch sub {
+	case "ack":
+		if disposition == "" {
+			return errors.New("triage ack needs --disposition: dispatched, referred, duplicate, no_action or false_report")
 		}
-		if slices.Contains(agency, r) {
-			return true, true
+		if out, err = t.c.Ack(t.ctx, id, disposition); err == nil {
+			return t.print(out, false, "closed %s as %s\n", visible(id), visible(disposition))
+		}
+	case "release":
+		if out, err = t.c.Release(t.ctx, id); err == nil {
+			return t.print(out, false, "released %s back to the queue\n", visible(id))
+		}
+	default:
+		if out, err = t.c.Renew(t.ctx, id); err == nil {
+			return t.print(out, false, "lease on %s renewed until %s\n", visible(id), visible(fmt.Sprint(out["lease_until"])))
 		}
 	}
-	return checked, false
+	return err
 }
 
+func (t *triage) list() error {
+	tips, err := t.c.List(t.ctx)
+	if err != nil {
+		return err
+	}
+	if t.asJSON {
+		return writeJSON(t.stdout, struct {
+			Tips []officerapi.Listed `json:"tips"`
+		}{tips}, false)
+	}
+	if len(tips) == 0 {
+		fmt.Fprintln(t.stdout, "no open tips")
+		return nil
+	}
+	tw := tabwriter.NewWriter(t.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PRIORITY\tSTATE\tWAITING\tCASE\tTIP\tCHANNEL\tREGION\tHOLDER")
+	for _, l := range tips {
+		state := l.State
+		if l.Escalated {
+			state += "*"
+		}
+		v := visible
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v(strings.ToUpper(l.Priority)), v(state),
+			time.Since(l.ReceivedAt).Round(time.Second), v(l.Case), v(l.ID), v(l.Channel), v(dash(l.Region)), v(dash(l.Holder)))
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// fetch gets a tip with its sealed report and opens it.
+func (t *triage) fetch(id string, ids *seal.Identities) (officerapi.Listed, *gateway.Report, error) {
+	l, err := t.c.Tip(t.ctx, id)
+	if err != nil {
+		return l, nil, err
+	}
+	rep, err := openReport(l, ids)
+	return l, rep, err
+}
+
+// openReport opens a tip's sealed report and checks that it is this tip's.
+func openReport(l officerapi.Listed, ids *seal.Identities) (*gateway.Report, error) {
+	plain, err := ids.Open(l.Sealed)
+	if err != nil {
+		return nil, fmt.Errorf("tip %s: %w", visible(l.ID), err)
+	}
+	defer clear(plain)
+	var rep gateway.Report
+	if err := json.Unmarshal(plain, &rep); err != nil || rep.TipID != l.ID {
+		return nil, fmt.Errorf("tip %s: the sealed report is not readable or belongs to another tip", visible(l.ID))
+	}
+	return &rep, nil
+}
+
+// noteBody is what a sealed note holds.
+type noteBody struct {
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
+}
+
+func (t *triage) show(id string) error {
+	ids, err := t.identities()
+	if err != nil {
+		return err
+	}
+	l, rep, err := t.fetch(id, ids)
+	if err != nil {
+		return err
+	}
+	notes, err := t.c.Notes(t.ctx, id)
+	if err != nil {
+		return err
+	}
+	type shownNote struct {
+		Officer string    `json:"officer"`
+		At      time.Time `json:"at"`
+		Text    string    `json:"text"`
+	}
+	var opened []shownNote
+	for _, n := range notes {
+		sn := shownNote{Officer: n.Officer, At: n.At, Text: "(cannot open this note with your identity)"}
+		if plain, err := ids.Open(n.Sealed); err == nil {
+			var b noteBody
+			if json.Unmarshal(plain, &b) == nil {
+				sn.Text = b.Text
+			}
+			clear(plain)
+		}
+		opened = append(opened, sn)
+	}
+	if t.asJSON {
+		l.Sealed = nil
+		return writeJSON(t.stdout, map[string]any{"tip": l, "report": rep, "notes": opened}, true)
+	}
+	var lease time.Time
+	if l.LeaseUntil != nil {
+		lease = *l.LeaseUntil
+	}
+	printTip(t.stdout, claimedTip{ID: l.ID, Case: l.Case, Agency: l.Agency, Region: l.Region, Priority: l.Priority,
+		Channel: l.Channel, ReceivedAt: l.ReceivedAt, LeaseUntil: lease, Deliveries: l.Deliveries, Report: rep})
+	state := l.State
+	if l.Holder != "" {
+		state += " by " + l.Holder
+	}
+	if l.Disposition != "" {
+		state += fmt.Sprintf(" as %s by %s", l.Disposition, l.ClosedBy)
+	}
+	fmt.Fprintf(t.stdout, "state     %s\n", visible(state))
+	for _, n := range opened {
+		printBlock(t.stdout, fmt.Sprintf("note      %s %s: ", n.At.Local().Format("2006-01-02 15:04"), visible(n.Officer)), n.Text)
+	}
+	return nil
+}
+
+func (t *triage) escalate(id, reason string) error {
+	out, err := t.c.Escalate(t.ctx, id, reason)
+	if err != nil {
+		return err
+	}
+	return t.print(out, false, "escalated %s: it is urgent now and back in the queue for a colleague or supervisor\n", visible(id))
+}
+
+// agency finds an agency and its recipients.
+func (t *triage) agency(id string) (officerapi.Agency, error) {
+	list, err := t.c.Agencies(t.ctx)
+	if err != nil {
+		return officerapi.Agency{}, err
+	}
+	i := slices.IndexFunc(list, func(a officerapi.Agency) bool { return a.ID == id })
+	if i < 0 {
+		var ids []string
+		for _, a := range list {
+			ids = append(ids, a.ID)
+		}
+		return officerapi.Agency{}, fmt.Errorf("unknown agency %s\nhint: one of %s", visible(id), visible(strings.Join(ids, ", ")))
+	}
+	return list[i], nil
+}
+
+// myAgency is the agency of the token's officer.
+func (t *triage) myAgency() (officerapi.Agency, error) {
+	me, err := t.c.Me(t.ctx)
+	if err != nil {
+		return officerapi.Agency{}, err
+	}
+	return t.agency(me.Agency)
+}
+
+// transfer re-seals a held tip to another agency on this machine (the
+// gateway cannot read it) and hands it over.
+func (t *triage) transfer(id, target string) error {
+	if target == "" {
+		return errors.New("triage transfer needs --to AGENCY")
+	}
+	ids, err := t.identities()
+	if err != nil {
+		return err
+	}
+	l, rep, err := t.fetch(id, ids)
+	if err != nil {
+		return err
+	}
+	if l.State != "held" {
+		return fmt.Errorf("tip %s is %s: claim it before transferring it", visible(id), visible(l.State))
+	}
+	a, err := t.agency(target)
+	if err != nil {
+		return err
+	}
+	rs, err := seal.ParseRecipients(a.Recipients)
+	if err != nil {
+		return fmt.Errorf("agency %s's recipients: %w", visible(target), err)
+	}
+	// The notes go with the tip: opened here and re-sealed to the target,
+	// like the report. A note this identity cannot open would be lost, so
+	// the transfer stops instead.
+	notes, err := t.c.Notes(t.ctx, id)
+	if err != nil {
+		return err
+	}
+	resealed := make([][]byte, 0, len(notes))
+	for i, n := range notes {
+		p, err := ids.Open(n.Sealed)
+		if err != nil {
+			return fmt.Errorf("note %d of tip %s cannot be opened with %s: %w\nhint: it would be lost in the transfer; ask a colleague whose identity opens it", i+1, visible(id), t.identityPath, err)
+		}
+		sn, err := rs.Seal(p)
+		clear(p)
+		if err != nil {
+			return fmt.Errorf("failed to re-seal note %d: %w", i+1, err)
+		}
+		resealed = append(resealed, sn)
+	}
+	rep.Routing = gateway.Routing{Reason: "transferred from " + l.Agency, Regions: rep.Routing.Regions, Agencies: []string{target}}
+	plain, err := json.Marshal(rep)
+	if err != nil {
+		return fmt.Errorf("failed to encode the report: %w", err)
+	}
+	defer clear(plain)
+	sealed, err := rs.Seal(plain)
+	if err != nil {
+		return err
+	}
+	out, err := t.c.Transfer(t.ctx, id, officerapi.Transfer{Agency: target, Sealed: sealed, Notes: resealed, Followup: rep.Followup})
+	if err != nil {
+		return err
+	}
+	return t.print(out, false, "transferred %s to %s with %d note(s) (re-sealed to its %d recipient(s)); closed here as referred\n",
+		visible(id), visible(target), len(resealed), rs.Len())
+}
+
+// readText is --text, or standard input (up to max bytes) for "-".
+func (t *triage) readText(text string, max int64) (string, error) {
+	if text == "-" {
+		b, err := io.ReadAll(io.LimitReader(t.stdin, max))
+		if err != nil {
+			return "", fmt.Errorf("failed to read standard input: %w", err)
+		}
+		text = string(b)
+	}
+	return strings.TrimSpace(text), nil
+}
+
+// note seals a note to the officer's own agency and adds it.
+func (t *triage) note(id, text string) error {
+	text, err := t.readText(text, 64<<10)
+	if err != nil {
+		return err
+	}
+	if text == "" {
+		return errors.New("triage note needs --text (or --text - to read standard input)")
+	}
+	a, err := t.myAgency()
+	if err != nil {
+		return err
+	}
+	rs, err := seal.ParseRecipients(a.Recipients)
+	if err != nil {
+		return err
+	}
+	plain, err := json.Marshal(noteBody{Text: text, At: time.Now().UTC()})
+	if err != nil {
+		return fmt.Errorf("failed to encode the note: %w", err)
+	}
+	sealed, err := rs.Seal(plain)
+	clear(plain)
+	if err != nil {
+		return err
+	}
+	out, err := t.c.AddNote(t.ctx, id, sealed)
+	if err != nil {
+		return err
+	}
+	return t.print(out, false, "note added to %s (sealed to %s)\n", visible(id), visible(a.ID))
+}
+
+// watch shows the agency's queue live and rings the terminal bell when an
+// urgent tip arrives.
+func (t *triage) watch(max int) error {
+	seen := 0
+	return t.c.Watch(t.ctx, func(ev officerapi.Event) bool {
+		now := time.Now().Format("15:04:05")
+		switch ev.Name {
+		case "counts":
+			var cnt officerapi.Counts
+			if json.Unmarshal(ev.Data, &cnt) == nil {
+				fmt.Fprintf(t.stdout, "%s  urgent %d waiting, %d held  |  normal %d waiting, %d held\n", now,
+					cnt.Waiting["urgent"], cnt.Held["urgent"], cnt.Waiting["normal"], cnt.Held["normal"])
+			}
+		case "urgent":
+			// The bell is the CLI's own alert, never text from a report,
+			// and only rung on a terminal: a log or a pipe gets plain text.
+			bell := ""
+			if isTerminal(t.stdout) {
+				bell = "\a"
+			}
+			fmt.Fprintf(t.stdout, "%s%s  URGENT TIP WAITING: hotline triage next\n", bell, now)
+		case "error":
+			fmt.Fprintf(t.stdout, "%s  the gateway cannot reach its queue\n", now)
+		}
+		seen++
+		return max <= 0 || seen < max
+	})
+}
+
+// reply sends a message to the reporter through the channel the tip came
+// from. For a web tip the follow-up handle is in the sealed report, so the
+// identity is needed to find it.
+func (t *triage) reply(id, text, override string) error {
+	text, err := t.readText(text, 16<<10)
+	if err != nil {
+		return err
+	}
+	if text == "" {
+		return errors.New("triage reply needs --text (or --text - to read standard input)\nhint: keep it short and neutral: whoever holds the phone may read it")
+	}
+	req := officerapi.Reply{Text: text, Override: override}
+	l, err := t.c.Tip(t.ctx, id)
+	if err != nil {
+		return err
+	}
+	if l.Channel == "web" {
+		ids, err := t.identities()
+		if err != nil {
+			return err
+		}
+		rep, err := openReport(l, ids)
+		if err != nil {
+			return err
+		}
+		req.Followup = rep.Followup
+	}
+	out, err := t.c.Reply(t.ctx, id, req)
+	if err != nil {
+		return err
+	}
+	if l.Channel == "web" {
+		return t.print(out, false, "posted to the witness's follow-up page of case %s\n", visible(l.Case))
+	}
+	return t.print(out, false, "sent to the reporter of case %s by %s\n", visible(l.Case), visible(l.Channel))
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
 // printTip prints a tip for a terminal. Every value that came from the
 // report or the gateway goes through visible (or printBlock for the
 // message): see visible.go.

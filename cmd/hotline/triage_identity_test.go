@@ -3,57 +3,53 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"filippo.io/age"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/handlers/officerapi"
 	"github.com/hotline-org/hotline/queue"
 )
 
-// pluginLike is an identity whose recipient cannot be derived, as with a
-// hardware key behind an age plugin; this one opens nothing.
-type pluginLike struct{}
-
-func (pluginLike) Unwrap([]*age.Stanza) ([]byte, error) { return nil, age.ErrIncorrectIdentity }
-
-func TestMatchRecipients(t *testing.T) {
-	x, _ := age.GenerateX25519Identity()
-	pq, _ := age.GenerateHybridIdentity()
-	other, _ := age.GenerateX25519Identity()
-	agency := []string{x.Recipient().String(), pq.Recipient().String()}
-	for _, c := range []struct {
-		name             string
-		ids              []age.Identity
-		checked, matches bool
-	}{
-		{"x25519", []age.Identity{x}, true, true},
-		{"hybrid", []age.Identity{pq}, true, true},
-		{"wrong", []age.Identity{other}, true, false},
-		{"wrong and right", []age.Identity{other, x}, true, true},
-		{"plugin", []age.Identity{pluginLike{}}, false, false},
-		{"plugin and right", []age.Identity{pluginLike{}, pq}, true, true},
-	} {
-		if checked, matches := matchRecipients(c.ids, agency); checked != c.checked || matches != c.matches {
-			t.Errorf("%s: checked %v matches %v, want %v %v", c.name, checked, matches, c.checked, c.matches)
-		}
-	}
-}
+// pluginIdentity is the identity of a hardware key whose plugin
+// (age-plugin-hotlinenone) is not installed: its recipient cannot be
+// derived, and it opens nothing.
+const pluginIdentity = "AGE-PLUGIN-HOTLINENONE-1XQCNYVE5X5MRWWPEV93XXER9VCCRZV3NXS6NVDEC89SKYCMYV4NQDGGF3R"
 
 // TestNextWithPluginIdentityReleasesAtOnce (issue 11, point 4): with an
 // identity whose recipient cannot be checked and that does not open the
 // tip, the CLI releases it at once (audited) and says so: the tip is
 // waiting again, not held for a lease.
 func TestNextWithPluginIdentityReleasesAtOnce(t *testing.T) {
-	s := gatewaytest.New(t)
 	ctx := context.Background()
-	lima := s.Identities[gatewaytest.Lima].(*age.X25519Identity)
+	dir := t.TempDir()
+	lima, err := seal.Generate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := seal.ParseRecipients([]string{lima.Recipient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := gatewaytest.New(t, func(o *gateway.Options) {
+		o.Sealer = seal.NewKeyring(map[string]*seal.Recipients{gatewaytest.Lima: rs})
+	})
+	limaPath, pluginPath := filepath.Join(dir, "lima.key"), filepath.Join(dir, "yubikey.txt")
+	if err := seal.WriteIdentityFile(limaPath, lima, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pluginPath, []byte(pluginIdentity+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(handlers.New(handlers.Options{Intake: s.Intake, Triage: s.Queue, Logger: s.Logger,
-		Agencies: []handlers.AgencyInfo{{ID: gatewaytest.Lima, Recipients: []string{lima.Recipient().String()}}}}))
+		Agencies: []handlers.AgencyInfo{{ID: gatewaytest.Lima, Recipients: []string{lima.Recipient}}}}))
 	t.Cleanup(srv.Close)
 	tok, _, err := s.Queue.AddOfficer(ctx, gatewaytest.Lima, "Ana", queue.RoleOfficer)
 	if err != nil {
@@ -64,9 +60,16 @@ func TestNextWithPluginIdentityReleasesAtOnce(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	e := &env{ctx: ctx, stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(string) string { return "" }}
-	c := &triageClient{server: srv.URL, token: tok, http: &http.Client{}}
-	err = nextWith(e, c, []age.Identity{pluginLike{}}, "yubikey.txt", false)
-	if err == nil || !strings.Contains(err.Error(), "identity yubikey.txt cannot open it") || !strings.Contains(err.Error(), "released back to the queue") {
+	next := func(path string) error {
+		ids, err := seal.LoadIdentities(path, &errOut, "hotline: ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := &triage{env: e, c: officerapi.New(srv.URL, tok, nil), identityPath: path}
+		return tr.nextWith(ids)
+	}
+	err = next(pluginPath)
+	if err == nil || !strings.Contains(err.Error(), "identity "+pluginPath+" cannot open it") || !strings.Contains(err.Error(), "released back to the queue") {
 		t.Fatalf("next with a plugin identity that does not open the tip: %v", err)
 	}
 	list, err := s.Queue.List(ctx, gatewaytest.Lima, 0)
@@ -79,7 +82,7 @@ func TestNextWithPluginIdentityReleasesAtOnce(t *testing.T) {
 	}
 	// The right key opens it at once.
 	out.Reset()
-	if err := nextWith(e, c, []age.Identity{lima}, "lima.key", false); err != nil || !strings.Contains(out.String(), "nos van a mover") {
+	if err := next(limaPath); err != nil || !strings.Contains(out.String(), "nos van a mover") {
 		t.Fatalf("next with the right key: %v\n%s", err, out.String())
 	}
 }

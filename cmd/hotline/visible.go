@@ -3,7 +3,7 @@ package main
 import (
 	"io"
 
-	"github.com/hotline-org/hotline/cmd/hotline/internal/termsafe"
+	"github.com/hotline-org/hotline/cmd/internal/termsafe"
 )
 
 // Every human-readable output of the CLI goes through these (see package
