@@ -563,6 +563,7 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
 // printTip prints a tip for a terminal. Every value that came from the
 // report or the gateway goes through visible (or printBlock for the
 // message): see visible.go.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -105,16 +104,9 @@ func (p pageSender) Send(ctx context.Context, from, to, body string) error {
 
 // pagerWorker pages on-call officers for urgent tips left unclaimed.
 func pagerWorker(c *config.Config, q *queue.Queue, sms paging.SMS, log *slog.Logger) func(context.Context) {
-	from := c.Paging.From
-	if from == "" {
-		nums := make([]string, 0, len(c.Twilio.Numbers))
-		for n := range c.Twilio.Numbers {
-			nums = append(nums, n)
-		}
-		sort.Strings(nums)
-		if len(nums) > 0 {
-			from = nums[0]
-		}
+	nums := make([]string, 0, len(c.Twilio.Numbers))
+	for n := range c.Twilio.Numbers {
+		nums = append(nums, n)
 	}
 	var agencies []paging.Agency
 	for _, a := range c.Agencies {
@@ -122,7 +114,7 @@ func pagerWorker(c *config.Config, q *queue.Queue, sms paging.SMS, log *slog.Log
 			OnCall:     paging.Target{SMS: a.OnCall.SMS, Webhook: a.OnCall.Webhook},
 			Supervisor: paging.Target{SMS: a.Supervisor.SMS, Webhook: a.Supervisor.Webhook}})
 	}
-	p := paging.New(paging.Options{Queue: q, SMS: sms, From: from, Agencies: agencies,
+	p := paging.New(paging.Options{Queue: q, SMS: sms, From: paging.Sender(c.Paging.From, nums), Agencies: agencies,
 		After: c.Paging.After, SupervisorAfter: c.Paging.SupervisorAfter, Interval: c.Paging.Interval, Logger: log})
 	return p.Run
 }
