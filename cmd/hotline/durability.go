@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,7 +12,6 @@ import (
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/gateway/spool"
-	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -91,67 +88,17 @@ func logReplicas(c *config.Config, q *queue.Queue, log *slog.Logger) {
 	}
 }
 
-// mainHandler is the /metrics handler of the public listener: nil (404)
-// unless metrics.on_main_listener is set.
-// On the main listener GET /metrics answers everyone only when
-// metrics.on_main_listener is set; otherwise only a client on this machine
-// that is not behind a proxy (the contract's GET /metrics, for a local
-// scraper), and 404 to anyone else: tip counts per agency tell an onlooker
-// when tips arrive.
-func (d *durability) mainHandler() http.Handler {
-	h := d.metrics.Handler()
-	if d.cfg.Metrics.OnMainListener {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !directLoopback(r) {
-			http.NotFound(w, r)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// directLoopback reports whether r comes from this machine and was not
-// forwarded by a proxy.
-func directLoopback(r *http.Request) bool {
-	// The onion service's own listener: its clients are everyone on Tor,
-	// though the connection comes from the local Tor daemon.
-	if handlers.FromOnion(r) {
-		return false
-	}
-	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-Ip") != "" {
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // start runs the spool drainer and the metrics listener. The returned stop
 // is called once the HTTP server has finished the requests in flight: it
 // stops them in reverse order, hands what it can of the spool to Redis, and
 // closes the spool, all within shutdownTimeout.
 func (d *durability) start(ctx context.Context, log *slog.Logger) (stop func(), err error) {
-	var msrv *http.Server
+	var ml *metrics.Listener
 	if addr := d.cfg.Metrics.Listen; addr != "" {
-		ln, err := listen(addr)
-		if err != nil {
+		if ml, err = d.metrics.Listen(addr, log); err != nil {
 			d.close()
-			return nil, fmt.Errorf("metrics.listen: failed to listen on %s: %w", addr, err)
+			return nil, fmt.Errorf("metrics.listen: %w", err)
 		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", d.metrics.Handler())
-		msrv = &http.Server{
-			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
-			WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
-		log.Info("metrics listening", "listen", ln.Addr().String())
-		go msrv.Serve(ln)
 	}
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -166,8 +113,10 @@ func (d *durability) start(ctx context.Context, log *slog.Logger) (stop func(), 
 		if left := d.publisher.Flush(sctx); left > 0 {
 			log.Warn("spool: tips kept for the next start", "tips", left, "dir", d.spool.Dir())
 		}
-		if msrv != nil {
-			msrv.Shutdown(sctx)
+		if ml != nil {
+			if err := ml.Shutdown(sctx); err != nil {
+				log.Warn("metrics: shutdown", "err", err)
+			}
 		}
 		if err := d.spool.Close(); err != nil {
 			log.Error("spool: close failed", "err", err)

@@ -223,7 +223,7 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 	h := handlers.New(handlers.Options{
 		Intake: intake, Triage: q, Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
 		AuthToken: c.Twilio.AuthToken.Value(), AccountSID: c.Twilio.AccountSID, MaxBody: c.Limits.MaxBody, Logger: log,
-		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.mainHandler(), Web: web,
+		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.metrics.PublicHandler(c.Metrics.OnMainListener, handlers.FromOnion), Web: web,
 		SMS: channel, Questions: questions, Handles: conv,
 	})
 	parts := &gatewayParts{cfg: c, queue: q, handler: h, dur: dur}
