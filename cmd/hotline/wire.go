@@ -13,6 +13,7 @@ import (
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/geo"
 	"github.com/hotline-org/hotline/gateway/paging"
 	"github.com/hotline-org/hotline/handlers"
@@ -113,16 +114,6 @@ func loadRegions(c *config.Config) (*geo.Index, *gateway.Router, error) {
 	for _, a := range c.Agencies {
 		areas = append(areas, gateway.AgencyArea{ID: a.ID, Regions: a.Regions})
 	}
-	numbers := map[string]string{}
-	for n, v := range c.Twilio.Numbers {
-		if v.Region != "" {
-			numbers[n] = v.Region
-			if e, err := pseudonym.NormalizeE164(n); err == nil {
-				numbers[e] = v.Region
-				numbers["whatsapp:"+e] = v.Region
-			}
-		}
-	}
 	known := map[string]bool{}
 	for _, id := range ix.RegionIDs() {
 		known[id] = true
@@ -142,7 +133,7 @@ func loadRegions(c *config.Config) (*geo.Index, *gateway.Router, error) {
 	if len(errs) > 0 {
 		return ix, nil, errors.Join(errs...)
 	}
-	return ix, gateway.NewRouter(ix, locator, areas, numbers, c.DefaultAgency), nil
+	return ix, gateway.NewRouter(ix, locator, areas, c.Twilio.NumberRegions(), c.DefaultAgency), nil
 }
 
 // loadKeyring parses every agency's recipients, sealing X25519 ones with
@@ -205,7 +196,8 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		dur.close()
 		return nil, err
 	}
-	web, err := webOptions(c, rdb, keyer)
+	followups := followup.New(rdb, keyer, followup.Options{Prefix: c.Redis.Prefix, TTL: c.Web.FollowupTTL, Timeout: c.Redis.Timeout})
+	web, err := webOptions(c, rdb, keyer, followups)
 	if err != nil {
 		dur.close()
 		return nil, err
@@ -219,12 +211,11 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 	// A tip drained from the spool gets what it could not get while Redis
 	// was away: its reply handle, scrub job and thread.
 	dur.publisher.Apply = conv.ApplySide
-	questions, _ := web.Followups.(handlers.Questions)
 	h := handlers.New(handlers.Options{
 		Intake: intake, Triage: q, Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
 		AuthToken: c.Twilio.AuthToken.Value(), AccountSID: c.Twilio.AccountSID, MaxBody: c.Limits.MaxBody, Logger: log,
 		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.metrics.PublicHandler(c.Metrics.OnMainListener, handlers.FromOnion), Web: web,
-		SMS: channel, Questions: questions, Handles: conv,
+		SMS: channel, Questions: followups, Handles: conv,
 	})
 	parts := &gatewayParts{cfg: c, queue: q, handler: h, dur: dur}
 	var pagerSMS paging.SMS
@@ -232,28 +223,9 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		pagerSMS = pageSender{tw}
 	}
 	parts.workers = append(parts.workers,
-		retentionWorker(c, q, log, func(ctx context.Context, agency, tipID, caseRef string) error {
-			// The reply handle dies with the case: when no tip of the
-			// case is still open in this agency.
-			open, err := q.List(ctx, agency, 0)
-			if err != nil {
-				return err
-			}
-			for _, l := range open {
-				if l.Case == caseRef {
-					return nil
-				}
-			}
-			if err := conv.DeleteHandle(ctx, agency, caseRef); err != nil {
-				return err
-			}
-			if fs, ok := web.Followups.(interface {
-				DeleteCase(context.Context, string) error
-			}); ok {
-				return fs.DeleteCase(ctx, caseRef)
-			}
-			return nil
-		}),
+		// The reply handle and the follow-up thread die with the case.
+		retentionWorker(c, q, log, q.WhenCaseClosed(conv.DeleteHandle,
+			func(ctx context.Context, _, caseRef string) error { return followups.DeleteCase(ctx, caseRef) })),
 		pagerWorker(c, q, pagerSMS, log),
 		func(ctx context.Context) { channel.RunScrubber(ctx, 15*time.Second) })
 	return parts, nil

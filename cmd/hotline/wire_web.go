@@ -13,22 +13,11 @@ import (
 
 // webOptions wires the witness form: its follow-up store, rate limits and
 // proof of work share the queue's Redis and key prefix, and the pepper.
-func webOptions(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Keyer) (handlers.WebOptions, error) {
+func webOptions(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Keyer, followups *followup.Store) (handlers.WebOptions, error) {
 	w := c.Web
 	proxies, err := config.ParseTrustedProxies(w.TrustedProxies)
 	if err != nil {
-		emergency := map[string]string{}
-		for _, a := range c.Agencies {
-			if a.Emergency != "" {
-				emergency[a.ID] = a.Emergency
-			}
-		}
-		return handlers.WebOptions{
-			Emergency: emergency}, fmt.Errorf("web.trusted_proxies: %w", err)
-	}
-	rate := func(s string) handlers.Rate {
-		n, p, _ := config.ParseRate(s) // checked by Validate
-		return handlers.Rate{Count: n, Period: p}
+		return handlers.WebOptions{}, fmt.Errorf("web.trusted_proxies: %w", err)
 	}
 	emergency := map[string]string{}
 	for _, a := range c.Agencies {
@@ -36,9 +25,13 @@ func webOptions(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Ke
 			emergency[a.ID] = a.Emergency
 		}
 	}
+	rate := func(s string) handlers.Rate {
+		n, p, _ := config.ParseRate(s) // checked by Validate
+		return handlers.Rate{Count: n, Period: p}
+	}
 	return handlers.WebOptions{
 		Emergency: emergency,
-		Followups: followup.New(rdb, keyer, followup.Options{Prefix: c.Redis.Prefix, TTL: w.FollowupTTL, Timeout: c.Redis.Timeout}),
+		Followups: followups,
 		Keyer:     keyer, Redis: rdb, Prefix: c.Redis.Prefix,
 		OnionAddress: w.OnionAddress, ExitURL: w.ExitURL, TrustedProxies: proxies,
 		RateLimit: rate(w.RateLimit), OnionRateLimit: rate(w.OnionRateLimit),
