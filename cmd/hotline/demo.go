@@ -6,14 +6,16 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/redis/go-redis/v9"
@@ -168,31 +170,59 @@ Press Ctrl-C to stop; the demo directory is deleted on exit.
 	})
 }
 
-// demoRedis picks REDIS_URL, else a local redis-server on 6379, else an
-// in-process miniredis that keeps nothing.
+// demoRedis picks REDIS_URL, else a local Redis on 6379, else a throwaway
+// redis-server from PATH, else an in-process Redis (only in a binary built
+// with -tags demo, as make run does).
 func demoRedis(e *env) (string, func(), error) {
 	if u := e.getenv("REDIS_URL"); u != "" {
 		fmt.Fprintln(e.stderr, "hotline demo: using Redis at REDIS_URL (demo keys are removed on exit)")
 		return u, func() {}, nil
 	}
-	ctx, cancel := context.WithTimeout(e.ctx, 300*time.Millisecond)
+	if pingRedis(e.ctx, "127.0.0.1:6379", 300*time.Millisecond) {
+		fmt.Fprintln(e.stderr, "hotline demo: using the local Redis at 127.0.0.1:6379 (demo keys are removed on exit)")
+		return "redis://127.0.0.1:6379/0", func() {}, nil
+	}
+	if path, err := exec.LookPath("redis-server"); err == nil {
+		return startRedisServer(e, path)
+	}
+	return inProcessRedis(e)
+}
+
+// pingRedis reports whether a Redis answers at addr within wait.
+func pingRedis(ctx context.Context, addr string, wait time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	if c, err := (&net.Dialer{}).DialContext(ctx, "tcp", "127.0.0.1:6379"); err == nil {
-		c.Close()
-		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DialTimeout: time.Second})
-		defer rdb.Close()
-		if rdb.Ping(ctx).Err() == nil {
-			fmt.Fprintln(e.stderr, "hotline demo: using the local Redis at 127.0.0.1:6379 (demo keys are removed on exit)")
-			return "redis://127.0.0.1:6379/0", func() {}, nil
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: wait, MaxRetries: -1})
+	defer rdb.Close()
+	return rdb.Ping(ctx).Err() == nil
+}
+
+// startRedisServer runs a redis-server of the demo's own on a free port,
+// keeping nothing on disk, and stops it on exit.
+func startRedisServer(e *env, path string) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("failed to find a free port for redis-server: %w", err)
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	ln.Close()
+	cmd := exec.Command(path, "--bind", "127.0.0.1", "--port", strconv.Itoa(addr.Port), "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("failed to start redis-server: %w", err)
+	}
+	stop := func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	for deadline := time.Now().Add(5 * time.Second); !pingRedis(e.ctx, addr.String(), 200*time.Millisecond); {
+		if time.Now().After(deadline) {
+			stop()
+			return "", nil, errors.New("redis-server did not answer within 5s\nhint: set REDIS_URL to a running Redis")
 		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	m := miniredis.NewMiniRedis()
-	if err := m.StartAddr("127.0.0.1:0"); err != nil {
-		return "", nil, fmt.Errorf("failed to start the in-process Redis: %w", err)
-	}
-	banner := strings.Repeat("!", 78)
-	fmt.Fprintf(e.stderr, "%s\n!! DEMO ONLY: no Redis found, using an in-process Redis. NOTHING IS KEPT.    !!\n!! Set REDIS_URL or run redis-server for a real queue.                       !!\n%s\n", banner, banner)
-	return "redis://" + m.Addr() + "/0", m.Close, nil
+	fmt.Fprintf(e.stderr, "hotline demo: started redis-server on %s for the demo; it keeps nothing and stops on exit\n", addr)
+	return "redis://" + addr.String() + "/0", stop, nil
 }
 
 // deleteKeys removes the demo's keys.

@@ -1,0 +1,11 @@
+//go:build !demo
+
+package main
+
+import "errors"
+
+// inProcessRedis is missing from the production binary: it never keeps
+// tips in a Redis of its own memory.
+func inProcessRedis(*env) (string, func(), error) {
+	return "", nil, errors.New("the demo needs Redis: set REDIS_URL, install redis-server, or run `make run` (go run -tags demo ./cmd/hotline demo), which brings an in-process one")
+}
