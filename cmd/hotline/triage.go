@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -104,14 +103,39 @@ func cmdTriage(e *env, args []string) error {
 	default:
 		err = t.note(id, *text)
 	}
-	return apiError(err)
+	return t.explain(err)
 }
 
-// apiError makes an error answer of the gateway safe for the terminal and
-// adds a hint on what to do.
-func apiError(err error) error {
-	ae, ok := err.(*officerapi.Error)
-	if !ok {
+// explain says what went wrong in the officer's terms, with a hint on what
+// to do; anything the gateway sent is made safe for the terminal.
+func (t *triage) explain(err error) error {
+	var (
+		ae *officerapi.Error
+		wi *officerapi.WrongIdentityError
+		ua *officerapi.UnknownAgencyError
+		re *officerapi.ReleasedError
+		oe *officerapi.OpenError
+	)
+	v := visible
+	switch {
+	case errors.As(err, &re) && re.ReleaseErr != nil:
+		return fmt.Errorf("tip %s: identity %s cannot open it: %w, and releasing it failed: %w\nhint: release it with `hotline triage release %s` so a colleague with the right key can take it",
+			v(re.TipID), t.identityPath, re.Err, t.explain(re.ReleaseErr), v(re.TipID))
+	case errors.As(err, &re):
+		return fmt.Errorf("tip %s: identity %s cannot open it (%w); it was released back to the queue at once\nhint: check that %s is the identity (or plugin key) of agency %s",
+			v(re.TipID), t.identityPath, re.Err, t.identityPath, v(re.Agency))
+	case errors.As(err, &wi):
+		return fmt.Errorf("identity %s does not match any recipient of agency %s\nhint: use the identity file made for %s (its recipient is in the gateway's config), or ask your supervisor; no tip was claimed",
+			t.identityPath, v(wi.Agency), v(wi.Agency))
+	case errors.As(err, &ua):
+		return fmt.Errorf("unknown agency %s\nhint: one of %s", v(ua.ID), v(strings.Join(ua.Known, ", ")))
+	case errors.As(err, &oe) && oe.Note > 0:
+		return fmt.Errorf("note %d of tip %s cannot be opened with %s: %w\nhint: it would be lost in the transfer; ask a colleague whose identity opens it", oe.Note, v(oe.TipID), t.identityPath, oe.Err)
+	case errors.As(err, &oe) && errors.Is(err, officerapi.ErrOtherTip):
+		return fmt.Errorf("tip %s: the sealed report belongs to another tip; do not act on it and tell your supervisor", v(oe.TipID))
+	case errors.As(err, &oe):
+		return fmt.Errorf("tip %s: %w", v(oe.TipID), oe.Err)
+	case !errors.As(err, &ae) || err != error(ae):
 		return err
 	}
 	hint := ""
@@ -127,7 +151,7 @@ func apiError(err error) error {
 	case ae.Status == 503:
 		hint = "\nhint: the gateway cannot reach its queue; try again in a moment"
 	}
-	return fmt.Errorf("gateway answered %d: %s%s", ae.Status, visible(ae.Message), hint)
+	return fmt.Errorf("gateway answered %d: %s%s", ae.Status, v(ae.Message), hint)
 }
 
 // print prints an answer as JSON, or else the line for a terminal.
@@ -147,9 +171,6 @@ func (t *triage) identities() (*seal.Identities, error) {
 }
 
 func (t *triage) next() error {
-	// Load the identity and check it against the agency's recipients before
-	// claiming, so that a wrong or missing key does not leave a tip (maybe
-	// an urgent one) leased to an officer who cannot read it.
 	ids, err := t.identities()
 	if err != nil {
 		return err
@@ -159,43 +180,15 @@ func (t *triage) next() error {
 
 // nextWith claims and opens the next tip with identities already loaded.
 func (t *triage) nextWith(ids *seal.Identities) error {
-	a, err := t.myAgency()
-	if err != nil {
-		return err
-	}
-	if checked, matches := ids.Match(a.Recipients); checked && !matches {
-		return fmt.Errorf("identity %s does not match any recipient of agency %s\nhint: use the identity file made for %s (its recipient is in the gateway's config), or ask your supervisor; no tip was claimed",
-			t.identityPath, visible(a.ID), visible(a.ID))
-	}
-	c, err := t.c.Claim(t.ctx)
+	c, rep, err := t.c.Next(t.ctx, ids)
 	if err != nil {
 		return err
 	}
 	if c == nil {
 		return t.print(nil, false, "no tip waiting\n")
 	}
-	plain, err := ids.Open(c.Sealed)
-	if err != nil {
-		// A plugin identity whose recipient could not be checked: hand the
-		// tip back at once (the release is audited) rather than hold it
-		// for a whole lease.
-		if _, rerr := t.c.Release(t.ctx, c.ID); rerr != nil {
-			return fmt.Errorf("tip %s: identity %s cannot open it: %w, and releasing it failed: %w\nhint: release it with `hotline triage release %s` so a colleague with the right key can take it",
-				visible(c.ID), t.identityPath, err, apiError(rerr), visible(c.ID))
-		}
-		return fmt.Errorf("tip %s: identity %s cannot open it (%w); it was released back to the queue at once\nhint: check that %s is the identity (or plugin key) of agency %s",
-			visible(c.ID), t.identityPath, err, t.identityPath, visible(c.Agency))
-	}
-	defer clear(plain)
-	var rep gateway.Report
-	if err := json.Unmarshal(plain, &rep); err != nil {
-		return fmt.Errorf("tip %s: the sealed report is not readable: %w", visible(c.ID), err)
-	}
-	if rep.TipID != c.ID || rep.Case != c.Case {
-		return fmt.Errorf("tip %s: the sealed report belongs to another tip; do not act on it and tell your supervisor", visible(c.ID))
-	}
 	out := claimedTip{ID: c.ID, Case: c.Case, Agency: c.Agency, Region: c.Region, Priority: c.Priority,
-		Channel: c.Channel, ReceivedAt: c.ReceivedAt, LeaseUntil: c.LeaseUntil, Deliveries: c.Deliveries, Report: &rep}
+		Channel: c.Channel, ReceivedAt: c.ReceivedAt, LeaseUntil: c.LeaseUntil, Deliveries: c.Deliveries, Report: rep}
 	if t.asJSON {
 		return writeJSON(t.stdout, out, true)
 	}
@@ -262,69 +255,27 @@ func dash(s string) string {
 	return s
 }
 
-// fetch gets a tip with its sealed report and opens it.
-func (t *triage) fetch(id string, ids *seal.Identities) (officerapi.Listed, *gateway.Report, error) {
-	l, err := t.c.Tip(t.ctx, id)
-	if err != nil {
-		return l, nil, err
-	}
-	rep, err := openReport(l, ids)
-	return l, rep, err
-}
-
-// openReport opens a tip's sealed report and checks that it is this tip's.
-func openReport(l officerapi.Listed, ids *seal.Identities) (*gateway.Report, error) {
-	plain, err := ids.Open(l.Sealed)
-	if err != nil {
-		return nil, fmt.Errorf("tip %s: %w", visible(l.ID), err)
-	}
-	defer clear(plain)
-	var rep gateway.Report
-	if err := json.Unmarshal(plain, &rep); err != nil || rep.TipID != l.ID {
-		return nil, fmt.Errorf("tip %s: the sealed report is not readable or belongs to another tip", visible(l.ID))
-	}
-	return &rep, nil
-}
-
-// noteBody is what a sealed note holds.
-type noteBody struct {
-	Text string    `json:"text"`
-	At   time.Time `json:"at"`
-}
-
 func (t *triage) show(id string) error {
 	ids, err := t.identities()
 	if err != nil {
 		return err
 	}
-	l, rep, err := t.fetch(id, ids)
+	l, rep, err := t.c.Open(t.ctx, id, ids)
 	if err != nil {
 		return err
 	}
-	notes, err := t.c.Notes(t.ctx, id)
+	notes, err := t.c.OpenNotes(t.ctx, id, ids)
 	if err != nil {
 		return err
 	}
-	type shownNote struct {
-		Officer string    `json:"officer"`
-		At      time.Time `json:"at"`
-		Text    string    `json:"text"`
-	}
-	var opened []shownNote
-	for _, n := range notes {
-		sn := shownNote{Officer: n.Officer, At: n.At, Text: "(cannot open this note with your identity)"}
-		if plain, err := ids.Open(n.Sealed); err == nil {
-			var b noteBody
-			if json.Unmarshal(plain, &b) == nil {
-				sn.Text = b.Text
-			}
-			clear(plain)
+	for i, n := range notes {
+		if !n.Opened {
+			notes[i].Text = "(cannot open this note with your identity)"
 		}
-		opened = append(opened, sn)
 	}
 	if t.asJSON {
 		l.Sealed = nil
-		return writeJSON(t.stdout, map[string]any{"tip": l, "report": rep, "notes": opened}, true)
+		return writeJSON(t.stdout, map[string]any{"tip": l, "report": rep, "notes": notes}, true)
 	}
 	var lease time.Time
 	if l.LeaseUntil != nil {
@@ -340,7 +291,7 @@ func (t *triage) show(id string) error {
 		state += fmt.Sprintf(" as %s by %s", l.Disposition, l.ClosedBy)
 	}
 	fmt.Fprintf(t.stdout, "state     %s\n", visible(state))
-	for _, n := range opened {
+	for _, n := range notes {
 		printBlock(t.stdout, fmt.Sprintf("note      %s %s: ", n.At.Local().Format("2006-01-02 15:04"), visible(n.Officer)), n.Text)
 	}
 	return nil
@@ -354,32 +305,6 @@ func (t *triage) escalate(id, reason string) error {
 	return t.print(out, false, "escalated %s: it is urgent now and back in the queue for a colleague or supervisor\n", visible(id))
 }
 
-// agency finds an agency and its recipients.
-func (t *triage) agency(id string) (officerapi.Agency, error) {
-	list, err := t.c.Agencies(t.ctx)
-	if err != nil {
-		return officerapi.Agency{}, err
-	}
-	i := slices.IndexFunc(list, func(a officerapi.Agency) bool { return a.ID == id })
-	if i < 0 {
-		var ids []string
-		for _, a := range list {
-			ids = append(ids, a.ID)
-		}
-		return officerapi.Agency{}, fmt.Errorf("unknown agency %s\nhint: one of %s", visible(id), visible(strings.Join(ids, ", ")))
-	}
-	return list[i], nil
-}
-
-// myAgency is the agency of the token's officer.
-func (t *triage) myAgency() (officerapi.Agency, error) {
-	me, err := t.c.Me(t.ctx)
-	if err != nil {
-		return officerapi.Agency{}, err
-	}
-	return t.agency(me.Agency)
-}
-
 // transfer re-seals a held tip to another agency on this machine (the
 // gateway cannot read it) and hands it over.
 func (t *triage) transfer(id, target string) error {
@@ -390,57 +315,12 @@ func (t *triage) transfer(id, target string) error {
 	if err != nil {
 		return err
 	}
-	l, rep, err := t.fetch(id, ids)
+	done, err := t.c.TransferTo(t.ctx, id, target, ids)
 	if err != nil {
 		return err
 	}
-	if l.State != "held" {
-		return fmt.Errorf("tip %s is %s: claim it before transferring it", visible(id), visible(l.State))
-	}
-	a, err := t.agency(target)
-	if err != nil {
-		return err
-	}
-	rs, err := seal.ParseRecipients(a.Recipients)
-	if err != nil {
-		return fmt.Errorf("agency %s's recipients: %w", visible(target), err)
-	}
-	// The notes go with the tip: opened here and re-sealed to the target,
-	// like the report. A note this identity cannot open would be lost, so
-	// the transfer stops instead.
-	notes, err := t.c.Notes(t.ctx, id)
-	if err != nil {
-		return err
-	}
-	resealed := make([][]byte, 0, len(notes))
-	for i, n := range notes {
-		p, err := ids.Open(n.Sealed)
-		if err != nil {
-			return fmt.Errorf("note %d of tip %s cannot be opened with %s: %w\nhint: it would be lost in the transfer; ask a colleague whose identity opens it", i+1, visible(id), t.identityPath, err)
-		}
-		sn, err := rs.Seal(p)
-		clear(p)
-		if err != nil {
-			return fmt.Errorf("failed to re-seal note %d: %w", i+1, err)
-		}
-		resealed = append(resealed, sn)
-	}
-	rep.Routing = gateway.Routing{Reason: "transferred from " + l.Agency, Regions: rep.Routing.Regions, Agencies: []string{target}}
-	plain, err := json.Marshal(rep)
-	if err != nil {
-		return fmt.Errorf("failed to encode the report: %w", err)
-	}
-	defer clear(plain)
-	sealed, err := rs.Seal(plain)
-	if err != nil {
-		return err
-	}
-	out, err := t.c.Transfer(t.ctx, id, officerapi.Transfer{Agency: target, Sealed: sealed, Notes: resealed, Followup: rep.Followup})
-	if err != nil {
-		return err
-	}
-	return t.print(out, false, "transferred %s to %s with %d note(s) (re-sealed to its %d recipient(s)); closed here as referred\n",
-		visible(id), visible(target), len(resealed), rs.Len())
+	return t.print(done.Answer, false, "transferred %s to %s with %d note(s) (re-sealed to its %d recipient(s)); closed here as referred\n",
+		visible(id), visible(target), done.Notes, done.Recipients)
 }
 
 // readText is --text, or standard input (up to max bytes) for "-".
@@ -464,24 +344,7 @@ func (t *triage) note(id, text string) error {
 	if text == "" {
 		return errors.New("triage note needs --text (or --text - to read standard input)")
 	}
-	a, err := t.myAgency()
-	if err != nil {
-		return err
-	}
-	rs, err := seal.ParseRecipients(a.Recipients)
-	if err != nil {
-		return err
-	}
-	plain, err := json.Marshal(noteBody{Text: text, At: time.Now().UTC()})
-	if err != nil {
-		return fmt.Errorf("failed to encode the note: %w", err)
-	}
-	sealed, err := rs.Seal(plain)
-	clear(plain)
-	if err != nil {
-		return err
-	}
-	out, err := t.c.AddNote(t.ctx, id, sealed)
+	out, a, err := t.c.Note(t.ctx, id, text, time.Now())
 	if err != nil {
 		return err
 	}
@@ -538,7 +401,7 @@ func (t *triage) reply(id, text, override string) error {
 		if err != nil {
 			return err
 		}
-		rep, err := openReport(l, ids)
+		rep, err := officerapi.OpenReport(ids, l.Sealed, l.ID, l.Case)
 		if err != nil {
 			return err
 		}

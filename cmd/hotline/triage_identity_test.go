@@ -66,7 +66,7 @@ func TestNextWithPluginIdentityReleasesAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		tr := &triage{env: e, c: officerapi.New(srv.URL, tok, nil), identityPath: path}
-		return tr.nextWith(ids)
+		return tr.explain(tr.nextWith(ids))
 	}
 	err = next(pluginPath)
 	if err == nil || !strings.Contains(err.Error(), "identity "+pluginPath+" cannot open it") || !strings.Contains(err.Error(), "released back to the queue") {
