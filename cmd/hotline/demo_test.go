@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -129,30 +127,4 @@ func shellWords(s string) []string {
 		words = append(words, cur.String())
 	}
 	return words
-}
-
-// TestDemoRedisServerFromPath: without REDIS_URL or a local Redis, the
-// demo runs a redis-server of its own from PATH and stops it on exit.
-func TestDemoRedisServerFromPath(t *testing.T) {
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server is not on PATH")
-		}
-		t.Skip("redis-server is not on PATH")
-	}
-	var stderr bytes.Buffer
-	e := &env{ctx: context.Background(), stderr: &stderr, getenv: func(string) string { return "" }}
-	u, stop, err := startRedisServer(e, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := strings.TrimSuffix(strings.TrimPrefix(u, "redis://"), "/0")
-	if !pingRedis(e.ctx, addr, time.Second) || !strings.Contains(stderr.String(), "keeps nothing") {
-		t.Fatalf("redis-server at %s does not answer: %s", u, stderr.String())
-	}
-	stop()
-	if pingRedis(e.ctx, addr, 200*time.Millisecond) {
-		t.Fatal("redis-server still answers after stop")
-	}
 }

@@ -29,23 +29,39 @@ func cmdServe(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w\nhint: run `hotline check-config --config %s`", err, *cfgPath)
 	}
-	log := newLogger(e.stderr, c.Log.Format, c.Log.Level)
+	parts, log, stop, err := startGateway(e, c)
+	if err != nil {
+		return err
+	}
+	defer stop(nil)
+	return serveListeners(e.ctx, c, parts.handler, log)
+}
+
+// startGateway wires and starts the gateway of config c. stop stops it,
+// then runs last (if not nil) while Redis is still open.
+func startGateway(e *env, c *config.Config) (parts *gatewayParts, log *slog.Logger, stop func(last func(redis.UniversalClient)), err error) {
+	log = newLogger(e.stderr, c.Log.Format, c.Log.Level)
 	redis.SetLogger(redisLogger{log})
 	rdb, err := newRedis(c)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	defer rdb.Close()
-	parts, err := wire(e.ctx, c, rdb, log)
+	if parts, err = wire(e.ctx, c, rdb, log); err != nil {
+		rdb.Close()
+		return nil, nil, nil, err
+	}
+	stopParts, err := parts.start(e.ctx, log)
 	if err != nil {
-		return err
+		rdb.Close()
+		return nil, nil, nil, err
 	}
-	stop, err := parts.start(e.ctx, log)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	return serveListeners(e.ctx, c, parts.handler, log)
+	return parts, log, func(last func(redis.UniversalClient)) {
+		stopParts()
+		if last != nil {
+			last(rdb)
+		}
+		rdb.Close()
+	}, nil
 }
 
 // serveListeners runs the main listener and, when web.onion_listen is set,

@@ -1,8 +1,9 @@
 //go:build !demo
 
-package main
+package demo
 
 import (
+	"io"
 	"strings"
 	"testing"
 )
@@ -10,7 +11,7 @@ import (
 // TestNoInProcessRedisInTheProductionBinary: built without -tags demo, the
 // demo says in one line how to get a Redis instead of starting its own.
 func TestNoInProcessRedisInTheProductionBinary(t *testing.T) {
-	_, _, err := inProcessRedis(&env{})
+	_, _, err := inProcessRedis(io.Discard)
 	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "REDIS_URL") || !strings.Contains(err.Error(), "make run") {
 		t.Fatalf("inProcessRedis = %v", err)
 	}
