@@ -40,7 +40,7 @@ func TestMetricsWhereConfigured(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stop, err := parts.dur.start(context.Background(), log)
+			stop, err := parts.dur.start(log)
 			if err != nil {
 				t.Fatal(err)
 			}

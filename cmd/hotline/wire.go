@@ -193,19 +193,19 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 	})
 	agencies, err := agencyInfo(c)
 	if err != nil {
-		dur.close()
+		dur.publisher.Close()
 		return nil, err
 	}
 	followups := followup.New(rdb, keyer, followup.Options{Prefix: c.Redis.Prefix, TTL: c.Web.FollowupTTL, Timeout: c.Redis.Timeout})
 	web, err := webOptions(c, rdb, keyer, followups)
 	if err != nil {
-		dur.close()
+		dur.publisher.Close()
 		return nil, err
 	}
 	tw := twilioClient(c, log)
 	channel, conv, err := smsChannel(c, rdb, keyer, intake, q, tw, dur.metrics, log)
 	if err != nil {
-		dur.close()
+		dur.publisher.Close()
 		return nil, err
 	}
 	// A tip drained from the spool gets what it could not get while Redis

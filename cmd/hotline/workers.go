@@ -40,7 +40,7 @@ func agencyInfo(c *config.Config) ([]handlers.AgencyInfo, error) {
 // workers. The returned stop, called once the HTTP server has finished the
 // requests in flight, stops them in reverse order.
 func (p *gatewayParts) start(ctx context.Context, log *slog.Logger) (stop func(), err error) {
-	stopDurability, err := p.dur.start(ctx, log)
+	stopDurability, err := p.dur.start(log)
 	if err != nil {
 		return nil, err
 	}
