@@ -7,6 +7,7 @@ import (
 
 	"github.com/hotline-org/hotline/cmd/internal/demo"
 	"github.com/hotline-org/hotline/gateway/config"
+	"github.com/hotline-org/hotline/handlers/server"
 )
 
 // cmdDemo runs a complete gateway on throwaway keys, for a first look.
@@ -35,7 +36,7 @@ func cmdDemo(e *env, args []string) error {
 		return fmt.Errorf("failed to create the demo officer: %w", err)
 	}
 	self := selfCommand()
-	return serveHTTP(e.ctx, c.Listen, parts.handler, log, func(addr string) {
+	return server.Serve(e.ctx, c.Listen, parts.handler, log, func(addr string) {
 		fmt.Fprintf(e.stdout, `
 hotline demo: serving on http://%[1]s (configuration and throwaway keys in %[2]s)
 

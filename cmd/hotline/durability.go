@@ -10,6 +10,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/gateway/spool"
+	"github.com/hotline-org/hotline/handlers/server"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -60,7 +61,7 @@ func logReplicas(c *config.Config, q *queue.Queue, log *slog.Logger) {
 // start runs the spool drainer and the metrics listener. The returned stop
 // is called once the HTTP server has finished the requests in flight: it
 // stops them in reverse order, hands what it can of the spool to Redis, and
-// closes the spool, all within shutdownTimeout.
+// closes the spool, all within server.ShutdownTimeout.
 func (d *durability) start(log *slog.Logger) (stop func(), err error) {
 	var ml *metrics.Listener
 	if addr := d.cfg.Metrics.Listen; addr != "" {
@@ -71,7 +72,7 @@ func (d *durability) start(log *slog.Logger) (stop func(), err error) {
 	}
 	stopDrain := d.publisher.Start()
 	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), server.ShutdownTimeout)
 		defer cancel()
 		stopDrain(ctx)
 		if ml != nil {

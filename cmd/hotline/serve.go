@@ -1,19 +1,13 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 
 	"github.com/hotline-org/hotline/gateway/config"
-	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/handlers/server"
 	"github.com/redis/go-redis/v9"
 )
-
-func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
 func cmdServe(e *env, args []string) error {
 	fs := e.newFlags("serve", "serve --config FILE")
@@ -34,7 +28,7 @@ func cmdServe(e *env, args []string) error {
 		return err
 	}
 	defer stop(nil)
-	return serveListeners(e.ctx, c, parts.handler, log)
+	return server.ServeWithOnion(e.ctx, c.Listen, c.Web.OnionListen, parts.handler, log)
 }
 
 // startGateway wires and starts the gateway of config c. stop stops it,
@@ -62,23 +56,4 @@ func startGateway(e *env, c *config.Config) (parts *gatewayParts, log *slog.Logg
 		}
 		rdb.Close()
 	}, nil
-}
-
-// serveListeners runs the main listener and, when web.onion_listen is set,
-// the onion service's own listener, whose requests (and only those) count
-// in the onion rate limits. When one stops, both do.
-func serveListeners(ctx context.Context, c *config.Config, h http.Handler, log *slog.Logger) error {
-	if c.Web.OnionListen == "" {
-		return serveHTTP(ctx, c.Listen, h, log, nil)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- serveHTTP(ctx, c.Listen, h, log, nil) }()
-	go func() {
-		errc <- serveHTTP(ctx, c.Web.OnionListen, handlers.ViaOnion(h), log.With("listener", "onion"), nil)
-	}()
-	err := <-errc
-	cancel()
-	return errors.Join(err, <-errc)
 }

@@ -21,17 +21,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Server timeouts. A slow client cannot hold a connection open for long
-// (slowloris); a webhook answer never takes more than a few seconds.
-const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 15 * time.Second
-	writeTimeout      = 20 * time.Second
-	idleTimeout       = 60 * time.Second
-	maxHeaderBytes    = 16 << 10
-	shutdownTimeout   = 20 * time.Second
-)
-
 // A refused dial is retried briefly only: while Redis is down each tip
 // makes a few calls before it reaches the spool, and go-redis's default
 // (five tries, 100 ms apart) would add almost half a second to each.
@@ -229,37 +218,4 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		pagerWorker(c, q, pagerSMS, log),
 		func(ctx context.Context) { channel.RunScrubber(ctx, 15*time.Second) })
 	return parts, nil
-}
-
-// serveHTTP runs the server until ctx ends, then shuts down gracefully:
-// requests in flight (a tip being sealed and queued) are finished.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger, ready func(string)) error {
-	srv := &http.Server{
-		Addr: addr, Handler: h,
-		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
-		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	ln, err := listen(addr)
-	if err != nil {
-		return fmt.Errorf("failed to listen on %s: %w", addr, err)
-	}
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-	log.Info("listening", "listen", ln.Addr().String())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
 }

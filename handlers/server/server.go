@@ -1,0 +1,81 @@
+// Package server runs the gateway's HTTP listeners. It protects the
+// gateway against slow and oversized clients (slowloris, huge headers)
+// with timeouts and limits on every connection, and the reporter against
+// a lost tip at shutdown: requests in flight, a tip being sealed and
+// queued, are finished before the listener returns.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hotline-org/hotline/handlers"
+)
+
+// Timeouts and limits of every connection: a slow client cannot hold a
+// connection open for long; a webhook answer never takes more than a few
+// seconds.
+const (
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 15 * time.Second
+	WriteTimeout      = 20 * time.Second
+	IdleTimeout       = 60 * time.Second
+	MaxHeaderBytes    = 16 << 10
+	// ShutdownTimeout bounds a graceful shutdown.
+	ShutdownTimeout = 20 * time.Second
+)
+
+// Serve runs h on addr until ctx ends, then shuts down gracefully. ready,
+// if set, is told the address once the listener is open.
+func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger, ready func(string)) error {
+	srv := &http.Server{
+		Addr: addr, Handler: h,
+		ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
+		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, MaxHeaderBytes: MaxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("failed to listen on %s: %w", addr, err)
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	log.Info("listening", "listen", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// ServeWithOnion runs h on addr and, when onionAddr is set, on the onion
+// service's own listener, whose requests (and only those) count in the
+// onion rate limits. When one stops, both do.
+func ServeWithOnion(ctx context.Context, addr, onionAddr string, h http.Handler, log *slog.Logger) error {
+	if onionAddr == "" {
+		return Serve(ctx, addr, h, log, nil)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- Serve(ctx, addr, h, log, nil) }()
+	go func() { errc <- Serve(ctx, onionAddr, handlers.ViaOnion(h), log.With("listener", "onion"), nil) }()
+	err := <-errc
+	cancel()
+	return errors.Join(err, <-errc)
+}
