@@ -213,8 +213,10 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 	}
 	parts.workers = append(parts.workers,
 		// The reply handle and the follow-up thread die with the case.
-		retentionWorker(c, q, log, q.WhenCaseClosed(conv.DeleteHandle,
-			func(ctx context.Context, _, caseRef string) error { return followups.DeleteCase(ctx, caseRef) })),
+		func(ctx context.Context) {
+			q.Retain(ctx, ids, c.Retention.Closed, c.Retention.Interval, log, q.WhenCaseClosed(conv.DeleteHandle,
+				func(ctx context.Context, _, caseRef string) error { return followups.DeleteCase(ctx, caseRef) }))
+		},
 		pagerWorker(c, q, pagerSMS, log),
 		func(ctx context.Context) { channel.RunScrubber(ctx, 15*time.Second) })
 	return parts, nil

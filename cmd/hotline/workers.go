@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/gateway/config"
@@ -57,40 +56,11 @@ func runWorkers(ctx context.Context, workers []func(context.Context)) (stop func
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w(ctx)
-		}()
+		wg.Go(func() { w(ctx) })
 	}
 	return func() {
 		cancel()
 		wg.Wait()
-	}
-}
-
-// retentionWorker deletes closed tips past retention.closed.
-// Hooks delete per-tip data held outside the queue (reply handles,
-// follow-ups) when a tip is purged.
-func retentionWorker(c *config.Config, q *queue.Queue, log *slog.Logger, hooks ...queue.PurgeHook) func(context.Context) {
-	return func(ctx context.Context) {
-		t := time.NewTicker(c.Retention.Interval)
-		defer t.Stop()
-		for {
-			for _, a := range c.Agencies {
-				n, err := q.Purge(ctx, a.ID, time.Now().Add(-c.Retention.Closed), hooks...)
-				if err != nil {
-					log.Warn("retention: purge failed", "agency", a.ID, "err", err)
-				} else if n > 0 {
-					log.Info("retention: closed tips deleted", "agency", a.ID, "count", n)
-				}
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
 	}
 }
 
