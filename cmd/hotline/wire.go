@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,54 +20,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// A refused dial is retried briefly only: while Redis is down each tip
-// makes a few calls before it reaches the spool, and go-redis's default
-// (five tries, 100 ms apart) would add almost half a second to each.
-const (
-	dialRetries   = 2
-	dialRetryWait = 50 * time.Millisecond
-)
-
-// newRedis builds the universal client from the config: one node, a
-// Sentinel-managed master, or a Cluster.
+// newRedis builds the Redis client of the config.
 func newRedis(c *config.Config) (redis.UniversalClient, error) {
-	timeouts := func(o *redis.UniversalOptions) {
-		o.DialTimeout = c.Redis.Timeout
-		o.ReadTimeout = c.Redis.Timeout
-		o.WriteTimeout = c.Redis.Timeout
-		o.ContextTimeoutEnabled = true
-		// CLIENT SETINFO is not in the ACL of deploy/redis/users.acl.
-		o.DisableIdentity = true
-		o.DialerRetries, o.DialerRetryTimeout = dialRetries, dialRetryWait
-	}
-	switch c.Redis.Mode {
-	case "cluster", "sentinel":
-		o := &redis.UniversalOptions{
-			Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName, IsClusterMode: c.Redis.Mode == "cluster",
-			Username: c.Redis.Username, Password: string(c.Redis.Password.Value()),
-		}
-		if c.Redis.TLS {
-			o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-		}
-		timeouts(o)
-		return redis.NewUniversalClient(o), nil
-	default:
-		opt, err := redis.ParseURL(c.Redis.URL)
-		if err != nil {
-			return nil, errors.New("redis.url is not a valid redis:// URL")
-		}
-		if p := c.Redis.Password.Value(); len(p) > 0 {
-			opt.Password = string(p)
-		}
-		if c.Redis.Username != "" {
-			opt.Username = c.Redis.Username
-		}
-		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = c.Redis.Timeout, c.Redis.Timeout, c.Redis.Timeout
-		opt.ContextTimeoutEnabled = true
-		opt.DisableIdentity = true
-		opt.DialerRetries, opt.DialerRetryTimeout = dialRetries, dialRetryWait
-		return redis.NewClient(opt), nil
-	}
+	r := c.Redis
+	return queue.NewClient(queue.ClientOptions{Mode: r.Mode, URL: r.URL, Addrs: r.Addrs, MasterName: r.MasterName,
+		Username: r.Username, Password: string(r.Password.Value()), TLS: r.TLS, Timeout: r.Timeout})
 }
 
 // gatewayParts is everything serve wires together.
