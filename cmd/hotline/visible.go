@@ -10,7 +10,5 @@ import (
 // termsafe): a report, a note or an answer of the gateway can never act on
 // the officer's terminal. JSON output goes through writeJSON.
 func visible(s string) string                         { return termsafe.String(s) }
-func visibleLines(s string) []string                  { return termsafe.Lines(s) }
 func visibleMessage(err error) string                 { return termsafe.Message(err) }
-func printBlock(w io.Writer, label, text string)      { termsafe.Block(w, label, text) }
 func writeJSON(w io.Writer, v any, indent bool) error { return termsafe.JSON(w, v, indent) }

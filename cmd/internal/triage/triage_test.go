@@ -1,4 +1,4 @@
-package main
+package triage
 
 import (
 	"bytes"
@@ -59,14 +59,13 @@ func TestNextWithPluginIdentityReleasesAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	e := &env{ctx: ctx, stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(string) string { return "" }}
 	next := func(path string) error {
 		ids, err := seal.LoadIdentities(path, &errOut, "hotline: ")
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr := &triage{env: e, c: officerapi.New(srv.URL, tok, nil), identityPath: path}
-		return tr.explain(tr.nextWith(ids))
+		tr := &Terminal{Ctx: ctx, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Client: officerapi.New(srv.URL, tok, nil), IdentityPath: path}
+		return tr.Explain(tr.NextWith(ids))
 	}
 	err = next(pluginPath)
 	if err == nil || !strings.Contains(err.Error(), "identity "+pluginPath+" cannot open it") || !strings.Contains(err.Error(), "released back to the queue") {
