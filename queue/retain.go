@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 )
@@ -26,5 +27,32 @@ func (q *Queue) Retain(ctx context.Context, agencies []string, closed, interval 
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// CaseCleanup deletes what a case keeps outside the queue: the reporter's
+// sealed reply handle, the witness's follow-up thread.
+type CaseCleanup func(ctx context.Context, agency, caseRef string) error
+
+// WhenCaseClosed is a purge hook that runs the cleanups once no tip of the
+// case is open any more in the agency: the tip purged may be one of several
+// of a case, and the reporter must stay reachable while one is open. Every
+// cleanup runs even if another fails; the purge is told of each failure.
+func (q *Queue) WhenCaseClosed(cleanups ...CaseCleanup) PurgeHook {
+	return func(ctx context.Context, agency, tipID, caseRef string) error {
+		open, err := q.List(ctx, agency, 0)
+		if err != nil {
+			return err
+		}
+		for _, l := range open {
+			if l.Case == caseRef {
+				return nil
+			}
+		}
+		var errs []error
+		for _, c := range cleanups {
+			errs = append(errs, c(ctx, agency, caseRef))
+		}
+		return errors.Join(errs...)
 	}
 }

@@ -14,12 +14,8 @@ func cmdKeygen(e *env, args []string) error {
 	fs := e.newFlags("keygen", "keygen [--x25519] --out FILE")
 	x25519 := fs.Bool("x25519", false, "make a classic X25519 identity instead of a post-quantum hybrid one (for hardware plugins)")
 	out := fs.String("out", "", "write the identity to this `file` (created with mode 0600; never overwritten)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNeeding(fs, args, out); err != nil {
 		return err
-	}
-	if *out == "" {
-		fs.Usage()
-		return errUsage
 	}
 	if _, err := os.Stat(*out); err == nil {
 		return fmt.Errorf("%s already exists; not overwriting an identity\nhint: choose another --out file", *out)
@@ -39,12 +35,8 @@ func cmdKeygen(e *env, args []string) error {
 func cmdCheckConfig(e *env, args []string) error {
 	fs := e.newFlags("check-config", "check-config --config FILE")
 	cfgPath := fs.String("config", "", "the configuration `file`")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNeeding(fs, args, cfgPath); err != nil {
 		return err
-	}
-	if *cfgPath == "" {
-		fs.Usage()
-		return errUsage
 	}
 	c, err := config.Load(*cfgPath)
 	if c == nil {

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
-
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/queue"
 )
@@ -53,12 +53,8 @@ func officerList(e *env, args []string) error {
 	cfgPath := fs.String("config", "", "the configuration `file`")
 	agency := fs.String("agency", "", "only this agency")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNeeding(fs, args, cfgPath); err != nil {
 		return err
-	}
-	if *cfgPath == "" {
-		fs.Usage()
-		return errUsage
 	}
 	_, q, closeFn, err := openQueue(*cfgPath)
 	if err != nil {
@@ -90,12 +86,8 @@ func officerAdd(e *env, args []string) error {
 	agency := fs.String("agency", "", "the agency `id` the officer works for")
 	name := fs.String("name", "", "the officer's `name`, for the audit trail")
 	role := fs.String("role", queue.RoleOfficer, "officer or supervisor")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNeeding(fs, args, cfgPath, agency, name); err != nil {
 		return err
-	}
-	if *cfgPath == "" || *agency == "" || *name == "" {
-		fs.Usage()
-		return errUsage
 	}
 	c, q, closeFn, err := openQueue(*cfgPath)
 	if err != nil {
@@ -145,5 +137,36 @@ func officerRevoke(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "revoked %s\n", *id)
+	return nil
+}
+
+func cmdAudit(e *env, args []string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		fmt.Fprintln(e.stderr, "usage: hotline audit verify --config FILE --agency ID")
+		return errUsage
+	}
+	fs := e.newFlags("audit verify", "audit verify --config FILE --agency ID")
+	cfgPath := fs.String("config", "", "the configuration `file` (its pepper keys the chain)")
+	agency := fs.String("agency", "", "the agency `id`")
+	if err := parseNeeding(fs, args[1:], cfgPath, agency); err != nil {
+		return err
+	}
+	c, q, closeFn, err := openQueue(*cfgPath)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if c.Agency(*agency) == nil {
+		return fmt.Errorf("unknown agency %q", *agency)
+	}
+	n, err := q.VerifyAudit(e.ctx, *agency)
+	var br *queue.AuditBreak
+	if errors.As(err, &br) {
+		return &exitError{code: 1, err: fmt.Errorf("%s\nhint: the entries before it are intact; keep a copy of the Redis data and tell the agency's supervisor", visible(br.Error()))}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "ok: %d audit entries of %s intact\n", n, *agency)
 	return nil
 }

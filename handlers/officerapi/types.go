@@ -1,6 +1,10 @@
 package officerapi
 
-import "time"
+import (
+	"time"
+
+	"github.com/hotline-org/hotline/handlers"
+)
 
 // Officer is who a token belongs to (GET /api/v1/me).
 type Officer struct {
@@ -10,50 +14,19 @@ type Officer struct {
 	Role   string `json:"role"`
 }
 
-// Agency is what officers may know of an agency: its name and public
-// recipients, so that their client can re-seal a tip when transferring it.
-type Agency struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	Recipients []string `json:"recipients"`
-}
-
-// Claimed is a claimed tip: clear metadata and the sealed report
-// (POST /api/v1/tips/claim).
-type Claimed struct {
-	ID           string    `json:"id"`
-	Case         string    `json:"case"`
-	Agency       string    `json:"agency"`
-	Region       string    `json:"region,omitempty"`
-	Channel      string    `json:"channel"`
-	Priority     string    `json:"priority"`
-	ReceivedAt   time.Time `json:"received_at"`
-	ReplyCapable bool      `json:"reply_capable"`
-	Deliveries   int64     `json:"deliveries"`
-	LeaseUntil   time.Time `json:"lease_until"`
-	Sealed       []byte    `json:"sealed"` // the binary age file (base64 in JSON)
-}
-
-// Listed is a tip's clear metadata (GET /api/v1/tips), with its sealed
-// report when one tip is asked for (GET /api/v1/tips/{id}).
-type Listed struct {
-	ID          string     `json:"id"`
-	Case        string     `json:"case"`
-	Agency      string     `json:"agency"`
-	Region      string     `json:"region,omitempty"`
-	Channel     string     `json:"channel"`
-	Priority    string     `json:"priority"`
-	ReceivedAt  time.Time  `json:"received_at"`
-	State       string     `json:"state"`
-	Holder      string     `json:"holder,omitempty"`
-	LeaseUntil  *time.Time `json:"lease_until,omitempty"`
-	Deliveries  int64      `json:"deliveries"`
-	Escalated   bool       `json:"escalated,omitempty"`
-	Disposition string     `json:"disposition,omitempty"`
-	ClosedBy    string     `json:"closed_by,omitempty"`
-	ClosedAt    *time.Time `json:"closed_at,omitempty"`
-	Sealed      []byte     `json:"sealed,omitempty"`
-}
+// The answers that the gateway's handlers define.
+type (
+	// Agency is what officers may know of an agency: its name and public
+	// recipients, so that their client can re-seal a tip when
+	// transferring it.
+	Agency = handlers.AgencyInfo
+	// Claimed is a claimed tip: clear metadata and the sealed report
+	// (POST /api/v1/tips/claim).
+	Claimed = handlers.TipJSON
+	// Listed is a tip's clear metadata (GET /api/v1/tips), with its sealed
+	// report when one tip is asked for (GET /api/v1/tips/{id}).
+	Listed = handlers.ListedJSON
+)
 
 // Note is a note on a tip, sealed to the agency (GET /api/v1/tips/{id}/notes).
 type Note struct {
