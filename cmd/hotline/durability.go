@@ -63,9 +63,9 @@ func logReplicas(c *config.Config, q *queue.Queue, log *slog.Logger) {
 // stops them in reverse order, hands what it can of the spool to Redis, and
 // closes the spool, all within server.ShutdownTimeout.
 func (d *durability) start(log *slog.Logger) (stop func(), err error) {
-	var ml *metrics.Listener
+	var ml *server.Listener
 	if addr := d.cfg.Metrics.Listen; addr != "" {
-		if ml, err = d.metrics.Listen(addr, log); err != nil {
+		if ml, err = server.Start(addr, d.metrics.ListenerHandler(), log.With("listener", "metrics")); err != nil {
 			d.publisher.Close()
 			return nil, fmt.Errorf("metrics.listen: %w", err)
 		}

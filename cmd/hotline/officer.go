@@ -31,21 +31,25 @@ func cmdOfficer(e *env, args []string) error {
 }
 
 // openQueue connects to the config's Redis with the audit key derived from
-// its pepper, for the operator commands.
-func openQueue(path string) (*config.Config, *queue.Queue, func(), error) {
+// its pepper, for the operator commands; agency, if set, must be one of the
+// config's.
+func openQueue(path, agency string) (*queue.Queue, func(), error) {
 	c, err := config.Load(path)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
+	}
+	if agency != "" && c.Agency(agency) == nil {
+		return nil, nil, fmt.Errorf("unknown agency %q\nhint: use one of the ids under agencies in %s", agency, path)
 	}
 	keyer, err := pseudonym.New(c.Secrets.Pepper.Value())
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("secrets.pepper: %w", err)
+		return nil, nil, fmt.Errorf("secrets.pepper: %w", err)
 	}
 	rdb, err := newRedis(c)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return c, newQueue(c, rdb, keyer), func() { rdb.Close() }, nil
+	return newQueue(c, rdb, keyer), func() { rdb.Close() }, nil
 }
 
 func officerList(e *env, args []string) error {
@@ -56,7 +60,7 @@ func officerList(e *env, args []string) error {
 	if err := parseNeeding(fs, args, cfgPath); err != nil {
 		return err
 	}
-	_, q, closeFn, err := openQueue(*cfgPath)
+	q, closeFn, err := openQueue(*cfgPath, "")
 	if err != nil {
 		return err
 	}
@@ -89,14 +93,11 @@ func officerAdd(e *env, args []string) error {
 	if err := parseNeeding(fs, args, cfgPath, agency, name); err != nil {
 		return err
 	}
-	c, q, closeFn, err := openQueue(*cfgPath)
+	q, closeFn, err := openQueue(*cfgPath, *agency)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	if c.Agency(*agency) == nil {
-		return fmt.Errorf("unknown agency %q\nhint: use one of the ids under agencies in %s", *agency, *cfgPath)
-	}
 	token, o, err := q.AddOfficer(e.ctx, *agency, *name, *role)
 	if err != nil {
 		return err
@@ -128,7 +129,7 @@ func officerRevoke(e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	_, q, closeFn, err := openQueue(*cfgPath)
+	q, closeFn, err := openQueue(*cfgPath, "")
 	if err != nil {
 		return err
 	}
@@ -151,14 +152,11 @@ func cmdAudit(e *env, args []string) error {
 	if err := parseNeeding(fs, args[1:], cfgPath, agency); err != nil {
 		return err
 	}
-	c, q, closeFn, err := openQueue(*cfgPath)
+	q, closeFn, err := openQueue(*cfgPath, *agency)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	if c.Agency(*agency) == nil {
-		return fmt.Errorf("unknown agency %q", *agency)
-	}
 	n, err := q.VerifyAudit(e.ctx, *agency)
 	var br *queue.AuditBreak
 	if errors.As(err, &br) {

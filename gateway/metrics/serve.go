@@ -1,13 +1,8 @@
 package metrics
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
-	"time"
 )
 
 // PublicHandler is GET /metrics on the gateway's public listener. With open
@@ -45,57 +40,10 @@ func directLoopback(r *http.Request) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Timeouts of the metrics listener: a scrape is one small GET.
-const (
-	listenerHeaderTimeout = 5 * time.Second
-	listenerReadTimeout   = 15 * time.Second
-	listenerWriteTimeout  = 20 * time.Second
-	listenerIdleTimeout   = 60 * time.Second
-	listenerMaxHeader     = 16 << 10
-)
-
-// Listener serves GET /metrics alone on an address of its own
-// (metrics.listen), off the public listener.
-type Listener struct {
-	srv  *http.Server
-	addr net.Addr
-	done chan struct{}
-}
-
-// Listen starts serving the metrics on addr. If serving fails later, the
-// error is logged at once: the gateway goes on taking tips without its
-// metrics listener.
-func (m *Metrics) Listen(addr string, log *slog.Logger) (*Listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("failed to listen on %s: %w", addr, err)
-	}
+// ListenerHandler is what the metrics' own listener (metrics.listen)
+// serves: GET /metrics, and 404 to anything else.
+func (m *Metrics) ListenerHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
-	l := &Listener{addr: ln.Addr(), done: make(chan struct{}), srv: &http.Server{
-		Handler: mux, ReadHeaderTimeout: listenerHeaderTimeout, ReadTimeout: listenerReadTimeout,
-		WriteTimeout: listenerWriteTimeout, IdleTimeout: listenerIdleTimeout, MaxHeaderBytes: listenerMaxHeader,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}}
-	log.Info("metrics listening", "listen", l.addr.String())
-	go func() {
-		defer close(l.done)
-		if err := l.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics: the listener stopped; metrics are not served", "err", err)
-		}
-	}()
-	return l, nil
-}
-
-// Addr is the address the metrics are served on.
-func (l *Listener) Addr() net.Addr { return l.addr }
-
-// Shutdown stops the listener, waiting for scrapes in flight until ctx
-// ends.
-func (l *Listener) Shutdown(ctx context.Context) error {
-	if err := l.srv.Shutdown(ctx); err != nil {
-		return fmt.Errorf("metrics listener: %w", err)
-	}
-	<-l.done
-	return nil
+	return mux
 }

@@ -1,10 +1,6 @@
 package metrics_test
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -45,31 +41,13 @@ func TestPublicHandlerServesOnlyALocalScraper(t *testing.T) {
 	}
 }
 
-func TestListener(t *testing.T) {
+func TestListenerHandlerServesOnlyMetrics(t *testing.T) {
 	m := metrics.New(metrics.Options{Agencies: []string{"pe-lima"}})
-	log := slog.New(slog.DiscardHandler)
-	l, err := m.Listen("127.0.0.1:0", log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Listen(l.Addr().String(), log); err == nil || !strings.Contains(err.Error(), "failed to listen") {
-		t.Fatalf("a second listener on the same address: %v", err)
-	}
 	for path, want := range map[string]int{"/metrics": 200, "/": 404, "/readyz": 404} {
-		resp, err := http.Get(fmt.Sprintf("http://%s%s", l.Addr(), path))
-		if err != nil {
-			t.Fatal(err)
+		rec := httptest.NewRecorder()
+		m.ListenerHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != want || (want == 200 && !strings.Contains(rec.Body.String(), "hotline_")) {
+			t.Errorf("GET %s: %d, want %d", path, rec.Code, want)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != want || (want == 200 && !strings.Contains(string(b), "hotline_")) {
-			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
-		}
-	}
-	if err := l.Shutdown(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := http.Get(fmt.Sprintf("http://%s/metrics", l.Addr())); err == nil {
-		t.Fatal("still serving after Shutdown")
 	}
 }

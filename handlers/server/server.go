@@ -33,12 +33,7 @@ const (
 // Serve runs h on addr until ctx ends, then shuts down gracefully. ready,
 // if set, is told the address once the listener is open.
 func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger, ready func(string)) error {
-	srv := &http.Server{
-		Addr: addr, Handler: h,
-		ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
-		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, MaxHeaderBytes: MaxHeaderBytes,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(h, log)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("failed to listen on %s: %w", addr, err)
@@ -61,6 +56,54 @@ func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger, r
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// Listener serves one handler in the background, for a listener of its
+// own such as the metrics' (metrics.listen).
+type Listener struct {
+	srv  *http.Server
+	addr net.Addr
+	done chan struct{}
+}
+
+// Start serves h on addr in the background, with the timeouts of Serve. If
+// serving fails later, the error is logged at once: the gateway goes on
+// taking tips without this listener.
+func Start(addr string, h http.Handler, log *slog.Logger) (*Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("failed to listen on %s: %w", addr, err)
+	}
+	l := &Listener{srv: newServer(h, log), addr: ln.Addr(), done: make(chan struct{})}
+	log.Info("listening", "listen", l.addr.String())
+	go func() {
+		defer close(l.done)
+		if err := l.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("listener stopped", "listen", l.addr.String(), "err", err)
+		}
+	}()
+	return l, nil
+}
+
+// Addr is the address the listener serves on.
+func (l *Listener) Addr() net.Addr { return l.addr }
+
+// Shutdown stops the listener, waiting for requests in flight until ctx
+// ends.
+func (l *Listener) Shutdown(ctx context.Context) error {
+	if err := l.srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	<-l.done
+	return nil
+}
+
+func newServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
+		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout, MaxHeaderBytes: MaxHeaderBytes,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // ServeWithOnion runs h on addr and, when onionAddr is set, on the onion

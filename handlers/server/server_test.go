@@ -126,3 +126,31 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 		t.Fatalf("Serve: %v", err)
 	}
 }
+
+func TestStartAndShutdown(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	l, err := server.Start("127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "metrics")
+	}), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Start(l.Addr().String(), http.NotFoundHandler(), log); err == nil || !strings.Contains(err.Error(), "failed to listen") {
+		t.Fatalf("a second listener on the same address: %v", err)
+	}
+	resp, err := http.Get("http://" + l.Addr().String() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "metrics" {
+		t.Fatalf("answer %q", b)
+	}
+	if err := l.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + l.Addr().String() + "/"); err == nil {
+		t.Fatal("still serving after Shutdown")
+	}
+}
