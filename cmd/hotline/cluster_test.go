@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -71,7 +70,7 @@ func TestClusterTwoGateways(t *testing.T) {
 		if err := seal.WriteIdentityFile(path, g, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if ids[a], err = seal.LoadIdentities(path, io.Discard, ""); err != nil {
+		if ids[a], err = seal.LoadIdentities(path, &bytes.Buffer{}, ""); err != nil {
 			t.Fatal(err)
 		}
 		recipients[a] = g.Recipient
