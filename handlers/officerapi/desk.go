@@ -20,9 +20,12 @@ var (
 	// ErrOtherTip is a sealed report of another tip, swapped in by the
 	// gateway or on the way: nobody may act on it.
 	ErrOtherTip = errors.New("the sealed report belongs to another tip")
-	// ErrNotHeld is a transfer of a tip the officer does not hold.
-	ErrNotHeld = errors.New("the tip is not held")
 )
+
+// NotHeldError is a transfer of a tip that is not held.
+type NotHeldError struct{ TipID, State string }
+
+func (e *NotHeldError) Error() string { return fmt.Sprintf("tip %q is %q, not held", e.TipID, e.State) }
 
 // WrongIdentityError is an identity that matches none of the agency's
 // recipients: no tip was claimed.
@@ -229,7 +232,7 @@ func (c *Client) TransferTo(ctx context.Context, id, target string, ids *seal.Id
 		return Transferred{}, err
 	}
 	if l.State != "held" {
-		return Transferred{}, fmt.Errorf("tip %q is %q: %w", id, l.State, ErrNotHeld)
+		return Transferred{}, &NotHeldError{TipID: id, State: l.State}
 	}
 	a, err := c.Agency(ctx, target)
 	if err != nil {

@@ -57,6 +57,7 @@ func (t *Terminal) Explain(err error) error {
 		ua *officerapi.UnknownAgencyError
 		re *officerapi.ReleasedError
 		oe *officerapi.OpenError
+		nh *officerapi.NotHeldError
 	)
 	v := termsafe.String
 	switch {
@@ -69,6 +70,8 @@ func (t *Terminal) Explain(err error) error {
 	case errors.As(err, &wi):
 		return fmt.Errorf("identity %s does not match any recipient of agency %s\nhint: use the identity file made for %s (its recipient is in the gateway's config), or ask your supervisor; no tip was claimed",
 			t.IdentityPath, v(wi.Agency), v(wi.Agency))
+	case errors.As(err, &nh):
+		return fmt.Errorf("tip %s is %s: claim it before transferring it", v(nh.TipID), v(nh.State))
 	case errors.As(err, &ua):
 		return fmt.Errorf("unknown agency %s\nhint: one of %s", v(ua.ID), v(strings.Join(ua.Known, ", ")))
 	case errors.As(err, &oe) && oe.Note > 0:
