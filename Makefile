@@ -17,8 +17,8 @@ SHELL       := /bin/bash
 
 .PHONY: run test check fmt vet staticcheck race bench build fuzz clean
 
-run: ## a working demo on throwaway keys (REDIS_URL, a local redis-server, or in-process)
-	$(GO) run ./cmd/hotline demo
+run: ## a working demo on throwaway keys (REDIS_URL, a local Redis, redis-server from PATH, or in-process: -tags demo)
+	$(GO) run -tags demo ./cmd/hotline demo
 
 test: ## every test, with the race detector; needs Redis (REDIS_URL, redis-server on PATH, or miniredis off CI)
 	$(GOTEST) -count=1 $(PKGS) | $(TESTJSON)

@@ -49,6 +49,8 @@ func TestRouting(t *testing.T) {
 			[]string{gatewaytest.KL}, gateway.ReasonLocation, nil},
 		{"no location: the number's region", gateway.Tip{Text: "help us", To: gatewaytest.NumberLima},
 			[]string{gatewaytest.Lima}, gateway.ReasonNumberRegion, map[string]string{gatewaytest.Lima: "lima"}},
+		{"no location, by WhatsApp: the number's region", gateway.Tip{Text: "help us", To: "whatsapp:" + gatewaytest.NumberLima},
+			[]string{gatewaytest.Lima}, gateway.ReasonNumberRegion, map[string]string{gatewaytest.Lima: "lima"}},
 		{"no location, no number region: default", gateway.Tip{Text: "help us", To: gatewaytest.NumberNone},
 			[]string{gatewaytest.Lima}, gateway.ReasonNoLocation, map[string]string{gatewaytest.Lima: ""}},
 		{"location nobody covers: default", gateway.Tip{Text: "48.8566, 2.3522", To: gatewaytest.NumberLima},

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/hotline-org/hotline/gateway/geo"
 )
@@ -33,7 +34,8 @@ type Router struct {
 }
 
 // NewRouter builds a router. numberRegions maps the hotline's numbers (E.164)
-// to their default region.
+// to their default region; a WhatsApp address (whatsapp:+E.164) finds the
+// region of its number.
 func NewRouter(ix *geo.Index, locator *geo.Locator, agencies []AgencyArea, numberRegions map[string]string, defaultAgency string) *Router {
 	r := &Router{ix: ix, locator: locator, byRegion: map[string][]string{}, numberRegion: numberRegions, defaultAgency: defaultAgency}
 	for _, a := range agencies {
@@ -64,7 +66,7 @@ func (r *Router) Route(text string, hints geo.Hints, to string) Decision {
 	if found {
 		d.Location = &loc
 	}
-	switch reg := r.numberRegion[to]; {
+	switch reg := r.numberRegion[strings.TrimPrefix(to, "whatsapp:")]; {
 	case found && (len(loc.Regions) > 0 || loc.HasPoint):
 		// The regions that hold the whole place: a point's regions, or
 		// for a named place only those that contain all of it. A point

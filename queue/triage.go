@@ -252,3 +252,14 @@ func (q *Queue) MarkOnce(ctx context.Context, agency, name string, ttl time.Dura
 	}
 	return ok, nil
 }
+
+// Unmark removes a marker set by MarkOnce, so that what it guarded is done
+// again: a page that reached nobody is tried at the next check.
+func (q *Queue) Unmark(ctx context.Context, agency, name string) error {
+	ctx, cancel := q.calls.Context(ctx)
+	defer cancel()
+	if err := q.rdb.Del(ctx, q.opt.Prefix+":{"+agency+"}:mark:"+name).Err(); err != nil {
+		return q.calls.Fail("unmark", err)
+	}
+	return nil
+}

@@ -69,7 +69,7 @@ func TestThroughShippedCaddy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop, err := parts.dur.start(ctx, log)
+	stop, err := parts.dur.start(log)
 	if err != nil {
 		t.Fatal(err)
 	}

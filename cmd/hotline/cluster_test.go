@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/handlers"
@@ -61,10 +60,20 @@ func TestClusterTwoGateways(t *testing.T) {
 	cluster := queuetest.StartCluster(t)
 	bin := buildHotline(t)
 	dir := t.TempDir()
-	ids := map[string]*age.X25519Identity{}
+	ids, recipients := map[string]*seal.Identities{}, map[string]string{}
 	for _, a := range []string{"pe-lima", "my-kl"} {
-		id, _ := age.GenerateX25519Identity()
-		ids[a] = id
+		g, err := seal.Generate(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, a+".key")
+		if err := seal.WriteIdentityFile(path, g, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if ids[a], err = seal.LoadIdentities(path, &bytes.Buffer{}, ""); err != nil {
+			t.Fatal(err)
+		}
+		recipients[a] = g.Recipient
 	}
 	const token = "cluster-test-auth-token"
 	env := append(os.Environ(), "HOTLINE_PEPPER=cluster-test-pepper-0123456789abcdef", "TWILIO_AUTH_TOKEN="+token, "REDIS_URL=")
@@ -73,7 +82,7 @@ func TestClusterTwoGateways(t *testing.T) {
 		port := queuetest.FreePort(t)
 		cfg := filepath.Join(dir, fmt.Sprintf("gw%d.yaml", i))
 		body := fmt.Sprintf(clusterConfig, port, i, strings.Join(cluster.Addrs, ", "),
-			ids["pe-lima"].Recipient(), ids["my-kl"].Recipient())
+			recipients["pe-lima"], recipients["my-kl"])
 		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +179,7 @@ func TestClusterTwoGateways(t *testing.T) {
 					if resp.StatusCode == http.StatusNoContent {
 						return
 					}
-					plain, err := seal.Open(tip.Sealed, ids[agency])
+					plain, err := ids[agency].Open(tip.Sealed)
 					if err != nil {
 						t.Errorf("%s cannot open its tip %s: %v", agency, tip.ID, err)
 						return

@@ -5,16 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"path/filepath"
-	"sync"
 
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/gateway/spool"
-	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/handlers/server"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -22,55 +18,26 @@ import (
 // is away (the spool, and the publisher that falls back to it and drains
 // it), and what shows how the gateway is doing (the metrics).
 type durability struct {
-	spool *spool.Spool
-	// held keeps the tips Redis took but its replicas did not confirm.
-	held      *spool.Spool
 	publisher *spool.Publisher
 	metrics   *metrics.Metrics
 	cfg       *config.Config
 }
 
-// openDurability opens the spool (repairing what a crash left) and builds
-// the publisher and the metrics around q.
+// openDurability opens the spool and builds the publisher and the metrics
+// around q.
 func openDurability(c *config.Config, q *queue.Queue, agencies []string, log *slog.Logger) (*durability, error) {
 	dir := c.SpoolDir(os.Getenv)
 	if dir == "" {
 		return nil, errors.New("spool.dir: no directory for the spool\nhint: set spool.dir (or STATE_DIRECTORY) to a directory on a local disk that only the gateway can write")
 	}
-	sp, err := spool.Open(dir, spool.Options{MaxBytes: c.Spool.MaxBytes, Logger: log})
+	pub, err := spool.OpenPublisher(dir, q, spool.Options{MaxBytes: c.Spool.MaxBytes, Logger: log}, c.Redis.Timeout)
 	if err != nil {
 		return nil, fmt.Errorf("spool.dir %s: %w\nhint: the gateway needs a private, writable directory of its own for the spool", dir, err)
 	}
-	if st := sp.Stats(); st.Records > 0 {
-		log.Info("spool: tips from an earlier run will be handed to redis", "tips", st.Records)
-	}
-	// A directory of its own: the spool's drain stops at the first tip
-	// Redis does not take, the held tips' drain at the first one the
-	// replicas do not confirm, and neither holds up the other.
-	held, err := spool.Open(filepath.Join(dir, heldDir), spool.Options{MaxBytes: c.Spool.MaxBytes, Logger: log})
-	if err != nil {
-		sp.Close()
-		return nil, fmt.Errorf("spool.dir %s: %w\nhint: the gateway needs a private, writable directory of its own for the spool", dir, err)
-	}
-	if st := held.Stats(); st.Records > 0 {
-		log.Info("spool: tips from an earlier run wait for redis replicas to confirm them", "tips", st.Records)
-	}
-	pub := &spool.Publisher{Primary: q, Spool: sp, Held: held, Timeout: c.Redis.Timeout, Logger: log}
-	m := metrics.New(metrics.Options{
-		Agencies: agencies,
-		Depth:    q.Depth,
-		Spool: func() metrics.SpoolStats {
-			s, h := sp.Stats(), held.Stats()
-			// Bytes against MaxBytes is the room for tips Redis does not
-			// take; the held tips have a bound of their own.
-			return metrics.SpoolStats{Records: s.Records, Bytes: s.Bytes, MaxBytes: s.MaxBytes,
-				Appended: s.Appended, Drained: s.Drained, Unconfirmed: h.Records,
-				Oldest: sp.Oldest(), Stuck: pub.StuckReason()}
-		},
-	})
-	logReplicas(c, q, log)
+	m := metrics.New(metrics.Options{Agencies: agencies, Depth: q.Depth, Spool: pub.Stats})
 	pub.Metrics = m
-	return &durability{spool: sp, held: held, publisher: pub, metrics: m, cfg: c}, nil
+	logReplicas(c, q, log)
+	return &durability{publisher: pub, metrics: m, cfg: c}, nil
 }
 
 // logReplicas says at startup what an acknowledgement means: confirmed by
@@ -91,98 +58,27 @@ func logReplicas(c *config.Config, q *queue.Queue, log *slog.Logger) {
 	}
 }
 
-// mainHandler is the /metrics handler of the public listener: nil (404)
-// unless metrics.on_main_listener is set.
-// On the main listener GET /metrics answers everyone only when
-// metrics.on_main_listener is set; otherwise only a client on this machine
-// that is not behind a proxy (the contract's GET /metrics, for a local
-// scraper), and 404 to anyone else: tip counts per agency tell an onlooker
-// when tips arrive.
-func (d *durability) mainHandler() http.Handler {
-	h := d.metrics.Handler()
-	if d.cfg.Metrics.OnMainListener {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !directLoopback(r) {
-			http.NotFound(w, r)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// directLoopback reports whether r comes from this machine and was not
-// forwarded by a proxy.
-func directLoopback(r *http.Request) bool {
-	// The onion service's own listener: its clients are everyone on Tor,
-	// though the connection comes from the local Tor daemon.
-	if handlers.FromOnion(r) {
-		return false
-	}
-	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" || r.Header.Get("X-Real-Ip") != "" {
-		return false
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // start runs the spool drainer and the metrics listener. The returned stop
 // is called once the HTTP server has finished the requests in flight: it
 // stops them in reverse order, hands what it can of the spool to Redis, and
-// closes the spool, all within shutdownTimeout.
-func (d *durability) start(ctx context.Context, log *slog.Logger) (stop func(), err error) {
-	var msrv *http.Server
+// closes the spool, all within server.ShutdownTimeout.
+func (d *durability) start(log *slog.Logger) (stop func(), err error) {
+	var ml *server.Listener
 	if addr := d.cfg.Metrics.Listen; addr != "" {
-		ln, err := listen(addr)
-		if err != nil {
-			d.close()
-			return nil, fmt.Errorf("metrics.listen: failed to listen on %s: %w", addr, err)
+		if ml, err = server.Start(addr, d.metrics.ListenerHandler(), log.With("listener", "metrics")); err != nil {
+			d.publisher.Close()
+			return nil, fmt.Errorf("metrics.listen: %w", err)
 		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", d.metrics.Handler())
-		msrv = &http.Server{
-			Handler: mux, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
-			WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
-		log.Info("metrics listening", "listen", ln.Addr().String())
-		go msrv.Serve(ln)
 	}
-	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() { d.publisher.Run(dctx) })
+	stopDrain := d.publisher.Start()
 	return func() {
-		sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		defer scancel()
-		cancel()
-		wg.Wait()
-		// The last tips taken in may be in the spool: hand them over now if
-		// Redis answers, since a container's spool may not outlive it.
-		if left := d.publisher.Flush(sctx); left > 0 {
-			log.Warn("spool: tips kept for the next start", "tips", left, "dir", d.spool.Dir())
-		}
-		if msrv != nil {
-			msrv.Shutdown(sctx)
-		}
-		if err := d.spool.Close(); err != nil {
-			log.Error("spool: close failed", "err", err)
-		}
-		if err := d.held.Close(); err != nil {
-			log.Error("spool: close failed", "err", err)
+		ctx, cancel := context.WithTimeout(context.Background(), server.ShutdownTimeout)
+		defer cancel()
+		stopDrain(ctx)
+		if ml != nil {
+			if err := ml.Shutdown(ctx); err != nil {
+				log.Warn("metrics: shutdown", "err", err)
+			}
 		}
 	}, nil
 }
-
-// close releases the spool when the gateway does not start after all.
-func (d *durability) close() {
-	d.spool.Close()
-	d.held.Close()
-}
-
-// heldDir is the held tips' spool, inside the spool directory.
-const heldDir = "unconfirmed"

@@ -22,8 +22,8 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
 	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue/queuetest"
 	"github.com/redis/go-redis/v9"
@@ -96,7 +96,7 @@ func newGatewayProc(t *testing.T, bin, redisURL, prefix string) *gatewayProc {
 // X25519 recipient is made here, and returns its path.
 func writeFaultConfig(t *testing.T, dir string, port, metricsPort int, redisURL, prefix, spoolDir string) string {
 	t.Helper()
-	id, err := age.GenerateX25519Identity()
+	id, err := seal.Generate(true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ metrics:
   listen: 127.0.0.1:%[7]d
 log:
   format: json
-`, port, redisURL, prefix, faultNumber, id.Recipient(), spoolDir, metricsPort)
+`, port, redisURL, prefix, faultNumber, id.Recipient, spoolDir, metricsPort)
 	path := filepath.Join(dir, "hotline.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/handlers/server"
 	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
@@ -40,7 +41,7 @@ func TestMetricsWhereConfigured(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stop, err := parts.dur.start(context.Background(), log)
+			stop, err := parts.dur.start(log)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,7 +121,7 @@ func TestOnionListener(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveListeners(ctx, c, parts.handler, log) }()
+	go func() { done <- server.ServeWithOnion(ctx, c.Listen, c.Web.OnionListen, parts.handler, log) }()
 	get := func(port int, path string) *http.Response {
 		deadline := time.Now().Add(10 * time.Second)
 		for {

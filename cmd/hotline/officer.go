@@ -1,13 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
-
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/officer"
@@ -32,21 +32,25 @@ func cmdOfficer(e *env, args []string) error {
 }
 
 // openQueue connects to the config's Redis with the audit key derived from
-// its pepper, for the operator commands.
-func openQueue(path string) (*config.Config, *queue.Queue, func(), error) {
+// its pepper, for the operator commands; agency, if set, must be one of the
+// config's.
+func openQueue(path, agency string) (*queue.Queue, func(), error) {
 	c, err := config.Load(path)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
+	}
+	if agency != "" && c.Agency(agency) == nil {
+		return nil, nil, fmt.Errorf("unknown agency %q\nhint: use one of the ids under agencies in %s", agency, path)
 	}
 	keyer, err := pseudonym.New(c.Secrets.Pepper.Value())
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("secrets.pepper: %w", err)
+		return nil, nil, fmt.Errorf("secrets.pepper: %w", err)
 	}
 	rdb, err := newRedis(c)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return c, newQueue(c, rdb, keyer), func() { rdb.Close() }, nil
+	return newQueue(c, rdb, keyer), func() { rdb.Close() }, nil
 }
 
 func officerList(e *env, args []string) error {
@@ -54,14 +58,10 @@ func officerList(e *env, args []string) error {
 	cfgPath := fs.String("config", "", "the configuration `file`")
 	agency := fs.String("agency", "", "only this agency")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNeeding(fs, args, cfgPath); err != nil {
 		return err
 	}
-	if *cfgPath == "" {
-		fs.Usage()
-		return errUsage
-	}
-	_, q, closeFn, err := openQueue(*cfgPath)
+	q, closeFn, err := openQueue(*cfgPath, "")
 	if err != nil {
 		return err
 	}
@@ -91,21 +91,14 @@ func officerAdd(e *env, args []string) error {
 	agency := fs.String("agency", "", "the agency `id` the officer works for")
 	name := fs.String("name", "", "the officer's `name`, for the audit trail")
 	role := fs.String("role", officer.RoleOfficer, "officer or supervisor")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNeeding(fs, args, cfgPath, agency, name); err != nil {
 		return err
 	}
-	if *cfgPath == "" || *agency == "" || *name == "" {
-		fs.Usage()
-		return errUsage
-	}
-	c, q, closeFn, err := openQueue(*cfgPath)
+	q, closeFn, err := openQueue(*cfgPath, *agency)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	if c.Agency(*agency) == nil {
-		return fmt.Errorf("unknown agency %q\nhint: use one of the ids under agencies in %s", *agency, *cfgPath)
-	}
 	token, o, err := officer.New(q).Add(e.ctx, *agency, *name, *role)
 	if err != nil {
 		return err
@@ -137,7 +130,7 @@ func officerRevoke(e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	_, q, closeFn, err := openQueue(*cfgPath)
+	q, closeFn, err := openQueue(*cfgPath, "")
 	if err != nil {
 		return err
 	}
@@ -146,5 +139,33 @@ func officerRevoke(e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "revoked %s\n", *id)
+	return nil
+}
+
+func cmdAudit(e *env, args []string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		fmt.Fprintln(e.stderr, "usage: hotline audit verify --config FILE --agency ID")
+		return errUsage
+	}
+	fs := e.newFlags("audit verify", "audit verify --config FILE --agency ID")
+	cfgPath := fs.String("config", "", "the configuration `file` (its pepper keys the chain)")
+	agency := fs.String("agency", "", "the agency `id`")
+	if err := parseNeeding(fs, args[1:], cfgPath, agency); err != nil {
+		return err
+	}
+	q, closeFn, err := openQueue(*cfgPath, *agency)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	n, err := q.VerifyAudit(e.ctx, *agency)
+	var br *queue.AuditBreak
+	if errors.As(err, &br) {
+		return &exitError{code: 1, err: fmt.Errorf("%s\nhint: the entries before it are intact; keep a copy of the Redis data and tell the agency's supervisor", visible(br.Error()))}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "ok: %d audit entries of %s intact\n", n, *agency)
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/hotline-org/hotline/cmd/internal/termsafe"
 )
 
 const usage = `hotline: an anonymous, sealed tip line
@@ -125,6 +127,21 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNeeding parses flags and fails with the usage when one of the
+// required flags is empty.
+func parseNeeding(fs *flag.FlagSet, args []string, required ...*string) error {
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	for _, v := range required {
+		if *v == "" {
+			fs.Usage()
+			return errUsage
+		}
+	}
+	return nil
+}
+
 // orEnv returns v, or the environment variable name if v is empty.
 func (e *env) orEnv(v, name string) string {
 	if v != "" {
@@ -132,3 +149,10 @@ func (e *env) orEnv(v, name string) string {
 	}
 	return strings.TrimSpace(e.getenv(name))
 }
+
+// Every human-readable output of the CLI goes through these (see package
+// termsafe): a report, a note or an answer of the gateway can never act on
+// the officer's terminal. JSON output goes through writeJSON.
+func visible(s string) string                         { return termsafe.String(s) }
+func visibleMessage(err error) string                 { return termsafe.Message(err) }
+func writeJSON(w io.Writer, v any, indent bool) error { return termsafe.JSON(w, v, indent) }

@@ -1,68 +1,228 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"os"
+	"strings"
+	"time"
 
+	"github.com/hotline-org/hotline/cmd/internal/demo"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway/config"
-	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/handlers/server"
+	"github.com/hotline-org/hotline/queue/officer"
 	"github.com/redis/go-redis/v9"
 )
-
-func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
 func cmdServe(e *env, args []string) error {
 	fs := e.newFlags("serve", "serve --config FILE")
 	cfgPath := fs.String("config", "", "the configuration `file`")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNeeding(fs, args, cfgPath); err != nil {
 		return err
-	}
-	if *cfgPath == "" {
-		fs.Usage()
-		return errUsage
 	}
 	c, err := config.Load(*cfgPath)
 	if err != nil {
 		return fmt.Errorf("%w\nhint: run `hotline check-config --config %s`", err, *cfgPath)
 	}
-	log := newLogger(e.stderr, c.Log.Format, c.Log.Level)
+	parts, log, stop, err := startGateway(e, c)
+	if err != nil {
+		return err
+	}
+	defer stop(nil)
+	return server.ServeWithOnion(e.ctx, c.Listen, c.Web.OnionListen, parts.handler, log)
+}
+
+// startGateway wires and starts the gateway of config c. stop stops it,
+// then runs last (if not nil) while Redis is still open.
+func startGateway(e *env, c *config.Config) (parts *gatewayParts, log *slog.Logger, stop func(last func(redis.UniversalClient)), err error) {
+	log = newLogger(e.stderr, c.Log.Format, c.Log.Level)
 	redis.SetLogger(redisLogger{log})
 	rdb, err := newRedis(c)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	defer rdb.Close()
-	parts, err := wire(e.ctx, c, rdb, log)
+	if parts, err = wire(e.ctx, c, rdb, log); err != nil {
+		rdb.Close()
+		return nil, nil, nil, err
+	}
+	stopParts, err := parts.start(e.ctx, log)
 	if err != nil {
-		return err
+		rdb.Close()
+		return nil, nil, nil, err
 	}
-	stop, err := parts.start(e.ctx, log)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	return serveListeners(e.ctx, c, parts.handler, log)
+	return parts, log, func(last func(redis.UniversalClient)) {
+		stopParts()
+		if last != nil {
+			last(rdb)
+		}
+		rdb.Close()
+	}, nil
 }
 
-// serveListeners runs the main listener and, when web.onion_listen is set,
-// the onion service's own listener, whose requests (and only those) count
-// in the onion rate limits. When one stops, both do.
-func serveListeners(ctx context.Context, c *config.Config, h http.Handler, log *slog.Logger) error {
-	if c.Web.OnionListen == "" {
-		return serveHTTP(ctx, c.Listen, h, log, nil)
+// cmdProbe checks a running gateway's readiness, for container health
+// checks in images that have no shell or curl.
+func cmdProbe(e *env, args []string) error {
+	fs := e.newFlags("probe", "probe --config FILE | --url URL")
+	cfgPath := fs.String("config", "", "the configuration `file` (probes its listen address)")
+	target := fs.String("url", "", "the `URL` to probe (default http://LISTEN/readyz)")
+	if _, err := parse(fs, args); err != nil {
+		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- serveHTTP(ctx, c.Listen, h, log, nil) }()
-	go func() {
-		errc <- serveHTTP(ctx, c.Web.OnionListen, handlers.ViaOnion(h), log.With("listener", "onion"), nil)
-	}()
-	err := <-errc
-	cancel()
-	return errors.Join(err, <-errc)
+	if *target == "" {
+		if *cfgPath == "" {
+			fs.Usage()
+			return errUsage
+		}
+		c, err := config.Load(*cfgPath)
+		if c == nil {
+			return err
+		}
+		*target = "http://" + c.Listen + "/readyz"
+	}
+	resp, err := (&http.Client{Timeout: 3 * time.Second}).Get(*target)
+	if err != nil {
+		return &exitError{code: 1, err: errors.New("not reachable")}
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return &exitError{code: 1, err: fmt.Errorf("not ready (%d)", resp.StatusCode)}
+	}
+	fmt.Fprintln(e.stdout, "ready")
+	return nil
+}
+
+// cmdDemo runs a complete gateway on throwaway keys, for a first look.
+func cmdDemo(e *env, args []string) error {
+	fs := e.newFlags("demo", "demo [--listen ADDR]")
+	listenAddr := fs.String("listen", "127.0.0.1:8080", "the `address` to serve on")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	d, err := demo.New(e.ctx, *listenAddr, e.getenv, e.stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	c, err := config.Load(d.ConfigPath)
+	if err != nil {
+		return err
+	}
+	parts, log, stop, err := startGateway(e, c)
+	if err != nil {
+		return err
+	}
+	defer stop(d.DeleteKeys)
+	token, _, err := officer.New(parts.queue).Add(e.ctx, "pe-lima", "Demo Officer", "officer")
+	if err != nil {
+		return fmt.Errorf("failed to create the demo officer: %w", err)
+	}
+	self := selfCommand()
+	return server.Serve(e.ctx, c.Listen, parts.handler, log, func(addr string) {
+		fmt.Fprintf(e.stdout, `
+hotline demo: serving on http://%[1]s (configuration and throwaway keys in %[2]s)
+
+1. Text the hotline as a victim would (a request signed the way Twilio signs it):
+
+   %[3]s simulate sms --config %[4]s --from +51987654321 \
+     --body "Nos tienen encerrados en una casa en La Molina, -12.0857, -76.9397. Somos 40."
+
+2. Claim the tip and decrypt it on the officer's side (the gateway cannot):
+
+   %[3]s triage next --server http://%[1]s --token %[5]s --identity %[6]s
+
+   A witness would use the web form instead: http://%[1]s/report
+
+3. Close it:
+
+   %[3]s triage ack TIP-ID --disposition dispatched --server http://%[1]s --token %[5]s
+
+Press Ctrl-C to stop; the demo directory is deleted on exit.
+`, addr, d.Dir, self, d.ConfigPath, token, d.Identity)
+	})
+}
+
+// selfCommand is how the printed commands should call this program.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil || strings.Contains(exe, "go-build") {
+		return "go run ./cmd/hotline"
+	}
+	return exe
+}
+
+func cmdKeygen(e *env, args []string) error {
+	fs := e.newFlags("keygen", "keygen [--x25519] --out FILE")
+	x25519 := fs.Bool("x25519", false, "make a classic X25519 identity instead of a post-quantum hybrid one (for hardware plugins)")
+	out := fs.String("out", "", "write the identity to this `file` (created with mode 0600; never overwritten)")
+	if err := parseNeeding(fs, args, out); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return fmt.Errorf("%s already exists; not overwriting an identity\nhint: choose another --out file", *out)
+	}
+	g, err := seal.Generate(*x25519)
+	if err != nil {
+		return err
+	}
+	if err := seal.WriteIdentityFile(*out, g, time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "hotline: wrote a %s identity to %s; keep it offline and give only the recipient below to the gateway's operator\n", g.Kind, *out)
+	fmt.Fprintln(e.stdout, g.Recipient)
+	return nil
+}
+
+func cmdCheckConfig(e *env, args []string) error {
+	fs := e.newFlags("check-config", "check-config --config FILE")
+	cfgPath := fs.String("config", "", "the configuration `file`")
+	if err := parseNeeding(fs, args, cfgPath); err != nil {
+		return err
+	}
+	c, err := config.Load(*cfgPath)
+	if c == nil {
+		return &exitError{code: 1, err: err}
+	}
+	failed := false
+	if err != nil {
+		for _, line := range splitJoined(err) {
+			fmt.Fprintf(e.stdout, "error: %s\n", line)
+		}
+		failed = true
+	}
+	for _, p := range c.Validate() {
+		fmt.Fprintln(e.stdout, p.String())
+		failed = failed || !p.Warning
+	}
+	ix, _, err := loadRegions(c)
+	if err != nil {
+		for _, line := range splitJoined(err) {
+			fmt.Fprintf(e.stdout, "error: regions: %s\n", line)
+		}
+		failed = true
+	}
+	if ix != nil {
+		for _, w := range ix.Warnings() {
+			fmt.Fprintf(e.stdout, "warning: regions: %s\n", w)
+		}
+	}
+	if failed {
+		return &exitError{code: 1, err: errors.New("the configuration has errors")}
+	}
+	fmt.Fprintln(e.stdout, "ok")
+	return nil
+}
+
+// splitJoined lists the errors inside an errors.Join.
+func splitJoined(err error) []string {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []string
+		for _, e := range j.Unwrap() {
+			out = append(out, splitJoined(e)...)
+		}
+		return out
+	}
+	return []string{err.Error()}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,65 +20,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Server timeouts. A slow client cannot hold a connection open for long
-// (slowloris); a webhook answer never takes more than a few seconds.
-const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 15 * time.Second
-	writeTimeout      = 20 * time.Second
-	idleTimeout       = 60 * time.Second
-	maxHeaderBytes    = 16 << 10
-	shutdownTimeout   = 20 * time.Second
-)
-
-// A refused dial is retried briefly only: while Redis is down each tip
-// makes a few calls before it reaches the spool, and go-redis's default
-// (five tries, 100 ms apart) would add almost half a second to each.
-const (
-	dialRetries   = 2
-	dialRetryWait = 50 * time.Millisecond
-)
-
-// newRedis builds the universal client from the config: one node, a
-// Sentinel-managed master, or a Cluster.
+// newRedis builds the Redis client of the config.
 func newRedis(c *config.Config) (redis.UniversalClient, error) {
-	timeouts := func(o *redis.UniversalOptions) {
-		o.DialTimeout = c.Redis.Timeout
-		o.ReadTimeout = c.Redis.Timeout
-		o.WriteTimeout = c.Redis.Timeout
-		o.ContextTimeoutEnabled = true
-		// CLIENT SETINFO is not in the ACL of deploy/redis/users.acl.
-		o.DisableIdentity = true
-		o.DialerRetries, o.DialerRetryTimeout = dialRetries, dialRetryWait
-	}
-	switch c.Redis.Mode {
-	case "cluster", "sentinel":
-		o := &redis.UniversalOptions{
-			Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName, IsClusterMode: c.Redis.Mode == "cluster",
-			Username: c.Redis.Username, Password: string(c.Redis.Password.Value()),
-		}
-		if c.Redis.TLS {
-			o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-		}
-		timeouts(o)
-		return redis.NewUniversalClient(o), nil
-	default:
-		opt, err := redis.ParseURL(c.Redis.URL)
-		if err != nil {
-			return nil, errors.New("redis.url is not a valid redis:// URL")
-		}
-		if p := c.Redis.Password.Value(); len(p) > 0 {
-			opt.Password = string(p)
-		}
-		if c.Redis.Username != "" {
-			opt.Username = c.Redis.Username
-		}
-		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = c.Redis.Timeout, c.Redis.Timeout, c.Redis.Timeout
-		opt.ContextTimeoutEnabled = true
-		opt.DisableIdentity = true
-		opt.DialerRetries, opt.DialerRetryTimeout = dialRetries, dialRetryWait
-		return redis.NewClient(opt), nil
-	}
+	r := c.Redis
+	return queue.NewClient(queue.ClientOptions{Mode: r.Mode, URL: r.URL, Addrs: r.Addrs, MasterName: r.MasterName,
+		Username: r.Username, Password: string(r.Password.Value()), TLS: r.TLS, Timeout: r.Timeout})
 }
 
 // gatewayParts is everything serve wires together.
@@ -114,16 +59,6 @@ func loadRegions(c *config.Config) (*geo.Index, *gateway.Router, error) {
 	for _, a := range c.Agencies {
 		areas = append(areas, gateway.AgencyArea{ID: a.ID, Regions: a.Regions})
 	}
-	numbers := map[string]string{}
-	for n, v := range c.Twilio.Numbers {
-		if v.Region != "" {
-			numbers[n] = v.Region
-			if e, err := pseudonym.NormalizeE164(n); err == nil {
-				numbers[e] = v.Region
-				numbers["whatsapp:"+e] = v.Region
-			}
-		}
-	}
 	known := map[string]bool{}
 	for _, id := range ix.RegionIDs() {
 		known[id] = true
@@ -143,7 +78,7 @@ func loadRegions(c *config.Config) (*geo.Index, *gateway.Router, error) {
 	if len(errs) > 0 {
 		return ix, nil, errors.Join(errs...)
 	}
-	return ix, gateway.NewRouter(ix, locator, areas, numbers, c.DefaultAgency), nil
+	return ix, gateway.NewRouter(ix, locator, areas, c.Twilio.NumberRegions(), c.DefaultAgency), nil
 }
 
 // loadKeyring parses every agency's recipients, sealing X25519 ones with
@@ -203,18 +138,18 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 	})
 	agencies, err := agencyInfo(c)
 	if err != nil {
-		dur.close()
+		dur.publisher.Close()
 		return nil, err
 	}
 	web, followups, err := webOptions(c, rdb, keyer, intake, dur.metrics, log)
 	if err != nil {
-		dur.close()
+		dur.publisher.Close()
 		return nil, err
 	}
 	tw := twilioClient(c, log)
 	channel, conv, err := smsChannel(c, rdb, keyer, intake, q, tw, dur.metrics, log)
 	if err != nil {
-		dur.close()
+		dur.publisher.Close()
 		return nil, err
 	}
 	// A tip drained from the spool gets what it could not get while Redis
@@ -223,7 +158,7 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 	h := handlers.New(handlers.Options{
 		Intake: intake, Triage: q, Officers: officer.New(q), Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
 		AuthToken: c.Twilio.AuthToken.Value(), AccountSID: c.Twilio.AccountSID, MaxBody: c.Limits.MaxBody, Logger: log,
-		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.mainHandler(), Web: web,
+		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.metrics.PublicHandler(c.Metrics.OnMainListener, handlers.FromOnion), Web: web,
 		SMS: channel, Questions: followups, Handles: conv,
 	})
 	parts := &gatewayParts{cfg: c, queue: q, handler: h, dur: dur}
@@ -232,57 +167,41 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		pagerSMS = pageSender{tw}
 	}
 	parts.workers = append(parts.workers,
-		retentionWorker(c, q, log, func(ctx context.Context, agency, tipID, caseRef string) error {
-			// The reply handle dies with the case: when no tip of the
-			// case is still open in this agency.
-			open, err := q.List(ctx, agency, 0)
-			if err != nil {
-				return err
-			}
-			for _, l := range open {
-				if l.Case == caseRef {
-					return nil
-				}
-			}
-			if err := conv.DeleteHandle(ctx, agency, caseRef); err != nil {
-				return err
-			}
-			return followups.DeleteCase(ctx, caseRef)
-		}),
+		// The reply handle and the follow-up thread die with the case.
+		func(ctx context.Context) {
+			q.Retain(ctx, ids, c.Retention.Closed, c.Retention.Interval, log, q.WhenCaseClosed(conv.DeleteHandle,
+				func(ctx context.Context, _, caseRef string) error { return followups.DeleteCase(ctx, caseRef) }))
+		},
 		pagerWorker(c, q, pagerSMS, log),
 		func(ctx context.Context) { channel.RunScrubber(ctx, 15*time.Second) })
 	return parts, nil
 }
 
-// serveHTTP runs the server until ctx ends, then shuts down gracefully:
-// requests in flight (a tip being sealed and queued) are finished.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger, ready func(string)) error {
-	srv := &http.Server{
-		Addr: addr, Handler: h,
-		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
-		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+// logSealing says, per agency, what kind of recipients its tips are sealed
+// to and by what code: an operator checking that tips are post-quantum
+// sealed must be able to trust this line.
+func logSealing(log *slog.Logger, c *config.Config, k *seal.Keyring) {
+	for _, a := range c.Agencies {
+		rs := k.Recipients(a.ID)
+		if rs == nil {
+			continue
+		}
+		var with string
+		switch rs.Kind() {
+		case seal.KindPostQuantum:
+			with = "age, ML-KEM-768 + X25519 hybrid"
+		case seal.KindX25519:
+			if c.Crypto.UseFastX25519() {
+				with = "crypto/x25519"
+			} else {
+				with = "upstream age"
+			}
+		case seal.KindPlugin:
+			with = "age plugin"
+		default:
+			with = "age"
+		}
+		log.Info("sealing tips to the agency's recipients", "agency", a.ID, "kind", string(rs.Kind()),
+			"recipients", rs.Len(), "with", with, "crypto.fast_x25519", c.Crypto.UseFastX25519())
 	}
-	ln, err := listen(addr)
-	if err != nil {
-		return fmt.Errorf("failed to listen on %s: %w", addr, err)
-	}
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-	log.Info("listening", "listen", ln.Addr().String())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
 }

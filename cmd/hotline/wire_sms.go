@@ -90,11 +90,8 @@ func smsChannel(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Ke
 		return nil, nil, fmt.Errorf("channel.urgency: %w", err)
 	}
 	numbers := map[string]sms.Number{}
-	for n, v := range c.Twilio.Numbers {
-		policy := sms.Number{Scrub: v.ScrubOn(), Reply: reply.Number{Off: v.RepliesOff(), Text: v.Reply}}
-		if policy.Reply.Text == "none" {
-			policy.Reply.Text = ""
-		}
+	for e, v := range c.Twilio.ByE164() {
+		policy := sms.Number{Scrub: v.ScrubOn(), Reply: reply.Number{Off: v.RepliesOff(), Text: v.AckText()}}
 		if v.Language != "" {
 			policy.Reply.Default = language.Make(v.Language)
 		}
@@ -104,9 +101,7 @@ func smsChannel(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Ke
 			}
 			policy.Reply.Texts[language.Make(l)] = t
 		}
-		if e, err := pseudonym.NormalizeE164(n); err == nil {
-			numbers[e] = policy
-		}
+		numbers[e] = policy
 	}
 	limiter := func(name string, n int) *ratelimit.Limiter {
 		l := ratelimit.New(rdb, c.Redis.Prefix, name, int64(n), time.Hour)

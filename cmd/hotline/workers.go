@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
-	"sort"
 	"sync"
-	"time"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/gateway/config"
@@ -41,7 +39,7 @@ func agencyInfo(c *config.Config) ([]handlers.AgencyInfo, error) {
 // workers. The returned stop, called once the HTTP server has finished the
 // requests in flight, stops them in reverse order.
 func (p *gatewayParts) start(ctx context.Context, log *slog.Logger) (stop func(), err error) {
-	stopDurability, err := p.dur.start(ctx, log)
+	stopDurability, err := p.dur.start(log)
 	if err != nil {
 		return nil, err
 	}
@@ -58,40 +56,11 @@ func runWorkers(ctx context.Context, workers []func(context.Context)) (stop func
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w(ctx)
-		}()
+		wg.Go(func() { w(ctx) })
 	}
 	return func() {
 		cancel()
 		wg.Wait()
-	}
-}
-
-// retentionWorker deletes closed tips past retention.closed.
-// Hooks delete per-tip data held outside the queue (reply handles,
-// follow-ups) when a tip is purged.
-func retentionWorker(c *config.Config, q *queue.Queue, log *slog.Logger, hooks ...queue.PurgeHook) func(context.Context) {
-	return func(ctx context.Context) {
-		t := time.NewTicker(c.Retention.Interval)
-		defer t.Stop()
-		for {
-			for _, a := range c.Agencies {
-				n, err := q.Purge(ctx, a.ID, time.Now().Add(-c.Retention.Closed), hooks...)
-				if err != nil {
-					log.Warn("retention: purge failed", "agency", a.ID, "err", err)
-				} else if n > 0 {
-					log.Info("retention: closed tips deleted", "agency", a.ID, "count", n)
-				}
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
 	}
 }
 
@@ -105,16 +74,9 @@ func (p pageSender) Send(ctx context.Context, from, to, body string) error {
 
 // pagerWorker pages on-call officers for urgent tips left unclaimed.
 func pagerWorker(c *config.Config, q *queue.Queue, sms paging.SMS, log *slog.Logger) func(context.Context) {
-	from := c.Paging.From
-	if from == "" {
-		nums := make([]string, 0, len(c.Twilio.Numbers))
-		for n := range c.Twilio.Numbers {
-			nums = append(nums, n)
-		}
-		sort.Strings(nums)
-		if len(nums) > 0 {
-			from = nums[0]
-		}
+	nums := make([]string, 0, len(c.Twilio.Numbers))
+	for n := range c.Twilio.Numbers {
+		nums = append(nums, n)
 	}
 	var agencies []paging.Agency
 	for _, a := range c.Agencies {
@@ -122,7 +84,7 @@ func pagerWorker(c *config.Config, q *queue.Queue, sms paging.SMS, log *slog.Log
 			OnCall:     paging.Target{SMS: a.OnCall.SMS, Webhook: a.OnCall.Webhook},
 			Supervisor: paging.Target{SMS: a.Supervisor.SMS, Webhook: a.Supervisor.Webhook}})
 	}
-	p := paging.New(paging.Options{Queue: q, SMS: sms, From: from, Agencies: agencies,
+	p := paging.New(paging.Options{Queue: q, SMS: sms, From: paging.Sender(c.Paging.From, nums), Agencies: agencies,
 		After: c.Paging.After, SupervisorAfter: c.Paging.SupervisorAfter, Interval: c.Paging.Interval, Logger: log})
 	return p.Run
 }

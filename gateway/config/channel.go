@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"golang.org/x/text/language"
 )
 
@@ -70,8 +71,47 @@ func (c *Config) applyChannelDefaults() {
 // ScrubOn reports whether messages to number n are redacted at Twilio.
 func (n Number) ScrubOn() bool { return n.Scrub == nil || *n.Scrub }
 
+// RepliesNone, as a number's reply or replies, turns its automatic
+// replies off.
+const RepliesNone = "none"
+
 // RepliesOff reports whether number n sends no automatic reply.
-func (n Number) RepliesOff() bool { return n.Replies == "none" || n.Reply == "none" }
+func (n Number) RepliesOff() bool { return n.Replies == RepliesNone || n.Reply == RepliesNone }
+
+// AckText is the number's own acknowledgement: "" for the built-in
+// neutral one, and when its replies are off.
+func (n Number) AckText() string {
+	if n.Reply == RepliesNone {
+		return ""
+	}
+	return n.Reply
+}
+
+// ByE164 lists the hotline's numbers by their E.164 form: a number written
+// whatsapp:+... is the same number, and Twilio's whatsapp: addresses find
+// it once the prefix is cut. A number not in E.164 form is left out
+// (Validate reports it).
+func (t Twilio) ByE164() map[string]Number {
+	out := make(map[string]Number, len(t.Numbers))
+	for num, n := range t.Numbers {
+		if e, err := pseudonym.NormalizeE164(num); err == nil {
+			out[e] = n
+		}
+	}
+	return out
+}
+
+// NumberRegions maps the hotline's numbers (E.164) that have a default
+// region to it.
+func (t Twilio) NumberRegions() map[string]string {
+	out := map[string]string{}
+	for e, n := range t.ByE164() {
+		if n.Region != "" {
+			out[e] = n.Region
+		}
+	}
+	return out
+}
 
 func (c *Config) validateChannel(add, warn func(string, string, string)) {
 	ch := c.Channel
@@ -103,7 +143,7 @@ func (c *Config) validateChannel(add, warn func(string, string, string)) {
 	for num, n := range c.Twilio.Numbers {
 		field := "twilio.numbers." + num
 		switch n.Replies {
-		case "", "auto", "none":
+		case "", "auto", RepliesNone:
 		default:
 			add(field+".replies", fmt.Sprintf("unknown value %q", n.Replies), "use auto or none")
 		}

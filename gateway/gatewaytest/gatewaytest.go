@@ -93,7 +93,7 @@ func New(t testing.TB, opts ...func(*gateway.Options)) *Stack {
 		{ID: Lima, Regions: []string{"lima"}},
 		{ID: Overlap, Regions: []string{"lima-east"}},
 		{ID: KL, Regions: []string{"kuala-lumpur"}},
-	}, map[string]string{NumberLima: "lima", "whatsapp:" + NumberLima: "lima"}, Lima)
+	}, map[string]string{NumberLima: "lima"}, Lima)
 	s.Pepper = bytes.Repeat([]byte("pepper-for-tests-only!"), 2)
 	s.Keyer, err = pseudonym.New(s.Pepper)
 	if err != nil {

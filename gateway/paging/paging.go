@@ -12,16 +12,20 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/hotline-org/hotline/queue"
 )
 
-// Queue is what the pager reads and marks.
+// Queue is what the pager reads and marks. A mark says that one gateway
+// has taken a page on itself; it is removed again when the page reached
+// nobody, so that the page is tried again.
 type Queue interface {
 	Count(ctx context.Context, agency string) (queue.Counts, error)
 	MarkOnce(ctx context.Context, agency, name string, ttl time.Duration) (bool, error)
+	Unmark(ctx context.Context, agency, name string) error
 	Audit(ctx context.Context, agency, action, officer, tip, detail string) error
 }
 
@@ -48,7 +52,7 @@ type Agency struct {
 type Options struct {
 	Queue    Queue
 	SMS      SMS    // may be nil when no agency pages by SMS
-	From     string // the number pages are sent from
+	From     string // the number pages are sent from: see Sender
 	Agencies []Agency
 	// After is how long an urgent tip may wait unclaimed before the
 	// on-call officers are paged; SupervisorAfter before the supervisor is.
@@ -58,6 +62,16 @@ type Options struct {
 	HTTP     *http.Client
 	Logger   *slog.Logger
 	Now      func() time.Time
+}
+
+// Sender is the number pages are sent from: paging.from when it is set,
+// else the first of the hotline's own numbers in sorted order, so that
+// every gateway of a deployment pages from the same number.
+func Sender(from string, numbers []string) string {
+	if from != "" || len(numbers) == 0 {
+		return from
+	}
+	return slices.Min(numbers)
 }
 
 // Pager checks the queues and pages.
@@ -119,10 +133,21 @@ func (p *Pager) Check(ctx context.Context) {
 			}
 			mark := "page:" + l.name + ":" + strconv.FormatInt(oldest.UnixMilli(), 10)
 			first, err := p.opt.Queue.MarkOnce(ctx, a.ID, mark, 24*time.Hour)
-			if err != nil || !first {
+			if err != nil {
+				p.opt.Logger.Warn("paging: queue unavailable", "agency", a.ID, "err", err)
+				continue
+			}
+			if !first {
 				continue
 			}
 			sent := p.page(ctx, a, l.target, c.Waiting[queue.Urgent])
+			if sent == 0 {
+				// Nobody was reached: the page is not done, and the next
+				// check (of this gateway or another) tries it again.
+				if err := p.opt.Queue.Unmark(ctx, a.ID, mark); err != nil {
+					p.opt.Logger.Error("paging: a page that reached nobody cannot be retried", "agency", a.ID, "level", l.name, "err", err)
+				}
+			}
 			if err := p.opt.Queue.Audit(ctx, a.ID, queue.AuditPage, "", "", l.name+" "+strconv.Itoa(sent)); err != nil {
 				p.opt.Logger.Warn("paging: audit failed", "agency", a.ID, "err", err)
 			}
@@ -164,7 +189,10 @@ func (p *Pager) page(ctx context.Context, a Agency, t Target, waiting int) int {
 }
 
 func (p *Pager) postWebhook(ctx context.Context, url, agency string, waiting int) error {
-	body, _ := json.Marshal(map[string]any{"event": "urgent_tip_waiting", "agency": agency, "waiting": waiting})
+	body, err := json.Marshal(map[string]any{"event": "urgent_tip_waiting", "agency": agency, "waiting": waiting})
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))

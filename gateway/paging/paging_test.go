@@ -3,6 +3,7 @@ package paging_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -111,5 +112,62 @@ func TestNoPageBeforeTheDelay(t *testing.T) {
 	p.Check(ctx)
 	if len(sms.sent) != 0 {
 		t.Fatalf("paged too early or for a normal tip: %v", sms.sent)
+	}
+}
+
+// flakySMS fails its first sends, then delivers.
+type flakySMS struct {
+	fakeSMS
+	failures int
+}
+
+func (f *flakySMS) Send(ctx context.Context, from, to, body string) error {
+	f.mu.Lock()
+	if f.failures > 0 {
+		f.failures--
+		f.mu.Unlock()
+		return errors.New("twilio: 503")
+	}
+	f.mu.Unlock()
+	return f.fakeSMS.Send(ctx, from, to, body)
+}
+
+// TestFailedPageIsRetried: a page that reached nobody is not marked as
+// done; the next check pages again, and once it got through, no more.
+func TestFailedPageIsRetried(t *testing.T) {
+	r := queuetest.New(t)
+	q := queue.New(r.Client, queue.Options{Prefix: r.Prefix})
+	ctx := context.Background()
+	if err := q.Publish(ctx, queue.Entry{TipID: "u1", Agency: "pe-lima", Priority: queue.Urgent, ReceivedAt: time.Now().Add(-5 * time.Minute), Sealed: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	sms := &flakySMS{failures: 2}
+	p := paging.New(paging.Options{Queue: q, SMS: sms, From: "+15005550006",
+		Agencies: []paging.Agency{{ID: "pe-lima", OnCall: paging.Target{SMS: []string{"+51911111111"}}}},
+		After:    2 * time.Minute})
+	for i, want := range []int{0, 0, 1, 1} {
+		p.Check(ctx)
+		sms.mu.Lock()
+		n := len(sms.sent)
+		sms.mu.Unlock()
+		if n != want {
+			t.Fatalf("check %d: %d pages delivered, want %d", i+1, n, want)
+		}
+	}
+}
+
+func TestSender(t *testing.T) {
+	for _, c := range []struct {
+		from    string
+		numbers []string
+		want    string
+	}{
+		{"+1555", []string{"+1000"}, "+1555"},
+		{"", []string{"+51999", "+15005550006", "+60123"}, "+15005550006"},
+		{"", nil, ""},
+	} {
+		if got := paging.Sender(c.from, c.numbers); got != c.want {
+			t.Errorf("Sender(%q, %v) = %q, want %q", c.from, c.numbers, got, c.want)
+		}
 	}
 }

@@ -1,0 +1,37 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemoRedisServerFromPath: without REDIS_URL or a local Redis, the
+// demo runs a redis-server of its own from PATH and stops it on exit.
+func TestDemoRedisServerFromPath(t *testing.T) {
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-server is not on PATH")
+		}
+		t.Skip("redis-server is not on PATH")
+	}
+	var stderr bytes.Buffer
+	ctx := context.Background()
+	u, stop, err := startRedisServer(ctx, path, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimSuffix(strings.TrimPrefix(u, "redis://"), "/0")
+	if !pingRedis(ctx, addr, time.Second) || !strings.Contains(stderr.String(), "keeps nothing") {
+		t.Fatalf("redis-server at %s does not answer: %s", u, stderr.String())
+	}
+	stop()
+	if pingRedis(ctx, addr, 200*time.Millisecond) {
+		t.Fatal("redis-server still answers after stop")
+	}
+}

@@ -1,0 +1,34 @@
+package config_test
+
+import (
+	"maps"
+	"testing"
+
+	"github.com/hotline-org/hotline/gateway/config"
+)
+
+// TestNumbersByE164: a number written whatsapp:+... is the same number;
+// "none" turns replies off and is never sent as a text.
+func TestNumbersByE164(t *testing.T) {
+	tw := config.Twilio{Numbers: map[string]config.Number{
+		"+15005550006":          {Region: "lima", Reply: "none"},
+		"whatsapp:+60123456789": {Region: "kuala-lumpur", Reply: "Terima kasih"},
+		"+15005550007":          {Replies: config.RepliesNone},
+		"not a number":          {Region: "lima"},
+	}}
+	by := tw.ByE164()
+	if len(by) != 3 || by["+60123456789"].Region != "kuala-lumpur" {
+		t.Fatalf("ByE164 = %v", by)
+	}
+	for num, want := range map[string]struct {
+		off  bool
+		text string
+	}{"+15005550006": {true, ""}, "+60123456789": {false, "Terima kasih"}, "+15005550007": {true, ""}} {
+		if n := by[num]; n.RepliesOff() != want.off || n.AckText() != want.text {
+			t.Errorf("%s: off %v text %q, want %v %q", num, n.RepliesOff(), n.AckText(), want.off, want.text)
+		}
+	}
+	if got, want := tw.NumberRegions(), map[string]string{"+15005550006": "lima", "+60123456789": "kuala-lumpur"}; !maps.Equal(got, want) {
+		t.Fatalf("NumberRegions = %v, want %v", got, want)
+	}
+}
