@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"golang.org/x/text/language"
 )
 
