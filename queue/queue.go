@@ -451,7 +451,11 @@ func (q *Queue) undoClaim(stream, id string, cause error) error {
 	ctx, cancel := q.calls.Context(context.Background())
 	defer cancel()
 	idle := q.opt.Lease + time.Second
-	q.rdb.Do(ctx, "XCLAIM", stream, group, releasedConsumer, 0, id, "IDLE", idle.Milliseconds(), "JUSTID")
+	if err := q.rdb.Do(ctx, "XCLAIM", stream, group, releasedConsumer, 0, id, "IDLE", idle.Milliseconds(), "JUSTID").Err(); err != nil {
+		// The tip is not lost: it stays claimed by this officer until
+		// its lease lapses, and is then reclaimed like any other.
+		return errors.Join(cause, fmt.Errorf("%w: the claim was not handed back (it returns when its lease lapses): %w", ErrUnavailable, err))
+	}
 	return cause
 }
 

@@ -525,7 +525,11 @@ func (c *Channel) Reply(ctx context.Context, agency, caseRef, tipID, officer, te
 	sid, err := c.opt.Twilio.Send(ctx, h.To, h.From, text)
 	if err != nil {
 		if twilioapi.IsOptedOut(err) {
-			c.opt.Store.SetOptOut(ctx, h.Sender, true)
+			if err := c.opt.Store.SetOptOut(ctx, h.Sender, true); err != nil {
+				// Twilio keeps refusing this number; only our own record
+				// of it, which spares officers the refusal, is missing.
+				c.opt.Logger.Warn("opt-out reported by Twilio not recorded", "err", err)
+			}
 			outcome = "refused_opted_out"
 			return ErrOptedOut
 		}
