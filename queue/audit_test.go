@@ -3,11 +3,14 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/officer"
+	"github.com/hotline-org/hotline/queue/queuetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -170,4 +173,48 @@ func TestAuditConcurrentWritersKeepOneChain(t *testing.T) {
 	if err != nil || n != 40 {
 		t.Fatalf("verify = %d, %v; want 40 intact", n, err)
 	}
+}
+
+// TestClaimNotAuditedIsHandedBack: a claim whose audit entry cannot be
+// written is refused and handed back at once; when the hand-back fails
+// too, the error says so, and the tip returns when its lease lapses.
+func TestClaimNotAuditedIsHandedBack(t *testing.T) {
+	const lease = 2 * time.Second
+	q, r := newQueue(t, lease)
+	ctx := context.Background()
+	for _, id := range []string{"t1", "t2"} {
+		if err := q.Publish(ctx, entry("pe-lima", id, queue.Normal)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	faults := r.InjectFaults()
+	faults.FailMatching(":audit")
+	if _, err := q.Claim(ctx, "pe-lima", "alice"); err == nil {
+		t.Fatal("a claim with no audit entry was given")
+	}
+	faults.FailWhen(nil)
+	c, err := q.Claim(ctx, "pe-lima", "bob")
+	if err != nil || c.Entry.TipID != "t1" {
+		t.Fatalf("after the refused claim: %+v, %v; want t1 handed back to the queue", c, err)
+	}
+
+	faults.FailWhen(func(args string) bool { return strings.Contains(args, ":audit") || strings.Contains(args, "XCLAIM") })
+	_, err = q.Claim(ctx, "pe-lima", "alice")
+	if !errors.Is(err, queue.ErrUnavailable) || !strings.Contains(err.Error(), "not handed back") {
+		t.Fatalf("claim with audit and hand-back failing: %v; want ErrUnavailable saying it was not handed back", err)
+	}
+	faults.FailWhen(nil)
+	if _, err := q.Claim(ctx, "pe-lima", "carol"); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("within the lease: %v; want the queue empty (t2 still claimed)", err)
+	}
+	queuetest.WaitUntil(t, 5*lease, "the unrecorded claim's lease to lapse", func() error {
+		c, err := q.Claim(ctx, "pe-lima", "carol")
+		if err != nil {
+			return err
+		}
+		if c.Entry.TipID != "t2" {
+			return fmt.Errorf("claimed %s, want t2", c.Entry.TipID)
+		}
+		return nil
+	})
 }
