@@ -64,6 +64,9 @@ func main() {
 		if e.Action == "fail" && e.Test == "" && !testFailed[e.Package] {
 			failed++ // a package that fails outside any test: a build error, a panic, a timeout
 		}
+		if e.Test == "" && (e.Action == "pass" || e.Action == "fail" || e.Action == "skip") {
+			out.Flush() // a package is done: show it now, not when the whole run ends
+		}
 	}
 	if err := sc.Err(); err != nil {
 		fmt.Fprintf(out, "testjson: reading go test -json: %v\n", err)
