@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -294,7 +295,13 @@ func TestWhenCaseClosed(t *testing.T) {
 
 func TestNewClient(t *testing.T) {
 	r := queuetest.New(t)
-	rdb, err := queue.NewClient(queue.ClientOptions{URL: r.URL, Timeout: time.Second})
+	// The client the suite runs on, built the way the gateway builds it.
+	o := queue.ClientOptions{URL: r.URL, Timeout: time.Second}
+	if r.Kind == "cluster" {
+		o = queue.ClientOptions{Mode: "cluster", Addrs: r.Addrs, Timeout: time.Second,
+			Username: os.Getenv(queuetest.ClusterUserEnv), Password: os.Getenv(queuetest.ClusterPasswordEnv)}
+	}
+	rdb, err := queue.NewClient(o)
 	if err != nil {
 		t.Fatal(err)
 	}
