@@ -42,12 +42,7 @@ var reasonNames = [...]string{
 	RateLimited: "rate_limited", Unavailable: "unavailable", InFlight: "in_flight", Honeypot: "honeypot",
 }
 
-func (r Reason) String() string {
-	if int(r) < len(reasonNames) && r > 0 {
-		return reasonNames[r]
-	}
-	return other
-}
+func (r Reason) String() string { return label(r, reasonNames[:]) }
 
 // RedisOp is a kind of call to Redis on the intake path.
 type RedisOp uint8
@@ -61,12 +56,7 @@ const (
 
 var redisOpNames = [...]string{RedisPublish: "publish", RedisDedupe: "dedupe", RedisPing: "ping"}
 
-func (o RedisOp) String() string {
-	if int(o) < len(redisOpNames) && o > 0 {
-		return redisOpNames[o]
-	}
-	return other
-}
+func (o RedisOp) String() string { return label(o, redisOpNames[:]) }
 
 // ScrubOutcome is how a job that deletes a message from the provider ended.
 type ScrubOutcome uint8
@@ -81,14 +71,18 @@ const (
 
 var scrubNames = [...]string{ScrubDeleted: "deleted", ScrubNotFound: "not_found", ScrubRetry: "retry", ScrubFailed: "failed"}
 
-func (o ScrubOutcome) String() string {
-	if int(o) < len(scrubNames) && o > 0 {
-		return scrubNames[o]
+func (o ScrubOutcome) String() string { return label(o, scrubNames[:]) }
+
+const other = "other"
+
+// label is the name of an enum value; zero and values past the names are
+// "other".
+func label[E ~uint8](v E, names []string) string {
+	if v > 0 && int(v) < len(names) {
+		return names[v]
 	}
 	return other
 }
-
-const other = "other"
 
 // Fixed label sets, exported so that tests can check a scrape against them.
 var (
