@@ -164,40 +164,33 @@ var LimiterNames = []string{"sender", "reply_destination", "reply_number", "web"
 // its deadline (2 s) ends in the spool.
 var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
+// counterVec is a counter with the given labels.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+// latencyVec is a histogram of durations in seconds with the given labels.
+func latencyVec(name, help string, labels ...string) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: latencyBuckets}, labels)
+}
+
 // New returns the metrics, registered on a registry of their own.
 func New(opt Options) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), agencies: map[string]bool{}}
 	for _, a := range opt.Agencies {
 		m.agencies[a] = true
 	}
-	m.tips = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hotline_tips_queued_total",
-		Help: "Sealed tips made durable (in Redis or the spool), per agency copy.",
-	}, []string{"channel", "agency", "priority"})
-	m.intake = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "hotline_intake_duration_seconds", Help: "Time to take in one tip, from the handler to durable.",
-		Buckets: latencyBuckets,
-	}, []string{"channel", "outcome"})
+	m.tips = counterVec("hotline_tips_queued_total", "Sealed tips made durable (in Redis or the spool), per agency copy.", "channel", "agency", "priority")
+	m.intake = latencyVec("hotline_intake_duration_seconds", "Time to take in one tip, from the handler to durable.", "channel", "outcome")
 	m.seal = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "hotline_seal_duration_seconds", Help: "Time to seal one tip to one agency's recipients.",
 		Buckets: latencyBuckets,
 	})
-	m.redis = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "hotline_redis_duration_seconds", Help: "Time of one Redis call on the intake path.",
-		Buckets: latencyBuckets,
-	}, []string{"op", "result"})
-	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hotline_rejected_total", Help: "Requests answered with an error, by reason.",
-	}, []string{"reason"})
-	m.scrub = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hotline_scrub_jobs_total", Help: "Jobs deleting messages from the provider, by outcome.",
-	}, []string{"outcome"})
-	m.failOpen = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hotline_ratelimit_fail_open_total", Help: "Rate-limit checks answered by the in-memory fallback because Redis failed.",
-	}, []string{"limiter"})
-	m.replies = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hotline_officer_replies_total", Help: "Officers' replies to reporters, by outcome.",
-	}, []string{"outcome"})
+	m.redis = latencyVec("hotline_redis_duration_seconds", "Time of one Redis call on the intake path.", "op", "result")
+	m.rejected = counterVec("hotline_rejected_total", "Requests answered with an error, by reason.", "reason")
+	m.scrub = counterVec("hotline_scrub_jobs_total", "Jobs deleting messages from the provider, by outcome.", "outcome")
+	m.failOpen = counterVec("hotline_ratelimit_fail_open_total", "Rate-limit checks answered by the in-memory fallback because Redis failed.", "limiter")
+	m.replies = counterVec("hotline_officer_replies_total", "Officers' replies to reporters, by outcome.", "outcome")
 	m.unconfirmed = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "hotline_replica_unconfirmed_total",
 		Help: "Tips (per agency copy, and again at each retry) that Redis took but its replicas did not confirm in time; each was kept in the spool as well.",

@@ -10,22 +10,6 @@ import (
 	"github.com/hotline-org/hotline/gateway/periodic"
 )
 
-// TestRunAtOnceThenEveryIntervalUntilDone: the job runs before the first
-// tick, once a tick, and Run returns when the context ends.
-func TestRunAtOnceThenEveryIntervalUntilDone(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute+30*time.Second)
-		defer cancel()
-		var at []time.Duration
-		start := time.Now()
-		periodic.Run(ctx, time.Minute, func(context.Context) { at = append(at, time.Since(start)) })
-		want := []time.Duration{0, time.Minute, 2 * time.Minute, 3 * time.Minute}
-		if !slices.Equal(at, want) {
-			t.Fatalf("job ran at %v, want %v", at, want)
-		}
-	})
-}
-
 // TestRunEndedContextRunsOnce: a context already done still gets its first
 // run, then Run returns without waiting for a tick.
 func TestRunEndedContextRunsOnce(t *testing.T) {
@@ -36,4 +20,20 @@ func TestRunEndedContextRunsOnce(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("job ran %d times, want 1", n)
 	}
+}
+
+// TestRunAtOnceThenEveryIntervalUntilDone runs on synctest's clock: the job
+// runs before the first tick, once a tick, and Run returns when the context
+// ends.
+func TestRunAtOnceThenEveryIntervalUntilDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute+30*time.Second)
+		defer cancel()
+		var at []time.Duration
+		start := time.Now()
+		periodic.Run(ctx, time.Minute, func(context.Context) { at = append(at, time.Since(start)) })
+		if want := []time.Duration{0, time.Minute, 2 * time.Minute, 3 * time.Minute}; !slices.Equal(at, want) {
+			t.Fatalf("job ran at %v, want %v", at, want)
+		}
+	})
 }
