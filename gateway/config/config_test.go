@@ -46,6 +46,17 @@ func readFixture(t testing.TB, name string) []byte {
 	return data
 }
 
+// writeFile writes content to a file name in dir, readable by its owner
+// only, and returns its path.
+func writeFile(t testing.TB, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // parseValid parses testdata/valid.yaml with HOTLINE_PEPPER set.
 func parseValid(t testing.TB) *config.Config {
 	t.Helper()
@@ -240,18 +251,11 @@ func TestParseStrict(t *testing.T) {
 
 func TestParseSecrets(t *testing.T) {
 	tmp := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(tmp, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	write("pepper", testPepper+"\r\n")
-	abs := write("abs-token", "absolute-token\n")
-	write("big", strings.Repeat("x", 64<<10+1))
-	write("at-limit", strings.Repeat("y", 64<<10))
-	write("multiline", "line one\nline two\n\n")
+	writeFile(t, tmp, "pepper", testPepper+"\r\n")
+	abs := writeFile(t, tmp, "abs-token", "absolute-token\n")
+	writeFile(t, tmp, "big", strings.Repeat("x", 64<<10+1))
+	writeFile(t, tmp, "at-limit", strings.Repeat("y", 64<<10))
+	writeFile(t, tmp, "multiline", "line one\nline two\n\n")
 
 	tests := []struct {
 		name      string
@@ -488,10 +492,7 @@ func TestLoadTooLarge(t *testing.T) {
 		b.WriteString(line)
 	}
 	b.WriteString("default_agency: pe-lima\n")
-	path := filepath.Join(t.TempDir(), "big.yaml")
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := writeFile(t, t.TempDir(), "big.yaml", b.String())
 	t.Setenv("HOTLINE_PEPPER", testPepper)
 	t.Setenv("REDIS_URL", "")
 	t.Setenv("TWILIO_AUTH_TOKEN", "test-token") // the fixture's token file is not beside big.yaml

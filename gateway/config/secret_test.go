@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,9 +43,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		filePassword  = "FILE-redis-password-value-0a1b2c3d4e5f"
 	)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "redis-password"), []byte(filePassword+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, dir, "redis-password", filePassword+"\n")
 	data := `
 listen: 127.0.0.1:8080
 public_url: https://hotline.example.org

@@ -1,8 +1,6 @@
 package config_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,10 +29,7 @@ func TestValidate(t *testing.T) {
 	}
 	x25519, pq := keys[0], keys[1]
 	// A recipients file that holds a secret key by mistake.
-	leakedFile := filepath.Join(t.TempDir(), "leaked.recipients")
-	if err := os.WriteFile(leakedFile, []byte("# officers\n"+x25519.Identity+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	leakedFile := writeFile(t, t.TempDir(), "leaked.recipients", "# officers\n"+x25519.Identity+"\n")
 	secrets := []string{x25519.Identity, pq.Identity}
 
 	tests := []struct {

@@ -206,10 +206,8 @@ func isGoogleHost(host string) bool {
 // coordinate place or search path, q=) over the centre of the view (@).
 func googlePoint(u *url.URL) (Point, bool) {
 	path := u.Path
-	if m := googleData.FindStringSubmatch(u.EscapedPath() + "?" + u.RawQuery); m != nil {
-		if p, ok := pointFrom(m[1], m[2]); ok {
-			return p, true
-		}
+	if p, ok := matchPoint(googleData, u.EscapedPath()+"?"+u.RawQuery); ok {
+		return p, true
 	}
 	segs := strings.Split(path, "/")
 	for i, seg := range segs {
@@ -231,10 +229,7 @@ func googlePoint(u *url.URL) (Point, bool) {
 	if p, ok := firstParam(u.Query(), "q", "query", "destination", "daddr", "ll", "center", "sll"); ok {
 		return p, true
 	}
-	if m := googleAt.FindStringSubmatch(path); m != nil {
-		return pointFrom(m[1], m[2])
-	}
-	return Point{}, false
+	return matchPoint(googleAt, path)
 }
 
 func firstParam(q url.Values, keys ...string) (Point, bool) {
@@ -254,10 +249,8 @@ func osmPoint(u *url.URL) (Point, bool, float64) {
 	if p, ok := pointFrom(q.Get("mlat"), q.Get("mlon")); ok {
 		return p, true, 0
 	}
-	if m := osmMap.FindStringSubmatch(u.Fragment); m != nil {
-		if p, ok := pointFrom(m[1], m[2]); ok {
-			return p, true, 0
-		}
+	if p, ok := matchPoint(osmMap, u.Fragment); ok {
+		return p, true, 0
 	}
 	if p, ok := pointFrom(q.Get("lat"), q.Get("lon")); ok {
 		return p, true, 0
@@ -282,10 +275,8 @@ func wazePoint(u *url.URL) (Point, bool, float64) {
 	if p, ok := firstParam(q, "ll", "latlng", "q"); ok {
 		return p, true, 0
 	}
-	if m := wazeTo.FindStringSubmatch(q.Get("to")); m != nil {
-		if p, ok := pointFrom(m[1], m[2]); ok {
-			return p, true, 0
-		}
+	if p, ok := matchPoint(wazeTo, q.Get("to")); ok {
+		return p, true, 0
 	}
 	if p, ok := pointFrom(q.Get("lat"), q.Get("lon")); ok {
 		return p, true, 0
@@ -294,6 +285,16 @@ func wazePoint(u *url.URL) (Point, bool, float64) {
 		return geohashDecode(hash)
 	}
 	return Point{}, false, 0
+}
+
+// matchPoint parses the latitude and longitude that re captures (groups 1
+// and 2) in s.
+func matchPoint(re *regexp.Regexp, s string) (Point, bool) {
+	m := re.FindStringSubmatch(s)
+	if m == nil {
+		return Point{}, false
+	}
+	return pointFrom(m[1], m[2])
 }
 
 // pointFrom parses a latitude and a longitude given separately.

@@ -17,20 +17,30 @@ type sample struct {
 	line   int
 }
 
-func readSamples(t testing.TB, path string) []sample {
+// eachLine calls f with each line of a testdata file that is neither empty
+// nor a # comment, and its number.
+func eachLine(t testing.TB, path string, f func(n int, line string)) {
 	t.Helper()
-	f, err := os.Open(path)
+	file, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []sample
-	sc := bufio.NewScanner(f)
+	defer file.Close()
+	sc := bufio.NewScanner(file)
 	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
+		if line := sc.Text(); line != "" && line[0] != '#' {
+			f(n, line)
 		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func readSamples(t testing.TB, path string) []sample {
+	t.Helper()
+	var out []sample
+	eachLine(t, path, func(n int, line string) {
 		p := strings.SplitN(line, " ", 3)
 		if len(p) != 3 {
 			t.Fatalf("%s:%d: want LANGUAGE SENDER TEXT", path, n)
@@ -40,7 +50,7 @@ func readSamples(t testing.TB, path string) []sample {
 			p[1] = ""
 		}
 		out = append(out, sample{want: tag, sender: p[1], text: p[2], line: n})
-	}
+	})
 	return out
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,63 +20,43 @@ func mustDetector(t testing.TB, langs ...language.Tag) *Detector {
 	return d
 }
 
+// detectCase is a line of testdata/detect.txt.
+type detectCase struct {
+	name, text, sender string
+	want               language.Tag
+	confident          bool
+	by                 string
+}
+
+func readDetectCases(t testing.TB, path string) []detectCase {
+	t.Helper()
+	var out []detectCase
+	eachLine(t, path, func(n int, line string) {
+		f := strings.Split(line, " | ")
+		if len(f) != 6 || (f[2] != "sure" && f[2] != "unsure") {
+			t.Fatalf("%s:%d: want NAME | WANT | sure or unsure | BY | SENDER | \"TEXT\"", path, n)
+		}
+		want, err := language.Parse(f[1])
+		if err != nil {
+			t.Fatalf("%s:%d: %v", path, n, err)
+		}
+		text, err := strconv.Unquote(f[5])
+		if err != nil {
+			t.Fatalf("%s:%d: text: %v", path, n, err)
+		}
+		if f[4] == "-" {
+			f[4] = ""
+		}
+		out = append(out, detectCase{name: f[0], want: want, confident: f[2] == "sure", by: f[3], sender: f[4], text: text})
+	})
+	return out
+}
+
 func TestDetect(t *testing.T) {
 	all := mustDetector(t)
-	tests := []struct {
-		name      string
-		text      string
-		sender    string
-		want      language.Tag
-		confident bool
-		by        string
-	}{
-		// Script decides, whatever the number.
-		{"han", "救命 我们被关起来了", "+60123456789", Chinese, true, "script"},
-		{"traditional han", "護照被老闆扣了", "", Chinese, true, "script"},
-		{"han with latin loanword", "在KTV上班 不能回家", "+6212345678", Chinese, true, "script"},
-		{"one han character", "救", "", Chinese, true, "script"},
-		{"thai", "ช่วยด้วย", "+60123456789", Thai, true, "script"},
-		{"thai with ok", "ok ค่ะ", "", Thai, true, "script"},
-		{"english with one han word", "we are in 西港 building, locked in, please help us now", "", English, true, "text"},
-		{"japanese is not chinese", "助けて 閉じ込められた", "+8612345678", language.Und, false, "none"},
-		{"korean", "도와주세요", "+60123456789", language.Und, false, "none"},
-		{"burmese", "ကူညီပါ", "+9512345678", language.Und, false, "none"},
-		{"cyrillic", "помогите нам", "+60123456789", language.Und, false, "none"},
-
-		// Text decides.
-		{"spanish", "ayuda nos tienen encerrados", "", Spanish, true, "text"},
-		{"spanish from a malaysian number", "nos quitaron los pasaportes", "+60123456789", Spanish, true, "text"},
-		{"spanish without accents", "no se donde estoy", "", Spanish, true, "text"},
-		{"vietnamese", "cứu chúng tôi", "", Vietnamese, true, "text"},
-		{"vietnamese without accents", "cuu chung toi voi", "", Vietnamese, true, "text"},
-		{"vietnamese decomposed", "c\u01b0\u0301u chu\u0301ng to\u0302i", "", Vietnamese, true, "text"},
-		{"filipino", "tulungan niyo po kami", "", Filipino, true, "text"},
-		{"taglish", "please po help kami hindi makalabas sa bahay", "", Filipino, true, "text"},
-		{"english", "they took our passports", "+6212345678", English, true, "text"},
-		{"indonesian markers from a malaysian number", "tolong saya tidak bisa keluar", "+60123456789", Indonesian, true, "text"},
-		{"malay markers from an indonesian number", "kami tak boleh keluar, pintu berkunci", "+6281234567", Malay, true, "text"},
-		{"indonesian slang", "udah 3 bulan gak digaji", "", Indonesian, true, "text"},
-		{"malay slang", "gaji tak bayar dah 4 bulan", "", Malay, true, "text"},
-
-		// Malay or Indonesian: the number breaks the tie.
-		{"ambiguous from malaysia", "tolong kami dikurung", "+60123456789", Malay, false, "calling-code"},
-		{"ambiguous from indonesia", "tolong kami dikurung", "+6281234567", Indonesian, false, "calling-code"},
-		{"ambiguous from brunei", "tolong kami dikurung", "+6731234567", Malay, false, "calling-code"},
-		{"ambiguous from hong kong", "tolong kami dikurung", "+85212345678", Indonesian, false, "calling-code"},
-		{"ambiguous on whatsapp", "tolong kami dikurung", "whatsapp:+62 812-3456-7890", Indonesian, false, "calling-code"},
-		{"ambiguous without a number", "tolong kami", "", Malay, false, "guess"},
-		{"ambiguous with a number from elsewhere", "tolong kami", "+4412345678", Malay, false, "guess"},
-
-		// Nothing in the text: the number alone.
-		{"digits only", "12345", "+51987654321", Spanish, false, "calling-code"},
-		{"emoji only", "🙏🙏", "+66812345678", Thai, false, "calling-code"},
-		{"empty", "", "+84912345678", Vietnamese, false, "calling-code"},
-		{"ok", "ok", "+63912345678", Filipino, false, "calling-code"},
-		{"ok from singapore is not chinese", "ok", "+6591234567", English, false, "calling-code"},
-		{"puerto rico", "ok", "+17875551234", Spanish, false, "calling-code"},
-		{"nothing at all", "123", "", language.Und, false, "none"},
-		{"no hint from myanmar", "123", "+9512345678", language.Und, false, "none"},
-		{"not a number", "ok", "someone@example.org", English, false, "guess"},
+	tests := readDetectCases(t, "testdata/detect.txt")
+	if len(tests) < 40 {
+		t.Fatalf("%d cases in testdata/detect.txt, want at least 40", len(tests))
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,10 +6,8 @@ import "github.com/prometheus/client_golang/prometheus"
 var FailSafeChecks = []string{"web_flood"}
 
 func (m *Metrics) registerFailSafe() {
-	m.failSafe = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hotline_check_failed_safe_total",
-		Help: "Checks that could not be made (Redis refused or did not answer) and were answered the safe way, by check.",
-	}, []string{"check"})
+	m.failSafe = counterVec("hotline_check_failed_safe_total",
+		"Checks that could not be made (Redis refused or did not answer) and were answered the safe way, by check.", "check")
 	for _, c := range FailSafeChecks {
 		m.failSafe.WithLabelValues(c)
 	}

@@ -42,12 +42,7 @@ var reasonNames = [...]string{
 	RateLimited: "rate_limited", Unavailable: "unavailable", InFlight: "in_flight", Honeypot: "honeypot",
 }
 
-func (r Reason) String() string {
-	if int(r) < len(reasonNames) && r > 0 {
-		return reasonNames[r]
-	}
-	return other
-}
+func (r Reason) String() string { return label(r, reasonNames[:]) }
 
 // RedisOp is a kind of call to Redis on the intake path.
 type RedisOp uint8
@@ -61,12 +56,7 @@ const (
 
 var redisOpNames = [...]string{RedisPublish: "publish", RedisDedupe: "dedupe", RedisPing: "ping"}
 
-func (o RedisOp) String() string {
-	if int(o) < len(redisOpNames) && o > 0 {
-		return redisOpNames[o]
-	}
-	return other
-}
+func (o RedisOp) String() string { return label(o, redisOpNames[:]) }
 
 // ScrubOutcome is how a job that deletes a message from the provider ended.
 type ScrubOutcome uint8
@@ -81,14 +71,18 @@ const (
 
 var scrubNames = [...]string{ScrubDeleted: "deleted", ScrubNotFound: "not_found", ScrubRetry: "retry", ScrubFailed: "failed"}
 
-func (o ScrubOutcome) String() string {
-	if int(o) < len(scrubNames) && o > 0 {
-		return scrubNames[o]
+func (o ScrubOutcome) String() string { return label(o, scrubNames[:]) }
+
+const other = "other"
+
+// label is the name of an enum value; zero and values past the names are
+// "other".
+func label[E ~uint8](v E, names []string) string {
+	if v > 0 && int(v) < len(names) {
+		return names[v]
 	}
 	return other
 }
-
-const other = "other"
 
 // Fixed label sets, exported so that tests can check a scrape against them.
 var (
@@ -170,40 +164,33 @@ var LimiterNames = []string{"sender", "reply_destination", "reply_number", "web"
 // its deadline (2 s) ends in the spool.
 var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
+// counterVec is a counter with the given labels.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+// latencyVec is a histogram of durations in seconds with the given labels.
+func latencyVec(name, help string, labels ...string) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: latencyBuckets}, labels)
+}
+
 // New returns the metrics, registered on a registry of their own.
 func New(opt Options) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), agencies: map[string]bool{}}
 	for _, a := range opt.Agencies {
 		m.agencies[a] = true
 	}
-	m.tips = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hotline_tips_queued_total",
-		Help: "Sealed tips made durable (in Redis or the spool), per agency copy.",
-	}, []string{"channel", "agency", "priority"})
-	m.intake = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "hotline_intake_duration_seconds", Help: "Time to take in one tip, from the handler to durable.",
-		Buckets: latencyBuckets,
-	}, []string{"channel", "outcome"})
+	m.tips = counterVec("hotline_tips_queued_total", "Sealed tips made durable (in Redis or the spool), per agency copy.", "channel", "agency", "priority")
+	m.intake = latencyVec("hotline_intake_duration_seconds", "Time to take in one tip, from the handler to durable.", "channel", "outcome")
 	m.seal = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "hotline_seal_duration_seconds", Help: "Time to seal one tip to one agency's recipients.",
 		Buckets: latencyBuckets,
 	})
-	m.redis = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "hotline_redis_duration_seconds", Help: "Time of one Redis call on the intake path.",
-		Buckets: latencyBuckets,
-	}, []string{"op", "result"})
-	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hotline_rejected_total", Help: "Requests answered with an error, by reason.",
-	}, []string{"reason"})
-	m.scrub = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hotline_scrub_jobs_total", Help: "Jobs deleting messages from the provider, by outcome.",
-	}, []string{"outcome"})
-	m.failOpen = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hotline_ratelimit_fail_open_total", Help: "Rate-limit checks answered by the in-memory fallback because Redis failed.",
-	}, []string{"limiter"})
-	m.replies = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hotline_officer_replies_total", Help: "Officers' replies to reporters, by outcome.",
-	}, []string{"outcome"})
+	m.redis = latencyVec("hotline_redis_duration_seconds", "Time of one Redis call on the intake path.", "op", "result")
+	m.rejected = counterVec("hotline_rejected_total", "Requests answered with an error, by reason.", "reason")
+	m.scrub = counterVec("hotline_scrub_jobs_total", "Jobs deleting messages from the provider, by outcome.", "outcome")
+	m.failOpen = counterVec("hotline_ratelimit_fail_open_total", "Rate-limit checks answered by the in-memory fallback because Redis failed.", "limiter")
+	m.replies = counterVec("hotline_officer_replies_total", "Officers' replies to reporters, by outcome.", "outcome")
 	m.unconfirmed = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "hotline_replica_unconfirmed_total",
 		Help: "Tips (per agency copy, and again at each retry) that Redis took but its replicas did not confirm in time; each was kept in the spool as well.",

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hotline-org/hotline/gateway/periodic"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -96,16 +97,7 @@ func New(opt Options) *Pager {
 
 // Run checks every Interval until ctx ends.
 func (p *Pager) Run(ctx context.Context) {
-	t := time.NewTicker(p.opt.Interval)
-	defer t.Stop()
-	for {
-		p.Check(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	periodic.Run(ctx, p.opt.Interval, p.Check)
 }
 
 // Check pages for every agency whose oldest urgent tip has waited too long.

@@ -28,6 +28,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/geo"
 	"github.com/hotline-org/hotline/gateway/lang"
+	"github.com/hotline-org/hotline/gateway/periodic"
 	"github.com/hotline-org/hotline/gateway/reply"
 	"github.com/hotline-org/hotline/gateway/scrub"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
@@ -579,16 +580,7 @@ func (c *Channel) RunScrubber(ctx context.Context, every time.Duration) {
 	if c.opt.Twilio == nil || !c.opt.Store.CanReply() {
 		return
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		c.ScrubDue(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	periodic.Run(ctx, every, c.ScrubDue)
 }
 
 // ScrubDue runs the scrub jobs that are due.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/gateway/metrics"
+	"github.com/hotline-org/hotline/gateway/periodic"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -289,16 +290,7 @@ func (p *Publisher) Run(ctx context.Context) {
 		interval = DefaultInterval
 	}
 	p.isDown()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		p.drainOnce(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	periodic.Run(ctx, interval, p.drainOnce)
 }
 
 // Flush drains what it can before ctx ends (at shutdown) and returns how

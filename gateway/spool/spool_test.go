@@ -71,6 +71,17 @@ func segments(t testing.TB, dir string) []string {
 	return m
 }
 
+// closedSegment writes n tips to a new spool and closes it, for a test to
+// damage its one segment file.
+func closedSegment(t testing.TB, n int) (dir, seg string, ids []string) {
+	t.Helper()
+	dir = t.TempDir()
+	s := openT(t, dir, Options{})
+	ids = appendN(t, s, 0, n)
+	s.Close()
+	return dir, segments(t, dir)[0], ids
+}
+
 func TestAppendDrainInOrder(t *testing.T) {
 	dir := t.TempDir()
 	s := openT(t, dir, Options{})
@@ -162,11 +173,7 @@ func TestReopenAfterCrashMidDrain(t *testing.T) {
 func TestTornLastRecordRepaired(t *testing.T) {
 	for _, cut := range []int64{1, 7, recordHeaderSize, recordHeaderSize + 3, -1} {
 		t.Run(fmt.Sprint(cut), func(t *testing.T) {
-			dir := t.TempDir()
-			s := openT(t, dir, Options{})
-			want := appendN(t, s, 0, 5)
-			s.Close()
-			seg := segments(t, dir)[0]
+			dir, seg, want := closedSegment(t, 5)
 			fi, _ := os.Stat(seg)
 			last := int64(recordHeaderSize + len(appendEntry(nil, entryN(4))))
 			whole := fi.Size() - last // the four records before it
@@ -196,11 +203,7 @@ func TestTornLastRecordRepaired(t *testing.T) {
 }
 
 func TestDamagedSegmentKeptAside(t *testing.T) {
-	dir := t.TempDir()
-	s := openT(t, dir, Options{})
-	want := appendN(t, s, 0, 3)
-	s.Close()
-	seg := segments(t, dir)[0]
+	dir, seg, want := closedSegment(t, 3)
 	b, _ := os.ReadFile(seg)
 	b[fileHeaderSize+recordHeaderSize+10] ^= 0xff // inside the first record's payload
 	os.WriteFile(seg, b, 0o600)
