@@ -37,6 +37,7 @@ import (
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway/breaker"
 	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/redis/go-redis/v9"
 )
@@ -134,6 +135,7 @@ type Store struct {
 	keyer *pseudonym.Keyer
 	opt   Options
 	sem   chan struct{}
+	calls *breaker.Calls // per-call deadline and ErrUnavailable
 }
 
 // New returns a Store.
@@ -149,7 +151,8 @@ func New(rdb redis.UniversalClient, keyer *pseudonym.Keyer, opt Options) *Store 
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Store{rdb: rdb, keyer: keyer, opt: opt, sem: make(chan struct{}, opt.MaxOpening)}
+	return &Store{rdb: rdb, keyer: keyer, opt: opt, sem: make(chan struct{}, opt.MaxOpening),
+		calls: &breaker.Calls{Timeout: opt.Timeout, Unavailable: ErrUnavailable}}
 }
 
 // positiveOr returns v, or def when v is zero or negative.
@@ -178,11 +181,7 @@ func (s *Store) key(handle string) string  { return s.opt.Prefix + ":followup:{"
 func (s *Store) msgs(handle string) string { return s.key(handle) + ":msgs" }
 
 func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.opt.Timeout)
-}
-
-func unavailable(op string, err error) error {
-	return fmt.Errorf("%w: failed to %s: %w", ErrUnavailable, op, err)
+	return s.calls.Context(ctx)
 }
 
 // Create makes the thread of a new tip and returns its handle. caseRef is
@@ -209,7 +208,7 @@ func (s *Store) Create(ctx context.Context, code, caseRef string) (string, error
 		return nil
 	})
 	if err != nil {
-		return "", unavailable("create thread", err)
+		return "", s.calls.Fail("create thread", err)
 	}
 	return handle, nil
 }
@@ -242,7 +241,7 @@ func (s *Store) setField(ctx context.Context, handle, field, value, op string) e
 	defer cancel()
 	n, err := setFieldScript.Run(ctx, s.rdb, []string{s.key(handle)}, field, value).Int()
 	if err != nil {
-		return unavailable(op, err)
+		return s.calls.Fail(op, err)
 	}
 	if n == 0 {
 		return ErrNotFound
@@ -260,7 +259,7 @@ func (s *Store) Info(ctx context.Context, handle string) (Info, error) {
 	defer cancel()
 	v, err := s.rdb.HMGet(ctx, s.key(handle), "case", "agencies", "urgent").Result()
 	if err != nil {
-		return Info{}, unavailable("read thread", err)
+		return Info{}, s.calls.Fail("read thread", err)
 	}
 	caseRef, _ := v[0].(string)
 	if caseRef == "" {
@@ -309,7 +308,7 @@ func (s *Store) add(ctx context.Context, handle string, m Message) error {
 	case errors.Is(err, redis.Nil):
 		return ErrNotFound
 	case err != nil:
-		return unavailable("read thread", err)
+		return s.calls.Fail("read thread", err)
 	}
 	r, err := seal.ParsePostQuantumRecipient(v)
 	if err != nil {
@@ -323,7 +322,7 @@ func (s *Store) add(ctx context.Context, handle string, m Message) error {
 		sealed, s.opt.MaxMessages, s.opt.TTL.Milliseconds()).Int()
 	switch {
 	case err != nil:
-		return unavailable("add message", err)
+		return s.calls.Fail("add message", err)
 	case res == 0:
 		return ErrNotFound
 	case res < 0:
@@ -356,14 +355,14 @@ func (s *Store) Open(ctx context.Context, code string) (*Thread, error) {
 	defer cancel()
 	fields, err := s.rdb.HGetAll(rctx, s.key(handle)).Result()
 	if err != nil {
-		return nil, unavailable("read thread", err)
+		return nil, s.calls.Fail("read thread", err)
 	}
 	if fields["case"] == "" || fields["key"] == "" {
 		return nil, ErrNotFound
 	}
 	raw, err := s.rdb.LRange(rctx, s.msgs(handle), 0, -1).Result()
 	if err != nil {
-		return nil, unavailable("read messages", err)
+		return nil, s.calls.Fail("read messages", err)
 	}
 
 	select {
@@ -403,7 +402,7 @@ func (s *Store) DeleteCase(ctx context.Context, caseRef string) error {
 		return nil
 	}
 	if err != nil {
-		return unavailable("find thread", err)
+		return s.calls.Fail("find thread", err)
 	}
 	if err := s.Delete(ctx, handle); err != nil && !errors.Is(err, ErrBadHandle) {
 		return err
@@ -411,7 +410,7 @@ func (s *Store) DeleteCase(ctx context.Context, caseRef string) error {
 	cctx, cancel = s.ctx(ctx)
 	defer cancel()
 	if err := s.rdb.Del(cctx, s.caseIndex(caseRef)).Err(); err != nil {
-		return unavailable("delete thread", err)
+		return s.calls.Fail("delete thread", err)
 	}
 	return nil
 }
@@ -424,7 +423,7 @@ func (s *Store) Delete(ctx context.Context, handle string) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	if err := s.rdb.Del(ctx, s.key(handle), s.msgs(handle)).Err(); err != nil {
-		return unavailable("delete thread", err)
+		return s.calls.Fail("delete thread", err)
 	}
 	return nil
 }
