@@ -27,19 +27,36 @@ func entry(agency, tip string, p queue.Priority) queue.Entry {
 	}
 }
 
+// publish queues es in order; the test stops at the first error.
+func publish(t *testing.T, q *queue.Queue, es ...queue.Entry) {
+	t.Helper()
+	for _, e := range es {
+		if err := q.Publish(context.Background(), e); err != nil {
+			t.Fatalf("publish %s: %v", e.TipID, err)
+		}
+	}
+}
+
+// claim hands officer the next tip of agency; the test stops on an error,
+// ErrEmpty included.
+func claim(t *testing.T, q *queue.Queue, agency, officer string) *queue.Claimed {
+	t.Helper()
+	c, err := q.Claim(context.Background(), agency, officer)
+	if err != nil {
+		t.Fatalf("claim for %s at %s: %v", officer, agency, err)
+	}
+	return c
+}
+
 func TestClaimOrderUrgentFirstThenOldest(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
 	ctx := context.Background()
-	for _, e := range []queue.Entry{
+	publish(t, q,
 		entry("pe-lima", "n1", queue.Normal),
 		entry("pe-lima", "n2", queue.Normal),
 		entry("pe-lima", "u1", queue.Urgent),
 		entry("pe-lima", "u2", queue.Urgent),
-	} {
-		if err := q.Publish(ctx, e); err != nil {
-			t.Fatalf("publish %s: %v", e.TipID, err)
-		}
-	}
+	)
 	var got []string
 	for range 4 {
 		c, err := q.Claim(ctx, "pe-lima", "officer-a")
@@ -85,13 +102,9 @@ func TestPublishIsIdempotentByTipID(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
 	ctx := context.Background()
 	for range 3 {
-		if err := q.Publish(ctx, entry("pe-lima", "same", queue.Normal)); err != nil {
-			t.Fatal(err)
-		}
+		publish(t, q, entry("pe-lima", "same", queue.Normal))
 	}
-	if _, err := q.Claim(ctx, "pe-lima", "a"); err != nil {
-		t.Fatal(err)
-	}
+	claim(t, q, "pe-lima", "a")
 	if _, err := q.Claim(ctx, "pe-lima", "a"); !errors.Is(err, queue.ErrEmpty) {
 		t.Fatalf("second claim: err = %v, want ErrEmpty (one entry for three publishes)", err)
 	}
@@ -114,12 +127,8 @@ func TestPublishRejectsIncompleteEntries(t *testing.T) {
 func TestAckOnlyByHolder(t *testing.T) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
-	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, q, entry("pe-lima", "t1", queue.Normal))
+	claim(t, q, "pe-lima", "alice")
 	if err := q.Ack(ctx, "pe-lima", "t1", "bob", queue.Dispatched); !errors.Is(err, queue.ErrNotHeld) {
 		t.Fatalf("ack by another officer: err = %v, want ErrNotHeld", err)
 	}
@@ -147,12 +156,8 @@ func TestAckOnlyByHolder(t *testing.T) {
 func TestReleaseHandsTipToNextOfficer(t *testing.T) {
 	q, _ := newQueue(t, time.Hour)
 	ctx := context.Background()
-	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, q, entry("pe-lima", "t1", queue.Normal))
+	claim(t, q, "pe-lima", "alice")
 	if _, err := q.Claim(ctx, "pe-lima", "bob"); !errors.Is(err, queue.ErrEmpty) {
 		t.Fatalf("bob claimed a held tip: err = %v", err)
 	}
@@ -178,13 +183,9 @@ func TestLapsedLeaseIsReclaimed(t *testing.T) {
 	const lease = 300 * time.Millisecond
 	q, _ := newQueue(t, lease)
 	ctx := context.Background()
-	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Urgent)); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, q, entry("pe-lima", "t1", queue.Urgent))
 	claimed := time.Now()
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
+	claim(t, q, "pe-lima", "alice")
 	if _, err := q.Claim(ctx, "pe-lima", "bob"); !errors.Is(err, queue.ErrEmpty) {
 		t.Fatalf("claim within the lease: err = %v, want ErrEmpty", err)
 	}
@@ -208,12 +209,8 @@ func TestRenewKeepsTheLease(t *testing.T) {
 	const lease = 400 * time.Millisecond
 	q, _ := newQueue(t, lease)
 	ctx := context.Background()
-	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, q, entry("pe-lima", "t1", queue.Normal))
+	claim(t, q, "pe-lima", "alice")
 	for range 4 {
 		time.Sleep(lease / 2)
 		if _, err := q.Renew(ctx, "pe-lima", "t1", "alice"); err != nil {
@@ -231,9 +228,7 @@ func TestRenewKeepsTheLease(t *testing.T) {
 func TestAgenciesAreSeparate(t *testing.T) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
-	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, q, entry("pe-lima", "t1", queue.Normal))
 	if _, err := q.Claim(ctx, "my-kl", "officer"); !errors.Is(err, queue.ErrEmpty) {
 		t.Fatalf("other agency claimed: err = %v", err)
 	}
@@ -257,9 +252,7 @@ func TestConcurrentClaimsNeverOverlap(t *testing.T) {
 		if i%3 == 0 {
 			p = queue.Urgent
 		}
-		if err := q.Publish(ctx, entry("pe-lima", fmt.Sprintf("t%02d", i), p)); err != nil {
-			t.Fatal(err)
-		}
+		publish(t, q, entry("pe-lima", fmt.Sprintf("t%02d", i), p))
 	}
 	var mu sync.Mutex
 	seen := map[string]string{}
@@ -300,9 +293,7 @@ func TestDepth(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, p := range []queue.Priority{queue.Urgent, queue.Normal, queue.Normal} {
-		if err := q.Publish(ctx, entry("pe-lima", fmt.Sprint(i), p)); err != nil {
-			t.Fatal(err)
-		}
+		publish(t, q, entry("pe-lima", fmt.Sprint(i), p))
 	}
 	d, err := q.Depth(ctx, "pe-lima")
 	if err != nil {
