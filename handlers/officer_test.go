@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -12,7 +11,6 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/handlers"
-	"github.com/hotline-org/hotline/queue/officer"
 )
 
 func TestOfficerAPIFlow(t *testing.T) {
@@ -90,11 +88,7 @@ func TestOfficerAPIFlow(t *testing.T) {
 func TestOfficerAPIAuth(t *testing.T) {
 	h := newHarness(t)
 	good := h.officer(t, "pe-lima")
-	revoked := h.officer(t, "pe-lima")
-	id := strings.Split(strings.TrimPrefix(revoked, "hlo_"), "_")[0]
-	if err := officer.New(h.Queue).Revoke(t.Context(), id); err != nil {
-		t.Fatal(err)
-	}
+	revoked := h.revokedOfficer(t, "pe-lima")
 	routes := []string{"/api/v1/me", "/api/v1/tips/claim", "/api/v1/tips/x/ack", "/api/v1/tips/x/release",
 		"/api/v1/tips/x/renew", "/api/v1/agencies/pe-lima/tips/claim"}
 	for _, r := range routes {
@@ -195,12 +189,8 @@ func TestReadiness(t *testing.T) {
 // nothing is written to Redis; openapi.yaml documents each answer.
 func TestEveryAPIRouteRefusesBadTokens(t *testing.T) {
 	h := newHarness(t)
-	revoked := h.officer(t, "pe-lima")
+	revoked := h.revokedOfficer(t, "pe-lima")
 	kl := h.officer(t, "my-kl")
-	id := strings.Split(strings.TrimPrefix(revoked, "hlo_"), "_")[0]
-	if err := officer.New(h.Queue).Revoke(context.Background(), id); err != nil {
-		t.Fatal(err)
-	}
 	before := h.Redis.Keys(t)
 	sort.Strings(before)
 	type route struct{ method, path string }
