@@ -27,6 +27,17 @@ func entry(agency, tip string, p queue.Priority) queue.Entry {
 	}
 }
 
+// newQueueHeld is newQueue with e published and claimed by officer.
+func newQueueHeld(t *testing.T, lease time.Duration, e queue.Entry, officer string) (*queue.Queue, *queuetest.Redis) {
+	t.Helper()
+	q, r := newQueue(t, lease)
+	publish(t, q, e)
+	if c := claim(t, q, e.Agency, officer); c.TipID != e.TipID {
+		t.Fatalf("%s claimed %s, want %s", officer, c.TipID, e.TipID)
+	}
+	return q, r
+}
+
 // publish queues es in order; the test stops at the first error.
 func publish(t *testing.T, q *queue.Queue, es ...queue.Entry) {
 	t.Helper()
@@ -125,10 +136,8 @@ func TestPublishRejectsIncompleteEntries(t *testing.T) {
 }
 
 func TestAckOnlyByHolder(t *testing.T) {
-	q, r := newQueue(t, time.Minute)
+	q, r := newQueueHeld(t, time.Minute, entry("pe-lima", "t1", queue.Normal), "alice")
 	ctx := context.Background()
-	publish(t, q, entry("pe-lima", "t1", queue.Normal))
-	claim(t, q, "pe-lima", "alice")
 	if err := q.Ack(ctx, "pe-lima", "t1", "bob", queue.Dispatched); !errors.Is(err, queue.ErrNotHeld) {
 		t.Fatalf("ack by another officer: err = %v, want ErrNotHeld", err)
 	}
@@ -154,10 +163,8 @@ func TestAckOnlyByHolder(t *testing.T) {
 }
 
 func TestReleaseHandsTipToNextOfficer(t *testing.T) {
-	q, _ := newQueue(t, time.Hour)
+	q, _ := newQueueHeld(t, time.Hour, entry("pe-lima", "t1", queue.Normal), "alice")
 	ctx := context.Background()
-	publish(t, q, entry("pe-lima", "t1", queue.Normal))
-	claim(t, q, "pe-lima", "alice")
 	if _, err := q.Claim(ctx, "pe-lima", "bob"); !errors.Is(err, queue.ErrEmpty) {
 		t.Fatalf("bob claimed a held tip: err = %v", err)
 	}
@@ -207,10 +214,8 @@ func TestLapsedLeaseIsReclaimed(t *testing.T) {
 
 func TestRenewKeepsTheLease(t *testing.T) {
 	const lease = 400 * time.Millisecond
-	q, _ := newQueue(t, lease)
+	q, _ := newQueueHeld(t, lease, entry("pe-lima", "t1", queue.Normal), "alice")
 	ctx := context.Background()
-	publish(t, q, entry("pe-lima", "t1", queue.Normal))
-	claim(t, q, "pe-lima", "alice")
 	for range 4 {
 		time.Sleep(lease / 2)
 		if _, err := q.Renew(ctx, "pe-lima", "t1", "alice"); err != nil {

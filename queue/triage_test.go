@@ -310,10 +310,8 @@ func TestListBackfillsMetadata(t *testing.T) {
 // and note it, and each read is audited.
 func TestLapsedLeaseGivesNoAccess(t *testing.T) {
 	const lease = 200 * time.Millisecond
-	q, _ := newQueue(t, lease)
+	q, _ := newQueueHeld(t, lease, entry("pe-lima", "l1", queue.Urgent), "alice")
 	ctx := context.Background()
-	publish(t, q, entry("pe-lima", "l1", queue.Urgent))
-	claim(t, q, "pe-lima", "alice")
 	if _, sealed, err := q.Open(ctx, "pe-lima", "l1", "alice", false); err != nil || len(sealed) == 0 {
 		t.Fatalf("holder's read: %v", err)
 	}
