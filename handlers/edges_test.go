@@ -40,6 +40,14 @@ func senderLimit(n int64) func(*gatewaytest.Stack, *sms.Options) {
 // claimTip claims the next tip through the officer API.
 func (h *harness) claimTip(t *testing.T, token string) handlers.TipJSON {
 	t.Helper()
+	tip, _ := h.claimTipBody(t, token)
+	return tip
+}
+
+// claimTipBody is claimTip that also returns the answer as sent, for the
+// tests of what it must not carry.
+func (h *harness) claimTipBody(t *testing.T, token string) (handlers.TipJSON, string) {
+	t.Helper()
 	s, body := h.api(t, "POST", "/api/v1/tips/claim", token, "{}")
 	if s != 200 {
 		t.Fatalf("claim: %d %s", s, body)
@@ -48,7 +56,7 @@ func (h *harness) claimTip(t *testing.T, token string) handlers.TipJSON {
 	if err := json.Unmarshal([]byte(body), &tip); err != nil {
 		t.Fatal(err)
 	}
-	return tip
+	return tip, body
 }
 
 func (h *harness) reply(t *testing.T, token, tipID, text, override string) (int, string) {

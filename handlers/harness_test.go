@@ -199,6 +199,30 @@ func (h *harness) officer(t testing.TB, agency string) string {
 	return token
 }
 
+// supervisor returns the token of a new supervisor of agency.
+func (h *harness) supervisor(t testing.TB, agency string) string {
+	t.Helper()
+	token, _, err := officer.New(h.Queue).Add(context.Background(), agency, "Supervisor "+agency, officer.RoleSupervisor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// revokedOfficer returns the token of an officer of agency, revoked.
+func (h *harness) revokedOfficer(t testing.TB, agency string) string {
+	t.Helper()
+	s := officer.New(h.Queue)
+	token, o, err := s.Add(context.Background(), agency, "Officer "+agency, "officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Revoke(context.Background(), o.ID); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
 var _ = gateway.ChannelSMS
 
 var sidShape = regexp.MustCompile(`^(SM|MM)[0-9a-f]{32}$`)

@@ -349,10 +349,7 @@ func TestRedisDownIs503(t *testing.T) {
 		})
 	}
 	tok := h.officer(t, "pe-lima")
-	sup, _, err := officer.New(h.Queue).Add(context.Background(), "pe-lima", "Sup", officer.RoleSupervisor)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sup := h.supervisor(t, "pe-lima")
 	if s, b := h.postSMS(t, smsForm("SMdown", "+51987650002", "ayuda"), addValidSignature); s != 200 {
 		t.Fatalf("webhook: %d %s", s, b)
 	}

@@ -1,8 +1,6 @@
 package handlers_test
 
 import (
-	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"sort"
@@ -12,7 +10,6 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/handlers"
-	"github.com/hotline-org/hotline/queue/officer"
 )
 
 func TestOfficerAPIFlow(t *testing.T) {
@@ -27,14 +24,7 @@ func TestOfficerAPIFlow(t *testing.T) {
 	if s, _ := h.api(t, "POST", "/api/v1/tips/claim", kl, "{}"); s != http.StatusNoContent {
 		t.Fatalf("other agency's claim: %d, want 204 (sees nothing)", s)
 	}
-	s, body := h.api(t, "POST", "/api/v1/tips/claim", lima, "{}")
-	if s != 200 {
-		t.Fatalf("claim: %d %s", s, body)
-	}
-	var tip handlers.TipJSON
-	if err := json.Unmarshal([]byte(body), &tip); err != nil {
-		t.Fatal(err)
-	}
+	tip, body := h.claimTipBody(t, lima)
 	if tip.Agency != "pe-lima" || tip.Channel != "sms" || tip.Priority != "normal" || tip.Case == "" || tip.LeaseUntil.IsZero() {
 		t.Fatalf("claimed tip = %+v", tip)
 	}
@@ -75,7 +65,7 @@ func TestOfficerAPIFlow(t *testing.T) {
 	if s, b := h.api(t, "POST", "/api/v1/agencies/pe-lima/tips/"+tip.ID+"/release", lima, `{}`); s != 200 {
 		t.Fatalf("release: %d %s", s, b)
 	}
-	s, body = h.api(t, "POST", "/api/v1/tips/claim", lima2, "{}")
+	s, body := h.api(t, "POST", "/api/v1/tips/claim", lima2, "{}")
 	if s != 200 || !strings.Contains(body, tip.ID) {
 		t.Fatalf("colleague's claim after release: %d %s", s, body)
 	}
@@ -90,11 +80,7 @@ func TestOfficerAPIFlow(t *testing.T) {
 func TestOfficerAPIAuth(t *testing.T) {
 	h := newHarness(t)
 	good := h.officer(t, "pe-lima")
-	revoked := h.officer(t, "pe-lima")
-	id := strings.Split(strings.TrimPrefix(revoked, "hlo_"), "_")[0]
-	if err := officer.New(h.Queue).Revoke(t.Context(), id); err != nil {
-		t.Fatal(err)
-	}
+	revoked := h.revokedOfficer(t, "pe-lima")
 	routes := []string{"/api/v1/me", "/api/v1/tips/claim", "/api/v1/tips/x/ack", "/api/v1/tips/x/release",
 		"/api/v1/tips/x/renew", "/api/v1/agencies/pe-lima/tips/claim"}
 	for _, r := range routes {
@@ -195,12 +181,8 @@ func TestReadiness(t *testing.T) {
 // nothing is written to Redis; openapi.yaml documents each answer.
 func TestEveryAPIRouteRefusesBadTokens(t *testing.T) {
 	h := newHarness(t)
-	revoked := h.officer(t, "pe-lima")
+	revoked := h.revokedOfficer(t, "pe-lima")
 	kl := h.officer(t, "my-kl")
-	id := strings.Split(strings.TrimPrefix(revoked, "hlo_"), "_")[0]
-	if err := officer.New(h.Queue).Revoke(context.Background(), id); err != nil {
-		t.Fatal(err)
-	}
 	before := h.Redis.Keys(t)
 	sort.Strings(before)
 	type route struct{ method, path string }

@@ -20,7 +20,6 @@ import (
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/sms"
 	"github.com/hotline-org/hotline/handlers"
-	"github.com/hotline-org/hotline/queue/officer"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -232,10 +231,7 @@ func TestOpenAPIDocumentsEveryFailure(t *testing.T) {
 	h := newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) { withAgencies(o) },
 		func(_ *gatewaytest.Stack, o *sms.Options) { o.ReplyDestination = limit })
 	holder, other := h.officer(t, "pe-lima"), h.officer(t, "pe-lima")
-	sup, _, err := officer.New(h.Queue).Add(context.Background(), "pe-lima", "Sup", officer.RoleSupervisor)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sup := h.supervisor(t, "pe-lima")
 	if s, b := h.postSMS(t, smsForm("SMopenapi", "+51987650009", "ayuda"), addValidSignature); s != 200 {
 		t.Fatalf("webhook: %d %s", s, b)
 	}

@@ -21,27 +21,16 @@ func shift(t *testing.T, q *queue.Queue) {
 	if _, _, err := officer.New(q).Add(ctx, "pe-lima", "Ana", officer.RoleOfficer); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []string{"t1", "t2"} {
-		if err := q.Publish(ctx, entry("pe-lima", id, queue.Normal)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustClaim := func(officer string) *queue.Claimed {
-		c, err := q.Claim(ctx, "pe-lima", officer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	c := mustClaim("alice")
+	publish(t, q, entry("pe-lima", "t1", queue.Normal), entry("pe-lima", "t2", queue.Normal))
+	c := claim(t, q, "pe-lima", "alice")
 	if err := q.Release(ctx, "pe-lima", c.TipID, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	c = mustClaim("bob")
+	c = claim(t, q, "pe-lima", "bob")
 	if err := q.Ack(ctx, "pe-lima", c.TipID, "bob", queue.Dispatched); err != nil {
 		t.Fatal(err)
 	}
-	mustClaim("carol")
+	claim(t, q, "pe-lima", "carol")
 	c = claimWhenLapsed(t, q, "dave")
 	if err := q.Ack(ctx, "pe-lima", c.TipID, "dave", queue.NoAction); err != nil {
 		t.Fatal(err)

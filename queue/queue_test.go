@@ -27,19 +27,47 @@ func entry(agency, tip string, p queue.Priority) queue.Entry {
 	}
 }
 
+// newQueueHeld is newQueue with e published and claimed by officer.
+func newQueueHeld(t *testing.T, lease time.Duration, e queue.Entry, officer string) (*queue.Queue, *queuetest.Redis) {
+	t.Helper()
+	q, r := newQueue(t, lease)
+	publish(t, q, e)
+	if c := claim(t, q, e.Agency, officer); c.TipID != e.TipID {
+		t.Fatalf("%s claimed %s, want %s", officer, c.TipID, e.TipID)
+	}
+	return q, r
+}
+
+// publish queues es in order; the test stops at the first error.
+func publish(t *testing.T, q *queue.Queue, es ...queue.Entry) {
+	t.Helper()
+	for _, e := range es {
+		if err := q.Publish(context.Background(), e); err != nil {
+			t.Fatalf("publish %s: %v", e.TipID, err)
+		}
+	}
+}
+
+// claim hands officer the next tip of agency; the test stops on an error,
+// ErrEmpty included.
+func claim(t *testing.T, q *queue.Queue, agency, officer string) *queue.Claimed {
+	t.Helper()
+	c, err := q.Claim(context.Background(), agency, officer)
+	if err != nil {
+		t.Fatalf("claim for %s at %s: %v", officer, agency, err)
+	}
+	return c
+}
+
 func TestClaimOrderUrgentFirstThenOldest(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
 	ctx := context.Background()
-	for _, e := range []queue.Entry{
+	publish(t, q,
 		entry("pe-lima", "n1", queue.Normal),
 		entry("pe-lima", "n2", queue.Normal),
 		entry("pe-lima", "u1", queue.Urgent),
 		entry("pe-lima", "u2", queue.Urgent),
-	} {
-		if err := q.Publish(ctx, e); err != nil {
-			t.Fatalf("publish %s: %v", e.TipID, err)
-		}
-	}
+	)
 	var got []string
 	for range 4 {
 		c, err := q.Claim(ctx, "pe-lima", "officer-a")
@@ -85,13 +113,9 @@ func TestPublishIsIdempotentByTipID(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
 	ctx := context.Background()
 	for range 3 {
-		if err := q.Publish(ctx, entry("pe-lima", "same", queue.Normal)); err != nil {
-			t.Fatal(err)
-		}
+		publish(t, q, entry("pe-lima", "same", queue.Normal))
 	}
-	if _, err := q.Claim(ctx, "pe-lima", "a"); err != nil {
-		t.Fatal(err)
-	}
+	claim(t, q, "pe-lima", "a")
 	if _, err := q.Claim(ctx, "pe-lima", "a"); !errors.Is(err, queue.ErrEmpty) {
 		t.Fatalf("second claim: err = %v, want ErrEmpty (one entry for three publishes)", err)
 	}
@@ -112,14 +136,8 @@ func TestPublishRejectsIncompleteEntries(t *testing.T) {
 }
 
 func TestAckOnlyByHolder(t *testing.T) {
-	q, r := newQueue(t, time.Minute)
+	q, r := newQueueHeld(t, time.Minute, entry("pe-lima", "t1", queue.Normal), "alice")
 	ctx := context.Background()
-	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
 	if err := q.Ack(ctx, "pe-lima", "t1", "bob", queue.Dispatched); !errors.Is(err, queue.ErrNotHeld) {
 		t.Fatalf("ack by another officer: err = %v, want ErrNotHeld", err)
 	}
@@ -145,14 +163,8 @@ func TestAckOnlyByHolder(t *testing.T) {
 }
 
 func TestReleaseHandsTipToNextOfficer(t *testing.T) {
-	q, _ := newQueue(t, time.Hour)
+	q, _ := newQueueHeld(t, time.Hour, entry("pe-lima", "t1", queue.Normal), "alice")
 	ctx := context.Background()
-	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := q.Claim(ctx, "pe-lima", "bob"); !errors.Is(err, queue.ErrEmpty) {
 		t.Fatalf("bob claimed a held tip: err = %v", err)
 	}
@@ -178,13 +190,9 @@ func TestLapsedLeaseIsReclaimed(t *testing.T) {
 	const lease = 300 * time.Millisecond
 	q, _ := newQueue(t, lease)
 	ctx := context.Background()
-	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Urgent)); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, q, entry("pe-lima", "t1", queue.Urgent))
 	claimed := time.Now()
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
+	claim(t, q, "pe-lima", "alice")
 	if _, err := q.Claim(ctx, "pe-lima", "bob"); !errors.Is(err, queue.ErrEmpty) {
 		t.Fatalf("claim within the lease: err = %v, want ErrEmpty", err)
 	}
@@ -206,14 +214,8 @@ func TestLapsedLeaseIsReclaimed(t *testing.T) {
 
 func TestRenewKeepsTheLease(t *testing.T) {
 	const lease = 400 * time.Millisecond
-	q, _ := newQueue(t, lease)
+	q, _ := newQueueHeld(t, lease, entry("pe-lima", "t1", queue.Normal), "alice")
 	ctx := context.Background()
-	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
 	for range 4 {
 		time.Sleep(lease / 2)
 		if _, err := q.Renew(ctx, "pe-lima", "t1", "alice"); err != nil {
@@ -231,9 +233,7 @@ func TestRenewKeepsTheLease(t *testing.T) {
 func TestAgenciesAreSeparate(t *testing.T) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
-	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, q, entry("pe-lima", "t1", queue.Normal))
 	if _, err := q.Claim(ctx, "my-kl", "officer"); !errors.Is(err, queue.ErrEmpty) {
 		t.Fatalf("other agency claimed: err = %v", err)
 	}
@@ -257,9 +257,7 @@ func TestConcurrentClaimsNeverOverlap(t *testing.T) {
 		if i%3 == 0 {
 			p = queue.Urgent
 		}
-		if err := q.Publish(ctx, entry("pe-lima", fmt.Sprintf("t%02d", i), p)); err != nil {
-			t.Fatal(err)
-		}
+		publish(t, q, entry("pe-lima", fmt.Sprintf("t%02d", i), p))
 	}
 	var mu sync.Mutex
 	seen := map[string]string{}
@@ -300,9 +298,7 @@ func TestDepth(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, p := range []queue.Priority{queue.Urgent, queue.Normal, queue.Normal} {
-		if err := q.Publish(ctx, entry("pe-lima", fmt.Sprint(i), p)); err != nil {
-			t.Fatal(err)
-		}
+		publish(t, q, entry("pe-lima", fmt.Sprint(i), p))
 	}
 	d, err := q.Depth(ctx, "pe-lima")
 	if err != nil {

@@ -15,11 +15,7 @@ import (
 func TestListCountShow(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
 	ctx := context.Background()
-	for _, e := range []queue.Entry{entry("pe-lima", "n1", queue.Normal), entry("pe-lima", "u1", queue.Urgent), entry("pe-lima", "n2", queue.Normal)} {
-		if err := q.Publish(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publish(t, q, entry("pe-lima", "n1", queue.Normal), entry("pe-lima", "u1", queue.Urgent), entry("pe-lima", "n2", queue.Normal))
 	c, err := q.Claim(ctx, "pe-lima", "alice")
 	if err != nil || c.TipID != "u1" {
 		t.Fatalf("claim = %v, %v", c, err)
@@ -60,14 +56,8 @@ func TestListCountShow(t *testing.T) {
 func TestEscalate(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
 	ctx := context.Background()
-	for _, e := range []queue.Entry{entry("pe-lima", "n1", queue.Normal), entry("pe-lima", "n2", queue.Normal)} {
-		if err := q.Publish(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, q, entry("pe-lima", "n1", queue.Normal), entry("pe-lima", "n2", queue.Normal))
+	claim(t, q, "pe-lima", "alice")
 	if err := q.Escalate(ctx, "pe-lima", "n1", "bob", "urgent"); !errors.Is(err, queue.ErrNotHeld) {
 		t.Fatalf("escalate by non-holder: %v", err)
 	}
@@ -96,15 +86,11 @@ func TestEscalate(t *testing.T) {
 func TestTransfer(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
 	ctx := context.Background()
-	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Urgent)); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, q, entry("pe-lima", "t1", queue.Urgent))
 	if err := q.Transfer(ctx, "pe-lima", "t1", "alice", "my-kl", []byte("resealed"), nil); !errors.Is(err, queue.ErrNotHeld) {
 		t.Fatalf("transfer of an unclaimed tip: %v", err)
 	}
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
+	claim(t, q, "pe-lima", "alice")
 	if err := q.Transfer(ctx, "pe-lima", "t1", "alice", "my-kl", []byte("resealed for kl"), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -126,15 +112,11 @@ func TestTransfer(t *testing.T) {
 func TestNotes(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
 	ctx := context.Background()
-	if err := q.Publish(ctx, entry("pe-lima", "t1", queue.Normal)); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, q, entry("pe-lima", "t1", queue.Normal))
 	if err := q.AddNote(ctx, "pe-lima", "t1", "alice", false, []byte("x")); !errors.Is(err, queue.ErrNotHolder) {
 		t.Fatalf("note on a tip nobody holds: %v", err)
 	}
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
+	claim(t, q, "pe-lima", "alice")
 	if err := q.AddNote(ctx, "pe-lima", "t1", "bob", false, []byte("x")); !errors.Is(err, queue.ErrNotHolder) {
 		t.Fatalf("note by a colleague: %v", err)
 	}
@@ -158,14 +140,8 @@ func TestNotes(t *testing.T) {
 func TestPurgeDeletesClosedTipsAndKeepsTheAuditChain(t *testing.T) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
-	for _, id := range []string{"old", "open"} {
-		if err := q.Publish(ctx, entry("pe-lima", id, queue.Normal)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
+	publish(t, q, entry("pe-lima", "old", queue.Normal), entry("pe-lima", "open", queue.Normal))
+	claim(t, q, "pe-lima", "alice")
 	if err := q.AddNote(ctx, "pe-lima", "old", "alice", false, []byte("sealed")); err != nil {
 		t.Fatal(err)
 	}
@@ -210,12 +186,8 @@ func TestRetainPurgesThenStops(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
 	ctx := context.Background()
 	for _, a := range []string{"pe-lima", "my-kl"} {
-		if err := q.Publish(ctx, entry(a, "t-"+a, queue.Normal)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := q.Claim(ctx, a, "alice"); err != nil {
-			t.Fatal(err)
-		}
+		publish(t, q, entry(a, "t-"+a, queue.Normal))
+		claim(t, q, a, "alice")
 		if err := q.Ack(ctx, a, "t-"+a, "alice", queue.Dispatched); err != nil {
 			t.Fatal(err)
 		}
@@ -272,18 +244,14 @@ func TestWhenCaseClosed(t *testing.T) {
 			ran = append(ran, "thread "+caseRef)
 			return nil
 		})
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
+	claim(t, q, "pe-lima", "alice")
 	if err := q.Ack(ctx, "pe-lima", "a", "alice", queue.Dispatched); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := q.Purge(ctx, "pe-lima", time.Now().Add(time.Second), hook); n != 1 || err != nil || len(ran) != 0 {
 		t.Fatalf("purge with tip b still open: %d, %v, cleanups %v", n, err, ran)
 	}
-	if _, err := q.Claim(ctx, "pe-lima", "alice"); err != nil {
-		t.Fatal(err)
-	}
+	claim(t, q, "pe-lima", "alice")
 	if err := q.Ack(ctx, "pe-lima", "b", "alice", queue.Dispatched); err != nil {
 		t.Fatal(err)
 	}
@@ -319,5 +287,76 @@ func TestNewClient(t *testing.T) {
 	defer cl.Close()
 	if err := cl.Ping(context.Background()).Err(); err == nil {
 		t.Fatal("ping of a cluster that is not there")
+	}
+}
+
+// TestEnsureBackfillsMetadata: tips queued without clear metadata (by an
+// older gateway: no meta or open entries) are listed and counted, and
+// closed ones are not.
+func TestListBackfillsMetadata(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	publish(t, q, entry("pe-lima", "a", queue.Normal), entry("pe-lima", "b", queue.Normal))
+	claim(t, q, "pe-lima", "alice")
+	if err := q.Ack(ctx, "pe-lima", "a", "alice", queue.NoAction); err != nil {
+		t.Fatal(err)
+	}
+	// What an older gateway left behind.
+	r.Client.Del(ctx, r.Prefix+":{pe-lima}:meta", r.Prefix+":{pe-lima}:open")
+	list, err := q.List(ctx, "pe-lima", 0)
+	if err != nil || len(list) != 1 || list[0].TipID != "b" || list[0].Case != "CASE-b" || list[0].State != queue.StateWaiting {
+		t.Fatalf("after the backfill: %+v, %v", list, err)
+	}
+	if l, err := q.Meta(ctx, "pe-lima", "a"); err != nil || l.State != queue.StateClosed || l.Case != "CASE-a" {
+		t.Fatalf("closed tip after the backfill: %+v, %v", l, err)
+	}
+}
+
+// TestLapsedLeaseGivesNoAccess: once a lease lapsed, its former holder can
+// neither renew it, nor read the tip, nor add a note; a supervisor can read
+// and note it, and each read is audited.
+func TestLapsedLeaseGivesNoAccess(t *testing.T) {
+	const lease = 200 * time.Millisecond
+	q, _ := newQueueHeld(t, lease, entry("pe-lima", "l1", queue.Urgent), "alice")
+	ctx := context.Background()
+	if _, sealed, err := q.Open(ctx, "pe-lima", "l1", "alice", false); err != nil || len(sealed) == 0 {
+		t.Fatalf("holder's read: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		l, err := q.Meta(ctx, "pe-lima", "l1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.State == queue.StateWaiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lease did not lapse")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := q.Renew(ctx, "pe-lima", "l1", "alice"); !errors.Is(err, queue.ErrLeaseLapsed) {
+		t.Fatalf("renew after the lapse: %v", err)
+	}
+	if _, _, err := q.Open(ctx, "pe-lima", "l1", "alice", false); !errors.Is(err, queue.ErrNotHolder) {
+		t.Fatalf("read after the lapse: %v", err)
+	}
+	if err := q.AddNote(ctx, "pe-lima", "l1", "alice", false, []byte("x")); !errors.Is(err, queue.ErrLeaseLapsed) {
+		t.Fatalf("note after the lapse: %v", err)
+	}
+	if _, sealed, err := q.Open(ctx, "pe-lima", "l1", "carla", true); err != nil || len(sealed) == 0 {
+		t.Fatalf("supervisor's read: %v", err)
+	}
+	if err := q.AddNote(ctx, "pe-lima", "l1", "carla", true, []byte("x")); err != nil {
+		t.Fatalf("supervisor's note: %v", err)
+	}
+	log, _ := q.AuditLog(ctx, "pe-lima", "", 100)
+	n := len(log)
+	if n < 2 || log[n-2].Action != queue.AuditRead || log[n-2].Officer != "carla" || log[n-2].Detail != "report" || log[n-1].Action != queue.AuditNote {
+		t.Fatalf("audit trail ends with %+v", log[max(0, n-2):])
+	}
+	if _, err := q.VerifyAudit(ctx, "pe-lima"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -142,28 +142,43 @@ func drive(ctx context.Context, c *http.Client, l load) stats {
 	}
 	start := time.Now()
 	from, end := start.Add(l.warmup), start.Add(l.warmup+l.duration)
-	rs := make([]*recorder, l.workers)
+	wait := startWorkers(l.workers, func(r *recorder) {
+		for ctx.Err() == nil {
+			t0 := time.Now()
+			if !t0.Before(end) {
+				return
+			}
+			r.send(ctx, c, l, t0, from)
+		}
+	})
+	return merge(wait(), l.duration, 0)
+}
+
+// startWorkers runs work on n goroutines, each with its own recorder; wait
+// returns the recorders once every work has returned.
+func startWorkers(n int, work func(r *recorder)) (wait func() []*recorder) {
+	rs := make([]*recorder, n)
 	var wg sync.WaitGroup
 	for w := range rs {
 		r := &recorder{codes: map[int]int{}}
 		rs[w] = r
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				t0 := time.Now()
-				if !t0.Before(end) {
-					return
-				}
-				code, err := do(ctx, c, l.make)
-				r.all(code, err, l.ok)
-				if t0.Before(from) {
-					continue
-				}
-				r.add(code, err, time.Since(t0), l.ok)
-			}
-		})
+		wg.Go(func() { work(r) })
 	}
-	wg.Wait()
-	return merge(rs, l.duration, 0)
+	return func() []*recorder {
+		wg.Wait()
+		return rs
+	}
+}
+
+// send sends one request of l and records it; it is measured, with its
+// latency counted from due, only when due is past the warm-up (from).
+func (r *recorder) send(ctx context.Context, c *http.Client, l load, due, from time.Time) {
+	code, err := do(ctx, c, l.make)
+	r.all(code, err, l.ok)
+	if due.Before(from) {
+		return
+	}
+	r.add(code, err, time.Since(due), l.ok)
 }
 
 // driveOpen schedules requests at l.rate and has l.workers send them. A
@@ -175,25 +190,13 @@ func driveOpen(ctx context.Context, c *http.Client, l load) stats {
 	queue := make(chan time.Time, backlog)
 	start := time.Now()
 	from, end := start.Add(l.warmup), start.Add(l.warmup+l.duration)
-	rs := make([]*recorder, l.workers)
-	var wg sync.WaitGroup
-	for w := range rs {
-		r := &recorder{codes: map[int]int{}}
-		rs[w] = r
-		wg.Go(func() {
-			for at := range queue {
-				if ctx.Err() != nil {
-					continue
-				}
-				code, err := do(ctx, c, l.make)
-				r.all(code, err, l.ok)
-				if at.Before(from) {
-					continue
-				}
-				r.add(code, err, time.Since(at), l.ok)
+	wait := startWorkers(l.workers, func(r *recorder) {
+		for at := range queue {
+			if ctx.Err() == nil {
+				r.send(ctx, c, l, at, from)
 			}
-		})
-	}
+		}
+	})
 	dropped := 0
 	for i := 0; ctx.Err() == nil; i++ {
 		at := start.Add(time.Duration(i) * interval)
@@ -212,6 +215,5 @@ func driveOpen(ctx context.Context, c *http.Client, l load) stats {
 		}
 	}
 	close(queue)
-	wg.Wait()
-	return merge(rs, l.duration, dropped)
+	return merge(wait(), l.duration, dropped)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,13 +9,11 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
@@ -47,33 +44,13 @@ func TestThroughShippedCaddy(t *testing.T) {
 	r := queuetest.New(t)
 	t.Setenv("HOTLINE_PEPPER", faultPepper)
 	t.Setenv("TWILIO_AUTH_TOKEN", faultToken)
-	dir := t.TempDir()
 	gwPort, caddyPort := queuetest.FreePort(t), queuetest.FreePort(t)
-	path := writeFaultConfig(t, dir, gwPort, queuetest.FreePort(t), r.URL, r.Prefix, filepath.Join(dir, "spool"))
 	// The gateway trusts exactly the proxy (Caddy connects from 127.0.0.1);
 	// a small bucket keeps the flood short.
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(f, "web:\n  trusted_proxies: [127.0.0.1]\n  rate_limit: 3-H\n  pow: \"off\"\n")
-	f.Close()
-	c, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := loadFaultConfig(t, gwPort, queuetest.FreePort(t), r.URL, r.Prefix,
+		"web:\n  trusted_proxies: [127.0.0.1]\n  rate_limit: 3-H\n  pow: \"off\"\n")
 	logs := &queuetest.SyncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, nil))
-	ctx := context.Background()
-	parts, err := wire(ctx, c, r.Client, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := parts.dur.start(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	parts := wireDurable(t, c, r.Client, slog.New(slog.NewJSONHandler(logs, nil)))
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", gwPort))
 	if err != nil {
 		t.Fatal(err)

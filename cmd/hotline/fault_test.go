@@ -29,14 +29,24 @@ func TestFaults(t *testing.T) {
 	t.Run("GracefulShutdownFinishesInFlight", func(t *testing.T) { testGracefulShutdownFinishesInFlight(t, bin) })
 }
 
+// startFaultStack starts a redis-server, unless redisUp is false (it is
+// made but not started), and the gateway bin pointed at it.
+func startFaultStack(t *testing.T, bin string, redisUp bool) (*queuetest.Server, *gatewayProc) {
+	t.Helper()
+	r := newRedisProc(t)
+	if redisUp {
+		r.Start()
+	}
+	g := newGatewayProc(t, bin, r.URL(), faultPrefix)
+	g.start()
+	return r, g
+}
+
 // testRedisKilledDuringLoad: Redis is SIGKILLed under load and
 // restarted from its AOF. While it is away every tip is still answered 200
 // (from the spool); afterwards every acknowledged tip is in the queue once.
 func testRedisKilledDuringLoad(t *testing.T, bin string) {
-	r := newRedisProc(t)
-	r.Start()
-	g := newGatewayProc(t, bin, r.URL(), faultPrefix)
-	g.start()
+	r, g := startFaultStack(t, bin, true)
 
 	l := startLoad(g.baseURL(), 4, true)
 	time.Sleep(1500 * time.Millisecond)
@@ -69,10 +79,7 @@ func testRedisKilledDuringLoad(t *testing.T, bin string) {
 // and restarted on the same spool each time. Every acknowledged tip is in
 // the queue once after the last restart and the drain.
 func testGatewayKilledDuringLoad(t *testing.T, bin string) {
-	r := newRedisProc(t)
-	r.Start()
-	g := newGatewayProc(t, bin, r.URL(), faultPrefix)
-	g.start()
+	r, g := startFaultStack(t, bin, true)
 	l := startLoad(g.baseURL(), 4, true)
 
 	time.Sleep(time.Second)
@@ -106,9 +113,7 @@ func testGatewayKilledDuringLoad(t *testing.T, bin string) {
 // a crash mid-append would leave it. The restarted gateway cuts the torn
 // record off, hands the good ones to Redis and takes new tips.
 func testTornSpoolRecord(t *testing.T, bin string) {
-	r := newRedisProc(t) // not started yet: the gateway starts without Redis
-	g := newGatewayProc(t, bin, r.URL(), faultPrefix)
-	g.start()
+	r, g := startFaultStack(t, bin, false) // the gateway starts without Redis
 	l := startLoad(g.baseURL(), 1, false)
 	for l.ackedCount() < 20 {
 		time.Sleep(10 * time.Millisecond)
@@ -167,10 +172,7 @@ func testTornSpoolRecord(t *testing.T, bin string) {
 // answers every one of them 200 (from the spool) before it exits 0, and the
 // next start hands them to Redis.
 func testGracefulShutdownFinishesInFlight(t *testing.T, bin string) {
-	r := newRedisProc(t)
-	r.Start()
-	g := newGatewayProc(t, bin, r.URL(), faultPrefix)
-	g.start()
+	r, g := startFaultStack(t, bin, true)
 	l := startLoad(g.baseURL(), 4, false)
 	time.Sleep(500 * time.Millisecond)
 	r.Signal(syscall.SIGSTOP)

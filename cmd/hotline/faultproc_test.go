@@ -24,6 +24,7 @@ import (
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue/queuetest"
 	"github.com/redis/go-redis/v9"
@@ -134,6 +135,32 @@ log:
 		t.Fatal(err)
 	}
 	return path
+}
+
+// loadFaultConfig writes the config of writeFaultConfig, spool included, in
+// a fresh directory, appends extra (YAML) to it and loads it as serve does.
+func loadFaultConfig(t *testing.T, port, metricsPort int, redisURL, prefix, extra string) *config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	path := writeFaultConfig(t, dir, port, metricsPort, redisURL, prefix, filepath.Join(dir, "spool"))
+	if extra != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.WriteString(extra)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func (g *gatewayProc) baseURL() string { return fmt.Sprintf("http://127.0.0.1:%d", g.port) }

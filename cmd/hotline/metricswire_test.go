@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +15,24 @@ import (
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/handlers/server"
 	"github.com/hotline-org/hotline/queue/queuetest"
+	"github.com/redis/go-redis/v9"
 )
+
+// wireDurable wires the gateway as serve does and starts its durability
+// (the spool drain and the metrics listener), stopped when the test ends.
+func wireDurable(t *testing.T, c *config.Config, rdb redis.UniversalClient, log *slog.Logger) *gatewayParts {
+	t.Helper()
+	parts, err := wire(context.Background(), c, rdb, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, err := parts.dur.start(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return parts
+}
 
 // TestMetricsWhereConfigured: metrics are served on metrics.listen; the
 // public router answers GET /metrics with 404 unless
@@ -28,24 +44,10 @@ func TestMetricsWhereConfigured(t *testing.T) {
 	t.Setenv("TWILIO_AUTH_TOKEN", faultToken)
 	for _, onMain := range []bool{false, true} {
 		t.Run(fmt.Sprint("on_main_listener=", onMain), func(t *testing.T) {
-			dir := t.TempDir()
 			metricsPort := queuetest.FreePort(t)
-			path := writeFaultConfig(t, dir, queuetest.FreePort(t), metricsPort, r.URL, r.Prefix, filepath.Join(dir, "spool"))
-			c, err := config.Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := loadFaultConfig(t, queuetest.FreePort(t), metricsPort, r.URL, r.Prefix, "")
 			c.Metrics.OnMainListener = onMain
-			log := slog.New(slog.DiscardHandler)
-			parts, err := wire(context.Background(), c, r.Client, log)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stop, err := parts.dur.start(log)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer stop()
+			parts := wireDurable(t, c, r.Client, slog.New(slog.DiscardHandler))
 
 			rec := httptest.NewRecorder()
 			parts.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -105,13 +107,8 @@ func TestOnionListener(t *testing.T) {
 	r := queuetest.New(t)
 	t.Setenv("HOTLINE_PEPPER", faultPepper)
 	t.Setenv("TWILIO_AUTH_TOKEN", faultToken)
-	dir := t.TempDir()
 	port, onionPort := queuetest.FreePort(t), queuetest.FreePort(t)
-	path := writeFaultConfig(t, dir, port, queuetest.FreePort(t), r.URL, r.Prefix, filepath.Join(dir, "spool"))
-	c, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := loadFaultConfig(t, port, queuetest.FreePort(t), r.URL, r.Prefix, "")
 	c.Web.OnionAddress = "http://" + strings.Repeat("a", 56) + ".onion"
 	c.Web.OnionListen = fmt.Sprintf("127.0.0.1:%d", onionPort)
 	log := slog.New(slog.DiscardHandler)

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue/queuetest"
 	"github.com/redis/go-redis/v9"
@@ -71,30 +70,16 @@ func TestSpoolRefusedFailsReadiness(t *testing.T) {
 	t.Setenv("HOTLINE_PEPPER", faultPepper)
 	t.Setenv("TWILIO_AUTH_TOKEN", faultToken)
 	t.Setenv("REDIS_URL", redisURL)
-	dir := t.TempDir()
 	port := queuetest.FreePort(t)
-	path := writeFaultConfig(t, dir, port, queuetest.FreePort(t), redisURL, "hl", filepath.Join(dir, "spool"))
-	c, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := loadFaultConfig(t, port, queuetest.FreePort(t), redisURL, "hl", "")
 	rdb, err := newRedis(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rdb.Close()
+	t.Cleanup(func() { rdb.Close() }) // after the durability stops
 	logs := &queuetest.SyncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, nil))
+	parts := wireDurable(t, c, rdb, slog.New(slog.NewJSONHandler(logs, nil)))
 	ctx := context.Background()
-	parts, err := wire(ctx, c, rdb, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, err := parts.dur.start(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
 
 	readyz := func() int {
 		rec := httptest.NewRecorder()

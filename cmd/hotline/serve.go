@@ -17,15 +17,25 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-func cmdServe(e *env, args []string) error {
-	fs := e.newFlags("serve", "serve --config FILE")
+// parseConfigOnly parses the arguments of a verb whose one flag is the
+// required --config and returns its value.
+func parseConfigOnly(e *env, verb string, args []string) (string, error) {
+	fs := e.newFlags(verb, verb+" --config FILE")
 	cfgPath := fs.String("config", "", "the configuration `file`")
 	if err := parseNeeding(fs, args, cfgPath); err != nil {
+		return "", err
+	}
+	return *cfgPath, nil
+}
+
+func cmdServe(e *env, args []string) error {
+	cfgPath, err := parseConfigOnly(e, "serve", args)
+	if err != nil {
 		return err
 	}
-	c, err := config.Load(*cfgPath)
+	c, err := config.Load(cfgPath)
 	if err != nil {
-		return fmt.Errorf("%w\nhint: run `hotline check-config --config %s`", err, *cfgPath)
+		return fmt.Errorf("%w\nhint: run `hotline check-config --config %s`", err, cfgPath)
 	}
 	parts, log, stop, err := startGateway(e, c)
 	if err != nil {
@@ -176,12 +186,11 @@ func cmdKeygen(e *env, args []string) error {
 }
 
 func cmdCheckConfig(e *env, args []string) error {
-	fs := e.newFlags("check-config", "check-config --config FILE")
-	cfgPath := fs.String("config", "", "the configuration `file`")
-	if err := parseNeeding(fs, args, cfgPath); err != nil {
+	cfgPath, err := parseConfigOnly(e, "check-config", args)
+	if err != nil {
 		return err
 	}
-	c, err := config.Load(*cfgPath)
+	c, err := config.Load(cfgPath)
 	if c == nil {
 		return &exitError{code: 1, err: err}
 	}
