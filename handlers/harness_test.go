@@ -223,8 +223,6 @@ func (h *harness) revokedOfficer(t testing.TB, agency string) string {
 	return token
 }
 
-var _ = gateway.ChannelSMS
-
 var sidShape = regexp.MustCompile(`^(SM|MM)[0-9a-f]{32}$`)
 
 // twilioSID maps a test's short message name to a SID of Twilio's shape.
