@@ -480,3 +480,39 @@ func TestTransferCarriesFollowupPage(t *testing.T) {
 		t.Fatalf("follow-up agencies after the transfer: %v, %v", info.Agencies, err)
 	}
 }
+
+// TestLongestQuestionInAnyScript: an officer's question to a web witness as
+// long as a follow-up message may be, in Thai and with every character
+// escaped by the officer's JSON encoder (6 bytes each), is taken; one
+// character more is refused as invalid, never as a body too large.
+func TestLongestQuestionInAnyScript(t *testing.T) {
+	var fu *followup.Store
+	h := newHarnessWith(t, func(s *gatewaytest.Stack, o *handlers.Options) {
+		fu = followup.New(s.Redis.Client, s.Keyer, followup.Options{Prefix: s.Redis.Prefix, WorkFactor: 10})
+		o.Questions = fu
+	})
+	ctx := context.Background()
+	tok := h.officer(t, "pe-lima")
+	code, caseRef := followup.NewCode(), gateway.NewCaseRef()
+	handle, err := fu.Create(ctx, code, caseRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcpt, err := h.Intake.Submit(ctx, gateway.Tip{Channel: gateway.ChannelWeb, Text: "เห็นคนงานถูกขังไว้", Case: caseRef, Followup: handle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fu.SetAgencies(ctx, handle, rcpt.Agencies); err != nil {
+		t.Fatal(err)
+	}
+	tip := h.claimTip(t, tok)
+	question := func(chars int) string {
+		return `{"text":"` + strings.Repeat(`\u0e01`, chars) + `","override":"","followup":"` + handle + `"}`
+	}
+	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/reply", tok, question(followup.MaxMessageChars)); s != 200 {
+		t.Fatalf("the longest question (%d Thai characters, escaped): %d %.200s", followup.MaxMessageChars, s, b)
+	}
+	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/reply", tok, question(followup.MaxMessageChars+1)); s != 400 {
+		t.Fatalf("one character more: %d %.200s; want 400", s, b)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/sms"
+	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/handlers"
 	"go.yaml.in/yaml/v3"
 )
@@ -297,7 +298,7 @@ func TestOpenAPIDocumentsEveryFailure(t *testing.T) {
 		{name: "reply, unknown", method: "POST", path: unknownPath + "/reply", token: holder, body: `{"text":"hola"}`, want: 404},
 		{name: "reply, empty", method: "POST", path: tipPath + "/reply", token: holder, body: `{"text":""}`, want: 400},
 		{name: "reply, bad override", method: "POST", path: tipPath + "/reply", token: holder, body: `{"text":"hola","override":"bored"}`, want: 400},
-		{name: "reply, too large", method: "POST", path: tipPath + "/reply", token: holder, body: padded("text", 17<<10), want: 413},
+		{name: "reply, too large", method: "POST", path: tipPath + "/reply", token: holder, body: padded("text", 6*followup.MaxMessageChars+5<<10), want: 413},
 		{name: "reply, Twilio refuses", method: "POST", path: tipPath + "/reply", token: holder, body: `{"text":"hola"}`,
 			before: func() { h.fake.mu.Lock(); h.fake.sendFail = 1; h.fake.mu.Unlock() }, want: 502},
 		{name: "reply, rate limited", method: "POST", path: tipPath + "/reply", token: holder, body: `{"text":"hola"}`,

@@ -282,6 +282,12 @@ type Questions interface {
 	SetAgencies(ctx context.Context, handle string, agencies []string) error
 }
 
+// maxReplyBody fits the longest message to a witness in any script with
+// every character escaped by the officer's JSON encoder (\uXXXX, 6 bytes),
+// and the other fields: the text's own limit, in characters, is checked
+// where it is kept, so a long text in Thai is never refused for its bytes.
+const maxReplyBody = 6*followup.MaxMessageChars + 4<<10
+
 // reply sends an officer's message to the reporter, through the channel the
 // tip came from: SMS or WhatsApp by the case's sealed reply handle, or the
 // witness's follow-up page (whose handle is in the sealed report, which
@@ -292,7 +298,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 		Override string `json:"override"`
 		Followup string `json:"followup"`
 	}
-	if err := decodeJSONLimit(w, r, &req, 16<<10); err != nil {
+	if err := decodeJSONLimit(w, r, &req, maxReplyBody); err != nil {
 		return err
 	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
