@@ -17,9 +17,9 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gorilla/mux"
+	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/sms"
-	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/handlers"
 	"go.yaml.in/yaml/v3"
 )
