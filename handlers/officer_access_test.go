@@ -452,18 +452,7 @@ func TestTransferCarriesFollowupPage(t *testing.T) {
 	})
 	ctx := context.Background()
 	lima, kl := h.officer(t, "pe-lima"), h.officer(t, "my-kl")
-	code, caseRef := followup.NewCode(), gateway.NewCaseRef()
-	handle, err := fu.Create(ctx, code, caseRef)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcpt, err := h.Intake.Submit(ctx, gateway.Tip{Channel: gateway.ChannelWeb, Text: "vi a niños trabajando de noche", Case: caseRef, Followup: handle})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fu.SetAgencies(ctx, handle, rcpt.Agencies); err != nil {
-		t.Fatal(err)
-	}
+	handle := webTipWithFollowup(t, h, fu, "vi a niños trabajando de noche")
 	tip := h.claimTip(t, lima)
 	resealed := sealNote(t, h.Identities["my-kl"], "report")
 	body, _ := json.Marshal(map[string]any{"agency": "my-kl", "sealed": resealed, "notes": [][]byte{}, "followup": handle})
@@ -491,20 +480,8 @@ func TestLongestQuestionInAnyScript(t *testing.T) {
 		fu = followup.New(s.Redis.Client, s.Keyer, followup.Options{Prefix: s.Redis.Prefix, WorkFactor: 10})
 		o.Questions = fu
 	})
-	ctx := context.Background()
 	tok := h.officer(t, "pe-lima")
-	code, caseRef := followup.NewCode(), gateway.NewCaseRef()
-	handle, err := fu.Create(ctx, code, caseRef)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcpt, err := h.Intake.Submit(ctx, gateway.Tip{Channel: gateway.ChannelWeb, Text: "เห็นคนงานถูกขังไว้", Case: caseRef, Followup: handle})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fu.SetAgencies(ctx, handle, rcpt.Agencies); err != nil {
-		t.Fatal(err)
-	}
+	handle := webTipWithFollowup(t, h, fu, "เห็นคนงานถูกขังไว้")
 	tip := h.claimTip(t, tok)
 	question := func(chars int) string {
 		return `{"text":"` + strings.Repeat(`\u0e01`, chars) + `","override":"","followup":"` + handle + `"}`
@@ -515,4 +492,24 @@ func TestLongestQuestionInAnyScript(t *testing.T) {
 	if s, b := h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/reply", tok, question(followup.MaxMessageChars+1)); s != 400 {
 		t.Fatalf("one character more: %d %.200s; want 400", s, b)
 	}
+}
+
+// webTipWithFollowup submits a web tip with a follow-up page, as the form
+// does, and returns the page's handle.
+func webTipWithFollowup(t *testing.T, h *harness, fu *followup.Store, text string) string {
+	t.Helper()
+	ctx := context.Background()
+	caseRef := gateway.NewCaseRef()
+	handle, err := fu.Create(ctx, followup.NewCode(), caseRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcpt, err := h.Intake.Submit(ctx, gateway.Tip{Channel: gateway.ChannelWeb, Text: text, Case: caseRef, Followup: handle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fu.SetAgencies(ctx, handle, rcpt.Agencies); err != nil {
+		t.Fatal(err)
+	}
+	return handle
 }

@@ -14,9 +14,8 @@ import (
 )
 
 func cmdOfficer(e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: hotline officer add|list|revoke --config FILE ...")
-		return errUsage
+	if err := e.verb(args, "officer add|list|revoke --config FILE ..."); err != nil {
+		return err
 	}
 	switch args[0] {
 	case "add":
@@ -143,8 +142,11 @@ func officerRevoke(e *env, args []string) error {
 }
 
 func cmdAudit(e *env, args []string) error {
-	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(e.stderr, "usage: hotline audit verify --config FILE --agency ID")
+	if err := e.verb(args, "audit verify --config FILE --agency ID"); err != nil {
+		return err
+	}
+	if args[0] != "verify" {
+		fmt.Fprintf(e.stderr, "hotline: unknown audit command %q\nusage: hotline audit verify --config FILE --agency ID\n", args[0])
 		return errUsage
 	}
 	fs := e.newFlags("audit verify", "audit verify --config FILE --agency ID")

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/hotline-org/hotline/cmd/internal/termsafe"
@@ -38,7 +40,10 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
-	getenv func(string) string
+	// flagOut is where a command's usage goes: stdout when help was
+	// asked for (it is the answer), stderr when the command line was wrong.
+	flagOut io.Writer
+	getenv  func(string) string
 }
 
 // errUsage means the command line was wrong; usage has been printed.
@@ -54,13 +59,20 @@ func (e *exitError) Error() string { return e.err.Error() }
 
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, flagOut: stderr, getenv: os.Getenv}
+	if len(args) == 0 || isHelp(args[0]) {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "--version" || args[0] == "-version" || args[0] == "version" {
+		fmt.Fprintln(stdout, "hotline", version())
+		return 0
+	}
+	if slices.ContainsFunc(args[1:], isHelp) {
+		e.flagOut = stdout
 	}
 	commands := map[string]func(*env, []string) error{
 		"serve":        cmdServe,
@@ -83,7 +95,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, flag.ErrHelp):
+		return 0 // the usage asked for has been printed
+	case errors.Is(err, errUsage):
 		return 2
 	case errors.As(err, &ee):
 		if ee.err != nil && ee.err.Error() != "" {
@@ -99,12 +113,50 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // newFlags returns a flag set that prints its usage to the command's stderr.
 func (e *env) newFlags(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(e.flagOut)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: hotline %s\n", synopsis)
+		fmt.Fprintf(e.flagOut, "usage: hotline %s\n", synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// isHelp reports whether a command-line word asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
+
+// verb checks the verb of a command with verbs (officer add, triage next):
+// none is a usage error; help prints the usage on stdout and is answered
+// (flag.ErrHelp, exit 0).
+func (e *env) verb(args []string, synopsis string) error {
+	switch {
+	case len(args) == 0:
+		fmt.Fprintln(e.stderr, "usage: hotline "+synopsis)
+		return errUsage
+	case isHelp(args[0]):
+		fmt.Fprintln(e.stdout, "usage: hotline "+synopsis)
+		return flag.ErrHelp
+	}
+	return nil
+}
+
+// version is the module's version, or the commit it was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	for _, kv := range bi.Settings {
+		if kv.Key == "vcs.revision" && (v == "" || v == "(devel)") {
+			v = "(devel) " + kv.Value
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	return v + " " + bi.GoVersion
 }
 
 // parse parses flags, allowing them after positional arguments too
@@ -113,6 +165,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, flag.ErrHelp
+			}
 			return nil, errUsage
 		}
 		rest := fs.Args()

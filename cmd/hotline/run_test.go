@@ -4,17 +4,19 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 )
 
 func TestRunUsage(t *testing.T) {
-	tests := []struct {
+	type usageCase struct {
 		args   []string
 		code   int
 		stderr string
 		stdout string
-	}{
+	}
+	tests := []usageCase{
 		{nil, 2, "", "usage:"},
 		{[]string{"--help"}, 0, "", "hotline serve"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`, ""},
@@ -26,12 +28,28 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"serve", "--config", "/nonexistent/hotline.yaml"}, 1, "hint: run `hotline check-config", ""},
 		{[]string{"check-config", "--config", "/nonexistent/hotline.yaml"}, 1, "failed to open config", ""},
 	}
+	// Help is an answer: on stdout, exit 0, for every command and verb
+	// (DESIGN: `hotline VERB --help` and `hotline triage VERB --help`).
+	for _, cmd := range [][]string{{"serve"}, {"demo"}, {"check-config"}, {"keygen"}, {"probe"}, {"officer"},
+		{"officer", "add"}, {"officer", "list"}, {"officer", "revoke"}, {"audit"}, {"audit", "verify"},
+		{"simulate"}, {"simulate", "sms"}, {"triage"}, {"triage", "next"}, {"triage", "list"}, {"triage", "show"},
+		{"triage", "ack"}, {"triage", "release"}, {"triage", "renew"}, {"triage", "escalate"}, {"triage", "transfer"},
+		{"triage", "note"}, {"triage", "reply"}, {"triage", "watch"}} {
+		for _, h := range []string{"--help", "-h"} {
+			tests = append(tests, usageCase{append(slices.Clone(cmd), h), 0, "", "usage: hotline " + strings.Join(cmd, " ")})
+		}
+	}
+	tests = append(tests, usageCase{[]string{"--version"}, 0, "", "hotline "},
+		usageCase{[]string{"audit", "list"}, 2, `unknown audit command "list"`, ""})
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), tt.args, nil, &out, &errOut)
 		if code != tt.code || !strings.Contains(errOut.String(), tt.stderr) || !strings.Contains(out.String(), tt.stdout) {
 			t.Errorf("run(%q) = %d\nstdout: %s\nstderr: %s\nwant %d, stderr with %q, stdout with %q",
 				tt.args, code, out.String(), errOut.String(), tt.code, tt.stderr, tt.stdout)
+		}
+		if code == 0 && errOut.Len() > 0 {
+			t.Errorf("run(%q) answered with %q on stderr", tt.args, errOut.String())
 		}
 	}
 }

@@ -20,8 +20,12 @@ import (
 // cmdSimulate posts a message to a running gateway, signed as Twilio signs
 // it, for demos and for operators checking a deployment end to end.
 func cmdSimulate(e *env, args []string) error {
-	if len(args) == 0 || args[0] != "sms" {
-		fmt.Fprintln(e.stderr, "usage: hotline simulate sms --config FILE --body TEXT [--from NUMBER] [--to NUMBER] [--whatsapp] [--lat L --lon L]")
+	const synopsis = "simulate sms --config FILE --body TEXT [--from NUMBER] [--to NUMBER] [--whatsapp] [--lat L --lon L]"
+	if err := e.verb(args, synopsis); err != nil {
+		return err
+	}
+	if args[0] != "sms" {
+		fmt.Fprintf(e.stderr, "hotline: unknown simulate command %q\nusage: hotline %s\n", args[0], synopsis)
 		return errUsage
 	}
 	fs := e.newFlags("simulate sms", "simulate sms --config FILE --body TEXT [flags]")

@@ -11,9 +11,8 @@ import (
 )
 
 func cmdTriage(e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: hotline triage next|list|show|ack|release|renew|escalate|transfer|note|reply|watch --server URL --token TOKEN [--identity FILE] [--json]")
-		return errUsage
+	if err := e.verb(args, "triage next|list|show|ack|release|renew|escalate|transfer|note|reply|watch --server URL --token TOKEN [--identity FILE] [--json]"); err != nil {
+		return err
 	}
 	sub := args[0]
 	fs := e.newFlags("triage "+sub, "triage "+sub+" [ID] --server URL --token TOKEN [--identity FILE] [--json]")
