@@ -40,7 +40,13 @@ func TestRunUsage(t *testing.T) {
 		}
 	}
 	tests = append(tests, usageCase{[]string{"--version"}, 0, "", "hotline "},
-		usageCase{[]string{"audit", "list"}, 2, `unknown audit command "list"`, ""})
+		usageCase{[]string{"audit", "list"}, 2, `unknown audit command "list"`, ""},
+		// A tip id where none is taken is refused, not ignored; a missing
+		// one is named before the server is asked for.
+		usageCase{[]string{"triage", "next", "abc123"}, 2, "triage next takes no tip id", ""},
+		usageCase{[]string{"triage", "ack", "--disposition", "dispatched"}, 2, "triage ack needs the tip id", ""},
+		usageCase{[]string{"triage", "frob"}, 2, `unknown triage command "frob"`, ""},
+		usageCase{[]string{"triage", "show", "--help"}, 0, "", "usage: hotline triage show ID --server"})
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), tt.args, nil, &out, &errOut)

@@ -10,12 +10,31 @@ import (
 	"github.com/hotline-org/hotline/handlers/officerapi"
 )
 
+// triageVerbs are the verbs of triage, and whether each works on one tip
+// (its id follows the verb) rather than on the queue.
+var triageVerbs = map[string]bool{
+	"next": false, "list": false, "watch": false,
+	"show": true, "ack": true, "release": true, "renew": true, "escalate": true,
+	"transfer": true, "note": true, "reply": true,
+}
+
+const triageSynopsis = "triage next|list|show|ack|release|renew|escalate|transfer|note|reply|watch --server URL --token TOKEN [--identity FILE] [--json]"
+
 func cmdTriage(e *env, args []string) error {
-	if err := e.verb(args, "triage next|list|show|ack|release|renew|escalate|transfer|note|reply|watch --server URL --token TOKEN [--identity FILE] [--json]"); err != nil {
+	if err := e.verb(args, triageSynopsis); err != nil {
 		return err
 	}
 	sub := args[0]
-	fs := e.newFlags("triage "+sub, "triage "+sub+" [ID] --server URL --token TOKEN [--identity FILE] [--json]")
+	takesID, known := triageVerbs[sub]
+	if !known {
+		fmt.Fprintf(e.stderr, "hotline: unknown triage command %q\nusage: hotline %s\n", sub, triageSynopsis)
+		return errUsage
+	}
+	synopsis := "triage " + sub
+	if takesID {
+		synopsis += " ID"
+	}
+	fs := e.newFlags("triage "+sub, synopsis+" --server URL --token TOKEN [--identity FILE] [--json]")
 	server := fs.String("server", "", "the gateway's `URL` (HOTLINE_SERVER)")
 	token := fs.String("token", "", "your officer `token` (HOTLINE_TOKEN)")
 	tokenFile := fs.String("token-file", "", "read the token from this `file` (HOTLINE_TOKEN_FILE), keeping it out of shell history")
@@ -31,6 +50,12 @@ func cmdTriage(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	switch {
+	case takesID && len(pos) != 1:
+		return &exitError{code: 2, err: fmt.Errorf("triage %s needs the tip id: hotline %s", sub, synopsis)}
+	case !takesID && len(pos) > 0:
+		return &exitError{code: 2, err: fmt.Errorf("triage %s takes no tip id: it works on the queue (to read a tip you hold: hotline triage show ID)", sub)}
+	}
 	srv, tok := e.orEnv(*server, "HOTLINE_SERVER"), e.orEnv(*token, "HOTLINE_TOKEN")
 	if path := e.orEnv(*tokenFile, "HOTLINE_TOKEN_FILE"); tok == "" && path != "" {
 		b, err := os.ReadFile(path)
@@ -45,15 +70,8 @@ func cmdTriage(e *env, args []string) error {
 	t := &triage.Terminal{Ctx: e.ctx, Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Client: officerapi.New(srv, tok, nil),
 		IdentityPath: e.orEnv(*identity, "HOTLINE_IDENTITY"), JSON: *asJSON}
 	id := ""
-	switch sub {
-	case "next", "list", "watch":
-	case "ack", "release", "renew", "reply", "show", "escalate", "transfer", "note":
-		if len(pos) != 1 {
-			return fmt.Errorf("triage %s needs the tip id", sub)
-		}
+	if takesID {
 		id = pos[0]
-	default:
-		return fmt.Errorf("unknown triage command %q", sub)
 	}
 	switch sub {
 	case "next":
