@@ -32,6 +32,8 @@ func (a smsMetrics) ScrubOutcome(o string) {
 		a.m.ScrubJob(metrics.ScrubDeleted)
 	case "retry":
 		a.m.ScrubJob(metrics.ScrubRetry)
+	case "unreadable":
+		a.m.ScrubJob(metrics.ScrubUnreadable)
 	default:
 		a.m.ScrubJob(metrics.ScrubFailed)
 	}

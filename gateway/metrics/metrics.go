@@ -63,13 +63,15 @@ type ScrubOutcome uint8
 
 // Scrub outcomes: the complete set of the outcome label of scrub jobs.
 const (
-	ScrubDeleted  ScrubOutcome = iota + 1 // the provider no longer holds the message
-	ScrubNotFound                         // already gone
-	ScrubRetry                            // failed for now, scheduled again
-	ScrubFailed                           // given up: needs an operator
+	ScrubDeleted    ScrubOutcome = iota + 1 // the provider no longer holds the message
+	ScrubNotFound                           // already gone
+	ScrubRetry                              // failed for now, scheduled again
+	ScrubFailed                             // given up: needs an operator
+	ScrubUnreadable                         // the reply key cannot open the job: stays queued
 )
 
-var scrubNames = [...]string{ScrubDeleted: "deleted", ScrubNotFound: "not_found", ScrubRetry: "retry", ScrubFailed: "failed"}
+var scrubNames = [...]string{ScrubDeleted: "deleted", ScrubNotFound: "not_found", ScrubRetry: "retry", ScrubFailed: "failed",
+	ScrubUnreadable: "unreadable"}
 
 func (o ScrubOutcome) String() string { return label(o, scrubNames[:]) }
 

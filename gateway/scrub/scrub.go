@@ -161,16 +161,28 @@ func (q *Queue) Claim(ctx context.Context, now time.Time, n int) ([]Claimed, err
 		return nil, q.fail(err)
 	}
 	var out []Claimed
+	unreadable := 0
 	for i := 0; i+1 < len(res); i += 2 {
 		id, _ := res[i].(string)
 		sealed, _ := res[i+1].(string)
 		var rec record
-		if q.key.OpenJSON([]byte(sealed), &rec) == nil {
-			out = append(out, Claimed{ID: id, Job: rec.Job, Started: rec.Started})
+		if q.key.OpenJSON([]byte(sealed), &rec) != nil {
+			unreadable++
+			continue
 		}
+		out = append(out, Claimed{ID: id, Job: rec.Job, Started: rec.Started})
+	}
+	if unreadable > 0 {
+		return out, fmt.Errorf("%w: %d", ErrUnreadable, unreadable)
 	}
 	return out, nil
 }
+
+// ErrUnreadable comes with the jobs Claim could open when some due jobs
+// cannot be opened with the reply key (it was changed, or a record is
+// damaged). Those stay queued and come back each lease, until the key that
+// sealed them is configured again: the provider still holds their messages.
+var ErrUnreadable = errors.New("scrub jobs the reply key cannot open")
 
 // Finish removes a job that is done or given up. If it fails, the job
 // comes back after its lease.

@@ -138,3 +138,37 @@ func TestOpensJobsOfEarlierReleases(t *testing.T) {
 		t.Fatalf("earlier job = %+v, want %+v", got, want)
 	}
 }
+
+// TestClaimUnreadableAfterKeyChange: jobs sealed to a reply key that is no
+// longer configured are not handed out, nor dropped: Claim says how many it
+// could not open, with the jobs it could, and they stay queued for the key.
+func TestClaimUnreadableAfterKeyChange(t *testing.T) {
+	old, r := newQueue(t)
+	ctx := context.Background()
+	now := time.Now()
+	if err := old.Enqueue(ctx, twilioapi.ScrubJob{MessageSID: "SM00000000000000000000000000000002"}, now); err != nil {
+		t.Fatal(err)
+	}
+	key, err := seal.GenerateReplyKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := scrub.New(r.Client, r.Prefix, time.Second, key, nil)
+	if err := rotated.Enqueue(ctx, twilioapi.ScrubJob{MessageSID: "SM00000000000000000000000000000003"}, now); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := rotated.Claim(ctx, now.Add(time.Second), 10)
+	if !errors.Is(err, scrub.ErrUnreadable) || !strings.HasSuffix(err.Error(), ": 1") {
+		t.Fatalf("claim with one job of the old key: %v; want ErrUnreadable for 1", err)
+	}
+	if len(jobs) != 1 || jobs[0].Job.MessageSID != "SM00000000000000000000000000000003" {
+		t.Fatalf("jobs = %+v; want the one the new key opens", jobs)
+	}
+	if n, _ := rotated.Pending(ctx); n != 2 {
+		t.Fatalf("%d jobs pending; want both (the unreadable one kept for its key)", n)
+	}
+	back, err := old.Claim(ctx, now.Add(scrub.Lease+time.Minute), 10)
+	if err == nil || len(back) != 1 || back[0].Job.MessageSID != "SM00000000000000000000000000000002" {
+		t.Fatalf("with the old key back: %+v, %v; want its job (and the other one unreadable)", back, err)
+	}
+}

@@ -587,7 +587,11 @@ func (c *Channel) RunScrubber(ctx context.Context, every time.Duration) {
 func (c *Channel) ScrubDue(ctx context.Context) {
 	scrubs := c.opt.Store.Scrubs()
 	jobs, err := scrubs.Claim(ctx, c.opt.Now(), 20)
-	if err != nil {
+	switch {
+	case errors.Is(err, scrub.ErrUnreadable):
+		c.count("unreadable")
+		c.opt.Logger.Error("scrub jobs stay queued: the reply key cannot open them (was secrets.reply_key changed?); the provider still holds their messages", "err", err)
+	case err != nil:
 		c.opt.Logger.Warn("scrub jobs unavailable", "err", err)
 		return
 	}

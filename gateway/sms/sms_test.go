@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
@@ -918,6 +919,38 @@ func TestScrubDueFinishFails(t *testing.T) {
 	}
 	if n, err := e.store.Scrubs().Pending(context.Background()); n != 0 || err != nil {
 		t.Fatalf("pending = %d, %v; want the job finished", n, err)
+	}
+}
+
+// TestScrubDueUnreadable: a job sealed to a reply key no longer configured
+// is counted and logged for the operator, and stays queued; the jobs the key
+// opens still run.
+func TestScrubDueUnreadable(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	oldKey, err := seal.GenerateReplyKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := scrub.New(e.stack.Redis.Client, e.stack.Redis.Prefix, time.Second, oldKey, nil)
+	if err := old.Enqueue(ctx, twilioapi.ScrubJob{MessageSID: "SM002"}, e.clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Scrubs().Enqueue(ctx, twilioapi.ScrubJob{MessageSID: "SM003"}, e.clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	e.ch.ScrubDue(ctx)
+	if _, _, s := e.tw.calls(); len(s) != 1 || s[0].MessageSID != "SM003" {
+		t.Fatalf("Twilio asked for %+v; want only the job the key opens", s)
+	}
+	if !slices.Contains(e.metrics.scrubs, "unreadable") {
+		t.Errorf("counted %v; want an unreadable job counted", e.metrics.scrubs)
+	}
+	if log := e.stack.Log.Bytes(); !bytes.Contains(log, []byte("reply key cannot open")) || bytes.Contains(log, []byte("SM002")) {
+		t.Errorf("log = %s; want the unreadable job reported, without its message SID", log)
+	}
+	if n, err := e.store.Scrubs().Pending(ctx); n != 1 || err != nil {
+		t.Fatalf("pending = %d, %v; want the unreadable job kept", n, err)
 	}
 }
 
