@@ -431,13 +431,7 @@ func TestRedisACLCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Redis Cluster and the queue suite: not in -short")
 	}
-	cli, err := exec.LookPath("redis-cli")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-cli is not on PATH, and CI=true requires it")
-		}
-		t.Skip("redis-cli not on PATH")
-	}
+	cli := queuetest.NeedProgram(t, "redis-cli")
 	var nodes []*shippedRedis
 	var addrs, sockets []string
 	for range 3 {

@@ -3,23 +3,17 @@ package demo
 import (
 	"bytes"
 	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
 // TestDemoRedisServerFromPath: without REDIS_URL or a local Redis, the
 // demo runs a redis-server of its own from PATH and stops it on exit.
 func TestDemoRedisServerFromPath(t *testing.T) {
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server is not on PATH")
-		}
-		t.Skip("redis-server is not on PATH")
-	}
+	path := queuetest.NeedProgram(t, "redis-server")
 	var stderr bytes.Buffer
 	ctx := context.Background()
 	u, stop, err := startRedisServer(ctx, path, &stderr)
