@@ -61,8 +61,9 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // TestSpoolRefusedFailsReadiness: under the shipped ACL, when Redis refuses
 // the gateway's writes for good (here the ACL loses HSETNX, which the publish
-// script runs, as the shipped ACL once did; or Redis is full, OOM), a tip is still taken (it is
-// spooled), but /readyz fails within seconds, the metrics show the stuck
+// script runs, as the shipped ACL once did; Redis is full, OOM; a key the script
+// writes holds another type, WRONGTYPE; Redis lost the scripts and the gateway may
+// not send them again), a tip is still taken (it is spooled), but /readyz fails within seconds, the metrics show the stuck
 // spool and the age of its oldest tip, and the log says how to fix it. Once
 // Redis accepts the writes again, the spool drains and /readyz recovers.
 func TestSpoolRefusedFailsReadiness(t *testing.T) {
@@ -121,23 +122,51 @@ func TestSpoolRefusedFailsReadiness(t *testing.T) {
 		t.Fatalf("first tip: %d, %d queued; want 200 and 1\n%s", code, queued(), logs.String())
 	}
 
+	do := func(t *testing.T, cmds [][]any) {
+		t.Helper()
+		for _, c := range cmds {
+			if err := admin.Do(ctx, c...).Err(); err != nil {
+				t.Fatalf("%v: %v", c, err)
+			}
+		}
+	}
+	// A Redis that restarts (or whose scripts are flushed) forgets the gateway's scripts: the
+	// next call gets NOSCRIPT, and the gateway sends the script again. That passes by itself:
+	// the tip reaches Redis at once and the gateway stays ready.
+	t.Run("NOSCRIPT after a reload", func(t *testing.T) {
+		before := queued()
+		do(t, [][]any{{"SCRIPT", "FLUSH"}})
+		if code := sms(50); code != http.StatusOK || queued() != before+1 {
+			t.Fatalf("tip after SCRIPT FLUSH: %d, %d queued; want 200 and %d", code, queued(), before+1)
+		}
+		if code := readyz(); code != http.StatusOK {
+			t.Fatalf("/readyz after SCRIPT FLUSH: %d, want 200", code)
+		}
+	})
+
+	const index = "hl:{pe-lima}:index"
 	for i, c := range []struct {
 		name           string
-		refuse, accept []any
+		refuse, accept [][]any
 		reason, hint   string
 	}{
 		// The ACL loses a command of the publish script, as the shipped ACL once lacked it.
-		{"NOPERM", []any{"ACL", "SETUSER", "hotline", "-hsetnx"}, []any{"ACL", "SETUSER", "hotline", "+hsetnx"}, "noperm", "users.acl"},
+		{"NOPERM", [][]any{{"ACL", "SETUSER", "hotline", "-hsetnx"}}, [][]any{{"ACL", "SETUSER", "hotline", "+hsetnx"}}, "noperm", "users.acl"},
 		// Redis is full (maxmemory with noeviction).
-		{"OOM", []any{"CONFIG", "SET", "maxmemory", "1"}, []any{"CONFIG", "SET", "maxmemory", "0"}, "oom", "maxmemory"},
+		{"OOM", [][]any{{"CONFIG", "SET", "maxmemory", "1"}}, [][]any{{"CONFIG", "SET", "maxmemory", "0"}}, "oom", "maxmemory"},
+		// A key the publish script writes holds another type (another program shares the prefix).
+		{"WRONGTYPE", [][]any{{"RENAME", index, index + ":aside"}, {"SET", index, "not a hash"}},
+			[][]any{{"DEL", index}, {"RENAME", index + ":aside", index}}, "wrongtype", "prefix of its own"},
+		// Redis restarted without the scripts, and the gateway may not send them again (EVAL is not
+		// granted): NOSCRIPT, then NOPERM for EVAL. It will not pass by itself.
+		{"NOSCRIPT without EVAL", [][]any{{"ACL", "SETUSER", "hotline", "-eval"}, {"SCRIPT", "FLUSH"}},
+			[][]any{{"ACL", "SETUSER", "hotline", "+eval"}}, "noperm", "users.acl"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			stuck := `hotline_spool_stuck{refusal="` + c.reason + `"}`
 			before := queued()
 			logged := len(logs.String())
-			if err := admin.Do(ctx, c.refuse...).Err(); err != nil {
-				t.Fatal(err)
-			}
+			do(t, c.refuse)
 			if code := sms(2 + i); code != http.StatusOK {
 				t.Fatalf("tip while Redis refuses: %d, want 200 (spooled)", code)
 			}
@@ -160,9 +189,7 @@ func TestSpoolRefusedFailsReadiness(t *testing.T) {
 			}
 
 			// Redis accepts the writes again: the spool drains and the gateway is ready.
-			if err := admin.Do(ctx, c.accept...).Err(); err != nil {
-				t.Fatal(err)
-			}
+			do(t, c.accept)
 			waitFor(t, 5*time.Second, "/readyz to recover", func() bool { return readyz() == http.StatusOK })
 			waitFor(t, 5*time.Second, "the spooled tip to reach Redis", func() bool { return queued() == before+1 })
 			if v := metric(stuck); v != 0 {
