@@ -202,6 +202,7 @@ var mutations = []mutation{
 	{"k8s", "k8s/kustomization.yaml", "  - pdb.yaml\n", "  - pdb.yaml\n  - secret.example.yaml\n"},
 	{"k8s", "k8s/configmap.yaml", "      mode: sentinel\n", ""},
 	{"k8s", "k8s/configmap.yaml", "      trusted_proxies:\n        - 10.244.0.0/16", "      trusted_proxies: []"},
+	{"k8s", "k8s/configmap.yaml", "        - 10.244.0.0/16", "        - 0.0.0.0/0"},
 	// hotline.example.yaml (config_test.go)
 	{"hotline.example.yaml", "hotline.example.yaml", "pepper: env:HOTLINE_PEPPER", "pepper: hunter2hunter2"},
 	{"hotline.example.yaml", "hotline.example.yaml", "default_agency: pe-lima", "default_agency: nobody"},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 
@@ -147,6 +148,14 @@ func checkK8s(fsys files) []string {
 			// Behind the ingress every witness would share one rate-limit bucket.
 			if len(c.Web.TrustedProxies) == 0 {
 				add("configmap: web.trusted_proxies must name the ingress controller's addresses")
+			}
+			// Trusting every address would let any client choose its own rate-limit bucket.
+			for _, p := range c.Web.TrustedProxies {
+				if _, n, err := net.ParseCIDR(p); err == nil {
+					if ones, _ := n.Mask.Size(); ones == 0 {
+						add("configmap: web.trusted_proxies: %s trusts every address; name the ingress controller's range", p)
+					}
+				}
 			}
 		}
 	}
