@@ -39,15 +39,23 @@ var connectionBasics = []string{"auth", "hello", "select", "ping"}
 // The ACL run: the suites below run as the hotline user of the shipped users.acl.
 // Between them they take tips over the signed SMS webhook and the web form, run the whole
 // officer workflow (the CLI shift scenario: claim, show, note, reply, transfer, escalate, ack,
-// release), follow-up, retention, paging, conversation threads and rate limits.
+// release), officer tokens, follow-up, retention, paging, conversation threads, rate limits,
+// the intake pipeline, the SMS channel, scrubbing, the web form's abuse guard, the metrics'
+// queue depth, and the spool's drain into Redis (publisher, held tips, side records).
 var aclRunSuites = []struct {
 	pkgs      []string
 	run, skip string
 }{
 	{[]string{"./cmd/hotline"}, "^(TestScripts|TestMetricsWhereConfigured|TestThroughShippedCaddy)$", ""},
 	// The browser tests need chromium and say nothing more about Redis than the form tests.
-	{[]string{"./handlers", "./queue", "./gateway/followup", "./gateway/paging", "./gateway/conversation", "./gateway/ratelimit"}, "", "^TestBrowser"},
+	{[]string{"./handlers", "./queue", "./queue/officer", "./gateway", "./gateway/sms", "./gateway/web", "./gateway/spool",
+		"./gateway/scrub", "./gateway/metrics", "./gateway/followup", "./gateway/paging", "./gateway/conversation", "./gateway/ratelimit"}, "", "^TestBrowser"},
 }
+
+// aclClusterSuites run on a Redis Cluster (TestRedisACLCluster) and through Sentinel
+// (TestRedisACLSentinel): the queue and officers, and the stores the gateway keeps beside them.
+var aclClusterSuites = []string{"./queue/", "./queue/officer/", "./gateway/followup", "./gateway/conversation",
+	"./gateway/ratelimit", "./gateway/paging", "./gateway/scrub", "./gateway/web"}
 
 // shippedRedis is a redis-server started with redis/redis.conf and redis/users.acl, changed
 // only where a test must: bind, port and dir (queuetest's), the aclfile's path, and a unix
@@ -423,13 +431,13 @@ func randomHexT(t *testing.T) string {
 	return hex.EncodeToString(b)
 }
 
-// TestRedisACLCluster runs the queue suite on a three-master Redis Cluster whose nodes load the
+// TestRedisACLCluster runs aclClusterSuites on a three-master Redis Cluster whose nodes load the
 // shipped redis.conf and users.acl, as the hotline user through go-redis's ClusterClient: ACL
 // LOG must stay empty on every node, and every command seen must be in testdata/redis-commands.txt
 // (the cluster section holds what the ClusterClient adds: CLUSTER SLOTS, COMMAND).
 func TestRedisACLCluster(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a Redis Cluster and the queue suite: not in -short")
+		t.Skip("starts a Redis Cluster and runs suites on it: not in -short")
 	}
 	cli := queuetest.NeedProgram(t, "redis-cli")
 	var nodes []*shippedRedis
@@ -488,7 +496,7 @@ func TestRedisACLCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(goTool(t), "test", "-count=1", "./queue/")
+	cmd := exec.Command(goTool(t), append([]string{"test", "-count=1", "-p=2"}, aclClusterSuites...)...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(),
 		"HOTLINE_TEST_REDIS_MODE=",
@@ -500,7 +508,7 @@ func TestRedisACLCluster(t *testing.T) {
 	)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Errorf("the queue suite fails on the cluster as the hotline user of the shipped ACL: %v\n%s", err, failures(out, 20))
+		t.Errorf("%v fail on the cluster as the hotline user of the shipped ACL: %v\n%s", aclClusterSuites, err, failures(out, 20))
 	}
 	seen := map[string]int{}
 	for i, stop := range stops {
@@ -533,14 +541,14 @@ func TestRedisACLCluster(t *testing.T) {
 	}
 }
 
-// TestRedisACLSentinel runs the queue suite through go-redis's Sentinel client (as cmd/hotline
+// TestRedisACLSentinel runs aclClusterSuites through go-redis's Sentinel client (as cmd/hotline
 // builds it for mode: sentinel) against a master that loads the shipped redis.conf and
 // users.acl, as the hotline user: ACL LOG must stay empty. The sentinel itself authenticates
 // to the master as the test's administrator (a real deployment gives it a user of its own,
 // deploy/README.md).
 func TestRedisACLSentinel(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts Redis with a sentinel and the queue suite: not in -short")
+		t.Skip("starts Redis with a sentinel and runs suites through it: not in -short")
 	}
 	master := startShippedRedis(t)
 	admin := master.adminClient(t)
@@ -584,7 +592,7 @@ func TestRedisACLSentinel(t *testing.T) {
 		return n
 	}
 	before := connections()
-	run := exec.Command(goTool(t), "test", "-count=1", "./queue/")
+	run := exec.Command(goTool(t), append([]string{"test", "-count=1", "-p=2"}, aclClusterSuites...)...)
 	run.Dir = root
 	run.Env = append(os.Environ(),
 		"HOTLINE_TEST_REDIS_MODE=", "HOTLINE_TEST_CLUSTER_ADDRS=",
@@ -595,7 +603,7 @@ func TestRedisACLSentinel(t *testing.T) {
 	)
 	out, err := run.CombinedOutput()
 	if err != nil {
-		t.Errorf("the queue suite fails through Sentinel as the hotline user of the shipped ACL: %v\n%s", err, failures(out, 20))
+		t.Errorf("%v fail through Sentinel as the hotline user of the shipped ACL: %v\n%s", aclClusterSuites, err, failures(out, 20))
 	}
 	if n := connections() - before; n < 10 {
 		t.Errorf("the sentinel saw %d connections during the suite: it did not go through Sentinel", n)

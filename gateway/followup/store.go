@@ -198,13 +198,18 @@ func (s *Store) Create(ctx context.Context, code, caseRef string) (string, error
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
+	// The case finds its thread when it is purged, so that the receipt code
+	// dies with the case. The index is written first: the thread and the
+	// index hash to different slots on Redis Cluster, so one transaction
+	// cannot hold both, and an index without its thread is harmless (it
+	// expires, and deleting the case deletes nothing more).
+	if err := s.rdb.Set(ctx, s.caseIndex(caseRef), handle, s.opt.TTL).Err(); err != nil {
+		return "", s.calls.Fail("create thread", err)
+	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, s.key(handle), "case", caseRef, "recipient", recipient, "key", wrapped,
 			"created", s.opt.Now().Unix())
 		p.Expire(ctx, s.key(handle), s.opt.TTL)
-		// The case finds its thread when it is purged, so that the
-		// receipt code dies with the case.
-		p.Set(ctx, s.caseIndex(caseRef), handle, s.opt.TTL)
 		return nil
 	})
 	if err != nil {
