@@ -38,8 +38,9 @@ var connectionBasics = []string{"auth", "hello", "select", "ping"}
 
 // The ACL run: the suites below run as the hotline user of the shipped users.acl.
 // Between them they take tips over the signed SMS webhook and the web form, run the whole
-// officer workflow (the CLI shift scenario: claim, show, note, reply, transfer, escalate, ack,
-// release), officer tokens, follow-up, retention, paging, conversation threads, rate limits,
+// officer workflow (the CLI scenarios: officer add, list and revoke, claim, show, note, transfer,
+// escalate, ack, watch, audit verify; and every /api/v1 route in handlers, reply, release and
+// renew included), officer tokens, follow-up, retention, paging, conversation threads, rate limits,
 // the intake pipeline, the SMS channel, scrubbing, the web form's abuse guard, the metrics'
 // queue depth, and the spool's drain into Redis (publisher, held tips, side records).
 var aclRunSuites = []struct {

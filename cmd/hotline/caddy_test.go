@@ -38,7 +38,8 @@ func clientFrom(src string) *http.Client {
 // set through its environment variables), and the gateway trusting exactly
 // that proxy: the security headers arrive, /metrics and the health routes
 // are not reachable through it, and a flood of form posts from one client
-// address does not limit a witness at another address.
+// address (each with a forged X-Forwarded-For) is limited and does not limit
+// a witness at another address.
 func TestThroughShippedCaddy(t *testing.T) {
 	caddy := queuetest.NeedProgram(t, "caddy")
 	r := queuetest.New(t)
@@ -129,8 +130,16 @@ func TestThroughShippedCaddy(t *testing.T) {
 		}
 	}
 
-	post := func(c *http.Client, msg string) (int, string) {
-		resp, err := c.PostForm(base+"/report", url.Values{"message": {msg}, "lang": {"en"}})
+	post := func(c *http.Client, msg, forged string) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, base+"/report", strings.NewReader(url.Values{"message": {msg}, "lang": {"en"}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if forged != "" {
+			req.Header.Set("X-Forwarded-For", forged)
+		}
+		resp, err := c.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,10 +147,11 @@ func TestThroughShippedCaddy(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	// The flood from one address meets the limit...
+	// The flood from one address meets the limit, though each post claims another address in
+	// an X-Forwarded-For of its own...
 	limited := false
 	for i := range 10 {
-		if code, _ := post(flooder, fmt.Sprintf("flood %d", i)); code == http.StatusTooManyRequests {
+		if code, _ := post(flooder, fmt.Sprintf("flood %d", i), fmt.Sprintf("203.0.%d.7", 113+i)); code == http.StatusTooManyRequests {
 			limited = true
 			break
 		} else if code != http.StatusOK {
@@ -152,7 +162,7 @@ func TestThroughShippedCaddy(t *testing.T) {
 		t.Fatal("ten posts from one address were never limited: the test would show nothing")
 	}
 	// ...and a witness elsewhere is not limited by it.
-	code, body := post(witness, "there are twelve people locked in a house")
+	code, body := post(witness, "there are twelve people locked in a house", "")
 	if code != http.StatusOK || !regexp.MustCompile(`id="case">[2-9A-Z]{4}-[2-9A-Z]{4}<`).MatchString(body) {
 		t.Errorf("the witness at another address after the flood: %d, want 200 with a receipt", code)
 	}
