@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/hotline-org/hotline/gateway/fault"
+	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/officer"
 )
@@ -27,11 +28,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		auth := r.Header.Get("Authorization")
 		scheme, token, ok := strings.Cut(auth, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 200 {
+			s.reject(metrics.Unauthorized)
 			deny.ServeHTTP(w, r)
 			return
 		}
 		o, err := s.opt.Officers.Authenticate(r.Context(), token)
 		if err != nil {
+			// Guessed, revoked or expired tokens show in hotline_rejected_total; Redis down does not.
+			if kind, _ := fault.Of(err); kind == fault.Unauthenticated {
+				s.reject(metrics.Unauthorized)
+			}
 			s.json(func(w http.ResponseWriter, r *http.Request) error { return err }).ServeHTTP(w, r)
 			return
 		}

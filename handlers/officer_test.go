@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/handlers"
 )
 
@@ -178,9 +179,12 @@ func TestReadiness(t *testing.T) {
 // TestEveryAPIRouteRefusesBadTokens walks the router: every officer-API
 // route, with no token, a garbage one, a revoked one, and (on the routes
 // that name an agency) another agency's, is refused as it should be, and
-// nothing is written to Redis; openapi.yaml documents each answer.
+// nothing is written to Redis; openapi.yaml documents each answer. Every
+// 401 is counted in hotline_rejected_total as unauthorized, so that token
+// guessing shows.
 func TestEveryAPIRouteRefusesBadTokens(t *testing.T) {
-	h := newHarness(t)
+	rejects := &countRejects{m: map[metrics.Reason]int{}}
+	h := newHarness(t, func(o *handlers.Options) { o.Metrics = rejects })
 	revoked := h.revokedOfficer(t, "pe-lima")
 	kl := h.officer(t, "my-kl")
 	before := h.Redis.Keys(t)
@@ -205,12 +209,14 @@ func TestEveryAPIRouteRefusesBadTokens(t *testing.T) {
 		t.Fatalf("only %d routes walked", len(routes))
 	}
 	body := `{"disposition":"dispatched","reason":"urgent","text":"x","agency":"my-kl","sealed":"eA=="}`
+	unauthorized := 0
 	for _, r := range routes {
 		for name, tok := range map[string]string{"none": "", "garbage": "hlo_garbage_token", "revoked": revoked} {
 			s, b := h.api(t, r.method, r.path, tok, body)
 			if s != http.StatusUnauthorized || strings.Contains(b, "abcdefghij") {
 				t.Errorf("%s %s with %s token: %d %q, want 401", r.method, r.path, name, s, b)
 			}
+			unauthorized++
 			checkDocumented(t, h, r.method, r.path, s, b)
 		}
 		if strings.Contains(r.path, "/agencies/pe-lima/") {
@@ -225,5 +231,8 @@ func TestEveryAPIRouteRefusesBadTokens(t *testing.T) {
 	sort.Strings(after)
 	if strings.Join(before, ",") != strings.Join(after, ",") {
 		t.Fatalf("refused requests wrote to Redis:\nbefore %v\nafter  %v", before, after)
+	}
+	if got := rejects.get(metrics.Unauthorized); got != unauthorized {
+		t.Errorf("%d refusals counted as unauthorized, want %d (one per 401)", got, unauthorized)
 	}
 }

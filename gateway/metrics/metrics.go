@@ -35,11 +35,13 @@ const (
 	Unavailable
 	InFlight
 	Honeypot
+	Unauthorized // the officer API without a valid token
 )
 
 var reasonNames = [...]string{
 	BadSignature: "bad_signature", TooLarge: "too_large", BadRequest: "bad_request",
 	RateLimited: "rate_limited", Unavailable: "unavailable", InFlight: "in_flight", Honeypot: "honeypot",
+	Unauthorized: "unauthorized",
 }
 
 func (r Reason) String() string { return label(r, reasonNames[:]) }
