@@ -7,12 +7,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/photo/phototest"
+	"github.com/hotline-org/hotline/gateway/web"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -302,6 +304,37 @@ func TestWebPosition(t *testing.T) {
 	r = h.post(t, formOf("lang", "vi", "message", "x", "position", "gần chợ"))
 	if r.status != 400 || !strings.Contains(r.body, "Hãy viết như 10.7769, 106.7009") || !strings.Contains(r.body, `value="gần chợ"`) {
 		t.Errorf("position error: %d, want the format shown and the text kept", r.status)
+	}
+}
+
+// TestWebPositionExamples: every example of a position the pages give, in
+// each language (the box's hint, and the format an error asks for), is
+// taken by the box as it is written there: a witness copies them.
+func TestWebPositionExamples(t *testing.T) {
+	h := newWebHarness(t, func(o *webConfig) { o.Channel.RateLimit = web.Rate{Count: 1000, Period: time.Hour} })
+	hintRe := regexp.MustCompile(`id="position-hint">([^<]*)</p>`)
+	errorRe := regexp.MustCompile(`id="error">([^<]*)</p>`)
+	exampleRe := regexp.MustCompile(`-?\d+[.,]\d+, -?\d+[.,]\d+|\d+°\d+'\d+"[A-Z] \d+°\d+'\d+"[A-Z]`)
+	for _, lang := range []string{"en", "es", "ms", "zh-Hans", "id", "fil", "th", "vi"} {
+		hint := hintRe.FindStringSubmatch(h.do(t, "GET", "/report?lang="+lang, "", nil).body)
+		bad := h.post(t, formOf("lang", lang, "message", "x", "position", "?"))
+		shown := errorRe.FindStringSubmatch(bad.body)
+		if hint == nil || shown == nil || bad.status != 400 {
+			t.Fatalf("%s: no position hint, or no error for a position that is none (%d)", lang, bad.status)
+		}
+		examples := exampleRe.FindAllString(html.UnescapeString(hint[1]), -1)
+		if len(examples) != 2 {
+			t.Errorf("%s: hint %q gives %d examples, want a decimal one and one in degrees, minutes, seconds", lang, hint[1], len(examples))
+		}
+		inError := exampleRe.FindAllString(html.UnescapeString(shown[1]), -1)
+		if len(inError) == 0 {
+			t.Errorf("%s: the error %q shows no format", lang, shown[1])
+		}
+		for _, ex := range append(examples, inError...) {
+			if r := h.post(t, formOf("lang", lang, "message", "x", "position", ex)); r.status != 200 {
+				t.Errorf("%s: the example %q is refused (%d)", lang, ex, r.status)
+			}
+		}
 	}
 }
 
