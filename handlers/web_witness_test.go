@@ -390,3 +390,28 @@ func TestWebFollowupTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestWebFollowupGuessesLimited: attempts at /followup stay rate limited
+// with the shorter receipt codes: past the network's allowance a code is no
+// longer even tried, and the page keeps the code, the answer and the
+// language.
+func TestWebFollowupGuessesLimited(t *testing.T) {
+	h := newWebHarness(t, func(o *webConfig) { o.Channel.RateLimit = web.Rate{Count: 3, Period: time.Hour} })
+	_, code := receipt(t, h.post(t, formOf("lang", "vi", "message", "một báo cáo")))
+	try := func(code string) webResponse {
+		return h.do(t, "POST", "/followup", "application/x-www-form-urlencoded",
+			[]byte(url.Values{"lang": {"vi"}, "code": {code}, "answer": {"câu trả lời"}}.Encode()))
+	}
+	for i := range 2 {
+		if r := try(followup.NewCode()); r.status != 404 {
+			t.Fatalf("guess %d: status %d, want 404", i+1, r.status)
+		}
+	}
+	r := try(code) // the right code, after the allowance is spent
+	if r.status != 429 || !strings.Contains(r.body, `value="`+code+`"`) || !strings.Contains(r.body, "câu trả lời</textarea>") {
+		t.Errorf("over the limit: status %d, want 429 with the code and the answer kept", r.status)
+	}
+	if m := langAttr.FindStringSubmatch(r.body); m == nil || m[1] != "vi" {
+		t.Errorf("over the limit: page in %v, want vi", m)
+	}
+}
