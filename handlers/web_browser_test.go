@@ -452,10 +452,10 @@ const exitPlace = `(() => {
   return {inColumn: e.left >= m.left - 1 && e.right <= m.right + 1, bottomHalf: e.top > window.innerHeight / 2, visible: e.bottom <= window.innerHeight && e.top >= 0};
 })()`
 
-// focusContrast focuses the message box and returns the contrast ratio of
-// its focus ring against the page.
+// focusContrast focuses the page's text box (or else its first link) and
+// returns the contrast ratio of its focus ring against the page.
 const focusContrast = `(() => {
-  const el = document.getElementById('message') || document.getElementById('answer') || document.querySelector('main a[href]');
+  const el = document.querySelector('#message, #answer, input#code') || document.querySelector('main a[href]');
   el.focus();
   const parse = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
   const lum = (c) => { const [r, g, b] = parse(c); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
@@ -574,7 +574,14 @@ func TestBrowserScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkPage(t, tab, "report-es-phone-error", true)
 	shoot(t, tab, "report-es-phone-error")
+	// The page that asks for the code, without JavaScript.
+	if err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/followup?lang=fil"), chromedp.WaitReady(chromedp.ID("code-form"))); err != nil {
+		t.Fatal(err)
+	}
+	checkPage(t, tab, "followup-code-fil-phone", true)
+	shoot(t, tab, "followup-code-fil-phone")
 }
 
 // formState reads what the report form shows: the typed fields and the
