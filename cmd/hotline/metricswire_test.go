@@ -161,7 +161,7 @@ func TestEmergencyNumberWired(t *testing.T) {
 	r := queuetest.New(t)
 	t.Setenv("HOTLINE_PEPPER", faultPepper)
 	t.Setenv("TWILIO_AUTH_TOKEN", faultToken)
-	for _, number := range []string{"105", ""} {
+	for number, link := range map[string]string{"105": `href="tel:105"`, "+51 1 431-3040": `href="tel:&#43;511431-3040"`, "": ""} {
 		t.Run("emergency="+number, func(t *testing.T) {
 			c := loadFaultConfig(t, queuetest.FreePort(t), queuetest.FreePort(t), r.URL, r.Prefix, "")
 			c.Agencies[0].Emergency = number
@@ -175,8 +175,8 @@ func TestEmergencyNumberWired(t *testing.T) {
 			if rec.Code != http.StatusOK || !strings.Contains(body, `id="sent"`) || !strings.Contains(body, `id="next"`) {
 				t.Fatalf("POST /report: %d, want the answer page with what happens next", rec.Code)
 			}
-			if got := strings.Contains(body, `href="tel:105"`); got != (number != "") {
-				t.Errorf("the number shown: %v, want %v", got, number != "")
+			if got := strings.Contains(body, `href="tel:`); got != (number != "") || !strings.Contains(body, link) {
+				t.Errorf("the number shown: %v, want %v with %s", got, number != "", link)
 			}
 		})
 	}
