@@ -156,6 +156,10 @@ type receiptView struct {
 	PhotoDropped bool
 }
 
+// Tel is the emergency number as a tel: link takes it: without the spaces
+// people write in it ("+60 3-2266 2222"), which RFC 3966 does not allow.
+func (r *receiptView) Tel() string { return strings.ReplaceAll(r.Emergency, " ", "") }
+
 type threadView struct {
 	Case     string
 	Urgent   bool

@@ -366,6 +366,14 @@ func TestBrowserFollowup(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The witness is in Kuala Lumpur (UTC+8), the server in UTC.
+	err = chromedp.Do(tab, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Kuala_Lumpur"})
+		return err
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A link with the code: the page takes it out of the address bar.
 	err = chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/followup?lang=ms&code="+strings.ToLower(code)), chromedp.WaitReady(chromedp.ID("thread")))
 	if err != nil {
@@ -379,10 +387,19 @@ func TestBrowserFollowup(t *testing.T) {
 	if !strings.Contains(thread, "Berapa orang di sana?") || !strings.Contains(thread, "Polis") {
 		t.Errorf("thread %q lacks the officer's question", thread)
 	}
-	// With JavaScript the time is the witness's local time, not "N minutes ago".
+	// With JavaScript the time is the witness's local time, not "N minutes
+	// ago" and not the server's UTC clock.
 	when, _ := chromedp.Run(tab, chromedp.Text(chromedp.CSS("#thread time")))
-	if when == "" || strings.Contains(when, "baru sahaja") || !strings.ContainsAny(when, "0123456789") {
-		t.Errorf("time shown %q, want the local time", when)
+	clock, err := chromedp.Run(tab, chromedp.Evaluate[map[string]string](`(() => {
+  const at = new Date(document.querySelector('#thread time').getAttribute('datetime'));
+  const f = (tz) => at.toLocaleString('ms', {dateStyle: 'medium', timeStyle: 'short', timeZone: tz});
+  return {local: f('Asia/Kuala_Lumpur'), utc: f('UTC')};
+})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if when != clock["local"] || when == clock["utc"] {
+		t.Errorf("time shown %q, want the witness's local time %q (UTC: %q)", when, clock["local"], clock["utc"])
 	}
 	shoot(t, tab, "followup-ms-phone")
 	err = chromedp.Do(tab,
@@ -435,10 +452,10 @@ const exitPlace = `(() => {
   return {inColumn: e.left >= m.left - 1 && e.right <= m.right + 1, bottomHalf: e.top > window.innerHeight / 2, visible: e.bottom <= window.innerHeight && e.top >= 0};
 })()`
 
-// focusContrast focuses the message box and returns the contrast ratio of
-// its focus ring against the page.
+// focusContrast focuses the page's text box (or else its first link) and
+// returns the contrast ratio of its focus ring against the page.
 const focusContrast = `(() => {
-  const el = document.getElementById('message') || document.getElementById('answer') || document.querySelector('main a[href]');
+  const el = document.querySelector('#message, #answer, input#code') || document.querySelector('main a[href]');
   el.focus();
   const parse = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
   const lum = (c) => { const [r, g, b] = parse(c); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
@@ -459,6 +476,11 @@ type place struct {
 // focus ring of at least 3:1.
 func checkPage(t *testing.T, tab context.Context, name string, phone bool) {
 	t.Helper()
+	// The element a test waits for is there before the stylesheet is
+	// applied: measure only the page as it is finally shown.
+	if _, err := chromedp.Run(tab, chromedp.Poll[bool](`document.readyState === 'complete'`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("%s: the page does not finish loading: %v", name, err)
+	}
 	bad, err := chromedp.Run(tab, chromedp.Evaluate[[]string](tapCheck))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -552,7 +574,14 @@ func TestBrowserScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkPage(t, tab, "report-es-phone-error", true)
 	shoot(t, tab, "report-es-phone-error")
+	// The page that asks for the code, without JavaScript.
+	if err := chromedp.Do(tab, chromedp.Navigate(h.srv.URL+"/followup?lang=fil"), chromedp.WaitReady(chromedp.ID("code-form"))); err != nil {
+		t.Fatal(err)
+	}
+	checkPage(t, tab, "followup-code-fil-phone", true)
+	shoot(t, tab, "followup-code-fil-phone")
 }
 
 // formState reads what the report form shows: the typed fields and the
@@ -584,9 +613,9 @@ func TestBrowserBackShowsNothing(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("contact"), "secret contact"),
 		chromedp.Click(chromedp.ID("urgent")),
 	)
-	// back presses Back up to twice and reports what the form shows on
-	// each page it lands on.
-	back := func(t *testing.T, tab context.Context) {
+	// back presses Back up to twice, fails if a page it lands on shows
+	// what was typed, and says whether it landed on the form at all.
+	back := func(t *testing.T, tab context.Context) (sawForm bool) {
 		t.Helper()
 		for i := range 2 {
 			if _, err := chromedp.Run(tab, chromedp.NavigateBack()); err != nil {
@@ -602,7 +631,11 @@ func TestBrowserBackShowsNothing(t *testing.T) {
 				loc, _ := chromedp.Run(tab, chromedp.Location())
 				t.Fatalf("Back %d (%s) shows what was typed: %s", i+1, loc, got)
 			}
+			if form, _ := chromedp.Run(tab, chromedp.Evaluate[bool](`!!document.getElementById('report')`)); form {
+				sawForm = true
+			}
 		}
+		return sawForm
 	}
 	// Each case types everything, leaves the form by leave, waits for the
 	// element landing of the page that follows and presses Back.
@@ -613,15 +646,18 @@ func TestBrowserBackShowsNothing(t *testing.T) {
 		leave         chromedp.Action[chromedp.Void]
 		landing       string
 		sent          bool // an officer opens the tip before Back
+		// toForm: Back leads to the form (empty), so the check above
+		// looked at it; with JavaScript the exit leaves no way back to it.
+		toForm bool
 	}
 	var cases []leaving
 	for _, js := range []bool{true, false} {
 		name := map[bool]string{true: "javascript on", false: "javascript off"}[js]
 		cases = append(cases,
-			leaving{name + ": after sending", "/report?lang=es", js, 360, 740, chromedp.Click(chromedp.ID("send")), "sent", true},
-			leaving{name + ": after Quick exit", "/report?lang=th", js, 360, 740, chromedp.Click(chromedp.ID("exit")), "weather", false})
+			leaving{name + ": after sending", "/report?lang=es", js, 360, 740, chromedp.Click(chromedp.ID("send")), "sent", true, true},
+			leaving{name + ": after Quick exit", "/report?lang=th", js, 360, 740, chromedp.Click(chromedp.ID("exit")), "weather", false, !js})
 	}
-	cases = append(cases, leaving{"javascript on: Esc", "/report", true, 1280, 800, chromedp.KeyEvent(kb.Escape), "weather", false})
+	cases = append(cases, leaving{"javascript on: Esc", "/report", true, 1280, 800, chromedp.KeyEvent(kb.Escape), "weather", false, false})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tab := newTab(t, browser, c.js, c.width, c.height)
@@ -632,7 +668,9 @@ func TestBrowserBackShowsNothing(t *testing.T) {
 			if c.sent {
 				officerOpens(t, h, gatewaytest.Lima)
 			}
-			back(t, tab)
+			if sawForm := back(t, tab); sawForm != c.toForm {
+				t.Errorf("Back reached the form: %v, want %v", sawForm, c.toForm)
+			}
 		})
 	}
 }

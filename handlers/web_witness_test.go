@@ -7,12 +7,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/photo/phototest"
+	"github.com/hotline-org/hotline/gateway/web"
 	"github.com/hotline-org/hotline/queue"
 )
 
@@ -305,6 +307,37 @@ func TestWebPosition(t *testing.T) {
 	}
 }
 
+// TestWebPositionExamples: every example of a position the pages give, in
+// each language (the box's hint, and the format an error asks for), is
+// taken by the box as it is written there: a witness copies them.
+func TestWebPositionExamples(t *testing.T) {
+	h := newWebHarness(t, func(o *webConfig) { o.Channel.RateLimit = web.Rate{Count: 1000, Period: time.Hour} })
+	hintRe := regexp.MustCompile(`id="position-hint">([^<]*)</p>`)
+	errorRe := regexp.MustCompile(`id="error">([^<]*)</p>`)
+	exampleRe := regexp.MustCompile(`-?\d+[.,]\d+, -?\d+[.,]\d+|\d+°\d+'\d+"[A-Z] \d+°\d+'\d+"[A-Z]`)
+	for _, lang := range []string{"en", "es", "ms", "zh-Hans", "id", "fil", "th", "vi"} {
+		hint := hintRe.FindStringSubmatch(h.do(t, "GET", "/report?lang="+lang, "", nil).body)
+		bad := h.post(t, formOf("lang", lang, "message", "x", "position", "?"))
+		shown := errorRe.FindStringSubmatch(bad.body)
+		if hint == nil || shown == nil || bad.status != 400 {
+			t.Fatalf("%s: no position hint, or no error for a position that is none (%d)", lang, bad.status)
+		}
+		examples := exampleRe.FindAllString(html.UnescapeString(hint[1]), -1)
+		if len(examples) != 2 {
+			t.Errorf("%s: hint %q gives %d examples, want a decimal one and one in degrees, minutes, seconds", lang, hint[1], len(examples))
+		}
+		inError := exampleRe.FindAllString(html.UnescapeString(shown[1]), -1)
+		if len(inError) == 0 {
+			t.Errorf("%s: the error %q shows no format", lang, shown[1])
+		}
+		for _, ex := range append(examples, inError...) {
+			if r := h.post(t, formOf("lang", lang, "message", "x", "position", ex)); r.status != 200 {
+				t.Errorf("%s: the example %q is refused (%d)", lang, ex, r.status)
+			}
+		}
+	}
+}
+
 func abs(x float64) float64 {
 	if x < 0 {
 		return -x
@@ -355,5 +388,30 @@ func TestWebFollowupTimes(t *testing.T) {
 		if strings.Contains(r.body, " UTC<") {
 			t.Errorf("%s: a UTC clock is shown", lang)
 		}
+	}
+}
+
+// TestWebFollowupGuessesLimited: attempts at /followup stay rate limited
+// with the shorter receipt codes: past the network's allowance a code is no
+// longer even tried, and the page keeps the code, the answer and the
+// language.
+func TestWebFollowupGuessesLimited(t *testing.T) {
+	h := newWebHarness(t, func(o *webConfig) { o.Channel.RateLimit = web.Rate{Count: 3, Period: time.Hour} })
+	_, code := receipt(t, h.post(t, formOf("lang", "vi", "message", "một báo cáo")))
+	try := func(code string) webResponse {
+		return h.do(t, "POST", "/followup", "application/x-www-form-urlencoded",
+			[]byte(url.Values{"lang": {"vi"}, "code": {code}, "answer": {"câu trả lời"}}.Encode()))
+	}
+	for i := range 2 {
+		if r := try(followup.NewCode()); r.status != 404 {
+			t.Fatalf("guess %d: status %d, want 404", i+1, r.status)
+		}
+	}
+	r := try(code) // the right code, after the allowance is spent
+	if r.status != 429 || !strings.Contains(r.body, `value="`+code+`"`) || !strings.Contains(r.body, "câu trả lời</textarea>") {
+		t.Errorf("over the limit: status %d, want 429 with the code and the answer kept", r.status)
+	}
+	if m := langAttr.FindStringSubmatch(r.body); m == nil || m[1] != "vi" {
+		t.Errorf("over the limit: page in %v, want vi", m)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +151,33 @@ func TestOnionListener(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("listeners still serving after the context ended")
+	}
+}
+
+// TestEmergencyNumberWired: agencies[].emergency in the config reaches the
+// answer page of an urgent report routed to that agency; an agency without
+// one gets no number, only what happens next.
+func TestEmergencyNumberWired(t *testing.T) {
+	r := queuetest.New(t)
+	t.Setenv("HOTLINE_PEPPER", faultPepper)
+	t.Setenv("TWILIO_AUTH_TOKEN", faultToken)
+	for number, link := range map[string]string{"105": `href="tel:105"`, "+51 1 431-3040": `href="tel:&#43;511431-3040"`, "": ""} {
+		t.Run("emergency="+number, func(t *testing.T) {
+			c := loadFaultConfig(t, queuetest.FreePort(t), queuetest.FreePort(t), r.URL, r.Prefix, "")
+			c.Agencies[0].Emergency = number
+			parts := wireDurable(t, c, r.Client, slog.New(slog.DiscardHandler))
+			form := url.Values{"lang": {"en"}, "message": {"people locked in a workshop"}, "position": {"-12.0464, -77.0428"}, "urgent": {"1"}}
+			req := httptest.NewRequest(http.MethodPost, "/report", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			parts.handler.ServeHTTP(rec, req)
+			body := rec.Body.String()
+			if rec.Code != http.StatusOK || !strings.Contains(body, `id="sent"`) || !strings.Contains(body, `id="next"`) {
+				t.Fatalf("POST /report: %d, want the answer page with what happens next", rec.Code)
+			}
+			if got := strings.Contains(body, `href="tel:`); got != (number != "") || !strings.Contains(body, link) {
+				t.Errorf("the number shown: %v, want %v with %s", got, number != "", link)
+			}
+		})
 	}
 }

@@ -83,3 +83,31 @@ func fuzzLocator(f *testing.F) (*Index, *Locator) {
 	}
 	return ix, NewLocator(ix)
 }
+
+// FuzzParseCoordinates feeds the web form's position box (ParseCoordinates)
+// whatever a witness may paste: it must not panic, and a position it takes
+// is on Earth and also read, to the same point, with spaces around it.
+func FuzzParseCoordinates(f *testing.F) {
+	for _, s := range []string{
+		"-12.0464, -77.0428", "-12,0464, -77,0428", "-12,0464 -77,0428", `12°02'47"S 77°02'34"W`, `3°08'20"U 101°41'13"T`,
+		`12°02'47"S 77°02'34"O`, "lat: 3.139, lng: 101.6869", "北纬3.139 东经101.6869", "91, 0", "12°60'", "°'\"", "N S",
+		"−12,5 ; −76,9", "9" + strings.Repeat("0", 400) + ".5, 1.5", "\xff\xfe", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, ok := ParseCoordinates(s)
+		if !ok {
+			if p != (Point{}) {
+				t.Fatalf("refused %q but returned %+v", s, p)
+			}
+			return
+		}
+		if !p.Valid() || math.IsNaN(p.Lat) || math.IsNaN(p.Lon) {
+			t.Fatalf("%q: invalid point %+v", s, p)
+		}
+		if q, ok := ParseCoordinates(" " + s + " "); !ok || q != p {
+			t.Fatalf("%q read as %+v, with spaces around as %+v (%v)", s, p, q, ok)
+		}
+	})
+}
