@@ -199,3 +199,36 @@ func PNG16(w, h int) []byte {
 	buf.Write(chunk("IEND", nil))
 	return buf.Bytes()
 }
+
+// PNG16Interlaced returns a w x h PNG of 16-bit RGBA in Adam7 interlacing,
+// one grey: a decompression bomb that cannot be decoded row by row into a
+// small picture (image/png decodes each of its seven passes into an image
+// of its own), so it costs its full size.
+func PNG16Interlaced(w, h int) []byte {
+	var buf bytes.Buffer
+	buf.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))
+	ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(h))
+	ihdr = append(ihdr, 16, 6, 0, 0, 1)
+	buf.Write(chunk("IHDR", ihdr))
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	// Adam7: x start, y start, x step, y step of each pass.
+	for _, p := range [7][4]int{{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4}, {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}} {
+		pw, ph := (w-p[0]+p[2]-1)/p[2], (h-p[1]+p[3]-1)/p[3]
+		if pw <= 0 || ph <= 0 {
+			continue
+		}
+		row := make([]byte, 1+8*pw) // filter type 0, then RGBA at 16 bits
+		for x := range pw {
+			copy(row[1+8*x:], []byte{120, 0, 120, 0, 120, 0, 255, 255})
+		}
+		for range ph {
+			zw.Write(row)
+		}
+	}
+	zw.Close()
+	buf.Write(chunk("IDAT", z.Bytes()))
+	buf.Write(chunk("IEND", nil))
+	return buf.Bytes()
+}
