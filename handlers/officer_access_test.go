@@ -181,6 +181,26 @@ func TestRenewLapsedLeaseRefused(t *testing.T) {
 		t.Fatalf("read after the lapse: %d, want 403", s)
 	}
 	checkDocumented(t, h, "GET", "/api/v1/tips/"+tip.ID, s, b)
+	s, b = h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/reply", tok, `{"text":"x","followup":"x"}`)
+	if s != http.StatusForbidden {
+		t.Fatalf("reply after the lapse: %d %s, want 403", s, b)
+	}
+	checkDocumented(t, h, "POST", "/api/v1/tips/"+tip.ID+"/reply", s, b)
+	// Nobody took the tip over: its former holder may still close it, but
+	// the trail says first that the lease lapsed.
+	s, b = h.api(t, "POST", "/api/v1/tips/"+tip.ID+"/ack", tok, `{"disposition":"dispatched"}`)
+	if s != http.StatusOK {
+		t.Fatalf("ack after the lapse: %d %s, want 200", s, b)
+	}
+	log, err := h.Queue.AuditLog(context.Background(), "pe-lima", "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(log)
+	if n < 2 || log[n-2].Action != queue.AuditLeaseLapsed || log[n-2].Tip != tip.ID || log[n-1].Action != queue.AuditAck ||
+		log[n-2].Officer != log[n-1].Officer {
+		t.Fatalf("audit trail ends with %+v, want lease_lapsed then ack by the same officer", log[max(0, n-2):])
+	}
 }
 
 // TestTransferCarriesReplyHandleAndNotes (issue 11, point 2): after a

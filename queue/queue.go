@@ -506,11 +506,14 @@ if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then return 'RETRY' end
 `
 
 // heldCheck returns early unless the entry ARGV[12] of stream KEYS[3] in
-// group ARGV[11] is held by officer ARGV[13].
+// group ARGV[11] is held by officer ARGV[13]. A lease that lapsed (idle
+// ARGV[16] ms or more) and that nobody took over yet is 'LAPSED' unless
+// ARGV[17] is '1': the lapse is then already in the audit trail.
 const heldCheck = `
 local p = redis.call('XPENDING', KEYS[3], ARGV[11], ARGV[12], ARGV[12], 1)
 if #p == 0 then return 'NOTPENDING' end
 if p[1][2] ~= ARGV[13] then return 'NOTHELD' end
+if ARGV[17] ~= '1' and tonumber(p[1][3]) >= tonumber(ARGV[16]) then return 'LAPSED' end
 `
 
 // ackScript acknowledges an entry only for the officer that holds it and
@@ -602,8 +605,24 @@ func (q *Queue) Ack(ctx context.Context, agency, tipID, officer string, d Dispos
 		return err
 	}
 	record := string(d) + " " + officer + " " + strconv.FormatInt(time.Now().UnixMilli(), 10)
-	res, err := q.runAudited(ctx, ackScript, agency, AuditAck, officer, tipID, string(d),
+	return q.runHeld(ctx, ackScript, agency, AuditAck, officer, tipID, string(d),
 		[]string{stream, q.closed(agency), q.openSet(agency)}, group, id, officer, tipID, record)
+}
+
+// runHeld runs an action of the tip's holder (ack, release). When the
+// holder's lease lapsed and nobody took the tip over yet, the action still
+// goes through, but only after the lapse is in the audit trail, so that
+// the trail never shows a holder acting on a lease they no longer had.
+func (q *Queue) runHeld(ctx context.Context, s *redis.Script, agency, action, officer, tipID, detail string, keys []string, args ...any) error {
+	lease := q.opt.Lease.Milliseconds()
+	res, err := q.runAudited(ctx, s, agency, action, officer, tipID, detail, keys, append(args, lease, "0")...)
+	if err != nil || res != "LAPSED" {
+		return q.scriptResult(res, err)
+	}
+	if err := q.Audit(ctx, agency, AuditLeaseLapsed, officer, tipID, action); err != nil {
+		return err
+	}
+	res, err = q.runAudited(ctx, s, agency, action, officer, tipID, detail, keys, append(args, lease, "1")...)
 	return q.scriptResult(res, err)
 }
 
@@ -616,9 +635,8 @@ func (q *Queue) Release(ctx context.Context, agency, tipID, officer string) erro
 		return err
 	}
 	idle := strconv.FormatInt(q.opt.Lease.Milliseconds()+1000, 10)
-	res, err := q.runAudited(ctx, releaseScript, agency, AuditRelease, officer, tipID, "",
+	return q.runHeld(ctx, releaseScript, agency, AuditRelease, officer, tipID, "",
 		[]string{stream}, group, id, officer, releasedConsumer, idle)
-	return q.scriptResult(res, err)
 }
 
 // releasedConsumer holds released tips until the next claim takes them.

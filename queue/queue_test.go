@@ -213,11 +213,14 @@ func TestLapsedLeaseIsReclaimed(t *testing.T) {
 }
 
 func TestRenewKeepsTheLease(t *testing.T) {
-	const lease = 400 * time.Millisecond
+	// Renewed every quarter lease, for longer than a lease: the slack keeps
+	// a loaded machine from letting a lease lapse between two renewals
+	// (a lapsed lease is not renewed).
+	const lease = time.Second
 	q, _ := newQueueHeld(t, lease, entry("pe-lima", "t1", queue.Normal), "alice")
 	ctx := context.Background()
-	for range 4 {
-		time.Sleep(lease / 2)
+	for range 5 {
+		time.Sleep(lease / 4)
 		if _, err := q.Renew(ctx, "pe-lima", "t1", "alice"); err != nil {
 			t.Fatalf("renew: %v", err)
 		}

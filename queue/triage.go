@@ -91,10 +91,9 @@ func (q *Queue) Escalate(ctx context.Context, agency, tipID, officer, reason str
 	if err := q.ensureGroup(ctx, q.stream(agency, Urgent)); err != nil {
 		return err
 	}
-	res, err := q.runAudited(ctx, escalateScript, agency, AuditEscalate, officer, tipID, reason,
+	return q.runHeld(ctx, escalateScript, agency, AuditEscalate, officer, tipID, reason,
 		[]string{stream, q.stream(agency, Urgent), q.index(agency), q.escalated(agency)},
 		group, id, officer, tipID, officer+" "+strconv.FormatInt(time.Now().UnixMilli(), 10))
-	return q.scriptResult(res, err)
 }
 
 // Transfer hands a held tip to another agency: the officer's client has
@@ -154,9 +153,8 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 		return err
 	}
 	record := string(Referred) + " " + officer + " " + strconv.FormatInt(time.Now().UnixMilli(), 10)
-	res, err := q.runAudited(cctx, ackScript, agency, AuditTransferOut, officer, tipID, target,
+	return q.runHeld(cctx, ackScript, agency, AuditTransferOut, officer, tipID, target,
 		[]string{stream, q.closed(agency), q.openSet(agency)}, group, id, officer, tipID, record)
-	return q.scriptResult(res, err)
 }
 
 // Note is an officer's note on a tip, sealed by the officer's client to the

@@ -360,3 +360,69 @@ func TestLapsedLeaseGivesNoAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLapsedHolderActsOnlyAfterTheLapseIsAudited: a holder whose lease
+// lapsed, and whom nobody has taken the tip from yet, may still close,
+// release or escalate it, but the trail first says that the lease lapsed:
+// it never shows a holder acting under a lease they no longer had. Within
+// the lease no lapse is written.
+func TestLapsedHolderActsOnlyAfterTheLapseIsAudited(t *testing.T) {
+	const lease = 200 * time.Millisecond
+	ctx := context.Background()
+	for _, tc := range []struct {
+		action string
+		do     func(q *queue.Queue, id string) error
+	}{
+		{queue.AuditAck, func(q *queue.Queue, id string) error { return q.Ack(ctx, "pe-lima", id, "alice", queue.Dispatched) }},
+		{queue.AuditRelease, func(q *queue.Queue, id string) error { return q.Release(ctx, "pe-lima", id, "alice") }},
+		{queue.AuditEscalate, func(q *queue.Queue, id string) error { return q.Escalate(ctx, "pe-lima", id, "alice", "urgent") }},
+	} {
+		t.Run(tc.action, func(t *testing.T) {
+			id := "lapse-" + tc.action
+			q, _ := newQueueHeld(t, lease, entry("pe-lima", id, queue.Normal), "alice")
+			waitState(t, q, id, queue.StateWaiting)
+			if err := tc.do(q, id); err != nil {
+				t.Fatalf("%s after the lapse: %v", tc.action, err)
+			}
+			log, _ := q.AuditLog(ctx, "pe-lima", "", 100)
+			n := len(log)
+			if n < 2 || log[n-2].Action != queue.AuditLeaseLapsed || log[n-2].Officer != "alice" || log[n-2].Tip != id ||
+				log[n-1].Action != tc.action || log[n-1].Officer != "alice" {
+				t.Fatalf("audit trail ends with %+v, want lease_lapsed then %s", log[max(0, n-2):], tc.action)
+			}
+			if _, err := q.VerifyAudit(ctx, "pe-lima"); err != nil {
+				t.Fatal(err)
+			}
+
+			// Within the lease: no lapse in the trail.
+			id2 := id + "-in-time"
+			q, _ = newQueueHeld(t, lease, entry("pe-lima", id2, queue.Normal), "alice")
+			if err := tc.do(q, id2); err != nil {
+				t.Fatalf("%s within the lease: %v", tc.action, err)
+			}
+			log, _ = q.AuditLog(ctx, "pe-lima", "", 100)
+			if n := len(log); log[n-1].Action != tc.action || log[n-2].Action != queue.AuditClaim {
+				t.Fatalf("within the lease the trail ends with %+v, want claim then %s", log[n-2:], tc.action)
+			}
+		})
+	}
+}
+
+// waitState waits until the queue itself says tip id is in state.
+func waitState(t *testing.T, q *queue.Queue, id, state string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		l, err := q.Meta(context.Background(), "pe-lima", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.State == state {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tip %s stays %s, want %s", id, l.State, state)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

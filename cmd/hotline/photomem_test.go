@@ -37,7 +37,10 @@ const (
 // 7000 x 7000 pixels at 16 bits per channel, posted to /report at once,
 // drove the gateway to 3.8 GB. Now it stays under photoBombPeakRSS of peak
 // RSS (VmHWM of the child process) while signed SMS keep being answered
-// within smsDeadline, and the four reports are accepted.
+// within smsDeadline, and the four reports are accepted. A second round
+// sends the hostile variant: interlaced PNGs, which cannot be decoded row
+// by row into the small picture, each as large as the photo budget lets
+// one be, so that four at once must queue for it.
 func TestPhotoBombsBoundedMemory(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("peak RSS is read from /proc")
@@ -49,8 +52,28 @@ func TestPhotoBombsBoundedMemory(t *testing.T) {
 	rp.Start()
 	g := newGatewayProc(t, buildHotline(t), rp.URL(), "photomem")
 	g.start()
-	bomb := phototest.PNG16(7000, 7000)
-	startRSS := vmHWM(t, g.cmd.Process.Pid)
+	for i, round := range []struct {
+		name string
+		bomb []byte
+	}{
+		{"7000x7000 16-bit", phototest.PNG16(7000, 7000)},
+		{"2500x2500 16-bit interlaced", phototest.PNG16Interlaced(2500, 2500)},
+	} {
+		t.Run(round.name, func(t *testing.T) {
+			photoBombRound(t, g, round.bomb, 0xb0b0000+i<<16)
+		})
+	}
+}
+
+// photoBombRound posts four copies of bomb at once while signed SMS (their
+// SIDs from sid0 on) keep coming, and checks the peak RSS of this round.
+func photoBombRound(t *testing.T, g *gatewayProc, bomb []byte, sid0 int) {
+	pid := g.cmd.Process.Pid
+	// Writing 5 to clear_refs resets VmHWM to the current RSS.
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
+		t.Fatalf("reset the peak RSS: %v", err)
+	}
+	startRSS := vmHWM(t, pid)
 
 	// Signed SMS, one after another, for as long as the photos take.
 	var (
@@ -68,7 +91,7 @@ func TestPhotoBombsBoundedMemory(t *testing.T) {
 				return
 			default:
 			}
-			took, err := sendSignedSMS(client, g.baseURL(), fmt.Sprintf("SM%032x", 0xb0b0000+i))
+			took, err := sendSignedSMS(client, g.baseURL(), fmt.Sprintf("SM%032x", sid0+i))
 			mu.Lock()
 			if err != nil {
 				failures = append(failures, err.Error())
@@ -93,7 +116,7 @@ func TestPhotoBombsBoundedMemory(t *testing.T) {
 	posts.Wait()
 	close(stop)
 	smsDone.Wait()
-	peak := vmHWM(t, g.cmd.Process.Pid)
+	peak := vmHWM(t, pid)
 
 	slices.Sort(latencies)
 	t.Logf("photo PNG %d bytes; peak RSS %d MB (at start %d MB); photo answers %v in %v", len(bomb), peak>>20, startRSS>>20, statuses, took)

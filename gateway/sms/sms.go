@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -191,6 +192,13 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 			return Result{}, err
 		}
 		if seen.Duplicate {
+			// An exit word is applied again: its first delivery may have
+			// been answered with an error because it could not be.
+			if kind == reply.Exit {
+				if err := c.exit(ctx, sender, c.opt.Now()); err != nil {
+					return Result{}, err
+				}
+			}
 			// The same answer as the first time (Twilio never got it): none
 			// while the sender is over the limit, as the first time was.
 			if p, ok := c.opt.Sender.(Peeker); ok && p.Over(ctx, sender) {
@@ -272,9 +280,15 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	// answered yet: the first try waits a little.
 	scrubDue := now.Add(twilioapi.ScrubSchedule.Delay(0))
 	// Sealed once, and only if a copy of the tip goes to the spool.
-	tip.SealSide = sync.OnceValues(func() ([]byte, error) {
+	var spooled atomic.Bool
+	sealSide := sync.OnceValues(func() ([]byte, error) {
 		return c.side(sender, kind, now, tip.Seq, thread.Agencies, inThread, h, scrub, scrubDue)
 	})
+	tip.SealSide = func() ([]byte, error) {
+		b, err := sealSide()
+		spooled.Store(err == nil && b != nil)
+		return b, err
+	}
 
 	rcpt, err := c.opt.Intake.Submit(ctx, tip)
 	clearMedia(tip.Media)
@@ -288,6 +302,11 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 		return c.ack(ctx, kind, sender, num, detected, rcpt.Case)
 	}
 	if rcpt.Duplicate {
+		if kind == reply.Exit {
+			if err := c.exit(ctx, sender, now); err != nil {
+				return Result{}, err
+			}
+		}
 		return Result{Outcome: Duplicate, Case: rcpt.Case, Reply: ack()}, nil
 	}
 	// The tip is durable: what follows only helps, and a failure is logged,
@@ -296,8 +315,15 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	// spool drains.
 	agencies := union(thread.Agencies, rcpt.Agencies)
 	if kind == reply.Exit {
-		if err := c.opt.Store.Exit(ctx, sender, now, c.opt.HandleTTL); err != nil {
-			c.opt.Logger.Warn("exit word: conversations not closed", "case", rcpt.Case, "err", err)
+		if err := c.exit(ctx, sender, now); err != nil {
+			if !spooled.Load() {
+				// Nothing else would close the conversations: Twilio sends
+				// the message again (or to the fallback gateway), and the
+				// retry, a duplicate, applies the exit word.
+				return Result{}, err
+			}
+			// The spooled side record closes them when the spool drains.
+			c.opt.Logger.Warn("exit word: conversations not closed yet", "case", rcpt.Case, "err", err)
 		}
 	} else {
 		seq := tip.Seq
@@ -334,6 +360,14 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 		outcome = RateLimited
 	}
 	return Result{Outcome: outcome, Case: rcpt.Case, Reply: ack()}, nil
+}
+
+// exit applies an exit word to the sender's conversations.
+func (c *Channel) exit(ctx context.Context, sender string, at time.Time) error {
+	if err := c.opt.Store.Exit(ctx, sender, at, c.opt.HandleTTL); err != nil {
+		return fmt.Errorf("%w: exit word not applied: %w", gateway.ErrUnavailable, err)
+	}
+	return nil
 }
 
 // side seals what the tip needs besides itself, for a tip that goes to the

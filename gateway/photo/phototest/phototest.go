@@ -11,6 +11,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
 )
 
@@ -174,12 +175,6 @@ func TIFF(e EXIF) []byte {
 // compresses about a thousand to one: the shape of a decompression bomb
 // (7000 x 7000 is under 400 KB, and 392 MB once decoded by image/png).
 func PNG16(w, h int) []byte {
-	var buf bytes.Buffer
-	buf.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))
-	ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(h))
-	ihdr = append(ihdr, 16, 6, 0, 0, 0)
-	buf.Write(chunk("IHDR", ihdr))
 	row := make([]byte, 1+8*w) // filter type 0, then RGBA at 16 bits
 	for x := range w {
 		px := row[1+8*x:]
@@ -189,11 +184,48 @@ func PNG16(w, h int) []byte {
 			copy(px, []byte{20, 0, 20, 0, 200, 0, 255, 255})
 		}
 	}
+	return png16(w, h, 0, func(zw io.Writer) {
+		for range h {
+			zw.Write(row)
+		}
+	})
+}
+
+// PNG16Interlaced returns a w x h PNG of 16-bit RGBA in Adam7 interlacing,
+// one grey: a decompression bomb that cannot be decoded row by row into a
+// small picture (image/png decodes each of its seven passes into an image
+// of its own), so it costs its full size.
+func PNG16Interlaced(w, h int) []byte {
+	return png16(w, h, 1, func(zw io.Writer) {
+		// Adam7: x start, y start, x step, y step of each pass.
+		for _, p := range [7][4]int{{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4}, {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}} {
+			pw, ph := (w-p[0]+p[2]-1)/p[2], (h-p[1]+p[3]-1)/p[3]
+			if pw <= 0 || ph <= 0 {
+				continue
+			}
+			row := make([]byte, 1+8*pw) // filter type 0, then RGBA at 16 bits
+			for x := range pw {
+				copy(row[1+8*x:], []byte{120, 0, 120, 0, 120, 0, 255, 255})
+			}
+			for range ph {
+				zw.Write(row)
+			}
+		}
+	})
+}
+
+// png16 writes a w x h 16-bit RGBA PNG whose filtered rows writeRows
+// gives, compressed into one IDAT chunk.
+func png16(w, h int, interlace byte, writeRows func(io.Writer)) []byte {
+	var buf bytes.Buffer
+	buf.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))
+	ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(h))
+	ihdr = append(ihdr, 16, 6, 0, 0, interlace)
+	buf.Write(chunk("IHDR", ihdr))
 	var z bytes.Buffer
 	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
-	for range h {
-		zw.Write(row)
-	}
+	writeRows(zw)
 	zw.Close()
 	buf.Write(chunk("IDAT", z.Bytes()))
 	buf.Write(chunk("IEND", nil))
