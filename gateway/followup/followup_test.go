@@ -324,3 +324,47 @@ func TestOpensThreadsOfEarlierReleases(t *testing.T) {
 		t.Fatalf("earlier thread = %+v", th.Messages)
 	}
 }
+
+// BenchmarkCreate is the follow-up part of one web report: a thread with
+// its key locked to the receipt code (against real Redis).
+func BenchmarkCreate(b *testing.B) {
+	r := queuetest.New(b)
+	k, err := pseudonym.New(bytes.Repeat([]byte("followup-pepper!"), 2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := followup.New(r.Client, k, followup.Options{Prefix: r.Prefix, TTL: time.Minute})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Create(ctx, followup.NewCode(), "ABCD-EFGH"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOpen is one visit of /followup: the thread's key unlocked with
+// the code, and one message opened.
+func BenchmarkOpen(b *testing.B) {
+	r := queuetest.New(b)
+	k, err := pseudonym.New(bytes.Repeat([]byte("followup-pepper!"), 2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := followup.New(r.Client, k, followup.Options{Prefix: r.Prefix, TTL: time.Minute})
+	ctx := context.Background()
+	code := followup.NewCode()
+	h, err := s.Create(ctx, code, "ABCD-EFGH")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.PostQuestion(ctx, h, "¿Sigue en el mismo lugar?"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Open(ctx, code); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
