@@ -1,8 +1,9 @@
 // Package seal encrypts tips with age to the public recipients of an agency
 // and opens them on the officer's side. It is the hotline's only user of
-// age: the gateway's own records (ReplyKey) and the follow-up threads'
-// passphrase-locked keys (NewPassphraseKey) are sealed here too, and every
-// opening goes through one size check (OpenLimited).
+// age, and holds the hotline's other sealing too: the gateway's own records
+// (ReplyKey, an AEAD key derived from its reply identity) and the follow-up
+// threads' locked keys. Every opening of an age file goes through one size
+// check (OpenLimited).
 //
 // It protects the content of a tip against everyone who is not the agency:
 // the gateway holds only recipients (public keys) and cannot read what it
