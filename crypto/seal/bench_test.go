@@ -98,3 +98,52 @@ func BenchmarkReplyKey(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkThreadKey is the key of a follow-up thread: made (once per web
+// report) and unlocked (once per visit of /followup), with HKDF, and for
+// threads of earlier releases with scrypt at the follow-up's factor (12).
+func BenchmarkThreadKey(b *testing.B) {
+	const code = "REAN-5G97-9XFV-QR2N"
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	b.Run("new", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := seal.NewThreadKey(secret); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("open", func(b *testing.B) {
+		_, locked, err := seal.NewThreadKey(secret)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := seal.OpenThreadKey(locked, secret, code, 12); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("scrypt/new", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := seal.NewPassphraseKey(code, 12); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("scrypt/open", func(b *testing.B) {
+		_, locked, err := seal.NewPassphraseKey(code, 12)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := seal.OpenThreadKey(locked, secret, code, 12); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

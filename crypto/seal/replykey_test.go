@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -126,6 +127,40 @@ func TestReplyKeyOpensAgeRecords(t *testing.T) {
 		if err := key.OpenJSON(sealed[:len(sealed)-1], &out); err == nil {
 			t.Fatalf("fast=%v: a truncated earlier record opened", fast)
 		}
+	}
+}
+
+// fixtureReplyKey is the reply key in testdata.
+func fixtureReplyKey(t testing.TB) *seal.ReplyKey {
+	t.Helper()
+	b, err := os.ReadFile("testdata/reply.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := seal.ParseReplyKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// fixtureAgeRecord is {"from":"+51987654321","n":7} sealed to the reply
+// key in testdata by a release before the AEAD format.
+func fixtureAgeRecord(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/record.age")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestReplyKeyOpensAgeFixture: a record an earlier release wrote (testdata)
+// opens with the key loaded from its file.
+func TestReplyKeyOpensAgeFixture(t *testing.T) {
+	var out record
+	if err := fixtureReplyKey(t).OpenJSON(fixtureAgeRecord(t), &out); err != nil || out != (record{From: "+51987654321", N: 7}) {
+		t.Fatalf("earlier record opened %+v, %v", out, err)
 	}
 }
 

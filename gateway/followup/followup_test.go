@@ -368,3 +368,40 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+// TestThreadKeyNeedsThePepper: a new thread's key is locked without scrypt,
+// with a secret keyed by the pepper: the code alone does not open it, even
+// where the thread is found.
+func TestThreadKeyNeedsThePepper(t *testing.T) {
+	s, r, code, handle := newThread(t)
+	ctx := context.Background()
+	key := r.Prefix + ":followup:{" + handle + "}"
+	locked, err := r.Client.HGet(ctx, key, "key").Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.HasPrefix(locked, []byte("age-encryption.org/")) || bytes.Contains(locked, []byte("scrypt")) {
+		t.Fatalf("a new thread's key is locked with scrypt: %.40q", locked)
+	}
+	if _, err := s.Open(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	// The same thread under the handle another pepper gives the code.
+	k2, err := pseudonym.New(bytes.Repeat([]byte("another-pepper!!"), 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2 := followup.New(r.Client, k2, followup.Options{Prefix: r.Prefix, TTL: time.Hour})
+	h2, err := s2.Handle(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, err := r.Client.HGetAll(ctx, key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Client.HSet(ctx, r.Prefix+":followup:{"+h2+"}", fields)
+	if _, err := s2.Open(ctx, code); err == nil {
+		t.Fatal("the thread's key opened under another pepper")
+	}
+}
