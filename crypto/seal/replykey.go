@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,14 +97,9 @@ func newReplyKey(id *age.X25519Identity) (*ReplyKey, error) {
 	// nothing else; HKDF extracts the key from it.
 	secret := []byte(id.String())
 	defer clear(secret)
-	key, err := hkdf.Key(sha256.New, secret, nil, recordInfo, chacha20poly1305.KeySize)
+	aead, err := deriveAEAD(secret, nil, recordInfo, chacha20poly1305.NewX)
 	if err != nil {
-		return nil, fmt.Errorf("failed to derive record key: %w", err)
-	}
-	defer clear(key)
-	aead, err := chacha20poly1305.NewX(key)
-	if err != nil {
-		return nil, fmt.Errorf("failed to derive record key: %w", err)
+		return nil, err
 	}
 	return &ReplyKey{id: id, recipient: id.Recipient().String(), aead: aead}, nil
 }

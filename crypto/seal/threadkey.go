@@ -71,14 +71,20 @@ func NewThreadKey(secret []byte) (recipient string, locked []byte, err error) {
 }
 
 func threadKeyAEAD(secret, salt []byte) (cipher.AEAD, error) {
-	k, err := hkdf.Key(sha256.New, secret, salt, threadKeyInfo, chacha20poly1305.KeySize)
+	return deriveAEAD(secret, salt, threadKeyInfo, chacha20poly1305.New)
+}
+
+// deriveAEAD derives a ChaCha20-Poly1305 key from secret with HKDF-SHA-256
+// and returns the AEAD made of it by newAEAD.
+func deriveAEAD(secret, salt []byte, info string, newAEAD func([]byte) (cipher.AEAD, error)) (cipher.AEAD, error) {
+	k, err := hkdf.Key(sha256.New, secret, salt, info, chacha20poly1305.KeySize)
 	if err != nil {
-		return nil, fmt.Errorf("failed to derive thread key: %w", err)
+		return nil, fmt.Errorf("failed to derive %s key: %w", info, err)
 	}
 	defer clear(k)
-	aead, err := chacha20poly1305.New(k)
+	aead, err := newAEAD(k)
 	if err != nil {
-		return nil, fmt.Errorf("failed to derive thread key: %w", err)
+		return nil, fmt.Errorf("failed to derive %s key: %w", info, err)
 	}
 	return aead, nil
 }

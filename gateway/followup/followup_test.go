@@ -325,15 +325,19 @@ func TestOpensThreadsOfEarlierReleases(t *testing.T) {
 	}
 }
 
-// BenchmarkCreate is the follow-up part of one web report: a thread with
-// its key locked to the receipt code (against real Redis).
-func BenchmarkCreate(b *testing.B) {
+func benchStore(b *testing.B) *followup.Store {
 	r := queuetest.New(b)
 	k, err := pseudonym.New(bytes.Repeat([]byte("followup-pepper!"), 2))
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := followup.New(r.Client, k, followup.Options{Prefix: r.Prefix, TTL: time.Minute})
+	return followup.New(r.Client, k, followup.Options{Prefix: r.Prefix, TTL: time.Minute})
+}
+
+// BenchmarkCreate is the follow-up part of one web report: a thread with
+// its key locked to the receipt code (against real Redis).
+func BenchmarkCreate(b *testing.B) {
+	s := benchStore(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -346,12 +350,7 @@ func BenchmarkCreate(b *testing.B) {
 // BenchmarkOpen is one visit of /followup: the thread's key unlocked with
 // the code, and one message opened.
 func BenchmarkOpen(b *testing.B) {
-	r := queuetest.New(b)
-	k, err := pseudonym.New(bytes.Repeat([]byte("followup-pepper!"), 2))
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := followup.New(r.Client, k, followup.Options{Prefix: r.Prefix, TTL: time.Minute})
+	s := benchStore(b)
 	ctx := context.Background()
 	code := followup.NewCode()
 	h, err := s.Create(ctx, code, "ABCD-EFGH")
