@@ -1,6 +1,10 @@
 package seal
 
-import "fmt"
+import (
+	"fmt"
+
+	"filippo.io/age"
+)
 
 // MaxIdentityFile exposes the identity file bound to the tests.
 const MaxIdentityFile = maxIdentityFile
@@ -12,4 +16,21 @@ func Implementations(r *Recipients) []string {
 		out[i] = fmt.Sprintf("%T", x)
 	}
 	return out
+}
+
+// NewPassphraseKey locks a new thread key as releases before thread key
+// format 1 did: its identity sealed to an age scrypt recipient of
+// passphrase, at the given work factor.
+func NewPassphraseKey(passphrase string, workFactor int) (recipient string, locked []byte, err error) {
+	id, err := age.GenerateHybridIdentity()
+	if err != nil {
+		return "", nil, err
+	}
+	sr, err := age.NewScryptRecipient(passphrase)
+	if err != nil {
+		return "", nil, err
+	}
+	sr.SetWorkFactor(workFactor)
+	locked, err = (&Recipients{list: []age.Recipient{sr}}).Seal([]byte(id.String()))
+	return id.Recipient().String(), locked, err
 }

@@ -95,3 +95,30 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReplyKeyOpenJSON feeds arbitrary bytes to ReplyKey.OpenJSON, seeded
+// with records of both formats (the AEAD one and earlier releases' age
+// files) of the key in testdata: it must fail cleanly, never panic, and
+// never open anything but what the key sealed.
+func FuzzReplyKeyOpenJSON(f *testing.F) {
+	key := fixtureReplyKey(f)
+	in := record{From: "+51987654321", N: 7}
+	sealed, err := key.SealJSON(in)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sealed)
+	f.Add(sealed[:len(sealed)-1])
+	old := fixtureAgeRecord(f)
+	f.Add(old)
+	f.Add(old[:len(old)/2])
+	f.Add([]byte{1})
+	f.Add([]byte{})
+	f.Add([]byte("age-encryption.org/v1\n-> X25519 AAAA\nAAAA\n--- AAAA\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var out record
+		if err := key.OpenJSON(b, &out); err == nil && out != in {
+			t.Fatalf("opened %+v from %d bytes the key did not seal", out, len(b))
+		}
+	})
+}

@@ -3,11 +3,15 @@ package seal
 import (
 	"bufio"
 	"bytes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"filippo.io/age"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // MaxRecordSize bounds a record sealed to a ReplyKey (a reply handle, a
@@ -18,15 +22,42 @@ const MaxRecordSize = 64 << 10
 // identity. The value is never quoted.
 var ErrNotReplyKey = errors.New("not an X25519 age identity (AGE-SECRET-KEY-1...)")
 
+// ErrRecordUnreadable is returned by OpenJSON for a record in the current
+// format that the key does not open: sealed by another reply key,
+// truncated or altered.
+var ErrRecordUnreadable = errors.New("record cannot be opened with this reply key")
+
+// Records sealed by a ReplyKey are, since format 1,
+//
+//	recordV1 || nonce (24 bytes) || XChaCha20-Poly1305(recordKey, nonce, JSON, ad = recordV1)
+//
+// where recordKey = HKDF-SHA-256(ikm = the identity in its canonical
+// encoding, salt = none, info = recordInfo). The gateway both seals and
+// opens them, so no public-key operation is needed: the key is derived
+// once, when the identity is loaded. Records sealed before (age files to
+// the identity's own recipient) still open. No age file starts with
+// recordV1: a binary one starts with "age-encryption.org/v1", an armored
+// one with "-----BEGIN".
+const (
+	recordV1   byte = 0x01
+	recordInfo      = "hotline/reply-record/v1"
+)
+
+// recordOverhead is what sealing adds to a record's JSON.
+const recordOverhead = 1 + chacha20poly1305.NonceSizeX + chacha20poly1305.Overhead
+
 // ReplyKey is the gateway's own X25519 identity (secrets.reply_key). It
 // seals the records only the gateway reads back: the reply handle (the
 // number to text a reporter back), the Twilio scrub job (a message SID
 // leads to the message until it is redacted) and a spooled tip's side
-// record. Redis and the spool hold them sealed; a gateway without the key
-// cannot read them.
+// record. Redis and the spool hold them sealed with a key derived from the
+// identity (authenticated encryption, no public-key operation per record);
+// a gateway without the identity cannot read them, nor forge or alter one
+// unnoticed.
 type ReplyKey struct {
-	id *age.X25519Identity
-	to *Recipients
+	id        *age.X25519Identity // opens records of earlier releases
+	recipient string
+	aead      cipher.AEAD // seals and opens records (format 1)
 }
 
 // ParseReplyKey reads the reply key from the content of its identity file,
@@ -62,36 +93,68 @@ func GenerateReplyKey() (*ReplyKey, error) {
 }
 
 func newReplyKey(id *age.X25519Identity) (*ReplyKey, error) {
-	to, err := ParseRecipients([]string{id.Recipient().String()})
+	// The identity's canonical encoding carries its 32-byte scalar and
+	// nothing else; HKDF extracts the key from it.
+	secret := []byte(id.String())
+	defer clear(secret)
+	aead, err := deriveAEAD(secret, nil, recordInfo, chacha20poly1305.NewX)
 	if err != nil {
 		return nil, err
 	}
-	return &ReplyKey{id: id, to: to}, nil
+	return &ReplyKey{id: id, recipient: id.Recipient().String(), aead: aead}, nil
 }
 
-// WithOptions returns the key sealing as opt says (FastX25519: with
-// crypto/x25519, the same stanza at half the cost). Records sealed either
-// way open alike.
-func (k *ReplyKey) WithOptions(opt Options) *ReplyKey {
-	to, err := ParseRecipientsWith(k.to.Strings(), opt)
-	if err != nil {
-		// The recipient was derived from a parsed identity: every parser
-		// accepts it.
-		return k
-	}
-	return &ReplyKey{id: k.id, to: to}
-}
+// WithOptions returns k: records are no longer sealed to an X25519
+// recipient, so the options of Recipients do not apply. It stays so that
+// callers choosing options for every sealer need not tell this one apart.
+func (k *ReplyKey) WithOptions(Options) *ReplyKey { return k }
 
 // Recipient returns the key's public recipient (age1...).
-func (k *ReplyKey) Recipient() string { return k.to.Strings()[0] }
+func (k *ReplyKey) Recipient() string { return k.recipient }
 
 // String names the key by its recipient; the identity is never printed.
 func (k *ReplyKey) String() string { return "reply key " + k.Recipient() }
 
-// SealJSON seals v, encoded as JSON, to the key.
-func (k *ReplyKey) SealJSON(v any) ([]byte, error) { return k.to.SealJSON(v) }
+// SealJSON seals v, encoded as JSON, with the key. The encoding is cleared
+// once sealed.
+func (k *ReplyKey) SealJSON(v any) ([]byte, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode: %w", err)
+	}
+	defer clear(plain)
+	if len(plain)+recordOverhead > MaxRecordSize {
+		return nil, ErrTooLarge
+	}
+	out := make([]byte, 1+chacha20poly1305.NonceSizeX, len(plain)+recordOverhead)
+	out[0] = recordV1
+	nonce := out[1:]
+	rand.Read(nonce) // never fails (crypto/rand since Go 1.24)
+	// A random 192-bit nonce never repeats under one key in practice.
+	return k.aead.Seal(out, nonce, plain, out[:1]), nil
+}
 
-// OpenJSON opens a record sealed by SealJSON (at most MaxRecordSize) into v.
+// OpenJSON opens a record sealed by SealJSON (at most MaxRecordSize) into v:
+// one of the current format, or an age file sealed to the identity by an
+// earlier release. The plaintext is cleared once decoded.
 func (k *ReplyKey) OpenJSON(sealed []byte, v any) error {
-	return OpenJSON(sealed, MaxRecordSize, v, k.id)
+	if len(sealed) > MaxRecordSize {
+		return ErrTooLarge
+	}
+	if len(sealed) == 0 || sealed[0] != recordV1 {
+		return OpenJSON(sealed, MaxRecordSize, v, k.id)
+	}
+	if len(sealed) < recordOverhead {
+		return ErrRecordUnreadable
+	}
+	nonce, box := sealed[1:1+chacha20poly1305.NonceSizeX], sealed[1+chacha20poly1305.NonceSizeX:]
+	plain, err := k.aead.Open(nil, nonce, box, sealed[:1])
+	if err != nil {
+		return ErrRecordUnreadable
+	}
+	defer clear(plain)
+	if err := json.Unmarshal(plain, v); err != nil {
+		return fmt.Errorf("failed to decode sealed data: %w", err)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -36,40 +37,178 @@ func TestReplyKey(t *testing.T) {
 		}
 	}
 	in := record{From: "+51987654321", N: 7}
-	for _, fast := range []bool{false, true} {
-		k := key.WithOptions(seal.Options{FastX25519: fast})
-		sealed, err := k.SealJSON(in)
-		if err != nil {
-			t.Fatal(err)
+	sealed, err := key.SealJSON(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("987654321")) {
+		t.Fatal("the record is in clear")
+	}
+	var out record
+	if err := key.OpenJSON(sealed, &out); err != nil || out != in {
+		t.Fatalf("opened %+v, %v", out, err)
+	}
+	// Loaded again (a restart), the key opens what it sealed before.
+	again, err := seal.ParseReplyKey([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = record{}
+	if err := again.OpenJSON(sealed, &out); err != nil || out != in {
+		t.Fatalf("reloaded key opened %+v, %v", out, err)
+	}
+	// Two records of the same value differ (a fresh nonce each).
+	if twice, _ := key.SealJSON(in); bytes.Equal(twice, sealed) {
+		t.Fatal("the same record sealed twice is the same bytes")
+	}
+	// A record is no age file: age does not take it for one, and it
+	// starts with neither age header.
+	ids, err := seal.ParseIdentities(strings.NewReader(g.Identity), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seal.Open(sealed, ids...); err == nil {
+		t.Fatal("age opened a record of the current format")
+	}
+	if bytes.HasPrefix(sealed, []byte("age-encryption.org/")) || bytes.HasPrefix(sealed, []byte("-----BEGIN")) ||
+		sealed[0] == 'a' || sealed[0] == '-' {
+		t.Fatalf("a record starts like an age file: %q", sealed[:4])
+	}
+	if len(sealed) > 100 {
+		t.Fatalf("a %d-byte record sealed to %d bytes", len(`{"from":"+51987654321","n":7}`), len(sealed))
+	}
+
+	other, err := seal.GenerateReplyKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, _ := other.SealJSON(in)
+	out = record{}
+	if err := key.OpenJSON(foreign, &out); !errors.Is(err, seal.ErrRecordUnreadable) || out != (record{}) {
+		t.Fatalf("another key's record: %+v, %v; want ErrRecordUnreadable", out, err)
+	}
+	if err := key.OpenJSON(make([]byte, seal.MaxRecordSize+1), &out); !errors.Is(err, seal.ErrTooLarge) {
+		t.Fatalf("an oversized record: %v, want ErrTooLarge", err)
+	}
+	big := record{From: strings.Repeat("x", seal.MaxRecordSize)}
+	if _, err := key.SealJSON(big); !errors.Is(err, seal.ErrTooLarge) {
+		t.Fatalf("sealing an oversized record: %v, want ErrTooLarge", err)
+	}
+	for _, short := range [][]byte{nil, {}, sealed[:1], sealed[:40]} {
+		if err := key.OpenJSON(short, &out); err == nil {
+			t.Fatalf("a %d-byte record opened", len(short))
 		}
-		if bytes.Contains(sealed, []byte("987654321")) {
-			t.Fatal("the record is in clear")
-		}
-		var out record
-		if err := key.OpenJSON(sealed, &out); err != nil || out != in {
-			t.Fatalf("fast=%v: opened %+v, %v", fast, out, err)
-		}
-		// Plain age: the identity in the file opens it too.
-		ids, err := seal.ParseIdentities(strings.NewReader(g.Identity), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := seal.Open(sealed, ids...); err != nil {
-			t.Fatalf("fast=%v: the identity does not open the record: %v", fast, err)
-		}
+	}
+}
+
+// TestReplyKeyOpensAgeRecords: records sealed before the AEAD format, as
+// age files to the key's own recipient (with upstream age or
+// crypto/x25519), still open; another key's do not.
+func TestReplyKeyOpensAgeRecords(t *testing.T) {
+	key, err := seal.GenerateReplyKey()
+	if err != nil {
+		t.Fatal(err)
 	}
 	other, err := seal.GenerateReplyKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealed, _ := other.SealJSON(in)
-	var out record
-	var noMatch *age.NoIdentityMatchError
-	if err := key.OpenJSON(sealed, &out); !errors.As(err, &noMatch) {
-		t.Fatalf("another key's record: %v", err)
+	in := record{From: "+51987654321", N: 7}
+	for _, fast := range []bool{false, true} {
+		sealed := ageRecord(t, key, in, fast)
+		var out record
+		if err := key.OpenJSON(sealed, &out); err != nil || out != in {
+			t.Fatalf("fast=%v: earlier record opened %+v, %v", fast, out, err)
+		}
+		var noMatch *age.NoIdentityMatchError
+		if err := other.OpenJSON(sealed, &out); !errors.As(err, &noMatch) {
+			t.Fatalf("fast=%v: another key opened an earlier record: %v", fast, err)
+		}
+		if err := key.OpenJSON(sealed[:len(sealed)-1], &out); err == nil {
+			t.Fatalf("fast=%v: a truncated earlier record opened", fast)
+		}
 	}
-	if err := key.OpenJSON(make([]byte, seal.MaxRecordSize+1), &out); !errors.Is(err, seal.ErrTooLarge) {
-		t.Fatalf("an oversized record: %v, want ErrTooLarge", err)
+}
+
+// fixtureReplyKey is the reply key in testdata.
+func fixtureReplyKey(t testing.TB) *seal.ReplyKey {
+	t.Helper()
+	b, err := os.ReadFile("testdata/reply.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := seal.ParseReplyKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// fixtureAgeRecord is {"from":"+51987654321","n":7} sealed to the reply
+// key in testdata by a release before the AEAD format.
+func fixtureAgeRecord(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/record.age")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestReplyKeyOpensAgeFixture: a record an earlier release wrote (testdata)
+// opens with the key loaded from its file.
+func TestReplyKeyOpensAgeFixture(t *testing.T) {
+	var out record
+	if err := fixtureReplyKey(t).OpenJSON(fixtureAgeRecord(t), &out); err != nil || out != (record{From: "+51987654321", N: 7}) {
+		t.Fatalf("earlier record opened %+v, %v", out, err)
+	}
+}
+
+// ageRecord seals v as ReplyKey.SealJSON did before the AEAD format.
+func ageRecord(t testing.TB, key *seal.ReplyKey, v any, fast bool) []byte {
+	t.Helper()
+	rs, err := seal.ParseRecipientsWith([]string{key.Recipient()}, seal.Options{FastX25519: fast})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := rs.SealJSON(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealed
+}
+
+// TestReplyKeyTamper: a record with any bit flipped, or cut short, does not
+// open (nor does it open to something else).
+func TestReplyKeyTamper(t *testing.T) {
+	key, err := seal.GenerateReplyKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := record{From: "+51987654321", N: 7}
+	sealed, err := key.SealJSON(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sealed {
+		for bit := range 8 {
+			tampered := bytes.Clone(sealed)
+			tampered[i] ^= 1 << bit
+			var out record
+			if err := key.OpenJSON(tampered, &out); err == nil {
+				t.Fatalf("byte %d bit %d flipped: opened %+v", i, bit, out)
+			}
+		}
+	}
+	for n := range len(sealed) {
+		var out record
+		if err := key.OpenJSON(sealed[:n], &out); err == nil {
+			t.Fatalf("cut to %d bytes: opened %+v", n, out)
+		}
+	}
+	var out record
+	if err := key.OpenJSON(append(bytes.Clone(sealed), 0), &out); err == nil {
+		t.Fatal("a record with a byte appended opened")
 	}
 }
 

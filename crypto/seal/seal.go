@@ -1,8 +1,9 @@
 // Package seal encrypts tips with age to the public recipients of an agency
 // and opens them on the officer's side. It is the hotline's only user of
-// age: the gateway's own records (ReplyKey) and the follow-up threads'
-// passphrase-locked keys (NewPassphraseKey) are sealed here too, and every
-// opening goes through one size check (OpenLimited).
+// age, and holds the hotline's other sealing too: the gateway's own records
+// (ReplyKey, an AEAD key derived from its reply identity) and the follow-up
+// threads' locked keys. Every opening of an age file goes through one size
+// check (OpenLimited).
 //
 // It protects the content of a tip against everyone who is not the agency:
 // the gateway holds only recipients (public keys) and cannot read what it
@@ -78,10 +79,11 @@ type Recipients struct {
 
 // Options chooses how recipients are sealed to.
 type Options struct {
-	// FastX25519 seals to X25519 recipients with crypto/x25519 (two scalar
-	// multiplications per recipient instead of upstream age's four; the
-	// same stanza, proven against upstream and the C2SP vectors) rather
-	// than with age.X25519Recipient.
+	// FastX25519 seals to X25519 recipients with crypto/x25519 (one
+	// fixed-base and one variable-base scalar multiplication per recipient
+	// instead of upstream age's four variable-base ones; the same stanza,
+	// proven against upstream and the C2SP vectors) rather than with
+	// age.X25519Recipient.
 	FastX25519 bool
 }
 

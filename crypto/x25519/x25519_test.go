@@ -217,11 +217,10 @@ func mustWrap(t *testing.T, scalar, recipient []byte) *age.Stanza {
 	return ss[0]
 }
 
-// The production path (GenerateKey on crypto/rand) computes the same stanza
-// as the reference for the scalar it drew. SetGlobalRandom makes crypto/rand
-// deterministic, so the scalar can be drawn again after the fact. If a Go
-// release changes how GenerateKey reads randomness, this test says so; it
-// does not mean the stanza is wrong (the round-trip tests decide that).
+// The production path (32 bytes of crypto/rand as the scalar) computes the
+// same stanza as the reference for the scalar it drew. SetGlobalRandom makes
+// crypto/rand deterministic, so the scalar can be drawn again after the
+// fact.
 func TestWrapProductionPathMatchesReference(t *testing.T) {
 	_, r := newPair(t)
 	fileKey := []byte("YELLOW SUBMARINE")
@@ -239,7 +238,7 @@ func TestWrapProductionPathMatchesReference(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !stanzasEqual(got[0], want) {
-			t.Fatalf("seed %d: GenerateKey did not use the 32 bytes it read as the scalar, or the stanza differs", seed)
+			t.Fatalf("seed %d: Wrap did not use the 32 bytes it read as the scalar, or the stanza differs", seed)
 		}
 	}
 }

@@ -4,7 +4,7 @@
 //
 // It protects the reporter against whoever can read Redis: senders are
 // known only by their keyed pseudonym; the number to text back (the reply
-// handle) is sealed with age to the gateway's own reply key and dies with
+// handle) is sealed with the gateway's own reply key and dies with
 // the case; every key has a TTL. The jobs erasing Twilio's copies are in
 // gateway/scrub; the store feeds them from spooled tips' side records.
 package conversation
@@ -78,8 +78,9 @@ func New(rdb redis.UniversalClient, prefix string, timeout time.Duration, key *s
 	return NewWith(rdb, prefix, timeout, key, false)
 }
 
-// NewWith is New, sealing with crypto/x25519 (half the cost of upstream
-// age's X25519 wrap, proven compatible) when fast is set.
+// NewWith is New with the sealing options of the gateway. The reply key's
+// records need no X25519 any more (seal.ReplyKey), so fast changes nothing
+// today.
 func NewWith(rdb redis.UniversalClient, prefix string, timeout time.Duration, key *seal.ReplyKey, fast bool) *Store {
 	if timeout <= 0 {
 		timeout = 2 * time.Second

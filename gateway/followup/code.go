@@ -16,9 +16,11 @@ import (
 // and O for 0, I or L for 1.
 //
 // 80 bits stand on their own against online guessing (attempts are rate
-// limited, and each costs the attacker a scrypt on our side) and, should
-// Redis and the pepper both leak, against offline guessing too: each guess
-// then costs a scrypt at DefaultWorkFactor, 2^80 of them.
+// limited) and, should Redis and the pepper both leak, against offline
+// guessing too: 2^80 guesses, each an HMAC, is beyond reach, and a slow
+// key derivation would add nothing, since the handle (an HMAC of the code)
+// already tests a guess. Without the pepper a guess cannot be tested at
+// all: both the handle and the key's lock are keyed with it.
 //
 // Codes made before (28 characters of another alphabet, two of them check
 // characters, seven groups) still open their threads.

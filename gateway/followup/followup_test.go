@@ -324,3 +324,83 @@ func TestOpensThreadsOfEarlierReleases(t *testing.T) {
 		t.Fatalf("earlier thread = %+v", th.Messages)
 	}
 }
+
+func benchStore(b *testing.B) *followup.Store {
+	r := queuetest.New(b)
+	k, err := pseudonym.New(bytes.Repeat([]byte("followup-pepper!"), 2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return followup.New(r.Client, k, followup.Options{Prefix: r.Prefix, TTL: time.Minute})
+}
+
+// BenchmarkCreate is the follow-up part of one web report: a thread with
+// its key locked to the receipt code (against real Redis).
+func BenchmarkCreate(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Create(ctx, followup.NewCode(), "ABCD-EFGH"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOpen is one visit of /followup: the thread's key unlocked with
+// the code, and one message opened.
+func BenchmarkOpen(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	code := followup.NewCode()
+	h, err := s.Create(ctx, code, "ABCD-EFGH")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.PostQuestion(ctx, h, "¿Sigue en el mismo lugar?"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Open(ctx, code); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestThreadKeyNeedsThePepper: a new thread's key is locked without scrypt,
+// with a secret keyed by the pepper: the code alone does not open it, even
+// where the thread is found.
+func TestThreadKeyNeedsThePepper(t *testing.T) {
+	s, r, code, handle := newThread(t)
+	ctx := context.Background()
+	key := r.Prefix + ":followup:{" + handle + "}"
+	locked, err := r.Client.HGet(ctx, key, "key").Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.HasPrefix(locked, []byte("age-encryption.org/")) || bytes.Contains(locked, []byte("scrypt")) {
+		t.Fatalf("a new thread's key is locked with scrypt: %.40q", locked)
+	}
+	if _, err := s.Open(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	// The same thread under the handle another pepper gives the code.
+	k2, err := pseudonym.New(bytes.Repeat([]byte("another-pepper!!"), 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2 := followup.New(r.Client, k2, followup.Options{Prefix: r.Prefix, TTL: time.Hour})
+	h2, err := s2.Handle(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, err := r.Client.HGetAll(ctx, key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Client.HSet(ctx, r.Prefix+":followup:{"+h2+"}", fields)
+	if _, err := s2.Open(ctx, code); err == nil {
+		t.Fatal("the thread's key opened under another pepper")
+	}
+}

@@ -8,10 +8,16 @@
 //     "followup"). It names the Redis keys and travels, sealed, inside the
 //     tip so that officers can address questions to the witness. Knowing a
 //     handle does not let anyone read the conversation.
-//   - the passphrase of an age scrypt recipient. When a thread is created the
+//   - the secret that locks the thread's key, a keyed HMAC of the code
+//     under the pepper (domain "followup-key"). When a thread is created the
 //     gateway makes a fresh post-quantum hybrid key pair for it, keeps the
-//     public half in clear, and keeps the private half only sealed to that
-//     passphrase.
+//     public half in clear, and keeps the private half only locked with that
+//     secret (seal.NewThreadKey: HKDF-SHA-256 with a salt per thread, then
+//     ChaCha20-Poly1305). The code has 80 random bits, so no slow key
+//     derivation is needed: without the pepper a guess cannot even be
+//     tried, and with it the handle already tests a guess for one HMAC.
+//     Threads created before were locked to an age scrypt recipient of the
+//     code; they still open.
 //
 // Officers' questions (and the witness's own answers, so the page can show
 // the thread) are sealed to the thread's public key. The gateway can write to
@@ -19,11 +25,10 @@
 // out to it on /followup. Redis holds ciphertext, a case reference and agency
 // ids, all with a TTL.
 //
-// The passphrase cannot be used directly for each message: sealing to a
-// scrypt recipient needs the passphrase itself, which the gateway must not
-// keep between the witness's visits. Wrapping a key pair with it gives the
-// same guarantee (only the code opens the messages) with the gateway holding
-// only public keys.
+// The secret cannot be used directly for each message: sealing with it
+// needs the code, which the gateway must not keep between the witness's
+// visits. Locking a key pair with it gives the same guarantee (only the
+// code opens the messages) with the gateway holding only public keys.
 package followup
 
 import (
@@ -46,20 +51,19 @@ import (
 // It is defined here, next to its only user, rather than in crypto/pseudonym.
 const Domain = "followup"
 
+// keyDomain separates the secret that locks a thread's key from the handle.
+const keyDomain = "followup-key"
+
 // Defaults, with their reasons.
 const (
 	// DefaultTTL is how long a thread lives after its last message: long
 	// enough for an investigation to need the witness again, short enough
 	// that a forgotten thread does not stay in Redis for ever.
 	DefaultTTL = 90 * 24 * time.Hour
-	// DefaultWorkFactor is the scrypt work factor (log2 N) that wraps a
-	// thread's key. The passphrase is an 80-bit random code: online
-	// guessing is bounded by the rate limit, and should Redis and the pepper
-	// both leak, each offline guess costs this scrypt, 2^80 times over,
-	// which no attacker pays at any factor. So the factor is set for the
-	// gateway's cost instead: every report and every visit of /followup pays
-	// one scrypt (4 MiB, a few milliseconds at 12; 14 would cost four times
-	// that under a flood, for no gain at 80 bits).
+	// DefaultWorkFactor is the largest scrypt work factor (log2 N) accepted
+	// when opening a thread created before thread keys were locked with
+	// HKDF: those releases wrapped every thread's key at 12 (4 MiB, a few
+	// milliseconds). New threads need no scrypt.
 	DefaultWorkFactor = 12
 	// DefaultMaxMessages bounds a thread: a conversation longer than this
 	// belongs on the phone or in person.
@@ -70,8 +74,9 @@ const (
 	// characters is longer in UTF-8.
 	MaxMessageChars = 8 << 10
 	MaxMessageBytes = 4 * MaxMessageChars
-	// DefaultMaxOpening bounds concurrent scrypt openings, so that a burst
-	// of /followup visits cannot exhaust memory.
+	// DefaultMaxOpening bounds concurrent openings of thread keys (an
+	// scrypt each for threads of earlier releases), so that a burst of
+	// /followup visits cannot exhaust memory.
 	DefaultMaxOpening = 8
 )
 
@@ -123,7 +128,7 @@ type Options struct {
 	Prefix      string        // Redis key prefix, as the queue's
 	TTL         time.Duration // DefaultTTL when zero
 	Timeout     time.Duration // deadline of one Redis call; 2s when zero
-	WorkFactor  int           // DefaultWorkFactor when zero
+	WorkFactor  int           // largest scrypt factor of earlier threads; DefaultWorkFactor when zero
 	MaxMessages int           // DefaultMaxMessages when zero
 	MaxOpening  int           // DefaultMaxOpening when zero
 	Now         func() time.Time
@@ -192,7 +197,9 @@ func (s *Store) Create(ctx context.Context, code, caseRef string) (string, error
 		return "", err
 	}
 	handle := s.keyer.Of(Domain, c)
-	recipient, wrapped, err := seal.NewPassphraseKey(c, s.opt.WorkFactor)
+	secret := s.keyer.Sum(keyDomain, c)
+	defer clear(secret)
+	recipient, wrapped, err := seal.NewThreadKey(secret)
 	if err != nil {
 		return "", fmt.Errorf("failed to make thread key: %w", err)
 	}
@@ -347,7 +354,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 `)
 
-// Open reads the thread of a receipt code: it unwraps the thread's key with
+// Open reads the thread of a receipt code: it unlocks the thread's key with
 // the code and opens every message. ErrBadCode means a mistyped code,
 // ErrNotFound an unknown or expired one.
 func (s *Store) Open(ctx context.Context, code string) (*Thread, error) {
@@ -375,9 +382,12 @@ func (s *Store) Open(ctx context.Context, code string) (*Thread, error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
 	}
-	// Refuse a stored key wrapped with a larger factor than ours: a
-	// tampered entry must not make the gateway burn gigabytes of memory.
-	id, err := seal.OpenPassphraseKey([]byte(fields["key"]), c, s.opt.WorkFactor)
+	// A key of an earlier release (scrypt) wrapped with a larger factor
+	// than ours is refused: a tampered entry must not make the gateway burn
+	// gigabytes of memory.
+	secret := s.keyer.Sum(keyDomain, c)
+	id, err := seal.OpenThreadKey([]byte(fields["key"]), secret, c, s.opt.WorkFactor)
+	clear(secret)
 	<-s.sem
 	if err != nil {
 		return nil, fmt.Errorf("thread %s: %w", handle, err)

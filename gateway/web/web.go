@@ -266,9 +266,9 @@ func (c *Channel) refused(ctx context.Context, from Origin, err error) error {
 }
 
 // Followup opens the thread of a receipt code, counted in the network's
-// accepted bucket (opening costs scrypt), and, if answer is not blank,
-// queues it as a tip of the same case, to the agencies that received the
-// first one, urgent if the first one was. The thread is returned, with the
+// accepted bucket (opening a thread of an earlier release costs scrypt),
+// and, if answer is not blank, queues it as a tip of the same case, to the
+// agencies that received the first one, urgent if the first one was. The thread is returned, with the
 // answer added once queued, also when the answer is refused, so that the
 // page can show it.
 func (c *Channel) Followup(ctx context.Context, from Origin, code, answer, lang string) (*followup.Thread, error) {
@@ -278,7 +278,8 @@ func (c *Channel) Followup(ctx context.Context, from Origin, code, answer, lang 
 	if !c.guard.allow(ctx, from, bucketAccepted) {
 		return nil, ErrRateLimited
 	}
-	// Opening a thread runs scrypt: it takes one of the slots.
+	// Opening a thread of an earlier release runs scrypt: it takes one of
+	// the slots.
 	if err := c.takeSlot(ctx); err != nil {
 		return nil, err
 	}
