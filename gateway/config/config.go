@@ -45,25 +45,28 @@ const (
 
 // Config is the whole configuration. Secret values are never serialised.
 type Config struct {
-	Listen        string            `yaml:"listen" json:"listen"`
-	PublicURL     string            `yaml:"public_url" json:"public_url"`
-	Redis         Redis             `yaml:"redis" json:"redis"`
-	Queue         Queue             `yaml:"queue" json:"queue"`
-	Secrets       Secrets           `yaml:"secrets" json:"secrets"`
-	Twilio        Twilio            `yaml:"twilio" json:"twilio"`
-	Regions       []Region          `yaml:"regions" json:"regions"`
-	Agencies      []Agency          `yaml:"agencies" json:"agencies"`
-	DefaultAgency string            `yaml:"default_agency" json:"default_agency"`
-	Limits        Limits            `yaml:"limits" json:"limits"`
-	Log           Log               `yaml:"log" json:"log"`
-	Web           Web               `yaml:"web" json:"web"`
-	Crypto        Crypto            `yaml:"crypto" json:"crypto"`
-	Retention     Retention         `yaml:"retention" json:"retention"`
-	Channel       Channel           `yaml:"channel" json:"channel"`
-	Paging        Paging            `yaml:"paging" json:"paging"`
-	Spool         Spool             `yaml:"spool" json:"spool"`
-	Metrics       Metrics           `yaml:"metrics" json:"metrics"`
-	Aliases       map[string]string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
+	Listen        string    `yaml:"listen" json:"listen"`
+	PublicURL     string    `yaml:"public_url" json:"public_url"`
+	Redis         Redis     `yaml:"redis" json:"redis"`
+	Queue         Queue     `yaml:"queue" json:"queue"`
+	Secrets       Secrets   `yaml:"secrets" json:"secrets"`
+	Twilio        Twilio    `yaml:"twilio" json:"twilio"`
+	Regions       []Region  `yaml:"regions" json:"regions"`
+	Agencies      []Agency  `yaml:"agencies" json:"agencies"`
+	DefaultAgency string    `yaml:"default_agency" json:"default_agency"`
+	Limits        Limits    `yaml:"limits" json:"limits"`
+	Log           Log       `yaml:"log" json:"log"`
+	Web           Web       `yaml:"web" json:"web"`
+	Crypto        Crypto    `yaml:"crypto" json:"crypto"`
+	Retention     Retention `yaml:"retention" json:"retention"`
+	Channel       Channel   `yaml:"channel" json:"channel"`
+	Paging        Paging    `yaml:"paging" json:"paging"`
+	Spool         Spool     `yaml:"spool" json:"spool"`
+	Metrics       Metrics   `yaml:"metrics" json:"metrics"`
+	// Aliases is the older, global form of regions[].aliases: a name to a
+	// region id or a feature name of any region. It still works and
+	// replaces a region's alias of the same name.
+	Aliases map[string]string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
 
 	// Dir is the directory of the config file; relative paths start there.
 	Dir string `yaml:"-" json:"-"`
@@ -175,7 +178,9 @@ type Region struct {
 	Feature      string         `yaml:"feature" json:"feature,omitempty"`
 	NameProperty string         `yaml:"name_property" json:"name_property,omitempty"`
 	Polygon      [][][2]float64 `yaml:"polygon" json:"polygon,omitempty"` // rings of [lon, lat]
-	Aliases      []string       `yaml:"aliases" json:"aliases,omitempty"`
+	// Aliases map names people use to a feature of this region, or to ""
+	// for the whole region (RegionAliases; the list form still reads).
+	Aliases RegionAliases `yaml:"aliases" json:"aliases,omitempty"`
 	// EachFeature makes every feature its own region, with the id
 	// ID/<value of IDProperty>, for layers such as districts.
 	EachFeature bool   `yaml:"each_feature" json:"each_feature,omitempty"`

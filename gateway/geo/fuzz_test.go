@@ -77,7 +77,7 @@ func fuzzLocator(f *testing.F) (*Index, *Locator) {
 	if _, err := os.Stat(geodata); err == nil {
 		return testLocator(f)
 	}
-	ix, err := Load([]RegionSpec{{ID: "lima", Polygon: [][][2]float64{{{-77.2, -12.3}, {-76.7, -12.3}, {-76.7, -11.7}, {-77.2, -11.7}}}, Aliases: []string{"La Molina", "Lima"}}})
+	ix, err := Load([]RegionSpec{{ID: "lima", Polygon: [][][2]float64{{{-77.2, -12.3}, {-76.7, -12.3}, {-76.7, -11.7}, {-77.2, -11.7}}}, Aliases: map[string]string{"La Molina": "", "Lima": ""}}})
 	if err != nil {
 		f.Fatal(err)
 	}

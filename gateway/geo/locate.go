@@ -277,6 +277,7 @@ type placeHit struct {
 	entry      int
 	feature    int32   // the feature named, or -1
 	region     int32   // the region named when no one feature is, or -1
+	same       []int32 // more features of the same place, from other layers
 	feats      []int32 // the candidate features of an ambiguous name
 	regions    []int32 // ... and its candidate regions without a feature
 	broader    bool    // contains another place of the text: it qualifies it
@@ -303,7 +304,7 @@ func (l *Locator) places(text string, masked, unknown []span, links []linkMatch)
 	hits := make([]placeHit, len(matches))
 	for i, m := range matches {
 		e := &l.gaz.entries[m.entry]
-		feats := l.mostSpecific(e.features)
+		feats := l.byLevel(e.features, narrowQualified(f.s, m.fs, m.fe))
 		regions := e.regions
 		if len(feats)+len(regions) > 1 {
 			// Context: keep the candidates inside another name of the text.
@@ -328,6 +329,10 @@ func (l *Locator) places(text string, masked, unknown []span, links []linkMatch)
 		switch {
 		case len(feats) == 1 && len(regions) == 0:
 			h.feature = feats[0]
+		case len(regions) == 0 && l.samePlace(feats):
+			// One place in two layers (two agencies' boundary files):
+			// it goes to both, as its coordinates would.
+			h.feature, h.same = feats[0], feats[1:]
 		case len(all) == 1:
 			h.region = all[0]
 		default:
@@ -372,8 +377,15 @@ func (l *Locator) placeLocation(h placeHit) (Location, int, int) {
 	switch {
 	case h.feature >= 0:
 		f := &l.ix.features[h.feature]
+		regions := slices.Clone(l.cover[h.feature])
+		for _, g := range h.same {
+			for _, id := range l.cover[g] {
+				regions = appendUniqueID(regions, id)
+			}
+		}
+		slices.Sort(regions)
 		return Location{Point: f.inner, HasPoint: true, Region: l.ix.ids[f.region], Source: SourcePlace,
-			Regions: slices.Clone(l.cover[h.feature]), Radius: f.radius}, rankPlace, sub(0)
+			Regions: regions, Radius: f.radius}, rankPlace, sub(0)
 	case h.region >= 0:
 		id := l.ix.ids[h.region]
 		return Location{Region: id, Source: SourcePlace, Regions: []string{id}}, rankPlace, sub(2)
@@ -427,27 +439,47 @@ func overlapsNonLink(masked []span, links []linkMatch, start, end int) bool {
 	return false
 }
 
-// mostSpecific drops each feature that contains the point of another
-// candidate: the same name at two levels (district and department LIMA)
-// means the smaller one.
-func (l *Locator) mostSpecific(feats []int32) []int32 {
+// byLevel settles a name that features at two levels share (the district
+// LIMA inside the department LIMA): the name alone means the larger place,
+// as people use it ("Lima" is the city, not its historic centre); with a
+// district word ("Cercado de Lima", "distrito de Lima", "Lima Cercado")
+// it means the smaller. Features that are not nested stay candidates.
+func (l *Locator) byLevel(feats []int32, narrow bool) []int32 {
 	if len(feats) < 2 {
 		return feats
 	}
 	out := make([]int32, 0, len(feats))
 	for _, f := range feats {
-		broader := false
+		drop := false
 		for _, g := range feats {
-			if g != f && l.ix.inFeature(f, l.ix.features[g].inner) && !l.ix.inFeature(g, l.ix.features[f].inner) {
-				broader = true
+			if g == f {
+				continue
+			}
+			fInG := l.ix.inFeature(g, l.ix.features[f].inner)
+			gInF := l.ix.inFeature(f, l.ix.features[g].inner)
+			if (narrow && gInF && !fInG) || (!narrow && fInG && !gInF) {
+				drop = true
 				break
 			}
 		}
-		if !broader {
+		if !drop {
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// samePlace reports whether feats are one place traced by several layers:
+// each holds the point of every other.
+func (l *Locator) samePlace(feats []int32) bool {
+	for _, f := range feats {
+		for _, g := range feats {
+			if f != g && !l.ix.inFeature(f, l.ix.features[g].inner) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // insideOther reports whether p (of feature f) lies inside a feature named

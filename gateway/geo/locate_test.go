@@ -134,7 +134,10 @@ var locateCases = []locateCase{
 	{name: "longest name first", text: "nos llevaron a San Juan de Lurigancho", source: SourcePlace, region: "lc/SAN JUAN DE LURIGANCHO", match: "San Juan de Lurigancho"},
 	{name: "common word with cue", text: "trabajo en Ate, en una fábrica", source: SourcePlace, region: "lc/ATE"},
 	{name: "district and city", text: "Estoy en Miraflores, Lima", source: SourcePlace, region: "lc/MIRAFLORES"},
-	{name: "callao nested names", text: "ayuda estamos en el Callao", source: SourcePlace, region: callao},
+	// "Callao" alone is the province (the department CALLAO), the
+	// district needs a district word (issue 17; before, the district).
+	{name: "callao nested names", text: "ayuda estamos en el Callao", source: SourcePlace, region: "pe/CALLAO", notIn: callao},
+	{name: "callao district named", text: "ayuda estamos en el Cercado del Callao", source: SourcePlace, region: callao, in: "pe/CALLAO"},
 	{name: "mojibake alias", text: "vivo en Mi Perú, Callao", source: SourcePlace, region: "lc/MI PERÃz", match: "Mi Perú"},
 	{name: "department", text: "estoy en una mina en Madre de Dios", source: SourcePlace, region: "pe/MADRE DE DIOS"},
 	{name: "department cusco", text: "Nos tienen en CUSCO", source: SourcePlace, region: "pe/CUSCO"},
@@ -154,7 +157,7 @@ var locateCases = []locateCase{
 	{name: "chinese putrajaya", text: "我被关在布城的一个工厂里", source: SourcePlace, region: putra, match: "布城"},
 	{name: "chinese selangor", text: "他们把我们带到雪兰莪州", source: SourcePlace, region: selangor},
 	{name: "chinese penang", text: "救命，我在槟城", source: SourcePlace, region: "my/Pulau Pinang"},
-	{name: "chinese lima", text: "我在利马", source: SourcePlace, region: "lc/LIMA"},
+	{name: "chinese lima", text: "我在利马", source: SourcePlace, region: limaDept, notIn: "lc/LIMA"}, // the city, not the Cercado (issue 17)
 	{name: "chinese cusco", text: "我们在库斯科工作", source: SourcePlace, region: "pe/CUSCO"},
 
 	// What must not be read as a location.

@@ -1,0 +1,306 @@
+package geo
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Places as locals write them: official names with and without their
+// administrative words, the short and foreign names people use, and one
+// typo in a long name.
+
+// adminPrefixes and adminSuffixes are the administrative words that
+// official names carry and people leave out, folded, in Spanish, Malay,
+// Indonesian and English: "W.P. Kuala Lumpur" is written "Kuala Lumpur",
+// "Provincia de Buenos Aires" "Buenos Aires". Longer forms first.
+var adminPrefixes = []string{
+	"wilayah persekutuan ", "federal territory of ", "federal territory ", "w p ", "wp ",
+	"provincia constitucional del ", "provincia constitucional de ", "provincia de ", "provincia del ", "provincia ",
+	"departamento de ", "departamento del ", "departamento ", "department of ",
+	"distrito de ", "distrito del ", "distrito ", "district of ",
+	"region de ", "region del ", "region ", "state of ", "estado de ", "negeri ", "negri ",
+	"provinsi ", "kabupaten ", "kab ", "kota ", "bandar ", "ciudad de ", "ciudad ", "city of ",
+	"cercado de ", "cercado del ", "daerah ",
+}
+
+var adminSuffixes = []string{
+	" federal territory", " state", " province", " district", " department", " region", " city", " cercado",
+}
+
+// adminVariants returns key without its administrative words, when what is
+// left is still a name: four letters or more and not an everyday word
+// ("Negeri Sembilan" is not "sembilan", nine).
+func adminVariants(key string) []string {
+	v := key
+	for _, p := range adminPrefixes {
+		if strings.HasPrefix(v, p) {
+			v = v[len(p):]
+			break
+		}
+	}
+	for _, s := range adminSuffixes {
+		if strings.HasSuffix(v, s) {
+			v = v[:len(v)-len(s)]
+			break
+		}
+	}
+	if v == key || letters(v) < 4 || commonWords[v] {
+		return nil
+	}
+	return []string{v}
+}
+
+// letters counts the letters and digits of a folded name (not its spaces).
+func letters(s string) int {
+	return utf8.RuneCountInString(s) - strings.Count(s, " ")
+}
+
+// narrowWords before a name, or narrowAfter after it, ask for the district
+// when a name is also that of the province or department around it:
+// "Cercado de Lima", "distrito de Lima", "Lima Cercado" are the district,
+// "Lima" alone is the department.
+var narrowWords = []string{"cercado de", "cercado del", "distrito de", "distrito del", "district of", "cercado", "distrito", "daerah", "kecamatan"}
+
+var narrowAfter = []string{"cercado", "district", "distrito"}
+
+// narrowQualified reports whether the name at [fs, fe) of the folded text
+// is qualified as the smaller of two places of the same name.
+func narrowQualified(folded string, fs, fe int) bool {
+	before := strings.TrimRight(folded[:fs], " ")
+	for _, w := range narrowWords {
+		if strings.HasSuffix(before, w) && (len(before) == len(w) || before[len(before)-len(w)-1] == ' ') {
+			return true
+		}
+	}
+	after := strings.TrimLeft(folded[fe:], " ")
+	for _, w := range narrowAfter {
+		if strings.HasPrefix(after, w) && (len(after) == len(w) || after[len(w)] == ' ') {
+			return true
+		}
+	}
+	return false
+}
+
+// wholeSegment reports whether text[start:end] stands alone between commas,
+// semicolons, line breaks or the ends of the message: a part of an address
+// ("Comas, por Collique", "Gamarra, La Victoria, 4to piso"), not a word of
+// a sentence ("puse comas donde no iba").
+func wholeSegment(text string, start, end int) bool {
+	before := strings.TrimRight(text[:start], " \t")
+	after := strings.TrimLeft(text[end:], " \t")
+	if before != "" {
+		if r, _ := utf8.DecodeLastRuneInString(before); !strings.ContainsRune(",;\n\r(/", r) {
+			return false
+		}
+	}
+	if after != "" {
+		if r, _ := utf8.DecodeRuneInString(after); !strings.ContainsRune(",;\n\r)/", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// builtinGroup is a set of names for the boundary files the project
+// documents (shared/geodata/SOURCES.md), applied only when the loaded
+// layers hold at least one of its anchors, so that a name for Peru never
+// fires in a deployment for another country that shares a place name.
+type builtinGroup struct {
+	anchors []string // folded feature names
+	names   []builtinName
+}
+
+type builtinName struct {
+	name, target string // folded; target is a feature name or a variant of one
+	cue          bool   // an everyday word or a surname: needs a sign that it is a place
+}
+
+// builtinNames: short names for long districts, the cities people name
+// instead of their department or state, exonyms and other scripts.
+// Johor Bahru is a city in Johor, Petaling Jaya one in Selangor.
+var builtinNames = []builtinGroup{
+	{anchors: []string{"san juan de lurigancho", "villa el salvador", "comas"}, names: []builtinName{
+		{"sjl", "san juan de lurigancho", false}, {"smp", "san martin de porres", false},
+		{"ves", "villa el salvador", true}, {"vmt", "villa maria del triunfo", false},
+		{"sjm", "san juan de miraflores", false}, {"surco", "santiago de surco", false},
+		{"mi peru", "mi peraz", false}, {"pueblo libre", "magdalena vieja", true},
+		{"chosica", "lurigancho", false}, {"huaycan", "ate", false},
+		{"carmen de la legua", "carmen de la legua reynoso", false},
+	}},
+	{anchors: []string{"loreto", "ucayali", "madre de dios", "la libertad"}, names: []builtinName{
+		{"iquitos", "loreto", false}, {"pucallpa", "ucayali", false}, {"trujillo", "la libertad", true},
+		{"huancayo", "junin", false}, {"puerto maldonado", "madre de dios", false}, {"chiclayo", "lambayeque", false},
+		{"chimbote", "ancash", false}, {"huaraz", "ancash", false}, {"tarapoto", "san martin", false},
+		{"moyobamba", "san martin", false}, {"juliaca", "puno", false}, {"huamanga", "ayacucho", false},
+		{"abancay", "apurimac", false}, {"cerro de pasco", "pasco", false}, {"chincha", "ica", false},
+		{"tingo maria", "huanuco", false}, {"chachapoyas", "amazonas", false}, {"cuzco", "cusco", false},
+		{"la rinconada", "puno", false}, {"lima metropolitana", "lima", false},
+		{"利马", "lima", false}, {"利馬", "lima", false}, {"库斯科", "cusco", false}, {"庫斯科", "cusco", false},
+		{"卡亚俄", "callao", false}, {"阿雷基帕", "arequipa", false}, {"伊基托斯", "loreto", false},
+	}},
+	{anchors: []string{"selangor", "johor", "sarawak", "w p kuala lumpur"}, names: []builtinName{
+		{"kl", "kuala lumpur", false}, {"kuala lumpur", "kuala lumpur", false},
+		{"jb", "johor", false}, {"johor bahru", "johor", false}, {"johor baharu", "johor", false},
+		{"batu pahat", "johor", false}, {"kluang", "johor", false}, {"muar", "johor", false}, {"pasir gudang", "johor", false},
+		{"pj", "selangor", false}, {"petaling jaya", "selangor", false}, {"shah alam", "selangor", false},
+		{"klang", "selangor", false}, {"kelang", "selangor", false}, {"kajang", "selangor", false},
+		{"rawang", "selangor", false}, {"subang jaya", "selangor", false}, {"hulu langat", "selangor", false},
+		{"cyberjaya", "selangor", false}, {"sepang", "selangor", false}, {"selayang", "selangor", false},
+		{"penang", "pulau pinang", false}, {"pulau penang", "pulau pinang", false}, {"georgetown", "pulau pinang", false},
+		{"george town", "pulau pinang", false}, {"butterworth", "pulau pinang", false}, {"bayan lepas", "pulau pinang", false},
+		{"n9", "negeri sembilan", false}, {"negri sembilan", "negeri sembilan", false}, {"seremban", "negeri sembilan", false},
+		{"port dickson", "negeri sembilan", false},
+		{"malacca", "melaka", false}, {"ipoh", "perak", false}, {"taiping", "perak", false},
+		{"kota bharu", "kelantan", false}, {"alor setar", "kedah", false}, {"alor star", "kedah", false},
+		{"langkawi", "kedah", false}, {"kangar", "perlis", false}, {"kuantan", "pahang", false},
+		{"cameron highlands", "pahang", false}, {"kuala terengganu", "terengganu", false},
+		{"kota kinabalu", "sabah", false}, {"sandakan", "sabah", false}, {"tawau", "sabah", false},
+		{"lahad datu", "sabah", false}, {"semporna", "sabah", false},
+		{"kuching", "sarawak", false}, {"miri", "sarawak", false}, {"sibu", "sarawak", false}, {"bintulu", "sarawak", false},
+		{"putrajaya", "putrajaya", false}, {"labuan", "labuan", false},
+		// Chinese, simplified and traditional.
+		{"吉隆坡", "kuala lumpur", false}, {"布城", "putrajaya", false}, {"纳闽", "labuan", false}, {"納閩", "labuan", false},
+		{"雪兰莪", "selangor", false}, {"雪蘭莪", "selangor", false}, {"八打灵再也", "selangor", false},
+		{"八打靈再也", "selangor", false}, {"巴生", "selangor", false}, {"莎阿南", "selangor", false},
+		{"槟城", "pulau pinang", false}, {"檳城", "pulau pinang", false}, {"槟榔屿", "pulau pinang", false},
+		{"檳榔嶼", "pulau pinang", false}, {"柔佛", "johor", false}, {"新山", "johor", false},
+		{"马六甲", "melaka", false}, {"馬六甲", "melaka", false}, {"森美兰", "negeri sembilan", false},
+		{"森美蘭", "negeri sembilan", false}, {"霹雳", "perak", false}, {"霹靂", "perak", false}, {"怡保", "perak", false},
+		{"彭亨", "pahang", false}, {"关丹", "pahang", false}, {"關丹", "pahang", false},
+		{"登嘉楼", "terengganu", false}, {"登嘉樓", "terengganu", false}, {"丁加奴", "terengganu", false},
+		{"吉兰丹", "kelantan", false}, {"吉蘭丹", "kelantan", false}, {"吉打", "kedah", false}, {"玻璃市", "perlis", false},
+		{"沙巴", "sabah", false}, {"亚庇", "sabah", false}, {"亞庇", "sabah", false}, {"斗湖", "sabah", false},
+		{"山打根", "sabah", false}, {"砂拉越", "sarawak", false}, {"砂劳越", "sarawak", false}, {"砂勞越", "sarawak", false},
+		{"古晋", "sarawak", false}, {"古晉", "sarawak", false}, {"诗巫", "sarawak", false}, {"詩巫", "sarawak", false},
+	}},
+}
+
+// addBuiltinNames adds the built-in names whose target the layers hold.
+// They never take a key that is already a name: a districts layer's own
+// IQUITOS is more exact than the department Loreto.
+func addBuiltinNames(m map[string]*gazEntry, byName map[string]gazEntry) {
+	for _, g := range builtinNames {
+		present := false
+		for _, a := range g.anchors {
+			if _, ok := byName[a]; ok {
+				present = true
+				break
+			}
+		}
+		if !present {
+			continue
+		}
+		for _, n := range g.names {
+			t, ok := byName[n.target]
+			if _, taken := m[n.name]; taken || !ok {
+				continue
+			}
+			m[n.name] = &gazEntry{features: t.features, regions: t.regions, cue: n.cue || commonWords[n.name]}
+		}
+	}
+}
+
+// minFuzzyLetters is the shortest name, and the shortest text, that may
+// match with one typo: short names are too close to everyday words.
+const minFuzzyLetters = 6
+
+// fuzzyEligible reports whether a key may match with one typo: a name of
+// six letters or more in the Latin alphabet that is not an everyday word.
+func fuzzyEligible(key string, e *gazEntry) bool {
+	if e.cue || letters(key) < minFuzzyLetters {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c >= utf8.RuneSelf || ('0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// fuzzyStop are everyday words one typo away from a place name: the text
+// never matches fuzzily when it is one of them.
+var fuzzyStop = map[string]bool{
+	// Spanish
+	"callado": true, "callada": true, "callados": true, "calladas": true, "tumbas": true, "ventanillas": true,
+	"barrancos": true, "barranca": true, "lorito": true, "pueblos": true, "libertades": true, "carabayo": true,
+	"chorrillo": true, "miradores": true, "miraflor": true, "palmeras": true, "molinas": true, "moline": true,
+	"senores": true, "santos": true, "huertas": true, "cascadas": true, "puertos": true, "bellavistas": true,
+	"olivos": true, "sanchez": true, "lurinas": true, "amazona": true,
+	// Malay and Indonesian
+	"celaka": true, "pahala": true, "selangkah": true, "sabahat": true, "sarawa": true,
+	"kedai": true, "kelantang": true, "pulang": true, "pinangan": true, "pahit": true,
+	// English
+	"labour": true, "labourer": true, "johnny": true, "melanie": true, "sabbath": true,
+}
+
+// fuzzyAt returns the longest fuzzy-eligible name that matches the text
+// from byte i with exactly one edit (an insertion, a deletion, a
+// substitution or a swap of two neighbours) after its first letter,
+// ending on a boundary. It walks the sorted keys as a trie: before the
+// edit each byte narrows the range, at the edit every branch is tried
+// once, after it the walk is exact again.
+func (g *gazetteer) fuzzyAt(s string, i int) (entry, end int, ok bool) {
+	keys := g.fkeys
+	if len(keys) == 0 || i >= len(s) || s[i] >= utf8.RuneSelf {
+		return 0, 0, false
+	}
+	lo := searchKeys(keys, 0, len(keys), 0, s[i], false)
+	hi := searchKeys(keys, lo, len(keys), 0, s[i], true)
+	best, bestEnd := -1, 0
+	var walk func(lo, hi, k, j int, edited bool)
+	walk = func(lo, hi, k, j int, edited bool) {
+		for {
+			if lo >= hi {
+				return
+			}
+			if edited && len(keys[lo]) == k && j > bestEnd && boundary(s, j) && fuzzyText(s[i:j]) {
+				best, bestEnd = lo, j
+			}
+			if !edited {
+				// Skip the keys that end here: they sort first.
+				p := searchKeys(keys, lo, hi, k, 0, false)
+				for p < hi {
+					b := keys[p][k]
+					q := searchKeys(keys, p, hi, k, b, true)
+					walk(p, q, k+1, j, true) // a letter left out
+					if j < len(s) && s[j] != b {
+						walk(p, q, k+1, j+1, true) // a wrong letter
+					}
+					p = q
+				}
+				if j < len(s) && s[j] != ' ' {
+					walk(lo, hi, k, j+1, true) // a letter too many
+				}
+				if j+1 < len(s) && s[j] != s[j+1] {
+					l2 := searchKeys(keys, lo, hi, k, s[j+1], false)
+					h2 := searchKeys(keys, l2, hi, k, s[j+1], true)
+					if l2 < h2 {
+						l3 := searchKeys(keys, l2, h2, k+1, s[j], false)
+						h3 := searchKeys(keys, l3, h2, k+1, s[j], true)
+						walk(l3, h3, k+2, j+2, true) // two letters swapped
+					}
+				}
+			}
+			if j >= len(s) {
+				return
+			}
+			c := s[j]
+			lo = searchKeys(keys, lo, hi, k, c, false)
+			hi = searchKeys(keys, lo, hi, k, c, true)
+			k++
+			j++
+		}
+	}
+	walk(lo, hi, 1, i+1, false)
+	if best < 0 {
+		return 0, 0, false
+	}
+	return g.fentry[best], bestEnd, true
+}
+
+// fuzzyText reports whether the text of a fuzzy match is long enough and
+// not an everyday word.
+func fuzzyText(t string) bool {
+	return letters(t) >= minFuzzyLetters && !fuzzyStop[t] && !commonWords[t]
+}
