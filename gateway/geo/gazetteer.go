@@ -46,6 +46,8 @@ var commonWords = map[string]bool{
 	"buenos aires": true, "los olivos": true, "las flores": true, "la merced": true, "chance": true,
 	"kota": true, "bandar": true, "baru": true, "pasir": true, "batu": true, "tanjung": true,
 	"ventanilla": true, "ves": true, "sembilan": true, "trujillo": true, "pinang": true,
+	// District names of the national layer that are everyday words.
+	"lari": true, "sama": true, "chicas": true, "llama": true, "lancha": true, "pampa": true, "carmen": true,
 }
 
 // locativeWords before a name show that it names a place.
@@ -245,16 +247,19 @@ func (g *gazetteer) find(text string, f *foldedText) []nameMatch {
 	sort.Slice(out, func(a, b int) bool { return out[a].fs < out[b].fs })
 	// Common words need a cue; a neighbour that is itself a place
 	// counts ("Ate, Lima").
+	// So does a name of six or seven letters found with a typo: words
+	// that close to a short name are too often everyday words ("kilang",
+	// a factory, is one letter from Kelang).
 	accepted := make([]bool, len(out))
 	for i, m := range out {
-		accepted[i] = !g.entries[m.entry].cue || hasCue(text, s, m) || wholeSegment(text, m.start, m.end) || narrowQualified(s, m.fs, m.fe)
+		accepted[i] = !g.needsCue(m) || hasCue(text, s, m) || wholeSegment(text, m.start, m.end) || narrowQualified(s, m.fs, m.fe)
 	}
 	for i, m := range out {
 		if accepted[i] {
 			continue
 		}
 		for j, o := range out {
-			if j != i && accepted[j] && !g.entries[o.entry].cue && adjacent(s, m, o) {
+			if j != i && accepted[j] && !g.needsCue(o) && adjacent(s, m, o) {
 				accepted[i] = true
 				break
 			}
@@ -267,6 +272,12 @@ func (g *gazetteer) find(text string, f *foldedText) []nameMatch {
 		}
 	}
 	return kept
+}
+
+// needsCue reports whether a match counts only with a sign that it names
+// a place.
+func (g *gazetteer) needsCue(m nameMatch) bool {
+	return g.entries[m.entry].cue || (m.fuzzy && letters(g.keys[m.entry]) < minFuzzyFreeLetters)
 }
 
 // longestAt returns the longest name starting at byte i of s that also

@@ -204,6 +204,11 @@ func addBuiltinNames(m map[string]*gazEntry, byName map[string]gazEntry) {
 // match with one typo: short names are too close to everyday words.
 const minFuzzyLetters = 6
 
+// minFuzzyFreeLetters is the shortest name that matches with a typo
+// without a sign that the text names a place ("en", "di", "kat", an
+// address part, a neighbouring place).
+const minFuzzyFreeLetters = 8
+
 // fuzzyEligible reports whether a key may match with one typo: a name of
 // six letters or more in the Latin alphabet that is not an everyday word.
 func fuzzyEligible(key string, e *gazEntry) bool {
@@ -228,7 +233,8 @@ var fuzzyStop = map[string]bool{
 	"senores": true, "santos": true, "huertas": true, "cascadas": true, "puertos": true, "bellavistas": true,
 	"olivos": true, "sanchez": true, "lurinas": true, "amazona": true,
 	// Malay and Indonesian
-	"celaka": true, "pahala": true, "selangkah": true, "sabahat": true, "sarawa": true,
+	"celaka": true, "kilang": true, "pegang": true, "parang": true, "hantar": true, "mangsa": true, "tenang": true,
+	"pulangan": true, "perang": true, "padang": true, "ladang": true, "barang": true, "sarang": true, "kelam": true, "pahala": true, "selangkah": true, "sabahat": true, "sarawa": true,
 	"kedai": true, "kelantang": true, "pulang": true, "pinangan": true, "pahit": true,
 	// English
 	"labour": true, "labourer": true, "johnny": true, "melanie": true, "sabbath": true,
