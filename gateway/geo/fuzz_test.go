@@ -23,6 +23,9 @@ func FuzzLocate(f *testing.F) {
 		"N", "S -", "lat", "lat/lon:", "坐标：", "北纬", "\xff\xfe", "Pe\u0301rez la mo\u0301lina", "e\u0301\u0301\u0301",
 		"https://maps.google.com/?q=%zz", "https://maps.apple.com/?ll=1,2,3", strings.Repeat("1.234 ", 50),
 		strings.Repeat("la molina ", 30), "9" + strings.Repeat("0", 400) + ".5, 1.5",
+		"en san juan de lurigancjo", "carabyallo", "kuala terenganu", "cercado de lima", "lima cercado",
+		"provincia constitucional del callao", "w.p. labuan", "吉隆坡 新山", "Comas,", ", la victoria,", "sjl smp ves",
+		strings.Repeat("lurigancjo ", 40), strings.Repeat("a", 300),
 	} {
 		f.Add(s, "", "")
 	}

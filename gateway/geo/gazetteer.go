@@ -24,10 +24,8 @@ type gazEntry struct {
 type gazetteer struct {
 	keys    []string // folded names, sorted bytewise
 	entries []gazEntry
-	// fkeys are the keys that may match with one typo (fuzzyEligible),
-	// sorted; fentry[i] is the entry of fkeys[i].
-	fkeys  []string
-	fentry []int
+	// fuzzy holds the keys that may match with one typo (fuzzyEligible).
+	fuzzy fuzzyTrie
 }
 
 // commonWords are place names that are also everyday words in the
@@ -160,8 +158,7 @@ func buildGazetteer(ix *Index, aliases map[string]string) (gazetteer, error) {
 	for i, k := range g.keys {
 		g.entries[i] = *m[k]
 		if fuzzyEligible(k, &g.entries[i]) {
-			g.fkeys = append(g.fkeys, k)
-			g.fentry = append(g.fentry, i)
+			g.fuzzy.add(k, i)
 		}
 	}
 	return g, nil

@@ -160,6 +160,22 @@ var locateCases = []locateCase{
 	{name: "chinese lima", text: "我在利马", source: SourcePlace, region: limaDept, notIn: "lc/LIMA"}, // the city, not the Cercado (issue 17)
 	{name: "chinese cusco", text: "我们在库斯科工作", source: SourcePlace, region: "pe/CUSCO"},
 
+	// Places as locals write them (issue 17).
+	{name: "district short name", text: "nos tienen en SJL por canto rey", source: SourcePlace, region: "lc/SAN JUAN DE LURIGANCHO", in: limaDept, match: "SJL"},
+	{name: "typo in a long district", text: "estamos en villa maria del trinfo, arriba del cerro", source: SourcePlace, region: "lc/VILLA MARIA DEL TRIUNFO", in: limaDept},
+	{name: "letters swapped", text: "me llevaron a Carabyallo", source: SourcePlace, region: "lc/CARABAYLLO"},
+	{name: "district word asks for the district", text: "distrito de Lima, por la plaza dos de mayo", source: SourcePlace, region: "lc/LIMA", in: limaDept},
+	{name: "bare lima is the department", text: "nos trajeron a Lima en bus desde Pucallpa", source: SourcePlace, region: limaDept, notIn: "lc/LIMA"},
+	{name: "address part common word", text: "Comas, por la av. Tupac Amaru", source: SourcePlace, region: "lc/COMAS"},
+	{name: "federal territory written out", text: "federal territory of labuan, on a fishing boat", source: SourcePlace, region: "my/W.P. Labuan", notIn: selangor},
+	{name: "city for its state", text: "kerja kat kilang di Ipoh, Perak", source: SourcePlace, region: "my/Perak"},
+	{name: "malay short name", text: "tolong sy kat JB sekarang", source: SourcePlace, region: "my/Johor"},
+	{name: "chinese city for its state", text: "我在新山的工厂", source: SourcePlace, region: "my/Johor"},
+	{name: "traditional chinese", text: "我們在檳城", source: SourcePlace, region: "my/Pulau Pinang"},
+	{name: "malay silver", text: "dia curi rantai perak sy"},
+	{name: "malay factory near kelang", text: "kami kat kilang plastik"},
+	{name: "spanish silent near callao", text: "el jefe esta callado y nos mira"},
+
 	// What must not be read as a location.
 	{name: "phone peru", text: "llámame al +51 987 654 321"},
 	{name: "phone malaysia", text: "hubungi +60 12-345 6789"},

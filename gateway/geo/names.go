@@ -240,69 +240,104 @@ var fuzzyStop = map[string]bool{
 	"labour": true, "labourer": true, "johnny": true, "melanie": true, "sabbath": true,
 }
 
+// fuzzyTrie holds the names that may match with a typo, so that a walk
+// can try every branch of an edit at the cost of one step each.
+type fuzzyTrie struct {
+	nodes []trieNode // nodes[0] is the root
+}
+
+type trieNode struct {
+	edges []trieEdge
+	entry int32 // the gazetteer entry of the name ending here, or -1
+}
+
+type trieEdge struct {
+	b    byte
+	next int32
+}
+
+func (t *fuzzyTrie) add(key string, entry int) {
+	if len(t.nodes) == 0 {
+		t.nodes = append(t.nodes, trieNode{entry: -1})
+	}
+	n := int32(0)
+	for i := 0; i < len(key); i++ {
+		next := t.child(n, key[i])
+		if next < 0 {
+			next = int32(len(t.nodes))
+			t.nodes = append(t.nodes, trieNode{entry: -1})
+			t.nodes[n].edges = append(t.nodes[n].edges, trieEdge{b: key[i], next: next})
+		}
+		n = next
+	}
+	t.nodes[n].entry = int32(entry)
+}
+
+// child returns the node after byte b from node n, or -1.
+func (t *fuzzyTrie) child(n int32, b byte) int32 {
+	for _, e := range t.nodes[n].edges {
+		if e.b == b {
+			return e.next
+		}
+	}
+	return -1
+}
+
 // fuzzyAt returns the longest fuzzy-eligible name that matches the text
 // from byte i with exactly one edit (an insertion, a deletion, a
 // substitution or a swap of two neighbours) after its first letter,
-// ending on a boundary. It walks the sorted keys as a trie: before the
-// edit each byte narrows the range, at the edit every branch is tried
-// once, after it the walk is exact again.
+// ending on a boundary. Before the edit the walk follows the text; at
+// each step it also tries every edit once; after the edit it follows the
+// text exactly again.
 func (g *gazetteer) fuzzyAt(s string, i int) (entry, end int, ok bool) {
-	keys := g.fkeys
-	if len(keys) == 0 || i >= len(s) || s[i] >= utf8.RuneSelf {
+	t := &g.fuzzy
+	if len(t.nodes) == 0 || i >= len(s) || s[i] >= utf8.RuneSelf {
 		return 0, 0, false
 	}
-	lo := searchKeys(keys, 0, len(keys), 0, s[i], false)
-	hi := searchKeys(keys, lo, len(keys), 0, s[i], true)
-	best, bestEnd := -1, 0
-	var walk func(lo, hi, k, j int, edited bool)
-	walk = func(lo, hi, k, j int, edited bool) {
+	start := t.child(0, s[i])
+	if start < 0 {
+		return 0, 0, false
+	}
+	best, bestEnd := int32(-1), 0
+	var walk func(n int32, j int, edited bool)
+	walk = func(n int32, j int, edited bool) {
 		for {
-			if lo >= hi {
-				return
-			}
-			if edited && len(keys[lo]) == k && j > bestEnd && boundary(s, j) && fuzzyText(s[i:j]) {
-				best, bestEnd = lo, j
+			node := &t.nodes[n]
+			if edited && node.entry >= 0 && j > bestEnd && boundary(s, j) && fuzzyText(s[i:j]) {
+				best, bestEnd = node.entry, j
 			}
 			if !edited {
-				// Skip the keys that end here: they sort first.
-				p := searchKeys(keys, lo, hi, k, 0, false)
-				for p < hi {
-					b := keys[p][k]
-					q := searchKeys(keys, p, hi, k, b, true)
-					walk(p, q, k+1, j, true) // a letter left out
-					if j < len(s) && s[j] != b {
-						walk(p, q, k+1, j+1, true) // a wrong letter
+				for _, e := range node.edges {
+					walk(e.next, j, true) // a letter left out
+					if j < len(s) && s[j] != e.b {
+						walk(e.next, j+1, true) // a wrong letter
 					}
-					p = q
 				}
 				if j < len(s) && s[j] != ' ' {
-					walk(lo, hi, k, j+1, true) // a letter too many
+					walk(n, j+1, true) // a letter too many
 				}
 				if j+1 < len(s) && s[j] != s[j+1] {
-					l2 := searchKeys(keys, lo, hi, k, s[j+1], false)
-					h2 := searchKeys(keys, l2, hi, k, s[j+1], true)
-					if l2 < h2 {
-						l3 := searchKeys(keys, l2, h2, k+1, s[j], false)
-						h3 := searchKeys(keys, l3, h2, k+1, s[j], true)
-						walk(l3, h3, k+2, j+2, true) // two letters swapped
+					if a := t.child(n, s[j+1]); a >= 0 {
+						if b := t.child(a, s[j]); b >= 0 {
+							walk(b, j+2, true) // two letters swapped
+						}
 					}
 				}
 			}
 			if j >= len(s) {
 				return
 			}
-			c := s[j]
-			lo = searchKeys(keys, lo, hi, k, c, false)
-			hi = searchKeys(keys, lo, hi, k, c, true)
-			k++
+			if n = t.child(n, s[j]); n < 0 {
+				return
+			}
 			j++
 		}
 	}
-	walk(lo, hi, 1, i+1, false)
+	walk(start, i+1, false)
 	if best < 0 {
 		return 0, 0, false
 	}
-	return g.fentry[best], bestEnd, true
+	return int(best), bestEnd, true
 }
 
 // fuzzyText reports whether the text of a fuzzy match is long enough and
