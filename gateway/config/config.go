@@ -44,29 +44,29 @@ const (
 )
 
 // Config is the whole configuration. Secret values are never serialised.
+// Aliases is the older, global form of regions[].aliases (RegionAliases):
+// a name to a region id or a feature name of any region; it still works
+// and replaces a region's alias of the same name.
 type Config struct {
-	Listen        string    `yaml:"listen" json:"listen"`
-	PublicURL     string    `yaml:"public_url" json:"public_url"`
-	Redis         Redis     `yaml:"redis" json:"redis"`
-	Queue         Queue     `yaml:"queue" json:"queue"`
-	Secrets       Secrets   `yaml:"secrets" json:"secrets"`
-	Twilio        Twilio    `yaml:"twilio" json:"twilio"`
-	Regions       []Region  `yaml:"regions" json:"regions"`
-	Agencies      []Agency  `yaml:"agencies" json:"agencies"`
-	DefaultAgency string    `yaml:"default_agency" json:"default_agency"`
-	Limits        Limits    `yaml:"limits" json:"limits"`
-	Log           Log       `yaml:"log" json:"log"`
-	Web           Web       `yaml:"web" json:"web"`
-	Crypto        Crypto    `yaml:"crypto" json:"crypto"`
-	Retention     Retention `yaml:"retention" json:"retention"`
-	Channel       Channel   `yaml:"channel" json:"channel"`
-	Paging        Paging    `yaml:"paging" json:"paging"`
-	Spool         Spool     `yaml:"spool" json:"spool"`
-	Metrics       Metrics   `yaml:"metrics" json:"metrics"`
-	// Aliases is the older, global form of regions[].aliases: a name to a
-	// region id or a feature name of any region. It still works and
-	// replaces a region's alias of the same name.
-	Aliases map[string]string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
+	Listen        string            `yaml:"listen" json:"listen"`
+	PublicURL     string            `yaml:"public_url" json:"public_url"`
+	Redis         Redis             `yaml:"redis" json:"redis"`
+	Queue         Queue             `yaml:"queue" json:"queue"`
+	Secrets       Secrets           `yaml:"secrets" json:"secrets"`
+	Twilio        Twilio            `yaml:"twilio" json:"twilio"`
+	Regions       []Region          `yaml:"regions" json:"regions"`
+	Agencies      []Agency          `yaml:"agencies" json:"agencies"`
+	DefaultAgency string            `yaml:"default_agency" json:"default_agency"`
+	Limits        Limits            `yaml:"limits" json:"limits"`
+	Log           Log               `yaml:"log" json:"log"`
+	Web           Web               `yaml:"web" json:"web"`
+	Crypto        Crypto            `yaml:"crypto" json:"crypto"`
+	Retention     Retention         `yaml:"retention" json:"retention"`
+	Channel       Channel           `yaml:"channel" json:"channel"`
+	Paging        Paging            `yaml:"paging" json:"paging"`
+	Spool         Spool             `yaml:"spool" json:"spool"`
+	Metrics       Metrics           `yaml:"metrics" json:"metrics"`
+	Aliases       map[string]string `yaml:"aliases,omitempty" json:"aliases,omitempty"`
 
 	// Dir is the directory of the config file; relative paths start there.
 	Dir string `yaml:"-" json:"-"`
