@@ -228,17 +228,18 @@ func (g *gazetteer) find(text string, f *foldedText) []nameMatch {
 		return cands[a].fs < cands[b].fs
 	})
 	var out []nameMatch
+	taken := make([]bool, len(s)) // bytes of the folded text inside a kept match
 	for _, c := range cands {
-		clash := false
-		for _, o := range out {
-			if c.fs < o.fe && o.fs < c.fe {
-				clash = true
-				break
-			}
+		if slices.Contains(taken[c.fs:c.fe], true) {
+			continue
 		}
-		if !clash {
-			c.start, c.end = int(f.start[c.fs]), int(f.end[c.fe-1])
-			out = append(out, c)
+		for k := c.fs; k < c.fe; k++ {
+			taken[k] = true
+		}
+		c.start, c.end = int(f.start[c.fs]), int(f.end[c.fe-1])
+		out = append(out, c)
+		if len(out) == maxPlaceNames {
+			break
 		}
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].fs < out[b].fs })
@@ -270,6 +271,12 @@ func (g *gazetteer) find(text string, f *foldedText) []nameMatch {
 	}
 	return kept
 }
+
+// maxPlaceNames bounds the names read in one message: settling names
+// against each other costs the square of their number, and a message that
+// names more places than this is not telling where it is. The longest
+// names are kept; the text stays whole in the sealed tip.
+const maxPlaceNames = 128
 
 // needsCue reports whether a match counts only with a sign that it names
 // a place.

@@ -180,3 +180,20 @@ func TestSamePlaceTwoLayers(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceNamesBounded: a message of thousands of names (a typo in each)
+// is settled on a bounded number of them, so that settling names against
+// each other cannot grow with the square of the message.
+func TestPlaceNamesBounded(t *testing.T) {
+	_, l := allLayers(t)
+	text := strings.Repeat("carabyallo, ", 3000)
+	n := 0
+	for _, loc := range l.LocateAll(text, Hints{}) {
+		if loc.Source == SourcePlace {
+			n++
+		}
+	}
+	if n == 0 || n > maxPlaceNames {
+		t.Errorf("%d places read, want 1 to %d", n, maxPlaceNames)
+	}
+}
