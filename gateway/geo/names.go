@@ -82,23 +82,58 @@ func narrowQualified(folded string, fs, fe int) bool {
 }
 
 // wholeSegment reports whether text[start:end] stands alone between commas,
-// semicolons, line breaks or the ends of the message: a part of an address
-// ("Comas, por Collique", "Gamarra, La Victoria, 4to piso"), not a word of
-// a sentence ("puse comas donde no iba").
+// semicolons, line breaks or the ends of the message, next to another part
+// of an address ("Comas, por Collique", "en Gamarra, La Victoria, 4to
+// piso"): not a word of a sentence ("puse comas donde no iba"), nor a name
+// called out ("Esperanza, ayúdame").
 func wholeSegment(text string, start, end int) bool {
+	const delims = ",;\n\r"
 	before := strings.TrimRight(text[:start], " \t")
 	after := strings.TrimLeft(text[end:], " \t")
 	if before != "" {
-		if r, _ := utf8.DecodeLastRuneInString(before); !strings.ContainsRune(",;\n\r(/", r) {
+		if r, _ := utf8.DecodeLastRuneInString(before); !strings.ContainsRune(delims, r) {
 			return false
 		}
 	}
 	if after != "" {
-		if r, _ := utf8.DecodeRuneInString(after); !strings.ContainsRune(",;\n\r)/", r) {
+		if r, _ := utf8.DecodeRuneInString(after); !strings.ContainsRune(delims, r) {
 			return false
 		}
 	}
-	return true
+	var prev, next string
+	if before != "" {
+		b := before[:len(before)-1]
+		prev = b[strings.LastIndexAny(b, delims)+1:]
+	}
+	if after != "" {
+		a := after[1:]
+		if i := strings.IndexAny(a, delims); i >= 0 {
+			a = a[:i]
+		}
+		next = a
+	}
+	return addressPart(prev) || addressPart(next)
+}
+
+// addressWords mark a part of an address.
+var addressWords = map[string]bool{
+	"en": true, "por": true, "cerca": true, "av": true, "avenida": true, "jr": true, "jiron": true, "calle": true,
+	"pasaje": true, "psje": true, "mz": true, "lote": true, "urb": true, "sector": true, "zona": true, "piso": true,
+	"distrito": true, "in": true, "at": true, "near": true, "street": true, "road": true, "district": true,
+	"di": true, "kat": true, "dekat": true, "jalan": true, "jln": true, "lorong": true, "taman": true, "daerah": true,
+}
+
+// addressPart reports whether a part of a message reads as part of an
+// address: a number, or a word such as "por", "av", "jalan", "near".
+func addressPart(part string) bool {
+	f := " " + FoldName(part) + " "
+	f = strings.ReplaceAll(f, " por favor ", " ")
+	for _, w := range strings.Fields(f) {
+		if addressWords[w] || strings.ContainsAny(w, "0123456789") {
+			return true
+		}
+	}
+	return false
 }
 
 // builtinGroup is a set of names for the boundary files the project

@@ -133,10 +133,11 @@ func TestPlaceTraps(t *testing.T) {
 		"somos lima personas", "el señor esta callado, no habla", "estamos en la lancha yendo a la mina",
 		"hay muchas chicas en la casa", "mi mama me llama llorando", "las tumbas del cementerio",
 		"compre en la ventanilla del banco", "ves? te dije", "mi jefe es el señor trujillo",
+		"Esperanza, ayudame por favor", "Llama, por favor", "Victoria, me dijo que no", "Comas",
 		// Malay and Indonesian
 		"kami lima orang dlm bilik", "bos bagi cincin perak je", "kami kat kilang ikan", "dia pegang pasport sy",
 		"penyelia bawa parang", "esok dia hantar sy", "sy mangsa pemerdagangan", "sy lari dr ladang semalam",
-		"paspor sama bos", "gmn caranya?", "celaka betul bos ni", "kerja sembilan jam sehari",
+		"paspor sama bos", "Sama, kak", "gmn caranya?", "celaka betul bos ni", "kerja sembilan jam sehari",
 		// English
 		"i ate nothing today", "we are five, the boss is victoria",
 		// Chinese
