@@ -53,14 +53,13 @@ var locativeWords = map[string]bool{
 	// Spanish
 	"en": true, "de": true, "del": true, "desde": true, "cerca": true, "hacia": true, "a": true, "al": true,
 	"por": true, "para": true, "distrito": true, "provincia": true, "departamento": true, "region": true,
-	"zona": true, "ciudad": true, "sector": true, "urbanizacion": true, "urb": true, "av": true,
-	"avenida": true, "calle": true, "jr": true, "jiron": true, "pueblo": true, "cercado": true,
+	"zona": true, "ciudad": true, "sector": true, "urbanizacion": true, "urb": true, "pueblo": true, "cercado": true,
 	// English
 	"in": true, "at": true, "near": true, "from": true, "to": true, "around": true, "district": true,
 	"province": true, "city": true, "town": true, "state": true, "of": true,
 	// Malay and Indonesian
 	"di": true, "dari": true, "ke": true, "dekat": true, "sekitar": true, "daerah": true, "negeri": true,
-	"kawasan": true, "jalan": true, "jln": true, "taman": true, "kat": true, "dkt": true, "negri": true,
+	"kawasan": true, "taman": true, "kat": true, "dkt": true, "negri": true,
 	"kota": true, "bandar": true, "provinsi": true, "kabupaten": true,
 }
 

@@ -298,6 +298,11 @@ func (l *Locator) places(text string, masked, unknown []span, links []linkMatch)
 		if overlaps(unknown, m.start, m.end) || overlapsNonLink(masked, links, m.start, m.end) {
 			continue
 		}
+		// Streets are named after places elsewhere: Jr. Ucayali is in
+		// Lima, Jalan Ipoh in Kuala Lumpur.
+		if streetName(f.s, m.fs, m.fe) {
+			continue
+		}
 		kept = append(kept, m)
 	}
 	matches = kept

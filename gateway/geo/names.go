@@ -81,6 +81,31 @@ func narrowQualified(folded string, fs, fe int) bool {
 	return false
 }
 
+// streetBefore and streetAfter are the words that make a place name the
+// name of a street: "Av. Arequipa", "Jr. Ucayali", "Jalan Ipoh", "Ipoh
+// Road".
+var streetBefore = map[string]bool{
+	"av": true, "avenida": true, "jr": true, "jiron": true, "calle": true, "psje": true, "pasaje": true,
+	"prolongacion": true, "jalan": true, "jln": true, "jl": true, "lorong": true, "lrg": true, "persiaran": true,
+	"lebuh": true, "lebuhraya": true,
+}
+
+var streetAfter = map[string]bool{"road": true, "rd": true, "street": true, "st": true, "avenue": true, "ave": true, "highway": true}
+
+// streetName reports whether the name at [fs, fe) of the folded text is
+// part of a street's name.
+func streetName(folded string, fs, fe int) bool {
+	before := strings.TrimRight(folded[:fs], " ")
+	if i := strings.LastIndexByte(before, ' '); i >= 0 {
+		before = before[i+1:]
+	}
+	after := strings.TrimLeft(folded[fe:], " ")
+	if i := strings.IndexByte(after, ' '); i >= 0 {
+		after = after[:i]
+	}
+	return streetBefore[before] || streetAfter[after]
+}
+
 // wholeSegment reports whether text[start:end] stands alone between commas,
 // semicolons, line breaks or the ends of the message, next to another part
 // of an address ("Comas, por Collique", "en Gamarra, La Victoria, 4to

@@ -138,6 +138,9 @@ func TestPlaceTraps(t *testing.T) {
 		"kami lima orang dlm bilik", "bos bagi cincin perak je", "kami kat kilang ikan", "dia pegang pasport sy",
 		"penyelia bawa parang", "esok dia hantar sy", "sy mangsa pemerdagangan", "sy lari dr ladang semalam",
 		"paspor sama bos", "Sama, kak", "gmn caranya?", "celaka betul bos ni", "kerja sembilan jam sehari",
+		// Streets named after places elsewhere
+		"vivo en el jr. ucayali 123", "trabajo en la av. arequipa cuadra 20", "kedai kat jalan ipoh",
+		"a shop on ipoh road", "jln klang lama, kedai makan",
 		// English
 		"i ate nothing today", "we are five, the boss is victoria",
 		// Chinese
