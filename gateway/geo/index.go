@@ -662,7 +662,7 @@ const coverGrid = 8
 // inside of the feature, not its border: a coastal district traced by
 // another source has stretches of coast outside the department's own
 // tracing, but its inside is in the department.
-func (ix *Index) covering(f int32) []string {
+func (ix *Index) covering(f int32, samples []Point) []string {
 	ft := &ix.features[f]
 	own := ix.ids[ft.region]
 	if ft.shape == nil {
@@ -676,39 +676,57 @@ func (ix *Index) covering(f int32) []string {
 			cands = append(cands, r)
 		}
 	}
-	if len(cands) == 0 {
-		return []string{own}
-	}
-	counts := make([]int, len(cands))
-	samples := 0
-	sample := func(p Point) {
-		samples++
-		for i, r := range cands {
-			if ix.inRegion(r, p) {
-				counts[i]++
-			}
-		}
-	}
-	sample(ft.inner)
-	for n := coverGrid; n <= 4*coverGrid && samples < coverGrid; n *= 2 {
-		dx, dy := (ft.bound.Max[0]-ft.bound.Min[0])/float64(n), (ft.bound.Max[1]-ft.bound.Min[1])/float64(n)
-		for i := 0; i < n; i++ {
-			for j := 0; j < n; j++ {
-				p := Point{Lon: ft.bound.Min[0] + (float64(i)+0.5)*dx, Lat: ft.bound.Min[1] + (float64(j)+0.5)*dy}
-				if ix.inFeature(f, p) {
-					sample(p)
-				}
-			}
-		}
-	}
 	out := []string{own}
-	for i, r := range cands {
-		if float64(counts[i]) >= coverShare*float64(samples) {
+	for _, r := range cands {
+		n := 0
+		for _, p := range samples {
+			if ix.inRegion(r, p) {
+				n++
+			}
+		}
+		if float64(n) >= coverShare*float64(len(samples)) {
 			out = append(out, ix.ids[r])
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// interiorSamples returns points spread over the inside of feature f (its
+// own point and those of a grid over its bounds that fall inside), to
+// measure how much of it another place holds.
+func (ix *Index) interiorSamples(f int32) []Point {
+	ft := &ix.features[f]
+	if ft.shape == nil {
+		return nil
+	}
+	out := []Point{ft.inner}
+	for n := coverGrid; n <= 4*coverGrid && len(out) < coverGrid; n *= 2 {
+		dx, dy := (ft.bound.Max[0]-ft.bound.Min[0])/float64(n), (ft.bound.Max[1]-ft.bound.Min[1])/float64(n)
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				p := Point{Lon: ft.bound.Min[0] + (float64(i)+0.5)*dx, Lat: ft.bound.Min[1] + (float64(j)+0.5)*dy}
+				if ix.inFeature(f, p) {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// shareIn is the share of samples (of a feature) inside feature g.
+func (ix *Index) shareIn(samples []Point, g int32) float64 {
+	if len(samples) == 0 {
+		return 0
+	}
+	n := 0
+	for _, p := range samples {
+		if ix.inFeature(g, p) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(samples))
 }
 
 // inRegion reports whether p is inside one of the features of region r.

@@ -86,6 +86,8 @@ type Locator struct {
 	ix    *Index
 	gaz   gazetteer
 	cover map[int32][]string // named feature -> regions containing all of it
+	// holds[{g, f}]: feature g holds most of feature f, both named alike.
+	holds map[[2]int32]bool
 }
 
 // NewLocator returns a locator over the regions of ix, whose gazetteer
@@ -114,11 +116,24 @@ func NewLocatorWithAliases(ix *Index, aliases map[string]string) (*Locator, erro
 	if err != nil {
 		return nil, err
 	}
-	l := &Locator{ix: ix, gaz: g, cover: make(map[int32][]string)}
+	l := &Locator{ix: ix, gaz: g, cover: make(map[int32][]string), holds: make(map[[2]int32]bool)}
+	samples := make(map[int32][]Point)
 	for _, e := range g.entries {
 		for _, f := range e.features {
 			if _, done := l.cover[f]; !done {
-				l.cover[f] = ix.covering(f)
+				samples[f] = ix.interiorSamples(f)
+				l.cover[f] = ix.covering(f, samples[f])
+			}
+		}
+	}
+	// Which feature holds which, among those that share a name.
+	for _, e := range g.entries {
+		for _, f := range e.features {
+			for _, h := range e.features {
+				if f != h && ix.features[f].bound.Intersects(ix.features[h].bound) &&
+					ix.shareIn(samples[f], h) >= coverShare {
+					l.holds[[2]int32{h, f}] = true
+				}
 			}
 		}
 	}
@@ -470,23 +485,21 @@ func (l *Locator) byLevel(feats []int32, narrow bool) []int32 {
 }
 
 // within reports whether feature f lies inside feature g, a larger place:
-// most of f is in g's region and not the other way round. The points of
-// the two cannot tell, since the point of a department may lie in its
-// capital district.
+// most of f is in g and not the other way round. The points of the two
+// cannot tell, since the point of a department may lie in its capital
+// district.
 func (l *Locator) within(f, g int32) bool {
-	fr, gr := l.ix.ids[l.ix.features[f].region], l.ix.ids[l.ix.features[g].region]
-	return fr != gr && slices.Contains(l.cover[f], gr) && !slices.Contains(l.cover[g], fr)
+	return l.holds[[2]int32{g, f}] && !l.holds[[2]int32{f, g}]
 }
 
 // samePlace reports whether feats are one place traced by the layers of
-// different regions: most of each lies in the region of every other.
-// Two sources trace the same district differently (INEI 2007 gives the
-// district LIMA 45% more area than the Lima and Callao layer does).
+// different regions: most of each lies in every other. Two sources trace
+// the same district differently (INEI 2007 gives the district LIMA 45%
+// more area than the Lima and Callao layer does).
 func (l *Locator) samePlace(feats []int32) bool {
 	for _, f := range feats {
 		for _, g := range feats {
-			fr, gr := l.ix.ids[l.ix.features[f].region], l.ix.ids[l.ix.features[g].region]
-			if f != g && (fr == gr || !slices.Contains(l.cover[f], gr)) {
+			if f != g && (l.ix.features[f].region == l.ix.features[g].region || !l.holds[[2]int32{g, f}]) {
 				return false
 			}
 		}

@@ -201,3 +201,24 @@ func TestPlaceNamesBounded(t *testing.T) {
 		t.Errorf("%d places read, want 1 to %d", n, maxPlaceNames)
 	}
 }
+
+// TestLevelsWithWholeLayer: with the national districts as one region
+// (which holds every department), the district LIMA and the department
+// LIMA are still two levels, not one place: sameness is judged feature by
+// feature, not by the regions that hold them.
+func TestLevelsWithWholeLayer(t *testing.T) {
+	ix, err := Load([]RegionSpec{
+		{ID: "peru", GeoJSONPath: geoFile(t, "peru-districts.geojson"), NameProperty: "NOMBDIST", Feature: "*", SkipUnlocated: true},
+		{ID: "pe", GeoJSONPath: geoFile(t, "peru-departments.geojson"), NameProperty: "NOMBDEP", EachFeature: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewLocator(ix)
+	for text, want := range map[string]string{"estoy en Lima": "pe/LIMA", "estoy en el Cercado de Lima": "peru"} {
+		loc, ok := l.Locate(text, Hints{})
+		if !ok || loc.Source != SourcePlace || loc.Region != want || !slices.Contains(loc.Regions, "peru") {
+			t.Errorf("Locate(%q) = %+v, %v; want region %s", text, loc, ok, want)
+		}
+	}
+}
