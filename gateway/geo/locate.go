@@ -91,8 +91,10 @@ type Locator struct {
 }
 
 // NewLocator returns a locator over the regions of ix, whose gazetteer
-// holds the feature names and the RegionSpec aliases. ix may be nil: only
-// coordinates are read then.
+// holds the feature names (with and without their administrative words),
+// the RegionSpec aliases and the built-in local names of the documented
+// boundary files whose places ix holds. ix may be nil: only coordinates
+// are read then.
 func NewLocator(ix *Index) *Locator {
 	l, err := NewLocatorWithAliases(ix, nil)
 	if err != nil {
