@@ -249,7 +249,8 @@ func (g *gazetteer) find(text string, f *foldedText) []nameMatch {
 	// a factory, is one letter from Kelang).
 	accepted := make([]bool, len(out))
 	for i, m := range out {
-		accepted[i] = !g.needsCue(m) || hasCue(text, s, m) || wholeSegment(text, m.start, m.end) || narrowQualified(s, m.fs, m.fe)
+		accepted[i] = !g.needsCue(m) || hasCue(text, s, m) || wholeSegment(text, m.start, m.end) || narrowQualified(s, m.fs, m.fe) ||
+			twoCapitals(text, m.start, m.end)
 	}
 	for i, m := range out {
 		if accepted[i] {
@@ -357,6 +358,9 @@ func hasCue(text, folded string, m nameMatch) bool {
 	first, _ := utf8.DecodeRuneInString(text[m.start:])
 	if !unicode.IsUpper(first) || !strings.ContainsFunc(text, unicode.IsLower) {
 		return false // lower case, or a message shouted in capitals
+	}
+	if word := text[m.start:m.end]; utf8.RuneCountInString(word) <= 3 && !strings.ContainsFunc(word, unicode.IsLower) {
+		return false // an acronym is in capitals wherever it stands (SMP, a school year)
 	}
 	before := strings.TrimRightFunc(text[:m.start], unicode.IsSpace)
 	if before == "" {

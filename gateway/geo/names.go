@@ -2,6 +2,7 @@ package geo
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -161,6 +162,15 @@ func addressPart(part string) bool {
 	return false
 }
 
+// twoCapitals reports whether a match is a two-letter name written in
+// capitals in a message that has lower-case letters: "KL", "PJ" are
+// places, "kl" is "kalau" (if) in Malay texting.
+func twoCapitals(text string, start, end int) bool {
+	m := text[start:end]
+	return len(m) == 2 && strings.ToUpper(m) == m && strings.ToLower(m) != m &&
+		strings.ContainsFunc(text, unicode.IsLower)
+}
+
 // builtinGroup is a set of names for the boundary files the project
 // documents (shared/geodata/SOURCES.md), applied only when the loaded
 // layers hold at least one of its anchors, so that a name for Peru never
@@ -180,7 +190,7 @@ type builtinName struct {
 // Johor Bahru is a city in Johor, Petaling Jaya one in Selangor.
 var builtinNames = []builtinGroup{
 	{anchors: []string{"san juan de lurigancho", "villa el salvador", "comas"}, names: []builtinName{
-		{"sjl", "san juan de lurigancho", false}, {"smp", "san martin de porres", false},
+		{"sjl", "san juan de lurigancho", false}, {"smp", "san martin de porres", true}, // SMP is also a school year in Indonesia
 		{"ves", "villa el salvador", true}, {"vmt", "villa maria del triunfo", false},
 		{"sjm", "san juan de miraflores", false}, {"surco", "santiago de surco", false},
 		{"mi peru", "mi peraz", false}, {"pueblo libre", "magdalena vieja", true},
@@ -199,10 +209,10 @@ var builtinNames = []builtinGroup{
 		{"卡亚俄", "callao", false}, {"阿雷基帕", "arequipa", false}, {"伊基托斯", "loreto", false},
 	}},
 	{anchors: []string{"selangor", "johor", "sarawak", "w p kuala lumpur"}, names: []builtinName{
-		{"kl", "kuala lumpur", false}, {"kuala lumpur", "kuala lumpur", false},
+		{"kl", "kuala lumpur", true}, // kl is also "kalau" (if) in Malay texting {"kuala lumpur", "kuala lumpur", false},
 		{"jb", "johor", false}, {"johor bahru", "johor", false}, {"johor baharu", "johor", false},
 		{"batu pahat", "johor", false}, {"kluang", "johor", false}, {"muar", "johor", false}, {"pasir gudang", "johor", false},
-		{"pj", "selangor", false}, {"petaling jaya", "selangor", false}, {"shah alam", "selangor", false},
+		{"pj", "selangor", true}, {"petaling jaya", "selangor", false}, {"shah alam", "selangor", false},
 		{"klang", "selangor", false}, {"kelang", "selangor", false}, {"kajang", "selangor", false},
 		{"rawang", "selangor", false}, {"subang jaya", "selangor", false}, {"hulu langat", "selangor", false},
 		{"cyberjaya", "selangor", false}, {"sepang", "selangor", false}, {"selayang", "selangor", false},

@@ -137,7 +137,7 @@ func TestPlaceTraps(t *testing.T) {
 		// Malay and Indonesian
 		"kami lima orang dlm bilik", "bos bagi cincin perak je", "kami kat kilang ikan", "dia pegang pasport sy",
 		"penyelia bawa parang", "esok dia hantar sy", "sy mangsa pemerdagangan", "sy lari dr ladang semalam",
-		"paspor sama bos", "Sama, kak", "gmn caranya?", "celaka betul bos ni", "kerja sembilan jam sehari",
+		"paspor sama bos", "Sama, kak", "gmn caranya?", "kl dia datang sy lari", "anak sy masih SMP kelas 2", "celaka betul bos ni", "kerja sembilan jam sehari",
 		// Streets named after places elsewhere
 		"vivo en el jr. ucayali 123", "trabajo en la av. arequipa cuadra 20", "kedai kat jalan ipoh",
 		"a shop on ipoh road", "jln klang lama, kedai makan",
