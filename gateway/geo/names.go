@@ -192,7 +192,7 @@ var builtinNames = []builtinGroup{
 	{anchors: []string{"san juan de lurigancho", "villa el salvador", "comas"}, names: []builtinName{
 		{"sjl", "san juan de lurigancho", false}, {"smp", "san martin de porres", true}, // SMP is also a school year in Indonesia
 		{"ves", "villa el salvador", true}, {"vmt", "villa maria del triunfo", false},
-		{"sjm", "san juan de miraflores", false}, {"surco", "santiago de surco", false},
+		{"sjm", "san juan de miraflores", false}, {"surco", "santiago de surco", true},
 		{"mi peru", "mi peraz", false}, {"pueblo libre", "magdalena vieja", true},
 		{"chosica", "lurigancho", false}, {"huaycan", "ate", false},
 		{"carmen de la legua", "carmen de la legua reynoso", false},
