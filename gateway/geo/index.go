@@ -126,7 +126,10 @@ func Load(specs []RegionSpec) (*Index, error) {
 			if name == "" {
 				name = "(no id)"
 			}
-			errs = append(errs, fmt.Errorf("region %s: %w", name, err))
+			// One line per problem, each naming its region.
+			for _, e := range unjoin(err) {
+				errs = append(errs, fmt.Errorf("region %s: %w", name, e))
+			}
 		}
 	}
 	if len(errs) > 0 {
@@ -137,6 +140,19 @@ func Load(specs []RegionSpec) (*Index, error) {
 		ix.tree.Insert(b.Min, b.Max, int32(i))
 	}
 	return ix, nil
+}
+
+// unjoin lists the errors inside errors.Join, however deep.
+func unjoin(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, unjoin(e)...)
+	}
+	return out
 }
 
 type parsedFile struct {
