@@ -44,6 +44,9 @@ const (
 )
 
 // Config is the whole configuration. Secret values are never serialised.
+// Aliases is the older, global form of regions[].aliases (RegionAliases):
+// a name to a region id or a feature name of any region; it still works
+// and replaces a region's alias of the same name.
 type Config struct {
 	Listen        string            `yaml:"listen" json:"listen"`
 	PublicURL     string            `yaml:"public_url" json:"public_url"`
@@ -175,7 +178,9 @@ type Region struct {
 	Feature      string         `yaml:"feature" json:"feature,omitempty"`
 	NameProperty string         `yaml:"name_property" json:"name_property,omitempty"`
 	Polygon      [][][2]float64 `yaml:"polygon" json:"polygon,omitempty"` // rings of [lon, lat]
-	Aliases      []string       `yaml:"aliases" json:"aliases,omitempty"`
+	// Aliases map names people use to a feature of this region, or to ""
+	// for the whole region (RegionAliases; the list form still reads).
+	Aliases RegionAliases `yaml:"aliases" json:"aliases,omitempty"`
 	// EachFeature makes every feature its own region, with the id
 	// ID/<value of IDProperty>, for layers such as districts.
 	EachFeature bool   `yaml:"each_feature" json:"each_feature,omitempty"`

@@ -252,6 +252,7 @@ func (c *Config) validateRegions(add func(string, string, string)) map[string]bo
 			add(field+".id", fmt.Sprintf("duplicate region %q", r.ID), "give each region its own id")
 		}
 		ids[r.ID] = true
+		r.validateAliases(field, add)
 		switch {
 		case r.GeoJSON == "" && len(r.Polygon) == 0:
 			add(field, "has neither geojson nor polygon", "point geojson at a boundary file, or give an inline polygon of [lon, lat] points")

@@ -351,6 +351,25 @@ func TestValidate(t *testing.T) {
 			field:  "log.level",
 		},
 		{
+			name:   "alias without letters",
+			mutate: func(c *config.Config) { c.Regions[0].Aliases = config.RegionAliases{"--": ""} },
+			field:  "regions[0].aliases.--",
+		},
+		{
+			name: "list-form alias on an each_feature region",
+			mutate: func(c *config.Config) {
+				c.Regions[0].EachFeature = true
+				c.Regions[0].Aliases = config.RegionAliases{"Cercado": ""}
+			},
+			field: "regions[0].aliases.Cercado",
+			also:  []string{"regions.lima"}, // each_feature makes lima/<feature>, so lima itself is no longer a region
+		},
+		{
+			name:   "alias naming a feature of an inline polygon",
+			mutate: func(c *config.Config) { c.Regions[1].Aliases = config.RegionAliases{"Chalaco": "CALLAO"} },
+			field:  "regions[1].aliases.Chalaco",
+		},
+		{
 			name:   "max_body too small",
 			mutate: func(c *config.Config) { c.Limits.MaxBody = 100 },
 			field:  "limits.max_body",

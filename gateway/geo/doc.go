@@ -18,10 +18,20 @@
 //     phone numbers, IP addresses and lone numbers are not coordinates; a
 //     bare pair of decimals counts only when it looks like what a map app
 //     produces. Place names that are everyday words (Ate, Comas, "lima",
-//     five in Malay) need a sign that they name a place. A name shared by
+//     five in Malay, "perak", silver) need a sign that they name a place,
+//     and so does a short name read through a typo. A name shared by
 //     several places is settled by the rest of the text or reported as
-//     ambiguous, never guessed; a named place routes to the regions that
-//     hold all of it, not to whichever district holds its middle.
+//     ambiguous, never guessed; a name a district shares with the
+//     department around it is the department unless a district word says
+//     otherwise ("Lima", "Cercado de Lima"); a named place routes to the
+//     regions that hold most of it, not to whichever district holds its
+//     middle, and one place traced by two agencies' layers to both.
+//   - Missing a place written the local way. Names are found with and
+//     without administrative words (W.P., Wilayah Persekutuan, distrito
+//     de, provincia, negeri, state...), through built-in local names for
+//     the documented boundary files (SJL, KL, JB, 吉隆坡) and the
+//     configured aliases, and with one typo in names of six letters or
+//     more (names.go).
 //   - Leaks through the network. Short links (maps.app.goo.gl, goo.gl/maps,
 //     maps.apple/p) are never fetched: a fetch would tell the link's owner
 //     that someone looked, and would let a sender make the gateway call any

@@ -10,7 +10,7 @@ func ExampleLocator_Locate() {
 	ix, err := geo.Load([]geo.RegionSpec{{
 		ID:      "la-molina",
 		Polygon: [][][2]float64{{{-76.98, -12.12}, {-76.88, -12.12}, {-76.88, -12.04}, {-76.98, -12.04}}},
-		Aliases: []string{"La Molina"},
+		Aliases: map[string]string{"La Molina": ""}, // "" names the region as a whole
 	}})
 	if err != nil {
 		fmt.Println(err)

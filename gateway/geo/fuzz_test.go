@@ -23,6 +23,9 @@ func FuzzLocate(f *testing.F) {
 		"N", "S -", "lat", "lat/lon:", "坐标：", "北纬", "\xff\xfe", "Pe\u0301rez la mo\u0301lina", "e\u0301\u0301\u0301",
 		"https://maps.google.com/?q=%zz", "https://maps.apple.com/?ll=1,2,3", strings.Repeat("1.234 ", 50),
 		strings.Repeat("la molina ", 30), "9" + strings.Repeat("0", 400) + ".5, 1.5",
+		"en san juan de lurigancjo", "carabyallo", "kuala terenganu", "cercado de lima", "lima cercado",
+		"provincia constitucional del callao", "w.p. labuan", "吉隆坡 新山", "Comas,", ", la victoria,", "sjl smp ves",
+		strings.Repeat("lurigancjo ", 40), strings.Repeat("a", 300),
 	} {
 		f.Add(s, "", "")
 	}
@@ -77,7 +80,7 @@ func fuzzLocator(f *testing.F) (*Index, *Locator) {
 	if _, err := os.Stat(geodata); err == nil {
 		return testLocator(f)
 	}
-	ix, err := Load([]RegionSpec{{ID: "lima", Polygon: [][][2]float64{{{-77.2, -12.3}, {-76.7, -12.3}, {-76.7, -11.7}, {-77.2, -11.7}}}, Aliases: []string{"La Molina", "Lima"}}})
+	ix, err := Load([]RegionSpec{{ID: "lima", Polygon: [][][2]float64{{{-77.2, -12.3}, {-76.7, -12.3}, {-76.7, -11.7}, {-77.2, -11.7}}}, Aliases: map[string]string{"La Molina": "", "Lima": ""}}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -24,12 +24,15 @@ type gazEntry struct {
 type gazetteer struct {
 	keys    []string // folded names, sorted bytewise
 	entries []gazEntry
+	// fuzzy holds the keys that may match with one typo (fuzzyEligible).
+	fuzzy fuzzyTrie
 }
 
 // commonWords are place names that are also everyday words in the
 // languages the hotline serves; they count only when the text shows they
-// name a place ("en Ate", "di Lima", "Comas" mid-sentence). "lima" is five
-// in Malay, "ate" an English verb, "comas" Spanish commas.
+// name a place ("en Ate", "di Lima", "Comas" mid-sentence, "..., La
+// Victoria, ..." as a part of an address). "lima" is five in Malay, "ate"
+// an English verb, "comas" Spanish commas, "perak" silver, "ves" you see.
 var commonWords = map[string]bool{
 	"ate": true, "lima": true, "comas": true, "independencia": true, "union": true, "la union": true,
 	"progreso": true, "el progreso": true, "pampas": true, "alto": true, "el alto": true, "santa": true,
@@ -40,6 +43,9 @@ var commonWords = map[string]bool{
 	"vista alegre": true, "pueblo nuevo": true, "nuevo progreso": true, "la perla": true, "bellavista": true,
 	"buenos aires": true, "los olivos": true, "las flores": true, "la merced": true, "chance": true,
 	"kota": true, "bandar": true, "baru": true, "pasir": true, "batu": true, "tanjung": true,
+	"ventanilla": true, "ves": true, "sembilan": true, "trujillo": true, "pinang": true,
+	// District names of the national layer that are everyday words.
+	"lari": true, "sama": true, "chicas": true, "llama": true, "lancha": true, "pampa": true, "carmen": true,
 }
 
 // locativeWords before a name show that it names a place.
@@ -47,18 +53,22 @@ var locativeWords = map[string]bool{
 	// Spanish
 	"en": true, "de": true, "del": true, "desde": true, "cerca": true, "hacia": true, "a": true, "al": true,
 	"por": true, "para": true, "distrito": true, "provincia": true, "departamento": true, "region": true,
-	"zona": true, "ciudad": true, "sector": true, "urbanizacion": true, "urb": true, "av": true,
-	"avenida": true, "calle": true, "jr": true, "jiron": true, "pueblo": true,
+	"zona": true, "ciudad": true, "sector": true, "urbanizacion": true, "urb": true, "pueblo": true, "cercado": true,
 	// English
 	"in": true, "at": true, "near": true, "from": true, "to": true, "around": true, "district": true,
-	"province": true, "city": true, "town": true, "state": true,
-	// Malay
+	"province": true, "city": true, "town": true, "state": true, "of": true,
+	// Malay and Indonesian
 	"di": true, "dari": true, "ke": true, "dekat": true, "sekitar": true, "daerah": true, "negeri": true,
-	"kawasan": true, "jalan": true, "jln": true, "taman": true,
+	"kawasan": true, "taman": true, "kat": true, "dkt": true, "negri": true,
+	"kota": true, "bandar": true, "provinsi": true, "kabupaten": true,
 }
 
-// buildGazetteer indexes feature names, RegionSpec aliases and the
-// locator's aliases.
+// buildGazetteer indexes feature names (with and without their
+// administrative words: "W.P. Kuala Lumpur" is also "Kuala Lumpur"), the
+// RegionSpec aliases, the built-in names of the boundary files the project
+// documents (builtinNames) and the locator's aliases, in that order of
+// precedence from weakest to strongest: an official name is never taken by
+// a variant or a built-in name, and an explicit alias replaces anything.
 func buildGazetteer(ix *Index, aliases map[string]string) (gazetteer, error) {
 	m := make(map[string]*gazEntry)
 	entry := func(key string) *gazEntry {
@@ -69,16 +79,29 @@ func buildGazetteer(ix *Index, aliases map[string]string) (gazetteer, error) {
 		}
 		return e
 	}
-	for i, f := range ix.features {
-		key := FoldName(f.name)
-		if key == "" {
-			continue
-		}
-		e := entry(key)
-		if f.shape != nil {
+	add := func(e *gazEntry, i int) {
+		if ix.features[i].shape != nil {
 			e.features = appendUnique(e.features, int32(i))
 		} else {
-			e.regions = appendUnique(e.regions, f.region)
+			e.regions = appendUnique(e.regions, ix.features[i].region)
+		}
+	}
+	for i, f := range ix.features {
+		if key := FoldName(f.name); key != "" {
+			add(entry(key), i)
+		}
+	}
+	// Names without their administrative words, where no feature has that
+	// name itself.
+	official := make(map[string]bool, len(m))
+	for k := range m {
+		official[k] = true
+	}
+	for i, f := range ix.features {
+		for _, v := range adminVariants(FoldName(f.name)) {
+			if !official[v] {
+				add(entry(v), i)
+			}
 		}
 	}
 	// Names of features, before aliases are added, for alias targets.
@@ -88,8 +111,13 @@ func buildGazetteer(ix *Index, aliases map[string]string) (gazetteer, error) {
 	}
 	for _, a := range ix.aliases {
 		e := entry(FoldName(a.name))
-		ix.addRegionTarget(e, a.region)
+		if a.feature >= 0 {
+			add(e, int(a.feature))
+		} else {
+			ix.addRegionTarget(e, a.region)
+		}
 	}
+	addBuiltinNames(m, byName)
 	// Sorted so that errors come out in a stable order.
 	keys := make([]string, 0, len(aliases))
 	for k := range aliases {
@@ -128,6 +156,9 @@ func buildGazetteer(ix *Index, aliases map[string]string) (gazetteer, error) {
 	g.entries = make([]gazEntry, len(g.keys))
 	for i, k := range g.keys {
 		g.entries[i] = *m[k]
+		if fuzzyEligible(k, &g.entries[i]) {
+			g.fuzzy.add(k, i)
+		}
 	}
 	return g, nil
 }
@@ -162,9 +193,11 @@ type nameMatch struct {
 	fs, fe     int // span in the folded text
 	start, end int // span in the original text
 	entry      int
+	fuzzy      bool // found with one typo
 }
 
-// find returns the names in f, longest first where they overlap.
+// find returns the names in f, longest first where they overlap, an exact
+// name before a name with a typo of the same length.
 func (g *gazetteer) find(text string, f *foldedText) []nameMatch {
 	s := f.s
 	var cands []nameMatch
@@ -174,45 +207,57 @@ func (g *gazetteer) find(text string, f *foldedText) []nameMatch {
 			if e, end, ok := g.longestAt(s, i); ok {
 				cands = append(cands, nameMatch{fs: i, fe: end, entry: e})
 			}
+			if e, end, ok := g.fuzzyAt(s, i); ok {
+				cands = append(cands, nameMatch{fs: i, fe: end, entry: e, fuzzy: true})
+			}
 		}
 		i += w
 	}
-	// Longest first, then leftmost; a name inside a longer one ("San Juan"
-	// in "San Juan de Lurigancho") is not a match of its own.
+	// Longest first, then exact, then leftmost; a name inside a longer
+	// one ("San Juan" in "San Juan de Lurigancho") is not a match of its
+	// own.
 	sort.SliceStable(cands, func(a, b int) bool {
 		la, lb := cands[a].fe-cands[a].fs, cands[b].fe-cands[b].fs
 		if la != lb {
 			return la > lb
 		}
+		if cands[a].fuzzy != cands[b].fuzzy {
+			return !cands[a].fuzzy
+		}
 		return cands[a].fs < cands[b].fs
 	})
 	var out []nameMatch
+	taken := make([]bool, len(s)) // bytes of the folded text inside a kept match
 	for _, c := range cands {
-		clash := false
-		for _, o := range out {
-			if c.fs < o.fe && o.fs < c.fe {
-				clash = true
-				break
-			}
+		if slices.Contains(taken[c.fs:c.fe], true) {
+			continue
 		}
-		if !clash {
-			c.start, c.end = int(f.start[c.fs]), int(f.end[c.fe-1])
-			out = append(out, c)
+		for k := c.fs; k < c.fe; k++ {
+			taken[k] = true
+		}
+		c.start, c.end = int(f.start[c.fs]), int(f.end[c.fe-1])
+		out = append(out, c)
+		if len(out) == maxPlaceNames {
+			break
 		}
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].fs < out[b].fs })
 	// Common words need a cue; a neighbour that is itself a place
 	// counts ("Ate, Lima").
+	// So does a name of six or seven letters found with a typo: words
+	// that close to a short name are too often everyday words ("kilang",
+	// a factory, is one letter from Kelang).
 	accepted := make([]bool, len(out))
 	for i, m := range out {
-		accepted[i] = !g.entries[m.entry].cue || hasCue(text, s, m)
+		accepted[i] = !g.needsCue(m) || hasCue(text, s, m) || wholeSegment(text, m.start, m.end) || narrowQualified(s, m.fs, m.fe) ||
+			twoCapitals(text, m.start, m.end)
 	}
 	for i, m := range out {
 		if accepted[i] {
 			continue
 		}
 		for j, o := range out {
-			if j != i && accepted[j] && !g.entries[o.entry].cue && adjacent(s, m, o) {
+			if j != i && accepted[j] && !g.needsCue(o) && adjacent(s, m, o) {
 				accepted[i] = true
 				break
 			}
@@ -225,6 +270,18 @@ func (g *gazetteer) find(text string, f *foldedText) []nameMatch {
 		}
 	}
 	return kept
+}
+
+// maxPlaceNames bounds the names read in one message: settling names
+// against each other costs the square of their number, and a message that
+// names more places than this is not telling where it is. The longest
+// names are kept; the text stays whole in the sealed tip.
+const maxPlaceNames = 128
+
+// needsCue reports whether a match counts only with a sign that it names
+// a place.
+func (g *gazetteer) needsCue(m nameMatch) bool {
+	return g.entries[m.entry].cue || (m.fuzzy && letters(g.keys[m.entry]) < minFuzzyFreeLetters)
 }
 
 // longestAt returns the longest name starting at byte i of s that also
@@ -301,6 +358,9 @@ func hasCue(text, folded string, m nameMatch) bool {
 	first, _ := utf8.DecodeRuneInString(text[m.start:])
 	if !unicode.IsUpper(first) || !strings.ContainsFunc(text, unicode.IsLower) {
 		return false // lower case, or a message shouted in capitals
+	}
+	if word := text[m.start:m.end]; utf8.RuneCountInString(word) <= 3 && !strings.ContainsFunc(word, unicode.IsLower) {
+		return false // an acronym is in capitals wherever it stands (SMP, a school year)
 	}
 	before := strings.TrimRightFunc(text[:m.start], unicode.IsSpace)
 	if before == "" {

@@ -41,7 +41,11 @@ type RegionSpec struct {
 	Feature      string         // "" or "*" for every feature, else a name matched against NameProperty
 	NameProperty string         // the property holding a feature's name
 	Polygon      [][][2]float64 // inline rings of [lon, lat], first the outer ring; the closing point may be left out
-	Aliases      []string       // other names of the region for the gazetteer
+	// Aliases are other names for the gazetteer, as people write them
+	// (exonyms, other scripts, short and local names): each maps a name to
+	// a feature of this region, by its name, or to "" for the region as a
+	// whole. With EachFeature every alias must name a feature.
+	Aliases map[string]string
 
 	// EachFeature makes every selected feature a region of its own, with
 	// the id ID + "/" + the feature's IDProperty (for instance "pe/150114"
@@ -87,8 +91,9 @@ type polygon struct {
 
 // regionAlias is a RegionSpec alias.
 type regionAlias struct {
-	name   string
-	region int32
+	name    string
+	region  int32
+	feature int32 // the feature named, or -1 for the region as a whole
 }
 
 // Index answers which regions contain a point. It is read-only after Load
@@ -121,7 +126,10 @@ func Load(specs []RegionSpec) (*Index, error) {
 			if name == "" {
 				name = "(no id)"
 			}
-			errs = append(errs, fmt.Errorf("region %s: %w", name, err))
+			// One line per problem, each naming its region.
+			for _, e := range unjoin(err) {
+				errs = append(errs, fmt.Errorf("region %s: %w", name, e))
+			}
 		}
 	}
 	if len(errs) > 0 {
@@ -132,6 +140,19 @@ func Load(specs []RegionSpec) (*Index, error) {
 		ix.tree.Insert(b.Min, b.Max, int32(i))
 	}
 	return ix, nil
+}
+
+// unjoin lists the errors inside errors.Join, however deep.
+func unjoin(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, unjoin(e)...)
+	}
+	return out
 }
 
 type parsedFile struct {
@@ -196,14 +217,10 @@ func (l *loader) loadSpec(s RegionSpec) error {
 			return err
 		}
 		l.addFeature(r, "", mp)
-		l.addAliases(r, s.Aliases)
-		return nil
+		return l.addAliases(s, r, len(l.ix.features)-1)
 	}
 	if !hasFile {
 		return errors.New("no polygon and no GeoJSON file")
-	}
-	if s.EachFeature && len(s.Aliases) > 0 {
-		return errors.New("aliases name one region, and each-feature makes many: give the locator aliases with feature names instead")
 	}
 	features, err := l.read(s.GeoJSONPath)
 	if err != nil {
@@ -219,7 +236,6 @@ func (l *loader) loadSpec(s RegionSpec) error {
 		if region, err = l.addRegion(s.ID); err != nil {
 			return err
 		}
-		l.addAliases(region, s.Aliases)
 	} else if s.ID == "" {
 		return errors.New("region has no id")
 	}
@@ -231,6 +247,7 @@ func (l *loader) loadSpec(s RegionSpec) error {
 		return errors.New("each-feature needs an id property or a name property")
 	}
 	matched := 0
+	first := len(l.ix.features)
 	for i, f := range features {
 		name := ""
 		if s.NameProperty != "" {
@@ -274,15 +291,50 @@ func (l *loader) loadSpec(s RegionSpec) error {
 		l.ix.warnings = append(l.ix.warnings, fmt.Sprintf(
 			"region %s: %d features are named %q; the region is all of them", s.ID, matched, s.Feature))
 	}
+	if err := l.addAliases(s, region, first); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
-func (l *loader) addAliases(region int32, aliases []string) {
-	for _, a := range aliases {
-		if FoldName(a) != "" {
-			l.ix.aliases = append(l.ix.aliases, regionAlias{name: a, region: region})
+// addAliases resolves the aliases of spec s, whose features are
+// l.ix.features[first:] and whose region is region (-1 with EachFeature).
+// An alias that names no feature, or that has no letters, is an error: it
+// would quietly fail to route.
+func (l *loader) addAliases(s RegionSpec, region int32, first int) error {
+	names := make([]string, 0, len(s.Aliases))
+	for a := range s.Aliases {
+		names = append(names, a)
+	}
+	slices.Sort(names)
+	var errs []error
+	for _, a := range names {
+		target := s.Aliases[a]
+		if FoldName(a) == "" {
+			errs = append(errs, fmt.Errorf("alias %q has no letters or digits", a))
+			continue
+		}
+		if target == "" {
+			if region < 0 {
+				errs = append(errs, fmt.Errorf("alias %q names no feature, and each-feature makes one region per feature: write it as %q: FEATURE", a, a))
+				continue
+			}
+			l.ix.aliases = append(l.ix.aliases, regionAlias{name: a, region: region, feature: -1})
+			continue
+		}
+		found := false
+		for i := first; i < len(l.ix.features); i++ {
+			f := &l.ix.features[i]
+			if SameName(f.name, target) || slices.Contains(adminVariants(FoldName(f.name)), FoldName(target)) {
+				l.ix.aliases = append(l.ix.aliases, regionAlias{name: a, region: f.region, feature: int32(i)})
+				found = true
+			}
+		}
+		if !found {
+			errs = append(errs, fmt.Errorf("alias %q names no feature: no feature of this region is named %q", a, target))
 		}
 	}
+	return errors.Join(errs...)
 }
 
 func (l *loader) read(path string) ([]*geojson.Feature, error) {
@@ -607,53 +659,100 @@ func (ix *Index) regionsAt(p Point, hits []int32) []int32 {
 	return hits
 }
 
-// coverShare is the share of a feature's boundary that must lie inside a
+// coverShare is the share of a feature's area that must lie inside a
 // region for the region to hold the whole feature. Layers from different
-// sources trace the same border a little differently, so not all of it;
-// a neighbour shares one stretch of border, far less.
-const coverShare = 0.9
+// sources trace the same border (and the same coastline) differently, so
+// not all of it: by the simplified INEI departments, 17% of San Martín de
+// Porres lies in Callao and 10% of Ventanilla in Lima. A neighbour in the
+// same layer holds almost none of it, and more than half means that at
+// most one region of a layer qualifies.
+const coverShare = 2.0 / 3
 
-// coverSamples is how many boundary points are tested per feature.
-const coverSamples = 32
+// coverGrid is the side of the grid of sample points laid over a
+// feature's bounds; only the points inside the feature count.
+const coverGrid = 8
 
 // covering returns the ids of the regions that hold all of feature f: its
 // own, and for a district the department around it (but not the
-// neighbouring districts, nor a region with f in a hole).
-func (ix *Index) covering(f int32) []string {
+// neighbouring districts, nor a region with f in a hole). It samples the
+// inside of the feature, not its border: a coastal district traced by
+// another source has stretches of coast outside the department's own
+// tracing, but its inside is in the department.
+func (ix *Index) covering(f int32, samples []Point) []string {
 	ft := &ix.features[f]
 	own := ix.ids[ft.region]
 	if ft.shape == nil {
 		return []string{own}
 	}
-	n := 0
-	for _, poly := range ft.shape {
-		n += len(poly[0]) - 1
-	}
-	stride := max(1, n/coverSamples)
-	counts := make(map[int32]int)
-	samples := 0
-	var hits []int32
-	k := 0
-	for _, poly := range ft.shape {
-		for _, v := range poly[0][:len(poly[0])-1] {
-			if k%stride == 0 {
-				samples++
-				hits = ix.regionsAt(Point{Lat: v[1], Lon: v[0]}, hits[:0])
-				for _, r := range hits {
-					counts[r]++
-				}
-			}
-			k++
+	// Only a region holding the feature's own point can hold the
+	// feature: test the samples against those alone.
+	var cands []int32
+	for _, r := range ix.regionsAt(ft.inner, nil) {
+		if r != ft.region {
+			cands = append(cands, r)
 		}
 	}
 	out := []string{own}
-	for _, r := range ix.regionsAt(ft.inner, nil) {
-		if r != ft.region && float64(counts[r]) >= coverShare*float64(samples) {
+	for _, r := range cands {
+		n := 0
+		for _, p := range samples {
+			if ix.inRegion(r, p) {
+				n++
+			}
+		}
+		if float64(n) >= coverShare*float64(len(samples)) {
 			out = append(out, ix.ids[r])
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// interiorSamples returns points spread over the inside of feature f (its
+// own point and those of a grid over its bounds that fall inside), to
+// measure how much of it another place holds.
+func (ix *Index) interiorSamples(f int32) []Point {
+	ft := &ix.features[f]
+	if ft.shape == nil {
+		return nil
+	}
+	out := []Point{ft.inner}
+	for n := coverGrid; n <= 4*coverGrid && len(out) < coverGrid; n *= 2 {
+		dx, dy := (ft.bound.Max[0]-ft.bound.Min[0])/float64(n), (ft.bound.Max[1]-ft.bound.Min[1])/float64(n)
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				p := Point{Lon: ft.bound.Min[0] + (float64(i)+0.5)*dx, Lat: ft.bound.Min[1] + (float64(j)+0.5)*dy}
+				if ix.inFeature(f, p) {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// shareIn is the share of samples (of a feature) inside feature g.
+func (ix *Index) shareIn(samples []Point, g int32) float64 {
+	if len(samples) == 0 {
+		return 0
+	}
+	n := 0
+	for _, p := range samples {
+		if ix.inFeature(g, p) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(samples))
+}
+
+// inRegion reports whether p is inside one of the features of region r.
+func (ix *Index) inRegion(r int32, p Point) bool {
+	for _, f := range ix.byRegion[r] {
+		if ix.inFeature(f, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // inFeature reports whether p is inside feature f.

@@ -181,13 +181,19 @@ func TestDisambiguation(t *testing.T) {
 		{"estoy en Miraflores, Lima", SourcePlaceAmbiguous, "", []string{"pd/150122", "pd/151021"}, []string{"pe/LIMA", "peru"}},
 		{"estoy en Miraflores", SourcePlaceAmbiguous, "", []string{"pd/040110", "pd/100506", "pd/150122", "pd/151021"}, []string{"peru"}},
 		{"trabajo en La Molina", SourcePlace, "pd/150114", nil, []string{"pd/150114", "pe/LIMA", "peru"}},
-		// The district LIMA inside the department LIMA: the smaller.
-		{"Estoy en Lima", SourcePlace, "pd/150101", nil, []string{"pd/150101", "pe/LIMA", "peru"}},
+		// The district LIMA inside the department LIMA: the name alone is
+		// the larger place, as people use it (issue 17: "Lima" is the
+		// city, not its historic centre); a district word asks for the
+		// district. Before issue 17 the bare name meant the district.
+		{"Estoy en Lima", SourcePlace, "pe/LIMA", nil, []string{"pe/LIMA", "peru"}},
+		{"Estoy en el distrito de Lima", SourcePlace, "pd/150101", nil, []string{"pd/150101", "pe/LIMA", "peru"}},
+		{"cercado de lima, jr. ucayali", SourcePlace, "pd/150101", nil, []string{"pd/150101", "pe/LIMA", "peru"}},
+		{"Lima Cercado", SourcePlace, "pd/150101", nil, []string{"pd/150101", "pe/LIMA", "peru"}},
 		// A department alone routes to the department, not to the
-		// district that holds its middle; the district named like its
-		// department is the smaller place.
+		// district that holds its middle, nor to the district named like
+		// it.
 		{"en un barco en Loreto", SourcePlace, "pe/LORETO", nil, []string{"pe/LORETO", "peru"}},
-		{"en una mina de Madre de Dios", SourcePlace, "pd/170203", nil, []string{"pd/170203", "pe/MADRE DE DIOS", "peru"}},
+		{"en una mina de Madre de Dios", SourcePlace, "pe/MADRE DE DIOS", nil, []string{"pe/MADRE DE DIOS", "peru"}},
 		// INEI 2007 still calls Pueblo Libre "MAGDALENA VIEJA".
 		{"estoy en Magdalena Vieja", SourcePlace, "pd/150121", nil, []string{"pd/150121", "pe/LIMA", "peru"}},
 		// A district kept without geometry names its region, with no point.
@@ -297,7 +303,10 @@ func TestLoadRejects(t *testing.T) {
 		{"no id", RegionSpec{GeoJSONPath: good}, "no id"},
 		{"nothing", RegionSpec{ID: "r"}, "no polygon and no GeoJSON file"},
 		{"both", RegionSpec{ID: "r", GeoJSONPath: good, Polygon: [][][2]float64{{{-77, -12}, {-76, -12}, {-76, -11}}}}, "not both"},
-		{"each feature with aliases", RegionSpec{ID: "r", GeoJSONPath: good, NameProperty: "name", EachFeature: true, Aliases: []string{"x"}}, "aliases name one region"},
+		{"each feature with aliases", RegionSpec{ID: "r", GeoJSONPath: good, NameProperty: "name", EachFeature: true, Aliases: map[string]string{"x": ""}}, `alias "x" names no feature, and each-feature`},
+		{"alias names no feature", RegionSpec{ID: "r", GeoJSONPath: good, NameProperty: "name", EachFeature: true, Aliases: map[string]string{"Cercado": "B"}}, `alias "Cercado" names no feature: no feature of this region is named "B"`},
+		{"alias on a polygon names a feature", RegionSpec{ID: "r", Polygon: [][][2]float64{{{-77, -12}, {-76, -12}, {-76, -11}}}, Aliases: map[string]string{"Casa": "A"}}, `alias "Casa" names no feature`},
+		{"alias without letters", RegionSpec{ID: "r", GeoJSONPath: good, Aliases: map[string]string{"--": ""}}, `alias "--" has no letters`},
 		{"each feature ids repeat", RegionSpec{ID: "pd", GeoJSONPath: write("repeat.geojson", `{"type":"FeatureCollection","features":[`+
 			`{"type":"Feature","properties":{"name":"SANTA ROSA"},"geometry":{"type":"Polygon","coordinates":[`+square+`]}},`+
 			`{"type":"Feature","properties":{"name":"SANTA ROSA"},"geometry":{"type":"Polygon","coordinates":[`+square+`]}}]}`),
@@ -327,7 +336,7 @@ func TestLoadAccepts(t *testing.T) {
 	os.WriteFile(feature, []byte(`{"type":"Feature","properties":{"n":"Casa"},"geometry":{"type":"Polygon","coordinates":[[[-77,-12],[-76,-12],[-76,-11],[-77,-11],[-77,-12]]]}}`), 0o600)
 	os.WriteFile(bare, []byte(`{"type":"MultiPolygon","crs":{"type":"name","properties":{"name":"EPSG:4326"}},"coordinates":[[[[100,3],[102,3],[102,4],[100,4],[100,3]]]]}`), 0o600)
 	ix, err := Load([]RegionSpec{
-		{ID: "feature", GeoJSONPath: feature, NameProperty: "n", Aliases: []string{"la casa grande"}},
+		{ID: "feature", GeoJSONPath: feature, NameProperty: "n", Aliases: map[string]string{"la casa grande": ""}},
 		{ID: "bare", GeoJSONPath: bare},
 		// Inline rings may leave out the closing point; holes are honoured.
 		{ID: "inline", Polygon: [][][2]float64{{{-78, -13}, {-75, -13}, {-75, -10}, {-78, -10}}, {{-77.5, -12.5}, {-77.2, -12.5}, {-77.2, -12.2}, {-77.5, -12.2}}}},

@@ -86,11 +86,15 @@ type Locator struct {
 	ix    *Index
 	gaz   gazetteer
 	cover map[int32][]string // named feature -> regions containing all of it
+	// holds[{g, f}]: feature g holds most of feature f, both named alike.
+	holds map[[2]int32]bool
 }
 
 // NewLocator returns a locator over the regions of ix, whose gazetteer
-// holds the feature names and the RegionSpec aliases. ix may be nil: only
-// coordinates are read then.
+// holds the feature names (with and without their administrative words),
+// the RegionSpec aliases and the built-in local names of the documented
+// boundary files whose places ix holds. ix may be nil: only coordinates
+// are read then.
 func NewLocator(ix *Index) *Locator {
 	l, err := NewLocatorWithAliases(ix, nil)
 	if err != nil {
@@ -114,11 +118,24 @@ func NewLocatorWithAliases(ix *Index, aliases map[string]string) (*Locator, erro
 	if err != nil {
 		return nil, err
 	}
-	l := &Locator{ix: ix, gaz: g, cover: make(map[int32][]string)}
+	l := &Locator{ix: ix, gaz: g, cover: make(map[int32][]string), holds: make(map[[2]int32]bool)}
+	samples := make(map[int32][]Point)
 	for _, e := range g.entries {
 		for _, f := range e.features {
 			if _, done := l.cover[f]; !done {
-				l.cover[f] = ix.covering(f)
+				samples[f] = ix.interiorSamples(f)
+				l.cover[f] = ix.covering(f, samples[f])
+			}
+		}
+	}
+	// Which feature holds which, among those that share a name.
+	for _, e := range g.entries {
+		for _, f := range e.features {
+			for _, h := range e.features {
+				if f != h && ix.features[f].bound.Intersects(ix.features[h].bound) &&
+					ix.shareIn(samples[f], h) >= coverShare {
+					l.holds[[2]int32{h, f}] = true
+				}
 			}
 		}
 	}
@@ -277,6 +294,7 @@ type placeHit struct {
 	entry      int
 	feature    int32   // the feature named, or -1
 	region     int32   // the region named when no one feature is, or -1
+	same       []int32 // more features of the same place, from other layers
 	feats      []int32 // the candidate features of an ambiguous name
 	regions    []int32 // ... and its candidate regions without a feature
 	broader    bool    // contains another place of the text: it qualifies it
@@ -297,13 +315,18 @@ func (l *Locator) places(text string, masked, unknown []span, links []linkMatch)
 		if overlaps(unknown, m.start, m.end) || overlapsNonLink(masked, links, m.start, m.end) {
 			continue
 		}
+		// Streets are named after places elsewhere: Jr. Ucayali is in
+		// Lima, Jalan Ipoh in Kuala Lumpur.
+		if streetName(f.s, m.fs, m.fe) {
+			continue
+		}
 		kept = append(kept, m)
 	}
 	matches = kept
 	hits := make([]placeHit, len(matches))
 	for i, m := range matches {
 		e := &l.gaz.entries[m.entry]
-		feats := l.mostSpecific(e.features)
+		feats := l.byLevel(e.features, narrowQualified(f.s, m.fs, m.fe))
 		regions := e.regions
 		if len(feats)+len(regions) > 1 {
 			// Context: keep the candidates inside another name of the text.
@@ -330,6 +353,10 @@ func (l *Locator) places(text string, masked, unknown []span, links []linkMatch)
 			h.feature = feats[0]
 		case len(all) == 1:
 			h.region = all[0]
+		case len(regions) == 0 && l.samePlace(feats):
+			// One place in two layers (two agencies' boundary files):
+			// it goes to both, as its coordinates would.
+			h.feature, h.same = feats[0], feats[1:]
 		default:
 			h.feats, h.regions = feats, regions
 		}
@@ -372,8 +399,15 @@ func (l *Locator) placeLocation(h placeHit) (Location, int, int) {
 	switch {
 	case h.feature >= 0:
 		f := &l.ix.features[h.feature]
+		regions := slices.Clone(l.cover[h.feature])
+		for _, g := range h.same {
+			for _, id := range l.cover[g] {
+				regions = appendUniqueID(regions, id)
+			}
+		}
+		slices.Sort(regions)
 		return Location{Point: f.inner, HasPoint: true, Region: l.ix.ids[f.region], Source: SourcePlace,
-			Regions: slices.Clone(l.cover[h.feature]), Radius: f.radius}, rankPlace, sub(0)
+			Regions: regions, Radius: f.radius}, rankPlace, sub(0)
 	case h.region >= 0:
 		id := l.ix.ids[h.region]
 		return Location{Region: id, Source: SourcePlace, Regions: []string{id}}, rankPlace, sub(2)
@@ -427,27 +461,52 @@ func overlapsNonLink(masked []span, links []linkMatch, start, end int) bool {
 	return false
 }
 
-// mostSpecific drops each feature that contains the point of another
-// candidate: the same name at two levels (district and department LIMA)
-// means the smaller one.
-func (l *Locator) mostSpecific(feats []int32) []int32 {
+// byLevel settles a name that features at two levels share (the district
+// LIMA inside the department LIMA): the name alone means the larger place,
+// as people use it ("Lima" is the city, not its historic centre); with a
+// district word ("Cercado de Lima", "distrito de Lima", "Lima Cercado")
+// it means the smaller. Features that are not nested stay candidates.
+func (l *Locator) byLevel(feats []int32, narrow bool) []int32 {
 	if len(feats) < 2 {
 		return feats
 	}
 	out := make([]int32, 0, len(feats))
 	for _, f := range feats {
-		broader := false
+		drop := false
 		for _, g := range feats {
-			if g != f && l.ix.inFeature(f, l.ix.features[g].inner) && !l.ix.inFeature(g, l.ix.features[f].inner) {
-				broader = true
+			if g != f && ((narrow && l.within(g, f)) || (!narrow && l.within(f, g))) {
+				drop = true
 				break
 			}
 		}
-		if !broader {
+		if !drop {
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// within reports whether feature f lies inside feature g, a larger place:
+// most of f is in g and not the other way round. The points of the two
+// cannot tell, since the point of a department may lie in its capital
+// district.
+func (l *Locator) within(f, g int32) bool {
+	return l.holds[[2]int32{g, f}] && !l.holds[[2]int32{f, g}]
+}
+
+// samePlace reports whether feats are one place traced by the layers of
+// different regions: most of each lies in every other. Two sources trace
+// the same district differently (INEI 2007 gives the district LIMA 45%
+// more area than the Lima and Callao layer does).
+func (l *Locator) samePlace(feats []int32) bool {
+	for _, f := range feats {
+		for _, g := range feats {
+			if f != g && (l.ix.features[f].region == l.ix.features[g].region || !l.holds[[2]int32{g, f}]) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // insideOther reports whether p (of feature f) lies inside a feature named

@@ -134,7 +134,10 @@ var locateCases = []locateCase{
 	{name: "longest name first", text: "nos llevaron a San Juan de Lurigancho", source: SourcePlace, region: "lc/SAN JUAN DE LURIGANCHO", match: "San Juan de Lurigancho"},
 	{name: "common word with cue", text: "trabajo en Ate, en una fábrica", source: SourcePlace, region: "lc/ATE"},
 	{name: "district and city", text: "Estoy en Miraflores, Lima", source: SourcePlace, region: "lc/MIRAFLORES"},
-	{name: "callao nested names", text: "ayuda estamos en el Callao", source: SourcePlace, region: callao},
+	// "Callao" alone is the province (the department CALLAO), the
+	// district needs a district word (issue 17; before, the district).
+	{name: "callao nested names", text: "ayuda estamos en el Callao", source: SourcePlace, region: "pe/CALLAO", notIn: callao},
+	{name: "callao district named", text: "ayuda estamos en el Cercado del Callao", source: SourcePlace, region: callao, in: "pe/CALLAO"},
 	{name: "mojibake alias", text: "vivo en Mi Perú, Callao", source: SourcePlace, region: "lc/MI PERÃz", match: "Mi Perú"},
 	{name: "department", text: "estoy en una mina en Madre de Dios", source: SourcePlace, region: "pe/MADRE DE DIOS"},
 	{name: "department cusco", text: "Nos tienen en CUSCO", source: SourcePlace, region: "pe/CUSCO"},
@@ -154,8 +157,24 @@ var locateCases = []locateCase{
 	{name: "chinese putrajaya", text: "我被关在布城的一个工厂里", source: SourcePlace, region: putra, match: "布城"},
 	{name: "chinese selangor", text: "他们把我们带到雪兰莪州", source: SourcePlace, region: selangor},
 	{name: "chinese penang", text: "救命，我在槟城", source: SourcePlace, region: "my/Pulau Pinang"},
-	{name: "chinese lima", text: "我在利马", source: SourcePlace, region: "lc/LIMA"},
+	{name: "chinese lima", text: "我在利马", source: SourcePlace, region: limaDept, notIn: "lc/LIMA"}, // the city, not the Cercado (issue 17)
 	{name: "chinese cusco", text: "我们在库斯科工作", source: SourcePlace, region: "pe/CUSCO"},
+
+	// Places as locals write them (issue 17).
+	{name: "district short name", text: "nos tienen en SJL por canto rey", source: SourcePlace, region: "lc/SAN JUAN DE LURIGANCHO", in: limaDept, match: "SJL"},
+	{name: "typo in a long district", text: "estamos en villa maria del trinfo, arriba del cerro", source: SourcePlace, region: "lc/VILLA MARIA DEL TRIUNFO", in: limaDept},
+	{name: "letters swapped", text: "me llevaron a Carabyallo", source: SourcePlace, region: "lc/CARABAYLLO"},
+	{name: "district word asks for the district", text: "distrito de Lima, por la plaza dos de mayo", source: SourcePlace, region: "lc/LIMA", in: limaDept},
+	{name: "bare lima is the department", text: "nos trajeron a Lima en bus desde Pucallpa", source: SourcePlace, region: limaDept, notIn: "lc/LIMA"},
+	{name: "address part common word", text: "Comas, por la av. Tupac Amaru", source: SourcePlace, region: "lc/COMAS"},
+	{name: "federal territory written out", text: "federal territory of labuan, on a fishing boat", source: SourcePlace, region: "my/W.P. Labuan", notIn: selangor},
+	{name: "city for its state", text: "kerja kat kilang di Ipoh, Perak", source: SourcePlace, region: "my/Perak"},
+	{name: "malay short name", text: "tolong sy kat JB sekarang", source: SourcePlace, region: "my/Johor"},
+	{name: "chinese city for its state", text: "我在新山的工厂", source: SourcePlace, region: "my/Johor"},
+	{name: "traditional chinese", text: "我們在檳城", source: SourcePlace, region: "my/Pulau Pinang"},
+	{name: "malay silver", text: "dia curi rantai perak sy"},
+	{name: "malay factory near kelang", text: "kami kat kilang plastik"},
+	{name: "spanish silent near callao", text: "el jefe esta callado y nos mira"},
 
 	// What must not be read as a location.
 	{name: "phone peru", text: "llámame al +51 987 654 321"},
