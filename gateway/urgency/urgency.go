@@ -9,13 +9,15 @@
 //
 //   - a cue that is enough alone: confinement ("locked in", "dikurung",
 //     "被关"), violence or a death threat, a weapon, an explicit emergency
-//     ("SOS", "emergency"), or a message that is only a cry ("HELP", "救命");
-//   - or a call for help with any cue of danger ("help, they took our
+//     ("SOS", "emergency"), or a message that is nothing but calls for help
+//     ("HELP!!", "AYÚDENME x favor", "救命");
+//   - or a call for help with any cue of danger ("help us, they took our
 //     passports", "tolong saya, gaji tak dibayar");
 //   - or two cues of danger of different classes ("they took my passport and
-//     make us work without pay", "we escaped last night");
+//     make us work without pay", "we escaped last night"), except "right
+//     now" with a condition alone (work not paid, a passport kept);
 //   - unless the message says the danger is past or over ("years ago", "we
-//     are safe now") and holds no "right now" cue beside it.
+//     are safe now", the news) and holds no "right now" cue beside it.
 //
 // The cues found are part of what the reporter wrote: they go into the sealed
 // report and nowhere else. Match values print as [redacted]; only the fact
@@ -157,12 +159,39 @@ type Matcher struct {
 	first   map[string][]*phrase // word phrases by their first word
 	wordExc map[string][]*phrase // word exceptions and Safe phrases by their first word
 	whole   map[string]*phrase   // whole-message phrases by normal form
-	runs    []*phrase            // phrases matched anywhere
-	runExc  []*phrase            // run exceptions and Safe phrases
-	// symbols are the phrases matched anywhere that are not in an
-	// unspaced script (emoji): a text in Latin letters needs only these.
-	symbols  []*phrase
-	nPhrases int
+	// Phrases matched anywhere, and their exceptions and Safe phrases: in
+	// unspaced scripts, and in symbols (emoji), which are all a text in
+	// Latin letters needs.
+	runs, runExc, symbols, symbolExc runSet
+	seenRuns                         map[string]bool
+	nPhrases                         int
+}
+
+// runSet holds phrases matched anywhere by their first letter.
+type runSet map[rune][]*phrase
+
+func (s runSet) add(p *phrase) {
+	r, _ := utf8.DecodeRuneInString(p.run)
+	s[r] = append(s[r], p)
+}
+
+// each calls fn for every place where a phrase of s matches run, in the
+// order of the text.
+func (s runSet) each(run string, fn func(p *phrase, start, end int)) {
+	if len(s) == 0 {
+		return
+	}
+	for i := 0; i < len(run); {
+		r, size := utf8.DecodeRuneInString(run[i:])
+		for _, p := range s[r] {
+			if strings.HasPrefix(run[i:], p.run) {
+				if end := followRun(run, i+len(p.run), p.rest); end >= 0 {
+					fn(p, i, end)
+				}
+			}
+		}
+		i += size
+	}
 }
 
 type phrase struct {
@@ -193,7 +222,8 @@ var (
 
 // New returns a matcher with the built-in lists and opt.Extra.
 func New(opt Options) (*Matcher, error) {
-	m := &Matcher{first: map[string][]*phrase{}, wordExc: map[string][]*phrase{}, whole: map[string]*phrase{}}
+	m := &Matcher{first: map[string][]*phrase{}, wordExc: map[string][]*phrase{}, whole: map[string]*phrase{},
+		runs: runSet{}, runExc: runSet{}, symbols: runSet{}, symbolExc: runSet{}, seenRuns: map[string]bool{}}
 	if !opt.NoDefaults {
 		def, err := DefaultPhrases()
 		if err != nil {
@@ -251,17 +281,21 @@ func (m *Matcher) add(p *phrase) {
 			}
 		}
 		m.first[p.words[0]] = append(m.first[p.words[0]], p)
-	case p.masks():
-		m.runExc = append(m.runExc, p)
 	default:
-		for _, q := range m.runs {
-			if q.class == p.class && q.run == p.run && slices.Equal(q.rest, p.rest) {
-				return
-			}
+		key := fmt.Sprint(p.class, p.except, p.run, p.rest)
+		if m.seenRuns[key] {
+			return
 		}
-		m.runs = append(m.runs, p)
-		if !unspaced(p.run) {
-			m.symbols = append(m.symbols, p)
+		m.seenRuns[key] = true
+		switch {
+		case p.masks() && unspaced(p.run):
+			m.runExc.add(p)
+		case p.masks():
+			m.symbolExc.add(p)
+		case unspaced(p.run):
+			m.runs.add(p)
+		default:
+			m.symbols.add(p)
 		}
 	}
 }
@@ -420,6 +454,9 @@ func unspaced(s string) bool {
 // foldLatin lowers s and strips accents and apostrophes, so that "Can't",
 // "cant" and "CAN’T" are one word, and "cứu" is "cuu".
 func foldLatin(s string) string {
+	if isASCII(s) {
+		return squeeze(strings.ToLower(strings.ReplaceAll(s, "'", "")))
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range norm.NFKD.String(s) {
@@ -481,16 +518,32 @@ func hasTriple(s string) bool {
 // beside them: lower case, composed, without apostrophes. The written form
 // tells "bắn em" (shoot me) from "bạn em" (my friend), which fold alike.
 func words(text string) (folded, written []string) {
-	for _, f := range strings.FieldsFunc(norm.NFC.String(text), func(r rune) bool {
+	ascii := isASCII(text)
+	if !ascii {
+		text = norm.NFC.String(text)
+	}
+	fields := strings.FieldsFunc(text, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) && !isApostrophe(r) &&
 			!unicode.Is(unicode.Cf, r)
-	}) {
-		fs := strings.FieldsFunc(foldLatin(f), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-		if len(fs) != 1 {
+	})
+	if ascii { // the common case, in place: as written is as folded
+		folded = fields[:0]
+		for _, f := range fields {
+			if fw := foldLatin(f); fw != "" {
+				folded = append(folded, fw)
+			}
+		}
+		return folded, folded
+	}
+	folded, written = make([]string, 0, len(fields)), make([]string, 0, len(fields))
+	for _, f := range fields {
+		fw := foldLatin(f)
+		if strings.ContainsFunc(fw, notWordRune) || fw == "" {
+			fs := strings.FieldsFunc(fw, notWordRune)
 			folded, written = append(folded, fs...), append(written, fs...) // compatibility forms: as folded
 			continue
 		}
-		w := fs[0]
+		w := fw
 		if !isASCII(f) {
 			w = squeeze(strings.Map(func(r rune) rune {
 				if isApostrophe(r) || unicode.Is(unicode.Cf, r) {
@@ -499,10 +552,12 @@ func words(text string) (folded, written []string) {
 				return unicode.ToLower(r)
 			}, f))
 		}
-		folded, written = append(folded, fs[0]), append(written, w)
+		folded, written = append(folded, fw), append(written, w)
 	}
 	return folded, written
 }
+
+func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
 
 func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == 'ʼ' }
 
@@ -620,8 +675,11 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 	}
 
 	ws, ex := words(text)
-	t := &tokens{folded: ws, written: ex, accented: !slices.Equal(ws, ex)}
-	run := compact(text)
+	t := &tokens{folded: ws, written: ex, accented: !isASCII(text) && !slices.Equal(ws, ex)}
+	run := ""
+	if !isASCII(text) { // nothing matched anywhere is ASCII: scripts and emoji
+		run = compact(text)
+	}
 	if p, ok := m.whole[strings.Join(ws, " ")]; ok && len(ws) > 0 && p.words != nil {
 		found(p)
 	}
@@ -680,86 +738,54 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 	}
 
 	cry := cried != nil && !slices.Contains(cried, false)
-	runs := m.runs
+	runs, runExc := m.runs, m.runExc
 	spaced := !unspaced(text)
 	if spaced {
-		runs = m.symbols
+		runs, runExc = m.symbols, m.symbolExc
 	}
 	if run == "" || len(runs) == 0 {
 		return out, cry
 	}
-	var maskRun []bool
-	var exceptionRuns []bool
-	for _, exceptions := range []bool{true, false} {
-		if !exceptions {
-			exceptionRuns = slices.Clone(maskRun)
+	var maskRun, exceptionRuns []bool
+	maskSpan := func(start, end int) {
+		if maskRun == nil {
+			maskRun = make([]bool, len(run))
 		}
-		for _, p := range m.runExc {
-			if p.except != exceptions {
-				continue
-			}
-			for off := 0; ; {
-				start, end := p.indexRun(run, off)
-				if start < 0 {
-					break
-				}
-				if !anyMasked(exceptionRuns, start, end) {
-					if maskRun == nil {
-						maskRun = make([]bool, len(run))
-					}
-					for k := start; k < end; k++ {
-						maskRun[k] = true
-					}
-					if !p.except {
-						found(p)
-					}
-				}
-				off = start + 1
-			}
+		for k := start; k < end; k++ {
+			maskRun[k] = true
 		}
 	}
+	runExc.each(run, func(p *phrase, start, end int) {
+		if p.except {
+			maskSpan(start, end)
+		}
+	})
+	exceptionRuns = slices.Clone(maskRun)
+	runExc.each(run, func(p *phrase, start, end int) {
+		if !p.except && !anyMasked(exceptionRuns, start, end) {
+			maskSpan(start, end)
+			found(p)
+		}
+	})
 	var criedRun []bool
-	for _, p := range runs {
-		for off := 0; ; {
-			start, end := p.indexRun(run, off)
-			if start < 0 {
-				break
-			}
-			if !anyMasked(maskRun, start, end) {
-				found(p)
-				if p.class != Help {
-					break
-				}
-				if criedRun == nil {
-					criedRun = make([]bool, len(run))
-				}
-				for k := start; k < end; k++ {
-					criedRun[k] = true
-				}
-			}
-			off = start + 1
+	runs.each(run, func(p *phrase, start, end int) {
+		if anyMasked(maskRun, start, end) {
+			return
 		}
-	}
+		found(p)
+		if p.class == Help {
+			if criedRun == nil {
+				criedRun = make([]bool, len(run))
+			}
+			for k := start; k < end; k++ {
+				criedRun[k] = true
+			}
+		}
+	})
 	if spaced {
 		return out, cry
 	}
 	return out, criedRun != nil && !slices.Contains(criedRun, false)
-}
-
-// indexRun returns where p first matches run at or after from, or -1, -1.
-func (p *phrase) indexRun(run string, from int) (start, end int) {
-	for from <= len(run) {
-		j := strings.Index(run[from:], p.run)
-		if j < 0 {
-			return -1, -1
-		}
-		start = from + j
-		if end = followRun(run, start+len(p.run), p.rest); end >= 0 {
-			return start, end
-		}
-		from = start + 1
-	}
-	return -1, -1
 }
 
 // followRun returns the end of rest matched in order from at, each part
