@@ -690,18 +690,10 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 	// Exceptions first ("not safe"), then Safe cues, which hide their words
 	// from the others ("safe now" is no "now") but not from each other.
 	var masked []bool
-	mask := func(from, to int) {
-		if masked == nil {
-			masked = make([]bool, len(ws))
-		}
-		for j := from; j < to; j++ {
-			masked[j] = true
-		}
-	}
 	for i, w := range ws {
 		for _, p := range m.wordExc[w] {
 			if end := matchAt(t, i, p, 0, nil); p.except && end > i {
-				mask(i, end)
+				masked = mark(masked, len(ws), i, end)
 			}
 		}
 	}
@@ -712,7 +704,7 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 				continue
 			}
 			if end := matchAt(t, i, p, 0, exceptions); end > i {
-				mask(i, end)
+				masked = mark(masked, len(ws), i, end)
 				found(p)
 			}
 		}
@@ -726,12 +718,7 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 			if end := matchAt(t, i, p, 0, masked); end > i {
 				found(p)
 				if p.class == Help {
-					if cried == nil {
-						cried = make([]bool, len(ws))
-					}
-					for j := i; j < end; j++ {
-						cried[j] = true
-					}
+					cried = mark(cried, len(ws), i, end)
 				}
 			}
 		}
@@ -747,23 +734,15 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 		return out, cry
 	}
 	var maskRun, exceptionRuns []bool
-	maskSpan := func(start, end int) {
-		if maskRun == nil {
-			maskRun = make([]bool, len(run))
-		}
-		for k := start; k < end; k++ {
-			maskRun[k] = true
-		}
-	}
 	runExc.each(run, func(p *phrase, start, end int) {
 		if p.except {
-			maskSpan(start, end)
+			maskRun = mark(maskRun, len(run), start, end)
 		}
 	})
 	exceptionRuns = slices.Clone(maskRun)
 	runExc.each(run, func(p *phrase, start, end int) {
 		if !p.except && !anyMasked(exceptionRuns, start, end) {
-			maskSpan(start, end)
+			maskRun = mark(maskRun, len(run), start, end)
 			found(p)
 		}
 	})
@@ -774,12 +753,7 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 		}
 		found(p)
 		if p.class == Help {
-			if criedRun == nil {
-				criedRun = make([]bool, len(run))
-			}
-			for k := start; k < end; k++ {
-				criedRun[k] = true
-			}
+			criedRun = mark(criedRun, len(run), start, end)
 		}
 	})
 	if spaced {
@@ -807,6 +781,17 @@ func followRun(run string, at int, rest []string) int {
 		i += size
 	}
 	return -1
+}
+
+// mark sets mask[from:to], making a mask of n first if there is none.
+func mark(mask []bool, n, from, to int) []bool {
+	if mask == nil {
+		mask = make([]bool, n)
+	}
+	for i := from; i < to; i++ {
+		mask[i] = true
+	}
+	return mask
 }
 
 func anyMasked(mask []bool, from, to int) bool {
