@@ -11,7 +11,7 @@ import (
 func TestRule(t *testing.T) {
 	m := mustMatcher(t, Options{NoDefaults: true, Extra: map[language.Tag][]string{language.English: {
 		"[help] helpme", "[confinement] locked", "[violence] beaten", "[weapon] gun", "[escape] escaped",
-		"[threat] chased", "[now] now", "[children] kids", "[documents] passport", "[labour] unpaid",
+		"[threat] chased", "[fear] scared", "[now] now", "[children] kids", "[documents] passport", "[labour] unpaid",
 		"[safe] safe", "[safe] years ago", "sos", "[help] =helpme", "[help] please", "!not safe",
 	}}})
 	for _, tt := range []struct {
@@ -35,8 +35,13 @@ func TestRule(t *testing.T) {
 		{"escaped chased", true, "escaped + chased"},
 		{"now unpaid", false, ""}, // now with a condition alone
 		{"now passport", false, ""},
-		{"now passport kids", true, "now + kids"},
+		{"now passport kids", true, "passport + kids"},
 		{"escaped", false, ""},
+		{"scared unpaid", false, ""},
+		{"scared now", false, ""},
+		{"now kids", false, ""},
+		{"scared escaped", true, "scared + escaped"},
+		{"helpme scared", true, "helpme + scared"},
 		{"locked years ago, safe", false, ""},
 		{"locked years ago, now again", true, "locked"},
 		{"locked, not safe", true, "locked"}, // an exception hides the safe cue

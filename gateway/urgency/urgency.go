@@ -94,6 +94,7 @@ const (
 	Weapon                 // alone: a gun, a knife
 	Escape                 // escaped, running, hiding
 	Threat                 // threatened, chased, watched
+	Fear                   // afraid, cannot take it any more
 	Now                    // right now, tonight, last night
 	Children               // children, minors
 	Documents              // passport or papers taken
@@ -103,7 +104,7 @@ const (
 )
 
 var classNames = [numClasses]string{"urgent", "help", "confinement", "violence", "weapon", "escape", "threat",
-	"now", "children", "documents", "labour", "safe"}
+	"fear", "now", "children", "documents", "labour", "safe"}
 
 func (c Class) String() string {
 	if c < numClasses {
@@ -639,11 +640,12 @@ func decide(cues []*phrase, cry bool) (Match, bool) {
 	if h := firstOf[Help]; h != nil && len(dangers) > 0 {
 		return matchOf(h, dangers[0]), true
 	}
-	// Two classes of danger; but "now" does not make a condition (work not
-	// paid, a passport kept) an emergency: "I am working now, not paid".
+	// Two classes of danger; but "now" or fear do not make a condition an
+	// emergency ("I am working now, not paid", "afraid to ask for my pay",
+	// "kids in the park now"), nor each other.
 	for i, a := range dangers {
 		for _, b := range dangers[i+1:] {
-			if !condition(a.class, b.class) && !condition(b.class, a.class) {
+			if !weakPair(a.class, b.class) && !weakPair(b.class, a.class) {
 				return matchOf(a, b), true
 			}
 		}
@@ -651,7 +653,12 @@ func decide(cues []*phrase, cry bool) (Match, bool) {
 	return Match{}, false
 }
 
-func condition(now, c Class) bool { return now == Now && (c == Labour || c == Documents) }
+// weakPair reports whether a, which only makes danger nearer (now, fear),
+// meets b, which is a condition (work, documents, children) or another of
+// its kind.
+func weakPair(a, b Class) bool {
+	return (a == Now || a == Fear) && (b == Now || b == Fear || b == Labour || b == Documents || b == Children)
+}
 
 func matchOf(ps ...*phrase) Match {
 	texts := make([]string, len(ps))

@@ -315,6 +315,20 @@ func TestDefaultLists(t *testing.T) {
 		"hello, what time do you open?", "terima kasih banyak", "gracias por todo", "salamat po sa inyo",
 		"谢谢你们的帮助", "ขอบคุณมากค่ะ", "cảm ơn anh nhiều", "ok", "123", "", "😀",
 		"saya mau tanya soal visa", "¿cuánto cuesta el pasaje?", "magandang umaga po",
+		// Words of the lists in everyday sentences, or a condition with "now" or fear only.
+		"my kids are at home, can you help me with my visa?", "is it safe to send my passport by post?",
+		"the police station is closed now", "I lost my passport yesterday, what should I do now",
+		"my employer still hasn't paid me, I am scared to ask", "I am stuck in traffic, will call later",
+		"the kids are playing with a toy gun", "he hit the jackpot", "quick question, how do I renew my permit",
+		"can you help us, we want to donate", "help! my phone is broken",
+		"hay niños jugando en el parque ahora", "perdí mi pasaporte ayer, qué hago ahora",
+		"tengo miedo de perder mi trabajo, no me pagan horas extra",
+		"anak saya sakit, boleh tolong bagitahu klinik terdekat", "saya takut majikan marah kalau minta cuti",
+		"paspor saya hilang, sekarang bagaimana", "tolong saya nak tanya pasal permit kerja",
+		"我现在在工厂工作 老板没发工资", "我的孩子在学校 我想问签证", "护照丢了 现在怎么办",
+		"ตอนนี้ทำงานอยู่โรงงาน นายจ้างไม่จ่ายเงินเดือน", "ลูกของฉันอยู่ที่บ้าน อยากถามเรื่องวีซ่า",
+		"tôi đang làm việc ở nhà máy, chủ chưa trả lương", "con em đang đi học, em muốn hỏi visa",
+		"takot ako mawalan ng trabaho, hindi pa binabayaran", "nawala passport ko kahapon, ano gagawin ko ngayon",
 	} {
 		if got, ok := m.Match(everyday); ok {
 			t.Errorf("Match(%q) = %q", everyday, got.Phrase)
