@@ -2,9 +2,9 @@
 // hotline's languages, so that it is queued as urgent.
 //
 // It does not take one phrase as proof. Each list gives cues of a class
-// (a call for help, confinement, violence, a weapon, a threat, escape,
-// "right now", children, documents taken, forced or unpaid work, and "that
-// was long ago, I am safe now"), and a message is urgent when the cues it
+// (a call for help, confinement, violence, a weapon, a threat, fear,
+// escape, "right now", children, documents taken, forced or unpaid work, and
+// "that was long ago, I am safe now"), and a message is urgent when the cues it
 // holds add up to danger now, the same way in every language:
 //
 //   - a cue that is enough alone: confinement ("locked in", "dikurung",
@@ -14,8 +14,9 @@
 //   - or a call for help with any cue of danger ("help us, they took our
 //     passports", "tolong saya, gaji tak dibayar");
 //   - or two cues of danger of different classes ("they took my passport and
-//     make us work without pay", "we escaped last night"), except "right
-//     now" with a condition alone (work not paid, a passport kept);
+//     make us work without pay", "we escaped last night"), except that
+//     "right now" and fear only bring danger nearer: not with each other,
+//     nor with a condition alone (work not paid, a passport kept, children);
 //   - unless the message says the danger is past or over ("years ago", "we
 //     are safe now", the news) and holds no "right now" cue beside it.
 //
