@@ -442,11 +442,23 @@ func parseVariant(body string, tag language.Tag, class Class, whole, except bool
 // between words.
 func unspaced(s string) bool {
 	for _, r := range s {
-		if r < 0x0E00 {
-			continue // fast path: Latin, Cyrillic, Arabic, Devanagari...
+		if r >= 0x0E00 && unspacedRune(r) { // below: Latin, Cyrillic, Arabic, Devanagari...
+			return true
 		}
-		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Thai,
-			unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan) {
+	}
+	return false
+}
+
+func unspacedRune(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Thai,
+		unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan)
+}
+
+// hasWords reports whether s has a letter or digit of a spaced script: a
+// text all in Thai or Chinese has no words to match.
+func hasWords(s string) bool {
+	for _, r := range s {
+		if (r < 0x0E00 || !unspacedRune(r)) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
 			return true
 		}
 	}
@@ -524,9 +536,9 @@ func words(text string) (folded, written []string) {
 	if !ascii {
 		text = norm.NFC.String(text)
 	}
-	fields := strings.FieldsFunc(text, func(r rune) bool {
+	fields := strings.FieldsFunc(text, func(r rune) bool { // unspaced scripts are matched as runs
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) && !isApostrophe(r) &&
-			!unicode.Is(unicode.Cf, r)
+			!unicode.Is(unicode.Cf, r) || (r >= 0x0E00 && unspacedRune(r))
 	})
 	if ascii { // the common case, in place: as written is as folded
 		folded = fields[:0]
@@ -682,7 +694,10 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 		}
 	}
 
-	ws, ex := words(text)
+	var ws, ex []string
+	if hasWords(text) {
+		ws, ex = words(text)
+	}
 	t := &tokens{folded: ws, written: ex, accented: !isASCII(text) && !slices.Equal(ws, ex)}
 	run := ""
 	if !isASCII(text) { // nothing matched anywhere is ASCII: scripts and emoji

@@ -366,6 +366,8 @@ func BenchmarkMatch(b *testing.B) {
 		{"none", "my sister works in a nail salon in the city and sends money home every month"},
 		{"latin", "tolong kami dikurung dalam rumah ni"},
 		{"thai", "พวกเราถูกขังอยู่ในบ้าน"},
+		{"chinese", "他们把我们的护照收走了 每天干16个小时"},
+		{"vietnamese", "họ giữ hộ chiếu của chúng tôi, không trả lương"},
 		{"32KiB", strings.Repeat("the quick brown fox jumps over the lazy dog ", 32<<10/44)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
