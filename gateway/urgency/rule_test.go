@@ -1,9 +1,12 @@
 package urgency
 
 import (
+	"strings"
 	"testing"
+	"unicode"
 
 	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
 )
 
 // TestRule: the combination rule, on lists of one word a class, so that each
@@ -152,6 +155,34 @@ func TestEveryLanguageEveryClass(t *testing.T) {
 			if !have[c] {
 				t.Errorf("%s has no %v cue", l, c)
 			}
+		}
+	}
+}
+
+// TestFoldTable: folding through the table of accented letters is folding
+// by decomposition, for every letter of the table and a few words.
+func TestFoldTable(t *testing.T) {
+	reference := func(s string) string {
+		var b strings.Builder
+		for _, r := range norm.NFKD.String(s) {
+			switch {
+			case unicode.Is(unicode.Mn, r), unicode.Is(unicode.Cf, r), isApostrophe(r):
+			case r == 'đ' || r == 'Đ':
+				b.WriteByte('d')
+			default:
+				b.WriteRune(unicode.ToLower(r))
+			}
+		}
+		return squeeze(b.String())
+	}
+	var texts []string
+	for r := range latinFolds() {
+		texts = append(texts, string(r))
+	}
+	texts = append(texts, "Cứu chúng tôi", "ĐÁNH", "niñas", "Ｈｅｌｐ", "can’t", "e\u0301", "ﬁx", "Ǆ")
+	for _, s := range texts {
+		if got, want := foldLatin(s), reference(s); got != want {
+			t.Errorf("foldLatin(%q) = %q, want %q", s, got, want)
 		}
 	}
 }

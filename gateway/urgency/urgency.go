@@ -42,6 +42,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -471,20 +472,52 @@ func foldLatin(s string) string {
 	if isASCII(s) {
 		return squeeze(strings.ToLower(strings.ReplaceAll(s, "'", "")))
 	}
+	folds := latinFolds()
 	var b strings.Builder
 	b.Grow(len(s))
-	for _, r := range norm.NFKD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r), unicode.Is(unicode.Cf, r):
-		case r == 'đ' || r == 'Đ':
-			b.WriteByte('d')
-		case isApostrophe(r):
-		default:
-			b.WriteRune(unicode.ToLower(r))
+	for _, r := range s {
+		if f, ok := folds[r]; ok {
+			b.WriteString(f)
+		} else {
+			foldRune(&b, r)
 		}
 	}
 	return squeeze(b.String())
 }
+
+// foldRune writes r decomposed, lower case, without marks and apostrophes.
+func foldRune(b *strings.Builder, r rune) {
+	if r < utf8.RuneSelf {
+		if r != '\'' {
+			b.WriteRune(unicode.ToLower(r))
+		}
+		return
+	}
+	for _, d := range norm.NFKD.String(string(r)) {
+		switch {
+		case unicode.Is(unicode.Mn, d), unicode.Is(unicode.Cf, d), isApostrophe(d):
+		case d == 'đ' || d == 'Đ':
+			b.WriteByte('d')
+		default:
+			b.WriteRune(unicode.ToLower(d))
+		}
+	}
+}
+
+// latinFolds are the folds of the accented Latin letters, Vietnamese's
+// included, made once: decomposing each word of a text costs more than the
+// rest of the matching.
+var latinFolds = sync.OnceValue(func() map[rune]string {
+	folds := map[rune]string{}
+	for _, block := range [][2]rune{{0xC0, 0x24F}, {0x1E00, 0x1EFF}} {
+		for r := block[0]; r <= block[1]; r++ {
+			var b strings.Builder
+			foldRune(&b, r)
+			folds[r] = b.String()
+		}
+	}
+	return folds
+})
 
 // squeeze writes a letter said three times or more in a row once:
 // "HELPPP", "tolonggg" and "ช่วยด้วยยยย" are how people shout in a text.
