@@ -64,6 +64,9 @@ func TestMatch(t *testing.T) {
 		{"vi", "em bị nhốt trong nhà này từ năm trước", true, "confinement"},
 		{"th", "หนูถูกขังในบ้านนี้ตั้งแต่ปีที่แล้ว", true, "confinement"},
 		{"zh", "我从去年开始就被关在这个房子里", true, "confinement"},
+		{"en", "they say they will kill my family back home if I leave", true, "violence"},
+		{"th", "นายจ้างไม่ให้กลับบ้านแล้ว", true, "confinement"},
+		{"zh", "他们不让我回家了", true, "confinement"},
 		// Spanish
 		{"es", "ayuda nos tienen encerrados", true, "confinement"},
 		{"es", "AYÚDENME x favor", true, "help"},
