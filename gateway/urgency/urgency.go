@@ -108,6 +108,7 @@ const (
 var classNames = [numClasses]string{"urgent", "help", "confinement", "violence", "weapon", "escape", "threat",
 	"fear", "now", "children", "documents", "labour", "safe"}
 
+// String returns the name of c as written in the lists.
 func (c Class) String() string {
 	if c < numClasses {
 		return classNames[c]
@@ -131,8 +132,9 @@ func ParseClass(name string) (Class, error) {
 	return 0, ErrBadClass
 }
 
-// Match is why a message is urgent: the cues that decided it. It is part of
-// the message: it prints as [redacted] and belongs in the sealed report only.
+// Match is a cue found in a message or, from Matcher.Match, the cues that
+// made it urgent. It is part of the message: it prints as [redacted] and
+// belongs in the sealed report only.
 type Match struct {
 	Phrase string       // the phrases as written in the lists, joined by " + "
 	Lang   language.Tag // the list of the first phrase; Und for any language
@@ -352,7 +354,7 @@ func parsePhrase(s string, tag language.Tag, lim limits) ([]*phrase, error) {
 
 // expand turns "(beat|beating) (me|us)" into its four phrases. A group may
 // hold an empty choice: "(please )help" is "please help" and "help".
-func expand(s string, max int) ([]string, error) {
+func expand(s string, limit int) ([]string, error) {
 	open := strings.IndexByte(s, '(')
 	if open < 0 {
 		if strings.ContainsRune(s, ')') {
@@ -369,7 +371,7 @@ func expand(s string, max int) ([]string, error) {
 	if strings.ContainsAny(inner, "()") {
 		return nil, ErrBadGroup
 	}
-	rest, err := expand(s[closing+1:], max)
+	rest, err := expand(s[closing+1:], limit)
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +379,7 @@ func expand(s string, max int) ([]string, error) {
 		return nil, ErrBadGroup
 	}
 	choices := strings.Split(inner, "|")
-	if len(choices)*len(rest) > max {
+	if len(choices)*len(rest) > limit {
 		return nil, ErrBadGroup
 	}
 	out := make([]string, 0, len(choices)*len(rest))
