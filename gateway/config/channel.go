@@ -7,6 +7,7 @@ import (
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway/urgency"
 	"golang.org/x/text/language"
 )
 
@@ -126,9 +127,15 @@ func (c *Config) validateChannel(add, warn func(string, string, string)) {
 			add("channel.languages", fmt.Sprintf("%q is not a language tag", l), "use BCP 47 tags such as en, es, ms, zh-Hans")
 		}
 	}
-	for l := range ch.Urgency {
+	for l, phrases := range ch.Urgency {
 		if _, err := language.Parse(l); err != nil {
 			add("channel.urgency", fmt.Sprintf("%q is not a language tag", l), "key the phrases by a BCP 47 tag such as es")
+		}
+		for i, p := range phrases {
+			if err := urgency.ValidatePhrase(p); err != nil { // the error never quotes the phrase
+				add("channel.urgency", fmt.Sprintf("phrase %d of %s: %v", i+1, l, err),
+					"see the syntax in gateway/urgency/phrases/README.md, e.g. \"[confinement] nos tienen encerrados\"")
+			}
 		}
 	}
 	if ch.Media.MaxItems < 0 || ch.Media.MaxItems > 10 || ch.Media.MaxBytes < 0 || ch.Media.MaxBytes > 20<<20 {

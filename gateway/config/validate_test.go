@@ -50,6 +50,13 @@ func TestValidate(t *testing.T) {
 			field:  "agencies.pe-callao.emergency",
 		},
 		{
+			name: "urgency phrase that cannot be read",
+			mutate: func(c *config.Config) {
+				c.Channel.Urgency = map[string][]string{"es": {"[peligro] nos tienen encerrados"}}
+			},
+			field: "channel.urgency",
+		},
+		{
 			name:   "unknown default_agency",
 			mutate: func(c *config.Config) { c.DefaultAgency = "pe-puno" },
 			field:  "default_agency",
@@ -607,5 +614,20 @@ func TestLiteralSecretsWarn(t *testing.T) {
 	}
 	if text := problemsText(ps); strings.Contains(text, testPepper) || strings.Contains(text, literalToken) {
 		t.Fatalf("warnings quote the secret:\n%s", text)
+	}
+}
+
+// TestValidateUrgencyPhrases: a configured urgency phrase that cannot be
+// read is reported by its place, never quoted (it may be what a victim
+// writes); one that can, with its class, is fine.
+func TestValidateUrgencyPhrases(t *testing.T) {
+	c := parseValid(t)
+	c.Channel.Urgency = map[string][]string{"es": {"[confinement] nos tienen presos", "[peligro] secreto encerrados", "... solo"}}
+	text := problemsText(c.Validate())
+	if !strings.Contains(text, "phrase 2 of es") || !strings.Contains(text, "phrase 3 of es") || strings.Contains(text, "phrase 1 of es") {
+		t.Errorf("problems:\n%s", text)
+	}
+	if strings.Contains(text, "secreto") || strings.Contains(text, "solo") {
+		t.Errorf("problems quote a phrase:\n%s", text)
 	}
 }

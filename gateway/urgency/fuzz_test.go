@@ -6,14 +6,16 @@ import (
 	"unicode/utf8"
 )
 
-// FuzzMatch: any text is searched without a panic, the same way twice; Match
-// agrees with All; and for plain ASCII, case and extra punctuation between
-// words change nothing.
+// FuzzMatch: any text is searched without a panic, the same way twice; an
+// urgent text has cues and its Match names phrases found; a text with no
+// cue is never urgent; and for plain ASCII, case and extra punctuation
+// between words change nothing.
 func FuzzMatch(f *testing.F) {
 	for _, s := range []string{
 		"help us we are locked in", "tolong kami", "Tolong!!", "tolong-menolong", "救命", "ช่วย ด้วย",
 		"cuu toi voi", "nghiên cứu", "took all of my passport", "🆘", "", "\xff\xfe", "... ...", "=", "!tolong",
-		"อยู่ใกล้ทางด่วน ด่วน",
+		"อยู่ใกล้ทางด่วน ด่วน", "they took my passport and dont pay us", "I was locked in years ago, safe now",
+		"现在已经很安全", "HELPPPP", "bạn em", "bắn em", "AYÚDENME x favor", "ช่วยด้วยยยยค่ะ",
 	} {
 		f.Add(s)
 	}
@@ -24,11 +26,18 @@ func FuzzMatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		got, ok := m.Match(text)
 		all := m.All(text)
-		if ok != (len(all) > 0) {
-			t.Fatalf("Match ok=%v but All has %d", ok, len(all))
+		if ok && len(all) == 0 {
+			t.Fatalf("urgent with no cue: %q", got.Phrase)
 		}
-		if ok && (all[0] != got || got.Phrase == "") {
-			t.Fatalf("Match = %q, All[0] = %q", got.Phrase, all[0].Phrase)
+		if ok {
+			for _, p := range strings.Split(got.Phrase, " + ") {
+				if !containsPhrase(all, p) {
+					t.Fatalf("Match = %q, not among the cues %v", got.Phrase, phrases(all))
+				}
+			}
+		}
+		if !ok && got != (Match{}) {
+			t.Fatal("not urgent, but a match")
 		}
 		if again, ok2 := m.Match(text); again != got || ok2 != ok {
 			t.Fatal("not deterministic")

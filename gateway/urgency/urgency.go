@@ -1,11 +1,28 @@
-// Package urgency finds the words of immediate danger in a tip ("we
-// escaped", "locked in", "they took our passports", "tolong kami", "救命",
-// "ช่วยด้วย", "cứu chúng tôi"...), in any of the hotline's languages, so that
-// the tip is queued as urgent.
+// Package urgency decides whether a tip speaks of danger now, in any of the
+// hotline's languages, so that it is queued as urgent.
 //
-// The matched phrase is part of what the reporter wrote: it goes into the
-// sealed report and nowhere else. Match values print as [redacted]; only the
-// fact that a tip is urgent is stored in clear.
+// It does not take one phrase as proof. Each list gives cues of a class
+// (a call for help, confinement, violence, a weapon, a threat, fear,
+// escape, "right now", children, documents taken, forced or unpaid work, and
+// "that was long ago, I am safe now"), and a message is urgent when the cues it
+// holds add up to danger now, the same way in every language:
+//
+//   - a cue that is enough alone: confinement ("locked in", "dikurung",
+//     "被关"), violence or a death threat, a weapon, an explicit emergency
+//     ("SOS", "emergency"), or a message that is nothing but calls for help
+//     ("HELP!!", "AYÚDENME x favor", "救命");
+//   - or a call for help with any cue of danger ("help us, they took our
+//     passports", "tolong saya, gaji tak dibayar");
+//   - or two cues of danger of different classes ("they took my passport and
+//     make us work without pay", "we escaped last night"), except that
+//     "right now" and fear only bring danger nearer: not with each other,
+//     nor with a condition alone (work not paid, a passport kept, children);
+//   - unless the message says the danger is past or over ("years ago", "we
+//     are safe now", the news) and holds no "right now" cue beside it.
+//
+// The cues found are part of what the reporter wrote: they go into the sealed
+// report and nowhere else. Match values print as [redacted]; only the fact
+// that a tip is urgent is stored in clear.
 //
 // Matching ignores case, accents, width and punctuation. In scripts that
 // separate words with spaces a phrase matches whole words in sequence; in
@@ -25,7 +42,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
@@ -45,11 +64,81 @@ const MaxPhrase = 120
 // of our passports" and "kinuha ng amo ko ang passport".
 const maxGap = 4
 
-// Match is a phrase found in a message. It is part of the message: it prints
-// as [redacted] and belongs in the sealed report only.
+// maxRunGap is how many letters "..." stands for at most in scripts
+// without spaces: "现在...安全" matches "现在已经很安全".
+const maxRunGap = 10
+
+// maxVariants bounds what the "(a|b)" groups of one configured phrase
+// expand to. The built-in lists, which are not outside input, may be longer
+// and wider: up to builtinScale times.
+const maxVariants = 64
+
+const builtinScale = 16
+
+// limits bound a phrase.
+type limits struct{ bytes, variants int }
+
+var (
+	configured = limits{MaxPhrase, maxVariants}
+	builtin    = limits{builtinScale * MaxPhrase, builtinScale * maxVariants}
+)
+
+// Class is the kind of cue a phrase is. Class names are not personal data.
+type Class uint8
+
+// The classes of cues. Those marked "alone" make a message urgent by
+// themselves; the others count with a call for help or with another class.
+const (
+	Urgent    Class = iota // alone: SOS, "emergency"; a configured phrase without a class
+	Help                   // a call for help ("help us", "tolong kami")
+	Confine                // alone: locked in, held, not let out
+	Violence               // alone: beaten, raped, a death threat
+	Weapon                 // alone: a gun, a knife
+	Escape                 // escaped, running, hiding
+	Threat                 // threatened, chased, watched
+	Fear                   // afraid, cannot take it any more
+	Now                    // right now, tonight, last night
+	Children               // children, minors
+	Documents              // passport or papers taken
+	Labour                 // forced work, not paid, debt, sold
+	Safe                   // the danger is past, over or elsewhere (the news): cancels the rest unless a Now cue is outside it
+	numClasses
+)
+
+var classNames = [numClasses]string{"urgent", "help", "confinement", "violence", "weapon", "escape", "threat",
+	"fear", "now", "children", "documents", "labour", "safe"}
+
+// String returns the name of c as written in the lists.
+func (c Class) String() string {
+	if c < numClasses {
+		return classNames[c]
+	}
+	return fmt.Sprintf("Class(%d)", c)
+}
+
+// alone reports whether a cue of class c makes a message urgent by itself.
+func (c Class) alone() bool { return c == Urgent || c == Confine || c == Violence || c == Weapon }
+
+// danger reports whether c is a cue of danger (not help, not safety).
+func (c Class) danger() bool { return c != Help && c != Safe }
+
+// ParseClass returns the class of a name, as written in the lists.
+func ParseClass(name string) (Class, error) {
+	for i, n := range classNames {
+		if n == name {
+			return Class(i), nil
+		}
+	}
+	return 0, ErrBadClass
+}
+
+// Match is a cue found in a message or, from Matcher.Match, the cues that
+// made it urgent. It is part of the message: it prints as [redacted] and
+// belongs in the sealed report only.
 type Match struct {
-	Phrase string       // as written in the list
-	Lang   language.Tag // the list it came from; Und for any language
+	Phrase string       // the phrases as written in the lists, joined by " + "
+	Lang   language.Tag // the list of the first phrase; Und for any language
+	Class  Class        // the class of the first phrase
 }
 
 // LogValue keeps a match out of logs.
@@ -62,60 +151,100 @@ func (Match) String() string { return "[redacted]" }
 type Options struct {
 	// Extra phrases by language, added to the built-in lists (config:
 	// urgency phrases). Any language may be given, not only the eight the
-	// replies speak: a Burmese phrase is matched like a Thai one.
+	// replies speak: a Burmese phrase is matched like a Thai one. A phrase
+	// may start with its class ("[confinement] kurungan"); without one it is
+	// urgent alone, as the phrases of earlier versions were.
 	Extra map[language.Tag][]string
 	// NoDefaults leaves the built-in lists out.
 	NoDefaults bool
 }
 
-// Matcher finds urgent phrases. It is safe for concurrent use.
+// Matcher finds cues and decides urgency. It is safe for concurrent use.
 type Matcher struct {
 	first   map[string][]*phrase // word phrases by their first word
-	wordExc map[string][]*phrase // word exceptions by their first word
+	wordExc map[string][]*phrase // word exceptions and Safe phrases by their first word
 	whole   map[string]*phrase   // whole-message phrases by normal form
-	runs    []*phrase            // phrases matched anywhere
-	runExc  []*phrase
-	// symbols are the phrases matched anywhere that are not in an
-	// unspaced script (emoji): a text in Latin letters needs only these.
-	symbols  []*phrase
-	nPhrases int
+	// Phrases matched anywhere, and their exceptions and Safe phrases: in
+	// unspaced scripts, and in symbols (emoji), which are all a text in
+	// Latin letters needs.
+	runs, runExc, symbols, symbolExc runSet
+	seenRuns                         map[string]bool
+	nPhrases                         int
+}
+
+// runSet holds phrases matched anywhere by their first letter.
+type runSet map[rune][]*phrase
+
+func (s runSet) add(p *phrase) {
+	r, _ := utf8.DecodeRuneInString(p.run)
+	s[r] = append(s[r], p)
+}
+
+// each calls fn for every place where a phrase of s matches run, in the
+// order of the text.
+func (s runSet) each(run string, fn func(p *phrase, start, end int)) {
+	if len(s) == 0 {
+		return
+	}
+	for i := 0; i < len(run); {
+		r, size := utf8.DecodeRuneInString(run[i:])
+		for _, p := range s[r] {
+			if strings.HasPrefix(run[i:], p.run) {
+				if end := followRun(run, i+len(p.run), p.rest); end >= 0 {
+					fn(p, i, end)
+				}
+			}
+		}
+		i += size
+	}
 }
 
 type phrase struct {
 	text   string
 	lang   language.Tag
+	class  Class
 	words  []string // folded words; "" is a gap of up to maxGap words
+	exact  []string // the words as written, for sameWord
+	strict bool     // accents must agree when the text has some (Vietnamese)
 	run    string   // compact form, for unspaced scripts
+	rest   []string // what follows run, each within maxRunGap letters of the one before
 	whole  bool
 	except bool
 }
+
+// masks reports whether p is matched before the others and hides the words
+// it covers from them: exceptions, and Safe cues ("now safe" is no "now").
+func (p *phrase) masks() bool { return p.except || p.class == Safe }
 
 // Errors of New and ValidatePhrase.
 var (
 	ErrEmptyPhrase = errors.New("phrase has no letters or digits")
 	ErrLongPhrase  = fmt.Errorf("phrase is longer than %d bytes", MaxPhrase)
-	ErrBadGap      = errors.New(`"..." must stand between two words of a spaced script`)
+	ErrBadGap      = errors.New(`"..." must stand between two words, and not in a whole-message phrase`)
+	ErrBadClass    = errors.New("unknown class: use one of " + strings.Join(classNames[:], ", "))
+	ErrBadGroup    = fmt.Errorf(`"(a|b)" groups must close, hold no other group, and make at most %d phrases`, maxVariants)
 )
 
 // New returns a matcher with the built-in lists and opt.Extra.
 func New(opt Options) (*Matcher, error) {
-	m := &Matcher{first: map[string][]*phrase{}, wordExc: map[string][]*phrase{}, whole: map[string]*phrase{}}
+	m := &Matcher{first: map[string][]*phrase{}, wordExc: map[string][]*phrase{}, whole: map[string]*phrase{},
+		runs: runSet{}, runExc: runSet{}, symbols: runSet{}, symbolExc: runSet{}, seenRuns: map[string]bool{}}
 	if !opt.NoDefaults {
 		def, err := DefaultPhrases()
 		if err != nil {
 			return nil, err
 		}
-		if err := m.addAll(def); err != nil {
+		if err := m.addAll(def, builtin); err != nil {
 			return nil, fmt.Errorf("built-in %w", err)
 		}
 	}
-	if err := m.addAll(opt.Extra); err != nil {
+	if err := m.addAll(opt.Extra, configured); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-func (m *Matcher) addAll(lists map[language.Tag][]string) error {
+func (m *Matcher) addAll(lists map[language.Tag][]string, lim limits) error {
 	tags := make([]language.Tag, 0, len(lists))
 	for t := range lists {
 		tags = append(tags, t)
@@ -124,19 +253,21 @@ func (m *Matcher) addAll(lists map[language.Tag][]string) error {
 	var errs []error
 	for _, t := range tags {
 		for i, s := range lists[t] {
-			p, err := parsePhrase(s, t)
+			ps, err := parsePhrase(s, t, lim)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("urgency phrase %d of %v: %w", i+1, t, err))
 				continue
 			}
-			m.add(p)
+			m.nPhrases++
+			for _, p := range ps {
+				m.add(p)
+			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
 func (m *Matcher) add(p *phrase) {
-	m.nPhrases++
 	switch {
 	case p.whole:
 		key := p.run
@@ -146,62 +277,146 @@ func (m *Matcher) add(p *phrase) {
 		if _, dup := m.whole[key]; !dup {
 			m.whole[key] = p
 		}
-	case p.words != nil && p.except:
+	case p.words != nil && p.masks():
 		m.wordExc[p.words[0]] = append(m.wordExc[p.words[0]], p)
 	case p.words != nil:
 		for _, q := range m.first[p.words[0]] {
-			if slices.Equal(q.words, p.words) {
-				return // the same phrase twice, or in two languages: first wins
+			if q.class == p.class && slices.Equal(q.words, p.words) {
+				return // the same cue twice, or in two languages: first wins
 			}
 		}
 		m.first[p.words[0]] = append(m.first[p.words[0]], p)
-	case p.except:
-		m.runExc = append(m.runExc, p)
 	default:
-		for _, q := range m.runs {
-			if q.run == p.run {
-				return
-			}
+		key := fmt.Sprint(p.class, p.except, p.run, p.rest)
+		if m.seenRuns[key] {
+			return
 		}
-		m.runs = append(m.runs, p)
-		if !unspaced(p.run) {
-			m.symbols = append(m.symbols, p)
+		m.seenRuns[key] = true
+		switch {
+		case p.masks() && unspaced(p.run):
+			m.runExc.add(p)
+		case p.masks():
+			m.symbolExc.add(p)
+		case unspaced(p.run):
+			m.runs.add(p)
+		default:
+			m.symbols.add(p)
 		}
 	}
 }
 
 // ValidatePhrase reports whether s can be a phrase. Errors never quote it.
 func ValidatePhrase(s string) error {
-	_, err := parsePhrase(s, language.Und)
+	_, err := parsePhrase(s, language.Und, configured)
 	return err
 }
 
-func parsePhrase(s string, tag language.Tag) (*phrase, error) {
-	p := &phrase{text: strings.TrimSpace(s), lang: tag}
-	if len(s) > MaxPhrase {
+// parsePhrase reads "[class] =phrase", "[class] !phrase" or "[class]
+// phrase", the class optional, and expands its "(a|b)" groups.
+func parsePhrase(s string, tag language.Tag, lim limits) ([]*phrase, error) {
+	if len(s) > lim.bytes {
 		return nil, ErrLongPhrase
 	}
-	body := p.text
+	body := strings.TrimSpace(s)
+	class := Urgent
+	if strings.HasPrefix(body, "[") {
+		end := strings.Index(body, "]")
+		if end < 0 {
+			return nil, ErrBadClass
+		}
+		c, err := ParseClass(strings.TrimSpace(body[1:end]))
+		if err != nil {
+			return nil, err
+		}
+		class, body = c, strings.TrimSpace(body[end+1:])
+	}
+	var whole, except bool
 	switch {
 	case strings.HasPrefix(body, "="):
-		p.whole, body = true, body[1:]
+		whole, body = true, body[1:]
 	case strings.HasPrefix(body, "!"):
-		p.except, body = true, body[1:]
+		except, body = true, body[1:]
 	}
-	p.text = strings.TrimSpace(body)
+	variants, err := expand(strings.TrimSpace(body), lim.variants)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*phrase, 0, len(variants))
+	for _, v := range variants {
+		p, err := parseVariant(strings.Join(strings.Fields(v), " "), tag, class, whole, except)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// expand turns "(beat|beating) (me|us)" into its four phrases. A group may
+// hold an empty choice: "(please )help" is "please help" and "help".
+func expand(s string, limit int) ([]string, error) {
+	open := strings.IndexByte(s, '(')
+	if open < 0 {
+		if strings.ContainsRune(s, ')') {
+			return nil, ErrBadGroup
+		}
+		return []string{s}, nil
+	}
+	closing := strings.IndexByte(s[open:], ')')
+	if closing < 0 {
+		return nil, ErrBadGroup
+	}
+	closing += open
+	inner := s[open+1 : closing]
+	if strings.ContainsAny(inner, "()") {
+		return nil, ErrBadGroup
+	}
+	rest, err := expand(s[closing+1:], limit)
+	if err != nil {
+		return nil, err
+	}
+	if strings.ContainsRune(s[:open], ')') {
+		return nil, ErrBadGroup
+	}
+	choices := strings.Split(inner, "|")
+	if len(choices)*len(rest) > limit {
+		return nil, ErrBadGroup
+	}
+	out := make([]string, 0, len(choices)*len(rest))
+	for _, c := range choices {
+		for _, r := range rest {
+			out = append(out, s[:open]+c+r)
+		}
+	}
+	return out, nil
+}
+
+func parseVariant(body string, tag language.Tag, class Class, whole, except bool) (*phrase, error) {
+	base, _ := tag.Base()
+	p := &phrase{text: body, lang: tag, class: class, whole: whole, except: except, strict: base.String() == "vi"}
 	if unspaced(body) {
-		if strings.Contains(body, "...") {
+		parts := strings.Split(body, "...")
+		if len(parts) > 1 && whole {
 			return nil, ErrBadGap
 		}
-		p.run = compact(body)
-		if p.run == "" {
-			return nil, ErrEmptyPhrase
+		for i, part := range parts {
+			c := compact(part)
+			switch {
+			case c == "" && len(parts) == 1:
+				return nil, ErrEmptyPhrase
+			case c == "":
+				return nil, ErrBadGap
+			case i == 0:
+				p.run = c
+			default:
+				p.rest = append(p.rest, c)
+			}
 		}
 		return p, nil
 	}
 	parts := strings.Split(body, "...")
 	for i, part := range parts {
-		ws := words(foldLatin(part))
+		ws, ex := words(part)
 		if len(ws) == 0 {
 			if len(parts) == 1 {
 				break // no words at all
@@ -209,9 +424,9 @@ func parsePhrase(s string, tag language.Tag) (*phrase, error) {
 			return nil, ErrBadGap // "..." at an end, or twice in a row
 		}
 		if i > 0 {
-			p.words = append(p.words, "")
+			p.words, p.exact = append(p.words, ""), append(p.exact, "")
 		}
-		p.words = append(p.words, ws...)
+		p.words, p.exact = append(p.words, ws...), append(p.exact, ex...)
 	}
 	if p.words == nil {
 		// Only symbols: an emoji such as 🆘 is matched anywhere.
@@ -230,11 +445,23 @@ func parsePhrase(s string, tag language.Tag) (*phrase, error) {
 // between words.
 func unspaced(s string) bool {
 	for _, r := range s {
-		if r < 0x0E00 {
-			continue // fast path: Latin, Cyrillic, Arabic, Devanagari...
+		if r >= 0x0E00 && unspacedRune(r) { // below: Latin, Cyrillic, Arabic, Devanagari...
+			return true
 		}
-		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Thai,
-			unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan) {
+	}
+	return false
+}
+
+func unspacedRune(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Thai,
+		unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Tibetan)
+}
+
+// hasWords reports whether s has a letter or digit of a spaced script: a
+// text all in Thai or Chinese has no words to match.
+func hasWords(s string) bool {
+	for _, r := range s {
+		if (r < 0x0E00 || !unspacedRune(r)) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
 			return true
 		}
 	}
@@ -244,25 +471,161 @@ func unspaced(s string) bool {
 // foldLatin lowers s and strips accents and apostrophes, so that "Can't",
 // "cant" and "CAN’T" are one word, and "cứu" is "cuu".
 func foldLatin(s string) string {
+	if isASCII(s) {
+		return squeeze(strings.ToLower(strings.ReplaceAll(s, "'", "")))
+	}
+	folds := latinFolds()
 	var b strings.Builder
 	b.Grow(len(s))
-	for _, r := range norm.NFKD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r), unicode.Is(unicode.Cf, r):
-		case r == 'đ' || r == 'Đ':
-			b.WriteByte('d')
-		case r == '\'' || r == '’' || r == 'ʼ':
-		default:
+	for _, r := range s {
+		if f, ok := folds[r]; ok {
+			b.WriteString(f)
+		} else {
+			foldRune(&b, r)
+		}
+	}
+	return squeeze(b.String())
+}
+
+// foldRune writes r decomposed, lower case, without marks and apostrophes.
+func foldRune(b *strings.Builder, r rune) {
+	if r < utf8.RuneSelf {
+		if r != '\'' {
 			b.WriteRune(unicode.ToLower(r))
 		}
+		return
+	}
+	for _, d := range norm.NFKD.String(string(r)) {
+		switch {
+		case unicode.Is(unicode.Mn, d), unicode.Is(unicode.Cf, d), isApostrophe(d):
+		case d == 'đ' || d == 'Đ':
+			b.WriteByte('d')
+		default:
+			b.WriteRune(unicode.ToLower(d))
+		}
+	}
+}
+
+// latinFolds are the folds of the accented Latin letters, Vietnamese's
+// included, made once: decomposing each word of a text costs more than the
+// rest of the matching.
+var latinFolds = sync.OnceValue(func() map[rune]string {
+	folds := map[rune]string{}
+	for _, block := range [][2]rune{{0xC0, 0x24F}, {0x1E00, 0x1EFF}} {
+		for r := block[0]; r <= block[1]; r++ {
+			var b strings.Builder
+			foldRune(&b, r)
+			folds[r] = b.String()
+		}
+	}
+	return folds
+})
+
+// squeeze writes a letter said three times or more in a row once:
+// "HELPPP", "tolonggg" and "ช่วยด้วยยยย" are how people shout in a text.
+func squeeze(s string) string {
+	if !hasTriple(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	rs := []rune(s)
+	for i := 0; i < len(rs); {
+		j := i
+		for j < len(rs) && rs[j] == rs[i] {
+			j++
+		}
+		if j-i >= 3 && unicode.IsLetter(rs[i]) {
+			b.WriteRune(rs[i])
+		} else {
+			for _, r := range rs[i:j] {
+				b.WriteRune(r)
+			}
+		}
+		i = j
 	}
 	return b.String()
 }
 
-// words splits folded text into words of letters and digits: hyphens,
-// punctuation and emoji separate ("anak-anak" is "anak anak").
-func words(folded string) []string {
-	return strings.FieldsFunc(folded, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+func hasTriple(s string) bool {
+	var last rune
+	n := 0
+	for _, r := range s {
+		if r == last && unicode.IsLetter(r) {
+			if n++; n == 3 {
+				return true
+			}
+		} else {
+			last, n = r, 1
+		}
+	}
+	return false
+}
+
+// words splits text into words of letters and digits (hyphens, punctuation
+// and emoji separate: "anak-anak" is "anak anak"), folded, and as written
+// beside them: lower case, composed, without apostrophes. The written form
+// tells "bắn em" (shoot me) from "bạn em" (my friend), which fold alike.
+func words(text string) (folded, written []string) {
+	ascii := isASCII(text)
+	if !ascii {
+		text = norm.NFC.String(text)
+	}
+	fields := strings.FieldsFunc(text, func(r rune) bool { // unspaced scripts are matched as runs
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) && !isApostrophe(r) &&
+			!unicode.Is(unicode.Cf, r) || (r >= 0x0E00 && unspacedRune(r))
+	})
+	if ascii { // the common case, in place: as written is as folded
+		folded = fields[:0]
+		for _, f := range fields {
+			if fw := foldLatin(f); fw != "" {
+				folded = append(folded, fw)
+			}
+		}
+		return folded, folded
+	}
+	folded, written = make([]string, 0, len(fields)), make([]string, 0, len(fields))
+	for _, f := range fields {
+		fw := foldLatin(f)
+		if strings.ContainsFunc(fw, notWordRune) || fw == "" {
+			fs := strings.FieldsFunc(fw, notWordRune)
+			folded, written = append(folded, fs...), append(written, fs...) // compatibility forms: as folded
+			continue
+		}
+		w := fw
+		if !isASCII(f) {
+			w = squeeze(strings.Map(func(r rune) rune {
+				if isApostrophe(r) || unicode.Is(unicode.Cf, r) {
+					return -1
+				}
+				return unicode.ToLower(r)
+			}, f))
+		}
+		folded, written = append(folded, fw), append(written, w)
+	}
+	return folded, written
+}
+
+func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+
+func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == 'ʼ' }
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// sameWord reports whether a word of the text, folded and as written, is a
+// word of a phrase: the folded forms are equal, and if both were written
+// with accents, the accents too.
+// In Vietnamese, where accents tell words apart ("súng" gun, "bổ sung"
+// add), a text written with accents must have them on the word too.
+func sameWord(folded, written, pFolded, pWritten string, strict bool) bool {
+	return folded == pFolded && (pWritten == pFolded || written == pWritten || (written == folded && !strict))
 }
 
 // compact is the form unspaced phrases are matched in: compatibility forms
@@ -280,110 +643,213 @@ func compact(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return b.String()
+	return squeeze(b.String())
 }
 
-// Match returns the first urgent phrase found in text (words before the
-// phrases matched anywhere), and whether there is one.
+// Match decides whether text speaks of danger now, and returns the cues that
+// decided it.
 func (m *Matcher) Match(text string) (Match, bool) {
-	all := m.find(text, true)
-	if len(all) == 0 {
+	return decide(m.find(text))
+}
+
+// All returns every cue found in text, urgent or not, one Match each: the
+// whole-message phrase, the Safe cues, then the others in the order of the
+// words, then those matched anywhere.
+func (m *Matcher) All(text string) []Match {
+	ps, _ := m.find(text)
+	out := make([]Match, len(ps))
+	for i, p := range ps {
+		out[i] = Match{Phrase: p.text, Lang: p.lang, Class: p.class}
+	}
+	return out
+}
+
+// decide applies the rule of the package doc to the cues found.
+func decide(cues []*phrase, cry bool) (Match, bool) {
+	var firstOf [numClasses]*phrase
+	var dangers []*phrase // the first cue of each class of danger
+	for _, p := range cues {
+		if firstOf[p.class] != nil {
+			continue
+		}
+		firstOf[p.class] = p
+		if p.class.danger() {
+			dangers = append(dangers, p)
+		}
+	}
+	if firstOf[Safe] != nil && firstOf[Now] == nil {
 		return Match{}, false
 	}
-	return all[0], true
+	for _, p := range cues {
+		if p.whole || p.class.alone() || (cry && p.class == Help) {
+			return matchOf(p), true
+		}
+	}
+	if h := firstOf[Help]; h != nil && len(dangers) > 0 {
+		return matchOf(h, dangers[0]), true
+	}
+	// Two classes of danger; but "now" or fear do not make a condition an
+	// emergency ("I am working now, not paid", "afraid to ask for my pay",
+	// "kids in the park now"), nor each other.
+	for i, a := range dangers {
+		for _, b := range dangers[i+1:] {
+			if !weakPair(a.class, b.class) && !weakPair(b.class, a.class) {
+				return matchOf(a, b), true
+			}
+		}
+	}
+	return Match{}, false
 }
 
-// All returns every distinct urgent phrase found in text, in the order Match
-// would find them.
-func (m *Matcher) All(text string) []Match { return m.find(text, false) }
+// weakPair reports whether a, which only makes danger nearer (now, fear),
+// meets b, which is a condition (work, documents, children) or another of
+// its kind.
+func weakPair(a, b Class) bool {
+	return (a == Now || a == Fear) && (b == Now || b == Fear || b == Labour || b == Documents || b == Children)
+}
 
-func (m *Matcher) find(text string, firstOnly bool) []Match {
+func matchOf(ps ...*phrase) Match {
+	texts := make([]string, len(ps))
+	for i, p := range ps {
+		texts[i] = p.text
+	}
+	return Match{Phrase: strings.Join(texts, " + "), Lang: ps[0].lang, Class: ps[0].class}
+}
+
+// find returns the cues in text, each phrase once, and whether the text is
+// nothing but a call for help ("AYÚDENME x favor", "ช่วยหนูด้วย").
+func (m *Matcher) find(text string) ([]*phrase, bool) {
 	if len(text) > MaxText {
 		text = text[:MaxText] // a cut rune is dropped by the folding
 	}
-	var out []Match
-	seen := map[*phrase]bool{}
-	found := func(p *phrase) bool {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, Match{Phrase: p.text, Lang: p.lang})
+	var out []*phrase
+	found := func(p *phrase) {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
 		}
-		return firstOnly
 	}
 
-	ws := words(foldLatin(text))
-	run := compact(text)
+	var ws, ex []string
+	if hasWords(text) {
+		ws, ex = words(text)
+	}
+	t := &tokens{folded: ws, written: ex, accented: !isASCII(text) && !slices.Equal(ws, ex)}
+	run := ""
+	if !isASCII(text) { // nothing matched anywhere is ASCII: scripts and emoji
+		run = compact(text)
+	}
 	if p, ok := m.whole[strings.Join(ws, " ")]; ok && len(ws) > 0 && p.words != nil {
-		if found(p) {
-			return out
-		}
+		found(p)
 	}
 	if p, ok := m.whole[run]; ok && run != "" && p.words == nil {
-		if found(p) {
-			return out
-		}
+		found(p)
 	}
 
-	masked := make([]bool, len(ws))
+	// Exceptions first ("not safe"), then Safe cues, which hide their words
+	// from the others ("safe now" is no "now") but not from each other.
+	var masked []bool
 	for i, w := range ws {
 		for _, p := range m.wordExc[w] {
-			if end := matchAt(ws, i, p.words, nil); end > i {
-				for j := i; j < end; j++ {
-					masked[j] = true
-				}
+			if end := matchAt(t, i, p, 0, nil); p.except && end > i {
+				masked = mark(masked, len(ws), i, end)
 			}
 		}
 	}
+	exceptions := slices.Clone(masked)
 	for i, w := range ws {
-		if masked[i] {
+		for _, p := range m.wordExc[w] {
+			if p.except || (exceptions != nil && exceptions[i]) {
+				continue
+			}
+			if end := matchAt(t, i, p, 0, exceptions); end > i {
+				masked = mark(masked, len(ws), i, end)
+				found(p)
+			}
+		}
+	}
+	var cried []bool // words in calls for help
+	for i, w := range ws {
+		if masked != nil && masked[i] {
 			continue
 		}
 		for _, p := range m.first[w] {
-			if matchAt(ws, i, p.words, masked) > i && found(p) {
-				return out
+			if end := matchAt(t, i, p, 0, masked); end > i {
+				found(p)
+				if p.class == Help {
+					cried = mark(cried, len(ws), i, end)
+				}
 			}
 		}
 	}
 
-	runs := m.runs
-	if !unspaced(text) {
-		runs = m.symbols
+	cry := cried != nil && !slices.Contains(cried, false)
+	runs, runExc := m.runs, m.runExc
+	spaced := !unspaced(text)
+	if spaced {
+		runs, runExc = m.symbols, m.symbolExc
 	}
 	if run == "" || len(runs) == 0 {
-		return out
+		return out, cry
 	}
-	var maskRun []bool
-	for _, p := range m.runExc {
-		for off := 0; ; {
-			j := strings.Index(run[off:], p.run)
-			if j < 0 {
-				break
-			}
-			if maskRun == nil {
-				maskRun = make([]bool, len(run))
-			}
-			for k := off + j; k < off+j+len(p.run); k++ {
-				maskRun[k] = true
-			}
-			off += j + 1
+	var maskRun, exceptionRuns []bool
+	runExc.each(run, func(p *phrase, start, end int) {
+		if p.except {
+			maskRun = mark(maskRun, len(run), start, end)
 		}
-	}
-	for _, p := range runs {
-		for off := 0; ; {
-			j := strings.Index(run[off:], p.run)
-			if j < 0 {
-				break
-			}
-			if !anyMasked(maskRun, off+j, off+j+len(p.run)) {
-				if found(p) {
-					return out
-				}
-				break
-			}
-			off += j + 1
+	})
+	exceptionRuns = slices.Clone(maskRun)
+	runExc.each(run, func(p *phrase, start, end int) {
+		if !p.except && !anyMasked(exceptionRuns, start, end) {
+			maskRun = mark(maskRun, len(run), start, end)
+			found(p)
 		}
+	})
+	var criedRun []bool
+	runs.each(run, func(p *phrase, start, end int) {
+		if anyMasked(maskRun, start, end) {
+			return
+		}
+		found(p)
+		if p.class == Help {
+			criedRun = mark(criedRun, len(run), start, end)
+		}
+	})
+	if spaced {
+		return out, cry
 	}
-	return out
+	return out, criedRun != nil && !slices.Contains(criedRun, false)
+}
+
+// followRun returns the end of rest matched in order from at, each part
+// within maxRunGap letters of the one before, or -1.
+func followRun(run string, at int, rest []string) int {
+	if len(rest) == 0 {
+		return at
+	}
+	for skip, i := 0, at; skip <= maxRunGap && i <= len(run); skip++ {
+		if strings.HasPrefix(run[i:], rest[0]) {
+			if end := followRun(run, i+len(rest[0]), rest[1:]); end >= 0 {
+				return end
+			}
+		}
+		if i == len(run) {
+			break
+		}
+		_, size := utf8.DecodeRuneInString(run[i:])
+		i += size
+	}
+	return -1
+}
+
+// mark sets mask[from:to], making a mask of n first if there is none.
+func mark(mask []bool, n, from, to int) []bool {
+	if mask == nil {
+		mask = make([]bool, n)
+	}
+	for i := from; i < to; i++ {
+		mask[i] = true
+	}
+	return mask
 }
 
 func anyMasked(mask []bool, from, to int) bool {
@@ -398,30 +864,40 @@ func anyMasked(mask []bool, from, to int) bool {
 	return false
 }
 
-// matchAt matches pattern against ws from i and returns the end of the match,
-// or -1. A "" in pattern skips up to maxGap words. Masked words never match.
-func matchAt(ws []string, i int, pattern []string, masked []bool) int {
-	if len(pattern) == 0 {
+// tokens are the words of a text, folded and as written; accented is
+// whether any was written with accents.
+type tokens struct {
+	folded, written []string
+	accented        bool
+}
+
+// matchAt matches p's words from k against the text's words from i, and
+// returns the end of the match, or -1. A "" in p.words skips up to maxGap
+// words. Masked words never match.
+func matchAt(t *tokens, i int, p *phrase, k int, masked []bool) int {
+	if k == len(p.words) {
 		return i
 	}
-	if pattern[0] == "" {
-		for skip := 0; skip <= maxGap && i+skip <= len(ws); skip++ {
+	if p.words[k] == "" {
+		for skip := 0; skip <= maxGap && i+skip <= len(t.folded); skip++ {
 			if skip > 0 && masked != nil && masked[i+skip-1] {
 				return -1
 			}
-			if end := matchAt(ws, i+skip, pattern[1:], masked); end >= 0 {
+			if end := matchAt(t, i+skip, p, k+1, masked); end >= 0 {
 				return end
 			}
 		}
 		return -1
 	}
-	if i >= len(ws) || ws[i] != pattern[0] || (masked != nil && masked[i]) {
+	if i >= len(t.folded) || !sameWord(t.folded[i], t.written[i], p.words[k], p.exact[k], p.strict && t.accented) ||
+		(masked != nil && masked[i]) {
 		return -1
 	}
-	return matchAt(ws, i+1, pattern[1:], masked)
+	return matchAt(t, i+1, p, k+1, masked)
 }
 
-// DefaultPhrases returns the built-in lists by language.
+// DefaultPhrases returns the built-in lists by language, each phrase with
+// its class ("[confinement] locked in").
 func DefaultPhrases() (map[language.Tag][]string, error) {
 	files, err := fs.Glob(phraseFiles, "phrases/*.txt")
 	if err != nil {
@@ -438,9 +914,20 @@ func DefaultPhrases() (map[language.Tag][]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("failed to read urgency phrases %s: %w", f, err)
 		}
-		for _, line := range strings.Split(string(data), "\n") {
-			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-				out[tag] = append(out[tag], line)
+		section := ""
+		for n, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(line)
+			switch {
+			case line == "" || strings.HasPrefix(line, "#"):
+			case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+				if _, err := ParseClass(line[1 : len(line)-1]); err != nil {
+					return nil, fmt.Errorf("urgency phrases %s:%d: %w", f, n+1, err)
+				}
+				section = line + " "
+			case section == "":
+				return nil, fmt.Errorf("urgency phrases %s:%d: phrase before the first [class]", f, n+1)
+			default:
+				out[tag] = append(out[tag], section+line)
 			}
 		}
 	}
@@ -448,5 +935,5 @@ func DefaultPhrases() (map[language.Tag][]string, error) {
 }
 
 // Len returns the number of phrases the matcher was given, exceptions and
-// duplicates included.
+// duplicates included, each "(a|b)" phrase once.
 func (m *Matcher) Len() int { return m.nPhrases }

@@ -1,0 +1,188 @@
+package urgency
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
+)
+
+// TestRule: the combination rule, on lists of one word a class, so that each
+// case says which classes meet.
+func TestRule(t *testing.T) {
+	m := mustMatcher(t, Options{NoDefaults: true, Extra: map[language.Tag][]string{language.English: {
+		"[help] helpme", "[confinement] locked", "[violence] beaten", "[weapon] gun", "[escape] escaped",
+		"[threat] chased", "[fear] scared", "[now] now", "[children] kids", "[documents] passport", "[labour] unpaid",
+		"[safe] safe", "[safe] years ago", "sos", "[help] =helpme", "[help] please", "!not safe",
+	}}})
+	for _, tt := range []struct {
+		text   string
+		urgent bool
+		phrase string
+	}{
+		{"locked", true, "locked"},
+		{"a gun", true, "gun"},
+		{"beaten", true, "beaten"},
+		{"sos", true, "sos"}, // a configured phrase without a class counts alone
+		{"helpme", true, "helpme"},
+		{"helpme please", true, "helpme"}, // nothing but calls for help
+		{"helpme with my visa", false, ""},
+		{"helpme passport", true, "helpme + passport"},
+		{"helpme now", true, "helpme + now"},
+		{"passport", false, ""},
+		{"passport unpaid", true, "passport + unpaid"},
+		{"kids unpaid", true, "kids + unpaid"},
+		{"escaped now", true, "escaped + now"},
+		{"escaped chased", true, "escaped + chased"},
+		{"now unpaid", false, ""}, // now with a condition alone
+		{"now passport", false, ""},
+		{"now passport kids", true, "passport + kids"},
+		{"escaped", false, ""},
+		{"scared unpaid", false, ""},
+		{"scared now", false, ""},
+		{"now kids", false, ""},
+		{"scared escaped", true, "scared + escaped"},
+		{"helpme scared", true, "helpme + scared"},
+		{"locked years ago, safe", false, ""},
+		{"locked years ago, now again", true, "locked"},
+		{"locked, not safe", true, "locked"}, // an exception hides the safe cue
+		{"helpme escaped safe", false, ""},
+	} {
+		got, ok := m.Match(tt.text)
+		if ok != tt.urgent || got.Phrase != tt.phrase {
+			t.Errorf("Match(%q) = %q, %v; want %q, %v (cues %v)", tt.text, got.Phrase, ok, tt.phrase, tt.urgent, cueList(m.All(tt.text)))
+		}
+	}
+}
+
+// TestSafeHidesNow: a safe cue takes its words from the others, so "safe
+// now" is no "now"; a "now" elsewhere still counts.
+func TestSafeHidesNow(t *testing.T) {
+	m := mustMatcher(t, Options{NoDefaults: true, Extra: map[language.Tag][]string{language.English: {
+		"[confinement] locked", "[now] now", "[safe] safe now",
+	}}})
+	if _, ok := m.Match("locked up once, safe now"); ok {
+		t.Error(`"safe now" counted as now`)
+	}
+	if _, ok := m.Match("was safe now locked again now"); !ok {
+		t.Error("a now outside the safe cue did not count")
+	}
+}
+
+func TestGroups(t *testing.T) {
+	m := mustMatcher(t, Options{NoDefaults: true, Extra: map[language.Tag][]string{
+		language.English: {"[weapon] (a|the) (gun|knife)", "[confinement] (|they )locked us"},
+		language.Thai:    {"[confinement] (ถูก|โดน)ขัง"},
+	}})
+	for text, want := range map[string]bool{
+		"the gun": true, "a knife": true, "gun": false, "they locked us": true, "locked us": true,
+		"ถูกขัง": true, "โดนขัง": true, "ขัง": false,
+	} {
+		if _, ok := m.Match(text); ok != want {
+			t.Errorf("Match(%q) = %v, want %v", text, ok, want)
+		}
+	}
+	if got, _ := m.Match("the knife"); got.Phrase != "the knife" || got.Class != Weapon {
+		t.Errorf("Match = %q %v: want the variant that matched", got.Phrase, got.Class)
+	}
+	if m.Len() != 3 {
+		t.Errorf("Len = %d, want 3 phrases as written", m.Len())
+	}
+}
+
+// TestAccents: where both sides have accents they must agree in Vietnamese;
+// a text typed without them matches as before, and other languages forgive
+// a missing or an extra accent.
+func TestAccents(t *testing.T) {
+	m := mustMatcher(t, Options{NoDefaults: true, Extra: map[language.Tag][]string{
+		language.Vietnamese: {"[violence] bắn em"},
+		language.Spanish:    {"[escape] me escapé", "[escape] nos escapamos"},
+	}})
+	for text, want := range map[string]bool{
+		"nó bắn em": true, "bạn em làm nhà hàng": false, "no ban em": true,
+		"me escape": true, "me escapé": true, "nos escapámos": true,
+	} {
+		if got := len(m.All(text)) > 0; got != want {
+			t.Errorf("All(%q) found %v, want %v", text, got, want)
+		}
+	}
+}
+
+func TestRunGap(t *testing.T) {
+	m := mustMatcher(t, Options{NoDefaults: true, Extra: map[language.Tag][]string{
+		language.Chinese: {"[confinement] 门...锁"},
+	}})
+	for text, want := range map[string]bool{
+		"门从外面锁了": true, "门锁了": true, "锁门": false, "门一二三四五六七八九十锁": true,
+		"门一二三四五六七八九十十一锁": false, // eleven letters between
+	} {
+		if _, ok := m.Match(text); ok != want {
+			t.Errorf("Match(%q) = %v, want %v", text, ok, want)
+		}
+	}
+}
+
+func TestSqueeze(t *testing.T) {
+	for in, want := range map[string]string{
+		"helppp": "help", "heeelp": "help", "help": "help", "aa": "aa", "1000": "1000", "ด้วยยยย": "ด้วย", "": "",
+		"🆘🆘🆘": "🆘🆘🆘",
+	} {
+		if got := squeeze(in); got != want {
+			t.Errorf("squeeze(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestEveryLanguageEveryClass: the eight languages have cues of every class,
+// so that no situation depends on the language it is told in.
+func TestEveryLanguageEveryClass(t *testing.T) {
+	def, err := DefaultPhrases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range corpusLangs {
+		have := map[Class]bool{}
+		for _, s := range def[language.MustParse(l)] {
+			ps, err := parsePhrase(s, language.Und, builtin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			have[ps[0].class] = true
+		}
+		for c := range numClasses {
+			if !have[c] {
+				t.Errorf("%s has no %v cue", l, c)
+			}
+		}
+	}
+}
+
+// TestFoldTable: folding through the table of accented letters is folding
+// by decomposition, for every letter of the table and a few words.
+func TestFoldTable(t *testing.T) {
+	reference := func(s string) string {
+		var b strings.Builder
+		for _, r := range norm.NFKD.String(s) {
+			switch {
+			case unicode.Is(unicode.Mn, r), unicode.Is(unicode.Cf, r), isApostrophe(r):
+			case r == 'đ' || r == 'Đ':
+				b.WriteByte('d')
+			default:
+				b.WriteRune(unicode.ToLower(r))
+			}
+		}
+		return squeeze(b.String())
+	}
+	var texts []string
+	for r := range latinFolds() {
+		texts = append(texts, string(r))
+	}
+	texts = append(texts, "Cứu chúng tôi", "ĐÁNH", "niñas", "Ｈｅｌｐ", "can’t", "e\u0301", "ﬁx", "Ǆ")
+	for _, s := range texts {
+		if got, want := foldLatin(s), reference(s); got != want {
+			t.Errorf("foldLatin(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
