@@ -15,6 +15,9 @@ const (
 	ChannelSMS      Channel = "sms"
 	ChannelWhatsApp Channel = "whatsapp"
 	ChannelWeb      Channel = "web"
+	// ChannelVoice is a call to one of the hotline's numbers: the tip is
+	// its recording (gateway/voice).
+	ChannelVoice Channel = "voice"
 )
 
 // Tip is a report as received, in clear, before sealing. It lives only in
@@ -104,6 +107,9 @@ type Media struct {
 	// Error says why Data is missing (too large, type refused, not
 	// reachable); the item then stays at the provider for the officer.
 	Error string `json:"error,omitempty"`
+	// DurationS is the length of a recording in seconds, as the provider
+	// gives it (voice).
+	DurationS int `json:"duration_s,omitempty"`
 }
 
 // ReportLocation is where the tip says the people are.
