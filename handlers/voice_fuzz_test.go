@@ -24,7 +24,9 @@ func (s stubVoice) Answer(ctx context.Context, c voice.Call) (string, error) {
 func (s stubVoice) Choice(ctx context.Context, c voice.Call, digits string) (string, error) {
 	return s.Answer(ctx, c)
 }
-func (s stubVoice) Goodbye(ctx context.Context, c voice.Call) (string, error) { return s.Answer(ctx, c) }
+func (s stubVoice) Goodbye(ctx context.Context, c voice.Call) (string, error) {
+	return s.Answer(ctx, c)
+}
 func (s stubVoice) Recording(ctx context.Context, r voice.Recording) (voice.Outcome, error) {
 	*s.recordings = append(*s.recordings, r.SID)
 	return voice.Queued, nil
