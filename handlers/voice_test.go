@@ -21,6 +21,7 @@ import (
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
+	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/gateway/sms"
 	"github.com/hotline-org/hotline/gateway/spool"
 	"github.com/hotline-org/hotline/gateway/voice"
@@ -97,10 +98,15 @@ func (f *fakeTwilioREST) voiceState() (fetched, deleted []string) {
 // channel may adjust the SMS channel and returns the Redis client the call
 // records use (nil: the stack's).
 func newVoiceHarness(t *testing.T, channel func(*gatewaytest.Stack, *sms.Options) redis.UniversalClient,
-	stack ...func(*gateway.Options)) *harness {
+	wire func(*handlers.Options), stack ...func(*gateway.Options)) *harness {
 	t.Helper()
 	var vc *voice.Channel
-	return newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) { o.Voice = vc },
+	return newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) {
+		o.Voice = vc
+		if wire != nil {
+			wire(o)
+		}
+	},
 		func(s *gatewaytest.Stack, o *sms.Options) {
 			var rdb redis.UniversalClient = s.Redis.Client
 			if channel != nil {
@@ -231,7 +237,7 @@ func checkTwiML(t *testing.T, step, doc string, verbs []want) {
 // with the greeting and the urgent key, then the recording whose status
 // callback is the gateway's, with no transcription, then the goodbye.
 func TestVoiceCallTwiML(t *testing.T) {
-	h := newVoiceHarness(t, nil)
+	h := newVoiceHarness(t, nil, nil)
 	ids := newVoiceSIDs()
 	call := callForm(ids.call, "+51911112222", gatewaytest.NumberLima)
 	status, doc, hdr := h.post(t, "/twilio/voice", call, addValidSignature)
@@ -291,7 +297,7 @@ func TestVoiceCallTwiML(t *testing.T) {
 // the recording and then the call are deleted at Twilio; and the caller's
 // number, the CallSid and the RecordingSid are nowhere in clear.
 func TestVoiceRecordingToOfficer(t *testing.T) {
-	h := newVoiceHarness(t, nil)
+	h := newVoiceHarness(t, nil, nil)
 	ctx := context.Background()
 	ids := newVoiceSIDs()
 	b := make([]byte, 3)
@@ -421,7 +427,8 @@ func TestVoiceForgedAndMisshapen(t *testing.T) {
 		w.Write([]byte("ID3 not a recording of ours"))
 	}))
 	defer evil.Close()
-	h := newVoiceHarness(t, nil)
+	counts := &countRejects{m: map[metrics.Reason]int{}}
+	h := newVoiceHarness(t, nil, func(o *handlers.Options) { o.Metrics = counts })
 	ids := newVoiceSIDs()
 	h.fake.mu.Lock()
 	h.fake.voice.recordings[ids.rec] = []byte("ID3 the real one")
@@ -478,6 +485,9 @@ func TestVoiceForgedAndMisshapen(t *testing.T) {
 			t.Errorf("%s: %d %s, want 400", name, status, body)
 		}
 	}
+	if f, b := counts.get(metrics.BadSignature), counts.get(metrics.BadRequest); f != 9 || b != 14 {
+		t.Errorf("hotline_rejected_total: bad_signature %d, bad_request %d; want 9 and 14", f, b)
+	}
 	mu.Lock()
 	hits := evilHits
 	mu.Unlock()
@@ -514,7 +524,7 @@ func TestVoiceSpoolKeepsScrub(t *testing.T) {
 		pub.Primary, pub.Spool, pub.Logger = queue.New(rdb, queue.Options{Prefix: s.Redis.Prefix}), sp, s.Logger
 		pub.Apply = store.ApplySide
 		return rdb
-	}, func(o *gateway.Options) { o.Publisher = pub })
+	}, nil, func(o *gateway.Options) { o.Publisher = pub })
 	ctx := context.Background()
 	ids := newVoiceSIDs()
 	const caller = "+51917770001"
