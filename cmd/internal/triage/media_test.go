@@ -27,28 +27,8 @@ import (
 // not written; the terminal gets no raw bytes.
 func TestShowSaveMedia(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	lima, err := seal.Generate(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := seal.ParseRecipients([]string{lima.Recipient})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := gatewaytest.New(t, func(o *gateway.Options) {
-		o.Sealer = seal.NewKeyring(map[string]*seal.Recipients{gatewaytest.Lima: rs})
-	})
-	limaPath := filepath.Join(dir, "lima.key")
-	if err := seal.WriteIdentityFile(limaPath, lima, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(handlers.New(handlers.Options{Intake: s.Intake, Triage: s.Queue, Officers: officer.New(s.Queue), Logger: s.Logger}))
-	t.Cleanup(srv.Close)
-	tok, _, err := officer.New(s.Queue).Add(ctx, gatewaytest.Lima, "Ana", officer.RoleOfficer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newOfficerStack(t)
+	s, srv, tok, limaPath, dir := st.Stack, st.srv, st.token, st.identity, t.TempDir()
 	audio := make([]byte, 10<<10)
 	rand.Read(audio)
 	copy(audio, "ID3\x1b[2J")
@@ -111,6 +91,43 @@ func TestShowSaveMedia(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(media, "tip-"+rcpt.TipID+"-1.mp3")); !bytes.Equal(got, audio) {
 		t.Fatal("the first file was overwritten")
 	}
+}
+
+// officerStack is a pipeline whose Lima agency has a key of the test's
+// own, the officer API over it, an officer of Lima and the key's identity
+// file.
+type officerStack struct {
+	*gatewaytest.Stack
+	srv      *httptest.Server
+	token    string
+	identity string
+}
+
+func newOfficerStack(t *testing.T) officerStack {
+	t.Helper()
+	lima, err := seal.Generate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := seal.ParseRecipients([]string{lima.Recipient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := gatewaytest.New(t, func(o *gateway.Options) {
+		o.Sealer = seal.NewKeyring(map[string]*seal.Recipients{gatewaytest.Lima: rs})
+	})
+	path := filepath.Join(t.TempDir(), "lima.key")
+	if err := seal.WriteIdentityFile(path, lima, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handlers.New(handlers.Options{Intake: s.Intake, Triage: s.Queue, Officers: officer.New(s.Queue), Logger: s.Logger,
+		Agencies: []handlers.AgencyInfo{{ID: gatewaytest.Lima, Recipients: []string{lima.Recipient}}}}))
+	t.Cleanup(srv.Close)
+	tok, _, err := officer.New(s.Queue).Add(context.Background(), gatewaytest.Lima, "Ana", officer.RoleOfficer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return officerStack{Stack: s, srv: srv, token: tok, identity: path}
 }
 
 func mustOfficerID(t *testing.T, s *gatewaytest.Stack, tok string) string {
