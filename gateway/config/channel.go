@@ -49,9 +49,12 @@ const (
 	// what, short enough for a phone that must be put away.
 	DefaultVoiceMaxSeconds = 300
 	// DefaultVoiceMaxBytes bounds a recording's download: Twilio's MP3 of
-	// a call is 4 kB a second (1.2 MB for five minutes); the cap leaves
-	// room for the WAV form (16 kB a second) of the longest recording.
-	DefaultVoiceMaxBytes = 20 << 20
+	// a call is about 4 kB a second (1.2 MB for five minutes), so the cap
+	// is reached only by a recording far longer than max_seconds allows.
+	DefaultVoiceMaxBytes = 10 << 20
+	// MaxVoiceBytes keeps a sealed tip (the recording in base64, about
+	// 4/3 of it) under what officers' clients open (crypto/seal's 64 MiB).
+	MaxVoiceBytes = 40 << 20
 	// MaxVoiceSeconds is Twilio's own limit on a <Record> (4 hours), far
 	// above any sensible setting.
 	MaxVoiceSeconds = 4 * 3600
@@ -169,8 +172,8 @@ func (c *Config) validateChannel(add, warn func(string, string, string)) {
 	if ch.Voice.MaxSeconds < 10 || ch.Voice.MaxSeconds > MaxVoiceSeconds {
 		add("channel.voice.max_seconds", fmt.Sprintf("must be between 10 and %d", MaxVoiceSeconds), "leave it unset for 300 (five minutes)")
 	}
-	if ch.Voice.MaxBytes < 1<<20 || ch.Voice.MaxBytes > 200<<20 {
-		add("channel.voice.max_bytes", "must be between 1 MiB and 200 MiB", "leave it unset for 20 MiB")
+	if ch.Voice.MaxBytes < 1<<20 || ch.Voice.MaxBytes > MaxVoiceBytes {
+		add("channel.voice.max_bytes", "must be between 1 MiB and 40 MiB", "leave it unset for 10 MiB")
 	}
 	for _, v := range []int{ch.Limits.SenderPerHour, ch.Limits.RepliesPerDestination, ch.Limits.RepliesPerHotlineNumber} {
 		if v < 1 {

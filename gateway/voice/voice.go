@@ -41,7 +41,7 @@ const (
 	// DefaultMaxSeconds is the longest recording: five minutes.
 	DefaultMaxSeconds = 300
 	// DefaultMaxBytes bounds a recording's download (see config).
-	DefaultMaxBytes = 20 << 20
+	DefaultMaxBytes = 10 << 20
 	// GatherTimeout is how long the line waits for the urgent key, in
 	// seconds: a caller who does not press it is recorded soon after.
 	GatherTimeout = 4
