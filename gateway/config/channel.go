@@ -206,7 +206,7 @@ func (c *Config) validateChannel(add, warn func(string, string, string)) {
 		}
 	}
 	if k := c.Secrets.ReplyKey.Value(); len(k) == 0 {
-		warn("secrets.reply_key", "missing: officers cannot reply by SMS or WhatsApp, and Twilio copies are not scrubbed",
+		warn("secrets.reply_key", "missing: officers cannot reply by SMS or WhatsApp, Twilio copies (messages, recordings, calls) are not scrubbed, and voice tips do not carry the caller's number",
 			"run `hotline keygen --x25519 --out reply.key` on the gateway host and set secrets.reply_key: file:reply.key")
 	} else if _, err := seal.ParseReplyKey(k); err != nil {
 		add("secrets.reply_key", "not an X25519 age identity (AGE-SECRET-KEY-1...)", "generate it with `hotline keygen --x25519 --out reply.key`")
