@@ -65,6 +65,9 @@ type Tip struct {
 	// Followup is the handle of the witness's follow-up thread
 	// (gateway/followup), sealed into the report so officers can ask.
 	Followup string
+	// NoReply: officers cannot reply to this tip's reporter (a call to a
+	// number whose voice callers get no SMS replies).
+	NoReply bool
 }
 
 // LogValue keeps every field of a tip out of logs.

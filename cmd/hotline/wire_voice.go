@@ -23,7 +23,7 @@ func voiceChannel(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.
 	}
 	numbers := map[string]voice.Number{}
 	for e, v := range c.Twilio.ByE164() {
-		n := voice.Number{Scrub: v.ScrubOn()}
+		n := voice.Number{Scrub: v.ScrubOn(), SMSReplies: c.Channel.Voice.SMSReplies && !v.RepliesOff()}
 		if v.Language != "" {
 			n.Language = language.Make(v.Language)
 		}
@@ -37,6 +37,6 @@ func voiceChannel(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.
 		Intake: intake, Store: conv, Calls: voice.NewCalls(rdb, c.Redis.Prefix, c.Redis.Timeout, replyKey, keyer),
 		Keyer: keyer, Twilio: twilio, Numbers: numbers, PublicURL: c.PublicURL,
 		MaxSeconds: c.Channel.Voice.MaxSeconds, MaxBytes: c.Channel.Voice.MaxBytes, AskUrgent: c.Channel.Voice.AskUrgentOn(),
-		Logger: log,
+		HandleTTL: c.Retention.Closed, Logger: log,
 	})
 }

@@ -70,6 +70,11 @@ type Voice struct {
 	// AskUrgent offers "press 9 if someone is in danger now" before the
 	// recording (default on).
 	AskUrgent *bool `yaml:"ask_urgent" json:"ask_urgent,omitempty"`
+	// SMSReplies lets officers reply by SMS, from the number called, to a
+	// caller with a phone number, unless the number's replies are none.
+	// Off by default: a caller chose not to write, and a text may be read
+	// by whoever holds the phone.
+	SMSReplies bool `yaml:"sms_replies" json:"sms_replies,omitempty"`
 }
 
 // AskUrgentOn reports whether callers are offered the urgent key.

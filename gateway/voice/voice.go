@@ -12,7 +12,8 @@
 // pseudonym of the CallSid, carries them from the first webhook to the
 // recording callback); the recording is fetched only from Twilio's API host
 // with the account's credentials, and only within the size and length
-// limits. The channel never calls or texts a caller back.
+// limits. The channel never calls a caller back, and texts one only where
+// the operator allows it (channel.voice.sms_replies).
 package voice
 
 import (
@@ -90,6 +91,9 @@ type Number struct {
 	// Scrub deletes the recording and the call at Twilio once the tip is
 	// durable.
 	Scrub bool
+	// SMSReplies keeps a reply handle, so that officers may answer a
+	// caller with a phone number by SMS from this number.
+	SMSReplies bool
 }
 
 // Options configures the channel.
@@ -110,6 +114,9 @@ type Options struct {
 	MaxBytes   int64
 	// AskUrgent offers the urgent key before the recording.
 	AskUrgent bool
+	// HandleTTL is how long a reply handle lives at most (numbers with
+	// SMSReplies only).
+	HandleTTL time.Duration
 	Logger    *slog.Logger
 	Now       func() time.Time
 }
@@ -338,21 +345,28 @@ func (c *Channel) Recording(ctx context.Context, r Recording) (Outcome, error) {
 	var job *twilioapi.ScrubJob
 	num, known := c.opt.Numbers[normal(rec.To)]
 	scrubOn := !known || num.Scrub
-	if fetched && scrubOn && c.opt.Store != nil && c.opt.Store.CanReply() {
+	keeps := c.opt.Store != nil && c.opt.Store.CanReply()
+	if fetched && scrubOn && keeps {
 		// Only what was fetched is deleted: a recording the gateway could
 		// not fetch stays at Twilio for an operator to recover.
 		job = &twilioapi.ScrubJob{RecordingSIDs: []string{r.SID}, CallSID: r.CallSID}
 	}
+	var handle *conversation.Handle
+	if e164, err := pseudonym.NormalizeE164(rec.From); err == nil && known && num.SMSReplies && keeps && c.opt.HandleTTL > 0 {
+		handle = &conversation.Handle{From: e164, To: normal(rec.To), Channel: string(gateway.ChannelSMS), Sender: c.opt.Keyer.Sender(e164)}
+	}
+	tip.NoReply = handle == nil
 	scrubDue := now.Add(twilioapi.ScrubSchedule.Delay(0))
-	if job != nil {
+	if job != nil || handle != nil {
 		sender := c.opt.Keyer.Of(domainCall, r.CallSID)
 		if rec.From != "" {
 			sender = c.opt.Keyer.Sender(rec.From)
 		}
 		// Sealed once, and only if a copy of the tip goes to the spool. No
-		// thread and no reply handle: only the scrub job rides along.
+		// thread: the scrub job and the reply handle, if any, ride along.
 		tip.SealSide = sync.OnceValues(func() ([]byte, error) {
-			return c.opt.Store.SealSide(conversation.Side{Sender: sender, Last: now, Scrub: job, ScrubDue: scrubDue})
+			return c.opt.Store.SealSide(conversation.Side{Sender: sender, Last: now, Handle: handle, HandleTTL: c.opt.HandleTTL,
+				Scrub: job, ScrubDue: scrubDue})
 		})
 	}
 	rcpt, err := c.opt.Intake.Submit(ctx, tip)
@@ -364,6 +378,13 @@ func (c *Channel) Recording(ctx context.Context, r Recording) (Outcome, error) {
 		return Duplicate, nil
 	}
 	// The tip is durable: what follows only helps; a failure is logged.
+	if handle != nil {
+		for _, a := range rcpt.Agencies {
+			if err := c.opt.Store.SaveHandle(ctx, a, rcpt.Case, *handle, now, c.opt.HandleTTL); err != nil {
+				c.opt.Logger.Warn("reply handle not saved", "case", rcpt.Case, "agency", a, "err", err)
+			}
+		}
+	}
 	if job != nil {
 		if err := c.opt.Store.Scrubs().EnqueueOnce(ctx, rcpt.TipID, *job, scrubDue); err != nil {
 			c.opt.Logger.Warn("scrub job not queued", "case", rcpt.Case, "err", err)

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/gateway/voice"
@@ -33,10 +35,11 @@ type stubTwilio struct {
 }
 
 func (s *stubTwilio) ParseRecordingURL(raw string) (string, error) {
-	if raw != recURL {
+	sid := raw[strings.LastIndex(raw, "/")+1:]
+	if !strings.HasPrefix(raw, recURL[:len(recURL)-len(recSID)]) || !twilioapi.ValidRecordingSID(sid) {
 		return "", twilioapi.ErrRecordingURL
 	}
-	return recSID, nil
+	return sid, nil
 }
 
 func (s *stubTwilio) FetchRecording(ctx context.Context, u string, maxBytes int64) ([]byte, string, error) {
@@ -208,5 +211,41 @@ func TestCallsWhenRedisIsDown(t *testing.T) {
 	}
 	if _, err := calls.Get(ctx, callSID); !errors.Is(err, voice.ErrCallsUnavailable) {
 		t.Fatalf("the memory copy outlived its tip: %v", err)
+	}
+}
+
+// TestSMSRepliesOnlyWhereAllowed: a caller gets no way back by default;
+// on a number whose voice callers may get SMS replies, the tip is
+// reply-capable and a sealed reply handle to the caller's phone is kept,
+// from the number called.
+func TestSMSRepliesOnlyWhereAllowed(t *testing.T) {
+	ctx := context.Background()
+	var store *conversation.Store
+	ch, s, _ := newChannel(t, &stubTwilio{data: []byte("ID3 words")}, func(o *voice.Options) {
+		o.Numbers[gatewaytest.NumberLima] = voice.Number{Language: language.Spanish, Scrub: true, SMSReplies: true}
+		o.HandleTTL = time.Hour
+		store = o.Store
+	})
+	for i, tc := range []struct {
+		to      string
+		replies bool
+	}{{gatewaytest.NumberNone, false}, {gatewaytest.NumberLima, true}} {
+		sid := callSID[:len(callSID)-1] + strconv.Itoa(i)
+		rec := "RE" + strings.Repeat(strconv.Itoa(i), 32)
+		if _, err := ch.Answer(ctx, voice.Call{SID: sid, From: caller, To: tc.to}); err != nil {
+			t.Fatal(err)
+		}
+		u := recURL[:len(recURL)-len(recSID)] + rec
+		if out, err := ch.Recording(ctx, voice.Recording{CallSID: sid, SID: rec, URL: u, DurationS: 2, Status: "completed"}); out != voice.Queued || err != nil {
+			t.Fatalf("recording to %s: %v %v", tc.to, out, err)
+		}
+		c, rep := claimOne(t, s, gatewaytest.Lima)
+		h, _, err := store.Handle(ctx, gatewaytest.Lima, c.Case)
+		if c.ReplyCapable != tc.replies || (err == nil) != tc.replies {
+			t.Fatalf("call to %s: reply-capable %v, handle %v; want %v", tc.to, c.ReplyCapable, err, tc.replies)
+		}
+		if tc.replies && (h.From != caller || h.To != tc.to || h.Channel != "sms" || rep.From != caller) {
+			t.Fatalf("handle %+v", h)
+		}
 	}
 }
