@@ -93,24 +93,30 @@ func (f *fakeTwilioREST) voiceState() (fetched, deleted []string) {
 	return append([]string(nil), f.voice.fetched...), append([]string(nil), f.voice.deleted...)
 }
 
+// voiceWiring adjusts a voice harness: the SMS channel (returning the Redis
+// client the call records use, nil for the stack's), the handlers' options
+// and the voice channel's.
+type voiceWiring struct {
+	channel func(*gatewaytest.Stack, *sms.Options) redis.UniversalClient
+	wire    func(*handlers.Options)
+	voice   func(*voice.Options)
+}
+
 // newVoiceHarness is the harness with the voice channel, on the SMS
 // channel's store (whose scrubber deletes the recordings) and fake Twilio.
-// channel may adjust the SMS channel and returns the Redis client the call
-// records use (nil: the stack's).
-func newVoiceHarness(t *testing.T, channel func(*gatewaytest.Stack, *sms.Options) redis.UniversalClient,
-	wire func(*handlers.Options), stack ...func(*gateway.Options)) *harness {
+func newVoiceHarness(t *testing.T, w voiceWiring, stack ...func(*gateway.Options)) *harness {
 	t.Helper()
 	var vc *voice.Channel
 	return newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) {
 		o.Voice = vc
-		if wire != nil {
-			wire(o)
+		if w.wire != nil {
+			w.wire(o)
 		}
 	},
 		func(s *gatewaytest.Stack, o *sms.Options) {
 			var rdb redis.UniversalClient = s.Redis.Client
-			if channel != nil {
-				if r := channel(s, o); r != nil {
+			if w.channel != nil {
+				if r := w.channel(s, o); r != nil {
 					rdb = r
 				}
 			}
@@ -118,15 +124,19 @@ func newVoiceHarness(t *testing.T, channel func(*gatewaytest.Stack, *sms.Options
 			if err != nil {
 				t.Fatal(err)
 			}
-			vc, err = voice.New(voice.Options{
+			vo := voice.Options{
 				Intake: s.Intake, Store: o.Store, Calls: voice.NewCalls(rdb, s.Redis.Prefix, 500*time.Millisecond, key, s.Keyer),
 				Keyer: s.Keyer, Twilio: o.Twilio.(voice.Twilio), PublicURL: publicURL, AskUrgent: true,
 				Numbers: map[string]voice.Number{
 					gatewaytest.NumberLima: {Language: language.Spanish, Scrub: true},
 					gatewaytest.NumberNone: {Scrub: true},
 				},
-				Logger: s.Logger, Now: o.Now,
-			})
+				HandleTTL: time.Hour, Logger: s.Logger, Now: o.Now,
+			}
+			if w.voice != nil {
+				w.voice(&vo)
+			}
+			vc, err = voice.New(vo)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,7 +247,7 @@ func checkTwiML(t *testing.T, step, doc string, verbs []want) {
 // with the greeting and the urgent key, then the recording whose status
 // callback is the gateway's, with no transcription, then the goodbye.
 func TestVoiceCallTwiML(t *testing.T) {
-	h := newVoiceHarness(t, nil, nil)
+	h := newVoiceHarness(t, voiceWiring{})
 	ids := newVoiceSIDs()
 	call := callForm(ids.call, "+51911112222", gatewaytest.NumberLima)
 	status, doc, hdr := h.post(t, "/twilio/voice", call, addValidSignature)
@@ -297,7 +307,7 @@ func TestVoiceCallTwiML(t *testing.T) {
 // the recording and then the call are deleted at Twilio; and the caller's
 // number, the CallSid and the RecordingSid are nowhere in clear.
 func TestVoiceRecordingToOfficer(t *testing.T) {
-	h := newVoiceHarness(t, nil, nil)
+	h := newVoiceHarness(t, voiceWiring{})
 	ctx := context.Background()
 	ids := newVoiceSIDs()
 	b := make([]byte, 3)
@@ -409,7 +419,7 @@ func TestVoiceForgedAndMisshapen(t *testing.T) {
 	}))
 	defer evil.Close()
 	counts := &countRejects{m: map[metrics.Reason]int{}}
-	h := newVoiceHarness(t, nil, func(o *handlers.Options) { o.Metrics = counts })
+	h := newVoiceHarness(t, voiceWiring{wire: func(o *handlers.Options) { o.Metrics = counts }})
 	ids := newVoiceSIDs()
 	h.fake.mu.Lock()
 	h.fake.voice.recordings[ids.rec] = []byte("ID3 the real one")
@@ -493,12 +503,12 @@ func TestVoiceSpoolKeepsScrub(t *testing.T) {
 	pub := &spool.Publisher{Timeout: 500 * time.Millisecond}
 	var proxy *queuetest.Proxy
 	var store *conversation.Store
-	h := newVoiceHarness(t, func(s *gatewaytest.Stack, o *sms.Options) redis.UniversalClient {
+	h := newVoiceHarness(t, voiceWiring{channel: func(s *gatewaytest.Stack, o *sms.Options) redis.UniversalClient {
 		var rdb redis.UniversalClient
 		rdb, proxy, store = spoolStack(t, s, pub)
 		o.Store = store
 		return rdb
-	}, nil, func(o *gateway.Options) { o.Publisher = pub })
+	}}, func(o *gateway.Options) { o.Publisher = pub })
 	ctx := context.Background()
 	ids := newVoiceSIDs()
 	const caller = "+51917770001"
@@ -519,6 +529,7 @@ func TestVoiceSpoolKeepsScrub(t *testing.T) {
 		t.Fatal("the tip was not spooled")
 	}
 	spoolHasNoCanary(t, pub.Spool.Dir(), caller, caller[1:], ids.call, ids.rec, string(audio[10:]))
+	assertNoCanaries(t, nil, h.Log.Bytes(), nil, caller, caller[1:], ids.call, ids.rec)
 	proxy.SetDown(false)
 	drain(t, pub)
 	if n, _ := store.Scrubs().Pending(ctx); n != 1 {
@@ -534,5 +545,42 @@ func TestVoiceSpoolKeepsScrub(t *testing.T) {
 	h.ch.ScrubDue(ctx)
 	if _, deleted := h.fake.voiceState(); len(deleted) != 2 || deleted[0] != ids.rec || deleted[1] != ids.call {
 		t.Fatalf("deleted %v, want the recording and the call", deleted)
+	}
+}
+
+// TestVoiceSMSReply: where the operator allows SMS replies to callers, an
+// officer answers a voice tip by SMS from the number called, to the
+// caller's phone; elsewhere the tip cannot be replied to.
+func TestVoiceSMSReply(t *testing.T) {
+	h := newVoiceHarness(t, voiceWiring{voice: func(o *voice.Options) {
+		o.Numbers[gatewaytest.NumberLima] = voice.Number{Language: language.Spanish, Scrub: true, SMSReplies: true}
+	}})
+	token := h.officer(t, gatewaytest.Lima)
+	for i, to := range []string{gatewaytest.NumberLima, gatewaytest.NumberNone} {
+		ids := newVoiceSIDs()
+		caller := fmt.Sprintf("+5191777000%d", i)
+		h.fake.mu.Lock()
+		h.fake.voice.recordings[ids.rec] = []byte("ID3 words")
+		h.fake.mu.Unlock()
+		if s, b, _ := h.post(t, "/twilio/voice", callForm(ids.call, caller, to), addValidSignature); s != 200 {
+			t.Fatalf("call: %d %s", s, b)
+		}
+		if s, b, _ := h.post(t, "/twilio/voice/recording", recordingForm(ids, recordingURL(ids.rec), "3"), addValidSignature); s != http.StatusNoContent {
+			t.Fatalf("recording: %d %s", s, b)
+		}
+		tip := h.claimTip(t, token)
+		s, b := h.reply(t, token, tip.ID, "¿Dónde están?", "")
+		if to == gatewaytest.NumberNone {
+			if tip.ReplyCapable || s != http.StatusConflict {
+				t.Fatalf("reply to a caller of a number without SMS replies: capable %v, %d %s", tip.ReplyCapable, s, b)
+			}
+			continue
+		}
+		if !tip.ReplyCapable || s != 200 {
+			t.Fatalf("reply to a caller: capable %v, %d %s", tip.ReplyCapable, s, b)
+		}
+		if _, _, sent := h.fake.snapshot(); len(sent) != 1 || sent[0].Get("To") != caller || sent[0].Get("From") != to {
+			t.Fatalf("sent %v", sent)
+		}
 	}
 }

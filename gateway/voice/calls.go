@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -39,6 +40,9 @@ type CallRecord struct {
 	Urgent   bool      `json:"urgent,omitempty"`
 	At       time.Time `json:"at"`
 }
+
+// LogValue keeps a call record out of logs.
+func (CallRecord) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 
 // Calls keeps call records in Redis, and a copy of each (sealed too) in
 // the gateway's memory for when Redis does not answer: a call that began
