@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,12 +36,9 @@ func cmdSimulate(e *env, args []string) error {
 		return errUsage
 	}
 	fs := e.newFlags("simulate sms", "simulate sms --config FILE --body TEXT [flags]")
-	cfgPath := fs.String("config", "", "the gateway's configuration `file` (for public_url, the auth token and the numbers)")
-	server := fs.String("server", "", "where to send the request (default: the config's listen address)")
-	publicURL := fs.String("public-url", "", "the URL Twilio would call (default: the config's public_url)")
+	sf := addSimulateFlags(fs, true)
+	cfgPath, server, publicURL, from, to := sf.config, sf.server, sf.publicURL, sf.from, sf.to
 	body := fs.String("body", "", "the message `text`")
-	from := fs.String("from", "+15005550100", "the sender's `number`")
-	to := fs.String("to", "", "the hotline `number` (default: the first in the config)")
 	whatsapp := fs.Bool("whatsapp", false, "send as a WhatsApp message")
 	lat := fs.String("lat", "", "WhatsApp location pin latitude")
 	lon := fs.String("lon", "", "WhatsApp location pin longitude")
@@ -57,9 +55,7 @@ func cmdSimulate(e *env, args []string) error {
 		return err
 	}
 	if *sid == "" {
-		b := make([]byte, 16)
-		rand.Read(b)
-		*sid = "SM" + hex.EncodeToString(b)
+		*sid = randomSID("SM")
 	}
 	form := url.Values{
 		"MessageSid": {*sid}, "SmsSid": {*sid}, "AccountSid": {c.Twilio.AccountSID},
@@ -149,4 +145,34 @@ func simulateTarget(path string, server, publicURL, to *string) (*config.Config,
 		*to = nums[0]
 	}
 	return c, token, nil
+}
+
+// simulateFlags are the flags every simulated webhook takes.
+type simulateFlags struct {
+	config, server, publicURL, from, to *string
+}
+
+// addSimulateFlags defines them on fs; the caller's numbers only when
+// numbers is set (a recording callback names none).
+func addSimulateFlags(fs *flag.FlagSet, numbers bool) simulateFlags {
+	sf := simulateFlags{
+		config:    fs.String("config", "", "the gateway's configuration `file` (for public_url, the auth token and the numbers)"),
+		server:    fs.String("server", "", "where to send the request (default: the config's listen address)"),
+		publicURL: fs.String("public-url", "", "the URL Twilio would call (default: the config's public_url)"),
+		from:      new(string),
+		to:        new(string),
+	}
+	if numbers {
+		sf.from = fs.String("from", "+15005550100", "the sender's or caller's `number`")
+		sf.to = fs.String("to", "", "the hotline `number` (default: the first in the config)")
+	}
+	return sf
+}
+
+// randomSID is a Twilio id of prefix's kind (SM, CA...) and 32 random hex
+// digits.
+func randomSID(prefix string) string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -16,11 +14,8 @@ import (
 // hear and where the recording would be reported.
 func simulateCall(e *env, args []string) error {
 	fs := e.newFlags("simulate call", "simulate call --config FILE [--from NUMBER] [--to NUMBER] [--sid CA...] [--digits 9]")
-	cfgPath := fs.String("config", "", "the gateway's configuration `file` (for public_url, the auth token and the numbers)")
-	server := fs.String("server", "", "where to send the requests (default: the config's listen address)")
-	publicURL := fs.String("public-url", "", "the URL Twilio would call (default: the config's public_url)")
-	from := fs.String("from", "+15005550100", "the caller's `number`")
-	to := fs.String("to", "", "the hotline `number` (default: the first in the config)")
+	sf := addSimulateFlags(fs, true)
+	cfgPath, server, publicURL, from, to := sf.config, sf.server, sf.publicURL, sf.from, sf.to
 	sid := fs.String("sid", "", "the CallSid (default: random)")
 	digits := fs.String("digits", "", "the key pressed at the choice (9: someone is in danger now)")
 	if _, err := parse(fs, args); err != nil {
@@ -35,9 +30,7 @@ func simulateCall(e *env, args []string) error {
 		return err
 	}
 	if *sid == "" {
-		b := make([]byte, 16)
-		rand.Read(b)
-		*sid = "CA" + hex.EncodeToString(b)
+		*sid = randomSID("CA")
 	}
 	form := url.Values{
 		"CallSid": {*sid}, "AccountSid": {c.Twilio.AccountSID}, "From": {*from}, "To": {*to}, "Caller": {*from}, "Called": {*to},
@@ -99,9 +92,8 @@ func simulateCall(e *env, args []string) error {
 // the end of a recorded call.
 func simulateRecording(e *env, args []string) error {
 	fs := e.newFlags("simulate recording", "simulate recording --config FILE --call CA... --url RECORDING_URL [--sid RE...] [--duration S] [--urgent]")
-	cfgPath := fs.String("config", "", "the gateway's configuration `file`")
-	server := fs.String("server", "", "where to send the request (default: the config's listen address)")
-	publicURL := fs.String("public-url", "", "the URL Twilio would call (default: the config's public_url)")
+	sf := addSimulateFlags(fs, false)
+	cfgPath, server, publicURL := sf.config, sf.server, sf.publicURL
 	call := fs.String("call", "", "the CallSid of the call (from simulate call)")
 	sid := fs.String("sid", "", "the RecordingSid (default: the last part of --url)")
 	recURL := fs.String("url", "", "the RecordingUrl")
@@ -114,8 +106,8 @@ func simulateRecording(e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	to := "-"
-	c, token, err := simulateTarget(*cfgPath, server, publicURL, &to)
+	*sf.to = "-" // a recording callback names no number
+	c, token, err := simulateTarget(*cfgPath, server, publicURL, sf.to)
 	if err != nil {
 		return err
 	}
