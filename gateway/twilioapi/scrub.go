@@ -31,7 +31,8 @@ func (j ScrubJob) Done() bool {
 }
 
 // Scrub does what is left of job: redacts the body (the text is what
-// identifies most), then deletes each remaining media item. It returns the
+// identifies most), then deletes each remaining media item; for a call,
+// deletes each recording, then the call once it is over. It returns the
 // job with what is still to do, its Attempt counted, and an error when
 // something is left: a Retryable one when any part may succeed later. A
 // message or item that Twilio no longer has counts as erased.
