@@ -260,7 +260,7 @@ func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Rece
 		entries = append(entries, queue.Entry{
 			TipID: tipID, Case: caseRef, Agency: agency, Region: d.Region[agency],
 			Channel: string(t.Channel), Priority: priority, ReceivedAt: t.ReceivedAt,
-			ReplyCapable: t.Channel != ChannelWeb, Sealed: sealed, SealSide: t.SealSide,
+			ReplyCapable: t.Channel != ChannelWeb && !t.NoReply, Sealed: sealed, SealSide: t.SealSide,
 		})
 	}
 	<-in.sem

@@ -15,6 +15,9 @@ const (
 	ChannelSMS      Channel = "sms"
 	ChannelWhatsApp Channel = "whatsapp"
 	ChannelWeb      Channel = "web"
+	// ChannelVoice is a call to one of the hotline's numbers: the tip is
+	// its recording (gateway/voice).
+	ChannelVoice Channel = "voice"
 )
 
 // Tip is a report as received, in clear, before sealing. It lives only in
@@ -62,6 +65,9 @@ type Tip struct {
 	// Followup is the handle of the witness's follow-up thread
 	// (gateway/followup), sealed into the report so officers can ask.
 	Followup string
+	// NoReply: officers cannot reply to this tip's reporter (a call to a
+	// number whose voice callers get no SMS replies).
+	NoReply bool
 }
 
 // LogValue keeps every field of a tip out of logs.
@@ -104,6 +110,9 @@ type Media struct {
 	// Error says why Data is missing (too large, type refused, not
 	// reachable); the item then stays at the provider for the officer.
 	Error string `json:"error,omitempty"`
+	// DurationS is the length of a recording in seconds, as the provider
+	// gives it (voice).
+	DurationS int `json:"duration_s,omitempty"`
 }
 
 // ReportLocation is where the tip says the people are.

@@ -41,7 +41,8 @@ type fakeTwilioREST struct {
 	cdnAuth  int
 	// sendFail answers that many sends with a refusal (400, code 21617).
 	sendFail int
-	fetched  int // media downloads
+	fetched  int        // media downloads
+	voice    *fakeVoice // recordings and calls (voice_test.go)
 }
 
 func newFakeTwilioREST(t testing.TB) *fakeTwilioREST {
@@ -101,6 +102,7 @@ func newFakeTwilioREST(t testing.TB) *fakeTwilioREST {
 		w.WriteHeader(http.StatusCreated)
 		json.NewEncoder(w).Encode(map[string]any{"sid": fmt.Sprintf("SM%032d", n), "status": "queued"})
 	})
+	f.voiceRoutes(mux, base)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != fakeSID || p != fakeToken {
 			f.mu.Lock()

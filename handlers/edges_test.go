@@ -24,6 +24,7 @@ import (
 	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/queuetest"
+	"github.com/redis/go-redis/v9"
 )
 
 // Tests of issue 11 on the SMS and WhatsApp path: every promise holds at
@@ -292,16 +293,8 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 	var proxy *queuetest.Proxy
 	var store *conversation.Store
 	h := newHarnessChannel(t, nil, func(s *gatewaytest.Stack, o *sms.Options) {
-		rdb, p := s.Redis.ClientViaProxy(t)
-		proxy = p
-		store = s.Store(t, rdb)
+		_, proxy, store = spoolStack(t, s, pub)
 		o.Store = store
-		sp, err := spool.Open(t.TempDir(), spool.Options{Logger: s.Logger})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pub.Primary, pub.Spool, pub.Logger = queue.New(rdb, queue.Options{Prefix: s.Redis.Prefix}), sp, s.Logger
-		pub.Apply = store.ApplySide
 	}, func(o *gateway.Options) { o.Publisher = pub })
 	ctx := context.Background()
 	token := h.officer(t, gatewaytest.Lima)
@@ -350,6 +343,23 @@ func TestChannelSpoolKeepsReplyHandleAndScrub(t *testing.T) {
 	if _, _, sent := h.fake.snapshot(); len(sent) != 1 {
 		t.Fatalf("%d sends, want only the reply before the exit word", len(sent))
 	}
+}
+
+// spoolStack points pub at the stack's Redis through a proxy the test can
+// take down, with a disk spool behind it, and returns the proxied client,
+// the proxy, and a conversation store on that client whose side records
+// the drain applies.
+func spoolStack(t testing.TB, s *gatewaytest.Stack, pub *spool.Publisher) (redis.UniversalClient, *queuetest.Proxy, *conversation.Store) {
+	t.Helper()
+	rdb, proxy := s.Redis.ClientViaProxy(t)
+	store := s.Store(t, rdb)
+	sp, err := spool.Open(t.TempDir(), spool.Options{Logger: s.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub.Primary, pub.Spool, pub.Logger = queue.New(rdb, queue.Options{Prefix: s.Redis.Prefix}), sp, s.Logger
+	pub.Apply = store.ApplySide
+	return rdb, proxy, store
 }
 
 // drain empties the spool into Redis. The first calls may meet connections

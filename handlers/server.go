@@ -82,6 +82,9 @@ type Options struct {
 	EventInterval time.Duration
 	// SMS is the SMS and WhatsApp channel behind POST /twilio/sms.
 	SMS SMSChannel
+	// Voice is the voice channel behind POST /twilio/voice and
+	// /twilio/voice/recording; nil: those answer 503.
+	Voice VoiceChannel
 	// Questions carries officers' messages to witnesses (web follow-up).
 	Questions Questions
 	// Handles carries a case's reply handle to the agency a tip is
@@ -129,6 +132,8 @@ func New(opt Options) *Server {
 	}
 	r.Handle("/twilio/sms", s.text(s.twilioSMS)).Methods(http.MethodPost)
 	r.Handle("/twilio/status", s.text(s.twilioStatus)).Methods(http.MethodPost)
+	r.Handle("/twilio/voice", s.text(s.twilioVoice)).Methods(http.MethodPost)
+	r.Handle("/twilio/voice/recording", s.text(s.twilioRecording)).Methods(http.MethodPost)
 
 	s.routesAPI(r)
 	s.routesWeb(r)

@@ -169,8 +169,5 @@ func writeTwiML(w http.ResponseWriter, reply string) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, err = w.Write([]byte(doc))
-	return err
+	return writeXML(w, doc)
 }

@@ -29,6 +29,7 @@ usage:
                  --server URL --token TOKEN [--identity FILE] [--json]
   hotline probe --config FILE                 exit 0 when the gateway is ready (for health checks)
   hotline simulate sms --config FILE --body TEXT [--from NUMBER] [--whatsapp]
+  hotline simulate call|recording --config FILE [...]   ring the voice webhooks as Twilio would
 
 environment: REDIS_URL, TWILIO_AUTH_TOKEN, HOTLINE_PEPPER override the config;
 HOTLINE_SERVER, HOTLINE_TOKEN, HOTLINE_IDENTITY are defaults for triage.

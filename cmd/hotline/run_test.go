@@ -32,7 +32,7 @@ func TestRunUsage(t *testing.T) {
 	// (DESIGN: `hotline VERB --help` and `hotline triage VERB --help`).
 	for _, cmd := range [][]string{{"serve"}, {"demo"}, {"check-config"}, {"keygen"}, {"probe"}, {"officer"},
 		{"officer", "add"}, {"officer", "list"}, {"officer", "revoke"}, {"audit"}, {"audit", "verify"},
-		{"simulate"}, {"simulate", "sms"}, {"triage"}, {"triage", "next"}, {"triage", "list"}, {"triage", "show"},
+		{"simulate"}, {"simulate", "sms"}, {"simulate", "call"}, {"simulate", "recording"}, {"triage"}, {"triage", "next"}, {"triage", "list"}, {"triage", "show"},
 		{"triage", "ack"}, {"triage", "release"}, {"triage", "renew"}, {"triage", "escalate"}, {"triage", "transfer"},
 		{"triage", "note"}, {"triage", "reply"}, {"triage", "watch"}} {
 		for _, h := range []string{"--help", "-h"} {

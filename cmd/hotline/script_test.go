@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,9 +42,10 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"expand":  cmdExpand,
-			"waitfor": cmdWaitFor,
-			"jsonvar": cmdJSONVar,
+			"expand":     cmdExpand,
+			"waitfor":    cmdWaitFor,
+			"jsonvar":    cmdJSONVar,
+			"faketwilio": cmdFakeTwilio,
 		},
 	})
 }
@@ -90,4 +94,55 @@ func cmdJSONVar(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("stdout has no string field %q", args[0])
 	}
 	ts.Setenv(args[1], s)
+}
+
+// faketwilio FILE serves, until the script ends, a fake of Twilio's REST API
+// for the voice channel at $TWILIO_API: every recording of account
+// AC00000000000000000000000000000000 is FILE (as MP3), with the account's
+// credentials only; deletes of recordings and calls are logged to the
+// file twilio.log in the work directory, one "DELETE SID" a line.
+func cmdFakeTwilio(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: faketwilio FILE")
+	}
+	audio := []byte(ts.ReadFile(args[0]))
+	token := ts.Getenv("TWILIO_AUTH_TOKEN")
+	logPath := ts.MkAbs("twilio.log")
+	var mu sync.Mutex
+	note := func(line string) {
+		mu.Lock()
+		defer mu.Unlock()
+		f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err == nil {
+			fmt.Fprintln(f, line)
+			f.Close()
+		}
+	}
+	const base = "/2010-04-01/Accounts/AC00000000000000000000000000000000"
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+base+"/Recordings/{re}", func(w http.ResponseWriter, r *http.Request) {
+		note("GET " + r.PathValue("re"))
+		w.Header().Set("Content-Type", "audio/mpeg")
+		w.Write(audio)
+	})
+	mux.HandleFunc("GET "+base+"/Calls/{ca}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"sid": %q, "status": "completed"}`, strings.TrimSuffix(r.PathValue("ca"), ".json"))
+	})
+	del := func(w http.ResponseWriter, r *http.Request) {
+		note("DELETE " + strings.TrimSuffix(r.PathValue("sid"), ".json"))
+		w.WriteHeader(http.StatusNoContent)
+	}
+	mux.HandleFunc("DELETE "+base+"/Recordings/{sid}", del)
+	mux.HandleFunc("DELETE "+base+"/Calls/{sid}", del)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "AC00000000000000000000000000000000" || p != token {
+			note("UNAUTHORIZED " + r.URL.Path)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv("TWILIO_API", srv.URL)
 }

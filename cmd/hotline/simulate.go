@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,21 +21,24 @@ import (
 // cmdSimulate posts a message to a running gateway, signed as Twilio signs
 // it, for demos and for operators checking a deployment end to end.
 func cmdSimulate(e *env, args []string) error {
-	const synopsis = "simulate sms --config FILE --body TEXT [--from NUMBER] [--to NUMBER] [--whatsapp] [--lat L --lon L]"
+	const synopsis = "simulate sms|call|recording --config FILE [flags]"
 	if err := e.verb(args, synopsis); err != nil {
 		return err
+	}
+	switch args[0] {
+	case "call":
+		return simulateCall(e, args[1:])
+	case "recording":
+		return simulateRecording(e, args[1:])
 	}
 	if args[0] != "sms" {
 		fmt.Fprintf(e.stderr, "hotline: unknown simulate command %q\nusage: hotline %s\n", args[0], synopsis)
 		return errUsage
 	}
 	fs := e.newFlags("simulate sms", "simulate sms --config FILE --body TEXT [flags]")
-	cfgPath := fs.String("config", "", "the gateway's configuration `file` (for public_url, the auth token and the numbers)")
-	server := fs.String("server", "", "where to send the request (default: the config's listen address)")
-	publicURL := fs.String("public-url", "", "the URL Twilio would call (default: the config's public_url)")
+	sf := addSimulateFlags(fs, true)
+	cfgPath, server, publicURL, from, to := sf.config, sf.server, sf.publicURL, sf.from, sf.to
 	body := fs.String("body", "", "the message `text`")
-	from := fs.String("from", "+15005550100", "the sender's `number`")
-	to := fs.String("to", "", "the hotline `number` (default: the first in the config)")
 	whatsapp := fs.Bool("whatsapp", false, "send as a WhatsApp message")
 	lat := fs.String("lat", "", "WhatsApp location pin latitude")
 	lon := fs.String("lon", "", "WhatsApp location pin longitude")
@@ -46,35 +50,12 @@ func cmdSimulate(e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	c, err := config.Load(*cfgPath)
+	c, token, err := simulateTarget(*cfgPath, server, publicURL, to)
 	if err != nil {
 		return err
 	}
-	token := c.Twilio.AuthToken.Value()
-	if len(token) == 0 {
-		return errors.New("no Twilio auth token in the config or TWILIO_AUTH_TOKEN")
-	}
-	if *publicURL == "" {
-		*publicURL = c.PublicURL
-	}
-	if *server == "" {
-		*server = "http://" + c.Listen
-	}
-	if *to == "" {
-		nums := make([]string, 0, len(c.Twilio.Numbers))
-		for n := range c.Twilio.Numbers {
-			nums = append(nums, n)
-		}
-		sort.Strings(nums)
-		if len(nums) == 0 {
-			return errors.New("--to is needed: the config lists no twilio.numbers")
-		}
-		*to = nums[0]
-	}
 	if *sid == "" {
-		b := make([]byte, 16)
-		rand.Read(b)
-		*sid = "SM" + hex.EncodeToString(b)
+		*sid = randomSID("SM")
 	}
 	form := url.Values{
 		"MessageSid": {*sid}, "SmsSid": {*sid}, "AccountSid": {c.Twilio.AccountSID},
@@ -91,23 +72,12 @@ func cmdSimulate(e *env, args []string) error {
 		form.Set("Latitude", *lat)
 		form.Set("Longitude", *lon)
 	}
-	const path = "/twilio/sms"
-	sig := handlers.TwilioSignature(token, strings.TrimRight(*publicURL, "/")+path, form)
-	req, err := http.NewRequestWithContext(e.ctx, http.MethodPost, strings.TrimRight(*server, "/")+path, strings.NewReader(form.Encode()))
+	status, data, err := postSigned(e, *server, *publicURL, "/twilio/sms", token, form)
 	if err != nil {
-		return fmt.Errorf("bad server URL: %w", err)
+		return err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", sig)
-	req.Header.Set("User-Agent", "TwilioProxy/1.1")
-	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the gateway: %w", err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("gateway answered %d: %s", resp.StatusCode, strings.TrimSpace(string(data)))
+	if status != http.StatusOK {
+		return fmt.Errorf("gateway answered %d: %s", status, strings.TrimSpace(string(data)))
 	}
 	var twiml struct {
 		Messages []string `xml:"Message"`
@@ -123,4 +93,86 @@ func cmdSimulate(e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "reply: (none)")
 	}
 	return nil
+}
+
+// postSigned posts form to the gateway at server+path, signed for
+// publicURL+path as Twilio signs it, and returns the status and body.
+func postSigned(e *env, server, publicURL, path string, token []byte, form url.Values) (int, []byte, error) {
+	sig := handlers.TwilioSignature(token, strings.TrimRight(publicURL, "/")+path, form)
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodPost, strings.TrimRight(server, "/")+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, nil, fmt.Errorf("bad server URL: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", sig)
+	req.Header.Set("User-Agent", "TwilioProxy/1.1")
+	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("cannot reach the gateway: %w", err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, data, nil
+}
+
+// simulateTarget loads the config of a simulated webhook and fills in what
+// was not given: the gateway's address, its public URL and the hotline
+// number (the first of the config's).
+func simulateTarget(path string, server, publicURL, to *string) (*config.Config, []byte, error) {
+	c, err := config.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	token := c.Twilio.AuthToken.Value()
+	if len(token) == 0 {
+		return nil, nil, errors.New("no Twilio auth token in the config or TWILIO_AUTH_TOKEN")
+	}
+	if *publicURL == "" {
+		*publicURL = c.PublicURL
+	}
+	if *server == "" {
+		*server = "http://" + c.Listen
+	}
+	if *to == "" {
+		nums := make([]string, 0, len(c.Twilio.Numbers))
+		for n := range c.Twilio.Numbers {
+			nums = append(nums, n)
+		}
+		sort.Strings(nums)
+		if len(nums) == 0 {
+			return nil, nil, errors.New("--to is needed: the config lists no twilio.numbers")
+		}
+		*to = nums[0]
+	}
+	return c, token, nil
+}
+
+// simulateFlags are the flags every simulated webhook takes.
+type simulateFlags struct {
+	config, server, publicURL, from, to *string
+}
+
+// addSimulateFlags defines them on fs; the caller's numbers only when
+// numbers is set (a recording callback names none).
+func addSimulateFlags(fs *flag.FlagSet, numbers bool) simulateFlags {
+	sf := simulateFlags{
+		config:    fs.String("config", "", "the gateway's configuration `file` (for public_url, the auth token and the numbers)"),
+		server:    fs.String("server", "", "where to send the request (default: the config's listen address)"),
+		publicURL: fs.String("public-url", "", "the URL Twilio would call (default: the config's public_url)"),
+		from:      new(string),
+		to:        new(string),
+	}
+	if numbers {
+		sf.from = fs.String("from", "+15005550100", "the sender's or caller's `number`")
+		sf.to = fs.String("to", "", "the hotline `number` (default: the first in the config)")
+	}
+	return sf
+}
+
+// randomSID is a Twilio id of prefix's kind (SM, CA...) and 32 random hex
+// digits.
+func randomSID(prefix string) string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
 }

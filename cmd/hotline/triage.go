@@ -45,6 +45,7 @@ func cmdTriage(e *env, args []string) error {
 	target := fs.String("to", "", "with transfer: the `agency` to hand the tip to")
 	text := fs.String("text", "", "with note: the note's text (- reads standard input)")
 	events := fs.Int("events", 0, "with watch: stop after this many updates (0: until interrupted)")
+	saveMedia := fs.String("save-media", "", "with show: write the tip's photos and recordings into this `directory` (files 0600, generated names)")
 	override := fs.String("override", "", "with reply, outside the reply window: life_at_risk, reporter_asked or supervisor_approved (audited)")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
@@ -53,6 +54,8 @@ func cmdTriage(e *env, args []string) error {
 	switch {
 	case takesID && len(pos) != 1:
 		return &exitError{code: 2, err: fmt.Errorf("triage %s needs the tip id: hotline %s", sub, synopsis)}
+	case *saveMedia != "" && sub != "show":
+		return &exitError{code: 2, err: fmt.Errorf("--save-media goes with triage show: hotline triage show ID --save-media DIR")}
 	case !takesID && len(pos) > 0:
 		return &exitError{code: 2, err: fmt.Errorf("triage %s takes no tip id: it works on the queue (to read a tip you hold: hotline triage show ID)", sub)}
 	}
@@ -68,7 +71,7 @@ func cmdTriage(e *env, args []string) error {
 		return errors.New("--server and --token are needed (or HOTLINE_SERVER and HOTLINE_TOKEN)")
 	}
 	t := &triage.Terminal{Ctx: e.ctx, Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Client: officerapi.New(srv, tok, nil),
-		IdentityPath: e.orEnv(*identity, "HOTLINE_IDENTITY"), JSON: *asJSON}
+		IdentityPath: e.orEnv(*identity, "HOTLINE_IDENTITY"), JSON: *asJSON, SaveMedia: *saveMedia}
 	id := ""
 	if takesID {
 		id = pos[0]

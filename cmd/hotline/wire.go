@@ -152,6 +152,11 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		dur.publisher.Close()
 		return nil, err
 	}
+	calls, err := voiceChannel(c, rdb, keyer, intake, tw, conv, log)
+	if err != nil {
+		dur.publisher.Close()
+		return nil, err
+	}
 	// A tip drained from the spool gets what it could not get while Redis
 	// was away: its reply handle, scrub job and thread.
 	dur.publisher.Apply = conv.ApplySide
@@ -159,7 +164,7 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		Intake: intake, Triage: q, Officers: officer.New(q), Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
 		AuthToken: c.Twilio.AuthToken.Value(), AccountSID: c.Twilio.AccountSID, MaxBody: c.Limits.MaxBody, Logger: log,
 		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.metrics.PublicHandler(c.Metrics.OnMainListener, handlers.FromOnion), Web: web,
-		SMS: channel, Questions: followups, Handles: conv,
+		SMS: channel, Voice: calls, Questions: followups, Handles: conv,
 	})
 	parts := &gatewayParts{cfg: c, queue: q, handler: h, dur: dur}
 	var pagerSMS paging.SMS

@@ -41,7 +41,45 @@ type Channel struct {
 	Urgency map[string][]string `yaml:"urgency" json:"urgency,omitempty"`
 	Media   Media               `yaml:"media" json:"media"`
 	Limits  ChannelLimits       `yaml:"limits" json:"limits"`
+	Voice   Voice               `yaml:"voice" json:"voice"`
 }
+
+// Defaults of the voice channel.
+const (
+	// DefaultVoiceMaxSeconds: five minutes is long enough to say where and
+	// what, short enough for a phone that must be put away.
+	DefaultVoiceMaxSeconds = 300
+	// DefaultVoiceMaxBytes bounds a recording's download: Twilio's MP3 of
+	// a call is about 4 kB a second (1.2 MB for five minutes), so the cap
+	// is reached only by a recording far longer than max_seconds allows.
+	DefaultVoiceMaxBytes = 10 << 20
+	// MaxVoiceBytes keeps a sealed tip (the recording in base64, about
+	// 4/3 of it) under what officers' clients open (crypto/seal's 64 MiB).
+	MaxVoiceBytes = 40 << 20
+	// MaxVoiceSeconds is Twilio's own limit on a <Record> (4 hours), far
+	// above any sensible setting.
+	MaxVoiceSeconds = 4 * 3600
+)
+
+// Voice configures the voice channel (POST /twilio/voice): calls to the
+// hotline's numbers are recorded and queued as tips.
+type Voice struct {
+	// MaxSeconds is the longest recording (the <Record> maxLength).
+	MaxSeconds int `yaml:"max_seconds" json:"max_seconds"`
+	// MaxBytes bounds the download of one recording.
+	MaxBytes int64 `yaml:"max_bytes" json:"max_bytes"`
+	// AskUrgent offers "press 9 if someone is in danger now" before the
+	// recording (default on).
+	AskUrgent *bool `yaml:"ask_urgent" json:"ask_urgent,omitempty"`
+	// SMSReplies lets officers reply by SMS, from the number called, to a
+	// caller with a phone number, unless the number's replies are none.
+	// Off by default: a caller chose not to write, and a text may be read
+	// by whoever holds the phone.
+	SMSReplies bool `yaml:"sms_replies" json:"sms_replies,omitempty"`
+}
+
+// AskUrgentOn reports whether callers are offered the urgent key.
+func (v Voice) AskUrgentOn() bool { return v.AskUrgent == nil || *v.AskUrgent }
 
 // Media bounds the attachments fetched from Twilio and sealed into a tip.
 type Media struct {
@@ -67,6 +105,8 @@ func (c *Config) applyChannelDefaults() {
 	orDefault(&ch.Limits.SenderPerHour, DefaultSenderPerHour)
 	orDefault(&ch.Limits.RepliesPerDestination, DefaultRepliesPerDestHour)
 	orDefault(&ch.Limits.RepliesPerHotlineNumber, DefaultRepliesPerNumHour)
+	orDefault(&ch.Voice.MaxSeconds, DefaultVoiceMaxSeconds)
+	orDefault(&ch.Voice.MaxBytes, DefaultVoiceMaxBytes)
 }
 
 // ScrubOn reports whether messages to number n are redacted at Twilio.
@@ -141,6 +181,12 @@ func (c *Config) validateChannel(add, warn func(string, string, string)) {
 	if ch.Media.MaxItems < 0 || ch.Media.MaxItems > 10 || ch.Media.MaxBytes < 0 || ch.Media.MaxBytes > 20<<20 {
 		add("channel.media", "max_items must be 0 to 10 and max_bytes at most 20 MiB", "leave them unset for 5 items of 5 MiB")
 	}
+	if ch.Voice.MaxSeconds < 10 || ch.Voice.MaxSeconds > MaxVoiceSeconds {
+		add("channel.voice.max_seconds", fmt.Sprintf("must be between 10 and %d", MaxVoiceSeconds), "leave it unset for 300 (five minutes)")
+	}
+	if ch.Voice.MaxBytes < 1<<20 || ch.Voice.MaxBytes > MaxVoiceBytes {
+		add("channel.voice.max_bytes", "must be between 1 MiB and 40 MiB", "leave it unset for 10 MiB")
+	}
 	for _, v := range []int{ch.Limits.SenderPerHour, ch.Limits.RepliesPerDestination, ch.Limits.RepliesPerHotlineNumber} {
 		if v < 1 {
 			add("channel.limits", "limits must be positive", "leave them unset for the defaults")
@@ -172,7 +218,7 @@ func (c *Config) validateChannel(add, warn func(string, string, string)) {
 		}
 	}
 	if k := c.Secrets.ReplyKey.Value(); len(k) == 0 {
-		warn("secrets.reply_key", "missing: officers cannot reply by SMS or WhatsApp, and Twilio copies are not scrubbed",
+		warn("secrets.reply_key", "missing: officers cannot reply by SMS or WhatsApp, Twilio copies (messages, recordings, calls) are not scrubbed, and voice tips do not carry the caller's number",
 			"run `hotline keygen --x25519 --out reply.key` on the gateway host and set secrets.reply_key: file:reply.key")
 	} else if _, err := seal.ParseReplyKey(k); err != nil {
 		add("secrets.reply_key", "not an X25519 age identity (AGE-SECRET-KEY-1...)", "generate it with `hotline keygen --x25519 --out reply.key`")

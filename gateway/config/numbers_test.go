@@ -32,3 +32,22 @@ func TestNumbersByE164(t *testing.T) {
 		t.Fatalf("NumberRegions = %v, want %v", got, want)
 	}
 }
+
+// TestVoiceDefaults: unset, the voice channel records five minutes, caps
+// the download at 10 MiB and offers the urgent key.
+func TestVoiceDefaults(t *testing.T) {
+	c, err := config.Parse([]byte("channel: {voice: {}}\n"), t.TempDir(), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := c.Channel.Voice; v.MaxSeconds != 300 || v.MaxBytes != 10<<20 || !v.AskUrgentOn() {
+		t.Fatalf("voice defaults %+v", v)
+	}
+	off := false
+	if (config.Voice{AskUrgent: &off}).AskUrgentOn() {
+		t.Fatal("ask_urgent: false is on")
+	}
+	if _, err := config.Parse([]byte("channel: {voice: {max_second: 60}}\n"), t.TempDir(), func(string) string { return "" }); err == nil {
+		t.Fatal("an unknown voice key was taken")
+	}
+}

@@ -57,6 +57,16 @@ func TestValidate(t *testing.T) {
 			field: "channel.urgency",
 		},
 		{
+			name:   "voice recordings longer than Twilio records",
+			mutate: func(c *config.Config) { c.Channel.Voice.MaxSeconds = config.MaxVoiceSeconds + 1 },
+			field:  "channel.voice.max_seconds",
+		},
+		{
+			name:   "voice recordings larger than a sealed tip may be",
+			mutate: func(c *config.Config) { c.Channel.Voice.MaxBytes = config.MaxVoiceBytes + 1 },
+			field:  "channel.voice.max_bytes",
+		},
+		{
 			name:   "unknown default_agency",
 			mutate: func(c *config.Config) { c.DefaultAgency = "pe-puno" },
 			field:  "default_agency",

@@ -90,7 +90,7 @@ func label[E ~uint8](v E, names []string) string {
 
 // Fixed label sets, exported so that tests can check a scrape against them.
 var (
-	Channels       = []string{string(gateway.ChannelSMS), string(gateway.ChannelWhatsApp), string(gateway.ChannelWeb), other}
+	Channels       = []string{string(gateway.ChannelSMS), string(gateway.ChannelWhatsApp), string(gateway.ChannelWeb), string(gateway.ChannelVoice), other}
 	Priorities     = []string{string(queue.Urgent), string(queue.Normal), other}
 	Reasons        = names(reasonNames[:])
 	RedisOps       = names(redisOpNames[:])
@@ -295,7 +295,7 @@ func (m *Metrics) agency(a string) string {
 
 func channel(c gateway.Channel) string {
 	switch c {
-	case gateway.ChannelSMS, gateway.ChannelWhatsApp, gateway.ChannelWeb:
+	case gateway.ChannelSMS, gateway.ChannelWhatsApp, gateway.ChannelWeb, gateway.ChannelVoice:
 		return string(c)
 	}
 	return other

@@ -1,7 +1,7 @@
 // Package twilioapi is the hotline's side of Twilio's REST API: fetching the
-// media of a message, scrubbing a message at Twilio once its tip is safely
-// queued (the body redacted, the media deleted), and sending an officer's
-// reply.
+// media of a message or the recording of a call, scrubbing them at Twilio
+// once their tip is safely queued (the body redacted, the media deleted; the
+// recording deleted, then the call), and sending an officer's reply.
 //
 // Every message Twilio keeps is a copy of a tip outside the agency's control;
 // the scrubbing is how the gateway keeps that copy short-lived. It protects

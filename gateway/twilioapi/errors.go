@@ -113,12 +113,12 @@ func Retryable(err error) bool {
 		}
 		err = ae.Err
 	}
-	for _, permanent := range []error{ErrBadSID, ErrMediaURL, ErrMediaTooLarge, ErrMediaType, ErrBadAddress, ErrBadBody} {
+	for _, permanent := range []error{ErrBadSID, ErrMediaURL, ErrRecordingURL, ErrMediaTooLarge, ErrMediaType, ErrBadAddress, ErrBadBody} {
 		if errors.Is(err, permanent) {
 			return false
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, ErrCallInProgress) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return true
 	}
 	var ne net.Error

@@ -43,6 +43,7 @@ type fakeTwilio struct {
 	media     map[string]fakeMedia
 	cdnDelay  time.Duration
 	mediaHops map[string]int // media SID -> redirects before the CDN (default 1)
+	voice     *fakeVoice     // recordings and calls (recording_test.go)
 }
 
 type fakeMedia struct {
@@ -60,6 +61,7 @@ func newFakeTwilio(t *testing.T) *fakeTwilio {
 	mux.HandleFunc("POST /2010-04-01/Accounts/{ac}/Messages.json", f.create)
 	mux.HandleFunc("DELETE /2010-04-01/Accounts/{ac}/Messages/{mm}/Media/{me}", f.deleteMedia)
 	mux.HandleFunc("GET /2010-04-01/Accounts/{ac}/Messages/{mm}/Media/{me}", f.getMedia)
+	f.voiceRoutes(mux)
 	f.api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.requests++

@@ -41,3 +41,38 @@ func FuzzParseMediaURL(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseRecordingURL: a recording callback's RecordingUrl is outside
+// input. What parsing accepts is a recording of this account on Twilio's
+// host or the configured one, whose SID is in the URL as given.
+func FuzzParseRecordingURL(f *testing.F) {
+	c, err := New(Options{AccountSID: testSID, AuthToken: testToken, APIURL: "http://127.0.0.1:8081/fake"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	base := "/2010-04-01/Accounts/" + testSID + "/Recordings/" + recA
+	for _, s := range []string{
+		"https://api.twilio.com" + base, "http://127.0.0.1:8081/fake" + base + ".mp3", "https://api.twilio.com" + base + ".wav",
+		"https://evil" + base, "https://api.twilio.com" + base + ".json.mp3", "", "https://api.twilio.com" + base + "#x",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		sid, err := c.ParseRecordingURL(raw)
+		if err != nil {
+			if sid != "" {
+				t.Fatalf("error with a result: %q", sid)
+			}
+			return
+		}
+		if !ValidRecordingSID(sid) {
+			t.Fatalf("accepted bad SID %q from %q", sid, raw)
+		}
+		if !strings.HasPrefix(raw, "https://api.twilio.com/") && !strings.HasPrefix(raw, "http://127.0.0.1:8081/fake/") {
+			t.Fatalf("accepted %q", raw)
+		}
+		if !strings.Contains(raw, "/Accounts/"+testSID+"/Recordings/"+sid) {
+			t.Fatalf("SID %q not in %q", sid, raw)
+		}
+	})
+}

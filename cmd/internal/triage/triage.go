@@ -46,6 +46,9 @@ type Terminal struct {
 	Client       *officerapi.Client
 	IdentityPath string
 	JSON         bool // print JSON instead of text
+	// SaveMedia, with Show, is a directory to write the tip's media items
+	// (photos, recordings) into; "" saves nothing.
+	SaveMedia string
 }
 
 // Explain says what went wrong in the officer's terms, with a hint on what
@@ -218,9 +221,19 @@ func (t *Terminal) Show(id string) error {
 			notes[i].Text = "(cannot open this note with your identity)"
 		}
 	}
+	var saved []savedMedia
+	if t.SaveMedia != "" && rep != nil {
+		if saved, err = saveMedia(t.SaveMedia, l.ID, rep.Media); err != nil {
+			return err
+		}
+	}
 	if t.JSON {
 		l.Sealed = nil
-		return termsafe.JSON(t.Stdout, map[string]any{"tip": l, "report": rep, "notes": notes}, true)
+		answer := map[string]any{"tip": l, "report": rep, "notes": notes}
+		if t.SaveMedia != "" {
+			answer["saved_media"] = saved
+		}
+		return termsafe.JSON(t.Stdout, answer, true)
 	}
 	var lease time.Time
 	if l.LeaseUntil != nil {
@@ -236,6 +249,13 @@ func (t *Terminal) Show(id string) error {
 		state += fmt.Sprintf(" as %s by %s", l.Disposition, l.ClosedBy)
 	}
 	fmt.Fprintf(t.Stdout, "state     %s\n", termsafe.String(state))
+	for _, s := range saved {
+		if s.Error != "" {
+			fmt.Fprintf(t.Stdout, "media %d   not saved: %s\n", s.Item, termsafe.String(s.Error))
+			continue
+		}
+		fmt.Fprintf(t.Stdout, "media %d   saved to %s (%d bytes)\n", s.Item, termsafe.String(s.Path), s.Bytes)
+	}
 	for _, n := range notes {
 		termsafe.Block(t.Stdout, fmt.Sprintf("note      %s %s: ", n.At.Local().Format("2006-01-02 15:04"), termsafe.String(n.Officer)), n.Text)
 	}
@@ -416,7 +436,17 @@ func printTip(w io.Writer, t claimedTip) {
 		fmt.Fprintf(w, "number    registered in %s (the phone's origin, not where the sender is)\n", v(strings.Join(parts, ", ")))
 	}
 	for i, m := range r.Media {
-		fmt.Fprintf(w, "media %d   %s %s\n", i+1, v(m.ContentType), v(m.URL))
+		fmt.Fprintf(w, "media %d   %s", i+1, v(m.ContentType))
+		if m.DurationS > 0 {
+			fmt.Fprintf(w, " %ds", m.DurationS)
+		}
+		if len(m.Data) > 0 {
+			fmt.Fprintf(w, " %d bytes (hotline triage show %s --save-media DIR)", len(m.Data), v(t.ID))
+		}
+		if m.Error != "" {
+			fmt.Fprintf(w, " %s", v(m.Error))
+		}
+		fmt.Fprintf(w, " %s\n", v(m.URL))
 	}
 	fmt.Fprintln(w, "message:")
 	for _, line := range termsafe.Lines(r.Text) {

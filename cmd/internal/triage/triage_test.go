@@ -3,20 +3,16 @@ package triage
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
-	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/handlers/officerapi"
 	"github.com/hotline-org/hotline/queue"
-	"github.com/hotline-org/hotline/queue/officer"
 )
 
 // pluginIdentity is the identity of a hardware key whose plugin
@@ -30,30 +26,10 @@ const pluginIdentity = "AGE-PLUGIN-HOTLINENONE-1XQCNYVE5X5MRWWPEV93XXER9VCCRZV3N
 // waiting again, not held for a lease.
 func TestNextWithPluginIdentityReleasesAtOnce(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	lima, err := seal.Generate(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := seal.ParseRecipients([]string{lima.Recipient})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := gatewaytest.New(t, func(o *gateway.Options) {
-		o.Sealer = seal.NewKeyring(map[string]*seal.Recipients{gatewaytest.Lima: rs})
-	})
-	limaPath, pluginPath := filepath.Join(dir, "lima.key"), filepath.Join(dir, "yubikey.txt")
-	if err := seal.WriteIdentityFile(limaPath, lima, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	st := newOfficerStack(t)
+	s, srv, tok, limaPath := st.Stack, st.srv, st.token, st.identity
+	pluginPath := filepath.Join(t.TempDir(), "yubikey.txt")
 	if err := os.WriteFile(pluginPath, []byte(pluginIdentity+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(handlers.New(handlers.Options{Intake: s.Intake, Triage: s.Queue, Officers: officer.New(s.Queue), Logger: s.Logger,
-		Agencies: []handlers.AgencyInfo{{ID: gatewaytest.Lima, Recipients: []string{lima.Recipient}}}}))
-	t.Cleanup(srv.Close)
-	tok, _, err := officer.New(s.Queue).Add(ctx, gatewaytest.Lima, "Ana", officer.RoleOfficer)
-	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Intake.Submit(ctx, gateway.Tip{Channel: gateway.ChannelWeb, Text: "nos van a mover", Urgent: true}); err != nil {
@@ -68,7 +44,7 @@ func TestNextWithPluginIdentityReleasesAtOnce(t *testing.T) {
 		tr := &Terminal{Ctx: ctx, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Client: officerapi.New(srv.URL, tok, nil), IdentityPath: path}
 		return tr.Explain(tr.NextWith(ids))
 	}
-	err = next(pluginPath)
+	err := next(pluginPath)
 	if err == nil || !strings.Contains(err.Error(), "identity "+pluginPath+" cannot open it") || !strings.Contains(err.Error(), "released back to the queue") {
 		t.Fatalf("next with a plugin identity that does not open the tip: %v", err)
 	}
