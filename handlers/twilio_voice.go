@@ -74,9 +74,11 @@ func (s *Server) twilioVoice(w http.ResponseWriter, r *http.Request) error {
 		doc, err = s.opt.Voice.Answer(r.Context(), call)
 	case voice.StepChoice:
 		digits := r.PostForm.Get("Digits")
-		if len(r.PostForm["Digits"]) > 1 || len(digits) > 1 || (digits != "" && !isKey(digits[0])) {
+		limited, ok := queryFlag(q, voice.QueryLimited)
+		if !ok || len(r.PostForm["Digits"]) > 1 || len(digits) > 1 || (digits != "" && !isKey(digits[0])) {
 			return errBadRequest
 		}
+		call.Limited = limited
 		doc, err = s.opt.Voice.Choice(r.Context(), call, digits)
 	case voice.StepDone:
 		doc, err = s.opt.Voice.Goodbye(r.Context(), call)
@@ -87,6 +89,18 @@ func (s *Server) twilioVoice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeXML(w, doc)
+}
+
+// queryFlag reads a flag of the channel's own URLs: absent, or once as 1.
+func queryFlag(q url.Values, k string) (set, ok bool) {
+	v, present := q[k]
+	switch {
+	case !present:
+		return false, true
+	case len(v) == 1 && v[0] == "1":
+		return true, true
+	}
+	return false, false
 }
 
 func isKey(b byte) bool { return b >= '0' && b <= '9' || b == '*' || b == '#' }
@@ -103,10 +117,12 @@ func (s *Server) twilioRecording(w http.ResponseWriter, r *http.Request) error {
 	}
 	rec, ok := recordingShaped(r.PostForm, s.opt.AccountSID)
 	q := r.URL.Query()
-	if !ok || len(q["urgent"]) > 1 || (q.Get("urgent") != "" && q.Get("urgent") != "1") {
+	urgent, ok1 := queryFlag(q, "urgent")
+	limited, ok2 := queryFlag(q, voice.QueryLimited)
+	if !ok || !ok1 || !ok2 {
 		return errBadRequest
 	}
-	rec.Urgent = q.Get("urgent") == "1"
+	rec.Urgent, rec.Limited = urgent, limited
 	if s.opt.Voice == nil {
 		return fault.New(fault.Unavailable, "not configured")
 	}

@@ -152,7 +152,7 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		dur.publisher.Close()
 		return nil, err
 	}
-	calls, err := voiceChannel(c, rdb, keyer, intake, tw, conv, log)
+	calls, err := voiceChannel(c, rdb, keyer, intake, tw, conv, dur.metrics, log)
 	if err != nil {
 		dur.publisher.Close()
 		return nil, err

@@ -21,6 +21,14 @@ import (
 	"golang.org/x/text/language"
 )
 
+// hourly is a limiter of n events an hour per key on Redis; its falls
+// back to memory are counted.
+func hourly(c *config.Config, rdb redis.UniversalClient, m *metrics.Metrics, name string, n int) *ratelimit.Limiter {
+	l := ratelimit.New(rdb, c.Redis.Prefix, name, int64(n), time.Hour)
+	l.FailedOpen = func() { m.RateLimitFailOpen(name) }
+	return l
+}
+
 // smsMetrics adapts the gateway's metrics to the channel's small interface.
 type smsMetrics struct{ m *metrics.Metrics }
 
@@ -105,11 +113,7 @@ func smsChannel(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Ke
 		}
 		numbers[e] = policy
 	}
-	limiter := func(name string, n int) *ratelimit.Limiter {
-		l := ratelimit.New(rdb, c.Redis.Prefix, name, int64(n), time.Hour)
-		l.FailedOpen = func() { m.RateLimitFailOpen(name) }
-		return l
-	}
+	limiter := func(name string, n int) *ratelimit.Limiter { return hourly(c, rdb, m, name, n) }
 	var twilio sms.Twilio
 	if tw != nil {
 		twilio = tw

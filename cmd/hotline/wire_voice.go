@@ -6,6 +6,7 @@ import (
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/gateway/config"
 	"github.com/hotline-org/hotline/gateway/conversation"
+	"github.com/hotline-org/hotline/gateway/metrics"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/gateway/voice"
 	"github.com/redis/go-redis/v9"
@@ -16,7 +17,7 @@ import (
 // scrub queue (run by the SMS channel's scrubber) deletes the recordings
 // and calls too.
 func voiceChannel(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Keyer, intake voice.Intake,
-	tw *twilioapi.Client, conv *conversation.Store, log *slog.Logger) (*voice.Channel, error) {
+	tw *twilioapi.Client, conv *conversation.Store, m *metrics.Metrics, log *slog.Logger) (*voice.Channel, error) {
 	replyKey, err := c.ReplyIdentity()
 	if err != nil {
 		return nil, err
@@ -38,5 +39,8 @@ func voiceChannel(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.
 		Keyer: keyer, Twilio: twilio, Numbers: numbers, PublicURL: c.PublicURL,
 		MaxSeconds: c.Channel.Voice.MaxSeconds, MaxBytes: c.Channel.Voice.MaxBytes, AskUrgent: c.Channel.Voice.AskUrgentOn(),
 		HandleTTL: c.Retention.Closed, Logger: log,
+		// A bucket of its own, under the sender's pseudonym: a caller who
+		// also wrote is not refused a download for the texts.
+		Caller: hourly(c, rdb, m, "caller", c.Channel.Limits.CallerPerHour), Metrics: smsMetrics{m},
 	})
 }

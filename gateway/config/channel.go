@@ -21,7 +21,12 @@ const (
 	// reporter's hands; later needs an override reason, which is audited.
 	DefaultReplyWindow = 15 * time.Minute
 	// Rate limits no real reporter would hit.
-	DefaultSenderPerHour      = 60
+	DefaultSenderPerHour = 60
+	// DefaultCallerPerHour: calls from one caller an hour whose recordings
+	// are fetched. Twenty is a call every three minutes for an hour, more
+	// than a caller cut off again and again makes; past it calls are still
+	// recorded and queued, the recordings left at Twilio.
+	DefaultCallerPerHour      = 20
 	DefaultRepliesPerDestHour = 10
 	DefaultRepliesPerNumHour  = 300
 	DefaultMediaMaxItems      = 5
@@ -91,7 +96,11 @@ type Media struct {
 // ChannelLimits are per hour. Over a limit a message gets no reply and is
 // counted, never a 5xx.
 type ChannelLimits struct {
-	SenderPerHour           int `yaml:"sender_per_hour" json:"sender_per_hour"`
+	SenderPerHour int `yaml:"sender_per_hour" json:"sender_per_hour"`
+	// CallerPerHour limits voice calls per caller (the same pseudonym as
+	// the sender limit, a bucket of its own): over it a call is still
+	// answered and queued, its recording not fetched.
+	CallerPerHour           int `yaml:"caller_per_hour" json:"caller_per_hour"`
 	RepliesPerDestination   int `yaml:"replies_per_destination" json:"replies_per_destination"`
 	RepliesPerHotlineNumber int `yaml:"replies_per_hotline_number" json:"replies_per_hotline_number"`
 }
@@ -103,6 +112,7 @@ func (c *Config) applyChannelDefaults() {
 	orDefault(&ch.Media.MaxItems, DefaultMediaMaxItems)
 	orDefault(&ch.Media.MaxBytes, DefaultMediaMaxBytes)
 	orDefault(&ch.Limits.SenderPerHour, DefaultSenderPerHour)
+	orDefault(&ch.Limits.CallerPerHour, DefaultCallerPerHour)
 	orDefault(&ch.Limits.RepliesPerDestination, DefaultRepliesPerDestHour)
 	orDefault(&ch.Limits.RepliesPerHotlineNumber, DefaultRepliesPerNumHour)
 	orDefault(&ch.Voice.MaxSeconds, DefaultVoiceMaxSeconds)
@@ -187,7 +197,7 @@ func (c *Config) validateChannel(add, warn func(string, string, string)) {
 	if ch.Voice.MaxBytes < 1<<20 || ch.Voice.MaxBytes > MaxVoiceBytes {
 		add("channel.voice.max_bytes", "must be between 1 MiB and 40 MiB", "leave it unset for 10 MiB")
 	}
-	for _, v := range []int{ch.Limits.SenderPerHour, ch.Limits.RepliesPerDestination, ch.Limits.RepliesPerHotlineNumber} {
+	for _, v := range []int{ch.Limits.SenderPerHour, ch.Limits.CallerPerHour, ch.Limits.RepliesPerDestination, ch.Limits.RepliesPerHotlineNumber} {
 		if v < 1 {
 			add("channel.limits", "limits must be positive", "leave them unset for the defaults")
 			break

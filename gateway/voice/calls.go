@@ -34,11 +34,13 @@ var (
 // kept sealed to the gateway's reply key, under a pseudonym of the CallSid,
 // for as long as a recording of the call can arrive.
 type CallRecord struct {
-	From     string    `json:"from"`
-	To       string    `json:"to"`
-	Language string    `json:"lang,omitempty"`
-	Urgent   bool      `json:"urgent,omitempty"`
-	At       time.Time `json:"at"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Language string `json:"lang,omitempty"`
+	Urgent   bool   `json:"urgent,omitempty"`
+	// Limited: the caller was over channel.limits.caller_per_hour.
+	Limited bool      `json:"limited,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // LogValue keeps a call record out of logs.

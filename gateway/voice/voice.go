@@ -64,6 +64,8 @@ const (
 	PathRecording = "/twilio/voice/recording"
 	StepChoice    = "choice"
 	StepDone      = "done"
+	// QueryLimited=1 marks the webhooks of a call over its caller's limit.
+	QueryLimited = "limited"
 )
 
 // Intake queues a tip.
@@ -75,6 +77,18 @@ type Intake interface {
 // is done on it (gateway.Intake.Seen).
 type Deduper interface {
 	Seen(ctx context.Context, providerID string) (gateway.Receipt, error)
+}
+
+// Limiter allows an event for a key, or not (gateway/ratelimit's does,
+// falling back to memory when Redis fails).
+type Limiter interface {
+	Allow(ctx context.Context, key string) bool
+}
+
+// Metrics counts what the channel does; nil counts nothing.
+type Metrics interface {
+	// RateLimited counts a call over its caller's limit.
+	RateLimited()
 }
 
 // Twilio is the provider's REST side; nil when not configured.
@@ -117,8 +131,14 @@ type Options struct {
 	// HandleTTL is how long a reply handle lives at most (numbers with
 	// SMSReplies only).
 	HandleTTL time.Duration
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Caller limits calls per caller, keyed by the caller's sender
+	// pseudonym (Keyer.Sender, as the SMS sender limit): over it a call is
+	// still answered, recorded and queued, but its recording is not
+	// fetched (it stays at Twilio). nil: no limit.
+	Caller  Limiter
+	Metrics Metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Channel is the voice channel.
@@ -154,6 +174,10 @@ func New(opt Options) (*Channel, error) {
 type Call struct {
 	SID      string
 	From, To string
+	// Limited: the webhook's URL says the first webhook found the caller
+	// over the limit (the URL is the channel's own, covered by Twilio's
+	// signature).
+	Limited bool
 }
 
 // LogValue keeps a call out of logs.
@@ -168,6 +192,8 @@ type Recording struct {
 	// Urgent: the callback URL says the caller pressed the urgent key
 	// (the URL is the channel's own, covered by Twilio's signature).
 	Urgent bool
+	// Limited: the callback URL says the caller was over the limit.
+	Limited bool
 }
 
 // LogValue keeps a recording out of logs.
@@ -207,23 +233,23 @@ func (c *Channel) say(l *i18n.Localizer, id string) twiml.Element {
 	return &twiml.VoiceSay{Message: text, Language: sayLanguages[l.Tag()]}
 }
 
-// Answer is the first webhook of a call: it keeps the call record and
-// answers with the greeting, then the urgent choice or the recording.
-// Without a call record the call is still recorded: what the caller says
-// matters more than their number.
+// Answer is the first webhook of a call: it counts the call against its
+// caller's limit, keeps the call record and answers with the greeting,
+// then the urgent choice or the recording. Without a call record the call
+// is still recorded: what the caller says matters more than their number.
+// A caller over the limit hears the same and is recorded all the same:
+// only the download of the recording is skipped, and the URLs of the
+// following webhooks say so.
 func (c *Channel) Answer(ctx context.Context, call Call) (string, error) {
 	l := c.language(call.From, call.To)
-	rec := CallRecord{From: call.From, To: call.To, Language: l.Tag().String(), At: c.opt.Now().UTC()}
-	ttl := time.Duration(c.opt.MaxSeconds)*time.Second + recordMargin
-	if c.opt.Calls != nil {
-		if err := c.opt.Calls.Save(ctx, call.SID, rec, ttl); err != nil {
-			c.opt.Logger.Warn("call record not kept: the tip will not carry the caller's number", "err", err)
-		}
-	}
+	limited := c.begin(ctx, call, l)
 	if !c.opt.AskUrgent {
-		return c.record(l, false, c.say(l, "VoiceGreeting"))
+		return c.record(l, false, limited, c.say(l, "VoiceGreeting"))
 	}
 	next := c.opt.PublicURL + PathVoice + "?step=" + StepChoice
+	if limited {
+		next += "&" + QueryLimited + "=1"
+	}
 	return twiml.Voice([]twiml.Element{
 		&twiml.VoiceGather{
 			Input: "dtmf", NumDigits: "1", Timeout: strconv.Itoa(GatherTimeout), Action: next, Method: "POST",
@@ -232,6 +258,32 @@ func (c *Channel) Answer(ctx context.Context, call Call) (string, error) {
 		// No key pressed: Twilio goes on to the next verb.
 		&twiml.VoiceRedirect{Url: next, Method: "POST"},
 	})
+}
+
+// begin counts the call against its caller's limit and keeps its record,
+// once per call: a first webhook that Twilio sends again (or to its
+// fallback URL) finds the record and keeps what it says, uncounted. It
+// reports whether the caller is over the limit.
+func (c *Channel) begin(ctx context.Context, call Call, l *i18n.Localizer) bool {
+	if c.opt.Calls != nil {
+		if rec, err := c.opt.Calls.Get(ctx, call.SID); err == nil {
+			return rec.Limited
+		}
+	}
+	// The caller's pseudonym, never the number; a withheld number is one
+	// caller as Twilio names it.
+	limited := c.opt.Caller != nil && !c.opt.Caller.Allow(ctx, c.opt.Keyer.Sender(call.From))
+	if limited && c.opt.Metrics != nil {
+		c.opt.Metrics.RateLimited()
+	}
+	rec := CallRecord{From: call.From, To: call.To, Language: l.Tag().String(), Limited: limited, At: c.opt.Now().UTC()}
+	ttl := time.Duration(c.opt.MaxSeconds)*time.Second + recordMargin
+	if c.opt.Calls != nil {
+		if err := c.opt.Calls.Save(ctx, call.SID, rec, ttl); err != nil {
+			c.opt.Logger.Warn("call record not kept: the tip will not carry the caller's number", "err", err)
+		}
+	}
+	return limited
 }
 
 // Choice takes the keypad choice (digits "" when none was pressed) and
@@ -245,16 +297,23 @@ func (c *Channel) Choice(ctx context.Context, call Call, digits string) (string,
 			c.opt.Logger.Warn("urgent choice not kept on the call record", "err", err)
 		}
 	}
-	return c.record(l, urgent)
+	return c.record(l, urgent, call.Limited)
 }
 
 // record answers with before, then the <Record>, then the goodbye (which
 // Twilio reaches when the recording is empty; otherwise it posts to the
 // action, which says it).
-func (c *Channel) record(l *i18n.Localizer, urgent bool, before ...twiml.Element) (string, error) {
-	callback := c.opt.PublicURL + PathRecording
+func (c *Channel) record(l *i18n.Localizer, urgent, limited bool, before ...twiml.Element) (string, error) {
+	var q []string
 	if urgent {
-		callback += "?urgent=1"
+		q = append(q, "urgent=1")
+	}
+	if limited {
+		q = append(q, QueryLimited+"=1")
+	}
+	callback := c.opt.PublicURL + PathRecording
+	if len(q) > 0 {
+		callback += "?" + strings.Join(q, "&")
 	}
 	verbs := append(before,
 		&twiml.VoiceRecord{
@@ -278,10 +337,15 @@ type Outcome int
 
 // Outcomes.
 const (
-	Queued    Outcome = iota // queued as a tip
-	Duplicate                // a retry of a recording already queued
-	Ignored                  // not a completed recording: nothing to queue
+	Queued      Outcome = iota // queued as a tip
+	Duplicate                  // a retry of a recording already queued
+	Ignored                    // not a completed recording: nothing to queue
+	RateLimited                // queued, the recording left at Twilio: the caller was over the limit
 )
+
+// NotFetchedLimited is the audio item's error of a call over its caller's
+// limit.
+const NotFetchedLimited = "not fetched: the caller is over channel.limits.caller_per_hour"
 
 // ErrRecordingURL: the callback names a recording that is not one of this
 // account on Twilio's API host, or not the one its RecordingSid names.
@@ -320,10 +384,14 @@ func (c *Channel) Recording(ctx context.Context, r Recording) (Outcome, error) {
 		rec = CallRecord{At: now.UTC()}
 	}
 	item := gateway.Media{URL: r.URL, DurationS: r.DurationS}
-	fetched := false
+	fetched, limited := false, r.Limited || rec.Limited
 	switch {
 	case c.opt.Twilio == nil:
 		item.Error = "not fetched: Twilio REST is not configured"
+	case limited:
+		// As SMS media over the sender limit: the recording stays at
+		// Twilio, where an officer can still hear it.
+		item.Error = NotFetchedLimited
 	case r.DurationS > c.opt.MaxSeconds+durationSlack:
 		item.Error = "not fetched: longer than channel.voice.max_seconds"
 	default:
@@ -394,6 +462,9 @@ func (c *Channel) Recording(ctx context.Context, r Recording) (Outcome, error) {
 		if err := c.opt.Calls.Delete(ctx, r.CallSID); err != nil {
 			c.opt.Logger.Warn("call record not deleted: it expires on its own", "case", rcpt.Case, "err", err)
 		}
+	}
+	if limited {
+		return RateLimited, nil
 	}
 	return Queued, nil
 }
