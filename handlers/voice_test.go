@@ -99,7 +99,7 @@ func (f *fakeTwilioREST) voiceState() (fetched, deleted []string) {
 type voiceWiring struct {
 	channel func(*gatewaytest.Stack, *sms.Options) redis.UniversalClient
 	wire    func(*handlers.Options)
-	voice   func(*voice.Options)
+	voice   func(*gatewaytest.Stack, *voice.Options)
 }
 
 // newVoiceHarness is the harness with the voice channel, on the SMS
@@ -134,7 +134,7 @@ func newVoiceHarness(t *testing.T, w voiceWiring, stack ...func(*gateway.Options
 				HandleTTL: time.Hour, Logger: s.Logger, Now: o.Now,
 			}
 			if w.voice != nil {
-				w.voice(&vo)
+				w.voice(s, &vo)
 			}
 			vc, err = voice.New(vo)
 			if err != nil {
@@ -552,7 +552,7 @@ func TestVoiceSpoolKeepsScrub(t *testing.T) {
 // officer answers a voice tip by SMS from the number called, to the
 // caller's phone; elsewhere the tip cannot be replied to.
 func TestVoiceSMSReply(t *testing.T) {
-	h := newVoiceHarness(t, voiceWiring{voice: func(o *voice.Options) {
+	h := newVoiceHarness(t, voiceWiring{voice: func(_ *gatewaytest.Stack, o *voice.Options) {
 		o.Numbers[gatewaytest.NumberLima] = voice.Number{Language: language.Spanish, Scrub: true, SMSReplies: true}
 	}})
 	token := h.officer(t, gatewaytest.Lima)
