@@ -13,6 +13,7 @@ import (
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
+	"github.com/hotline-org/hotline/gateway/ratelimit"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/gateway/voice"
 	"github.com/hotline-org/hotline/queue"
@@ -247,5 +248,100 @@ func TestSMSRepliesOnlyWhereAllowed(t *testing.T) {
 		if tc.replies && (h.From != caller || h.To != tc.to || h.Channel != "sms" || rep.From != caller) {
 			t.Fatalf("handle %+v", h)
 		}
+	}
+}
+
+// keyLimiter allows the first n events and records the keys it is given.
+type keyLimiter struct {
+	n    int
+	keys []string
+}
+
+func (l *keyLimiter) Allow(_ context.Context, key string) bool {
+	l.keys = append(l.keys, key)
+	return len(l.keys) <= l.n
+}
+
+type countLimited struct{ n int }
+
+func (c *countLimited) RateLimited() { c.n++ }
+
+// TestCallerLimit: the limit is counted at the first webhook under the
+// caller's sender pseudonym (the SMS sender's, never the number), once per
+// call; over it the call is answered with the same recording, its callback
+// marked, and the recording is not fetched. The mark in the callback's URL
+// holds without a call record.
+func TestCallerLimit(t *testing.T) {
+	ctx := context.Background()
+	tw := &stubTwilio{data: []byte("ID3 words")}
+	lim, met := &keyLimiter{n: 1}, &countLimited{}
+	ch, s, calls := newChannel(t, tw, func(o *voice.Options) { o.Caller, o.Metrics = lim, met })
+	second := callSID[:len(callSID)-1] + "0"
+	for _, sid := range []string{callSID, callSID, second} {
+		doc, err := ch.Answer(ctx, voice.Call{SID: sid, From: caller, To: gatewaytest.NumberNone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		limited := strings.Contains(doc, "/twilio/voice/recording?limited=1")
+		if limited != (sid == second) || !strings.Contains(doc, "<Record") {
+			t.Fatalf("call %s: limited %v:\n%s", sid, limited, doc)
+		}
+	}
+	if len(lim.keys) != 2 || lim.keys[0] != s.Keyer.Sender(caller) || lim.keys[1] != lim.keys[0] || met.n != 1 {
+		t.Fatalf("limiter keys %q, %d counted: want the caller's sender pseudonym, once per call, one over", lim.keys, met.n)
+	}
+	if rec, err := calls.Get(ctx, second); err != nil || !rec.Limited {
+		t.Fatalf("call record over the limit: %+v %v", rec, err)
+	}
+	if err := calls.Delete(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ch.Recording(ctx, voice.Recording{CallSID: second, SID: recSID, URL: recURL, DurationS: 8, Status: "completed", Limited: true})
+	if err != nil || out != voice.RateLimited || tw.fetches != 0 {
+		t.Fatalf("recording over the limit: %v %v, %d fetches", out, err, tw.fetches)
+	}
+	_, rep := claimOne(t, s, gatewaytest.Lima)
+	if len(rep.Media) != 1 || rep.Media[0].Error != voice.NotFetchedLimited || rep.Media[0].URL != recURL || rep.Media[0].Data != nil {
+		t.Fatalf("media %+v", rep.Media)
+	}
+	if n, _ := s.Store(t, s.Redis.Client).Scrubs().Pending(ctx); n != 0 {
+		t.Fatalf("%d scrub jobs for a recording left at Twilio", n)
+	}
+}
+
+// TestCallerLimitWhenRedisIsDown: with Redis not answering, the caller
+// limit falls back to the gateway's memory, as the SMS sender's does (and
+// says so): calls are still answered, and the second call of a caller over
+// a limit of one is not fetched.
+func TestCallerLimitWhenRedisIsDown(t *testing.T) {
+	ctx := context.Background()
+	tw := &stubTwilio{data: []byte("ID3 words")}
+	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	t.Cleanup(func() { dead.Close() })
+	fellBack := 0
+	ch, s, _ := newChannel(t, tw, func(o *voice.Options) {
+		key, _ := seal.GenerateReplyKey()
+		o.Calls = voice.NewCalls(dead, "x", 200*time.Millisecond, key, o.Keyer)
+		l := ratelimit.New(dead, "x", "caller", 1, time.Hour)
+		l.FailedOpen = func() { fellBack++ }
+		o.Caller = l
+	})
+	want := []voice.Outcome{voice.Queued, voice.RateLimited}
+	for i, w := range want {
+		sid := callSID[:len(callSID)-1] + strconv.Itoa(i)
+		rec := "RE" + strings.Repeat(strconv.Itoa(i), 32)
+		if doc, err := ch.Answer(ctx, voice.Call{SID: sid, From: caller, To: gatewaytest.NumberLima}); err != nil || !strings.Contains(doc, "<Record") {
+			t.Fatalf("answer with Redis down: %v\n%s", err, doc)
+		}
+		u := recURL[:len(recURL)-len(recSID)] + rec
+		if out, err := ch.Recording(ctx, voice.Recording{CallSID: sid, SID: rec, URL: u, DurationS: 2, Status: "completed"}); out != w || err != nil {
+			t.Fatalf("call %d: %v %v, want %v", i, out, err, w)
+		}
+	}
+	if tw.fetches != 1 || fellBack != 2 {
+		t.Fatalf("%d fetches, %d falls back to memory: want 1 and 2", tw.fetches, fellBack)
+	}
+	for range want {
+		claimOne(t, s, gatewaytest.Lima)
 	}
 }
