@@ -197,10 +197,13 @@ func (c *Config) validateChannel(add, warn func(string, string, string)) {
 	if ch.Voice.MaxBytes < 1<<20 || ch.Voice.MaxBytes > MaxVoiceBytes {
 		add("channel.voice.max_bytes", "must be between 1 MiB and 40 MiB", "leave it unset for 10 MiB")
 	}
-	for _, v := range []int{ch.Limits.SenderPerHour, ch.Limits.CallerPerHour, ch.Limits.RepliesPerDestination, ch.Limits.RepliesPerHotlineNumber} {
-		if v < 1 {
-			add("channel.limits", "limits must be positive", "leave them unset for the defaults")
-			break
+	for _, l := range []struct {
+		key string
+		v   int
+	}{{"sender_per_hour", ch.Limits.SenderPerHour}, {"caller_per_hour", ch.Limits.CallerPerHour},
+		{"replies_per_destination", ch.Limits.RepliesPerDestination}, {"replies_per_hotline_number", ch.Limits.RepliesPerHotlineNumber}} {
+		if l.v < 1 {
+			add("channel.limits."+l.key, "must be positive", "leave it unset for the default")
 		}
 	}
 	for num, n := range c.Twilio.Numbers {

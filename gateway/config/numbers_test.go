@@ -34,7 +34,8 @@ func TestNumbersByE164(t *testing.T) {
 }
 
 // TestVoiceDefaults: unset, the voice channel records five minutes, caps
-// the download at 10 MiB and offers the urgent key.
+// the download at 10 MiB, offers the urgent key and fetches the recordings
+// of 20 calls a caller an hour (a bucket apart from the 60 messages).
 func TestVoiceDefaults(t *testing.T) {
 	c, err := config.Parse([]byte("channel: {voice: {}}\n"), t.TempDir(), func(string) string { return "" })
 	if err != nil {
@@ -42,6 +43,13 @@ func TestVoiceDefaults(t *testing.T) {
 	}
 	if v := c.Channel.Voice; v.MaxSeconds != 300 || v.MaxBytes != 10<<20 || !v.AskUrgentOn() {
 		t.Fatalf("voice defaults %+v", v)
+	}
+	if l := c.Channel.Limits; l.CallerPerHour != 20 || l.SenderPerHour != 60 {
+		t.Fatalf("limits %+v: want 20 calls and 60 messages a caller an hour", l)
+	}
+	c, err = config.Parse([]byte("channel: {limits: {caller_per_hour: 5}}\n"), t.TempDir(), func(string) string { return "" })
+	if err != nil || c.Channel.Limits.CallerPerHour != 5 || c.Channel.Limits.SenderPerHour != 60 {
+		t.Fatalf("caller_per_hour: 5 read as %+v (%v)", c.Channel.Limits, err)
 	}
 	off := false
 	if (config.Voice{AskUrgent: &off}).AskUrgentOn() {

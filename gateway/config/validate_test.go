@@ -67,6 +67,11 @@ func TestValidate(t *testing.T) {
 			field:  "channel.voice.max_bytes",
 		},
 		{
+			name:   "a caller limit that is not positive",
+			mutate: func(c *config.Config) { c.Channel.Limits.CallerPerHour = -1 },
+			field:  "channel.limits.caller_per_hour",
+		},
+		{
 			name:   "unknown default_agency",
 			mutate: func(c *config.Config) { c.DefaultAgency = "pe-puno" },
 			field:  "default_agency",

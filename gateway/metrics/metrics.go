@@ -162,7 +162,7 @@ type Metrics struct {
 var ReplyOutcomes = []string{"sent", "refused_window", "refused_opted_out", "refused_no_handle", "rate_limited", "not_sent", "unavailable", "error"}
 
 // LimiterNames are the limiter label's set.
-var LimiterNames = []string{"sender", "reply_destination", "reply_number", "web"}
+var LimiterNames = []string{"sender", "caller", "reply_destination", "reply_number", "web"}
 
 // Latency buckets: intake and sealing take milliseconds; a Redis call past
 // its deadline (2 s) ends in the spool.
