@@ -47,6 +47,8 @@ func FuzzVoiceWebhook(f *testing.F) {
 	base := "AccountSid=" + fakeSID + "&CallSid=" + call + "&From=%2B51911112222&To=%2B15005550006"
 	f.Add("/twilio/voice", base, true)
 	f.Add("/twilio/voice?step=choice", base+"&Digits=9", true)
+	f.Add("/twilio/voice?step=choice&limited=1", base+"&Digits=9", true)
+	f.Add("/twilio/voice/recording?urgent=1&limited=1&limited=1", base+"&RecordingSid=RE0123456789abcdef0123456789abcdef&RecordingUrl=u&RecordingStatus=completed", true)
 	f.Add("/twilio/voice?step=done", base+"&Digits=hangup", true)
 	f.Add("/twilio/voice/recording?urgent=1", base+"&RecordingSid="+rec+"&RecordingUrl=https%3A%2F%2Fapi.twilio.com%2Fx&RecordingDuration=42&RecordingStatus=completed", true)
 	f.Add("/twilio/voice/recording", base+"&RecordingSid="+rec+"RecordingDuration4&RecordingUrl=u&RecordingStatus=completed", true)

@@ -456,19 +456,21 @@ func TestVoiceForgedAndMisshapen(t *testing.T) {
 		path string
 		form url.Values
 	}{
-		"CallSid of another shape":    {"/twilio/voice", with(call, "CallSid", "CA123")},
-		"CallSid missing":             {"/twilio/voice", with(call, "CallSid", "<none>")},
-		"another account":             {"/twilio/voice", with(call, "AccountSid", "AC11111111111111111111111111111111")},
-		"unknown step":                {"/twilio/voice?step=other", call},
-		"two digits":                  {"/twilio/voice?step=choice", with(call, "Digits", "99")},
-		"a digit that is no key":      {"/twilio/voice?step=choice", with(call, "Digits", "x")},
-		"RecordingSid of the call":    {"/twilio/voice/recording", with(good, "RecordingSid", ids.call)},
-		"duration not a number":       {"/twilio/voice/recording", with(good, "RecordingDuration", "1e3")},
-		"unknown status":              {"/twilio/voice/recording", with(good, "RecordingStatus", "done")},
-		"urgent flag of another kind": {"/twilio/voice/recording?urgent=yes", good},
-		"recording on another host":   {"/twilio/voice/recording", with(good, "RecordingUrl", other)},
-		"recording over http":         {"/twilio/voice/recording", with(good, "RecordingUrl", strings.Replace(recordingURL(ids.rec), "https", "http", 1))},
-		"another recording's URL":     {"/twilio/voice/recording", with(good, "RecordingUrl", recordingURL("RE"+strings.Repeat("0", 32)))},
+		"CallSid of another shape":     {"/twilio/voice", with(call, "CallSid", "CA123")},
+		"CallSid missing":              {"/twilio/voice", with(call, "CallSid", "<none>")},
+		"another account":              {"/twilio/voice", with(call, "AccountSid", "AC11111111111111111111111111111111")},
+		"unknown step":                 {"/twilio/voice?step=other", call},
+		"two digits":                   {"/twilio/voice?step=choice", with(call, "Digits", "99")},
+		"a digit that is no key":       {"/twilio/voice?step=choice", with(call, "Digits", "x")},
+		"RecordingSid of the call":     {"/twilio/voice/recording", with(good, "RecordingSid", ids.call)},
+		"duration not a number":        {"/twilio/voice/recording", with(good, "RecordingDuration", "1e3")},
+		"unknown status":               {"/twilio/voice/recording", with(good, "RecordingStatus", "done")},
+		"urgent flag of another kind":  {"/twilio/voice/recording?urgent=yes", good},
+		"limited flag of another kind": {"/twilio/voice/recording?limited=0", good},
+		"limited flag twice":           {"/twilio/voice?step=choice&limited=1&limited=1", call},
+		"recording on another host":    {"/twilio/voice/recording", with(good, "RecordingUrl", other)},
+		"recording over http":          {"/twilio/voice/recording", with(good, "RecordingUrl", strings.Replace(recordingURL(ids.rec), "https", "http", 1))},
+		"another recording's URL":      {"/twilio/voice/recording", with(good, "RecordingUrl", recordingURL("RE"+strings.Repeat("0", 32)))},
 		"another account's recording": {"/twilio/voice/recording", with(good, "RecordingUrl",
 			strings.Replace(recordingURL(ids.rec), fakeSID, "AC11111111111111111111111111111111", 1))},
 	} {
@@ -476,8 +478,8 @@ func TestVoiceForgedAndMisshapen(t *testing.T) {
 			t.Errorf("%s: %d %s, want 400", name, status, body)
 		}
 	}
-	if f, b := counts.get(metrics.BadSignature), counts.get(metrics.BadRequest); f != 9 || b != 14 {
-		t.Errorf("hotline_rejected_total: bad_signature %d, bad_request %d; want 9 and 14", f, b)
+	if f, b := counts.get(metrics.BadSignature), counts.get(metrics.BadRequest); f != 9 || b != 16 {
+		t.Errorf("hotline_rejected_total: bad_signature %d, bad_request %d; want 9 and 16", f, b)
 	}
 	mu.Lock()
 	hits := evilHits

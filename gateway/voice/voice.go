@@ -12,8 +12,12 @@
 // pseudonym of the CallSid, carries them from the first webhook to the
 // recording callback); the recording is fetched only from Twilio's API host
 // with the account's credentials, and only within the size and length
-// limits. The channel never calls a caller back, and texts one only where
-// the operator allows it (channel.voice.sms_replies).
+// limits. A caller over the hourly call limit (Options.Caller, under the
+// caller's sender pseudonym) is answered, recorded and queued all the
+// same, but the recording is left at Twilio unfetched, as SMS media over
+// the sender limit is: a flood from one number stays cheap, and no caller
+// is ever silenced. The channel never calls a caller back, and texts one
+// only where the operator allows it (channel.voice.sms_replies).
 package voice
 
 import (
