@@ -75,6 +75,22 @@ func newChannel(t *testing.T, tw voice.Twilio, mod func(*voice.Options)) (*voice
 	return ch, s, calls
 }
 
+// noScrubs fails the test if a scrub job is queued: a recording that was
+// not fetched stays at Twilio.
+func noScrubs(t *testing.T, s *gatewaytest.Stack) {
+	t.Helper()
+	if n, _ := s.Store(t, s.Redis.Client).Scrubs().Pending(context.Background()); n != 0 {
+		t.Fatalf("%d scrub jobs for a recording left at Twilio", n)
+	}
+}
+
+// deadRedis is a client of a Redis that never answers.
+func deadRedis(t *testing.T) *redis.Client {
+	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	t.Cleanup(func() { dead.Close() })
+	return dead
+}
+
 func claimOne(t *testing.T, s *gatewaytest.Stack, agency string) (*queue.Claimed, gateway.Report) {
 	t.Helper()
 	c, err := s.Queue.Claim(context.Background(), agency, "officer")
@@ -115,9 +131,7 @@ func TestRecordingLimits(t *testing.T) {
 			if rep.Routing.Reason == "" || rep.Routing.Agencies[0] != gatewaytest.Lima {
 				t.Fatalf("routing %+v: want the default agency without a call record", rep.Routing)
 			}
-			if n, _ := s.Store(t, s.Redis.Client).Scrubs().Pending(ctx); n != 0 {
-				t.Fatalf("%d scrub jobs for a recording left at Twilio", n)
-			}
+			noScrubs(t, s)
 		})
 	}
 }
@@ -184,8 +198,7 @@ func TestAnswerWithoutUrgentKey(t *testing.T) {
 func TestCallsWhenRedisIsDown(t *testing.T) {
 	ctx := context.Background()
 	tw := &stubTwilio{data: []byte("ID3 words")}
-	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
-	t.Cleanup(func() { dead.Close() })
+	dead := deadRedis(t)
 	var calls *voice.Calls
 	ch, s, _ := newChannel(t, tw, func(o *voice.Options) {
 		key, _ := seal.GenerateReplyKey()
@@ -304,9 +317,7 @@ func TestCallerLimit(t *testing.T) {
 	if len(rep.Media) != 1 || rep.Media[0].Error != voice.NotFetchedLimited || rep.Media[0].URL != recURL || rep.Media[0].Data != nil {
 		t.Fatalf("media %+v", rep.Media)
 	}
-	if n, _ := s.Store(t, s.Redis.Client).Scrubs().Pending(ctx); n != 0 {
-		t.Fatalf("%d scrub jobs for a recording left at Twilio", n)
-	}
+	noScrubs(t, s)
 }
 
 // TestCallerLimitWhenRedisIsDown: with Redis not answering, the caller
@@ -316,8 +327,7 @@ func TestCallerLimit(t *testing.T) {
 func TestCallerLimitWhenRedisIsDown(t *testing.T) {
 	ctx := context.Background()
 	tw := &stubTwilio{data: []byte("ID3 words")}
-	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
-	t.Cleanup(func() { dead.Close() })
+	dead := deadRedis(t)
 	fellBack := 0
 	ch, s, _ := newChannel(t, tw, func(o *voice.Options) {
 		key, _ := seal.GenerateReplyKey()
