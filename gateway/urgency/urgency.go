@@ -3,8 +3,8 @@
 //
 // It does not take one phrase as proof. Each list gives cues of a class
 // (a call for help, confinement, violence, a weapon, a threat, fear,
-// escape, "right now", children, documents taken, forced or unpaid work, and
-// "that was long ago, I am safe now"), and a message is urgent when the cues it
+// escape, "right now", children, documents taken, forced or unpaid work,
+// being moved, sexual exploitation, and "that was long ago, I am safe now"), and a message is urgent when the cues it
 // holds add up to danger now, the same way in every language:
 //
 //   - a cue that is enough alone: confinement ("locked in", "dikurung",
@@ -101,12 +101,14 @@ const (
 	Children               // children, minors
 	Documents              // passport or papers taken
 	Labour                 // forced work, not paid, debt, sold
+	Moved                  // being moved now: in a lorry, in the trunk, to another camp tonight
+	Exploit                // sexual exploitation now: a client in the room, made to sit with customers
 	Safe                   // the danger is past, over or elsewhere (the news): cancels the rest unless a Now cue is outside it
 	numClasses
 )
 
 var classNames = [numClasses]string{"urgent", "help", "confinement", "violence", "weapon", "escape", "threat",
-	"fear", "now", "children", "documents", "labour", "safe"}
+	"fear", "now", "children", "documents", "labour", "moved", "exploitation", "safe"}
 
 // String returns the name of c as written in the lists.
 func (c Class) String() string {
