@@ -7,6 +7,10 @@ import "testing"
 // words): being moved now, pursuit after an escape, minors exploited, a
 // client in the room, a guarded door, chains, threats to the family, care
 // refused; and what is not danger now: confinement denied, past, over.
+// They were written without running them first; at first contact the first
+// twelve gave 89 of 96 messages right, the six after them (written once the
+// first were fixed) 90 of 112. The lists were widened in general ways after
+// each, so these too are no longer a blind measure.
 var situations = []struct {
 	name string
 	now  bool
@@ -121,6 +125,66 @@ var situations = []struct {
 		"th":      "พี่สาวเคยทำงานบ้านที่ไม่ให้ออกไปไหน แต่ลาออกมาหลายเดือนก่อนแล้ว",
 		"vi":      "chi em tung lam o mot nha khong cho ra ngoai, nhung da nghi may thang truoc roi",
 		"fil":     "yung ate ko nagtrabaho sa bahay na hindi sya pinapalabas, pero umalis na sya ilang buwan na ang nakalipas",
+	}},
+	{"in a container now, destination unknown", true, map[string]string{
+		"en":      "we r inside a container rn, about 20 ppl, dunno where theyre going",
+		"es":      "stamos dentro de un contenedor ahorita, como 20, no sabemos a donde vamos",
+		"ms":      "kami dlm kontena skrg, dlm 20 org, x tau nk pi mana",
+		"id":      "kita di dalam kontainer skrg, sktr 20 org, gak tau mau dibawa kemana",
+		"zh-Hans": "我们现在在集装箱里 大概20个人 不知道要去哪",
+		"th":      "ตอนนี้อยู่ในตู้คอนเทนเนอร์ ประมาณ 20 คน ไม่รู้จะพาไปไหน",
+		"vi":      "bon em dang o trong container, khoang 20 nguoi, ko biet di dau",
+		"fil":     "nasa loob kami ng container ngayon, mga 20 kami, di namin alam san kami dadalhin",
+	}},
+	{"sold to another boss tonight", true, map[string]string{
+		"en":      "the agent is selling me to another boss tonight, i have no passport",
+		"es":      "el agente me va a vender a otro patron esta noche, no tengo pasaporte",
+		"ms":      "agen nk jual sy kt bos lain mlm ni, pasport x de",
+		"id":      "agen mau jual aku ke bos lain malam ini, paspor gak ada",
+		"zh-Hans": "中介今晚要把我转卖给别的老板 护照也没有",
+		"th":      "นายหน้าจะขายต่อหนูให้เถ้าแก่คนอื่นคืนนี้ ไม่มีพาสปอร์ต",
+		"vi":      "moi gioi toi nay ban em cho chu khac, em ko co ho chieu",
+		"fil":     "ibebenta ako ng agent sa ibang amo mamayang gabi, wala akong passport",
+	}},
+	{"children on a webcam now", true, map[string]string{
+		"en":      "my neighbour puts his 2 nieces (8 and 10 yo) on webcam shows, doing it again tonight",
+		"es":      "mi vecino pone a sus 2 sobrinas de 8 y 10 años en camara web, lo esta haciendo otra vez esta noche",
+		"ms":      "jiran sy suruh 2 anak saudara dia umur 8 dan 10 buat live kamera, mlm ni buat lagi",
+		"id":      "tetangga aku nyuruh 2 keponakannya umur 8 sama 10 live di kamera, malam ini lagi",
+		"zh-Hans": "邻居让他两个8岁和10岁的侄女对着镜头直播 今晚又在搞",
+		"th":      "เพื่อนบ้านให้หลานสาวสองคนอายุ 8 กับ 10 ขวบไลฟ์สดหน้ากล้อง คืนนี้ก็ทำอีก",
+		"vi":      "hang xom bat 2 dua chau gai 8 va 10 tuoi livestream, toi nay lai dang quay",
+		"fil":     "yung kapitbahay pinapa live sa cam yung 2 pamangkin nya 8 at 10 yrs old, ngayong gabi ulit",
+	}},
+	{"guarded, phone taken", true, map[string]string{
+		"en":      "bouncers outside our door all the time and they took our phones, using a friends phone",
+		"es":      "hay matones cuidando la puerta todo el tiempo y nos quitaron los celulares, uso el de una amiga",
+		"ms":      "ada samseng jaga pintu sepanjang masa, fon kami kena rampas, ni guna fon kawan",
+		"id":      "ada preman jagain pintu terus, hp kami disita, ini pake hp temen",
+		"zh-Hans": "门口一直有打手守着 手机都被收了 这是借朋友的",
+		"th":      "มีนักเลงยืนเฝ้าประตูตลอดเวลา ยึดมือถือพวกเราไปหมด นี่ยืมของเพื่อน",
+		"vi":      "co con do canh cua suot ngay, bi thu het dien thoai, em muon may ban",
+		"fil":     "may bantay sa pinto palagi, kinuha mga cellphone namin, hiram lang to",
+	}},
+	{"they do not lock us in", false, map[string]string{
+		"en":      "they dont lock us in, we go out on sundays. just want to know about overtime pay",
+		"es":      "no nos encierran, salimos los domingos. solo quiero saber del pago de horas extra",
+		"ms":      "dorg tak kunci kami pun, hari ahad boleh keluar. nak tanya pasal bayaran OT je",
+		"id":      "kami gak dikunci kok, hari minggu boleh keluar. cuma mau nanya soal uang lembur",
+		"zh-Hans": "他们没有把我们关起来 周日可以出去 只是想问加班费",
+		"th":      "เขาไม่ได้ขังพวกเรา วันอาทิตย์ออกไปได้ แค่อยากถามเรื่องค่าโอที",
+		"vi":      "ho ko nhot bon em, chu nhat duoc ra ngoai. chi muon hoi ve tien tang ca",
+		"fil":     "hindi naman kami kinukulong, nakakalabas kami tuwing linggo. gusto ko lang malaman tungkol sa overtime",
+	}},
+	{"long ago, now married", false, map[string]string{
+		"en":      "long ago a man sold me to a bar in johor, i escaped. now im married with kids, i want to help others",
+		"es":      "hace mucho un hombre me vendio a un bar en johor, me escape. ahora estoy casada con hijos, quiero ayudar a otras",
+		"ms":      "dulu lama dah sy dijual kt bar kt johor, sy lari. skrg dah kawin ada anak, nak tolong org lain",
+		"id":      "dulu udah lama aku dijual ke bar di johor, aku kabur. skrg udah nikah punya anak, pengen bantu yg lain",
+		"zh-Hans": "很多年前我被卖到柔佛的酒吧 后来逃出来了 现在结婚有孩子了 想帮助别人",
+		"th":      "หลายปีก่อนหนูถูกขายไปบาร์ที่ยะโฮร์ หนีออกมาได้ ตอนนี้แต่งงานมีลูกแล้ว อยากช่วยคนอื่น",
+		"vi":      "nhieu nam truoc em bi ban vao quan bar o johor, em tron ra duoc. gio em lay chong co con roi, muon giup nguoi khac",
+		"fil":     "matagal na, ibinenta ako sa bar sa johor, tumakas ako. ngayon may asawa at anak na ako, gusto ko tumulong sa iba",
 	}},
 	{"an everyday ride", false, map[string]string{
 		"en":      "the company bus takes us to the factory every morning, is that normal",
