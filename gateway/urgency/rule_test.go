@@ -1,6 +1,7 @@
 package urgency
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -183,6 +184,55 @@ func TestFoldTable(t *testing.T) {
 	for _, s := range texts {
 		if got, want := foldLatin(s), reference(s); got != want {
 			t.Errorf("foldLatin(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestWordIndex: looking phrases up by their first two words finds what
+// trying every phrase at every word finds, on a text made of each phrase.
+func TestWordIndex(t *testing.T) {
+	m := mustMatcher(t, Options{})
+	var all []*phrase
+	for _, ix := range m.first {
+		all = append(all, ix.any...)
+		for _, ps := range ix.next {
+			all = append(all, ps...)
+		}
+	}
+	if len(all) < 1000 {
+		t.Fatalf("only %d word phrases indexed", len(all))
+	}
+	for n, p := range all {
+		if n%211 != 0 { // a sample keeps the test quick
+			continue
+		}
+		parts := slices.Clone(p.exact)
+		for i, w := range parts {
+			if w == "" {
+				parts[i] = "x" // a gap of one word
+			}
+		}
+		text := "so " + strings.Join(parts, " ") + " ok"
+		ws, ex := words(text)
+		tk := &tokens{folded: ws, written: ex, accented: !isASCII(text)}
+		naive, indexed := map[*phrase]bool{}, map[*phrase]bool{}
+		for i := range ws {
+			for _, q := range all {
+				if matchAt(tk, i, q, 0, nil) > i {
+					naive[q] = true
+				}
+			}
+			if ix := m.first[ws[i]]; ix != nil {
+				first, both := ix.at(ws, i)
+				for _, q := range append(slices.Clone(first), both...) {
+					if matchAt(tk, i, q, 0, nil) > i {
+						indexed[q] = true
+					}
+				}
+			}
+		}
+		if !naive[p] || len(naive) != len(indexed) {
+			t.Fatalf("%q: %d phrases match by trying each, %d by the index (itself: %v)", text, len(naive), len(indexed), naive[p])
 		}
 	}
 }

@@ -3,8 +3,8 @@
 //
 // It does not take one phrase as proof. Each list gives cues of a class
 // (a call for help, confinement, violence, a weapon, a threat, fear,
-// escape, "right now", children, documents taken, forced or unpaid work, and
-// "that was long ago, I am safe now"), and a message is urgent when the cues it
+// escape, "right now", children, documents taken, forced or unpaid work,
+// being moved, sexual exploitation, and "that was long ago, I am safe now"), and a message is urgent when the cues it
 // holds add up to danger now, the same way in every language:
 //
 //   - a cue that is enough alone: confinement ("locked in", "dikurung",
@@ -101,12 +101,14 @@ const (
 	Children               // children, minors
 	Documents              // passport or papers taken
 	Labour                 // forced work, not paid, debt, sold
+	Moved                  // being moved now: in a lorry, in the trunk, to another camp tonight
+	Exploit                // sexual exploitation now: a client in the room, made to sit with customers
 	Safe                   // the danger is past, over or elsewhere (the news): cancels the rest unless a Now cue is outside it
 	numClasses
 )
 
 var classNames = [numClasses]string{"urgent", "help", "confinement", "violence", "weapon", "escape", "threat",
-	"fear", "now", "children", "documents", "labour", "safe"}
+	"fear", "now", "children", "documents", "labour", "moved", "exploitation", "safe"}
 
 // String returns the name of c as written in the lists.
 func (c Class) String() string {
@@ -161,15 +163,53 @@ type Options struct {
 
 // Matcher finds cues and decides urgency. It is safe for concurrent use.
 type Matcher struct {
-	first   map[string][]*phrase // word phrases by their first word
-	wordExc map[string][]*phrase // word exceptions and Safe phrases by their first word
-	whole   map[string]*phrase   // whole-message phrases by normal form
+	first   map[string]*wordIndex // word phrases by their first word, then their second
+	wordExc map[string][]*phrase  // word exceptions and Safe phrases by their first word
+	whole   map[string]*phrase    // whole-message phrases by normal form
 	// Phrases matched anywhere, and their exceptions and Safe phrases: in
 	// unspaced scripts, and in symbols (emoji), which are all a text in
 	// Latin letters needs.
 	runs, runExc, symbols, symbolExc runSet
 	seenRuns                         map[string]bool
 	nPhrases                         int
+}
+
+// wordIndex holds the word phrases of one first word: those of one word or
+// with a gap after it, and the others by their second word, so that a common
+// first word ("the", "no", "tidak") costs one lookup, not a try of each.
+type wordIndex struct {
+	any  []*phrase
+	next map[string][]*phrase
+}
+
+func (ix *wordIndex) add(p *phrase) {
+	second := ""
+	if len(p.words) > 1 {
+		second = p.words[1] // "" for a gap
+	}
+	list := ix.any
+	if second != "" {
+		list = ix.next[second]
+	}
+	for _, q := range list {
+		if q.class == p.class && slices.Equal(q.words, p.words) {
+			return // the same cue twice, or in two languages: first wins
+		}
+	}
+	if second != "" {
+		ix.next[second] = append(list, p)
+	} else {
+		ix.any = append(list, p)
+	}
+}
+
+// at returns the phrases that may match the words from i: those of the
+// first word alone, then those of the first two.
+func (ix *wordIndex) at(ws []string, i int) (first, both []*phrase) {
+	if i+1 < len(ws) {
+		both = ix.next[ws[i+1]]
+	}
+	return ix.any, both
 }
 
 // runSet holds phrases matched anywhere by their first letter.
@@ -227,7 +267,7 @@ var (
 
 // New returns a matcher with the built-in lists and opt.Extra.
 func New(opt Options) (*Matcher, error) {
-	m := &Matcher{first: map[string][]*phrase{}, wordExc: map[string][]*phrase{}, whole: map[string]*phrase{},
+	m := &Matcher{first: map[string]*wordIndex{}, wordExc: map[string][]*phrase{}, whole: map[string]*phrase{},
 		runs: runSet{}, runExc: runSet{}, symbols: runSet{}, symbolExc: runSet{}, seenRuns: map[string]bool{}}
 	if !opt.NoDefaults {
 		def, err := DefaultPhrases()
@@ -280,12 +320,12 @@ func (m *Matcher) add(p *phrase) {
 	case p.words != nil && p.masks():
 		m.wordExc[p.words[0]] = append(m.wordExc[p.words[0]], p)
 	case p.words != nil:
-		for _, q := range m.first[p.words[0]] {
-			if q.class == p.class && slices.Equal(q.words, p.words) {
-				return // the same cue twice, or in two languages: first wins
-			}
+		ix := m.first[p.words[0]]
+		if ix == nil {
+			ix = &wordIndex{next: map[string][]*phrase{}}
+			m.first[p.words[0]] = ix
 		}
-		m.first[p.words[0]] = append(m.first[p.words[0]], p)
+		ix.add(p)
 	default:
 		key := fmt.Sprint(p.class, p.except, p.run, p.rest)
 		if m.seenRuns[key] {
@@ -772,11 +812,18 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 		if masked != nil && masked[i] {
 			continue
 		}
-		for _, p := range m.first[w] {
-			if end := matchAt(t, i, p, 0, masked); end > i {
-				found(p)
-				if p.class == Help {
-					cried = mark(cried, len(ws), i, end)
+		ix := m.first[w]
+		if ix == nil {
+			continue
+		}
+		first, both := ix.at(ws, i)
+		for _, ps := range [2][]*phrase{first, both} {
+			for _, p := range ps {
+				if end := matchAt(t, i, p, 0, masked); end > i {
+					found(p)
+					if p.class == Help {
+						cried = mark(cried, len(ws), i, end)
+					}
 				}
 			}
 		}
