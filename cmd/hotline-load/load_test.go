@@ -100,7 +100,8 @@ func TestReportRenders(t *testing.T) {
 	}
 	out := b.report()
 	for _, want := range []string{"| signed SMS webhook | 2 × X25519 | gateway |", "1.00× reference", "skipped: no form",
-		"2.00× (500 µs against 1000 µs)", "| p99 < 100 ms at 80% of peak | not measured | not measured |",
+		"1.00×: **missed** (server CPU per tip 500 µs against 1000 µs: 2.00×)",
+		"| ≤ 6 Redis commands per tip, with a reply key | not measured |", "| p99 < 100 ms at 80% of peak | not measured | not measured |",
 		"**1 of 4 rows ran while other processes", "| **0.60** |"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
