@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue/queuetest"
+	"github.com/redis/go-redis/v9"
+)
+
+// roundTrips counts the calls a client makes to Redis: one per command
+// sent alone, one per pipeline or transaction.
+type roundTrips struct{ n atomic.Int64 }
+
+func (*roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		r.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		r.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// commandStats reads Redis's count of calls by command (commands that
+// scripts run count too).
+func commandStats(t *testing.T, admin *redis.Client) map[string]int64 {
+	t.Helper()
+	info, err := admin.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "cmdstat_"), ":calls=")
+		if !ok {
+			continue
+		}
+		calls, _, _ := strings.Cut(rest, ",")
+		n, _ := strconv.ParseInt(calls, 10, 64)
+		out[name] = n
+	}
+	return out
+}
+
+// redisCost is what one request cost Redis.
+type redisCost struct {
+	trips, commands int64
+	by              string
+}
+
+func (c redisCost) String() string {
+	return fmt.Sprintf("%d round trips, %d commands (%s)", c.trips, c.commands, c.by)
+}
+
+// TestRedisBudgetPerSMS measures what one signed SMS costs Redis through
+// the real wiring (reply key, scrub on, no replicas configured), on a
+// Redis of its own so that nothing else counts: round trips counted by a
+// hook on the gateway's client, commands by INFO commandstats (commands
+// run inside scripts count too). The budget of issue 16: two round trips
+// and at most six commands for a new sender and for a sender in a thread.
+func TestRedisBudgetPerSMS(t *testing.T) {
+	srv := queuetest.StartServer(t)
+	opt, err := redis.ParseURL(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.DisableIdentity = true
+	admin := redis.NewClient(opt)
+	t.Cleanup(func() { admin.Close() })
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	trips := &roundTrips{}
+	rdb.AddHook(trips)
+
+	t.Setenv("HOTLINE_PEPPER", faultPepper)
+	const token = "0123456789abcdef0123456789abcdef" // the REST client takes only this form
+	t.Setenv("TWILIO_AUTH_TOKEN", token)
+	port := queuetest.FreePort(t)
+	c := loadFaultConfig(t, port, queuetest.FreePort(t), srv, "hl", "")
+	none := 0
+	c.Redis.MinReplicas = &none
+	reply, err := seal.Generate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Secrets.ReplyKey.Set("env:HOTLINE_REPLY_KEY", []byte(reply.Identity))
+	parts, err := wire(context.Background(), c, rdb, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parts.dur.publisher.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	public := fmt.Sprintf("http://127.0.0.1:%d", port)
+	send := func(t *testing.T, from, sid string) redisCost {
+		t.Helper()
+		form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
+			"From": {from}, "To": {faultNumber}, "Body": {"somos muchos en una casa"}, "NumMedia": {"0"}}
+		req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", handlers.TwilioSignature([]byte(token), public+"/twilio/sms", form))
+		before, tripsBefore := commandStats(t, admin), trips.n.Load()
+		rec := httptest.NewRecorder()
+		parts.handler.ServeHTTP(rec, req)
+		cost := redisCost{trips: trips.n.Load() - tripsBefore}
+		after := commandStats(t, admin)
+		var names []string
+		for name, n := range after {
+			if name == "info" || n == before[name] {
+				continue
+			}
+			cost.commands += n - before[name]
+			names = append(names, fmt.Sprintf("%s %d", name, n-before[name]))
+		}
+		sort.Strings(names)
+		cost.by = strings.Join(names, ", ")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("SMS: %d %s", rec.Code, rec.Body)
+		}
+		return cost
+	}
+	// Scripts are loaded, connections made.
+	send(t, "+51987000001", "SM"+strings.Repeat("0", 31)+"1")
+	send(t, "+51987000001", "SM"+strings.Repeat("0", 31)+"4")
+
+	newSender := send(t, "+51987000002", "SM"+strings.Repeat("0", 31)+"2")
+	inThread := send(t, "+51987000002", "SM"+strings.Repeat("0", 31)+"3")
+	retry := send(t, "+51987000002", "SM"+strings.Repeat("0", 31)+"3")
+	t.Logf("new sender: %s", newSender)
+	t.Logf("sender in a thread: %s", inThread)
+	t.Logf("retry of the same MessageSid: %s", retry)
+	queued := admin.XLen(context.Background(), "hl:{pe-lima}:tips:normal").Val() +
+		admin.XLen(context.Background(), "hl:{pe-lima}:tips:urgent").Val()
+	if queued != 4 {
+		t.Fatalf("%d tips queued, want 4 (the retry is not queued again)", queued)
+	}
+}
