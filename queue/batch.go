@@ -58,7 +58,8 @@ func (o Op) Key() string {
 }
 
 // publishScript adds a tip to an agency's stream unless the same tip id is
-// already there, so that a retried intake never queues a tip twice, and
+// already there (the index says so: an entry added for a tip id it holds
+// already is deleted at once, which costs less than asking first), so that a retried intake never queues a tip twice, and
 // runs a batch of ops with it (see Batch). A tip already there is written
 // again unchanged: a WAIT that follows on this connection then covers the
 // first write too, made on another connection (WAIT counts from the
@@ -92,17 +93,19 @@ for o, op in ipairs(ops) do
 end
 local ref = ''
 if ARGV[1] == '1' then
-  if redis.call('HSETNX', KEYS[2], ARGV[2], '') == 0 then
-    ref = redis.call('HGET', KEYS[2], ARGV[2])
-    redis.call('HSET', KEYS[2], ARGV[2], ref)
-    return {'QUEUED', ref}
-  end
   local id = redis.call('XADD', KEYS[1], '*',
     'tip', ARGV[2], 'case', ARGV[3], 'agency', ARGV[4], 'region', ARGV[5],
     'channel', ARGV[6], 'priority', ARGV[7], 'received', ARGV[8], 'reply', ARGV[9],
     'sealed', ARGV[10])
   ref = ARGV[7] .. ' ' .. id
-  redis.call('HSET', KEYS[2], ARGV[2], ref)
+  if redis.call('HSETNX', KEYS[2], ARGV[2], ref) == 0 then
+    -- Queued before: the entry just added is taken back (nobody can have
+    -- read it: the script runs alone).
+    redis.call('XDEL', KEYS[1], id)
+    ref = redis.call('HGET', KEYS[2], ARGV[2])
+    redis.call('HSET', KEYS[2], ARGV[2], ref)
+    return {'QUEUED', ref}
+  end
   redis.call('HSET', KEYS[3], ARGV[2], ARGV[11])
   redis.call('SADD', KEYS[4], ARGV[2])
 end
@@ -250,26 +253,37 @@ func (q *Queue) runOps(ctx context.Context, b *Batch, idx []int) error {
 	for _, s := range order {
 		calls = append(calls, q.scriptCall(Entry{}, false, b, groups[s], false))
 	}
-	run := func(eval bool) ([]*redis.Cmd, error) {
-		cmds := make([]*redis.Cmd, len(calls))
+	// EVALSHA first; only the scripts a node did not know yet are sent
+	// again (EVAL): the others ran.
+	cmds := make([]*redis.Cmd, len(calls))
+	todo := make([]int, len(calls))
+	for i := range todo {
+		todo[i] = i
+	}
+	for _, eval := range []bool{false, true} {
 		_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, sc := range calls {
+			for _, i := range todo {
 				if eval {
-					cmds[i] = publishScript.Eval(ctx, p, sc.keys, sc.args...)
+					cmds[i] = publishScript.Eval(ctx, p, calls[i].keys, calls[i].args...)
 				} else {
-					cmds[i] = p.EvalSha(ctx, publishScript.Hash(), sc.keys, sc.args...)
+					cmds[i] = p.EvalSha(ctx, publishScript.Hash(), calls[i].keys, calls[i].args...)
 				}
 			}
 			return nil
 		})
-		return cmds, err
-	}
-	cmds, err := run(false)
-	if redis.HasErrorPrefix(err, "NOSCRIPT") {
-		cmds, err = run(true)
-	}
-	if err != nil {
-		return err
+		var again []int
+		for _, i := range todo {
+			if redis.HasErrorPrefix(cmds[i].Err(), "NOSCRIPT") {
+				again = append(again, i)
+			}
+		}
+		if len(again) == 0 {
+			if err != nil {
+				return err
+			}
+			break
+		}
+		todo = again
 	}
 	for i, sc := range calls {
 		if _, err := sc.result(b, cmds[i].Val()); err != nil {

@@ -199,11 +199,11 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 		for _, a := range m.Agencies {
 			key := s.handleKey(a, m.Case)
 			if m.InThread && contains(m.ThreadAgencies, a) {
-				i := add(cmd("hexists", key, "sealed"))
+				// PEXPIRE says whether the handle is there (TouchHandle).
+				i := add(cmd("pexpire", key, ttl))
 				touched.ops[a] = i - 1
 				touched.Agencies = append(touched.Agencies, a)
-				b.Ops = append(b.Ops, queue.Op{Cmd: []any{"hset", key, "last", m.Last.UnixMilli()}, If: i, IfEq: 1},
-					queue.Op{Cmd: []any{"pexpire", key, ttl}, If: i, IfEq: 1})
+				b.Ops = append(b.Ops, queue.Op{Cmd: []any{"hset", key, "last", m.Last.UnixMilli()}, If: i, IfEq: 1})
 				continue
 			}
 			if sealed == nil {

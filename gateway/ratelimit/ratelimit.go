@@ -154,12 +154,20 @@ func (l *Limiter) AllowRead(ctx context.Context, key string, r Read) (bool, []qu
 		n, _ = strconv.ParseInt(*r.Count, 10, 64)
 	}
 	c, err := limiter.New(&snapshot{count: n}, l.rate).Increment(ctx, key, 1)
-	redisKey := l.Key(key)
-	ops := []queue.Op{
-		{Cmd: []any{"incrby", redisKey, 1}},
-		{Cmd: []any{"pexpire", redisKey, l.rate.Period.Milliseconds()}, If: 1, IfEq: 1},
+	redisKey, period := l.Key(key), l.rate.Period.Milliseconds()
+	if r.Count == nil {
+		// The first event of a window: SET NX does INCRBY and PEXPIRE at
+		// once, unless another event came in between.
+		return err != nil || !c.Reached, []queue.Op{
+			{Cmd: []any{"set", redisKey, 1, "px", period, "nx"}},
+			{Cmd: []any{"incrby", redisKey, 1}, If: 1, IfEq: 0},
+			{Cmd: []any{"pexpire", redisKey, period}, If: 2, IfEq: 1},
+		}
 	}
-	return err != nil || !c.Reached, ops
+	return err != nil || !c.Reached, []queue.Op{
+		{Cmd: []any{"incrby", redisKey, 1}},
+		{Cmd: []any{"pexpire", redisKey, period}, If: 1, IfEq: 1},
+	}
 }
 
 // OverRead reports whether the count r read beforehand is past the limit,
