@@ -83,20 +83,30 @@ for o = 1, tonumber(ARGV[12]) do
   i = i + 6 + n
 end
 local res = {}
+local marked = {}
 for o, op in ipairs(ops) do
   res[o] = -1
   if op.guard then
     local r = redis.call(unpack(op.call))
-    if r then return {'SEEN', r} end
+    if r then
+      for _, k in ipairs(marked) do redis.call('DEL', k) end
+      return {'SEEN', r}
+    end
     res[o] = 0
+    marked[#marked+1] = op.call[2]
   end
 end
 local ref = ''
 if ARGV[1] == '1' then
-  local id = redis.call('XADD', KEYS[1], '*',
+  local id = redis.pcall('XADD', KEYS[1], '*',
     'tip', ARGV[2], 'case', ARGV[3], 'agency', ARGV[4], 'region', ARGV[5],
     'channel', ARGV[6], 'priority', ARGV[7], 'received', ARGV[8], 'reply', ARGV[9],
     'sealed', ARGV[10])
+  if type(id) == 'table' and id.err then
+    -- Not queued: the marks set above must not answer its retry.
+    for _, k in ipairs(marked) do redis.call('DEL', k) end
+    return id
+  end
   ref = ARGV[7] .. ' ' .. id
   if redis.call('HSETNX', KEYS[2], ARGV[2], ref) == 0 then
     -- Queued before: the entry just added is taken back (nobody can have

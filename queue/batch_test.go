@@ -86,4 +86,18 @@ func TestPublishBatch(t *testing.T) {
 	if v := r.Client.Get(ctx, counter).Val(); v != "1" {
 		t.Errorf("counter = %q, want 1", v)
 	}
+
+	// A tip Redis refuses (here its stream is of another type) leaves no
+	// dedupe mark: its retry must be queued.
+	broken := entry("pe-broken", "tip-c", queue.Normal)
+	if err := r.Client.Set(ctx, r.Prefix+":{pe-broken}:tips:normal", "x", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	broken.Batch = &queue.Batch{Ops: []queue.Op{queue.DedupeMark(r.Prefix, "msg-c", "CASE-c", time.Hour)}}
+	if err := q.Publish(ctx, broken); err == nil {
+		t.Fatal("published to a stream of another type")
+	}
+	if n := r.Client.Exists(ctx, queue.DedupeKey(r.Prefix, "msg-c")).Val(); n != 0 {
+		t.Error("a tip not queued left its dedupe mark")
+	}
 }
