@@ -77,7 +77,7 @@ func TestPublishBatch(t *testing.T) {
 	if other.Ran || !other.Queued {
 		t.Fatalf("batch of a tip queued already = %+v", other)
 	}
-	if n := r.Client.XLen(ctx, r.Prefix+":{pe-lima}:tips:normal").Val(); n != 1 {
+	if n := len(r.Client.XRange(ctx, r.Prefix+":{pe-lima}:tips:normal", "-", "+").Val()); n != 1 {
 		t.Errorf("%d entries, want 1", n)
 	}
 	if c := claim(t, q, "pe-lima", "ana"); c.TipID != "tip-a" {
