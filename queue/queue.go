@@ -252,6 +252,12 @@ func (q *Queue) Ping(ctx context.Context) error {
 // Ensure creates the consumer groups of the agencies' streams, and the
 // clear metadata of tips queued before it was kept apart.
 func (q *Queue) Ensure(ctx context.Context, agencies ...string) error {
+	// The publish script on every master (a Cluster client loads it on
+	// each), so that no tip pays a NOSCRIPT and a second round trip. A
+	// failure costs only that.
+	lctx, cancel := q.calls.Context(ctx)
+	publishScript.Load(lctx, q.rdb)
+	cancel()
 	for _, a := range agencies {
 		for _, p := range Priorities {
 			if err := q.ensureGroup(ctx, q.stream(a, p)); err != nil {
