@@ -116,3 +116,40 @@ func TestReceiveBatched(t *testing.T) {
 		t.Errorf("%d queued, want 5", queued())
 	}
 }
+
+// TestReceiveBatchedConcurrentRetries: deliveries of one message racing
+// each other (Twilio retrying on a second gateway while the first is
+// still at work) queue one tip, count the sender once, and all answer
+// with its case.
+func TestReceiveBatchedConcurrentRetries(t *testing.T) {
+	ctx := context.Background()
+	stack := gatewaytest.New(t)
+	limit := ratelimit.New(stack.Redis.Client, stack.Redis.Prefix, "sender", 10, time.Hour)
+	ch, _ := stack.Channel(t, &fakeTwilio{}, nil, func(o *sms.Options) { o.Sender = limit })
+	const n = 8
+	results := make(chan sms.Result, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			res, err := ch.Receive(ctx, sms1("SMrace", reporter, "somos muchos en una casa"))
+			results <- res
+			errs <- err
+		}()
+	}
+	cases := map[string]int{}
+	for range n {
+		if err := <-errs; err != nil && !errors.Is(err, gateway.ErrInFlight) {
+			t.Errorf("a delivery failed: %v", err)
+		}
+		if res := <-results; res.Case != "" {
+			cases[res.Case]++
+		}
+	}
+	entries := len(stack.Redis.Client.XRange(ctx, stack.Redis.Prefix+":{"+gatewaytest.Lima+"}:tips:normal", "-", "+").Val())
+	if entries != 1 || len(cases) != 1 {
+		t.Fatalf("%d tips queued, cases %v; want one tip, one case", entries, cases)
+	}
+	if v := stack.Redis.Client.Get(ctx, limit.Key(stack.Keyer.Sender(reporter))).Val(); v != "1" {
+		t.Errorf("sender counted %q times, want 1", v)
+	}
+}
