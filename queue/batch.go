@@ -58,8 +58,7 @@ func (o Op) Key() string {
 }
 
 // publishScript adds a tip to an agency's stream unless the same tip id is
-// already there (the index says so: an entry added for a tip id it holds
-// already is deleted at once, which costs less than asking first), so that a retried intake never queues a tip twice, and
+// already there (its clear metadata, set first, says so), so that a retried intake never queues a tip twice, and
 // runs a batch of ops with it (see Batch). A tip already there is written
 // again unchanged: a WAIT that follows on this connection then covers the
 // first write too, made on another connection (WAIT counts from the
@@ -98,25 +97,23 @@ for o, op in ipairs(ops) do
 end
 local ref = ''
 if ARGV[1] == '1' then
+  if redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[11]) == 0 then
+    local m = redis.call('HGET', KEYS[3], ARGV[2])
+    redis.call('HSET', KEYS[3], ARGV[2], m)
+    return {'QUEUED', redis.call('HGET', KEYS[2], ARGV[2]) or ''}
+  end
   local id = redis.pcall('XADD', KEYS[1], '*',
     'tip', ARGV[2], 'case', ARGV[3], 'agency', ARGV[4], 'region', ARGV[5],
     'channel', ARGV[6], 'priority', ARGV[7], 'received', ARGV[8], 'reply', ARGV[9],
     'sealed', ARGV[10])
   if type(id) == 'table' and id.err then
     -- Not queued: the marks set above must not answer its retry.
+    redis.call('HDEL', KEYS[3], ARGV[2])
     for _, k in ipairs(marked) do redis.call('DEL', k) end
     return id
   end
   ref = ARGV[7] .. ' ' .. id
-  if redis.call('HSETNX', KEYS[2], ARGV[2], ref) == 0 then
-    -- Queued before: the entry just added is taken back (nobody can have
-    -- read it: the script runs alone).
-    redis.call('XDEL', KEYS[1], id)
-    ref = redis.call('HGET', KEYS[2], ARGV[2])
-    redis.call('HSET', KEYS[2], ARGV[2], ref)
-    return {'QUEUED', ref}
-  end
-  redis.call('HSET', KEYS[3], ARGV[2], ARGV[11])
+  redis.call('HSET', KEYS[2], ARGV[2], ref)
   redis.call('SADD', KEYS[4], ARGV[2])
 end
 for o, op in ipairs(ops) do
