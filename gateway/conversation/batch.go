@@ -49,11 +49,9 @@ func (s *Store) ReadSender(ctx context.Context, sender, dedupe string, extra ...
 	}
 	str := func(v any) (string, bool) { x, ok := v.(string); return x, ok }
 	out.OptedOut = false
-	if _, ok := str(vals[1]); ok {
-		out.OptedOut = true
-		// Each message refreshes the year.
-		// (The batch written with the tip does it: see Ops.)
-	}
+	// Each message refreshes the opt-out's year: the batch written with
+	// the tip does (Ops).
+	_, out.OptedOut = str(vals[1])
 	if v, ok := str(vals[0]); ok {
 		var t Thread
 		if json.Unmarshal([]byte(v), &t) == nil {
