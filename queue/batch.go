@@ -250,7 +250,7 @@ func (q *Queue) runOps(ctx context.Context, b *Batch, idx []int) error {
 	var order []string
 	groups := map[string][]int{}
 	for _, k := range idx {
-		s := hashTag(b.Ops[k].Key())
+		s := HashTag(b.Ops[k].Key())
 		if _, ok := groups[s]; !ok {
 			order = append(order, s)
 		}
@@ -300,10 +300,10 @@ func (q *Queue) runOps(ctx context.Context, b *Batch, idx []int) error {
 	return nil
 }
 
-// hashTag is what Redis Cluster hashes of a key: its {tag}, or all of
+// HashTag is what Redis Cluster hashes of a key: its {tag}, or all of
 // it. Keys of one tag share a slot (keys of two tags may too: they are
-// then run apart all the same).
-func hashTag(key string) string {
+// then taken apart all the same).
+func HashTag(key string) string {
 	if i := strings.IndexByte(key, '{'); i >= 0 {
 		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
 			return key[i+1 : i+1+j]

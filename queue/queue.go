@@ -313,7 +313,7 @@ func (q *Queue) Publish(ctx context.Context, e Entry) error {
 	if cluster {
 		here = nil
 		for _, i := range all {
-			if hashTag(b.Ops[i].Key()) == e.Agency {
+			if HashTag(b.Ops[i].Key()) == e.Agency {
 				here = append(here, i)
 			} else {
 				later = append(later, i)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hotline-org/hotline/gateway/twilioapi"
@@ -78,7 +77,7 @@ func mget(ctx context.Context, rdb redis.UniversalClient, keys []string) ([]any,
 	groups := map[string][]int{}
 	var order []string
 	for i, k := range keys {
-		t := hashTag(k)
+		t := queue.HashTag(k)
 		if _, ok := groups[t]; !ok {
 			order = append(order, t)
 		}
@@ -107,16 +106,6 @@ func mget(ctx context.Context, rdb redis.UniversalClient, keys []string) ([]any,
 		}
 	}
 	return out, nil
-}
-
-// hashTag is what Redis Cluster hashes of a key: its {tag}, or all of it.
-func hashTag(key string) string {
-	if i := strings.IndexByte(key, '{'); i >= 0 {
-		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
-			return key[i+1 : i+1+j]
-		}
-	}
-	return key
 }
 
 // DedupeKey is the key of the dedupe mark of a provider message (by its
