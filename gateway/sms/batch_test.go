@@ -19,8 +19,9 @@ import (
 // nothing; a message over the sender's limit is still queued, without a
 // reply; a thread keeps its case and moves its handle's last message; a
 // handle gone meanwhile is saved again; state written by the code before
-// (one call per key) is honoured: a STOP silences, a dedupe mark answers
-// the retry, an in-progress mark refuses it for now.
+// (raw keys, as it laid them out) is honoured: a STOP silences, a dedupe
+// mark answers the retry, an in-progress mark refuses it for now, a thread
+// goes on.
 func TestReceiveBatched(t *testing.T) {
 	ctx := context.Background()
 	stack := gatewaytest.New(t)
@@ -87,8 +88,9 @@ func TestReceiveBatched(t *testing.T) {
 		t.Errorf("handle after it was lost: %+v %v", h, err)
 	}
 
-	// State of the code before: a STOP recorded one call at a time.
-	if err := store.SetOptOut(ctx, stack.Keyer.Sender(other), true); err != nil {
+	// State as the code before wrote it, key by key (the layout is the
+	// same): a STOP,
+	if err := stack.Redis.Client.Set(ctx, stack.Redis.Prefix+":optout:{"+stack.Keyer.Sender(other)+"}", "1", time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if res := receive("SMb5", other, "ayuda"); res.Outcome != sms.Queued || res.Reply != "" {
@@ -97,23 +99,35 @@ func TestReceiveBatched(t *testing.T) {
 	if n := len(tw.sent); n != 0 {
 		t.Errorf("%d messages sent", n)
 	}
-	// A dedupe mark left by the code before: done, and in progress.
+	// a dedupe mark of a message queued, and of one in progress,
 	third := "+51955555555"
 	done := stack.Keyer.Of(pseudonym.DomainProvider, "SMold1")
-	if err := stack.Queue.FinishDedupe(ctx, done, "OLD1-CASE", time.Hour); err != nil {
+	if err := stack.Redis.Client.Set(ctx, stack.Redis.Prefix+":dedupe:{"+done+"}", "done OLD1-CASE", time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if res := receive("SMold1", third, "hola"); res.Outcome != sms.Duplicate || res.Case != "OLD1-CASE" {
 		t.Errorf("retry of a message marked by the code before: %+v", res)
 	}
-	if _, err := stack.Queue.BeginDedupe(ctx, stack.Keyer.Of(pseudonym.DomainProvider, "SMold2")); err != nil {
+	if err := stack.Redis.Client.Set(ctx, stack.Redis.Prefix+":dedupe:{"+stack.Keyer.Of(pseudonym.DomainProvider, "SMold2")+"}", "pending", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ch.Receive(ctx, sms1("SMold2", third, "hola")); !errors.Is(err, gateway.ErrInFlight) {
 		t.Errorf("a message in progress: %v, want ErrInFlight", err)
 	}
-	if queued() != 5 {
-		t.Errorf("%d queued, want 5", queued())
+	// and a thread.
+	fourth := "+51966666666"
+	old := `{"case":"K7F3-Q9P2","agencies":["` + gatewaytest.Lima + `"],"seq":3,"last":"` + time.Now().UTC().Format(time.RFC3339Nano) + `"}`
+	if err := stack.Redis.Client.Set(ctx, stack.Redis.Prefix+":thread:{"+stack.Keyer.Sender(fourth)+"}", old, time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if res := receive("SMold3", fourth, "otra vez"); res.Outcome != sms.Queued || res.Case != "K7F3-Q9P2" {
+		t.Errorf("a message in a thread the code before saved: %+v", res)
+	}
+	if th, ok, err := store.Thread(ctx, stack.Keyer.Sender(fourth)); err != nil || !ok || th.Seq != 4 {
+		t.Errorf("thread = %+v %v %v; want its fourth message", th, ok, err)
+	}
+	if queued() != 6 {
+		t.Errorf("%d queued, want 6", queued())
 	}
 }
 
