@@ -34,6 +34,26 @@ type Batch struct {
 	Queued bool
 }
 
+// Failed counts the ops Redis refused (their result is OpFailed): the
+// tip is queued all the same.
+func (b *Batch) Failed() int {
+	n := 0
+	for _, r := range b.Results {
+		if r == OpFailed {
+			n++
+		}
+	}
+	return n
+}
+
+// Results of ops that did not run (a condition not met, or the batch
+// stopped) and of ops Redis refused (a key of another type, say): an op
+// that fails does not fail the tip, which is queued by then.
+const (
+	OpNotRun int64 = -1
+	OpFailed int64 = -2
+)
+
 // Op is one Redis command of a Batch. Cmd is the command and its
 // arguments, its key second.
 type Op struct {
@@ -118,8 +138,10 @@ if ARGV[1] == '1' then
 end
 for o, op in ipairs(ops) do
   if not op.guard and (op.ref == 0 or res[op.ref] == op.eq) then
-    local r = redis.call(unpack(op.call))
-    if type(r) == 'number' then res[o] = r elseif r then res[o] = 1 else res[o] = 0 end
+    local r = redis.pcall(unpack(op.call))
+    if type(r) == 'number' then res[o] = r
+    elseif type(r) == 'table' and r.err then res[o] = -2
+    elseif r then res[o] = 1 else res[o] = 0 end
   end
 end
 return {'OK', ref, unpack(res)}

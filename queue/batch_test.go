@@ -89,6 +89,21 @@ func TestPublishBatch(t *testing.T) {
 
 	// A tip Redis refuses (here its stream is of another type) leaves no
 	// dedupe mark: its retry must be queued.
+	// An op Redis refuses (a key of another type) leaves the tip queued
+	// and the other ops done.
+	wrong := entry("pe-lima", "tip-d", queue.Normal)
+	r.Client.Set(ctx, r.Prefix+":{pe-lima}:wrongtype", "x", time.Minute)
+	wrong.Batch = &queue.Batch{Ops: []queue.Op{
+		{Cmd: []any{"sadd", r.Prefix + ":{pe-lima}:wrongtype", "a"}},
+		{Cmd: []any{"set", r.Prefix + ":{pe-lima}:after", "1", "px", 60000}},
+	}}
+	if err := q.Publish(ctx, wrong); err != nil {
+		t.Fatalf("an op refused failed the tip: %v", err)
+	}
+	if !wrong.Batch.Ran || wrong.Batch.Failed() != 1 || wrong.Batch.Results[0] != queue.OpFailed || r.Client.Get(ctx, r.Prefix+":{pe-lima}:after").Val() != "1" {
+		t.Errorf("batch with a refused op = %+v", wrong.Batch)
+	}
+
 	broken := entry("pe-broken", "tip-c", queue.Normal)
 	if err := r.Client.Set(ctx, r.Prefix+":{pe-broken}:tips:normal", "x", time.Minute).Err(); err != nil {
 		t.Fatal(err)

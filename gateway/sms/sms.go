@@ -436,6 +436,9 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	// spool drains.
 	switch {
 	case batch != nil && batch.Ran:
+		if n := batch.Failed(); n > 0 {
+			c.opt.Logger.Warn("some of what the message leaves (thread, limit, reply handle, scrub job) was not written", "case", rcpt.Case, "refused", n)
+		}
 		// Written with the tip, but for a handle found gone meanwhile.
 		for _, a := range touched.Missing(batch) {
 			if err := c.opt.Store.SaveHandle(ctx, a, rcpt.Case, h, now, c.opt.HandleTTL); err != nil {
