@@ -137,7 +137,11 @@ func (in *Intake) submit(ctx context.Context, t Tip) (Receipt, error) {
 		// Retries of one provider message get the same ids, so that a
 		// partial failure followed by a retry never queues a tip twice.
 		dedupe = in.opt.Keyer.Of(pseudonym.DomainProvider, t.ProviderID)
-		seen, err := in.opt.Publisher.BeginDedupe(ctx, dedupe)
+		if t.Batch != nil {
+			// The batch's guard marks the message with the tip.
+			dedupe = ""
+		}
+		seen, err := in.beginDedupe(ctx, dedupe)
 		switch {
 		case errors.Is(err, queue.ErrInFlight):
 			return Receipt{}, ErrInFlight
@@ -177,6 +181,13 @@ func (in *Intake) submit(ctx context.Context, t Tip) (Receipt, error) {
 		}
 	}
 	return rcpt, nil
+}
+
+func (in *Intake) beginDedupe(ctx context.Context, dedupe string) (queue.Seen, error) {
+	if dedupe == "" {
+		return queue.Seen{}, nil
+	}
+	return in.opt.Publisher.BeginDedupe(ctx, dedupe)
 }
 
 // DedupePeeker is a Publisher that can tell, without marking anything,
@@ -264,9 +275,25 @@ func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Rece
 		})
 	}
 	<-in.sem
+	if t.Batch != nil && len(entries) > 0 {
+		b, err := t.Batch(tipID, caseRef, d.Agencies)
+		if err != nil {
+			return Receipt{}, err
+		}
+		entries[0].Batch = b
+	}
 	for _, e := range entries {
 		if err := in.opt.Publisher.Publish(ctx, e); err != nil {
 			return Receipt{}, fmt.Errorf("%w: agency %s: %w", ErrUnavailable, e.Agency, err)
+		}
+		if b := e.Batch; b != nil && b.Seen != "" {
+			// The message was queued already (or is being queued): its
+			// retry is answered as the first time was.
+			seen, err := queue.ParseSeen(b.Seen)
+			if err != nil {
+				return Receipt{}, ErrInFlight
+			}
+			return Receipt{Case: seen.Case, Duplicate: true}, nil
 		}
 		in.opt.Metrics.TipQueued(t.Channel, e.Agency, e.Priority)
 	}
@@ -298,3 +325,7 @@ func encodeCase(b []byte) string {
 	}
 	return string(out)
 }
+
+// WritesBatches reports that Submit writes a tip's batch (Tip.Batch) with
+// it.
+func (in *Intake) WritesBatches() bool { return true }

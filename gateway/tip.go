@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/gateway/geo"
+	"github.com/hotline-org/hotline/queue"
 )
 
 // Channel is how a tip arrived.
@@ -60,6 +61,12 @@ type Tip struct {
 	// its reply handle and scrub job; a tip Redis takes pays no seal for it.
 	// Never in the report.
 	SealSide func() ([]byte, error)
+	// Batch, if set, makes what the channel writes to Redis with the tip
+	// (queue.Batch), once its ids and agencies are known; it carries the
+	// message's dedupe mark as a guard, and Submit then neither begins nor
+	// finishes deduplication itself. The batch goes with the first
+	// agency's copy. Never in the report.
+	Batch func(tipID, caseRef string, agencies []string) (*queue.Batch, error)
 	// UrgentPhrase is the phrase that made the tip urgent; sealed only.
 	UrgentPhrase string
 	// Followup is the handle of the witness's follow-up thread

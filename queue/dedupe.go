@@ -43,9 +43,16 @@ func (q *Queue) BeginDedupe(ctx context.Context, pseudonym string) (Seen, error)
 
 // seen reads the value of a dedupe key that exists.
 func (q *Queue) seen(v string, err error) (Seen, error) {
-	switch {
-	case err != nil:
+	if err != nil {
 		return Seen{}, q.calls.Fail("", err)
+	}
+	return ParseSeen(v)
+}
+
+// ParseSeen reads the value of a dedupe mark: Seen.Done for a message
+// already queued, ErrInFlight for one in progress.
+func ParseSeen(v string) (Seen, error) {
+	switch {
 	case strings.HasPrefix(v, "done "):
 		return Seen{Done: true, Case: strings.TrimPrefix(v, "done ")}, nil
 	default:

@@ -109,6 +109,9 @@ type Entry struct {
 	// SealSide, if set, makes Side when the entry is kept in a spool: the
 	// seal is paid only by a tip that needs it.
 	SealSide func() ([]byte, error)
+	// Batch, if set, is written with the entry (see Batch); Publish
+	// records there what became of it.
+	Batch *Batch
 }
 
 // Claimed is an entry held by an officer.
@@ -222,8 +225,18 @@ func (q *Queue) openSet(agency string) string { return q.opt.Prefix + ":{" + age
 func (q *Queue) closed(agency string) string {
 	return q.opt.Prefix + ":{" + agency + "}:closed"
 }
-func (q *Queue) dedupeKey(pseudonym string) string {
-	return q.opt.Prefix + ":dedupe:{" + pseudonym + "}"
+func (q *Queue) dedupeKey(pseudonym string) string { return DedupeKey(q.opt.Prefix, pseudonym) }
+
+// DedupeKey is the key of the dedupe mark of a provider message (by its
+// pseudonym) under prefix.
+func DedupeKey(prefix, pseudonym string) string { return prefix + ":dedupe:{" + pseudonym + "}" }
+
+// DedupeMark is the op of a Batch that marks a provider message queued,
+// as FinishDedupe does, and guards it: a message marked already (queued,
+// or in progress on a gateway that marks it so) stops the batch, whose
+// Seen then says which (ParseSeen).
+func DedupeMark(prefix, pseudonym, caseRef string, ttl time.Duration) Op {
+	return Op{Cmd: []any{"set", DedupeKey(prefix, pseudonym), "done " + caseRef, "px", ttl.Milliseconds(), "nx", "get"}, Guard: true}
 }
 
 // Ping checks that Redis answers.
@@ -239,6 +252,12 @@ func (q *Queue) Ping(ctx context.Context) error {
 // Ensure creates the consumer groups of the agencies' streams, and the
 // clear metadata of tips queued before it was kept apart.
 func (q *Queue) Ensure(ctx context.Context, agencies ...string) error {
+	// The publish script on every master (a Cluster client loads it on
+	// each), so that no tip pays a NOSCRIPT and a second round trip. A
+	// failure costs only that.
+	lctx, cancel := q.calls.Context(ctx)
+	publishScript.Load(lctx, q.rdb)
+	cancel()
 	for _, a := range agencies {
 		for _, p := range Priorities {
 			if err := q.ensureGroup(ctx, q.stream(a, p)); err != nil {
@@ -262,29 +281,6 @@ func (q *Queue) ensureGroup(ctx context.Context, stream string) error {
 	return nil
 }
 
-// publishScript adds a tip to an agency's stream unless the same tip id is
-// already there, so that a retried intake never queues a tip twice. A tip
-// already there is written again unchanged: a WAIT that follows on this
-// connection then covers the first write too, made on another connection
-// (WAIT counts from the connection's own last write), so a republished tip
-// is confirmed only once the replicas hold it.
-var publishScript = redis.NewScript(`
-if redis.call('HSETNX', KEYS[2], ARGV[1], '') == 0 then
-  local ref = redis.call('HGET', KEYS[2], ARGV[1])
-  redis.call('HSET', KEYS[2], ARGV[1], ref)
-  return ref
-end
-local id = redis.call('XADD', KEYS[1], '*',
-  'tip', ARGV[1], 'case', ARGV[2], 'agency', ARGV[3], 'region', ARGV[4],
-  'channel', ARGV[5], 'priority', ARGV[6], 'received', ARGV[7], 'reply', ARGV[8],
-  'sealed', ARGV[9])
-local ref = ARGV[6] .. ' ' .. id
-redis.call('HSET', KEYS[2], ARGV[1], ref)
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[10])
-redis.call('SADD', KEYS[4], ARGV[1])
-return ref
-`)
-
 // Publish appends e to its agency's stream. It returns only once Redis has
 // taken the entry (and, with AOF, written it) and, where the master has
 // replicas, once they confirm it; and it is idempotent by tip id.
@@ -297,46 +293,61 @@ func (q *Queue) Publish(ctx context.Context, e Entry) error {
 	if e.TipID == "" || e.Agency == "" || !e.Priority.Valid() || len(e.Sealed) == 0 {
 		return ErrInvalid
 	}
+	b := e.Batch
+	var all []int
+	if b != nil {
+		for i, op := range b.Ops {
+			if op.Key() == "" {
+				return fmt.Errorf("%w: %w", ErrInvalid, errNoKey)
+			}
+			all = append(all, i)
+		}
+	}
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
-	reply := "0"
-	if e.ReplyCapable {
-		reply = "1"
-	}
-	keys := []string{q.stream(e.Agency, e.Priority), q.index(e.Agency), q.meta(e.Agency), q.openSet(e.Agency)}
-	args := []any{e.TipID, e.Case, e.Agency, e.Region, e.Channel, string(e.Priority),
-		strconv.FormatInt(e.ReceivedAt.UnixMilli(), 10), reply, e.Sealed, metaOf(e)}
-	if q.opt.Replicas == NoReplicas {
-		return q.publishAlone(ctx, keys, args)
-	}
-	c, node, err := q.masterFor(ctx, keys[0])
-	if err != nil {
-		return q.calls.Fail("publish", err)
-	}
-	want := q.wanted(ctx, c, node)
-	if want == 0 {
-		if err := q.publishAlone(ctx, keys, args); err != nil {
-			q.forget(node)
-			return err
+	stream := q.stream(e.Agency, e.Priority)
+	// On a Cluster the publish script runs the ops of the stream's slot;
+	// the others follow once the tip is queued.
+	_, cluster := q.rdb.(*redis.ClusterClient)
+	here, later := all, []int(nil)
+	if cluster {
+		here = nil
+		for _, i := range all {
+			if HashTag(b.Ops[i].Key()) == e.Agency {
+				here = append(here, i)
+			} else {
+				later = append(later, i)
+			}
 		}
-		return nil
 	}
-	acked, err := q.publishWait(ctx, c, want, keys, args)
+	sc := q.scriptCall(e, true, b, here, !cluster)
+	var c redis.Cmdable = q.rdb
+	var node string
+	want := 0
+	if q.opt.Replicas != NoReplicas {
+		var err error
+		if c, node, err = q.masterFor(ctx, stream); err != nil {
+			return q.calls.Fail("publish", err)
+		}
+		want = q.wanted(ctx, c, node)
+	}
+	v, acked, err := q.runScript(ctx, c, want, sc)
 	if err != nil {
 		q.forget(node)
 		return q.calls.Fail("publish", err)
+	}
+	isNew, err := sc.result(b, v)
+	if err != nil {
+		return err
 	}
 	if acked < want {
 		q.forget(node)
 		return &NotReplicatedError{TipID: e.TipID, Acked: acked, Wants: want}
 	}
-	return nil
-}
-
-// publishAlone runs the publish script with no wait for replicas.
-func (q *Queue) publishAlone(ctx context.Context, keys []string, args []any) error {
-	if err := publishScript.Run(ctx, q.rdb, keys, args...).Err(); err != nil {
-		return q.calls.Fail("publish", err)
+	if isNew && len(later) > 0 {
+		if err := q.runOps(ctx, b, later); err != nil {
+			return q.calls.Fail("publish", err)
+		}
 	}
 	return nil
 }

@@ -148,32 +148,6 @@ func (q *Queue) masterFor(ctx context.Context, key string) (redis.Cmdable, strin
 	return node, node.Options().Addr, nil
 }
 
-// publishWait runs the publish script and WAIT in one pipeline, on one
-// connection, and returns how many replicas confirmed.
-func (q *Queue) publishWait(ctx context.Context, c redis.Cmdable, want int, keys []string, args []any) (int, error) {
-	run := func(eval bool) (int, error) {
-		pipe := c.Pipeline()
-		var script *redis.Cmd
-		if eval {
-			script = publishScript.Eval(ctx, pipe, keys, args...)
-		} else {
-			script = pipe.EvalSha(ctx, publishScript.Hash(), keys, args...)
-		}
-		// Never WAIT 0: that blocks until the replicas confirm, however long.
-		wait := pipe.Do(ctx, "wait", want, max(q.opt.ReplicaWait.Milliseconds(), 1))
-		pipe.Exec(ctx)
-		if err := script.Err(); err != nil {
-			return 0, err
-		}
-		return wait.Int()
-	}
-	n, err := run(false)
-	if redis.HasErrorPrefix(err, "NOSCRIPT") {
-		n, err = run(true)
-	}
-	return n, err
-}
-
 // ReplicaCount counts the replicas of the master (on a Cluster, the fewest
 // any master has), as Publish detects them. It is for a startup check: a
 // Redis that refuses INFO has its replicas taken as none.

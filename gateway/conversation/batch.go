@@ -1,0 +1,227 @@
+package conversation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hotline-org/hotline/gateway/twilioapi"
+	"github.com/hotline-org/hotline/queue"
+	"github.com/redis/go-redis/v9"
+)
+
+// Sender is what the gateway knows of a sender when a message comes, read
+// in one round trip (ReadSender).
+type Sender struct {
+	Thread   Thread
+	InThread bool
+	// OptedOut: the sender said STOP, or the state could not be read
+	// (not texting is the safe failure).
+	OptedOut bool
+	// Seen is the message's dedupe mark ("" for none).
+	Seen string
+	// Extra holds the values of the extra keys (nil for a missing one).
+	Extra []*string
+	// Err: the state could not be read; the rest is the safe default.
+	Err error
+}
+
+// ReadSender reads in one round trip the sender's thread and opt-out,
+// the dedupe mark of the message (dedupe: the key, "" for none) and the
+// values of extra keys (a limiter's count). On a single Redis it is one
+// MGET; on a Cluster, one MGET per hash slot, in one pipeline. A failure
+// is reported in Sender.Err, with the safe answers: no thread, opted out,
+// not seen.
+func (s *Store) ReadSender(ctx context.Context, sender, dedupe string, extra ...string) Sender {
+	out := Sender{OptedOut: true, Extra: make([]*string, len(extra))}
+	keys := append([]string{s.threadKey(sender), s.optOutKey(sender), dedupe}, extra...)
+	if dedupe == "" {
+		keys[2] = s.threadKey(sender) // read twice, ignored
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	vals, err := mget(ctx, s.rdb, keys)
+	if err != nil {
+		out.Err = s.fail(err)
+		return out
+	}
+	str := func(v any) (string, bool) { x, ok := v.(string); return x, ok }
+	out.OptedOut = false
+	// Each message refreshes the opt-out's year: the batch written with
+	// the tip does (Ops).
+	_, out.OptedOut = str(vals[1])
+	if v, ok := str(vals[0]); ok {
+		var t Thread
+		if json.Unmarshal([]byte(v), &t) == nil {
+			out.Thread, out.InThread = t, true
+		}
+	}
+	if v, ok := str(vals[2]); ok && dedupe != "" {
+		out.Seen = v
+	}
+	for i := range extra {
+		if v, ok := str(vals[3+i]); ok {
+			out.Extra[i] = &v
+		}
+	}
+	return out
+}
+
+// mget reads keys in one round trip: one MGET on a single Redis, one per
+// hash slot in one pipeline on a Cluster.
+func mget(ctx context.Context, rdb redis.UniversalClient, keys []string) ([]any, error) {
+	if _, ok := rdb.(*redis.ClusterClient); !ok {
+		return rdb.MGet(ctx, keys...).Result()
+	}
+	groups := map[string][]int{}
+	var order []string
+	for i, k := range keys {
+		t := queue.HashTag(k)
+		if _, ok := groups[t]; !ok {
+			order = append(order, t)
+		}
+		groups[t] = append(groups[t], i)
+	}
+	cmds := make([]*redis.SliceCmd, len(order))
+	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for n, t := range order {
+			ks := make([]string, 0, len(groups[t]))
+			for _, i := range groups[t] {
+				ks = append(ks, keys[i])
+			}
+			cmds[n] = p.MGet(ctx, ks...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(keys))
+	for n, t := range order {
+		for j, i := range groups[t] {
+			if j < len(cmds[n].Val()) {
+				out[i] = cmds[n].Val()[j]
+			}
+		}
+	}
+	return out, nil
+}
+
+// DedupeKey is the key of the dedupe mark of a provider message (by its
+// pseudonym), beside the queue's.
+func (s *Store) DedupeKey(pseudonym string) string { return queue.DedupeKey(s.prefix, pseudonym) }
+
+// DedupeMark is the guard of a batch that marks the message queued as
+// the case caseRef, for ttl (queue.DedupeMark).
+func (s *Store) DedupeMark(pseudonym, caseRef string, ttl time.Duration) queue.Op {
+	return queue.DedupeMark(s.prefix, pseudonym, caseRef, ttl)
+}
+
+// Message is what a message that became a tip leaves in the conversation
+// state (Ops).
+type Message struct {
+	Sender string
+	Case   string
+	// Agencies of the tip (after routing) and of the thread it joined
+	// (nil for a new thread).
+	Agencies, ThreadAgencies []string
+	InThread                 bool
+	Seq                      int
+	Last                     time.Time
+	// OptedOut: refresh the opt-out's year.
+	OptedOut     bool
+	ThreadWindow time.Duration
+	// Handle to save (nil: none, as after an exit word) for HandleTTL.
+	Handle    *Handle
+	HandleTTL time.Duration
+	// Scrub, if set, is queued under TipID, due at ScrubDue.
+	TipID    string
+	Scrub    *twilioapi.ScrubJob
+	ScrubDue time.Time
+}
+
+// Touched is the batch's record of the handles it only touched (the same
+// sender, the same case): Missing lists those it found gone, for which
+// a sealed handle must be saved after all (SaveHandle).
+type Touched struct {
+	ops      map[string]int // agency -> index of its HEXISTS op
+	Agencies []string
+}
+
+// Missing returns the agencies whose handle the batch b did not find.
+func (t Touched) Missing(b *queue.Batch) []string {
+	var out []string
+	for _, a := range t.Agencies {
+		if i, ok := t.ops[a]; ok && b.Ran && i < len(b.Results) && b.Results[i] != 1 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Ops appends to b what Channel.Receive used to write after the tip, one
+// call each (SaveThread, TouchHandle or SaveHandle, KeepIndex, the scrub
+// job), as ops written with the tip: the thread, each agency's reply
+// handle (a handle the thread already has is touched, not sealed again)
+// and the handle index, the opt-out's year, the scrub job.
+func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
+	add := func(op queue.Op) int {
+		b.Ops = append(b.Ops, op)
+		return len(b.Ops)
+	}
+	cmd := func(args ...any) queue.Op { return queue.Op{Cmd: args} }
+	if m.OptedOut {
+		add(cmd("pexpire", s.optOutKey(m.Sender), optOutTTL.Milliseconds()))
+	}
+	if thread {
+		t, _ := json.Marshal(Thread{Case: m.Case, Agencies: m.Agencies, Seq: m.Seq, Last: m.Last})
+		add(cmd("set", s.threadKey(m.Sender), string(t), "px", m.ThreadWindow.Milliseconds()))
+	}
+	touched := Touched{ops: map[string]int{}}
+	if s.key != nil && m.Handle != nil {
+		idx := s.handleIndexKey(m.Sender)
+		ttl := m.HandleTTL.Milliseconds()
+		var sealed []byte
+		for _, a := range m.Agencies {
+			key := s.handleKey(a, m.Case)
+			if m.InThread && contains(m.ThreadAgencies, a) {
+				// PEXPIRE says whether the handle is there (TouchHandle).
+				i := add(cmd("pexpire", key, ttl))
+				touched.ops[a] = i - 1
+				touched.Agencies = append(touched.Agencies, a)
+				b.Ops = append(b.Ops, queue.Op{Cmd: []any{"hset", key, "last", m.Last.UnixMilli()}, If: i, IfEq: 1})
+				continue
+			}
+			if sealed == nil {
+				var err error
+				if sealed, err = s.key.SealJSON(*m.Handle); err != nil {
+					return touched, fmt.Errorf("failed to seal reply handle: %w", err)
+				}
+			}
+			// The index first: a handle that exists is always one an exit
+			// word can find.
+			add(cmd("sadd", idx, a+" "+m.Case))
+			add(cmd("hset", key, "sealed", sealed, "last", m.Last.UnixMilli()))
+			add(cmd("pexpire", key, ttl))
+		}
+		add(cmd("pexpire", idx, ttl))
+	}
+	if m.Scrub != nil {
+		ops, err := s.scrubs.OnceOps(m.TipID, *m.Scrub, m.ScrubDue)
+		if err != nil {
+			return touched, err
+		}
+		b.Ops = append(b.Ops, ops...)
+	}
+	return touched, nil
+}
+
+func contains(list []string, x string) bool {
+	for _, v := range list {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,169 @@
+package sms_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/crypto/pseudonym"
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/gatewaytest"
+	"github.com/hotline-org/hotline/gateway/ratelimit"
+	"github.com/hotline-org/hotline/gateway/sms"
+)
+
+// TestReceiveBatched drives the channel over the real intake, queue and
+// limiter, where a message is read in one round trip and written with its
+// tip (queue.Batch): a retry is answered as the first time and counts
+// nothing; a message over the sender's limit is still queued, without a
+// reply; a thread keeps its case and moves its handle's last message; a
+// handle gone meanwhile is saved again; state written by the code before
+// (raw keys, as it laid them out) is honoured: a STOP silences, a dedupe
+// mark answers the retry, an in-progress mark refuses it for now, a thread
+// goes on.
+func TestReceiveBatched(t *testing.T) {
+	ctx := context.Background()
+	stack := gatewaytest.New(t)
+	tw := &fakeTwilio{}
+	limit := ratelimit.New(stack.Redis.Client, stack.Redis.Prefix, "sender", 2, time.Hour)
+	ch, store := stack.Channel(t, tw, nil, func(o *sms.Options) { o.Sender = limit })
+	queued := func() int64 {
+		return stack.Redis.Client.XLen(ctx, stack.Redis.Prefix+":{"+gatewaytest.Lima+"}:tips:normal").Val() +
+			stack.Redis.Client.XLen(ctx, stack.Redis.Prefix+":{"+gatewaytest.Lima+"}:tips:urgent").Val()
+	}
+	receive := func(sid, from, body string) sms.Result {
+		t.Helper()
+		res, err := ch.Receive(ctx, sms1(sid, from, body))
+		if err != nil {
+			t.Fatalf("%s: %v", sid, err)
+		}
+		return res
+	}
+	sender := stack.Keyer.Sender(reporter)
+	count := func() string { return stack.Redis.Client.Get(ctx, limit.Key(sender)).Val() }
+
+	first := receive("SMb1", reporter, "somos muchos en una casa")
+	if first.Outcome != sms.Queued || first.Reply == "" || queued() != 1 || count() != "1" {
+		t.Fatalf("first message: %+v, %d queued, count %q", first, queued(), count())
+	}
+	h, last, err := store.Handle(ctx, gatewaytest.Lima, first.Case)
+	if err != nil || h.From != reporter || h.Sender != sender {
+		t.Fatalf("handle after the first message: %+v %v", h, err)
+	}
+	if n, err := store.Scrubs().Pending(ctx); err != nil || n != 1 {
+		t.Errorf("scrub jobs = %d, %v; want 1", n, err)
+	}
+
+	retry := receive("SMb1", reporter, "somos muchos en una casa")
+	if retry.Outcome != sms.Duplicate || retry.Case != first.Case || retry.Reply != first.Reply || queued() != 1 || count() != "1" {
+		t.Fatalf("retry: %+v, %d queued, count %q; want the first answer, nothing queued or counted", retry, queued(), count())
+	}
+
+	time.Sleep(5 * time.Millisecond) // the handle's last message moves
+	second := receive("SMb2", reporter, "ahora mismo")
+	if second.Outcome != sms.Queued || second.Case != first.Case || queued() != 2 || count() != "2" {
+		t.Fatalf("second message: %+v, %d queued, count %q", second, queued(), count())
+	}
+	if _, last2, err := store.Handle(ctx, gatewaytest.Lima, first.Case); err != nil || !last2.After(last) {
+		t.Errorf("handle's last message %v -> %v (%v); want it moved", last, last2, err)
+	}
+	thread, ok, err := store.Thread(ctx, sender)
+	if err != nil || !ok || thread.Case != first.Case || thread.Seq != 2 {
+		t.Errorf("thread = %+v %v %v", thread, ok, err)
+	}
+
+	// Over the limit: queued all the same, no reply.
+	over := receive("SMb3", reporter, "por favor")
+	if over.Outcome != sms.RateLimited || over.Reply != "" || queued() != 3 {
+		t.Fatalf("over the limit: %+v, %d queued", over, queued())
+	}
+
+	// A handle gone while the thread is open is sealed and saved again.
+	if err := store.DeleteHandle(ctx, gatewaytest.Lima, first.Case); err != nil {
+		t.Fatal(err)
+	}
+	receive("SMb4", reporter, "sigo aqui")
+	if h, _, err := store.Handle(ctx, gatewaytest.Lima, first.Case); err != nil || h.From != reporter {
+		t.Errorf("handle after it was lost: %+v %v", h, err)
+	}
+
+	// State as the code before wrote it, key by key (the layout is the
+	// same): a STOP,
+	if err := stack.Redis.Client.Set(ctx, stack.Redis.Prefix+":optout:{"+stack.Keyer.Sender(other)+"}", "1", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if res := receive("SMb5", other, "ayuda"); res.Outcome != sms.Queued || res.Reply != "" {
+		t.Errorf("after STOP: %+v; want queued without a reply", res)
+	}
+	if n := len(tw.sent); n != 0 {
+		t.Errorf("%d messages sent", n)
+	}
+	// a dedupe mark of a message queued, and of one in progress,
+	third := "+51955555555"
+	done := stack.Keyer.Of(pseudonym.DomainProvider, "SMold1")
+	if err := stack.Redis.Client.Set(ctx, stack.Redis.Prefix+":dedupe:{"+done+"}", "done OLD1-CASE", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if res := receive("SMold1", third, "hola"); res.Outcome != sms.Duplicate || res.Case != "OLD1-CASE" {
+		t.Errorf("retry of a message marked by the code before: %+v", res)
+	}
+	if err := stack.Redis.Client.Set(ctx, stack.Redis.Prefix+":dedupe:{"+stack.Keyer.Of(pseudonym.DomainProvider, "SMold2")+"}", "pending", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.Receive(ctx, sms1("SMold2", third, "hola")); !errors.Is(err, gateway.ErrInFlight) {
+		t.Errorf("a message in progress: %v, want ErrInFlight", err)
+	}
+	// and a thread.
+	fourth := "+51966666666"
+	old := `{"case":"K7F3-Q9P2","agencies":["` + gatewaytest.Lima + `"],"seq":3,"last":"` + time.Now().UTC().Format(time.RFC3339Nano) + `"}`
+	if err := stack.Redis.Client.Set(ctx, stack.Redis.Prefix+":thread:{"+stack.Keyer.Sender(fourth)+"}", old, time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if res := receive("SMold3", fourth, "otra vez"); res.Outcome != sms.Queued || res.Case != "K7F3-Q9P2" {
+		t.Errorf("a message in a thread the code before saved: %+v", res)
+	}
+	if th, ok, err := store.Thread(ctx, stack.Keyer.Sender(fourth)); err != nil || !ok || th.Seq != 4 {
+		t.Errorf("thread = %+v %v %v; want its fourth message", th, ok, err)
+	}
+	if queued() != 6 {
+		t.Errorf("%d queued, want 6", queued())
+	}
+}
+
+// TestReceiveBatchedConcurrentRetries: deliveries of one message racing
+// each other (Twilio retrying on a second gateway while the first is
+// still at work) queue one tip, count the sender once, and all answer
+// with its case.
+func TestReceiveBatchedConcurrentRetries(t *testing.T) {
+	ctx := context.Background()
+	stack := gatewaytest.New(t)
+	limit := ratelimit.New(stack.Redis.Client, stack.Redis.Prefix, "sender", 10, time.Hour)
+	ch, _ := stack.Channel(t, &fakeTwilio{}, nil, func(o *sms.Options) { o.Sender = limit })
+	const n = 8
+	results := make(chan sms.Result, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			res, err := ch.Receive(ctx, sms1("SMrace", reporter, "somos muchos en una casa"))
+			results <- res
+			errs <- err
+		}()
+	}
+	cases := map[string]int{}
+	for range n {
+		if err := <-errs; err != nil && !errors.Is(err, gateway.ErrInFlight) {
+			t.Errorf("a delivery failed: %v", err)
+		}
+		if res := <-results; res.Case != "" {
+			cases[res.Case]++
+		}
+	}
+	entries := len(stack.Redis.Client.XRange(ctx, stack.Redis.Prefix+":{"+gatewaytest.Lima+"}:tips:normal", "-", "+").Val())
+	if entries != 1 || len(cases) != 1 {
+		t.Fatalf("%d tips queued, cases %v; want one tip, one case", entries, cases)
+	}
+	if v := stack.Redis.Client.Get(ctx, limit.Key(stack.Keyer.Sender(reporter))).Val(); v != "1" {
+		t.Errorf("sender counted %q times, want 1", v)
+	}
+}

@@ -1,0 +1,338 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Batch is what a channel writes to Redis together with a tip, so that an
+// SMS costs one round trip to write: its dedupe mark, the sender's thread
+// and limit, the reply handle, the scrub job. On a single Redis (or one
+// managed by Sentinel) the ops run in the publish script itself, atomically
+// with the tip; on a Cluster, where a script may touch one hash slot only,
+// the tip is published first, then the ops run, grouped by slot, one
+// script per slot in one pipeline.
+//
+// The ops run only when the tip is new: a tip already in the stream (by
+// tip id) or a guard that finds its key (a dedupe mark) leaves them all
+// undone.
+type Batch struct {
+	Ops []Op
+	// Set by Publish.
+	// Ran: the ops ran (Results holds each op's result).
+	Ran     bool
+	Results []int64
+	// Seen is the value a guard op found (on a single Redis only): the
+	// tip was not published, and no op ran.
+	Seen string
+	// Queued: the tip was in its stream already; no op ran.
+	Queued bool
+}
+
+// Failed counts the ops Redis refused (their result is OpFailed): the
+// tip is queued all the same.
+func (b *Batch) Failed() int {
+	n := 0
+	for _, r := range b.Results {
+		if r == OpFailed {
+			n++
+		}
+	}
+	return n
+}
+
+// Results of ops that did not run (a condition not met, or the batch
+// stopped) and of ops Redis refused (a key of another type, say): an op
+// that fails does not fail the tip, which is queued by then.
+const (
+	OpNotRun int64 = -1
+	OpFailed int64 = -2
+)
+
+// Op is one Redis command of a Batch. Cmd is the command and its
+// arguments, its key second.
+type Op struct {
+	Cmd []any
+	// Guard: run before the tip is published (single Redis only); a
+	// result other than nil stops the script (Batch.Seen). For SET ... NX
+	// GET: the mark is set unless it exists, and then it is returned.
+	Guard bool
+	// If > 0: run only if the result of op If (1-based) was IfEq (an op
+	// not run has the result -1).
+	If   int
+	IfEq int64
+}
+
+// Key is the op's key.
+func (o Op) Key() string {
+	if len(o.Cmd) < 2 {
+		return ""
+	}
+	s, _ := o.Cmd[1].(string)
+	return s
+}
+
+// publishScript adds a tip to an agency's stream unless the same tip id is
+// already there (its clear metadata, set first, says so), so that a retried intake never queues a tip twice, and
+// runs a batch of ops with it (see Batch). A tip already there is written
+// again unchanged: a WAIT that follows on this connection then covers the
+// first write too, made on another connection (WAIT counts from the
+// connection's own last write), so a republished tip is confirmed only
+// once the replicas hold it.
+//
+// KEYS: the stream, index, meta and open set (when ARGV[1] is '1'), then
+// the ops' keys. ARGV[2..11]: the entry. ARGV[12]: the number of ops, then
+// per op: guard ('1'/'0'), if, ifEq, the index of its key in KEYS, the
+// number of arguments after the key, the command, the arguments.
+// It returns {status, ref, results...}: status 'OK', 'QUEUED' (already in
+// the stream) or 'SEEN' (a guard found its key, whose value is second).
+var publishScript = redis.NewScript(`
+local ops = {}
+local i = 13
+for o = 1, tonumber(ARGV[12]) do
+  local n = tonumber(ARGV[i+4])
+  local call = {ARGV[i+5], KEYS[tonumber(ARGV[i+3])]}
+  for j = 1, n do call[j+2] = ARGV[i+5+j] end
+  ops[o] = {guard = ARGV[i] == '1', ref = tonumber(ARGV[i+1]), eq = tonumber(ARGV[i+2]), call = call}
+  i = i + 6 + n
+end
+local res = {}
+local marked = {}
+for o, op in ipairs(ops) do
+  res[o] = -1
+  if op.guard then
+    local r = redis.call(unpack(op.call))
+    if r then
+      for _, k in ipairs(marked) do redis.call('DEL', k) end
+      return {'SEEN', r}
+    end
+    res[o] = 0
+    marked[#marked+1] = op.call[2]
+  end
+end
+local ref = ''
+if ARGV[1] == '1' then
+  if redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[11]) == 0 then
+    local m = redis.call('HGET', KEYS[3], ARGV[2])
+    redis.call('HSET', KEYS[3], ARGV[2], m)
+    return {'QUEUED', redis.call('HGET', KEYS[2], ARGV[2]) or ''}
+  end
+  local id = redis.pcall('XADD', KEYS[1], '*',
+    'tip', ARGV[2], 'case', ARGV[3], 'agency', ARGV[4], 'region', ARGV[5],
+    'channel', ARGV[6], 'priority', ARGV[7], 'received', ARGV[8], 'reply', ARGV[9],
+    'sealed', ARGV[10])
+  if type(id) == 'table' and id.err then
+    -- Not queued: the marks set above must not answer its retry.
+    redis.call('HDEL', KEYS[3], ARGV[2])
+    for _, k in ipairs(marked) do redis.call('DEL', k) end
+    return id
+  end
+  ref = ARGV[7] .. ' ' .. id
+  redis.call('HSET', KEYS[2], ARGV[2], ref)
+  redis.call('SADD', KEYS[4], ARGV[2])
+end
+for o, op in ipairs(ops) do
+  if not op.guard and (op.ref == 0 or res[op.ref] == op.eq) then
+    local r = redis.pcall(unpack(op.call))
+    if type(r) == 'number' then res[o] = r
+    elseif type(r) == 'table' and r.err then res[o] = -2
+    elseif r then res[o] = 1 else res[o] = 0 end
+  end
+end
+return {'OK', ref, unpack(res)}
+`)
+
+// scriptCall is one run of publishScript.
+type scriptCall struct {
+	keys []string
+	args []any
+	ops  []int // the batch's indexes of the ops it runs
+}
+
+// call makes the script's keys and arguments: the entry's publish when pub
+// is set, and the ops at idx of b (the op indexes of the script are
+// renumbered for them).
+func (q *Queue) scriptCall(e Entry, pub bool, b *Batch, idx []int, keepGuards bool) scriptCall {
+	c := scriptCall{ops: idx}
+	if pub {
+		reply := "0"
+		if e.ReplyCapable {
+			reply = "1"
+		}
+		c.keys = []string{q.stream(e.Agency, e.Priority), q.index(e.Agency), q.meta(e.Agency), q.openSet(e.Agency)}
+		c.args = []any{"1", e.TipID, e.Case, e.Agency, e.Region, e.Channel, string(e.Priority),
+			strconv.FormatInt(e.ReceivedAt.UnixMilli(), 10), reply, e.Sealed, metaOf(e)}
+	} else {
+		c.args = []any{"0", "", "", "", "", "", "", "", "", "", ""}
+	}
+	c.args = append(c.args, len(idx))
+	local := map[int]int{}
+	for n, k := range idx {
+		local[k+1] = n + 1
+	}
+	for _, k := range idx {
+		op := b.Ops[k]
+		guard := "0"
+		if op.Guard && keepGuards {
+			guard = "1"
+		}
+		ref := 0
+		if op.If > 0 {
+			// An op whose condition is in another script of a Cluster's
+			// pipeline runs whatever it was.
+			ref = local[op.If]
+		}
+		c.keys = append(c.keys, op.Key())
+		c.args = append(c.args, guard, ref, op.IfEq, len(c.keys), len(op.Cmd)-2, op.Cmd[0])
+		c.args = append(c.args, op.Cmd[2:]...)
+	}
+	return c
+}
+
+// result records what a script run says about the batch. It reports
+// whether the tip is new (its ops ran).
+func (c scriptCall) result(b *Batch, v any) (bool, error) {
+	res, ok := v.([]any)
+	if !ok || len(res) < 2 {
+		return false, fmt.Errorf("%w: publish script answered %T", ErrUnavailable, v)
+	}
+	status, _ := res[0].(string)
+	switch status {
+	case "SEEN":
+		if b != nil {
+			b.Seen, _ = res[1].(string)
+		}
+		return false, nil
+	case "QUEUED":
+		if b != nil {
+			b.Queued = true
+		}
+		return false, nil
+	case "OK":
+	default:
+		return false, fmt.Errorf("%w: publish script answered %q", ErrUnavailable, status)
+	}
+	if b != nil && len(c.ops) > 0 {
+		if b.Results == nil {
+			b.Results = make([]int64, len(b.Ops))
+		}
+		for n, k := range c.ops {
+			if 2+n < len(res) {
+				b.Results[k], _ = res[2+n].(int64)
+			}
+		}
+		b.Ran = true
+	}
+	return true, nil
+}
+
+// runScript runs one script call on c, with a WAIT for want replicas after
+// it on the same connection when want > 0; it returns the script's answer
+// and how many replicas confirmed.
+func (q *Queue) runScript(ctx context.Context, c redis.Cmdable, want int, sc scriptCall) (any, int, error) {
+	if want <= 0 {
+		v, err := publishScript.Run(ctx, c, sc.keys, sc.args...).Result()
+		return v, 0, err
+	}
+	run := func(eval bool) (any, int, error) {
+		pipe := c.Pipeline()
+		var script *redis.Cmd
+		if eval {
+			script = publishScript.Eval(ctx, pipe, sc.keys, sc.args...)
+		} else {
+			script = pipe.EvalSha(ctx, publishScript.Hash(), sc.keys, sc.args...)
+		}
+		// Never WAIT 0: that blocks until the replicas confirm, however long.
+		wait := pipe.Do(ctx, "wait", want, max(q.opt.ReplicaWait.Milliseconds(), 1))
+		pipe.Exec(ctx)
+		if err := script.Err(); err != nil {
+			return nil, 0, err
+		}
+		n, err := wait.Int()
+		return script.Val(), n, err
+	}
+	v, n, err := run(false)
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		v, n, err = run(true)
+	}
+	return v, n, err
+}
+
+// runOps runs the ops of b at idx, grouped by hash slot, one script per
+// slot, in one pipeline (a Cluster client sends each to its node).
+func (q *Queue) runOps(ctx context.Context, b *Batch, idx []int) error {
+	if len(idx) == 0 {
+		return nil
+	}
+	var order []string
+	groups := map[string][]int{}
+	for _, k := range idx {
+		s := HashTag(b.Ops[k].Key())
+		if _, ok := groups[s]; !ok {
+			order = append(order, s)
+		}
+		groups[s] = append(groups[s], k)
+	}
+	calls := make([]scriptCall, 0, len(order))
+	for _, s := range order {
+		calls = append(calls, q.scriptCall(Entry{}, false, b, groups[s], false))
+	}
+	// EVALSHA first; only the scripts a node did not know yet are sent
+	// again (EVAL): the others ran.
+	cmds := make([]*redis.Cmd, len(calls))
+	todo := make([]int, len(calls))
+	for i := range todo {
+		todo[i] = i
+	}
+	for _, eval := range []bool{false, true} {
+		_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, i := range todo {
+				if eval {
+					cmds[i] = publishScript.Eval(ctx, p, calls[i].keys, calls[i].args...)
+				} else {
+					cmds[i] = p.EvalSha(ctx, publishScript.Hash(), calls[i].keys, calls[i].args...)
+				}
+			}
+			return nil
+		})
+		var again []int
+		for _, i := range todo {
+			if redis.HasErrorPrefix(cmds[i].Err(), "NOSCRIPT") {
+				again = append(again, i)
+			}
+		}
+		if len(again) == 0 {
+			if err != nil {
+				return err
+			}
+			break
+		}
+		todo = again
+	}
+	for i, sc := range calls {
+		if _, err := sc.result(b, cmds[i].Val()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// HashTag is what Redis Cluster hashes of a key: its {tag}, or all of
+// it. Keys of one tag share a slot (keys of two tags may too: they are
+// then taken apart all the same).
+func HashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}
+
+// errNoKey is returned for an op with no key.
+var errNoKey = errors.New("an op of a batch has no key")

@@ -1,0 +1,118 @@
+package queue_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/queue"
+)
+
+// TestPublishBatch: the ops of a batch are written with a new tip, in
+// order, each op's condition honoured and its result reported; a tip
+// already queued runs none of them and is not queued twice; a dedupe mark
+// found by the guard (single Redis) stops the batch before the tip. On a
+// Cluster (HOTLINE_TEST_REDIS_MODE=cluster) the ops of other slots follow
+// the publish, and the guard is a plain op there: the tip id still keeps
+// the tip from being queued twice.
+func TestPublishBatch(t *testing.T) {
+	ctx := context.Background()
+	q, r := newQueue(t, time.Minute)
+	counter := r.Prefix + ":rate:{sender-a}"
+	mark := queue.DedupeMark(r.Prefix, "msg-a", "CASE-a", time.Hour)
+	b := &queue.Batch{Ops: []queue.Op{
+		mark,
+		{Cmd: []any{"set", counter, 1, "px", 60000, "nx"}},
+		{Cmd: []any{"incrby", counter, 1}, If: 2, IfEq: 0},
+		{Cmd: []any{"pexpire", r.Prefix + ":{pe-lima}:handle:none", 60000}},
+		{Cmd: []any{"hset", r.Prefix + ":{pe-lima}:handle:none", "last", 1}, If: 4, IfEq: 1},
+		{Cmd: []any{"sadd", r.Prefix + ":{scrub}:x", "a"}},
+	}}
+	e := entry("pe-lima", "tip-a", queue.Normal)
+	e.Batch = b
+	if err := q.Publish(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	// Results: the mark (a guard: 0 once passed), SET NX done, INCRBY not
+	// run, the handle absent (PEXPIRE 0) and so not written, SADD 1.
+	if !b.Ran || b.Seen != "" || b.Queued || !slices.Equal(b.Results[1:], []int64{1, -1, 0, -1, 1}) {
+		t.Fatalf("batch = %+v", b)
+	}
+	if v := r.Client.Get(ctx, counter).Val(); v != "1" {
+		t.Errorf("counter = %q, want 1", v)
+	}
+	if n := r.Client.Exists(ctx, r.Prefix+":{pe-lima}:handle:none").Val(); n != 0 {
+		t.Error("an op whose condition failed ran")
+	}
+	if v := r.Client.Get(ctx, queue.DedupeKey(r.Prefix, "msg-a")).Val(); v != "done CASE-a" {
+		t.Errorf("dedupe mark = %q", v)
+	}
+
+	// The same message again: a single Redis stops at the guard; a
+	// Cluster publishes, finds the tip id, and runs nothing.
+	again := &queue.Batch{Ops: slices.Clone(b.Ops)}
+	e.Batch = again
+	if err := q.Publish(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if again.Ran || (again.Seen != "done CASE-a" && !again.Queued) {
+		t.Fatalf("second batch = %+v", again)
+	}
+	if seen, err := queue.ParseSeen("done CASE-a"); err != nil || !seen.Done || seen.Case != "CASE-a" {
+		t.Errorf("ParseSeen = %+v, %v", seen, err)
+	}
+	if v := r.Client.Get(ctx, counter).Val(); v != "1" {
+		t.Errorf("counter = %q after a retry, want 1", v)
+	}
+
+	// A tip queued already (by tip id), its dedupe mark missing: not
+	// queued twice, no op runs.
+	other := &queue.Batch{Ops: []queue.Op{queue.DedupeMark(r.Prefix, "msg-b", "CASE-a", time.Hour),
+		{Cmd: []any{"incrby", counter, 1}}}}
+	e.Batch = other
+	if err := q.Publish(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if other.Ran || !other.Queued {
+		t.Fatalf("batch of a tip queued already = %+v", other)
+	}
+	if n := len(r.Client.XRange(ctx, r.Prefix+":{pe-lima}:tips:normal", "-", "+").Val()); n != 1 {
+		t.Errorf("%d entries, want 1", n)
+	}
+	if c := claim(t, q, "pe-lima", "ana"); c.TipID != "tip-a" {
+		t.Errorf("claimed %s", c.TipID)
+	}
+	if v := r.Client.Get(ctx, counter).Val(); v != "1" {
+		t.Errorf("counter = %q, want 1", v)
+	}
+
+	// A tip Redis refuses (here its stream is of another type) leaves no
+	// dedupe mark: its retry must be queued.
+	// An op Redis refuses (a key of another type) leaves the tip queued
+	// and the other ops done.
+	wrong := entry("pe-lima", "tip-d", queue.Normal)
+	r.Client.Set(ctx, r.Prefix+":{pe-lima}:wrongtype", "x", time.Minute)
+	wrong.Batch = &queue.Batch{Ops: []queue.Op{
+		{Cmd: []any{"sadd", r.Prefix + ":{pe-lima}:wrongtype", "a"}},
+		{Cmd: []any{"set", r.Prefix + ":{pe-lima}:after", "1", "px", 60000}},
+	}}
+	if err := q.Publish(ctx, wrong); err != nil {
+		t.Fatalf("an op refused failed the tip: %v", err)
+	}
+	if !wrong.Batch.Ran || wrong.Batch.Failed() != 1 || wrong.Batch.Results[0] != queue.OpFailed || r.Client.Get(ctx, r.Prefix+":{pe-lima}:after").Val() != "1" {
+		t.Errorf("batch with a refused op = %+v", wrong.Batch)
+	}
+
+	broken := entry("pe-broken", "tip-c", queue.Normal)
+	if err := r.Client.Set(ctx, r.Prefix+":{pe-broken}:tips:normal", "x", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	broken.Batch = &queue.Batch{Ops: []queue.Op{queue.DedupeMark(r.Prefix, "msg-c", "CASE-c", time.Hour)}}
+	if err := q.Publish(ctx, broken); err == nil {
+		t.Fatal("published to a stream of another type")
+	}
+	if n := r.Client.Exists(ctx, queue.DedupeKey(r.Prefix, "msg-c")).Val(); n != 0 {
+		t.Error("a tip not queued left its dedupe mark")
+	}
+}
