@@ -164,21 +164,41 @@ func selfCommand() string {
 }
 
 func cmdKeygen(e *env, args []string) error {
-	fs := e.newFlags("keygen", "keygen [--x25519] --out FILE")
+	fs := e.newFlags("keygen", "keygen [--x25519] --out FILE|- [--json]")
 	x25519 := fs.Bool("x25519", false, "make a classic X25519 identity instead of a post-quantum hybrid one (for hardware plugins)")
-	out := fs.String("out", "", "write the identity to this `file` (created with mode 0600; never overwritten)")
+	out := fs.String("out", "", "write the identity to this `file` (created with mode 0600; never overwritten); - writes it to standard output and the recipient to standard error")
+	asJSON := fs.Bool("json", false, `print {"recipient", "kind", "file"} instead of the bare recipient (not with --out -)`)
 	if err := parseNeeding(fs, args, out); err != nil {
 		return err
 	}
-	if _, err := os.Stat(*out); err == nil {
-		return fmt.Errorf("%s already exists; not overwriting an identity\nhint: choose another --out file", *out)
+	if *out == "-" && *asJSON {
+		return &exitError{code: 2, err: errors.New("--json and --out - both want standard output: choose one\nhint: hotline keygen --out FILE --json")}
+	}
+	if *out != "-" {
+		if _, err := os.Lstat(*out); err == nil {
+			return fmt.Errorf("%s already exists; nothing was written (an identity is never overwritten)\nhint: choose another --out file", *out)
+		}
 	}
 	g, err := seal.Generate(*x25519)
 	if err != nil {
 		return err
 	}
+	if *out == "-" {
+		if err := seal.WriteIdentity(e.stdout, g, time.Now()); err != nil {
+			return fmt.Errorf("failed to write the identity to standard output: %w", err)
+		}
+		fmt.Fprintf(e.stderr, "hotline: wrote a %s identity to standard output; keep it offline and give only its recipient to the gateway's operator:\n%s\n", g.Kind, g.Recipient)
+		return nil
+	}
 	if err := seal.WriteIdentityFile(*out, g, time.Now()); err != nil {
 		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, struct {
+			Recipient string `json:"recipient"`
+			Kind      string `json:"kind"`
+			File      string `json:"file"`
+		}{g.Recipient, string(g.Kind), *out}, false)
 	}
 	fmt.Fprintf(e.stderr, "hotline: wrote a %s identity to %s; keep it offline and give only the recipient below to the gateway's operator\n", g.Kind, *out)
 	fmt.Fprintln(e.stdout, g.Recipient)
