@@ -93,18 +93,18 @@ func cmdTriage(e *env, args []string) error {
 	var events int
 	switch sub {
 	case "ack":
-		fs.StringVar(&disposition, "disposition", "", "dispatched, referred, duplicate, no_action or false_report")
+		fs.StringVar(&disposition, "disposition", "", "the `outcome`: dispatched, referred, duplicate, no_action or false_report")
 	case "escalate":
-		fs.StringVar(&reason, "reason", "urgent", "urgent, supervisor or other")
+		fs.StringVar(&reason, "reason", "urgent", "`why`: urgent, supervisor or other")
 	case "transfer":
 		fs.StringVar(&target, "to", "", "the `agency` to hand the tip to")
 	case "note":
-		fs.StringVar(&text, "text", "", "the note's text (- reads standard input)")
+		fs.StringVar(&text, "text", "", "the `note`'s text (- reads standard input)")
 	case "reply":
-		fs.StringVar(&text, "text", "", "the message (- reads standard input); keep it short and neutral")
-		fs.StringVar(&override, "override", "", "outside the reply window: life_at_risk, reporter_asked or supervisor_approved (audited)")
+		fs.StringVar(&text, "text", "", "the `message` (- reads standard input); keep it short and neutral")
+		fs.StringVar(&override, "override", "", "the `reason`, outside the reply window: life_at_risk, reporter_asked or supervisor_approved (audited)")
 	case "watch":
-		fs.IntVar(&events, "events", 0, "stop after this many updates (0: until interrupted)")
+		fs.IntVar(&events, "events", 0, "stop after `N` updates (0: until interrupted)")
 	case "show":
 		fs.StringVar(&saveMedia, "save-media", "", "also write the tip's photos and recordings into this `directory` (files 0600, generated names)")
 	}
