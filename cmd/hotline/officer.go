@@ -132,10 +132,7 @@ func officerAdd(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "hotline: officer %s added to %s; the token is shown once, hand it over privately\n", o.ID, o.Agency)
 	if *asJSON {
-		return writeJSON(e.stdout, struct {
-			officerJSON
-			Token string `json:"token"`
-		}{officerOf(o), token}, false)
+		return writeJSON(e.stdout, addedJSON{officerOf(o), token}, false)
 	}
 	fmt.Fprintln(e.stdout, token)
 	return nil
@@ -177,6 +174,13 @@ func officerRevoke(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "revoked %s: its token stops working at once\n", *id)
 	return nil
+}
+
+// addedJSON is what `officer add --json` prints: the officer and its
+// token, shown once.
+type addedJSON struct {
+	officerJSON
+	Token string `json:"token"`
 }
 
 // revokedJSON is what `officer revoke --json` prints.

@@ -163,6 +163,13 @@ func selfCommand() string {
 	return exe
 }
 
+// keygenJSON is what `keygen --json` prints; never the identity.
+type keygenJSON struct {
+	Recipient string `json:"recipient"`
+	Kind      string `json:"kind"`
+	File      string `json:"file"`
+}
+
 func cmdKeygen(e *env, args []string) error {
 	fs := e.newFlags("keygen", "keygen [--x25519] --out FILE|- [--json]")
 	x25519 := fs.Bool("x25519", false, "make a classic X25519 identity instead of a post-quantum hybrid one (for hardware plugins)")
@@ -194,11 +201,7 @@ func cmdKeygen(e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, struct {
-			Recipient string `json:"recipient"`
-			Kind      string `json:"kind"`
-			File      string `json:"file"`
-		}{g.Recipient, string(g.Kind), *out}, false)
+		return writeJSON(e.stdout, keygenJSON{g.Recipient, string(g.Kind), *out}, false)
 	}
 	fmt.Fprintf(e.stderr, "hotline: wrote a %s identity to %s; keep it offline and give only the recipient below to the gateway's operator\n", g.Kind, *out)
 	fmt.Fprintln(e.stdout, g.Recipient)

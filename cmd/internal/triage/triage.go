@@ -119,10 +119,11 @@ func (t *Terminal) Explain(err error) error {
 	return fmt.Errorf("gateway answered %d: %s%s", ae.Status, v(ae.Message), hint)
 }
 
-// print prints an answer as JSON, or else the line for a terminal.
-func (t *Terminal) print(answer any, indent bool, format string, args ...any) error {
+// print prints an answer as JSON (one line, as every --json answer), or
+// else the line for a terminal.
+func (t *Terminal) print(answer any, format string, args ...any) error {
 	if t.JSON {
-		return termsafe.JSON(t.Stdout, answer, indent)
+		return termsafe.JSON(t.Stdout, answer, false)
 	}
 	fmt.Fprintf(t.Stdout, format, args...)
 	return nil
@@ -150,12 +151,12 @@ func (t *Terminal) NextWith(ids *seal.Identities) error {
 		return err
 	}
 	if c == nil {
-		return t.print(claimedTip{}, false, "no tip waiting; nothing was claimed (hotline triage watch tells you when one arrives)\n")
+		return t.print(claimedTip{}, "no tip waiting; nothing was claimed (hotline triage watch tells you when one arrives)\n")
 	}
 	out := claimedTip{Claimed: true, ID: c.ID, Case: c.Case, Agency: c.Agency, Region: c.Region, Priority: c.Priority,
 		Channel: c.Channel, ReceivedAt: &c.ReceivedAt, LeaseUntil: &c.LeaseUntil, Deliveries: c.Deliveries, Report: rep}
 	if t.JSON {
-		return termsafe.JSON(t.Stdout, out, true)
+		return termsafe.JSON(t.Stdout, out, false)
 	}
 	printTip(t.Stdout, out)
 	return nil
@@ -171,15 +172,15 @@ func (t *Terminal) Lease(sub, id, disposition string) error {
 			return errors.New("triage ack needs --disposition: dispatched, referred, duplicate, no_action or false_report")
 		}
 		if out, err = t.Client.Ack(t.Ctx, id, disposition); err == nil {
-			return t.print(out, false, "closed %s as %s\n", termsafe.String(id), termsafe.String(disposition))
+			return t.print(out, "closed %s as %s\n", termsafe.String(id), termsafe.String(disposition))
 		}
 	case "release":
 		if out, err = t.Client.Release(t.Ctx, id); err == nil {
-			return t.print(out, false, "released %s back to the queue\n", termsafe.String(id))
+			return t.print(out, "released %s back to the queue\n", termsafe.String(id))
 		}
 	default:
 		if out, err = t.Client.Renew(t.Ctx, id); err == nil {
-			return t.print(out, false, "lease on %s renewed until %s\n", termsafe.String(id), termsafe.String(fmt.Sprint(out["lease_until"])))
+			return t.print(out, "lease on %s renewed until %s\n", termsafe.String(id), termsafe.String(fmt.Sprint(out["lease_until"])))
 		}
 	}
 	return err
@@ -250,7 +251,7 @@ func (t *Terminal) Show(id string) error {
 		if t.SaveMedia != "" {
 			answer["saved_media"] = saved
 		}
-		return termsafe.JSON(t.Stdout, answer, true)
+		return termsafe.JSON(t.Stdout, answer, false)
 	}
 	var lease *time.Time
 	if l.State == "held" {
@@ -290,7 +291,7 @@ func (t *Terminal) Escalate(id, reason string) error {
 	if err != nil {
 		return err
 	}
-	return t.print(out, false, "escalated %s: it is urgent now and back in the queue for a colleague or supervisor\n", termsafe.String(id))
+	return t.print(out, "escalated %s: it is urgent now and back in the queue for a colleague or supervisor\n", termsafe.String(id))
 }
 
 // Transfer re-seals a held tip to another agency on this machine (the
@@ -307,7 +308,7 @@ func (t *Terminal) Transfer(id, target string) error {
 	if err != nil {
 		return err
 	}
-	return t.print(done.Answer, false, "transferred %s to %s with %d note(s) (re-sealed to its %d recipient(s)); closed here as referred\n",
+	return t.print(done.Answer, "transferred %s to %s with %d note(s) (re-sealed to its %d recipient(s)); closed here as referred\n",
 		termsafe.String(id), termsafe.String(target), done.Notes, done.Recipients)
 }
 
@@ -336,7 +337,7 @@ func (t *Terminal) Note(id, text string) error {
 	if err != nil {
 		return err
 	}
-	return t.print(out, false, "note added to %s (sealed to %s)\n", termsafe.String(id), termsafe.String(a.ID))
+	return t.print(out, "note added to %s (sealed to %s)\n", termsafe.String(id), termsafe.String(a.ID))
 }
 
 // Watch shows the agency's queue live and rings the terminal bell when an
@@ -424,9 +425,9 @@ func (t *Terminal) Reply(id, text, override string) error {
 		return err
 	}
 	if l.Channel == "web" {
-		return t.print(out, false, "posted to the witness's follow-up page of case %s\n", termsafe.String(l.Case))
+		return t.print(out, "posted to the witness's follow-up page of case %s\n", termsafe.String(l.Case))
 	}
-	return t.print(out, false, "sent to the reporter of case %s by %s\n", termsafe.String(l.Case), termsafe.String(l.Channel))
+	return t.print(out, "sent to the reporter of case %s by %s\n", termsafe.String(l.Case), termsafe.String(l.Channel))
 }
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -560,13 +561,15 @@ func (t *Terminal) ExplainTip(id string, err error) error {
 	}
 	v := termsafe.String
 	l, open, lerr := t.openTip(id)
+	said := fmt.Sprintf("gateway answered %d: %s", ae.Status, v(ae.Message))
 	switch {
 	case lerr != nil:
 		return t.Explain(err)
 	case !open:
-		return fmt.Errorf("tip %s is closed (or not a tip of your agency): nothing was done\nhint: a closed tip takes no more actions; hotline triage list shows the open tips", v(id))
+		// The gateway's own text ("claim it first") would mislead here.
+		return fmt.Errorf("gateway answered %d: tip %s is closed (or not a tip of your agency): nothing was done\nhint: a closed tip takes no more actions; hotline triage list shows the open tips", ae.Status, v(id))
 	case l.State == "waiting":
-		return fmt.Errorf("tip %s is waiting, not held by you: nothing was done\nhint: claim it first (hotline triage next), then try again", v(id))
+		return fmt.Errorf("%s\ntip %s is waiting, not held by you: nothing was done\nhint: claim it first (hotline triage next), then try again", said, v(id))
 	}
-	return fmt.Errorf("tip %s is held by %s, not by you: nothing was done\nhint: ask them or a supervisor; it comes back to the queue when their lease lapses", v(id), v(l.Holder))
+	return fmt.Errorf("%s\ntip %s is held by %s, not by you: nothing was done\nhint: ask them or a supervisor; it comes back to the queue when their lease lapses", said, v(id), v(l.Holder))
 }

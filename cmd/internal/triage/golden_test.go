@@ -1,0 +1,224 @@
+package triage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/handlers/officerapi"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the --json shapes")
+
+// fakeGateway answers the officer API with fixed answers, so that every
+// --json shape of triage can be compared byte for byte with its golden
+// file. empty makes the claim answer 204 (no tip waiting).
+type fakeGateway struct {
+	recipient string
+	sealed    []byte
+	notes     []officerapi.Note
+	empty     bool
+}
+
+var (
+	goldenReceived = time.Date(2026, 3, 1, 4, 5, 6, 0, time.UTC)
+	goldenLease    = goldenReceived.Add(15 * time.Minute)
+)
+
+func (f *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	send := func(v any) { json.NewEncoder(w).Encode(v) }
+	meta := map[string]any{"id": "t1", "case": "C-1", "agency": "pe-lima", "region": "lima-centro", "channel": "sms",
+		"priority": "urgent", "received_at": goldenReceived}
+	with := func(extra map[string]any) map[string]any {
+		m := map[string]any{}
+		for k, v := range meta {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	switch p := r.Method + " " + r.URL.Path; p {
+	case "GET /api/v1/me":
+		send(map[string]string{"id": "of1", "agency": "pe-lima", "name": "Ana", "role": "officer"})
+	case "GET /api/v1/agencies":
+		send(map[string]any{"agencies": []map[string]any{
+			{"id": "pe-lima", "name": "Lima", "recipients": []string{f.recipient}},
+			{"id": "pe-callao", "name": "Callao", "recipients": []string{f.recipient}}}})
+	case "POST /api/v1/tips/claim":
+		if f.empty {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		send(with(map[string]any{"reply_capable": true, "deliveries": 1, "lease_until": goldenLease, "sealed": f.sealed}))
+	case "GET /api/v1/tips":
+		send(map[string]any{"tips": []map[string]any{
+			with(map[string]any{"state": "held", "holder": "of1", "lease_until": goldenLease, "deliveries": 1}),
+			{"id": "t2", "case": "C-2", "agency": "pe-lima", "channel": "web", "priority": "normal", "received_at": goldenReceived,
+				"state": "waiting", "deliveries": 0}}})
+	case "GET /api/v1/tips/t1":
+		send(with(map[string]any{"state": "held", "holder": "of1", "lease_until": goldenLease, "deliveries": 1, "sealed": f.sealed}))
+	case "GET /api/v1/tips/t1/notes":
+		send(map[string]any{"notes": f.notes})
+	case "POST /api/v1/tips/t1/notes":
+		send(map[string]string{"id": "t1", "status": "noted"})
+	case "POST /api/v1/tips/t1/ack":
+		send(map[string]string{"id": "t1", "disposition": "dispatched"})
+	case "POST /api/v1/tips/t1/release":
+		send(map[string]string{"id": "t1", "status": "released"})
+	case "POST /api/v1/tips/t1/renew":
+		send(map[string]any{"id": "t1", "lease_until": goldenLease})
+	case "POST /api/v1/tips/t1/escalate":
+		send(map[string]string{"id": "t1", "status": "escalated"})
+	case "POST /api/v1/tips/t1/transfer":
+		send(map[string]string{"id": "t1", "status": "transferred", "agency": "pe-callao"})
+	case "POST /api/v1/tips/t1/reply":
+		send(map[string]string{"id": "t1", "status": "sent", "channel": "sms"})
+	case "GET /api/v1/events":
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "event: counts\ndata: {\"waiting\":{\"urgent\":1,\"normal\":2},\"held\":{\"urgent\":0,\"normal\":1}}\n\n")
+		fmt.Fprint(w, "event: urgent\ndata: {}\n\n")
+		fmt.Fprint(w, "event: error\ndata: {}\n\n")
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		send(map[string]string{"error": "no such route: " + p})
+	}
+}
+
+// TestJSONGolden (issue 14): every --json shape of triage, compared with
+// testdata/golden/*.json (go test -run TestJSONGolden -update rewrites
+// them): snake_case fields only, watch as JSON lines, next on an empty
+// queue {"claimed":false}, never null.
+func TestJSONGolden(t *testing.T) {
+	g, err := seal.Generate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := seal.ParseRecipients([]string{g.Recipient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idPath := filepath.Join(t.TempDir(), "lima.key")
+	if err := seal.WriteIdentityFile(idPath, g, goldenReceived); err != nil {
+		t.Fatal(err)
+	}
+	sealJSON := func(v any) []byte {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := rs.Seal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	report := gateway.Report{Version: 1, TipID: "t1", Case: "C-1", Channel: gateway.ChannelSMS, ReceivedAt: goldenReceived,
+		Text: "they are moving the boxes tonight", From: "+51900000000", Language: "en", Urgent: true,
+		Media:    []gateway.Media{{ContentType: "image/jpeg", Data: []byte("\xff\xd8\xff")}},
+		Location: &gateway.ReportLocation{Source: "text", Region: "lima-centro", Match: "Lima"},
+		Routing:  gateway.Routing{Reason: "named place", Regions: []string{"lima-centro"}, Agencies: []string{"pe-lima"}}}
+	f := &fakeGateway{recipient: g.Recipient, sealed: sealJSON(report),
+		notes: []officerapi.Note{{Officer: "of1", At: goldenLease, Sealed: sealJSON(map[string]any{"text": "called back", "at": goldenLease})}}}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	term := func(out *bytes.Buffer) *Terminal {
+		return &Terminal{Ctx: context.Background(), Stdin: strings.NewReader(""), Stdout: out, Stderr: &bytes.Buffer{},
+			Client: officerapi.New(srv.URL, "hlo_test", nil), IdentityPath: idPath, JSON: true,
+			Now: func() time.Time { return goldenLease }}
+	}
+	verbs := []struct {
+		name string
+		run  func(*Terminal) error
+	}{
+		{"next", (*Terminal).Next},
+		{"next_empty", func(t *Terminal) error { f.empty = true; defer func() { f.empty = false }(); return t.Next() }},
+		{"list", (*Terminal).List},
+		{"show", func(t *Terminal) error { return t.Show("t1") }},
+		{"ack", func(t *Terminal) error { return t.Lease("ack", "t1", "dispatched") }},
+		{"release", func(t *Terminal) error { return t.Lease("release", "t1", "") }},
+		{"renew", func(t *Terminal) error { return t.Lease("renew", "t1", "") }},
+		{"escalate", func(t *Terminal) error { return t.Escalate("t1", "supervisor") }},
+		{"transfer", func(t *Terminal) error { return t.Transfer("t1", "pe-callao") }},
+		{"note", func(t *Terminal) error { return t.Note("t1", "called back") }},
+		{"reply", func(t *Terminal) error { return t.Reply("t1", "we are on it", "") }},
+		{"watch", func(t *Terminal) error { return t.Watch(3) }},
+	}
+	for _, v := range verbs {
+		t.Run(v.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := v.run(term(&out)); err != nil {
+				t.Fatalf("triage %s --json: %v", v.name, err)
+			}
+			checkJSONLines(t, out.Bytes())
+			golden := filepath.Join("testdata", "golden", v.name+".json")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (go test -run TestJSONGolden -update writes it)", err)
+			}
+			if !bytes.Equal(out.Bytes(), want) {
+				t.Errorf("triage %s --json changed shape:\n got %s\nwant %s", v.name, out.Bytes(), want)
+			}
+		})
+	}
+}
+
+// checkJSONLines checks that out is one JSON value, or (watch) one a line,
+// none of them null, and that every key of every object is snake_case.
+func checkJSONLines(t *testing.T, out []byte) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(out))
+	n := 0
+	for dec.More() {
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out)
+		}
+		if _, ok := v.(map[string]any); !ok {
+			t.Errorf("a --json answer is an object, got %s", out)
+		}
+		checkKeys(t, v)
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no JSON printed")
+	}
+}
+
+func checkKeys(t *testing.T, v any) {
+	t.Helper()
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if k != strings.ToLower(k) || strings.ContainsAny(k, " -") {
+				t.Errorf("key %q is not snake_case", k)
+			}
+			checkKeys(t, x)
+		}
+	case []any:
+		for _, x := range v {
+			checkKeys(t, x)
+		}
+	}
+}
