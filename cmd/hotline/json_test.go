@@ -17,7 +17,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files of the --json shapes")
 
 // TestJSONGolden (issue 14): the --json shapes of the operator commands
-// (officer list, add, revoke; audit verify; keygen), compared with
+// (officer list, add, revoke; audit verify; keygen; check-config), compared with
 // testdata/golden/*.json (-update rewrites them): snake_case fields, never
 // Go field names, and an empty list is [] not null. Those of triage are in
 // cmd/internal/triage.
@@ -32,6 +32,9 @@ func TestJSONGolden(t *testing.T) {
 		"officer_revoke":     revokedJSON{ID: "of1", Revoked: true},
 		"audit_verify":       auditJSON{Agency: "pe-lima", Entries: 42, Intact: true},
 		"keygen":             keygenJSON{Recipient: "age1example", Kind: "post-quantum", File: "agency.key"},
+		"check_config": checkJSON{OK: false, Problems: []checkProblem{{Level: "error", Field: "redis.url", Message: "missing", Fix: "set redis.url"},
+			{Level: "warning", Field: "regions", Message: "region lima has no agency"}}},
+		"check_config_ok": checkJSON{OK: true, Problems: []checkProblem{}},
 	}
 	for name, v := range shapes {
 		var out bytes.Buffer

@@ -208,42 +208,79 @@ func cmdKeygen(e *env, args []string) error {
 	return nil
 }
 
+// checkProblem is one problem of `check-config --json`.
+type checkProblem struct {
+	Level   string `json:"level"` // error or warning
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+// checkJSON is what `check-config --json` prints (exit 1 when ok is false).
+type checkJSON struct {
+	OK       bool           `json:"ok"`
+	Problems []checkProblem `json:"problems"`
+}
+
 func cmdCheckConfig(e *env, args []string) error {
-	cfgPath, err := parseConfigOnly(e, "check-config", args)
-	if err != nil {
+	fs := e.newFlags("check-config", "check-config --config FILE [--json]")
+	cfgPath := fs.String("config", "", "the configuration `file`")
+	asJSON := fs.Bool("json", false, `print {"ok", "problems": [{"level", "field", "message", "fix"}]}`)
+	if err := parseNeeding(fs, args, cfgPath); err != nil {
 		return err
 	}
-	c, err := config.Load(cfgPath)
+	c, err := config.Load(*cfgPath)
 	if c == nil {
 		return &exitError{code: 1, err: err}
 	}
-	failed := false
+	report := checkJSON{OK: true, Problems: []checkProblem{}}
+	var text []string
+	add := func(p checkProblem, line string) {
+		report.Problems = append(report.Problems, p)
+		report.OK = report.OK && p.Level != "error"
+		text = append(text, line)
+	}
 	if err != nil {
 		for _, line := range splitJoined(err) {
-			fmt.Fprintf(e.stdout, "error: %s\n", line)
+			add(checkProblem{Level: "error", Message: line}, "error: "+line)
 		}
-		failed = true
 	}
 	for _, p := range c.Validate() {
-		fmt.Fprintln(e.stdout, p.String())
-		failed = failed || !p.Warning
+		level := "error"
+		if p.Warning {
+			level = "warning"
+		}
+		add(checkProblem{Level: level, Field: p.Field, Message: p.Message, Fix: p.Fix}, p.String())
 	}
 	ix, _, err := loadRegions(c)
 	if err != nil {
 		for _, line := range splitJoined(err) {
-			fmt.Fprintf(e.stdout, "error: regions: %s\n", line)
+			add(checkProblem{Level: "error", Field: "regions", Message: line}, "error: regions: "+line)
 		}
-		failed = true
 	}
 	if ix != nil {
 		for _, w := range ix.Warnings() {
-			fmt.Fprintf(e.stdout, "warning: regions: %s\n", w)
+			add(checkProblem{Level: "warning", Field: "regions", Message: w}, "warning: regions: "+w)
 		}
 	}
-	if failed {
+	if *asJSON {
+		if err := writeJSON(e.stdout, report, false); err != nil {
+			return err
+		}
+	} else {
+		for _, line := range text {
+			fmt.Fprintln(e.stdout, line)
+		}
+	}
+	if !report.OK {
+		if *asJSON {
+			return &exitError{code: 1}
+		}
 		return &exitError{code: 1, err: errors.New("the configuration has errors")}
 	}
-	fmt.Fprintln(e.stdout, "ok")
+	if !*asJSON {
+		fmt.Fprintln(e.stdout, "ok")
+	}
 	return nil
 }
 

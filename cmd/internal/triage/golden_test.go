@@ -222,3 +222,24 @@ func checkKeys(t *testing.T, v any) {
 		}
 	}
 }
+
+// TestExplainSaysWhatNext (issue 14): a reply refused outside the window
+// names --override and its reasons; an unknown tip points to the list.
+func TestExplainSaysWhatNext(t *testing.T) {
+	tr := &Terminal{}
+	for _, c := range []struct {
+		err  *officerapi.Error
+		want []string
+	}{
+		{&officerapi.Error{Status: 409, Message: "the reporter's last message is too old to reply safely"},
+			[]string{"nothing was sent", "--override life_at_risk|reporter_asked|supervisor_approved"}},
+		{&officerapi.Error{Status: 404, Message: "no such tip"}, []string{"hotline triage list"}},
+	} {
+		got := tr.Explain(c.err).Error()
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("Explain(%v) = %q, want it to say %q", c.err, got, w)
+			}
+		}
+	}
+}
