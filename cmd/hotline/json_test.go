@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hotline-org/hotline/cmd/internal/golden"
 	"github.com/hotline-org/hotline/queue/officer"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of the --json shapes")
 
 // TestJSONGolden (issue 14): the --json shapes of the operator commands
 // (officer list, add, revoke; audit verify; keygen; check-config), compared with
@@ -41,31 +39,7 @@ func TestJSONGolden(t *testing.T) {
 		if err := writeJSON(&out, v, false); err != nil {
 			t.Fatal(err)
 		}
-		var m map[string]any
-		if err := json.Unmarshal(out.Bytes(), &m); err != nil {
-			t.Fatalf("%s: not a JSON object: %s", name, out.Bytes())
-		}
-		for k := range m {
-			if k != strings.ToLower(k) {
-				t.Errorf("%s: key %q is not snake_case", name, k)
-			}
-		}
-		golden := filepath.Join("testdata", "golden", name+".json")
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (go test -run TestJSONGolden -update writes it)", err)
-		}
-		if !bytes.Equal(out.Bytes(), want) {
-			t.Errorf("%s --json changed shape:\n got %s\nwant %s", name, out.Bytes(), want)
-		}
+		golden.Check(t, name, out.Bytes())
 	}
 }
 

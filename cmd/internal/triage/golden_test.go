@@ -4,22 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hotline-org/hotline/cmd/internal/golden"
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/handlers/officerapi"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of the --json shapes")
 
 // fakeGateway answers the officer API with fixed answers, so that every
 // --json shape of triage can be compared byte for byte with its golden
@@ -163,63 +160,8 @@ func TestJSONGolden(t *testing.T) {
 			if err := v.run(term(&out)); err != nil {
 				t.Fatalf("triage %s --json: %v", v.name, err)
 			}
-			checkJSONLines(t, out.Bytes())
-			golden := filepath.Join("testdata", "golden", v.name+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (go test -run TestJSONGolden -update writes it)", err)
-			}
-			if !bytes.Equal(out.Bytes(), want) {
-				t.Errorf("triage %s --json changed shape:\n got %s\nwant %s", v.name, out.Bytes(), want)
-			}
+			golden.Check(t, v.name, out.Bytes())
 		})
-	}
-}
-
-// checkJSONLines checks that out is one JSON value, or (watch) one a line,
-// none of them null, and that every key of every object is snake_case.
-func checkJSONLines(t *testing.T, out []byte) {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(out))
-	n := 0
-	for dec.More() {
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			t.Fatalf("not JSON: %v\n%s", err, out)
-		}
-		if _, ok := v.(map[string]any); !ok {
-			t.Errorf("a --json answer is an object, got %s", out)
-		}
-		checkKeys(t, v)
-		n++
-	}
-	if n == 0 {
-		t.Fatal("no JSON printed")
-	}
-}
-
-func checkKeys(t *testing.T, v any) {
-	t.Helper()
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			if k != strings.ToLower(k) || strings.ContainsAny(k, " -") {
-				t.Errorf("key %q is not snake_case", k)
-			}
-			checkKeys(t, x)
-		}
-	case []any:
-		for _, x := range v {
-			checkKeys(t, x)
-		}
 	}
 }
 
