@@ -15,7 +15,7 @@ import (
 )
 
 // TestJSONGolden (issue 14): the --json shapes of the operator commands
-// (officer list, add, revoke; audit verify; keygen; check-config), compared with
+// (officer list, add, revoke; audit verify; keygen; check-config; simulate), compared with
 // testdata/golden/*.json (-update rewrites them): snake_case fields, never
 // Go field names, and an empty list is [] not null. Those of triage are in
 // cmd/internal/triage.
@@ -32,7 +32,12 @@ func TestJSONGolden(t *testing.T) {
 		"keygen":             keygenJSON{Recipient: "age1example", Kind: "post-quantum", File: "agency.key"},
 		"check_config": checkJSON{OK: false, Problems: []checkProblem{{Level: "error", Field: "redis.url", Message: "missing", Fix: "set redis.url"},
 			{Level: "warning", Field: "regions", Message: "region lima has no agency"}}},
-		"check_config_ok": checkJSON{OK: true, Problems: []checkProblem{}},
+		"check_config_ok":    checkJSON{OK: true, Problems: []checkProblem{}},
+		"simulate_sms":       simulatedSMS{SID: "SM00", Status: 200, Replies: []string{"Gracias. Recibimos su mensaje."}},
+		"simulate_sms_quiet": simulatedSMS{SID: "SM00", Status: 200, Replies: []string{}},
+		"simulate_call": simulatedCall{SID: "CA00", Steps: []callStep{{Path: "/twilio/voice", Status: 200, Say: []string{"Press 9"}},
+			{Path: "/twilio/voice/choice", Status: 200, Say: []string{}}}, Record: &callRecord{MaxLength: "120", Callback: "https://h.example/twilio/voice/recording"}},
+		"simulate_recording": simulatedRecording{SID: "RE00", Status: 204},
 	}
 	for name, v := range shapes {
 		var out bytes.Buffer
