@@ -15,7 +15,7 @@ import (
 )
 
 // TestJSONGolden (issue 14): the --json shapes of the operator commands
-// (officer list, add, revoke; audit verify; keygen; check-config; simulate), compared with
+// (officer list, add, revoke; audit verify; keygen; check-config; simulate; probe), compared with
 // testdata/golden/*.json (-update rewrites them): snake_case fields, never
 // Go field names, and an empty list is [] not null. Those of triage are in
 // cmd/internal/triage.
@@ -38,6 +38,7 @@ func TestJSONGolden(t *testing.T) {
 		"simulate_call": simulatedCall{SID: "CA00", Steps: []callStep{{Path: "/twilio/voice", Status: 200, Say: []string{"Press 9"}},
 			{Path: "/twilio/voice/choice", Status: 200, Say: []string{}}}, Record: &callRecord{MaxLength: "120", Callback: "https://h.example/twilio/voice/recording"}},
 		"simulate_recording": simulatedRecording{SID: "RE00", Status: 204},
+		"probe":              probeJSON{Ready: true, URL: "http://127.0.0.1:8080/readyz"},
 	}
 	for name, v := range shapes {
 		var out bytes.Buffer

@@ -74,10 +74,17 @@ func startGateway(e *env, c *config.Config) (parts *gatewayParts, log *slog.Logg
 
 // cmdProbe checks a running gateway's readiness, for container health
 // checks in images that have no shell or curl.
+// probeJSON is what `probe --json` prints.
+type probeJSON struct {
+	Ready bool   `json:"ready"`
+	URL   string `json:"url"`
+}
+
 func cmdProbe(e *env, args []string) error {
-	fs := e.newFlags("probe", "probe --config FILE | --url URL")
+	fs := e.newFlags("probe", "probe --config FILE | --url URL [--json]")
 	cfgPath := fs.String("config", "", "the configuration `file` (probes its listen address)")
 	target := fs.String("url", "", "the `URL` to probe (default http://LISTEN/readyz)")
+	asJSON := fs.Bool("json", false, `print {"ready": true, "url"} (not ready is an error, exit 1)`)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -99,6 +106,9 @@ func cmdProbe(e *env, args []string) error {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return &exitError{code: 1, err: fmt.Errorf("not ready (%d)", resp.StatusCode)}
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, probeJSON{Ready: true, URL: *target}, false)
 	}
 	fmt.Fprintln(e.stdout, "ready")
 	return nil
