@@ -145,6 +145,12 @@ func TestJSONGolden(t *testing.T) {
 		{"next_empty", func(t *Terminal) error { f.empty = true; defer func() { f.empty = false }(); return t.Next() }},
 		{"list", (*Terminal).List},
 		{"show", func(t *Terminal) error { return t.Show("t1") }},
+		{"show_no_notes", func(t *Terminal) error {
+			saved := f.notes
+			f.notes = nil
+			defer func() { f.notes = saved }()
+			return t.Show("t1")
+		}},
 		{"ack", func(t *Terminal) error { return t.Lease("ack", "t1", "dispatched") }},
 		{"release", func(t *Terminal) error { return t.Lease("release", "t1", "") }},
 		{"renew", func(t *Terminal) error { return t.Lease("renew", "t1", "") }},

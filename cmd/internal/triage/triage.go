@@ -234,6 +234,9 @@ func (t *Terminal) Show(id string) error {
 	if err != nil {
 		return err
 	}
+	if notes == nil {
+		notes = []officerapi.OpenedNote{} // [] in --json, never null
+	}
 	for i, n := range notes {
 		if !n.Opened {
 			notes[i].Text = "(cannot open this note with your identity)"
@@ -253,9 +256,13 @@ func (t *Terminal) Show(id string) error {
 		}
 		return termsafe.JSON(t.Stdout, answer, false)
 	}
+	// The lease line, with renew and ack, is for the holder only.
 	var lease *time.Time
+	mine := false
 	if l.State == "held" {
-		lease = l.LeaseUntil
+		if me, err := t.Client.Me(t.Ctx); err == nil && me.ID == l.Holder {
+			lease, mine = l.LeaseUntil, true
+		}
 	}
 	printTip(t.Stdout, claimedTip{ID: l.ID, Case: l.Case, Agency: l.Agency, Region: l.Region, Priority: l.Priority,
 		Channel: l.Channel, ReceivedAt: &l.ReceivedAt, LeaseUntil: lease, Deliveries: l.Deliveries, Report: rep})
@@ -267,10 +274,12 @@ func (t *Terminal) Show(id string) error {
 		state += fmt.Sprintf(" as %s by %s", l.Disposition, l.ClosedBy)
 	}
 	fmt.Fprintf(t.Stdout, "state     %s\n", termsafe.String(state))
-	switch l.State {
-	case "waiting":
+	switch {
+	case l.State == "held" && !mine:
+		fmt.Fprintln(t.Stdout, "next      another officer holds it: ask them or a supervisor before acting on it")
+	case l.State == "waiting":
 		fmt.Fprintf(t.Stdout, "next      nobody holds it: hotline triage next %s claims it\n", termsafe.String(l.ID))
-	case "closed":
+	case l.State == "closed":
 		fmt.Fprintln(t.Stdout, "next      it is closed: nothing more to do on it")
 	}
 	for _, s := range saved {
