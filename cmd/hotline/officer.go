@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/gateway/config"
@@ -70,7 +71,7 @@ func officerList(e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, list, false)
+		return writeJSON(e.stdout, officersJSON(list), false)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tAGENCY\tROLE\tNAME\tCREATED\tSTATUS")
@@ -84,12 +85,39 @@ func officerList(e *env, args []string) error {
 	return tw.Flush()
 }
 
+// officerJSON is one officer of `officer list --json`.
+type officerJSON struct {
+	ID      string    `json:"id"`
+	Agency  string    `json:"agency"`
+	Name    string    `json:"name"`
+	Role    string    `json:"role"`
+	Created time.Time `json:"created"`
+	Revoked bool      `json:"revoked"`
+}
+
+func officerOf(o officer.Officer) officerJSON {
+	return officerJSON{ID: o.ID, Agency: o.Agency, Name: o.Name, Role: o.Role, Created: o.Created.UTC(), Revoked: o.Revoked}
+}
+
+// officersJSON is what `officer list --json` prints: {"officers": [...]},
+// never null.
+func officersJSON(list []officer.Officer) any {
+	out := make([]officerJSON, 0, len(list))
+	for _, o := range list {
+		out = append(out, officerOf(o))
+	}
+	return struct {
+		Officers []officerJSON `json:"officers"`
+	}{out}
+}
+
 func officerAdd(e *env, args []string) error {
-	fs := e.newFlags("officer add", "officer add --config FILE --agency ID --name NAME [--role officer|supervisor]")
+	fs := e.newFlags("officer add", "officer add --config FILE --agency ID --name NAME [--role officer|supervisor] [--json]")
 	cfgPath := fs.String("config", "", "the configuration `file`")
 	agency := fs.String("agency", "", "the agency `id` the officer works for")
 	name := fs.String("name", "", "the officer's `name`, for the audit trail")
 	role := fs.String("role", officer.RoleOfficer, "officer or supervisor")
+	asJSON := fs.Bool("json", false, "print the officer with the token as JSON")
 	if err := parseNeeding(fs, args, cfgPath, agency, name); err != nil {
 		return err
 	}
@@ -102,16 +130,20 @@ func officerAdd(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "hotline: officer %s added to %s; the token below is shown once, hand it over privately\n", o.ID, o.Agency)
+	fmt.Fprintf(e.stderr, "hotline: officer %s added to %s; the token is shown once, hand it over privately\n", o.ID, o.Agency)
+	if *asJSON {
+		return writeJSON(e.stdout, addedJSON{officerOf(o), token}, false)
+	}
 	fmt.Fprintln(e.stdout, token)
 	return nil
 }
 
 func officerRevoke(e *env, args []string) error {
-	fs := e.newFlags("officer revoke", "officer revoke --config FILE --id ID | --token-file FILE")
+	fs := e.newFlags("officer revoke", "officer revoke --config FILE --id ID | --token-file FILE [--json]")
 	cfgPath := fs.String("config", "", "the configuration `file`")
 	id := fs.String("id", "", "the officer `id` (see officer list)")
 	tokenFile := fs.String("token-file", "", "revoke the token in this `file` (a leaked token, for instance)")
+	asJSON := fs.Bool("json", false, `print {"id", "revoked": true}`)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -137,12 +169,35 @@ func officerRevoke(e *env, args []string) error {
 	if err := officer.New(q).Revoke(e.ctx, *id); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "revoked %s\n", *id)
+	if *asJSON {
+		return writeJSON(e.stdout, revokedJSON{ID: *id, Revoked: true}, false)
+	}
+	fmt.Fprintf(e.stdout, "revoked %s: its token stops working at once\n", *id)
 	return nil
 }
 
+// addedJSON is what `officer add --json` prints: the officer and its
+// token, shown once.
+type addedJSON struct {
+	officerJSON
+	Token string `json:"token"`
+}
+
+// revokedJSON is what `officer revoke --json` prints.
+type revokedJSON struct {
+	ID      string `json:"id"`
+	Revoked bool   `json:"revoked"`
+}
+
+// auditJSON is what `audit verify --json` prints when the chain is intact.
+type auditJSON struct {
+	Agency  string `json:"agency"`
+	Entries int64  `json:"entries"`
+	Intact  bool   `json:"intact"`
+}
+
 func cmdAudit(e *env, args []string) error {
-	if err := e.verb(args, "audit verify --config FILE --agency ID"); err != nil {
+	if err := e.verb(args, "audit verify --config FILE --agency ID [--json]"); err != nil {
 		return err
 	}
 	if args[0] != "verify" {
@@ -152,6 +207,7 @@ func cmdAudit(e *env, args []string) error {
 	fs := e.newFlags("audit verify", "audit verify --config FILE --agency ID")
 	cfgPath := fs.String("config", "", "the configuration `file` (its pepper keys the chain)")
 	agency := fs.String("agency", "", "the agency `id`")
+	asJSON := fs.Bool("json", false, `print {"agency", "entries", "intact": true} (a break is an error, exit 1)`)
 	if err := parseNeeding(fs, args[1:], cfgPath, agency); err != nil {
 		return err
 	}
@@ -167,6 +223,9 @@ func cmdAudit(e *env, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, auditJSON{Agency: *agency, Entries: n, Intact: true}, false)
 	}
 	fmt.Fprintf(e.stdout, "ok: %d audit entries of %s intact\n", n, *agency)
 	return nil

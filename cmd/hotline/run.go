@@ -20,16 +20,19 @@ usage:
   hotline serve --config FILE                 run the gateway
   hotline demo [--listen ADDR]                run a throwaway demo (make run)
   hotline check-config --config FILE          list every problem in a config
-  hotline keygen [--x25519] --out FILE        make an agency identity; prints its recipient
-  hotline officer add --config FILE --agency ID --name NAME [--role officer|supervisor]
-  hotline officer list --config FILE [--agency ID]
+  hotline keygen [--x25519] --out FILE|-      make an agency identity; prints its recipient
+  hotline officer add --config FILE --agency ID --name NAME [--role officer|supervisor] [--json]
+  hotline officer list --config FILE [--agency ID] [--json]
   hotline officer revoke --config FILE --id ID
   hotline audit verify --config FILE --agency ID    check an agency's audit chain
-  hotline triage next|list|show|ack|release|renew|escalate|transfer|note|reply|watch
+  hotline triage next|list|show|ack|release|renew|escalate|transfer|note|reply|watch [ID]
                  --server URL --token TOKEN [--identity FILE] [--json]
   hotline probe --config FILE                 exit 0 when the gateway is ready (for health checks)
   hotline simulate sms --config FILE --body TEXT [--from NUMBER] [--whatsapp]
   hotline simulate call|recording --config FILE [...]   ring the voice webhooks as Twilio would
+
+hotline help COMMAND [VERB] (or COMMAND [VERB] --help) shows a command's flags;
+--json prints JSON (README, "JSON output"); hotline --version.
 
 environment: REDIS_URL, TWILIO_AUTH_TOKEN, HOTLINE_PEPPER override the config;
 HOTLINE_SERVER, HOTLINE_TOKEN, HOTLINE_IDENTITY are defaults for triage.
@@ -61,6 +64,10 @@ func (e *exitError) Error() string { return e.err.Error() }
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, flagOut: stderr, getenv: os.Getenv}
+	if len(args) > 1 && args[0] == "help" {
+		// hotline help triage next is hotline triage next --help.
+		args = append(slices.Clone(args[1:]), "--help")
+	}
 	if len(args) == 0 || isHelp(args[0]) {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {

@@ -23,7 +23,7 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"serve"}, 2, "usage: hotline serve", ""},
 		{[]string{"keygen"}, 2, "usage: hotline keygen", ""},
 		{[]string{"triage"}, 2, "usage: hotline triage", ""},
-		{[]string{"triage", "next"}, 1, "--server and --token are needed", ""},
+		{[]string{"triage", "next"}, 2, "--server and --token are needed", ""},
 		{[]string{"officer", "fire"}, 2, "unknown officer command", ""},
 		{[]string{"serve", "--config", "/nonexistent/hotline.yaml"}, 1, "hint: run `hotline check-config", ""},
 		{[]string{"check-config", "--config", "/nonexistent/hotline.yaml"}, 1, "failed to open config", ""},
@@ -43,8 +43,12 @@ func TestRunUsage(t *testing.T) {
 		usageCase{[]string{"audit", "list"}, 2, `unknown audit command "list"`, ""},
 		// A tip id where none is taken is refused, not ignored; a missing
 		// one is named before the server is asked for.
-		usageCase{[]string{"triage", "next", "abc123"}, 2, "triage next takes no tip id", ""},
-		usageCase{[]string{"triage", "ack", "--disposition", "dispatched"}, 2, "triage ack needs the tip id", ""},
+		usageCase{[]string{"triage", "list", "abc123"}, 2, "triage list takes no tip id", ""},
+		usageCase{[]string{"triage", "next", "abc123", "def456"}, 2, "triage next takes at most one tip id", ""},
+		usageCase{[]string{"triage", "ack", "--disposition", "dispatched"}, 2, "triage ack needs one tip id", ""},
+		// A flag of another verb is not taken (issue 14: per-verb flags).
+		usageCase{[]string{"triage", "list", "--disposition", "dispatched"}, 2, "not defined: -disposition", ""},
+		usageCase{[]string{"help", "triage", "ack"}, 0, "", "usage: hotline triage ack ID"},
 		usageCase{[]string{"triage", "frob"}, 2, `unknown triage command "frob"`, ""},
 		usageCase{[]string{"triage", "show", "--help"}, 0, "", "usage: hotline triage show ID --server"})
 	for _, tt := range tests {

@@ -74,10 +74,17 @@ func startGateway(e *env, c *config.Config) (parts *gatewayParts, log *slog.Logg
 
 // cmdProbe checks a running gateway's readiness, for container health
 // checks in images that have no shell or curl.
+// probeJSON is what `probe --json` prints.
+type probeJSON struct {
+	Ready bool   `json:"ready"`
+	URL   string `json:"url"`
+}
+
 func cmdProbe(e *env, args []string) error {
-	fs := e.newFlags("probe", "probe --config FILE | --url URL")
+	fs := e.newFlags("probe", "probe --config FILE | --url URL [--json]")
 	cfgPath := fs.String("config", "", "the configuration `file` (probes its listen address)")
 	target := fs.String("url", "", "the `URL` to probe (default http://LISTEN/readyz)")
+	asJSON := fs.Bool("json", false, `print {"ready": true, "url"} (not ready is an error, exit 1)`)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -99,6 +106,9 @@ func cmdProbe(e *env, args []string) error {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return &exitError{code: 1, err: fmt.Errorf("not ready (%d)", resp.StatusCode)}
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, probeJSON{Ready: true, URL: *target}, false)
 	}
 	fmt.Fprintln(e.stdout, "ready")
 	return nil
@@ -163,64 +173,124 @@ func selfCommand() string {
 	return exe
 }
 
+// keygenJSON is what `keygen --json` prints; never the identity.
+type keygenJSON struct {
+	Recipient string `json:"recipient"`
+	Kind      string `json:"kind"`
+	File      string `json:"file"`
+}
+
 func cmdKeygen(e *env, args []string) error {
-	fs := e.newFlags("keygen", "keygen [--x25519] --out FILE")
+	fs := e.newFlags("keygen", "keygen [--x25519] --out FILE|- [--json]")
 	x25519 := fs.Bool("x25519", false, "make a classic X25519 identity instead of a post-quantum hybrid one (for hardware plugins)")
-	out := fs.String("out", "", "write the identity to this `file` (created with mode 0600; never overwritten)")
+	out := fs.String("out", "", "write the identity to this `file` (created with mode 0600; never overwritten); - writes it to standard output and the recipient to standard error")
+	asJSON := fs.Bool("json", false, `print {"recipient", "kind", "file"} instead of the bare recipient (not with --out -)`)
 	if err := parseNeeding(fs, args, out); err != nil {
 		return err
 	}
-	if _, err := os.Stat(*out); err == nil {
-		return fmt.Errorf("%s already exists; not overwriting an identity\nhint: choose another --out file", *out)
+	if *out == "-" && *asJSON {
+		return &exitError{code: 2, err: errors.New("--json and --out - both want standard output: choose one\nhint: hotline keygen --out FILE --json")}
+	}
+	if *out != "-" {
+		if _, err := os.Lstat(*out); err == nil {
+			return fmt.Errorf("%s already exists; nothing was written (an identity is never overwritten)\nhint: choose another --out file", *out)
+		}
 	}
 	g, err := seal.Generate(*x25519)
 	if err != nil {
 		return err
 	}
+	if *out == "-" {
+		if err := seal.WriteIdentity(e.stdout, g, time.Now()); err != nil {
+			return fmt.Errorf("failed to write the identity to standard output: %w", err)
+		}
+		fmt.Fprintf(e.stderr, "hotline: wrote a %s identity to standard output; keep it offline and give only its recipient to the gateway's operator:\n%s\n", g.Kind, g.Recipient)
+		return nil
+	}
 	if err := seal.WriteIdentityFile(*out, g, time.Now()); err != nil {
 		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, keygenJSON{g.Recipient, string(g.Kind), *out}, false)
 	}
 	fmt.Fprintf(e.stderr, "hotline: wrote a %s identity to %s; keep it offline and give only the recipient below to the gateway's operator\n", g.Kind, *out)
 	fmt.Fprintln(e.stdout, g.Recipient)
 	return nil
 }
 
+// checkProblem is one problem of `check-config --json`.
+type checkProblem struct {
+	Level   string `json:"level"` // error or warning
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+// checkJSON is what `check-config --json` prints (exit 1 when ok is false).
+type checkJSON struct {
+	OK       bool           `json:"ok"`
+	Problems []checkProblem `json:"problems"`
+}
+
 func cmdCheckConfig(e *env, args []string) error {
-	cfgPath, err := parseConfigOnly(e, "check-config", args)
-	if err != nil {
+	fs := e.newFlags("check-config", "check-config --config FILE [--json]")
+	cfgPath := fs.String("config", "", "the configuration `file`")
+	asJSON := fs.Bool("json", false, `print {"ok", "problems": [{"level", "field", "message", "fix"}]}`)
+	if err := parseNeeding(fs, args, cfgPath); err != nil {
 		return err
 	}
-	c, err := config.Load(cfgPath)
+	c, err := config.Load(*cfgPath)
 	if c == nil {
 		return &exitError{code: 1, err: err}
 	}
-	failed := false
+	report := checkJSON{OK: true, Problems: []checkProblem{}}
+	var text []string
+	add := func(p checkProblem, line string) {
+		report.Problems = append(report.Problems, p)
+		report.OK = report.OK && p.Level != "error"
+		text = append(text, line)
+	}
 	if err != nil {
 		for _, line := range splitJoined(err) {
-			fmt.Fprintf(e.stdout, "error: %s\n", line)
+			add(checkProblem{Level: "error", Message: line}, "error: "+line)
 		}
-		failed = true
 	}
 	for _, p := range c.Validate() {
-		fmt.Fprintln(e.stdout, p.String())
-		failed = failed || !p.Warning
+		level := "error"
+		if p.Warning {
+			level = "warning"
+		}
+		add(checkProblem{Level: level, Field: p.Field, Message: p.Message, Fix: p.Fix}, p.String())
 	}
 	ix, _, err := loadRegions(c)
 	if err != nil {
 		for _, line := range splitJoined(err) {
-			fmt.Fprintf(e.stdout, "error: regions: %s\n", line)
+			add(checkProblem{Level: "error", Field: "regions", Message: line}, "error: regions: "+line)
 		}
-		failed = true
 	}
 	if ix != nil {
 		for _, w := range ix.Warnings() {
-			fmt.Fprintf(e.stdout, "warning: regions: %s\n", w)
+			add(checkProblem{Level: "warning", Field: "regions", Message: w}, "warning: regions: "+w)
 		}
 	}
-	if failed {
+	if *asJSON {
+		if err := writeJSON(e.stdout, report, false); err != nil {
+			return err
+		}
+	} else {
+		for _, line := range text {
+			fmt.Fprintln(e.stdout, line)
+		}
+	}
+	if !report.OK {
+		if *asJSON {
+			return &exitError{code: 1}
+		}
 		return &exitError{code: 1, err: errors.New("the configuration has errors")}
 	}
-	fmt.Fprintln(e.stdout, "ok")
+	if !*asJSON {
+		fmt.Fprintln(e.stdout, "ok")
+	}
 	return nil
 }
 

@@ -85,6 +85,9 @@ func cmdSimulate(e *env, args []string) error {
 	if err := xml.Unmarshal(data, &twiml); err != nil {
 		return fmt.Errorf("gateway answered 200 but not with TwiML: %w", err)
 	}
+	if *sf.json {
+		return writeJSON(e.stdout, simulatedSMS{SID: *sid, Status: status, Replies: append([]string{}, twiml.Messages...)}, false)
+	}
 	fmt.Fprintf(e.stdout, "sent %s: 200 OK\n", *sid)
 	for _, m := range twiml.Messages {
 		fmt.Fprintf(e.stdout, "reply: %s\n", visible(m))
@@ -150,6 +153,7 @@ func simulateTarget(path string, server, publicURL, to *string) (*config.Config,
 // simulateFlags are the flags every simulated webhook takes.
 type simulateFlags struct {
 	config, server, publicURL, from, to *string
+	json                                *bool
 }
 
 // addSimulateFlags defines them on fs; the caller's numbers only when
@@ -161,12 +165,21 @@ func addSimulateFlags(fs *flag.FlagSet, numbers bool) simulateFlags {
 		publicURL: fs.String("public-url", "", "the URL Twilio would call (default: the config's public_url)"),
 		from:      new(string),
 		to:        new(string),
+		json:      fs.Bool("json", false, "print what the gateway answered as JSON (README, \"JSON output\")"),
 	}
 	if numbers {
 		sf.from = fs.String("from", "+15005550100", "the sender's or caller's `number`")
 		sf.to = fs.String("to", "", "the hotline `number` (default: the first in the config)")
 	}
 	return sf
+}
+
+// simulatedSMS is what `simulate sms --json` prints: the gateway's status
+// and the replies of its TwiML.
+type simulatedSMS struct {
+	SID     string   `json:"sid"`
+	Status  int      `json:"status"`
+	Replies []string `json:"replies"`
 }
 
 // randomSID is a Twilio id of prefix's kind (SM, CA...) and 32 random hex

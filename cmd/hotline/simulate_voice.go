@@ -12,7 +12,7 @@ import (
 // simulateCall rings the gateway's voice webhook as Twilio would: the
 // incoming call, then the keypad choice, and prints what the caller would
 // hear and where the recording would be reported.
-func simulateCall(e *env, args []string) error {
+func simulateCall(e *env, args []string) (err error) {
 	fs := e.newFlags("simulate call", "simulate call --config FILE [--from NUMBER] [--to NUMBER] [--sid CA...] [--digits 9]")
 	sf := addSimulateFlags(fs, true)
 	cfgPath, server, publicURL, from, to := sf.config, sf.server, sf.publicURL, sf.from, sf.to
@@ -37,6 +37,12 @@ func simulateCall(e *env, args []string) error {
 		"CallStatus": {"ringing"}, "Direction": {"inbound"}, "ApiVersion": {"2010-04-01"},
 	}
 	path := "/twilio/voice"
+	answer := simulatedCall{SID: *sid, Steps: []callStep{}}
+	defer func() {
+		if *sf.json && err == nil {
+			err = writeJSON(e.stdout, answer, false)
+		}
+	}()
 	for step := 0; step < 3; step++ {
 		status, data, err := postSigned(e, *server, *publicURL, path, token, form)
 		if err != nil {
@@ -59,18 +65,24 @@ func simulateCall(e *env, args []string) error {
 		if err := xml.Unmarshal(data, &doc); err != nil {
 			return fmt.Errorf("gateway answered 200 but not with TwiML: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "%s %s: 200 OK\n", visible(*sid), path)
+		said := []string{}
 		if doc.Gather != nil {
-			for _, s := range doc.Gather.Say {
+			said = append(said, doc.Gather.Say...)
+		}
+		said = append(said, doc.Say...)
+		answer.Steps = append(answer.Steps, callStep{Path: path, Status: status, Say: said})
+		if !*sf.json {
+			fmt.Fprintf(e.stdout, "%s %s: 200 OK\n", visible(*sid), path)
+			for _, s := range said {
 				fmt.Fprintf(e.stdout, "say: %s\n", visible(s))
 			}
 		}
-		for _, s := range doc.Say {
-			fmt.Fprintf(e.stdout, "say: %s\n", visible(s))
-		}
 		switch {
 		case doc.Record != nil:
-			fmt.Fprintf(e.stdout, "record: at most %ss, reported to %s\n", visible(doc.Record.MaxLength), visible(doc.Record.Callback))
+			answer.Record = &callRecord{MaxLength: doc.Record.MaxLength, Callback: doc.Record.Callback}
+			if !*sf.json {
+				fmt.Fprintf(e.stdout, "record: at most %ss, reported to %s\n", visible(doc.Record.MaxLength), visible(doc.Record.Callback))
+			}
 			return nil
 		case doc.Gather != nil:
 			u, err := url.Parse(doc.Gather.Action)
@@ -86,6 +98,31 @@ func simulateCall(e *env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// simulatedCall is what `simulate call --json` prints: each webhook rung,
+// what the caller heard, and the recording asked for, if any.
+type simulatedCall struct {
+	SID    string      `json:"sid"`
+	Steps  []callStep  `json:"steps"`
+	Record *callRecord `json:"record,omitempty"`
+}
+
+type callStep struct {
+	Path   string   `json:"path"`
+	Status int      `json:"status"`
+	Say    []string `json:"say"`
+}
+
+type callRecord struct {
+	MaxLength string `json:"max_length_s"`
+	Callback  string `json:"callback"`
+}
+
+// simulatedRecording is what `simulate recording --json` prints.
+type simulatedRecording struct {
+	SID    string `json:"sid"`
+	Status int    `json:"status"`
 }
 
 // simulateRecording posts a recording status callback as Twilio would at
@@ -129,6 +166,9 @@ func simulateRecording(e *env, args []string) error {
 	}
 	if status != http.StatusNoContent && status != http.StatusOK {
 		return fmt.Errorf("gateway answered %d: %s", status, strings.TrimSpace(string(data)))
+	}
+	if *sf.json {
+		return writeJSON(e.stdout, simulatedRecording{SID: *sid, Status: status}, false)
 	}
 	fmt.Fprintf(e.stdout, "recording %s: %d\n", visible(*sid), status)
 	return nil

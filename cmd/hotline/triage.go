@@ -4,59 +4,120 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/hotline-org/hotline/cmd/internal/triage"
 	"github.com/hotline-org/hotline/handlers/officerapi"
 )
 
-// triageVerbs are the verbs of triage, and whether each works on one tip
-// (its id follows the verb) rather than on the queue.
-var triageVerbs = map[string]bool{
-	"next": false, "list": false, "watch": false,
-	"show": true, "ack": true, "release": true, "renew": true, "escalate": true,
-	"transfer": true, "note": true, "reply": true,
+// triageVerb is one verb of triage: whether it works on one tip (its id
+// follows the verb) rather than on the queue, whether it opens sealed
+// reports (--identity), and its own flags beyond the shared ones.
+type triageVerb struct {
+	id       string // "ID", "[ID]" or "" (works on the queue)
+	identity bool
+	flags    string // the synopsis of its own flags
+	about    string
 }
 
-const triageSynopsis = "triage next|list|show|ack|release|renew|escalate|transfer|note|reply|watch --server URL --token TOKEN [--identity FILE] [--json]"
+var triageVerbs = map[string]triageVerb{
+	"next":     {id: "[ID]", identity: true, about: "claim the most urgent, oldest waiting tip and open it (with ID: what state that tip is in, and what to do)"},
+	"list":     {about: "list the agency's open tips (clear metadata only)"},
+	"watch":    {flags: "[--events N]", about: "follow the queue live; rings the bell for an urgent tip"},
+	"show":     {id: "ID", identity: true, flags: "[--save-media DIR]", about: "open a tip you hold, with its notes"},
+	"ack":      {id: "ID", flags: "--disposition D", about: "close a tip you hold"},
+	"release":  {id: "ID", about: "hand a tip you hold back to the queue"},
+	"renew":    {id: "ID", about: "extend the lease on a tip you hold"},
+	"escalate": {id: "ID", flags: "[--reason R]", about: "make a tip urgent and hand it back for a colleague or supervisor"},
+	"transfer": {id: "ID", identity: true, flags: "--to AGENCY", about: "re-seal a tip you hold to another agency and hand it over"},
+	"note":     {id: "ID", flags: "--text TEXT|-", about: "add a note, sealed to your agency on this machine"},
+	"reply":    {id: "ID", identity: true, flags: "--text TEXT|- [--override REASON]", about: "send a message to the reporter"},
+}
+
+const triageSynopsis = "triage VERB [ID] --server URL --token TOKEN [--identity FILE] [--json]"
+
+// triageHelp is `hotline triage --help`: every verb with what it does.
+func triageHelp() string {
+	names := make([]string, 0, len(triageVerbs))
+	for n := range triageVerbs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString(triageSynopsis + "\n\nverbs:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-9s %s\n", n, triageVerbs[n].about)
+	}
+	b.WriteString("\nhotline triage VERB --help shows a verb's flags.")
+	return b.String()
+}
+
+// synopsis is a verb's usage line.
+func (v triageVerb) synopsis(name string) string {
+	s := "triage " + name
+	if v.id != "" {
+		s += " " + v.id
+	}
+	s += " --server URL --token TOKEN"
+	if v.identity {
+		s += " --identity FILE"
+	}
+	if v.flags != "" {
+		s += " " + v.flags
+	}
+	return s + " [--json]"
+}
 
 func cmdTriage(e *env, args []string) error {
-	if err := e.verb(args, triageSynopsis); err != nil {
+	if err := e.verb(args, triageHelp()); err != nil {
 		return err
 	}
 	sub := args[0]
-	takesID, known := triageVerbs[sub]
+	v, known := triageVerbs[sub]
 	if !known {
-		fmt.Fprintf(e.stderr, "hotline: unknown triage command %q\nusage: hotline %s\n", sub, triageSynopsis)
+		fmt.Fprintf(e.stderr, "hotline: unknown triage command %q\nusage: hotline %s\n", sub, triageHelp())
 		return errUsage
 	}
-	synopsis := "triage " + sub
-	if takesID {
-		synopsis += " ID"
-	}
-	fs := e.newFlags("triage "+sub, synopsis+" --server URL --token TOKEN [--identity FILE] [--json]")
+	synopsis := v.synopsis(sub)
+	fs := e.newFlags("triage "+sub, synopsis)
 	server := fs.String("server", "", "the gateway's `URL` (HOTLINE_SERVER)")
 	token := fs.String("token", "", "your officer `token` (HOTLINE_TOKEN)")
 	tokenFile := fs.String("token-file", "", "read the token from this `file` (HOTLINE_TOKEN_FILE), keeping it out of shell history")
-	identity := fs.String("identity", "", "your agency identity `file` (HOTLINE_IDENTITY); read locally, never sent")
-	asJSON := fs.Bool("json", false, "print JSON")
-	disposition := fs.String("disposition", "", "with ack: dispatched, referred, duplicate, no_action or false_report")
-	reason := fs.String("reason", "urgent", "with escalate: urgent, supervisor or other")
-	target := fs.String("to", "", "with transfer: the `agency` to hand the tip to")
-	text := fs.String("text", "", "with note: the note's text (- reads standard input)")
-	events := fs.Int("events", 0, "with watch: stop after this many updates (0: until interrupted)")
-	saveMedia := fs.String("save-media", "", "with show: write the tip's photos and recordings into this `directory` (files 0600, generated names)")
-	override := fs.String("override", "", "with reply, outside the reply window: life_at_risk, reporter_asked or supervisor_approved (audited)")
+	asJSON := fs.Bool("json", false, "print JSON (see README, \"JSON output\")")
+	identity := new(string)
+	if v.identity {
+		fs.StringVar(identity, "identity", "", "your agency identity `file` (HOTLINE_IDENTITY); read locally, never sent")
+	}
+	var disposition, reason, target, text, saveMedia, override string
+	var events int
+	switch sub {
+	case "ack":
+		fs.StringVar(&disposition, "disposition", "", "the `outcome`: dispatched, referred, duplicate, no_action or false_report")
+	case "escalate":
+		fs.StringVar(&reason, "reason", "urgent", "`why`: urgent, supervisor or other")
+	case "transfer":
+		fs.StringVar(&target, "to", "", "the `agency` to hand the tip to")
+	case "note":
+		fs.StringVar(&text, "text", "", "the `note`'s text (- reads standard input)")
+	case "reply":
+		fs.StringVar(&text, "text", "", "the `message` (- reads standard input); keep it short and neutral")
+		fs.StringVar(&override, "override", "", "the `reason`, outside the reply window: life_at_risk, reporter_asked or supervisor_approved (audited)")
+	case "watch":
+		fs.IntVar(&events, "events", 0, "stop after `N` updates (0: until interrupted)")
+	case "show":
+		fs.StringVar(&saveMedia, "save-media", "", "also write the tip's photos and recordings into this `directory` (files 0600, generated names)")
+	}
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	switch {
-	case takesID && len(pos) != 1:
-		return &exitError{code: 2, err: fmt.Errorf("triage %s needs the tip id: hotline %s", sub, synopsis)}
-	case *saveMedia != "" && sub != "show":
-		return &exitError{code: 2, err: fmt.Errorf("--save-media goes with triage show: hotline triage show ID --save-media DIR")}
-	case !takesID && len(pos) > 0:
+	case v.id == "ID" && len(pos) != 1:
+		return &exitError{code: 2, err: fmt.Errorf("triage %s needs one tip id: hotline %s", sub, synopsis)}
+	case v.id == "[ID]" && len(pos) > 1:
+		return &exitError{code: 2, err: fmt.Errorf("triage %s takes at most one tip id: hotline %s", sub, synopsis)}
+	case v.id == "" && len(pos) > 0:
 		return &exitError{code: 2, err: fmt.Errorf("triage %s takes no tip id: it works on the queue (to read a tip you hold: hotline triage show ID)", sub)}
 	}
 	srv, tok := e.orEnv(*server, "HOTLINE_SERVER"), e.orEnv(*token, "HOTLINE_TOKEN")
@@ -68,33 +129,37 @@ func cmdTriage(e *env, args []string) error {
 		tok = strings.TrimSpace(string(b))
 	}
 	if strings.TrimRight(srv, "/") == "" || tok == "" {
-		return errors.New("--server and --token are needed (or HOTLINE_SERVER and HOTLINE_TOKEN)")
+		return &exitError{code: 2, err: errors.New("--server and --token are needed (or HOTLINE_SERVER and HOTLINE_TOKEN, or --token-file)\nhint: hotline triage " + sub + " --help")}
 	}
 	t := &triage.Terminal{Ctx: e.ctx, Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Client: officerapi.New(srv, tok, nil),
-		IdentityPath: e.orEnv(*identity, "HOTLINE_IDENTITY"), JSON: *asJSON, SaveMedia: *saveMedia}
+		IdentityPath: e.orEnv(*identity, "HOTLINE_IDENTITY"), JSON: *asJSON, SaveMedia: saveMedia}
 	id := ""
-	if takesID {
+	if len(pos) == 1 {
 		id = pos[0]
 	}
 	switch sub {
 	case "next":
-		err = t.Next()
+		if id != "" {
+			err = t.NextID(id)
+		} else {
+			err = t.Next()
+		}
 	case "list":
 		err = t.List()
 	case "watch":
-		err = t.Watch(*events)
+		err = t.Watch(events)
 	case "ack", "release", "renew":
-		err = t.Lease(sub, id, *disposition)
+		err = t.Lease(sub, id, disposition)
 	case "reply":
-		err = t.Reply(id, *text, *override)
+		err = t.Reply(id, text, override)
 	case "show":
 		err = t.Show(id)
 	case "escalate":
-		err = t.Escalate(id, *reason)
+		err = t.Escalate(id, reason)
 	case "transfer":
-		err = t.Transfer(id, *target)
+		err = t.Transfer(id, target)
 	default:
-		err = t.Note(id, *text)
+		err = t.Note(id, text)
 	}
-	return t.Explain(err)
+	return t.ExplainTip(id, err)
 }

@@ -2,6 +2,7 @@ package seal
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -42,6 +43,14 @@ func Generate(x25519 bool) (Generated, error) {
 	return Generated{Identity: id.String(), Recipient: id.Recipient().String(), Kind: KindPostQuantum}, nil
 }
 
+// WriteIdentity writes g as an identity file's content to w (for
+// `hotline keygen --out -`, which writes it to standard output).
+func WriteIdentity(w io.Writer, g Generated, now time.Time) error {
+	_, err := fmt.Fprintf(w, "# created: %s\n# kind: %s\n# public key: %s\n%s\n",
+		now.UTC().Format(time.RFC3339), g.Kind, g.Recipient, g.Identity)
+	return err
+}
+
 // WriteIdentityFile writes g to a new file readable by its owner only. It
 // refuses to replace an existing file: overwriting an agency key would make
 // every tip sealed to it unreadable.
@@ -50,9 +59,7 @@ func WriteIdentityFile(path string, g Generated, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("failed to create identity file: %w", err)
 	}
-	content := fmt.Sprintf("# created: %s\n# kind: %s\n# public key: %s\n%s\n",
-		now.UTC().Format(time.RFC3339), g.Kind, g.Recipient, g.Identity)
-	if _, err := f.WriteString(content); err != nil {
+	if err := WriteIdentity(f, g, now); err != nil {
 		f.Close()
 		return fmt.Errorf("failed to write identity file: %w", err)
 	}

@@ -22,18 +22,20 @@ import (
 	"github.com/hotline-org/hotline/handlers/officerapi"
 )
 
-// claimedTip is what `triage next --json` prints.
+// claimedTip is what `triage next --json` prints; Claimed is false, and
+// nothing else is set, when no tip was waiting.
 type claimedTip struct {
-	ID         string          `json:"id"`
-	Case       string          `json:"case"`
-	Agency     string          `json:"agency"`
+	Claimed    bool            `json:"claimed"`
+	ID         string          `json:"id,omitempty"`
+	Case       string          `json:"case,omitempty"`
+	Agency     string          `json:"agency,omitempty"`
 	Region     string          `json:"region,omitempty"`
-	Priority   string          `json:"priority"`
-	Channel    string          `json:"channel"`
-	ReceivedAt time.Time       `json:"received_at"`
-	LeaseUntil time.Time       `json:"lease_until"`
-	Deliveries int64           `json:"deliveries"`
-	Report     *gateway.Report `json:"report"`
+	Priority   string          `json:"priority,omitempty"`
+	Channel    string          `json:"channel,omitempty"`
+	ReceivedAt *time.Time      `json:"received_at,omitempty"`
+	LeaseUntil *time.Time      `json:"lease_until,omitempty"`
+	Deliveries int64           `json:"deliveries,omitempty"`
+	Report     *gateway.Report `json:"report,omitempty"`
 }
 
 // Terminal is one triage command at the officer's terminal: the client of
@@ -49,6 +51,15 @@ type Terminal struct {
 	// SaveMedia, with Show, is a directory to write the tip's media items
 	// (photos, recordings) into; "" saves nothing.
 	SaveMedia string
+	// Now is the clock of watch's lines; nil is time.Now.
+	Now func() time.Time
+}
+
+func (t *Terminal) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
 }
 
 // Explain says what went wrong in the officer's terms, with a hint on what
@@ -73,8 +84,10 @@ func (t *Terminal) Explain(err error) error {
 	case errors.As(err, &wi):
 		return fmt.Errorf("identity %s does not match any recipient of agency %s\nhint: use the identity file made for %s (its recipient is in the gateway's config), or ask your supervisor; no tip was claimed",
 			t.IdentityPath, v(wi.Agency), v(wi.Agency))
+	case errors.As(err, &nh) && nh.State == "waiting":
+		return fmt.Errorf("tip %s is waiting, not held by you: nothing was transferred\nhint: claim it first (hotline triage next %s), then transfer it", v(nh.TipID), v(nh.TipID))
 	case errors.As(err, &nh):
-		return fmt.Errorf("tip %s is %s: claim it before transferring it", v(nh.TipID), v(nh.State))
+		return fmt.Errorf("tip %s is %s, not held by you: nothing was transferred\nhint: only the officer holding an open tip may transfer it (hotline triage list shows who holds what)", v(nh.TipID), v(nh.State))
 	case errors.As(err, &ua):
 		return fmt.Errorf("unknown agency %s\nhint: one of %s", v(ua.ID), v(strings.Join(ua.Known, ", ")))
 	case errors.As(err, &oe) && oe.Note > 0:
@@ -94,6 +107,10 @@ func (t *Terminal) Explain(err error) error {
 		hint = "\nhint: claim it first (hotline triage next), or ask the officer holding it or a supervisor"
 	case ae.Status == 403:
 		hint = "\nhint: your token belongs to another agency"
+	case ae.Status == 409 && strings.Contains(ae.Message, "too old to reply"):
+		hint = "\nhint: nothing was sent. Only if the reporter's life is at risk, they asked to be contacted, or a supervisor approved: add --override life_at_risk|reporter_asked|supervisor_approved (audited)"
+	case ae.Status == 404:
+		hint = "\nhint: check the id (hotline triage list shows the open tips of your agency)"
 	case ae.Status == 409 && strings.Contains(ae.Message, "lease lapsed"):
 		hint = "\nhint: hotline triage next claims the oldest waiting tip, this one included if nobody took it"
 	case ae.Status == 503:
@@ -102,10 +119,11 @@ func (t *Terminal) Explain(err error) error {
 	return fmt.Errorf("gateway answered %d: %s%s", ae.Status, v(ae.Message), hint)
 }
 
-// print prints an answer as JSON, or else the line for a terminal.
-func (t *Terminal) print(answer any, indent bool, format string, args ...any) error {
+// print prints an answer as JSON (one line, as every --json answer), or
+// else the line for a terminal.
+func (t *Terminal) print(answer any, format string, args ...any) error {
 	if t.JSON {
-		return termsafe.JSON(t.Stdout, answer, indent)
+		return termsafe.JSON(t.Stdout, answer, false)
 	}
 	fmt.Fprintf(t.Stdout, format, args...)
 	return nil
@@ -133,12 +151,12 @@ func (t *Terminal) NextWith(ids *seal.Identities) error {
 		return err
 	}
 	if c == nil {
-		return t.print(nil, false, "no tip waiting\n")
+		return t.print(claimedTip{}, "no tip waiting; nothing was claimed (hotline triage watch tells you when one arrives)\n")
 	}
-	out := claimedTip{ID: c.ID, Case: c.Case, Agency: c.Agency, Region: c.Region, Priority: c.Priority,
-		Channel: c.Channel, ReceivedAt: c.ReceivedAt, LeaseUntil: c.LeaseUntil, Deliveries: c.Deliveries, Report: rep}
+	out := claimedTip{Claimed: true, ID: c.ID, Case: c.Case, Agency: c.Agency, Region: c.Region, Priority: c.Priority,
+		Channel: c.Channel, ReceivedAt: &c.ReceivedAt, LeaseUntil: &c.LeaseUntil, Deliveries: c.Deliveries, Report: rep}
 	if t.JSON {
-		return termsafe.JSON(t.Stdout, out, true)
+		return termsafe.JSON(t.Stdout, out, false)
 	}
 	printTip(t.Stdout, out)
 	return nil
@@ -154,15 +172,15 @@ func (t *Terminal) Lease(sub, id, disposition string) error {
 			return errors.New("triage ack needs --disposition: dispatched, referred, duplicate, no_action or false_report")
 		}
 		if out, err = t.Client.Ack(t.Ctx, id, disposition); err == nil {
-			return t.print(out, false, "closed %s as %s\n", termsafe.String(id), termsafe.String(disposition))
+			return t.print(out, "closed %s as %s\n", termsafe.String(id), termsafe.String(disposition))
 		}
 	case "release":
 		if out, err = t.Client.Release(t.Ctx, id); err == nil {
-			return t.print(out, false, "released %s back to the queue\n", termsafe.String(id))
+			return t.print(out, "released %s back to the queue\n", termsafe.String(id))
 		}
 	default:
 		if out, err = t.Client.Renew(t.Ctx, id); err == nil {
-			return t.print(out, false, "lease on %s renewed until %s\n", termsafe.String(id), termsafe.String(fmt.Sprint(out["lease_until"])))
+			return t.print(out, "lease on %s renewed until %s\n", termsafe.String(id), termsafe.String(fmt.Sprint(out["lease_until"])))
 		}
 	}
 	return err
@@ -216,6 +234,9 @@ func (t *Terminal) Show(id string) error {
 	if err != nil {
 		return err
 	}
+	if notes == nil {
+		notes = []officerapi.OpenedNote{} // [] in --json, never null
+	}
 	for i, n := range notes {
 		if !n.Opened {
 			notes[i].Text = "(cannot open this note with your identity)"
@@ -233,14 +254,18 @@ func (t *Terminal) Show(id string) error {
 		if t.SaveMedia != "" {
 			answer["saved_media"] = saved
 		}
-		return termsafe.JSON(t.Stdout, answer, true)
+		return termsafe.JSON(t.Stdout, answer, false)
 	}
-	var lease time.Time
-	if l.LeaseUntil != nil {
-		lease = *l.LeaseUntil
+	// The lease line, with renew and ack, is for the holder only.
+	var lease *time.Time
+	mine := false
+	if l.State == "held" {
+		if me, err := t.Client.Me(t.Ctx); err == nil && me.ID == l.Holder {
+			lease, mine = l.LeaseUntil, true
+		}
 	}
 	printTip(t.Stdout, claimedTip{ID: l.ID, Case: l.Case, Agency: l.Agency, Region: l.Region, Priority: l.Priority,
-		Channel: l.Channel, ReceivedAt: l.ReceivedAt, LeaseUntil: lease, Deliveries: l.Deliveries, Report: rep})
+		Channel: l.Channel, ReceivedAt: &l.ReceivedAt, LeaseUntil: lease, Deliveries: l.Deliveries, Report: rep})
 	state := l.State
 	if l.Holder != "" {
 		state += " by " + l.Holder
@@ -249,6 +274,14 @@ func (t *Terminal) Show(id string) error {
 		state += fmt.Sprintf(" as %s by %s", l.Disposition, l.ClosedBy)
 	}
 	fmt.Fprintf(t.Stdout, "state     %s\n", termsafe.String(state))
+	switch {
+	case l.State == "held" && !mine:
+		fmt.Fprintln(t.Stdout, "next      another officer holds it: ask them or a supervisor before acting on it")
+	case l.State == "waiting":
+		fmt.Fprintf(t.Stdout, "next      nobody holds it: hotline triage next %s claims it\n", termsafe.String(l.ID))
+	case l.State == "closed":
+		fmt.Fprintln(t.Stdout, "next      it is closed: nothing more to do on it")
+	}
 	for _, s := range saved {
 		if s.Error != "" {
 			fmt.Fprintf(t.Stdout, "media %d   not saved: %s\n", s.Item, termsafe.String(s.Error))
@@ -267,7 +300,7 @@ func (t *Terminal) Escalate(id, reason string) error {
 	if err != nil {
 		return err
 	}
-	return t.print(out, false, "escalated %s: it is urgent now and back in the queue for a colleague or supervisor\n", termsafe.String(id))
+	return t.print(out, "escalated %s: it is urgent now and back in the queue for a colleague or supervisor\n", termsafe.String(id))
 }
 
 // Transfer re-seals a held tip to another agency on this machine (the
@@ -284,7 +317,7 @@ func (t *Terminal) Transfer(id, target string) error {
 	if err != nil {
 		return err
 	}
-	return t.print(done.Answer, false, "transferred %s to %s with %d note(s) (re-sealed to its %d recipient(s)); closed here as referred\n",
+	return t.print(done.Answer, "transferred %s to %s with %d note(s) (re-sealed to its %d recipient(s)); closed here as referred\n",
 		termsafe.String(id), termsafe.String(target), done.Notes, done.Recipients)
 }
 
@@ -313,7 +346,7 @@ func (t *Terminal) Note(id, text string) error {
 	if err != nil {
 		return err
 	}
-	return t.print(out, false, "note added to %s (sealed to %s)\n", termsafe.String(id), termsafe.String(a.ID))
+	return t.print(out, "note added to %s (sealed to %s)\n", termsafe.String(id), termsafe.String(a.ID))
 }
 
 // Watch shows the agency's queue live and rings the terminal bell when an
@@ -321,7 +354,23 @@ func (t *Terminal) Note(id, text string) error {
 func (t *Terminal) Watch(max int) error {
 	seen := 0
 	return t.Client.Watch(t.Ctx, func(ev officerapi.Event) bool {
-		now := time.Now().Format("15:04:05")
+		seen++
+		more := max <= 0 || seen < max
+		if t.JSON {
+			line := watchLine{Event: ev.Name, At: t.now().UTC()}
+			if ev.Name == "counts" {
+				var cnt officerapi.Counts
+				if json.Unmarshal(ev.Data, &cnt) != nil {
+					return more
+				}
+				line.Waiting, line.Held = cnt.Waiting, cnt.Held
+			}
+			if termsafe.JSON(t.Stdout, line, false) != nil {
+				return false
+			}
+			return more
+		}
+		now := t.now().Format("15:04:05")
 		switch ev.Name {
 		case "counts":
 			var cnt officerapi.Counts
@@ -338,11 +387,19 @@ func (t *Terminal) Watch(max int) error {
 			}
 			fmt.Fprintf(t.Stdout, "%s%s  URGENT TIP WAITING: hotline triage next\n", bell, now)
 		case "error":
-			fmt.Fprintf(t.Stdout, "%s  the gateway cannot reach its queue\n", now)
+			fmt.Fprintf(t.Stdout, "%s  the gateway cannot reach its queue; updates resume when it does\n", now)
 		}
-		seen++
-		return max <= 0 || seen < max
+		return more
 	})
+}
+
+// watchLine is one line of `triage watch --json` (JSON lines): event is
+// counts (with waiting and held per priority), urgent or error.
+type watchLine struct {
+	Event   string         `json:"event"`
+	At      time.Time      `json:"at"`
+	Waiting map[string]int `json:"waiting,omitempty"`
+	Held    map[string]int `json:"held,omitempty"`
 }
 
 // Reply sends a message to the reporter through the channel the tip came
@@ -377,9 +434,9 @@ func (t *Terminal) Reply(id, text, override string) error {
 		return err
 	}
 	if l.Channel == "web" {
-		return t.print(out, false, "posted to the witness's follow-up page of case %s\n", termsafe.String(l.Case))
+		return t.print(out, "posted to the witness's follow-up page of case %s\n", termsafe.String(l.Case))
 	}
-	return t.print(out, false, "sent to the reporter of case %s by %s\n", termsafe.String(l.Case), termsafe.String(l.Channel))
+	return t.print(out, "sent to the reporter of case %s by %s\n", termsafe.String(l.Case), termsafe.String(l.Channel))
 }
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -398,9 +455,14 @@ func printTip(w io.Writer, t claimedTip) {
 	v := termsafe.String
 	r := t.Report
 	fmt.Fprintf(w, "%s tip %s  case %s  agency %s  via %s\n", v(strings.ToUpper(t.Priority)), v(t.ID), v(t.Case), v(t.Agency), v(t.Channel))
-	fmt.Fprintf(w, "received  %s (%s ago)\n", t.ReceivedAt.Local().Format("2006-01-02 15:04:05 MST"), time.Since(t.ReceivedAt).Round(time.Second))
+	if t.ReceivedAt != nil {
+		fmt.Fprintf(w, "received  %s (%s ago)\n", t.ReceivedAt.Local().Format("2006-01-02 15:04:05 MST"), time.Since(*t.ReceivedAt).Round(time.Second))
+	}
 	if t.Deliveries > 1 {
 		fmt.Fprintf(w, "note      handed out %d times: a colleague's lease lapsed or it was released\n", t.Deliveries)
+	}
+	if r == nil {
+		r = &gateway.Report{}
 	}
 	if r.From != "" {
 		fmt.Fprintf(w, "from      %s\n", v(r.From))
@@ -452,6 +514,71 @@ func printTip(w io.Writer, t claimedTip) {
 	for _, line := range termsafe.Lines(r.Text) {
 		fmt.Fprintf(w, "  %s\n", line)
 	}
-	fmt.Fprintf(w, "lease until %s. Then: hotline triage ack %s --disposition dispatched|referred|duplicate|no_action|false_report\n",
-		t.LeaseUntil.Local().Format("15:04:05"), v(t.ID))
+	if t.LeaseUntil != nil {
+		fmt.Fprintf(w, "lease until %s (hotline triage renew %s keeps it). Then: hotline triage ack %s --disposition dispatched|referred|duplicate|no_action|false_report\n",
+			t.LeaseUntil.Local().Format("15:04:05"), v(t.ID), v(t.ID))
+	}
+}
+
+// openTip finds an open tip of the officer's agency by its id (clear
+// metadata only); false when it is not open (closed, or not the agency's).
+func (t *Terminal) openTip(id string) (officerapi.Listed, bool, error) {
+	tips, err := t.Client.List(t.Ctx)
+	if err != nil {
+		return officerapi.Listed{}, false, err
+	}
+	for _, l := range tips {
+		if l.ID == id {
+			return l, true, nil
+		}
+	}
+	return officerapi.Listed{}, false, nil
+}
+
+// NextID is `triage next ID`: the gateway hands out tips in order (urgent
+// first, then the oldest), so a chosen tip is claimed only when it is the
+// one the queue hands out; otherwise it says why not and what to do, and
+// nothing is claimed.
+func (t *Terminal) NextID(id string) error {
+	v := termsafe.String
+	l, open, err := t.openTip(id)
+	if err != nil {
+		return err
+	}
+	if !open {
+		return fmt.Errorf("tip %s is not open (closed, or not a tip of your agency): nothing was claimed\nhint: hotline triage list shows the open tips", v(id))
+	}
+	if l.State == "held" {
+		me, err := t.Client.Me(t.Ctx)
+		if err != nil {
+			return err
+		}
+		if l.Holder == me.ID {
+			return fmt.Errorf("you hold tip %s already: nothing was claimed\nhint: hotline triage show %s", v(id), v(id))
+		}
+		return fmt.Errorf("tip %s is held by %s: nothing was claimed\nhint: ask them to release it, or a supervisor; it comes back to the queue when its lease lapses", v(id), v(l.Holder))
+	}
+	return fmt.Errorf("tip %s is waiting, but the gateway hands out tips in order (urgent first, then the oldest) and cannot claim a chosen one: nothing was claimed\nhint: hotline triage next claims the tip at the head of the queue (hotline triage list shows the order)", v(id))
+}
+
+// ExplainTip is Explain for a verb on tip id: a refusal because the tip is
+// not held by the officer says what state the tip is in and what to do.
+func (t *Terminal) ExplainTip(id string, err error) error {
+	var ae *officerapi.Error
+	if id == "" || !errors.As(err, &ae) || !(ae.Status == 409 && strings.Contains(ae.Message, "not held") || ae.Status == 403 && strings.Contains(ae.Message, "holding")) {
+		return t.Explain(err)
+	}
+	v := termsafe.String
+	l, open, lerr := t.openTip(id)
+	said := fmt.Sprintf("gateway answered %d: %s", ae.Status, v(ae.Message))
+	switch {
+	case lerr != nil:
+		return t.Explain(err)
+	case !open:
+		// The gateway's own text ("claim it first") would mislead here.
+		return fmt.Errorf("gateway answered %d: tip %s is closed (or not a tip of your agency): nothing was done\nhint: a closed tip takes no more actions; hotline triage list shows the open tips", ae.Status, v(id))
+	case l.State == "waiting":
+		return fmt.Errorf("%s\ntip %s is waiting, not held by you: nothing was done\nhint: claim it first (hotline triage next), then try again", said, v(id))
+	}
+	return fmt.Errorf("%s\ntip %s is held by %s, not by you: nothing was done\nhint: ask them or a supervisor; it comes back to the queue when their lease lapses", said, v(id), v(l.Holder))
 }
