@@ -133,8 +133,21 @@ if ARGV[1] == '1' then
     return id
   end
   ref = ARGV[7] .. ' ' .. id
-  redis.call('HSET', KEYS[2], ARGV[2], ref)
-  redis.call('SADD', KEYS[4], ARGV[2])
+  -- A key of another type (WRONGTYPE) must not leave the tip half
+  -- published: in the stream but not in the index, answered as refused.
+  local undo = function(e)
+    redis.call('XDEL', KEYS[1], id)
+    redis.call('HDEL', KEYS[3], ARGV[2])
+    for _, k in ipairs(marked) do redis.call('DEL', k) end
+    return e
+  end
+  local e = redis.pcall('HSET', KEYS[2], ARGV[2], ref)
+  if type(e) == 'table' and e.err then return undo(e) end
+  e = redis.pcall('SADD', KEYS[4], ARGV[2])
+  if type(e) == 'table' and e.err then
+    redis.call('HDEL', KEYS[2], ARGV[2])
+    return undo(e)
+  end
 end
 for o, op in ipairs(ops) do
   if not op.guard and (op.ref == 0 or res[op.ref] == op.eq) then
