@@ -197,7 +197,9 @@ var situations = []struct {
 		"fil":     "yung bus ng kumpanya hatid kami sa pabrika tuwing umaga, normal ba",
 	}},
 	// Round three: kinds the third corpus missed, said anew, written before
-	// the lists were changed for them (16 of 56 wrong at first contact).
+	// the lists were changed for them (18 of 56 wrong at first contact; then
+	// five more, at least 17 of 40 wrong: negated violence and exam hyperbole in every
+	// language).
 	{"a neighbour hears slaps and crying", true, map[string]string{
 		"en":      "the neighbour girl cries every night and the man slaps her, i can hear it through the wall",
 		"es":      "la chica de al lado llora todas las noches y el hombre le da cachetadas, se escucha por la pared",
@@ -267,6 +269,56 @@ var situations = []struct {
 		"th":      "หลายปีก่อนที่โรงงานเก่ามีคนเฝ้าประตู ตอนนี้ฉันเปิดร้านของตัวเองแล้ว",
 		"vi":      "nhieu nam truoc o xuong cu co nguoi canh cong, gio toi mo tiem rieng roi",
 		"fil":     "ilang taon na ang nakalipas may bantay sa gate sa dati kong pabrika, ngayon may sarili na akong tindahan",
+	}},
+	{"short: we cannot leave, help", true, map[string]string{
+		"en":      "we cant leave, help",
+		"es":      "no podemos salir ayuda",
+		"ms":      "kami x boleh keluar tolong",
+		"id":      "kami gak bisa keluar tolong",
+		"zh-Hans": "我们出不去 救命",
+		"th":      "พวกเราออกไปไม่ได้ ช่วยด้วย",
+		"vi":      "bon em ko ra ngoai duoc cuu voi",
+		"fil":     "di kami makalabas tulong",
+	}},
+	{"kept in a back room, passports taken (voice-typed)", true, map[string]string{
+		"en":      "there keeping us in the back room and they took are passports",
+		"es":      "nos tienen en el cuarto de atras y nos quitaron los pasaportes",
+		"ms":      "dorg simpan kami dlm bilik belakang dan ambik pasport kami",
+		"id":      "kami ditahan di kamar belakang dan paspor kami diambil",
+		"zh-Hans": "他们把我们关在后面的房间 护照也被拿走了",
+		"th":      "เขากักพวกเราไว้ห้องหลัง ยึดพาสปอร์ตไปด้วย",
+		"vi":      "ho giu bon em trong phong sau, lay ho chieu roi",
+		"fil":     "kinulong kami sa likod na kwarto at kinuha passport namin",
+	}},
+	{"violence denied, pay late", false, map[string]string{
+		"en":      "the boss doesnt hit us, hes kind, the pay is just late this month",
+		"es":      "el patron no nos pega, es buena gente, solo el sueldo llega tarde este mes",
+		"ms":      "bos tak pukul kami, dia baik, cuma gaji lambat bulan ni",
+		"id":      "bos gak mukul kami, orangnya baik, cuma gaji telat bulan ini",
+		"zh-Hans": "老板不打我们 人挺好的 就是这个月工资晚了",
+		"th":      "นายจ้างไม่ได้ตีพวกเรา เขาใจดี แค่เงินเดือนออกช้าเดือนนี้",
+		"vi":      "ong chu khong danh bon em, ong tot, chi la luong thang nay tre",
+		"fil":     "hindi kami sinasaktan ng amo, mabait sya, late lang sahod ngayong buwan",
+	}},
+	{"killed if I fail the exam", false, map[string]string{
+		"en":      "my mom is gonna kill me if i fail this exam",
+		"es":      "mi mama me va a matar si repruebo este examen",
+		"ms":      "mak sy mesti bunuh sy kalau gagal exam ni",
+		"id":      "nyokap bakal bunuh aku kalo gagal ujian ini",
+		"zh-Hans": "这次考试不及格我妈会杀了我",
+		"th":      "ถ้าสอบตกแม่ฆ่าฉันแน่",
+		"vi":      "thi rot lan nay me giet em mat",
+		"fil":     "papatayin ako ni mama pag bumagsak ako sa exam",
+	}},
+	{"nobody threatens me, a question of rights", false, map[string]string{
+		"en":      "nobody is threatening me, i just want to know my rights as a worker",
+		"es":      "nadie me amenaza, solo quiero saber mis derechos como trabajador",
+		"ms":      "takde sape ugut sy, sy cuma nak tau hak sy sebagai pekerja",
+		"id":      "gak ada yg ngancam aku, cuma mau tau hak aku sebagai pekerja",
+		"zh-Hans": "没有人威胁我 我只是想知道我作为工人的权利",
+		"th":      "ไม่มีใครขู่ฉัน แค่อยากรู้สิทธิ์ของแรงงาน",
+		"vi":      "khong ai de doa em, em chi muon biet quyen cua nguoi lao dong",
+		"fil":     "walang nananakot sa akin, gusto ko lang malaman ang karapatan ko bilang manggagawa",
 	}},
 }
 
