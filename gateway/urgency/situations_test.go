@@ -199,7 +199,8 @@ var situations = []struct {
 	// Round three: kinds the third corpus missed, said anew, written before
 	// the lists were changed for them (18 of 56 wrong at first contact; then
 	// five more, at least 17 of 40 wrong: negated violence and exam hyperbole in every
-	// language).
+	// language; then four more, 10 of 32 wrong: a whispered plea and a grabbed
+	// arm, a new life helping others after a past confinement).
 	{"a neighbour hears slaps and crying", true, map[string]string{
 		"en":      "the neighbour girl cries every night and the man slaps her, i can hear it through the wall",
 		"es":      "la chica de al lado llora todas las noches y el hombre le da cachetadas, se escucha por la pared",
@@ -319,6 +320,46 @@ var situations = []struct {
 		"th":      "ไม่มีใครขู่ฉัน แค่อยากรู้สิทธิ์ของแรงงาน",
 		"vi":      "khong ai de doa em, em chi muon biet quyen cua nguoi lao dong",
 		"fil":     "walang nananakot sa akin, gusto ko lang malaman ang karapatan ko bilang manggagawa",
+	}},
+	{"a driver: whispered to call the police, her arm grabbed", true, map[string]string{
+		"en":      "grab driver here, the passenger whispered to me to call the police, the guy next to her grabbed her arm",
+		"es":      "soy chofer de uber, la pasajera me susurro que llame a la policia, el tipo a su lado la agarro del brazo",
+		"ms":      "sy driver grab, penumpang bisik suruh sy call polis, lelaki sebelah dia tarik tangan dia",
+		"id":      "aku driver ojol, penumpangnya bisikin aku suruh lapor polisi, cowok di sebelahnya narik tangannya",
+		"zh-Hans": "我是网约车司机 乘客小声让我报警 旁边的男人抓住她的胳膊",
+		"th":      "ผมขับแกร็บ ผู้โดยสารกระซิบให้ผมแจ้งตำรวจ ผู้ชายข้างๆคว้าแขนเธอไว้",
+		"vi":      "toi chay grab, co khach thi tham nho toi bao cong an, thang ben canh nam chat tay co ay",
+		"fil":     "grab driver ako, bumulong yung pasahero na tumawag ako ng pulis, hinawakan sya sa braso nung lalaki sa tabi nya",
+	}},
+	{"a mother relays: beaten on the boat, not let ashore", true, map[string]string{
+		"en":      "my son is on the boat, the captain hits them every day, they cant come ashore",
+		"es":      "mi hijo esta en el barco, el capitan les pega todos los dias, no pueden bajar a tierra",
+		"ms":      "anak sy kat bot, tekong pukul dorg tiap hari, tak boleh naik darat",
+		"id":      "anak aku di kapal, kaptennya mukulin mereka tiap hari, gak boleh turun ke darat",
+		"zh-Hans": "我儿子在船上 船长每天打他们 不让上岸",
+		"th":      "ลูกชายอยู่บนเรือ ไต้ก๋งตีพวกเขาทุกวัน ขึ้นฝั่งไม่ได้",
+		"vi":      "con trai toi o tren tau, thuyen truong ngay nao cung danh tui no, khong cho len bo",
+		"fil":     "anak ko nasa barko, binubugbog sila ng kapitan araw araw, hindi sila makababa",
+	}},
+	{"help to find a job", false, map[string]string{
+		"en":      "please help me find a job, i lost mine last month",
+		"es":      "ayuda por favor para encontrar trabajo, perdi el mio el mes pasado",
+		"ms":      "tolong bantu sy cari kerja, sy hilang kerja bulan lepas",
+		"id":      "tolong bantu aku cari kerja, aku kena phk bulan lalu",
+		"zh-Hans": "求帮忙找工作 我上个月失业了",
+		"th":      "ช่วยหางานให้หน่อย เดือนที่แล้วตกงาน",
+		"vi":      "giup em tim viec voi, thang truoc em bi mat viec",
+		"fil":     "tulungan nyo po ako maghanap ng trabaho, nawalan ako last month",
+	}},
+	{"locked in years ago, now helping others", false, map[string]string{
+		"en":      "we were locked in a dorm years ago, today i help other workers at an ngo",
+		"es":      "hace años nos tenian encerrados en un dormitorio, hoy ayudo a otros trabajadores en una ong",
+		"ms":      "bertahun dulu kami dikurung dlm asrama, hari ni sy tolong pekerja lain kat ngo",
+		"id":      "bertahun2 lalu kami dikurung di asrama, sekarang aku bantu pekerja lain di lsm",
+		"zh-Hans": "几年前我们被关在宿舍里 现在我在一个NGO帮助其他工人",
+		"th":      "หลายปีก่อนพวกเราถูกขังในหอพัก ตอนนี้ฉันช่วยแรงงานคนอื่นที่มูลนิธิ",
+		"vi":      "nhieu nam truoc bon em bi nhot trong ky tuc xa, gio em giup nguoi lao dong khac o mot to chuc",
+		"fil":     "ilang taon na ang nakalipas kinulong kami sa dorm, ngayon tumutulong ako sa ibang manggagawa sa isang ngo",
 	}},
 }
 
