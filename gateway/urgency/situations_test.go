@@ -200,7 +200,8 @@ var situations = []struct {
 	// the lists were changed for them (18 of 56 wrong at first contact; then
 	// five more, at least 17 of 40 wrong: negated violence and exam hyperbole in every
 	// language; then four more, 10 of 32 wrong: a whispered plea and a grabbed
-	// arm, a new life helping others after a past confinement).
+	// arm, a new life helping others after a past confinement; then two of
+	// figures of speech, 2 of 16 wrong).
 	{"a neighbour hears slaps and crying", true, map[string]string{
 		"en":      "the neighbour girl cries every night and the man slaps her, i can hear it through the wall",
 		"es":      "la chica de al lado llora todas las noches y el hombre le da cachetadas, se escucha por la pared",
@@ -360,6 +361,26 @@ var situations = []struct {
 		"th":      "หลายปีก่อนพวกเราถูกขังในหอพัก ตอนนี้ฉันช่วยแรงงานคนอื่นที่มูลนิธิ",
 		"vi":      "nhieu nam truoc bon em bi nhot trong ky tuc xa, gio em giup nguoi lao dong khac o mot to chuc",
 		"fil":     "ilang taon na ang nakalipas kinulong kami sa dorm, ngayon tumutulong ako sa ibang manggagawa sa isang ngo",
+	}},
+	{"traffic is killing me", false, map[string]string{
+		"en":      "this traffic is killing me, gonna be late for work again",
+		"es":      "este trafico me esta matando, otra vez llego tarde al trabajo",
+		"ms":      "jem ni bunuh aku, lambat lagi masuk kerja",
+		"id":      "macet ini bikin mati gue, telat lagi ke kantor",
+		"zh-Hans": "堵车要了我的命 上班又要迟到了",
+		"th":      "รถติดจะตายอยู่แล้ว ไปทำงานสายอีกแล้ว",
+		"vi":      "ket xe muon chet luon, lai tre lam nua roi",
+		"fil":     "pinapatay ako ng traffic, late na naman ako sa trabaho",
+	}},
+	{"a song stuck in my head", false, map[string]string{
+		"en":      "that song has been stuck in my head since morning",
+		"es":      "esa cancion se me quedo pegada en la cabeza desde la mañana",
+		"ms":      "lagu tu asyik terngiang2 dlm kepala sejak pagi",
+		"id":      "lagu itu nyangkut di kepala dari pagi",
+		"zh-Hans": "那首歌从早上一直在我脑子里转",
+		"th":      "เพลงนั้นติดหูตั้งแต่เช้า",
+		"vi":      "bai hat do cu lap di lap lai trong dau tu sang",
+		"fil":     "yung kantang yun naka stuck sa utak ko simula kaninang umaga",
 	}},
 }
 
