@@ -201,7 +201,8 @@ var situations = []struct {
 	// five more, at least 17 of 40 wrong: negated violence and exam hyperbole in every
 	// language; then four more, 10 of 32 wrong: a whispered plea and a grabbed
 	// arm, a new life helping others after a past confinement; then two of
-	// figures of speech, 2 of 16 wrong).
+	// figures of speech, 2 of 16 wrong; then two that test the new cues of
+	// pupils and crying, 6 of 16 wrong: help with homework).
 	{"a neighbour hears slaps and crying", true, map[string]string{
 		"en":      "the neighbour girl cries every night and the man slaps her, i can hear it through the wall",
 		"es":      "la chica de al lado llora todas las noches y el hombre le da cachetadas, se escucha por la pared",
@@ -381,6 +382,26 @@ var situations = []struct {
 		"th":      "เพลงนั้นติดหูตั้งแต่เช้า",
 		"vi":      "bai hat do cu lap di lap lai trong dau tu sang",
 		"fil":     "yung kantang yun naka stuck sa utak ko simula kaninang umaga",
+	}},
+	{"a teacher's pupils need help with homework", false, map[string]string{
+		"en":      "my students need help with their english homework, they are in grade 6",
+		"es":      "mis alumnos necesitan ayuda con la tarea de ingles, estan en sexto grado",
+		"ms":      "murid sy perlukan bantuan dgn kerja rumah bahasa inggeris, darjah 6",
+		"id":      "murid saya butuh bantuan PR bahasa inggris, kelas 6 SD",
+		"zh-Hans": "我的学生需要帮忙做英语作业 他们六年级",
+		"th":      "นักเรียนของฉันต้องการความช่วยเหลือเรื่องการบ้านภาษาอังกฤษ ป.6",
+		"vi":      "hoc sinh cua toi can giup bai tap tieng anh, lop 6",
+		"fil":     "kailangan ng tulong ng mga estudyante ko sa english homework nila, grade 6",
+	}},
+	{"a baby crying all night", false, map[string]string{
+		"en":      "my baby has been crying all night, is there a night clinic open",
+		"es":      "mi bebe lleva toda la noche llorando, hay alguna clinica abierta de noche",
+		"ms":      "baby sy menangis sepanjang malam, ada klinik buka malam?",
+		"id":      "bayi aku nangis semalaman, ada klinik buka malam gak",
+		"zh-Hans": "我宝宝哭了一整晚 有没有晚上开的诊所",
+		"th":      "ลูกร้องไห้ทั้งคืน มีคลินิกเปิดกลางคืนไหม",
+		"vi":      "con toi khoc ca dem, co phong kham nao mo ban dem khong",
+		"fil":     "umiiyak buong gabi ang baby ko, may bukas bang clinic sa gabi",
 	}},
 }
 
