@@ -202,7 +202,8 @@ var situations = []struct {
 	// language; then four more, 10 of 32 wrong: a whispered plea and a grabbed
 	// arm, a new life helping others after a past confinement; then two of
 	// figures of speech, 2 of 16 wrong; then two that test the new cues of
-	// pupils and crying, 6 of 16 wrong: help with homework).
+	// pupils and crying, 6 of 16 wrong: help with homework; then one that
+	// tests secrecy, after whispering was narrowed to whispering a plea).
 	{"a neighbour hears slaps and crying", true, map[string]string{
 		"en":      "the neighbour girl cries every night and the man slaps her, i can hear it through the wall",
 		"es":      "la chica de al lado llora todas las noches y el hombre le da cachetadas, se escucha por la pared",
@@ -402,6 +403,16 @@ var situations = []struct {
 		"th":      "ลูกร้องไห้ทั้งคืน มีคลินิกเปิดกลางคืนไหม",
 		"vi":      "con toi khoc ca dem, co phong kham nao mo ban dem khong",
 		"fil":     "umiiyak buong gabi ang baby ko, may bukas bang clinic sa gabi",
+	}},
+	{"a boy of 12 gaming secretly all night", false, map[string]string{
+		"en":      "my son is 12 years old and secretly plays games all night, how do i stop it",
+		"es":      "mi hijo de 12 años juega a escondidas toda la noche, como lo paro",
+		"ms":      "anak sy 12 tahun main game senyap2 sepanjang malam, macam mana nak stop",
+		"id":      "anak aku umur 12 tahun diam-diam main game semalaman, gimana ngelarangnya",
+		"zh-Hans": "我儿子12岁 偷偷玩游戏玩一整夜 怎么管",
+		"th":      "ลูกชายอายุ 12 แอบเล่นเกมทั้งคืน จะห้ามยังไงดี",
+		"vi":      "con trai toi 12 tuoi len lut choi game ca dem, lam sao can",
+		"fil":     "12 anyos anak ko, palihim naglalaro ng games buong gabi, paano ko pipigilan",
 	}},
 }
 
