@@ -203,7 +203,9 @@ var situations = []struct {
 	// arm, a new life helping others after a past confinement; then two of
 	// figures of speech, 2 of 16 wrong; then two that test the new cues of
 	// pupils and crying, 6 of 16 wrong: help with homework; then one that
-	// tests secrecy, after whispering was narrowed to whispering a plea).
+	// tests secrecy, after whispering was narrowed to whispering a plea; then
+	// two that test "take her back" and "waiting outside", written after both
+	// were narrowed to coercion and to who waits).
 	{"a neighbour hears slaps and crying", true, map[string]string{
 		"en":      "the neighbour girl cries every night and the man slaps her, i can hear it through the wall",
 		"es":      "la chica de al lado llora todas las noches y el hombre le da cachetadas, se escucha por la pared",
@@ -413,6 +415,26 @@ var situations = []struct {
 		"th":      "ลูกชายอายุ 12 แอบเล่นเกมทั้งคืน จะห้ามยังไงดี",
 		"vi":      "con trai toi 12 tuoi len lut choi game ca dem, lam sao can",
 		"fil":     "12 anyos anak ko, palihim naglalaro ng games buong gabi, paano ko pipigilan",
+	}},
+	{"a bus takes us back to the hotel tonight", false, map[string]string{
+		"en":      "the bus will take us back to the hotel tonight, what time is breakfast",
+		"es":      "el bus nos lleva de vuelta al hotel esta noche, a que hora es el desayuno",
+		"ms":      "bas akan bawa kami balik hotel malam ni, sarapan pukul berapa",
+		"id":      "bis bakal jemput kami pulang ke hotel malam ini, sarapan jam berapa",
+		"zh-Hans": "今晚大巴接我们回去酒店 早餐几点",
+		"th":      "คืนนี้รถบัสจะมารับกลับโรงแรม อาหารเช้ากี่โมง",
+		"vi":      "toi nay xe buyt dua bon em ve khach san, an sang may gio",
+		"fil":     "ibabalik kami ng bus sa hotel mamayang gabi, anong oras ang almusal",
+	}},
+	{"a husband waiting outside now", false, map[string]string{
+		"en":      "my husband is waiting outside now, can i still come in for the interview",
+		"es":      "mi esposo me esta esperando afuera ahora, todavia puedo pasar a la entrevista",
+		"ms":      "suami sy tunggu kat luar skrg, boleh sy masuk interview lagi",
+		"id":      "suami aku lagi nunggu di luar sekarang, masih bisa masuk wawancara gak",
+		"zh-Hans": "我老公现在在外面等 我还能进去面试吗",
+		"th":      "ตอนนี้สามีรออยู่ข้างนอก ยังเข้าไปสัมภาษณ์ได้ไหม",
+		"vi":      "chong toi dang doi ngoai bay gio, toi con vao phong van duoc khong",
+		"fil":     "nasa labas ngayon ang asawa ko naghihintay, pwede pa ba ako pumasok sa interview",
 	}},
 }
 
