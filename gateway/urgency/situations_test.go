@@ -205,7 +205,9 @@ var situations = []struct {
 	// pupils and crying, 6 of 16 wrong: help with homework; then one that
 	// tests secrecy, after whispering was narrowed to whispering a plea; then
 	// two that test "take her back" and "waiting outside", written after both
-	// were narrowed to coercion and to who waits).
+	// were narrowed to coercion and to who waits; then three short or
+	// witnessed, 3 of 24 wrong: not let off a van; the Thai one says "off the
+	// van" since a bare "not let down" is also "not let register")
 	{"a neighbour hears slaps and crying", true, map[string]string{
 		"en":      "the neighbour girl cries every night and the man slaps her, i can hear it through the wall",
 		"es":      "la chica de al lado llora todas las noches y el hombre le da cachetadas, se escucha por la pared",
@@ -435,6 +437,36 @@ var situations = []struct {
 		"th":      "ตอนนี้สามีรออยู่ข้างนอก ยังเข้าไปสัมภาษณ์ได้ไหม",
 		"vi":      "chong toi dang doi ngoai bay gio, toi con vao phong van duoc khong",
 		"fil":     "nasa labas ngayon ang asawa ko naghihintay, pwede pa ba ako pumasok sa interview",
+	}},
+	{"short: the boss beating my sister now", true, map[string]string{
+		"en":      "boss beating my sister now",
+		"es":      "el patron le pega a mi hermana ahorita",
+		"ms":      "bos tgh pukul adik sy skrg",
+		"id":      "bos lagi mukulin adik aku skrg",
+		"zh-Hans": "老板正在打我妹妹",
+		"th":      "เถ้าแก่กำลังตีน้องสาวฉันอยู่ตอนนี้",
+		"vi":      "ong chu dang danh em gai toi",
+		"fil":     "binubugbog ng amo kapatid ko ngayon",
+	}},
+	{"short: phones taken, cannot go out", true, map[string]string{
+		"en":      "guards took our phones, cant go out",
+		"es":      "los guardias nos quitaron los celulares, no podemos salir",
+		"ms":      "pengawal ambik phone kami, x boleh keluar",
+		"id":      "satpam ambil hp kami, gak bisa keluar",
+		"zh-Hans": "看守收走了我们的手机 出不去",
+		"th":      "ยามยึดมือถือพวกเรา ออกไปไหนไม่ได้",
+		"vi":      "bao ve lay dien thoai bon em, ko ra ngoai dc",
+		"fil":     "kinuha ng guard ang cellphone namin, hindi makalabas",
+	}},
+	{"a girl of about 14 crying in a van, not let out", true, map[string]string{
+		"en":      "a girl, maybe 14, is crying in the van, the man wont let her out",
+		"es":      "una niña como de 14 llora en la combi, el hombre no la deja bajar",
+		"ms":      "budak pompuan dlm 14 thn menangis dlm van, lelaki tu tak bagi dia keluar",
+		"id":      "cewek kira2 umur 14 nangis di mobil van, laki2nya gak ngebolehin dia turun",
+		"zh-Hans": "面包车里有个大概14岁的女孩在哭 那个男的不让她下车",
+		"th":      "มีเด็กผู้หญิงอายุประมาณ 14 ร้องไห้อยู่ในรถตู้ ผู้ชายไม่ให้ลงจากรถ",
+		"vi":      "co be khoang 14 tuoi dang khoc trong xe van, thang dan ong khong cho xuong",
+		"fil":     "may batang babae mga 14 umiiyak sa van, ayaw syang pababain nung lalaki",
 	}},
 }
 
