@@ -126,7 +126,11 @@ func measure(m *Matcher, dir string) corpusReport {
 
 func (r corpusReport) table(name string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "urgency corpus %s (recall >= %.0f%%, false alarms <= %.0f%%):\n", name, 100*minRecall, 100*maxFalseAlarm)
+	if name == "blind" {
+		fmt.Fprintf(&b, "urgency corpus %s (never tuned on; the issue's bar is recall >= %.0f%%, false alarms <= %.0f%%):\n", name, 100*minRecall, 100*maxFalseAlarm)
+	} else {
+		fmt.Fprintf(&b, "urgency corpus %s (recall >= %.0f%%, false alarms <= %.0f%%):\n", name, 100*minRecall, 100*maxFalseAlarm)
+	}
 	for _, l := range corpusLangs {
 		fmt.Fprintf(&b, "  %-8s %v\n", l, r.byLang[l])
 	}
@@ -140,7 +144,7 @@ var corpora = map[string]corpusReport{}
 // the output of a passing run, CI's included.
 func TestMain(m *testing.M) {
 	if matcher, err := New(Options{}); err == nil {
-		for _, name := range []string{"dev", "heldout", "second", "third"} {
+		for _, name := range []string{"dev", "heldout", "second", "third", "blind"} {
 			corpora[name] = measure(matcher, filepath.Join("testdata", name))
 			if corpora[name].err == nil {
 				fmt.Print(corpora[name].table(name))
@@ -196,6 +200,31 @@ func TestSecondCorpus(t *testing.T) { checkCorpus(t, "second") }
 // round of lists and measured once (83.9% recall, 6.0% false alarms), then
 // read in the third round to improve them (see its README); no longer blind.
 func TestThirdCorpus(t *testing.T) { checkCorpus(t, "third") }
+
+// The blind corpus (testdata/blind, see its README) was written after the
+// third round of lists and measured once, never read to tune them. It does
+// not clear the bar (95% recall): what it guards is that the lists
+// get no worse on messages nobody tuned them for. Raise these floors when a
+// change lifts the figures; once its misses are read, it is spoiled: move it
+// beside the others and write a fresh one.
+const (
+	blindMinRecall     = 0.785// 139/176 = 79.0% when it was added
+	blindMaxFalseAlarm = 0.06  // 9/176 = 5.1% when it was added
+)
+
+// TestBlindCorpusNoWorse: the figures on the blind corpus, per language in
+// TestMain's output, and overall no worse than when it was added.
+func TestBlindCorpusNoWorse(t *testing.T) {
+	r, ok := corpora["blind"]
+	if !ok || r.err != nil {
+		t.Fatalf("the blind corpus does not load: %v", r.err)
+	}
+	t.Log("\n" + r.table("blind"))
+	if r.total.recall() < blindMinRecall || r.total.falseAlarms() > blindMaxFalseAlarm {
+		t.Errorf("blind corpus worse than when it was added: %v (floors: recall %.1f%%, false alarms %.0f%%)",
+			r.total, 100*blindMinRecall, 100*blindMaxFalseAlarm)
+	}
+}
 
 // TestSameSituationSamePriority: the development corpus says the same 25
 // situations in each language, line for line; each gets one priority in
