@@ -206,9 +206,9 @@ func TestWordIndex(t *testing.T) {
 		if n%211 != 0 { // a sample keeps the test quick
 			continue
 		}
-		parts := slices.Clone(p.exact)
-		for i, w := range parts {
-			if w == "" {
+		parts := make([]string, len(p.words))
+		for i := range parts {
+			if parts[i] = p.written(i); parts[i] == "" {
 				parts[i] = "x" // a gap of one word
 			}
 		}

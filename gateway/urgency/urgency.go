@@ -171,6 +171,7 @@ type Matcher struct {
 	// Latin letters needs.
 	runs, runExc, symbols, symbolExc runSet
 	seenRuns                         map[string]bool
+	words                            map[string]string // while New builds: one copy of each word
 	nPhrases                         int
 }
 
@@ -244,7 +245,7 @@ type phrase struct {
 	lang   language.Tag
 	class  Class
 	words  []string // folded words; "" is a gap of up to maxGap words
-	exact  []string // the words as written, for sameWord
+	exact  []string // the words as written, for sameWord; nil when they are the folded words
 	strict bool     // accents must agree when the text has some (Vietnamese)
 	run    string   // compact form, for unspaced scripts
 	rest   []string // what follows run, each within maxRunGap letters of the one before
@@ -252,9 +253,28 @@ type phrase struct {
 	except bool
 }
 
+// written is p's k-th word as written.
+func (p *phrase) written(k int) string {
+	if p.exact == nil {
+		return p.words[k]
+	}
+	return p.exact[k]
+}
+
 // masks reports whether p is matched before the others and hides the words
 // it covers from them: exceptions, and Safe cues ("now safe" is no "now").
 func (p *phrase) masks() bool { return p.except || p.class == Safe }
+
+func (m *Matcher) intern(w string) string {
+	if m.words == nil {
+		m.words = map[string]string{}
+	}
+	if c, ok := m.words[w]; ok {
+		return c
+	}
+	m.words[w] = w
+	return w
+}
 
 // Errors of New and ValidatePhrase.
 var (
@@ -281,6 +301,7 @@ func New(opt Options) (*Matcher, error) {
 	if err := m.addAll(opt.Extra, configured); err != nil {
 		return nil, err
 	}
+	m.words, m.seenRuns = nil, nil // only New adds phrases
 	return m, nil
 }
 
@@ -308,6 +329,13 @@ func (m *Matcher) addAll(lists map[language.Tag][]string, lim limits) error {
 }
 
 func (m *Matcher) add(p *phrase) {
+	// One copy of each word for the tens of thousands of phrases.
+	for i, w := range p.words {
+		p.words[i] = m.intern(w)
+	}
+	for i, w := range p.exact {
+		p.exact[i] = m.intern(w)
+	}
 	switch {
 	case p.whole:
 		key := p.run
@@ -477,6 +505,9 @@ func parseVariant(body string, tag language.Tag, class Class, whole, except bool
 	}
 	if p.whole && strings.Contains(body, "...") {
 		return nil, ErrBadGap
+	}
+	if slices.Equal(p.words, p.exact) {
+		p.exact = nil // most phrases: the matcher keeps tens of thousands
 	}
 	return p, nil
 }
@@ -936,7 +967,7 @@ func matchAt(t *tokens, i int, p *phrase, k int, masked []bool) int {
 		}
 		return -1
 	}
-	if i >= len(t.folded) || !sameWord(t.folded[i], t.written[i], p.words[k], p.exact[k], p.strict && t.accented) ||
+	if i >= len(t.folded) || !sameWord(t.folded[i], t.written[i], p.words[k], p.written(k), p.strict && t.accented) ||
 		(masked != nil && masked[i]) {
 		return -1
 	}
