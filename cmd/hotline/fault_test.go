@@ -157,8 +157,7 @@ func testTornSpoolRecord(t *testing.T, bin string) {
 		t.Errorf("%d tips in the queue, want %d", len(counts), len(l.acked))
 	}
 	// The gateway runs on: a new tip goes straight through.
-	l2 := startLoad(g.baseURL(), 1, false)
-	l2.seq.Store(1000)
+	l2 := startLoadAt(g.baseURL(), 1, false, 1000)
 	for l2.ackedCount() < 1 {
 		time.Sleep(10 * time.Millisecond)
 	}

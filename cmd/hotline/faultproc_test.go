@@ -270,8 +270,16 @@ type smsLoad struct {
 }
 
 func startLoad(url string, workers int, retries bool) *smsLoad {
+	return startLoadAt(url, workers, retries, 0)
+}
+
+// startLoadAt is startLoad whose message numbers start after first: a
+// second load on the same gateway sends new messages, never a first
+// load's again (setting seq once the workers run would race with them).
+func startLoadAt(url string, workers int, retries bool, first int64) *smsLoad {
 	l := &smsLoad{url: url, retries: retries, acked: map[string]bool{}, statuses: map[string]int{},
 		retried: map[string]int{}, stop: make(chan struct{})}
+	l.seq.Store(first)
 	client := &http.Client{Timeout: 10 * time.Second}
 	for w := range workers {
 		l.wg.Go(func() {
