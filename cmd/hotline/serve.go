@@ -54,13 +54,23 @@ func startGateway(e *env, c *config.Config) (parts *gatewayParts, log *slog.Logg
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if parts, err = wire(e.ctx, c, rdb, log); err != nil {
+	// The web form gets a connection pool of its own: see wireWith.
+	formRDB, err := newRedis(c)
+	if err != nil {
 		rdb.Close()
+		return nil, nil, nil, err
+	}
+	closeAll := func() {
+		formRDB.Close()
+		rdb.Close()
+	}
+	if parts, err = wireWith(e.ctx, c, rdb, formRDB, log); err != nil {
+		closeAll()
 		return nil, nil, nil, err
 	}
 	stopParts, err := parts.start(e.ctx, log)
 	if err != nil {
-		rdb.Close()
+		closeAll()
 		return nil, nil, nil, err
 	}
 	return parts, log, func(last func(redis.UniversalClient)) {
@@ -68,7 +78,7 @@ func startGateway(e *env, c *config.Config) (parts *gatewayParts, log *slog.Logg
 		if last != nil {
 			last(rdb)
 		}
-		rdb.Close()
+		closeAll()
 	}, nil
 }
 

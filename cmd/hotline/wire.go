@@ -102,6 +102,14 @@ func loadKeyring(c *config.Config) (*seal.Keyring, error) {
 
 // wire builds the gateway from a validated config and a Redis client.
 func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log *slog.Logger) (*gatewayParts, error) {
+	return wireWith(ctx, c, rdb, rdb, log)
+}
+
+// wireWith is wire with a client of its own for the web form (its abuse
+// guard and follow-up store). Every form post asks Redis about its buckets,
+// refused ones too: in a flood of them they wait for that client's
+// connections, not for those the SMS webhook and the queue use.
+func wireWith(ctx context.Context, c *config.Config, rdb, formRDB redis.UniversalClient, log *slog.Logger) (*gatewayParts, error) {
 	if err := c.Validate().Err(); err != nil {
 		return nil, fmt.Errorf("invalid config:\n%w\nhint: run `hotline check-config --config FILE`", err)
 	}
@@ -141,7 +149,7 @@ func wire(ctx context.Context, c *config.Config, rdb redis.UniversalClient, log 
 		dur.publisher.Close()
 		return nil, err
 	}
-	web, followups, err := webOptions(c, rdb, keyer, intake, dur.metrics, log)
+	web, followups, err := webOptions(c, formRDB, keyer, intake, dur.metrics, log)
 	if err != nil {
 		dur.publisher.Close()
 		return nil, err
