@@ -33,7 +33,9 @@ func FuzzParseMediaURL(f *testing.F) {
 		if !messageSID.MatchString(m.MessageSID) || !mediaSID.MatchString(m.MediaSID) {
 			t.Fatalf("accepted bad SIDs %+v from %q", m, raw)
 		}
-		if !strings.HasPrefix(raw, "https://api.twilio.com/") && !strings.HasPrefix(raw, "http://127.0.0.1:8081/fake/") {
+		// Schemes and hosts are case-insensitive (RFC 3986): "Http://" is
+		// the configured host too.
+		if l := strings.ToLower(raw); !strings.HasPrefix(l, "https://api.twilio.com/") && !strings.HasPrefix(l, "http://127.0.0.1:8081/fake/") {
 			t.Fatalf("accepted %q", raw)
 		}
 		if !strings.Contains(raw, "/Accounts/"+testSID+"/Messages/"+m.MessageSID+"/Media/"+m.MediaSID) {
@@ -68,7 +70,9 @@ func FuzzParseRecordingURL(f *testing.F) {
 		if !ValidRecordingSID(sid) {
 			t.Fatalf("accepted bad SID %q from %q", sid, raw)
 		}
-		if !strings.HasPrefix(raw, "https://api.twilio.com/") && !strings.HasPrefix(raw, "http://127.0.0.1:8081/fake/") {
+		// Schemes and hosts are case-insensitive (RFC 3986): "Http://" is
+		// the configured host too.
+		if l := strings.ToLower(raw); !strings.HasPrefix(l, "https://api.twilio.com/") && !strings.HasPrefix(l, "http://127.0.0.1:8081/fake/") {
 			t.Fatalf("accepted %q", raw)
 		}
 		if !strings.Contains(raw, "/Accounts/"+testSID+"/Recordings/"+sid) {
