@@ -449,13 +449,19 @@ func (q *Queue) claimed(ctx context.Context, agency, stream, officer string, m r
 		return nil, q.undoClaim(stream, m.ID, err)
 	}
 	c := &Claimed{Entry: e, StreamID: m.ID, Deliveries: 1, LeaseUntil: time.Now().Add(q.opt.Lease)}
+	q.deliveries(ctx, stream, officer, c)
+	return c, nil
+}
+
+// deliveries reads how many times c was handed out; c keeps its count if
+// Redis does not say.
+func (q *Queue) deliveries(ctx context.Context, stream, officer string, c *Claimed) {
 	pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
-		Stream: stream, Group: group, Start: m.ID, End: m.ID, Count: 1, Consumer: officer,
+		Stream: stream, Group: group, Start: c.StreamID, End: c.StreamID, Count: 1, Consumer: officer,
 	}).Result()
 	if err == nil && len(pend) == 1 {
 		c.Deliveries = pend[0].RetryCount
 	}
-	return c, nil
 }
 
 func (q *Queue) undoClaim(stream, id string, cause error) error {
