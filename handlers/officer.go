@@ -91,12 +91,16 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	respondJSON(w, http.StatusOK, TipJSON{
+	respondJSON(w, http.StatusOK, tipJSON(c))
+	return nil
+}
+
+func tipJSON(c *queue.Claimed) TipJSON {
+	return TipJSON{
 		TipMeta: TipMeta{ID: c.TipID, Case: c.Case, Agency: c.Agency, Region: c.Region, Channel: c.Channel,
 			Priority: string(c.Priority), ReceivedAt: c.ReceivedAt},
 		ReplyCapable: c.ReplyCapable, Deliveries: c.Deliveries, LeaseUntil: c.LeaseUntil.UTC(), Sealed: c.Sealed,
-	})
-	return nil
+	}
 }
 
 // maxAPIBody bounds an API request body; the largest is an ack.

@@ -246,6 +246,7 @@ func TestOpenAPIDocumentsEveryFailure(t *testing.T) {
 		{"GET", "/api/v1/agencies/pe-lima/tips", holder}, {"GET", "/api/v1/counts", holder}, {"GET", "/api/v1/audit", sup},
 		{"GET", "/api/v1/tips/" + tip.ID, holder}, {"GET", "/api/v1/tips/" + tip.ID + "/notes", sup},
 		{"POST", "/api/v1/tips/" + tip.ID + "/renew", holder},
+		{"POST", "/api/v1/tips/" + tip.ID + "/claim", holder},
 	} {
 		s, b := h.api(t, r.method, r.path, r.token, "")
 		if s != http.StatusOK {
@@ -266,6 +267,9 @@ func TestOpenAPIDocumentsEveryFailure(t *testing.T) {
 		{name: "audit, bad after", method: "GET", path: "/api/v1/audit?after=x", token: sup, want: 400},
 		{name: "agency audit, bad after", method: "GET", path: "/api/v1/agencies/pe-lima/audit?after=x", token: sup, want: 400},
 		{name: "claim, none waiting", method: "POST", path: "/api/v1/tips/claim", token: other, body: "{}", want: 204},
+		{name: "claim chosen, held by another", method: "POST", path: tipPath + "/claim", token: other, body: "{}", want: 409},
+		{name: "agency claim chosen, held by another", method: "POST", path: "/api/v1/agencies/pe-lima/tips/" + tip.ID + "/claim", token: other, want: 409},
+		{name: "claim chosen, unknown", method: "POST", path: unknownPath + "/claim", token: other, want: 404},
 		{name: "tip, unknown", method: "GET", path: unknownPath, token: holder, want: 404},
 		{name: "tip, not holder", method: "GET", path: tipPath, token: other, want: 403},
 		{name: "agency tip, unknown", method: "GET", path: "/api/v1/agencies/pe-lima/tips/" + unknown, token: holder, want: 404},
@@ -320,4 +324,9 @@ func TestOpenAPIDocumentsEveryFailure(t *testing.T) {
 		t.Fatalf("the refused requests changed the tip: ack by its holder: %d %s", s, b)
 	}
 	checkDocumented(t, h, "POST", tipPath+"/ack", s, b)
+	s, b = h.api(t, "POST", tipPath+"/claim", other, "")
+	if s != http.StatusConflict || !strings.Contains(b, "closed as dispatched") {
+		t.Errorf("claim of the closed tip: %d %s, want 409 saying it is closed as dispatched", s, b)
+	}
+	checkDocumented(t, h, "POST", tipPath+"/claim", s, b)
 }

@@ -33,6 +33,9 @@ type Officers interface {
 // Triage is the officer side of the queue.
 type Triage interface {
 	Claim(ctx context.Context, agency, officer string) (*queue.Claimed, error)
+	// ClaimTip claims one chosen tip, or says why not (queue.HeldError,
+	// queue.ClosedError, queue.TooFarError, queue.ErrNotFound).
+	ClaimTip(ctx context.Context, agency, officer, tipID string) (*queue.Claimed, error)
 	Ack(ctx context.Context, agency, tipID, officer string, d queue.Disposition) error
 	Release(ctx context.Context, agency, tipID, officer string) error
 	Renew(ctx context.Context, agency, tipID, officer string) (time.Time, error)

@@ -34,7 +34,7 @@ func (s *Server) routesAPI(r *mux.Router) {
 		h            handlerFunc
 	}{
 		{get, "/tips", s.listTips}, {get, "/counts", s.counts}, {get, "/audit", s.auditLog},
-		{post, "/tips/claim", s.claim}, {get, "/tips/{id}", s.showTip},
+		{post, "/tips/claim", s.claim}, {post, "/tips/{id}/claim", s.claimTip}, {get, "/tips/{id}", s.showTip},
 		{post, "/tips/{id}/ack", s.ack}, {post, "/tips/{id}/release", s.release},
 		{post, "/tips/{id}/renew", s.renew}, {post, "/tips/{id}/escalate", s.escalate},
 		{post, "/tips/{id}/transfer", s.transfer},
