@@ -22,7 +22,7 @@ type triageVerb struct {
 }
 
 var triageVerbs = map[string]triageVerb{
-	"next":     {id: "[ID]", identity: true, about: "claim the most urgent, oldest waiting tip and open it (with ID: what state that tip is in, and what to do)"},
+	"next":     {id: "[ID]", identity: true, about: "claim the most urgent, oldest waiting tip and open it (with ID: claim that tip, or say why not)"},
 	"list":     {about: "list the agency's open tips (clear metadata only)"},
 	"watch":    {flags: "[--events N]", about: "follow the queue live; rings the bell for an urgent tip"},
 	"show":     {id: "ID", identity: true, flags: "[--save-media DIR]", about: "open a tip you hold, with its notes"},

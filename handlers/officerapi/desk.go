@@ -126,6 +126,13 @@ func OpenReport(ids *seal.Identities, sealed []byte, tipID, caseRef string) (*ga
 // agency's recipients first, so that a wrong key does not leave a tip
 // (maybe an urgent one) leased to an officer who cannot read it.
 func (c *Client) Next(ctx context.Context, ids *seal.Identities) (*Claimed, *gateway.Report, error) {
+	return c.claimOpen(ctx, ids, c.Claim)
+}
+
+// claimOpen checks the identities against the agency's recipients, then
+// claims with claim and opens what it got; a tip the identities cannot
+// open is released at once.
+func (c *Client) claimOpen(ctx context.Context, ids *seal.Identities, claim func(context.Context) (*Claimed, error)) (*Claimed, *gateway.Report, error) {
 	a, err := c.MyAgency(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -133,7 +140,7 @@ func (c *Client) Next(ctx context.Context, ids *seal.Identities) (*Claimed, *gat
 	if checked, matches := ids.Match(a.Recipients); checked && !matches {
 		return nil, nil, &WrongIdentityError{Agency: a.ID}
 	}
-	t, err := c.Claim(ctx)
+	t, err := claim(ctx)
 	if err != nil || t == nil {
 		return nil, nil, err
 	}

@@ -55,7 +55,7 @@ func (f *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		send(map[string]any{"agencies": []map[string]any{
 			{"id": "pe-lima", "name": "Lima", "recipients": []string{f.recipient}},
 			{"id": "pe-callao", "name": "Callao", "recipients": []string{f.recipient}}}})
-	case "POST /api/v1/tips/claim":
+	case "POST /api/v1/tips/claim", "POST /api/v1/tips/t1/claim":
 		if f.empty {
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -169,6 +169,14 @@ func TestJSONGolden(t *testing.T) {
 			golden.Check(t, v.name, out.Bytes())
 		})
 	}
+	// next ID prints what next prints: the same file, byte for byte.
+	t.Run("next_id", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := term(&out).NextID("t1"); err != nil {
+			t.Fatalf("triage next t1 --json: %v", err)
+		}
+		golden.Check(t, "next", out.Bytes())
+	})
 }
 
 // TestExplainSaysWhatNext (issue 14): a reply refused outside the window

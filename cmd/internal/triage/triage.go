@@ -153,6 +153,11 @@ func (t *Terminal) NextWith(ids *seal.Identities) error {
 	if c == nil {
 		return t.print(claimedTip{}, "no tip waiting; nothing was claimed (hotline triage watch tells you when one arrives)\n")
 	}
+	return t.printClaimed(c, rep)
+}
+
+// printClaimed prints a tip just claimed, the same for next and next ID.
+func (t *Terminal) printClaimed(c *officerapi.Claimed, rep *gateway.Report) error {
 	out := claimedTip{Claimed: true, ID: c.ID, Case: c.Case, Agency: c.Agency, Region: c.Region, Priority: c.Priority,
 		Channel: c.Channel, ReceivedAt: &c.ReceivedAt, LeaseUntil: &c.LeaseUntil, Deliveries: c.Deliveries, Report: rep}
 	if t.JSON {
@@ -533,32 +538,6 @@ func (t *Terminal) openTip(id string) (officerapi.Listed, bool, error) {
 		}
 	}
 	return officerapi.Listed{}, false, nil
-}
-
-// NextID is `triage next ID`: the gateway hands out tips in order (urgent
-// first, then the oldest), so a chosen tip is claimed only when it is the
-// one the queue hands out; otherwise it says why not and what to do, and
-// nothing is claimed.
-func (t *Terminal) NextID(id string) error {
-	v := termsafe.String
-	l, open, err := t.openTip(id)
-	if err != nil {
-		return err
-	}
-	if !open {
-		return fmt.Errorf("tip %s is not open (closed, or not a tip of your agency): nothing was claimed\nhint: hotline triage list shows the open tips", v(id))
-	}
-	if l.State == "held" {
-		me, err := t.Client.Me(t.Ctx)
-		if err != nil {
-			return err
-		}
-		if l.Holder == me.ID {
-			return fmt.Errorf("you hold tip %s already: nothing was claimed\nhint: hotline triage show %s", v(id), v(id))
-		}
-		return fmt.Errorf("tip %s is held by %s: nothing was claimed\nhint: ask them to release it, or a supervisor; it comes back to the queue when its lease lapses", v(id), v(l.Holder))
-	}
-	return fmt.Errorf("tip %s is waiting, but the gateway hands out tips in order (urgent first, then the oldest) and cannot claim a chosen one: nothing was claimed\nhint: hotline triage next claims the tip at the head of the queue (hotline triage list shows the order)", v(id))
 }
 
 // ExplainTip is Explain for a verb on tip id: a refusal because the tip is
