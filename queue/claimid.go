@@ -10,11 +10,14 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// maxClaimSkip bounds the waiting tips a chosen claim passes over. Those
-// are delivered and handed back at once, inside one script: a bound keeps
-// that script short, and keeps them where every claim's lapsed-lease scan
-// (maxReclaimScan times ten pending entries) finds them.
-const maxClaimSkip = 100
+// claimWindow bounds the tips ahead of a chosen one in its queue: those
+// waiting, which a chosen claim delivers and hands back at once inside one
+// script, and those pending (held or handed back). A claim looks for
+// handed-back tips among the first maxReclaimScan times ten pending
+// entries (XAUTOCLAIM scans ten per call of COUNT 1): within the window
+// every tip handed back is found by the next claims, before new ones. The
+// pending entries before them only get fewer: deliveries come after them.
+const claimWindow = maxReclaimScan * 10
 
 // HeldError refuses a chosen claim of a tip that another officer holds
 // under a lease that has not lapsed.
@@ -56,21 +59,21 @@ func (e *ClosedError) Unwrap() error {
 	return fault.NewPublic(fault.Conflict, e.Error(), e.state()+": nothing was claimed; a closed tip takes no more actions")
 }
 
-// TooFarError refuses a chosen claim of a tip with more than maxClaimSkip
-// waiting tips ahead of it in its queue, rather than pass over them all.
+// TooFarError refuses a chosen claim of a tip with more than claimWindow
+// tips ahead of it in its queue, rather than pass over them all.
 type TooFarError struct {
 	TipID string
-	Ahead int // at least this many waiting tips are ahead of it
+	Ahead int // at least this many tips (waiting or held) are ahead of it
 }
 
 func (e *TooFarError) Error() string {
-	return fmt.Sprintf("tip %s has %d or more waiting tips ahead of it", e.TipID, e.Ahead)
+	return fmt.Sprintf("tip %s has %d or more tips ahead of it", e.TipID, e.Ahead)
 }
 
 // Unwrap makes it a Conflict that says what to do.
 func (e *TooFarError) Unwrap() error {
 	return fault.NewPublic(fault.Conflict, e.Error(), fmt.Sprintf(
-		"more than %d waiting tips are ahead of it: nothing was claimed; claim from the head of the queue, or ask a supervisor", maxClaimSkip))
+		"more than %d tips are ahead of it in the queue (waiting or held): nothing was claimed; claim from the head of the queue, or ask a supervisor", claimWindow))
 }
 
 // errNotOpen is an entry that is neither waiting, held nor recorded as
@@ -83,7 +86,7 @@ var errNotOpen = fault.New(fault.Conflict, "tip is not open: nothing was claimed
 // its streams, one per priority named in ARGV[8..] in the same order.
 // ARGV[1] is the group, ARGV[2] the tip, ARGV[3] the officer, ARGV[4] the
 // lease (ms), ARGV[5] the released consumer, ARGV[6] its idle time (ms),
-// ARGV[7] maxClaimSkip.
+// ARGV[7] claimWindow.
 //
 // A tip never delivered is reached by delivering the stream in order up
 // to it; the tips passed over go back at once, in one XCLAIM, to the
@@ -129,8 +132,10 @@ local function after(a, b)
 end
 if not last or not after(id, last) then return {'NOTOPEN'} end
 local limit = tonumber(ARGV[7])
-local ahead = redis.call('XRANGE', stream, '(' .. last, '(' .. id, 'COUNT', limit + 1)
-if #ahead > limit then return {'FAR', tostring(#ahead)} end
+local before = #redis.call('XPENDING', stream, ARGV[1], '-', '(' .. id, limit + 1)
+if before > limit then return {'FAR', tostring(before)} end
+local ahead = redis.call('XRANGE', stream, '(' .. last, '(' .. id, 'COUNT', limit + 1 - before)
+if before + #ahead > limit then return {'FAR', tostring(before + #ahead)} end
 local got = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[3], 'COUNT', #ahead + 1, 'STREAMS', stream, '>')[1][2]
 local back = {stream, ARGV[1], ARGV[5], 0}
 for i = 1, #got do
@@ -151,7 +156,7 @@ return {'CLAIMED', id, got[#got][2], stream, tostring(skipped)}
 // ClaimTip hands the officer one chosen tip, or says why not: a HeldError
 // while another officer's lease runs, a ClosedError once it was
 // acknowledged, ErrNotFound for an unknown tip, a TooFarError when more
-// than maxClaimSkip waiting tips are ahead of it. It is one script, so two
+// than claimWindow tips are ahead of it. It is one script, so two
 // claims of the same tip, or a claim racing Claim, never hand it to two
 // officers.
 //
@@ -171,7 +176,7 @@ func (q *Queue) ClaimTip(ctx context.Context, agency, officer, tipID string) (*C
 	defer cancel()
 	keys := []string{q.index(agency), q.closed(agency)}
 	args := []any{group, tipID, officer, q.opt.Lease.Milliseconds(), releasedConsumer,
-		q.opt.Lease.Milliseconds() + 1000, maxClaimSkip}
+		q.opt.Lease.Milliseconds() + 1000, claimWindow}
 	for _, p := range Priorities {
 		keys = append(keys, q.stream(agency, p))
 		args = append(args, string(p))

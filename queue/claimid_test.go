@@ -195,9 +195,70 @@ func TestClaimTipTooFar(t *testing.T) {
 	if c := claim(t, q, "pe-lima", "bob"); c.TipID != "t000" || c.Deliveries != 1 {
 		t.Fatalf("after the refusal bob claimed %s (%d deliveries), want t000", c.TipID, c.Deliveries)
 	}
-	claimTip(t, q, "alice", "t100") // 99 ahead of it now
+	// Held tips count: t000 held and t001..t100 waiting are 101.
+	if _, err := q.ClaimTip(ctx, "pe-lima", "alice", "t101"); !errors.As(err, &far) {
+		t.Fatalf("claim of t101 behind a held tip and 100 waiting: %v, want a TooFarError", err)
+	}
+	claimTip(t, q, "alice", "t100") // t000 held and 99 waiting ahead of it
 	if c := claim(t, q, "pe-lima", "bob"); c.TipID != "t001" {
 		t.Fatalf("bob claimed %s, want t001", c.TipID)
+	}
+}
+
+// TestClaimTipHandsBackWithinTheScan: however many chosen claims pass
+// over tips, and however many tips officers hold meanwhile, every tip
+// handed back is claimed again, before any newer one, in order.
+func TestClaimTipHandsBackWithinTheScan(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	for i := range 400 {
+		publish(t, q, entry("pe-lima", fmt.Sprintf("t%03d", i), queue.Normal))
+	}
+	// Each round an officer claims from the head, and another chooses a
+	// tip 60 places further on than the last round's: passing over the
+	// tips between would leave more than the scan finds, so all but the
+	// first are refused. Without the window, the tips handed back beyond
+	// the scan were never claimed again ("no tip waiting").
+	var chosen, refused int
+	for round := range 6 {
+		claim(t, q, "pe-lima", fmt.Sprintf("head-%d", round))
+		_, err := q.ClaimTip(ctx, "pe-lima", fmt.Sprintf("chooser-%d", round), fmt.Sprintf("t%03d", 60*(round+1)))
+		var far *queue.TooFarError
+		switch {
+		case err == nil:
+			chosen++
+		case errors.As(err, &far):
+			refused++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if chosen == 0 {
+		t.Fatalf("no chosen claim went through (%d refused)", refused)
+	}
+	// From here on claims come in the stream's order, skipping only the
+	// tips held.
+	held := map[string]bool{}
+	list, err := q.List(ctx, "pe-lima", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range list {
+		if l.State == queue.StateHeld {
+			held[l.TipID] = true
+		}
+	}
+	var want, got []string
+	for _, l := range list {
+		if !held[l.TipID] {
+			want = append(want, l.TipID)
+		}
+	}
+	for range want {
+		got = append(got, claim(t, q, "pe-lima", "sweeper").TipID)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("claims after the chosen ones:\n got %v\nwant %v", got, want)
 	}
 }
 
