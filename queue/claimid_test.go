@@ -269,13 +269,7 @@ func TestClaimTipConcurrent(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
 	ctx := context.Background()
 	const n = 30
-	for i := range n {
-		p := queue.Normal
-		if i%4 == 0 {
-			p = queue.Urgent
-		}
-		publish(t, q, entry("pe-lima", fmt.Sprintf("t%02d", i), p))
-	}
+	publishMixed(t, q, n, 4)
 	var mu sync.Mutex
 	holder := map[string]string{}
 	take := func(officer string, c *queue.Claimed) {
@@ -314,31 +308,12 @@ func TestClaimTipConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			officer := fmt.Sprintf("header-%d", w)
-			for {
-				c, err := q.Claim(ctx, "pe-lima", officer)
-				if errors.Is(err, queue.ErrEmpty) {
-					return
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				take(officer, c)
-			}
+			claimUntilEmpty(t, q, officer, func(c *queue.Claimed) { take(officer, c) })
 		}()
 	}
 	wg.Wait()
 	// What the choosers passed over and nobody claimed yet is waiting.
-	for {
-		c, err := q.Claim(ctx, "pe-lima", "sweeper")
-		if errors.Is(err, queue.ErrEmpty) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		take("sweeper", c)
-	}
+	claimUntilEmpty(t, q, "sweeper", func(c *queue.Claimed) { take("sweeper", c) })
 	if len(holder) != n {
 		t.Fatalf("handed out %d distinct tips, want %d", len(holder), n)
 	}

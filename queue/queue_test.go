@@ -253,15 +253,8 @@ func TestAgenciesAreSeparate(t *testing.T) {
 
 func TestConcurrentClaimsNeverOverlap(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
-	ctx := context.Background()
 	const n = 40
-	for i := range n {
-		p := queue.Normal
-		if i%3 == 0 {
-			p = queue.Urgent
-		}
-		publish(t, q, entry("pe-lima", fmt.Sprintf("t%02d", i), p))
-	}
+	publishMixed(t, q, n, 3)
 	var mu sync.Mutex
 	seen := map[string]string{}
 	var wg sync.WaitGroup
@@ -270,22 +263,14 @@ func TestConcurrentClaimsNeverOverlap(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			officer := fmt.Sprintf("officer-%d", w)
-			for {
-				c, err := q.Claim(ctx, "pe-lima", officer)
-				if errors.Is(err, queue.ErrEmpty) {
-					return
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
+			claimUntilEmpty(t, q, officer, func(c *queue.Claimed) {
 				mu.Lock()
+				defer mu.Unlock()
 				if prev, dup := seen[c.TipID]; dup {
 					t.Errorf("tip %s claimed by %s and %s", c.TipID, prev, officer)
 				}
 				seen[c.TipID] = officer
-				mu.Unlock()
-			}
+			})
 		}()
 	}
 	wg.Wait()
@@ -354,6 +339,35 @@ func TestUnavailableRedis(t *testing.T) {
 	}
 	if err := q.Ping(ctx); !errors.Is(err, queue.ErrUnavailable) {
 		t.Errorf("ping: err = %v, want ErrUnavailable", err)
+	}
+}
+
+// publishMixed queues n tips t00, t01..., every urgentEvery-th one
+// urgent, the others normal.
+func publishMixed(t *testing.T, q *queue.Queue, n, urgentEvery int) {
+	t.Helper()
+	for i := range n {
+		p := queue.Normal
+		if i%urgentEvery == 0 {
+			p = queue.Urgent
+		}
+		publish(t, q, entry("pe-lima", fmt.Sprintf("t%02d", i), p))
+	}
+}
+
+// claimUntilEmpty claims for officer until no tip is waiting, giving each
+// claim to got; another error fails the test (from any goroutine).
+func claimUntilEmpty(t *testing.T, q *queue.Queue, officer string, got func(*queue.Claimed)) {
+	for {
+		c, err := q.Claim(context.Background(), "pe-lima", officer)
+		if errors.Is(err, queue.ErrEmpty) {
+			return
+		}
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		got(c)
 	}
 }
 
