@@ -114,7 +114,9 @@ if #p == 1 then
     return {'MINE', id, f[1][2], stream}
   end
   if owner ~= ARGV[5] and idle < lease then return {'HELD', owner, tostring(idle)} end
-  local c = redis.call('XCLAIM', stream, ARGV[1], ARGV[3], lease, id)
+  local minIdle = lease
+  if owner == ARGV[5] then minIdle = 0 end
+  local c = redis.call('XCLAIM', stream, ARGV[1], ARGV[3], minIdle, id)
   if #c == 0 or type(c[1]) ~= 'table' then return {'NOTFOUND'} end
   return {'TAKEN', id, c[1][2], stream, owner}
 end

@@ -176,6 +176,30 @@ func TestClaimTipTakesOverLapsedAndReleased(t *testing.T) {
 	}
 }
 
+// TestClaimTipAcknowledgedWithoutRecord: an entry acknowledged with no
+// closure record (no action of the queue leaves one) is refused, not
+// handed out again.
+func TestClaimTipAcknowledgedWithoutRecord(t *testing.T) {
+	q, r := newQueueHeld(t, time.Minute, entry("pe-lima", "t1", queue.Normal), "alice")
+	ctx := context.Background()
+	stream := r.Prefix + ":{pe-lima}:tips:normal"
+	ids, err := r.Client.XRange(ctx, stream, "-", "+").Result()
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("stream: %v, %v", ids, err)
+	}
+	if err := r.Client.XAck(ctx, stream, "triage", ids[0].ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = q.ClaimTip(ctx, "pe-lima", "bob", "t1")
+	var held *queue.HeldError
+	if !errors.Is(err, fault.Conflict) || errors.As(err, &held) {
+		t.Fatalf("claim of an entry acknowledged without a record: %v, want a Conflict", err)
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "bob"); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("claim after: %v, want ErrEmpty", err)
+	}
+}
+
 // TestClaimTipTooFar: a tip with more waiting tips ahead of it than a
 // chosen claim passes over is refused, and none of them is touched.
 func TestClaimTipTooFar(t *testing.T) {
