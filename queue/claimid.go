@@ -138,7 +138,9 @@ local before = #redis.call('XPENDING', stream, ARGV[1], '-', '(' .. id, limit + 
 if before > limit then return {'FAR', tostring(before)} end
 local ahead = redis.call('XRANGE', stream, '(' .. last, '(' .. id, 'COUNT', limit + 1 - before)
 if before + #ahead > limit then return {'FAR', tostring(before + #ahead)} end
-local got = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[3], 'COUNT', #ahead + 1, 'STREAMS', stream, '>')[1][2]
+local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[3], 'COUNT', #ahead + 1, 'STREAMS', stream, '>')
+if not r then return {'NOTOPEN'} end
+local got = r[1][2]
 local back = {stream, ARGV[1], ARGV[5], 0}
 for i = 1, #got do
   if got[i][1] ~= id then back[#back + 1] = got[i][1] end
@@ -148,10 +150,7 @@ if skipped > 0 then
   for _, a in ipairs({'IDLE', ARGV[6], 'RETRYCOUNT', 0, 'JUSTID'}) do back[#back + 1] = a end
   redis.call('XCLAIM', unpack(back))
 end
-if got[#got][1] ~= id then
-  redis.call('XCLAIM', stream, ARGV[1], ARGV[5], 0, id, 'IDLE', ARGV[6], 'RETRYCOUNT', 0, 'JUSTID')
-  return {'NOTOPEN'}
-end
+if got[#got][1] ~= id then return {'NOTOPEN'} end
 return {'CLAIMED', id, got[#got][2], stream, tostring(skipped)}
 `)
 
