@@ -40,3 +40,47 @@ func BenchmarkPublish(b *testing.B) {
 		bench(b, r.MasterAddr, queue.Options{Replicas: queue.NoReplicas})
 	})
 }
+
+// BenchmarkClaim compares a claim of the head of the queue with a chosen
+// claim (triage next ID) of the head and of a tip 99 places back, whose
+// script delivers the 99 and hands them back. Each claim is of a fresh
+// agency's queue of 100 tips, made outside the timer.
+func BenchmarkClaim(b *testing.B) {
+	url := queuetest.StartServer(b)
+	opt, _ := redis.ParseURL(url)
+	c := redis.NewClient(&redis.Options{Addr: opt.Addr, DisableIdentity: true})
+	b.Cleanup(func() { c.Close() })
+	for _, bc := range []struct {
+		name  string
+		claim func(q *queue.Queue, agency string) (*queue.Claimed, error)
+	}{
+		{"head", func(q *queue.Queue, agency string) (*queue.Claimed, error) { return q.Claim(b.Context(), agency, "o1") }},
+		{"chosen-head", func(q *queue.Queue, agency string) (*queue.Claimed, error) {
+			return q.ClaimTip(b.Context(), agency, "o1", "t0")
+		}},
+		{"chosen-99-back", func(q *queue.Queue, agency string) (*queue.Claimed, error) {
+			return q.ClaimTip(b.Context(), agency, "o1", "t99")
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			q := queue.New(c, queue.Options{Prefix: "benchclaim-" + bc.name + strconv.Itoa(b.N)})
+			b.ReportAllocs()
+			for i := range b.N {
+				b.StopTimer()
+				agency := "a" + strconv.Itoa(i)
+				if err := q.Ensure(b.Context(), agency); err != nil {
+					b.Fatal(err)
+				}
+				for j := range 100 {
+					if err := q.Publish(b.Context(), entry(agency, "t"+strconv.Itoa(j), queue.Normal)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				if _, err := bc.claim(q, agency); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
