@@ -77,7 +77,7 @@ type drawnProps struct {
 }
 
 type drawnGeometry struct {
-	Type        string            `json:"type"`
+	Type        string           `json:"type"`
 	Coordinates [][][][2]float64 `json:"coordinates"`
 }
 
