@@ -14,8 +14,10 @@ import (
 // testdata/heldout was written apart from it and from the lists (see its
 // README) and is never tuned on line by line; testdata/second was written
 // independently after the lists were final (see its README); testdata/third
-// was written blind after the second round and read in the third. A file is one language, a line
-// is "now" or "not", a tab, and a message; "#" starts a comment line.
+// was written blind after the second round and read in the third;
+// testdata/fourth was written blind after the third round and read in the
+// fourth. None is blind now. A file is one language, a line is "now" or
+// "not", a tab, and a message; "#" starts a comment line.
 var corpusLangs = []string{"en", "es", "ms", "id", "zh-Hans", "th", "vi", "fil"}
 
 // The bar a corpus must clear, per language and overall.
@@ -126,11 +128,7 @@ func measure(m *Matcher, dir string) corpusReport {
 
 func (r corpusReport) table(name string) string {
 	var b strings.Builder
-	if name == "blind" {
-		fmt.Fprintf(&b, "urgency corpus %s (never tuned on; the issue's bar is recall >= %.0f%%, false alarms <= %.0f%%):\n", name, 100*minRecall, 100*maxFalseAlarm)
-	} else {
-		fmt.Fprintf(&b, "urgency corpus %s (recall >= %.0f%%, false alarms <= %.0f%%):\n", name, 100*minRecall, 100*maxFalseAlarm)
-	}
+	fmt.Fprintf(&b, "urgency corpus %s (the issue's bar: recall >= %.0f%%, false alarms <= %.0f%%):\n", name, 100*minRecall, 100*maxFalseAlarm)
 	for _, l := range corpusLangs {
 		fmt.Fprintf(&b, "  %-8s %v\n", l, r.byLang[l])
 	}
@@ -144,7 +142,7 @@ var corpora = map[string]corpusReport{}
 // the output of a passing run, CI's included.
 func TestMain(m *testing.M) {
 	if matcher, err := New(Options{}); err == nil {
-		for _, name := range []string{"dev", "heldout", "second", "third", "blind"} {
+		for _, name := range []string{"dev", "heldout", "second", "third", "fourth"} {
 			corpora[name] = measure(matcher, filepath.Join("testdata", name))
 			if corpora[name].err == nil {
 				fmt.Print(corpora[name].table(name))
@@ -201,28 +199,27 @@ func TestSecondCorpus(t *testing.T) { checkCorpus(t, "second") }
 // read in the third round to improve them (see its README); no longer blind.
 func TestThirdCorpus(t *testing.T) { checkCorpus(t, "third") }
 
-// The blind corpus (testdata/blind, see its README) was written after the
-// third round of lists and measured once, never read to tune them. It does
-// not clear the bar (95% recall): what it guards is that the lists
-// get no worse on messages nobody tuned them for. Raise these floors when a
-// change lifts the figures; once its misses are read, it is spoiled: move it
-// beside the others and write a fresh one.
+// The fourth corpus (testdata/fourth, see its README) was written blind
+// after the third round of lists and measured once (79.0% recall, 5.1% false
+// alarms), then read in the fourth round to improve them; no longer blind.
+// It is held at its figures once tuned: raise these floors when a change
+// lifts them.
 const (
-	blindMinRecall     = 0.785 // 139/176 = 79.0% when it was added
-	blindMaxFalseAlarm = 0.06  // 9/176 = 5.1% when it was added
+	fourthMinRecall     = 0.785 // 139/176 = 79.0% at first contact
+	fourthMaxFalseAlarm = 0.06  // 9/176 = 5.1% at first contact
 )
 
-// TestBlindCorpusNoWorse: the figures on the blind corpus, per language in
-// TestMain's output, and overall no worse than when it was added.
-func TestBlindCorpusNoWorse(t *testing.T) {
-	r, ok := corpora["blind"]
+// TestFourthCorpus: the figures on the fourth corpus, per language in the
+// log, and overall no worse than its floors.
+func TestFourthCorpus(t *testing.T) {
+	r, ok := corpora["fourth"]
 	if !ok || r.err != nil {
-		t.Fatalf("the blind corpus does not load: %v", r.err)
+		t.Fatalf("the fourth corpus does not load: %v", r.err)
 	}
-	t.Log("\n" + r.table("blind"))
-	if r.total.recall() < blindMinRecall || r.total.falseAlarms() > blindMaxFalseAlarm {
-		t.Errorf("blind corpus worse than when it was added: %v (floors: recall %.1f%%, false alarms %.0f%%)",
-			r.total, 100*blindMinRecall, 100*blindMaxFalseAlarm)
+	t.Log("\n" + r.table("fourth"))
+	if r.total.recall() < fourthMinRecall || r.total.falseAlarms() > fourthMaxFalseAlarm {
+		t.Errorf("fourth corpus under its floors: %v (floors: recall %.1f%%, false alarms %.1f%%)",
+			r.total, 100*fourthMinRecall, 100*fourthMaxFalseAlarm)
 	}
 }
 
