@@ -208,28 +208,24 @@ func TestSecondCorpus(t *testing.T) { checkCorpus(t, "second") }
 func TestThirdCorpus(t *testing.T) { checkCorpus(t, "third") }
 
 // The fourth corpus (testdata/fourth, see its README) was written blind
-// after the third round of lists and measured once (79.0% recall, 5.1% false
-// alarms), then read in the fourth round to improve them; no longer blind.
-// It is held at its figures once tuned: raise these floors when a change
+// after the third round of lists and measured once (139/176 = 79.0% recall,
+// 9/176 = 5.1% false alarms), then read in the fourth round to improve them;
+// no longer blind. It is held to the bar in every language like the
+// others, and overall at its figures once tuned: raise these when a change
 // lifts them.
 const (
-	fourthMinRecall     = 0.785 // 139/176 = 79.0% at first contact
-	fourthMaxFalseAlarm = 0.06  // 9/176 = 5.1% at first contact
+	fourthMinFound  = 174 // of 176 danger-now messages, after round four
+	fourthMaxAlarms = 0   // of 176 others, after round four
 )
 
-// TestFourthCorpus: the figures on the fourth corpus, per language in the
-// log, and overall no worse than its floors.
+// TestFourthCorpus: the fourth corpus clears the bar in every language and
+// stays at its tuned figures overall.
 func TestFourthCorpus(t *testing.T) {
-	r, ok := corpora["fourth"]
-	if !ok || r.err != nil {
-		t.Fatalf("the fourth corpus does not load: %v", r.err)
+	checkCorpus(t, "fourth")
+	if r := corpora["fourth"]; r.err == nil && (r.total.found < fourthMinFound || r.total.alarms > fourthMaxAlarms) {
+		t.Errorf("fourth corpus below its tuned figures: %v (held at %d found, at most %d false alarms)",
+			r.total, fourthMinFound, fourthMaxAlarms)
 	}
-	t.Log("\n" + r.table("fourth"))
-	if r.total.recall() < fourthMinRecall || r.total.falseAlarms() > fourthMaxFalseAlarm {
-		t.Errorf("fourth corpus under its floors: %v (floors: recall %.1f%%, false alarms %.1f%%)",
-			r.total, 100*fourthMinRecall, 100*fourthMaxFalseAlarm)
-	}
-	r.logMisses(t, "fourth")
 }
 
 // TestSameSituationSamePriority: the development corpus says the same 25
