@@ -540,6 +540,16 @@ var situations = []struct {
 		"vi":      "họ đang đi tìm việc, chủ cũ không trả lương",
 		"fil":     "naghahanap sila ng trabaho ngayon, hindi pa sila binabayaran ng dating amo",
 	}},
+	{"a bone broken at play or in a fall", false, map[string]string{
+		"en":      "I broke my arm playing football, can I still work at the factory?",
+		"es":      "me rompí el brazo jugando fútbol, puedo seguir trabajando?",
+		"ms":      "patah tangan sebab jatuh motor, boleh ambil cuti sakit?",
+		"id":      "kaki adik patah karena jatuh dari motor, bisa klaim asuransi?",
+		"zh-Hans": "踢球摔断了胳膊，还能上班吗",
+		"th":      "ขาหักเพราะตกมอเตอร์ไซค์ ลาป่วยได้ไหม",
+		"vi":      "em bị gãy chân do té xe, có được nghỉ ốm không",
+		"fil":     "nabali ang braso ko sa basketball, pwede ba mag sick leave",
+	}},
 	{"escaped, hiding, they drive around searching", true, map[string]string{
 		"en":      "i got out through the back door, the manager is driving around looking, im behind a mosque",
 		"es":      "nos escapamos por la ventana del baño, el patron anda rondando en su camioneta buscándonos",
