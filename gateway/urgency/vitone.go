@@ -2,6 +2,7 @@ package urgency
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -13,32 +14,36 @@ import (
 // that the accented forms of a text and of a phrase agree whichever was
 // used. Words where the vowels are followed by a consonant ("hoàng",
 // "khoảng") and "qu" + y ("quý") have one spelling only and are left alone.
+// w is lower case and composed (NFC).
 func toneFirst(w string) string {
-	d := norm.NFD.String(w)
-	rs := []rune(d)
-	// The last letter, its tone after it if any.
-	n := len(rs)
-	end := n
-	tone := rune(0)
-	if n > 0 && isTone(rs[n-1]) {
-		tone, end = rs[n-1], n-1
-	}
-	if tone == 0 || end < 2 {
+	last, size := utf8.DecodeLastRuneInString(w)
+	if last < 0xC0 || size >= len(w) { // the common case: no accent on the last letter
 		return w
 	}
-	last, first := rs[end-1], rs[end-2]
-	if !((first == 'o' && (last == 'a' || last == 'e')) || (first == 'u' && last == 'y')) {
+	first := w[len(w)-size-1] // the letter before it, if it is a plain o or u
+	if first != 'o' && first != 'u' {
 		return w
 	}
-	if first == 'u' && end >= 3 && rs[end-3] == 'q' {
+	base, tone, ok := splitTone(last)
+	if !ok || !(first == 'o' && (base == 'a' || base == 'e') || first == 'u' && base == 'y') {
 		return w
 	}
-	var b strings.Builder
-	b.Grow(len(d) + 2)
-	b.WriteString(string(rs[:end-1]))
-	b.WriteRune(tone)
-	b.WriteRune(last)
-	return norm.NFC.String(b.String())
+	if first == 'u' && len(w) >= size+2 && w[len(w)-size-2] == 'q' {
+		return w
+	}
+	return w[:len(w)-size-1] + norm.NFC.String(string([]rune{rune(first), tone, base}))
+}
+
+// splitTone splits a composed a, e or y with a tone mark (and nothing else)
+// into the letter and the mark.
+func splitTone(r rune) (base, tone rune, ok bool) {
+	d := norm.NFD.String(string(r))
+	b, n := utf8.DecodeRuneInString(d)
+	t, m := utf8.DecodeRuneInString(d[n:])
+	if n+m != len(d) || !strings.ContainsRune("aey", b) || !isTone(t) {
+		return 0, 0, false
+	}
+	return b, t, true
 }
 
 // isTone reports whether r is one of the five Vietnamese tone marks, as a
