@@ -550,6 +550,16 @@ var situations = []struct {
 		"vi":      "em bị gãy chân do té xe, có được nghỉ ốm không",
 		"fil":     "nabali ang braso ko sa basketball, pwede ba mag sick leave",
 	}},
+	{"mum at the door now, moving to another place tomorrow", false, map[string]string{
+		"en":      "my mum is outside the door now, we are going to another place tomorrow, the flat is too small",
+		"es":      "mi mamá está afuera de la puerta ahora, mañana vamos a otro lugar, el depa es muy chico",
+		"ms":      "mak sy tgh tunggu kat luar pintu skrg, esok kami pindah rumah lain, rumah ni kecik sgt",
+		"id":      "ibu lagi di depan pintu skrg, besok kami pindah ke kontrakan lain, yg ini sempit",
+		"zh-Hans": "我妈现在在门外等我，明天我们搬到别的地方，房子太小了",
+		"th":      "แม่รออยู่หน้าประตูตอนนี้ พรุ่งนี้เราจะย้ายบ้านไปที่ใหม่ ห้องมันเล็กไป",
+		"vi":      "mẹ em đang đứng ngoài cửa, mai nhà em chuyển sang chỗ mới, nhà cũ chật quá",
+		"fil":     "nasa labas ng pinto si mama ngayon, lilipat kami ng bahay bukas, masikip na dito",
+	}},
 	{"escaped, hiding, they drive around searching", true, map[string]string{
 		"en":      "i got out through the back door, the manager is driving around looking, im behind a mosque",
 		"es":      "nos escapamos por la ventana del baño, el patron anda rondando en su camioneta buscándonos",
