@@ -560,6 +560,16 @@ var situations = []struct {
 		"vi":      "mẹ em đang đứng ngoài cửa, mai nhà em chuyển sang chỗ mới, nhà cũ chật quá",
 		"fil":     "nasa labas ng pinto si mama ngayon, lilipat kami ng bahay bukas, masikip na dito",
 	}},
+	{"driving around looking for a gift now", false, map[string]string{
+		"en":      "we're driving around looking for a gift for mum now",
+		"es":      "ahora estamos dando vueltas buscando un regalo para mi mamá",
+		"ms":      "tengah pusing2 cari hadiah untuk mak skrg",
+		"id":      "lagi muter2 nyari kado buat ibu skrg",
+		"zh-Hans": "现在开车到处找给妈妈的礼物",
+		"th":      "ตอนนี้ขับวนหาของขวัญให้แม่",
+		"vi":      "đang chạy lòng vòng tìm quà cho mẹ",
+		"fil":     "umiikot kami sa mall naghahanap ng regalo para kay mama ngayon",
+	}},
 	{"escaped, hiding, they drive around searching", true, map[string]string{
 		"en":      "i got out through the back door, the manager is driving around looking, im behind a mosque",
 		"es":      "nos escapamos por la ventana del baño, el patron anda rondando en su camioneta buscándonos",
