@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // FuzzMatch: any text is searched without a panic, the same way twice; an
@@ -16,6 +18,7 @@ func FuzzMatch(f *testing.F) {
 		"cuu toi voi", "nghiên cứu", "took all of my passport", "🆘", "", "\xff\xfe", "... ...", "=", "!tolong",
 		"อยู่ใกล้ทางด่วน ด่วน", "they took my passport and dont pay us", "I was locked in years ago, safe now",
 		"现在已经很安全", "HELPPPP", "bạn em", "bắn em", "AYÚDENME x favor", "ช่วยด้วยยยยค่ะ",
+		"nó khoá cửa", "quý", "khoẻ", "o\u0301a", "uý", "oá\xff",
 	} {
 		f.Add(s)
 	}
@@ -62,4 +65,29 @@ func isPrintableASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// FuzzToneFirst: moving a Vietnamese tone to the first vowel keeps the word
+// the same when folded, once done changes nothing more, and never makes
+// invalid UTF-8 of valid.
+func FuzzToneFirst(f *testing.F) {
+	for _, s := range []string{"khoá", "khóa", "hoà", "thuỷ", "quý", "hoàng", "á", "oá", "uý", "qú", "o\u0301", "\xffá", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, w string) {
+		if !utf8.ValidString(w) {
+			return
+		}
+		w = strings.ToLower(norm.NFC.String(w))
+		got := toneFirst(w)
+		if !utf8.ValidString(got) {
+			t.Fatalf("toneFirst(%q) = %q, not UTF-8", w, got)
+		}
+		if foldLatin(got) != foldLatin(w) {
+			t.Fatalf("toneFirst(%q) = %q folds to %q, not %q", w, got, foldLatin(got), foldLatin(w))
+		}
+		if again := toneFirst(got); again != got {
+			t.Fatalf("toneFirst(%q) = %q, then %q", w, got, again)
+		}
+	})
 }

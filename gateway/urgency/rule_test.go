@@ -236,3 +236,28 @@ func TestWordIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestToneFirst: Vietnamese writes the tone of "oa", "oe", "uy" on either
+// vowel; both spellings match a phrase written either way, and words where
+// the placement is fixed are left alone.
+func TestToneFirst(t *testing.T) {
+	for in, want := range map[string]string{
+		"khoá": "khóa", "khóa": "khóa", "hoà": "hòa", "khoẻ": "khỏe", "thuỷ": "thủy",
+		"quý": "quý", "hoàng": "hoàng", "khoảng": "khoảng", "toà": "tòa", "em": "em", "tát": "tát",
+	} {
+		if got := toneFirst(in); got != want {
+			t.Errorf("toneFirst(%q) = %q, want %q", in, got, want)
+		}
+	}
+	m := mustMatcher(t, Options{NoDefaults: true, Extra: map[language.Tag][]string{
+		language.Vietnamese: {"[confinement] khóa cổng", "[violence] đánh"},
+	}})
+	for _, text := range []string{"đêm khoá cổng", "đêm khóa cổng", "dem khoa cong"} {
+		if _, ok := m.Match(text); !ok {
+			t.Errorf("%q: not matched by %q", text, "khóa cổng")
+		}
+	}
+	if _, ok := m.Match("khỏa cổng"); ok { // another word, written with accents
+		t.Error(`"khỏa cổng" matched "khóa cổng"`)
+	}
+}

@@ -671,6 +671,7 @@ func words(text string) (folded, written []string) {
 				}
 				return unicode.ToLower(r)
 			}, f))
+			w = toneFirst(w)
 		}
 		folded, written = append(folded, fw), append(written, w)
 	}
