@@ -1,0 +1,445 @@
+package urgency
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
+// Matcher finds cues and decides urgency. It is safe for concurrent use.
+//
+// The built-in lists expand to some 48,000 phrases of words. Each is a
+// 16-byte cue; its words are numbers in one shared slice and its text a span
+// of one shared string, so the matcher holds about 3 MB, not the 18 MB of a
+// struct of strings and slices each (issue 16: peak RSS).
+type Matcher struct {
+	dict    map[string]uint32 // the words of the phrases, folded and as written; ids from 1
+	ids     []uint32          // the cues' words; gap is "..."
+	text    string            // the cues' phrases as written
+	cues    []cue
+	langs   []language.Tag
+	first   cueIndex // word phrases by their first word, then their second
+	wordExc cueIndex // word exceptions and Safe phrases by their first word
+	whole   map[string]wholeCue
+	// Phrases matched anywhere, and their exceptions and Safe phrases: in
+	// unspaced scripts, and in symbols (emoji), which are all a text in
+	// Latin letters needs. There are a few hundred: they stay phrases.
+	runs, runExc, symbols, symbolExc runSet
+	nPhrases                         int
+}
+
+// gap is the id of "..." in a cue's words; noWord is that of a word of a
+// text that no phrase has.
+const (
+	gap    = 0
+	noWord = ^uint32(0)
+)
+
+// cue is a phrase of words.
+type cue struct {
+	text, words     uint32 // where its text starts in m.text, its word ids in m.ids
+	textLen, nWords uint16
+	lang            uint16 // index in m.langs
+	class           Class
+	flags           cueFlags
+}
+
+type cueFlags uint8
+
+const (
+	cueWhole  cueFlags = 1 << iota
+	cueExcept          // an exception: see phrase.except
+	cueStrict          // accents must agree (Vietnamese)
+	cueExact           // its words as written follow its folded words in m.ids
+)
+
+type wholeCue struct {
+	cue   uint32
+	words bool // matched against the words; else against the compact form
+}
+
+// cueIndex holds cues by their first word id (and, within it, the cues of
+// one word or with a gap after it first, then the others by their second
+// word), each group in the order the lists give them.
+type cueIndex struct {
+	start []uint32 // cues of first word w are cues[start[w]:start[w+1]]
+	cues  []uint32
+}
+
+// builder holds what New needs only while it adds phrases.
+type builder struct {
+	m             *Matcher
+	text          strings.Builder
+	texts         map[string]uint32 // one copy of each phrase's text
+	seen          map[string]bool   // word cues by class and words: the first of each wins
+	seenRuns      map[string]bool
+	langs         map[language.Tag]uint16
+	first, excpts []uint32
+}
+
+// New returns a matcher with the built-in lists and opt.Extra.
+func New(opt Options) (*Matcher, error) {
+	m := &Matcher{dict: map[string]uint32{}, whole: map[string]wholeCue{},
+		runs: runSet{}, runExc: runSet{}, symbols: runSet{}, symbolExc: runSet{}}
+	b := &builder{m: m, texts: map[string]uint32{}, seen: map[string]bool{}, seenRuns: map[string]bool{},
+		langs: map[language.Tag]uint16{}}
+	n, err := load(opt, b.add)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.langs) > 1<<16 {
+		return nil, fmt.Errorf("urgency phrases in %d languages: at most %d", len(m.langs), 1<<16)
+	}
+	m.nPhrases = n
+	m.text = strings.Clone(b.text.String())
+	m.ids, m.cues = slices.Clone(m.ids), slices.Clone(m.cues) // without room to grow
+	m.first = m.index(b.first, true)
+	m.wordExc = m.index(b.excpts, false)
+	return m, nil
+}
+
+func (b *builder) add(p *phrase) {
+	m := b.m
+	if p.words == nil && !p.whole {
+		// Matched anywhere: kept as it is.
+		key := fmt.Sprint(p.class, p.except, p.run, p.rest)
+		if b.seenRuns[key] {
+			return
+		}
+		b.seenRuns[key] = true
+		switch {
+		case p.masks() && unspaced(p.run):
+			m.runExc.add(p)
+		case p.masks():
+			m.symbolExc.add(p)
+		case unspaced(p.run):
+			m.runs.add(p)
+		default:
+			m.symbols.add(p)
+		}
+		return
+	}
+	var key string
+	switch {
+	case p.whole:
+		key = p.run
+		if p.words != nil {
+			key = strings.Join(p.words, " ")
+		}
+		if _, dup := m.whole[key]; dup {
+			return
+		}
+	case !p.masks():
+		// The same cue twice, or in two languages: the first wins.
+		k := fmt.Sprint(p.class, p.words)
+		if b.seen[k] {
+			return
+		}
+		b.seen[k] = true
+	}
+	c := cue{words: uint32(len(m.ids)), nWords: uint16(len(p.words)), class: p.class}
+	for _, w := range p.words {
+		m.ids = append(m.ids, m.wordID(w))
+	}
+	if p.exact != nil {
+		c.flags |= cueExact
+		for _, w := range p.exact {
+			m.ids = append(m.ids, m.wordID(w))
+		}
+	}
+	off, ok := b.texts[p.text]
+	if !ok {
+		off = uint32(b.text.Len())
+		b.text.WriteString(p.text)
+		b.texts[p.text] = off
+	}
+	c.text, c.textLen = off, uint16(len(p.text))
+	lang, ok := b.langs[p.lang]
+	if !ok {
+		lang = uint16(len(m.langs)) // New refuses more than 1<<16
+		b.langs[p.lang] = lang
+		m.langs = append(m.langs, p.lang)
+	}
+	c.lang = lang
+	if p.whole {
+		c.flags |= cueWhole
+	}
+	if p.except {
+		c.flags |= cueExcept
+	}
+	if p.strict {
+		c.flags |= cueStrict
+	}
+	id := uint32(len(m.cues))
+	m.cues = append(m.cues, c)
+	switch {
+	case p.whole:
+		m.whole[key] = wholeCue{cue: id, words: p.words != nil}
+	case p.masks():
+		b.excpts = append(b.excpts, id)
+	default:
+		b.first = append(b.first, id)
+	}
+}
+
+// wordID returns the id of a word of a phrase, giving it one if it has none.
+func (m *Matcher) wordID(w string) uint32 {
+	if w == "" {
+		return gap
+	}
+	id, ok := m.dict[w]
+	if !ok {
+		id = uint32(len(m.dict)) + 1
+		m.dict[w] = id
+	}
+	return id
+}
+
+// lookup returns the id of a word of a text.
+func (m *Matcher) lookup(w string) uint32 {
+	if id, ok := m.dict[w]; ok {
+		return id
+	}
+	return noWord
+}
+
+// second is the key of c within its first word's cues: its second word, or
+// gap for a cue of one word or with a gap after the first.
+func (m *Matcher) second(c uint32) uint32 {
+	if m.cues[c].nWords < 2 {
+		return gap
+	}
+	return m.ids[m.cues[c].words+1]
+}
+
+// index sorts cues, in the order given, by their first word and, if bySecond,
+// by their second.
+func (m *Matcher) index(cues []uint32, bySecond bool) cueIndex {
+	firstOf := func(c uint32) uint32 { return m.ids[m.cues[c].words] }
+	slices.SortStableFunc(cues, func(a, b uint32) int {
+		if d := cmp.Compare(firstOf(a), firstOf(b)); d != 0 || !bySecond {
+			return d
+		}
+		return cmp.Compare(m.second(a), m.second(b))
+	})
+	ix := cueIndex{start: make([]uint32, len(m.dict)+2), cues: slices.Clone(cues)}
+	for _, c := range cues {
+		ix.start[firstOf(c)+1]++
+	}
+	for w := 1; w < len(ix.start); w++ {
+		ix.start[w] += ix.start[w-1]
+	}
+	return ix
+}
+
+// of returns the cues of first word w.
+func (ix *cueIndex) of(w uint32) []uint32 {
+	if int(w) >= len(ix.start)-1 {
+		return nil
+	}
+	return ix.cues[ix.start[w]:ix.start[w+1]]
+}
+
+// at returns the word cues that may match the words from i: those of the
+// first word alone, then those of the first two.
+func (m *Matcher) at(ws []uint32, i int) (first, both []uint32) {
+	all := m.first.of(ws[i])
+	n, _ := slices.BinarySearchFunc(all, uint32(gap+1), func(c, key uint32) int { return cmp.Compare(m.second(c), key) })
+	first, rest := all[:n], all[n:]
+	if i+1 >= len(ws) || ws[i+1] == noWord {
+		return first, nil
+	}
+	lo, _ := slices.BinarySearchFunc(rest, ws[i+1], func(c, key uint32) int { return cmp.Compare(m.second(c), key) })
+	hi := lo
+	for hi < len(rest) && m.second(rest[hi]) == ws[i+1] {
+		hi++
+	}
+	return first, rest[lo:hi]
+}
+
+// phrase returns cue c as a phrase to report: its text, language, class, and
+// whether it is a whole-message phrase.
+func (m *Matcher) phrase(c uint32) *phrase {
+	q := m.cues[c]
+	return &phrase{text: m.text[q.text : q.text+uint32(q.textLen)], lang: m.langs[q.lang], class: q.class,
+		whole: q.flags&cueWhole != 0, except: q.flags&cueExcept != 0}
+}
+
+// tokens are the words of a text as ids, folded and as written; accented
+// is whether any was written with accents.
+type tokens struct {
+	folded, written []uint32
+	accented        bool
+}
+
+func (m *Matcher) tokens(text string, ws, ex []string) *tokens {
+	t := &tokens{folded: make([]uint32, len(ws)), accented: !isASCII(text) && !slices.Equal(ws, ex)}
+	for i, w := range ws {
+		t.folded[i] = m.lookup(w)
+	}
+	t.written = t.folded
+	if t.accented {
+		t.written = make([]uint32, len(ex))
+		for i, w := range ex {
+			if w == ws[i] {
+				t.written[i] = t.folded[i]
+			} else {
+				t.written[i] = m.lookup(w)
+			}
+		}
+	}
+	return t
+}
+
+// matchAt matches c's words from k against the text's words from i, and
+// returns the end of the match, or -1. A gap skips up to maxGap words.
+// Masked words never match.
+//
+// A word matches as sameWord says, by ids: a word of a text that no phrase
+// has is noWord, which equals no word of a phrase.
+func (m *Matcher) matchAt(t *tokens, i int, c uint32, k int, masked []bool) int {
+	q := &m.cues[c]
+	if k == int(q.nWords) {
+		return i
+	}
+	w := m.ids[q.words+uint32(k)]
+	if w == gap {
+		for skip := 0; skip <= maxGap && i+skip <= len(t.folded); skip++ {
+			if skip > 0 && masked != nil && masked[i+skip-1] {
+				return -1
+			}
+			if end := m.matchAt(t, i+skip, c, k+1, masked); end >= 0 {
+				return end
+			}
+		}
+		return -1
+	}
+	if i >= len(t.folded) || t.folded[i] != w || (masked != nil && masked[i]) {
+		return -1
+	}
+	if q.flags&cueExact != 0 {
+		pw, written := m.ids[q.words+uint32(q.nWords)+uint32(k)], t.written[i]
+		strict := q.flags&cueStrict != 0 && t.accented
+		if pw != w && written != pw && (written != t.folded[i] || strict) {
+			return -1
+		}
+	}
+	return m.matchAt(t, i+1, c, k+1, masked)
+}
+
+// find returns the cues in text, each phrase once, and whether the text is
+// nothing but a call for help ("AYÚDENME x favor", "ช่วยหนูด้วย").
+func (m *Matcher) find(text string) ([]*phrase, bool) {
+	if len(text) > MaxText {
+		text = text[:MaxText] // a cut rune is dropped by the folding
+	}
+	var out []*phrase
+	var seen []uint32 // the cues of words in out
+	foundCue := func(c uint32) {
+		if !slices.Contains(seen, c) {
+			seen = append(seen, c)
+			out = append(out, m.phrase(c))
+		}
+	}
+
+	var ws, ex []string
+	if hasWords(text) {
+		ws, ex = words(text)
+	}
+	t := m.tokens(text, ws, ex)
+	run := ""
+	if !isASCII(text) { // nothing matched anywhere is ASCII: scripts and emoji
+		run = compact(text)
+	}
+	if w, ok := m.whole[strings.Join(ws, " ")]; ok && len(ws) > 0 && w.words {
+		foundCue(w.cue)
+	}
+	if w, ok := m.whole[run]; ok && run != "" && !w.words {
+		foundCue(w.cue)
+	}
+
+	// Exceptions first ("not safe"), then Safe cues, which hide their words
+	// from the others ("safe now" is no "now") but not from each other.
+	var masked []bool
+	for i, w := range t.folded {
+		for _, c := range m.wordExc.of(w) {
+			if end := m.matchAt(t, i, c, 0, nil); m.cues[c].flags&cueExcept != 0 && end > i {
+				masked = mark(masked, len(ws), i, end)
+			}
+		}
+	}
+	exceptions := slices.Clone(masked)
+	for i, w := range t.folded {
+		for _, c := range m.wordExc.of(w) {
+			if m.cues[c].flags&cueExcept != 0 || (exceptions != nil && exceptions[i]) {
+				continue
+			}
+			if end := m.matchAt(t, i, c, 0, exceptions); end > i {
+				masked = mark(masked, len(ws), i, end)
+				foundCue(c)
+			}
+		}
+	}
+	var cried []bool // words in calls for help
+	for i, w := range t.folded {
+		if masked != nil && masked[i] || w == noWord {
+			continue
+		}
+		first, both := m.at(t.folded, i)
+		for _, cs := range [2][]uint32{first, both} {
+			for _, c := range cs {
+				if end := m.matchAt(t, i, c, 0, masked); end > i {
+					foundCue(c)
+					if m.cues[c].class == Help {
+						cried = mark(cried, len(ws), i, end)
+					}
+				}
+			}
+		}
+	}
+
+	found := func(p *phrase) {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	cry := cried != nil && !slices.Contains(cried, false)
+	runs, runExc := m.runs, m.runExc
+	spaced := !unspaced(text)
+	if spaced {
+		runs, runExc = m.symbols, m.symbolExc
+	}
+	if run == "" || len(runs) == 0 {
+		return out, cry
+	}
+	var maskRun, exceptionRuns []bool
+	runExc.each(run, func(p *phrase, start, end int) {
+		if p.except {
+			maskRun = mark(maskRun, len(run), start, end)
+		}
+	})
+	exceptionRuns = slices.Clone(maskRun)
+	runExc.each(run, func(p *phrase, start, end int) {
+		if !p.except && !anyMasked(exceptionRuns, start, end) {
+			maskRun = mark(maskRun, len(run), start, end)
+			found(p)
+		}
+	})
+	var criedRun []bool
+	runs.each(run, func(p *phrase, start, end int) {
+		if anyMasked(maskRun, start, end) {
+			return
+		}
+		found(p)
+		if p.class == Help {
+			criedRun = mark(criedRun, len(run), start, end)
+		}
+	})
+	if spaced {
+		return out, cry
+	}
+	return out, criedRun != nil && !slices.Contains(criedRun, false)
+}
