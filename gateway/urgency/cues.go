@@ -96,6 +96,7 @@ func New(opt Options) (*Matcher, error) {
 	m.nPhrases = n
 	m.text = strings.Clone(b.text.String())
 	m.ids, m.cues = slices.Clone(m.ids), slices.Clone(m.cues) // without room to grow
+	m.dict = packed(m.dict)
 	m.first = m.index(b.first, true)
 	m.wordExc = m.index(b.excpts, false)
 	return m, nil
@@ -196,6 +197,23 @@ func (m *Matcher) wordID(w string) uint32 {
 		m.dict[w] = id
 	}
 	return id
+}
+
+// packed returns a copy of dict, its words in one string: the words New
+// was given are parts of the phrases' texts, which they would keep alive.
+func packed(dict map[string]uint32) map[string]uint32 {
+	var all strings.Builder
+	at := make(map[string]int, len(dict))
+	for w := range dict {
+		at[w] = all.Len()
+		all.WriteString(w)
+	}
+	arena := all.String()
+	out := make(map[string]uint32, len(dict))
+	for w, id := range dict {
+		out[arena[at[w]:at[w]+len(w)]] = id
+	}
+	return out
 }
 
 // lookup returns the id of a word of a text.

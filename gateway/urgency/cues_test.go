@@ -140,7 +140,7 @@ func TestMatcherHeap(t *testing.T) {
 		}
 		return m
 	})
-	t.Logf("heap in use after building the matcher: %.1f MB, the matcher it replaced %.1f MB (%.1fx)",
+	t.Logf("heap in use after building the matcher (HeapInuse): %.1f MB, the matcher it replaced %.1f MB (%.1fx)",
 		float64(compact)/1e6, float64(ref)/1e6, float64(ref)/float64(compact))
 	if compact*4 > ref {
 		t.Errorf("the matcher holds %d bytes, more than a quarter of %d", compact, ref)
