@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/language"
 )
@@ -26,8 +27,11 @@ type Matcher struct {
 	whole   map[string]wholeCue
 	// Phrases matched anywhere, and their exceptions and Safe phrases: in
 	// unspaced scripts, and in symbols (emoji), which are all a text in
-	// Latin letters needs. There are a few hundred: they stay phrases.
+	// Latin letters needs.
 	runs, runExc, symbols, symbolExc runSet
+	runCues                          []runCue
+	runText                          string   // the runCues' compact forms
+	restParts                        []string // the parts after "..." of the runCues, in runText
 	nPhrases                         int
 }
 
@@ -56,6 +60,42 @@ const (
 	cueExact           // its words as written follow its folded words in m.ids
 )
 
+// runCue is a phrase matched anywhere: the compact form of its text, and of
+// its parts after "...".
+type runCue struct {
+	cue           uint32
+	run           uint32 // where its first part starts in m.runText
+	runLen, nRest uint16
+	rest          uint32 // its other parts are m.restParts[rest:rest+nRest]
+}
+
+func (m *Matcher) runOf(r *runCue) (run string, rest []string) {
+	return m.runText[r.run : r.run+uint32(r.runLen)], m.restParts[r.rest : r.rest+uint32(r.nRest)]
+}
+
+// runSet holds phrases matched anywhere by their first letter.
+type runSet map[rune][]uint32
+
+// each calls fn for every place where a phrase of s matches run, in the
+// order of the text.
+func (m *Matcher) each(s runSet, run string, fn func(c uint32, start, end int)) {
+	if len(s) == 0 {
+		return
+	}
+	for i := 0; i < len(run); {
+		r, size := utf8.DecodeRuneInString(run[i:])
+		for _, rc := range s[r] {
+			first, rest := m.runOf(&m.runCues[rc])
+			if strings.HasPrefix(run[i:], first) {
+				if end := followRun(run, i+len(first), rest); end >= 0 {
+					fn(m.runCues[rc].cue, i, end)
+				}
+			}
+		}
+		i += size
+	}
+}
+
 type wholeCue struct {
 	cue   uint32
 	words bool // matched against the words; else against the compact form
@@ -72,7 +112,8 @@ type cueIndex struct {
 // builder holds what New needs only while it adds phrases.
 type builder struct {
 	m             *Matcher
-	text          strings.Builder
+	text, runText strings.Builder
+	restAt        [][2]int          // where m.restParts start and end in runText
 	texts         map[string]uint32 // one copy of each phrase's text
 	seen          map[string]bool   // word cues by class and words: the first of each wins
 	seenRuns      map[string]bool
@@ -97,6 +138,11 @@ func New(opt Options) (*Matcher, error) {
 	m.text = strings.Clone(b.text.String())
 	m.ids, m.cues = slices.Clone(m.ids), slices.Clone(m.cues) // without room to grow
 	m.dict = packed(m.dict)
+	m.runText = b.runText.String()
+	m.restParts = make([]string, len(b.restAt))
+	for i, at := range b.restAt {
+		m.restParts[i] = m.runText[at[0]:at[1]]
+	}
 	m.first = m.index(b.first, true)
 	m.wordExc = m.index(b.excpts, false)
 	return m, nil
@@ -105,22 +151,7 @@ func New(opt Options) (*Matcher, error) {
 func (b *builder) add(p *phrase) {
 	m := b.m
 	if p.words == nil && !p.whole {
-		// Matched anywhere: kept as it is.
-		key := fmt.Sprint(p.class, p.except, p.run, p.rest)
-		if b.seenRuns[key] {
-			return
-		}
-		b.seenRuns[key] = true
-		switch {
-		case p.masks() && unspaced(p.run):
-			m.runExc.add(p)
-		case p.masks():
-			m.symbolExc.add(p)
-		case unspaced(p.run):
-			m.runs.add(p)
-		default:
-			m.symbols.add(p)
-		}
+		b.addRun(p)
 		return
 	}
 	var key string
@@ -141,6 +172,49 @@ func (b *builder) add(p *phrase) {
 		}
 		b.seen[k] = true
 	}
+	id := b.cue(p)
+	switch {
+	case p.whole:
+		m.whole[key] = wholeCue{cue: id, words: p.words != nil}
+	case p.masks():
+		b.excpts = append(b.excpts, id)
+	default:
+		b.first = append(b.first, id)
+	}
+}
+
+// addRun adds a phrase matched anywhere, unless it has it.
+func (b *builder) addRun(p *phrase) {
+	m := b.m
+	key := fmt.Sprint(p.class, p.except, p.run, p.rest)
+	if b.seenRuns[key] {
+		return
+	}
+	b.seenRuns[key] = true
+	rc := runCue{cue: b.cue(p), run: uint32(b.runText.Len()), runLen: uint16(len(p.run)),
+		rest: uint32(len(b.restAt)), nRest: uint16(len(p.rest))}
+	b.runText.WriteString(p.run)
+	for _, part := range p.rest {
+		b.restAt = append(b.restAt, [2]int{b.runText.Len(), b.runText.Len() + len(part)})
+		b.runText.WriteString(part)
+	}
+	set := m.runs
+	switch {
+	case p.masks() && unspaced(p.run):
+		set = m.runExc
+	case p.masks():
+		set = m.symbolExc
+	case !unspaced(p.run):
+		set = m.symbols
+	}
+	r, _ := utf8.DecodeRuneInString(p.run)
+	set[r] = append(set[r], uint32(len(m.runCues)))
+	m.runCues = append(m.runCues, rc)
+}
+
+// cue stores p and returns its id.
+func (b *builder) cue(p *phrase) uint32 {
+	m := b.m
 	c := cue{words: uint32(len(m.ids)), nWords: uint16(len(p.words)), class: p.class}
 	for _, w := range p.words {
 		m.ids = append(m.ids, m.wordID(w))
@@ -174,16 +248,8 @@ func (b *builder) add(p *phrase) {
 	if p.strict {
 		c.flags |= cueStrict
 	}
-	id := uint32(len(m.cues))
 	m.cues = append(m.cues, c)
-	switch {
-	case p.whole:
-		m.whole[key] = wholeCue{cue: id, words: p.words != nil}
-	case p.masks():
-		b.excpts = append(b.excpts, id)
-	default:
-		b.first = append(b.first, id)
-	}
+	return uint32(len(m.cues) - 1)
 }
 
 // wordID returns the id of a word of a phrase, giving it one if it has none.
@@ -419,11 +485,6 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 		}
 	}
 
-	found := func(p *phrase) {
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
 	cry := cried != nil && !slices.Contains(cried, false)
 	runs, runExc := m.runs, m.runExc
 	spaced := !unspaced(text)
@@ -434,25 +495,25 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 		return out, cry
 	}
 	var maskRun, exceptionRuns []bool
-	runExc.each(run, func(p *phrase, start, end int) {
-		if p.except {
+	m.each(runExc, run, func(c uint32, start, end int) {
+		if m.cues[c].flags&cueExcept != 0 {
 			maskRun = mark(maskRun, len(run), start, end)
 		}
 	})
 	exceptionRuns = slices.Clone(maskRun)
-	runExc.each(run, func(p *phrase, start, end int) {
-		if !p.except && !anyMasked(exceptionRuns, start, end) {
+	m.each(runExc, run, func(c uint32, start, end int) {
+		if m.cues[c].flags&cueExcept == 0 && !anyMasked(exceptionRuns, start, end) {
 			maskRun = mark(maskRun, len(run), start, end)
-			found(p)
+			foundCue(c)
 		}
 	})
 	var criedRun []bool
-	runs.each(run, func(p *phrase, start, end int) {
+	m.each(runs, run, func(c uint32, start, end int) {
 		if anyMasked(maskRun, start, end) {
 			return
 		}
-		found(p)
-		if p.class == Help {
+		foundCue(c)
+		if m.cues[c].class == Help {
 			criedRun = mark(criedRun, len(run), start, end)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // refMatcher is the matcher as it was before the compact one, kept to show
@@ -15,7 +16,7 @@ type refMatcher struct {
 	// Phrases matched anywhere, and their exceptions and Safe phrases: in
 	// unspaced scripts, and in symbols (emoji), which are all a text in
 	// Latin letters needs.
-	runs, runExc, symbols, symbolExc runSet
+	runs, runExc, symbols, symbolExc refRunSet
 	seenRuns                         map[string]bool
 	words                            map[string]string // while New builds: one copy of each word
 	nPhrases                         int
@@ -59,6 +60,33 @@ func (ix *refWordIndex) at(ws []string, i int) (first, both []*phrase) {
 	return ix.any, both
 }
 
+// refRunSet holds phrases matched anywhere by their first letter.
+type refRunSet map[rune][]*phrase
+
+func (s refRunSet) add(p *phrase) {
+	r, _ := utf8.DecodeRuneInString(p.run)
+	s[r] = append(s[r], p)
+}
+
+// each calls fn for every place where a phrase of s matches run, in the
+// order of the text.
+func (s refRunSet) each(run string, fn func(p *phrase, start, end int)) {
+	if len(s) == 0 {
+		return
+	}
+	for i := 0; i < len(run); {
+		r, size := utf8.DecodeRuneInString(run[i:])
+		for _, p := range s[r] {
+			if strings.HasPrefix(run[i:], p.run) {
+				if end := followRun(run, i+len(p.run), p.rest); end >= 0 {
+					fn(p, i, end)
+				}
+			}
+		}
+		i += size
+	}
+}
+
 func (m *refMatcher) intern(w string) string {
 	if m.words == nil {
 		m.words = map[string]string{}
@@ -74,7 +102,7 @@ func (m *refMatcher) intern(w string) string {
 // strings and slices for each of the ~48k phrase variants (18 MB).
 func newRef(opt Options) (*refMatcher, error) {
 	m := &refMatcher{first: map[string]*refWordIndex{}, wordExc: map[string][]*phrase{}, whole: map[string]*phrase{},
-		runs: runSet{}, runExc: runSet{}, symbols: runSet{}, symbolExc: runSet{}, seenRuns: map[string]bool{}}
+		runs: refRunSet{}, runExc: refRunSet{}, symbols: refRunSet{}, symbolExc: refRunSet{}, seenRuns: map[string]bool{}}
 	n, err := load(opt, m.add)
 	if err != nil {
 		return nil, err

@@ -161,33 +161,6 @@ type Options struct {
 	NoDefaults bool
 }
 
-// runSet holds phrases matched anywhere by their first letter.
-type runSet map[rune][]*phrase
-
-func (s runSet) add(p *phrase) {
-	r, _ := utf8.DecodeRuneInString(p.run)
-	s[r] = append(s[r], p)
-}
-
-// each calls fn for every place where a phrase of s matches run, in the
-// order of the text.
-func (s runSet) each(run string, fn func(p *phrase, start, end int)) {
-	if len(s) == 0 {
-		return
-	}
-	for i := 0; i < len(run); {
-		r, size := utf8.DecodeRuneInString(run[i:])
-		for _, p := range s[r] {
-			if strings.HasPrefix(run[i:], p.run) {
-				if end := followRun(run, i+len(p.run), p.rest); end >= 0 {
-					fn(p, i, end)
-				}
-			}
-		}
-		i += size
-	}
-}
-
 type phrase struct {
 	text   string
 	lang   language.Tag
