@@ -13,13 +13,16 @@ import (
 // Matcher finds cues and decides urgency. It is safe for concurrent use.
 //
 // The built-in lists expand to some 48,000 phrases of words. Each is a
-// 16-byte cue; its words are numbers in one shared slice and its text a span
-// of one shared string, so the matcher holds about 3 MB, not the 18 MB of a
-// struct of strings and slices each (issue 16: peak RSS).
+// 16-byte cue; its words are numbers in one shared slice, and its text is
+// made again when it is found, from the phrase as written (in one shared
+// string) and which of its "(a|b)" choices it is. The matcher holds about
+// 3 MB, not the 18 MB of a struct of strings and slices each (issue 16: peak
+// RSS).
 type Matcher struct {
 	dict    map[string]uint32 // the words of the phrases, folded and as written; ids from 1
 	ids     []uint32          // the cues' words; gap is "..."
-	text    string            // the cues' phrases as written
+	text    string            // the phrases as written, their groups unexpanded
+	sources []source
 	cues    []cue
 	langs   []language.Tag
 	first   cueIndex // word phrases by their first word, then their second
@@ -42,13 +45,18 @@ const (
 	noWord = ^uint32(0)
 )
 
-// cue is a phrase of words.
+// cue is a phrase: one of what a phrase of the lists expands to.
 type cue struct {
-	text, words     uint32 // where its text starts in m.text, its word ids in m.ids
-	textLen, nWords uint16
-	lang            uint16 // index in m.langs
+	source, words   uint32 // its phrase in m.sources, where its word ids start in m.ids
+	nWords, variant uint16 // variant: which of the phrase's expansions (see variant)
 	class           Class
 	flags           cueFlags
+}
+
+// source is a phrase as written in a list.
+type source struct {
+	text          uint32 // where it starts in m.text
+	textLen, lang uint16 // lang: index in m.langs
 }
 
 type cueFlags uint8
@@ -114,7 +122,8 @@ type builder struct {
 	m             *Matcher
 	text, runText strings.Builder
 	restAt        [][2]int          // where m.restParts start and end in runText
-	texts         map[string]uint32 // one copy of each phrase's text
+	texts         map[string]uint32 // one copy of each phrase as written
+	variant       int               // of the phrase being added
 	seen          map[string]bool   // word cues by class and words: the first of each wins
 	seenRuns      map[string]bool
 	langs         map[language.Tag]uint16
@@ -137,6 +146,7 @@ func New(opt Options) (*Matcher, error) {
 	m.nPhrases = n
 	m.text = strings.Clone(b.text.String())
 	m.ids, m.cues = slices.Clone(m.ids), slices.Clone(m.cues) // without room to grow
+	m.sources = slices.Clone(m.sources)
 	m.dict = packed(m.dict)
 	m.runText = b.runText.String()
 	m.restParts = make([]string, len(b.restAt))
@@ -148,7 +158,30 @@ func New(opt Options) (*Matcher, error) {
 	return m, nil
 }
 
-func (b *builder) add(p *phrase) {
+// add adds the phrases s expands to.
+func (b *builder) add(s string, ps []*phrase) {
+	m := b.m
+	_, _, _, body, _ := header(s) // parsePhrase read it
+	off, ok := b.texts[body]
+	if !ok {
+		off = uint32(b.text.Len())
+		b.text.WriteString(body)
+		b.texts[body] = off
+	}
+	lang, ok := b.langs[ps[0].lang]
+	if !ok {
+		lang = uint16(len(m.langs)) // New refuses more than 1<<16
+		b.langs[ps[0].lang] = lang
+		m.langs = append(m.langs, ps[0].lang)
+	}
+	m.sources = append(m.sources, source{text: off, textLen: uint16(len(body)), lang: lang})
+	for k, p := range ps {
+		b.variant = k
+		b.addVariant(p)
+	}
+}
+
+func (b *builder) addVariant(p *phrase) {
 	m := b.m
 	if p.words == nil && !p.whole {
 		b.addRun(p)
@@ -215,7 +248,8 @@ func (b *builder) addRun(p *phrase) {
 // cue stores p and returns its id.
 func (b *builder) cue(p *phrase) uint32 {
 	m := b.m
-	c := cue{words: uint32(len(m.ids)), nWords: uint16(len(p.words)), class: p.class}
+	c := cue{source: uint32(len(m.sources) - 1), variant: uint16(b.variant), words: uint32(len(m.ids)),
+		nWords: uint16(len(p.words)), class: p.class}
 	for _, w := range p.words {
 		m.ids = append(m.ids, m.wordID(w))
 	}
@@ -225,20 +259,6 @@ func (b *builder) cue(p *phrase) uint32 {
 			m.ids = append(m.ids, m.wordID(w))
 		}
 	}
-	off, ok := b.texts[p.text]
-	if !ok {
-		off = uint32(b.text.Len())
-		b.text.WriteString(p.text)
-		b.texts[p.text] = off
-	}
-	c.text, c.textLen = off, uint16(len(p.text))
-	lang, ok := b.langs[p.lang]
-	if !ok {
-		lang = uint16(len(m.langs)) // New refuses more than 1<<16
-		b.langs[p.lang] = lang
-		m.langs = append(m.langs, p.lang)
-	}
-	c.lang = lang
 	if p.whole {
 		c.flags |= cueWhole
 	}
@@ -348,8 +368,41 @@ func (m *Matcher) at(ws []uint32, i int) (first, both []uint32) {
 // whether it is a whole-message phrase.
 func (m *Matcher) phrase(c uint32) *phrase {
 	q := m.cues[c]
-	return &phrase{text: m.text[q.text : q.text+uint32(q.textLen)], lang: m.langs[q.lang], class: q.class,
+	src := m.sources[q.source]
+	text := variant(m.text[src.text:src.text+uint32(src.textLen)], int(q.variant))
+	return &phrase{text: text, lang: m.langs[src.lang], class: q.class,
 		whole: q.flags&cueWhole != 0, except: q.flags&cueExcept != 0}
+}
+
+// variant returns the k-th phrase that expand(body) makes, its spaces as
+// parsePhrase leaves them. The first group is the most significant digit of
+// k, as expand orders them.
+func variant(body string, k int) string {
+	var groups [][2]int // where each "(" and its ")" are
+	n := 1
+	for i := 0; ; {
+		open := strings.IndexByte(body[i:], '(')
+		if open < 0 {
+			break
+		}
+		open += i
+		closing := open + strings.IndexByte(body[open:], ')')
+		groups = append(groups, [2]int{open, closing})
+		n *= strings.Count(body[open:closing], "|") + 1
+		i = closing + 1
+	}
+	var b strings.Builder
+	b.Grow(len(body))
+	last := 0
+	for _, g := range groups {
+		choices := strings.Split(body[g[0]+1:g[1]], "|")
+		n /= len(choices)
+		b.WriteString(body[last:g[0]])
+		b.WriteString(choices[k/n%len(choices)])
+		last = g[1] + 1
+	}
+	b.WriteString(body[last:])
+	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 // tokens are the words of a text as ids, folded and as written; accented

@@ -146,3 +146,31 @@ func TestMatcherHeap(t *testing.T) {
 		t.Errorf("the matcher holds %d bytes, more than a quarter of %d", compact, ref)
 	}
 }
+
+// TestVariant: the k-th phrase a phrase of the lists expands to is made
+// again as parsePhrase made it.
+func TestVariant(t *testing.T) {
+	def, err := DefaultPhrases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for tag, list := range def {
+		for _, s := range list {
+			ps, err := parsePhrase(s, tag, builtin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, _, body, _ := header(s)
+			for k, p := range ps {
+				if got := variant(body, k); got != p.text {
+					t.Fatalf("%q: variant %d = %q, want %q", s, k, got, p.text)
+				}
+				n++
+			}
+		}
+	}
+	if n < 10000 {
+		t.Fatalf("only %d phrases", n)
+	}
+}

@@ -103,7 +103,11 @@ func (m *refMatcher) intern(w string) string {
 func newRef(opt Options) (*refMatcher, error) {
 	m := &refMatcher{first: map[string]*refWordIndex{}, wordExc: map[string][]*phrase{}, whole: map[string]*phrase{},
 		runs: refRunSet{}, runExc: refRunSet{}, symbols: refRunSet{}, symbolExc: refRunSet{}, seenRuns: map[string]bool{}}
-	n, err := load(opt, m.add)
+	n, err := load(opt, func(_ string, ps []*phrase) {
+		for _, p := range ps {
+			m.add(p)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}

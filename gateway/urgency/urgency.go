@@ -196,9 +196,9 @@ var (
 )
 
 // load parses the built-in lists (unless opt.NoDefaults) and opt.Extra,
-// gives add each phrase of each "(a|b)" group in order, and returns how many
-// phrases there were.
-func load(opt Options, add func(*phrase)) (int, error) {
+// gives add each phrase as written and what its "(a|b)" groups expand to, and
+// returns how many phrases there were.
+func load(opt Options, add func(string, []*phrase)) (int, error) {
 	n := 0
 	if !opt.NoDefaults {
 		def, err := DefaultPhrases()
@@ -215,7 +215,7 @@ func load(opt Options, add func(*phrase)) (int, error) {
 	return n, nil
 }
 
-func addAll(lists map[language.Tag][]string, lim limits, add func(*phrase), n *int) error {
+func addAll(lists map[language.Tag][]string, lim limits, add func(string, []*phrase), n *int) error {
 	tags := make([]language.Tag, 0, len(lists))
 	for t := range lists {
 		tags = append(tags, t)
@@ -230,9 +230,7 @@ func addAll(lists map[language.Tag][]string, lim limits, add func(*phrase), n *i
 				continue
 			}
 			*n++
-			for _, p := range ps {
-				add(p)
-			}
+			add(s, ps)
 		}
 	}
 	return errors.Join(errs...)
@@ -244,33 +242,42 @@ func ValidatePhrase(s string) error {
 	return err
 }
 
-// parsePhrase reads "[class] =phrase", "[class] !phrase" or "[class]
-// phrase", the class optional, and expands its "(a|b)" groups.
-func parsePhrase(s string, tag language.Tag, lim limits) ([]*phrase, error) {
-	if len(s) > lim.bytes {
-		return nil, ErrLongPhrase
-	}
-	body := strings.TrimSpace(s)
-	class := Urgent
+// header reads "[class] =phrase", "[class] !phrase" or "[class] phrase",
+// the class optional, and returns the phrase with its groups unexpanded.
+func header(s string) (class Class, whole, except bool, body string, err error) {
+	body = strings.TrimSpace(s)
+	class = Urgent
 	if strings.HasPrefix(body, "[") {
 		end := strings.Index(body, "]")
 		if end < 0 {
-			return nil, ErrBadClass
+			return 0, false, false, "", ErrBadClass
 		}
 		c, err := ParseClass(strings.TrimSpace(body[1:end]))
 		if err != nil {
-			return nil, err
+			return 0, false, false, "", err
 		}
 		class, body = c, strings.TrimSpace(body[end+1:])
 	}
-	var whole, except bool
 	switch {
 	case strings.HasPrefix(body, "="):
 		whole, body = true, body[1:]
 	case strings.HasPrefix(body, "!"):
 		except, body = true, body[1:]
 	}
-	variants, err := expand(strings.TrimSpace(body), lim.variants)
+	return class, whole, except, strings.TrimSpace(body), nil
+}
+
+// parsePhrase reads "[class] =phrase", "[class] !phrase" or "[class]
+// phrase", the class optional, and expands its "(a|b)" groups.
+func parsePhrase(s string, tag language.Tag, lim limits) ([]*phrase, error) {
+	if len(s) > lim.bytes {
+		return nil, ErrLongPhrase
+	}
+	class, whole, except, body, err := header(s)
+	if err != nil {
+		return nil, err
+	}
+	variants, err := expand(body, lim.variants)
 	if err != nil {
 		return nil, err
 	}
