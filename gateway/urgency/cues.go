@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/language"
@@ -364,45 +365,77 @@ func (m *Matcher) at(ws []uint32, i int) (first, both []uint32) {
 	return first, rest[lo:hi]
 }
 
-// phrase returns cue c as a phrase to report: its text, language, class, and
-// whether it is a whole-message phrase.
-func (m *Matcher) phrase(c uint32) *phrase {
-	q := m.cues[c]
-	src := m.sources[q.source]
-	text := variant(m.text[src.text:src.text+uint32(src.textLen)], int(q.variant))
-	return &phrase{text: text, lang: m.langs[src.lang], class: q.class,
-		whole: q.flags&cueWhole != 0, except: q.flags&cueExcept != 0}
+// phrases returns cues as phrases to report: their text, language, class,
+// and whether they are whole-message phrases.
+func (m *Matcher) phrases(cues []uint32) []*phrase {
+	if len(cues) == 0 {
+		return nil
+	}
+	ps, out := make([]phrase, len(cues)), make([]*phrase, len(cues))
+	for i, c := range cues {
+		q := m.cues[c]
+		src := m.sources[q.source]
+		ps[i] = phrase{text: variant(m.text[src.text:src.text+uint32(src.textLen)], int(q.variant)),
+			lang: m.langs[src.lang], class: q.class, whole: q.flags&cueWhole != 0, except: q.flags&cueExcept != 0}
+		out[i] = &ps[i]
+	}
+	return out
 }
 
 // variant returns the k-th phrase that expand(body) makes, its spaces as
-// parsePhrase leaves them. The first group is the most significant digit of
-// k, as expand orders them.
+// parsePhrase leaves them (one between words). The first group is the most
+// significant digit of k, as expand orders them.
 func variant(body string, k int) string {
-	var groups [][2]int // where each "(" and its ")" are
-	n := 1
-	for i := 0; ; {
-		open := strings.IndexByte(body[i:], '(')
-		if open < 0 {
+	n := 1 // how many phrases the groups from here make
+	for rest := body; ; {
+		open, closing := strings.IndexByte(rest, '('), strings.IndexByte(rest, ')')
+		if open < 0 || closing < open {
 			break
 		}
-		open += i
-		closing := open + strings.IndexByte(body[open:], ')')
-		groups = append(groups, [2]int{open, closing})
-		n *= strings.Count(body[open:closing], "|") + 1
-		i = closing + 1
+		n *= strings.Count(rest[open:closing], "|") + 1
+		rest = rest[closing+1:]
 	}
-	var b strings.Builder
-	b.Grow(len(body))
-	last := 0
-	for _, g := range groups {
-		choices := strings.Split(body[g[0]+1:g[1]], "|")
-		n /= len(choices)
-		b.WriteString(body[last:g[0]])
-		b.WriteString(choices[k/n%len(choices)])
-		last = g[1] + 1
+	var room [128]byte
+	b := room[:0]
+	space := false
+	write := func(s string) { // as strings.Fields and strings.Join would
+		for i := 0; i < len(s); {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsSpace(r) {
+				space = true
+			} else {
+				if space && len(b) > 0 {
+					b = append(b, ' ')
+				}
+				space = false
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+		}
 	}
-	b.WriteString(body[last:])
-	return strings.Join(strings.Fields(b.String()), " ")
+	for rest := body; ; {
+		open, closing := strings.IndexByte(rest, '('), strings.IndexByte(rest, ')')
+		if open < 0 || closing < open {
+			write(rest)
+			break
+		}
+		write(rest[:open])
+		choices := rest[open+1 : closing]
+		size := strings.Count(choices, "|") + 1
+		n /= size
+		for range k / n % size {
+			choices = choices[strings.IndexByte(choices, '|')+1:]
+		}
+		if bar := strings.IndexByte(choices, '|'); bar >= 0 {
+			choices = choices[:bar]
+		}
+		write(choices)
+		rest = rest[closing+1:]
+	}
+	if string(b) == body {
+		return body // most phrases: a substring of m.text
+	}
+	return string(b)
 }
 
 // tokens are the words of a text as ids, folded and as written; accented
@@ -412,10 +445,12 @@ type tokens struct {
 	accented        bool
 }
 
-func (m *Matcher) tokens(text string, ws, ex []string) *tokens {
-	t := &tokens{folded: make([]uint32, len(ws)), accented: !isASCII(text) && !slices.Equal(ws, ex)}
-	for i, w := range ws {
-		t.folded[i] = m.lookup(w)
+// tokens looks the words of a text up. buf is room for the ids of a short
+// text.
+func (m *Matcher) tokens(text string, ws, ex []string, buf []uint32) tokens {
+	t := tokens{folded: buf[:0], accented: !isASCII(text) && !slices.Equal(ws, ex)}
+	for _, w := range ws {
+		t.folded = append(t.folded, m.lookup(w))
 	}
 	t.written = t.folded
 	if t.accented {
@@ -473,12 +508,11 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 	if len(text) > MaxText {
 		text = text[:MaxText] // a cut rune is dropped by the folding
 	}
-	var out []*phrase
-	var seen []uint32 // the cues of words in out
+	var seenBuf [16]uint32
+	seen := seenBuf[:0] // the cues found, in order
 	foundCue := func(c uint32) {
 		if !slices.Contains(seen, c) {
 			seen = append(seen, c)
-			out = append(out, m.phrase(c))
 		}
 	}
 
@@ -486,7 +520,9 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 	if hasWords(text) {
 		ws, ex = words(text)
 	}
-	t := m.tokens(text, ws, ex)
+	var buf [64]uint32
+	tk := m.tokens(text, ws, ex, buf[:])
+	t := &tk
 	run := ""
 	if !isASCII(text) { // nothing matched anywhere is ASCII: scripts and emoji
 		run = compact(text)
@@ -545,7 +581,7 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 		runs, runExc = m.symbols, m.symbolExc
 	}
 	if run == "" || len(runs) == 0 {
-		return out, cry
+		return m.phrases(seen), cry
 	}
 	var maskRun, exceptionRuns []bool
 	m.each(runExc, run, func(c uint32, start, end int) {
@@ -571,7 +607,7 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 		}
 	})
 	if spaced {
-		return out, cry
+		return m.phrases(seen), cry
 	}
-	return out, criedRun != nil && !slices.Contains(criedRun, false)
+	return m.phrases(seen), criedRun != nil && !slices.Contains(criedRun, false)
 }

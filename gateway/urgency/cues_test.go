@@ -174,3 +174,48 @@ func TestVariant(t *testing.T) {
 		t.Fatalf("only %d phrases", n)
 	}
 }
+
+// FuzzVariant: variant makes each phrase expand makes, of any phrase.
+func FuzzVariant(f *testing.F) {
+	for _, s := range []string{"(a|b) c (d|e|)", "x\u3000(y| z\u00a0)", "(|the )police", "a\xff(b|\xfe c)", "( | )"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		vs, err := expand(body, maxVariants)
+		if err != nil {
+			return
+		}
+		for k, v := range vs {
+			if got, want := variant(body, k), strings.Join(strings.Fields(v), " "); got != want {
+				t.Fatalf("variant(%q, %d) = %q, want %q", body, k, got, want)
+			}
+		}
+	})
+}
+
+// BenchmarkMatchReference is BenchmarkMatch with the matcher the compact
+// one replaced, to compare them in one run.
+func BenchmarkMatchReference(b *testing.B) {
+	ref, err := newRef(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range benchTexts {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				ref.Match(c.text)
+			}
+		})
+	}
+}
+
+// BenchmarkNew reports the heap the built matcher holds (HeapInuse after a
+// GC, as TestMatcherHeap measures it).
+func BenchmarkNew(b *testing.B) {
+	var m *Matcher
+	for b.Loop() {
+		m = mustMatcher(b, Options{})
+	}
+	b.ReportMetric(float64(heapOf(b, func() any { return mustMatcher(b, Options{}) })), "heap-bytes")
+	runtime.KeepAlive(m)
+}

@@ -217,11 +217,11 @@ func TestWordIndex(t *testing.T) {
 		}
 		text := "so " + strings.Join(parts, " ") + " ok"
 		ws, ex := words(text)
-		tk := m.tokens(text, ws, ex)
+		tk := m.tokens(text, ws, ex, nil)
 		naive, indexed := map[uint32]bool{}, map[uint32]bool{}
 		for i := range ws {
 			for _, d := range all {
-				if m.matchAt(tk, i, d, 0, nil) > i {
+				if m.matchAt(&tk, i, d, 0, nil) > i {
 					naive[d] = true
 				}
 			}
@@ -230,7 +230,7 @@ func TestWordIndex(t *testing.T) {
 			}
 			first, both := m.at(tk.folded, i)
 			for _, d := range append(slices.Clone(first), both...) {
-				if m.matchAt(tk, i, d, 0, nil) > i {
+				if m.matchAt(&tk, i, d, 0, nil) > i {
 					indexed[d] = true
 				}
 			}
