@@ -365,8 +365,8 @@ func (m *Matcher) at(ws []uint32, i int) (first, both []uint32) {
 	return first, rest[lo:hi]
 }
 
-// phrases returns cues as phrases to report: their text, language, class,
-// and whether they are whole-message phrases.
+// phrases returns cues as phrases to report: their text (made when asked
+// for), language, class, and whether they are whole-message phrases.
 func (m *Matcher) phrases(cues []uint32) []*phrase {
 	if len(cues) == 0 {
 		return nil
@@ -375,11 +375,19 @@ func (m *Matcher) phrases(cues []uint32) []*phrase {
 	for i, c := range cues {
 		q := m.cues[c]
 		src := m.sources[q.source]
-		ps[i] = phrase{text: variant(m.text[src.text:src.text+uint32(src.textLen)], int(q.variant)),
+		ps[i] = phrase{groups: m.text[src.text : src.text+uint32(src.textLen)], variant: int(q.variant),
 			lang: m.langs[src.lang], class: q.class, whole: q.flags&cueWhole != 0, except: q.flags&cueExcept != 0}
 		out[i] = &ps[i]
 	}
 	return out
+}
+
+// asWritten returns the phrase as written in the lists, its groups expanded.
+func (p *phrase) asWritten() string {
+	if p.groups != "" {
+		return variant(p.groups, p.variant)
+	}
+	return p.text
 }
 
 // variant returns the k-th phrase that expand(body) makes, its spaces as

@@ -172,6 +172,11 @@ type phrase struct {
 	rest   []string // what follows run, each within maxRunGap letters of the one before
 	whole  bool
 	except bool
+	// A phrase a compact matcher found has no text until it is asked for
+	// (see asWritten): it has the phrase as written, "(a|b)" groups and all,
+	// and which of its expansions it is.
+	groups  string
+	variant int
 }
 
 // written is p's k-th word as written.
@@ -602,7 +607,7 @@ func (m *Matcher) All(text string) []Match {
 	ps, _ := m.find(text)
 	out := make([]Match, len(ps))
 	for i, p := range ps {
-		out[i] = Match{Phrase: p.text, Lang: p.lang, Class: p.class}
+		out[i] = Match{Phrase: p.asWritten(), Lang: p.lang, Class: p.class}
 	}
 	return out
 }
@@ -654,7 +659,7 @@ func weakPair(a, b Class) bool {
 func matchOf(ps ...*phrase) Match {
 	texts := make([]string, len(ps))
 	for i, p := range ps {
-		texts[i] = p.text
+		texts[i] = p.asWritten()
 	}
 	return Match{Phrase: strings.Join(texts, " + "), Lang: ps[0].lang, Class: ps[0].class}
 }
