@@ -33,7 +33,6 @@ type Matcher struct {
 	// unspaced scripts, and in symbols (emoji), which are all a text in
 	// Latin letters needs.
 	runs, runExc, symbols, symbolExc runSet
-	runCues                          []runCue
 	runText                          string   // the runCues' compact forms
 	restParts                        []string // the parts after "..." of the runCues, in runText
 	nPhrases                         int
@@ -78,12 +77,8 @@ type runCue struct {
 	rest          uint32 // its other parts are m.restParts[rest:rest+nRest]
 }
 
-func (m *Matcher) runOf(r *runCue) (run string, rest []string) {
-	return m.runText[r.run : r.run+uint32(r.runLen)], m.restParts[r.rest : r.rest+uint32(r.nRest)]
-}
-
 // runSet holds phrases matched anywhere by their first letter.
-type runSet map[rune][]uint32
+type runSet map[rune][]runCue
 
 // each calls fn for every place where a phrase of s matches run, in the
 // order of the text.
@@ -93,11 +88,12 @@ func (m *Matcher) each(s runSet, run string, fn func(c uint32, start, end int)) 
 	}
 	for i := 0; i < len(run); {
 		r, size := utf8.DecodeRuneInString(run[i:])
-		for _, rc := range s[r] {
-			first, rest := m.runOf(&m.runCues[rc])
-			if strings.HasPrefix(run[i:], first) {
-				if end := followRun(run, i+len(first), rest); end >= 0 {
-					fn(m.runCues[rc].cue, i, end)
+		list := s[r]
+		for k := range list {
+			rc := &list[k]
+			if strings.HasPrefix(run[i:], m.runText[rc.run:rc.run+uint32(rc.runLen)]) {
+				if end := followRun(run, i+int(rc.runLen), m.restParts[rc.rest:rc.rest+uint32(rc.nRest)]); end >= 0 {
+					fn(rc.cue, i, end)
 				}
 			}
 		}
@@ -242,8 +238,7 @@ func (b *builder) addRun(p *phrase) {
 		set = m.symbols
 	}
 	r, _ := utf8.DecodeRuneInString(p.run)
-	set[r] = append(set[r], uint32(len(m.runCues)))
-	m.runCues = append(m.runCues, rc)
+	set[r] = append(set[r], rc)
 }
 
 // cue stores p and returns its id.
@@ -390,6 +385,8 @@ func (p *phrase) asWritten() string {
 	return p.text
 }
 
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
 // variant returns the k-th phrase that expand(body) makes, its spaces as
 // parsePhrase leaves them (one between words). The first group is the most
 // significant digit of k, as expand orders them.
@@ -405,29 +402,13 @@ func variant(body string, k int) string {
 	}
 	var room [128]byte
 	b := room[:0]
-	space := false
-	write := func(s string) { // as strings.Fields and strings.Join would
-		for i := 0; i < len(s); {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if unicode.IsSpace(r) {
-				space = true
-			} else {
-				if space && len(b) > 0 {
-					b = append(b, ' ')
-				}
-				space = false
-				b = append(b, s[i:i+size]...)
-			}
-			i += size
-		}
-	}
 	for rest := body; ; {
 		open, closing := strings.IndexByte(rest, '('), strings.IndexByte(rest, ')')
 		if open < 0 || closing < open {
-			write(rest)
+			b = append(b, rest...)
 			break
 		}
-		write(rest[:open])
+		b = append(b, rest[:open]...)
 		choices := rest[open+1 : closing]
 		size := strings.Count(choices, "|") + 1
 		n /= size
@@ -437,13 +418,37 @@ func variant(body string, k int) string {
 		if bar := strings.IndexByte(choices, '|'); bar >= 0 {
 			choices = choices[:bar]
 		}
-		write(choices)
+		b = append(b, choices...)
 		rest = rest[closing+1:]
 	}
-	if string(b) == body {
+	// Spaces as strings.Fields and strings.Join leave them, in place.
+	out, space := 0, false
+	for i := 0; i < len(b); {
+		size, isSpace := 1, false
+		switch c := b[i]; {
+		case c < utf8.RuneSelf:
+			isSpace = asciiSpace[c]
+		case c == 0xC2 || (c >= 0xE1 && c <= 0xE3): // the first bytes of U+0085 to U+3000
+			var r rune
+			r, size = utf8.DecodeRune(b[i:])
+			isSpace = unicode.IsSpace(r)
+		}
+		if isSpace {
+			space = true
+		} else {
+			if space && out > 0 {
+				b[out] = ' '
+				out++
+			}
+			space = false
+			out += copy(b[out:], b[i:i+size])
+		}
+		i += size
+	}
+	if string(b[:out]) == body {
 		return body // most phrases: a substring of m.text
 	}
-	return string(b)
+	return string(b[:out])
 }
 
 // tokens are the words of a text as ids, folded and as written; accented
