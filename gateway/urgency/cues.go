@@ -110,8 +110,9 @@ type wholeCue struct {
 // one word or with a gap after it first, then the others by their second
 // word), each group in the order the lists give them.
 type cueIndex struct {
-	start []uint32 // cues of first word w are cues[start[w]:start[w+1]]
-	cues  []uint32
+	start   []uint32 // cues of first word w are cues[start[w]:start[w+1]]
+	cues    []uint32
+	seconds []uint32 // beside cues, their second words (see second), if by the second
 }
 
 // builder holds what New needs only while it adds phrases.
@@ -329,6 +330,12 @@ func (m *Matcher) index(cues []uint32, bySecond bool) cueIndex {
 	for _, c := range cues {
 		ix.start[firstOf(c)+1]++
 	}
+	if bySecond {
+		ix.seconds = make([]uint32, len(cues))
+		for i, c := range cues {
+			ix.seconds[i] = m.second(c)
+		}
+	}
 	for w := 1; w < len(ix.start); w++ {
 		ix.start[w] += ix.start[w-1]
 	}
@@ -346,18 +353,26 @@ func (ix *cueIndex) of(w uint32) []uint32 {
 // at returns the word cues that may match the words from i: those of the
 // first word alone, then those of the first two.
 func (m *Matcher) at(ws []uint32, i int) (first, both []uint32) {
-	all := m.first.of(ws[i])
-	n, _ := slices.BinarySearchFunc(all, uint32(gap+1), func(c, key uint32) int { return cmp.Compare(m.second(c), key) })
-	first, rest := all[:n], all[n:]
+	ix := &m.first
+	if int(ws[i]) >= len(ix.start)-1 {
+		return nil, nil
+	}
+	lo, hi := ix.start[ws[i]], ix.start[ws[i]+1]
+	seconds := ix.seconds[lo:hi]
+	n, _ := slices.BinarySearch(seconds, gap+1)
+	first = ix.cues[lo : lo+uint32(n)]
 	if i+1 >= len(ws) || ws[i+1] == noWord {
 		return first, nil
 	}
-	lo, _ := slices.BinarySearchFunc(rest, ws[i+1], func(c, key uint32) int { return cmp.Compare(m.second(c), key) })
-	hi := lo
-	for hi < len(rest) && m.second(rest[hi]) == ws[i+1] {
-		hi++
+	from, found := slices.BinarySearch(seconds, ws[i+1])
+	if !found {
+		return first, nil
 	}
-	return first, rest[lo:hi]
+	to := from + 1
+	for to < len(seconds) && seconds[to] == ws[i+1] {
+		to++
+	}
+	return first, ix.cues[lo+uint32(from) : lo+uint32(to)]
 }
 
 // phrases returns cues as phrases to report: their text (made when asked
