@@ -75,6 +75,16 @@ type runCue struct {
 	run           uint32 // where its first part starts in m.runText
 	runLen, nRest uint16
 	rest          uint32 // its other parts are m.restParts[rest:rest+nRest]
+	next          uint32 // up to 4 bytes after its first letter (see next4): most are passed over on it
+}
+
+// next4 returns the first 4 bytes of s, or all if fewer, as a number.
+func next4(s string) uint32 {
+	var n uint32
+	for i := range min(4, len(s)) {
+		n |= uint32(s[i]) << (8 * i)
+	}
+	return n
 }
 
 // runSet holds phrases matched anywhere by their first letter.
@@ -89,8 +99,12 @@ func (m *Matcher) each(s runSet, run string, fn func(c uint32, start, end int)) 
 	for i := 0; i < len(run); {
 		r, size := utf8.DecodeRuneInString(run[i:])
 		list := s[r]
+		next := next4(run[i+size:])
 		for k := range list {
 			rc := &list[k]
+			if n := int(rc.runLen) - size; n < 4 && next&(1<<(8*n)-1) != rc.next || n >= 4 && next != rc.next {
+				continue
+			}
 			if strings.HasPrefix(run[i:], m.runText[rc.run:rc.run+uint32(rc.runLen)]) {
 				if end := followRun(run, i+int(rc.runLen), m.restParts[rc.rest:rc.rest+uint32(rc.nRest)]); end >= 0 {
 					fn(rc.cue, i, end)
@@ -238,7 +252,8 @@ func (b *builder) addRun(p *phrase) {
 	case !unspaced(p.run):
 		set = m.symbols
 	}
-	r, _ := utf8.DecodeRuneInString(p.run)
+	r, size := utf8.DecodeRuneInString(p.run)
+	rc.next = next4(p.run[size:])
 	set[r] = append(set[r], rc)
 }
 
