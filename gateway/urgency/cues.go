@@ -135,7 +135,8 @@ type builder struct {
 	text, runText strings.Builder
 	restAt        [][2]int          // where m.restParts start and end in runText
 	texts         map[string]uint32 // one copy of each phrase as written
-	variant       int               // of the phrase being added
+	src           uint32            // the phrase being added, in m.sources
+	variant       int               // which of its expansions
 	seen          map[string]bool   // word cues by class and words: the first of each wins
 	seenRuns      map[string]bool
 	langs         map[language.Tag]uint16
@@ -172,25 +173,31 @@ func New(opt Options) (*Matcher, error) {
 
 // add adds the phrases s expands to.
 func (b *builder) add(s string, ps []*phrase) {
-	m := b.m
 	_, _, _, body, _ := header(s) // parsePhrase read it
+	b.src = b.source(body, ps[0].lang)
+	for k, p := range ps {
+		b.variant = k
+		b.addVariant(p)
+	}
+}
+
+// source adds a phrase as written and returns its index.
+func (b *builder) source(body string, tag language.Tag) uint32 {
+	m := b.m
 	off, ok := b.texts[body]
 	if !ok {
 		off = uint32(b.text.Len())
 		b.text.WriteString(body)
 		b.texts[body] = off
 	}
-	lang, ok := b.langs[ps[0].lang]
+	lang, ok := b.langs[tag]
 	if !ok {
 		lang = uint16(len(m.langs)) // New refuses more than 1<<16
-		b.langs[ps[0].lang] = lang
-		m.langs = append(m.langs, ps[0].lang)
+		b.langs[tag] = lang
+		m.langs = append(m.langs, tag)
 	}
 	m.sources = append(m.sources, source{text: off, textLen: uint16(len(body)), lang: lang})
-	for k, p := range ps {
-		b.variant = k
-		b.addVariant(p)
-	}
+	return uint32(len(m.sources) - 1)
 }
 
 func (b *builder) addVariant(p *phrase) {
@@ -236,7 +243,13 @@ func (b *builder) addRun(p *phrase) {
 		return
 	}
 	b.seenRuns[key] = true
-	rc := runCue{cue: b.cue(p), run: uint32(b.runText.Len()), runLen: uint16(len(p.run)),
+	// A run's text is kept as it is, not made from its phrase when found: in
+	// the scripts without spaces every cue is a run, and there are few.
+	src, k := b.src, b.variant
+	b.src, b.variant = b.source(p.text, p.lang), 0
+	c := b.cue(p)
+	b.src, b.variant = src, k
+	rc := runCue{cue: c, run: uint32(b.runText.Len()), runLen: uint16(len(p.run)),
 		rest: uint32(len(b.restAt)), nRest: uint16(len(p.rest))}
 	b.runText.WriteString(p.run)
 	for _, part := range p.rest {
@@ -260,7 +273,7 @@ func (b *builder) addRun(p *phrase) {
 // cue stores p and returns its id.
 func (b *builder) cue(p *phrase) uint32 {
 	m := b.m
-	c := cue{source: uint32(len(m.sources) - 1), variant: uint16(b.variant), words: uint32(len(m.ids)),
+	c := cue{source: b.src, variant: uint16(b.variant), words: uint32(len(m.ids)),
 		nWords: uint16(len(p.words)), class: p.class}
 	for _, w := range p.words {
 		m.ids = append(m.ids, m.wordID(w))
