@@ -33,8 +33,8 @@ type Matcher struct {
 	// unspaced scripts, and in symbols (emoji), which are all a text in
 	// Latin letters needs.
 	runs, runExc, symbols, symbolExc runSet
-	runText                          string   // the runCues' compact forms
-	restParts                        []string // the parts after "..." of the runCues, in runText
+	runText                          string   // the compact forms of the runs
+	restParts                        []string // the parts of the runs after "...", in runText
 	nPhrases                         int
 }
 
@@ -102,7 +102,7 @@ func (m *Matcher) each(s runSet, run string, fn func(c uint32, start, end int)) 
 		next := next4(run[i+size:])
 		for k := range list {
 			rc := &list[k]
-			if n := int(rc.runLen) - size; n < 4 && next&(1<<(8*n)-1) != rc.next || n >= 4 && next != rc.next {
+			if n := int(rc.runLen) - size; n > 0 && (n < 4 && next&(1<<(8*n)-1) != rc.next || n >= 4 && next != rc.next) {
 				continue
 			}
 			if strings.HasPrefix(run[i:], m.runText[rc.run:rc.run+uint32(rc.runLen)]) {
@@ -161,7 +161,12 @@ func New(opt Options) (*Matcher, error) {
 	m.ids, m.cues = slices.Clone(m.ids), slices.Clone(m.cues) // without room to grow
 	m.sources = slices.Clone(m.sources)
 	m.dict = packed(m.dict)
-	m.runText = b.runText.String()
+	m.runText = strings.Clone(b.runText.String())
+	for _, set := range []runSet{m.runs, m.runExc, m.symbols, m.symbolExc} {
+		for r, list := range set {
+			set[r] = slices.Clone(list)
+		}
+	}
 	m.restParts = make([]string, len(b.restAt))
 	for i, at := range b.restAt {
 		m.restParts[i] = m.runText[at[0]:at[1]]
