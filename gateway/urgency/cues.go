@@ -2,6 +2,7 @@ package urgency
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -138,6 +139,7 @@ type builder struct {
 	src           uint32            // the phrase being added, in m.sources
 	variant       int               // which of its expansions
 	seen          map[string]bool   // word cues by class and words: the first of each wins
+	key           []byte
 	seenRuns      map[string]bool
 	langs         map[language.Tag]uint16
 	first, excpts []uint32
@@ -222,12 +224,16 @@ func (b *builder) addVariant(p *phrase) {
 			return
 		}
 	case !p.masks():
-		// The same cue twice, or in two languages: the first wins.
-		k := fmt.Sprint(p.class, p.words)
-		if b.seen[k] {
+		// The same cue twice, or in two languages: the first wins. The key
+		// is the class and the word ids, 4 bytes each.
+		b.key = append(b.key[:0], byte(p.class))
+		for _, w := range p.words {
+			b.key = binary.LittleEndian.AppendUint32(b.key, m.wordID(w))
+		}
+		if b.seen[string(b.key)] {
 			return
 		}
-		b.seen[k] = true
+		b.seen[string(b.key)] = true
 	}
 	id := b.cue(p)
 	switch {
