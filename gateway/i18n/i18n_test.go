@@ -149,3 +149,15 @@ func TestParseChoice(t *testing.T) {
 		}
 	}
 }
+
+// TestNewShared: the channels share one catalog (issue 16: peak RSS).
+func TestNewShared(t *testing.T) {
+	a, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New()
+	if err != nil || a != b {
+		t.Fatalf("New twice: %p and %p (%v)", a, b, err)
+	}
+}

@@ -192,47 +192,51 @@ func TestFoldTable(t *testing.T) {
 // trying every phrase at every word finds, on a text made of each phrase.
 func TestWordIndex(t *testing.T) {
 	m := mustMatcher(t, Options{})
-	var all []*phrase
-	for _, ix := range m.first {
-		all = append(all, ix.any...)
-		for _, ps := range ix.next {
-			all = append(all, ps...)
-		}
-	}
+	all := m.first.cues
 	if len(all) < 1000 {
 		t.Fatalf("only %d word phrases indexed", len(all))
 	}
-	for n, p := range all {
+	wordOf := make([]string, len(m.dict)+1)
+	for w, id := range m.dict {
+		wordOf[id] = w
+	}
+	for n, c := range all {
 		if n%211 != 0 { // a sample keeps the test quick
 			continue
 		}
-		parts := make([]string, len(p.words))
-		for i := range parts {
-			if parts[i] = p.written(i); parts[i] == "" {
+		q := m.cues[c]
+		written := m.ids[q.words : q.words+uint32(q.nWords)]
+		if q.flags&cueExact != 0 {
+			written = m.ids[q.words+uint32(q.nWords) : q.words+2*uint32(q.nWords)]
+		}
+		parts := make([]string, len(written))
+		for i, id := range written {
+			if parts[i] = wordOf[id]; id == gap {
 				parts[i] = "x" // a gap of one word
 			}
 		}
 		text := "so " + strings.Join(parts, " ") + " ok"
 		ws, ex := words(text)
-		tk := &tokens{folded: ws, written: ex, accented: !isASCII(text)}
-		naive, indexed := map[*phrase]bool{}, map[*phrase]bool{}
+		tk := m.tokens(text, ws, ex, nil)
+		naive, indexed := map[uint32]bool{}, map[uint32]bool{}
 		for i := range ws {
-			for _, q := range all {
-				if matchAt(tk, i, q, 0, nil) > i {
-					naive[q] = true
+			for _, d := range all {
+				if m.matchAt(&tk, i, d, 0, nil) > i {
+					naive[d] = true
 				}
 			}
-			if ix := m.first[ws[i]]; ix != nil {
-				first, both := ix.at(ws, i)
-				for _, q := range append(slices.Clone(first), both...) {
-					if matchAt(tk, i, q, 0, nil) > i {
-						indexed[q] = true
-					}
+			if tk.folded[i] == noWord {
+				continue
+			}
+			first, both := m.at(tk.folded, i)
+			for _, d := range append(slices.Clone(first), both...) {
+				if m.matchAt(&tk, i, d, 0, nil) > i {
+					indexed[d] = true
 				}
 			}
 		}
-		if !naive[p] || len(naive) != len(indexed) {
-			t.Fatalf("%q: %d phrases match by trying each, %d by the index (itself: %v)", text, len(naive), len(indexed), naive[p])
+		if !naive[c] || len(naive) != len(indexed) {
+			t.Fatalf("%q: %d phrases match by trying each, %d by the index (itself: %v)", text, len(naive), len(indexed), naive[c])
 		}
 	}
 }

@@ -161,85 +161,6 @@ type Options struct {
 	NoDefaults bool
 }
 
-// Matcher finds cues and decides urgency. It is safe for concurrent use.
-type Matcher struct {
-	first   map[string]*wordIndex // word phrases by their first word, then their second
-	wordExc map[string][]*phrase  // word exceptions and Safe phrases by their first word
-	whole   map[string]*phrase    // whole-message phrases by normal form
-	// Phrases matched anywhere, and their exceptions and Safe phrases: in
-	// unspaced scripts, and in symbols (emoji), which are all a text in
-	// Latin letters needs.
-	runs, runExc, symbols, symbolExc runSet
-	seenRuns                         map[string]bool
-	words                            map[string]string // while New builds: one copy of each word
-	nPhrases                         int
-}
-
-// wordIndex holds the word phrases of one first word: those of one word or
-// with a gap after it, and the others by their second word, so that a common
-// first word ("the", "no", "tidak") costs one lookup, not a try of each.
-type wordIndex struct {
-	any  []*phrase
-	next map[string][]*phrase
-}
-
-func (ix *wordIndex) add(p *phrase) {
-	second := ""
-	if len(p.words) > 1 {
-		second = p.words[1] // "" for a gap
-	}
-	list := ix.any
-	if second != "" {
-		list = ix.next[second]
-	}
-	for _, q := range list {
-		if q.class == p.class && slices.Equal(q.words, p.words) {
-			return // the same cue twice, or in two languages: first wins
-		}
-	}
-	if second != "" {
-		ix.next[second] = append(list, p)
-	} else {
-		ix.any = append(list, p)
-	}
-}
-
-// at returns the phrases that may match the words from i: those of the
-// first word alone, then those of the first two.
-func (ix *wordIndex) at(ws []string, i int) (first, both []*phrase) {
-	if i+1 < len(ws) {
-		both = ix.next[ws[i+1]]
-	}
-	return ix.any, both
-}
-
-// runSet holds phrases matched anywhere by their first letter.
-type runSet map[rune][]*phrase
-
-func (s runSet) add(p *phrase) {
-	r, _ := utf8.DecodeRuneInString(p.run)
-	s[r] = append(s[r], p)
-}
-
-// each calls fn for every place where a phrase of s matches run, in the
-// order of the text.
-func (s runSet) each(run string, fn func(p *phrase, start, end int)) {
-	if len(s) == 0 {
-		return
-	}
-	for i := 0; i < len(run); {
-		r, size := utf8.DecodeRuneInString(run[i:])
-		for _, p := range s[r] {
-			if strings.HasPrefix(run[i:], p.run) {
-				if end := followRun(run, i+len(p.run), p.rest); end >= 0 {
-					fn(p, i, end)
-				}
-			}
-		}
-		i += size
-	}
-}
-
 type phrase struct {
 	text   string
 	lang   language.Tag
@@ -251,6 +172,11 @@ type phrase struct {
 	rest   []string // what follows run, each within maxRunGap letters of the one before
 	whole  bool
 	except bool
+	// A phrase a compact matcher found has no text until it is asked for
+	// (see asWritten): it has the phrase as written, "(a|b)" groups and all,
+	// and which of its expansions it is.
+	groups  string
+	variant int
 }
 
 // written is p's k-th word as written.
@@ -265,17 +191,6 @@ func (p *phrase) written(k int) string {
 // it covers from them: exceptions, and Safe cues ("now safe" is no "now").
 func (p *phrase) masks() bool { return p.except || p.class == Safe }
 
-func (m *Matcher) intern(w string) string {
-	if m.words == nil {
-		m.words = map[string]string{}
-	}
-	if c, ok := m.words[w]; ok {
-		return c
-	}
-	m.words[w] = w
-	return w
-}
-
 // Errors of New and ValidatePhrase.
 var (
 	ErrEmptyPhrase = errors.New("phrase has no letters or digits")
@@ -285,27 +200,27 @@ var (
 	ErrBadGroup    = fmt.Errorf(`"(a|b)" groups must close, hold no other group, and make at most %d phrases`, maxVariants)
 )
 
-// New returns a matcher with the built-in lists and opt.Extra.
-func New(opt Options) (*Matcher, error) {
-	m := &Matcher{first: map[string]*wordIndex{}, wordExc: map[string][]*phrase{}, whole: map[string]*phrase{},
-		runs: runSet{}, runExc: runSet{}, symbols: runSet{}, symbolExc: runSet{}, seenRuns: map[string]bool{}}
+// load parses the built-in lists (unless opt.NoDefaults) and opt.Extra,
+// gives add each phrase as written and what its "(a|b)" groups expand to, and
+// returns how many phrases there were.
+func load(opt Options, add func(string, []*phrase)) (int, error) {
+	n := 0
 	if !opt.NoDefaults {
 		def, err := DefaultPhrases()
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
-		if err := m.addAll(def, builtin); err != nil {
-			return nil, fmt.Errorf("built-in %w", err)
+		if err := addAll(def, builtin, add, &n); err != nil {
+			return 0, fmt.Errorf("built-in %w", err)
 		}
 	}
-	if err := m.addAll(opt.Extra, configured); err != nil {
-		return nil, err
+	if err := addAll(opt.Extra, configured, add, &n); err != nil {
+		return 0, err
 	}
-	m.words, m.seenRuns = nil, nil // only New adds phrases
-	return m, nil
+	return n, nil
 }
 
-func (m *Matcher) addAll(lists map[language.Tag][]string, lim limits) error {
+func addAll(lists map[language.Tag][]string, lim limits, add func(string, []*phrase), n *int) error {
 	tags := make([]language.Tag, 0, len(lists))
 	for t := range lists {
 		tags = append(tags, t)
@@ -319,58 +234,11 @@ func (m *Matcher) addAll(lists map[language.Tag][]string, lim limits) error {
 				errs = append(errs, fmt.Errorf("urgency phrase %d of %v: %w", i+1, t, err))
 				continue
 			}
-			m.nPhrases++
-			for _, p := range ps {
-				m.add(p)
-			}
+			*n++
+			add(s, ps)
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func (m *Matcher) add(p *phrase) {
-	// One copy of each word for the tens of thousands of phrases.
-	for i, w := range p.words {
-		p.words[i] = m.intern(w)
-	}
-	for i, w := range p.exact {
-		p.exact[i] = m.intern(w)
-	}
-	switch {
-	case p.whole:
-		key := p.run
-		if p.words != nil {
-			key = strings.Join(p.words, " ")
-		}
-		if _, dup := m.whole[key]; !dup {
-			m.whole[key] = p
-		}
-	case p.words != nil && p.masks():
-		m.wordExc[p.words[0]] = append(m.wordExc[p.words[0]], p)
-	case p.words != nil:
-		ix := m.first[p.words[0]]
-		if ix == nil {
-			ix = &wordIndex{next: map[string][]*phrase{}}
-			m.first[p.words[0]] = ix
-		}
-		ix.add(p)
-	default:
-		key := fmt.Sprint(p.class, p.except, p.run, p.rest)
-		if m.seenRuns[key] {
-			return
-		}
-		m.seenRuns[key] = true
-		switch {
-		case p.masks() && unspaced(p.run):
-			m.runExc.add(p)
-		case p.masks():
-			m.symbolExc.add(p)
-		case unspaced(p.run):
-			m.runs.add(p)
-		default:
-			m.symbols.add(p)
-		}
-	}
 }
 
 // ValidatePhrase reports whether s can be a phrase. Errors never quote it.
@@ -379,33 +247,42 @@ func ValidatePhrase(s string) error {
 	return err
 }
 
-// parsePhrase reads "[class] =phrase", "[class] !phrase" or "[class]
-// phrase", the class optional, and expands its "(a|b)" groups.
-func parsePhrase(s string, tag language.Tag, lim limits) ([]*phrase, error) {
-	if len(s) > lim.bytes {
-		return nil, ErrLongPhrase
-	}
-	body := strings.TrimSpace(s)
-	class := Urgent
+// header reads "[class] =phrase", "[class] !phrase" or "[class] phrase",
+// the class optional, and returns the phrase with its groups unexpanded.
+func header(s string) (class Class, whole, except bool, body string, err error) {
+	body = strings.TrimSpace(s)
+	class = Urgent
 	if strings.HasPrefix(body, "[") {
 		end := strings.Index(body, "]")
 		if end < 0 {
-			return nil, ErrBadClass
+			return 0, false, false, "", ErrBadClass
 		}
 		c, err := ParseClass(strings.TrimSpace(body[1:end]))
 		if err != nil {
-			return nil, err
+			return 0, false, false, "", err
 		}
 		class, body = c, strings.TrimSpace(body[end+1:])
 	}
-	var whole, except bool
 	switch {
 	case strings.HasPrefix(body, "="):
 		whole, body = true, body[1:]
 	case strings.HasPrefix(body, "!"):
 		except, body = true, body[1:]
 	}
-	variants, err := expand(strings.TrimSpace(body), lim.variants)
+	return class, whole, except, strings.TrimSpace(body), nil
+}
+
+// parsePhrase reads "[class] =phrase", "[class] !phrase" or "[class]
+// phrase", the class optional, and expands its "(a|b)" groups.
+func parsePhrase(s string, tag language.Tag, lim limits) ([]*phrase, error) {
+	if len(s) > lim.bytes {
+		return nil, ErrLongPhrase
+	}
+	class, whole, except, body, err := header(s)
+	if err != nil {
+		return nil, err
+	}
+	variants, err := expand(body, lim.variants)
 	if err != nil {
 		return nil, err
 	}
@@ -731,7 +608,7 @@ func (m *Matcher) All(text string) []Match {
 	ps, _ := m.find(text)
 	out := make([]Match, len(ps))
 	for i, p := range ps {
-		out[i] = Match{Phrase: p.text, Lang: p.lang, Class: p.class}
+		out[i] = Match{Phrase: p.asWritten(), Lang: p.lang, Class: p.class}
 	}
 	return out
 }
@@ -783,123 +660,11 @@ func weakPair(a, b Class) bool {
 func matchOf(ps ...*phrase) Match {
 	texts := make([]string, len(ps))
 	for i, p := range ps {
-		texts[i] = p.text
+		texts[i] = p.asWritten()
 	}
 	return Match{Phrase: strings.Join(texts, " + "), Lang: ps[0].lang, Class: ps[0].class}
 }
 
-// find returns the cues in text, each phrase once, and whether the text is
-// nothing but a call for help ("AYÚDENME x favor", "ช่วยหนูด้วย").
-func (m *Matcher) find(text string) ([]*phrase, bool) {
-	if len(text) > MaxText {
-		text = text[:MaxText] // a cut rune is dropped by the folding
-	}
-	var out []*phrase
-	found := func(p *phrase) {
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-
-	var ws, ex []string
-	if hasWords(text) {
-		ws, ex = words(text)
-	}
-	t := &tokens{folded: ws, written: ex, accented: !isASCII(text) && !slices.Equal(ws, ex)}
-	run := ""
-	if !isASCII(text) { // nothing matched anywhere is ASCII: scripts and emoji
-		run = compact(text)
-	}
-	if p, ok := m.whole[strings.Join(ws, " ")]; ok && len(ws) > 0 && p.words != nil {
-		found(p)
-	}
-	if p, ok := m.whole[run]; ok && run != "" && p.words == nil {
-		found(p)
-	}
-
-	// Exceptions first ("not safe"), then Safe cues, which hide their words
-	// from the others ("safe now" is no "now") but not from each other.
-	var masked []bool
-	for i, w := range ws {
-		for _, p := range m.wordExc[w] {
-			if end := matchAt(t, i, p, 0, nil); p.except && end > i {
-				masked = mark(masked, len(ws), i, end)
-			}
-		}
-	}
-	exceptions := slices.Clone(masked)
-	for i, w := range ws {
-		for _, p := range m.wordExc[w] {
-			if p.except || (exceptions != nil && exceptions[i]) {
-				continue
-			}
-			if end := matchAt(t, i, p, 0, exceptions); end > i {
-				masked = mark(masked, len(ws), i, end)
-				found(p)
-			}
-		}
-	}
-	var cried []bool // words in calls for help
-	for i, w := range ws {
-		if masked != nil && masked[i] {
-			continue
-		}
-		ix := m.first[w]
-		if ix == nil {
-			continue
-		}
-		first, both := ix.at(ws, i)
-		for _, ps := range [2][]*phrase{first, both} {
-			for _, p := range ps {
-				if end := matchAt(t, i, p, 0, masked); end > i {
-					found(p)
-					if p.class == Help {
-						cried = mark(cried, len(ws), i, end)
-					}
-				}
-			}
-		}
-	}
-
-	cry := cried != nil && !slices.Contains(cried, false)
-	runs, runExc := m.runs, m.runExc
-	spaced := !unspaced(text)
-	if spaced {
-		runs, runExc = m.symbols, m.symbolExc
-	}
-	if run == "" || len(runs) == 0 {
-		return out, cry
-	}
-	var maskRun, exceptionRuns []bool
-	runExc.each(run, func(p *phrase, start, end int) {
-		if p.except {
-			maskRun = mark(maskRun, len(run), start, end)
-		}
-	})
-	exceptionRuns = slices.Clone(maskRun)
-	runExc.each(run, func(p *phrase, start, end int) {
-		if !p.except && !anyMasked(exceptionRuns, start, end) {
-			maskRun = mark(maskRun, len(run), start, end)
-			found(p)
-		}
-	})
-	var criedRun []bool
-	runs.each(run, func(p *phrase, start, end int) {
-		if anyMasked(maskRun, start, end) {
-			return
-		}
-		found(p)
-		if p.class == Help {
-			criedRun = mark(criedRun, len(run), start, end)
-		}
-	})
-	if spaced {
-		return out, cry
-	}
-	return out, criedRun != nil && !slices.Contains(criedRun, false)
-}
-
-// followRun returns the end of rest matched in order from at, each part
 // within maxRunGap letters of the one before, or -1.
 func followRun(run string, at int, rest []string) int {
 	if len(rest) == 0 {
@@ -943,39 +708,6 @@ func anyMasked(mask []bool, from, to int) bool {
 	return false
 }
 
-// tokens are the words of a text, folded and as written; accented is
-// whether any was written with accents.
-type tokens struct {
-	folded, written []string
-	accented        bool
-}
-
-// matchAt matches p's words from k against the text's words from i, and
-// returns the end of the match, or -1. A "" in p.words skips up to maxGap
-// words. Masked words never match.
-func matchAt(t *tokens, i int, p *phrase, k int, masked []bool) int {
-	if k == len(p.words) {
-		return i
-	}
-	if p.words[k] == "" {
-		for skip := 0; skip <= maxGap && i+skip <= len(t.folded); skip++ {
-			if skip > 0 && masked != nil && masked[i+skip-1] {
-				return -1
-			}
-			if end := matchAt(t, i+skip, p, k+1, masked); end >= 0 {
-				return end
-			}
-		}
-		return -1
-	}
-	if i >= len(t.folded) || !sameWord(t.folded[i], t.written[i], p.words[k], p.written(k), p.strict && t.accented) ||
-		(masked != nil && masked[i]) {
-		return -1
-	}
-	return matchAt(t, i+1, p, k+1, masked)
-}
-
-// DefaultPhrases returns the built-in lists by language, each phrase with
 // its class ("[confinement] locked in").
 func DefaultPhrases() (map[language.Tag][]string, error) {
 	files, err := fs.Glob(phraseFiles, "phrases/*.txt")
