@@ -122,7 +122,7 @@ type Entry struct {
 // Claimed is an entry held by an officer.
 type Claimed struct {
 	Entry
-	StreamID   string
+	StreamID string
 	// Messages are the case's messages in order, the first included.
 	Messages   []Message
 	Deliveries int64     // how many times it was handed out, this claim included
@@ -229,6 +229,7 @@ func (q *Queue) index(agency string) string { return q.opt.Prefix + ":{" + agenc
 // streams, whose entries carry the sealed reports.
 func (q *Queue) meta(agency string) string    { return q.opt.Prefix + ":{" + agency + "}:meta" }
 func (q *Queue) openSet(agency string) string { return q.opt.Prefix + ":{" + agency + "}:open" }
+
 // cases maps each case with an open item to the item's tip id (a tip with
 // no case ref files under "#" and its tip id); msgs holds what later tips
 // of a case appended to its item (see publishScript).
@@ -596,8 +597,29 @@ return 'OK'
 // releaseScript hands a held entry back to the queue at once: it is given
 // to nobody ("released") with an idle time past the lease (ARGV[15]), so
 // the next claim takes it over.
+//
+// A normal case that an urgent message reached while it was held (msgs
+// KEYS[4] has its "!" field) goes back as urgent: its entry moves to the
+// urgent stream KEYS[5] (index KEYS[6]), undelivered.
 var releaseScript = redis.NewScript(auditPrelude + heldCheck + `
-redis.call('XCLAIM', KEYS[3], ARGV[11], ARGV[14], 0, ARGV[12], 'IDLE', ARGV[15], 'JUSTID')
+local f = redis.call('XRANGE', KEYS[3], ARGV[12], ARGV[12])
+local tip
+if #f == 1 then
+  for k = 1, #f[1][2], 2 do if f[1][2][k] == 'tip' then tip = f[1][2][k+1] end end
+end
+if tip and KEYS[3] ~= KEYS[5] and redis.call('HGET', KEYS[4], tip .. '!') then
+  local fields = f[1][2]
+  for k = 1, #fields, 2 do
+    if fields[k] == 'priority' then fields[k+1] = 'urgent' end
+  end
+  local id = redis.call('XADD', KEYS[5], '*', unpack(fields))
+  redis.call('HSET', KEYS[6], tip, 'urgent ' .. id)
+  redis.call('HDEL', KEYS[4], tip .. '!')
+  redis.call('XACK', KEYS[3], ARGV[11], ARGV[12])
+  redis.call('XDEL', KEYS[3], ARGV[12])
+else
+  redis.call('XCLAIM', KEYS[3], ARGV[11], ARGV[14], 0, ARGV[12], 'IDLE', ARGV[15], 'JUSTID')
+end
 audit()
 return 'OK'
 `)
@@ -701,8 +723,11 @@ func (q *Queue) Release(ctx context.Context, agency, tipID, officer string) erro
 		return err
 	}
 	idle := strconv.FormatInt(q.opt.Lease.Milliseconds()+1000, 10)
+	if err := q.ensureGroup(ctx, q.stream(agency, Urgent)); err != nil {
+		return err
+	}
 	return q.runHeld(ctx, releaseScript, agency, AuditRelease, officer, tipID, "",
-		[]string{stream}, group, id, officer, releasedConsumer, idle)
+		[]string{stream, q.msgs(agency), q.stream(agency, Urgent), q.index(agency)}, group, id, officer, releasedConsumer, idle)
 }
 
 // releasedConsumer holds released tips until the next claim takes them.
