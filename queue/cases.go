@@ -118,3 +118,69 @@ func (q *Queue) CaseOf(ctx context.Context, agency, id string) (string, error) {
 	item, _, _, err := q.find(ctx, agency, id)
 	return item, err
 }
+
+// Appended is a message appended to a held case: Item is the case's item,
+// Tip the new message, Holder who holds the case, Priority the case's.
+type Appended struct {
+	Item, Case, Tip, Holder string
+	Priority                Priority
+}
+
+// Watch returns the agency's counts and the messages appended to held
+// cases since the last call with the same seen (item -> message count, as
+// the call left it; "" marks it filled): the holders are told of them.
+// The first call only fills seen, and a case is told of from the call
+// after the one that first saw it (a case opened, claimed and appended to
+// between two calls shows that message when shown, untold).
+func (q *Queue) Watch(ctx context.Context, agency string, seen map[string]int) (Counts, []Appended, error) {
+	list, err := q.list(ctx, agency, 0)
+	if err != nil {
+		return Counts{}, nil, err
+	}
+	first := seen[""] == 0
+	seen[""] = 1
+	type want struct {
+		l    *Listed
+		from int
+	}
+	var wants []want
+	var fields []string
+	open := map[string]bool{"": true}
+	for i := range list {
+		l := &list[i]
+		open[l.TipID] = true
+		before, ok := seen[l.TipID]
+		seen[l.TipID] = l.MessageCount
+		if first || !ok || l.State != StateHeld {
+			// Counts of waiting cases are kept too, so that a message
+			// appended right after a claim is still told.
+			continue
+		}
+		for n := max(before, 1); n < l.MessageCount; n++ {
+			wants = append(wants, want{l, n})
+			fields = append(fields, l.TipID+"#"+strconv.Itoa(n))
+		}
+	}
+	for k := range seen {
+		if !open[k] {
+			delete(seen, k)
+		}
+	}
+	c := countOf(list)
+	if len(fields) == 0 {
+		return c, nil, nil
+	}
+	ctx, cancel := q.calls.Context(ctx)
+	defer cancel()
+	tips, err := q.rdb.HMGet(ctx, q.msgs(agency), fields...).Result()
+	if err != nil {
+		return c, nil, q.calls.Fail("", err)
+	}
+	out := make([]Appended, 0, len(fields))
+	for i, w := range wants {
+		if t, _ := tips[i].(string); t != "" {
+			out = append(out, Appended{Item: w.l.TipID, Case: w.l.Case, Tip: t, Holder: w.l.Holder, Priority: w.l.Priority})
+		}
+	}
+	return c, out, nil
+}

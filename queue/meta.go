@@ -193,6 +193,10 @@ func (q *Queue) Count(ctx context.Context, agency string) (Counts, error) {
 	if err != nil {
 		return Counts{}, err
 	}
+	return countOf(list), nil
+}
+
+func countOf(list []Listed) Counts {
 	c := Counts{Waiting: map[Priority]int{}, Held: map[Priority]int{}, OldestWaiting: map[Priority]time.Time{}}
 	for _, p := range Priorities {
 		c.Waiting[p], c.Held[p] = 0, 0
@@ -207,7 +211,7 @@ func (q *Queue) Count(ctx context.Context, agency string) (Counts, error) {
 			c.OldestWaiting[l.Priority] = l.ReceivedAt
 		}
 	}
-	return c, nil
+	return c
 }
 
 // Meta returns the clear metadata and state of a case's queue item, found
