@@ -1,9 +1,9 @@
 package handlers_test
 
 import (
-	"errors"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
