@@ -204,20 +204,36 @@ func TestAppendIsIdempotent(t *testing.T) {
 }
 
 // TestNewCaseRace: messages of a new case published at once make one
-// item.
+// item, whether or not they are hinted as a new case (Entry.NewCase), and
+// a republished hinted first message is not queued again.
 func TestNewCaseRace(t *testing.T) {
+	for _, hint := range []bool{false, true} {
+		t.Run(fmt.Sprintf("NewCase=%v", hint), func(t *testing.T) { testNewCaseRace(t, hint) })
+	}
+}
+
+func testNewCaseRace(t *testing.T, hint bool) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
 	const n = 8
 	var wg sync.WaitGroup
-	errs := make(chan error, n)
+	errs := make(chan error, n+1)
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- q.Publish(ctx, caseEntry("pe-lima", "CASE-R", i, queue.Normal))
+			e := caseEntry("pe-lima", "CASE-R", i, queue.Normal)
+			e.NewCase = hint
+			errs <- q.Publish(ctx, e)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e := caseEntry("pe-lima", "CASE-R", 0, queue.Normal)
+		e.NewCase = hint
+		errs <- q.Publish(ctx, e)
+	}()
 	wg.Wait()
 	close(errs)
 	for err := range errs {

@@ -105,6 +105,11 @@ type Entry struct {
 	ReceivedAt   time.Time
 	ReplyCapable bool
 	Sealed       []byte
+	// NewCase is a hint: the case ref was made for this tip, so no item
+	// of it is open unless a concurrent tip of the same case made it; the
+	// publish then files the case with one command instead of two. A
+	// wrong hint costs a command, never a second item.
+	NewCase bool
 	// Side is what the tip's channel needs applied once the tip is queued
 	// (its reply handle, scrub job and thread), sealed to the gateway's own
 	// key. It is never written to the stream: the channel writes it to
