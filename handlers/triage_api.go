@@ -336,7 +336,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 			}
 			return fault.New(fault.Invalid, "the message was not posted")
 		}
-		if err := s.opt.Triage.Audit(r.Context(), o.Agency, queue.AuditReply, o.ID, id, "followup"); err != nil {
+		if err := s.opt.Triage.Audit(r.Context(), o.Agency, queue.AuditReply, o.ID, l.TipID, "followup"); err != nil {
 			return err
 		}
 		respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "posted", "channel": "web"})
@@ -347,7 +347,8 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Its errors give the officer a clear reason, never the reporter's
 	// number.
-	if err := s.opt.SMS.Reply(r.Context(), o.Agency, l.Case, id, o.ID, req.Text, req.Override); err != nil {
+	// The audit names the case's item, whichever id the officer gave.
+	if err := s.opt.SMS.Reply(r.Context(), o.Agency, l.Case, l.TipID, o.ID, req.Text, req.Override); err != nil {
 		return err
 	}
 	respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "sent", "channel": l.Channel})

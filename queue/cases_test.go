@@ -107,6 +107,9 @@ func TestUrgentMessageRaisesTheCase(t *testing.T) {
 	publish(t, q, caseEntry("pe-lima", "CASE-OLD", 1, queue.Normal))
 	publish(t, q, caseEntry("pe-lima", "CASE-U", 2, queue.Normal))
 	publish(t, q, caseEntry("pe-lima", "CASE-U", 3, queue.Urgent))
+	if n, err := q.Count(ctx, "pe-lima"); err != nil || n.Waiting[queue.Urgent] != 1 || n.Waiting[queue.Normal] != 1 {
+		t.Fatalf("counts after the raise (paging reads them): %+v %v", n, err)
+	}
 	c := claim(t, q, "pe-lima", "alice")
 	if c.TipID != "CASE-U-m2" || c.Priority != queue.Urgent || len(c.Messages) != 2 {
 		t.Fatalf("claimed %s (%s, %d messages), want the raised case", c.TipID, c.Priority, len(c.Messages))
