@@ -162,6 +162,9 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 		Agency string   `json:"agency"`
 		Sealed []byte   `json:"sealed"`
 		Notes  [][]byte `json:"notes"`
+		// Messages are the case's later messages (all but the first,
+		// which is Sealed), re-sealed, in order.
+		Messages [][]byte `json:"messages"`
 		// Followup is a web tip's follow-up handle, from the sealed report:
 		// the witness's page then takes the receiving agency's questions.
 		Followup string `json:"followup"`
@@ -178,6 +181,11 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 	for _, n := range req.Notes {
 		if !isAgeFile(n) {
 			return fault.New(fault.Invalid, "notes must be age files")
+		}
+	}
+	for _, m := range req.Messages {
+		if !isAgeFile(m) {
+			return fault.New(fault.Invalid, "messages must be age files")
 		}
 	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
@@ -208,7 +216,8 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.opt.Triage.Transfer(r.Context(), o.Agency, id, o.ID, req.Agency, req.Sealed, req.Notes); err != nil {
+	resealed := append([][]byte{req.Sealed}, req.Messages...)
+	if err := s.opt.Triage.TransferCase(r.Context(), o.Agency, id, o.ID, req.Agency, resealed, req.Notes); err != nil {
 		if copied {
 			s.opt.Handles.DeleteHandle(context.WithoutCancel(r.Context()), req.Agency, l.Case)
 		}

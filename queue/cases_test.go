@@ -252,3 +252,27 @@ func testNewCaseRace(t *testing.T, hint bool) {
 		t.Fatalf("stream entries: %d, want 1", n)
 	}
 }
+
+// TestTransferCase: a case goes to another agency whole, every message
+// re-sealed, in order; a transfer missing a message is refused.
+func TestTransferCase(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	for n := 1; n <= 2; n++ {
+		publish(t, q, caseEntry("pe-lima", "CASE-T", n, queue.Normal))
+	}
+	claim(t, q, "pe-lima", "alice")
+	if err := q.Transfer(ctx, "pe-lima", "CASE-T", "alice", "my-kl", []byte("resealed 1"), nil); !errors.Is(err, queue.ErrCaseMessages) {
+		t.Fatalf("transfer of one message of two: %v", err)
+	}
+	if err := q.TransferCase(ctx, "pe-lima", "CASE-T-m2", "alice", "my-kl", [][]byte{[]byte("resealed 1"), []byte("resealed 2")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := q.Meta(ctx, "pe-lima", "CASE-T-m1"); err != nil || l.State != queue.StateClosed || l.Closed.Disposition != queue.Referred {
+		t.Fatalf("source after the transfer: %v %+v", err, l)
+	}
+	c := claim(t, q, "my-kl", "bob")
+	if len(c.Messages) != 2 || string(c.Messages[0].Sealed) != "resealed 1" || string(c.Messages[1].Sealed) != "resealed 2" || c.Messages[1].TipID != "CASE-T-m2" {
+		t.Fatalf("target's case: %+v", c.Messages)
+	}
+}

@@ -88,10 +88,9 @@ var (
 	// ErrNotesChanged refuses a transfer that does not carry every note of
 	// the tip, re-sealed, so that notes never stay behind.
 	ErrNotesChanged = fault.New(fault.Conflict, "the tip's notes changed: fetch them and transfer again")
-	// ErrCaseMessages refuses to transfer a case of several messages: a
-	// transfer carries one re-sealed report, and the others would stay
-	// behind.
-	ErrCaseMessages = fault.New(fault.Conflict, "this case has several messages and cannot be transferred whole yet: escalate it to a supervisor")
+	// ErrCaseMessages refuses a transfer that does not carry every message
+	// of the case, re-sealed, so that no message stays behind.
+	ErrCaseMessages = fault.New(fault.Conflict, "the case's messages changed: fetch them and transfer again")
 )
 
 // Entry is one sealed tip for one agency.

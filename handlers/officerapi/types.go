@@ -41,6 +41,8 @@ type Transfer struct {
 	Agency   string   `json:"agency"`
 	Sealed   []byte   `json:"sealed"`
 	Notes    [][]byte `json:"notes"`
+	// Messages are the case's later messages re-sealed, in order.
+	Messages [][]byte `json:"messages,omitempty"`
 	Followup string   `json:"followup"`
 }
 
