@@ -30,6 +30,14 @@ func streamLen(t *testing.T, r *queuetest.Redis, p queue.Priority) int64 {
 	return n
 }
 
+// publishCase publishes messages 1 to n of case ref at pe-lima, normal.
+func publishCase(t *testing.T, q *queue.Queue, ref string, n int) {
+	t.Helper()
+	for i := 1; i <= n; i++ {
+		publish(t, q, caseEntry("pe-lima", ref, i, queue.Normal))
+	}
+}
+
 func messageIDs(ms []queue.Message) []string {
 	var out []string
 	for _, m := range ms {
@@ -44,9 +52,7 @@ func messageIDs(ms []queue.Message) []string {
 func TestCaseIsOneItem(t *testing.T) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
-	for n := 1; n <= 3; n++ {
-		publish(t, q, caseEntry("pe-lima", "CASE-A", n, queue.Normal))
-	}
+	publishCase(t, q, "CASE-A", 3)
 	list, err := q.List(ctx, "pe-lima", 0)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("list: %v, %d rows, want 1", err, len(list))
@@ -138,9 +144,7 @@ func TestUrgentMessageRaisesTheCase(t *testing.T) {
 func TestAckClosesTheCase(t *testing.T) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
-	for n := 1; n <= 3; n++ {
-		publish(t, q, caseEntry("pe-lima", "CASE-C", n, queue.Normal))
-	}
+	publishCase(t, q, "CASE-C", 3)
 	claim(t, q, "pe-lima", "alice")
 	if err := q.AddNote(ctx, "pe-lima", "CASE-C-m3", "alice", false, []byte("age-encryption.org/v1\nnote")); err != nil {
 		t.Fatal(err)
@@ -258,9 +262,7 @@ func testNewCaseRace(t *testing.T, hint bool) {
 func TestTransferCase(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
 	ctx := context.Background()
-	for n := 1; n <= 2; n++ {
-		publish(t, q, caseEntry("pe-lima", "CASE-T", n, queue.Normal))
-	}
+	publishCase(t, q, "CASE-T", 2)
 	claim(t, q, "pe-lima", "alice")
 	if err := q.Transfer(ctx, "pe-lima", "CASE-T", "alice", "my-kl", []byte("resealed 1"), nil); !errors.Is(err, queue.ErrCaseMessages) {
 		t.Fatalf("transfer of one message of two: %v", err)
