@@ -215,3 +215,27 @@ func TestTransferWholeCase(t *testing.T) {
 		t.Fatalf("KL's second message: %q", rep.Text)
 	}
 }
+
+// TestUrgentFollowupRaisesCase: through the webhook, an urgent message on
+// a waiting normal case makes the case urgent: it is claimed before an
+// older normal case, with both its messages.
+func TestUrgentFollowupRaisesCase(t *testing.T) {
+	h := newHarnessChannel(t, nil, nil)
+	for _, m := range []struct{ sid, from, text string }{
+		{"SMold1", "+51911114444", "hola, tengo una pregunta"},
+		{"SMnew1", "+51911115555", "hola, quiero información"},
+		{"SMnew2", "+51911115555", "ayuda, nos tienen encerrados"},
+	} {
+		if s, b := h.postSMS(t, smsForm(m.sid, m.from, m.text), addValidSignature); s != 200 {
+			t.Fatalf("webhook %s: %d %s", m.sid, s, b)
+		}
+	}
+	tok := h.officer(t, gatewaytest.Lima)
+	c := h.claimTip(t, tok)
+	if c.Priority != "urgent" || len(c.Messages) != 2 || c.Messages[1].Priority != "urgent" || c.Messages[0].Priority != "normal" {
+		t.Fatalf("claimed %s (%s) with %+v, want the raised case", c.ID, c.Priority, c.Messages)
+	}
+	if rep := h.openMessage(t, gatewaytest.Lima, c.Messages[0]); rep.Text != "hola, quiero información" {
+		t.Fatalf("first message of the raised case: %q", rep.Text)
+	}
+}

@@ -167,13 +167,11 @@ if ARGV[1] ~= '0' then
       if #p == 1 and p[1][2] ~= 'released' and tonumber(p[1][3]) < tonumber(ARGV[12]) then
         redis.call('HSET', KEYS[7], item .. '!', '1')
       else
+        -- The entry keeps its message's own priority: the stream it is
+        -- in is the case's.
         local f = redis.call('XRANGE', KEYS[6], sid, sid)
         if #f == 1 then
-          local fields = f[1][2]
-          for k = 1, #fields, 2 do
-            if fields[k] == 'priority' then fields[k+1] = 'urgent' end
-          end
-          local id = redis.call('XADD', KEYS[5], '*', unpack(fields))
+          local id = redis.call('XADD', KEYS[5], '*', unpack(f[1][2]))
           ref = 'urgent ' .. id
           redis.call('HSET', KEYS[2], item, ref)
           if #p == 1 then redis.call('XACK', KEYS[6], 'triage', sid) end

@@ -117,7 +117,8 @@ func TestUrgentMessageRaisesTheCase(t *testing.T) {
 		t.Fatalf("counts after the raise (paging reads them): %+v %v", n, err)
 	}
 	c := claim(t, q, "pe-lima", "alice")
-	if c.TipID != "CASE-U-m2" || c.Priority != queue.Urgent || len(c.Messages) != 2 {
+	if c.TipID != "CASE-U-m2" || c.Priority != queue.Urgent || len(c.Messages) != 2 ||
+		c.Messages[0].Priority != queue.Normal || c.Messages[1].Priority != queue.Urgent {
 		t.Fatalf("claimed %s (%s, %d messages), want the raised case", c.TipID, c.Priority, len(c.Messages))
 	}
 	// Held: marked urgent in its listing, still held.

@@ -469,6 +469,9 @@ func (q *Queue) claimed(ctx context.Context, agency, stream, officer string, m r
 	if c.Messages, err = q.messages(ctx, agency, e.TipID, e, true); err != nil {
 		return nil, q.undoClaim(stream, m.ID, err)
 	}
+	// The case's priority is its stream's (an urgent message moves a
+	// case there); its first message keeps its own.
+	c.Priority = Priority(stream[strings.LastIndexByte(stream, ':')+1:])
 	pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
 		Stream: stream, Group: group, Start: m.ID, End: m.ID, Count: 1, Consumer: officer,
 	}).Result()
@@ -612,11 +615,7 @@ if #f == 1 then
   for k = 1, #f[1][2], 2 do if f[1][2][k] == 'tip' then tip = f[1][2][k+1] end end
 end
 if tip and KEYS[3] ~= KEYS[5] and redis.call('HGET', KEYS[4], tip .. '!') then
-  local fields = f[1][2]
-  for k = 1, #fields, 2 do
-    if fields[k] == 'priority' then fields[k+1] = 'urgent' end
-  end
-  local id = redis.call('XADD', KEYS[5], '*', unpack(fields))
+  local id = redis.call('XADD', KEYS[5], '*', unpack(f[1][2]))
   redis.call('HSET', KEYS[6], tip, 'urgent ' .. id)
   redis.call('HDEL', KEYS[4], tip .. '!')
   redis.call('XACK', KEYS[3], ARGV[11], ARGV[12])
