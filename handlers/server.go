@@ -41,12 +41,17 @@ type Triage interface {
 	Renew(ctx context.Context, agency, tipID, officer string) (time.Time, error)
 	List(ctx context.Context, agency string, limit int) ([]queue.Listed, error)
 	Count(ctx context.Context, agency string) (queue.Counts, error)
+	// Watch is Count with the messages appended to held cases since the
+	// last call with seen (see queue.Queue.Watch).
+	Watch(ctx context.Context, agency string, seen map[string]int) (queue.Counts, []queue.Appended, error)
 	// Meta is a tip's clear metadata and state; Open adds the sealed
 	// report, for the officer holding the tip or a supervisor (audited).
 	Meta(ctx context.Context, agency, tipID string) (*queue.Listed, error)
 	Open(ctx context.Context, agency, tipID, officer string, supervisor bool) (*queue.Listed, []byte, error)
 	Escalate(ctx context.Context, agency, tipID, officer, reason string) error
-	Transfer(ctx context.Context, agency, tipID, officer, target string, resealed []byte, notes [][]byte) error
+	// TransferCase hands a held case to another agency: resealed holds
+	// every message of the case re-sealed to it, in order.
+	TransferCase(ctx context.Context, agency, tipID, officer, target string, resealed [][]byte, notes [][]byte) error
 	AddNote(ctx context.Context, agency, tipID, officer string, supervisor bool, sealed []byte) error
 	Notes(ctx context.Context, agency, tipID, officer string, supervisor bool) ([]queue.Note, error)
 	AuditLog(ctx context.Context, agency, from string, count int64) ([]queue.AuditEntry, error)

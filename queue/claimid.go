@@ -175,6 +175,12 @@ func (q *Queue) ClaimTip(ctx context.Context, agency, officer, tipID string) (*C
 	}
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
+	// Any message's tip id or the case ref names the case's item.
+	item, _, _, err := q.find(ctx, agency, tipID)
+	if err != nil {
+		return nil, err
+	}
+	tipID = item
 	keys := []string{q.index(agency), q.closed(agency)}
 	args := []any{group, tipID, officer, q.opt.Lease.Milliseconds(), releasedConsumer,
 		q.opt.Lease.Milliseconds() + 1000, claimWindow}
@@ -229,6 +235,10 @@ func (q *Queue) ClaimTip(ctx context.Context, agency, officer, tipID string) (*C
 			return nil, err
 		}
 		c := &Claimed{Entry: e, StreamID: m.ID, Deliveries: 1, LeaseUntil: time.Now().Add(q.opt.Lease)}
+		if c.Messages, err = q.messages(ctx, agency, e.TipID, e, true); err != nil {
+			return nil, err
+		}
+		c.Priority = streamPriority(stream)
 		q.deliveries(ctx, stream, officer, c)
 		return c, nil
 	case "TAKEN":

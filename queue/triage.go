@@ -31,6 +31,11 @@ type Listed struct {
 	Deliveries int64
 	Escalated  bool
 	Closed     *Closure
+	// MessageCount is how many messages the case has, LastAt when the
+	// last one arrived; Messages (Open only) lists them in order.
+	MessageCount int
+	LastAt       time.Time
+	Messages     []Message
 }
 
 // Closure is how a tip was closed.
@@ -84,7 +89,7 @@ func (q *Queue) Escalate(ctx context.Context, agency, tipID, officer, reason str
 	}
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
-	stream, id, err := q.locate(ctx, agency, tipID)
+	tipID, stream, id, err := q.find(ctx, agency, tipID)
 	if err != nil {
 		return err
 	}
@@ -100,10 +105,25 @@ func (q *Queue) Escalate(ctx context.Context, agency, tipID, officer, reason str
 // re-sealed the report and every note to the target's recipients (the
 // gateway cannot). The notes are stored for the target first, then the copy
 // is queued for the target, and the original closed as referred: a target
-// officer who claims the tip finds its notes.
+// officer who claims the tip finds its notes. A case of several messages
+// needs TransferCase.
 func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target string, resealed []byte, notes [][]byte) error {
+	return q.TransferCase(ctx, agency, tipID, officer, target, [][]byte{resealed}, notes)
+}
+
+// TransferCase is Transfer for a whole case: resealed holds every message
+// of the case re-sealed, in order (as a claim or Open gives them). The
+// later messages are queued for the target after the first, so that they
+// join its item there. A case whose messages are not all there (one
+// arrived meanwhile) is refused (ErrCaseMessages), as are changed notes.
+func (q *Queue) TransferCase(ctx context.Context, agency, tipID, officer, target string, resealed [][]byte, notes [][]byte) error {
 	if target == agency || target == "" || len(resealed) == 0 {
 		return fmt.Errorf("%w: bad transfer", ErrInvalid)
+	}
+	for _, r := range resealed {
+		if len(r) == 0 {
+			return fmt.Errorf("%w: bad transfer", ErrInvalid)
+		}
 	}
 	for _, n := range notes {
 		if len(n) == 0 || len(n) > maxNoteSize {
@@ -117,6 +137,16 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	if l.State != StateHeld || l.Holder != officer {
 		return ErrNotHeld
 	}
+	tipID = l.TipID
+	cctx, cancel := q.calls.Context(ctx)
+	msgs, err := q.messages(cctx, agency, tipID, l.Entry, false)
+	cancel()
+	if err != nil {
+		return err
+	}
+	if len(msgs) != len(resealed) {
+		return ErrCaseMessages
+	}
 	old, err := q.rawNotes(ctx, agency, tipID)
 	if err != nil {
 		return err
@@ -124,7 +154,7 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	if len(old) != len(notes) {
 		return ErrNotesChanged
 	}
-	cctx, cancel := q.calls.Context(ctx)
+	cctx, cancel = q.calls.Context(ctx)
 	_, err = q.rdb.TxPipelined(cctx, func(p redis.Pipeliner) error {
 		key := q.notes(target, tipID)
 		p.Del(cctx, key)
@@ -139,9 +169,19 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 		return q.calls.Fail("store the transferred notes", err)
 	}
 	e := l.Entry
-	e.Agency, e.Region, e.Sealed = target, "", resealed
+	e.Agency, e.Region, e.Sealed = target, "", resealed[0]
 	if err := q.Publish(ctx, e); err != nil {
 		return err
+	}
+	for i, m := range msgs[1:] {
+		later := Entry{TipID: m.TipID, Case: l.Case, Agency: target, Channel: m.Channel, Priority: m.Priority,
+			ReceivedAt: m.ReceivedAt, ReplyCapable: l.ReplyCapable, Sealed: resealed[i+1]}
+		if !later.Priority.Valid() {
+			later.Priority = Normal
+		}
+		if err := q.Publish(ctx, later); err != nil {
+			return err
+		}
 	}
 	if err := q.Audit(ctx, target, AuditTransferIn, "", tipID, agency); err != nil {
 		return err
@@ -154,7 +194,7 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	}
 	record := string(Referred) + " " + officer + " " + strconv.FormatInt(time.Now().UnixMilli(), 10)
 	return q.runHeld(cctx, ackScript, agency, AuditTransferOut, officer, tipID, target,
-		[]string{stream, q.closed(agency), q.openSet(agency)}, group, id, officer, tipID, record)
+		[]string{stream, q.closed(agency), q.openSet(agency), q.cases(agency), q.meta(agency)}, group, id, officer, tipID, record)
 }
 
 // Note is an officer's note on a tip, sealed by the officer's client to the
@@ -191,7 +231,7 @@ func (q *Queue) AddNote(ctx context.Context, agency, tipID, officer string, supe
 	}
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
-	stream, id, err := q.locate(ctx, agency, tipID)
+	tipID, stream, id, err := q.find(ctx, agency, tipID)
 	if err != nil {
 		return err
 	}
@@ -212,10 +252,11 @@ func (q *Queue) AddNote(ctx context.Context, agency, tipID, officer string, supe
 // to a supervisor; a supervisor's read of a tip they do not hold is
 // audited first.
 func (q *Queue) Notes(ctx context.Context, agency, tipID, officer string, supervisor bool) ([]Note, error) {
-	if err := q.mayRead(ctx, agency, tipID, officer, supervisor, "notes"); err != nil {
+	item, err := q.mayRead(ctx, agency, tipID, officer, supervisor, "notes")
+	if err != nil {
 		return nil, err
 	}
-	return q.rawNotes(ctx, agency, tipID)
+	return q.rawNotes(ctx, agency, item)
 }
 
 func (q *Queue) rawNotes(ctx context.Context, agency, tipID string) ([]Note, error) {

@@ -22,7 +22,7 @@ func (t *Terminal) NextID(id string) error {
 	if err != nil {
 		return t.explainClaim(id, err)
 	}
-	return t.printClaimed(c, rep)
+	return t.printClaimed(ids, c, rep)
 }
 
 // explainClaim says why a chosen tip was not claimed, with what to do;
