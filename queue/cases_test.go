@@ -279,3 +279,32 @@ func TestTransferCase(t *testing.T) {
 		t.Fatalf("target's case: %+v", c.Messages)
 	}
 }
+
+// TestClaimTipByAnyMessage: `triage next ID` names a case by a later
+// message's id or by its case ref; either claims the case's item, with
+// every message in order, and the officer who holds it gets them again.
+func TestClaimTipByAnyMessage(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	publishCase(t, q, "CASE-A", 1)
+	publishCase(t, q, "CASE-B", 3)
+	c, err := q.ClaimTip(ctx, "pe-lima", "ana", "CASE-B-m3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "CASE-B-m1 CASE-B-m2 CASE-B-m3"
+	if c.TipID != "CASE-B-m1" || strings.Join(messageIDs(c.Messages), " ") != want || len(c.Messages[2].Sealed) == 0 {
+		t.Fatalf("claimed %s with %v, want CASE-B-m1 with %s, sealed", c.TipID, messageIDs(c.Messages), want)
+	}
+	again, err := q.ClaimTip(ctx, "pe-lima", "ana", "CASE-B")
+	if err != nil || again.TipID != "CASE-B-m1" || strings.Join(messageIDs(again.Messages), " ") != want {
+		t.Fatalf("the holder claiming by case ref: %v, %+v", err, again)
+	}
+	var held *queue.HeldError
+	if _, err := q.ClaimTip(ctx, "pe-lima", "ben", "CASE-B-m2"); !errors.As(err, &held) || held.Holder != "ana" {
+		t.Fatalf("another officer claiming by a later message: %v, want held by ana", err)
+	}
+	if next, err := q.Claim(ctx, "pe-lima", "ben"); err != nil || next.TipID != "CASE-A-m1" {
+		t.Fatalf("next claim: %v %+v, want CASE-A-m1", err, next)
+	}
+}
