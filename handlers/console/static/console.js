@@ -11,7 +11,7 @@
   function setLive(on) {
     if (!live) { return; }
     live.hidden = false;
-    live.textContent = live.getAttribute(on ? "data-on" : "data-off");
+    live.textContent = live.getAttribute(on ? "data-yes" : "data-no");
     live.className = on ? "live" : "live off";
   }
 
