@@ -59,7 +59,7 @@ const (
 	// maxForm bounds a form post: a reply or a note is a few KB.
 	maxForm = 64 << 10
 	// maxMedia bounds the media kept in memory for one session.
-	maxMedia = 64
+	maxMedia   = 64
 	cookieName = "hotline_console"
 )
 

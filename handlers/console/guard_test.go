@@ -20,8 +20,8 @@ type stubAPI struct{ claims int }
 func (s *stubAPI) Me(context.Context) (officerapi.Officer, error) {
 	return officerapi.Officer{ID: "o1", Agency: "pe-lima", Name: "Demo", Role: "officer"}, nil
 }
-func (s *stubAPI) List(context.Context) ([]officerapi.Listed, error)      { return nil, nil }
-func (s *stubAPI) Counts(context.Context) (officerapi.Counts, error)      { return officerapi.Counts{}, nil }
+func (s *stubAPI) List(context.Context) ([]officerapi.Listed, error)     { return nil, nil }
+func (s *stubAPI) Counts(context.Context) (officerapi.Counts, error)     { return officerapi.Counts{}, nil }
 func (s *stubAPI) Agencies(context.Context) ([]officerapi.Agency, error) { return nil, nil }
 func (s *stubAPI) Next(context.Context, *seal.Identities) (*officerapi.Claimed, *gateway.Report, error) {
 	s.claims++
@@ -36,17 +36,21 @@ func (s *stubAPI) OpenNotes(context.Context, string, *seal.Identities) ([]office
 func (s *stubAPI) Note(context.Context, string, string, time.Time) (officerapi.Answer, officerapi.Agency, error) {
 	return nil, officerapi.Agency{}, nil
 }
-func (s *stubAPI) Ack(context.Context, string, string) (officerapi.Answer, error)      { return nil, nil }
-func (s *stubAPI) Release(context.Context, string) (officerapi.Answer, error)          { return nil, nil }
-func (s *stubAPI) Renew(context.Context, string) (officerapi.Answer, error)            { return nil, nil }
-func (s *stubAPI) Escalate(context.Context, string, string) (officerapi.Answer, error) { return nil, nil }
+func (s *stubAPI) Ack(context.Context, string, string) (officerapi.Answer, error) { return nil, nil }
+func (s *stubAPI) Release(context.Context, string) (officerapi.Answer, error)     { return nil, nil }
+func (s *stubAPI) Renew(context.Context, string) (officerapi.Answer, error)       { return nil, nil }
+func (s *stubAPI) Escalate(context.Context, string, string) (officerapi.Answer, error) {
+	return nil, nil
+}
 func (s *stubAPI) TransferTo(context.Context, string, string, *seal.Identities) (officerapi.Transferred, error) {
 	return officerapi.Transferred{}, nil
 }
 func (s *stubAPI) Reply(context.Context, string, officerapi.Reply) (officerapi.Answer, error) {
 	return nil, nil
 }
-func (s *stubAPI) Audit(context.Context, string, int) ([]officerapi.AuditEntry, error) { return nil, nil }
+func (s *stubAPI) Audit(context.Context, string, int) ([]officerapi.AuditEntry, error) {
+	return nil, nil
+}
 func (s *stubAPI) Watch(ctx context.Context, fn func(officerapi.Event) bool) error {
 	<-ctx.Done()
 	return nil

@@ -40,9 +40,9 @@ func (v *view) Supervisor() bool { return v.Me.Role == "supervisor" }
 
 func (c *Console) funcs() template.FuncMap {
 	return template.FuncMap{
-		"clean": clean,
-		"short": short,
-		"clock": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
+		"clean":  clean,
+		"short":  short,
+		"clock":  func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
 		"unixms": func(t time.Time) int64 { return t.UnixMilli() },
 		"deref":  func(t *time.Time) time.Time { return *t },
 	}
