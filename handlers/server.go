@@ -78,6 +78,10 @@ type Options struct {
 	Logger  *slog.Logger
 	// Agencies are listed to officers for transfers.
 	Agencies []AgencyInfo
+	// Regions holds each agency's regions as a GeoJSON FeatureCollection
+	// (geo.Index.Drawing), served to its officers to draw the map; an
+	// agency missing here gets an empty collection.
+	Regions map[string][]byte
 	// EventInterval is how often the live queue view is refreshed.
 	EventInterval time.Duration
 	// SMS is the SMS and WhatsApp channel behind POST /twilio/sms.

@@ -46,6 +46,7 @@ func (s *Server) routesAPI(r *mux.Router) {
 			authed.Handle(prefix+rt.path, s.json(rt.h)).Methods(rt.method)
 		}
 	}
+	s.routesConsole(authed) // console_api.go
 }
 
 // ListedJSON is a tip's clear metadata.

@@ -113,7 +113,11 @@ func wireWith(ctx context.Context, c *config.Config, rdb, formRDB redis.Universa
 	if err := c.Validate().Err(); err != nil {
 		return nil, fmt.Errorf("invalid config:\n%w\nhint: run `hotline check-config --config FILE`", err)
 	}
-	_, router, err := loadRegions(c)
+	ix, router, err := loadRegions(c)
+	if err != nil {
+		return nil, fmt.Errorf("regions: %w", err)
+	}
+	drawings, err := regionDrawings(ix, c)
 	if err != nil {
 		return nil, fmt.Errorf("regions: %w", err)
 	}
@@ -172,7 +176,7 @@ func wireWith(ctx context.Context, c *config.Config, rdb, formRDB redis.Universa
 		Intake: intake, Triage: q, Officers: officer.New(q), Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
 		AuthToken: c.Twilio.AuthToken.Value(), AccountSID: c.Twilio.AccountSID, MaxBody: c.Limits.MaxBody, Logger: log,
 		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.metrics.PublicHandler(c.Metrics.OnMainListener, handlers.FromOnion), Web: web,
-		SMS: channel, Voice: calls, Questions: followups, Handles: conv,
+		SMS: channel, Voice: calls, Questions: followups, Handles: conv, Regions: drawings,
 	})
 	parts := &gatewayParts{cfg: c, queue: q, handler: h, dur: dur}
 	var pagerSMS paging.SMS

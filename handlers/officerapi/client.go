@@ -89,13 +89,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) (in
 		return resp.StatusCode, nil
 	}
 	if resp.StatusCode >= 300 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(data, &e) != nil || e.Error == "" {
-			e.Error = http.StatusText(resp.StatusCode)
-		}
-		return resp.StatusCode, &Error{Status: resp.StatusCode, Message: e.Error}
+		return resp.StatusCode, errorOf(resp.StatusCode, data)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -103,6 +97,17 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) (in
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// errorOf is the *Error of an answer that is not a success.
+func errorOf(status int, data []byte) error {
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(data, &e) != nil || e.Error == "" {
+		e.Error = http.StatusText(status)
+	}
+	return &Error{Status: status, Message: e.Error}
 }
 
 func tipPath(id, action string) string {
