@@ -54,7 +54,7 @@ func cmdConsole(e *env, args []string) error {
 	if checked, matches := ids.Match(a.Recipients); checked && !matches {
 		return fmt.Errorf("the identity in %s matches no recipient of agency %q: the console could open none of its tips\nhint: use your agency's current identity, or ask your supervisor", idPath, a.ID)
 	}
-	c, err := console.New(e.ctx, console.Options{API: api, Identities: ids, Logger: newLogger(e.stderr, "text", "warn"),
+	c, err := console.New(e.ctx, console.Options{API: api, Identities: ids, Logger: newLogger(e.stderr, "text", "warn"), Regions: api.Regions,
 		ReplyWindow: config.DefaultReplyWindow, PageAfter: config.DefaultPageAfter, PageSupervisorAfter: config.DefaultPageSupervisorAfter})
 	if err != nil {
 		return err

@@ -86,6 +86,8 @@ type API interface {
 	Reply(ctx context.Context, id string, r officerapi.Reply) (officerapi.Answer, error)
 	Agencies(ctx context.Context) ([]officerapi.Agency, error)
 	Audit(ctx context.Context, after string, count int) ([]officerapi.AuditEntry, error)
+	VerifyAudit(ctx context.Context) (officerapi.AuditVerification, error)
+	Officers(ctx context.Context) ([]officerapi.OfficerInfo, error)
 	Watch(ctx context.Context, fn func(officerapi.Event) bool) error
 }
 
@@ -95,9 +97,9 @@ type Options struct {
 	Identities *seal.Identities
 	Logger     *slog.Logger
 	Now        func() time.Time
-	// Map draws a case's location on the agency's regions; nil shows the
-	// coordinates only.
-	Map        func(ctx context.Context, lat, lon float64, has bool) (template.HTML, error)
+	// Regions gets the agency's regions for the case's map
+	// (officerapi.Client.Regions); nil draws no map.
+	Regions    func(ctx context.Context, prev *officerapi.RegionMap) (officerapi.RegionMap, error)
 	RenewEvery time.Duration
 	PollEvery  time.Duration
 	// ReplyWindow and the paging deadlines are the gateway's defaults: the
@@ -116,7 +118,10 @@ type Console struct {
 	hub    *hub
 	mu     sync.Mutex
 	used   bool
-	sess   map[[32]byte]*session
+	// regions is the last copy of the agency's regions (the gateway says
+	// when it is still current).
+	regions *officerapi.RegionMap
+	sess    map[[32]byte]*session
 }
 
 // session is one browser's session, after the one-time URL.
@@ -321,7 +326,9 @@ func (c *Console) ownHost(host string) bool {
 
 // sameOrigin reports whether a POST comes from the console's own pages.
 func (c *Console) sameOrigin(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" {
+	// With Referrer-Policy no-referrer, a browser sends "Origin: null" on
+	// a form post: Sec-Fetch-Site (which no page can set) decides then.
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		for _, h := range c.host {
 			if o == "http://"+h {
 				return true
@@ -329,7 +336,7 @@ func (c *Console) sameOrigin(r *http.Request) bool {
 		}
 		return false
 	}
-	if ref := r.Header.Get("Referer"); ref != "" {
+	if ref := r.Header.Get("Referer"); ref != "" && r.Header.Get("Origin") == "" {
 		for _, h := range c.host {
 			if len(ref) >= len(h)+8 && ref[:len(h)+8] == "http://"+h && (len(ref) == len(h)+7 || ref[len(h)+7] == '/') {
 				return true

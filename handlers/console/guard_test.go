@@ -51,6 +51,10 @@ func (s *stubAPI) Reply(context.Context, string, officerapi.Reply) (officerapi.A
 func (s *stubAPI) Audit(context.Context, string, int) ([]officerapi.AuditEntry, error) {
 	return nil, nil
 }
+func (s *stubAPI) VerifyAudit(context.Context) (officerapi.AuditVerification, error) {
+	return officerapi.AuditVerification{}, nil
+}
+func (s *stubAPI) Officers(context.Context) ([]officerapi.OfficerInfo, error) { return nil, nil }
 func (s *stubAPI) Watch(ctx context.Context, fn func(officerapi.Event) bool) error {
 	<-ctx.Done()
 	return nil
@@ -155,9 +159,15 @@ func TestConsoleRefuses(t *testing.T) {
 			hdr: map[string]string{"Sec-Fetch-Site": "cross-site"}, form: url.Values{"form": {form}}}, 403},
 		{"POST from a foreign Referer", req{method: "POST", path: "/claim", host: testHost, cookie: cookie,
 			hdr: map[string]string{"Referer": "http://127.0.0.1:404040/"}, form: url.Values{"form": {form}}}, 403},
+		{"Origin null, cross-site", req{method: "POST", path: "/claim", host: testHost, cookie: cookie,
+			hdr: map[string]string{"Origin": "null", "Sec-Fetch-Site": "cross-site"}, form: url.Values{"form": {form}}}, 403},
+		{"Origin null, no Sec-Fetch-Site", req{method: "POST", path: "/claim", host: testHost, cookie: cookie,
+			hdr: map[string]string{"Origin": "null"}, form: url.Values{"form": {form}}}, 403},
 		{"POST without the form token", req{method: "POST", path: "/claim", host: testHost, cookie: cookie, hdr: origin, form: url.Values{}}, 403},
 		{"POST without the cookie", req{method: "POST", path: "/claim", host: testHost, hdr: origin, form: url.Values{"form": {form}}}, 403},
 		{"same-origin POST", req{method: "POST", path: "/claim", host: testHost, cookie: cookie, hdr: origin, form: url.Values{"form": {form}}}, 303},
+		{"form post under no-referrer: Origin null, same-origin", req{method: "POST", path: "/claim", host: testHost, cookie: cookie,
+			hdr: map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, form: url.Values{"form": {form}}}, 303},
 		{"same-origin POST, no Origin, Sec-Fetch-Site", req{method: "POST", path: "/claim", host: testHost, cookie: cookie,
 			hdr: map[string]string{"Sec-Fetch-Site": "same-origin"}, form: url.Values{"form": {form}}}, 303},
 	}
@@ -174,8 +184,8 @@ func TestConsoleRefuses(t *testing.T) {
 			}
 		})
 	}
-	if api.claims != 2 {
-		t.Fatalf("%d claims reached the gateway, want the 2 same-origin POSTs", api.claims)
+	if api.claims != 3 {
+		t.Fatalf("%d claims reached the gateway, want the 3 same-origin POSTs", api.claims)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/geo/svgmap"
 	"github.com/hotline-org/hotline/handlers/officerapi"
 )
 
@@ -257,7 +258,12 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, v *view) (str
 	d := caseData{Tip: t, Mine: t.State == "held" && t.Holder == c.me.ID, Dispositions: dispositions, Reasons: reasons,
 		Overrides: overrides, LeaseUntil: t.LeaseUntil}
 	var last time.Time
+	var highlight []string
 	for i, rep := range reps {
+		highlight = append(highlight, rep.Routing.Regions...)
+		if rep.Location != nil && rep.Location.Region != "" {
+			highlight = append(highlight, rep.Location.Region)
+		}
 		m := shown{N: i + 1, ID: rep.TipID, Channel: string(rep.Channel), ReceivedAt: rep.ReceivedAt, Text: clean(rep.Text),
 			From: clean(rep.From), Contact: clean(rep.Contact), Language: clean(rep.Language), Urgent: rep.Urgent,
 			Location: rep.Location, Routing: rep.Routing}
@@ -306,16 +312,7 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, v *view) (str
 			}
 		}
 	}
-	if c.opt.Map != nil {
-		mctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		d.Map, err = c.opt.Map(mctx, d.Lat, d.Lon, d.HasPoint)
-		cancel()
-		if err != nil {
-			d.MapMissing = true
-		}
-	} else {
-		d.MapMissing = true
-	}
+	d.Map, d.MapMissing = c.drawMap(ctx, d.HasPoint, d.Lat, d.Lon, highlight)
 	v.Title = v.T("case.title", short(t.Case, 40))
 	v.CaseID = t.ID
 	v.Page = d
@@ -353,9 +350,11 @@ func (c *Console) mediaFile(w http.ResponseWriter, r *http.Request) {
 }
 
 type supervisorData struct {
-	Entries []auditRow
-	Counts  officerapi.Counts
-	Prios   []string
+	Verify   officerapi.AuditVerification
+	Officers []officerapi.OfficerInfo
+	Entries  []auditRow
+	Counts   officerapi.Counts
+	Prios    []string
 }
 
 type auditRow struct{ Fields [][2]string }
@@ -376,6 +375,12 @@ func (c *Console) supervisorPage(w http.ResponseWriter, r *http.Request, v *view
 		return "", err
 	}
 	d := supervisorData{Counts: counts}
+	if d.Verify, err = c.opt.API.VerifyAudit(r.Context()); err != nil {
+		return "", err
+	}
+	if d.Officers, err = c.opt.API.Officers(r.Context()); err != nil {
+		return "", err
+	}
 	for p := range counts.Waiting {
 		d.Prios = append(d.Prios, p)
 	}
@@ -530,4 +535,36 @@ func (h *hub) poke() {
 	case h.kick <- struct{}{}:
 	default:
 	}
+}
+
+// drawMap draws the agency's regions with the case's point, as inline SVG
+// made here (no tile server; svgmap escapes every name). It reports a map
+// that cannot be drawn as missing rather than failing the case page.
+func (c *Console) drawMap(ctx context.Context, has bool, lat, lon float64, highlight []string) (template.HTML, bool) {
+	if c.opt.Regions == nil {
+		return "", true
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c.mu.Lock()
+	prev := c.regions
+	c.mu.Unlock()
+	rm, err := c.opt.Regions(ctx, prev)
+	if err != nil {
+		c.opt.Logger.Warn("console: the agency's regions could not be fetched", "err", err)
+		return "", true
+	}
+	c.mu.Lock()
+	c.regions = &rm
+	c.mu.Unlock()
+	var pt *svgmap.Point
+	if has {
+		pt = &svgmap.Point{Lat: lat, Lon: lon}
+	}
+	svg, err := svgmap.Render(rm.GeoJSON, pt, svgmap.Options{Width: 640, Height: 480, Highlight: highlight})
+	if err != nil {
+		c.opt.Logger.Warn("console: the map could not be drawn", "err", err)
+		return "", true
+	}
+	return svg, false
 }
