@@ -46,6 +46,9 @@ func (c *Console) funcs() template.FuncMap {
 		"clock":  func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
 		"unixms": func(t time.Time) int64 { return t.UnixMilli() },
 		"deref":  func(t *time.Time) time.Time { return *t },
+		"langName": func(l string) string {
+			return map[string]string{"en": "English", "es": "Español", "ms": "Bahasa Melayu"}[l]
+		},
 	}
 }
 

@@ -47,6 +47,9 @@
     });
   }
 
+  // Ages and paging deadlines move on even when the queue does not.
+  if (document.getElementById("rows")) { setInterval(refreshRows, 10000); }
+
   var win = document.getElementById("window");
   if (win && win.getAttribute("data-until")) {
     var until = parseInt(win.getAttribute("data-until"), 10);
