@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
@@ -54,10 +56,17 @@ func TestCanaryNothingIdentifyingInClear(t *testing.T) {
 		responses = append(responses, body)
 	}
 	token := h.officer(t, "pe-lima")
-	for range 2 {
-		s, body := h.api(t, "POST", "/api/v1/tips/claim", token, "{}")
+	// One case: the SMS and the WhatsApp message of one number.
+	s, body := h.api(t, "POST", "/api/v1/tips/claim", token, "{}")
+	var claimed handlers.TipJSON
+	if err := json.Unmarshal([]byte(body), &claimed); s != 200 || err != nil || len(claimed.Messages) != 2 {
+		t.Fatalf("claim: %d %s", s, body)
+	}
+	responses = append(responses, body)
+	for _, path := range []string{"/api/v1/tips", "/api/v1/cases/" + claimed.Case, "/api/v1/tips/" + claimed.Messages[1].ID} {
+		s, body := h.api(t, "GET", path, token, "")
 		if s != 200 {
-			t.Fatalf("claim: %d %s", s, body)
+			t.Fatalf("GET %s: %d %s", path, s, body)
 		}
 		responses = append(responses, body)
 	}

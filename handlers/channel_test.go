@@ -123,7 +123,8 @@ func (f *fakeTwilioREST) snapshot() (redacted, deleted []string, sent []url.Valu
 	return append([]string(nil), f.redacted...), append([]string(nil), f.deleted...), append([]url.Values(nil), f.sent...)
 }
 
-// claimAll empties an agency's queue and opens every tip.
+// claimAll empties an agency's queue and opens every message of every
+// case, in order.
 func (h *harness) claimAll(t *testing.T, agency string) []gateway.Report {
 	t.Helper()
 	var out []gateway.Report
@@ -135,7 +136,7 @@ func (h *harness) claimAll(t *testing.T, agency string) []gateway.Report {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, h.Open(t, c))
+		out = append(out, h.OpenAll(t, c)...)
 		if err := h.Queue.Ack(context.Background(), agency, c.TipID, "officer-"+agency, queue.Dispatched); err != nil {
 			t.Fatal(err)
 		}

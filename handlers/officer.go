@@ -73,6 +73,27 @@ type TipJSON struct {
 	Deliveries   int64     `json:"deliveries"`
 	LeaseUntil   time.Time `json:"lease_until"`
 	Sealed       []byte    `json:"sealed"` // base64 of the binary age file
+	// Messages are the case's messages in order, the first included.
+	Messages []MessageJSON `json:"messages"`
+}
+
+// MessageJSON is one message of a case; Sealed only for its holder or a
+// supervisor.
+type MessageJSON struct {
+	ID         string    `json:"id"`
+	Channel    string    `json:"channel"`
+	Priority   string    `json:"priority"`
+	ReceivedAt time.Time `json:"received_at"`
+	Sealed     []byte    `json:"sealed,omitempty"`
+}
+
+func messagesJSON(ms []queue.Message) []MessageJSON {
+	out := make([]MessageJSON, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, MessageJSON{ID: m.TipID, Channel: m.Channel, Priority: string(m.Priority),
+			ReceivedAt: m.ReceivedAt, Sealed: m.Sealed})
+	}
+	return out
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
@@ -95,6 +116,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) error {
 		TipMeta: TipMeta{ID: c.TipID, Case: c.Case, Agency: c.Agency, Region: c.Region, Channel: c.Channel,
 			Priority: string(c.Priority), ReceivedAt: c.ReceivedAt},
 		ReplyCapable: c.ReplyCapable, Deliveries: c.Deliveries, LeaseUntil: c.LeaseUntil.UTC(), Sealed: c.Sealed,
+		Messages: messagesJSON(c.Messages),
 	})
 	return nil
 }

@@ -259,9 +259,17 @@ func TestTransferCarriesReplyHandleAndNotes(t *testing.T) {
 	if s, b := h.api(t, "POST", "/api/v1/tips/claim", lima, "{}"); s != http.StatusNoContent {
 		t.Fatalf("the old agency got the follow-up: %d %s", s, b)
 	}
-	next := h.claimTip(t, kl)
-	if next.Case != tip.Case {
-		t.Fatalf("follow-up went to case %s, want %s", next.Case, tip.Case)
+	// KL holds the case: the message is appended to it, no new item.
+	if s, b := h.api(t, "POST", "/api/v1/tips/claim", kl, "{}"); s != http.StatusNoContent {
+		t.Fatalf("the follow-up made a new item at KL: %d %s", s, b)
+	}
+	s, b = h.api(t, "GET", "/api/v1/cases/"+tip.Case, kl, "")
+	var shown handlers.ListedJSON
+	if err := json.Unmarshal([]byte(b), &shown); s != 200 || err != nil || shown.ID != tip.ID || len(shown.Messages) != 2 || shown.MessageCount != 2 {
+		t.Fatalf("the case at KL: %d %s", s, b)
+	}
+	if p, err := seal.Open(shown.Messages[1].Sealed, h.Identities["my-kl"]); err != nil || !bytes.Contains(p, []byte("seguimos aqu")) {
+		t.Fatalf("KL cannot open the follow-up: %v", err)
 	}
 }
 

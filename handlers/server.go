@@ -38,6 +38,9 @@ type Triage interface {
 	Renew(ctx context.Context, agency, tipID, officer string) (time.Time, error)
 	List(ctx context.Context, agency string, limit int) ([]queue.Listed, error)
 	Count(ctx context.Context, agency string) (queue.Counts, error)
+	// Watch is Count with the messages appended to held cases since the
+	// last call with seen (see queue.Queue.Watch).
+	Watch(ctx context.Context, agency string, seen map[string]int) (queue.Counts, []queue.Appended, error)
 	// Meta is a tip's clear metadata and state; Open adds the sealed
 	// report, for the officer holding the tip or a supervisor (audited).
 	Meta(ctx context.Context, agency, tipID string) (*queue.Listed, error)

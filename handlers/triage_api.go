@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -44,6 +45,10 @@ func (s *Server) routesAPI(r *mux.Router) {
 	for _, prefix := range []string{"", "/agencies/{agency}"} {
 		for _, rt := range routes {
 			authed.Handle(prefix+rt.path, s.json(rt.h)).Methods(rt.method)
+			// The same routes under /cases: a tip's routes act on its case.
+			if c, ok := strings.CutPrefix(rt.path, "/tips"); ok {
+				authed.Handle(prefix+"/cases"+c, s.json(rt.h)).Methods(rt.method)
+			}
 		}
 	}
 	s.routesConsole(authed) // console_api.go
@@ -61,12 +66,17 @@ type ListedJSON struct {
 	ClosedBy    string     `json:"closed_by,omitempty"`
 	ClosedAt    *time.Time `json:"closed_at,omitempty"`
 	Sealed      []byte     `json:"sealed,omitempty"`
+	// A case: how many messages, when the last arrived, and (shown only)
+	// the messages in order.
+	MessageCount int           `json:"message_count"`
+	LastAt       time.Time     `json:"last_at"`
+	Messages     []MessageJSON `json:"messages,omitempty"`
 }
 
 func listedJSON(l *queue.Listed) ListedJSON {
 	j := ListedJSON{TipMeta: TipMeta{ID: l.TipID, Case: l.Case, Agency: l.Agency, Region: l.Region, Channel: l.Channel,
 		Priority: string(l.Priority), ReceivedAt: l.ReceivedAt}, State: l.State, Holder: l.Holder,
-		Deliveries: l.Deliveries, Escalated: l.Escalated}
+		Deliveries: l.Deliveries, Escalated: l.Escalated, MessageCount: l.MessageCount, LastAt: l.LastAt}
 	if !l.LeaseUntil.IsZero() {
 		t := l.LeaseUntil.UTC()
 		j.LeaseUntil = &t
@@ -110,7 +120,7 @@ func (s *Server) showTip(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	j := listedJSON(l)
-	j.Sealed = sealed
+	j.Sealed, j.Messages = sealed, messagesJSON(l.Messages)
 	respondJSON(w, http.StatusOK, j)
 	return nil
 }
@@ -381,8 +391,10 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// events streams the agency's queue counts as Server-Sent Events, and an
-// "urgent" event whenever more urgent tips are waiting than before.
+// events streams the agency's queue counts as Server-Sent Events, an
+// "urgent" event whenever more urgent tips are waiting than before, and an
+// "appended" event to the officer holding a case when a message is
+// appended to it.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	o := officerOf(r)
 	interval := s.opt.EventInterval
@@ -394,13 +406,21 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	lastUrgent := -1
+	seen := map[string]int{}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		// The server's write timeout would cut a long stream: extend it
 		// one step at a time, so a vanished client is still dropped.
 		rc.SetWriteDeadline(time.Now().Add(3*interval + 5*time.Second))
-		c, err := s.opt.Triage.Count(r.Context(), o.Agency)
+		c, appended, err := s.opt.Triage.Watch(r.Context(), o.Agency, seen)
+		for _, a := range appended {
+			if a.Holder != o.ID {
+				continue
+			}
+			b, _ := json.Marshal(map[string]string{"id": a.Item, "case": a.Case, "tip": a.Tip, "priority": string(a.Priority)})
+			fmt.Fprintf(w, "event: appended\ndata: %s\n\n", b)
+		}
 		if err != nil {
 			fmt.Fprintf(w, "event: error\ndata: {\"error\":\"queue unavailable\"}\n\n")
 		} else {

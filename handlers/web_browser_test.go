@@ -371,7 +371,7 @@ func TestBrowserFollowup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tip, ans := officerOpens(t, h, gatewaytest.KL)
+	tip, _, ans := h.appended(t, gatewaytest.KL, caseRef)
 	if tip.Case != caseRef || ans.Text != "Kira-kira 20 orang" || ans.Followup != rep.Followup || ans.Routing.Reason != gateway.ReasonCase {
 		t.Errorf("answer tip %+v report %+v; want case %s, same thread, routed by case", tip, ans, caseRef)
 	}

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -173,6 +174,26 @@ func (h *webHarness) claimOne(t testing.TB, agency string) (*queue.Claimed, gate
 		t.Fatalf("claim %s: %v", agency, err)
 	}
 	return c, h.Open(t, c)
+}
+
+// appended checks that the last message of the held case named by id
+// joined the case instead of making a new queue item, and opens it as its
+// holder.
+func (h *webHarness) appended(t testing.TB, agency, id string) (*queue.Listed, queue.Message, gateway.Report) {
+	t.Helper()
+	if c, err := h.Queue.Claim(context.Background(), agency, "officer-other"); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("the message made a new item of %s: %v %v", agency, c, err)
+	}
+	held, err := h.Queue.Meta(context.Background(), agency, id)
+	if err != nil || held.State != queue.StateHeld {
+		t.Fatalf("the case %s at %s: %v (%+v)", id, agency, err, held)
+	}
+	l, _, err := h.Queue.Open(context.Background(), agency, id, held.Holder, false)
+	if err != nil || len(l.Messages) < 2 {
+		t.Fatalf("open the case %s at %s: %v (%d messages)", id, agency, err, len(l.Messages))
+	}
+	m := l.Messages[len(l.Messages)-1]
+	return l, m, h.Open(t, &queue.Claimed{Entry: queue.Entry{TipID: m.TipID, Agency: agency, Sealed: m.Sealed}})
 }
 
 // failingIntake answers every tip as if Redis (and the spool) were down.

@@ -393,7 +393,7 @@ func TestWebFollowup(t *testing.T) {
 	if r.status != 200 || !strings.Contains(r.body, "Your answer was sent.") || !strings.Contains(r.body, "Twelve, and two children") {
 		t.Fatalf("answer: %d\n%s", r.status, r.body)
 	}
-	c, ans := h.claimOne(t, gatewaytest.KL)
+	c, _, ans := h.appended(t, gatewaytest.KL, caseRef)
 	if c.Case != caseRef || ans.Text != "Twelve, and two children" || ans.Followup != rep.Followup || ans.Routing.Reason != gateway.ReasonCase {
 		t.Errorf("answer tip case %s report %+v", c.Case, ans)
 	}

@@ -116,7 +116,7 @@ func TestWebLongestText(t *testing.T) {
 					t.Fatalf("officer got %d of %d bytes", len(rep.Text), len(report))
 				}
 			}
-			_, code := receipt(t, h.post(t, formOf("lang", sc.lang, "message", report)))
+			caseRef, code := receipt(t, h.post(t, formOf("lang", sc.lang, "message", report)))
 			h.claimOne(t, gatewaytest.Lima)
 
 			// The answer on /followup, as the page's form sends it.
@@ -159,7 +159,7 @@ func TestWebLongestText(t *testing.T) {
 			if r.status != 200 || !strings.Contains(r.body, `id="notice"`) {
 				t.Fatalf("longest answer: status %d", r.status)
 			}
-			_, ans := h.claimOne(t, gatewaytest.Lima)
+			_, _, ans := h.appended(t, gatewaytest.Lima, caseRef)
 			if ans.Text != answer {
 				t.Fatalf("officer got %d of %d bytes of the answer", len(ans.Text), len(answer))
 			}
@@ -198,7 +198,7 @@ func TestWebUrgent(t *testing.T) {
 				f.fields = append(f.fields, [2]string{"urgent", "1"})
 			}
 			r := h.post(t, f)
-			_, code := receipt(t, r)
+			caseRef, code := receipt(t, r)
 			for _, w := range tc.want {
 				if !strings.Contains(html.UnescapeString(r.body), w) {
 					t.Errorf("answer page lacks %q", w)
@@ -221,9 +221,9 @@ func TestWebUrgent(t *testing.T) {
 			if strings.Contains(r.body, `id="fu-urgent"`) != tc.urgent {
 				t.Errorf("follow-up page: urgent note shown %v, want %v", !tc.urgent, tc.urgent)
 			}
-			c, ans := h.claimOne(t, tc.agency)
-			if ans.Text != "still here" || (c.Priority == queue.Urgent) != tc.urgent {
-				t.Errorf("answer on the case: priority %s, want urgent=%v", c.Priority, tc.urgent)
+			l, m, ans := h.appended(t, tc.agency, caseRef)
+			if ans.Text != "still here" || (m.Priority == queue.Urgent) != tc.urgent || (l.Priority == queue.Urgent) != tc.urgent {
+				t.Errorf("answer on the case: priority %s (case %s), want urgent=%v", m.Priority, l.Priority, tc.urgent)
 			}
 		})
 	}

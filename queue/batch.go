@@ -85,16 +85,26 @@ func (o Op) Key() string {
 // connection's own last write), so a republished tip is confirmed only
 // once the replicas hold it.
 //
-// KEYS: the stream, index, meta and open set (when ARGV[1] is '1'), then
-// the ops' keys. ARGV[2..11]: the entry. ARGV[12]: the number of ops, then
-// per op: guard ('1'/'0'), if, ifEq, the index of its key in KEYS, the
-// number of arguments after the key, the command, the arguments.
+// The case is the unit of triage: the first tip of a case (or the first
+// after the case was closed) makes its queue item, a stream entry, and
+// files the case as open (cases: case ref -> the item's tip id). A later
+// tip of a case whose item is open makes no entry: it is appended to the
+// item (msgs: item#n -> its tip id, its tip id -> its sealed report,
+// item@ -> "received-ms tip-id" of the last one), and its clear metadata
+// names the item. An urgent tip makes a waiting item urgent (its entry
+// moves to the urgent stream) and marks a held one urgent (item!).
+//
+// KEYS: the stream, index, meta, cases, the urgent and the normal stream,
+// msgs (when ARGV[1] is '1'), then the ops' keys. ARGV[2..11]: the entry;
+// ARGV[12]: the lease in ms. ARGV[13]: the number of ops, then per op:
+// guard ('1'/'0'), if, ifEq, the index of its key in KEYS, the number of
+// arguments after the key, the command, the arguments.
 // It returns {status, ref, results...}: status 'OK', 'QUEUED' (already in
 // the stream) or 'SEEN' (a guard found its key, whose value is second).
 var publishScript = redis.NewScript(`
 local ops = {}
-local i = 13
-for o = 1, tonumber(ARGV[12]) do
+local i = 14
+for o = 1, tonumber(ARGV[13]) do
   local n = tonumber(ARGV[i+4])
   local call = {ARGV[i+5], KEYS[tonumber(ARGV[i+3])]}
   for j = 1, n do call[j+2] = ARGV[i+5+j] end
@@ -117,36 +127,76 @@ for o, op in ipairs(ops) do
 end
 local ref = ''
 if ARGV[1] == '1' then
-  if redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[11]) == 0 then
+  local cfield = ARGV[3]
+  if cfield == '' then cfield = '#' .. ARGV[2] end
+  local item = redis.pcall('HGET', KEYS[4], cfield)
+  if type(item) == 'table' and item.err then
+    for _, k in ipairs(marked) do redis.call('DEL', k) end
+    return item
+  end
+  if not item then item = ARGV[2] end
+  local meta = ARGV[11]
+  if item ~= ARGV[2] then meta = string.sub(meta, 1, -2) .. ',"item":' .. cjson.encode(item) .. '}' end
+  if redis.call('HSETNX', KEYS[3], ARGV[2], meta) == 0 then
     local m = redis.call('HGET', KEYS[3], ARGV[2])
     redis.call('HSET', KEYS[3], ARGV[2], m)
-    return {'QUEUED', redis.call('HGET', KEYS[2], ARGV[2]) or ''}
+    local ok, d = pcall(cjson.decode, m)
+    if ok and type(d) == 'table' and type(d.item) == 'string' then item = d.item else item = ARGV[2] end
+    return {'QUEUED', redis.call('HGET', KEYS[2], item) or ''}
   end
-  local id = redis.pcall('XADD', KEYS[1], '*',
-    'tip', ARGV[2], 'case', ARGV[3], 'agency', ARGV[4], 'region', ARGV[5],
-    'channel', ARGV[6], 'priority', ARGV[7], 'received', ARGV[8], 'reply', ARGV[9],
-    'sealed', ARGV[10])
-  if type(id) == 'table' and id.err then
-    -- Not queued: the marks set above must not answer its retry.
-    redis.call('HDEL', KEYS[3], ARGV[2])
-    for _, k in ipairs(marked) do redis.call('DEL', k) end
-    return id
-  end
-  ref = ARGV[7] .. ' ' .. id
-  -- A key of another type (WRONGTYPE) must not leave the tip half
-  -- published: in the stream but not in the index, answered as refused.
-  local undo = function(e)
-    redis.call('XDEL', KEYS[1], id)
-    redis.call('HDEL', KEYS[3], ARGV[2])
-    for _, k in ipairs(marked) do redis.call('DEL', k) end
-    return e
-  end
-  local e = redis.pcall('HSET', KEYS[2], ARGV[2], ref)
-  if type(e) == 'table' and e.err then return undo(e) end
-  e = redis.pcall('SADD', KEYS[4], ARGV[2])
-  if type(e) == 'table' and e.err then
-    redis.call('HDEL', KEYS[2], ARGV[2])
-    return undo(e)
+  if item ~= ARGV[2] then
+    -- Appended to the case's open item.
+    local n = redis.call('HINCRBY', KEYS[7], item .. '#', 1)
+    redis.call('HSET', KEYS[7], item .. '#' .. n, ARGV[2], ARGV[2], ARGV[10], item .. '@', ARGV[8] .. ' ' .. ARGV[2])
+    ref = redis.call('HGET', KEYS[2], item) or ''
+    if ARGV[7] == 'urgent' and string.sub(ref, 1, 7) == 'normal ' then
+      local sid = string.sub(ref, 8)
+      local p = redis.pcall('XPENDING', KEYS[6], 'triage', sid, sid, 1)
+      if p.err then p = {} end
+      if #p == 1 and p[1][2] ~= 'released' and tonumber(p[1][3]) < tonumber(ARGV[12]) then
+        redis.call('HSET', KEYS[7], item .. '!', '1')
+      else
+        local f = redis.call('XRANGE', KEYS[6], sid, sid)
+        if #f == 1 then
+          local fields = f[1][2]
+          for k = 1, #fields, 2 do
+            if fields[k] == 'priority' then fields[k+1] = 'urgent' end
+          end
+          local id = redis.call('XADD', KEYS[5], '*', unpack(fields))
+          ref = 'urgent ' .. id
+          redis.call('HSET', KEYS[2], item, ref)
+          if #p == 1 then redis.call('XACK', KEYS[6], 'triage', sid) end
+          redis.call('XDEL', KEYS[6], sid)
+        end
+      end
+    end
+  else
+    local id = redis.pcall('XADD', KEYS[1], '*',
+      'tip', ARGV[2], 'case', ARGV[3], 'agency', ARGV[4], 'region', ARGV[5],
+      'channel', ARGV[6], 'priority', ARGV[7], 'received', ARGV[8], 'reply', ARGV[9],
+      'sealed', ARGV[10])
+    if type(id) == 'table' and id.err then
+      -- Not queued: the marks set above must not answer its retry.
+      redis.call('HDEL', KEYS[3], ARGV[2])
+      for _, k in ipairs(marked) do redis.call('DEL', k) end
+      return id
+    end
+    ref = ARGV[7] .. ' ' .. id
+    -- A key of another type (WRONGTYPE) must not leave the tip half
+    -- published: in the stream but not in the index, answered as refused.
+    local undo = function(e)
+      redis.call('XDEL', KEYS[1], id)
+      redis.call('HDEL', KEYS[3], ARGV[2])
+      for _, k in ipairs(marked) do redis.call('DEL', k) end
+      return e
+    end
+    local e = redis.pcall('HSET', KEYS[2], ARGV[2], ref)
+    if type(e) == 'table' and e.err then return undo(e) end
+    e = redis.pcall('HSET', KEYS[4], cfield, ARGV[2])
+    if type(e) == 'table' and e.err then
+      redis.call('HDEL', KEYS[2], ARGV[2])
+      return undo(e)
+    end
   end
 end
 for o, op in ipairs(ops) do
@@ -177,11 +227,12 @@ func (q *Queue) scriptCall(e Entry, pub bool, b *Batch, idx []int, keepGuards bo
 		if e.ReplyCapable {
 			reply = "1"
 		}
-		c.keys = []string{q.stream(e.Agency, e.Priority), q.index(e.Agency), q.meta(e.Agency), q.openSet(e.Agency)}
+		c.keys = []string{q.stream(e.Agency, e.Priority), q.index(e.Agency), q.meta(e.Agency), q.cases(e.Agency),
+			q.stream(e.Agency, Urgent), q.stream(e.Agency, Normal), q.msgs(e.Agency)}
 		c.args = []any{"1", e.TipID, e.Case, e.Agency, e.Region, e.Channel, string(e.Priority),
-			strconv.FormatInt(e.ReceivedAt.UnixMilli(), 10), reply, e.Sealed, metaOf(e)}
+			strconv.FormatInt(e.ReceivedAt.UnixMilli(), 10), reply, e.Sealed, metaOf(e), q.opt.Lease.Milliseconds()}
 	} else {
-		c.args = []any{"0", "", "", "", "", "", "", "", "", "", ""}
+		c.args = []any{"0", "", "", "", "", "", "", "", "", "", "", ""}
 	}
 	c.args = append(c.args, len(idx))
 	local := map[int]int{}

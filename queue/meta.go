@@ -23,11 +23,16 @@ type tipMeta struct {
 	Channel  string `json:"channel"`
 	Received int64  `json:"received"`
 	Reply    bool   `json:"reply,omitempty"`
+	// Priority is an appended message's own (an item's is in the index).
+	Priority Priority `json:"priority,omitempty"`
+	// Item is the tip id of the case's queue item a message was appended
+	// to (set by publishScript); empty for the item's own first message.
+	Item string `json:"item,omitempty"`
 }
 
 func metaOf(e Entry) string {
 	b, _ := json.Marshal(tipMeta{Case: e.Case, Agency: e.Agency, Region: e.Region, Channel: e.Channel,
-		Received: e.ReceivedAt.UnixMilli(), Reply: e.ReplyCapable})
+		Received: e.ReceivedAt.UnixMilli(), Reply: e.ReplyCapable, Priority: e.Priority})
 	return string(b)
 }
 
@@ -58,19 +63,44 @@ func (q *Queue) list(ctx context.Context, agency string, limit int) ([]Listed, e
 	}
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
-	ids, err := q.rdb.SMembers(ctx, q.openSet(agency)).Result()
+	// The open items: those of the cases open, and those filed in the
+	// open set by a gateway older than cases.
+	var legacy *redis.StringSliceCmd
+	var items *redis.MapStringStringCmd
+	_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		legacy = p.SMembers(ctx, q.openSet(agency))
+		items = p.HGetAll(ctx, q.cases(agency))
+		return nil
+	})
 	if err != nil {
 		return nil, q.calls.Fail("", err)
+	}
+	ids := legacy.Val()
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		seen[id] = true
+	}
+	for _, id := range items.Val() {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
 	}
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	var refs, metas, closed, escalated *redis.SliceCmd
+	fields := make([]string, 0, 3*len(ids))
+	for _, id := range ids {
+		fields = append(fields, caseFields(id)...)
+	}
+	var cases *redis.SliceCmd
 	_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		refs = p.HMGet(ctx, q.index(agency), ids...)
 		metas = p.HMGet(ctx, q.meta(agency), ids...)
 		closed = p.HMGet(ctx, q.closed(agency), ids...)
 		escalated = p.HMGet(ctx, q.escalated(agency), ids...)
+		cases = p.HMGet(ctx, q.msgs(agency), fields...)
 		return nil
 	})
 	if err != nil {
@@ -103,6 +133,7 @@ func (q *Queue) list(ctx context.Context, agency string, limit int) ([]Listed, e
 		if pe, ok := pending[ref]; ok {
 			q.applyPending(&l, pe)
 		}
+		applyCase(&l, cases.Val()[3*i:3*i+3])
 		out = append(out, l)
 	}
 	slices.SortFunc(out, func(a, b Listed) int {
@@ -162,6 +193,10 @@ func (q *Queue) Count(ctx context.Context, agency string) (Counts, error) {
 	if err != nil {
 		return Counts{}, err
 	}
+	return countOf(list), nil
+}
+
+func countOf(list []Listed) Counts {
 	c := Counts{Waiting: map[Priority]int{}, Held: map[Priority]int{}, OldestWaiting: map[Priority]time.Time{}}
 	for _, p := range Priorities {
 		c.Waiting[p], c.Held[p] = 0, 0
@@ -176,23 +211,35 @@ func (q *Queue) Count(ctx context.Context, agency string) (Counts, error) {
 			c.OldestWaiting[l.Priority] = l.ReceivedAt
 		}
 	}
-	return c, nil
+	return c
 }
 
-// Meta returns one tip's clear metadata and state, without its sealed
-// report.
+// Meta returns the clear metadata and state of a case's queue item, found
+// by the tip id of any of its messages or by its case ref (see find),
+// without its sealed reports.
 func (q *Queue) Meta(ctx context.Context, agency, tipID string) (*Listed, error) {
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
-	stream, id, err := q.locate(ctx, agency, tipID)
+	tipID, stream, id, err := q.find(ctx, agency, tipID)
 	if err != nil {
 		return nil, err
 	}
 	p := Priority(strings.TrimPrefix(stream, q.opt.Prefix+":{"+agency+"}:tips:"))
 	var m tipMeta
-	raw, err := q.rdb.HGet(ctx, q.meta(agency), tipID).Result()
+	var raw, closed, esc *redis.StringCmd
+	var cases *redis.SliceCmd
+	_, err = q.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		raw = pl.HGet(ctx, q.meta(agency), tipID)
+		closed = pl.HGet(ctx, q.closed(agency), tipID)
+		esc = pl.HGet(ctx, q.escalated(agency), tipID)
+		cases = pl.HMGet(ctx, q.msgs(agency), caseFields(tipID)...)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, q.calls.Fail("", err)
+	}
 	switch {
-	case errors.Is(err, redis.Nil):
+	case errors.Is(raw.Err(), redis.Nil):
 		// A tip queued before metadata was kept apart, and not yet
 		// backfilled: read its entry once.
 		e, err := q.entry(ctx, stream, id)
@@ -200,20 +247,14 @@ func (q *Queue) Meta(ctx context.Context, agency, tipID string) (*Listed, error)
 			return nil, err
 		}
 		m = tipMeta{Case: e.Case, Agency: e.Agency, Region: e.Region, Channel: e.Channel, Received: e.ReceivedAt.UnixMilli(), Reply: e.ReplyCapable}
-	case err != nil:
-		return nil, q.calls.Fail("", err)
 	default:
-		if json.Unmarshal([]byte(raw), &m) != nil {
+		if json.Unmarshal([]byte(raw.Val()), &m) != nil {
 			return nil, fmt.Errorf("%w: malformed metadata", ErrInvalid)
 		}
 	}
 	l := &Listed{Entry: m.entry(tipID, p), StreamID: id, State: StateWaiting}
-	closed, err := q.rdb.HGet(ctx, q.closed(agency), tipID).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, q.calls.Fail("", err)
-	}
-	if closed != "" {
-		l.State, l.Closed = StateClosed, parseClosure(closed)
+	if c := closed.Val(); c != "" {
+		l.State, l.Closed = StateClosed, parseClosure(c)
 	} else {
 		pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: stream, Group: group, Start: id, End: id, Count: 1}).Result()
 		if err != nil && !isNoGroup(err) {
@@ -223,11 +264,8 @@ func (q *Queue) Meta(ctx context.Context, agency, tipID string) (*Listed, error)
 			q.applyPending(l, pend[0])
 		}
 	}
-	esc, err := q.rdb.HGet(ctx, q.escalated(agency), tipID).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, q.calls.Fail("", err)
-	}
-	l.Escalated = esc != ""
+	l.Escalated = esc.Val() != ""
+	applyCase(l, cases.Val())
 	return l, nil
 }
 
@@ -245,24 +283,27 @@ func (q *Queue) entry(ctx context.Context, stream, id string) (Entry, error) {
 // mayRead lets the officer holding a tip (under a lease that has not
 // lapsed) read its sealed content, and a supervisor any tip of the agency
 // once the read is in the audit trail.
-func (q *Queue) mayRead(ctx context.Context, agency, tipID, officer string, supervisor bool, what string) error {
+// It returns the tip id of the case's item.
+func (q *Queue) mayRead(ctx context.Context, agency, tipID, officer string, supervisor bool, what string) (string, error) {
 	l, err := q.Meta(ctx, agency, tipID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if l.State == StateHeld && l.Holder == officer {
-		return nil
+		return l.TipID, nil
 	}
 	if !supervisor {
-		return ErrNotHolder
+		return "", ErrNotHolder
 	}
-	return q.Audit(ctx, agency, AuditRead, officer, tipID, what)
+	return l.TipID, q.Audit(ctx, agency, AuditRead, officer, l.TipID, what)
 }
 
-// Open returns a tip with its sealed report, to the officer holding it or
-// to a supervisor (whose read of a tip they do not hold is audited first).
+// Open returns a case with the sealed reports of all its messages, in
+// order (Listed.Messages; the first one's is also returned apart), to the
+// officer holding it or to a supervisor (whose read of a case they do not
+// hold is audited first).
 func (q *Queue) Open(ctx context.Context, agency, tipID, officer string, supervisor bool) (*Listed, []byte, error) {
-	if err := q.mayRead(ctx, agency, tipID, officer, supervisor, "report"); err != nil {
+	if _, err := q.mayRead(ctx, agency, tipID, officer, supervisor, "report"); err != nil {
 		return nil, nil, err
 	}
 	l, err := q.Meta(ctx, agency, tipID)
@@ -271,12 +312,15 @@ func (q *Queue) Open(ctx context.Context, agency, tipID, officer string, supervi
 	}
 	cctx, cancel := q.calls.Context(ctx)
 	defer cancel()
-	stream, id, err := q.locate(cctx, agency, tipID)
+	stream, id, err := q.locate(cctx, agency, l.TipID)
 	if err != nil {
 		return nil, nil, err
 	}
 	e, err := q.entry(cctx, stream, id)
 	if err != nil {
+		return nil, nil, err
+	}
+	if l.Messages, err = q.messages(cctx, agency, l.TipID, e, true); err != nil {
 		return nil, nil, err
 	}
 	return l, e.Sealed, nil

@@ -15,6 +15,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -87,6 +88,10 @@ var (
 	// ErrNotesChanged refuses a transfer that does not carry every note of
 	// the tip, re-sealed, so that notes never stay behind.
 	ErrNotesChanged = fault.New(fault.Conflict, "the tip's notes changed: fetch them and transfer again")
+	// ErrCaseMessages refuses to transfer a case of several messages: a
+	// transfer carries one re-sealed report, and the others would stay
+	// behind.
+	ErrCaseMessages = fault.New(fault.Conflict, "this case has several messages and cannot be transferred whole yet: escalate it to a supervisor")
 )
 
 // Entry is one sealed tip for one agency.
@@ -117,7 +122,9 @@ type Entry struct {
 // Claimed is an entry held by an officer.
 type Claimed struct {
 	Entry
-	StreamID   string
+	StreamID string
+	// Messages are the case's messages in order, the first included.
+	Messages   []Message
 	Deliveries int64     // how many times it was handed out, this claim included
 	LeaseUntil time.Time // when it goes back to the queue without a heartbeat
 }
@@ -222,6 +229,12 @@ func (q *Queue) index(agency string) string { return q.opt.Prefix + ":{" + agenc
 // streams, whose entries carry the sealed reports.
 func (q *Queue) meta(agency string) string    { return q.opt.Prefix + ":{" + agency + "}:meta" }
 func (q *Queue) openSet(agency string) string { return q.opt.Prefix + ":{" + agency + "}:open" }
+
+// cases maps each case with an open item to the item's tip id (a tip with
+// no case ref files under "#" and its tip id); msgs holds what later tips
+// of a case appended to its item (see publishScript).
+func (q *Queue) cases(agency string) string { return q.opt.Prefix + ":{" + agency + "}:cases" }
+func (q *Queue) msgs(agency string) string  { return q.opt.Prefix + ":{" + agency + "}:msgs" }
 func (q *Queue) closed(agency string) string {
 	return q.opt.Prefix + ":{" + agency + "}:closed"
 }
@@ -449,6 +462,9 @@ func (q *Queue) claimed(ctx context.Context, agency, stream, officer string, m r
 		return nil, q.undoClaim(stream, m.ID, err)
 	}
 	c := &Claimed{Entry: e, StreamID: m.ID, Deliveries: 1, LeaseUntil: time.Now().Add(q.opt.Lease)}
+	if c.Messages, err = q.messages(ctx, agency, e.TipID, e, true); err != nil {
+		return nil, q.undoClaim(stream, m.ID, err)
+	}
 	pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
 		Stream: stream, Group: group, Start: m.ID, End: m.ID, Count: 1, Consumer: officer,
 	}).Result()
@@ -486,20 +502,54 @@ func entryFrom(v map[string]any) (Entry, error) {
 
 func isNoGroup(err error) bool { return err != nil && strings.HasPrefix(err.Error(), "NOGROUP") }
 
-// locate finds the stream and entry id of a tip from the agency's index.
+// locate finds the stream and entry id of a tip's queue item from the
+// agency's index (see find).
 func (q *Queue) locate(ctx context.Context, agency, tipID string) (stream, id string, err error) {
-	ref, err := q.rdb.HGet(ctx, q.index(agency), tipID).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", "", ErrNotFound
+	_, stream, id, err = q.find(ctx, agency, tipID)
+	return stream, id, err
+}
+
+// find resolves id, the tip id of any message of a case, the case ref of
+// an open case, or the item's own tip id, to the case's queue item: its
+// tip id, stream and entry id. It costs one round trip, two for a tip
+// appended to a case or a case ref.
+func (q *Queue) find(ctx context.Context, agency, id string) (item, stream, sid string, err error) {
+	if id == "" {
+		return "", "", "", ErrNotFound
 	}
-	if err != nil {
-		return "", "", q.calls.Fail("", err)
+	var ref, meta, open *redis.StringCmd
+	_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		ref = p.HGet(ctx, q.index(agency), id)
+		meta = p.HGet(ctx, q.meta(agency), id)
+		open = p.HGet(ctx, q.cases(agency), id)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return "", "", "", q.calls.Fail("", err)
 	}
-	p, id, ok := strings.Cut(ref, " ")
+	item = id
+	r := ref.Val()
+	if r == "" {
+		var m tipMeta
+		switch {
+		case json.Unmarshal([]byte(meta.Val()), &m) == nil && m.Item != "":
+			item = m.Item
+		case open.Val() != "":
+			item = open.Val()
+		default:
+			return "", "", "", ErrNotFound
+		}
+		if r, err = q.rdb.HGet(ctx, q.index(agency), item).Result(); errors.Is(err, redis.Nil) {
+			return "", "", "", ErrNotFound
+		} else if err != nil {
+			return "", "", "", q.calls.Fail("", err)
+		}
+	}
+	p, sid, ok := strings.Cut(r, " ")
 	if !ok || !Priority(p).Valid() {
-		return "", "", ErrNotFound
+		return "", "", "", ErrNotFound
 	}
-	return q.stream(agency, Priority(p)), id, nil
+	return item, q.stream(agency, Priority(p)), sid, nil
 }
 
 // auditPrelude starts every audited action script. KEYS[1] and KEYS[2]
@@ -529,11 +579,17 @@ if ARGV[17] ~= '1' and tonumber(p[1][3]) >= tonumber(ARGV[16]) then return 'LAPS
 
 // ackScript acknowledges an entry only for the officer that holds it and
 // records the disposition (KEYS[4], tip ARGV[14], record ARGV[15]); the
-// tip leaves the open set (KEYS[5]).
+// tip leaves the open set (KEYS[5]), and its case is closed (KEYS[6], by
+// its case ref in the metadata KEYS[7]): the case's next message opens a
+// new item.
 var ackScript = redis.NewScript(auditPrelude + heldCheck + `
 redis.call('XACK', KEYS[3], ARGV[11], ARGV[12])
 redis.call('HSET', KEYS[4], ARGV[14], ARGV[15])
 redis.call('SREM', KEYS[5], ARGV[14])
+local cf = '#' .. ARGV[14]
+local ok, m = pcall(cjson.decode, redis.call('HGET', KEYS[7], ARGV[14]) or '')
+if ok and type(m) == 'table' and type(m.case) == 'string' and m.case ~= '' then cf = m.case end
+if redis.call('HGET', KEYS[6], cf) == ARGV[14] then redis.call('HDEL', KEYS[6], cf) end
 audit()
 return 'OK'
 `)
@@ -541,8 +597,29 @@ return 'OK'
 // releaseScript hands a held entry back to the queue at once: it is given
 // to nobody ("released") with an idle time past the lease (ARGV[15]), so
 // the next claim takes it over.
+//
+// A normal case that an urgent message reached while it was held (msgs
+// KEYS[4] has its "!" field) goes back as urgent: its entry moves to the
+// urgent stream KEYS[5] (index KEYS[6]), undelivered.
 var releaseScript = redis.NewScript(auditPrelude + heldCheck + `
-redis.call('XCLAIM', KEYS[3], ARGV[11], ARGV[14], 0, ARGV[12], 'IDLE', ARGV[15], 'JUSTID')
+local f = redis.call('XRANGE', KEYS[3], ARGV[12], ARGV[12])
+local tip
+if #f == 1 then
+  for k = 1, #f[1][2], 2 do if f[1][2][k] == 'tip' then tip = f[1][2][k+1] end end
+end
+if tip and KEYS[3] ~= KEYS[5] and redis.call('HGET', KEYS[4], tip .. '!') then
+  local fields = f[1][2]
+  for k = 1, #fields, 2 do
+    if fields[k] == 'priority' then fields[k+1] = 'urgent' end
+  end
+  local id = redis.call('XADD', KEYS[5], '*', unpack(fields))
+  redis.call('HSET', KEYS[6], tip, 'urgent ' .. id)
+  redis.call('HDEL', KEYS[4], tip .. '!')
+  redis.call('XACK', KEYS[3], ARGV[11], ARGV[12])
+  redis.call('XDEL', KEYS[3], ARGV[12])
+else
+  redis.call('XCLAIM', KEYS[3], ARGV[11], ARGV[14], 0, ARGV[12], 'IDLE', ARGV[15], 'JUSTID')
+end
 audit()
 return 'OK'
 `)
@@ -611,13 +688,13 @@ func (q *Queue) Ack(ctx context.Context, agency, tipID, officer string, d Dispos
 	}
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
-	stream, id, err := q.locate(ctx, agency, tipID)
+	tipID, stream, id, err := q.find(ctx, agency, tipID)
 	if err != nil {
 		return err
 	}
 	record := string(d) + " " + officer + " " + strconv.FormatInt(time.Now().UnixMilli(), 10)
 	return q.runHeld(ctx, ackScript, agency, AuditAck, officer, tipID, string(d),
-		[]string{stream, q.closed(agency), q.openSet(agency)}, group, id, officer, tipID, record)
+		[]string{stream, q.closed(agency), q.openSet(agency), q.cases(agency), q.meta(agency)}, group, id, officer, tipID, record)
 }
 
 // runHeld runs an action of the tip's holder (ack, release). When the
@@ -641,13 +718,16 @@ func (q *Queue) runHeld(ctx context.Context, s *redis.Script, agency, action, of
 func (q *Queue) Release(ctx context.Context, agency, tipID, officer string) error {
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
-	stream, id, err := q.locate(ctx, agency, tipID)
+	tipID, stream, id, err := q.find(ctx, agency, tipID)
 	if err != nil {
 		return err
 	}
 	idle := strconv.FormatInt(q.opt.Lease.Milliseconds()+1000, 10)
+	if err := q.ensureGroup(ctx, q.stream(agency, Urgent)); err != nil {
+		return err
+	}
 	return q.runHeld(ctx, releaseScript, agency, AuditRelease, officer, tipID, "",
-		[]string{stream}, group, id, officer, releasedConsumer, idle)
+		[]string{stream, q.msgs(agency), q.stream(agency, Urgent), q.index(agency)}, group, id, officer, releasedConsumer, idle)
 }
 
 // releasedConsumer holds released tips until the next claim takes them.
@@ -665,7 +745,7 @@ func (q *Queue) Audit(ctx context.Context, agency, action, officer, tip, detail 
 func (q *Queue) Renew(ctx context.Context, agency, tipID, officer string) (time.Time, error) {
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
-	stream, id, err := q.locate(ctx, agency, tipID)
+	tipID, stream, id, err := q.find(ctx, agency, tipID)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -8,10 +8,21 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// purgeScript deletes a closed tip and everything kept with it, and records
-// the deletion; the audit chain keeps the tip's id only.
+// purgeScript deletes a closed case's item and everything kept with it,
+// every message appended to it included (KEYS[10]), and records the
+// deletion; the audit chain keeps the item's tip id only.
 var purgeScript = redis.NewScript(auditPrelude + `
 if redis.call('HEXISTS', KEYS[5], ARGV[12]) == 0 then return 'NOTCLOSED' end
+local n = tonumber(redis.call('HGET', KEYS[10], ARGV[12] .. '#') or '0') or 0
+for k = 1, n do
+  local f = ARGV[12] .. '#' .. k
+  local t = redis.call('HGET', KEYS[10], f)
+  if t then
+    redis.call('HDEL', KEYS[10], f, t)
+    redis.call('HDEL', KEYS[8], t)
+  end
+end
+redis.call('HDEL', KEYS[10], ARGV[12] .. '#', ARGV[12] .. '@', ARGV[12] .. '!')
 if ARGV[11] ~= '' then redis.call('XDEL', KEYS[3], ARGV[11]) end
 redis.call('HDEL', KEYS[4], ARGV[12])
 redis.call('HDEL', KEYS[5], ARGV[12])
@@ -78,7 +89,7 @@ func (q *Queue) purgeOne(ctx context.Context, agency, tipID string, hooks []Purg
 	}
 	res, err := q.runAudited(ctx, purgeScript, agency, AuditRetention, "", tipID, "",
 		[]string{stream, q.index(agency), q.closed(agency), q.notes(agency, tipID), q.escalated(agency),
-			q.meta(agency), q.openSet(agency)}, id, tipID)
+			q.meta(agency), q.openSet(agency), q.msgs(agency)}, id, tipID)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,11 @@ type Listed struct {
 	Deliveries int64
 	Escalated  bool
 	Closed     *Closure
+	// MessageCount is how many messages the case has, LastAt when the
+	// last one arrived; Messages (Open only) lists them in order.
+	MessageCount int
+	LastAt       time.Time
+	Messages     []Message
 }
 
 // Closure is how a tip was closed.
@@ -84,7 +89,7 @@ func (q *Queue) Escalate(ctx context.Context, agency, tipID, officer, reason str
 	}
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
-	stream, id, err := q.locate(ctx, agency, tipID)
+	tipID, stream, id, err := q.find(ctx, agency, tipID)
 	if err != nil {
 		return err
 	}
@@ -117,6 +122,12 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	if l.State != StateHeld || l.Holder != officer {
 		return ErrNotHeld
 	}
+	if l.MessageCount > 1 {
+		// The officer's client re-seals one report: the case's later
+		// messages would not follow it.
+		return ErrCaseMessages
+	}
+	tipID = l.TipID
 	old, err := q.rawNotes(ctx, agency, tipID)
 	if err != nil {
 		return err
@@ -154,7 +165,7 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	}
 	record := string(Referred) + " " + officer + " " + strconv.FormatInt(time.Now().UnixMilli(), 10)
 	return q.runHeld(cctx, ackScript, agency, AuditTransferOut, officer, tipID, target,
-		[]string{stream, q.closed(agency), q.openSet(agency)}, group, id, officer, tipID, record)
+		[]string{stream, q.closed(agency), q.openSet(agency), q.cases(agency), q.meta(agency)}, group, id, officer, tipID, record)
 }
 
 // Note is an officer's note on a tip, sealed by the officer's client to the
@@ -191,7 +202,7 @@ func (q *Queue) AddNote(ctx context.Context, agency, tipID, officer string, supe
 	}
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
-	stream, id, err := q.locate(ctx, agency, tipID)
+	tipID, stream, id, err := q.find(ctx, agency, tipID)
 	if err != nil {
 		return err
 	}
@@ -212,10 +223,11 @@ func (q *Queue) AddNote(ctx context.Context, agency, tipID, officer string, supe
 // to a supervisor; a supervisor's read of a tip they do not hold is
 // audited first.
 func (q *Queue) Notes(ctx context.Context, agency, tipID, officer string, supervisor bool) ([]Note, error) {
-	if err := q.mayRead(ctx, agency, tipID, officer, supervisor, "notes"); err != nil {
+	item, err := q.mayRead(ctx, agency, tipID, officer, supervisor, "notes")
+	if err != nil {
 		return nil, err
 	}
-	return q.rawNotes(ctx, agency, tipID)
+	return q.rawNotes(ctx, agency, item)
 }
 
 func (q *Queue) rawNotes(ctx context.Context, agency, tipID string) ([]Note, error) {

@@ -221,19 +221,20 @@ func TestRetainPurgesThenStops(t *testing.T) {
 	}
 }
 
-// TestWhenCaseClosed: the cleanups run when the last open tip of a case is
-// purged, not while another tip of the case is open; a failing cleanup
+// TestWhenCaseClosed: the cleanups run when the last open item of a case
+// is purged, not while another item of the case is open (a message that
+// arrived after the case was closed opened a new item); a failing cleanup
 // does not stop the others.
 func TestWhenCaseClosed(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
 	ctx := context.Background()
+	var es []queue.Entry
 	for _, id := range []string{"a", "b"} {
 		e := entry("pe-lima", id, queue.Normal)
 		e.Case = "CASE-shared"
-		if err := q.Publish(ctx, e); err != nil {
-			t.Fatal(err)
-		}
+		es = append(es, e)
 	}
+	publish(t, q, es[0])
 	var ran []string
 	hook := q.WhenCaseClosed(
 		func(ctx context.Context, agency, caseRef string) error {
@@ -248,6 +249,7 @@ func TestWhenCaseClosed(t *testing.T) {
 	if err := q.Ack(ctx, "pe-lima", "a", "alice", queue.Dispatched); err != nil {
 		t.Fatal(err)
 	}
+	publish(t, q, es[1])
 	if n, err := q.Purge(ctx, "pe-lima", time.Now().Add(time.Second), hook); n != 1 || err != nil || len(ran) != 0 {
 		t.Fatalf("purge with tip b still open: %d, %v, cleanups %v", n, err, ran)
 	}

@@ -124,6 +124,21 @@ func (s *Stack) Open(t testing.TB, c *queue.Claimed) gateway.Report {
 	return rep
 }
 
+// OpenAll opens every message of a claimed case, in order.
+func (s *Stack) OpenAll(t testing.TB, c *queue.Claimed) []gateway.Report {
+	t.Helper()
+	if len(c.Messages) == 0 {
+		return []gateway.Report{s.Open(t, c)}
+	}
+	out := make([]gateway.Report, 0, len(c.Messages))
+	for _, m := range c.Messages {
+		one := *c
+		one.TipID, one.Sealed = m.TipID, m.Sealed
+		out = append(out, s.Open(t, &one))
+	}
+	return out
+}
+
 // Channel is the real SMS and WhatsApp channel over the stack, with a
 // fresh reply key. tw may be nil (no Twilio REST: no media, scrubbing or
 // officer replies); now may be nil (the real clock). NumberLima replies in

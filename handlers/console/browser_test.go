@@ -276,13 +276,21 @@ func TestConsoleInBrowser(t *testing.T) {
 	postWitness(t, d.server, text, demoPhoto(t))
 	took := waitFor(t, tab, 2*time.Second, "the witness's report in the queue", `document.querySelectorAll("#rows tr.tip").length === 1`)
 	t.Logf("the web report showed in the queue %s after it was sent", took.Round(time.Millisecond))
-	sms := exec.Command(d.bin, "simulate", "sms", "--config", d.config, "--from", "+51900000000",
-		"--body", "DEMO test message: nos tienen encerrados, ayuda")
-	if out, err := sms.CombinedOutput(); err != nil {
-		t.Fatalf("simulate sms: %v\n%s", err, out)
+	smsBodies := []string{"DEMO test message 1: nos tienen encerrados, ayuda", "DEMO test message 2: somos 12", "DEMO test message 3: en un almacén"}
+	sendSMS := func(body string) {
+		sms := exec.Command(d.bin, "simulate", "sms", "--config", d.config, "--from", "+51900000000", "--body", body)
+		if out, err := sms.CombinedOutput(); err != nil {
+			t.Fatalf("simulate sms: %v\n%s", err, out)
+		}
 	}
+	sendSMS(smsBodies[0])
 	took = waitFor(t, tab, 2*time.Second, "the SMS in the queue", `document.querySelectorAll("#rows tr.tip").length === 2`)
 	t.Logf("the SMS showed in the queue %s after the gateway answered Twilio", took.Round(time.Millisecond))
+	// Two more from the same sender join its case: one row, three messages.
+	sendSMS(smsBodies[1])
+	sendSMS(smsBodies[2])
+	waitFor(t, tab, 3*time.Second, "the SMS case with its three messages",
+		`document.querySelectorAll("#rows tr.tip").length === 2 && /3/.test(document.querySelectorAll("#rows tr.tip")[1].querySelector(".ref").textContent)`)
 	problems.check(t, tab, "live queue")
 	screenshot(t, tab, "console-queue.png")
 
@@ -327,4 +335,15 @@ func TestConsoleInBrowser(t *testing.T) {
 	waitFor(t, tab, 5*time.Second, "the case gone from the queue",
 		`!document.querySelector('#rows tr[data-id="`+webID+`"]') && document.querySelectorAll("#rows tr.tip").length === 1`)
 	problems.check(t, tab, "ack")
+
+	// The SMS case: claimed with the button, its three messages in order.
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS("#claim"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tab, 10*time.Second, "the SMS case", `document.querySelectorAll(".message .text").length === 3`)
+	texts, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".message .text"), function (e) { return e.textContent; })`))
+	if err != nil || strings.Join(texts, "|") != strings.Join(smsBodies, "|") {
+		t.Fatalf("the case's messages %q (%v), want %q", texts, err, smsBodies)
+	}
+	problems.check(t, tab, "SMS case")
 }

@@ -75,7 +75,7 @@ type API interface {
 	List(ctx context.Context) ([]officerapi.Listed, error)
 	Counts(ctx context.Context) (officerapi.Counts, error)
 	Next(ctx context.Context, ids *seal.Identities) (*officerapi.Claimed, *gateway.Report, error)
-	Case(ctx context.Context, id string) (officerapi.CaseTip, error)
+	Tip(ctx context.Context, id string) (officerapi.Listed, error)
 	OpenNotes(ctx context.Context, id string, ids *seal.Identities) ([]officerapi.OpenedNote, error)
 	Note(ctx context.Context, id, text string, now time.Time) (officerapi.Answer, officerapi.Agency, error)
 	Ack(ctx context.Context, id, disposition string) (officerapi.Answer, error)

@@ -27,8 +27,8 @@ func (s *stubAPI) Next(context.Context, *seal.Identities) (*officerapi.Claimed, 
 	s.claims++
 	return nil, nil, nil
 }
-func (s *stubAPI) Case(context.Context, string) (officerapi.CaseTip, error) {
-	return officerapi.CaseTip{}, &officerapi.Error{Status: 404, Message: "not found"}
+func (s *stubAPI) Tip(context.Context, string) (officerapi.Listed, error) {
+	return officerapi.Listed{}, &officerapi.Error{Status: 404, Message: "not found"}
 }
 func (s *stubAPI) OpenNotes(context.Context, string, *seal.Identities) ([]officerapi.OpenedNote, error) {
 	return nil, nil

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -21,12 +22,12 @@ type hub struct {
 	tips  []officerapi.Listed
 	err   error
 	print string
-	subs  map[chan string]bool
+	subs  map[chan event]bool
 	kick  chan struct{}
 }
 
 func newHub(c *Console) *hub {
-	return &hub{c: c, subs: map[chan string]bool{}, kick: make(chan struct{}, 1)}
+	return &hub{c: c, subs: map[chan event]bool{}, kick: make(chan struct{}, 1)}
 }
 
 func (h *hub) run(ctx context.Context) {
@@ -52,7 +53,14 @@ func (h *hub) watch(ctx context.Context) {
 			case "urgent":
 				h.send("urgent")
 			case "appended":
-				h.send("appended")
+				// Only the case's id goes to the pages, re-encoded.
+				var a struct {
+					ID string `json:"id"`
+				}
+				if json.Unmarshal(e.Data, &a) == nil && len(a.ID) <= 64 {
+					b, _ := json.Marshal(map[string]string{"id": a.ID})
+					h.sendData("appended", string(b))
+				}
 			}
 			select {
 			case h.kick <- struct{}{}:
@@ -80,7 +88,7 @@ func (h *hub) refresh(ctx context.Context) {
 	}
 	var b strings.Builder
 	for _, t := range tips {
-		fmt.Fprintf(&b, "%s|%s|%s|%s|%t\n", t.ID, t.State, t.Holder, t.Priority, t.Escalated)
+		fmt.Fprintf(&b, "%s|%s|%s|%s|%t|%d\n", t.ID, t.State, t.Holder, t.Priority, t.Escalated, t.MessageCount)
 	}
 	if err != nil {
 		b.WriteString("error")
@@ -111,26 +119,31 @@ func (h *hub) queue() ([]officerapi.Listed, error) {
 	return tips, err
 }
 
-func (h *hub) send(event string) {
+// event is one server-sent event to a page.
+type event struct{ name, data string }
+
+func (h *hub) send(name string) { h.sendData(name, "{}") }
+
+func (h *hub) sendData(name, data string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs {
 		select {
-		case ch <- event:
+		case ch <- event{name, data}:
 		default: // a slow page catches up on the next change
 		}
 	}
 }
 
-func (h *hub) subscribe() chan string {
-	ch := make(chan string, 8)
+func (h *hub) subscribe() chan event {
+	ch := make(chan event, 8)
 	h.mu.Lock()
 	h.subs[ch] = true
 	h.mu.Unlock()
 	return ch
 }
 
-func (h *hub) unsubscribe(ch chan string) {
+func (h *hub) unsubscribe(ch chan event) {
 	h.mu.Lock()
 	delete(h.subs, ch)
 	h.mu.Unlock()
@@ -168,7 +181,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case ev := <-ch:
-			fmt.Fprintf(w, "event: %s\ndata: {}\n\n", ev)
+			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.name, ev.data)
 		case <-ping.C:
 			fmt.Fprint(w, ": ping\n\n")
 		case <-renew:

@@ -126,6 +126,7 @@ func (c *Console) hint(v *view, err error) string {
 type row struct {
 	ID, Case, Priority, Channel, Region, State, Holder string
 	Mine, Escalated                                    bool
+	Messages                                           int
 	Age                                                string
 	Deadline                                           string // paging: what happened or when
 	Late                                               bool
@@ -146,7 +147,8 @@ func (c *Console) queueData(v *view) queueData {
 	for _, t := range tips {
 		age := now.Sub(t.ReceivedAt)
 		r := row{ID: t.ID, Case: t.Case, Priority: t.Priority, Channel: t.Channel, Region: t.Region, State: t.State,
-			Holder: t.Holder, Mine: t.Holder != "" && t.Holder == c.me.ID, Escalated: t.Escalated, Age: roundAge(age)}
+			Holder: t.Holder, Mine: t.Holder != "" && t.Holder == c.me.ID, Escalated: t.Escalated, Age: roundAge(age),
+			Messages: t.MessageCount}
 		switch t.State {
 		case "waiting":
 			d.Waiting++
@@ -218,7 +220,7 @@ type audio struct {
 }
 
 type caseData struct {
-	Tip          officerapi.CaseTip
+	Tip          officerapi.Listed
 	Mine         bool
 	Messages     []shown
 	Notes        []officerapi.OpenedNote
@@ -249,7 +251,7 @@ var (
 func (c *Console) casePage(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
 	id := mux.Vars(r)["id"]
 	ctx := r.Context()
-	t, err := c.opt.API.Case(ctx, id)
+	t, err := c.opt.API.Tip(ctx, id)
 	if err != nil {
 		return "", err
 	}

@@ -24,8 +24,17 @@ import (
 type fakeGateway struct {
 	recipient string
 	sealed    []byte
+	sealed2   []byte // the case's second message
 	notes     []officerapi.Note
 	empty     bool
+}
+
+// messages is the case's two messages, as the claim and the show carry them.
+func (f *fakeGateway) messages() []map[string]any {
+	return []map[string]any{
+		{"id": "t1", "channel": "sms", "priority": "urgent", "received_at": goldenReceived, "sealed": f.sealed},
+		{"id": "t1b", "channel": "sms", "priority": "normal", "received_at": goldenReceived.Add(time.Minute), "sealed": f.sealed2},
+	}
 }
 
 var (
@@ -60,14 +69,15 @@ func (f *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		send(with(map[string]any{"reply_capable": true, "deliveries": 1, "lease_until": goldenLease, "sealed": f.sealed}))
+		send(with(map[string]any{"reply_capable": true, "deliveries": 1, "lease_until": goldenLease, "sealed": f.sealed, "messages": f.messages()}))
 	case "GET /api/v1/tips":
 		send(map[string]any{"tips": []map[string]any{
-			with(map[string]any{"state": "held", "holder": "of1", "lease_until": goldenLease, "deliveries": 1}),
+			with(map[string]any{"state": "held", "holder": "of1", "lease_until": goldenLease, "deliveries": 1, "message_count": 2, "last_at": goldenReceived.Add(time.Minute)}),
 			{"id": "t2", "case": "C-2", "agency": "pe-lima", "channel": "web", "priority": "normal", "received_at": goldenReceived,
-				"state": "waiting", "deliveries": 0}}})
+				"state": "waiting", "deliveries": 0, "message_count": 1, "last_at": goldenReceived}}})
 	case "GET /api/v1/tips/t1":
-		send(with(map[string]any{"state": "held", "holder": "of1", "lease_until": goldenLease, "deliveries": 1, "sealed": f.sealed}))
+		send(with(map[string]any{"state": "held", "holder": "of1", "lease_until": goldenLease, "deliveries": 1, "sealed": f.sealed,
+			"message_count": 2, "last_at": goldenReceived.Add(time.Minute), "messages": f.messages()}))
 	case "GET /api/v1/tips/t1/notes":
 		send(map[string]any{"notes": f.notes})
 	case "POST /api/v1/tips/t1/notes":
@@ -128,7 +138,10 @@ func TestJSONGolden(t *testing.T) {
 		Media:    []gateway.Media{{ContentType: "image/jpeg", Data: []byte("\xff\xd8\xff")}},
 		Location: &gateway.ReportLocation{Source: "text", Region: "lima-centro", Match: "Lima"},
 		Routing:  gateway.Routing{Reason: "named place", Regions: []string{"lima-centro"}, Agencies: []string{"pe-lima"}}}
-	f := &fakeGateway{recipient: g.Recipient, sealed: sealJSON(report),
+	second := gateway.Report{Version: 1, TipID: "t1b", Case: "C-1", Channel: gateway.ChannelSMS, ReceivedAt: goldenReceived.Add(time.Minute),
+		Text: "we are in the back room", From: "+51900000000", Language: "en",
+		Routing: gateway.Routing{Reason: "thread", Agencies: []string{"pe-lima"}}}
+	f := &fakeGateway{recipient: g.Recipient, sealed: sealJSON(report), sealed2: sealJSON(second),
 		notes: []officerapi.Note{{Officer: "of1", At: goldenLease, Sealed: sealJSON(map[string]any{"text": "called back", "at": goldenLease})}}}
 	srv := httptest.NewServer(f)
 	defer srv.Close()

@@ -23,7 +23,10 @@ var mediaExt = map[string]string{
 
 // savedMedia is one item written by --save-media, or why it was not.
 type savedMedia struct {
-	Item  int    `json:"item"`
+	// Message is the tip id of a case's later message the item is of
+	// (empty: the first message's).
+	Message string `json:"message,omitempty"`
+	Item    int    `json:"item"`
 	Path  string `json:"path,omitempty"`
 	Bytes int    `json:"bytes,omitempty"`
 	Error string `json:"error,omitempty"`

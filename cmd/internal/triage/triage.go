@@ -36,6 +36,9 @@ type claimedTip struct {
 	LeaseUntil *time.Time      `json:"lease_until,omitempty"`
 	Deliveries int64           `json:"deliveries,omitempty"`
 	Report     *gateway.Report `json:"report,omitempty"`
+	// Messages are every message of the case in order, opened (the first
+	// one's report is Report too).
+	Messages []officerapi.OpenedMessage `json:"messages,omitempty"`
 }
 
 // Terminal is one triage command at the officer's terminal: the client of
@@ -153,8 +156,12 @@ func (t *Terminal) NextWith(ids *seal.Identities) error {
 	if c == nil {
 		return t.print(claimedTip{}, "no tip waiting; nothing was claimed (hotline triage watch tells you when one arrives)\n")
 	}
+	msgs, err := officerapi.OpenMessages(ids, c.Case, c.Messages, rep)
+	if err != nil {
+		return err
+	}
 	out := claimedTip{Claimed: true, ID: c.ID, Case: c.Case, Agency: c.Agency, Region: c.Region, Priority: c.Priority,
-		Channel: c.Channel, ReceivedAt: &c.ReceivedAt, LeaseUntil: &c.LeaseUntil, Deliveries: c.Deliveries, Report: rep}
+		Channel: c.Channel, ReceivedAt: &c.ReceivedAt, LeaseUntil: &c.LeaseUntil, Deliveries: c.Deliveries, Report: rep, Messages: msgs}
 	if t.JSON {
 		return termsafe.JSON(t.Stdout, out, false)
 	}
@@ -201,15 +208,15 @@ func (t *Terminal) List() error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(t.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PRIORITY\tSTATE\tWAITING\tCASE\tTIP\tCHANNEL\tREGION\tHOLDER")
+	fmt.Fprintln(tw, "PRIORITY\tSTATE\tWAITING\tCASE\tTIP\tMESSAGES\tCHANNEL\tREGION\tHOLDER")
 	for _, l := range tips {
 		state := l.State
 		if l.Escalated {
 			state += "*"
 		}
 		v := termsafe.String
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v(strings.ToUpper(l.Priority)), v(state),
-			time.Since(l.ReceivedAt).Round(time.Second), v(l.Case), v(l.ID), v(l.Channel), v(dash(l.Region)), v(dash(l.Holder)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", v(strings.ToUpper(l.Priority)), v(state),
+			time.Since(l.ReceivedAt).Round(time.Second), v(l.Case), v(l.ID), max(l.MessageCount, 1), v(l.Channel), v(dash(l.Region)), v(dash(l.Holder)))
 	}
 	return tw.Flush()
 }
@@ -230,6 +237,11 @@ func (t *Terminal) Show(id string) error {
 	if err != nil {
 		return err
 	}
+	msgs, err := officerapi.OpenMessages(ids, l.Case, l.Messages, rep)
+	if err != nil {
+		return err
+	}
+	l.Messages = nil // the sealed copies: the opened ones are printed
 	notes, err := t.Client.OpenNotes(t.Ctx, id, ids)
 	if err != nil {
 		return err
@@ -247,10 +259,23 @@ func (t *Terminal) Show(id string) error {
 		if saved, err = saveMedia(t.SaveMedia, l.ID, rep.Media); err != nil {
 			return err
 		}
+		for i, m := range msgs {
+			if i == 0 || m.Report == nil || len(m.Report.Media) == 0 {
+				continue
+			}
+			more, err := saveMedia(t.SaveMedia, m.ID, m.Report.Media)
+			for j := range more {
+				more[j].Message = m.ID
+			}
+			saved = append(saved, more...)
+			if err != nil {
+				return err
+			}
+		}
 	}
 	if t.JSON {
 		l.Sealed = nil
-		answer := map[string]any{"tip": l, "report": rep, "notes": notes}
+		answer := map[string]any{"tip": l, "report": rep, "notes": notes, "messages": msgs}
 		if t.SaveMedia != "" {
 			answer["saved_media"] = saved
 		}
@@ -265,7 +290,7 @@ func (t *Terminal) Show(id string) error {
 		}
 	}
 	printTip(t.Stdout, claimedTip{ID: l.ID, Case: l.Case, Agency: l.Agency, Region: l.Region, Priority: l.Priority,
-		Channel: l.Channel, ReceivedAt: &l.ReceivedAt, LeaseUntil: lease, Deliveries: l.Deliveries, Report: rep})
+		Channel: l.Channel, ReceivedAt: &l.ReceivedAt, LeaseUntil: lease, Deliveries: l.Deliveries, Report: rep, Messages: msgs})
 	state := l.State
 	if l.Holder != "" {
 		state += " by " + l.Holder
@@ -283,6 +308,9 @@ func (t *Terminal) Show(id string) error {
 		fmt.Fprintln(t.Stdout, "next      it is closed: nothing more to do on it")
 	}
 	for _, s := range saved {
+		if s.Message != "" {
+			fmt.Fprintf(t.Stdout, "message %s: ", termsafe.String(s.Message))
+		}
 		if s.Error != "" {
 			fmt.Fprintf(t.Stdout, "media %d   not saved: %s\n", s.Item, termsafe.String(s.Error))
 			continue
@@ -497,26 +525,59 @@ func printTip(w io.Writer, t claimedTip) {
 		}
 		fmt.Fprintf(w, "number    registered in %s (the phone's origin, not where the sender is)\n", v(strings.Join(parts, ", ")))
 	}
-	for i, m := range r.Media {
+	printMedia(w, t.ID, r.Media)
+	if len(t.Messages) > 1 {
+		fmt.Fprintf(w, "message 1 of %d:\n", len(t.Messages))
+	} else {
+		fmt.Fprintln(w, "message:")
+	}
+	for _, line := range termsafe.Lines(r.Text) {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+	// The case's later messages, in order, each with its time and channel.
+	for i, m := range t.Messages {
+		if i == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "message %d of %d (%s, via %s, %s, tip %s):\n", i+1, len(t.Messages),
+			m.ReceivedAt.Local().Format("2006-01-02 15:04:05 MST"), v(m.Channel), v(m.Priority), v(m.ID))
+		mr := m.Report
+		if mr == nil {
+			mr = &gateway.Report{}
+		}
+		if l := mr.Location; l != nil {
+			if l.Lat != 0 || l.Lon != 0 {
+				fmt.Fprintf(w, "  location  %.6f, %.6f (from %s)\n", l.Lat, l.Lon, v(string(l.Source)))
+			} else {
+				fmt.Fprintf(w, "  location  %s (from %s)\n", v(l.Region), v(string(l.Source)))
+			}
+		}
+		printMedia(w, t.ID, mr.Media)
+		for _, line := range termsafe.Lines(mr.Text) {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+	}
+	if t.LeaseUntil != nil {
+		fmt.Fprintf(w, "lease until %s (hotline triage renew %s keeps it). Then: hotline triage ack %s --disposition dispatched|referred|duplicate|no_action|false_report\n",
+			t.LeaseUntil.Local().Format("15:04:05"), v(t.ID), v(t.ID))
+	}
+}
+
+// printMedia prints a message's media items, one line each.
+func printMedia(w io.Writer, id string, media []gateway.Media) {
+	v := termsafe.String
+	for i, m := range media {
 		fmt.Fprintf(w, "media %d   %s", i+1, v(m.ContentType))
 		if m.DurationS > 0 {
 			fmt.Fprintf(w, " %ds", m.DurationS)
 		}
 		if len(m.Data) > 0 {
-			fmt.Fprintf(w, " %d bytes (hotline triage show %s --save-media DIR)", len(m.Data), v(t.ID))
+			fmt.Fprintf(w, " %d bytes (hotline triage show %s --save-media DIR)", len(m.Data), v(id))
 		}
 		if m.Error != "" {
 			fmt.Fprintf(w, " %s", v(m.Error))
 		}
 		fmt.Fprintf(w, " %s\n", v(m.URL))
-	}
-	fmt.Fprintln(w, "message:")
-	for _, line := range termsafe.Lines(r.Text) {
-		fmt.Fprintf(w, "  %s\n", line)
-	}
-	if t.LeaseUntil != nil {
-		fmt.Fprintf(w, "lease until %s (hotline triage renew %s keeps it). Then: hotline triage ack %s --disposition dispatched|referred|duplicate|no_action|false_report\n",
-			t.LeaseUntil.Local().Format("15:04:05"), v(t.ID), v(t.ID))
 	}
 }
 
@@ -528,7 +589,7 @@ func (t *Terminal) openTip(id string) (officerapi.Listed, bool, error) {
 		return officerapi.Listed{}, false, err
 	}
 	for _, l := range tips {
-		if l.ID == id {
+		if l.ID == id || l.Case == id {
 			return l, true, nil
 		}
 	}

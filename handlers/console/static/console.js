@@ -34,9 +34,11 @@
     es.addEventListener("error", function () { setLive(false); });
     es.addEventListener("queue", refreshRows);
     es.addEventListener("urgent", refreshRows);
-    es.addEventListener("appended", function () {
+    es.addEventListener("appended", function (e) {
+      var id = "";
+      try { id = JSON.parse(e.data).id || ""; } catch (err) { id = ""; }
       var n = document.getElementById("appended");
-      if (n) { n.hidden = false; }
+      if (n && id === caseID) { n.hidden = false; }
       refreshRows();
     });
     es.addEventListener("renew", function (e) {

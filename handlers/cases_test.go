@@ -1,0 +1,158 @@
+package handlers_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/gatewaytest"
+	"github.com/hotline-org/hotline/handlers"
+)
+
+// openMessage opens one message of a case as the officer's client would.
+func (h *harness) openMessage(t *testing.T, agency string, m handlers.MessageJSON) gateway.Report {
+	t.Helper()
+	plain, err := seal.Open(m.Sealed, h.Identities[agency])
+	if err != nil {
+		t.Fatalf("open message %s: %v", m.ID, err)
+	}
+	var rep gateway.Report
+	if err := json.Unmarshal(plain, &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// TestThreeSMSOneCase: three SMS from one sender inside the thread window,
+// through the real webhook with Twilio-signed requests, make one queue
+// item; claiming it gives all three, in order, and each opens; the list
+// shows one row of three messages; the case answers by any message's id
+// and by its ref, under /tips and /cases.
+func TestThreeSMSOneCase(t *testing.T) {
+	h := newHarnessChannel(t, nil, nil)
+	texts := []string{"nos tienen encerrados", "somos doce", "en la fábrica de la avenida"}
+	for i, text := range texts {
+		if s, b := h.postSMS(t, smsForm("SMcase"+string(rune('a'+i)), "+51911112222", text), addValidSignature); s != 200 {
+			t.Fatalf("webhook %d: %d %s", i, s, b)
+		}
+	}
+	tok := h.officer(t, gatewaytest.Lima)
+	s, b := h.api(t, "GET", "/api/v1/tips", tok, "")
+	var list struct{ Tips []handlers.ListedJSON }
+	if err := json.Unmarshal([]byte(b), &list); s != 200 || err != nil || len(list.Tips) != 1 || list.Tips[0].MessageCount != 3 {
+		t.Fatalf("list: %d %s", s, b)
+	}
+	if l := list.Tips[0]; l.LastAt.Before(l.ReceivedAt) || l.Messages != nil {
+		t.Fatalf("list row: last_at %v before received_at %v, or messages listed", l.LastAt, l.ReceivedAt)
+	}
+	c, body := h.claimTipBody(t, tok)
+	if len(c.Messages) != 3 || c.Messages[0].ID != c.ID {
+		t.Fatalf("claim: %d messages\n%s", len(c.Messages), body)
+	}
+	for i, m := range c.Messages {
+		rep := h.openMessage(t, gatewaytest.Lima, m)
+		if rep.Text != texts[i] || rep.TipID != m.ID || rep.Case != c.Case || m.Channel != "sms" {
+			t.Fatalf("message %d: %q (tip %s, case %s), want %q", i, rep.Text, rep.TipID, rep.Case, texts[i])
+		}
+		if i > 0 && m.ReceivedAt.Before(c.Messages[i-1].ReceivedAt) {
+			t.Fatalf("message %d out of order", i)
+		}
+	}
+	if s, b := h.api(t, "POST", "/api/v1/tips/claim", h.officer(t, gatewaytest.Lima), "{}"); s != http.StatusNoContent {
+		t.Fatalf("a second claim got something: %d %s", s, b)
+	}
+	for _, path := range []string{"/api/v1/tips/" + c.Messages[2].ID, "/api/v1/cases/" + c.Case, "/api/v1/agencies/pe-lima/cases/" + c.Messages[1].ID} {
+		s, b := h.api(t, "GET", path, tok, "")
+		var shown handlers.ListedJSON
+		if err := json.Unmarshal([]byte(b), &shown); s != 200 || err != nil || shown.ID != c.ID || len(shown.Messages) != 3 || len(shown.Messages[2].Sealed) == 0 {
+			t.Fatalf("GET %s: %d %s", path, s, b)
+		}
+	}
+	// Ack by the case ref closes every message of it.
+	if s, b := h.api(t, "POST", "/api/v1/cases/"+c.Case+"/ack", tok, `{"disposition":"dispatched"}`); s != 200 {
+		t.Fatalf("ack: %d %s", s, b)
+	}
+	for _, m := range c.Messages {
+		if l, err := h.Queue.Meta(context.Background(), gatewaytest.Lima, m.ID); err != nil || l.State != "closed" {
+			t.Fatalf("message %s after ack: %v %+v", m.ID, err, l)
+		}
+	}
+}
+
+// TestAppendedToHeldCase: a message arriving on a held case stays with
+// its holder, who is told over the event stream; nobody else gets an item.
+func TestAppendedToHeldCase(t *testing.T) {
+	h := newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) { o.EventInterval = 50 * time.Millisecond }, nil)
+	from := "+51911113333"
+	if s, b := h.postSMS(t, smsForm("SMheld1", from, "ayuda por favor"), addValidSignature); s != 200 {
+		t.Fatalf("webhook: %d %s", s, b)
+	}
+	tok, other := h.officer(t, gatewaytest.Lima), h.officer(t, gatewaytest.Lima)
+	c := h.claimTip(t, tok)
+	events := func(token string) (*bufio.Scanner, context.CancelFunc) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, "GET", h.srv.URL+"/api/v1/events", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		sc := bufio.NewScanner(resp.Body)
+		// The first counts: the stream has seen the case.
+		for sc.Scan() && !strings.HasPrefix(sc.Text(), "data: {\"waiting\"") {
+		}
+		return sc, cancel
+	}
+	mine, cancel := events(tok)
+	defer cancel()
+	theirs, cancelTheirs := events(other)
+	defer cancelTheirs()
+	if s, b := h.postSMS(t, smsForm("SMheld2", from, "nos mueven esta noche"), addValidSignature); s != 200 {
+		t.Fatalf("webhook: %d %s", s, b)
+	}
+	var got map[string]string
+	for mine.Scan() {
+		if mine.Text() != "event: appended" {
+			continue
+		}
+		mine.Scan()
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(mine.Text(), "data: ")), &got); err != nil {
+			t.Fatalf("appended event %q: %v", mine.Text(), err)
+		}
+		break
+	}
+	if got["id"] != c.ID || got["case"] != c.Case || got["tip"] == "" || got["tip"] == c.ID || got["priority"] != c.Priority {
+		t.Fatalf("appended event %v, want case %s (%s)", got, c.Case, c.ID)
+	}
+	s, b := h.api(t, "GET", "/api/v1/tips/"+got["tip"], tok, "")
+	var shown handlers.ListedJSON
+	if err := json.Unmarshal([]byte(b), &shown); s != 200 || err != nil || len(shown.Messages) != 2 || shown.Messages[1].ID != got["tip"] {
+		t.Fatalf("show after the append: %d %s", s, b)
+	}
+	if rep := h.openMessage(t, gatewaytest.Lima, shown.Messages[1]); rep.Text != "nos mueven esta noche" {
+		t.Fatalf("appended message %q", rep.Text)
+	}
+	if s, b := h.api(t, "POST", "/api/v1/tips/claim", other, "{}"); s != http.StatusNoContent {
+		t.Fatalf("another officer got an item: %d %s", s, b)
+	}
+	if s, _ := h.api(t, "GET", "/api/v1/tips/"+got["tip"], other, ""); s != http.StatusForbidden {
+		t.Fatalf("another officer read the appended message: %d", s)
+	}
+	// The other officer's stream tells nothing of it: a few updates pass
+	// without an appended event.
+	for n := 0; n < 3 && theirs.Scan(); {
+		if theirs.Text() == "event: appended" {
+			t.Fatal("the appended event went to an officer who does not hold the case")
+		}
+		if strings.HasPrefix(theirs.Text(), "event: counts") {
+			n++
+		}
+	}
+}

@@ -1,0 +1,186 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Message is one message of a case: the first one, whose stream entry is
+// the case's queue item, or one appended to it later (see publishScript).
+// Sealed is set only where the reader may read it (Open, a claim).
+type Message struct {
+	TipID      string
+	Channel    string
+	Priority   Priority
+	ReceivedAt time.Time
+	Sealed     []byte
+}
+
+// caseFields are the fields of msgs that describe an item as a whole: how
+// many messages were appended, the last one ("received-ms tip-id"), and
+// whether an urgent one arrived while it was held.
+func caseFields(item string) []string { return []string{item + "#", item + "@", item + "!"} }
+
+// applyCase sets the case's message count, last message and urgency on l
+// from the values of caseFields.
+func applyCase(l *Listed, vals []any) {
+	l.MessageCount, l.LastAt = 1, l.ReceivedAt
+	if len(vals) != 3 {
+		return
+	}
+	if s, _ := vals[0].(string); s != "" {
+		n, _ := strconv.Atoi(s)
+		l.MessageCount += n
+	}
+	if s, _ := vals[1].(string); s != "" {
+		ms, _, _ := strings.Cut(s, " ")
+		if v, err := strconv.ParseInt(ms, 10, 64); err == nil {
+			l.LastAt = time.UnixMilli(v).UTC()
+		}
+	}
+	if s, _ := vals[2].(string); s != "" && l.State != StateClosed {
+		l.Priority = Urgent
+	}
+}
+
+// maxMessages bounds the messages of a case read at once.
+const maxMessages = 10000
+
+// messages returns the messages of item in order, first the item's own
+// (from first), with their sealed reports when sealed is set.
+func (q *Queue) messages(ctx context.Context, agency, item string, first Entry, sealed bool) ([]Message, error) {
+	out := []Message{{TipID: first.TipID, Channel: first.Channel, Priority: first.Priority, ReceivedAt: first.ReceivedAt}}
+	if sealed {
+		out[0].Sealed = first.Sealed
+	}
+	n, err := q.rdb.HGet(ctx, q.msgs(agency), item+"#").Int()
+	if err != nil && err != redis.Nil {
+		return nil, q.calls.Fail("", err)
+	}
+	if n <= 0 {
+		return out, nil
+	}
+	n = min(n, maxMessages)
+	fields := make([]string, n)
+	for i := range fields {
+		fields[i] = item + "#" + strconv.Itoa(i+1)
+	}
+	ids, err := q.rdb.HMGet(ctx, q.msgs(agency), fields...).Result()
+	if err != nil {
+		return nil, q.calls.Fail("", err)
+	}
+	tips := make([]string, 0, n)
+	for _, v := range ids {
+		if s, _ := v.(string); s != "" {
+			tips = append(tips, s)
+		}
+	}
+	if len(tips) == 0 {
+		return out, nil
+	}
+	var metas, bodies *redis.SliceCmd
+	_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		metas = p.HMGet(ctx, q.meta(agency), tips...)
+		if sealed {
+			bodies = p.HMGet(ctx, q.msgs(agency), tips...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, q.calls.Fail("", err)
+	}
+	for i, t := range tips {
+		var m tipMeta
+		raw, _ := metas.Val()[i].(string)
+		if json.Unmarshal([]byte(raw), &m) != nil {
+			continue
+		}
+		msg := Message{TipID: t, Channel: m.Channel, Priority: m.Priority, ReceivedAt: time.UnixMilli(m.Received).UTC()}
+		if sealed {
+			b, _ := bodies.Val()[i].(string)
+			msg.Sealed = []byte(b)
+		}
+		out = append(out, msg)
+	}
+	return out, nil
+}
+
+// CaseOf resolves id (the tip id of any message of a case, an open case's
+// ref, or the item's own tip id) to the tip id of the case's queue item.
+func (q *Queue) CaseOf(ctx context.Context, agency, id string) (string, error) {
+	ctx, cancel := q.calls.Context(ctx)
+	defer cancel()
+	item, _, _, err := q.find(ctx, agency, id)
+	return item, err
+}
+
+// Appended is a message appended to a held case: Item is the case's item,
+// Tip the new message, Holder who holds the case, Priority the case's.
+type Appended struct {
+	Item, Case, Tip, Holder string
+	Priority                Priority
+}
+
+// Watch returns the agency's counts and the messages appended to held
+// cases since the last call with the same seen (item -> message count, as
+// the call left it; "" marks it filled): the holders are told of them.
+// The first call only fills seen, and a case is told of from the call
+// after the one that first saw it (a case opened, claimed and appended to
+// between two calls shows that message when shown, untold).
+func (q *Queue) Watch(ctx context.Context, agency string, seen map[string]int) (Counts, []Appended, error) {
+	list, err := q.list(ctx, agency, 0)
+	if err != nil {
+		return Counts{}, nil, err
+	}
+	first := seen[""] == 0
+	seen[""] = 1
+	type want struct {
+		l    *Listed
+		from int
+	}
+	var wants []want
+	var fields []string
+	open := map[string]bool{"": true}
+	for i := range list {
+		l := &list[i]
+		open[l.TipID] = true
+		before, ok := seen[l.TipID]
+		seen[l.TipID] = l.MessageCount
+		if first || !ok || l.State != StateHeld {
+			// Counts of waiting cases are kept too, so that a message
+			// appended right after a claim is still told.
+			continue
+		}
+		for n := max(before, 1); n < l.MessageCount; n++ {
+			wants = append(wants, want{l, n})
+			fields = append(fields, l.TipID+"#"+strconv.Itoa(n))
+		}
+	}
+	for k := range seen {
+		if !open[k] {
+			delete(seen, k)
+		}
+	}
+	c := countOf(list)
+	if len(fields) == 0 {
+		return c, nil, nil
+	}
+	ctx, cancel := q.calls.Context(ctx)
+	defer cancel()
+	tips, err := q.rdb.HMGet(ctx, q.msgs(agency), fields...).Result()
+	if err != nil {
+		return c, nil, q.calls.Fail("", err)
+	}
+	out := make([]Appended, 0, len(fields))
+	for i, w := range wants {
+		if t, _ := tips[i].(string); t != "" {
+			out = append(out, Appended{Item: w.l.TipID, Case: w.l.Case, Tip: t, Holder: w.l.Holder, Priority: w.l.Priority})
+		}
+	}
+	return c, out, nil
+}

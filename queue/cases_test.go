@@ -1,0 +1,235 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/queuetest"
+)
+
+// caseEntry is message n of case ref, received n seconds after the first.
+func caseEntry(agency, ref string, n int, p queue.Priority) queue.Entry {
+	e := entry(agency, fmt.Sprintf("%s-m%d", ref, n), p)
+	e.Case = ref
+	e.ReceivedAt = e.ReceivedAt.Add(time.Duration(n) * time.Second)
+	return e
+}
+
+func streamLen(t *testing.T, r *queuetest.Redis, p queue.Priority) int64 {
+	t.Helper()
+	n, err := r.Client.XLen(context.Background(), r.Prefix+":{pe-lima}:tips:"+string(p)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func messageIDs(ms []queue.Message) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.TipID)
+	}
+	return out
+}
+
+// TestCaseIsOneItem: three messages of one case make one queue item;
+// claiming it gives all three, in order, with their sealed reports; the
+// list shows one row with the count and the last message's time.
+func TestCaseIsOneItem(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	for n := 1; n <= 3; n++ {
+		publish(t, q, caseEntry("pe-lima", "CASE-A", n, queue.Normal))
+	}
+	list, err := q.List(ctx, "pe-lima", 0)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list: %v, %d rows, want 1", err, len(list))
+	}
+	if l := list[0]; l.TipID != "CASE-A-m1" || l.MessageCount != 3 || !l.LastAt.Equal(l.ReceivedAt.Add(2*time.Second)) {
+		t.Fatalf("row: %s, %d messages, last %v", l.TipID, l.MessageCount, l.LastAt)
+	}
+	if n := streamLen(t, r, queue.Normal); n != 1 {
+		t.Fatalf("stream entries: %d, want 1", n)
+	}
+	c := claim(t, q, "pe-lima", "alice")
+	if got := strings.Join(messageIDs(c.Messages), " "); got != "CASE-A-m1 CASE-A-m2 CASE-A-m3" {
+		t.Fatalf("messages %q", got)
+	}
+	for _, m := range c.Messages {
+		if !strings.HasSuffix(string(m.Sealed), "sealed-"+m.TipID) || m.Channel != "sms" {
+			t.Fatalf("message %s: sealed %q, channel %q", m.TipID, m.Sealed, m.Channel)
+		}
+	}
+	if _, err := q.Claim(ctx, "pe-lima", "bob"); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("second claim: %v, want empty", err)
+	}
+	// Any message's tip id and the case ref name the case.
+	for _, id := range []string{"CASE-A-m1", "CASE-A-m3", "CASE-A"} {
+		l, sealed, err := q.Open(ctx, "pe-lima", id, "alice", false)
+		if err != nil || l.TipID != "CASE-A-m1" || len(l.Messages) != 3 || len(sealed) == 0 {
+			t.Fatalf("open %s: %v", id, err)
+		}
+	}
+	if _, _, err := q.Open(ctx, "pe-lima", "CASE-A-m2", "bob", false); !errors.Is(err, queue.ErrNotHolder) {
+		t.Fatalf("bob opened alice's case: %v", err)
+	}
+}
+
+// TestAppendToHeldCase: a message arriving on a held case stays with the
+// holder (no new item), and shows in the case at once.
+func TestAppendToHeldCase(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	publish(t, q, caseEntry("pe-lima", "CASE-H", 1, queue.Normal))
+	claim(t, q, "pe-lima", "alice")
+	publish(t, q, caseEntry("pe-lima", "CASE-H", 2, queue.Normal))
+	if _, err := q.Claim(ctx, "pe-lima", "bob"); !errors.Is(err, queue.ErrEmpty) {
+		t.Fatalf("an appended message made a new item: %v", err)
+	}
+	l, _, err := q.Open(ctx, "pe-lima", "CASE-H-m2", "alice", false)
+	if err != nil || len(l.Messages) != 2 || l.Holder != "alice" || string(l.Messages[1].Sealed) == "" {
+		t.Fatalf("open: %v %+v", err, l)
+	}
+}
+
+// TestUrgentMessageRaisesTheCase: an urgent follow-up moves a waiting
+// normal case to urgent (claimed before an older normal case); on a held
+// case it marks the listing urgent.
+func TestUrgentMessageRaisesTheCase(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	publish(t, q, caseEntry("pe-lima", "CASE-OLD", 1, queue.Normal))
+	publish(t, q, caseEntry("pe-lima", "CASE-U", 2, queue.Normal))
+	publish(t, q, caseEntry("pe-lima", "CASE-U", 3, queue.Urgent))
+	c := claim(t, q, "pe-lima", "alice")
+	if c.TipID != "CASE-U-m2" || c.Priority != queue.Urgent || len(c.Messages) != 2 {
+		t.Fatalf("claimed %s (%s, %d messages), want the raised case", c.TipID, c.Priority, len(c.Messages))
+	}
+	// Held: marked urgent in its listing, still held.
+	publish(t, q, caseEntry("pe-lima", "CASE-OLD", 4, queue.Normal))
+	claim(t, q, "pe-lima", "bob")
+	publish(t, q, caseEntry("pe-lima", "CASE-OLD", 5, queue.Urgent))
+	l, err := q.Meta(ctx, "pe-lima", "CASE-OLD")
+	if err != nil || l.Priority != queue.Urgent || l.Holder != "bob" || l.MessageCount != 3 {
+		t.Fatalf("held case after an urgent message: %v %+v", err, l)
+	}
+	// A release hands it back as urgent, so that it is claimed first.
+	publish(t, q, caseEntry("pe-lima", "CASE-N", 6, queue.Normal))
+	if err := q.Release(ctx, "pe-lima", "CASE-OLD-m5", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if c := claim(t, q, "pe-lima", "carol"); c.TipID != "CASE-OLD-m1" || c.Priority != queue.Urgent {
+		t.Fatalf("after release: claimed %s (%s)", c.TipID, c.Priority)
+	}
+}
+
+// TestAckClosesTheCase: ack closes every message of the case; a message
+// after that opens a new item under the same case ref; retention then
+// purges every message of the closed item, leaving no key behind.
+func TestAckClosesTheCase(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	for n := 1; n <= 3; n++ {
+		publish(t, q, caseEntry("pe-lima", "CASE-C", n, queue.Normal))
+	}
+	claim(t, q, "pe-lima", "alice")
+	if err := q.AddNote(ctx, "pe-lima", "CASE-C-m3", "alice", false, []byte("age-encryption.org/v1\nnote")); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Ack(ctx, "pe-lima", "CASE-C-m2", "alice", queue.Dispatched); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"CASE-C-m1", "CASE-C-m3"} {
+		if l, err := q.Meta(ctx, "pe-lima", id); err != nil || l.State != queue.StateClosed {
+			t.Fatalf("%s after ack: %v %+v", id, err, l)
+		}
+	}
+	publish(t, q, caseEntry("pe-lima", "CASE-C", 4, queue.Normal))
+	c := claim(t, q, "pe-lima", "bob")
+	if c.TipID != "CASE-C-m4" || c.Case != "CASE-C" || len(c.Messages) != 1 {
+		t.Fatalf("after close: claimed %s of %s with %d messages", c.TipID, c.Case, len(c.Messages))
+	}
+	if err := q.Ack(ctx, "pe-lima", "CASE-C", "bob", queue.NoAction); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := q.Purge(ctx, "pe-lima", time.Now().Add(time.Second)); n != 2 || err != nil {
+		t.Fatalf("purged %d items: %v", n, err)
+	}
+	for _, k := range r.Keys(t) {
+		if strings.HasSuffix(k, ":audit") || strings.HasSuffix(k, ":audit:head") || strings.Contains(k, ":tips:") {
+			continue
+		}
+		t.Errorf("key left after the purge: %s", k)
+	}
+	for _, k := range []string{"index", "meta", "msgs", "cases", "closed", "open"} {
+		if n, _ := r.Client.Exists(ctx, r.Prefix+":{pe-lima}:"+k).Result(); n != 0 {
+			t.Errorf("%s left", k)
+		}
+	}
+	for _, p := range queue.Priorities {
+		if n, _ := r.Client.XLen(ctx, r.Prefix+":{pe-lima}:tips:"+string(p)).Result(); n != 0 {
+			t.Errorf("%d entries left in the %s stream", n, p)
+		}
+	}
+}
+
+// TestAppendIsIdempotent: the same appended message published again (a
+// retry, a spool drain) is appended once.
+func TestAppendIsIdempotent(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	publish(t, q, caseEntry("pe-lima", "CASE-I", 1, queue.Normal))
+	m2 := caseEntry("pe-lima", "CASE-I", 2, queue.Normal)
+	for range 3 {
+		b := &queue.Batch{}
+		m2.Batch = b
+		publish(t, q, m2)
+		m2.Batch = nil
+	}
+	publish(t, q, caseEntry("pe-lima", "CASE-I", 1, queue.Normal))
+	l, err := q.Meta(ctx, "pe-lima", "CASE-I")
+	if err != nil || l.MessageCount != 2 {
+		t.Fatalf("%v, %d messages, want 2", err, l.MessageCount)
+	}
+	c := claim(t, q, "pe-lima", "alice")
+	if got := strings.Join(messageIDs(c.Messages), " "); got != "CASE-I-m1 CASE-I-m2" {
+		t.Fatalf("messages %q", got)
+	}
+}
+
+// TestNewCaseRace: messages of a new case published at once make one
+// item.
+func TestNewCaseRace(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- q.Publish(ctx, caseEntry("pe-lima", "CASE-R", i, queue.Normal))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := q.List(ctx, "pe-lima", 0)
+	if err != nil || len(list) != 1 || list[0].MessageCount != n {
+		t.Fatalf("%v: %d items (%+v), want one of %d messages", err, len(list), list, n)
+	}
+	if n := streamLen(t, r, queue.Normal); n != 1 {
+		t.Fatalf("stream entries: %d, want 1", n)
+	}
+}
