@@ -243,7 +243,16 @@ func screenshot(t *testing.T, tab context.Context, name string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	// Just after a navigation the page may not be laid out yet ("0
+	// width"): try again for a moment.
+	var b []byte
+	var err error
+	for range 20 {
+		if b, err = chromedp.Run(tab, chromedp.FullScreenshot(100)); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,13 +17,16 @@ import (
 // when it changed: it lists the queue every PollEvery, and at once when the
 // gateway's event stream says something happened.
 type hub struct {
-	c     *Console
-	mu    sync.Mutex
-	tips  []officerapi.Listed
-	err   error
-	print string
-	subs  map[chan event]bool
-	kick  chan struct{}
+	c *Console
+	// refreshMu keeps one listing at a time, so that an older list never
+	// replaces a newer one.
+	refreshMu sync.Mutex
+	mu        sync.Mutex
+	tips      []officerapi.Listed
+	err       error
+	print     string
+	subs      map[chan event]bool
+	kick      chan struct{}
 }
 
 func newHub(c *Console) *hub {
@@ -78,8 +81,12 @@ func (h *hub) watch(ctx context.Context) {
 	}
 }
 
-// refresh lists the queue and tells the pages when it changed.
+// refresh lists the queue and tells the pages when it changed. The hub
+// calls it on its ticks; an action calls it too, so that the page after it
+// shows the queue as it is.
 func (h *hub) refresh(ctx context.Context) {
+	h.refreshMu.Lock()
+	defer h.refreshMu.Unlock()
 	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	tips, err := h.c.opt.API.List(lctx)

@@ -440,7 +440,7 @@ func (c *Console) claim(r *http.Request, v *view) (string, *flash) {
 	case t == nil:
 		return "/", &flash{OK: true, What: v.T("claim.empty"), Next: v.T("claim.empty_next")}
 	}
-	c.hub.poke()
+	c.hub.refresh(r.Context())
 	return "/case/" + t.ID, &flash{OK: true, What: v.T("claim.done", short(t.Case, 40)), Next: v.T("claim.next")}
 }
 
@@ -465,7 +465,8 @@ func (c *Console) caseAction(r *http.Request, v *view) (string, *flash) {
 	ctx := r.Context()
 	f := r.PostForm
 	var err error
-	defer c.hub.poke()
+	// The next page shows the queue after the action.
+	defer c.hub.refresh(r.Context())
 	switch action {
 	case "ack":
 		d := f.Get("disposition")
@@ -533,15 +534,6 @@ func (c *Console) caseAction(r *http.Request, v *view) (string, *flash) {
 	}
 	return back, c.failed(v, err)
 }
-
-// poke asks the hub to list the queue now (after an action).
-func (h *hub) poke() {
-	select {
-	case h.kick <- struct{}{}:
-	default:
-	}
-}
-
 // drawMap draws the agency's regions with the case's point, as inline SVG
 // made here (no tile server; svgmap escapes every name). It reports a map
 // that cannot be drawn as missing rather than failing the case page.

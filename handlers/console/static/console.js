@@ -30,7 +30,8 @@
 
   if (window.EventSource) {
     var es = new EventSource("/events" + (caseID ? "?case=" + encodeURIComponent(caseID) : ""));
-    es.addEventListener("open", function () { setLive(true); });
+    // On (re)connecting, catch up with what changed while not listening.
+    es.addEventListener("open", function () { setLive(true); refreshRows(); });
     es.addEventListener("error", function () { setLive(false); });
     es.addEventListener("queue", refreshRows);
     es.addEventListener("urgent", refreshRows);
