@@ -15,10 +15,18 @@ import (
 )
 
 // stubAPI is a gateway with an empty queue, for the console's own checks.
-type stubAPI struct{ claims int }
+type stubAPI struct {
+	claims int
+	role   string
+	tip    *officerapi.Listed
+}
 
 func (s *stubAPI) Me(context.Context) (officerapi.Officer, error) {
-	return officerapi.Officer{ID: "o1", Agency: "pe-lima", Name: "Demo", Role: "officer"}, nil
+	role := s.role
+	if role == "" {
+		role = "officer"
+	}
+	return officerapi.Officer{ID: "o1", Agency: "pe-lima", Name: "Demo", Role: role}, nil
 }
 func (s *stubAPI) List(context.Context) ([]officerapi.Listed, error)     { return nil, nil }
 func (s *stubAPI) Counts(context.Context) (officerapi.Counts, error)     { return officerapi.Counts{}, nil }
@@ -27,7 +35,10 @@ func (s *stubAPI) Next(context.Context, *seal.Identities) (*officerapi.Claimed, 
 	s.claims++
 	return nil, nil, nil
 }
-func (s *stubAPI) Tip(context.Context, string) (officerapi.Listed, error) {
+func (s *stubAPI) Tip(_ context.Context, id string) (officerapi.Listed, error) {
+	if s.tip != nil && s.tip.ID == id {
+		return *s.tip, nil
+	}
 	return officerapi.Listed{}, &officerapi.Error{Status: 404, Message: "not found"}
 }
 func (s *stubAPI) OpenNotes(context.Context, string, *seal.Identities) ([]officerapi.OpenedNote, error) {
@@ -52,9 +63,12 @@ func (s *stubAPI) Audit(context.Context, string, int) ([]officerapi.AuditEntry, 
 	return nil, nil
 }
 func (s *stubAPI) VerifyAudit(context.Context) (officerapi.AuditVerification, error) {
-	return officerapi.AuditVerification{}, nil
+	return officerapi.AuditVerification{OK: true, Entries: 7}, nil
 }
-func (s *stubAPI) Officers(context.Context) ([]officerapi.OfficerInfo, error) { return nil, nil }
+func (s *stubAPI) Officers(context.Context) ([]officerapi.OfficerInfo, error) {
+	return []officerapi.OfficerInfo{{ID: "o1", Name: "<b>Demo</b>", Role: "supervisor", Agency: "pe-lima", Token: "active"},
+		{ID: "o2", Name: "Other", Role: "officer", Agency: "pe-lima", Token: "revoked"}}, nil
+}
 func (s *stubAPI) Watch(ctx context.Context, fn func(officerapi.Event) bool) error {
 	<-ctx.Done()
 	return nil
@@ -64,8 +78,12 @@ const testHost = "127.0.0.1:40404"
 
 func newTestConsole(t testing.TB) (*Console, *stubAPI) {
 	t.Helper()
-	api := &stubAPI{}
-	c, err := New(context.Background(), Options{API: api})
+	return newTestConsoleWith(t, &stubAPI{}, nil)
+}
+
+func newTestConsoleWith(t testing.TB, api *stubAPI, ids *seal.Identities) (*Console, *stubAPI) {
+	t.Helper()
+	c, err := New(context.Background(), Options{API: api, Identities: ids})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,142 @@
+package console
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/handlers/officerapi"
+)
+
+// sealedCase seals report to a new identity and returns the identities and
+// the tip as the gateway would list it, held by the stub's officer.
+func sealedCase(t *testing.T, rep gateway.Report) (*seal.Identities, *officerapi.Listed) {
+	t.Helper()
+	g, err := seal.Generate(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "id.key")
+	if err := seal.WriteIdentityFile(path, g, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := seal.LoadIdentities(path, io.Discard, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := seal.ParseRecipients([]string{g.Recipient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := json.Marshal(rep)
+	sealed, err := rs.Seal(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids, &officerapi.Listed{TipMeta: handlers.TipMeta{ID: rep.TipID, Case: rep.Case, Agency: "pe-lima",
+		Channel: string(rep.Channel), Priority: "urgent", ReceivedAt: rep.ReceivedAt}, State: "held", Holder: "o1", Sealed: sealed}
+}
+
+func wav(samples int) []byte {
+	var b bytes.Buffer
+	b.WriteString("RIFF")
+	binary.Write(&b, binary.LittleEndian, uint32(36+samples*2))
+	b.WriteString("WAVEfmt ")
+	binary.Write(&b, binary.LittleEndian, []any{uint32(16), uint16(1), uint16(1), uint32(8000), uint32(16000), uint16(2), uint16(16)})
+	b.WriteString("data")
+	binary.Write(&b, binary.LittleEndian, uint32(samples*2))
+	for i := range samples {
+		binary.Write(&b, binary.LittleEndian, int16(i*37))
+	}
+	return b.Bytes()
+}
+
+// TestCasePageHostileReportAndMedia: a reporter's text is shown as text
+// (markup escaped, bidirectional and control characters neutralised); a
+// photo and a voice recording are shown inline from per-session URLs, typed
+// by their bytes and served byte-identical, never cached; an attachment of
+// another type is not served at all.
+func TestCasePageHostileReportAndMedia(t *testing.T) {
+	var pic bytes.Buffer
+	png.Encode(&pic, image.NewRGBA(image.Rect(0, 0, 4, 3)))
+	voice := wav(4000)
+	rep := gateway.Report{TipID: "tip1", Case: "CASE-1", Channel: "voice", ReceivedAt: time.Now().Add(-time.Minute),
+		Text: "<script>alert(1)</script> call \u202e1234\u202c \x1b[31m", From: "+51 <i>900</i>",
+		Media: []gateway.Media{{ContentType: "image/jpeg", Data: pic.Bytes()}, {ContentType: "audio/x-wav", Data: voice, DurationS: 12},
+			{ContentType: "image/png", Data: []byte("<html><script>alert(2)</script></html>")}},
+		Location: &gateway.ReportLocation{Lat: -12.0857, Lon: -76.9397, Source: "text", Match: "<b>La Molina</b>"},
+		Routing:  gateway.Routing{Reason: "location <x>", Agencies: []string{"pe-lima"}}}
+	ids, tip := sealedCase(t, rep)
+	c, _ := newTestConsoleWith(t, &stubAPI{tip: tip}, ids)
+	cookie, _ := login(t, c)
+	w := c.serve(req{method: "GET", path: "/case/tip1", host: testHost, cookie: cookie})
+	body := w.Body.String()
+	if w.Code != 200 {
+		t.Fatalf("case page: %d\n%s", w.Code, body)
+	}
+	for _, bad := range []string{"<script>alert", "\u202e", "\x1b", "<i>900", "<b>La Molina", "alert(2)"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("the page carries %q raw", bad)
+		}
+	}
+	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt; call \uFFFD1234\uFFFD \uFFFD[31m", "Voice recording (12 s)", "location &lt;x&gt;"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	img := regexp.MustCompile(`<img class="photo" src="/media/([A-Za-z0-9_-]{43})"`).FindStringSubmatch(body)
+	aud := regexp.MustCompile(`<audio controls preload="metadata" src="/media/([A-Za-z0-9_-]{43})"`).FindStringSubmatch(body)
+	if img == nil || aud == nil || strings.Count(body, "/media/") != 2 {
+		t.Fatalf("want one photo and one recording inline, and nothing else served:\n%s", body)
+	}
+	for _, m := range []struct {
+		key, ctype string
+		data       []byte
+	}{{img[1], "image/png", pic.Bytes()}, {aud[1], "audio/wave", voice}} {
+		w := c.serve(req{method: "GET", path: "/media/" + m.key, host: testHost, cookie: cookie})
+		if w.Code != 200 || w.Header().Get("Content-Type") != m.ctype || !bytes.Equal(w.Body.Bytes(), m.data) ||
+			w.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("media %s: %d %q no-store=%q identical=%t", m.ctype, w.Code, w.Header().Get("Content-Type"),
+				w.Header().Get("Cache-Control"), bytes.Equal(w.Body.Bytes(), m.data))
+		}
+		if w := c.serve(req{method: "GET", path: "/media/" + m.key, host: testHost}); w.Code != http.StatusForbidden {
+			t.Errorf("media without the cookie: %d", w.Code)
+		}
+	}
+}
+
+// TestLanguageSwitchAndSupervisor: the switch works without script, and a
+// supervisor's screen shows the chain's verification and the officers
+// (names escaped).
+func TestLanguageSwitchAndSupervisor(t *testing.T) {
+	c, _ := newTestConsoleWith(t, &stubAPI{role: "supervisor"}, nil)
+	cookie, form := login(t, c)
+	w := c.serve(req{method: "POST", path: "/lang", host: testHost, cookie: cookie,
+		hdr: map[string]string{"Origin": "http://" + testHost}, form: url.Values{"form": {form}, "lang": {"ms"}}})
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("switch: %d", w.Code)
+	}
+	w = c.serve(req{method: "GET", path: "/", host: testHost, cookie: cookie})
+	if !strings.Contains(w.Body.String(), "Ambil kes seterusnya") || !strings.Contains(w.Body.String(), `<html lang="ms">`) {
+		t.Fatalf("not in Malay:\n%s", w.Body.String())
+	}
+	w = c.serve(req{method: "GET", path: "/supervisor", host: testHost, cookie: cookie})
+	body := w.Body.String()
+	if w.Code != 200 || !strings.Contains(body, "Utuh: 7 entri") || !strings.Contains(body, "&lt;b&gt;Demo&lt;/b&gt;") ||
+		!strings.Contains(body, "revoked") {
+		t.Fatalf("supervisor screen: %d\n%s", w.Code, body)
+	}
+}
