@@ -534,6 +534,7 @@ func (c *Console) caseAction(r *http.Request, v *view) (string, *flash) {
 	}
 	return back, c.failed(v, err)
 }
+
 // drawMap draws the agency's regions with the case's point, as inline SVG
 // made here (no tile server; svgmap escapes every name). It reports a map
 // that cannot be drawn as missing rather than failing the case page.
