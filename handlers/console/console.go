@@ -276,6 +276,7 @@ func (c *Console) guard(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Permissions-Policy", "geolocation=(), camera=(), microphone=(), interest-cohort=()")
 		if !c.ownHost(r.Host) {
 			forbid(w)
 			return

@@ -19,6 +19,7 @@ type stubAPI struct {
 	claims int
 	role   string
 	tip    *officerapi.Listed
+	list   []officerapi.Listed
 }
 
 func (s *stubAPI) Me(context.Context) (officerapi.Officer, error) {
@@ -28,7 +29,7 @@ func (s *stubAPI) Me(context.Context) (officerapi.Officer, error) {
 	}
 	return officerapi.Officer{ID: "o1", Agency: "pe-lima", Name: "Demo", Role: role}, nil
 }
-func (s *stubAPI) List(context.Context) ([]officerapi.Listed, error)     { return nil, nil }
+func (s *stubAPI) List(context.Context) ([]officerapi.Listed, error)     { return s.list, nil }
 func (s *stubAPI) Counts(context.Context) (officerapi.Counts, error)     { return officerapi.Counts{}, nil }
 func (s *stubAPI) Agencies(context.Context) ([]officerapi.Agency, error) { return nil, nil }
 func (s *stubAPI) Next(context.Context, *seal.Identities) (*officerapi.Claimed, *gateway.Report, error) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/geo/svgmap"
 	"github.com/hotline-org/hotline/handlers/officerapi"
@@ -133,6 +134,7 @@ type row struct {
 }
 
 type queueData struct {
+	ClaimID bool // a waiting case can be claimed by its row
 	Rows    []row
 	Err     bool
 	Waiting int
@@ -143,7 +145,8 @@ type queueData struct {
 func (c *Console) queueData(v *view) queueData {
 	tips, err := c.hub.queue()
 	now := c.opt.Now()
-	d := queueData{Err: err != nil, Paging: v.T("queue.paging", c.opt.PageAfter.String()+" / "+c.opt.PageSupervisorAfter.String())}
+	_, claimID := c.opt.API.(tipClaimer)
+	d := queueData{ClaimID: claimID, Err: err != nil, Paging: v.T("queue.paging", c.opt.PageAfter.String()+" / "+c.opt.PageSupervisorAfter.String())}
 	for _, t := range tips {
 		age := now.Sub(t.ReceivedAt)
 		r := row{ID: t.ID, Case: t.Case, Priority: t.Priority, Channel: t.Channel, Region: t.Region, State: t.State,
@@ -444,6 +447,13 @@ func (c *Console) claim(r *http.Request, v *view) (string, *flash) {
 	return "/case/" + t.ID, &flash{OK: true, What: v.T("claim.done", short(t.Case, 40)), Next: v.T("claim.next")}
 }
 
+// tipClaimer is an API that claims a chosen case (POST
+// /api/v1/tips/{id}/claim, officerapi.Client.NextID): with it, each waiting
+// row of the queue has its own claim button.
+type tipClaimer interface {
+	NextID(ctx context.Context, ids *seal.Identities, id string) (*officerapi.Claimed, *gateway.Report, error)
+}
+
 func (c *Console) setLang(r *http.Request, v *view) (string, *flash) {
 	l := r.PostForm.Get("lang")
 	to := "/"
@@ -468,6 +478,21 @@ func (c *Console) caseAction(r *http.Request, v *view) (string, *flash) {
 	// The next page shows the queue after the action.
 	defer c.hub.refresh(r.Context())
 	switch action {
+	case "claim":
+		tc, ok := c.opt.API.(tipClaimer)
+		if !ok {
+			return queuePage, &flash{What: v.T("claim.id_unsupported"), Next: v.T("claim.id_unsupported_next")}
+		}
+		var re *officerapi.ReleasedError
+		var t *officerapi.Claimed
+		t, _, err = tc.NextID(ctx, c.opt.Identities, id)
+		switch {
+		case errors.As(err, &re):
+			return queuePage, &flash{What: v.T("claim.released"), Next: v.T("hint.identity")}
+		case err == nil:
+			return "/case/" + t.ID, &flash{OK: true, What: v.T("claim.done", short(t.Case, 40)), Next: v.T("claim.next")}
+		}
+		return queuePage, c.failed(v, err)
 	case "ack":
 		d := f.Get("disposition")
 		if !slices.Contains(dispositions, d) {

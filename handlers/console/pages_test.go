@@ -2,8 +2,10 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -138,5 +140,69 @@ func TestLanguageSwitchAndSupervisor(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(body, "Utuh: 7 entri") || !strings.Contains(body, "&lt;b&gt;Demo&lt;/b&gt;") ||
 		!strings.Contains(body, "revoked") {
 		t.Fatalf("supervisor screen: %d\n%s", w.Code, body)
+	}
+}
+
+// claimerAPI is a gateway that claims a chosen case.
+type claimerAPI struct {
+	*stubAPI
+	chosen string
+}
+
+func (c *claimerAPI) NextID(_ context.Context, _ *seal.Identities, id string) (*officerapi.Claimed, *gateway.Report, error) {
+	c.chosen = id
+	return &officerapi.Claimed{TipMeta: handlers.TipMeta{ID: id, Case: "CASE-2"}}, &gateway.Report{}, nil
+}
+
+// TestClaimChosenCase: with a client that can claim a chosen case, each
+// waiting row has its claim button (without script), and it claims that
+// case; without one, no row offers it.
+func TestClaimChosenCase(t *testing.T) {
+	list := []officerapi.Listed{{TipMeta: handlers.TipMeta{ID: "tipw", Case: "CASE-2", Priority: "normal", ReceivedAt: time.Now()}, State: "waiting"},
+		{TipMeta: handlers.TipMeta{ID: "tiph", Case: "CASE-3", Priority: "urgent", ReceivedAt: time.Now()}, State: "held", Holder: "o9"}}
+	api := &claimerAPI{stubAPI: &stubAPI{list: list}}
+	c, err := New(context.Background(), Options{API: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetHost(testHost)
+	c.hub.refresh(context.Background())
+	cookie, form := login(t, c)
+	body := c.serve(req{method: "GET", path: "/", host: testHost, cookie: cookie}).Body.String()
+	if strings.Count(body, `class="claim-one"`) != 1 || !strings.Contains(body, `action="/case/tipw/claim"`) {
+		t.Fatalf("want one claim button, on the waiting case:\n%s", body)
+	}
+	w := c.serve(req{method: "POST", path: "/case/tipw/claim", host: testHost, cookie: cookie,
+		hdr: map[string]string{"Origin": "http://" + testHost}, form: url.Values{"form": {form}}})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/case/tipw" || api.chosen != "tipw" {
+		t.Fatalf("claim: %d %q chosen %q", w.Code, w.Header().Get("Location"), api.chosen)
+	}
+
+	plain, _ := newTestConsoleWith(t, &stubAPI{list: list}, nil)
+	plain.hub.refresh(context.Background())
+	cookie, _ = login(t, plain)
+	if body := plain.serve(req{method: "GET", path: "/", host: testHost, cookie: cookie}).Body.String(); strings.Contains(body, "claim-one") {
+		t.Fatal("a claim button without a client that can claim a chosen case")
+	}
+}
+
+// TestReplyWindowShown: an SMS case shows the reply window counting down
+// from its last message, then closed, with the override reasons.
+func TestReplyWindowShown(t *testing.T) {
+	received := time.Now().Add(-5 * time.Minute)
+	ids, tip := sealedCase(t, gateway.Report{TipID: "tip1", Case: "CASE-1", Channel: "sms", ReceivedAt: received, Text: "DEMO"})
+	c, _ := newTestConsoleWith(t, &stubAPI{tip: tip}, ids)
+	c.opt.ReplyWindow = 15 * time.Minute
+	cookie, _ := login(t, c)
+	body := c.serve(req{method: "GET", path: "/case/tip1", host: testHost, cookie: cookie}).Body.String()
+	until := received.Add(15 * time.Minute).UnixMilli()
+	if !strings.Contains(body, fmt.Sprintf(`id="window" data-until="%d"`, until)) || !strings.Contains(body, "Reply window: 10m0s left") ||
+		!strings.Contains(body, `<option value="life_at_risk">`) {
+		t.Fatalf("no open window:\n%s", body)
+	}
+	c.opt.Now = func() time.Time { return received.Add(16 * time.Minute) }
+	body = c.serve(req{method: "GET", path: "/case/tip1", host: testHost, cookie: cookie}).Body.String()
+	if !strings.Contains(body, "The reply window is closed") {
+		t.Fatalf("no closed window:\n%s", body)
 	}
 }
