@@ -29,6 +29,25 @@ func (h *harness) openMessage(t *testing.T, agency string, m handlers.MessageJSO
 	return rep
 }
 
+// sealTo seals plain to the recipient of id, as an officer's client
+// re-seals a report for another agency.
+func sealTo(t *testing.T, id seal.Identity, plain []byte) []byte {
+	t.Helper()
+	r, ok := seal.RecipientOf(id)
+	if !ok {
+		t.Fatal("test identities are X25519")
+	}
+	rs, err := seal.ParseRecipients([]string{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := rs.Seal(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestThreeSMSOneCase: three SMS from one sender inside the thread window,
 // through the real webhook with Twilio-signed requests, make one queue
 // item; claiming it gives all three, in order, and each opens; the list
@@ -154,5 +173,45 @@ func TestAppendedToHeldCase(t *testing.T) {
 		if strings.HasPrefix(theirs.Text(), "event: counts") {
 			n++
 		}
+	}
+}
+
+// TestTransferWholeCase: a case of two messages moves to another agency
+// only with both re-sealed; the receiving agency claims one item holding
+// both, in order.
+func TestTransferWholeCase(t *testing.T) {
+	h := newHarness(t, withAgencies)
+	lima, kl := h.officer(t, "pe-lima"), h.officer(t, "my-kl")
+	for i, text := range []string{"estamos en un taller", "somos ocho"} {
+		if s, b := h.postSMS(t, smsForm("SMtc"+string(rune('a'+i)), "+51987650002", text), addValidSignature); s != 200 {
+			t.Fatalf("webhook: %d %s", s, b)
+		}
+	}
+	c := h.claimTip(t, lima)
+	if len(c.Messages) != 2 {
+		t.Fatalf("claimed %d messages, want 2", len(c.Messages))
+	}
+	var resealed [][]byte
+	for _, m := range c.Messages {
+		plain, err := seal.Open(m.Sealed, h.Identities["pe-lima"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		resealed = append(resealed, sealTo(t, h.Identities["my-kl"], plain))
+	}
+	short, _ := json.Marshal(map[string]any{"agency": "my-kl", "sealed": resealed[0], "notes": [][]byte{}})
+	if s, b := h.api(t, "POST", "/api/v1/cases/"+c.Case+"/transfer", lima, string(short)); s != http.StatusConflict {
+		t.Fatalf("transfer without the second message: %d %s, want 409", s, b)
+	}
+	body, _ := json.Marshal(map[string]any{"agency": "my-kl", "sealed": resealed[0], "messages": resealed[1:], "notes": [][]byte{}})
+	if s, b := h.api(t, "POST", "/api/v1/cases/"+c.Case+"/transfer", lima, string(body)); s != 200 {
+		t.Fatalf("transfer: %d %s", s, b)
+	}
+	got := h.claimTip(t, kl)
+	if got.ID != c.ID || len(got.Messages) != 2 || got.Messages[1].ID != c.Messages[1].ID {
+		t.Fatalf("KL claimed %s with %d messages", got.ID, len(got.Messages))
+	}
+	if rep := h.openMessage(t, "my-kl", got.Messages[1]); rep.Text != "somos ocho" {
+		t.Fatalf("KL's second message: %q", rep.Text)
 	}
 }

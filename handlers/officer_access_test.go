@@ -27,20 +27,8 @@ import (
 // sealNote seals a note body the way the CLI does.
 func sealNote(t *testing.T, id seal.Identity, text string) []byte {
 	t.Helper()
-	r, ok := seal.RecipientOf(id)
-	if !ok {
-		t.Fatal("test identities are X25519")
-	}
-	rs, err := seal.ParseRecipients([]string{r})
-	if err != nil {
-		t.Fatal(err)
-	}
 	b, _ := json.Marshal(map[string]any{"text": text, "at": time.Now().UTC()})
-	out, err := rs.Seal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return sealTo(t, id, b)
 }
 
 // withAgencies lists the test stack's agencies for transfers.

@@ -46,7 +46,9 @@ type Triage interface {
 	Meta(ctx context.Context, agency, tipID string) (*queue.Listed, error)
 	Open(ctx context.Context, agency, tipID, officer string, supervisor bool) (*queue.Listed, []byte, error)
 	Escalate(ctx context.Context, agency, tipID, officer, reason string) error
-	Transfer(ctx context.Context, agency, tipID, officer, target string, resealed []byte, notes [][]byte) error
+	// TransferCase hands a held case to another agency: resealed holds
+	// every message of the case re-sealed to it, in order.
+	TransferCase(ctx context.Context, agency, tipID, officer, target string, resealed [][]byte, notes [][]byte) error
 	AddNote(ctx context.Context, agency, tipID, officer string, supervisor bool, sealed []byte) error
 	Notes(ctx context.Context, agency, tipID, officer string, supervisor bool) ([]queue.Note, error)
 	AuditLog(ctx context.Context, agency, from string, count int64) ([]queue.AuditEntry, error)

@@ -163,6 +163,9 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 		Agency string   `json:"agency"`
 		Sealed []byte   `json:"sealed"`
 		Notes  [][]byte `json:"notes"`
+		// Messages are the case's later messages (all but the first,
+		// which is Sealed), re-sealed, in order.
+		Messages [][]byte `json:"messages"`
 		// Followup is a web tip's follow-up handle, from the sealed report:
 		// the witness's page then takes the receiving agency's questions.
 		Followup string `json:"followup"`
@@ -179,6 +182,11 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 	for _, n := range req.Notes {
 		if !isAgeFile(n) {
 			return fault.New(fault.Invalid, "notes must be age files")
+		}
+	}
+	for _, m := range req.Messages {
+		if !isAgeFile(m) {
+			return fault.New(fault.Invalid, "messages must be age files")
 		}
 	}
 	o, id := officerOf(r), mux.Vars(r)["id"]
@@ -209,7 +217,8 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.opt.Triage.Transfer(r.Context(), o.Agency, id, o.ID, req.Agency, req.Sealed, req.Notes); err != nil {
+	resealed := append([][]byte{req.Sealed}, req.Messages...)
+	if err := s.opt.Triage.TransferCase(r.Context(), o.Agency, id, o.ID, req.Agency, resealed, req.Notes); err != nil {
 		if copied {
 			s.opt.Handles.DeleteHandle(context.WithoutCancel(r.Context()), req.Agency, l.Case)
 		}
@@ -337,7 +346,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 			}
 			return fault.New(fault.Invalid, "the message was not posted")
 		}
-		if err := s.opt.Triage.Audit(r.Context(), o.Agency, queue.AuditReply, o.ID, id, "followup"); err != nil {
+		if err := s.opt.Triage.Audit(r.Context(), o.Agency, queue.AuditReply, o.ID, l.TipID, "followup"); err != nil {
 			return err
 		}
 		respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "posted", "channel": "web"})
@@ -348,7 +357,8 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Its errors give the officer a clear reason, never the reporter's
 	// number.
-	if err := s.opt.SMS.Reply(r.Context(), o.Agency, l.Case, id, o.ID, req.Text, req.Override); err != nil {
+	// The audit names the case's item, whichever id the officer gave.
+	if err := s.opt.SMS.Reply(r.Context(), o.Agency, l.Case, l.TipID, o.ID, req.Text, req.Override); err != nil {
 		return err
 	}
 	respondJSON(w, http.StatusOK, map[string]string{"id": id, "status": "sent", "channel": l.Channel})

@@ -95,7 +95,8 @@ func (o Op) Key() string {
 // moves to the urgent stream) and marks a held one urgent (item!).
 //
 // KEYS: the stream, index, meta, cases, the urgent and the normal stream,
-// msgs (when ARGV[1] is '1'), then the ops' keys. ARGV[2..11]: the entry;
+// msgs (when ARGV[1] is '1', or 'N' for a tip whose case ref was made
+// for it, see Entry.NewCase), then the ops' keys. ARGV[2..11]: the entry;
 // ARGV[12]: the lease in ms. ARGV[13]: the number of ops, then per op:
 // guard ('1'/'0'), if, ifEq, the index of its key in KEYS, the number of
 // arguments after the key, the command, the arguments.
@@ -126,10 +127,19 @@ for o, op in ipairs(ops) do
   end
 end
 local ref = ''
-if ARGV[1] == '1' then
+if ARGV[1] ~= '0' then
   local cfield = ARGV[3]
   if cfield == '' then cfield = '#' .. ARGV[2] end
-  local item = redis.pcall('HGET', KEYS[4], cfield)
+  -- A case ref made for this tip (ARGV[1] 'N') is filed with one command;
+  -- another finds its open item, if any, first.
+  local item, fresh
+  if ARGV[1] == 'N' then
+    item = redis.pcall('HSETNX', KEYS[4], cfield, ARGV[2])
+    if item == 1 then item, fresh = ARGV[2], true
+    elseif item == 0 then item = redis.call('HGET', KEYS[4], cfield) end
+  else
+    item = redis.pcall('HGET', KEYS[4], cfield)
+  end
   if type(item) == 'table' and item.err then
     for _, k in ipairs(marked) do redis.call('DEL', k) end
     return item
@@ -138,6 +148,7 @@ if ARGV[1] == '1' then
   local meta = ARGV[11]
   if item ~= ARGV[2] then meta = string.sub(meta, 1, -2) .. ',"item":' .. cjson.encode(item) .. '}' end
   if redis.call('HSETNX', KEYS[3], ARGV[2], meta) == 0 then
+    if fresh then redis.call('HDEL', KEYS[4], cfield) end
     local m = redis.call('HGET', KEYS[3], ARGV[2])
     redis.call('HSET', KEYS[3], ARGV[2], m)
     local ok, d = pcall(cjson.decode, m)
@@ -148,8 +159,8 @@ if ARGV[1] == '1' then
     -- Appended to the case's open item.
     local n = redis.call('HINCRBY', KEYS[7], item .. '#', 1)
     redis.call('HSET', KEYS[7], item .. '#' .. n, ARGV[2], ARGV[2], ARGV[10], item .. '@', ARGV[8] .. ' ' .. ARGV[2])
-    ref = redis.call('HGET', KEYS[2], item) or ''
-    if ARGV[7] == 'urgent' and string.sub(ref, 1, 7) == 'normal ' then
+    if ARGV[7] == 'urgent' then ref = redis.call('HGET', KEYS[2], item) or '' end
+    if string.sub(ref, 1, 7) == 'normal ' then
       local sid = string.sub(ref, 8)
       local p = redis.pcall('XPENDING', KEYS[6], 'triage', sid, sid, 1)
       if p.err then p = {} end
@@ -178,6 +189,7 @@ if ARGV[1] == '1' then
     if type(id) == 'table' and id.err then
       -- Not queued: the marks set above must not answer its retry.
       redis.call('HDEL', KEYS[3], ARGV[2])
+      if fresh then redis.call('HDEL', KEYS[4], cfield) end
       for _, k in ipairs(marked) do redis.call('DEL', k) end
       return id
     end
@@ -187,15 +199,18 @@ if ARGV[1] == '1' then
     local undo = function(e)
       redis.call('XDEL', KEYS[1], id)
       redis.call('HDEL', KEYS[3], ARGV[2])
+      if fresh then redis.call('HDEL', KEYS[4], cfield) end
       for _, k in ipairs(marked) do redis.call('DEL', k) end
       return e
     end
     local e = redis.pcall('HSET', KEYS[2], ARGV[2], ref)
     if type(e) == 'table' and e.err then return undo(e) end
-    e = redis.pcall('HSET', KEYS[4], cfield, ARGV[2])
-    if type(e) == 'table' and e.err then
-      redis.call('HDEL', KEYS[2], ARGV[2])
-      return undo(e)
+    if not fresh then
+      e = redis.pcall('HSET', KEYS[4], cfield, ARGV[2])
+      if type(e) == 'table' and e.err then
+        redis.call('HDEL', KEYS[2], ARGV[2])
+        return undo(e)
+      end
     end
   end
 end
@@ -229,7 +244,11 @@ func (q *Queue) scriptCall(e Entry, pub bool, b *Batch, idx []int, keepGuards bo
 		}
 		c.keys = []string{q.stream(e.Agency, e.Priority), q.index(e.Agency), q.meta(e.Agency), q.cases(e.Agency),
 			q.stream(e.Agency, Urgent), q.stream(e.Agency, Normal), q.msgs(e.Agency)}
-		c.args = []any{"1", e.TipID, e.Case, e.Agency, e.Region, e.Channel, string(e.Priority),
+		pub := "1"
+		if e.NewCase {
+			pub = "N"
+		}
+		c.args = []any{pub, e.TipID, e.Case, e.Agency, e.Region, e.Channel, string(e.Priority),
 			strconv.FormatInt(e.ReceivedAt.UnixMilli(), 10), reply, e.Sealed, metaOf(e), q.opt.Lease.Milliseconds()}
 	} else {
 		c.args = []any{"0", "", "", "", "", "", "", "", "", "", "", ""}

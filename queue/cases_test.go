@@ -30,6 +30,14 @@ func streamLen(t *testing.T, r *queuetest.Redis, p queue.Priority) int64 {
 	return n
 }
 
+// publishCase publishes messages 1 to n of case ref at pe-lima, normal.
+func publishCase(t *testing.T, q *queue.Queue, ref string, n int) {
+	t.Helper()
+	for i := 1; i <= n; i++ {
+		publish(t, q, caseEntry("pe-lima", ref, i, queue.Normal))
+	}
+}
+
 func messageIDs(ms []queue.Message) []string {
 	var out []string
 	for _, m := range ms {
@@ -44,9 +52,7 @@ func messageIDs(ms []queue.Message) []string {
 func TestCaseIsOneItem(t *testing.T) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
-	for n := 1; n <= 3; n++ {
-		publish(t, q, caseEntry("pe-lima", "CASE-A", n, queue.Normal))
-	}
+	publishCase(t, q, "CASE-A", 3)
 	list, err := q.List(ctx, "pe-lima", 0)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("list: %v, %d rows, want 1", err, len(list))
@@ -107,6 +113,9 @@ func TestUrgentMessageRaisesTheCase(t *testing.T) {
 	publish(t, q, caseEntry("pe-lima", "CASE-OLD", 1, queue.Normal))
 	publish(t, q, caseEntry("pe-lima", "CASE-U", 2, queue.Normal))
 	publish(t, q, caseEntry("pe-lima", "CASE-U", 3, queue.Urgent))
+	if n, err := q.Count(ctx, "pe-lima"); err != nil || n.Waiting[queue.Urgent] != 1 || n.Waiting[queue.Normal] != 1 {
+		t.Fatalf("counts after the raise (paging reads them): %+v %v", n, err)
+	}
 	c := claim(t, q, "pe-lima", "alice")
 	if c.TipID != "CASE-U-m2" || c.Priority != queue.Urgent || len(c.Messages) != 2 {
 		t.Fatalf("claimed %s (%s, %d messages), want the raised case", c.TipID, c.Priority, len(c.Messages))
@@ -135,9 +144,7 @@ func TestUrgentMessageRaisesTheCase(t *testing.T) {
 func TestAckClosesTheCase(t *testing.T) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
-	for n := 1; n <= 3; n++ {
-		publish(t, q, caseEntry("pe-lima", "CASE-C", n, queue.Normal))
-	}
+	publishCase(t, q, "CASE-C", 3)
 	claim(t, q, "pe-lima", "alice")
 	if err := q.AddNote(ctx, "pe-lima", "CASE-C-m3", "alice", false, []byte("age-encryption.org/v1\nnote")); err != nil {
 		t.Fatal(err)
@@ -204,20 +211,36 @@ func TestAppendIsIdempotent(t *testing.T) {
 }
 
 // TestNewCaseRace: messages of a new case published at once make one
-// item.
+// item, whether or not they are hinted as a new case (Entry.NewCase), and
+// a republished hinted first message is not queued again.
 func TestNewCaseRace(t *testing.T) {
+	for _, hint := range []bool{false, true} {
+		t.Run(fmt.Sprintf("NewCase=%v", hint), func(t *testing.T) { testNewCaseRace(t, hint) })
+	}
+}
+
+func testNewCaseRace(t *testing.T, hint bool) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
 	const n = 8
 	var wg sync.WaitGroup
-	errs := make(chan error, n)
+	errs := make(chan error, n+1)
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- q.Publish(ctx, caseEntry("pe-lima", "CASE-R", i, queue.Normal))
+			e := caseEntry("pe-lima", "CASE-R", i, queue.Normal)
+			e.NewCase = hint
+			errs <- q.Publish(ctx, e)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e := caseEntry("pe-lima", "CASE-R", 0, queue.Normal)
+		e.NewCase = hint
+		errs <- q.Publish(ctx, e)
+	}()
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -231,5 +254,27 @@ func TestNewCaseRace(t *testing.T) {
 	}
 	if n := streamLen(t, r, queue.Normal); n != 1 {
 		t.Fatalf("stream entries: %d, want 1", n)
+	}
+}
+
+// TestTransferCase: a case goes to another agency whole, every message
+// re-sealed, in order; a transfer missing a message is refused.
+func TestTransferCase(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	publishCase(t, q, "CASE-T", 2)
+	claim(t, q, "pe-lima", "alice")
+	if err := q.Transfer(ctx, "pe-lima", "CASE-T", "alice", "my-kl", []byte("resealed 1"), nil); !errors.Is(err, queue.ErrCaseMessages) {
+		t.Fatalf("transfer of one message of two: %v", err)
+	}
+	if err := q.TransferCase(ctx, "pe-lima", "CASE-T-m2", "alice", "my-kl", [][]byte{[]byte("resealed 1"), []byte("resealed 2")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := q.Meta(ctx, "pe-lima", "CASE-T-m1"); err != nil || l.State != queue.StateClosed || l.Closed.Disposition != queue.Referred {
+		t.Fatalf("source after the transfer: %v %+v", err, l)
+	}
+	c := claim(t, q, "my-kl", "bob")
+	if len(c.Messages) != 2 || string(c.Messages[0].Sealed) != "resealed 1" || string(c.Messages[1].Sealed) != "resealed 2" || c.Messages[1].TipID != "CASE-T-m2" {
+		t.Fatalf("target's case: %+v", c.Messages)
 	}
 }

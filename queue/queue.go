@@ -88,10 +88,9 @@ var (
 	// ErrNotesChanged refuses a transfer that does not carry every note of
 	// the tip, re-sealed, so that notes never stay behind.
 	ErrNotesChanged = fault.New(fault.Conflict, "the tip's notes changed: fetch them and transfer again")
-	// ErrCaseMessages refuses to transfer a case of several messages: a
-	// transfer carries one re-sealed report, and the others would stay
-	// behind.
-	ErrCaseMessages = fault.New(fault.Conflict, "this case has several messages and cannot be transferred whole yet: escalate it to a supervisor")
+	// ErrCaseMessages refuses a transfer that does not carry every message
+	// of the case, re-sealed, so that no message stays behind.
+	ErrCaseMessages = fault.New(fault.Conflict, "the case's messages changed: fetch them and transfer again")
 )
 
 // Entry is one sealed tip for one agency.
@@ -105,6 +104,11 @@ type Entry struct {
 	ReceivedAt   time.Time
 	ReplyCapable bool
 	Sealed       []byte
+	// NewCase is a hint: the case ref was made for this tip, so no item
+	// of it is open unless a concurrent tip of the same case made it; the
+	// publish then files the case with one command instead of two. A
+	// wrong hint costs a command, never a second item.
+	NewCase bool
 	// Side is what the tip's channel needs applied once the tip is queued
 	// (its reply handle, scrub job and thread), sealed to the gateway's own
 	// key. It is never written to the stream: the channel writes it to

@@ -105,10 +105,25 @@ func (q *Queue) Escalate(ctx context.Context, agency, tipID, officer, reason str
 // re-sealed the report and every note to the target's recipients (the
 // gateway cannot). The notes are stored for the target first, then the copy
 // is queued for the target, and the original closed as referred: a target
-// officer who claims the tip finds its notes.
+// officer who claims the tip finds its notes. A case of several messages
+// needs TransferCase.
 func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target string, resealed []byte, notes [][]byte) error {
+	return q.TransferCase(ctx, agency, tipID, officer, target, [][]byte{resealed}, notes)
+}
+
+// TransferCase is Transfer for a whole case: resealed holds every message
+// of the case re-sealed, in order (as a claim or Open gives them). The
+// later messages are queued for the target after the first, so that they
+// join its item there. A case whose messages are not all there (one
+// arrived meanwhile) is refused (ErrCaseMessages), as are changed notes.
+func (q *Queue) TransferCase(ctx context.Context, agency, tipID, officer, target string, resealed [][]byte, notes [][]byte) error {
 	if target == agency || target == "" || len(resealed) == 0 {
 		return fmt.Errorf("%w: bad transfer", ErrInvalid)
+	}
+	for _, r := range resealed {
+		if len(r) == 0 {
+			return fmt.Errorf("%w: bad transfer", ErrInvalid)
+		}
 	}
 	for _, n := range notes {
 		if len(n) == 0 || len(n) > maxNoteSize {
@@ -122,12 +137,16 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	if l.State != StateHeld || l.Holder != officer {
 		return ErrNotHeld
 	}
-	if l.MessageCount > 1 {
-		// The officer's client re-seals one report: the case's later
-		// messages would not follow it.
+	tipID = l.TipID
+	cctx, cancel := q.calls.Context(ctx)
+	msgs, err := q.messages(cctx, agency, tipID, l.Entry, false)
+	cancel()
+	if err != nil {
+		return err
+	}
+	if len(msgs) != len(resealed) {
 		return ErrCaseMessages
 	}
-	tipID = l.TipID
 	old, err := q.rawNotes(ctx, agency, tipID)
 	if err != nil {
 		return err
@@ -135,7 +154,7 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 	if len(old) != len(notes) {
 		return ErrNotesChanged
 	}
-	cctx, cancel := q.calls.Context(ctx)
+	cctx, cancel = q.calls.Context(ctx)
 	_, err = q.rdb.TxPipelined(cctx, func(p redis.Pipeliner) error {
 		key := q.notes(target, tipID)
 		p.Del(cctx, key)
@@ -150,9 +169,19 @@ func (q *Queue) Transfer(ctx context.Context, agency, tipID, officer, target str
 		return q.calls.Fail("store the transferred notes", err)
 	}
 	e := l.Entry
-	e.Agency, e.Region, e.Sealed = target, "", resealed
+	e.Agency, e.Region, e.Sealed = target, "", resealed[0]
 	if err := q.Publish(ctx, e); err != nil {
 		return err
+	}
+	for i, m := range msgs[1:] {
+		later := Entry{TipID: m.TipID, Case: l.Case, Agency: target, Channel: m.Channel, Priority: m.Priority,
+			ReceivedAt: m.ReceivedAt, ReplyCapable: l.ReplyCapable, Sealed: resealed[i+1]}
+		if !later.Priority.Valid() {
+			later.Priority = Normal
+		}
+		if err := q.Publish(ctx, later); err != nil {
+			return err
+		}
 	}
 	if err := q.Audit(ctx, target, AuditTransferIn, "", tipID, agency); err != nil {
 		return err

@@ -179,16 +179,19 @@ func TestClusterTwoGateways(t *testing.T) {
 					if resp.StatusCode == http.StatusNoContent {
 						return
 					}
-					plain, err := ids[agency].Open(tip.Sealed)
-					if err != nil {
-						t.Errorf("%s cannot open its tip %s: %v", agency, tip.ID, err)
-						return
+					// A case: every message of it, the first included.
+					for _, m := range tip.Messages {
+						plain, err := ids[agency].Open(m.Sealed)
+						if err != nil {
+							t.Errorf("%s cannot open message %s of its case %s: %v", agency, m.ID, tip.ID, err)
+							return
+						}
+						var rep gateway.Report
+						json.Unmarshal(plain, &rep)
+						mu.Lock()
+						got[agency+"|"+rep.Text]++
+						mu.Unlock()
 					}
-					var rep gateway.Report
-					json.Unmarshal(plain, &rep)
-					mu.Lock()
-					got[agency+"|"+rep.Text]++
-					mu.Unlock()
 					req, _ = http.NewRequest(http.MethodPost, gw+"/api/v1/tips/"+tip.ID+"/ack", strings.NewReader(`{"disposition":"dispatched"}`))
 					req.Header.Set("Authorization", "Bearer "+tok)
 					if resp, err := client.Do(req); err != nil || resp.StatusCode != 200 {

@@ -132,13 +132,16 @@ func measureSMS(t *testing.T, rdb redis.UniversalClient, redisURL string, admins
 	newSender = send(t, "+51987000002", "SM"+strings.Repeat("0", 31)+"2")
 	inThread = send(t, "+51987000002", "SM"+strings.Repeat("0", 31)+"3")
 	retry = send(t, "+51987000002", "SM"+strings.Repeat("0", 31)+"3")
-	var queued int64
+	// Four messages of two senders: two cases (stream entries), each
+	// with a message appended; every message has its metadata.
+	var queued, cases int64
 	for _, a := range admins {
-		queued += a.XLen(context.Background(), "hl:{pe-lima}:tips:normal").Val() +
+		queued += a.HLen(context.Background(), "hl:{pe-lima}:meta").Val()
+		cases += a.XLen(context.Background(), "hl:{pe-lima}:tips:normal").Val() +
 			a.XLen(context.Background(), "hl:{pe-lima}:tips:urgent").Val()
 	}
-	if queued != 4 {
-		t.Fatalf("%d tips queued, want 4 (the retry is not queued again)", queued)
+	if queued != 4 || cases != 2 {
+		t.Fatalf("%d messages queued in %d cases, want 4 in 2 (the retry is not queued again)", queued, cases)
 	}
 	return newSender, inThread, retry
 }
@@ -162,7 +165,10 @@ func TestRedisBudgetPerSMS(t *testing.T) {
 	t.Cleanup(func() { rdb.Close() })
 	newSender, inThread, retry := measureSMS(t, rdb, srv, admin)
 	// Round trips: issue 16's budget. Commands: what the layout of the
-	// keys allows today (the tip's stream, index, meta and open set, the
+	// keys allows today (the tip's stream, index, meta and its case (a
+	// new sender's case is filed with the HSETNX that finds it new; a
+	// message in a thread is appended to its case instead: HGET, HINCRBY,
+	// HSET in place of XADD, HSET, SADD), the
 	// reply handle and its index, the scrub job and its schedule, the
 	// thread, the limiter's count, the dedupe mark: each a key of its
 	// own); issue 16 asks for 6, which needs fewer keys per tip.

@@ -150,7 +150,8 @@ func TestScrapeShowsNoCanary(t *testing.T) {
 		`hotline_intake_duration_seconds_count{channel="sms",outcome="queued"} 1`,
 		`hotline_seal_duration_seconds_count 2`,
 		`hotline_redis_duration_seconds_count{op="publish",result="ok"} 2`,
-		`hotline_queue_depth{agency="pe-lima",priority="normal"} 2`,
+		// The SMS and the WhatsApp message of one number: one case.
+		`hotline_queue_depth{agency="pe-lima",priority="normal"} 1`,
 		`hotline_queue_depth_up 1`,
 		`hotline_spool_records 0`,
 	} {

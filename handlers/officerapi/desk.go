@@ -269,6 +269,28 @@ func (c *Client) TransferTo(ctx context.Context, id, target string, ids *seal.Id
 	if err != nil {
 		return Transferred{}, err
 	}
-	out, err := c.Transfer(ctx, id, Transfer{Agency: target, Sealed: sealed, Notes: resealed, Followup: rep.Followup})
+	// The case's later messages, each re-sealed the same way.
+	var later [][]byte
+	for i, m := range l.Messages {
+		if i == 0 {
+			continue
+		}
+		mr, err := OpenReport(ids, m.Sealed, m.ID, l.Case)
+		if err != nil {
+			return Transferred{}, err
+		}
+		mr.Routing = gateway.Routing{Reason: "transferred from " + l.Agency, Regions: mr.Routing.Regions, Agencies: []string{target}}
+		mp, err := json.Marshal(mr)
+		if err != nil {
+			return Transferred{}, fmt.Errorf("failed to encode message %d: %w", i+1, err)
+		}
+		ms, err := rs.Seal(mp)
+		clear(mp)
+		if err != nil {
+			return Transferred{}, err
+		}
+		later = append(later, ms)
+	}
+	out, err := c.Transfer(ctx, id, Transfer{Agency: target, Sealed: sealed, Notes: resealed, Messages: later, Followup: rep.Followup})
 	return Transferred{Answer: out, Notes: len(resealed), Recipients: rs.Len()}, err
 }

@@ -38,9 +38,11 @@ type Note struct {
 // Transfer hands a held tip to another agency, re-sealed to it on the
 // officer's machine (POST /api/v1/tips/{id}/transfer).
 type Transfer struct {
-	Agency   string   `json:"agency"`
-	Sealed   []byte   `json:"sealed"`
-	Notes    [][]byte `json:"notes"`
+	Agency string   `json:"agency"`
+	Sealed []byte   `json:"sealed"`
+	Notes  [][]byte `json:"notes"`
+	// Messages are the case's later messages re-sealed, in order.
+	Messages [][]byte `json:"messages,omitempty"`
 	Followup string   `json:"followup"`
 }
 

@@ -98,6 +98,7 @@ func (f *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		fmt.Fprint(w, "event: counts\ndata: {\"waiting\":{\"urgent\":1,\"normal\":2},\"held\":{\"urgent\":0,\"normal\":1}}\n\n")
 		fmt.Fprint(w, "event: urgent\ndata: {}\n\n")
+		fmt.Fprint(w, "event: appended\ndata: {\"id\":\"t1\",\"case\":\"C-1\",\"tip\":\"t1b\",\"priority\":\"urgent\"}\n\n")
 		fmt.Fprint(w, "event: error\ndata: {}\n\n")
 	default:
 		w.WriteHeader(http.StatusNotFound)
@@ -171,7 +172,7 @@ func TestJSONGolden(t *testing.T) {
 		{"transfer", func(t *Terminal) error { return t.Transfer("t1", "pe-callao") }},
 		{"note", func(t *Terminal) error { return t.Note("t1", "called back") }},
 		{"reply", func(t *Terminal) error { return t.Reply("t1", "we are on it", "") }},
-		{"watch", func(t *Terminal) error { return t.Watch(3) }},
+		{"watch", func(t *Terminal) error { return t.Watch(4) }},
 	}
 	for _, v := range verbs {
 		t.Run(v.name, func(t *testing.T) {

@@ -27,9 +27,9 @@ type savedMedia struct {
 	// (empty: the first message's).
 	Message string `json:"message,omitempty"`
 	Item    int    `json:"item"`
-	Path  string `json:"path,omitempty"`
-	Bytes int    `json:"bytes,omitempty"`
-	Error string `json:"error,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Bytes   int    `json:"bytes,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // safeName keeps the letters and digits of a gateway id, for a file name.

@@ -393,6 +393,13 @@ func (t *Terminal) Watch(max int) error {
 				}
 				line.Waiting, line.Held = cnt.Waiting, cnt.Held
 			}
+			if ev.Name == "appended" {
+				var a appendedEvent
+				if json.Unmarshal(ev.Data, &a) != nil {
+					return more
+				}
+				line.ID, line.Case, line.Tip, line.Priority = a.ID, a.Case, a.Tip, a.Priority
+			}
 			if termsafe.JSON(t.Stdout, line, false) != nil {
 				return false
 			}
@@ -414,6 +421,13 @@ func (t *Terminal) Watch(max int) error {
 				bell = "\a"
 			}
 			fmt.Fprintf(t.Stdout, "%s%s  URGENT TIP WAITING: hotline triage next\n", bell, now)
+		case "appended":
+			var a appendedEvent
+			if json.Unmarshal(ev.Data, &a) == nil {
+				v := termsafe.String
+				fmt.Fprintf(t.Stdout, "%s  new message %s on case %s you hold (%s): hotline triage show %s\n", now,
+					v(a.Tip), v(a.Case), v(a.Priority), v(a.ID))
+			}
 		case "error":
 			fmt.Fprintf(t.Stdout, "%s  the gateway cannot reach its queue; updates resume when it does\n", now)
 		}
@@ -428,6 +442,20 @@ type watchLine struct {
 	At      time.Time      `json:"at"`
 	Waiting map[string]int `json:"waiting,omitempty"`
 	Held    map[string]int `json:"held,omitempty"`
+	// appended: the case you hold (its item id and ref), the new message
+	// and the case's priority.
+	ID       string `json:"id,omitempty"`
+	Case     string `json:"case,omitempty"`
+	Tip      string `json:"tip,omitempty"`
+	Priority string `json:"priority,omitempty"`
+}
+
+// appendedEvent is the data of an "appended" event.
+type appendedEvent struct {
+	ID       string `json:"id"`
+	Case     string `json:"case"`
+	Tip      string `json:"tip"`
+	Priority string `json:"priority"`
 }
 
 // Reply sends a message to the reporter through the channel the tip came
