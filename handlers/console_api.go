@@ -96,6 +96,18 @@ func etagMatch(header, etag string) bool {
 	return false
 }
 
+// errNotAvailable answers a route whose part is not wired into this gateway.
+var errNotAvailable = fault.New(fault.NotFound, "not available on this gateway")
+
+// supervisor returns the request's officer, who must be a supervisor.
+func supervisor(r *http.Request) (officer.Officer, error) {
+	o := officerOf(r)
+	if o.Role != officer.RoleSupervisor {
+		return o, fault.New(fault.Forbidden, "supervisors only")
+	}
+	return o, nil
+}
+
 // OfficerJSON is an officer as supervisors see it: never a token or its hash.
 type OfficerJSON struct {
 	ID      string    `json:"id"`
@@ -110,13 +122,13 @@ type OfficerJSON struct {
 
 // listOfficers is for supervisors: the agency's officers, oldest first.
 func (s *Server) listOfficers(w http.ResponseWriter, r *http.Request) error {
-	o := officerOf(r)
-	if o.Role != officer.RoleSupervisor {
-		return fault.New(fault.Forbidden, "supervisors only")
+	o, err := supervisor(r)
+	if err != nil {
+		return err
 	}
 	roster, ok := s.opt.Officers.(Roster)
 	if !ok {
-		return fault.New(fault.NotFound, "not available on this gateway")
+		return errNotAvailable
 	}
 	list, err := roster.List(r.Context(), o.Agency)
 	if err != nil {
@@ -147,13 +159,13 @@ type AuditVerification struct {
 // verifyAudit is for supervisors: it walks the agency's audit chain from
 // the start and names the first entry that breaks it.
 func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
-	o := officerOf(r)
-	if o.Role != officer.RoleSupervisor {
-		return fault.New(fault.Forbidden, "supervisors only")
+	o, err := supervisor(r)
+	if err != nil {
+		return err
 	}
 	v, ok := s.opt.Triage.(AuditVerifier)
 	if !ok {
-		return fault.New(fault.NotFound, "not available on this gateway")
+		return errNotAvailable
 	}
 	n, err := v.VerifyAudit(r.Context(), o.Agency)
 	var broken *queue.AuditBreak
