@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,10 +18,12 @@ import (
 
 // stubAPI is a gateway with an empty queue, for the console's own checks.
 type stubAPI struct {
-	claims int
-	role   string
-	tip    *officerapi.Listed
-	list   []officerapi.Listed
+	mu      sync.Mutex
+	renewed []string
+	claims  int
+	role    string
+	tip     *officerapi.Listed
+	list    []officerapi.Listed
 }
 
 func (s *stubAPI) Me(context.Context) (officerapi.Officer, error) {
@@ -50,7 +54,17 @@ func (s *stubAPI) Note(context.Context, string, string, time.Time) (officerapi.A
 }
 func (s *stubAPI) Ack(context.Context, string, string) (officerapi.Answer, error) { return nil, nil }
 func (s *stubAPI) Release(context.Context, string) (officerapi.Answer, error)     { return nil, nil }
-func (s *stubAPI) Renew(context.Context, string) (officerapi.Answer, error)       { return nil, nil }
+func (s *stubAPI) Renew(_ context.Context, id string) (officerapi.Answer, error) {
+	s.mu.Lock()
+	s.renewed = append(s.renewed, id)
+	s.mu.Unlock()
+	return nil, nil
+}
+func (s *stubAPI) renewedIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.renewed)
+}
 func (s *stubAPI) Escalate(context.Context, string, string) (officerapi.Answer, error) {
 	return nil, nil
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -10,9 +11,11 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -204,5 +207,52 @@ func TestReplyWindowShown(t *testing.T) {
 	body = c.serve(req{method: "GET", path: "/case/tip1", host: testHost, cookie: cookie}).Body.String()
 	if !strings.Contains(body, "The reply window is closed") {
 		t.Fatalf("no closed window:\n%s", body)
+	}
+}
+
+// TestCasePageRenewsWhileOpen: while a case page's event stream is
+// connected, the console renews that case's lease, and tells the page; once
+// the page is gone, it stops.
+func TestCasePageRenewsWhileOpen(t *testing.T) {
+	api := &stubAPI{}
+	c, err := New(context.Background(), Options{API: api, RenewEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(c.Handler())
+	defer srv.Close()
+	c.SetHost(strings.TrimPrefix(srv.URL, "http://"))
+	u, _ := url.Parse(c.OneTimeURL())
+	client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(srv.URL + "/?" + u.RawQuery)
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %v %v", resp, err)
+	}
+	cookie := resp.Cookies()[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events?case=tip1", nil)
+	req.AddCookie(cookie)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("events: %v %v", resp, err)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	renewEvents := 0
+	for renewEvents < 3 && sc.Scan() {
+		if sc.Text() == `data: {"ok":true}` {
+			renewEvents++
+		}
+	}
+	cancel()
+	resp.Body.Close()
+	if renewEvents < 3 {
+		t.Fatalf("%d renew events", renewEvents)
+	}
+	time.Sleep(200 * time.Millisecond) // the handler notices the page is gone
+	n := len(api.renewedIDs())
+	time.Sleep(300 * time.Millisecond)
+	got := api.renewedIDs()
+	if len(got) < 3 || len(got) != n || slices.ContainsFunc(got, func(id string) bool { return id != "tip1" }) {
+		t.Fatalf("renewed %q (then %d more after the page left)", got, len(got)-n)
 	}
 }
