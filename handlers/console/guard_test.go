@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -258,5 +261,46 @@ func TestTranslationsComplete(t *testing.T) {
 	}
 	if got := tr.pick("th"); got != "en" {
 		t.Errorf("th: %s", got)
+	}
+}
+
+// TestEveryTextTranslated: every message the templates and the code name
+// is in the catalogs (which TestTranslationsComplete checks in every
+// language), the choices of the forms included.
+func TestEveryTextTranslated(t *testing.T) {
+	tr, err := loadTranslations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var used []string
+	re := regexp.MustCompile(`\.T "([a-z_.]+)"|v\.T\("([a-z_.]+)"[,)]`)
+	for _, dir := range []string{"templates", "."} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.*"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, _ := os.ReadFile(f)
+			for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+				used = append(used, m[1]+m[2])
+			}
+		}
+	}
+	for _, d := range dispositions {
+		used = append(used, "disp."+d)
+	}
+	for _, r := range reasons {
+		used = append(used, "reason."+r)
+	}
+	for _, o := range overrides {
+		used = append(used, "override."+o)
+	}
+	if len(used) < 100 {
+		t.Fatalf("found only %d uses", len(used))
+	}
+	for _, k := range used {
+		if _, ok := tr.msgs["en"][k]; !ok {
+			t.Errorf("%s is not in the catalogs", k)
+		}
 	}
 }

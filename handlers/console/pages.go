@@ -499,7 +499,7 @@ func (c *Console) caseAction(r *http.Request, v *view) (string, *flash) {
 			return back, &flash{What: v.T("ack.pick"), Next: v.T("ack.pick_next")}
 		}
 		if _, err = c.opt.API.Ack(ctx, id, d); err == nil {
-			return queuePage, &flash{OK: true, What: v.T("ack.done", d), Next: v.T("ack.next")}
+			return queuePage, &flash{OK: true, What: v.T("ack.done", v.T("disp."+d)), Next: v.T("ack.next")}
 		}
 	case "release":
 		if _, err = c.opt.API.Release(ctx, id); err == nil {
