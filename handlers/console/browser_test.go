@@ -36,7 +36,7 @@ import (
 // demoGateway is `hotline demo` run as its own process: a real gateway on
 // a real Redis, with throwaway keys and a demo officer.
 type demoGateway struct {
-	bin, server, token, identity, config string
+	bin, server, token, identity, config, redisURL string
 }
 
 func startDemo(t *testing.T) demoGateway {
@@ -76,7 +76,7 @@ func startDemo(t *testing.T) demoGateway {
 		time.Sleep(50 * time.Millisecond)
 	}
 	s := out.String()
-	d := demoGateway{bin: bin, server: fmt.Sprintf("http://127.0.0.1:%d", port),
+	d := demoGateway{bin: bin, server: fmt.Sprintf("http://127.0.0.1:%d", port), redisURL: r.URL,
 		token:    regexp.MustCompile(`--token (\S+)`).FindStringSubmatch(s)[1],
 		identity: regexp.MustCompile(`--identity (\S+)`).FindStringSubmatch(s)[1],
 		config:   regexp.MustCompile(`--config (\S+)`).FindStringSubmatch(s)[1]}
@@ -87,12 +87,17 @@ func startDemo(t *testing.T) demoGateway {
 // `hotline console` does, and returns its one-time URL.
 func startConsole(t *testing.T, d demoGateway) string {
 	t.Helper()
+	return startConsoleAs(t, d, d.token)
+}
+
+func startConsoleAs(t *testing.T, d demoGateway, token string) string {
+	t.Helper()
 	ids, err := seal.LoadIdentities(d.identity, io.Discard, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	api := officerapi.New(d.server, d.token, nil)
+	api := officerapi.New(d.server, token, nil)
 	c, err := console.New(ctx, console.Options{API: api, Identities: ids, Regions: api.Regions,
 		ReplyWindow: config.DefaultReplyWindow, PageAfter: config.DefaultPageAfter, PageSupervisorAfter: config.DefaultPageSupervisorAfter})
 	if err != nil {
@@ -355,4 +360,28 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("the case's messages %q (%v), want %q", texts, err, smsBodies)
 	}
 	problems.check(t, tab, "SMS case")
+
+	// A supervisor's console: the audit chain verified by the gateway, the
+	// agency's officers, the trail of what the officer just did.
+	add := exec.Command(d.bin, "officer", "add", "--config", d.config, "--agency", "pe-lima", "--name", "DEMO Supervisor", "--role", "supervisor")
+	add.Env = append(os.Environ(), "REDIS_URL="+d.redisURL)
+	out, err := add.Output()
+	if err != nil {
+		t.Fatalf("officer add: %v", err)
+	}
+	supURL := startConsoleAs(t, d, strings.TrimSpace(string(out)))
+	sup, cancelSup := chromedp.NewContext(browser)
+	defer cancelSup()
+	supProblems := watchProblems(t, sup)
+	if err := chromedp.Do(sup, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(supURL)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, sup, 5*time.Second, "the supervisor's link", `!!document.getElementById("nav-supervisor")`)
+	if err := chromedp.Do(sup, chromedp.Click(chromedp.CSS("#nav-supervisor"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, sup, 10*time.Second, "the supervisor screen",
+		`!!document.querySelector("#chain.ok") && /DEMO Supervisor/.test(document.querySelector("table.officers").textContent) && document.querySelectorAll("table.audit tr").length >= 4`)
+	supProblems.check(t, sup, "supervisor")
+	screenshot(t, sup, "console-supervisor.png")
 }

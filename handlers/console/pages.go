@@ -365,7 +365,12 @@ type supervisorData struct {
 	Prios    []string
 }
 
-type auditRow struct{ Fields [][2]string }
+// auditRow is one entry of the trail as shown: the fields an officer reads,
+// the officer named; the chain's own fields (mac, prev) are the gateway's
+// to verify.
+type auditRow struct {
+	Seq, At, Action, Officer, Tip, Detail string
+}
 
 func (c *Console) supervisorPage(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
 	v.Title = v.T("sup.title")
@@ -398,17 +403,24 @@ func (c *Console) supervisorPage(w http.ResponseWriter, r *http.Request, v *view
 		}
 	}
 	sort.Strings(d.Prios)
+	names := map[string]string{}
+	for _, o := range d.Officers {
+		names[o.ID] = o.Name
+	}
+	field := func(e officerapi.AuditEntry, k string) string {
+		if v, ok := e[k]; ok && v != nil {
+			return short(fmt.Sprint(v), 80)
+		}
+		return ""
+	}
 	for i := len(entries) - 1; i >= 0; i-- {
-		keys := make([]string, 0, len(entries[i]))
-		for k := range entries[i] {
-			keys = append(keys, k)
+		e := entries[i]
+		who := field(e, "officer")
+		if n := names[fmt.Sprint(e["officer"])]; n != "" {
+			who = short(n, 60) + " (" + who + ")"
 		}
-		sort.Strings(keys)
-		var ar auditRow
-		for _, k := range keys {
-			ar.Fields = append(ar.Fields, [2]string{short(k, 40), short(fmt.Sprint(entries[i][k]), 120)})
-		}
-		d.Entries = append(d.Entries, ar)
+		d.Entries = append(d.Entries, auditRow{Seq: field(e, "seq"), At: field(e, "at"), Action: field(e, "action"),
+			Officer: who, Tip: field(e, "tip"), Detail: field(e, "detail")})
 	}
 	v.Page = d
 	return "supervisor", nil
