@@ -332,6 +332,14 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	problems.check(t, tab, "case")
 
+	// A note, sealed to the agency here and opened here.
+	if err := chromedp.Do(tab, chromedp.KeyEvent("t"), chromedp.KeyEvent("DEMO note: <b>called</b> the unit"),
+		chromedp.Click(chromedp.CSS("#note-add"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tab, 10*time.Second, "the note, opened", `Array.from(document.querySelectorAll(".note")).some(function (n) { return n.textContent.indexOf("DEMO note: <b>called</b> the unit") >= 0; })`)
+	problems.check(t, tab, "note")
+
 	if err := chromedp.Do(tab, chromedp.KeyEvent("r"), chromedp.KeyEvent("DEMO reply: we received your report."),
 		chromedp.Click(chromedp.CSS("#reply-send"))); err != nil {
 		t.Fatal(err)
