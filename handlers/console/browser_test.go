@@ -337,7 +337,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#note-add"))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, tab, 10*time.Second, "the note, opened", `Array.from(document.querySelectorAll(".note")).some(function (n) { return n.textContent.indexOf("DEMO note: <b>called</b> the unit") >= 0; })`)
+	waitFor(t, tab, 10*time.Second, "the note, opened", `Array.from(document.querySelectorAll(".note")).some(function (n) { return / DEMO note: <b>called<\/b> the unit$/.test(n.textContent); })`)
 	problems.check(t, tab, "note")
 
 	if err := chromedp.Do(tab, chromedp.KeyEvent("r"), chromedp.KeyEvent("DEMO reply: we received your report."),

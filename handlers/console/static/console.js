@@ -74,6 +74,11 @@
     return false;
   }
 
+  var pending = "";
+  document.addEventListener("keyup", function () {
+    if (pending) { focus(pending); pending = ""; }
+  });
+
   document.addEventListener("keydown", function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey) { return; }
     var t = e.target;
@@ -88,9 +93,11 @@
       if (claim) { claim.click(); } else { window.location.assign("/"); }
       break;
     case "q": window.location.assign("/"); break;
-    case "a": done = focus("disposition"); break;
-    case "r": done = focus("reply-text"); break;
-    case "t": done = focus("note-text"); break;
+    // The field gets the focus when the key goes up, so that the key's
+    // own character is never typed into it.
+    case "a": pending = "disposition"; break;
+    case "r": pending = "reply-text"; break;
+    case "t": pending = "note-text"; break;
     case "?":
       var k = document.getElementById("keys");
       if (k) { k.open = !k.open; }
