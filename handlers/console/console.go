@@ -38,6 +38,7 @@ import (
 
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/handlers/officerapi"
 )
 
@@ -268,15 +269,8 @@ func (c *Console) Handler() http.Handler {
 // origin of a POST.
 func (c *Console) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", CSP)
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		h.Set("Permissions-Policy", "geolocation=(), camera=(), microphone=(), interest-cohort=()")
+		handlers.StrictHeaders(w.Header(), CSP)
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
 		if !c.ownHost(r.Host) {
 			forbid(w)
 			return
