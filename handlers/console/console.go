@@ -31,6 +31,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -247,7 +248,14 @@ func (c *Console) SetHost(hostport string) {
 func (c *Console) Handler() http.Handler {
 	r := mux.NewRouter()
 	static, _ := fs.Sub(staticFiles, "static")
-	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", http.FileServerFS(static))).Methods(http.MethodGet)
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	r.PathPrefix("/static/").Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") { // no listing
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})).Methods(http.MethodGet)
 	r.HandleFunc("/", c.page(c.queuePage)).Methods(http.MethodGet)
 	r.HandleFunc("/queue/rows", c.page(c.queueRows)).Methods(http.MethodGet)
 	r.HandleFunc("/events", c.events).Methods(http.MethodGet)

@@ -178,6 +178,8 @@ func TestConsoleRefuses(t *testing.T) {
 		want int
 	}{
 		{"queue with the cookie", req{method: "GET", path: "/", host: testHost, cookie: cookie}, 200},
+		{"its script", req{method: "GET", path: "/static/console.js", host: testHost, cookie: cookie}, 200},
+		{"no listing of its files", req{method: "GET", path: "/static/", host: testHost, cookie: cookie}, 404},
 		{"localhost is the console too", req{method: "GET", path: "/", host: "localhost:40404", cookie: cookie}, 200},
 		{"no cookie", req{method: "GET", path: "/", host: testHost}, 403},
 		{"no cookie, static file", req{method: "GET", path: "/static/console.js", host: testHost}, 403},
