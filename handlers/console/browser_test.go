@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -368,6 +369,25 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("the case's messages %q (%v), want %q", texts, err, smsBodies)
 	}
 	problems.check(t, tab, "SMS case")
+
+	// Without JavaScript the actions work the same: a second console
+	// (its own one-time URL) opens the SMS case from the queue and closes it.
+	plain, cancelPlain := chromedp.NewContext(browser)
+	defer cancelPlain()
+	err = chromedp.Do(plain, chromedp.EmulateViewport(1280, 900), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	}), chromedp.Navigate(startConsole(t, d)), chromedp.Click(chromedp.CSS("#rows a.open")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, plain, 10*time.Second, "without script, the SMS case with its three messages", `document.querySelectorAll(".message .text").length === 3`)
+	err = chromedp.Do(plain, chromedp.SetValue(chromedp.CSS("#disposition"), "referred"), chromedp.Click(chromedp.CSS("#ack")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, plain, 10*time.Second, "without script, the case closed and the queue empty",
+		`location.pathname === "/" && /Case closed/.test(document.getElementById("flash").textContent) && !!document.querySelector("#rows tr.empty")`)
 
 	// A supervisor's console: the audit chain verified by the gateway, the
 	// agency's officers, the trail of what the officer just did.
