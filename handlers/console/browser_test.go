@@ -269,10 +269,14 @@ func screenshot(t *testing.T, tab context.Context, name string) {
 
 // TestConsoleInBrowser: a real gateway (`hotline demo`) and Redis, the
 // console, and chromium. A witness's report with a photo shows in the
-// queue within 2 s without a reload, as does an SMS; the officer claims
-// with the n key, reads the decrypted text, sees the photo and the map,
-// replies and closes the case, which leaves the queue. Any script error,
-// console error or CSP violation fails the test.
+// queue within 2 s without a reload, as does an SMS (and two more from its
+// sender join its case); the officer claims with the n key, reads the
+// decrypted text, sees the photo and the map, adds a note, replies and
+// closes the case, which leaves the queue; the SMS case shows its three
+// messages in order. With JavaScript off, a second console closes that
+// case; a supervisor's console shows the verified audit chain and the
+// officers. Any script error, console error or CSP violation fails the
+// test.
 func TestConsoleInBrowser(t *testing.T) {
 	browser := browsertest.New(t, 3*time.Minute)
 	d := startDemo(t)
