@@ -123,6 +123,7 @@ type Console struct {
 	// regions is the last copy of the agency's regions (the gateway says
 	// when it is still current).
 	regions *officerapi.RegionMap
+	names   map[string]string // officer id -> name, for a supervisor
 	sess    map[[32]byte]*session
 }
 
@@ -170,7 +171,16 @@ func New(ctx context.Context, opt Options) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{opt: opt, me: me, tr: tr, sess: map[[32]byte]*session{}}
+	c := &Console{opt: opt, me: me, tr: tr, sess: map[[32]byte]*session{}, names: map[string]string{}}
+	if me.Role == "supervisor" {
+		// A supervisor sees who holds what by name (officers see ids:
+		// the list of officers is for supervisors).
+		if list, err := opt.API.Officers(ctx); err == nil {
+			for _, o := range list {
+				c.names[o.ID] = o.Name
+			}
+		}
+	}
 	c.pages, err = template.New("").Funcs(c.funcs()).ParseFS(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("console templates: %w", err)

@@ -152,6 +152,9 @@ func (c *Console) queueData(v *view) queueData {
 		r := row{ID: t.ID, Case: t.Case, Priority: t.Priority, Channel: t.Channel, Region: t.Region, State: t.State,
 			Holder: t.Holder, Mine: t.Holder != "" && t.Holder == c.me.ID, Escalated: t.Escalated, Age: roundAge(age),
 			Messages: t.MessageCount}
+		if n := c.names[t.Holder]; n != "" && !r.Mine {
+			r.Holder = n + " (" + t.Holder + ")"
+		}
 		switch t.State {
 		case "waiting":
 			d.Waiting++

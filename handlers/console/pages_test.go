@@ -127,7 +127,8 @@ func TestCasePageHostileReportAndMedia(t *testing.T) {
 // supervisor's screen shows the chain's verification and the officers
 // (names escaped).
 func TestLanguageSwitchAndSupervisor(t *testing.T) {
-	c, _ := newTestConsoleWith(t, &stubAPI{role: "supervisor"}, nil)
+	c, _ := newTestConsoleWith(t, &stubAPI{role: "supervisor", list: []officerapi.Listed{{TipMeta: handlers.TipMeta{ID: "t9", Case: "C-9",
+		Priority: "normal", ReceivedAt: time.Now()}, State: "held", Holder: "o2"}}}, nil)
 	cookie, form := login(t, c)
 	w := c.serve(req{method: "POST", path: "/lang", host: testHost, cookie: cookie,
 		hdr: map[string]string{"Origin": "http://" + testHost}, form: url.Values{"form": {form}, "lang": {"ms"}}})
@@ -137,6 +138,10 @@ func TestLanguageSwitchAndSupervisor(t *testing.T) {
 	w = c.serve(req{method: "GET", path: "/", host: testHost, cookie: cookie})
 	if !strings.Contains(w.Body.String(), "Ambil kes seterusnya") || !strings.Contains(w.Body.String(), `<html lang="ms">`) {
 		t.Fatalf("not in Malay:\n%s", w.Body.String())
+	}
+	c.hub.refresh(context.Background())
+	if body := c.serve(req{method: "GET", path: "/", host: testHost, cookie: cookie}).Body.String(); !strings.Contains(body, "<td>Other (o2)</td>") {
+		t.Fatalf("the supervisor's queue does not name the holder:\n%s", body)
 	}
 	w = c.serve(req{method: "GET", path: "/supervisor", host: testHost, cookie: cookie})
 	body := w.Body.String()
