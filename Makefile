@@ -15,7 +15,7 @@ TESTJSON  = $(GO) run .ci/testjson.go
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
 
-.PHONY: run test check fmt vet staticcheck race bench build fuzz clean
+.PHONY: run test check fmt vet staticcheck race bench build fuzz screenshots clean
 
 run: ## a working demo on throwaway keys (REDIS_URL, a local Redis, redis-server from PATH, or in-process: -tags demo)
 	$(GO) run -tags demo ./cmd/hotline demo
@@ -51,6 +51,9 @@ fuzz: ## every fuzz target for a short while each
 	  for f in $$(grep -ho 'func Fuzz[A-Za-z0-9_]*' $$t/*_test.go | cut -d' ' -f2); do \
 	    echo "== $$t $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-10s} -fuzzminimizetime 2s $$t || exit 1; \
 	  done; done
+
+screenshots: ## docs/console-queue.png and docs/console-case.png, from the console's browser test (needs chromium and Redis)
+	HOTLINE_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run '^TestConsoleInBrowser$$' ./handlers/console/
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/hotline ./cmd/hotline

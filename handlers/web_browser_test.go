@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,30 +21,13 @@ import (
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/web"
 	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/handlers/internal/browsertest"
 	"github.com/hotline-org/hotline/queue/officer"
 )
 
 // The web form in a real browser: Debian's chromium driven by chromedp,
 // with JavaScript on and off. Under CI=true a missing chromium is a
 // failure; on a laptop without it these tests skip.
-
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	candidates := []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"}
-	for _, c := range candidates {
-		if c == "" {
-			continue
-		}
-		if p, err := exec.LookPath(c); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("CI=true but chromium is not installed: apt-get install chromium (see .ci/run)")
-	}
-	t.Skip("chromium not installed; the browser tests need Debian's chromium")
-	return ""
-}
 
 // newBrowser starts one headless chromium for a test; tabs are opened with
 // newTab. The machine has no internet: every background fetch is off.
@@ -57,28 +39,7 @@ func newBrowser(t *testing.T) context.Context {
 // newBrowserFor is newBrowser for a test that needs more than 90 seconds.
 func newBrowserFor(t *testing.T, limit time.Duration) context.Context {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox, // root in CI containers
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-domain-reliability", true),
-		chromedp.Flag("lang", "en-US"),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return bctx
+	return browsertest.New(t, limit)
 }
 
 // newTab opens a tab of the browser, with JavaScript on or off, in a

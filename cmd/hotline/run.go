@@ -27,6 +27,8 @@ usage:
   hotline audit verify --config FILE --agency ID    check an agency's audit chain
   hotline triage next|list|show|ack|release|renew|escalate|transfer|note|reply|watch [ID]
                  --server URL --token TOKEN [--identity FILE] [--json]
+  hotline console --server URL --token TOKEN --identity FILE [--listen 127.0.0.1:0] [--no-browser]
+                 the officer's console in a browser of this machine (tips opened here)
   hotline probe --config FILE                 exit 0 when the gateway is ready (for health checks)
   hotline simulate sms --config FILE --body TEXT [--from NUMBER] [--whatsapp]
   hotline simulate call|recording --config FILE [...]   ring the voice webhooks as Twilio would
@@ -35,7 +37,7 @@ hotline help COMMAND [VERB] (or COMMAND [VERB] --help) shows a command's flags;
 --json prints JSON (README, "JSON output"); hotline --version.
 
 environment: REDIS_URL, TWILIO_AUTH_TOKEN, HOTLINE_PEPPER override the config;
-HOTLINE_SERVER, HOTLINE_TOKEN, HOTLINE_IDENTITY are defaults for triage.
+HOTLINE_SERVER, HOTLINE_TOKEN, HOTLINE_IDENTITY are defaults for triage and console.
 `
 
 // env is what a command sees of the process, so that tests can swap it.
@@ -89,6 +91,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"keygen":       cmdKeygen,
 		"officer":      cmdOfficer,
 		"triage":       cmdTriage,
+		"console":      cmdConsole,
 		"simulate":     cmdSimulate,
 		"audit":        cmdAudit,
 		"probe":        cmdProbe,

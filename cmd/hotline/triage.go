@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"sort"
@@ -81,9 +82,7 @@ func cmdTriage(e *env, args []string) error {
 	}
 	synopsis := v.synopsis(sub)
 	fs := e.newFlags("triage "+sub, synopsis)
-	server := fs.String("server", "", "the gateway's `URL` (HOTLINE_SERVER)")
-	token := fs.String("token", "", "your officer `token` (HOTLINE_TOKEN)")
-	tokenFile := fs.String("token-file", "", "read the token from this `file` (HOTLINE_TOKEN_FILE), keeping it out of shell history")
+	conn := addGatewayFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON (see README, \"JSON output\")")
 	identity := new(string)
 	if v.identity {
@@ -120,16 +119,9 @@ func cmdTriage(e *env, args []string) error {
 	case v.id == "" && len(pos) > 0:
 		return &exitError{code: 2, err: fmt.Errorf("triage %s takes no tip id: it works on the queue (to read a tip you hold: hotline triage show ID)", sub)}
 	}
-	srv, tok := e.orEnv(*server, "HOTLINE_SERVER"), e.orEnv(*token, "HOTLINE_TOKEN")
-	if path := e.orEnv(*tokenFile, "HOTLINE_TOKEN_FILE"); tok == "" && path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("cannot read the token file: %w", err)
-		}
-		tok = strings.TrimSpace(string(b))
-	}
-	if strings.TrimRight(srv, "/") == "" || tok == "" {
-		return &exitError{code: 2, err: errors.New("--server and --token are needed (or HOTLINE_SERVER and HOTLINE_TOKEN, or --token-file)\nhint: hotline triage " + sub + " --help")}
+	srv, tok, err := e.gateway(conn, "triage "+sub)
+	if err != nil {
+		return err
 	}
 	t := &triage.Terminal{Ctx: e.ctx, Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr, Client: officerapi.New(srv, tok, nil),
 		IdentityPath: e.orEnv(*identity, "HOTLINE_IDENTITY"), JSON: *asJSON, SaveMedia: saveMedia}
@@ -162,4 +154,33 @@ func cmdTriage(e *env, args []string) error {
 		err = t.Note(id, text)
 	}
 	return t.ExplainTip(id, err)
+}
+
+// gatewayFlags are the flags that reach the gateway as an officer, shared
+// by triage and console.
+type gatewayFlags struct{ server, token, tokenFile *string }
+
+func addGatewayFlags(fs *flag.FlagSet) gatewayFlags {
+	return gatewayFlags{
+		server:    fs.String("server", "", "the gateway's `URL` (HOTLINE_SERVER)"),
+		token:     fs.String("token", "", "your officer `token` (HOTLINE_TOKEN)"),
+		tokenFile: fs.String("token-file", "", "read the token from this `file` (HOTLINE_TOKEN_FILE), keeping it out of shell history"),
+	}
+}
+
+// gateway resolves the gateway's URL and the token from the flags, then the
+// environment; cmd names the command for the hint.
+func (e *env) gateway(g gatewayFlags, cmd string) (server, token string, err error) {
+	server, token = e.orEnv(*g.server, "HOTLINE_SERVER"), e.orEnv(*g.token, "HOTLINE_TOKEN")
+	if path := e.orEnv(*g.tokenFile, "HOTLINE_TOKEN_FILE"); token == "" && path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", "", fmt.Errorf("cannot read the token file: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if strings.TrimRight(server, "/") == "" || token == "" {
+		return "", "", &exitError{code: 2, err: errors.New("--server and --token are needed (or HOTLINE_SERVER and HOTLINE_TOKEN, or --token-file)\nhint: hotline " + cmd + " --help")}
+	}
+	return server, token, nil
 }
