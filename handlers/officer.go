@@ -98,7 +98,10 @@ func messagesJSON(ms []queue.Message) []MessageJSON {
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	o := officerOf(r)
-	respondJSON(w, http.StatusOK, map[string]string{"id": o.ID, "agency": o.Agency, "name": o.Name, "role": o.Role})
+	d := s.opt.Deadlines
+	respondJSON(w, http.StatusOK, map[string]any{"id": o.ID, "agency": o.Agency, "name": o.Name, "role": o.Role,
+		"reply_window_s": int64(d.ReplyWindow.Seconds()), "page_after_s": int64(d.PageAfter.Seconds()),
+		"page_supervisor_after_s": int64(d.PageSupervisorAfter.Seconds())})
 	return nil
 }
 

@@ -66,6 +66,16 @@ type AgencyInfo struct {
 	Recipients []string `json:"recipients"`
 }
 
+// Deadlines are the time rules an officer works to.
+type Deadlines struct {
+	// ReplyWindow: a reply is allowed this long after the reporter's last
+	// message (longer only with an override).
+	ReplyWindow time.Duration
+	// PageAfter and PageSupervisorAfter: an urgent case unclaimed this
+	// long pages the on-call officer, then the supervisor.
+	PageAfter, PageSupervisorAfter time.Duration
+}
+
 // Options configures the handlers.
 type Options struct {
 	Intake   Intake
@@ -90,6 +100,10 @@ type Options struct {
 	// (geo.Index.Drawing), served to its officers to draw the map; an
 	// agency missing here gets an empty collection.
 	Regions map[string][]byte
+	// Deadlines are the gateway's reply window and paging deadlines, told
+	// to officers in GET /api/v1/me so that their console shows the rules
+	// the gateway applies.
+	Deadlines Deadlines
 	// EventInterval is how often the live queue view is refreshed.
 	EventInterval time.Duration
 	// SMS is the SMS and WhatsApp channel behind POST /twilio/sms.

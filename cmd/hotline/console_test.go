@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -61,6 +62,23 @@ func TestConsolePrintsOneURL(t *testing.T) {
 		t.Fatalf("second use of the URL: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	// The gateway tells the console its own deadlines (the demo's are the
+	// defaults: a 15-minute reply window, paging after 2 and 10 minutes).
+	flags := map[string]string{}
+	for i := 2; i+1 < len(next); i++ {
+		flags[next[i]] = next[i+1]
+	}
+	me, _ := http.NewRequest(http.MethodGet, flags["--server"]+"/api/v1/me", nil)
+	me.Header.Set("Authorization", "Bearer "+flags["--token"])
+	resp, err = client.Do(me)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `"page_after_s":120,"page_supervisor_after_s":600,"reply_window_s":900`; !strings.Contains(string(body), want) {
+		t.Fatalf("the gateway's /me: %d %s, want %s", resp.StatusCode, body, want)
+	}
 	cancel()
 	if code := <-consoleDone; code != 0 {
 		t.Fatalf("console exited %d: %s", code, errOut.String())

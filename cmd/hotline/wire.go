@@ -177,6 +177,8 @@ func wireWith(ctx context.Context, c *config.Config, rdb, formRDB redis.Universa
 		AuthToken: c.Twilio.AuthToken.Value(), AccountSID: c.Twilio.AccountSID, MaxBody: c.Limits.MaxBody, Logger: log,
 		Agencies: agencies, Metrics: dur.metrics, MetricsHandler: dur.metrics.PublicHandler(c.Metrics.OnMainListener, handlers.FromOnion), Web: web,
 		SMS: channel, Voice: calls, Questions: followups, Handles: conv, Regions: drawings,
+		Deadlines: handlers.Deadlines{ReplyWindow: c.Channel.ReplyWindow, PageAfter: c.Paging.After,
+			PageSupervisorAfter: c.Paging.SupervisorAfter},
 	})
 	parts := &gatewayParts{cfg: c, queue: q, handler: h, dur: dur}
 	var pagerSMS paging.SMS

@@ -104,8 +104,8 @@ type Options struct {
 	Regions    func(ctx context.Context, prev *officerapi.RegionMap) (officerapi.RegionMap, error)
 	RenewEvery time.Duration
 	PollEvery  time.Duration
-	// ReplyWindow and the paging deadlines are the gateway's defaults: the
-	// officer API does not say what the gateway is configured with.
+	// ReplyWindow and the paging deadlines are used where the gateway does
+	// not say its own (GET /api/v1/me of an older gateway).
 	ReplyWindow, PageAfter, PageSupervisorAfter time.Duration
 }
 
@@ -167,6 +167,9 @@ func New(ctx context.Context, opt Options) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
+	gatewaySays(&opt.ReplyWindow, me.ReplyWindowS)
+	gatewaySays(&opt.PageAfter, me.PageAfterS)
+	gatewaySays(&opt.PageSupervisorAfter, me.PageSupervisorAfterS)
 	tr, err := loadTranslations()
 	if err != nil {
 		return nil, err
@@ -425,4 +428,11 @@ func (s *session) takeFlash() *flash {
 	f := s.flash
 	s.flash = nil
 	return f
+}
+
+// gatewaySays sets d to the gateway's own value, in seconds, when it gave one.
+func gatewaySays(d *time.Duration, seconds int64) {
+	if seconds > 0 {
+		*d = time.Duration(seconds) * time.Second
+	}
 }

@@ -215,6 +215,24 @@ func TestReplyWindowShown(t *testing.T) {
 	}
 }
 
+// TestGatewayDeadlinesShown: the reply window and paging deadlines the
+// console shows are the ones the gateway says in /me, not the defaults.
+func TestGatewayDeadlinesShown(t *testing.T) {
+	received := time.Now().Add(-5 * time.Minute)
+	ids, tip := sealedCase(t, gateway.Report{TipID: "tip1", Case: "CASE-1", Channel: "sms", ReceivedAt: received, Text: "DEMO"})
+	me := &officerapi.Officer{ID: "o1", Agency: "pe-lima", Name: "Demo", Role: "officer",
+		ReplyWindowS: 3600, PageAfterS: 300, PageSupervisorAfterS: 1200}
+	c, _ := newTestConsoleWith(t, &stubAPI{tip: tip, me: me}, ids)
+	cookie, _ := login(t, c)
+	body := c.serve(req{method: "GET", path: "/case/tip1", host: testHost, cookie: cookie}).Body.String()
+	if until := received.Add(time.Hour).UnixMilli(); !strings.Contains(body, fmt.Sprintf(`id="window" data-until="%d"`, until)) {
+		t.Fatalf("the reply window is not the gateway's hour:\n%s", body)
+	}
+	if body := c.serve(req{method: "GET", path: "/", host: testHost, cookie: cookie}).Body.String(); !strings.Contains(body, "after 5m0s / 20m0s") {
+		t.Fatalf("the paging deadlines are not the gateway's:\n%s", body)
+	}
+}
+
 // TestCasePageRenewsWhileOpen: while a case page's event stream is
 // connected, the console renews that case's lease, and tells the page; once
 // the page is gone, it stops.

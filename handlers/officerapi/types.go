@@ -12,6 +12,11 @@ type Officer struct {
 	Agency string `json:"agency"`
 	Name   string `json:"name"`
 	Role   string `json:"role"`
+	// The gateway's deadlines in seconds (0 from a gateway that does not
+	// say): the reply window and the paging of urgent unclaimed cases.
+	ReplyWindowS         int64 `json:"reply_window_s,omitempty"`
+	PageAfterS           int64 `json:"page_after_s,omitempty"`
+	PageSupervisorAfterS int64 `json:"page_supervisor_after_s,omitempty"`
 }
 
 // The answers that the gateway's handlers define.
