@@ -267,7 +267,7 @@ func TestSameSituationSamePriority(t *testing.T) {
 // the bar in every language and overall at its figures once tuned:
 // raise these when a change lifts them.
 const (
-	fifthMinFound  = 198 // of 200 danger-now messages, after round five
+	fifthMinFound  = 200 // of 200 danger-now messages, after round five
 	fifthMaxAlarms = 2   // of 200 others, after round five
 )
 

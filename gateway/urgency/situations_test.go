@@ -672,6 +672,16 @@ var situations = []struct {
 		"vi":      "hai năm trước em trốn được, nhưng giờ tên môi giới đó tìm ra em và đe dọa gia đình em",
 		"fil":     "dalawang taon na nakatakas ako pero ngayon nahanap ako ng recruiter at tinatakot pamilya ko",
 	}},
+	{"unpaid for months, the gate padlocked at night", true, map[string]string{
+		"en":      "they havent paid us for 3 months and they padlock the gate every night",
+		"es":      "no nos pagan hace 3 meses y cierran el portón con candado cada noche",
+		"ms":      "dah 3 bulan tak bayar gaji, pagar digembok tiap malam",
+		"id":      "udah 3 bulan gak digaji, pagar digembok tiap malam",
+		"zh-Hans": "三个月没发工资了 每晚大门都被锁死",
+		"th":      "ไม่ได้เงินเดือนมา 3 เดือนแล้ว ประตูถูกล็อคกุญแจทุกคืน",
+		"vi":      "3 tháng nay không được trả lương, tối nào cổng cũng bị khóa",
+		"fil":     "3 buwan na kaming walang sahod, pinadlock ang gate tuwing gabi",
+	}},
 }
 
 // TestSituationsEveryLanguage: each situation gets its priority in every
