@@ -682,6 +682,26 @@ var situations = []struct {
 		"vi":      "3 tháng nay không được trả lương, tối nào cổng cũng bị khóa",
 		"fil":     "3 buwan na kaming walang sahod, pinadlock ang gate tuwing gabi",
 	}},
+	{"a film last night with a kidnapping", false, map[string]string{
+		"en":      "watched a film last night where they kidnap a girl and lock her in a cellar, couldnt sleep",
+		"es":      "anoche vi una película donde secuestran a una chica y la encierran en un sótano, no pude dormir",
+		"ms":      "semalam tengok filem pasal budak perempuan kena culik dan dikurung, tak boleh tidur",
+		"id":      "semalam nonton film ttg cewek diculik terus disekap di gudang, gak bisa tidur",
+		"zh-Hans": "昨晚看了个电影 女孩被绑架关在地下室 吓得睡不着",
+		"th":      "เมื่อคืนดูหนังเรื่องที่ผู้หญิงโดนลักพาตัวไปขังไว้ นอนไม่หลับเลย",
+		"vi":      "tối qua xem phim cô gái bị bắt cóc nhốt dưới hầm, mất ngủ luôn",
+		"fil":     "kagabi nanood ako ng movie na kinidnap yung babae at kinulong sa basement, di ako nakatulog",
+	}},
+	{"hide and seek with the children now", false, map[string]string{
+		"en":      "playing hide and seek with the kids right now, they're coming to find me",
+		"es":      "ahora estoy jugando a las escondidas con los niños, ya vienen a buscarme",
+		"ms":      "tengah main sorok sorok dgn budak2 skrg, diorang dah datang cari",
+		"id":      "lagi main petak umpet sama anak2 skrg, mereka udah datang nyari",
+		"zh-Hans": "现在在跟孩子们玩捉迷藏 他们来了",
+		"th":      "ตอนนี้เล่นซ่อนแอบกับเด็กๆ อยู่ พวกเขามาแล้ว",
+		"vi":      "đang chơi trốn tìm với mấy đứa nhỏ, tụi nó tới rồi",
+		"fil":     "naglalaro kami ng taguan ng mga bata ngayon, paparating na sila",
+	}},
 }
 
 // TestSituationsEveryLanguage: each situation gets its priority in every

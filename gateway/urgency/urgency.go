@@ -19,7 +19,8 @@
 //     nor with a condition alone (work not paid, a passport kept, children);
 //   - unless the message says the danger is past or over ("years ago", "we
 //     are safe now", the news) and holds no "right now" cue beside it, or
-//     laughs ("lol", "555", "kkk", "哈哈"): a joke, "right now" or not.
+//     laughs ("lol", "555", "哈哈") or tells a film or a game: not real,
+//     "right now" or not.
 //
 // The cues found are part of what the reporter wrote: they go into the sealed
 // report and nowhere else. Match values print as [redacted]; only the fact
@@ -105,7 +106,7 @@ const (
 	Moved                  // being moved now: in a lorry, in the trunk, to another camp tonight
 	Exploit                // sexual exploitation now: a client in the room, made to sit with customers
 	Safe                   // the danger is past, over or elsewhere (the news): cancels the rest unless a Now cue is outside it
-	Joke                   // laughter, "jk": cancels the rest, a Now cue too ("kill me now lol")
+	Joke                   // not real: laughter, "jk", a film, a game: cancels the rest, a Now cue too ("kill me now lol")
 	numClasses
 )
 
