@@ -702,6 +702,26 @@ var situations = []struct {
 		"vi":      "đang chơi trốn tìm với mấy đứa nhỏ, tụi nó tới rồi",
 		"fil":     "naglalaro kami ng taguan ng mga bata ngayon, paparating na sila",
 	}},
+	{"a family emergency, cannot come tomorrow", false, map[string]string{
+		"en":      "family emergency, I can't come to the appointment tomorrow, can we move it?",
+		"es":      "emergencia familiar, no puedo ir a la cita de mañana, se puede cambiar?",
+		"ms":      "ada kecemasan keluarga, tak dapat datang temujanji esok, boleh tukar?",
+		"id":      "ada darurat keluarga, gak bisa datang janji besok, bisa diganti?",
+		"zh-Hans": "家里紧急情况 明天的预约去不了 可以改期吗",
+		"th":      "มีเรื่องฉุกเฉินที่บ้าน พรุ่งนี้ไปตามนัดไม่ได้ เลื่อนได้ไหม",
+		"vi":      "em có việc gấp gia đình, mai không đến hẹn được, dời lịch được không",
+		"fil":     "family emergency po, di ako makakapunta sa appointment bukas, pwede ilipat?",
+	}},
+	{"help with a form now", false, map[string]string{
+		"en":      "can you help me fill in the form now, I don't understand the english",
+		"es":      "me ayudas a llenar el formulario ahora? no entiendo bien",
+		"ms":      "tolong isi borang ni skrg, sy tak faham bahasa inggeris",
+		"id":      "tolong bantu isi formulir ini skrg, aku gak ngerti bahasa inggris",
+		"zh-Hans": "现在能帮我填一下表吗 我看不懂英文",
+		"th":      "ตอนนี้ช่วยกรอกแบบฟอร์มให้หน่อยได้ไหม อ่านภาษาอังกฤษไม่ออก",
+		"vi":      "bây giờ giúp em điền đơn được không, em không hiểu tiếng anh",
+		"fil":     "pwede nyo ba ako tulungan mag fill up ng form ngayon, di ko maintindihan english",
+	}},
 }
 
 // TestSituationsEveryLanguage: each situation gets its priority in every
