@@ -722,6 +722,16 @@ var situations = []struct {
 		"vi":      "bây giờ giúp em điền đơn được không, em không hiểu tiếng anh",
 		"fil":     "pwede nyo ba ako tulungan mag fill up ng form ngayon, di ko maintindihan english",
 	}},
+	{"a sister of 16 made to be with men", true, map[string]string{
+		"en":      "my sister is 16, the man who took her makes her be with men at a bar in the port",
+		"es":      "mi hermana de 16 está en un bar del puerto y la obligan a estar con hombres",
+		"ms":      "adik sy 16 thn, dorg paksa dia layan lelaki kat bar dekat pelabuhan",
+		"id":      "adik aku 16 thn, dipaksa nemenin om2 di bar dekat pelabuhan",
+		"zh-Hans": "我妹妹才16岁 被逼在港口的酒吧陪男人",
+		"th":      "น้องสาวหนูอายุ 16 โดนบังคับให้นั่งกับผู้ชายที่บาร์แถวท่าเรือ",
+		"vi":      "em gái tôi mới 16 tuổi, bị ép tiếp khách đàn ông ở quán bar gần cảng",
+		"fil":     "kapatid ko 16 lang, pinipilit syang samahan ang mga lalaki sa bar sa pier",
+	}},
 }
 
 // TestSituationsEveryLanguage: each situation gets its priority in every
