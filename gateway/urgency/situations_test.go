@@ -732,6 +732,16 @@ var situations = []struct {
 		"vi":      "em gái tôi mới 16 tuổi, bị ép tiếp khách đàn ông ở quán bar gần cảng",
 		"fil":     "kapatid ko 16 lang, pinipilit syang samahan ang mga lalaki sa bar sa pier",
 	}},
+	{"afraid of a pay cut, the dorm locked at night", false, map[string]string{
+		"en":      "the boss shouted at me today, im scared of getting docked. also the hostel door is locked at 11pm, is that allowed?",
+		"es":      "el jefe me gritó hoy, tengo miedo de que me descuenten. y cierran la puerta de la pensión a las 11, es legal?",
+		"ms":      "bos marah2 hari ni, takut kena potong gaji. pintu asrama dikunci pukul 11, boleh ke?",
+		"id":      "bos marah2 soal laporan, takut dipecat. gerbang kos dikunci jam 10 malam, boleh gak sih?",
+		"zh-Hans": "老板今天骂我了 好怕被扣工资 还有宿舍晚上11点锁门 合法吗",
+		"th":      "หัวหน้าด่าวันนี้ กลัวโดนหักเงิน แล้วหอก็ล็อคประตูตอนห้าทุ่ม ทำได้ไหม",
+		"vi":      "hôm nay sếp la em, sợ bị trừ lương. ký túc xá khóa cửa lúc 11 giờ, vậy có được không",
+		"fil":     "sinigawan ako ng boss dahil late ako, takot na mabawasan ang sahod. sinasara ang gate ng dorm ng 10 pm, pwede ba yun?",
+	}},
 }
 
 // TestSituationsEveryLanguage: each situation gets its priority in every
