@@ -742,6 +742,16 @@ var situations = []struct {
 		"vi":      "hôm nay sếp la em, sợ bị trừ lương. ký túc xá khóa cửa lúc 11 giờ, vậy có được không",
 		"fil":     "sinigawan ako ng boss dahil late ako, takot na mabawasan ang sahod. sinasara ang gate ng dorm ng 10 pm, pwede ba yun?",
 	}},
+	{"to be sold to another place", true, map[string]string{
+		"en":      "they said tomorrow they will sell us to another place",
+		"es":      "dicen que mañana nos venden a otro lugar",
+		"ms":      "kata dorg esok kami akan dijual ke tempat lain",
+		"id":      "katanya besok kami mau dijual ke tempat lain",
+		"zh-Hans": "他们说明天把我们卖到另一个地方",
+		"th":      "เขาบอกว่าพรุ่งนี้จะขายพวกเราไปที่อื่น",
+		"vi":      "họ nói mai bán tụi em sang chỗ khác",
+		"fil":     "sabi nila bukas ibebenta kami sa ibang lugar",
+	}},
 }
 
 // TestSituationsEveryLanguage: each situation gets its priority in every
