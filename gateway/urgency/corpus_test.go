@@ -16,8 +16,9 @@ import (
 // independently after the lists were final (see its README); testdata/third
 // was written blind after the second round and read in the third;
 // testdata/fourth was written blind after the third round and read in the
-// fourth; testdata/blind was written blind after round four and is not
-// tuned on. A file is one language, a line is "now" or
+// fourth; testdata/fifth was written blind after round four and read in
+// the fifth. There is no blind corpus for now: the lead adds a fresh one
+// after round five is final. A file is one language, a line is "now" or
 // "not", a tab, and a message; "#" starts a comment line.
 var corpusLangs = []string{"en", "es", "ms", "id", "zh-Hans", "th", "vi", "fil"}
 
@@ -143,7 +144,7 @@ var corpora = map[string]corpusReport{}
 // the output of a passing run, CI's included.
 func TestMain(m *testing.M) {
 	if matcher, err := New(Options{}); err == nil {
-		for _, name := range []string{"dev", "heldout", "second", "third", "fourth", "blind"} {
+		for _, name := range []string{"dev", "heldout", "second", "third", "fourth", "fifth"} {
 			corpora[name] = measure(matcher, filepath.Join("testdata", name))
 			if corpora[name].err == nil {
 				fmt.Print(corpora[name].table(name))
@@ -221,11 +222,16 @@ const (
 
 // TestFourthCorpus: the fourth corpus clears the bar in every language and
 // stays at its tuned figures overall.
-func TestFourthCorpus(t *testing.T) {
-	checkCorpus(t, "fourth")
-	if r := corpora["fourth"]; r.err == nil && (r.total.found < fourthMinFound || r.total.alarms > fourthMaxAlarms) {
-		t.Errorf("fourth corpus below its tuned figures: %v (held at %d found, at most %d false alarms)",
-			r.total, fourthMinFound, fourthMaxAlarms)
+func TestFourthCorpus(t *testing.T) { checkTuned(t, "fourth", fourthMinFound, fourthMaxAlarms) }
+
+// checkTuned holds a corpus that was read to tune the lists to the issue's
+// bar in every language, and overall to the figures it reached.
+func checkTuned(t *testing.T, name string, minFound, maxAlarms int) {
+	t.Helper()
+	checkCorpus(t, name)
+	if r := corpora[name]; r.err == nil && (r.total.found < minFound || r.total.alarms > maxAlarms) {
+		t.Errorf("%s corpus below its tuned figures: %v (held at %d found, at most %d false alarms)",
+			name, r.total, minFound, maxAlarms)
 	}
 }
 
@@ -259,26 +265,17 @@ func TestSameSituationSamePriority(t *testing.T) {
 	}
 }
 
-// The blind corpus (testdata/blind, see its README) was written by a helper
-// that read nothing of the project, after round four was final, and measured
-// once: 170/200 = 85.0% recall, 28/200 = 14.0% false alarms, short of the
-// issue's bar. It is not tuned on; these floors only catch a change that
-// makes it worse.
+// The fifth corpus (testdata/fifth, see its README) was written blind by a
+// helper that read nothing of the project, after round four was final, and
+// measured once (170/200 = 85.0% recall, 28/200 = 14.0% false alarms), then
+// read in round five to improve the lists; no longer blind. It is held to
+// the bar in every language and overall at its figures once tuned:
+// raise these when a change lifts them.
 const (
-	blindMinFound  = 170 // of 200 danger-now messages, at first contact
-	blindMaxAlarms = 28  // of 200 others, at first contact
+	fifthMinFound  = 200 // of 200 danger-now messages, after round five
+	fifthMaxAlarms = 2   // of 200 others, after round five
 )
 
-// TestBlindCorpusNoWorse: the figures on the blind corpus, per language in
-// the log, are no worse than at first contact.
-func TestBlindCorpusNoWorse(t *testing.T) {
-	r, ok := corpora["blind"]
-	if !ok || r.err != nil {
-		t.Fatalf("the blind corpus does not load: %v", r.err)
-	}
-	t.Log("\n" + r.table("blind"))
-	if r.total.found < blindMinFound || r.total.alarms > blindMaxAlarms {
-		t.Errorf("blind corpus worse than at first contact: %v (floors: %d found, at most %d false alarms)",
-			r.total, blindMinFound, blindMaxAlarms)
-	}
-}
+// TestFifthCorpus: the fifth corpus clears the bar in every language and
+// stays at its tuned figures overall.
+func TestFifthCorpus(t *testing.T) { checkTuned(t, "fifth", fifthMinFound, fifthMaxAlarms) }

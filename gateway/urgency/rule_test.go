@@ -72,6 +72,28 @@ func TestSafeHidesNow(t *testing.T) {
 	}
 }
 
+// TestJokeCancelsNow: a joke cue (laughter) cancels the rest, a "now" cue
+// too, where a safe cue gives way to one; an exception ("not a joke") keeps
+// it from counting.
+func TestJokeCancelsNow(t *testing.T) {
+	m := mustMatcher(t, Options{NoDefaults: true, Extra: map[language.Tag][]string{language.English: {
+		"[violence] kill me", "[now] now", "[safe] years ago", "[joke] lol", "[joke] joke", "[joke] !not a joke",
+	}}})
+	for text, want := range map[string]bool{
+		"kill me now":                true,
+		"kill me now lol":            false,
+		"years ago kill me":          false,
+		"years ago, now kill me":     true,
+		"years ago, now kill me lol": false,
+		"not a joke, kill me":        true,
+		"a joke, kill me":            false,
+	} {
+		if _, ok := m.Match(text); ok != want {
+			t.Errorf("Match(%q) = %v, want %v (cues %v)", text, ok, want, cueList(m.All(text)))
+		}
+	}
+}
+
 func TestGroups(t *testing.T) {
 	m := mustMatcher(t, Options{NoDefaults: true, Extra: map[language.Tag][]string{
 		language.English: {"[weapon] (a|the) (gun|knife)", "[confinement] (|they )locked us"},

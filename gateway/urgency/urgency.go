@@ -18,7 +18,9 @@
 //     "right now" and fear only bring danger nearer: not with each other,
 //     nor with a condition alone (work not paid, a passport kept, children);
 //   - unless the message says the danger is past or over ("years ago", "we
-//     are safe now", the news) and holds no "right now" cue beside it.
+//     are safe now", the news) and holds no "right now" cue beside it, or
+//     laughs ("lol", "555", "哈哈") or tells a film or a game: not real,
+//     "right now" or not.
 //
 // The cues found are part of what the reporter wrote: they go into the sealed
 // report and nowhere else. Match values print as [redacted]; only the fact
@@ -104,11 +106,12 @@ const (
 	Moved                  // being moved now: in a lorry, in the trunk, to another camp tonight
 	Exploit                // sexual exploitation now: a client in the room, made to sit with customers
 	Safe                   // the danger is past, over or elsewhere (the news): cancels the rest unless a Now cue is outside it
+	Joke                   // not real: laughter, "jk", a film, a game: cancels the rest, a Now cue too ("kill me now lol")
 	numClasses
 )
 
 var classNames = [numClasses]string{"urgent", "help", "confinement", "violence", "weapon", "escape", "threat",
-	"fear", "now", "children", "documents", "labour", "moved", "exploitation", "safe"}
+	"fear", "now", "children", "documents", "labour", "moved", "exploitation", "safe", "joke"}
 
 // String returns the name of c as written in the lists.
 func (c Class) String() string {
@@ -121,8 +124,9 @@ func (c Class) String() string {
 // alone reports whether a cue of class c makes a message urgent by itself.
 func (c Class) alone() bool { return c == Urgent || c == Confine || c == Violence || c == Weapon }
 
-// danger reports whether c is a cue of danger (not help, not safety).
-func (c Class) danger() bool { return c != Help && c != Safe }
+// danger reports whether c is a cue of danger (not help, not safety, not a
+// joke).
+func (c Class) danger() bool { return c != Help && c != Safe && c != Joke }
 
 // ParseClass returns the class of a name, as written in the lists.
 func ParseClass(name string) (Class, error) {
@@ -626,7 +630,7 @@ func decide(cues []*phrase, cry bool) (Match, bool) {
 			dangers = append(dangers, p)
 		}
 	}
-	if firstOf[Safe] != nil && firstOf[Now] == nil {
+	if firstOf[Joke] != nil || (firstOf[Safe] != nil && firstOf[Now] == nil) {
 		return Match{}, false
 	}
 	for _, p := range cues {
