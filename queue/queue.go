@@ -759,7 +759,7 @@ func (q *Queue) Audit(ctx context.Context, agency, action, officer, tip, detail 
 func (q *Queue) Renew(ctx context.Context, agency, tipID, officer string) (time.Time, error) {
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
-	tipID, stream, id, err := q.find(ctx, agency, tipID)
+	_, stream, id, err := q.find(ctx, agency, tipID)
 	if err != nil {
 		return time.Time{}, err
 	}
