@@ -308,3 +308,39 @@ func TestClaimTipByAnyMessage(t *testing.T) {
 		t.Fatalf("next claim: %v %+v, want CASE-A-m1", err, next)
 	}
 }
+
+// TestRaisedCaseLapsedClaimedAsUrgent: an urgent message raises a case
+// while it is held; the holder's lease then lapses. The case is urgent, so
+// the next claim takes it over before a younger urgent case, as a lapsed
+// urgent tip is taken before new ones, though its entry is in the normal
+// stream; the lapse is audited against the holder.
+func TestRaisedCaseLapsedClaimedAsUrgent(t *testing.T) {
+	const lease = 300 * time.Millisecond
+	q, _ := newQueue(t, lease)
+	ctx := context.Background()
+	publish(t, q, caseEntry("pe-lima", "CASE-OLD", 1, queue.Normal))
+	if c := claim(t, q, "pe-lima", "ana"); c.TipID != "CASE-OLD-m1" {
+		t.Fatalf("ana claimed %s", c.TipID)
+	}
+	publish(t, q, caseEntry("pe-lima", "CASE-OLD", 2, queue.Urgent))
+	publish(t, q, caseEntry("pe-lima", "CASE-U", 1, queue.Urgent))
+	time.Sleep(lease + 100*time.Millisecond)
+	c := claim(t, q, "pe-lima", "bob")
+	if c.TipID != "CASE-OLD-m1" || c.Priority != queue.Urgent || len(c.Messages) != 2 {
+		t.Fatalf("bob claimed %s (%s, %d messages), want the raised case CASE-OLD-m1, urgent, 2 messages", c.TipID, c.Priority, len(c.Messages))
+	}
+	if c := claim(t, q, "pe-lima", "cy"); c.TipID != "CASE-U-m1" {
+		t.Fatalf("cy claimed %s, want CASE-U-m1", c.TipID)
+	}
+	log, err := q.AuditLog(ctx, "pe-lima", "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lapsed := false
+	for _, e := range log {
+		lapsed = lapsed || e.Action == queue.AuditLeaseLapsed && e.Officer == "ana" && e.Tip == "CASE-OLD-m1"
+	}
+	if !lapsed {
+		t.Fatalf("ana's lapse is not in the trail: %+v", log)
+	}
+}

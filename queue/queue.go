@@ -428,6 +428,14 @@ func (q *Queue) claimFrom(ctx context.Context, agency, officer string, p Priorit
 		}
 		start = next
 	}
+	if p == Urgent {
+		// A lapsed case that an urgent message raised while it was held
+		// is a lapsed urgent case, though its entry is in the normal
+		// stream: it is taken over before new urgent cases.
+		if c, err := q.claimRaisedLapsed(cctx, agency, officer); !errors.Is(err, ErrEmpty) {
+			return c, err
+		}
+	}
 	res, err := q.rdb.XReadGroup(cctx, &redis.XReadGroupArgs{
 		Group: group, Consumer: officer, Streams: []string{stream, ">"}, Count: 1, Block: -1,
 	}).Result()
@@ -446,6 +454,57 @@ func (q *Queue) claimFrom(ctx context.Context, agency, officer string, p Priorit
 		return nil, ErrEmpty
 	}
 	return q.claimed(cctx, agency, stream, officer, res[0].Messages[0], "", false)
+}
+
+// claimRaisedLapsed takes over the oldest lapsed entry of the normal
+// stream whose case an urgent message raised while it was held (the "!"
+// field of the agency's msgs hash), among the first maxReclaimScan lapsed
+// ones. XCLAIM with the lease as its minimum idle time lets only one claim
+// take it. It answers ErrEmpty when there is none.
+func (q *Queue) claimRaisedLapsed(ctx context.Context, agency, officer string) (*Claimed, error) {
+	stream := q.stream(agency, Normal)
+	pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{
+		Stream: stream, Group: group, Idle: q.opt.Lease, Start: "-", End: "+", Count: maxReclaimScan,
+	}).Result()
+	if isNoGroup(err) || err == nil && len(pend) == 0 {
+		return nil, ErrEmpty
+	}
+	if err != nil {
+		return nil, q.calls.Fail("reclaim", err)
+	}
+	for _, pe := range pend {
+		if pe.Consumer == releasedConsumer {
+			continue // a released raised case went back to the urgent stream
+		}
+		entries, err := q.rdb.XRange(ctx, stream, pe.ID, pe.ID).Result()
+		if err != nil {
+			return nil, q.calls.Fail("reclaim", err)
+		}
+		if len(entries) == 0 {
+			continue
+		}
+		tip, _ := entries[0].Values["tip"].(string)
+		if raised, err := q.rdb.HExists(ctx, q.msgs(agency), tip+"!").Result(); err != nil {
+			return nil, q.calls.Fail("reclaim", err)
+		} else if !raised {
+			continue
+		}
+		got, err := q.rdb.XClaim(ctx, &redis.XClaimArgs{
+			Stream: stream, Group: group, Consumer: officer, MinIdle: q.opt.Lease, Messages: []string{pe.ID},
+		}).Result()
+		if err != nil {
+			return nil, q.calls.Fail("reclaim", err)
+		}
+		if len(got) == 0 {
+			continue // another claim took it first
+		}
+		c, err := q.claimed(ctx, agency, stream, officer, got[0], pe.Consumer, true)
+		if err == nil {
+			c.Priority = Urgent
+		}
+		return c, err
+	}
+	return nil, ErrEmpty
 }
 
 // claimed completes a claim: it reads the delivery count and records the
