@@ -117,6 +117,13 @@ func TestCasePageHostileReportAndMedia(t *testing.T) {
 			t.Errorf("media %s: %d %q no-store=%q identical=%t", m.ctype, w.Code, w.Header().Get("Content-Type"),
 				w.Header().Get("Cache-Control"), bytes.Equal(w.Body.Bytes(), m.data))
 		}
+		// A range past the end is an error of http.ServeContent, which
+		// drops Cache-Control: the console puts it back.
+		if w := c.serve(req{method: "GET", path: "/media/" + m.key, host: testHost, cookie: cookie,
+			hdr: map[string]string{"Range": "bytes=99999999-"}}); w.Code != http.StatusRequestedRangeNotSatisfiable ||
+			w.Header().Get("Cache-Control") != "no-store" || w.Header().Get("Content-Security-Policy") != CSP {
+			t.Errorf("media, range past the end: %d %v", w.Code, w.Header())
+		}
 		if w := c.serve(req{method: "GET", path: "/media/" + m.key, host: testHost}); w.Code != http.StatusForbidden {
 			t.Errorf("media without the cookie: %d", w.Code)
 		}
