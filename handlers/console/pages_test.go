@@ -286,3 +286,68 @@ func TestCasePageRenewsWhileOpen(t *testing.T) {
 		t.Fatalf("renewed %q (then %d more after the page left)", got, len(got)-n)
 	}
 }
+
+// appendingAPI is a gateway whose event stream tells, again and again, of a
+// message appended to the officer's held case tip1 (with fields the pages
+// must not get), and of one whose id is too long to be a case's.
+type appendingAPI struct{ stubAPI }
+
+func (a *appendingAPI) Watch(ctx context.Context, fn func(officerapi.Event) bool) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if !fn(officerapi.Event{Name: "appended", Data: []byte(`{"id":"` + strings.Repeat("x", 65) + `"}`)}) ||
+			!fn(officerapi.Event{Name: "appended", Data: []byte(`{"id":"tip1","case":"CASE-1","tip":"<b>m2</b>\ndata: x"}`)}) {
+			return nil
+		}
+	}
+}
+
+// TestAppendedReachesThePage: a message appended to a case the officer
+// holds (the gateway's "appended" event) reaches the console's pages as an
+// "appended" event naming the case only, which the case page shows.
+func TestAppendedReachesThePage(t *testing.T) {
+	c, err := New(context.Background(), Options{API: &appendingAPI{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(c.Handler())
+	defer srv.Close()
+	c.SetHost(strings.TrimPrefix(srv.URL, "http://"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.hub.run(ctx)
+	u, _ := url.Parse(c.OneTimeURL())
+	client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(srv.URL + "/?" + u.RawQuery)
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %v %v", resp, err)
+	}
+	cookie := resp.Cookies()[0]
+	rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer rcancel()
+	req, _ := http.NewRequestWithContext(rctx, http.MethodGet, srv.URL+"/events?case=tip1", nil)
+	req.AddCookie(cookie)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("events: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if n := len(lines); n >= 2 && lines[n-2] == "event: appended" {
+			if lines[n-1] != `data: {"id":"tip1"}` {
+				t.Fatalf("appended event: %q", lines[n-1])
+			}
+			return
+		}
+	}
+	t.Fatalf("no appended event reached the page: %q", lines)
+}
