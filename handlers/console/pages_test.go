@@ -240,17 +240,16 @@ func TestGatewayDeadlinesShown(t *testing.T) {
 	}
 }
 
-// TestCasePageRenewsWhileOpen: while a case page's event stream is
-// connected, the console renews that case's lease, and tells the page; once
-// the page is gone, it stops.
-func TestCasePageRenewsWhileOpen(t *testing.T) {
-	api := &stubAPI{}
-	c, err := New(context.Background(), Options{API: api, RenewEvery: 50 * time.Millisecond})
+// served serves a console made with opt on a test server, and logs in
+// through its one-time URL.
+func served(t *testing.T, opt Options) (*Console, *httptest.Server, *http.Cookie) {
+	t.Helper()
+	c, err := New(context.Background(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(c.Handler())
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	c.SetHost(strings.TrimPrefix(srv.URL, "http://"))
 	u, _ := url.Parse(c.OneTimeURL())
 	client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -258,11 +257,20 @@ func TestCasePageRenewsWhileOpen(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %v %v", resp, err)
 	}
-	cookie := resp.Cookies()[0]
+	resp.Body.Close()
+	return c, srv, resp.Cookies()[0]
+}
+
+// TestCasePageRenewsWhileOpen: while a case page's event stream is
+// connected, the console renews that case's lease, and tells the page; once
+// the page is gone, it stops.
+func TestCasePageRenewsWhileOpen(t *testing.T) {
+	api := &stubAPI{}
+	_, srv, cookie := served(t, Options{API: api, RenewEvery: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events?case=tip1", nil)
 	req.AddCookie(cookie)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("events: %v %v", resp, err)
 	}
@@ -312,28 +320,13 @@ func (a *appendingAPI) Watch(ctx context.Context, fn func(officerapi.Event) bool
 // holds (the gateway's "appended" event) reaches the console's pages as an
 // "appended" event naming the case only, which the case page shows.
 func TestAppendedReachesThePage(t *testing.T) {
-	c, err := New(context.Background(), Options{API: &appendingAPI{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(c.Handler())
-	defer srv.Close()
-	c.SetHost(strings.TrimPrefix(srv.URL, "http://"))
-	ctx, cancel := context.WithCancel(context.Background())
+	c, srv, cookie := served(t, Options{API: &appendingAPI{}})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	go c.hub.run(ctx)
-	u, _ := url.Parse(c.OneTimeURL())
-	client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(srv.URL + "/?" + u.RawQuery)
-	if err != nil || resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("login: %v %v", resp, err)
-	}
-	cookie := resp.Cookies()[0]
-	rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
-	defer rcancel()
-	req, _ := http.NewRequestWithContext(rctx, http.MethodGet, srv.URL+"/events?case=tip1", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events?case=tip1", nil)
 	req.AddCookie(cookie)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("events: %v %v", resp, err)
 	}
