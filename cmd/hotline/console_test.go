@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +18,8 @@ import (
 
 // TestConsolePrintsOneURL runs `hotline demo`, then `hotline console` with
 // the demo's officer as printed: it prints exactly one line, the one-time
-// URL, which opens the console once.
+// URL, which opens the console once. Without --no-browser it hands that URL
+// to the desktop's browser (on Linux a stand-in xdg-open records it).
 func TestConsolePrintsOneURL(t *testing.T) {
 	r := queuetest.New(t)
 	if r.URL == "" {
@@ -33,6 +37,16 @@ func TestConsolePrintsOneURL(t *testing.T) {
 	waitFor(t, 20*time.Second, "the demo", func() bool { return strings.Contains(demoOut.String(), "Press Ctrl-C") })
 	next := demoCommands(demoOut.String())[1] // triage next --server --token --identity
 	args := append([]string{"console", "--no-browser"}, next[2:]...)
+	opened := ""
+	if runtime.GOOS == "linux" {
+		bin := t.TempDir()
+		opened = filepath.Join(bin, "opened")
+		if err := os.WriteFile(filepath.Join(bin, "xdg-open"), []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+opened+".tmp && mv "+opened+".tmp "+opened+"\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+		args = append([]string{"console"}, next[2:]...)
+	}
 	var out, errOut queuetest.SyncBuffer
 	consoleDone := make(chan int, 1)
 	go func() { consoleDone <- run(ctx, args, nil, &out, &errOut) }()
@@ -40,6 +54,12 @@ func TestConsolePrintsOneURL(t *testing.T) {
 	line := out.String()
 	if !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/\?token=[A-Za-z0-9_-]{43}\n$`).MatchString(line) {
 		t.Fatalf("console printed %q (stderr %q), want one line with the one-time URL", line, errOut.String())
+	}
+	if opened != "" {
+		waitFor(t, 10*time.Second, "the browser opened", func() bool { b, _ := os.ReadFile(opened); return len(b) > 0 })
+		if b, _ := os.ReadFile(opened); string(b) != line {
+			t.Fatalf("the browser was given %q, want the one-time URL %q", b, line)
+		}
 	}
 	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	url := strings.TrimSpace(line)

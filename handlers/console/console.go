@@ -292,6 +292,7 @@ func (c *Console) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		handlers.StrictHeaders(w.Header(), CSP)
 		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+		w = noStore{w}
 		if !c.ownHost(r.Host) {
 			forbid(w)
 			return
@@ -323,6 +324,25 @@ func (c *Console) guard(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
 	})
 }
+
+// noStore puts Cache-Control back on an answer whose handler took it off:
+// http.ServeContent and the file server drop it on their errors (a range
+// past the end of a decrypted photo, a file that is not there).
+type noStore struct{ http.ResponseWriter }
+
+func (w noStore) WriteHeader(code int) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w noStore) Write(b []byte) (int, error) {
+	w.Header().Set("Cache-Control", "no-store")
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.NewResponseController reach the connection (the event
+// stream flushes and sets its deadlines).
+func (w noStore) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 type sessionKey struct{}
 

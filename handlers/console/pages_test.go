@@ -117,6 +117,13 @@ func TestCasePageHostileReportAndMedia(t *testing.T) {
 			t.Errorf("media %s: %d %q no-store=%q identical=%t", m.ctype, w.Code, w.Header().Get("Content-Type"),
 				w.Header().Get("Cache-Control"), bytes.Equal(w.Body.Bytes(), m.data))
 		}
+		// A range past the end is an error of http.ServeContent, which
+		// drops Cache-Control: the console puts it back.
+		if w := c.serve(req{method: "GET", path: "/media/" + m.key, host: testHost, cookie: cookie,
+			hdr: map[string]string{"Range": "bytes=99999999-"}}); w.Code != http.StatusRequestedRangeNotSatisfiable ||
+			w.Header().Get("Cache-Control") != "no-store" || w.Header().Get("Content-Security-Policy") != CSP {
+			t.Errorf("media, range past the end: %d %v", w.Code, w.Header())
+		}
 		if w := c.serve(req{method: "GET", path: "/media/" + m.key, host: testHost}); w.Code != http.StatusForbidden {
 			t.Errorf("media without the cookie: %d", w.Code)
 		}
@@ -233,17 +240,16 @@ func TestGatewayDeadlinesShown(t *testing.T) {
 	}
 }
 
-// TestCasePageRenewsWhileOpen: while a case page's event stream is
-// connected, the console renews that case's lease, and tells the page; once
-// the page is gone, it stops.
-func TestCasePageRenewsWhileOpen(t *testing.T) {
-	api := &stubAPI{}
-	c, err := New(context.Background(), Options{API: api, RenewEvery: 50 * time.Millisecond})
+// served serves a console made with opt on a test server, and logs in
+// through its one-time URL.
+func served(t *testing.T, opt Options) (*Console, *httptest.Server, *http.Cookie) {
+	t.Helper()
+	c, err := New(context.Background(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(c.Handler())
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	c.SetHost(strings.TrimPrefix(srv.URL, "http://"))
 	u, _ := url.Parse(c.OneTimeURL())
 	client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -251,11 +257,20 @@ func TestCasePageRenewsWhileOpen(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %v %v", resp, err)
 	}
-	cookie := resp.Cookies()[0]
+	resp.Body.Close()
+	return c, srv, resp.Cookies()[0]
+}
+
+// TestCasePageRenewsWhileOpen: while a case page's event stream is
+// connected, the console renews that case's lease, and tells the page; once
+// the page is gone, it stops.
+func TestCasePageRenewsWhileOpen(t *testing.T) {
+	api := &stubAPI{}
+	_, srv, cookie := served(t, Options{API: api, RenewEvery: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events?case=tip1", nil)
 	req.AddCookie(cookie)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("events: %v %v", resp, err)
 	}
@@ -278,4 +293,54 @@ func TestCasePageRenewsWhileOpen(t *testing.T) {
 	if len(got) < 3 || len(got) != n || slices.ContainsFunc(got, func(id string) bool { return id != "tip1" }) {
 		t.Fatalf("renewed %q (then %d more after the page left)", got, len(got)-n)
 	}
+}
+
+// appendingAPI is a gateway whose event stream tells, again and again, of a
+// message appended to the officer's held case tip1 (with fields the pages
+// must not get), and of one whose id is too long to be a case's.
+type appendingAPI struct{ stubAPI }
+
+func (a *appendingAPI) Watch(ctx context.Context, fn func(officerapi.Event) bool) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if !fn(officerapi.Event{Name: "appended", Data: []byte(`{"id":"` + strings.Repeat("x", 65) + `"}`)}) ||
+			!fn(officerapi.Event{Name: "appended", Data: []byte(`{"id":"tip1","case":"CASE-1","tip":"<b>m2</b>\ndata: x"}`)}) {
+			return nil
+		}
+	}
+}
+
+// TestAppendedReachesThePage: a message appended to a case the officer
+// holds (the gateway's "appended" event) reaches the console's pages as an
+// "appended" event naming the case only, which the case page shows.
+func TestAppendedReachesThePage(t *testing.T) {
+	c, srv, cookie := served(t, Options{API: &appendingAPI{}})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go c.hub.run(ctx)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events?case=tip1", nil)
+	req.AddCookie(cookie)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("events: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if n := len(lines); n >= 2 && lines[n-2] == "event: appended" {
+			if lines[n-1] != `data: {"id":"tip1"}` {
+				t.Fatalf("appended event: %q", lines[n-1])
+			}
+			return
+		}
+	}
+	t.Fatalf("no appended event reached the page: %q", lines)
 }
