@@ -742,6 +742,28 @@ var situations = []struct {
 		"vi":      "hôm nay sếp la em, sợ bị trừ lương. ký túc xá khóa cửa lúc 11 giờ, vậy có được không",
 		"fil":     "sinigawan ako ng boss dahil late ako, takot na mabawasan ang sahod. sinasara ang gate ng dorm ng 10 pm, pwede ba yun?",
 	}},
+	// A "555" inside a phone number is no Thai laughter: a victim who gives a
+	// number to call back must not be laughed off, in any language.
+	{"locked in, a number to call", true, map[string]string{
+		"en":      "we are locked in the back room, call me 081 555 1234",
+		"es":      "estamos encerradas en un cuarto, llámenme al 55 5555 1234",
+		"ms":      "kami dikurung dlm bilik, call sy 012-555 7788",
+		"id":      "kami dikurung di kamar, telp aku ke +62 812 5555 7788",
+		"zh-Hans": "我们被关在房间里 救命 打我电话 138 5555 1234",
+		"th":      "ขังอยู่ ช่วยด้วย โทร 089 555 7788",
+		"vi":      "bọn em bị nhốt trong phòng, gọi em số 090.555.1234",
+		"fil":     "nakakulong kami sa kwarto, tawagan nyo ako 0917/555/1234",
+	}},
+	{"beaten, an address with a 555", true, map[string]string{
+		"en":      "he is beating my sister right now at 12/555 moo 3",
+		"es":      "le están pegando a mi hermana ahorita, calle 8 555",
+		"ms":      "dia tgh pukul kakak sy skrg, lot 7-555",
+		"id":      "dia lagi mukulin kakak aku skrg, jl mawar 3 555",
+		"zh-Hans": "他现在在打我姐姐 地址 88-5555号",
+		"th":      "มันกำลังทุบตีพี่สาวหนูอยู่ตอนนี้ บ้านเลขที่ 99/555",
+		"vi":      "nó đang đánh chị em bây giờ, nhà 12 555",
+		"fil":     "binubugbog nya ate ko ngayon, blk 4 555",
+	}},
 	{"to be sold to another place", true, map[string]string{
 		"en":      "they said tomorrow they will sell us to another place",
 		"es":      "dicen que mañana nos venden a otro lugar",

@@ -191,6 +191,10 @@ func (p *phrase) written(k int) string {
 	return p.exact[k]
 }
 
+// number reports whether p is a number alone ("555"): it matches only a
+// number that stands alone (see joinedNumber).
+func (p *phrase) number() bool { return len(p.words) == 1 && isNumber(p.words[0]) }
+
 // masks reports whether p is matched before the others and hides the words
 // it covers from them: exceptions, and Safe cues ("now safe" is no "now").
 func (p *phrase) masks() bool { return p.except || p.class == Safe }
@@ -519,29 +523,53 @@ func hasTriple(s string) bool {
 // beside them: lower case, composed, without apostrophes. The written form
 // tells "bắn em" (shoot me) from "bạn em" (my friend), which fold alike.
 func words(text string) (folded, written []string) {
+	folded, written, _ = wordsJoined(text)
+	return folded, written
+}
+
+// wordsJoined is words, and which words are a group of digits joined to
+// another number (see joinedNumber): "555" in "call 081 555 1234". A run of
+// five fives or more is "555", as laughter said longer ("5555555") is
+// laughter.
+func wordsJoined(text string) (folded, written []string, joined []bool) {
 	ascii := isASCII(text)
 	if !ascii {
 		text = norm.NFC.String(text)
 	}
-	fields := strings.FieldsFunc(text, func(r rune) bool { // unspaced scripts are matched as runs
+	sep := func(r rune) bool { // unspaced scripts are matched as runs
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) && !isApostrophe(r) &&
 			!unicode.Is(unicode.Cf, r) || (r >= 0x0E00 && unspacedRune(r))
-	})
-	if ascii { // the common case, in place: as written is as folded
-		folded = fields[:0]
-		for _, f := range fields {
-			if fw := foldLatin(f); fw != "" {
-				folded = append(folded, fw)
-			}
-		}
-		return folded, folded
 	}
-	folded, written = make([]string, 0, len(fields)), make([]string, 0, len(fields))
-	for _, f := range fields {
-		fw := foldLatin(f)
+	folded, written, joined = make([]string, 0, 8), make([]string, 0, 8), make([]bool, 0, 8)
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if sep(r) {
+			i += size
+			continue
+		}
+		j := i + size
+		for j < len(text) {
+			r, size := utf8.DecodeRuneInString(text[j:])
+			if sep(r) {
+				break
+			}
+			j += size
+		}
+		f, isJoined := text[i:j], isNumber(text[i:j]) && joinedNumber(text[:i], text[j:])
+		i = j
+		fw := laughDigits(foldLatin(f))
+		if ascii { // the common case: as written is as folded
+			if fw != "" {
+				folded, joined = append(folded, fw), append(joined, isJoined)
+			}
+			continue
+		}
 		if strings.ContainsFunc(fw, notWordRune) || fw == "" {
 			fs := strings.FieldsFunc(fw, notWordRune)
 			folded, written = append(folded, fs...), append(written, fs...) // compatibility forms: as folded
+			for range fs {
+				joined = append(joined, isJoined)
+			}
 			continue
 		}
 		w := fw
@@ -552,11 +580,76 @@ func words(text string) (folded, written []string) {
 				}
 				return unicode.ToLower(r)
 			}, f))
-			w = toneFirst(w)
+			w = laughDigits(toneFirst(w))
 		}
-		folded, written = append(folded, fw), append(written, w)
+		folded, written, joined = append(folded, fw), append(written, w), append(joined, isJoined)
 	}
-	return folded, written
+	if ascii {
+		written = folded
+	}
+	return folded, written, joined
+}
+
+// isNumber reports whether w is digits only.
+func isNumber(w string) bool {
+	for _, r := range w {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return w != ""
+}
+
+// laughDigits returns "555" for a run of three fives or more, Thai laughter,
+// and w otherwise.
+func laughDigits(w string) string {
+	if len(w) > 3 && strings.Trim(w, "5") == "" {
+		return "555"
+	}
+	return w
+}
+
+// joinedNumber reports whether a group of digits, with before and after it
+// in the text, is part of a longer number: next to another group of digits
+// (spaces aside: "081 555 1234"), or to '-', '+', '/' or '#' ("555-1234",
+// "+555", "12/555"), or to '.', ',' or ':' with a digit beyond ("1.555",
+// "555,000"). A number that is a cue alone ("555", Thai laughter) counts
+// only where it stands alone.
+func joinedNumber(before, after string) bool {
+	next := func(s string, back bool) (rune, string) {
+		if s == "" {
+			return utf8.RuneError, ""
+		}
+		if back {
+			r, size := utf8.DecodeLastRuneInString(s)
+			return r, s[:len(s)-size]
+		}
+		r, size := utf8.DecodeRuneInString(s)
+		return r, s[size:]
+	}
+	for _, back := range []bool{true, false} {
+		s := after
+		if back {
+			s = before
+		}
+		r, rest := next(s, back)
+		switch {
+		case unicode.IsDigit(r) || strings.ContainsRune("-+/#‐‑‒–—−－＋／", r):
+			return true
+		case strings.ContainsRune(".,:．，：", r):
+			if d, _ := next(rest, back); unicode.IsDigit(d) {
+				return true
+			}
+		case unicode.IsSpace(r):
+			for unicode.IsSpace(r) {
+				r, rest = next(rest, back)
+			}
+			if unicode.IsDigit(r) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
