@@ -764,6 +764,28 @@ var situations = []struct {
 		"vi":      "nó đang đánh chị em bây giờ, nhà 12 555",
 		"fil":     "binubugbog nya ate ko ngayon, blk 4 555",
 	}},
+	// A sports score after a word of beating is a game lost, not violence;
+	// a range of times ("2-3 times a week") is no score.
+	{"a game lost by a score", false, map[string]string{
+		"en":      "they beat us 3-0 last night, the ref was awful",
+		"es":      "nos dieron una paliza 3-0 anoche, el árbitro fatal",
+		"ms":      "semalam kami kena belasah 3-0, pengadil teruk",
+		"id":      "semalam kami dihajar 3-0, wasitnya jelek",
+		"zh-Hans": "昨晚我们被打了个3比0 裁判太烂了",
+		"th":      "เมื่อคืนโดนถล่ม 3-0 กรรมการแย่มาก",
+		"vi":      "tối qua đội em bị đánh bại 3-0, trọng tài tệ quá",
+		"fil":     "binugbog kami 3-0 kagabi, ang pangit ng ref",
+	}},
+	{"beaten two or three times a week", true, map[string]string{
+		"en":      "the boss beat us 2-3 times a week",
+		"es":      "el patrón nos da una paliza 2-3 veces por semana",
+		"ms":      "bos belasah kami 2-3 kali seminggu",
+		"id":      "bos ngehajar kami 2-3 kali seminggu",
+		"zh-Hans": "老板一个星期打我们2-3次",
+		"th":      "เถ้าแก่ตบตีพวกเรา 2-3 ครั้งต่ออาทิตย์",
+		"vi":      "ông chủ đánh tụi em 2-3 lần một tuần",
+		"fil":     "binubugbog kami ng amo 2-3 beses isang linggo",
+	}},
 	{"to be sold to another place", true, map[string]string{
 		"en":      "they said tomorrow they will sell us to another place",
 		"es":      "dicen que mañana nos venden a otro lugar",
