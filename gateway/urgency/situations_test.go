@@ -786,6 +786,28 @@ var situations = []struct {
 		"vi":      "ông chủ đánh tụi em 2-3 lần một tuần",
 		"fil":     "binubugbog kami ng amo 2-3 beses isang linggo",
 	}},
+	// A knife that cut one's own finger while cooking is no weapon; a knife
+	// someone threatens to cut with is.
+	{"cut one's own finger cooking", false, map[string]string{
+		"en":      "i cut my finger with a kitchen knife while cooking, how long is sick leave?",
+		"es":      "me corté el dedo con un cuchillo de cocina, cuántos días de baja me dan?",
+		"ms":      "jari sy terhiris pisau dapur masa masak, cuti sakit berapa hari?",
+		"id":      "jariku keiris pisau dapur pas masak, cuti sakit berapa hari?",
+		"zh-Hans": "切菜的时候菜刀切到手指了 病假有几天",
+		"th":      "ทำกับข้าวแล้วมีดบาดนิ้ว ลาป่วยได้กี่วัน",
+		"vi":      "em bị dao cắt vào tay lúc nấu ăn, nghỉ ốm được mấy ngày?",
+		"fil":     "nahiwa ko daliri ko sa kutsilyo habang nagluluto, ilang araw sick leave?",
+	}},
+	{"a knife to cut a finger off, a threat", true, map[string]string{
+		"en":      "he said he will cut my finger off with a kitchen knife if i leave",
+		"es":      "dijo que me corta el dedo con un cuchillo si me voy",
+		"ms":      "dia kata nak potong jari sy dgn pisau kalau sy lari",
+		"id":      "dia bilang mau motong jariku pakai pisau kalau aku kabur",
+		"zh-Hans": "他说我要是走就用菜刀砍我的手指",
+		"th":      "มันบอกว่าถ้าหนีจะเอามีดตัดนิ้วหนู",
+		"vi":      "nó nói nếu em bỏ đi nó sẽ lấy dao chặt ngón tay em",
+		"fil":     "sabi nya hihiwain nya daliri ko ng kutsilyo pag umalis ako",
+	}},
 	{"to be sold to another place", true, map[string]string{
 		"en":      "they said tomorrow they will sell us to another place",
 		"es":      "dicen que mañana nos venden a otro lugar",
