@@ -121,6 +121,9 @@ func TestLaughterDigitsStandAlone(t *testing.T) {
 		"locked in 555,000 baht debt":     true,
 		"locked in call 555 ext. 081 555": true,
 		"locked in 555 ０８１":               true, // full width digits are digits
+		"locked in call 081 , 555 , 1234": true, // punctuation between words changes nothing
+		"locked in, 555, 12 of us":        true, // erring towards urgent
+		"locked in 555. 12 of us":         false,
 	} {
 		if _, ok := m.Match(text); ok != want {
 			t.Errorf("Match(%q) = %v, want %v (cues %v)", text, ok, want, cueList(m.All(text)))

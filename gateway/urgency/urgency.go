@@ -611,9 +611,9 @@ func laughDigits(w string) string {
 
 // joinedNumber reports whether a group of digits, with before and after it
 // in the text, is part of a longer number: next to another group of digits
-// (spaces aside: "081 555 1234"), or to '-', '+', '/' or '#' ("555-1234",
-// "+555", "12/555"), or to '.', ',' or ':' with a digit beyond ("1.555",
-// "555,000"). A number that is a cue alone ("555", Thai laughter) counts
+// (spaces and commas aside: "081 555 1234", "555,000"), or to '-', '+', '/'
+// or '#' ("555-1234", "+555", "12/555"), or to '.' or ':' with a digit
+// beyond ("1.555", "12:555"). A number that is a cue alone ("555", Thai laughter) counts
 // only where it stands alone.
 func joinedNumber(before, after string) bool {
 	next := func(s string, back bool) (rune, string) {
@@ -634,14 +634,15 @@ func joinedNumber(before, after string) bool {
 		}
 		r, rest := next(s, back)
 		switch {
-		case unicode.IsDigit(r) || strings.ContainsRune("-+/#‐‑‒–—−－＋／", r):
+		case unicode.IsDigit(r) || strings.ContainsRune("-+/#\u2010\u2011\u2012\u2013\u2014\u2212\uff0d\uff0b\uff0f", r):
 			return true
-		case strings.ContainsRune(".,:．，：", r):
+		case strings.ContainsRune(".:\uff0e\uff1a", r):
 			if d, _ := next(rest, back); unicode.IsDigit(d) {
 				return true
 			}
-		case unicode.IsSpace(r):
-			for unicode.IsSpace(r) {
+		case unicode.IsSpace(r) || r == ',' || r == '\uff0c':
+			// Commas and spaces alike, so that "081 , 555" is "081 555".
+			for unicode.IsSpace(r) || r == ',' || r == '\uff0c' {
 				r, rest = next(rest, back)
 			}
 			if unicode.IsDigit(r) {
