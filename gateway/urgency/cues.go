@@ -636,7 +636,7 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 		first, both := m.at(t.folded, i)
 		for _, cs := range [2][]uint32{first, both} {
 			for _, c := range cs {
-				if m.cues[c].flags&cueNumber != 0 && joined[i] {
+				if m.cues[c].flags&cueNumber != 0 && joined != nil && joined[i] {
 					continue
 				}
 				if end := m.matchAt(t, i, c, 0, masked); end > i {

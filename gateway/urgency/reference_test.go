@@ -236,7 +236,7 @@ func (m *refMatcher) find(text string) ([]*phrase, bool) {
 		first, both := ix.at(ws, i)
 		for _, ps := range [2][]*phrase{first, both} {
 			for _, p := range ps {
-				if p.number() && joined[i] {
+				if p.number() && joined != nil && joined[i] {
 					continue
 				}
 				if end := refMatchAt(t, i, p, 0, masked); end > i {

@@ -528,7 +528,7 @@ func words(text string) (folded, written []string) {
 }
 
 // wordsJoined is words, and which words are a group of digits joined to
-// another number (see joinedNumber): "555" in "call 081 555 1234". A run of
+// another number (see joinedNumber; nil if none): "555" in "call 081 555 1234". A run of
 // five fives or more is "555", as laughter said longer ("5555555") is
 // laughter.
 func wordsJoined(text string) (folded, written []string, joined []bool) {
@@ -540,7 +540,26 @@ func wordsJoined(text string) (folded, written []string, joined []bool) {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) && !isApostrophe(r) &&
 			!unicode.Is(unicode.Cf, r) || (r >= 0x0E00 && unspacedRune(r))
 	}
-	folded, written, joined = make([]string, 0, 8), make([]string, 0, 8), make([]bool, 0, 8)
+	n, inField := 0, false // how many fields, to allocate once
+	for _, r := range text {
+		if sep(r) {
+			inField = false
+		} else if !inField {
+			n, inField = n+1, true
+		}
+	}
+	folded = make([]string, 0, n)
+	if !ascii {
+		written = make([]string, 0, n)
+	}
+	join := func(j bool) { // joined stays nil until a number is joined
+		if j && joined == nil {
+			joined = make([]bool, len(folded), cap(folded))
+		}
+		if joined != nil {
+			joined = append(joined, j)
+		}
+	}
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
 		if sep(r) {
@@ -560,16 +579,17 @@ func wordsJoined(text string) (folded, written []string, joined []bool) {
 		fw := laughDigits(foldLatin(f))
 		if ascii { // the common case: as written is as folded
 			if fw != "" {
-				folded, joined = append(folded, fw), append(joined, isJoined)
+				join(isJoined)
+				folded = append(folded, fw)
 			}
 			continue
 		}
 		if strings.ContainsFunc(fw, notWordRune) || fw == "" {
 			fs := strings.FieldsFunc(fw, notWordRune)
-			folded, written = append(folded, fs...), append(written, fs...) // compatibility forms: as folded
 			for range fs {
-				joined = append(joined, isJoined)
+				join(isJoined)
 			}
+			folded, written = append(folded, fs...), append(written, fs...) // compatibility forms: as folded
 			continue
 		}
 		w := fw
@@ -582,7 +602,8 @@ func wordsJoined(text string) (folded, written []string, joined []bool) {
 			}, f))
 			w = laughDigits(toneFirst(w))
 		}
-		folded, written, joined = append(folded, fw), append(written, w), append(joined, isJoined)
+		join(isJoined)
+		folded, written = append(folded, fw), append(written, w)
 	}
 	if ascii {
 		written = folded
