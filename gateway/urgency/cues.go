@@ -67,6 +67,7 @@ const (
 	cueExcept          // an exception: see phrase.except
 	cueStrict          // accents must agree (Vietnamese)
 	cueExact           // its words as written follow its folded words in m.ids
+	cueNumber          // a number alone: see phrase.number
 )
 
 // runCue is a phrase matched anywhere: the compact form of its text, and of
@@ -303,6 +304,9 @@ func (b *builder) cue(p *phrase) uint32 {
 	}
 	if p.strict {
 		c.flags |= cueStrict
+	}
+	if p.number() {
+		c.flags |= cueNumber
 	}
 	m.cues = append(m.cues, c)
 	return uint32(len(m.cues) - 1)
@@ -584,8 +588,9 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 	}
 
 	var ws, ex []string
+	var joined []bool // numbers that are part of a longer one
 	if hasWords(text) {
-		ws, ex = words(text)
+		ws, ex, joined = wordsJoined(text)
 	}
 	var buf [64]uint32
 	tk := m.tokens(text, ws, ex, buf[:])
@@ -631,6 +636,9 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 		first, both := m.at(t.folded, i)
 		for _, cs := range [2][]uint32{first, both} {
 			for _, c := range cs {
+				if m.cues[c].flags&cueNumber != 0 && joined != nil && joined[i] {
+					continue
+				}
 				if end := m.matchAt(t, i, c, 0, masked); end > i {
 					foundCue(c)
 					if m.cues[c].class == Help {

@@ -93,7 +93,8 @@ func TestCompactAgrees(t *testing.T) {
 // agree.
 func FuzzCompactAgrees(f *testing.F) {
 	for _, s := range []string{"help us we are locked in", "tolong-menolong", "bắn em", "bạn em", "现在已经很安全",
-		"ช่วยด้วยยยยค่ะ", "I was locked in years ago, safe now", "they took my passport and dont pay us", "🆘", "\xff"} {
+		"ช่วยด้วยยยยค่ะ", "I was locked in years ago, safe now", "they took my passport and dont pay us", "🆘", "\xff",
+		"locked in call 081 555 1234", "ขังอยู่ โทร 089-555-7788 5555555", "99/５５５ room 555,"} {
 		f.Add(s)
 	}
 	msgs, err := readCorpus(filepath.Join("testdata", "dev", "vi.tsv"))

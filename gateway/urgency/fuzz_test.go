@@ -19,6 +19,7 @@ func FuzzMatch(f *testing.F) {
 		"อยู่ใกล้ทางด่วน ด่วน", "they took my passport and dont pay us", "I was locked in years ago, safe now",
 		"现在已经很安全", "HELPPPP", "bạn em", "bắn em", "AYÚDENME x favor", "ช่วยด้วยยยยค่ะ",
 		"nó khoá cửa", "quý", "khoẻ", "o\u0301a", "uý", "oá\xff",
+		"locked in call 081 555 1234", "locked in 555", "12/555 - 5555555, 1.555", "ขังอยู่ โทร 089 555 7788",
 	} {
 		f.Add(s)
 	}

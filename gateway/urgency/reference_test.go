@@ -186,8 +186,9 @@ func (m *refMatcher) find(text string) ([]*phrase, bool) {
 	}
 
 	var ws, ex []string
+	var joined []bool // numbers that are part of a longer one
 	if hasWords(text) {
-		ws, ex = words(text)
+		ws, ex, joined = wordsJoined(text)
 	}
 	t := &refTokens{folded: ws, written: ex, accented: !isASCII(text) && !slices.Equal(ws, ex)}
 	run := ""
@@ -235,6 +236,9 @@ func (m *refMatcher) find(text string) ([]*phrase, bool) {
 		first, both := ix.at(ws, i)
 		for _, ps := range [2][]*phrase{first, both} {
 			for _, p := range ps {
+				if p.number() && joined != nil && joined[i] {
+					continue
+				}
 				if end := refMatchAt(t, i, p, 0, masked); end > i {
 					found(p)
 					if p.class == Help {

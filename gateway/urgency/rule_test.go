@@ -94,6 +94,51 @@ func TestJokeCancelsNow(t *testing.T) {
 	}
 }
 
+// TestLaughterDigitsStandAlone: a number as a cue ("555", Thai laughter)
+// counts only where it stands alone, not as a group of a longer number (a
+// phone number, an address, a score); and laughter said with more fives
+// ("5555555") is laughter too.
+func TestLaughterDigitsStandAlone(t *testing.T) {
+	m := mustMatcher(t, Options{})
+	for text, want := range map[string]bool{
+		"locked in 555":                   false, // laughter cancels
+		"locked in 5555555":               false,
+		"locked in, 555 lol no":           false,
+		"ขังอยู่ 555":                     false,
+		"ขังอยู่555":                      false,
+		"locked in 555.":                  false, // a full stop ends the sentence
+		"locked in call 081 555 1234":     true,
+		"locked in call 081 5555 1234":    true,
+		"locked in 555 1234":              true,
+		"locked in 081 555":               true,
+		"locked in 081-555-1234":          true,
+		"locked in 555-1234":              true,
+		"locked in +555":                  true,
+		"locked in 12/555":                true,
+		"locked in 555/3":                 true,
+		"locked in 1.555":                 true,
+		"locked in 555.12":                true,
+		"locked in 555,000 baht debt":     true,
+		"locked in call 555 ext. 081 555": true,
+		"locked in 555 ０８１":               true, // full width digits are digits
+		"locked in call 081 , 555 , 1234": true, // punctuation between words changes nothing
+		"locked in, 555, 12 of us":        true, // erring towards urgent
+		"locked in 555. 12 of us":         false,
+	} {
+		if _, ok := m.Match(text); ok != want {
+			t.Errorf("Match(%q) = %v, want %v (cues %v)", text, ok, want, cueList(m.All(text)))
+		}
+	}
+	// A configured number alone is held to the same: "999" in "0999 999 12" is
+	// part of a phone number.
+	m = mustMatcher(t, Options{NoDefaults: true, Extra: map[language.Tag][]string{language.English: {"999"}}})
+	for text, want := range map[string]bool{"call 999": true, "call 0999 999 12": false, "999-12": false} {
+		if _, ok := m.Match(text); ok != want {
+			t.Errorf("configured: Match(%q) = %v, want %v", text, ok, want)
+		}
+	}
+}
+
 func TestGroups(t *testing.T) {
 	m := mustMatcher(t, Options{NoDefaults: true, Extra: map[language.Tag][]string{
 		language.English: {"[weapon] (a|the) (gun|knife)", "[confinement] (|they )locked us"},

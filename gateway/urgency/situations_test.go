@@ -742,6 +742,72 @@ var situations = []struct {
 		"vi":      "hôm nay sếp la em, sợ bị trừ lương. ký túc xá khóa cửa lúc 11 giờ, vậy có được không",
 		"fil":     "sinigawan ako ng boss dahil late ako, takot na mabawasan ang sahod. sinasara ang gate ng dorm ng 10 pm, pwede ba yun?",
 	}},
+	// A "555" inside a phone number is no Thai laughter: a victim who gives a
+	// number to call back must not be laughed off, in any language.
+	{"locked in, a number to call", true, map[string]string{
+		"en":      "we are locked in the back room, call me 081 555 1234",
+		"es":      "estamos encerradas en un cuarto, llámenme al 55 5555 1234",
+		"ms":      "kami dikurung dlm bilik, call sy 012-555 7788",
+		"id":      "kami dikurung di kamar, telp aku ke +62 812 5555 7788",
+		"zh-Hans": "我们被关在房间里 救命 打我电话 138 5555 1234",
+		"th":      "ขังอยู่ ช่วยด้วย โทร 089 555 7788",
+		"vi":      "bọn em bị nhốt trong phòng, gọi em số 090.555.1234",
+		"fil":     "nakakulong kami sa kwarto, tawagan nyo ako 0917/555/1234",
+	}},
+	{"beaten, an address with a 555", true, map[string]string{
+		"en":      "he is beating my sister right now at 12/555 moo 3",
+		"es":      "le están pegando a mi hermana ahorita, calle 8 555",
+		"ms":      "dia tgh pukul kakak sy skrg, lot 7-555",
+		"id":      "dia lagi mukulin kakak aku skrg, jl mawar 3 555",
+		"zh-Hans": "他现在在打我姐姐 地址 88-5555号",
+		"th":      "มันกำลังทุบตีพี่สาวหนูอยู่ตอนนี้ บ้านเลขที่ 99/555",
+		"vi":      "nó đang đánh chị em bây giờ, nhà 12 555",
+		"fil":     "binubugbog nya ate ko ngayon, blk 4 555",
+	}},
+	// A sports score after a word of beating is a game lost, not violence;
+	// a range of times ("2-3 times a week") is no score.
+	{"a game lost by a score", false, map[string]string{
+		"en":      "they beat us 3-0 last night, the ref was awful",
+		"es":      "nos dieron una paliza 3-0 anoche, el árbitro fatal",
+		"ms":      "semalam kami kena belasah 3-0, pengadil teruk",
+		"id":      "semalam kami dihajar 3-0, wasitnya jelek",
+		"zh-Hans": "昨晚我们被打了个3比0 裁判太烂了",
+		"th":      "เมื่อคืนโดนถล่ม 3-0 กรรมการแย่มาก",
+		"vi":      "tối qua đội em bị đánh bại 3-0, trọng tài tệ quá",
+		"fil":     "binugbog kami 3-0 kagabi, ang pangit ng ref",
+	}},
+	{"beaten two or three times a week", true, map[string]string{
+		"en":      "the boss beat us 2-3 times a week",
+		"es":      "el patrón nos da una paliza 2-3 veces por semana",
+		"ms":      "bos belasah kami 2-3 kali seminggu",
+		"id":      "bos ngehajar kami 2-3 kali seminggu",
+		"zh-Hans": "老板一个星期打我们2-3次",
+		"th":      "เถ้าแก่ตบตีพวกเรา 2-3 ครั้งต่ออาทิตย์",
+		"vi":      "ông chủ đánh tụi em 2-3 lần một tuần",
+		"fil":     "binubugbog kami ng amo 2-3 beses isang linggo",
+	}},
+	// A knife that cut one's own finger while cooking is no weapon; a knife
+	// someone threatens to cut with is.
+	{"cut one's own finger cooking", false, map[string]string{
+		"en":      "i cut my finger with a kitchen knife while cooking, how long is sick leave?",
+		"es":      "me corté el dedo con un cuchillo de cocina, cuántos días de baja me dan?",
+		"ms":      "jari sy terhiris pisau dapur masa masak, cuti sakit berapa hari?",
+		"id":      "jariku keiris pisau dapur pas masak, cuti sakit berapa hari?",
+		"zh-Hans": "切菜的时候菜刀切到手指了 病假有几天",
+		"th":      "ทำกับข้าวแล้วมีดบาดนิ้ว ลาป่วยได้กี่วัน",
+		"vi":      "em bị dao cắt vào tay lúc nấu ăn, nghỉ ốm được mấy ngày?",
+		"fil":     "nahiwa ko daliri ko sa kutsilyo habang nagluluto, ilang araw sick leave?",
+	}},
+	{"a knife to cut a finger off, a threat", true, map[string]string{
+		"en":      "he said he will cut my finger off with a kitchen knife if i leave",
+		"es":      "dijo que me corta el dedo con un cuchillo si me voy",
+		"ms":      "dia kata nak potong jari sy dgn pisau kalau sy lari",
+		"id":      "dia bilang mau motong jariku pakai pisau kalau aku kabur",
+		"zh-Hans": "他说我要是走就用菜刀砍我的手指",
+		"th":      "มันบอกว่าถ้าหนีจะเอามีดตัดนิ้วหนู",
+		"vi":      "nó nói nếu em bỏ đi nó sẽ lấy dao chặt ngón tay em",
+		"fil":     "sabi nya hihiwain nya daliri ko ng kutsilyo pag umalis ako",
+	}},
 	{"to be sold to another place", true, map[string]string{
 		"en":      "they said tomorrow they will sell us to another place",
 		"es":      "dicen que mañana nos venden a otro lugar",

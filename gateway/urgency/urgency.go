@@ -191,6 +191,10 @@ func (p *phrase) written(k int) string {
 	return p.exact[k]
 }
 
+// number reports whether p is a number alone ("555"): it matches only a
+// number that stands alone (see joinedNumber).
+func (p *phrase) number() bool { return len(p.words) == 1 && isNumber(p.words[0]) }
+
 // masks reports whether p is matched before the others and hides the words
 // it covers from them: exceptions, and Safe cues ("now safe" is no "now").
 func (p *phrase) masks() bool { return p.except || p.class == Safe }
@@ -519,28 +523,72 @@ func hasTriple(s string) bool {
 // beside them: lower case, composed, without apostrophes. The written form
 // tells "bắn em" (shoot me) from "bạn em" (my friend), which fold alike.
 func words(text string) (folded, written []string) {
+	folded, written, _ = wordsJoined(text)
+	return folded, written
+}
+
+// wordsJoined is words, and which words are a group of digits joined to
+// another number (see joinedNumber; nil if none): "555" in "call 081 555 1234". A run of
+// five fives or more is "555", as laughter said longer ("5555555") is
+// laughter.
+func wordsJoined(text string) (folded, written []string, joined []bool) {
 	ascii := isASCII(text)
 	if !ascii {
 		text = norm.NFC.String(text)
 	}
-	fields := strings.FieldsFunc(text, func(r rune) bool { // unspaced scripts are matched as runs
+	sep := func(r rune) bool { // unspaced scripts are matched as runs
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) && !isApostrophe(r) &&
 			!unicode.Is(unicode.Cf, r) || (r >= 0x0E00 && unspacedRune(r))
-	})
-	if ascii { // the common case, in place: as written is as folded
-		folded = fields[:0]
-		for _, f := range fields {
-			if fw := foldLatin(f); fw != "" {
+	}
+	n, inField := 0, false // how many fields, to allocate once
+	for _, r := range text {
+		if sep(r) {
+			inField = false
+		} else if !inField {
+			n, inField = n+1, true
+		}
+	}
+	folded = make([]string, 0, n)
+	if !ascii {
+		written = make([]string, 0, n)
+	}
+	join := func(j bool) { // joined stays nil until a number is joined
+		if j && joined == nil {
+			joined = make([]bool, len(folded), cap(folded))
+		}
+		if joined != nil {
+			joined = append(joined, j)
+		}
+	}
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if sep(r) {
+			i += size
+			continue
+		}
+		j := i + size
+		for j < len(text) {
+			r, size := utf8.DecodeRuneInString(text[j:])
+			if sep(r) {
+				break
+			}
+			j += size
+		}
+		f, isJoined := text[i:j], isNumber(text[i:j]) && joinedNumber(text[:i], text[j:])
+		i = j
+		fw := laughDigits(foldLatin(f))
+		if ascii { // the common case: as written is as folded
+			if fw != "" {
+				join(isJoined)
 				folded = append(folded, fw)
 			}
+			continue
 		}
-		return folded, folded
-	}
-	folded, written = make([]string, 0, len(fields)), make([]string, 0, len(fields))
-	for _, f := range fields {
-		fw := foldLatin(f)
 		if strings.ContainsFunc(fw, notWordRune) || fw == "" {
 			fs := strings.FieldsFunc(fw, notWordRune)
+			for range fs {
+				join(isJoined)
+			}
 			folded, written = append(folded, fs...), append(written, fs...) // compatibility forms: as folded
 			continue
 		}
@@ -552,11 +600,78 @@ func words(text string) (folded, written []string) {
 				}
 				return unicode.ToLower(r)
 			}, f))
-			w = toneFirst(w)
+			w = laughDigits(toneFirst(w))
 		}
+		join(isJoined)
 		folded, written = append(folded, fw), append(written, w)
 	}
-	return folded, written
+	if ascii {
+		written = folded
+	}
+	return folded, written, joined
+}
+
+// isNumber reports whether w is digits only.
+func isNumber(w string) bool {
+	for _, r := range w {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return w != ""
+}
+
+// laughDigits returns "555" for a run of three fives or more, Thai laughter,
+// and w otherwise.
+func laughDigits(w string) string {
+	if len(w) > 3 && strings.Trim(w, "5") == "" {
+		return "555"
+	}
+	return w
+}
+
+// joinedNumber reports whether a group of digits, with before and after it
+// in the text, is part of a longer number: next to another group of digits
+// (spaces and commas aside: "081 555 1234", "555,000"), or to '-', '+', '/'
+// or '#' ("555-1234", "+555", "12/555"), or to '.' or ':' with a digit
+// beyond ("1.555", "12:555"). A number that is a cue alone ("555", Thai laughter) counts
+// only where it stands alone.
+func joinedNumber(before, after string) bool {
+	next := func(s string, back bool) (rune, string) {
+		if s == "" {
+			return utf8.RuneError, ""
+		}
+		if back {
+			r, size := utf8.DecodeLastRuneInString(s)
+			return r, s[:len(s)-size]
+		}
+		r, size := utf8.DecodeRuneInString(s)
+		return r, s[size:]
+	}
+	for _, back := range []bool{true, false} {
+		s := after
+		if back {
+			s = before
+		}
+		r, rest := next(s, back)
+		switch {
+		case unicode.IsDigit(r) || strings.ContainsRune("-+/#\u2010\u2011\u2012\u2013\u2014\u2212\uff0d\uff0b\uff0f", r):
+			return true
+		case strings.ContainsRune(".:\uff0e\uff1a", r):
+			if d, _ := next(rest, back); unicode.IsDigit(d) {
+				return true
+			}
+		case unicode.IsSpace(r) || r == ',' || r == '\uff0c':
+			// Commas and spaces alike, so that "081 , 555" is "081 555".
+			for unicode.IsSpace(r) || r == ',' || r == '\uff0c' {
+				r, rest = next(rest, back)
+			}
+			if unicode.IsDigit(r) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
