@@ -170,9 +170,9 @@ var mutations = []mutation{
 	// was), one the run saw that the ACL lacks, one granted beyond what the run saw.
 	{"redis/users.acl", "redis/users.acl", " +hsetnx ", " "},
 	{"redis/users.acl", "redis/users.acl", " +mget ", " "},
-	{"redis/users.acl", testdataCommands, "\nhscan\n", "\nhscan\nhincrby\n"},
+	{"redis/users.acl", testdataCommands, "\nhscan\n", "\nhscan\nhrandfield\n"},
 	{"redis/users.acl", "redis/users.acl", " +xgroup|create ", " +xgroup "},
-	{"redis/users.acl", "redis/users.acl", " +asking", " +asking +hincrby"},
+	{"redis/users.acl", "redis/users.acl", " +asking", " +asking +hrandfield"},
 	{"redis/users.acl", "redis/users.acl", "user default off", "user default on"},
 	{"redis/users.acl", "redis/users.acl", "#REPLACE_WITH_SHA256_OF_THE_REDIS_PASSWORD", "nopass"},
 	{"redis/users.acl", "redis/users.acl", " -@all +ping\n", " -@all +ping +get ~*\n"},
