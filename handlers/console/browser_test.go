@@ -277,6 +277,11 @@ func screenshot(t *testing.T, tab context.Context, name string) {
 // case; a supervisor's console shows the verified audit chain and the
 // officers. Any script error, console error or CSP violation fails the
 // test.
+// jsReady holds once the console's script listens for the shortcuts: a key
+// pressed before that (the deferred script not yet run on a loaded machine)
+// is lost, and the text typed after it lands nowhere.
+const jsReady = `document.documentElement.getAttribute("data-js") === "ready"`
+
 func TestConsoleInBrowser(t *testing.T) {
 	browser := browsertest.New(t, 3*time.Minute)
 	d := startDemo(t)
@@ -321,7 +326,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err := chromedp.Do(tab, chromedp.KeyEvent("n")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, tab, 10*time.Second, "the claimed case", `location.pathname === "/case/`+webID+`" && !!document.querySelector(".message .text")`)
+	waitFor(t, tab, 10*time.Second, "the claimed case", `location.pathname === "/case/`+webID+`" && !!document.querySelector(".message .text") && `+jsReady)
 	shown, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(".message .text")))
 	if err != nil {
 		t.Fatal(err)
@@ -342,7 +347,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#note-add"))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, tab, 10*time.Second, "the note, opened", `Array.from(document.querySelectorAll(".note")).some(function (n) { return / DEMO note: <b>called<\/b> the unit$/.test(n.textContent); })`)
+	waitFor(t, tab, 10*time.Second, "the note, opened", `Array.from(document.querySelectorAll(".note")).some(function (n) { return / DEMO note: <b>called<\/b> the unit$/.test(n.textContent); }) && `+jsReady)
 	problems.check(t, tab, "note")
 
 	if err := chromedp.Do(tab, chromedp.KeyEvent("r"), chromedp.KeyEvent("DEMO reply: we received your report."),

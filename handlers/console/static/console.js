@@ -106,4 +106,6 @@
     }
     if (done) { e.preventDefault(); }
   });
+  // The shortcuts listen from here on (the browser test waits for it).
+  document.documentElement.setAttribute("data-js", "ready");
 }());
