@@ -381,9 +381,9 @@ func (s *Server) agencies(w http.ResponseWriter, r *http.Request) error {
 
 // auditLog is for supervisors: the trail names who did what.
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
-	o := officerOf(r)
-	if o.Role != officer.RoleSupervisor {
-		return fault.New(fault.Forbidden, "supervisors only")
+	o, err := supervisor(r)
+	if err != nil {
+		return err
 	}
 	count, _ := strconv.ParseInt(r.URL.Query().Get("count"), 10, 64)
 	if count <= 0 || count > 1000 {

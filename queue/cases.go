@@ -110,15 +110,6 @@ func (q *Queue) messages(ctx context.Context, agency, item string, first Entry, 
 	return out, nil
 }
 
-// CaseOf resolves id (the tip id of any message of a case, an open case's
-// ref, or the item's own tip id) to the tip id of the case's queue item.
-func (q *Queue) CaseOf(ctx context.Context, agency, id string) (string, error) {
-	ctx, cancel := q.calls.Context(ctx)
-	defer cancel()
-	item, _, _, err := q.find(ctx, agency, id)
-	return item, err
-}
-
 // Appended is a message appended to a held case: Item is the case's item,
 // Tip the new message, Holder who holds the case, Priority the case's.
 type Appended struct {
