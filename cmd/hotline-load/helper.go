@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hotline-org/hotline/crypto/seal"
+	"github.com/hotline-org/hotline/queue"
 	"github.com/redis/go-redis/v9"
 	twclient "github.com/twilio/twilio-go/client"
 )
@@ -112,6 +113,9 @@ func newReference(publicURL, tokenFile, recipientsFile, redisURL, stream string)
 		return nil, err
 	}
 	opt.ReadTimeout, opt.WriteTimeout = 2*time.Second, 2*time.Second
+	// The gateway's protocol (queue.Protocol): the comparison is of the
+	// pipelines, not of a client setting.
+	opt.Protocol = queue.Protocol
 	return &reference{
 		publicURL: strings.TrimRight(publicURL, "/"), validator: twclient.NewRequestValidator(strings.TrimSpace(string(token))),
 		recipients: rs, rdb: redis.NewClient(opt), stream: stream,

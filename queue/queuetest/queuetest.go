@@ -58,7 +58,7 @@ func New(t testing.TB) *Redis {
 	r := &Redis{Prefix: KeyPrefix + randomHex(6)}
 	if addrs := os.Getenv(ClusterAddrsEnv); addrs != "" {
 		r.Kind, r.Addrs = "cluster", strings.Split(addrs, ",")
-		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: r.Addrs, DisableIdentity: true,
+		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: r.Addrs, DisableIdentity: true, Protocol: queue.Protocol,
 			Username: os.Getenv(ClusterUserEnv), Password: os.Getenv(ClusterPasswordEnv)})
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
@@ -87,15 +87,16 @@ func New(t testing.TB) *Redis {
 	if err != nil {
 		t.Fatalf("REDIS_URL: %v", err)
 	}
-	// Like cmd/hotline: no CLIENT SETINFO, which the shipped ACL does not grant.
-	opt.DisableIdentity = true
+	// Like cmd/hotline: no CLIENT SETINFO, which the shipped ACL does not
+	// grant, and the same protocol.
+	opt.DisableIdentity, opt.Protocol = true, queue.Protocol
 	var c redis.UniversalClient = redis.NewClient(opt)
 	if sentinels := os.Getenv(SentinelAddrsEnv); sentinels != "" {
 		// As cmd/hotline builds it for mode: sentinel; REDIS_URL gives the user.
 		c.Close()
 		c = redis.NewFailoverClient(&redis.FailoverOptions{MasterName: os.Getenv(SentinelMasterEnv),
 			SentinelAddrs: strings.Split(sentinels, ","), Username: opt.Username, Password: opt.Password,
-			DisableIdentity: true})
+			DisableIdentity: true, Protocol: queue.Protocol})
 		r.Kind = "sentinel"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
