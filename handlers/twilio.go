@@ -10,7 +10,6 @@ import (
 
 	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/sms"
-	twclient "github.com/twilio/twilio-go/client"
 	"github.com/twilio/twilio-go/twiml"
 )
 
@@ -152,12 +151,7 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) validSignature(r *http.Request, sig string) bool {
-	params := make(map[string]string, len(r.PostForm))
-	for k, v := range r.PostForm {
-		params[k] = v[0]
-	}
-	v := twclient.NewRequestValidator(string(s.opt.AuthToken))
-	return v.Validate(strings.TrimRight(s.opt.PublicURL, "/")+r.URL.RequestURI(), params, sig)
+	return ValidTwilioSignature(s.opt.AuthToken, strings.TrimRight(s.opt.PublicURL, "/")+r.URL.RequestURI(), r.PostForm, sig)
 }
 
 func writeTwiML(w http.ResponseWriter, reply string) error {
