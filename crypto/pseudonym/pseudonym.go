@@ -12,7 +12,9 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"errors"
+	"hash"
 	"strings"
+	"sync"
 )
 
 // MinPepperSize is the least pepper length accepted, in bytes.
@@ -33,6 +35,10 @@ var ErrShortPepper = errors.New("pepper must be at least 32 bytes")
 // Keyer computes pseudonyms. It is safe for concurrent use.
 type Keyer struct {
 	pepper []byte
+	// macs holds keyed HMACs to reuse: a Reset one starts from the
+	// pepper's state without hashing the pepper again (several pseudonyms
+	// are taken per message).
+	macs sync.Pool
 }
 
 // New returns a Keyer for pepper, which must hold at least 32 bytes.
@@ -40,12 +46,16 @@ func New(pepper []byte) (*Keyer, error) {
 	if len(pepper) < MinPepperSize {
 		return nil, ErrShortPepper
 	}
-	return &Keyer{pepper: append([]byte(nil), pepper...)}, nil
+	k := &Keyer{pepper: append([]byte(nil), pepper...)}
+	k.macs.New = func() any { return hmac.New(sha256.New, k.pepper) }
+	return k, nil
 }
 
 // Sum returns the raw HMAC of value in domain.
 func (k *Keyer) Sum(domain, value string) []byte {
-	m := hmac.New(sha256.New, k.pepper)
+	m := k.macs.Get().(hash.Hash)
+	defer k.macs.Put(m)
+	m.Reset()
 	m.Write([]byte("hotline/v1/"))
 	m.Write([]byte(domain))
 	m.Write([]byte{0})

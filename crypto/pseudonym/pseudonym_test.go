@@ -2,9 +2,13 @@ package pseudonym_test
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
@@ -251,5 +255,36 @@ func TestPseudonymHidesNumber(t *testing.T) {
 				t.Errorf("Sender(%q) = %q contains %q", n, p, digits[i:i+4])
 			}
 		}
+	}
+}
+
+// TestSumIsTheHMAC checks Sum against HMAC-SHA256 computed afresh, from
+// many goroutines at once: the keyed HMACs Sum reuses must never carry one
+// value into another's pseudonym.
+func TestSumIsTheHMAC(t *testing.T) {
+	pepper := testPepper(9)
+	k := newKeyer(t, pepper)
+	want := func(domain, value string) []byte {
+		m := hmac.New(sha256.New, pepper)
+		m.Write([]byte("hotline/v1/" + domain + "\x00" + value))
+		return m.Sum(nil)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				v := fmt.Sprintf("+5199988%04d%d", i, g)
+				if !bytes.Equal(k.Sum(pseudonym.DomainSender, v), want(pseudonym.DomainSender, v)) {
+					errs <- v
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for v := range errs {
+		t.Errorf("Sum of %q is not HMAC-SHA256 under the pepper", v)
 	}
 }
