@@ -158,11 +158,18 @@ func (h *hub) unsubscribe(ch chan event) {
 
 // events streams "queue", "urgent" and "appended" to a page. With ?case=ID
 // (a case page), it also renews the lease of that case while the page is
-// open, and tells the page whether renewing worked.
+// open, and tells the page whether renewing worked: that acts for the
+// officer, so it is done only for the console's own pages, as a POST is
+// (a page on another port of this machine is same-site: the cookie goes
+// with its requests).
 func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	caseID := r.URL.Query().Get("case")
 	if len(caseID) > 64 || strings.ContainsAny(caseID, "/?#") {
 		http.Error(w, "bad case", http.StatusBadRequest)
+		return
+	}
+	if caseID != "" && !c.sameOrigin(r) {
+		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
 	rc := http.NewResponseController(w)

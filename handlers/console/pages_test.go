@@ -270,6 +270,7 @@ func TestCasePageRenewsWhileOpen(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events?case=tip1", nil)
 	req.AddCookie(cookie)
+	req.Header.Set("Sec-Fetch-Site", "same-origin") // as a browser sends it for the console's page
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("events: %v %v", resp, err)
@@ -326,6 +327,7 @@ func TestAppendedReachesThePage(t *testing.T) {
 	go c.hub.run(ctx)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events?case=tip1", nil)
 	req.AddCookie(cookie)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("events: %v %v", resp, err)
