@@ -161,8 +161,11 @@ type Options struct {
 	// may start with its class ("[confinement] kurungan"); without one it is
 	// urgent alone, as the phrases of earlier versions were.
 	Extra map[language.Tag][]string
-	// NoDefaults leaves the built-in lists out.
+	// NoDefaults leaves the built-in lists out, and the model with them:
+	// it learnt what their cues are worth.
 	NoDefaults bool
+	// NoModel decides by the rule over the cues alone.
+	NoModel bool
 }
 
 type phrase struct {
@@ -717,7 +720,8 @@ func compact(s string) string {
 // Match decides whether text speaks of danger now, and returns the cues that
 // decided it.
 func (m *Matcher) Match(text string) (Match, bool) {
-	return decide(m.find(text))
+	cues, cry := m.find(text)
+	return m.model.combine(text, cues, cry)
 }
 
 // All returns every cue found in text, urgent or not, one Match each: the
