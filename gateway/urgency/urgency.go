@@ -22,6 +22,21 @@
 //     laughs ("lol", "555", "哈哈") or tells a film or a game: not real,
 //     "right now" or not.
 //
+// A small model weighs the cues with the words (model.go): a logistic
+// regression over letter n-grams, words, pairs of words and the classes of
+// cue found, trained on the corpora of testdata (never on the blind one)
+// with the cues as the lists found them when each corpus was new to them,
+// so that it learnt what the lists are worth on a new writer's words. A
+// message is urgent when the model's probability reaches its threshold;
+// the rule's answer stands where the message is a joke, a story or a danger
+// past, or an explicit emergency ("SOS", a configured phrase without a
+// class, a whole-message phrase, a message of nothing but calls for help).
+// A Match the model decided names modelPhrase, then the cues found. Options
+// NoModel (and NoDefaults, whose lists it did not learn) leave it out.
+// Leave-one-corpus-out cross-validation (TestCrossValidation) estimates a
+// new writer's figures: 96.2% recall and 7.5% false alarms, the lists
+// alone 82.0% and 6.7%.
+//
 // The cues found are part of what the reporter wrote: they go into the sealed
 // report and nowhere else. Match values print as [redacted]; only the fact
 // that a tip is urgent is stored in clear.
