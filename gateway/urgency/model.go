@@ -135,13 +135,43 @@ func stands(classes [numClasses]bool, cues []*phrase, cry bool) bool {
 // probability is the model's probability that text speaks of danger now,
 // given the classes of cue found in it and the rule's answer.
 func (md *model) probability(text string, classes [numClasses]bool, rule bool) float64 {
+	seen := seenPool.Get().(*featureSet)
+	var room [1024]uint32
+	distinct := room[:0]
 	var sum float64
-	n := textFeatures(text, func(i uint32) { sum += float64(int8(md.weights[i])) })
+	textFeatures(text, func(i uint32) {
+		if seen[i>>6]&(1<<(i&63)) == 0 {
+			seen[i>>6] |= 1 << (i & 63)
+			distinct = append(distinct, i)
+			sum += float64(int8(md.weights[i]))
+		}
+	})
+	for _, i := range distinct {
+		seen[i>>6] = 0
+	}
+	seenPool.Put(seen)
 	var cue float64
 	cueFeatures(classes, rule, func(i uint32) { cue += float64(int8(md.weights[i])) })
-	z := md.bias + md.scale*(cue+sum/math.Sqrt(float64(max(n, minFeatures))))
+	z := md.bias + md.scale*(cue+sum*textWeight(len(distinct)))
 	return 1 / (1 + math.Exp(-z))
 }
+
+// featureSet holds a bit for each entry of the model's table: the features
+// of a text are counted once each, so that a text said twice says no more.
+type featureSet [1 << (modelBits - 6)]uint64
+
+// seenPool keeps featureSets, all bits clear, for probability.
+var seenPool = sync.Pool{New: func() any { return new(featureSet) }}
+
+// minFeatures is the fewest features a text is weighed as having: the
+// words of a short text count as much as they would in one of this many
+// (some 20 letters), not more, so that a few words are not taken for strong
+// evidence. Cross-validation found it neutral; the corpora have few texts
+// that short.
+const minFeatures = 60
+
+// textWeight is the value of each of a text's n distinct features.
+func textWeight(n int) float64 { return 1 / math.Sqrt(float64(max(n, minFeatures))) }
 
 // FNV-1a, 32 bits: features are hashed into the table.
 const (
@@ -227,11 +257,10 @@ func modelRunes(text string, buf []rune) []rune {
 }
 
 // textFeatures calls fn with the table index of each feature of text: its
-// letter n-grams, its words and pairs of words. It returns how many.
-func textFeatures(text string, fn func(uint32)) int {
+// letter n-grams, its words and pairs of words, in order, repeats and all.
+func textFeatures(text string, fn func(uint32)) {
 	var room [512]rune
 	rs := modelRunes(text, room[:0])
-	n := 0
 	for i := range rs {
 		for k := minGram; k <= maxGram && i+k <= len(rs); k++ {
 			if k == 2 && rs[i] == ' ' && rs[i+1] == ' ' {
@@ -242,11 +271,9 @@ func textFeatures(text string, fn func(uint32)) int {
 				h = mix(h, r)
 			}
 			fn(h & tableMask)
-			n++
 		}
 		if rs[i] >= 0x2E80 && unicode.Is(unicode.Han, rs[i]) {
 			fn(mix(mix(fnvOffset, kindGram+1), rs[i]) & tableMask)
-			n++
 		}
 	}
 	// Words and pairs: the runs between spaces.
@@ -264,14 +291,11 @@ func textFeatures(text string, fn func(uint32)) int {
 			h = mix(h, r)
 		}
 		fn(h & tableMask)
-		n++
 		if prev != 0 {
 			fn((mix(mix(mix(fnvOffset, kindPair), rune(prev)), rune(h))) & tableMask)
-			n++
 		}
 		prev, start = h, end+1
 	}
-	return n
 }
 
 // cueFeatures calls fn with the table index of each feature of the cues:
@@ -293,9 +317,3 @@ func cueFeatures(classes [numClasses]bool, rule bool, fn func(uint32)) {
 	}
 }
 
-// minFeatures is the fewest features a text is weighed as having: the
-// words of a short text count as much as they would in one of this many
-// (some 20 letters), not more, so that a few words are not taken for strong
-// evidence. Cross-validation found it neutral (998 found and 71 false
-// alarms, 69 with none); the corpora have few texts that short.
-const minFeatures = 60
