@@ -316,4 +316,3 @@ func cueFeatures(classes [numClasses]bool, rule bool, fn func(uint32)) {
 		fn(mix(fnvOffset, kindRule) & tableMask)
 	}
 }
-
