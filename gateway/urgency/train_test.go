@@ -361,7 +361,7 @@ func TestCrossValidation(t *testing.T) {
 	}{{"cues at first contact", first}, {"cues of today's lists", today}} {
 		fmt.Fprintf(&b, "leave-one-corpus-out, %s:\n", by.name)
 		for _, k := range append(append(slices.Clone(trainCorpora), corpusLangs...), "all") {
-			fmt.Fprintf(&b, "  %-8s lists %v\n  %-8s model %v\n", k, by.rows[k].rule, "", by.rows[k].model)
+			fmt.Fprintf(&b, "  %-8s lists alone %v\n  %-8s with model  %v\n", k, by.rows[k].rule, "", by.rows[k].model)
 		}
 	}
 	t.Log("\n" + b.String())
