@@ -192,7 +192,7 @@ func mix(h uint32, r rune) uint32 {
 // Feature kinds, hashed first so that a word and a letter n-gram of the
 // same letters are two features.
 const (
-	kindGram  = 'g' // letters: a kind per length, kindGram+n
+	kindGram  = 'g' // letters
 	kindWord  = 'w'
 	kindPair  = 'p' // two words in a row
 	kindClass = 'c' // a class of cue found
@@ -200,12 +200,9 @@ const (
 	kindRule  = 'r' // the rule's answer
 )
 
-// Lengths of the letter n-grams: 2 to 4 letters, and single Chinese
-// characters, each a word.
-const (
-	minGram = 2
-	maxGram = 4
-)
+// maxGram is the length of the longest letter n-grams: they are 2 to 4
+// letters long, and single Chinese characters, each a word.
+const maxGram = 4
 
 // modelRunes writes text as the model reads it into buf: lower case,
 // Latin accents folded as the lists fold them, apostrophes dropped, every
@@ -262,18 +259,14 @@ func textFeatures(text string, fn func(uint32)) {
 	var room [512]rune
 	rs := modelRunes(text, room[:0])
 	for i := range rs {
-		for k := minGram; k <= maxGram && i+k <= len(rs); k++ {
-			if k == 2 && rs[i] == ' ' && rs[i+1] == ' ' {
-				continue
-			}
-			h := mix(fnvOffset, kindGram+rune(k))
-			for _, r := range rs[i : i+k] {
-				h = mix(h, r)
-			}
+		// Each n-gram's hash goes on from the one a letter shorter.
+		h := mix(mix(fnvOffset, kindGram), rs[i])
+		if rs[i] >= 0x2E80 && unicode.Is(unicode.Han, rs[i]) {
 			fn(h & tableMask)
 		}
-		if rs[i] >= 0x2E80 && unicode.Is(unicode.Han, rs[i]) {
-			fn(mix(mix(fnvOffset, kindGram+1), rs[i]) & tableMask)
+		for k := 2; k <= maxGram && i+k <= len(rs); k++ {
+			h = mix(h, rs[i+k-1])
+			fn(h & tableMask)
 		}
 	}
 	// Words and pairs: the runs between spaces.

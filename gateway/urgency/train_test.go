@@ -231,8 +231,8 @@ var updateModel = flag.Bool("update-model", false, "train the model and write mo
 // modelThreshold is the probability from which a message is urgent, chosen
 // by TestCrossValidation: the lowest at which the model, on corpora it did
 // not learn from, gave no more false alarms than the lists alone at first
-// contact (69 of 1031): 68, with 994 of 1037 found (0.37: 76 and 999).
-const modelThreshold = 0.4
+// contact (69 of 1031): 69, with 998 of 1037 found (0.37: 75 and 1001).
+const modelThreshold = 0.41
 
 // modelHeader says how the model file was made.
 const modelHeader = `# urgency model: a logistic regression over hashed features (model.go), a signed byte a weight.
@@ -293,8 +293,8 @@ func TestModelIsTrained(t *testing.T) {
 // an estimate of what a new writer gets. Raise them when a change lifts
 // them.
 const (
-	cvMinFound  = 994 // of 1037 danger-now messages
-	cvMaxAlarms = 68  // of 1031 others (the lists alone: 850 found, 69 false alarms)
+	cvMinFound  = 998 // of 1037 danger-now messages
+	cvMaxAlarms = 69  // of 1031 others (the lists alone: 850 found, 69 false alarms)
 )
 
 // TestCrossValidation trains the model on five corpora and measures it on
@@ -368,5 +368,52 @@ func TestCrossValidation(t *testing.T) {
 	if f := first["all"].model; f.found < cvMinFound || f.alarms > cvMaxAlarms {
 		t.Errorf("cross-validation below its floors: %v (floors: %d found, at most %d false alarms)",
 			f, cvMinFound, cvMaxAlarms)
+	}
+}
+
+// BenchmarkModel is what the model adds to Match: its probability for the
+// texts BenchmarkMatch searches.
+func BenchmarkModel(b *testing.B) {
+	md, err := builtinModel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var classes [numClasses]bool
+	for _, c := range benchTexts {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				md.probability(c.text, classes, false)
+			}
+		})
+	}
+}
+
+// BenchmarkMatchCorpus is Match over every message of the training
+// corpora, by message, with the model and by the rule alone.
+func BenchmarkMatchCorpus(b *testing.B) {
+	var texts []string
+	for _, c := range trainCorpora {
+		for _, l := range corpusLangs {
+			msgs, err := readCorpus(filepath.Join("testdata", c, l+".tsv"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, msg := range msgs {
+				texts = append(texts, msg.text)
+			}
+		}
+	}
+	for _, opt := range []struct {
+		name string
+		opt  Options
+	}{{"model", Options{}}, {"rule", Options{NoModel: true}}} {
+		m := mustMatcher(b, opt.opt)
+		b.Run(opt.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				m.Match(texts[i%len(texts)])
+				i++
+			}
+		})
 	}
 }
