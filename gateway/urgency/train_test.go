@@ -392,16 +392,8 @@ func BenchmarkModel(b *testing.B) {
 // corpora, by message, with the model and by the rule alone.
 func BenchmarkMatchCorpus(b *testing.B) {
 	var texts []string
-	for _, c := range trainCorpora {
-		for _, l := range corpusLangs {
-			msgs, err := readCorpus(filepath.Join("testdata", c, l+".tsv"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, msg := range msgs {
-				texts = append(texts, msg.text)
-			}
-		}
+	for _, e := range loadExamples(b, mustMatcher(b, Options{NoModel: true})) {
+		texts = append(texts, e.text)
 	}
 	for _, opt := range []struct {
 		name string
