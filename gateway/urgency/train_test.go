@@ -228,18 +228,24 @@ func (md *model) score(e *example, s cueSet, cues bool) float64 {
 
 var updateModel = flag.Bool("update-model", false, "train the model and write model/urgency.model")
 
-// modelThreshold is the probability from which a message is urgent, chosen
-// by TestCrossValidation: the lowest at which the model, on corpora it did
-// not learn from, gave no more false alarms than the lists alone at first
-// contact (69 of 1031): 69, with 998 of 1037 found (0.37: 75 and 1001).
-const modelThreshold = 0.41
+// modelThreshold is the probability from which the model raises a message
+// the rule left aside when it holds a cue that leads (see raises; without
+// one, sureThreshold). Both were chosen by TestCrossValidation with the
+// tests of the package: the most danger found, on corpora the model did not
+// learn from, with no more false alarms than the lists alone at first
+// contact (69 of 1031) and no test broken. At 0.55 and 0.96: 894 of 1037
+// found, 69 false alarms. Lower, they break tests that hold the rule's
+// reasons (a song "一直" in one's head, 0.52; a bus "tonight", 0.95); 0.52
+// and 0.95 find 900 by margins of thousandths.
+const modelThreshold = 0.55
 
 // modelHeader says how the model file was made.
 const modelHeader = `# urgency model: a logistic regression over hashed features (model.go), a signed byte a weight.
 # Made by "go generate ./gateway/urgency/" (go test -run=TestModelIsTrained -update-model), deterministic:
 # trained on testdata/{dev,heldout,second,third,fourth,fifth}, never on testdata/blind, with the cues of each
 # corpus as the lists found them at first contact (testdata/firstcontact; dev: today's lists), each feature of a
-# text once, 12 epochs of AdaGrad (step 0.3, L2 1e-4) in a fixed order; threshold chosen by leave-one-corpus-out
+# text once, 12 epochs of AdaGrad (step 0.3, L2 1e-4) in a fixed order; threshold (for a message with a cue of
+# escape, threat, being moved or exploitation that the rule left aside) chosen by leave-one-corpus-out
 # cross-validation.
 # TestModelIsTrained trains again and checks that this file is what it makes.
 `
@@ -293,7 +299,7 @@ func TestModelIsTrained(t *testing.T) {
 // an estimate of what a new writer gets. Raise them when a change lifts
 // them.
 const (
-	cvMinFound  = 998 // of 1037 danger-now messages
+	cvMinFound  = 894 // of 1037 danger-now messages
 	cvMaxAlarms = 69  // of 1031 others (the lists alone: 850 found, 69 false alarms)
 )
 
@@ -340,8 +346,10 @@ func TestCrossValidation(t *testing.T) {
 				rows map[string]*row
 				cues cueSet
 			}{{first, e.first}, {today, e.current}} {
-				urgent := !cancelled(by.cues.classes) &&
-					(by.cues.rule && by.cues.classes[Urgent] || md.score(e, by.cues, true) >= md.threshold)
+				// As combine: the rule's urgent answer stands, the model
+				// raises what it left aside.
+				urgent := by.cues.rule ||
+					!cancelled(by.cues.classes) && md.raises(by.cues.classes, md.score(e, by.cues, true))
 				for _, k := range []string{fold, e.lang, "all"} {
 					r := by.rows[k]
 					if r == nil {
