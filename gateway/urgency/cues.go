@@ -37,6 +37,7 @@ type Matcher struct {
 	runText                          string   // the compact forms of the runs
 	restParts                        []string // the parts of the runs after "...", in runText
 	nPhrases                         int
+	model                            *model // nil: the rule alone
 }
 
 // gap is the id of "..." in a cue's words; noWord is that of a word of a
@@ -160,6 +161,11 @@ func New(opt Options) (*Matcher, error) {
 		return nil, fmt.Errorf("urgency phrases in %d languages: at most %d", len(m.langs), 1<<16)
 	}
 	m.nPhrases = n
+	if !opt.NoDefaults && !opt.NoModel {
+		if m.model, err = builtinModel(); err != nil {
+			return nil, err
+		}
+	}
 	m.text = strings.Clone(b.text.String())
 	m.ids, m.cues = slices.Clone(m.ids), slices.Clone(m.cues) // without room to grow
 	m.sources = slices.Clone(m.sources)

@@ -20,6 +20,7 @@ type refMatcher struct {
 	seenRuns                         map[string]bool
 	words                            map[string]string // while New builds: one copy of each word
 	nPhrases                         int
+	model                            *model
 }
 
 // refWordIndex holds the word phrases of one first word: those of one word or
@@ -112,11 +113,19 @@ func newRef(opt Options) (*refMatcher, error) {
 		return nil, err
 	}
 	m.nPhrases = n
+	if !opt.NoDefaults && !opt.NoModel {
+		if m.model, err = builtinModel(); err != nil {
+			return nil, err
+		}
+	}
 	m.words, m.seenRuns = nil, nil // only newRef adds phrases
 	return m, nil
 }
 
-func (m *refMatcher) Match(text string) (Match, bool) { return decide(m.find(text)) }
+func (m *refMatcher) Match(text string) (Match, bool) {
+	cues, cry := m.find(text)
+	return m.model.combine(text, cues, cry)
+}
 
 func (m *refMatcher) All(text string) []Match {
 	ps, _ := m.find(text)

@@ -22,6 +22,23 @@
 //     laughs ("lol", "555", "哈哈") or tells a film or a game: not real,
 //     "right now" or not.
 //
+// A small model hears what the lists miss (model.go): a logistic
+// regression over letter n-grams, words, pairs of words and the classes of
+// cue found, trained on the corpora of testdata (never on the blind one)
+// with the cues as the lists found them when each corpus was new to them,
+// so that it learnt what the lists are worth on a new writer's words. It
+// only adds: what the rule finds urgent stays urgent, and a message the
+// rule left aside, unless it is a joke, a story or a danger past, is urgent
+// when the model's probability reaches 0.55 with a cue of escape, threat,
+// being moved or exploitation, or 0.96 without one ("now", fear, a
+// condition, a call for help, or no cue at all: the corpora tie "tonight"
+// to danger so often that the model would raise a bus tonight). A Match
+// the model decided names modelPhrase, then the cues found. Options
+// NoModel (and NoDefaults, whose lists it did not learn) leave it out.
+// Leave-one-corpus-out cross-validation (TestCrossValidation) estimates a
+// new writer's figures: 86.2% recall and 6.7% false alarms, the lists
+// alone 82.0% and 6.7%.
+//
 // The cues found are part of what the reporter wrote: they go into the sealed
 // report and nowhere else. Match values print as [redacted]; only the fact
 // that a tip is urgent is stored in clear.
@@ -161,8 +178,11 @@ type Options struct {
 	// may start with its class ("[confinement] kurungan"); without one it is
 	// urgent alone, as the phrases of earlier versions were.
 	Extra map[language.Tag][]string
-	// NoDefaults leaves the built-in lists out.
+	// NoDefaults leaves the built-in lists out, and the model with them:
+	// it learnt what their cues are worth.
 	NoDefaults bool
+	// NoModel decides by the rule over the cues alone.
+	NoModel bool
 }
 
 type phrase struct {
@@ -717,7 +737,8 @@ func compact(s string) string {
 // Match decides whether text speaks of danger now, and returns the cues that
 // decided it.
 func (m *Matcher) Match(text string) (Match, bool) {
-	return decide(m.find(text))
+	cues, cry := m.find(text)
+	return m.model.combine(text, cues, cry)
 }
 
 // All returns every cue found in text, urgent or not, one Match each: the

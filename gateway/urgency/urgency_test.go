@@ -374,6 +374,7 @@ func TestLongText(t *testing.T) {
 // benchTexts are the texts BenchmarkMatch and BenchmarkMatchReference search.
 var benchTexts = []struct{ name, text string }{
 	{"none", "my sister works in a nail salon in the city and sends money home every month"},
+	{"sms160", "hi, my cousin went to work in a factory in johor 3 months ago, we have not heard from her since last week and her phone is off. what should we do now pls"},
 	{"latin", "tolong kami dikurung dalam rumah ni"},
 	{"thai", "พวกเราถูกขังอยู่ในบ้าน"},
 	{"chinese", "他们把我们的护照收走了 每天干16个小时"},
