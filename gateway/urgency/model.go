@@ -109,10 +109,10 @@ func (md *model) combine(text string, cues []*phrase, cry bool) (Match, bool) {
 // overruleBelow is the probability under which the model sets aside the
 // rule's urgent answer, where it does not stand: in cross-validation, a
 // danger told as past in words the lists did not know as past, a worker
-// "not let out before 6" who may quit any time; 16 false alarms of the
+// "not let out before 6" who may quit any time; 19 false alarms of the
 // rule set aside for one danger lost. Chosen with raiseAt by
 // cross-validation (see train_test.go).
-const overruleBelow = 0.15
+const overruleBelow = 0.2
 
 // Tiers of a message the rule left aside, by the strongest cue found in it.
 const (
@@ -129,12 +129,13 @@ const (
 // Chosen with overruleBelow by cross-validation with the tests of the
 // package: the most danger found, on corpora the model did not learn from,
 // with no more false alarms than the lists alone at first contact (105 of
-// 1351), and no test broken: 1105 of 1229 found, 103 false alarms. Lower,
+// 1351), and no test broken: 1105 of 1229 found, 100 false alarms. Lower,
 // they break tests that hold the rule's reasons, by small margins: a song
 // "一直" in one's head (0.441, a cue that leads), passports taken and
 // nothing else (0.933), a bus "tối nay" (0.812), a finger cut while
 // cooking (0.448, no cue); a higher overruleBelow sets aside "นายจ้างไม่ให้
-// กลับบ้านแล้ว" (0.205).
+// กลับบ้านแล้ว" (0.205). From 0.15 to 0.2 it finds as much with 3 false
+// alarms fewer.
 var raiseAt = [numTiers]float64{tierLead: 0.45, tierCond: 0.94, tierWeak: 0.82, tierNone: 0.49}
 
 // tierOf is the tier of a message with the classes of cue found.

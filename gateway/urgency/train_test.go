@@ -304,7 +304,7 @@ func TestModelIsTrained(t *testing.T) {
 // them.
 const (
 	cvMinFound  = 1105 // of 1229 danger-now messages
-	cvMaxAlarms = 103  // of 1351 others (the lists alone: 1001 found, 105 false alarms)
+	cvMaxAlarms = 100  // of 1351 others (the lists alone: 1001 found, 105 false alarms)
 )
 
 // TestCrossValidation trains the model on six corpora and measures it on
