@@ -17,7 +17,10 @@ import (
 // was written blind after the second round and read in the third;
 // testdata/fourth was written blind after the third round and read in the
 // fourth; testdata/fifth was written blind after round four and read in
-// the fifth. There is no blind corpus for now: the lead adds a fresh one
+// the fifth; testdata/hard (see its README), hard cases written apart
+// after round five (harmless messages with "now", "tonight" or danger words,
+// short plain dangers), is training data for the model only: no bar holds
+// it, and the lists were not tuned on it. There is no blind corpus for now: the lead adds a fresh one
 // after round five is final. A file is one language, a line is "now" or
 // "not", a tab, and a message; "#" starts a comment line.
 var corpusLangs = []string{"en", "es", "ms", "id", "zh-Hans", "th", "vi", "fil"}
