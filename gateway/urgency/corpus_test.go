@@ -20,9 +20,11 @@ import (
 // the fifth; testdata/hard (see its README), hard cases written apart
 // after round five (harmless messages with "now", "tonight" or danger words,
 // short plain dangers), is training data for the model only: no bar holds
-// it, and the lists were not tuned on it. There is no blind corpus for now: the lead adds a fresh one
-// after round five is final. A file is one language, a line is "now" or
-// "not", a tab, and a message; "#" starts a comment line.
+// it, and the lists were not tuned on it. testdata/blind, blind2 and
+// blind3 were each written by a helper that read nothing of the project,
+// and none is tuned on (see TestBlindCorporaNoWorse). A file is one
+// language, a line is "now" or "not", a tab, and a message; "#" starts a
+// comment line.
 var corpusLangs = []string{"en", "es", "ms", "id", "zh-Hans", "th", "vi", "fil"}
 
 // The bar a corpus must clear, per language and overall.
@@ -147,7 +149,7 @@ var corpora = map[string]corpusReport{}
 // the output of a passing run, CI's included.
 func TestMain(m *testing.M) {
 	if matcher, err := New(Options{}); err == nil {
-		for _, name := range []string{"dev", "heldout", "second", "third", "fourth", "fifth", "blind"} {
+		for _, name := range []string{"dev", "heldout", "second", "third", "fourth", "fifth", "blind", "blind2", "blind3"} {
 			corpora[name] = measure(matcher, filepath.Join("testdata", name))
 			if corpora[name].err == nil {
 				fmt.Print(corpora[name].table(name))
@@ -283,26 +285,40 @@ const (
 // stays at its tuned figures overall.
 func TestFifthCorpus(t *testing.T) { checkTuned(t, "fifth", fifthMinFound, fifthMaxAlarms) }
 
-// The blind corpus (testdata/blind, see its README) was written by a helper
-// that read nothing of the project, after round five was final, and
-// measured once: 150/200 = 75.0% recall, 33/200 = 16.5% false alarms, short
-// of the bar. It is not tuned on; these floors only catch a change
-// that makes it worse.
-const (
-	blindMinFound  = 150 // of 200 danger-now messages, at first contact
-	blindMaxAlarms = 33  // of 200 others, at first contact
-)
+// The blind corpora, each written by a helper that read nothing of the
+// project (see their READMEs), none tuned on. Their floors only catch a
+// change that makes them worse: they are the figures of the lists and the
+// model as shipped on 2026-12-05, short of the bar.
+//   - blind, written after round five of the lists: lists alone 150/200
+//     found and 33/200 false alarms at first contact (31 after two fixes);
+//     with the model, 167/200 and 20/200.
+//   - blind2, written after round five too: lists alone 202/256 and
+//     20/256 at first contact; with the model 226/256 and 15/256 (a second
+//     look: two other model designs were measured on it first).
+//   - blind3, written while the final model was trained, measured once
+//     when it was final: lists alone 203/240 and 16/240, with the model
+//     216/240 (90.0%) and 10/240 (4.2%).
+var blindFloors = []struct {
+	name             string
+	minFound, alarms int
+}{
+	{"blind", 167, 20},
+	{"blind2", 226, 15},
+	{"blind3", 216, 10},
+}
 
-// TestBlindCorpusNoWorse: the figures on the blind corpus, per language in
-// the log, are no worse than at first contact.
-func TestBlindCorpusNoWorse(t *testing.T) {
-	r, ok := corpora["blind"]
-	if !ok || r.err != nil {
-		t.Fatalf("the blind corpus does not load: %v", r.err)
-	}
-	t.Log("\n" + r.table("blind"))
-	if r.total.found < blindMinFound || r.total.alarms > blindMaxAlarms {
-		t.Errorf("blind corpus worse than at first contact: %v (floors: %d found, at most %d false alarms)",
-			r.total, blindMinFound, blindMaxAlarms)
+// TestBlindCorporaNoWorse: the figures on the blind corpora, per language
+// in the log, are no worse than when they were measured.
+func TestBlindCorporaNoWorse(t *testing.T) {
+	for _, f := range blindFloors {
+		r, ok := corpora[f.name]
+		if !ok || r.err != nil {
+			t.Fatalf("corpus %s does not load: %v", f.name, r.err)
+		}
+		t.Log("\n" + r.table(f.name))
+		if r.total.found < f.minFound || r.total.alarms > f.alarms {
+			t.Errorf("%s worse than measured: %v (floors: %d found, at most %d false alarms)",
+				f.name, r.total, f.minFound, f.alarms)
+		}
 	}
 }
