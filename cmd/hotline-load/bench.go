@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hotline-org/hotline/crypto/seal"
@@ -307,16 +308,24 @@ func newKeySet(kind string, n int) (keySet, error) {
 	return ks, nil
 }
 
+// Senders are numbered from a random start, so that no two messages of a
+// run come from one sender: a second message would join the first one's
+// thread, appended to its case (no new stream entry).
+var (
+	senderBase = func() int64 { n, _ := rand.Int(rand.Reader, big.NewInt(90000000)); return n.Int64() }()
+	senders    atomic.Int64
+)
+
 // smsForm is a Twilio Messaging webhook for one new message: a fresh
 // MessageSid (so that deduplication never answers from memory) and sender,
 // a text of typical length with coordinates inside the agency's region.
 func smsForm() url.Values {
 	sid := "SM" + randomHex(16)
-	n, _ := rand.Int(rand.Reader, big.NewInt(90000000))
+	n := (senderBase + senders.Add(1)) % 90000000
 	return url.Values{
 		"MessageSid": {sid}, "SmsSid": {sid}, "SmsMessageSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
 		"MessagingServiceSid": {"MG00000000000000000000000000000000"},
-		"From":                {fmt.Sprintf("+519%08d", n.Int64()+10000000)}, "To": {hotlineNumber},
+		"From":                {fmt.Sprintf("+519%08d", n+10000000)}, "To": {hotlineNumber},
 		"Body": {"Ayuda, nos tienen encerrados en una casa en La Molina, -12.0857, -76.9397. Somos cuarenta, " +
 			"hay menores, nos quitaron los documentos y no nos dejan salir. Por favor vengan pronto, tengan cuidado."},
 		"NumMedia": {"0"}, "NumSegments": {"2"}, "SmsStatus": {"received"}, "ApiVersion": {"2010-04-01"},

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hotline-org/hotline/queue/queuetest"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestPercentile(t *testing.T) {
@@ -106,5 +109,41 @@ func TestReportRenders(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestCountQueuedCountsAppendedMessages: a message appended to an open
+// case makes no stream entry, but is queued all the same: the count reads
+// the clear metadata of every tip, by channel.
+func TestCountQueuedCountsAppendedMessages(t *testing.T) {
+	r := queuetest.New(t)
+	rdb, ok := r.Client.(*redis.Client)
+	if !ok {
+		t.Skip("one node only")
+	}
+	ctx := context.Background()
+	meta := r.Prefix + ":{" + agency + "}:meta"
+	if err := rdb.HSet(ctx, meta,
+		"t1", `{"case":"A","agency":"x","channel":"sms","received":1}`,
+		"t2", `{"case":"A","agency":"x","channel":"sms","received":2,"item":"t1"}`,
+		"t3", `{"case":"B","agency":"x","channel":"web","received":3}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b := &bench{rdb: rdb}
+	got, err := b.countQueued(ctx, r.Prefix)
+	if err != nil || got["sms"] != 2 || got["web"] != 1 {
+		t.Fatalf("counted %v, %v; want 2 sms (one appended) and 1 web", got, err)
+	}
+}
+
+// TestSMSSendersDiffer: no two messages of a run come from one sender.
+func TestSMSSendersDiffer(t *testing.T) {
+	seen := map[string]bool{}
+	for range 20000 {
+		from := smsForm().Get("From")
+		if seen[from] {
+			t.Fatalf("sender %s twice", from)
+		}
+		seen[from] = true
 	}
 }

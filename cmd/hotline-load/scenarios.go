@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -469,38 +470,25 @@ func (b *bench) flood(ctx context.Context, ks keySet, r result, web section, sms
 	return r, nil
 }
 
-// countQueued counts the queued tips of the agency by channel.
+// countQueued counts the queued tips of the agency by channel, from their
+// clear metadata, which the publish script writes for every tip: the first
+// message of a case (a stream entry) and a message appended to an open
+// case (none) alike.
 func (b *bench) countQueued(ctx context.Context, prefix string) (map[string]int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	counts := map[string]int{}
-	var keys []string
-	iter := b.rdb.Scan(ctx, 0, prefix+":{"+agency+"}:tips:*", 1000).Iterator()
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		return nil, err
-	}
-	for _, k := range keys {
-		if t, _ := b.rdb.Type(ctx, k).Result(); t != "stream" {
-			continue
+	iter := b.rdb.HScan(ctx, prefix+":{"+agency+"}:meta", 0, "", 1000).Iterator()
+	for field := true; iter.Next(ctx); field = !field {
+		if field {
+			continue // the tip id; its value follows
 		}
-		start := "-"
-		for {
-			msgs, err := b.rdb.XRangeN(ctx, k, start, "+", 500).Result()
-			if err != nil {
-				return nil, err
-			}
-			for _, m := range msgs {
-				ch, _ := m.Values["channel"].(string)
-				counts[ch]++
-			}
-			if len(msgs) < 500 {
-				break
-			}
-			start = "(" + msgs[len(msgs)-1].ID
+		var m struct {
+			Channel string `json:"channel"`
+		}
+		if json.Unmarshal([]byte(iter.Val()), &m) == nil {
+			counts[m.Channel]++
 		}
 	}
-	return counts, nil
+	return counts, iter.Err()
 }
