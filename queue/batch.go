@@ -314,28 +314,25 @@ func (c scriptCall) result(b *Batch, v any) (bool, error) {
 
 // runScript runs one script call on c, with a WAIT for want replicas after
 // it on the same connection when want > 0; it returns the script's answer
-// and how many replicas confirmed.
+// and how many replicas confirmed. Concurrent calls go to Redis together
+// (Coalescer), and then one WAIT ends the batch.
 func (q *Queue) runScript(ctx context.Context, c redis.Cmdable, want int, sc scriptCall) (any, int, error) {
-	if want <= 0 {
-		v, err := publishScript.Run(ctx, c, sc.keys, sc.args...).Result()
-		return v, 0, err
-	}
 	run := func(eval bool) (any, int, error) {
-		pipe := c.Pipeline()
 		var script *redis.Cmd
-		if eval {
-			script = publishScript.Eval(ctx, pipe, sc.keys, sc.args...)
-		} else {
-			script = pipe.EvalSha(ctx, publishScript.Hash(), sc.keys, sc.args...)
+		acked, err := q.co.Do(ctx, c, max(want, 0), q.opt.ReplicaWait, func(p redis.Pipeliner) {
+			if eval {
+				script = publishScript.Eval(ctx, p, sc.keys, sc.args...)
+			} else {
+				script = p.EvalSha(ctx, publishScript.Hash(), sc.keys, sc.args...)
+			}
+		})
+		if err != nil {
+			return nil, 0, err
 		}
-		// Never WAIT 0: that blocks until the replicas confirm, however long.
-		wait := pipe.Do(ctx, "wait", want, max(q.opt.ReplicaWait.Milliseconds(), 1))
-		pipe.Exec(ctx)
 		if err := script.Err(); err != nil {
 			return nil, 0, err
 		}
-		n, err := wait.Int()
-		return script.Val(), n, err
+		return script.Val(), acked, nil
 	}
 	v, n, err := run(false)
 	if redis.HasErrorPrefix(err, "NOSCRIPT") {

@@ -159,6 +159,7 @@ type Options struct {
 // Queue is the triage queue. It is safe for concurrent use.
 type Queue struct {
 	rdb      redis.UniversalClient
+	co       *Coalescer // the publishes of concurrent intakes
 	opt      Options
 	calls    breaker.Calls // no breaker: a tip must not go to the spool while Redis would take it
 	replicas replicaCounts
@@ -189,7 +190,7 @@ func New(rdb redis.UniversalClient, opt Options) *Queue {
 		// passes a key derived from it.
 		opt.AuditKey = []byte("hotline-audit-unkeyed")
 	}
-	return &Queue{rdb: rdb, opt: opt, calls: breaker.Calls{Timeout: opt.Timeout, Unavailable: ErrUnavailable}}
+	return &Queue{rdb: rdb, opt: opt, co: NewCoalescer(opt.Timeout), calls: breaker.Calls{Timeout: opt.Timeout, Unavailable: ErrUnavailable}}
 }
 
 // Keyspace returns the queue's client, key prefix and call deadline, for

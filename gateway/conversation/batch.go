@@ -41,7 +41,7 @@ func (s *Store) ReadSender(ctx context.Context, sender, dedupe string, extra ...
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	vals, err := mget(ctx, s.rdb, keys)
+	vals, err := s.mget(ctx, keys)
 	if err != nil {
 		out.Err = s.fail(err)
 		return out
@@ -69,10 +69,15 @@ func (s *Store) ReadSender(ctx context.Context, sender, dedupe string, extra ...
 }
 
 // mget reads keys in one round trip: one MGET on a single Redis, one per
-// hash slot in one pipeline on a Cluster.
-func mget(ctx context.Context, rdb redis.UniversalClient, keys []string) ([]any, error) {
-	if _, ok := rdb.(*redis.ClusterClient); !ok {
-		return rdb.MGet(ctx, keys...).Result()
+// hash slot on a Cluster, sent with the reads of concurrent messages
+// (queue.Coalescer).
+func (s *Store) mget(ctx context.Context, keys []string) ([]any, error) {
+	if _, ok := s.rdb.(*redis.ClusterClient); !ok {
+		var cmd *redis.SliceCmd
+		if _, err := s.co.Do(ctx, s.rdb, 0, 0, func(p redis.Pipeliner) { cmd = p.MGet(ctx, keys...) }); err != nil {
+			return nil, err
+		}
+		return cmd.Result()
 	}
 	groups := map[string][]int{}
 	var order []string
@@ -84,7 +89,7 @@ func mget(ctx context.Context, rdb redis.UniversalClient, keys []string) ([]any,
 		groups[t] = append(groups[t], i)
 	}
 	cmds := make([]*redis.SliceCmd, len(order))
-	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.co.Do(ctx, s.rdb, 0, 0, func(p redis.Pipeliner) {
 		for n, t := range order {
 			ks := make([]string, 0, len(groups[t]))
 			for _, i := range groups[t] {
@@ -92,13 +97,15 @@ func mget(ctx context.Context, rdb redis.UniversalClient, keys []string) ([]any,
 			}
 			cmds[n] = p.MGet(ctx, ks...)
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]any, len(keys))
 	for n, t := range order {
+		if err := cmds[n].Err(); err != nil {
+			return nil, err
+		}
 		for j, i := range groups[t] {
 			if j < len(cmds[n].Val()) {
 				out[i] = cmds[n].Val()[j]

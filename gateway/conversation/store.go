@@ -22,6 +22,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/breaker"
 	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/scrub"
+	"github.com/hotline-org/hotline/queue"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -71,6 +72,7 @@ type Store struct {
 	// must not wait for it.
 	calls  *breaker.Calls
 	scrubs *scrub.Queue
+	co     *queue.Coalescer // the reads of concurrent messages
 }
 
 // New returns a store. key may be nil, and then no reply handles are kept.
@@ -91,7 +93,7 @@ func NewWith(rdb redis.UniversalClient, prefix string, timeout time.Duration, ke
 	down := &breaker.Breaker{Cooldown: 5 * time.Second}
 	return &Store{rdb: rdb, prefix: prefix, timeout: timeout, key: key,
 		calls:  &breaker.Calls{Timeout: timeout, Unavailable: ErrUnavailable, Breaker: down},
-		scrubs: scrub.New(rdb, prefix, timeout, key, down)}
+		scrubs: scrub.New(rdb, prefix, timeout, key, down), co: queue.NewCoalescer(timeout)}
 }
 
 // CanReply reports whether the store keeps reply handles.

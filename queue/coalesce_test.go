@@ -1,0 +1,171 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/queuetest"
+	"github.com/redis/go-redis/v9"
+)
+
+// gateHook holds every pipeline until the gate opens, and counts them.
+type gateHook struct {
+	gate      chan struct{}
+	pipelines atomic.Int32
+	commands  atomic.Int32
+}
+
+func (h *gateHook) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (h *gateHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h *gateHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.pipelines.Add(1)
+		h.commands.Add(int32(len(cmds)))
+		select {
+		case <-h.gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestCoalescerBatchesConcurrentCalls: calls made while batches are on their
+// way go together, each gets its own answers, and a command Redis refuses
+// fails its call only.
+func TestCoalescerBatchesConcurrentCalls(t *testing.T) {
+	r := queuetest.New(t)
+	h := &gateHook{gate: make(chan struct{})}
+	r.Client.AddHook(h)
+	co := queue.NewCoalescer(5 * time.Second)
+	ctx := context.Background()
+	if err := r.Client.HSet(ctx, r.Prefix+":{co}:hash", "f", "v").Err(); err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	var started atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			key := fmt.Sprintf("%s:{co}:%d", r.Prefix, i)
+			var incr *redis.IntCmd
+			var get *redis.StringCmd
+			var wrong *redis.StringCmd
+			started.Add(1)
+			_, err := co.Do(ctx, r.Client, 0, 0, func(p redis.Pipeliner) {
+				incr = p.IncrBy(ctx, key, int64(i))
+				get = p.Get(ctx, key)
+				if i == 7 {
+					wrong = p.Get(ctx, r.Prefix+":{co}:hash") // WRONGTYPE
+				}
+			})
+			switch {
+			case err != nil:
+				errs <- fmt.Errorf("call %d: %w", i, err)
+			case incr.Val() != int64(i) || get.Val() != fmt.Sprint(i):
+				errs <- fmt.Errorf("call %d: INCRBY %d, GET %q", i, incr.Val(), get.Val())
+			case i == 7 && wrong.Err() == nil:
+				errs <- errors.New("the refused command of call 7 has no error")
+			}
+		})
+	}
+	// Hold the first batches until every call has come.
+	deadline := time.Now().Add(5 * time.Second)
+	for started.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(h.gate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if p := h.pipelines.Load(); p > n/2 {
+		t.Errorf("%d calls made %d pipelines: they were not sent together", n, p)
+	}
+	if c := h.commands.Load(); c != 2*n+1 {
+		t.Errorf("%d commands reached Redis, want %d", c, 2*n+1)
+	}
+}
+
+// TestCoalescerFailures: a Redis that does not answer fails every call of a
+// batch; a call whose context ends returns at once.
+func TestCoalescerFailures(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	dead := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer dead.Close()
+	co := queue.NewCoalescer(time.Second)
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for range 10 {
+		wg.Go(func() {
+			var cmd *redis.StringCmd
+			_, err := co.Do(context.Background(), dead, 0, 0, func(p redis.Pipeliner) { cmd = p.Get(context.Background(), "k") })
+			if err != nil || cmd.Err() != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() != 10 {
+		t.Fatalf("%d of 10 calls to a dead Redis failed", failed.Load())
+	}
+
+	// Batches held (as many as may run at once, and more): another call
+	// waits, and returns when its context ends; the held batches end with
+	// the coalescer's timeout.
+	r := queuetest.New(t)
+	h := &gateHook{gate: make(chan struct{})}
+	r.Client.AddHook(h)
+	for range 2 {
+		wg.Go(func() {
+			if _, err := co.Do(context.Background(), r.Client, 0, 0, func(p redis.Pipeliner) { p.Ping(context.Background()) }); err == nil {
+				t.Error("a batch held past the coalescer's timeout succeeded")
+			}
+		})
+	}
+	for h.pipelines.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = co.Do(ctx, r.Client, 0, 0, func(p redis.Pipeliner) { p.Ping(ctx) })
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 500*time.Millisecond {
+		t.Fatalf("a waiting call whose context ended: %v after %v", err, time.Since(start))
+	}
+	wg.Wait()
+	close(h.gate)
+}
+
+// TestCoalescerWait: a batch that asks for replicas ends with one WAIT,
+// whose answer every call of it gets (a Redis without replicas: 0).
+func TestCoalescerWait(t *testing.T) {
+	r := queuetest.New(t)
+	if r.Kind == "cluster" || r.Kind == "miniredis" {
+		t.Skip("WAIT on one node; miniredis has no WAIT")
+	}
+	co := queue.NewCoalescer(5 * time.Second)
+	ctx := context.Background()
+	var set *redis.StatusCmd
+	acked, err := co.Do(ctx, r.Client, 1, 20*time.Millisecond, func(p redis.Pipeliner) {
+		set = p.Set(ctx, r.Prefix+":{co}:w", "1", time.Minute)
+	})
+	if err != nil || set.Err() != nil || acked != 0 {
+		t.Fatalf("Do with WAIT: acked %d, %v, %v", acked, err, set.Err())
+	}
+}
