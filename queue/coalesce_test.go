@@ -152,20 +152,38 @@ func TestCoalescerFailures(t *testing.T) {
 	close(h.gate)
 }
 
-// TestCoalescerWait: a batch that asks for replicas ends with one WAIT,
-// whose answer every call of it gets (a Redis without replicas: 0).
+// TestCoalescerWait: a batch that asks for replicas ends with one WAIT on
+// the node that took its writes, whose answer every call of it gets: what
+// a WAIT of its own on that node answers right after (0 without replicas).
 func TestCoalescerWait(t *testing.T) {
 	r := queuetest.New(t)
-	if r.Kind == "cluster" || r.Kind == "miniredis" {
-		t.Skip("WAIT on one node; miniredis has no WAIT")
+	if r.Kind == "miniredis" {
+		t.Skip("miniredis has no WAIT")
+	}
+	ctx := context.Background()
+	key := r.Prefix + ":{co}:w"
+	var c redis.UniversalClient = r.Client
+	if cc, ok := r.Client.(*redis.ClusterClient); ok {
+		// The queue WAITs on the master of the stream's slot.
+		node, err := cc.MasterForKey(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c = node
 	}
 	co := queue.NewCoalescer(5 * time.Second)
-	ctx := context.Background()
 	var set *redis.StatusCmd
-	acked, err := co.Do(ctx, r.Client, 1, 20*time.Millisecond, func(p redis.Pipeliner) {
-		set = p.Set(ctx, r.Prefix+":{co}:w", "1", time.Minute)
+	acked, err := co.Do(ctx, c, 1, 20*time.Millisecond, func(p redis.Pipeliner) {
+		set = p.Set(ctx, key, "1", time.Minute)
 	})
-	if err != nil || set.Err() != nil || acked != 0 {
-		t.Fatalf("Do with WAIT: acked %d, %v, %v", acked, err, set.Err())
+	if err != nil || set.Err() != nil {
+		t.Fatalf("Do with WAIT: %v, %v", err, set.Err())
+	}
+	want, err := c.Do(ctx, "wait", 1, 20).Int()
+	if err != nil || acked != want {
+		t.Fatalf("the batch's WAIT answered %d, a WAIT of its own %d (%v)", acked, want, err)
+	}
+	if v, err := c.Get(ctx, key).Result(); err != nil || v != "1" {
+		t.Fatalf("the batch's write: %q, %v", v, err)
 	}
 }
