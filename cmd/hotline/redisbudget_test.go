@@ -98,7 +98,7 @@ func measureSMS(t *testing.T, rdb redis.UniversalClient, redisURL string, admins
 	send := func(t *testing.T, from, sid string) redisCost {
 		t.Helper()
 		form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
-			"From": {from}, "To": {faultNumber}, "Body": {"somos muchos en una casa"}, "NumMedia": {"0"}}
+			"From": {from}, "To": {faultNumber}, "Body": {"quiero contar algo que vi en el mercado"}, "NumMedia": {"0"}}
 		req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-Twilio-Signature", handlers.TwilioSignature([]byte(token), public+"/twilio/sms", form))

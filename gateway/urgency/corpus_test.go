@@ -20,9 +20,12 @@ import (
 // the fifth; testdata/hard (see its README), hard cases written apart
 // after round five (harmless messages with "now", "tonight" or danger words,
 // short plain dangers), is training data for the model only: no bar holds
-// it, and the lists were not tuned on it. testdata/blind, blind2 and
-// blind3 were each written by a helper that read nothing of the project,
-// and none is tuned on (see TestBlindCorporaNoWorse). A file is one
+// it, and the lists were not tuned on it; testdata/varied and plain,
+// written apart on 2026-12-05 (see their READMEs), are training data for
+// the model too: messages of every form and writer, and dangers told
+// plainly, without the words of a list. testdata/blind, blind2, blind3 and
+// blind4 were each written by a helper that read nothing of the project,
+// and none is tuned on (see TestBlindCorporaNoWorse and TestBlind4Corpus). A file is one
 // language, a line is "now" or "not", a tab, and a message; "#" starts a
 // comment line.
 var corpusLangs = []string{"en", "es", "ms", "id", "zh-Hans", "th", "vi", "fil"}
@@ -149,7 +152,7 @@ var corpora = map[string]corpusReport{}
 // the output of a passing run, CI's included.
 func TestMain(m *testing.M) {
 	if matcher, err := New(Options{}); err == nil {
-		for _, name := range []string{"dev", "heldout", "second", "third", "fourth", "fifth", "blind", "blind2", "blind3"} {
+		for _, name := range []string{"dev", "heldout", "second", "third", "fourth", "fifth", "blind", "blind2", "blind3", "blind4"} {
 			corpora[name] = measure(matcher, filepath.Join("testdata", name))
 			if corpora[name].err == nil {
 				fmt.Print(corpora[name].table(name))
@@ -287,25 +290,40 @@ func TestFifthCorpus(t *testing.T) { checkTuned(t, "fifth", fifthMinFound, fifth
 
 // The blind corpora, each written by a helper that read nothing of the
 // project (see their READMEs), none tuned on. Their floors only catch a
-// change that makes them worse: they are the figures of the lists and the
-// model as shipped on 2026-12-05, short of the bar.
+// change that makes them worse. The first three fell short of the issue's
+// bar when measured; blind, blind2 and blind3 have been read since (their
+// misses were looked at while the model was designed), so their figures
+// today, in the floors, are not a blind measure: blind4 is (see
+// TestBlind4Corpus).
 //   - blind, written after round five of the lists: lists alone 150/200
 //     found and 33/200 false alarms at first contact (31 after two fixes);
 //     with the model, 167/200 and 20/200.
 //   - blind2, written after round five too: lists alone 202/256 and
 //     20/256 at first contact; with the model 226/256 and 15/256 (a second
 //     look: two other model designs were measured on it first).
-//   - blind3, written while the final model was trained, measured once
-//     when it was final: lists alone 203/240 and 16/240, with the model
-//     216/240 (90.0%) and 10/240 (4.2%).
+//   - blind3, written while the model of the second session of
+//     2026-12-05 was trained, measured once when it was final: lists alone
+//     203/240 and 16/240, with that model 216/240 (90.0%) and 10/240
+//     (4.2%).
+//   - With the model of the third session (text only, thresholds
+//     searched): blind 195/200 and 15/200, blind2 255/256 and 10/256,
+//     blind3 237/240 and 12/240; blind4 240/240 and 13/240.
 var blindFloors = []struct {
 	name             string
 	minFound, alarms int
 }{
-	{"blind", 167, 20},
-	{"blind2", 226, 15},
-	{"blind3", 216, 10},
+	{"blind", 195, 15},
+	{"blind2", 255, 10},
+	{"blind3", 237, 12},
+	{"blind4", 240, 13},
 }
+
+// TestBlind4Corpus: blind4, written apart while the model of the third
+// session of 2026-12-05 was designed and measured once when it was final,
+// clears the bar in every language: lists alone 202/240 (84.2%)
+// found and 16/240 (6.7%) false alarms; with the model 240/240 and 13/240
+// (5.4%), no language over 3 of 30.
+func TestBlind4Corpus(t *testing.T) { checkCorpus(t, "blind4") }
 
 // TestBlindCorporaNoWorse: the figures on the blind corpora, per language
 // in the log, are no worse than when they were measured.
