@@ -98,14 +98,8 @@ func (co *Coalescer) Do(ctx context.Context, c redis.Cmdable, wait int, waitFor 
 	co.run(ctx, k, batch, waitFor)
 	// The calls that came meanwhile go on in a batch of their own, not
 	// on this request's time.
-	co.mu.Lock()
-	if len(l.pending) > 0 {
-		next := co.take(l)
-		co.mu.Unlock()
+	if next := co.next(k, l); next != nil {
 		go co.drain(context.WithoutCancel(ctx), k, l, next, waitFor)
-	} else {
-		co.done(k, l)
-		co.mu.Unlock()
 	}
 	<-me.done
 	return me.acked, me.err
@@ -130,18 +124,22 @@ func (co *Coalescer) done(k lineKey, l *line) {
 	}
 }
 
+// next takes the next batch of l once one has run, or ends the running
+// batch when no call is pending (nil).
+func (co *Coalescer) next(k lineKey, l *line) []*call {
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	if len(l.pending) == 0 {
+		co.done(k, l)
+		return nil
+	}
+	return co.take(l)
+}
+
 // drain runs batches of l until none is pending.
 func (co *Coalescer) drain(ctx context.Context, k lineKey, l *line, batch []*call, waitFor time.Duration) {
-	for {
+	for ; batch != nil; batch = co.next(k, l) {
 		co.run(ctx, k, batch, waitFor)
-		co.mu.Lock()
-		if len(l.pending) == 0 {
-			co.done(k, l)
-			co.mu.Unlock()
-			return
-		}
-		batch = co.take(l)
-		co.mu.Unlock()
 	}
 }
 

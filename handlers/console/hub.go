@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -109,6 +110,19 @@ func (h *hub) refresh(ctx context.Context) {
 	}
 }
 
+// messages is how many messages case id has in the last list (false: it
+// is not in it).
+func (h *hub) messages(id string) (int, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, t := range h.tips {
+		if t.ID == id {
+			return t.MessageCount, true
+		}
+	}
+	return 0, false
+}
+
 // queue is the last list, urgent first, then oldest first.
 func (h *hub) queue() ([]officerapi.Listed, error) {
 	h.mu.Lock()
@@ -161,12 +175,24 @@ func (h *hub) unsubscribe(ch chan event) {
 // open, and tells the page whether renewing worked: that acts for the
 // officer, so it is done only for the console's own pages, as a POST is
 // (a page on another port of this machine is same-site: the cookie goes
-// with its requests).
+// with its requests). With &seen=N too (the messages the page shows), a
+// message appended before the stream opened, whose gateway event the page
+// could not hear, is told as "appended" as soon as the queue's list shows
+// it: at once, or at the next change of the list.
 func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 	caseID := r.URL.Query().Get("case")
 	if len(caseID) > 64 || strings.ContainsAny(caseID, "/?#") {
 		http.Error(w, "bad case", http.StatusBadRequest)
 		return
+	}
+	seen := -1 // not told
+	if s := r.URL.Query().Get("seen"); s != "" && caseID != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 1<<20 {
+			http.Error(w, "bad seen", http.StatusBadRequest)
+			return
+		}
+		seen = n
 	}
 	if caseID != "" && !c.sameOrigin(r) {
 		http.Error(w, "forbidden", http.StatusForbidden)
@@ -186,6 +212,18 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 		renew = t.C
 	}
 	fmt.Fprint(w, "retry: 2000\n\n")
+	// catchUp tells the page of messages the list has and it does not show.
+	catchUp := func() {
+		if seen < 0 {
+			return
+		}
+		if n, ok := c.hub.messages(caseID); ok && n > seen {
+			seen = n
+			b, _ := json.Marshal(map[string]string{"id": caseID})
+			fmt.Fprintf(w, "event: appended\ndata: %s\n\n", b)
+		}
+	}
+	catchUp()
 	for {
 		rc.SetWriteDeadline(time.Now().Add(time.Minute))
 		if err := rc.Flush(); err != nil {
@@ -196,6 +234,9 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request) {
 			return
 		case ev := <-ch:
 			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.name, ev.data)
+			if ev.name == "queue" {
+				catchUp()
+			}
 		case <-ping.C:
 			fmt.Fprint(w, ": ping\n\n")
 		case <-renew:

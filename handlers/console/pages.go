@@ -31,6 +31,7 @@ type view struct {
 	Title   string
 	Page    any
 	CaseID  string // the case page's case, for its event stream
+	Seen    int    // how many of its messages the case page shows
 	Nothing bool
 }
 
@@ -325,7 +326,7 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, v *view) (str
 	}
 	d.Map, d.MapMissing = c.drawMap(ctx, d.HasPoint, d.Lat, d.Lon, highlight)
 	v.Title = v.T("case.title", short(t.Case, 40))
-	v.CaseID = t.ID
+	v.CaseID, v.Seen = t.ID, len(d.Messages)
 	v.Page = d
 	return "case", nil
 }

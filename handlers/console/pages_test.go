@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -345,4 +346,97 @@ func TestAppendedReachesThePage(t *testing.T) {
 		}
 	}
 	t.Fatalf("no appended event reached the page: %q", lines)
+}
+
+// listAPI is a gateway whose queue lists tip1 with a number of messages
+// the test changes, and no event stream.
+type listAPI struct {
+	stubAPI
+	mu       sync.Mutex
+	messages int
+}
+
+func (a *listAPI) List(context.Context) ([]officerapi.Listed, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	l := officerapi.Listed{State: "held", Holder: "o1", MessageCount: a.messages}
+	l.ID = "tip1"
+	return []officerapi.Listed{l}, nil
+}
+
+func (a *listAPI) set(n int) {
+	a.mu.Lock()
+	a.messages = n
+	a.mu.Unlock()
+}
+
+// caseEvents opens a case page's event stream and returns a function that
+// reads the next event's name and data, skipping comments and renewals.
+func caseEvents(t *testing.T, srv *httptest.Server, cookie *http.Cookie, query string) func() (string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events?"+query, nil)
+	req.AddCookie(cookie)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("events: %v %v", resp, err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	sc := bufio.NewScanner(resp.Body)
+	return func() (string, string) {
+		var name string
+		for sc.Scan() {
+			switch line := sc.Text(); {
+			case strings.HasPrefix(line, "event: "):
+				name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: ") && name != "" && name != "renew":
+				return name, strings.TrimPrefix(line, "data: ")
+			}
+		}
+		t.Fatalf("the stream ended: %v", sc.Err())
+		return "", ""
+	}
+}
+
+// TestAppendedBeforeThePageListened: a message appended to a case between
+// the rendering of its page and the opening of the page's event stream
+// (the gateway's "appended" event went to no one) is told to the page as
+// soon as the stream opens, or at the next change of the list; a page that
+// shows every message is told nothing.
+func TestAppendedBeforeThePageListened(t *testing.T) {
+	api := &listAPI{messages: 2}
+	c, srv, cookie := served(t, Options{API: api, RenewEvery: 20 * time.Millisecond})
+	c.hub.refresh(context.Background())
+
+	next := caseEvents(t, srv, cookie, "case=tip1&seen=1")
+	if name, data := next(); name != "appended" || data != `{"id":"tip1"}` {
+		t.Fatalf("a page showing 1 of 2 messages: first event %s %s, want appended", name, data)
+	}
+
+	// A page that shows both: nothing, until a third message is listed.
+	next = caseEvents(t, srv, cookie, "case=tip1&seen=2")
+	api.set(3)
+	c.hub.refresh(context.Background())
+	if name, _ := next(); name != "queue" {
+		t.Fatalf("a page showing 2 of 2 messages, then a third listed: first event %s, want queue", name)
+	}
+	if name, data := next(); name != "appended" || data != `{"id":"tip1"}` {
+		t.Fatalf("after the list changed: %s %s, want appended", name, data)
+	}
+
+	for _, bad := range []string{"case=tip1&seen=-1", "case=tip1&seen=x", "case=tip1&seen=99999999"} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/events?"+bad, nil)
+		req.AddCookie(cookie)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", bad, resp.StatusCode)
+		}
+	}
 }

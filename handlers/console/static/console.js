@@ -29,7 +29,10 @@
   }
 
   if (window.EventSource) {
-    var es = new EventSource("/events" + (caseID ? "?case=" + encodeURIComponent(caseID) : ""));
+    // A case page says how many messages it shows: one appended before the
+    // stream was open is told as soon as it opens.
+    var es = new EventSource("/events" + (caseID ? "?case=" + encodeURIComponent(caseID) +
+      "&seen=" + encodeURIComponent(body.getAttribute("data-seen") || "") : ""));
     // On (re)connecting, catch up with what changed while not listening.
     es.addEventListener("open", function () { setLive(true); refreshRows(); });
     es.addEventListener("error", function () { setLive(false); });
