@@ -61,12 +61,7 @@ func loadExamples(t testing.TB, m *Matcher) []example {
 				}
 			}
 			for _, msg := range msgs {
-				e := example{corpus: c, lang: l, line: msg.line, text: msg.text, now: msg.now}
-				textFeatures(msg.text, func(i uint32) { e.feats = append(e.feats, i) })
-				slices.Sort(e.feats)
-				e.feats = slices.Compact(e.feats) // each once, as probability counts them
-				e.current = cuesOf(m, msg.text)
-				e.first = e.current
+				e := newExample(m, c, l, msg.line, msg.text, msg.now)
 				if firstContact(c) {
 					f, ok := first[msg.line]
 					if !ok {
@@ -79,6 +74,18 @@ func loadExamples(t testing.TB, m *Matcher) []example {
 		}
 	}
 	return append(out, tableExamples(m)...)
+}
+
+// newExample is a message with its features and the cues m's lists find
+// in it, today's as its first contact's.
+func newExample(m *Matcher, corpus, lang string, line int, text string, now bool) example {
+	e := example{corpus: corpus, lang: lang, line: line, text: text, now: now}
+	textFeatures(text, func(i uint32) { e.feats = append(e.feats, i) })
+	slices.Sort(e.feats)
+	e.feats = slices.Compact(e.feats) // each once, as probability counts them
+	e.current = cuesOf(m, text)
+	e.first = e.current
+	return e
 }
 
 // cuesOf is what m's lists find in text.
@@ -99,13 +106,7 @@ func cuesOf(m *Matcher, text string) cueSet {
 func tableExamples(m *Matcher) []example {
 	var out []example
 	add := func(lang, text string, now bool) {
-		e := example{corpus: tablesCorpus, lang: lang, line: len(out) + 1, text: text, now: now}
-		textFeatures(text, func(i uint32) { e.feats = append(e.feats, i) })
-		slices.Sort(e.feats)
-		e.feats = slices.Compact(e.feats)
-		e.current = cuesOf(m, text)
-		e.first = e.current
-		out = append(out, e)
+		out = append(out, newExample(m, tablesCorpus, lang, len(out)+1, text, now))
 	}
 	for _, s := range situations {
 		for _, l := range corpusLangs {
@@ -456,50 +457,40 @@ func searchThresholds(exs []example, ps []float64, maxAlarms int) (thresholds, i
 	const groups = 1 + numTiers
 	var found, alarms, wrong [groups][steps]int
 	baseFound, baseAlarms, baseWrong := 0, 0, 0
+	// tally counts e's answer: a package example wrong, or a corpus
+	// message found or a false alarm.
+	tally := func(e *example, urgent bool, found, alarms, wrong *int) {
+		switch {
+		case e.corpus == tablesCorpus:
+			if urgent != e.now {
+				*wrong++
+			}
+		case urgent && e.now:
+			*found++
+		case urgent:
+			*alarms++
+		}
+	}
 	for i := range exs {
 		e := &exs[i]
-		tables := e.corpus == tablesCorpus
 		s := e.first
-		if tables {
+		if e.corpus == tablesCorpus {
 			s = e.current
 		}
-		g := -1
+		var g int
 		switch {
-		case s.rule && s.classes[Urgent]:
+		case s.rule && s.classes[Urgent], !s.rule && cancelled(s.classes):
+			// No threshold decides: an explicit emergency stands, a joke
+			// or a danger past stays aside.
+			tally(e, s.rule, &baseFound, &baseAlarms, &baseWrong)
+			continue
 		case s.rule:
 			g = 0
-		case !cancelled(s.classes):
+		default:
 			g = 1 + tierOf(s.classes)
 		}
 		for k := 1; k < steps; k++ {
-			urgent := s.rule && s.classes[Urgent]
-			if g >= 0 {
-				urgent = ps[i] >= float64(k)/steps
-			}
-			switch {
-			case tables && urgent != e.now:
-				if g < 0 {
-					baseWrong++
-				} else {
-					wrong[g][k]++
-				}
-			case tables || !urgent:
-			case e.now:
-				if g < 0 {
-					baseFound++
-				} else {
-					found[g][k]++
-				}
-			default:
-				if g < 0 {
-					baseAlarms++
-				} else {
-					alarms[g][k]++
-				}
-			}
-			if g < 0 {
-				break
-			}
+			tally(e, ps[i] >= float64(k)/steps, &found[g][k], &alarms[g][k], &wrong[g][k])
 		}
 	}
 	var best thresholds
