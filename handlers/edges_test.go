@@ -179,16 +179,30 @@ func TestExitWordAfterThreadWindowDestroysEveryHandle(t *testing.T) {
 	if _, _, sent := h.fake.snapshot(); len(sent) != 0 {
 		t.Fatalf("Twilio was asked to text a reporter who sent an exit word: %d sends", len(sent))
 	}
+	// Destroyed, not only refused: no sealed handle is left in Redis.
+	for _, k := range h.Redis.Keys(t) {
+		if strings.Contains(k, ":handle:") {
+			t.Fatalf("a reply handle outlived the exit word: %s", k)
+		}
+	}
 }
 
-// expireThread does what Redis does to a sender's thread key once the
-// thread window has passed on the injected clock: it is gone.
+// expireThread does what the wall clock does to a sender's thread once the
+// thread window has passed on the injected clock: the sender's record
+// stays (it lists the reply handles, which live longer), its thread
+// closed.
 func (h *harness) expireThread(t *testing.T, from string) {
 	t.Helper()
 	ctx := context.Background()
 	key := h.Redis.Prefix + ":thread:{" + h.Keyer.Sender(from) + "}"
-	if n, err := h.Redis.Client.Del(ctx, key).Result(); err != nil || n != 1 {
-		t.Fatalf("no thread key to expire (%d, %v): the test no longer sees the store's keys", n, err)
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(h.Redis.Client.Get(ctx, key).Val()), &rec); err != nil || rec["open"] == nil {
+		t.Fatalf("no sender record with an open thread (%v): the test no longer sees the store's keys", err)
+	}
+	rec["open"] = time.Now().Add(-time.Second).UnixMilli()
+	b, _ := json.Marshal(rec)
+	if err := h.Redis.Client.SetArgs(ctx, key, b, redis.SetArgs{KeepTTL: true, Mode: "XX"}).Err(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -32,6 +32,9 @@ type Batch struct {
 	Seen string
 	// Queued: the tip was in its stream already; no op ran.
 	Queued bool
+	// Found holds, by op index, what an op with Check answered when it
+	// was not its Want (its result is then 0; 1 when it was).
+	Found map[int]string
 }
 
 // Failed counts the ops Redis refused (their result is OpFailed): the
@@ -66,6 +69,12 @@ type Op struct {
 	// not run has the result -1).
 	If   int
 	IfEq int64
+	// Check: the op's answer is compared with Want ("" for nil), as a
+	// SET ... GET that replaces the value read beforehand: its result is 1
+	// when it was Want, else 0 and Batch.Found holds the answer, so that
+	// the caller can merge what another writer wrote in between.
+	Check bool
+	Want  string
 }
 
 // Key is the op's key.
@@ -98,10 +107,13 @@ func (o Op) Key() string {
 // msgs (when ARGV[1] is '1', or 'N' for a tip whose case ref was made
 // for it, see Entry.NewCase), then the ops' keys. ARGV[2..11]: the entry;
 // ARGV[12]: the lease in ms. ARGV[13]: the number of ops, then per op:
-// guard ('1'/'0'), if, ifEq, the index of its key in KEYS, the number of
-// arguments after the key, the command, the arguments.
-// It returns {status, ref, results...}: status 'OK', 'QUEUED' (already in
-// the stream) or 'SEEN' (a guard found its key, whose value is second).
+// guard ('1'/'0', or 'C' for an op with Check), if, ifEq, the index of
+// its key in KEYS, the number of arguments after the key, the command,
+// the arguments, and for 'C' the value wanted.
+// It returns {status, ref, results..., then for each checked op that
+// found another value: its index and the value}: status 'OK', 'QUEUED'
+// (already in the stream) or 'SEEN' (a guard found its key, whose value
+// is second).
 var publishScript = redis.NewScript(`
 local ops = {}
 local i = 14
@@ -111,6 +123,7 @@ for o = 1, tonumber(ARGV[13]) do
   for j = 1, n do call[j+2] = ARGV[i+5+j] end
   ops[o] = {guard = ARGV[i] == '1', ref = tonumber(ARGV[i+1]), eq = tonumber(ARGV[i+2]), call = call}
   i = i + 6 + n
+  if ARGV[i-6-n] == 'C' then ops[o].want = ARGV[i]; i = i + 1 end
 end
 local res = {}
 local marked = {}
@@ -212,15 +225,24 @@ if ARGV[1] ~= '0' then
     end
   end
 end
+local found = {}
 for o, op in ipairs(ops) do
   if not op.guard and (op.ref == 0 or res[op.ref] == op.eq) then
     local r = redis.pcall(unpack(op.call))
-    if type(r) == 'number' then res[o] = r
-    elseif type(r) == 'table' and r.err then res[o] = -2
+    if type(r) == 'table' and r.err then res[o] = -2
+    elseif op.want then
+      if (r or '') == op.want then res[o] = 1 else
+        res[o] = 0
+        found[#found+1] = o
+        found[#found+1] = r or ''
+      end
+    elseif type(r) == 'number' then res[o] = r
     elseif r then res[o] = 1 else res[o] = 0 end
   end
 end
-return {'OK', ref, unpack(res)}
+local out = {'OK', ref, unpack(res)}
+for _, v in ipairs(found) do out[#out+1] = v end
+return out
 `)
 
 // scriptCall is one run of publishScript.
@@ -268,9 +290,15 @@ func (q *Queue) scriptCall(e Entry, pub bool, b *Batch, idx []int, keepGuards bo
 			// pipeline runs whatever it was.
 			ref = local[op.If]
 		}
+		if op.Check {
+			guard = "C"
+		}
 		c.keys = append(c.keys, op.Key())
 		c.args = append(c.args, guard, ref, op.IfEq, len(c.keys), len(op.Cmd)-2, op.Cmd[0])
 		c.args = append(c.args, op.Cmd[2:]...)
+		if op.Check {
+			c.args = append(c.args, op.Want)
+		}
 	}
 	return c
 }
@@ -305,6 +333,16 @@ func (c scriptCall) result(b *Batch, v any) (bool, error) {
 		for n, k := range c.ops {
 			if 2+n < len(res) {
 				b.Results[k], _ = res[2+n].(int64)
+			}
+		}
+		for i := 2 + len(c.ops); i+1 < len(res); i += 2 {
+			n, _ := res[i].(int64)
+			v, _ := res[i+1].(string)
+			if n >= 1 && int(n) <= len(c.ops) {
+				if b.Found == nil {
+					b.Found = map[int]string{}
+				}
+				b.Found[c.ops[n-1]] = v
 			}
 		}
 		b.Ran = true

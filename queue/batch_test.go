@@ -116,3 +116,42 @@ func TestPublishBatch(t *testing.T) {
 		t.Error("a tip not queued left its dedupe mark")
 	}
 }
+
+// TestPublishBatchCheck: an op with Check reports whether it answered what
+// was read beforehand (1), or what another writer left in between (0, and
+// the value in Found), on a single Redis and on a Cluster alike.
+func TestPublishBatchCheck(t *testing.T) {
+	ctx := context.Background()
+	q, r := newQueue(t, time.Minute)
+	key := r.Prefix + ":thread:{sender-c}"
+	for i, c := range []struct {
+		want, found string
+		result      int64
+	}{
+		{want: "", result: 1},                // nothing there, as read
+		{want: "v0", found: "v0", result: 1}, // the value read
+		{want: "v0", found: "v1", result: 0}, // another writer came in between
+		{want: "", found: "v2", result: 0},   // read as absent, written meanwhile
+		{want: "v3", found: "", result: 0},   // read, then gone
+	} {
+		r.Client.Del(ctx, key)
+		if c.found != "" {
+			r.Client.Set(ctx, key, c.found, time.Minute)
+		}
+		b := &queue.Batch{Ops: []queue.Op{{Cmd: []any{"set", key, "mine", "px", 60000, "get"}, Check: true, Want: c.want}}}
+		e := entry("pe-lima", "tip-check-"+string(rune('a'+i)), queue.Normal)
+		e.Batch = b
+		if err := q.Publish(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if !b.Ran || b.Results[0] != c.result {
+			t.Fatalf("case %d: batch = %+v, want result %d", i, b, c.result)
+		}
+		if got, ok := b.Found[0]; ok != (c.result == 0) || (ok && got != c.found) {
+			t.Fatalf("case %d: found = %q, %v; want %q", i, got, ok, c.found)
+		}
+		if v := r.Client.Get(ctx, key).Val(); v != "mine" {
+			t.Fatalf("case %d: value = %q, want the op's", i, v)
+		}
+	}
+}

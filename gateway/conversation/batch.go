@@ -2,7 +2,6 @@ package conversation
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -21,13 +20,19 @@ type Sender struct {
 	OptedOut bool
 	// Seen is the message's dedupe mark ("" for none).
 	Seen string
+	// Rate is the sender's count in the limiter's current window (nil for
+	// none).
+	Rate *Rate
+	// Read is the sender's record as read ("" for none), for the batch
+	// that writes it (Message.Read).
+	Read string
 	// Extra holds the values of the extra keys (nil for a missing one).
 	Extra []*string
 	// Err: the state could not be read; the rest is the safe default.
 	Err error
 }
 
-// ReadSender reads in one round trip the sender's thread and opt-out,
+// ReadSender reads in one round trip the sender's record and opt-out,
 // the dedupe mark of the message (dedupe: the key, "" for none) and the
 // values of extra keys (a limiter's count). On a single Redis it is one
 // MGET; on a Cluster, one MGET per hash slot, in one pipeline. A failure
@@ -52,10 +57,11 @@ func (s *Store) ReadSender(ctx context.Context, sender, dedupe string, extra ...
 	// the tip does (Ops).
 	_, out.OptedOut = str(vals[1])
 	if v, ok := str(vals[0]); ok {
-		var t Thread
-		if json.Unmarshal([]byte(v), &t) == nil {
-			out.Thread, out.InThread = t, true
-		}
+		r := parseRecord(v)
+		now := time.Now()
+		out.Read = v
+		out.Thread, out.InThread = r.thread(now)
+		out.Rate = r.rate(now)
 	}
 	if v, ok := str(vals[2]); ok && dedupe != "" {
 		out.Seen = v
@@ -139,6 +145,10 @@ type Message struct {
 	// OptedOut: refresh the opt-out's year.
 	OptedOut     bool
 	ThreadWindow time.Duration
+	// Read is the sender's record as ReadSender found it; Rate, if set, is
+	// the sender's count to write with it.
+	Read string
+	Rate *Rate
 	// Handle to save (nil: none, as after an exit word) for HandleTTL.
 	Handle    *Handle
 	HandleTTL time.Duration
@@ -152,8 +162,21 @@ type Message struct {
 // sender, the same case): Missing lists those it found gone, for which
 // a sealed handle must be saved after all (SaveHandle).
 type Touched struct {
-	ops      map[string]int // agency -> index of its HEXISTS op
+	ops      map[string]int // agency -> index of its PEXPIRE op
 	Agencies []string
+	// SenderOp is the index of the op that writes the sender's record
+	// (-1: none).
+	SenderOp int
+}
+
+// Found is what another message wrote in the sender's record between the
+// batch's read and its write, to Merge; ok is false when nothing did.
+func (t Touched) Found(b *queue.Batch) (found string, ok bool) {
+	if t.SenderOp < 0 || !b.Ran {
+		return "", false
+	}
+	found, ok = b.Found[t.SenderOp]
+	return found, ok
 }
 
 // Missing returns the agencies whose handle the batch b did not find.
@@ -169,9 +192,12 @@ func (t Touched) Missing(b *queue.Batch) []string {
 
 // Ops appends to b what Channel.Receive used to write after the tip, one
 // call each (SaveThread, TouchHandle or SaveHandle, KeepIndex, the scrub
-// job), as ops written with the tip: the thread, each agency's reply
-// handle (a handle the thread already has is touched, not sealed again)
-// and the handle index, the opt-out's year, the scrub job.
+// job), as ops written with the tip: the sender's record (the thread, the
+// handles it lists and the count) in one checked SET, each agency's reply
+// handle (a handle the thread already has is touched, not sealed again),
+// the opt-out's year, the scrub job. The op at SenderOp is the record's:
+// when another message wrote the record in between, Batch.Found holds
+// what it wrote, for Merge.
 func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 	add := func(op queue.Op) int {
 		b.Ops = append(b.Ops, op)
@@ -181,23 +207,30 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 	if m.OptedOut {
 		add(cmd("pexpire", s.optOutKey(m.Sender), optOutTTL.Milliseconds()))
 	}
+	now := time.Now()
+	rec := parseRecord(m.Read)
+	rec.prune(now)
 	if thread {
-		t, _ := json.Marshal(Thread{Case: m.Case, Agencies: m.Agencies, Seq: m.Seq, Last: m.Last})
-		add(cmd("set", s.threadKey(m.Sender), string(t), "px", m.ThreadWindow.Milliseconds()))
+		rec.setThread(Thread{Case: m.Case, Agencies: m.Agencies, Seq: m.Seq, Last: m.Last}, now, m.ThreadWindow)
 	}
-	touched := Touched{ops: map[string]int{}}
+	if m.Rate != nil {
+		rate := *m.Rate
+		rec.Rate = &rate
+	}
+	touched := Touched{ops: map[string]int{}, SenderOp: -1}
+	var handles []queue.Op
 	if s.key != nil && m.Handle != nil {
-		idx := s.handleIndexKey(m.Sender)
 		ttl := m.HandleTTL.Milliseconds()
 		var sealed []byte
 		for _, a := range m.Agencies {
 			key := s.handleKey(a, m.Case)
+			// The time of the last message moves in the record.
+			rec.addHandle(a, m.Case, m.Last, m.Last.Add(m.HandleTTL))
 			if m.InThread && contains(m.ThreadAgencies, a) {
 				// PEXPIRE says whether the handle is there (TouchHandle).
-				i := add(cmd("pexpire", key, ttl))
-				touched.ops[a] = i - 1
+				handles = append(handles, cmd("pexpire", key, ttl))
+				touched.ops[a] = len(b.Ops) + len(handles) - 1
 				touched.Agencies = append(touched.Agencies, a)
-				b.Ops = append(b.Ops, queue.Op{Cmd: []any{"hset", key, "last", m.Last.UnixMilli()}, If: i, IfEq: 1})
 				continue
 			}
 			if sealed == nil {
@@ -206,14 +239,21 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 					return touched, fmt.Errorf("failed to seal reply handle: %w", err)
 				}
 			}
-			// The index first: a handle that exists is always one an exit
-			// word can find.
-			add(cmd("sadd", idx, a+" "+m.Case))
-			add(cmd("hset", key, "sealed", sealed, "last", m.Last.UnixMilli()))
-			add(cmd("pexpire", key, ttl))
+			handles = append(handles, cmd("set", key, sealed, "px", ttl))
 		}
-		add(cmd("pexpire", idx, ttl))
 	}
+	if thread || m.Rate != nil || len(handles) > 0 {
+		// The record first: a handle that exists is always one an exit
+		// word can find.
+		rec.prune(now)
+		if rec.ttl(now, 0) > 0 {
+			touched.SenderOp = add(s.senderOp(m.Sender, m.Read, rec, now)) - 1
+			for k := range touched.ops {
+				touched.ops[k]++
+			}
+		}
+	}
+	b.Ops = append(b.Ops, handles...)
 	if m.Scrub != nil {
 		ops, err := s.scrubs.OnceOps(m.TipID, *m.Scrub, m.ScrubDue)
 		if err != nil {

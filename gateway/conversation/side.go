@@ -2,7 +2,6 @@ package conversation
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -117,25 +116,24 @@ func (s *Store) applyConversation(ctx context.Context, e queue.Entry, sd Side, n
 // mergeThread adds the tip's agency to the sender's thread of the tip's
 // case, or starts that thread unless a newer one is open.
 func (s *Store) mergeThread(ctx context.Context, e queue.Entry, sd Side, left time.Duration) error {
-	t, ok, err := s.threadLocked(ctx, sd.Sender)
-	if err != nil {
-		return err
-	}
-	if !ok || t.Case != e.Case {
-		if ok && t.Last.After(sd.Last) {
-			return nil
+	err := s.updateSender(ctx, sd.Sender, func(r *record, now time.Time) {
+		t, ok := r.thread(now)
+		if !ok || t.Case != e.Case {
+			if ok && t.Last.After(sd.Last) {
+				return
+			}
+			t = Thread{Case: e.Case, Agencies: slices.Clone(sd.ThreadAgencies)}
 		}
-		t = Thread{Case: e.Case, Agencies: slices.Clone(sd.ThreadAgencies)}
-	}
-	if !slices.Contains(t.Agencies, e.Agency) {
-		t.Agencies = append(t.Agencies, e.Agency)
-	}
-	t.Seq = max(t.Seq, sd.Seq)
-	if sd.Last.After(t.Last) {
-		t.Last = sd.Last
-	}
-	b, _ := json.Marshal(t)
-	if err := s.rdb.Set(ctx, s.threadKey(sd.Sender), b, left).Err(); err != nil {
+		if !slices.Contains(t.Agencies, e.Agency) {
+			t.Agencies = append(t.Agencies, e.Agency)
+		}
+		t.Seq = max(t.Seq, sd.Seq)
+		if sd.Last.After(t.Last) {
+			t.Last = sd.Last
+		}
+		r.setThread(t, now, left)
+	})
+	if err != nil {
 		return s.fail(err)
 	}
 	return nil

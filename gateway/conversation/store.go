@@ -110,11 +110,14 @@ func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 // fail records a Redis failure and wraps it.
 func (s *Store) fail(err error) error { return s.calls.Fail("", err) }
 
+// threadKey is the key of the sender's record (record.go), named for the
+// thread it held alone in earlier releases.
 func (s *Store) threadKey(sender string) string { return s.prefix + ":thread:{" + sender + "}" }
 func (s *Store) optOutKey(sender string) string { return s.prefix + ":optout:{" + sender + "}" }
 
-// The handles saved for a sender ("agency case" members) and the time of
-// the sender's last exit word: in the sender's slot, with the handles' TTL.
+// The handles saved for a sender by earlier releases ("agency case"
+// members; the record lists them now) and the time of the sender's last
+// exit word: in the sender's slot, with the handles' TTL.
 func (s *Store) handleIndexKey(sender string) string { return s.prefix + ":handles:{" + sender + "}" }
 func (s *Store) exitKey(sender string) string        { return s.prefix + ":exit:{" + sender + "}" }
 func (s *Store) handleKey(agency, caseRef string) string {
@@ -133,26 +136,31 @@ func (s *Store) Thread(ctx context.Context, sender string) (Thread, bool, error)
 
 // threadLocked is Thread under a context already made by s.ctx.
 func (s *Store) threadLocked(ctx context.Context, sender string) (Thread, bool, error) {
-	v, err := s.rdb.Get(ctx, s.threadKey(sender)).Result()
-	if errors.Is(err, redis.Nil) {
-		return Thread{}, false, nil
-	}
+	r, err := s.record(ctx, sender)
 	if err != nil {
-		return Thread{}, false, s.fail(err)
+		return Thread{}, false, err
 	}
-	var t Thread
-	if err := json.Unmarshal([]byte(v), &t); err != nil {
-		return Thread{}, false, nil
-	}
-	return t, true, nil
+	t, ok := r.thread(time.Now())
+	return t, ok, nil
 }
 
-// SaveThread stores the sender's thread for window after its last message.
+// record reads the sender's record.
+func (s *Store) record(ctx context.Context, sender string) (record, error) {
+	v, err := s.rdb.Get(ctx, s.threadKey(sender)).Result()
+	if errors.Is(err, redis.Nil) {
+		return record{}, nil
+	}
+	if err != nil {
+		return record{}, s.fail(err)
+	}
+	return parseRecord(v), nil
+}
+
+// SaveThread stores the sender's thread, open for window from now.
 func (s *Store) SaveThread(ctx context.Context, sender string, t Thread, window time.Duration) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	b, _ := json.Marshal(t)
-	if err := s.rdb.Set(ctx, s.threadKey(sender), b, window).Err(); err != nil {
+	if err := s.updateSender(ctx, sender, func(r *record, now time.Time) { r.setThread(t, now, window) }); err != nil {
 		return s.fail(err)
 	}
 	return nil
@@ -167,7 +175,7 @@ func (s *Store) CloseThread(ctx context.Context, sender string) error {
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	if err := s.rdb.Del(ctx, s.threadKey(sender)).Err(); err != nil {
+	if err := s.updateSender(ctx, sender, func(r *record, _ time.Time) { r.closeThread() }); err != nil {
 		return s.fail(err)
 	}
 	if !ok {
@@ -225,27 +233,23 @@ func (s *Store) SaveHandle(ctx context.Context, agency, caseRef string, h Handle
 	return s.saveHandle(ctx, agency, caseRef, h, last, ttl, false)
 }
 
-// saveHandle seals and stores h; ifAbsent leaves an existing handle (with
-// a later last message, maybe) as it is.
+// saveHandle seals and stores h; ifAbsent leaves an existing handle as it
+// is (the record keeps the later of the two last messages).
 func (s *Store) saveHandle(ctx context.Context, agency, caseRef string, h Handle, last time.Time, ttl time.Duration, ifAbsent bool) error {
 	sealed, err := s.key.SealJSON(h)
 	if err != nil {
 		return fmt.Errorf("failed to seal reply handle: %w", err)
 	}
-	// The index first: a handle that exists is always one an exit word
-	// can find.
-	if err := s.indexHandle(ctx, h.Sender, agency, caseRef, ttl); err != nil {
+	// The record first: a handle that exists is always one an exit word
+	// can find, and its last message is known.
+	if err := s.indexHandle(ctx, h.Sender, agency, caseRef, last, ttl); err != nil {
 		return err
 	}
 	key := s.handleKey(agency, caseRef)
 	if ifAbsent {
-		err = setHandleIfAbsentScript.Run(ctx, s.rdb, []string{key}, sealed, last.UnixMilli(), ttl.Milliseconds()).Err()
+		err = s.rdb.SetNX(ctx, key, sealed, ttl).Err()
 	} else {
-		_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.HSet(ctx, key, "sealed", sealed, "last", last.UnixMilli())
-			p.Expire(ctx, key, ttl)
-			return nil
-		})
+		err = s.rdb.Set(ctx, key, sealed, ttl).Err()
 	}
 	if err != nil {
 		return s.fail(err)
@@ -253,39 +257,31 @@ func (s *Store) saveHandle(ctx context.Context, agency, caseRef string, h Handle
 	return nil
 }
 
-// setHandleIfAbsentScript stores a sealed handle with the time of the last
-// message, for ARGV[3] milliseconds, unless the key already holds one.
-var setHandleIfAbsentScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'sealed', ARGV[1], 'last', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
-`)
-
-// indexHandle records that the sender has a handle on the agency's case,
-// for as long as a handle lives.
-func (s *Store) indexHandle(ctx context.Context, sender, agency, caseRef string, ttl time.Duration) error {
+// indexHandle lists the agency's handle for a case in the sender's record,
+// with the sender's last message on it, for as long as the handle lives.
+func (s *Store) indexHandle(ctx context.Context, sender, agency, caseRef string, last time.Time, ttl time.Duration) error {
 	if sender == "" {
 		return nil
 	}
-	key := s.handleIndexKey(sender)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.SAdd(ctx, key, agency+" "+caseRef)
-		p.PExpire(ctx, key, ttl)
-		return nil
-	})
+	err := s.updateSender(ctx, sender, func(r *record, now time.Time) { r.addHandle(agency, caseRef, last, now.Add(ttl)) })
 	if err != nil {
 		return s.fail(err)
 	}
 	return nil
 }
 
-// KeepIndex keeps the sender's handle index alive as long as the handles a
-// message just touched.
-func (s *Store) KeepIndex(ctx context.Context, sender string, ttl time.Duration) error {
+// KeepIndex moves the sender's last message on the agencies' handles of a
+// case, in the sender's record, and keeps them listed as long as a message
+// just made them live (TouchHandle).
+func (s *Store) KeepIndex(ctx context.Context, sender string, agencies []string, caseRef string, last time.Time, ttl time.Duration) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	if err := s.rdb.PExpire(ctx, s.handleIndexKey(sender), ttl).Err(); err != nil {
+	err := s.updateSender(ctx, sender, func(r *record, now time.Time) {
+		for _, a := range agencies {
+			r.addHandle(a, caseRef, last, now.Add(ttl))
+		}
+	})
+	if err != nil {
 		return s.fail(err)
 	}
 	return nil
@@ -317,12 +313,15 @@ func (s *Store) exit(ctx context.Context, sender string, at time.Time, ttl time.
 		return s.fail(err)
 	}
 	var keys []string
-	if t, ok, err := s.threadLocked(ctx, sender); err != nil {
+	r, err := s.record(ctx, sender)
+	if err != nil {
 		return err
-	} else if ok {
-		for _, a := range t.Agencies {
-			members = append(members, a+" "+t.Case)
-		}
+	}
+	for m := range r.Handles {
+		members = append(members, m)
+	}
+	for _, a := range r.Agencies {
+		members = append(members, a+" "+r.Case)
 	}
 	for _, m := range members {
 		if agency, caseRef, ok := strings.Cut(m, " "); ok {
@@ -335,7 +334,16 @@ func (s *Store) exit(ctx context.Context, sender string, at time.Time, ttl time.
 			return s.fail(err)
 		}
 	}
-	if err := s.rdb.Del(ctx, s.threadKey(sender), idx).Err(); err != nil {
+	// The record keeps the sender's count: an exit word does not reset
+	// the limit.
+	err = s.updateSender(ctx, sender, func(r *record, _ time.Time) {
+		r.closeThread()
+		r.Handles = nil
+	})
+	if err != nil {
+		return s.fail(err)
+	}
+	if err := s.rdb.Del(ctx, idx).Err(); err != nil {
 		return s.fail(err)
 	}
 	return nil
@@ -363,9 +371,10 @@ func (s *Store) exitedAfter(ctx context.Context, sender string, last time.Time) 
 	return v >= last.UnixMilli(), nil
 }
 
-// TouchHandle moves the time of the sender's last message on an existing
-// handle (the same sender, the same case) without sealing it again. It
-// reports false when there is no handle to touch.
+// TouchHandle keeps an existing handle (the same sender, the same case)
+// alive for ttl without sealing it again; the time of the sender's last
+// message moves in the sender's record (KeepIndex). It reports false when
+// there is no handle to touch.
 func (s *Store) TouchHandle(ctx context.Context, agency, caseRef string, last time.Time, ttl time.Duration) (bool, error) {
 	if s.key == nil {
 		return true, nil
@@ -373,19 +382,12 @@ func (s *Store) TouchHandle(ctx context.Context, agency, caseRef string, last ti
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	key := s.handleKey(agency, caseRef)
-	n, err := touchScript.Run(ctx, s.rdb, []string{key}, last.UnixMilli(), ttl.Milliseconds()).Int()
+	n, err := s.rdb.PExpire(ctx, key, ttl).Result()
 	if err != nil {
 		return false, s.fail(err)
 	}
-	return n == 1, nil
+	return n, nil
 }
-
-var touchScript = redis.NewScript(`
-if redis.call('HEXISTS', KEYS[1], 'sealed') == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'last', ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
-`)
 
 // Handle opens the agency's reply handle for a case, with the time of the
 // sender's last message.
@@ -395,19 +397,31 @@ func (s *Store) Handle(ctx context.Context, agency, caseRef string) (Handle, tim
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	v, err := s.rdb.HGetAll(ctx, s.handleKey(agency, caseRef)).Result()
+	sealed, legacyLast, err := s.readHandle(ctx, s.handleKey(agency, caseRef))
 	if err != nil {
-		return Handle{}, time.Time{}, s.fail(err)
+		return Handle{}, time.Time{}, err
 	}
-	if v["sealed"] == "" {
+	if len(sealed) == 0 {
 		return Handle{}, time.Time{}, ErrNoHandle
 	}
 	var h Handle
-	if err := s.key.OpenJSON([]byte(v["sealed"]), &h); err != nil {
+	if err := s.key.OpenJSON(sealed, &h); err != nil {
 		return Handle{}, time.Time{}, fmt.Errorf("reply handle of case %s cannot be opened: %w", caseRef, err)
 	}
-	ms, _ := strconv.ParseInt(v["last"], 10, 64)
-	last := time.UnixMilli(ms)
+	// The last message is in the sender's record (an earlier release's
+	// handle held its own, which a later message moves in the record).
+	r, err := s.record(ctx, h.Sender)
+	if err != nil {
+		return Handle{}, time.Time{}, err
+	}
+	last := r.handleLast(agency, caseRef)
+	if legacyLast.After(last) {
+		last = legacyLast
+	}
+	if last.IsZero() {
+		// Nothing says when the reporter last wrote: no reply window.
+		return Handle{}, time.Time{}, ErrNoHandle
+	}
 	exited, err := s.exitedAfter(ctx, h.Sender, last)
 	if err != nil {
 		return Handle{}, time.Time{}, err
@@ -419,6 +433,30 @@ func (s *Store) Handle(ctx context.Context, agency, caseRef string) (Handle, tim
 		return Handle{}, time.Time{}, ErrNoHandle
 	}
 	return h, last, nil
+}
+
+// readHandle reads a handle: the sealed handle, and for an earlier
+// release's (a hash), the last message it held. A missing handle reads as
+// nil.
+func (s *Store) readHandle(ctx context.Context, key string) (sealed []byte, legacyLast time.Time, err error) {
+	v, err := s.rdb.Get(ctx, key).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, time.Time{}, nil
+	case err == nil:
+		return v, time.Time{}, nil
+	case !redis.HasErrorPrefix(err, "WRONGTYPE"):
+		return nil, time.Time{}, s.fail(err)
+	}
+	h, err := s.rdb.HGetAll(ctx, key).Result()
+	if err != nil {
+		return nil, time.Time{}, s.fail(err)
+	}
+	if h["sealed"] == "" {
+		return nil, time.Time{}, nil
+	}
+	ms, _ := strconv.ParseInt(h["last"], 10, 64)
+	return []byte(h["sealed"]), time.UnixMilli(ms), nil
 }
 
 // DeleteHandle destroys the agency's reply handle for a case.

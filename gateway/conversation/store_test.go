@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -43,24 +44,29 @@ func TestThreadsAndHandles(t *testing.T) {
 		t.Fatalf("handle = %+v %v %v", got, last, err)
 	}
 	for _, k := range r.Keys(t) {
-		v := r.Admin.HGetAll(ctx, k).Val()
-		for _, x := range v {
-			if strings.Contains(x, "987654321") {
-				t.Fatalf("the number is in clear in %s", k)
-			}
+		if v := r.Admin.Dump(ctx, k).Val(); strings.Contains(v, "987654321") {
+			t.Fatalf("the number is in clear in %s", k)
 		}
 		if ttl := r.Admin.TTL(ctx, k).Val(); ttl <= 0 {
 			t.Errorf("key %s has no TTL", k)
 		}
 	}
-	earlier := time.Now().Add(-time.Hour)
-	if ok, err := s.TouchHandle(ctx, "pe-lima", th.Case, earlier, time.Hour); !ok || err != nil {
+	// A later message of the thread: the handle is touched, its last
+	// message moves in the sender's record; an older time never moves it
+	// back (a spooled message drained late).
+	later := time.Now().Add(time.Minute)
+	if ok, err := s.TouchHandle(ctx, "pe-lima", th.Case, later, time.Hour); !ok || err != nil {
 		t.Fatalf("touch: %v %v", ok, err)
 	}
-	if _, last, _ := s.Handle(ctx, "pe-lima", th.Case); last.Unix() != earlier.Unix() {
-		t.Fatalf("touch did not move the last message: %v", last)
+	for _, at := range []time.Time{later, later.Add(-time.Hour)} {
+		if err := s.KeepIndex(ctx, "p1", []string{"pe-lima"}, th.Case, at, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if _, last, _ := s.Handle(ctx, "pe-lima", th.Case); last.UnixMilli() != later.UnixMilli() {
+			t.Fatalf("last message after %v: %v; want %v", at, last, later)
+		}
 	}
-	if ok, _ := s.TouchHandle(ctx, "pe-lima", "ZZZZ-ZZZZ", earlier, time.Hour); ok {
+	if ok, _ := s.TouchHandle(ctx, "pe-lima", "ZZZZ-ZZZZ", later, time.Hour); ok {
 		t.Fatal("touched a handle that does not exist")
 	}
 	if err := s.CloseThread(ctx, "p1"); err != nil {
@@ -161,7 +167,25 @@ func TestCopyHandleAndRetarget(t *testing.T) {
 	if err != nil || !ok || strings.Join(got2.Agencies, ",") != "my-kl,pe-east" || got2.Seq != 2 {
 		t.Fatalf("thread after retarget = %+v %v %v", got2, ok, err)
 	}
-	if ttl := r.Client.PTTL(ctx, r.Prefix+":thread:{p9}").Val(); ttl <= 0 || ttl > time.Minute {
-		t.Fatalf("thread TTL after retarget: %v", ttl)
+	// The thread still closes a minute after it was saved; the sender's
+	// record lives on as long as the handles it lists, the copy included.
+	var rec struct {
+		Open    int64 `json:"open"`
+		Handles map[string]struct {
+			Last, Until int64
+		} `json:"handles"`
+	}
+	if err := json.Unmarshal([]byte(r.Client.Get(ctx, r.Prefix+":thread:{p9}").Val()), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if left := time.Until(time.UnixMilli(rec.Open)); left <= 0 || left > time.Minute {
+		t.Fatalf("thread open for %v after retarget; want at most its minute", left)
+	}
+	if cp, src := rec.Handles["my-kl "+c], rec.Handles["pe-lima "+c]; cp.Last != src.Last || cp.Last != last.UnixMilli() ||
+		cp.Until < src.Until-1000 || cp.Until > src.Until+1000 {
+		t.Fatalf("handles listed after retarget: %v; want the copy listed as its source", rec.Handles)
+	}
+	if ttl := r.Client.PTTL(ctx, r.Prefix+":thread:{p9}").Val(); ttl <= 59*time.Minute || ttl > time.Hour {
+		t.Fatalf("sender record TTL after retarget: %v; want the handles' hour", ttl)
 	}
 }

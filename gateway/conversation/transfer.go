@@ -6,19 +6,19 @@ package conversation
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
-
-	"github.com/redis/go-redis/v9"
+	"time"
 )
 
 // CopyHandle gives agency to the reply handle that agency from holds for
 // a case, when a tip is transferred. The handle is sealed to the gateway's
 // own reply key, not to an agency, so it is copied as it is, with the same
-// expiry. It reports whether a copy was made: false when from has no
-// handle (a web tip, an expired or closed conversation) or to already has
-// one for the case, which is kept.
+// expiry, and listed in the sender's record (its sender pseudonym is
+// inside the seal) with the same last message. It reports whether a copy
+// was made: false when from has no handle (a web tip, an expired or closed
+// conversation) or to already has one for the case, which is kept.
 func (s *Store) CopyHandle(ctx context.Context, from, to, caseRef string) (bool, error) {
 	if s.key == nil {
 		return false, nil
@@ -26,28 +26,39 @@ func (s *Store) CopyHandle(ctx context.Context, from, to, caseRef string) (bool,
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	src := s.handleKey(from, caseRef)
-	var v *redis.MapStringStringCmd
-	var ttl *redis.DurationCmd
-	// Both reads are of one key, so they stay in one slot on a cluster.
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		v = p.HGetAll(ctx, src)
-		ttl = p.PTTL(ctx, src)
-		return nil
-	})
+	sealed, legacyLast, err := s.readHandle(ctx, src)
+	if err != nil || len(sealed) == 0 {
+		return false, err
+	}
+	ttl, err := s.rdb.PTTL(ctx, src).Result()
 	if err != nil {
 		return false, s.fail(err)
 	}
-	if v.Val()["sealed"] == "" || ttl.Val() <= 0 {
+	if ttl <= 0 {
 		return false, nil
+	}
+	var h Handle
+	if err := s.key.OpenJSON(sealed, &h); err != nil {
+		return false, fmt.Errorf("reply handle of case %s cannot be opened: %w", caseRef, err)
+	}
+	if h.Sender != "" {
+		err := s.updateSender(ctx, h.Sender, func(r *record, now time.Time) {
+			e := r.Handles[from+" "+caseRef]
+			e.Last = max(e.Last, legacyLast.UnixMilli())
+			e.Until = max(e.Until, now.Add(ttl).UnixMilli())
+			r.mergeHandle(to+" "+caseRef, e)
+		})
+		if err != nil {
+			return false, s.fail(err)
+		}
 	}
 	// Under the new agency's key, with the source's expiry, unless that
 	// agency already has a handle for the case.
-	n, err := setHandleIfAbsentScript.Run(ctx, s.rdb, []string{s.handleKey(to, caseRef)},
-		v.Val()["sealed"], v.Val()["last"], ttl.Val().Milliseconds()).Int()
+	ok, err := s.rdb.SetNX(ctx, s.handleKey(to, caseRef), sealed, ttl).Result()
 	if err != nil {
 		return false, s.fail(err)
 	}
-	return n == 1, nil
+	return ok, nil
 }
 
 // Retarget points the reporter's open thread of a case, if any, at agency
@@ -63,24 +74,24 @@ func (s *Store) Retarget(ctx context.Context, from, to, caseRef string) error {
 	if err != nil {
 		return err
 	}
-	t, ok, err := s.Thread(ctx, h.Sender)
-	if err != nil || !ok || t.Case != caseRef || !slices.Contains(t.Agencies, from) {
-		return err
-	}
-	agencies := make([]string, 0, len(t.Agencies))
-	for _, a := range t.Agencies {
-		if a == from {
-			a = to
-		}
-		if !slices.Contains(agencies, a) {
-			agencies = append(agencies, a)
-		}
-	}
-	t.Agencies = agencies
-	b, _ := json.Marshal(t)
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	if err := s.rdb.SetArgs(ctx, s.threadKey(h.Sender), b, redis.SetArgs{KeepTTL: true, Mode: "XX"}).Err(); err != nil && !errors.Is(err, redis.Nil) {
+	err = s.updateSender(ctx, h.Sender, func(r *record, now time.Time) {
+		if _, ok := r.thread(now); !ok || r.Case != caseRef || !slices.Contains(r.Agencies, from) {
+			return
+		}
+		agencies := make([]string, 0, len(r.Agencies))
+		for _, a := range r.Agencies {
+			if a == from {
+				a = to
+			}
+			if !slices.Contains(agencies, a) {
+				agencies = append(agencies, a)
+			}
+		}
+		r.Agencies = agencies
+	})
+	if err != nil {
 		return s.fail(err)
 	}
 	return nil

@@ -118,6 +118,9 @@ func (l *Limiter) Over(ctx context.Context, key string) bool {
 	return err != nil || c.Reached
 }
 
+// Period is the limiter's window.
+func (l *Limiter) Period() time.Duration { return l.rate.Period }
+
 // Key is the Redis key that holds key's count, as the shared limiter
 // (ulule/limiter's Redis store) names it.
 func (l *Limiter) Key(key string) string { return l.opt.Prefix + ":" + key }

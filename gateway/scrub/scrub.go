@@ -7,6 +7,11 @@
 // queued under a random id or the tip's id. A claimed job is leased, not
 // taken: a crashed worker, or a finish that did not reach Redis, delays a
 // job and never loses it.
+//
+// A job lives inside its schedule: the sorted set's member is the job's id,
+// a space and the sealed job, so that queueing one with a tip costs one
+// ZADD. Jobs queued by earlier releases (the member a bare id, the sealed
+// job under a key of its own) are still claimed, rescheduled and finished.
 package scrub
 
 import (
@@ -16,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hotline-org/hotline/crypto/seal"
@@ -42,6 +48,8 @@ type Claimed struct {
 	Job twilioapi.ScrubJob
 	// Started is when the job was first queued, for giving up.
 	Started time.Time
+	// member is the job's member of the schedule, to take it out.
+	member string
 }
 
 // record is what is sealed under a job's id.
@@ -76,6 +84,10 @@ func New(rdb redis.UniversalClient, prefix string, timeout time.Duration, key *s
 func (q *Queue) dueKey() string          { return q.prefix + ":{scrub}:due" }
 func (q *Queue) jobKey(id string) string { return q.prefix + ":{scrub}:job:" + id }
 
+// member is a job's member of the schedule: its id, a space, the sealed
+// job (ids have no space: tip ids and hex).
+func member(id string, sealed []byte) string { return id + " " + string(sealed) }
+
 func (q *Queue) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return q.calls.Context(ctx)
 }
@@ -87,56 +99,88 @@ func (q *Queue) fail(err error) error { return q.calls.Fail("", err) }
 func (q *Queue) Enqueue(ctx context.Context, job twilioapi.ScrubJob, due time.Time) error {
 	b := make([]byte, 12)
 	rand.Read(b)
-	return q.save(ctx, hex.EncodeToString(b), record{Job: job, Started: time.Now().UTC()}, due, false)
+	sealed, err := q.seal(record{Job: job, Started: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	z := redis.Z{Score: float64(due.UnixMilli()), Member: member(hex.EncodeToString(b), sealed)}
+	if err := q.rdb.ZAdd(ctx, q.dueKey(), z).Err(); err != nil {
+		return q.fail(err)
+	}
+	return nil
 }
 
 // EnqueueOnce is Enqueue under a job id of the caller's (the tip id):
 // queued twice, by the channel and by the spool's drain, the job exists
 // once and a job already under way is left as it is.
 func (q *Queue) EnqueueOnce(ctx context.Context, id string, job twilioapi.ScrubJob, due time.Time) error {
-	return q.save(ctx, id, record{Job: job, Started: time.Now().UTC()}, due, true)
+	sealed, err := q.seal(record{Job: job, Started: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := q.ctx(ctx)
+	defer cancel()
+	err = enqueueOnceScript.Run(ctx, q.rdb, []string{q.dueKey(), q.jobKey(id)}, id, globEscape(id)+" *",
+		due.UnixMilli(), member(id, sealed)).Err()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return q.fail(err)
+	}
+	return nil
+}
+
+// enqueueOnceScript adds a job unless one with its id is queued, in either
+// form (KEYS[2]: the key of an earlier release's job). It looks through
+// the schedule, which holds the jobs not done yet: it runs when a spool
+// drains, not per message (the channel's batch queues a job with its tip,
+// OnceOps, which runs only for a tip not queued before).
+var enqueueOnceScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+local cursor = '0'
+repeat
+  local r = redis.call('ZSCAN', KEYS[1], cursor, 'MATCH', ARGV[2], 'COUNT', 1000)
+  if #r[2] > 0 then return 0 end
+  cursor = r[1]
+until cursor == '0'
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+return 1
+`)
+
+// globEscape escapes what MATCH reads as a pattern.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // OnceOps are the ops of EnqueueOnce, for a batch written with a tip
-// (queue.Batch).
+// (queue.Batch): one ZADD. The batch runs them only for a tip not queued
+// before, so the job is queued once.
 func (q *Queue) OnceOps(id string, job twilioapi.ScrubJob, due time.Time) ([]queue.Op, error) {
-	if q.key == nil {
-		return nil, ErrNoKey
-	}
-	sealed, err := q.key.SealJSON(record{Job: job, Started: time.Now().UTC()})
+	sealed, err := q.seal(record{Job: job, Started: time.Now().UTC()})
 	if err != nil {
-		return nil, fmt.Errorf("failed to seal scrub job: %w", err)
+		return nil, err
 	}
-	return []queue.Op{
-		{Cmd: []any{"set", q.jobKey(id), sealed, "nx"}},
-		{Cmd: []any{"zadd", q.dueKey(), "nx", due.UnixMilli(), id}},
-	}, nil
+	return []queue.Op{{Cmd: []any{"zadd", q.dueKey(), "nx", due.UnixMilli(), member(id, sealed)}}}, nil
 }
 
 // Reschedule stores what is left of a claimed job and when to try again.
 func (q *Queue) Reschedule(ctx context.Context, c Claimed, due time.Time) error {
-	return q.save(ctx, c.ID, record{Job: c.Job, Started: c.Started}, due, false)
-}
-
-func (q *Queue) save(ctx context.Context, id string, rec record, due time.Time, once bool) error {
-	if q.key == nil {
-		return ErrNoKey
-	}
-	sealed, err := q.key.SealJSON(rec)
+	sealed, err := q.seal(record{Job: c.Job, Started: c.Started})
 	if err != nil {
-		return fmt.Errorf("failed to seal scrub job: %w", err)
+		return err
 	}
 	ctx, cancel := q.ctx(ctx)
 	defer cancel()
 	_, err = q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		z := redis.Z{Score: float64(due.UnixMilli()), Member: id}
-		if once {
-			p.SetNX(ctx, q.jobKey(id), sealed, 0)
-			p.ZAddNX(ctx, q.dueKey(), z)
-			return nil
-		}
-		p.Set(ctx, q.jobKey(id), sealed, 0)
-		p.ZAdd(ctx, q.dueKey(), z)
+		q.remove(ctx, p, c)
+		p.ZAdd(ctx, q.dueKey(), redis.Z{Score: float64(due.UnixMilli()), Member: member(c.ID, sealed)})
 		return nil
 	})
 	if err != nil {
@@ -145,19 +189,44 @@ func (q *Queue) save(ctx context.Context, id string, rec record, due time.Time, 
 	return nil
 }
 
+// remove takes a claimed job out of the schedule, in either form.
+func (q *Queue) remove(ctx context.Context, p redis.Pipeliner, c Claimed) {
+	m := c.member
+	if m == "" {
+		m = c.ID
+	}
+	p.ZRem(ctx, q.dueKey(), m)
+	p.Del(ctx, q.jobKey(c.ID))
+}
+
+func (q *Queue) seal(rec record) ([]byte, error) {
+	if q.key == nil {
+		return nil, ErrNoKey
+	}
+	sealed, err := q.key.SealJSON(rec)
+	if err != nil {
+		return nil, fmt.Errorf("failed to seal scrub job: %w", err)
+	}
+	return sealed, nil
+}
+
 // claimScript takes up to ARGV[2] due jobs, pushing each one's due time a
-// lease ahead so that no other gateway takes it meanwhile.
+// lease ahead so that no other gateway takes it meanwhile. It returns each
+// job's member and sealed job; a member with no space is an earlier
+// release's job, sealed under its own key (ARGV[4] and the id).
 var claimScript = redis.NewScript(`
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local ms = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local out = {}
-for _, id in ipairs(ids) do
-  redis.call('ZADD', KEYS[1], ARGV[3], id)
-  local v = redis.call('GET', ARGV[4] .. id)
+for _, m in ipairs(ms) do
+  local sp = string.find(m, ' ', 1, true)
+  local v
+  if sp then v = string.sub(m, sp + 1) else v = redis.call('GET', ARGV[4] .. m) end
   if v then
-    table.insert(out, id)
+    redis.call('ZADD', KEYS[1], ARGV[3], m)
+    table.insert(out, m)
     table.insert(out, v)
   else
-    redis.call('ZREM', KEYS[1], id)
+    redis.call('ZREM', KEYS[1], m)
   end
 end
 return out
@@ -180,14 +249,19 @@ func (q *Queue) Claim(ctx context.Context, now time.Time, n int) ([]Claimed, err
 	var out []Claimed
 	unreadable := 0
 	for i := 0; i+1 < len(res); i += 2 {
-		id, _ := res[i].(string)
+		m, _ := res[i].(string)
 		sealed, _ := res[i+1].(string)
 		var rec record
 		if q.key.OpenJSON([]byte(sealed), &rec) != nil {
 			unreadable++
 			continue
 		}
-		out = append(out, Claimed{ID: id, Job: rec.Job, Started: rec.Started})
+		id, _, embedded := strings.Cut(m, " ")
+		c := Claimed{ID: id, Job: rec.Job, Started: rec.Started}
+		if embedded {
+			c.member = m
+		}
+		out = append(out, c)
 	}
 	if unreadable > 0 {
 		return out, fmt.Errorf("%w: %d", ErrUnreadable, unreadable)
@@ -203,12 +277,11 @@ var ErrUnreadable = errors.New("scrub jobs the reply key cannot open")
 
 // Finish removes a job that is done or given up. If it fails, the job
 // comes back after its lease.
-func (q *Queue) Finish(ctx context.Context, id string) error {
+func (q *Queue) Finish(ctx context.Context, c Claimed) error {
 	ctx, cancel := q.ctx(ctx)
 	defer cancel()
 	_, err := q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZRem(ctx, q.dueKey(), id)
-		p.Del(ctx, q.jobKey(id))
+		q.remove(ctx, p, c)
 		return nil
 	})
 	if err != nil {

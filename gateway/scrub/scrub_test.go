@@ -48,11 +48,11 @@ func TestScrubJobs(t *testing.T) {
 		t.Fatal("a job whose worker vanished did not come back after the lease")
 	}
 	for _, k := range r.Keys(t) {
-		if v := r.Admin.Get(ctx, k).Val(); strings.Contains(v, "SM0000") {
-			t.Fatalf("the message SID is in clear in %s", k)
+		if v := r.Admin.Dump(ctx, k).Val(); strings.Contains(v, "SM0000") || strings.Contains(v, "ME0000") {
+			t.Fatalf("a SID is in clear in %s", k)
 		}
 	}
-	if err := q.Finish(ctx, jobs[0].ID); err != nil {
+	if err := q.Finish(ctx, jobs[0]); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := q.Pending(ctx); n != 0 {
@@ -137,6 +137,30 @@ func TestOpensJobsOfEarlierReleases(t *testing.T) {
 		got.Job.MediaSIDs[0] != want.MediaSIDs[0] || got.Started.IsZero() {
 		t.Fatalf("earlier job = %+v, want %+v", got, want)
 	}
+	// Queued again by a drain, it is not doubled; rescheduled, it moves
+	// into the schedule; finished, nothing of it is left.
+	if err := q.EnqueueOnce(ctx, "tip-old", want, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := q.Pending(ctx); n != 1 {
+		t.Fatalf("%d jobs pending; want the earlier job alone", n)
+	}
+	if err := q.Reschedule(ctx, jobs[0], time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if keys := r.Keys(t); len(keys) != 1 {
+		t.Fatalf("keys after reschedule = %v; want the schedule alone", keys)
+	}
+	again, err := q.Claim(ctx, time.Now().Add(time.Second), 10)
+	if err != nil || len(again) != 1 || again[0].ID != "tip-old" {
+		t.Fatalf("claim after reschedule = %+v, %v", again, err)
+	}
+	if err := q.Finish(ctx, again[0]); err != nil {
+		t.Fatal(err)
+	}
+	if keys := r.Keys(t); len(keys) != 0 {
+		t.Fatalf("keys after finish = %v; want none", keys)
+	}
 }
 
 // TestClaimUnreadableAfterKeyChange: jobs sealed to a reply key that is no
@@ -170,5 +194,64 @@ func TestClaimUnreadableAfterKeyChange(t *testing.T) {
 	back, err := old.Claim(ctx, now.Add(scrub.Lease+time.Minute), 10)
 	if err == nil || len(back) != 1 || back[0].Job.MessageSID != "SM00000000000000000000000000000002" {
 		t.Fatalf("with the old key back: %+v, %v; want its job (and the other one unreadable)", back, err)
+	}
+}
+
+// TestJobLivesInItsSchedule: a job queued with its tip (OnceOps) is one
+// member of the schedule and no key of its own; it is claimed, rescheduled
+// (the member replaced, not doubled) and finished; queued again under the
+// same id by a spool's drain (EnqueueOnce), it is not doubled either, even
+// with an id that MATCH would read as a pattern.
+func TestJobLivesInItsSchedule(t *testing.T) {
+	q, r := newQueue(t)
+	ctx := context.Background()
+	now := time.Now()
+	job := twilioapi.ScrubJob{MessageSID: "SM00000000000000000000000000000004", MediaSIDs: []string{"ME1"}}
+	for _, id := range []string{"tip-a", "t*p[1]?"} {
+		ops, err := q.OnceOps(id, job, now)
+		if err != nil || len(ops) != 1 {
+			t.Fatalf("OnceOps = %v, %v; want one op", ops, err)
+		}
+		if err := r.Client.Do(ctx, ops[0].Cmd...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.EnqueueOnce(ctx, id, job, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A pattern that would match the other job must not stop this one.
+	if err := q.EnqueueOnce(ctx, "t", job, now); err != nil {
+		t.Fatal(err)
+	}
+	if keys := r.Keys(t); len(keys) != 1 {
+		t.Fatalf("keys = %v; want the schedule alone", keys)
+	}
+	if n, _ := q.Pending(ctx); n != 3 {
+		t.Fatalf("%d jobs pending; want 3 (one per id)", n)
+	}
+	jobs, err := q.Claim(ctx, now.Add(time.Second), 10)
+	if err != nil || len(jobs) != 3 {
+		t.Fatalf("claim = %+v, %v", jobs, err)
+	}
+	for _, c := range jobs {
+		c.Job.Attempt = 2
+		if err := q.Reschedule(ctx, c, now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := q.Pending(ctx); n != 3 {
+		t.Fatalf("%d jobs pending after reschedule; want 3", n)
+	}
+	jobs, err = q.Claim(ctx, now.Add(2*time.Minute), 10)
+	if err != nil || len(jobs) != 3 || jobs[0].Job.Attempt != 2 {
+		t.Fatalf("claim after reschedule = %+v, %v", jobs, err)
+	}
+	for _, c := range jobs {
+		if err := q.Finish(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if keys := r.Keys(t); len(keys) != 0 {
+		t.Fatalf("keys after finish = %v; want none", keys)
 	}
 }

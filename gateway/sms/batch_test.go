@@ -2,7 +2,10 @@ package sms_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/ratelimit"
 	"github.com/hotline-org/hotline/gateway/sms"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestReceiveBatched drives the channel over the real intake, queue and
@@ -42,7 +46,7 @@ func TestReceiveBatched(t *testing.T) {
 		return res
 	}
 	sender := stack.Keyer.Sender(reporter)
-	count := func() string { return stack.Redis.Client.Get(ctx, limit.Key(sender)).Val() }
+	count := func() string { return senderCount(t, stack, sender) }
 
 	first := receive("SMb1", reporter, "somos muchos en una casa")
 	if first.Outcome != sms.Queued || first.Reply == "" || queued() != 1 || count() != "1" {
@@ -167,7 +171,85 @@ func TestReceiveBatchedConcurrentRetries(t *testing.T) {
 	if entries != 1 || len(cases) != 1 {
 		t.Fatalf("%d tips queued, cases %v; want one tip, one case", entries, cases)
 	}
-	if v := stack.Redis.Client.Get(ctx, limit.Key(stack.Keyer.Sender(reporter))).Val(); v != "1" {
+	if v := senderCount(t, stack, stack.Keyer.Sender(reporter)); v != "1" {
 		t.Errorf("sender counted %q times, want 1", v)
+	}
+}
+
+// senderCount is the sender's count against its limit, as its record in
+// Redis holds it ("" for none).
+func senderCount(t *testing.T, stack *gatewaytest.Stack, sender string) string {
+	t.Helper()
+	v, err := stack.Redis.Client.Get(context.Background(), stack.Redis.Prefix+":thread:{"+sender+"}").Result()
+	if errors.Is(err, redis.Nil) {
+		return ""
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Rate *struct {
+			N int64 `json:"n"`
+		} `json:"rate"`
+	}
+	if err := json.Unmarshal([]byte(v), &rec); err != nil {
+		t.Fatalf("sender record %q: %v", v, err)
+	}
+	if rec.Rate == nil {
+		return ""
+	}
+	return strconv.FormatInt(rec.Rate.N, 10)
+}
+
+// TestReceiveBatchedConcurrentSender: new messages of one new sender
+// racing each other (each reads the sender's record before any is
+// written, and may start a case of its own) leave a record that lists
+// every case's reply handle, so that the exit word that follows destroys
+// them all, and counts each message once; no message is lost.
+func TestReceiveBatchedConcurrentSender(t *testing.T) {
+	ctx := context.Background()
+	stack := gatewaytest.New(t)
+	limit := ratelimit.New(stack.Redis.Client, stack.Redis.Prefix, "sender", 100, time.Hour)
+	ch, store := stack.Channel(t, &fakeTwilio{}, nil, func(o *sms.Options) { o.Sender = limit })
+	const n = 8
+	type result struct {
+		res sms.Result
+		err error
+	}
+	results := make(chan result, n)
+	for i := range n {
+		go func() {
+			res, err := ch.Receive(ctx, sms1("SMcs"+strconv.Itoa(i), reporter, "quiero contar algo que vi en el mercado"))
+			results <- result{res, err}
+		}()
+	}
+	cases := map[string]bool{}
+	for range n {
+		r := <-results
+		if r.err != nil || r.res.Outcome != sms.Queued {
+			t.Fatalf("a message: %+v %v", r.res, r.err)
+		}
+		cases[r.res.Case] = true
+	}
+	queued := stack.Redis.Client.HLen(ctx, stack.Redis.Prefix+":{"+gatewaytest.Lima+"}:meta").Val()
+	if queued != n {
+		t.Fatalf("%d messages queued, want %d", queued, n)
+	}
+	t.Logf("%d messages in %d cases", n, len(cases))
+	if c := senderCount(t, stack, stack.Keyer.Sender(reporter)); c != strconv.Itoa(n) {
+		t.Fatalf("sender counted %s times, want %d: racing messages must each count", c, n)
+	}
+	for c := range cases {
+		if _, _, err := store.Handle(ctx, gatewaytest.Lima, c); err != nil {
+			t.Fatalf("handle of case %s before the exit word: %v", c, err)
+		}
+	}
+	if res, err := ch.Receive(ctx, sms1("SMcsexit", reporter, "SALIR")); err != nil || res.Reply != "" {
+		t.Fatalf("exit word: %+v %v", res, err)
+	}
+	for _, k := range stack.Redis.Keys(t) {
+		if strings.Contains(k, ":handle:") {
+			t.Fatalf("a reply handle outlived the exit word: %s (of %d cases)", k, len(cases))
+		}
 	}
 }

@@ -187,12 +187,13 @@ type Batcher interface {
 	WritesBatches() bool
 }
 
-// ReadLimiter is a Limiter that counts against a count read beforehand
-// and returns the ops that make the count true (gateway/ratelimit's is).
+// ReadLimiter is a Limiter that decides against a count read beforehand
+// (gateway/ratelimit's is). The sender's count lives in the sender's
+// record (gateway/conversation), written with the tip.
 type ReadLimiter interface {
-	Key(key string) string
 	AllowRead(ctx context.Context, key string, r ratelimit.Read) (bool, []queue.Op)
 	OverRead(ctx context.Context, key string, r ratelimit.Read) bool
+	Period() time.Duration
 }
 
 // view is what the channel knows of a sender at a message: read in one
@@ -213,14 +214,14 @@ func (c *Channel) view(ctx context.Context, m Message, sender string) *view {
 		return v
 	}
 	v.batched = true
-	var extra []string
+	v.state = c.opt.Store.ReadSender(ctx, sender, c.opt.Store.DedupeKey(c.opt.Keyer.Of(pseudonym.DomainProvider, m.SID)))
 	if rl, ok := c.opt.Sender.(ReadLimiter); ok {
 		v.rl = rl
-		extra = append(extra, rl.Key(sender))
-	}
-	v.state = c.opt.Store.ReadSender(ctx, sender, c.opt.Store.DedupeKey(c.opt.Keyer.Of(pseudonym.DomainProvider, m.SID)), extra...)
-	if v.rl != nil {
-		v.rate = ratelimit.Read{Count: v.state.Extra[0], Failed: v.state.Err != nil}
+		v.rate = ratelimit.Read{Failed: v.state.Err != nil}
+		if r := v.state.Rate; r != nil {
+			n := strconv.FormatInt(r.Count, 10)
+			v.rate.Count = &n
+		}
 	}
 	if v.state.Err != nil {
 		c.opt.Logger.Warn("sender state unavailable", "err", v.state.Err)
@@ -255,13 +256,22 @@ func (v *view) over(ctx context.Context) bool {
 	return ok && p.Over(ctx, v.sender)
 }
 
-// allow counts the message against the sender's limit; ops make the
-// count true in Redis (with the tip) when it was read beforehand.
-func (v *view) allow(ctx context.Context) (bool, []queue.Op) {
-	if v.rl != nil {
-		return v.rl.AllowRead(ctx, v.sender, v.rate)
+// allow counts the message against the sender's limit; when the count was
+// read beforehand, rate is the count to write in the sender's record with
+// the tip (nil when the read failed: the in-memory limiter answered). Its
+// window is on the wall clock, as the record's other times and Redis's.
+func (v *view) allow(ctx context.Context, now time.Time) (bool, *conversation.Rate) {
+	if v.rl == nil {
+		return v.c.opt.Sender == nil || v.c.opt.Sender.Allow(ctx, v.sender), nil
 	}
-	return v.c.opt.Sender == nil || v.c.opt.Sender.Allow(ctx, v.sender), nil
+	ok, _ := v.rl.AllowRead(ctx, v.sender, v.rate)
+	if v.rate.Failed {
+		return ok, nil
+	}
+	if r := v.state.Rate; r != nil {
+		return ok, &conversation.Rate{Count: r.Count + 1, Until: r.Until}
+	}
+	return ok, &conversation.Rate{Count: 1, Until: now.Add(v.rl.Period()).UnixMilli()}
 }
 
 // thread is the sender's open thread.
@@ -346,7 +356,7 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	if body == "" && m.Latitude == "" && len(m.Media) == 0 {
 		return Result{Outcome: Empty}, nil
 	}
-	allowed, rateOps := v.allow(ctx)
+	allowed, rate := v.allow(ctx, time.Now())
 	limited := !allowed
 	if limited && c.opt.Metrics != nil {
 		c.opt.Metrics.RateLimited()
@@ -410,14 +420,7 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	if v.batched {
 		tip.Batch = func(tipID, caseRef string, agencies []string) (*queue.Batch, error) {
 			batch = &queue.Batch{Ops: []queue.Op{c.opt.Store.DedupeMark(c.opt.Keyer.Of(pseudonym.DomainProvider, m.SID), caseRef, c.opt.DedupeTTL)}}
-			base := len(batch.Ops)
-			for _, op := range rateOps {
-				if op.If > 0 {
-					op.If += base // the ops' indexes follow the dedupe mark
-				}
-				batch.Ops = append(batch.Ops, op)
-			}
-			msg := conversation.Message{Sender: sender, Case: caseRef, Agencies: union(thread.Agencies, agencies),
+			msg := conversation.Message{Read: v.state.Read, Rate: rate, Sender: sender, Case: caseRef, Agencies: union(thread.Agencies, agencies),
 				ThreadAgencies: thread.Agencies, InThread: inThread, Seq: tip.Seq, Last: now,
 				OptedOut: v.state.OptedOut && v.state.Err == nil, ThreadWindow: c.opt.ThreadWindow,
 				HandleTTL: c.opt.HandleTTL, TipID: tipID, Scrub: scrub, ScrubDue: scrubDue}
@@ -471,6 +474,13 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 		if n := batch.Failed(); n > 0 {
 			c.opt.Logger.Warn("some of what the message leaves (thread, limit, reply handle, scrub job) was not written", "case", rcpt.Case, "refused", n)
 		}
+		// Another message of the sender wrote its record in between: what
+		// it listed is taken back in.
+		if found, ok := touched.Found(batch); ok {
+			if err := c.opt.Store.Merge(ctx, sender, v.state.Read, found); err != nil {
+				c.opt.Logger.Warn("sender record not merged", "case", rcpt.Case, "err", err)
+			}
+		}
 		// Written with the tip, but for a handle found gone meanwhile.
 		for _, a := range touched.Missing(batch) {
 			if err := c.opt.Store.SaveHandle(ctx, a, rcpt.Case, h, now, c.opt.HandleTTL); err != nil {
@@ -504,13 +514,13 @@ func (c *Channel) writeAfter(ctx context.Context, kind reply.Kind, sender string
 		if err := c.opt.Store.SaveThread(ctx, sender, conversation.Thread{Case: rcpt.Case, Agencies: agencies, Seq: seq, Last: now}, c.opt.ThreadWindow); err != nil {
 			c.opt.Logger.Warn("thread not saved", "case", rcpt.Case, "err", err)
 		}
-		touched := false
+		var touched []string
 		for _, a := range agencies {
 			if inThread && slices.Contains(thread.Agencies, a) {
 				// The same sender, the same case: the sealed handle is
 				// already there; only the time of the last message moves.
 				if ok, err := c.opt.Store.TouchHandle(ctx, a, rcpt.Case, now, c.opt.HandleTTL); ok && err == nil {
-					touched = true
+					touched = append(touched, a)
 					continue
 				}
 			}
@@ -518,8 +528,8 @@ func (c *Channel) writeAfter(ctx context.Context, kind reply.Kind, sender string
 				c.opt.Logger.Warn("reply handle not saved", "case", rcpt.Case, "agency", a, "err", err)
 			}
 		}
-		if touched {
-			if err := c.opt.Store.KeepIndex(ctx, sender, c.opt.HandleTTL); err != nil {
+		if len(touched) > 0 {
+			if err := c.opt.Store.KeepIndex(ctx, sender, touched, rcpt.Case, now, c.opt.HandleTTL); err != nil {
 				c.opt.Logger.Warn("reply handle index not kept", "case", rcpt.Case, "err", err)
 			}
 		}
@@ -796,13 +806,13 @@ func (c *Channel) ScrubDue(ctx context.Context) {
 		switch {
 		case err == nil && job.Done():
 			c.count("deleted")
-			c.finishScrub(ctx, scrubs, sc.ID)
+			c.finishScrub(ctx, scrubs, sc)
 		case twilioapi.Retryable(err) || err == nil:
 			delay, ok := twilioapi.ScrubSchedule.Next(job.Attempt)
 			if !ok || c.opt.Now().Sub(sc.Started) > twilioapi.ScrubSchedule.GiveUpAfter {
 				c.count("failed")
 				c.opt.Logger.Error("scrub given up: Twilio still holds a message; an operator must delete it", "attempts", job.Attempt)
-				c.finishScrub(ctx, scrubs, sc.ID)
+				c.finishScrub(ctx, scrubs, sc)
 				continue
 			}
 			c.count("retry")
@@ -814,15 +824,15 @@ func (c *Channel) ScrubDue(ctx context.Context) {
 		default:
 			c.count("failed")
 			c.opt.Logger.Error("scrub failed: Twilio still holds a message; an operator must delete it", "err", err)
-			c.finishScrub(ctx, scrubs, sc.ID)
+			c.finishScrub(ctx, scrubs, sc)
 		}
 	}
 }
 
 // finishScrub removes a job that is over. A job Redis did not remove is
 // not lost: it comes back when its lease ends, and Twilio is asked again.
-func (c *Channel) finishScrub(ctx context.Context, scrubs *scrub.Queue, id string) {
-	if err := scrubs.Finish(ctx, id); err != nil {
+func (c *Channel) finishScrub(ctx context.Context, scrubs *scrub.Queue, sc scrub.Claimed) {
+	if err := scrubs.Finish(ctx, sc); err != nil {
 		c.opt.Logger.Warn("scrub job not finished: it runs again after its lease", "err", err)
 	}
 }

@@ -1,0 +1,253 @@
+package conversation
+
+// One record per sender: what the gateway keeps of a sender lives under
+// one key in the sender's slot, so that a message writes it with one SET
+// (with the tip, queue.Batch): the open thread, the reply handles saved
+// for the sender (the index an exit word reads) and the sender's count
+// against channel.limits.sender_per_hour. Each part carries its own end;
+// the key lives as long as the longest.
+//
+// Earlier releases kept the thread alone under this key (for the thread
+// window) and the handle index and the count under keys of their own: such
+// a thread is read as open while its key lives, and an exit word still
+// reads the old index. A count under the old key is not carried over: a
+// sender's first hour after the upgrade starts a new window.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hotline-org/hotline/queue"
+	"github.com/redis/go-redis/v9"
+)
+
+// Rate is a sender's count in the limiter's current window.
+type Rate struct {
+	Count int64 `json:"n"`
+	Until int64 `json:"until"` // the window's end, Unix ms
+}
+
+// record is a sender's record.
+type record struct {
+	Case     string    `json:"case,omitempty"`
+	Agencies []string  `json:"agencies,omitempty"`
+	Seq      int       `json:"seq,omitempty"`
+	Last     time.Time `json:"last,omitzero"`
+	// Open is when the thread closes (Unix ms); 0 for an earlier
+	// release's thread, open while its key lives.
+	Open int64 `json:"open,omitempty"`
+	// Handles: "agency case" -> the sender's last message on the case and
+	// until when its handle may live. A handle holds the sealed handle
+	// alone, so that it is written once per case: the time of the last
+	// message, which the reply window counts from, moves here.
+	Handles map[string]handleEntry `json:"handles,omitempty"`
+	Rate    *Rate                  `json:"rate,omitempty"`
+}
+
+// handleEntry is a handle as the sender's record lists it (Unix ms).
+type handleEntry struct {
+	Last  int64 `json:"last"`
+	Until int64 `json:"until"`
+}
+
+// parseRecord reads a record ("" for none). A value that is not one reads
+// as an empty record: the state only helps, and the next write replaces it.
+func parseRecord(v string) record {
+	var r record
+	if v != "" && json.Unmarshal([]byte(v), &r) != nil {
+		return record{}
+	}
+	return r
+}
+
+func (r record) encode() string {
+	b, _ := json.Marshal(r)
+	return string(b)
+}
+
+// thread is the record's thread, if open at now.
+func (r record) thread(now time.Time) (Thread, bool) {
+	if r.Case == "" || (r.Open != 0 && now.UnixMilli() >= r.Open) {
+		return Thread{}, false
+	}
+	return Thread{Case: r.Case, Agencies: r.Agencies, Seq: r.Seq, Last: r.Last}, true
+}
+
+// rate is the count of the window open at now, if any.
+func (r record) rate(now time.Time) *Rate {
+	if r.Rate == nil || now.UnixMilli() >= r.Rate.Until {
+		return nil
+	}
+	return r.Rate
+}
+
+// setThread makes t the record's thread, open for window from now.
+func (r *record) setThread(t Thread, now time.Time, window time.Duration) {
+	r.Case, r.Agencies, r.Seq, r.Last = t.Case, t.Agencies, t.Seq, t.Last
+	r.Open = now.Add(window).UnixMilli()
+}
+
+// closeThread drops the thread.
+func (r *record) closeThread() {
+	r.Case, r.Agencies, r.Seq, r.Last, r.Open = "", nil, 0, time.Time{}, 0
+}
+
+// addHandle lists the agency's handle for a case, with the sender's last
+// message on it, until until.
+func (r *record) addHandle(agency, caseRef string, last, until time.Time) {
+	r.mergeHandle(agency+" "+caseRef, handleEntry{Last: last.UnixMilli(), Until: until.UnixMilli()})
+}
+
+// mergeHandle keeps the later of each time.
+func (r *record) mergeHandle(k string, e handleEntry) {
+	if r.Handles == nil {
+		r.Handles = map[string]handleEntry{}
+	}
+	o := r.Handles[k]
+	r.Handles[k] = handleEntry{Last: max(o.Last, e.Last), Until: max(o.Until, e.Until)}
+}
+
+// handleLast is the sender's last message on the agency's case, as the
+// record lists it (zero for none).
+func (r record) handleLast(agency, caseRef string) time.Time {
+	if e, ok := r.Handles[agency+" "+caseRef]; ok && e.Last > 0 {
+		return time.UnixMilli(e.Last)
+	}
+	return time.Time{}
+}
+
+// absorb takes into r what another writer left in o, the record it
+// replaced, when it had read base: o's handles (an exit word must find
+// them all) and the messages o counted since base (o's count less base's
+// in the same window), so that messages racing each other are each
+// counted once; r's thread stands, or o's if r has none.
+func (r *record) absorb(o, base record, now time.Time) {
+	if r.Case == "" && o.Case != "" {
+		r.Case, r.Agencies, r.Seq, r.Last, r.Open = o.Case, o.Agencies, o.Seq, o.Last, o.Open
+	}
+	for k, e := range o.Handles {
+		r.mergeHandle(k, e)
+	}
+	switch {
+	case o.Rate == nil:
+	case r.Rate == nil:
+		c := *o.Rate
+		r.Rate = &c
+	default:
+		counted := o.Rate.Count
+		if base.Rate != nil && base.Rate.Until == o.Rate.Until {
+			counted -= base.Rate.Count
+		}
+		// Windows started by racing first messages end a few
+		// milliseconds apart: the earliest is the window.
+		r.Rate.Count += max(counted, 0)
+		r.Rate.Until = min(r.Rate.Until, o.Rate.Until)
+	}
+	r.prune(now)
+}
+
+// prune drops what has ended.
+func (r *record) prune(now time.Time) {
+	ms := now.UnixMilli()
+	for k, e := range r.Handles {
+		if e.Until <= ms {
+			delete(r.Handles, k)
+		}
+	}
+	if r.Rate != nil && r.Rate.Until <= ms {
+		r.Rate = nil
+	}
+	if r.Open != 0 && r.Open <= ms {
+		r.closeThread()
+	}
+}
+
+// ttl is how long the record must live from now: as long as its longest
+// part (0: nothing left to keep). An earlier release's thread (Open 0)
+// keeps legacy, what its key had left.
+func (r record) ttl(now time.Time, legacy time.Duration) time.Duration {
+	end := r.Open
+	if r.Case != "" && r.Open == 0 {
+		end = now.Add(legacy).UnixMilli()
+	}
+	for _, e := range r.Handles {
+		end = max(end, e.Until)
+	}
+	if r.Rate != nil {
+		end = max(end, r.Rate.Until)
+	}
+	return time.Duration(end-now.UnixMilli()) * time.Millisecond
+}
+
+// senderOp is the batch op that writes the sender's record rec in place of
+// read, the value ReadSender found: one SET ... GET, checked, so that a
+// record another message wrote in between is merged back after (Merge).
+func (s *Store) senderOp(sender, read string, rec record, now time.Time) queue.Op {
+	ttl := rec.ttl(now, 0)
+	return queue.Op{Cmd: []any{"set", s.threadKey(sender), rec.encode(), "px", max(ttl.Milliseconds(), 1), "get"},
+		Check: true, Want: read}
+}
+
+// maxUpdateTries bounds the optimistic retries of updateSender: messages
+// of one sender racing each other merge one after another.
+const maxUpdateTries = 32
+
+// errContended is returned when a sender's record changed under every try.
+var errContended = errors.New("sender record changed under every try")
+
+// updateSender changes the sender's record with f, atomically (WATCH): f
+// gets the record as it is, pruned, and changes it; the record is then
+// written for as long as its parts live, or deleted when nothing is left.
+func (s *Store) updateSender(ctx context.Context, sender string, f func(r *record, now time.Time)) error {
+	key := s.threadKey(sender)
+	for range maxUpdateTries {
+		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			var get *redis.StringCmd
+			var pttl *redis.DurationCmd
+			if _, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
+				get = p.Get(ctx, key)
+				pttl = p.PTTL(ctx, key)
+				return nil
+			}); err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+			now := time.Now()
+			r := parseRecord(get.Val())
+			r.prune(now)
+			f(&r, now)
+			ttl := r.ttl(now, max(pttl.Val(), 0))
+			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				if ttl <= 0 {
+					p.Del(ctx, key)
+				} else {
+					p.Set(ctx, key, r.encode(), ttl)
+				}
+				return nil
+			})
+			return err
+		}, key)
+		if !errors.Is(err, redis.TxFailedErr) {
+			return err
+		}
+	}
+	return errContended
+}
+
+// Merge takes into the sender's record what another message wrote there
+// between a batch's read (read, Message.Read) and its write (found,
+// Touched.Found): the handles it listed and what it counted.
+func (s *Store) Merge(ctx context.Context, sender, read, found string) error {
+	o, base := parseRecord(found), parseRecord(read)
+	if len(o.Handles) == 0 && o.Rate == nil && o.Case == "" {
+		return nil
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if err := s.updateSender(ctx, sender, func(r *record, now time.Time) { r.absorb(o, base, now) }); err != nil {
+		return s.fail(fmt.Errorf("sender record not merged: %w", err))
+	}
+	return nil
+}

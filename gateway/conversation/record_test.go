@@ -1,0 +1,162 @@
+package conversation_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/gateway/conversation"
+	"github.com/hotline-org/hotline/queue"
+	"github.com/redis/go-redis/v9"
+)
+
+// publishWith publishes a tip of case caseRef for pe-lima with the ops
+// that message m of sender p1 leaves (Store.Ops).
+func publishWith(t *testing.T, s *conversation.Store, q *queue.Queue, tipID string, m conversation.Message) (*queue.Batch, conversation.Touched) {
+	t.Helper()
+	b := &queue.Batch{}
+	touched, err := s.Ops(b, m, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := queue.Entry{TipID: tipID, Case: m.Case, Agency: "pe-lima", Region: "lima", Channel: "sms", Priority: queue.Normal,
+		ReceivedAt: m.Last, ReplyCapable: true, Sealed: []byte("age-encryption.org/v1\n-> X25519 " + tipID), Batch: b}
+	if err := q.Publish(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	if !b.Ran {
+		t.Fatalf("batch of %s did not run: %+v", tipID, b)
+	}
+	return b, touched
+}
+
+// TestSenderRecordMerge: two messages of one sender read the same record
+// and each write their own (two gateways at the same moment, each
+// starting a case). The second write finds the first's record; merged
+// back, the record lists both cases' handles, so that an exit word
+// destroys both, and counts both messages; an exit word does not reset
+// the count.
+func TestSenderRecordMerge(t *testing.T) {
+	s, r := newStore(t)
+	q := queue.New(r.Client, queue.Options{Prefix: r.Prefix, Lease: time.Minute})
+	ctx := context.Background()
+	read := s.ReadSender(ctx, "p1", "")
+	if read.Err != nil || read.Read != "" || read.Rate != nil {
+		t.Fatalf("a new sender: %+v", read)
+	}
+	now := time.Now().Truncate(time.Millisecond)
+	until := now.Add(time.Hour).UnixMilli()
+	h := conversation.Handle{From: "+51987650001", To: "+15005550006", Channel: "sms", Sender: "p1"}
+	msg := func(caseRef string, count int64) conversation.Message {
+		return conversation.Message{Sender: "p1", Case: caseRef, Agencies: []string{"pe-lima"}, Seq: 1, Last: now,
+			ThreadWindow: 30 * time.Minute, Handle: &h, HandleTTL: 2 * time.Hour,
+			Read: read.Read, Rate: &conversation.Rate{Count: count, Until: until}}
+	}
+	b1, t1 := publishWith(t, s, q, "tip-1", msg("AAAA-1111", 1))
+	if _, ok := t1.Found(b1); ok {
+		t.Fatalf("the first write found another record: %+v", b1)
+	}
+	b2, t2 := publishWith(t, s, q, "tip-2", msg("BBBB-2222", 1))
+	found, ok := t2.Found(b2)
+	if !ok || !strings.Contains(found, "AAAA-1111") {
+		t.Fatalf("the second write did not find the first's record: %q %v", found, ok)
+	}
+	if err := s.Merge(ctx, "p1", read.Read, found); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"AAAA-1111", "BBBB-2222"} {
+		if got, last, err := s.Handle(ctx, "pe-lima", c); err != nil || got != h || !last.Equal(now) {
+			t.Fatalf("handle of %s = %+v %v %v", c, got, last, err)
+		}
+	}
+	if th, ok, err := s.Thread(ctx, "p1"); err != nil || !ok || th.Case != "BBBB-2222" {
+		t.Fatalf("thread = %+v %v %v; want the last writer's", th, ok, err)
+	}
+	if err := s.Exit(ctx, "p1", time.Now(), 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range r.Keys(t) {
+		if strings.Contains(k, ":handle:") {
+			t.Fatalf("a handle outlived the exit word: %s", k)
+		}
+	}
+	after := s.ReadSender(ctx, "p1", "")
+	if after.InThread || after.Rate == nil || after.Rate.Count != 2 || after.Rate.Until != until {
+		t.Fatalf("after the exit word: %+v; want no thread and the count kept", after)
+	}
+}
+
+// TestExitFindsEarlierReleasesHandles: handles an earlier release saved
+// (a hash, listed in the sender's handle set, beside a thread-only
+// record) are destroyed by an exit word, with their index.
+func TestExitFindsEarlierReleasesHandles(t *testing.T) {
+	s, r := newStore(t)
+	ctx := context.Background()
+	old := `{"case":"CCCC-3333","agencies":["pe-lima"],"seq":2,"last":"` + time.Now().UTC().Format(time.RFC3339Nano) + `"}`
+	r.Client.Set(ctx, r.Prefix+":thread:{p2}", old, time.Minute)
+	for _, c := range []string{"CCCC-3333", "DDDD-4444"} {
+		r.Client.HSet(ctx, r.Prefix+":{pe-lima}:handle:"+c, "sealed", "x", "last", time.Now().UnixMilli())
+	}
+	r.Client.SAdd(ctx, r.Prefix+":handles:{p2}", "pe-lima DDDD-4444")
+	if th, ok, err := s.Thread(ctx, "p2"); err != nil || !ok || th.Case != "CCCC-3333" || th.Seq != 2 {
+		t.Fatalf("an earlier release's thread = %+v %v %v", th, ok, err)
+	}
+	if err := s.Exit(ctx, "p2", time.Now(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if keys := r.Keys(t); len(keys) != 1 || !strings.Contains(keys[0], ":exit:") {
+		t.Fatalf("keys after the exit word = %v; want its mark alone", keys)
+	}
+}
+
+// TestSenderRecordWindows: each part of the record ends on its own time:
+// a thread past its window is closed while the handles it lists live on
+// (and keep the key alive), a count past its window is no count, and the
+// key lives as long as its longest part.
+func TestSenderRecordWindows(t *testing.T) {
+	s, r := newStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	key := r.Prefix + ":thread:{p3}"
+	rec := map[string]any{
+		"case": "EEEE-5555", "agencies": []string{"pe-lima"}, "seq": 4, "last": now.Add(-time.Hour),
+		"open":    now.Add(-time.Minute).UnixMilli(),
+		"handles": map[string]any{"pe-lima EEEE-5555": map[string]int64{"last": now.Add(-time.Hour).UnixMilli(), "until": now.Add(time.Hour).UnixMilli()}},
+		"rate":    map[string]int64{"n": 9, "until": now.Add(-time.Second).UnixMilli()},
+	}
+	b, _ := json.Marshal(rec)
+	r.Client.Set(ctx, key, b, time.Hour)
+	got := s.ReadSender(ctx, "p3", "")
+	if got.Err != nil || got.InThread || got.Rate != nil || got.Read != string(b) {
+		t.Fatalf("a record past its thread and count windows: %+v", got)
+	}
+	// A new thread: the old handle stays listed, the count starts again.
+	if err := s.SaveThread(ctx, "p3", conversation.Thread{Case: "FFFF-6666", Agencies: []string{"pe-lima"}, Seq: 1, Last: now}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var after struct {
+		Case    string         `json:"case"`
+		Handles map[string]any `json:"handles"`
+		Rate    any            `json:"rate"`
+	}
+	if err := json.Unmarshal([]byte(r.Client.Get(ctx, key).Val()), &after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Case != "FFFF-6666" || after.Handles["pe-lima EEEE-5555"] == nil || after.Rate != nil {
+		t.Fatalf("record after a new thread = %+v", after)
+	}
+	if ttl := r.Client.PTTL(ctx, key).Val(); ttl < 59*time.Minute || ttl > time.Hour {
+		t.Fatalf("record TTL = %v; want the handle's hour, longer than the thread's minute", ttl)
+	}
+	// Nothing left to keep: the key goes.
+	r.Client.Set(ctx, key, `{"rate":{"n":1,"until":1}}`, time.Hour)
+	if err := s.CloseThread(ctx, "p3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Client.Get(ctx, key).Err(); !errors.Is(err, redis.Nil) {
+		t.Fatalf("a record with nothing left: %v; want it deleted", err)
+	}
+}
