@@ -75,6 +75,13 @@ type Op struct {
 	// the caller can merge what another writer wrote in between.
 	Check bool
 	Want  string
+	// Mark, with Check and Guard, makes the op the guard of a record that
+	// carries the message's dedupe mark (single Redis only): when its
+	// answer is not Want, it is read as JSON, and if its "marks" hold
+	// Mark (an object with a "case"), another delivery of the message
+	// wrote it: the record is put back, and the batch stops (Batch.Seen
+	// is "done " and that case).
+	Mark string
 }
 
 // Key is the op's key.
@@ -107,9 +114,10 @@ func (o Op) Key() string {
 // msgs (when ARGV[1] is '1', or 'N' for a tip whose case ref was made
 // for it, see Entry.NewCase), then the ops' keys. ARGV[2..11]: the entry;
 // ARGV[12]: the lease in ms. ARGV[13]: the number of ops, then per op:
-// guard ('1'/'0', or 'C' for an op with Check), if, ifEq, the index of
-// its key in KEYS, the number of arguments after the key, the command,
-// the arguments, and for 'C' the value wanted.
+// guard ('1'/'0', 'C' for an op with Check, 'M' for a guard with Check
+// and Mark), if, ifEq, the index of its key in KEYS, the number of
+// arguments after the key, the command, the arguments, for 'C' and 'M'
+// the value wanted, and for 'M' the mark.
 // It returns {status, ref, results..., then for each checked op that
 // found another value: its index and the value}: status 'OK', 'QUEUED'
 // (already in the stream) or 'SEEN' (a guard found its key, whose value
@@ -121,22 +129,48 @@ for o = 1, tonumber(ARGV[13]) do
   local n = tonumber(ARGV[i+4])
   local call = {ARGV[i+5], KEYS[tonumber(ARGV[i+3])]}
   for j = 1, n do call[j+2] = ARGV[i+5+j] end
-  ops[o] = {guard = ARGV[i] == '1', ref = tonumber(ARGV[i+1]), eq = tonumber(ARGV[i+2]), call = call}
+  local kind = ARGV[i]
+  ops[o] = {guard = kind == '1' or kind == 'M', ref = tonumber(ARGV[i+1]), eq = tonumber(ARGV[i+2]), call = call}
   i = i + 6 + n
-  if ARGV[i-6-n] == 'C' then ops[o].want = ARGV[i]; i = i + 1 end
+  if kind == 'C' or kind == 'M' then ops[o].want = ARGV[i]; i = i + 1 end
+  if kind == 'M' then ops[o].mark = ARGV[i]; i = i + 1 end
 end
 local res = {}
+local found = {}
+-- What the guards changed, to put back if the tip is not published: a
+-- mark is deleted, a record that held a mark gets its old value back.
 local marked = {}
+local function unmark()
+  for _, m in ipairs(marked) do
+    if m[2] then redis.call('SET', m[1], m[2], 'KEEPTTL') else redis.call('DEL', m[1]) end
+  end
+end
 for o, op in ipairs(ops) do
   res[o] = -1
-  if op.guard then
+  if op.guard and op.mark then
+    -- A record written in place of the one read: if another delivery of
+    -- the same message wrote it in between, its marks say so.
+    local r = redis.call(unpack(op.call))
+    marked[#marked+1] = {op.call[2], r}
+    if (r or '') == op.want then res[o] = 1 else
+      local ok, d = pcall(cjson.decode, r or '')
+      local m = ok and type(d) == 'table' and type(d.marks) == 'table' and d.marks[op.mark]
+      if type(m) == 'table' and type(m.case) == 'string' then
+        unmark()
+        return {'SEEN', 'done ' .. m.case}
+      end
+      res[o] = 0
+      found[#found+1] = o
+      found[#found+1] = r or ''
+    end
+  elseif op.guard then
     local r = redis.call(unpack(op.call))
     if r then
-      for _, k in ipairs(marked) do redis.call('DEL', k) end
+      unmark()
       return {'SEEN', r}
     end
     res[o] = 0
-    marked[#marked+1] = op.call[2]
+    marked[#marked+1] = {op.call[2], false}
   end
 end
 local ref = ''
@@ -154,7 +188,7 @@ if ARGV[1] ~= '0' then
     item = redis.pcall('HGET', KEYS[4], cfield)
   end
   if type(item) == 'table' and item.err then
-    for _, k in ipairs(marked) do redis.call('DEL', k) end
+    unmark()
     return item
   end
   if not item then item = ARGV[2] end
@@ -201,7 +235,7 @@ if ARGV[1] ~= '0' then
       -- Not queued: the marks set above must not answer its retry.
       redis.call('HDEL', KEYS[3], ARGV[2])
       if fresh then redis.call('HDEL', KEYS[4], cfield) end
-      for _, k in ipairs(marked) do redis.call('DEL', k) end
+      unmark()
       return id
     end
     ref = ARGV[7] .. ' ' .. id
@@ -211,7 +245,7 @@ if ARGV[1] ~= '0' then
       redis.call('XDEL', KEYS[1], id)
       redis.call('HDEL', KEYS[3], ARGV[2])
       if fresh then redis.call('HDEL', KEYS[4], cfield) end
-      for _, k in ipairs(marked) do redis.call('DEL', k) end
+      unmark()
       return e
     end
     local e = redis.pcall('HSET', KEYS[2], ARGV[2], ref)
@@ -225,7 +259,6 @@ if ARGV[1] ~= '0' then
     end
   end
 end
-local found = {}
 for o, op in ipairs(ops) do
   if not op.guard and (op.ref == 0 or res[op.ref] == op.eq) then
     local r = redis.pcall(unpack(op.call))
@@ -290,7 +323,10 @@ func (q *Queue) scriptCall(e Entry, pub bool, b *Batch, idx []int, keepGuards bo
 			// pipeline runs whatever it was.
 			ref = local[op.If]
 		}
-		if op.Check {
+		switch {
+		case op.Check && op.Mark != "" && op.Guard && keepGuards:
+			guard = "M"
+		case op.Check:
 			guard = "C"
 		}
 		c.keys = append(c.keys, op.Key())
@@ -298,6 +334,9 @@ func (q *Queue) scriptCall(e Entry, pub bool, b *Batch, idx []int, keepGuards bo
 		c.args = append(c.args, op.Cmd[2:]...)
 		if op.Check {
 			c.args = append(c.args, op.Want)
+		}
+		if guard == "M" {
+			c.args = append(c.args, op.Mark)
 		}
 	}
 	return c

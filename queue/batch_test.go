@@ -155,3 +155,71 @@ func TestPublishBatchCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestPublishBatchRecordGuard: a record that carries the message's dedupe
+// mark, written as a guard (Mark): written in place of the value read, the
+// tip is published; in place of another value without the mark, too (the
+// value is in Found); in place of a value whose marks hold the message
+// (another delivery wrote it in between), the record is put back and the
+// batch stops, answered as the first delivery (single Redis; on a Cluster
+// the op follows the publish and is a plain Check). A tip that cannot be
+// published puts the record back as well.
+func TestPublishBatchRecordGuard(t *testing.T) {
+	ctx := context.Background()
+	q, r := newQueue(t, time.Minute)
+	cluster := r.Kind == "cluster"
+	key := r.Prefix + ":thread:{sender-g}"
+	mine := `{"marks":{"sid-1":{"case":"CASE-1"}}}`
+	op := func(want string) queue.Op {
+		return queue.Op{Cmd: []any{"set", key, mine, "px", 60000, "get"}, Guard: true, Check: true, Want: want, Mark: "sid-1"}
+	}
+	publish := func(tip, want string) *queue.Batch {
+		t.Helper()
+		b := &queue.Batch{Ops: []queue.Op{op(want)}}
+		e := entry("pe-lima", tip, queue.Normal)
+		e.Batch = b
+		if err := q.Publish(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if b := publish("tip-g1", ""); !b.Ran || b.Results[0] != 1 {
+		t.Fatalf("as read: %+v", b)
+	}
+	other := `{"case":"X","marks":{"sid-0":{"case":"CASE-0"}}}`
+	r.Client.Set(ctx, key, other, time.Minute)
+	if b := publish("tip-g2", ""); !b.Ran || b.Results[0] != 0 || b.Found[0] != other {
+		t.Fatalf("another writer's record: %+v", b)
+	}
+	theirs := `{"case":"Y","marks":{"sid-1":{"case":"CASE-1"},"sid-0":{"case":"CASE-0"}}}`
+	r.Client.Set(ctx, key, theirs, time.Minute)
+	b := publish("tip-g3", "")
+	if cluster {
+		if !b.Ran || b.Found[0] != theirs {
+			t.Fatalf("on a Cluster, a plain check: %+v", b)
+		}
+	} else {
+		if b.Ran || b.Seen != "done CASE-1" {
+			t.Fatalf("another delivery's record: %+v; want Seen done CASE-1", b)
+		}
+		if v := r.Client.Get(ctx, key).Val(); v != theirs {
+			t.Fatalf("record after the guard stopped: %q; want it put back", v)
+		}
+		if n := r.Client.HExists(ctx, r.Prefix+":{pe-lima}:meta", "tip-g3").Val(); n {
+			t.Fatal("the tip was published after the guard stopped")
+		}
+		// A stream key of another type: the publish fails, the record is
+		// put back.
+		r.Client.Set(ctx, key, other, time.Minute)
+		r.Client.Set(ctx, r.Prefix+":{pe-lima}:tips:normal", "not a stream", 0)
+		bad := &queue.Batch{Ops: []queue.Op{op(other)}}
+		e := entry("pe-lima", "tip-g4", queue.Normal)
+		e.Batch = bad
+		if err := q.Publish(ctx, e); err == nil {
+			t.Fatal("published to a key of another type")
+		}
+		if v := r.Client.Get(ctx, key).Val(); v != other {
+			t.Fatalf("record after a failed publish: %q; want it put back", v)
+		}
+	}
+}

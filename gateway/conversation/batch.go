@@ -33,13 +33,18 @@ type Sender struct {
 }
 
 // ReadSender reads in one round trip the sender's record and opt-out,
-// the dedupe mark of the message (dedupe: the key, "" for none) and the
-// values of extra keys (a limiter's count). On a single Redis it is one
+// the dedupe mark of the message (markID: the pseudonym of the provider's
+// message id, "" for none; the mark is in the record, or under a key of
+// its own from an earlier release) and the values of extra keys. On a single Redis it is one
 // MGET; on a Cluster, one MGET per hash slot, in one pipeline. A failure
 // is reported in Sender.Err, with the safe answers: no thread, opted out,
 // not seen.
-func (s *Store) ReadSender(ctx context.Context, sender, dedupe string, extra ...string) Sender {
+func (s *Store) ReadSender(ctx context.Context, sender, markID string, extra ...string) Sender {
 	out := Sender{OptedOut: true, Extra: make([]*string, len(extra))}
+	dedupe := ""
+	if markID != "" {
+		dedupe = s.DedupeKey(markID) // an earlier release's mark
+	}
 	keys := append([]string{s.threadKey(sender), s.optOutKey(sender), dedupe}, extra...)
 	if dedupe == "" {
 		keys[2] = s.threadKey(sender) // read twice, ignored
@@ -62,6 +67,7 @@ func (s *Store) ReadSender(ctx context.Context, sender, dedupe string, extra ...
 		out.Read = v
 		out.Thread, out.InThread = r.thread(now)
 		out.Rate = r.rate(now)
+		out.Seen = r.seen(markID, now)
 	}
 	if v, ok := str(vals[2]); ok && dedupe != "" {
 		out.Seen = v
@@ -122,14 +128,8 @@ func (s *Store) mget(ctx context.Context, keys []string) ([]any, error) {
 }
 
 // DedupeKey is the key of the dedupe mark of a provider message (by its
-// pseudonym), beside the queue's.
+// pseudonym), beside the queue's, where earlier releases kept it.
 func (s *Store) DedupeKey(pseudonym string) string { return queue.DedupeKey(s.prefix, pseudonym) }
-
-// DedupeMark is the guard of a batch that marks the message queued as
-// the case caseRef, for ttl (queue.DedupeMark).
-func (s *Store) DedupeMark(pseudonym, caseRef string, ttl time.Duration) queue.Op {
-	return queue.DedupeMark(s.prefix, pseudonym, caseRef, ttl)
-}
 
 // Message is what a message that became a tip leaves in the conversation
 // state (Ops).
@@ -149,6 +149,11 @@ type Message struct {
 	// the sender's count to write with it.
 	Read string
 	Rate *Rate
+	// Mark is the message's dedupe mark (the pseudonym of the provider's
+	// message id, "" for none), kept in the record for DedupeTTL: the
+	// record's write is then the batch's guard.
+	Mark      string
+	DedupeTTL time.Duration
 	// Handle to save (nil: none, as after an exit word) for HandleTTL.
 	Handle    *Handle
 	HandleTTL time.Duration
@@ -217,6 +222,9 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 		rate := *m.Rate
 		rec.Rate = &rate
 	}
+	if m.Mark != "" {
+		rec.addMark(m.Mark, m.Case, now.Add(m.DedupeTTL))
+	}
 	touched := Touched{ops: map[string]int{}, SenderOp: -1}
 	var handles []queue.Op
 	if s.key != nil && m.Handle != nil {
@@ -242,12 +250,12 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 			handles = append(handles, cmd("set", key, sealed, "px", ttl))
 		}
 	}
-	if thread || m.Rate != nil || len(handles) > 0 {
+	if thread || m.Rate != nil || m.Mark != "" || len(handles) > 0 {
 		// The record first: a handle that exists is always one an exit
 		// word can find.
 		rec.prune(now)
 		if rec.ttl(now, 0) > 0 {
-			touched.SenderOp = add(s.senderOp(m.Sender, m.Read, rec, now)) - 1
+			touched.SenderOp = add(s.senderOp(m.Sender, m.Read, m.Mark, rec, now)) - 1
 			for k := range touched.ops {
 				touched.ops[k]++
 			}

@@ -27,7 +27,7 @@ func TestReadSender(t *testing.T) {
 	extra := r.Prefix + ":rate:sender:p1"
 	r.Client.Set(ctx, mark, "done ABCD-EFGH", time.Minute)
 	r.Client.Set(ctx, extra, "3", time.Minute)
-	got := s.ReadSender(ctx, "p1", mark, extra, r.Prefix+":none")
+	got := s.ReadSender(ctx, "p1", "m1", extra, r.Prefix+":none")
 	if got.Err != nil || !got.InThread || got.Thread.Case != th.Case || got.Thread.Seq != 2 || !got.Thread.Last.Equal(th.Last) ||
 		!got.OptedOut || got.Seen != "done ABCD-EFGH" || got.Extra[0] == nil || *got.Extra[0] != "3" || got.Extra[1] != nil {
 		t.Fatalf("ReadSender = %+v", got)
@@ -41,7 +41,7 @@ func TestReadSender(t *testing.T) {
 	closed := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	closed.Close()
 	down := conversation.New(closed, r.Prefix, time.Second, nil)
-	if got := down.ReadSender(ctx, "p1", mark, extra); got.Err == nil || !got.OptedOut || got.InThread || got.Seen != "" || got.Extra[0] != nil {
+	if got := down.ReadSender(ctx, "p1", "m1", extra); got.Err == nil || !got.OptedOut || got.InThread || got.Seen != "" || got.Extra[0] != nil {
 		t.Fatalf("Redis down: %+v; want the safe answers and the error", got)
 	}
 }

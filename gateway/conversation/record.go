@@ -14,10 +14,13 @@ package conversation
 // sender's first hour after the upgrade starts a new window.
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/hotline-org/hotline/queue"
@@ -45,6 +48,39 @@ type record struct {
 	// message, which the reply window counts from, moves here.
 	Handles map[string]handleEntry `json:"handles,omitempty"`
 	Rate    *Rate                  `json:"rate,omitempty"`
+	// Marks are the dedupe marks of the sender's messages queued lately:
+	// the pseudonym of the provider's message id -> its case, until when
+	// (queue.Op.Mark reads them).
+	Marks map[string]mark `json:"marks,omitempty"`
+}
+
+// mark is a message's dedupe mark.
+type mark struct {
+	Case  string `json:"case"`
+	Until int64  `json:"until"`
+}
+
+// maxMarks bounds the marks a record keeps, the latest: a retry comes
+// within minutes of its message (Twilio's fallback, a gateway's own
+// retry), so only a sender of more messages than this in that time could
+// see a retry queued again, as a second copy, never lost.
+const maxMarks = 64
+
+// seen is the dedupe mark of a message, as ParseSeen reads it ("" for
+// none).
+func (r record) seen(id string, now time.Time) string {
+	if m, ok := r.Marks[id]; ok && m.Until > now.UnixMilli() {
+		return "done " + m.Case
+	}
+	return ""
+}
+
+// addMark marks a message queued as caseRef, until until.
+func (r *record) addMark(id, caseRef string, until time.Time) {
+	if r.Marks == nil {
+		r.Marks = map[string]mark{}
+	}
+	r.Marks[id] = mark{Case: caseRef, Until: max(r.Marks[id].Until, until.UnixMilli())}
 }
 
 // handleEntry is a handle as the sender's record lists it (Unix ms).
@@ -131,6 +167,11 @@ func (r *record) absorb(o, base record, now time.Time) {
 	for k, e := range o.Handles {
 		r.mergeHandle(k, e)
 	}
+	for id, m := range o.Marks {
+		if _, ok := r.Marks[id]; !ok {
+			r.addMark(id, m.Case, time.UnixMilli(m.Until))
+		}
+	}
 	switch {
 	case o.Rate == nil:
 	case r.Rate == nil:
@@ -160,6 +201,17 @@ func (r *record) prune(now time.Time) {
 	if r.Rate != nil && r.Rate.Until <= ms {
 		r.Rate = nil
 	}
+	for id, m := range r.Marks {
+		if m.Until <= ms {
+			delete(r.Marks, id)
+		}
+	}
+	if len(r.Marks) > maxMarks {
+		ids := slices.SortedFunc(maps.Keys(r.Marks), func(a, b string) int { return cmp.Compare(r.Marks[b].Until, r.Marks[a].Until) })
+		for _, id := range ids[maxMarks:] {
+			delete(r.Marks, id)
+		}
+	}
 	if r.Open != 0 && r.Open <= ms {
 		r.closeThread()
 	}
@@ -179,16 +231,22 @@ func (r record) ttl(now time.Time, legacy time.Duration) time.Duration {
 	if r.Rate != nil {
 		end = max(end, r.Rate.Until)
 	}
+	for _, m := range r.Marks {
+		end = max(end, m.Until)
+	}
 	return time.Duration(end-now.UnixMilli()) * time.Millisecond
 }
 
 // senderOp is the batch op that writes the sender's record rec in place of
 // read, the value ReadSender found: one SET ... GET, checked, so that a
 // record another message wrote in between is merged back after (Merge).
-func (s *Store) senderOp(sender, read string, rec record, now time.Time) queue.Op {
+// With markID (the message's dedupe mark, in rec) it is the batch's guard:
+// a record another delivery of the same message wrote in between stops the
+// batch (queue.Op.Mark).
+func (s *Store) senderOp(sender, read, markID string, rec record, now time.Time) queue.Op {
 	ttl := rec.ttl(now, 0)
 	return queue.Op{Cmd: []any{"set", s.threadKey(sender), rec.encode(), "px", max(ttl.Milliseconds(), 1), "get"},
-		Check: true, Want: read}
+		Check: true, Want: read, Guard: markID != "", Mark: markID}
 }
 
 // maxUpdateTries bounds the optimistic retries of updateSender: messages

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +159,44 @@ func TestSenderRecordWindows(t *testing.T) {
 	}
 	if err := r.Client.Get(ctx, key).Err(); !errors.Is(err, redis.Nil) {
 		t.Fatalf("a record with nothing left: %v; want it deleted", err)
+	}
+}
+
+// TestSenderRecordMarks: a record keeps the dedupe marks of the sender's
+// latest messages, each until its own end, and at most 64 of them, the
+// latest: a flood from one sender cannot grow the record it rewrites with
+// each message.
+func TestSenderRecordMarks(t *testing.T) {
+	s, r := newStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	marks := map[string]any{"gone": map[string]any{"case": "OLD0-0000", "until": now.Add(-time.Second).UnixMilli()}}
+	for i := range 70 {
+		marks["m"+strconv.Itoa(i)] = map[string]any{"case": "CASE-" + strconv.Itoa(i), "until": now.Add(time.Duration(i+1) * time.Minute).UnixMilli()}
+	}
+	b, _ := json.Marshal(map[string]any{"marks": marks})
+	key := r.Prefix + ":thread:{p4}"
+	r.Client.Set(ctx, key, b, time.Hour)
+	if got := s.ReadSender(ctx, "p4", "m3"); got.Seen != "done CASE-3" {
+		t.Fatalf("a marked message: Seen %q", got.Seen)
+	}
+	if got := s.ReadSender(ctx, "p4", "gone"); got.Seen != "" {
+		t.Fatalf("a mark past its end: Seen %q", got.Seen)
+	}
+	if err := s.SaveThread(ctx, "p4", conversation.Thread{Case: "NEW0-0000", Agencies: []string{"pe-lima"}, Seq: 1, Last: now}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var after struct {
+		Marks map[string]any `json:"marks"`
+	}
+	if err := json.Unmarshal([]byte(r.Client.Get(ctx, key).Val()), &after); err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Marks) != 64 || after.Marks["m69"] == nil || after.Marks["m6"] == nil || after.Marks["m5"] != nil || after.Marks["gone"] != nil {
+		t.Fatalf("%d marks kept (m69 %v, m6 %v, m5 %v, gone %v); want the 64 latest", len(after.Marks),
+			after.Marks["m69"] != nil, after.Marks["m6"] != nil, after.Marks["m5"] != nil, after.Marks["gone"] != nil)
+	}
+	if ttl := r.Client.PTTL(ctx, key).Val(); ttl < 69*time.Minute || ttl > 70*time.Minute {
+		t.Fatalf("record TTL = %v; want the latest mark's", ttl)
 	}
 }

@@ -44,6 +44,7 @@ import (
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway/breaker"
 	"github.com/hotline-org/hotline/gateway/fault"
+	"github.com/hotline-org/hotline/queue"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -223,6 +224,37 @@ func (s *Store) Create(ctx context.Context, code, caseRef string) (string, error
 		return "", s.calls.Fail("create thread", err)
 	}
 	return handle, nil
+}
+
+// CreateOps are the ops that make the thread of a new tip, with the
+// agencies it went to and its urgency, written with the tip (its
+// queue.Batch): on a single Redis atomically with it, so that a queued
+// tip's thread exists from the start with all it needs, and a tip that was
+// not queued (spooled, refused) leaves no thread behind. The case index
+// comes first, as in Create.
+func (s *Store) CreateOps(code, caseRef string, agencies []string, urgent bool) ([]queue.Op, error) {
+	c, err := NormalizeCode(code)
+	if err != nil {
+		return nil, err
+	}
+	handle := s.keyer.Of(Domain, c)
+	secret := s.keyer.Sum(keyDomain, c)
+	defer clear(secret)
+	recipient, wrapped, err := seal.NewThreadKey(secret)
+	if err != nil {
+		return nil, fmt.Errorf("failed to make thread key: %w", err)
+	}
+	ttl := s.opt.TTL.Milliseconds()
+	thread := []any{"hset", s.key(handle), "case", caseRef, "recipient", recipient, "key", wrapped,
+		"created", s.opt.Now().Unix(), "agencies", strings.Join(agencies, " ")}
+	if urgent {
+		thread = append(thread, "urgent", "1")
+	}
+	return []queue.Op{
+		{Cmd: []any{"set", s.caseIndex(caseRef), handle, "px", ttl}},
+		{Cmd: thread},
+		{Cmd: []any{"pexpire", s.key(handle), ttl}},
+	}, nil
 }
 
 // SetAgencies records which agencies received the tip: a witness's answer

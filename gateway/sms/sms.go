@@ -203,6 +203,7 @@ type view struct {
 	c       *Channel
 	sender  string
 	batched bool
+	mark    string // the message's dedupe mark (batched)
 	state   conversation.Sender
 	rate    ratelimit.Read
 	rl      ReadLimiter // nil: the Sender limiter is asked
@@ -214,7 +215,8 @@ func (c *Channel) view(ctx context.Context, m Message, sender string) *view {
 		return v
 	}
 	v.batched = true
-	v.state = c.opt.Store.ReadSender(ctx, sender, c.opt.Store.DedupeKey(c.opt.Keyer.Of(pseudonym.DomainProvider, m.SID)))
+	v.mark = c.opt.Keyer.Of(pseudonym.DomainProvider, m.SID)
+	v.state = c.opt.Store.ReadSender(ctx, sender, v.mark)
 	if rl, ok := c.opt.Sender.(ReadLimiter); ok {
 		v.rl = rl
 		v.rate = ratelimit.Read{Failed: v.state.Err != nil}
@@ -419,8 +421,9 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	var touched conversation.Touched
 	if v.batched {
 		tip.Batch = func(tipID, caseRef string, agencies []string) (*queue.Batch, error) {
-			batch = &queue.Batch{Ops: []queue.Op{c.opt.Store.DedupeMark(c.opt.Keyer.Of(pseudonym.DomainProvider, m.SID), caseRef, c.opt.DedupeTTL)}}
-			msg := conversation.Message{Read: v.state.Read, Rate: rate, Sender: sender, Case: caseRef, Agencies: union(thread.Agencies, agencies),
+			batch = &queue.Batch{}
+			msg := conversation.Message{Read: v.state.Read, Rate: rate,
+				Mark: v.mark, DedupeTTL: c.opt.DedupeTTL, Sender: sender, Case: caseRef, Agencies: union(thread.Agencies, agencies),
 				ThreadAgencies: thread.Agencies, InThread: inThread, Seq: tip.Seq, Last: now,
 				OptedOut: v.state.OptedOut && v.state.Err == nil, ThreadWindow: c.opt.ThreadWindow,
 				HandleTTL: c.opt.HandleTTL, TipID: tipID, Scrub: scrub, ScrubDue: scrubDue}

@@ -136,9 +136,12 @@ func (g *guard) countSubmission(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, guardTimeout)
 	defer cancel()
 	key := g.floodKey(minute)
-	p := g.opt.Redis.TxPipeline()
+	// One round trip, no transaction: a count whose EXPIRE was lost gets
+	// it from the next submission of the minute (NX: only a key without
+	// one).
+	p := g.opt.Redis.Pipeline()
 	p.Incr(ctx, key)
-	p.Expire(ctx, key, 3*time.Minute)
+	p.ExpireNX(ctx, key, 3*time.Minute)
 	if _, err := p.Exec(ctx); err != nil {
 		g.opt.Logger.Warn("flood counter unavailable", "err", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/geo"
 	"github.com/hotline-org/hotline/gateway/photo"
+	"github.com/hotline-org/hotline/queue"
 )
 
 // sourcePhoto marks a location read from a photo's EXIF block, so the
@@ -139,9 +140,7 @@ func parseCoords(lat, lon string) (float64, float64, error) {
 	return la, lo, nil
 }
 
-// submit cleans the photos, opens the follow-up thread and queues the tip.
-// The thread is created first so that a queued tip never points to a
-// thread that does not exist; if queuing fails the thread is removed.
+// submit cleans the photos and queues the tip with its follow-up thread.
 func (c *Channel) submit(ctx context.Context, f Report, lang string) (*Receipt, error) {
 	t := gateway.Tip{
 		Channel: gateway.ChannelWeb, Text: f.Message, Urgent: f.Urgent,
@@ -178,6 +177,70 @@ func (c *Channel) submit(ctx context.Context, f Report, lang string) (*Receipt, 
 	}
 	defer c.release()
 
+	var code string
+	var rcpt gateway.Receipt
+	var err error
+	if b, ok := c.opt.Intake.(Batcher); ok && b.WritesBatches() && c.opt.Followups != nil {
+		code, rcpt, err = c.submitWithThread(ctx, t, f.Urgent)
+	} else {
+		code, rcpt, err = c.submitThenThread(ctx, t, f.Urgent)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := &Receipt{Case: rcpt.Case, Code: code, PhotoDropped: dropped, Urgent: f.Urgent}
+	if f.Urgent {
+		// The first agency that received it and has a number: the one
+		// whose area the report is in.
+		for _, a := range rcpt.Agencies {
+			if n := c.opt.Emergency[a]; n != "" {
+				v.Emergency = n
+				break
+			}
+		}
+	}
+	return v, nil
+}
+
+// submitWithThread queues the tip with its follow-up thread, made in the
+// tip's batch. The receipt code is shown only if the thread was written:
+// a tip that went to the spool instead is sent without one, as when the
+// thread cannot be made (the report matters more than the follow-up).
+func (c *Channel) submitWithThread(ctx context.Context, t gateway.Tip, urgent bool) (string, gateway.Receipt, error) {
+	code := followup.NewCode()
+	handle, err := c.opt.Followups.Handle(code)
+	if err != nil {
+		return "", gateway.Receipt{}, err
+	}
+	t.Followup = handle
+	var batch *queue.Batch
+	t.Batch = func(_, caseRef string, agencies []string) (*queue.Batch, error) {
+		ops, err := c.opt.Followups.CreateOps(code, caseRef, agencies, urgent)
+		if err != nil {
+			c.opt.Logger.Warn("follow-up thread not made", "err", err)
+			return nil, nil
+		}
+		batch = &queue.Batch{Ops: ops}
+		return batch, nil
+	}
+	rcpt, err := c.opt.Intake.Submit(ctx, t)
+	if err != nil {
+		return "", rcpt, err
+	}
+	if batch == nil || !batch.Ran || batch.Failed() > 0 {
+		if batch != nil {
+			c.opt.Logger.Warn("follow-up thread not written with the tip: the receipt has no code", "tip", rcpt.TipID, "refused", batch.Failed())
+		}
+		return "", rcpt, nil
+	}
+	return code, rcpt, nil
+}
+
+// submitThenThread makes the follow-up thread, then queues the tip, for an
+// intake that writes no batch. The thread is created first so that a
+// queued tip never points to a thread that does not exist; if queuing
+// fails the thread is removed.
+func (c *Channel) submitThenThread(ctx context.Context, t gateway.Tip, urgent bool) (string, gateway.Receipt, error) {
 	var code, handle string
 	if c.opt.Followups != nil {
 		newCode, caseRef := followup.NewCode(), gateway.NewCaseRef()
@@ -195,7 +258,7 @@ func (c *Channel) submit(ctx context.Context, f Report, lang string) (*Receipt, 
 		if handle != "" {
 			_ = c.opt.Followups.Delete(context.WithoutCancel(ctx), handle) // best effort; it expires anyway
 		}
-		return nil, err
+		return "", rcpt, err
 	}
 	if handle != "" {
 		if err := c.opt.Followups.SetAgencies(context.WithoutCancel(ctx), handle, rcpt.Agencies); err != nil {
@@ -203,24 +266,13 @@ func (c *Channel) submit(ctx context.Context, f Report, lang string) (*Receipt, 
 			// by their own content until then.
 			c.opt.Logger.Warn("follow-up agencies not recorded", "tip", rcpt.TipID, "err", err)
 		}
-		if f.Urgent {
+		if urgent {
 			if err := c.opt.Followups.MarkUrgent(context.WithoutCancel(ctx), handle); err != nil {
 				c.opt.Logger.Warn("follow-up urgency not recorded", "tip", rcpt.TipID, "err", err)
 			}
 		}
 	}
-	v := &Receipt{Case: rcpt.Case, Code: code, PhotoDropped: dropped, Urgent: f.Urgent}
-	if f.Urgent {
-		// The first agency that received it and has a number: the one
-		// whose area the report is in.
-		for _, a := range rcpt.Agencies {
-			if n := c.opt.Emergency[a]; n != "" {
-				v.Emergency = n
-				break
-			}
-		}
-	}
-	return v, nil
+	return code, rcpt, nil
 }
 
 // photoDroppedNote is added to the text of a report sent without its photo,

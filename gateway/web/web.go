@@ -29,6 +29,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/photo"
+	"github.com/hotline-org/hotline/queue"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -39,12 +40,21 @@ type Intake interface {
 
 // Followups keeps the witnesses' follow-up threads (gateway/followup.Store).
 type Followups interface {
+	Handle(code string) (string, error)
+	CreateOps(code, caseRef string, agencies []string, urgent bool) ([]queue.Op, error)
 	Create(ctx context.Context, code, caseRef string) (string, error)
 	SetAgencies(ctx context.Context, handle string, agencies []string) error
 	Open(ctx context.Context, code string) (*followup.Thread, error)
 	AddAnswer(ctx context.Context, handle, text string) error
 	MarkUrgent(ctx context.Context, handle string) error
 	Delete(ctx context.Context, handle string) error
+}
+
+// Batcher is an Intake that writes a tip's batch with it (Tip.Batch), as
+// gateway.Intake does: the follow-up thread is then made with the tip, in
+// the same round trip.
+type Batcher interface {
+	WritesBatches() bool
 }
 
 // Metrics counts checks that could not be made and were answered the safe

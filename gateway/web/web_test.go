@@ -14,6 +14,8 @@ import (
 	"github.com/hotline-org/hotline/gateway/fault"
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/gateway/web"
+	"github.com/hotline-org/hotline/queue/queuetest"
+	"github.com/redis/go-redis/v9"
 )
 
 // recordingIntake keeps the tips it is given; err, when set, refuses them.
@@ -149,5 +151,79 @@ func TestFollowupWithoutThreads(t *testing.T) {
 	}
 	if _, err := ch.Followup(context.Background(), witness, "ABCD", "", "es"); !errors.Is(err, followup.ErrNotFound) {
 		t.Errorf("Followup with no store: %v, want ErrNotFound", err)
+	}
+}
+
+// batchingIntake is an intake that writes a tip's batch with it, as
+// gateway.Intake does: it runs the batch's ops on rdb, unless spool is
+// set (the tip went to the spool: its batch never runs).
+type batchingIntake struct {
+	rdb   redis.UniversalClient
+	spool bool
+	tips  []gateway.Tip
+}
+
+func (b *batchingIntake) WritesBatches() bool { return true }
+
+func (b *batchingIntake) Submit(ctx context.Context, t gateway.Tip) (gateway.Receipt, error) {
+	b.tips = append(b.tips, t)
+	agencies := []string{"pe-callao", "pe-lima"}
+	batch, err := t.Batch("t1", "CASE-2345", agencies)
+	if err != nil {
+		return gateway.Receipt{}, err
+	}
+	if batch != nil && !b.spool {
+		for _, op := range batch.Ops {
+			if err := b.rdb.Do(ctx, op.Cmd...).Err(); err != nil {
+				return gateway.Receipt{}, err
+			}
+		}
+		batch.Ran = true
+	}
+	return gateway.Receipt{TipID: "t1", Case: "CASE-2345", Agencies: agencies}, nil
+}
+
+// TestFollowupWrittenWithTheTip: with an intake that writes batches, the
+// witness's follow-up thread is made in the tip's batch, with the case,
+// the agencies and the urgency from the start, and the receipt carries
+// its code; a tip that went to the spool (its batch never ran) is
+// answered without a code, and leaves no thread behind.
+func TestFollowupWrittenWithTheTip(t *testing.T) {
+	r := queuetest.New(t)
+	k, err := pseudonym.New(bytes.Repeat([]byte("web-channel-test"), 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fu := followup.New(r.Client, k, followup.Options{Prefix: r.Prefix})
+	ctx := context.Background()
+	in := &batchingIntake{rdb: r.Client}
+	ch := newChannel(t, in, func(o *web.Options) { o.Followups = fu })
+	rcpt, err := ch.Submit(ctx, witness, web.Report{Message: "nos tienen encerrados", Urgent: true}, "es")
+	if err != nil || rcpt.Code == "" || rcpt.Case != "CASE-2345" {
+		t.Fatalf("receipt = %+v, %v; want one with a code", rcpt, err)
+	}
+	th, err := fu.Open(ctx, rcpt.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th.Info.Case != "CASE-2345" || strings.Join(th.Info.Agencies, " ") != "pe-callao pe-lima" || !th.Info.Urgent ||
+		in.tips[0].Followup != th.Handle || in.tips[0].Case != "" {
+		t.Fatalf("thread = %+v, tip's follow-up %q case %q", th.Info, in.tips[0].Followup, in.tips[0].Case)
+	}
+	for _, k := range r.Keys(t) {
+		if ttl := r.Client.PTTL(ctx, k).Val(); ttl <= 0 {
+			t.Errorf("%s has no TTL", k)
+		}
+	}
+
+	spooled := &batchingIntake{rdb: r.Client, spool: true}
+	ch = newChannel(t, spooled, func(o *web.Options) { o.Followups = fu })
+	before := len(r.Keys(t))
+	rcpt, err = ch.Submit(ctx, witness, web.Report{Message: "nos tienen encerrados"}, "es")
+	if err != nil || rcpt.Code != "" || rcpt.Case != "CASE-2345" {
+		t.Fatalf("spooled: receipt = %+v, %v; want one without a code", rcpt, err)
+	}
+	if after := len(r.Keys(t)); after != before {
+		t.Fatalf("a spooled report left %d keys", after-before)
 	}
 }
