@@ -70,9 +70,10 @@ func NewCoalescer(timeout time.Duration) *Coalescer {
 // returns, their answers (and errors) are there. With wait > 0, the batch
 // ends with WAIT wait waitFor, whose answer Do returns.
 //
-// A call waiting for a batch returns ctx's error if ctx ends first (its
-// commands may still run); a batch on its way takes at most the
-// coalescer's timeout.
+// A call returns ctx's error if ctx ends before its batch does (its
+// commands may still run), whether it sent the batch or waits behind one:
+// a batch on its way takes at most the coalescer's timeout, on no
+// request's time.
 func (co *Coalescer) Do(ctx context.Context, c redis.Cmdable, wait int, waitFor time.Duration, add func(p redis.Pipeliner)) (int, error) {
 	k := lineKey{c, wait}
 	me := &call{add: add, done: make(chan struct{})}
@@ -95,14 +96,15 @@ func (co *Coalescer) Do(ctx context.Context, c redis.Cmdable, wait int, waitFor 
 	l.running++
 	batch := co.take(l)
 	co.mu.Unlock()
-	co.run(ctx, k, batch, waitFor)
-	// The calls that came meanwhile go on in a batch of their own, not
-	// on this request's time.
-	if next := co.next(k, l); next != nil {
-		go co.drain(context.WithoutCancel(ctx), k, l, next, waitFor)
+	// The batch, and those of the calls that come meanwhile, go on their
+	// own goroutine: this call's context bounds its wait, not the batch.
+	go co.drain(context.WithoutCancel(ctx), k, l, batch, waitFor)
+	select {
+	case <-me.done:
+		return me.acked, me.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
-	<-me.done
-	return me.acked, me.err
 }
 
 // take removes up to maxBatch pending calls of l; co.mu is held.

@@ -187,3 +187,38 @@ func TestCoalescerWait(t *testing.T) {
 		t.Fatalf("the batch's write: %q, %v", v, err)
 	}
 }
+
+// TestCoalescerCallerDeadline: the call that sends a batch returns when its
+// own context ends, as a call waiting behind one does, rather than when
+// the batch ends (which the coalescer's timeout bounds); its commands
+// still run when Redis answers, as a waiting call's may.
+func TestCoalescerCallerDeadline(t *testing.T) {
+	r := queuetest.New(t)
+	h := &gateHook{gate: make(chan struct{})}
+	r.Client.AddHook(h)
+	co := queue.NewCoalescer(time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	key := r.Prefix + ":{co}:late"
+	done := make(chan error, 1)
+	go func() {
+		_, err := co.Do(ctx, r.Client, 0, 0, func(p redis.Pipeliner) { p.Set(ctx, key, "1", time.Minute) })
+		done <- err
+	}()
+	for wait := time.Now().Add(10 * time.Second); h.pipelines.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(wait) { // until the batch is held on its way
+			t.Fatal("the batch never left")
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Do after its context ended, its batch held: %v; want context.Canceled", err)
+	}
+	close(h.gate)
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Admin.Get(context.Background(), key).Val() != "1" {
+		if time.Now().After(deadline) {
+			t.Fatal("the batch's commands never ran")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -43,11 +43,12 @@ func caseEntry(id string) queue.Entry {
 	return e
 }
 
-// TestPublishLateLandsOnce: a publish that waits in the queue's coalescer
-// behind a batch Redis is slow to take, past the publisher's deadline, is
-// spooled (the reporter's answer does not wait) and still reaches Redis
-// when its batch goes; the drain then publishes it a second time. The queue
-// holds it once, as the tip it is, and nothing is left in the spool.
+// TestPublishLateLandsOnce: publishes that Redis is slow to take, past the
+// publisher's deadline, are spooled (the reporter's answer does not wait),
+// the one whose batch is on its way as the one waiting behind it in the
+// queue's coalescer, and still reach Redis when their batches go; the
+// drain then publishes them a second time. The queue holds each once, as
+// the tip it is, and nothing is left in the spool.
 func TestPublishLateLandsOnce(t *testing.T) {
 	r := queuetest.New(t)
 	slow := &slowScripts{delay: 400 * time.Millisecond}
@@ -70,11 +71,11 @@ func TestPublishLateLandsOnce(t *testing.T) {
 	if err := p.Publish(ctx, caseEntry("late")); err != nil {
 		t.Fatalf("the late publish: %v, want spooled", err)
 	}
-	if n := sp.Stats().Records; n != 1 || !p.Down() {
-		t.Fatalf("spooled %d, down %v: want the late tip spooled", n, p.Down())
-	}
 	if err := <-first; err != nil {
-		t.Fatalf("the first publish: %v", err)
+		t.Fatalf("the first publish: %v, want spooled", err)
+	}
+	if n := sp.Stats().Records; n != 2 || !p.Down() {
+		t.Fatalf("spooled %d, down %v: want both tips spooled", n, p.Down())
 	}
 	slow.on.Store(false)
 
@@ -87,8 +88,8 @@ func TestPublishLateLandsOnce(t *testing.T) {
 		}
 		return out
 	}
-	// Its batch went after all: Redis has the late tip the spool holds.
-	waitFor(t, "the late tip in Redis", func() bool { return ids()["late"] == 1 })
+	// Their batches went after all: Redis has the tips the spool holds.
+	waitFor(t, "the tips in Redis", func() bool { return ids()["late"] == 1 && ids()["first"] == 1 })
 
 	stop := p.Start()
 	waitFor(t, "the spool drained", func() bool { return sp.Empty() && !p.Down() })
