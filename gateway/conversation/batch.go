@@ -214,6 +214,9 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 	}
 	now := time.Now()
 	rec := parseRecord(m.Read)
+	// An earlier release's thread lived at most the window: the record
+	// may live on, the thread must not.
+	rec.endLegacy(now, m.ThreadWindow)
 	rec.prune(now)
 	if thread {
 		rec.setThread(Thread{Case: m.Case, Agencies: m.Agencies, Seq: m.Seq, Last: m.Last}, now, m.ThreadWindow)
@@ -254,7 +257,7 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 		// The record first: a handle that exists is always one an exit
 		// word can find.
 		rec.prune(now)
-		if rec.ttl(now, 0) > 0 {
+		if rec.ttl(now) > 0 {
 			touched.SenderOp = add(s.senderOp(m.Sender, m.Read, m.Mark, rec, now)) - 1
 			for k := range touched.ops {
 				touched.ops[k]++

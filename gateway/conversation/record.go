@@ -217,14 +217,19 @@ func (r *record) prune(now time.Time) {
 	}
 }
 
-// ttl is how long the record must live from now: as long as its longest
-// part (0: nothing left to keep). An earlier release's thread (Open 0)
-// keeps legacy, what its key had left.
-func (r record) ttl(now time.Time, legacy time.Duration) time.Duration {
-	end := r.Open
+// endLegacy gives an earlier release's thread (Open 0, open while its key
+// lived) the end its key had, left from now: once the record lives on for
+// its other parts, the thread must still close on time.
+func (r *record) endLegacy(now time.Time, left time.Duration) {
 	if r.Case != "" && r.Open == 0 {
-		end = now.Add(legacy).UnixMilli()
+		r.Open = now.Add(max(left, time.Millisecond)).UnixMilli()
 	}
+}
+
+// ttl is how long the record must live from now: as long as its longest
+// part (0: nothing left to keep).
+func (r record) ttl(now time.Time) time.Duration {
+	end := r.Open
 	for _, e := range r.Handles {
 		end = max(end, e.Until)
 	}
@@ -244,7 +249,7 @@ func (r record) ttl(now time.Time, legacy time.Duration) time.Duration {
 // a record another delivery of the same message wrote in between stops the
 // batch (queue.Op.Mark).
 func (s *Store) senderOp(sender, read, markID string, rec record, now time.Time) queue.Op {
-	ttl := rec.ttl(now, 0)
+	ttl := rec.ttl(now)
 	return queue.Op{Cmd: []any{"set", s.threadKey(sender), rec.encode(), "px", max(ttl.Milliseconds(), 1), "get"},
 		Check: true, Want: read, Guard: markID != "", Mark: markID}
 }
@@ -274,9 +279,10 @@ func (s *Store) updateSender(ctx context.Context, sender string, f func(r *recor
 			}
 			now := time.Now()
 			r := parseRecord(get.Val())
+			r.endLegacy(now, pttl.Val())
 			r.prune(now)
 			f(&r, now)
-			ttl := r.ttl(now, max(pttl.Val(), 0))
+			ttl := r.ttl(now)
 			_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				if ttl <= 0 {
 					p.Del(ctx, key)

@@ -105,6 +105,25 @@ func TestExitFindsEarlierReleasesHandles(t *testing.T) {
 	if th, ok, err := s.Thread(ctx, "p2"); err != nil || !ok || th.Case != "CCCC-3333" || th.Seq != 2 {
 		t.Fatalf("an earlier release's thread = %+v %v %v", th, ok, err)
 	}
+	// A handle listed in the record makes it live an hour: the thread
+	// still ends when its key would have, within the minute.
+	h := conversation.Handle{From: "+51987650002", To: "+15005550006", Channel: "sms", Sender: "p2"}
+	if err := s.SaveHandle(ctx, "pe-lima", "EEEE-5555", h, time.Now(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Case string `json:"case"`
+		Open int64  `json:"open"`
+	}
+	if err := json.Unmarshal([]byte(r.Client.Get(ctx, r.Prefix+":thread:{p2}").Val()), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if left := time.Until(time.UnixMilli(rec.Open)); rec.Case != "CCCC-3333" || left <= 0 || left > time.Minute {
+		t.Fatalf("the earlier thread, once the record lives on: %+v, open %v more; want its minute", rec, left)
+	}
+	if ttl := r.Client.PTTL(ctx, r.Prefix+":thread:{p2}").Val(); ttl <= 59*time.Minute {
+		t.Fatalf("record TTL %v; want the handle's hour", ttl)
+	}
 	if err := s.Exit(ctx, "p2", time.Now(), time.Hour); err != nil {
 		t.Fatal(err)
 	}
