@@ -145,6 +145,14 @@ local function unmark()
     if m[2] then redis.call('SET', m[1], m[2], 'KEEPTTL') else redis.call('DEL', m[1]) end
   end
 end
+-- A checked op's answer: 1 if it was the value read, else 0, and the
+-- answer is returned to the caller.
+local function check(o, r)
+  if (r or '') == ops[o].want then return 1 end
+  found[#found+1] = o
+  found[#found+1] = r or ''
+  return 0
+end
 for o, op in ipairs(ops) do
   res[o] = -1
   if op.guard and op.mark then
@@ -152,17 +160,15 @@ for o, op in ipairs(ops) do
     -- the same message wrote it in between, its marks say so.
     local r = redis.call(unpack(op.call))
     marked[#marked+1] = {op.call[2], r}
-    if (r or '') == op.want then res[o] = 1 else
+    if (r or '') ~= op.want then
       local ok, d = pcall(cjson.decode, r or '')
       local m = ok and type(d) == 'table' and type(d.marks) == 'table' and d.marks[op.mark]
       if type(m) == 'table' and type(m.case) == 'string' then
         unmark()
         return {'SEEN', 'done ' .. m.case}
       end
-      res[o] = 0
-      found[#found+1] = o
-      found[#found+1] = r or ''
     end
+    res[o] = check(o, r)
   elseif op.guard then
     local r = redis.call(unpack(op.call))
     if r then
@@ -263,12 +269,7 @@ for o, op in ipairs(ops) do
   if not op.guard and (op.ref == 0 or res[op.ref] == op.eq) then
     local r = redis.pcall(unpack(op.call))
     if type(r) == 'table' and r.err then res[o] = -2
-    elseif op.want then
-      if (r or '') == op.want then res[o] = 1 else
-        res[o] = 0
-        found[#found+1] = o
-        found[#found+1] = r or ''
-      end
+    elseif op.want then res[o] = check(o, r)
     elseif type(r) == 'number' then res[o] = r
     elseif r then res[o] = 1 else res[o] = 0 end
   end

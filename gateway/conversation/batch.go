@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/hotline-org/hotline/gateway/twilioapi"
@@ -24,8 +25,9 @@ type Sender struct {
 	// none).
 	Rate *Rate
 	// Read is the sender's record as read ("" for none), for the batch
-	// that writes it (Message.Read).
+	// that writes it in its place (Message.Read) and for Merge.
 	Read string
+	rec  record // Read, parsed
 	// Extra holds the values of the extra keys (nil for a missing one).
 	Extra []*string
 	// Err: the state could not be read; the rest is the safe default.
@@ -64,7 +66,7 @@ func (s *Store) ReadSender(ctx context.Context, sender, markID string, extra ...
 	if v, ok := str(vals[0]); ok {
 		r := parseRecord(v)
 		now := time.Now()
-		out.Read = v
+		out.Read, out.rec = v, r
 		out.Thread, out.InThread = r.thread(now)
 		out.Rate = r.rate(now)
 		out.Seen = r.seen(markID, now)
@@ -145,9 +147,9 @@ type Message struct {
 	// OptedOut: refresh the opt-out's year.
 	OptedOut     bool
 	ThreadWindow time.Duration
-	// Read is the sender's record as ReadSender found it; Rate, if set, is
-	// the sender's count to write with it.
-	Read string
+	// Read is the sender as ReadSender found them, whose record the
+	// batch's replaces; Rate, if set, is the sender's count to write.
+	Read Sender
 	Rate *Rate
 	// Mark is the message's dedupe mark (the pseudonym of the provider's
 	// message id, "" for none), kept in the record for DedupeTTL: the
@@ -213,11 +215,11 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 		add(cmd("pexpire", s.optOutKey(m.Sender), optOutTTL.Milliseconds()))
 	}
 	now := time.Now()
-	rec := parseRecord(m.Read)
+	rec := m.Read.rec
+	rec.Handles, rec.Marks = maps.Clone(rec.Handles), maps.Clone(rec.Marks) // the read stays as read
 	// An earlier release's thread lived at most the window: the record
 	// may live on, the thread must not.
 	rec.endLegacy(now, m.ThreadWindow)
-	rec.prune(now)
 	if thread {
 		rec.setThread(Thread{Case: m.Case, Agencies: m.Agencies, Seq: m.Seq, Last: m.Last}, now, m.ThreadWindow)
 	}
@@ -258,7 +260,7 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 		// word can find.
 		rec.prune(now)
 		if rec.ttl(now) > 0 {
-			touched.SenderOp = add(s.senderOp(m.Sender, m.Read, m.Mark, rec, now)) - 1
+			touched.SenderOp = add(s.senderOp(m.Sender, m.Read.Read, m.Mark, rec, now)) - 1
 			for k := range touched.ops {
 				touched.ops[k]++
 			}

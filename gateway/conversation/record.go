@@ -156,11 +156,18 @@ func (r record) handleLast(agency, caseRef string) time.Time {
 }
 
 // absorb takes into r what another writer left in o, the record it
-// replaced, when it had read base: o's handles (an exit word must find
-// them all) and the messages o counted since base (o's count less base's
-// in the same window), so that messages racing each other are each
-// counted once; r's thread stands, or o's if r has none.
-func (r *record) absorb(o, base record, now time.Time) {
+// replaced: o's handles (an exit word must find them all), its marks, and
+// the messages it counted that r has not (a message's mark says it was
+// counted), so that messages racing each other are each counted once,
+// however their reads and merges interleave; r's thread stands, or o's if
+// r has none.
+func (r *record) absorb(o record, now time.Time) {
+	unseen := 0
+	for id := range o.Marks {
+		if _, ok := r.Marks[id]; !ok {
+			unseen++
+		}
+	}
 	if r.Case == "" && o.Case != "" {
 		r.Case, r.Agencies, r.Seq, r.Last, r.Open = o.Case, o.Agencies, o.Seq, o.Last, o.Open
 	}
@@ -168,9 +175,7 @@ func (r *record) absorb(o, base record, now time.Time) {
 		r.mergeHandle(k, e)
 	}
 	for id, m := range o.Marks {
-		if _, ok := r.Marks[id]; !ok {
-			r.addMark(id, m.Case, time.UnixMilli(m.Until))
-		}
+		r.addMark(id, m.Case, time.UnixMilli(m.Until))
 	}
 	switch {
 	case o.Rate == nil:
@@ -178,13 +183,9 @@ func (r *record) absorb(o, base record, now time.Time) {
 		c := *o.Rate
 		r.Rate = &c
 	default:
-		counted := o.Rate.Count
-		if base.Rate != nil && base.Rate.Until == o.Rate.Until {
-			counted -= base.Rate.Count
-		}
 		// Windows started by racing first messages end a few
 		// milliseconds apart: the earliest is the window.
-		r.Rate.Count += max(counted, 0)
+		r.Rate.Count += int64(unseen)
 		r.Rate.Until = min(r.Rate.Until, o.Rate.Until)
 	}
 	r.prune(now)
@@ -301,16 +302,16 @@ func (s *Store) updateSender(ctx context.Context, sender string, f func(r *recor
 }
 
 // Merge takes into the sender's record what another message wrote there
-// between a batch's read (read, Message.Read) and its write (found,
-// Touched.Found): the handles it listed and what it counted.
-func (s *Store) Merge(ctx context.Context, sender, read, found string) error {
-	o, base := parseRecord(found), parseRecord(read)
-	if len(o.Handles) == 0 && o.Rate == nil && o.Case == "" {
+// between a batch's read and its write (found, Touched.Found): the
+// handles it listed, its dedupe marks and what it counted.
+func (s *Store) Merge(ctx context.Context, sender, found string) error {
+	o := parseRecord(found)
+	if len(o.Handles) == 0 && len(o.Marks) == 0 && o.Rate == nil && o.Case == "" {
 		return nil
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	if err := s.updateSender(ctx, sender, func(r *record, now time.Time) { r.absorb(o, base, now) }); err != nil {
+	if err := s.updateSender(ctx, sender, func(r *record, now time.Time) { r.absorb(o, now) }); err != nil {
 		return s.fail(fmt.Errorf("sender record not merged: %w", err))
 	}
 	return nil

@@ -54,7 +54,7 @@ func TestSenderRecordMerge(t *testing.T) {
 	msg := func(caseRef string, count int64) conversation.Message {
 		return conversation.Message{Sender: "p1", Case: caseRef, Agencies: []string{"pe-lima"}, Seq: 1, Last: now,
 			ThreadWindow: 30 * time.Minute, Handle: &h, HandleTTL: 2 * time.Hour,
-			Read: read.Read, Rate: &conversation.Rate{Count: count, Until: until}}
+			Read: read, Rate: &conversation.Rate{Count: count, Until: until}, Mark: "sid-" + caseRef, DedupeTTL: time.Hour}
 	}
 	b1, t1 := publishWith(t, s, q, "tip-1", msg("AAAA-1111", 1))
 	if _, ok := t1.Found(b1); ok {
@@ -65,7 +65,7 @@ func TestSenderRecordMerge(t *testing.T) {
 	if !ok || !strings.Contains(found, "AAAA-1111") {
 		t.Fatalf("the second write did not find the first's record: %q %v", found, ok)
 	}
-	if err := s.Merge(ctx, "p1", read.Read, found); err != nil {
+	if err := s.Merge(ctx, "p1", found); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []string{"AAAA-1111", "BBBB-2222"} {
@@ -217,5 +217,44 @@ func TestSenderRecordMarks(t *testing.T) {
 	}
 	if ttl := r.Client.PTTL(ctx, key).Val(); ttl < 69*time.Minute || ttl > 70*time.Minute {
 		t.Fatalf("record TTL = %v; want the latest mark's", ttl)
+	}
+}
+
+// TestSenderRecordMergeOverlap: three racing messages, one of which read
+// the record the first wrote while the second read none; their writes and
+// merges interleave so that a merge brings back a message the record
+// already counts. Each is counted once.
+func TestSenderRecordMergeOverlap(t *testing.T) {
+	s, r := newStore(t)
+	q := queue.New(r.Client, queue.Options{Prefix: r.Prefix, Lease: time.Minute})
+	ctx := context.Background()
+	until := time.Now().Add(time.Hour).UnixMilli()
+	msg := func(read conversation.Sender, id string) conversation.Message {
+		count := int64(1)
+		if read.Rate != nil {
+			count = read.Rate.Count + 1
+		}
+		return conversation.Message{Sender: "p5", Case: "CASE-" + id, Agencies: []string{"pe-lima"}, Seq: 1, Last: time.Now(),
+			ThreadWindow: time.Minute, Read: read, Rate: &conversation.Rate{Count: count, Until: until}, Mark: id, DedupeTTL: time.Hour}
+	}
+	none := s.ReadSender(ctx, "p5", "")
+	publishWith(t, s, q, "tip-o1", msg(none, "m1"))
+	afterFirst := s.ReadSender(ctx, "p5", "")
+	b2, t2 := publishWith(t, s, q, "tip-o2", msg(none, "m2"))
+	b3, t3 := publishWith(t, s, q, "tip-o3", msg(afterFirst, "m3"))
+	for _, c := range []struct {
+		b *queue.Batch
+		t conversation.Touched
+	}{{b2, t2}, {b3, t3}} {
+		found, ok := c.t.Found(c.b)
+		if !ok {
+			t.Fatal("a racing write found nothing to merge: the test proves nothing")
+		}
+		if err := s.Merge(ctx, "p5", found); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.ReadSender(ctx, "p5", ""); got.Rate == nil || got.Rate.Count != 3 {
+		t.Fatalf("count after three racing messages = %+v; want 3", got.Rate)
 	}
 }

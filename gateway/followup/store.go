@@ -193,16 +193,9 @@ func (s *Store) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 // Create makes the thread of a new tip and returns its handle. caseRef is
 // the tip's case reference.
 func (s *Store) Create(ctx context.Context, code, caseRef string) (string, error) {
-	c, err := NormalizeCode(code)
+	handle, fields, err := s.newThread(code, caseRef)
 	if err != nil {
 		return "", err
-	}
-	handle := s.keyer.Of(Domain, c)
-	secret := s.keyer.Sum(keyDomain, c)
-	defer clear(secret)
-	recipient, wrapped, err := seal.NewThreadKey(secret)
-	if err != nil {
-		return "", fmt.Errorf("failed to make thread key: %w", err)
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
@@ -215,8 +208,7 @@ func (s *Store) Create(ctx context.Context, code, caseRef string) (string, error
 		return "", s.calls.Fail("create thread", err)
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.key(handle), "case", caseRef, "recipient", recipient, "key", wrapped,
-			"created", s.opt.Now().Unix())
+		p.HSet(ctx, s.key(handle), fields...)
 		p.Expire(ctx, s.key(handle), s.opt.TTL)
 		return nil
 	})
@@ -226,6 +218,23 @@ func (s *Store) Create(ctx context.Context, code, caseRef string) (string, error
 	return handle, nil
 }
 
+// newThread makes a new thread's handle and fields (its case, and its key
+// locked to the code).
+func (s *Store) newThread(code, caseRef string) (string, []any, error) {
+	c, err := NormalizeCode(code)
+	if err != nil {
+		return "", nil, err
+	}
+	handle := s.keyer.Of(Domain, c)
+	secret := s.keyer.Sum(keyDomain, c)
+	defer clear(secret)
+	recipient, wrapped, err := seal.NewThreadKey(secret)
+	if err != nil {
+		return "", nil, fmt.Errorf("failed to make thread key: %w", err)
+	}
+	return handle, []any{"case", caseRef, "recipient", recipient, "key", wrapped, "created", s.opt.Now().Unix()}, nil
+}
+
 // CreateOps are the ops that make the thread of a new tip, with the
 // agencies it went to and its urgency, written with the tip (its
 // queue.Batch): on a single Redis atomically with it, so that a queued
@@ -233,20 +242,13 @@ func (s *Store) Create(ctx context.Context, code, caseRef string) (string, error
 // not queued (spooled, refused) leaves no thread behind. The case index
 // comes first, as in Create.
 func (s *Store) CreateOps(code, caseRef string, agencies []string, urgent bool) ([]queue.Op, error) {
-	c, err := NormalizeCode(code)
+	handle, fields, err := s.newThread(code, caseRef)
 	if err != nil {
 		return nil, err
 	}
-	handle := s.keyer.Of(Domain, c)
-	secret := s.keyer.Sum(keyDomain, c)
-	defer clear(secret)
-	recipient, wrapped, err := seal.NewThreadKey(secret)
-	if err != nil {
-		return nil, fmt.Errorf("failed to make thread key: %w", err)
-	}
 	ttl := s.opt.TTL.Milliseconds()
-	thread := []any{"hset", s.key(handle), "case", caseRef, "recipient", recipient, "key", wrapped,
-		"created", s.opt.Now().Unix(), "agencies", strings.Join(agencies, " ")}
+	thread := append([]any{"hset", s.key(handle)}, fields...)
+	thread = append(thread, "agencies", strings.Join(agencies, " "))
 	if urgent {
 		thread = append(thread, "urgent", "1")
 	}

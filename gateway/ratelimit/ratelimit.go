@@ -8,12 +8,10 @@ package ratelimit
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/hotline-org/hotline/gateway/breaker"
-	"github.com/hotline-org/hotline/queue"
 	"github.com/redis/go-redis/v9"
 	"github.com/ulule/limiter/v3"
 	"github.com/ulule/limiter/v3/drivers/store/common"
@@ -121,56 +119,29 @@ func (l *Limiter) Over(ctx context.Context, key string) bool {
 // Period is the limiter's window.
 func (l *Limiter) Period() time.Duration { return l.rate.Period }
 
-// Key is the Redis key that holds key's count, as the shared limiter
-// (ulule/limiter's Redis store) names it.
-func (l *Limiter) Key(key string) string { return l.opt.Prefix + ":" + key }
-
-// Read is a count read beforehand (the value of Key(key), as a batch of
-// reads got it): Count is nil for none, and Failed says the read failed.
+// Read is a count read beforehand (the caller keeps it, as the sender's
+// record does): Count is the events of the current window, 0 for none,
+// and Failed says the read failed.
 type Read struct {
-	Count  *string
+	Count  int64
 	Failed bool
 }
 
 // AllowRead counts one event for key against the count r read beforehand
-// and reports whether it is within the limit; ops are what makes the
-// count true in Redis, written by the caller with its own batch: the same
-// INCRBY, and PEXPIRE on the first event of a window, as ulule/limiter's
-// Redis store runs. The decision is ulule/limiter's, over a store that
-// holds the count read (snapshot). When the read failed, or the limiter
-// has no Redis, the in-memory limiter answers, as Allow does.
-//
-// Two messages of one sender counted at the same moment on two gateways
-// both see the count before either: the limit may then let one more
-// through, never fewer (a limit here only withholds replies and media;
-// the message is queued either way).
-func (l *Limiter) AllowRead(ctx context.Context, key string, r Read) (bool, []queue.Op) {
+// and reports whether it is within the limit; the caller writes the new
+// count itself. The decision is ulule/limiter's, over a store that holds
+// the count read (snapshot). When the read failed, or the limiter has no
+// Redis, the in-memory limiter answers, as Allow does.
+func (l *Limiter) AllowRead(ctx context.Context, key string, r Read) bool {
 	if l.rdb == nil || r.Failed {
 		if l.rdb != nil && l.FailedOpen != nil {
 			l.FailedOpen()
 		}
 		c, err := l.fallback.Increment(ctx, key, 1)
-		return err != nil || !c.Reached, nil
+		return err != nil || !c.Reached
 	}
-	var n int64
-	if r.Count != nil {
-		n, _ = strconv.ParseInt(*r.Count, 10, 64)
-	}
-	c, err := limiter.New(&snapshot{count: n}, l.rate).Increment(ctx, key, 1)
-	redisKey, period := l.Key(key), l.rate.Period.Milliseconds()
-	if r.Count == nil {
-		// The first event of a window: SET NX does INCRBY and PEXPIRE at
-		// once, unless another event came in between.
-		return err != nil || !c.Reached, []queue.Op{
-			{Cmd: []any{"set", redisKey, 1, "px", period, "nx"}},
-			{Cmd: []any{"incrby", redisKey, 1}, If: 1, IfEq: 0},
-			{Cmd: []any{"pexpire", redisKey, period}, If: 2, IfEq: 1},
-		}
-	}
-	return err != nil || !c.Reached, []queue.Op{
-		{Cmd: []any{"incrby", redisKey, 1}},
-		{Cmd: []any{"pexpire", redisKey, period}, If: 1, IfEq: 1},
-	}
+	c, err := limiter.New(&snapshot{count: r.Count}, l.rate).Increment(ctx, key, 1)
+	return err != nil || !c.Reached
 }
 
 // OverRead reports whether the count r read beforehand is past the limit,
@@ -182,11 +153,7 @@ func (l *Limiter) OverRead(ctx context.Context, key string, r Read) bool {
 	if r.Failed {
 		return true
 	}
-	var n int64
-	if r.Count != nil {
-		n, _ = strconv.ParseInt(*r.Count, 10, 64)
-	}
-	c, err := limiter.New(&snapshot{count: n}, l.rate).Peek(ctx, key)
+	c, err := limiter.New(&snapshot{count: r.Count}, l.rate).Peek(ctx, key)
 	return err != nil || c.Reached
 }
 

@@ -191,7 +191,7 @@ type Batcher interface {
 // (gateway/ratelimit's is). The sender's count lives in the sender's
 // record (gateway/conversation), written with the tip.
 type ReadLimiter interface {
-	AllowRead(ctx context.Context, key string, r ratelimit.Read) (bool, []queue.Op)
+	AllowRead(ctx context.Context, key string, r ratelimit.Read) bool
 	OverRead(ctx context.Context, key string, r ratelimit.Read) bool
 	Period() time.Duration
 }
@@ -221,8 +221,7 @@ func (c *Channel) view(ctx context.Context, m Message, sender string) *view {
 		v.rl = rl
 		v.rate = ratelimit.Read{Failed: v.state.Err != nil}
 		if r := v.state.Rate; r != nil {
-			n := strconv.FormatInt(r.Count, 10)
-			v.rate.Count = &n
+			v.rate.Count = r.Count
 		}
 	}
 	if v.state.Err != nil {
@@ -266,7 +265,7 @@ func (v *view) allow(ctx context.Context, now time.Time) (bool, *conversation.Ra
 	if v.rl == nil {
 		return v.c.opt.Sender == nil || v.c.opt.Sender.Allow(ctx, v.sender), nil
 	}
-	ok, _ := v.rl.AllowRead(ctx, v.sender, v.rate)
+	ok := v.rl.AllowRead(ctx, v.sender, v.rate)
 	if v.rate.Failed {
 		return ok, nil
 	}
@@ -422,7 +421,7 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	if v.batched {
 		tip.Batch = func(tipID, caseRef string, agencies []string) (*queue.Batch, error) {
 			batch = &queue.Batch{}
-			msg := conversation.Message{Read: v.state.Read, Rate: rate,
+			msg := conversation.Message{Read: v.state, Rate: rate,
 				Mark: v.mark, DedupeTTL: c.opt.DedupeTTL, Sender: sender, Case: caseRef, Agencies: union(thread.Agencies, agencies),
 				ThreadAgencies: thread.Agencies, InThread: inThread, Seq: tip.Seq, Last: now,
 				OptedOut: v.state.OptedOut && v.state.Err == nil, ThreadWindow: c.opt.ThreadWindow,
@@ -480,7 +479,7 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 		// Another message of the sender wrote its record in between: what
 		// it listed is taken back in.
 		if found, ok := touched.Found(batch); ok {
-			if err := c.opt.Store.Merge(ctx, sender, v.state.Read, found); err != nil {
+			if err := c.opt.Store.Merge(ctx, sender, found); err != nil {
 				c.opt.Logger.Warn("sender record not merged", "case", rcpt.Case, "err", err)
 			}
 		}
