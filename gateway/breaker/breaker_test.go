@@ -3,11 +3,13 @@ package breaker_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/hotline-org/hotline/gateway/breaker"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestBreaker runs on synctest's clock: the cooldown ends exactly when it should, not about
@@ -71,9 +73,38 @@ func TestCalls(t *testing.T) {
 	if c.Open() {
 		t.Fatal("open after a success")
 	}
+	// Answers of a Redis that serves do not open it; those of one that
+	// cannot serve now do, as does a network error.
+	for _, tc := range []struct {
+		err  error
+		down bool
+	}{
+		{replyError("WRONGTYPE Operation against a key holding the wrong kind of value"), false},
+		{replyError("NOPERM User hotline has no permissions to run the 'unwatch' command"), false},
+		{fmt.Errorf("publish: %w", replyError("ERR Error running script")), false},
+		{redis.TxFailedErr, false},
+		{replyError("LOADING Redis is loading the dataset in memory"), true},
+		{replyError("READONLY You can't write against a read only replica."), true},
+		{fmt.Errorf("wrapped: %w", replyError("MASTERDOWN Link with MASTER is down")), true},
+		{replyError("OOM command not allowed when used memory > 'maxmemory'."), true},
+		{context.DeadlineExceeded, true},
+		{down, true},
+	} {
+		c.Record(nil)
+		_ = c.Fail("", tc.err)
+		if c.Open() != tc.down || breaker.Down(tc.err) != tc.down {
+			t.Errorf("after %q: open %v, Down %v; want %v", tc.err, c.Open(), breaker.Down(tc.err), tc.down)
+		}
+	}
 	none := &breaker.Calls{Timeout: time.Minute, Unavailable: errStore}
 	none.Fail("", down)
 	if none.Open() {
 		t.Fatal("a store without a breaker fails calls")
 	}
 }
+
+// replyError is an error answer of Redis, as go-redis returns one.
+type replyError string
+
+func (e replyError) Error() string { return string(e) }
+func (replyError) RedisError()     {}

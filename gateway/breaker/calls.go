@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Calls is what every store on Redis does around a call: a deadline, the
@@ -36,12 +38,39 @@ func (c *Calls) Context(ctx context.Context) (context.Context, context.CancelFun
 }
 
 // Record tells the breaker how a call went. A caller's cancellation says
-// nothing of Redis and is not counted.
+// nothing of Redis and is not counted, nor is an answer that shows Redis
+// up and serving (see Down): a key of another type under one sender must
+// not fail every other sender's calls for the cooldown.
 func (c *Calls) Record(err error) {
-	if c.Breaker != nil && !errors.Is(err, context.Canceled) {
-		c.Breaker.Record(err)
+	if c.Breaker == nil || errors.Is(err, context.Canceled) {
+		return
 	}
+	if err != nil && !Down(err) {
+		err = nil
+	}
+	c.Breaker.Record(err)
 }
+
+// Down reports whether err says Redis cannot serve now: a network error,
+// a deadline, or one of the answers of a Redis that is starting, failing
+// over, out of memory or busy. Any other answer (WRONGTYPE, NOPERM, a
+// script's own error) came from a Redis that serves.
+func Down(err error) bool {
+	var reply redis.Error
+	if !errors.As(err, &reply) {
+		return true
+	}
+	for _, p := range unavailableReplies {
+		if redis.HasErrorPrefix(err, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// unavailableReplies are the error answers of a Redis that is up but
+// cannot serve the call now.
+var unavailableReplies = []string{"LOADING", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "BUSY", "NOREPLICAS", "OOM", "MISCONF"}
 
 // Fail records err and returns it wrapped in Unavailable, with what failed
 // (op, "" for nothing more) in the message.

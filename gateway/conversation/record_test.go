@@ -258,3 +258,38 @@ func TestSenderRecordMergeOverlap(t *testing.T) {
 		t.Fatalf("count after three racing messages = %+v; want 3", got.Rate)
 	}
 }
+
+// TestSenderRecordOfAnotherType: a key of another type where a sender's
+// record belongs (an operator's mistake, a hostile Redis) makes the
+// record's writers fail with an error, never a panic or a record half
+// written; the connection the failed WATCH left is released (UNWATCH,
+// which the shipped ACL grants: the ACL run passes through here), so the
+// next sender's record is written on it as usual.
+func TestSenderRecordOfAnotherType(t *testing.T) {
+	s, r := newStore(t)
+	ctx := context.Background()
+	key := r.Prefix + ":thread:{p-wrong}"
+	if err := r.Client.HSet(ctx, key, "x", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	th := conversation.Thread{Case: "AAAA-1111", Agencies: []string{"pe-lima"}}
+	for i := range 3 {
+		if err := s.SaveThread(ctx, "p-wrong", th, time.Hour); err == nil {
+			t.Fatalf("try %d: a thread saved over a hash", i)
+		}
+		if err := s.Merge(ctx, "p-wrong", `{"case":"BBBB-2222","marks":{"sid":{"case":"BBBB-2222","until":`+
+			strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)+`}}}`); err == nil {
+			t.Fatalf("try %d: a record merged over a hash", i)
+		}
+	}
+	if v, err := r.Client.HGet(ctx, key, "x").Result(); err != nil || v != "1" {
+		t.Fatalf("the hash was replaced: %q %v", v, err)
+	}
+	if err := s.SaveThread(ctx, "p-right", th, time.Hour); err != nil {
+		t.Fatalf("the next sender after the failed watches: %v", err)
+	}
+	got, ok, err := s.Thread(ctx, "p-right")
+	if err != nil || !ok || got.Case != th.Case {
+		t.Fatalf("the next sender's thread: %+v %v %v", got, ok, err)
+	}
+}
