@@ -195,7 +195,11 @@ func (r *Recipients) Strings() []string { return append([]string(nil), r.encoded
 // binary age file.
 func (r *Recipients) Seal(plaintext []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.Grow(len(plaintext) + 200 + 1300*len(r.list))
+	perRecipient := 1300 // a post-quantum stanza
+	if r.kind == KindX25519 {
+		perRecipient = 128 // "-> X25519 " share, body: about 100 bytes
+	}
+	buf.Grow(len(plaintext) + 200 + perRecipient*len(r.list))
 	w, err := age.Encrypt(&buf, r.list...)
 	if err != nil {
 		return nil, fmt.Errorf("failed to seal: %w", err)

@@ -21,6 +21,19 @@ func baseMult(dst *[32]byte, scalar *[32]byte) {
 	copy(dst[:], p.BytesMontgomery())
 }
 
+// baseMultFraction is baseMult with the map to Montgomery form left as a
+// fraction, u = num/den, for the caller to invert with another.
+func baseMultFraction(num, den *field.Element, scalar *[32]byte) {
+	s, err := edwards25519.NewScalar().SetBytesWithClamping(scalar[:])
+	if err != nil {
+		panic("x25519: 32-byte scalar refused") // unreachable: the length is fixed
+	}
+	p := new(edwards25519.Point).ScalarBaseMult(s)
+	_, Y, Z, _ := p.ExtendedCoordinates()
+	num.Add(Z, Y)
+	den.Subtract(Z, Y)
+}
+
 // scalarMult computes X25519(scalar, point) with the Montgomery ladder of
 // RFC 7748, section 5, in constant time: the loop of crypto/ecdh's
 // x25519ScalarMult (Go's standard library, BSD licence), on the same field

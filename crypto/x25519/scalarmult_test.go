@@ -6,6 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"testing"
+
+	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
 )
 
 func from(t testing.TB, h string) *[32]byte {
@@ -125,7 +128,148 @@ func TestMultsMatchECDH(t *testing.T) {
 			if !bytes.Equal(got[:], want) {
 				t.Fatalf("scalar %d, point %x: ladder %x, crypto/ecdh %x", i, p, got, want)
 			}
+			checkExchange(t, s, p)
 		}
+	}
+}
+
+// checkExchange: a recipient's exchange (the point table where the point
+// has one, else the ladder) gives crypto/ecdh's share and shared secret
+// (all zeros where crypto/ecdh refuses a low-order point).
+func checkExchange(t testing.TB, s, p []byte) {
+	t.Helper()
+	checkExchangeOf(t, recipientOf(p), s)
+}
+
+// recipientOf is a recipient of point p, unchecked, past the wraps it
+// makes before its point table (if it has one).
+func recipientOf(p []byte) *Recipient {
+	r := &Recipient{table: new(lazyTable)}
+	copy(r.point[:], p)
+	return warm(r)
+}
+
+// warm returns r with the wraps before its point table made.
+func warm(r *Recipient) *Recipient {
+	r.table.uses.Store(tableAfter)
+	return r
+}
+
+func checkExchangeOf(t testing.TB, r *Recipient, s []byte) {
+	t.Helper()
+	p := r.point[:]
+	var share, shared [32]byte
+	r.exchange(&share, &shared, (*[32]byte)(s))
+	priv, err := ecdh.X25519().NewPrivateKey(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(share[:], priv.PublicKey().Bytes()) {
+		t.Fatalf("scalar %x, point %x (table %v): share %x, crypto/ecdh %x", s, p, r.pointTable() != nil, share, priv.PublicKey().Bytes())
+	}
+	want, ok := ecdhMult(t, s, p)
+	if !ok {
+		want = make([]byte, 32)
+	}
+	if !bytes.Equal(shared[:], want) {
+		t.Fatalf("scalar %x, point %x (table %v): shared %x, crypto/ecdh %x", s, p, r.pointTable() != nil, shared, want)
+	}
+}
+
+// lift is the edwards25519 point of Montgomery u with x's sign 0 (the
+// lift newPointTable makes, computed here on its own), if u has one.
+func lift(u []byte) (*edwards25519.Point, bool) {
+	var fu, one, num, den field.Element
+	if _, err := fu.SetBytes(u); err != nil {
+		return nil, false
+	}
+	one.One()
+	num.Subtract(&fu, &one)
+	den.Add(&fu, &one)
+	if den.Equal(new(field.Element).Zero()) == 1 {
+		return nil, false
+	}
+	y := new(field.Element).Multiply(&num, den.Invert(&den))
+	p, err := new(edwards25519.Point).SetBytes(y.Bytes())
+	return p, err == nil
+}
+
+// TestPointTable: which recipients get a point table, and that its
+// multiples are the ladder's for every kind of point that has one: public
+// keys, points of the full group (a point of small order added to one of
+// prime order, which the cofactor takes out), random points that lift,
+// non-canonical and high-bit encodings of them, and scalars of every
+// extreme; points of small order and of the twist get none and go to the
+// ladder.
+func TestPointTable(t *testing.T) {
+	for _, h := range lowOrder {
+		u, _ := hex.DecodeString(h)
+		if newPointTable((*[32]byte)(u)) != nil {
+			t.Errorf("low-order point %s got a table", h)
+		}
+	}
+	minusOne := bytes.Repeat([]byte{0xff}, 32)
+	minusOne[0], minusOne[31] = 0xec, 0x7f
+	if newPointTable((*[32]byte)(minusOne)) != nil {
+		t.Error("u = -1 got a table")
+	}
+
+	var points [][]byte
+	twist, lifted := 0, 0
+	for range 64 {
+		u := make([]byte, 32)
+		rand.Read(u)
+		if newPointTable((*[32]byte)(u)) == nil {
+			twist++
+			if _, ok := lift(u); ok {
+				t.Fatalf("u %x lifts but got no table", u)
+			}
+			continue
+		}
+		lifted++
+		points = append(points, u)
+	}
+	if twist == 0 || lifted == 0 {
+		t.Fatalf("random points: %d on the twist, %d lifted; want some of each", twist, lifted)
+	}
+	for range 16 {
+		priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
+		pub := priv.PublicKey().Bytes()
+		points = append(points, pub)
+		// The same point with the high bit set, which RFC 7748 ignores.
+		points = append(points, append(pub[:31:31], pub[31]|0x80))
+		// The full group: plus each point of small order that lifts.
+		p, ok := lift(pub)
+		if !ok {
+			t.Fatalf("public key %x does not lift", pub)
+		}
+		for _, h := range lowOrder {
+			lo, _ := hex.DecodeString(h)
+			if q, ok := lift(lo); ok {
+				points = append(points, new(edwards25519.Point).Add(p, q).BytesMontgomery())
+			}
+		}
+	}
+	small := make([]byte, 32)
+	small[0] = 9
+	scalars := [][]byte{make([]byte, 32), bytes.Repeat([]byte{0xff}, 32), small, append(make([]byte, 31), 0x40)}
+	for range 32 {
+		s := make([]byte, 32)
+		rand.Read(s)
+		scalars = append(scalars, s)
+	}
+	tables := 0
+	for _, p := range points {
+		if newPointTable((*[32]byte)(p)) != nil {
+			tables++
+		}
+		r := recipientOf(p)
+		for _, s := range scalars {
+			checkExchangeOf(t, r, s)
+		}
+	}
+	if tables < len(points)/2 {
+		t.Fatalf("%d of %d points got a table", tables, len(points))
 	}
 }
 
@@ -156,6 +300,7 @@ func FuzzMults(f *testing.F) {
 		if !bytes.Equal(got[:], want) {
 			t.Fatalf("ladder %x, crypto/ecdh %x", got, want)
 		}
+		checkExchange(t, s[:], p[:])
 	})
 }
 
@@ -194,6 +339,35 @@ func BenchmarkMults(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			scalarMult(&out, &s, &point)
+		}
+	})
+	table := newPointTable(&point)
+	b.Run("shared/point-table", func(b *testing.B) {
+		b.ReportAllocs()
+		var num, den field.Element
+		for b.Loop() {
+			table.mult(&num, &den, &s)
+			copy(out[:], num.Multiply(&num, den.Invert(&den)).Bytes())
+		}
+	})
+	r := recipientOf(point[:])
+	var share [32]byte
+	b.Run("both/exchange", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r.exchange(&share, &out, &s)
+		}
+	})
+	b.Run("both/share+ladder", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			baseMult(&share, &s)
+			scalarMult(&out, &s, &point)
+		}
+	})
+	b.Run("table/build", func(b *testing.B) {
+		for b.Loop() {
+			newPointTable(&point)
 		}
 	})
 }

@@ -173,21 +173,31 @@ func TestWrapMatchesReference(t *testing.T) {
 		cases = append(cases, tc{s, p})
 	}
 	for i, c := range cases {
-		r, err := ParseRecipient(recipientString(c.recipient))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, fileKey := range [][]byte{make([]byte, 16), bytes.Repeat([]byte{0xff}, 16), []byte("YELLOW SUBMARINE")} {
-			got, err := withScalar(r, c.scalar).Wrap(fileKey)
+		// A recipient new (the ladder) and one past its first wraps (its
+		// point table).
+		for _, warmed := range []bool{false, true} {
+			r, err := ParseRecipient(recipientString(c.recipient))
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := referenceStanza(c.scalar, c.recipient, fileKey)
-			if err != nil {
-				t.Fatal(err)
+			if warmed {
+				warm(r)
 			}
-			if len(got) != 1 || !stanzasEqual(got[0], want) {
-				t.Fatalf("case %d: stanza\n%+v\nwant\n%+v", i, got[0], want)
+			for _, fileKey := range [][]byte{make([]byte, 16), bytes.Repeat([]byte{0xff}, 16), []byte("YELLOW SUBMARINE")} {
+				got, err := withScalar(r, c.scalar).Wrap(fileKey)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := referenceStanza(c.scalar, c.recipient, fileKey)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != 1 || !stanzasEqual(got[0], want) {
+					t.Fatalf("case %d (table %v): stanza\n%+v\nwant\n%+v", i, warmed, got[0], want)
+				}
+			}
+			if warmed != (r.table.t != nil) {
+				t.Fatalf("case %d: warmed %v, table built %v", i, warmed, r.table.t != nil)
 			}
 		}
 	}
@@ -224,7 +234,11 @@ func mustWrap(t *testing.T, scalar, recipient []byte) *age.Stanza {
 func TestWrapProductionPathMatchesReference(t *testing.T) {
 	_, r := newPair(t)
 	fileKey := []byte("YELLOW SUBMARINE")
-	for seed := range uint64(20) {
+	// Through the wraps with the ladder and on to the point table.
+	for seed := range uint64(tableAfter + 20) {
+		if built := r.table.t != nil; built != (seed > tableAfter) {
+			t.Fatalf("wrap %d: point table built %v", seed, built)
+		}
 		cryptotest.SetGlobalRandom(t, seed)
 		got, err := r.Wrap(fileKey)
 		if err != nil {
