@@ -146,7 +146,7 @@ const maxKeyword = 64
 // punctuation and symbols at either end ("Stop.", "exit 🙏"), compared
 // without regard to case, accents or width ("thoat", "ＳＴＯＰ").
 func (c *Classifier) Classify(text string) Kind {
-	if len(text) > 4*maxKeyword {
+	if len(text) > 4*maxKeyword || lettersOver(text, maxKeyword) {
 		return Normal
 	}
 	f := foldWord(text)
@@ -154,6 +154,33 @@ func (c *Classifier) Classify(text string) Kind {
 		return Normal
 	}
 	return c.words[f]
+}
+
+// lettersOver reports whether s has more than n letters and digits of the
+// scripts in foldsToLetter: each one folds to at least one letter or digit
+// (TestFoldsToLetter), which the trim at the ends keeps, so such a
+// message folds to more than n bytes, and the fold (most of the cost of a
+// report) can be skipped.
+func lettersOver(s string, n int) bool {
+	for _, r := range s {
+		if foldsToLetter(r) {
+			if n--; n < 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// foldsToLetter: r is a letter or digit of Latin (with Vietnamese), Thai
+// or the CJK ideographs. Not every letter folds to one: a few Arabic
+// presentation forms and half-width kana fold to marks alone.
+func foldsToLetter(r rune) bool {
+	switch {
+	case r < 0x250, 0x0E00 <= r && r < 0x0E80, 0x1E00 <= r && r < 0x1F00, 0x4E00 <= r && r < 0xA000:
+		return unicode.IsLetter(r) || unicode.IsDigit(r)
+	}
+	return false
 }
 
 // foldWord normalises a message for keyword matching: compatibility forms

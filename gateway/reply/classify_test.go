@@ -3,6 +3,9 @@ package reply
 import (
 	"strings"
 	"testing"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestClassify(t *testing.T) {
@@ -91,5 +94,38 @@ func TestExitWordsAreNotTwilioKeywords(t *testing.T) {
 				t.Errorf("exit word %q of %v is a Twilio keyword", w, tag)
 			}
 		}
+	}
+}
+
+// TestFoldsToLetter: every rune that lettersOver counts folds to at
+// least one letter or digit, which its shortcut needs; and a text just
+// over the bound of letters is a report whichever way it is decided.
+func TestFoldsToLetter(t *testing.T) {
+	n := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !foldsToLetter(r) {
+			continue
+		}
+		n++
+		if !strings.ContainsFunc(norm.NFKD.String(string(r)), func(c rune) bool {
+			return (unicode.IsLetter(c) || unicode.IsDigit(c)) && !unicode.Is(unicode.Mn, c) && !unicode.Is(unicode.Cf, c)
+		}) {
+			t.Errorf("%U %q folds to no letter or digit: %q", r, r, norm.NFKD.String(string(r)))
+		}
+	}
+	if n < 20000 {
+		t.Fatalf("%d runes counted", n)
+	}
+	for _, text := range []string{strings.Repeat("ệ", maxKeyword), strings.Repeat("ออ", maxKeyword/2), strings.Repeat("退出", maxKeyword/2), strings.Repeat("s", maxKeyword), strings.Repeat("é", maxKeyword)} {
+		if lettersOver(text, maxKeyword) {
+			t.Errorf("%q: over %d letters", text, maxKeyword)
+		}
+		if over := text + "x"; !lettersOver(over, maxKeyword) || len(foldWord(over)) <= maxKeyword || Classify(over) != Normal {
+			t.Errorf("%q: not over %d letters, or folds to %d bytes", over, maxKeyword, len(foldWord(over)))
+		}
+	}
+	// Full-width letters are not counted: the fold decides.
+	if wide := strings.Repeat("ＳＴＯＰ ", maxKeyword/4) + "x"; lettersOver(wide, maxKeyword) || Classify(wide) != Normal {
+		t.Errorf("%q: counted, or not a report", wide)
 	}
 }
