@@ -18,6 +18,15 @@ func Implementations(r *Recipients) []string {
 	return out
 }
 
+// Writer names what writes r's files: x25519.Seal when every recipient is
+// crypto/x25519's, else age.Encrypt.
+func Writer(r *Recipients) string {
+	if r.fast != nil {
+		return "x25519.Seal"
+	}
+	return "age.Encrypt"
+}
+
 // NewPassphraseKey locks a new thread key as releases before thread key
 // format 1 did: its identity sealed to an age scrypt recipient of
 // passphrase, at the given work factor.

@@ -465,15 +465,18 @@ func TestKeyring(t *testing.T) {
 func TestParseRecipientsWithFastX25519(t *testing.T) {
 	pairs := newPairs(t, seal.KindX25519, 2)
 	for _, tc := range []struct {
-		fast bool
-		want string
-	}{{false, "*age.X25519Recipient"}, {true, "*x25519.Recipient"}} {
+		fast         bool
+		want, writer string
+	}{{false, "*age.X25519Recipient", "age.Encrypt"}, {true, "*x25519.Recipient", "x25519.Seal"}} {
 		rs, err := seal.ParseRecipientsWith(recipientsOf(pairs), seal.Options{FastX25519: tc.fast})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := seal.Implementations(rs); got[0] != tc.want || got[1] != tc.want {
 			t.Errorf("fast=%v: implementations %v, want %s", tc.fast, got, tc.want)
+		}
+		if got := seal.Writer(rs); got != tc.writer {
+			t.Errorf("fast=%v: files written by %s, want %s", tc.fast, got, tc.writer)
 		}
 		if rs.Kind() != seal.KindX25519 || strings.Join(rs.Strings(), " ") != strings.Join(recipientsOf(pairs), " ") {
 			t.Errorf("fast=%v: kind %s, strings %v", tc.fast, rs.Kind(), rs.Strings())

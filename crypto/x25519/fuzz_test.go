@@ -67,6 +67,18 @@ func FuzzRoundTrip(f *testing.F) {
 		if err != nil || !bytes.Equal(out, plaintext) {
 			t.Fatalf("upstream decrypt: %v", err)
 		}
+		// The same through this package's file writer, on the ladder and on
+		// the point table.
+		for _, rr := range []*Recipient{r, warm(recipientOf(r.key))} {
+			rr.key, rr.encoded = r.key, r.encoded
+			file, err := Seal(plaintext, rr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out, err := upstream.Decrypt(file, id); err != nil || !bytes.Equal(out, plaintext) {
+				t.Fatalf("upstream decrypt of Seal's file: %v", err)
+			}
+		}
 
 		// Upstream to ours.
 		up := id.Recipient()

@@ -12,7 +12,9 @@
 // Montgomery ladder while the recipient is new; once it has wrapped a few
 // file keys, the shared secret is a fixed-base multiplication too, on tables
 // of the recipient's own point (fixedbase.go), and both results share one
-// field inversion: about half the cost of the share and the ladder.
+// field inversion: about half the cost of the share and the ladder. Seal
+// writes a whole age file to such recipients, the file age.Encrypt writes,
+// in one buffer.
 //
 // What it protects: the file key of an age file, so that only the holder of
 // the recipient's identity can open the file. It holds only public keys. It
