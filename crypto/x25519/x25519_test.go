@@ -11,6 +11,7 @@ import (
 	mathrand "math/rand/v2"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"testing/cryptotest"
 
@@ -367,5 +368,39 @@ func TestBech32(t *testing.T) {
 	}
 	if scalarOf(t, identityFromScalar(t, scalarOf(t, id))) == nil || identityFromScalar(t, scalarOf(t, id)).String() != id.String() {
 		t.Fatal("identity does not round-trip through the test encoder")
+	}
+}
+
+// TestWrapConcurrently: a recipient shared by concurrent intakes crosses to
+// its point table while they wrap (the table built once, read by all):
+// every stanza opens with the identity, and the table is built.
+func TestWrapConcurrently(t *testing.T) {
+	id, r := newPair(t)
+	const workers, each = 8, 3 * tableAfter / 2
+	var wg sync.WaitGroup
+	stanzas := make(chan *age.Stanza, workers*each)
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				ss, err := r.Wrap([]byte("YELLOW SUBMARINE"))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				stanzas <- ss[0]
+			}
+		})
+	}
+	wg.Wait()
+	close(stanzas)
+	n := 0
+	for s := range stanzas {
+		n++
+		if key, err := id.Unwrap([]*age.Stanza{s}); err != nil || string(key) != "YELLOW SUBMARINE" {
+			t.Fatalf("stanza %d: %q, %v", n, key, err)
+		}
+	}
+	if n != workers*each || r.pointTable() == nil {
+		t.Fatalf("%d stanzas, table built %v", n, r.table.t != nil)
 	}
 }

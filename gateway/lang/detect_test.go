@@ -242,3 +242,22 @@ func heapInUse() uint64 {
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
 }
+
+// TestLetterListsHaveNoASCII: scoreLatin skips its letter count for ASCII
+// text, which holds only while no letter it counts is ASCII, in either
+// case; and a text with one of them is counted, in capitals too.
+func TestLetterListsHaveNoASCII(t *testing.T) {
+	for _, list := range []string{vietnameseOnly, spanishOnly, spanishAccents} {
+		for _, r := range list + strings.ToUpper(list) {
+			if r < 0x80 {
+				t.Errorf("%q counts ASCII %q", list, r)
+			}
+		}
+	}
+	if nonASCIILower("Ayuda, nos tienen encerrados en La Molina") != "" {
+		t.Error("ASCII text composed and lowered")
+	}
+	if got := nonASCIILower("AÑO Ĩ"); got != "año ĩ" {
+		t.Errorf("nonASCIILower = %q", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -172,6 +173,17 @@ var affixRules = []affixRule{
 	{prefix: "ngh", minLen: 4, langs: []langID{vi}},
 }
 
+// nonASCIILower is text composed and lower-cased, or "" when text is all
+// ASCII (nothing in it is counted as a letter of one language).
+func nonASCIILower(text string) string {
+	for i := 0; i < len(text); i++ {
+		if text[i] >= utf8.RuneSelf {
+			return strings.ToLower(norm.NFC.String(text))
+		}
+	}
+	return ""
+}
+
 // affixWeight is what a word known only by its form is worth, against 1 for
 // a listed word.
 const affixWeight = 0.4
@@ -180,7 +192,8 @@ const affixWeight = 0.4
 // to scores.
 func (d *Detector) scoreLatin(text string, scores *[numLangs]float64) {
 	var viLetters, esLetters, esAccents int
-	for _, r := range strings.ToLower(norm.NFC.String(text)) {
+	// The letters counted here are none of them ASCII: ASCII text has none.
+	for _, r := range nonASCIILower(text) {
 		switch {
 		case r >= 0x1EA0 && r <= 0x1EF9, strings.ContainsRune(vietnameseOnly, r):
 			viLetters++
