@@ -36,12 +36,8 @@ func Seal(plaintext []byte, recipients ...*Recipient) ([]byte, error) {
 	defer clear(fileKey)
 	rand.Read(fileKey) // never fails (crypto/rand since Go 1.24)
 
-	chunks := (len(plaintext) + chunkSize - 1) / chunkSize
-	if chunks == 0 {
-		chunks = 1
-	}
-	out := make([]byte, 0, len(intro)+len(recipients)*stanzaLen+len(footer)+macLen+1+
-		nonceSize+len(plaintext)+chunks*chacha20poly1305.Overhead)
+	chunks := max((len(plaintext)+chunkSize-1)/chunkSize, 1)
+	out := make([]byte, 0, sealedSize(len(recipients), len(plaintext)))
 	out = append(out, intro...)
 	for i, r := range recipients {
 		stanzas, err := r.Wrap(fileKey)
@@ -98,6 +94,16 @@ func Seal(plaintext []byte, recipients ...*Recipient) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// sealedSize is the length of the file Seal writes for n recipients and a
+// plaintext of size bytes: the header (the intro, a line pair per stanza,
+// "--- " and the MAC's line), the nonce, and the payload with a tag per
+// chunk.
+func sealedSize(n, size int) int {
+	chunks := max((size+chunkSize-1)/chunkSize, 1)
+	return len(intro) + n*stanzaLen + len(footer) + 1 + macLen + 1 +
+		nonceSize + size + chunks*chacha20poly1305.Overhead
 }
 
 const (
