@@ -20,7 +20,7 @@ func TestPublishBatch(t *testing.T) {
 	ctx := context.Background()
 	q, r := newQueue(t, time.Minute)
 	counter := r.Prefix + ":rate:{sender-a}"
-	mark := queue.DedupeMark(r.Prefix, "msg-a", "CASE-a", time.Hour)
+	mark := dedupeMark(r.Prefix, "msg-a", "CASE-a", time.Hour)
 	b := &queue.Batch{Ops: []queue.Op{
 		mark,
 		{Cmd: []any{"set", counter, 1, "px", 60000, "nx"}},
@@ -68,7 +68,7 @@ func TestPublishBatch(t *testing.T) {
 
 	// A tip queued already (by tip id), its dedupe mark missing: not
 	// queued twice, no op runs.
-	other := &queue.Batch{Ops: []queue.Op{queue.DedupeMark(r.Prefix, "msg-b", "CASE-a", time.Hour),
+	other := &queue.Batch{Ops: []queue.Op{dedupeMark(r.Prefix, "msg-b", "CASE-a", time.Hour),
 		{Cmd: []any{"incrby", counter, 1}}}}
 	e.Batch = other
 	if err := q.Publish(ctx, e); err != nil {
@@ -108,7 +108,7 @@ func TestPublishBatch(t *testing.T) {
 	if err := r.Client.Set(ctx, r.Prefix+":{pe-broken}:tips:normal", "x", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	broken.Batch = &queue.Batch{Ops: []queue.Op{queue.DedupeMark(r.Prefix, "msg-c", "CASE-c", time.Hour)}}
+	broken.Batch = &queue.Batch{Ops: []queue.Op{dedupeMark(r.Prefix, "msg-c", "CASE-c", time.Hour)}}
 	if err := q.Publish(ctx, broken); err == nil {
 		t.Fatal("published to a stream of another type")
 	}
@@ -222,4 +222,13 @@ func TestPublishBatchRecordGuard(t *testing.T) {
 			t.Fatalf("record after a failed publish: %q; want it put back", v)
 		}
 	}
+}
+
+// dedupeMark is a plain guard, as the SMS channel's dedupe mark was before
+// it moved into the sender's record: it marks a provider message queued,
+// as FinishDedupe does, and a message marked already (queued, or in
+// progress on a gateway that marks it so) stops the batch, whose Seen then
+// says which (ParseSeen).
+func dedupeMark(prefix, pseudonym, caseRef string, ttl time.Duration) queue.Op {
+	return queue.Op{Cmd: []any{"set", queue.DedupeKey(prefix, pseudonym), "done " + caseRef, "px", ttl.Milliseconds(), "nx", "get"}, Guard: true}
 }

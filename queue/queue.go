@@ -249,14 +249,6 @@ func (q *Queue) dedupeKey(pseudonym string) string { return DedupeKey(q.opt.Pref
 // pseudonym) under prefix.
 func DedupeKey(prefix, pseudonym string) string { return prefix + ":dedupe:{" + pseudonym + "}" }
 
-// DedupeMark is the op of a Batch that marks a provider message queued,
-// as FinishDedupe does, and guards it: a message marked already (queued,
-// or in progress on a gateway that marks it so) stops the batch, whose
-// Seen then says which (ParseSeen).
-func DedupeMark(prefix, pseudonym, caseRef string, ttl time.Duration) Op {
-	return Op{Cmd: []any{"set", DedupeKey(prefix, pseudonym), "done " + caseRef, "px", ttl.Milliseconds(), "nx", "get"}, Guard: true}
-}
-
 // Ping checks that Redis answers.
 func (q *Queue) Ping(ctx context.Context) error {
 	ctx, cancel := q.calls.Context(ctx)
