@@ -20,6 +20,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hotline-org/hotline/queue/queuetest"
 	"github.com/redis/go-redis/v9"
@@ -242,6 +243,30 @@ func aclLog(t *testing.T, admin *redis.Client) []string {
 	return out
 }
 
+// serverStats is what the server says of its clients and of the errors it answered (INFO
+// clients, stats and errorstats): a suite that failed on a refused connection (maxclients) or
+// a refused write (OOM) shows it there.
+func serverStats(t *testing.T, admin *redis.Client) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	info, err := admin.Info(ctx, "clients", "stats", "errorstats", "memory").Result()
+	if err != nil {
+		return "INFO: " + err.Error()
+	}
+	var out []string
+	for _, l := range strings.Split(info, "\n") {
+		l = strings.TrimSpace(l)
+		k, _, _ := strings.Cut(l, ":")
+		switch {
+		case k == "connected_clients", k == "maxclients", k == "rejected_connections", k == "total_connections_received",
+			k == "used_memory_peak_human", k == "total_error_replies", k == "expired_keys", strings.HasPrefix(k, "errorstat_"):
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
 // aclLogObjects returns the commands ACL LOG names as refused (reason command).
 func aclLogObjects(t *testing.T, admin *redis.Client) []string {
 	t.Helper()
@@ -272,6 +297,7 @@ func TestRedisACLFromTheRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the ACL run starts the integration suites: not in -short")
 	}
+	fail := failLast(t)
 	s := startShippedRedis(t)
 	admin := s.adminClient(t)
 	stop := monitor(t, s)
@@ -300,15 +326,20 @@ func TestRedisACLFromTheRun(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		t.Logf("go %s: %v in %s", strings.Join(args, " "), errOrOK(err), time.Since(start).Round(time.Second))
 		if err != nil {
-			t.Errorf("%v fails as the hotline user of the shipped ACL:\n%s", suite.pkgs, failures(out, 20))
+			fail("%v fails as the hotline user of the shipped ACL:\n%s", suite.pkgs, failures(out, 20))
 		}
 	}
 	seen := stop()
+	stats := serverStats(t, admin)
+	t.Logf("the server after the suites: %s", stats)
 	for _, o := range aclLogObjects(t, admin) {
 		seen[o]++
 	}
 	for _, e := range aclLog(t, admin) {
-		t.Errorf("ACL LOG: %s", e)
+		fail("ACL LOG: %s", e)
+	}
+	if t.Failed() {
+		fail("the server after the suites: %s", stats)
 	}
 
 	var names []string
@@ -341,7 +372,7 @@ func TestRedisACLFromTheRun(t *testing.T) {
 		}
 	}
 	if len(missing) > 0 {
-		t.Errorf("the code sends %v, which %s lacks: run go test ./deploy -run TestRedisACLFromTheRun -update, then grant them in redis/users.acl", missing, commandsFile)
+		fail("the code sends %v, which %s lacks: run go test ./deploy -run TestRedisACLFromTheRun -update, then grant them in redis/users.acl", missing, commandsFile)
 	}
 	for _, n := range listed.run {
 		if _, ok := seen[n]; !ok {
@@ -396,6 +427,49 @@ func parseCommandsFile(b []byte) commandList {
 	return c
 }
 
+// failLast returns what the test calls to fail: t.Error, and the message again, shortened to
+// its failing tests and their lines, after every other cleanup's output. A failed run ends with
+// the servers' logs (queuetest prints them), and a CI summary that shows only a run's last lines
+// would show those alone. Call it first, so that its cleanup runs last.
+func failLast(t *testing.T) func(format string, args ...any) {
+	var said []string
+	t.Cleanup(func() {
+		if len(said) > 0 {
+			t.Logf("%s failed, in short:\n%s", t.Name(), strings.Join(said, "\n"))
+		}
+	})
+	return func(format string, args ...any) {
+		t.Helper()
+		msg := fmt.Sprintf(format, args...)
+		t.Error(msg)
+		said = append(said, inShort(msg, 8))
+	}
+}
+
+// inShort is a failure's first line and the lines of go test output in it that name a failing
+// test or a test's message, at most n lines of at most 200 bytes.
+func inShort(msg string, n int) string {
+	lines := strings.Split(msg, "\n")
+	out := []string{lines[0]}
+	for _, l := range lines[1:] {
+		if len(out) == n {
+			break
+		}
+		if strings.Contains(l, "--- FAIL") || testMessage.MatchString(l) {
+			out = append(out, l)
+		}
+	}
+	for i, l := range out {
+		if len(l) > 200 {
+			out[i] = strings.ToValidUTF8(l[:200], "") + "..."
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// testMessage is a line of go test output that t.Error or t.Log wrote.
+var testMessage = regexp.MustCompile(`_test\.go:\d+:`)
+
 func errOrOK(err error) string {
 	if err == nil {
 		return "ok"
@@ -408,7 +482,7 @@ func errOrOK(err error) string {
 func failures(b []byte, n int) string {
 	var out []string
 	for _, l := range strings.Split(string(b), "\n") {
-		if strings.Contains(l, "--- FAIL") || regexp.MustCompile(`_test\.go:\d+:`).MatchString(l) {
+		if strings.Contains(l, "--- FAIL") || testMessage.MatchString(l) {
 			out = append(out, l)
 		}
 	}
@@ -440,6 +514,7 @@ func TestRedisACLCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Redis Cluster and runs suites on it: not in -short")
 	}
+	fail := failLast(t)
 	cli := queuetest.NeedProgram(t, "redis-cli")
 	var nodes []*shippedRedis
 	var addrs, sockets []string
@@ -509,7 +584,7 @@ func TestRedisACLCluster(t *testing.T) {
 	)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Errorf("%v fail on the cluster as the hotline user of the shipped ACL: %v\n%s", aclClusterSuites, err, failures(out, 20))
+		fail("%v fail on the cluster as the hotline user of the shipped ACL: %v\n%s", aclClusterSuites, err, failures(out, 20))
 	}
 	seen := map[string]int{}
 	for i, stop := range stops {
@@ -520,7 +595,7 @@ func TestRedisACLCluster(t *testing.T) {
 			seen[o]++
 		}
 		for _, e := range aclLog(t, admins[i]) {
-			t.Errorf("ACL LOG of node %d: %s", i, e)
+			fail("ACL LOG of node %d: %s", i, e)
 		}
 	}
 	t.Logf("commands seen on the cluster: %v", slices.Sorted(maps.Keys(seen)))
@@ -533,11 +608,11 @@ func TestRedisACLCluster(t *testing.T) {
 	}
 	slices.Sort(missing)
 	if len(missing) > 0 {
-		t.Errorf("on a cluster the code sends %v, which %s lacks: add them to its cluster section and to redis/users.acl", missing, commandsFile)
+		fail("on a cluster the code sends %v, which %s lacks: add them to its cluster section and to redis/users.acl", missing, commandsFile)
 	}
 	for _, c := range []string{"cluster|slots", "command"} {
 		if seen[c] == 0 {
-			t.Errorf("the cluster run never saw %s: is MONITOR watching the client?", c)
+			fail("the cluster run never saw %s: is MONITOR watching the client?", c)
 		}
 	}
 }
@@ -551,6 +626,7 @@ func TestRedisACLSentinel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Redis with a sentinel and runs suites through it: not in -short")
 	}
+	fail := failLast(t)
 	master := startShippedRedis(t)
 	admin := master.adminClient(t)
 	confPath := filepath.Join(t.TempDir(), "sentinel.conf")
@@ -604,12 +680,33 @@ func TestRedisACLSentinel(t *testing.T) {
 	)
 	out, err := run.CombinedOutput()
 	if err != nil {
-		t.Errorf("%v fail through Sentinel as the hotline user of the shipped ACL: %v\n%s", aclClusterSuites, err, failures(out, 20))
+		fail("%v fail through Sentinel as the hotline user of the shipped ACL: %v\n%s", aclClusterSuites, err, failures(out, 20))
 	}
 	if n := connections() - before; n < 10 {
-		t.Errorf("the sentinel saw %d connections during the suite: it did not go through Sentinel", n)
+		fail("the sentinel saw %d connections during the suite: it did not go through Sentinel", n)
 	}
 	for _, e := range aclLog(t, admin) {
-		t.Errorf("ACL LOG: %s", e)
+		fail("ACL LOG: %s", e)
+	}
+}
+
+func TestInShort(t *testing.T) {
+	out := "ok  \tgithub.com/x/a\t1.0s\n" +
+		"--- FAIL: TestB (0.10s)\n" +
+		"    b_test.go:12: want 3, got 4\n" +
+		"        a continuation line\n" +
+		"FAIL\tgithub.com/x/b\t2.0s\n" +
+		"    c_test.go:7: " + strings.Repeat("é", 150) + "\n"
+	got := inShort("[./b] fails:\n"+out, 8)
+	want := "[./b] fails:\n--- FAIL: TestB (0.10s)\n    b_test.go:12: want 3, got 4\n    c_test.go:7: "
+	if !strings.HasPrefix(got, want) {
+		t.Fatalf("inShort kept:\n%s\nwant it to begin:\n%s", got, want)
+	}
+	last := got[strings.LastIndex(got, "\n")+1:]
+	if !strings.HasSuffix(last, "...") || len(last) > 203 || !utf8.ValidString(last) {
+		t.Errorf("a long line is kept as %q: want at most 200 bytes of valid UTF-8 and an ellipsis", last)
+	}
+	if got := inShort("one\n--- FAIL: A\n--- FAIL: B\n--- FAIL: C", 3); got != "one\n--- FAIL: A\n--- FAIL: B" {
+		t.Errorf("inShort(..., 3) = %q: want the first line and two more", got)
 	}
 }
