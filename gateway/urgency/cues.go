@@ -129,7 +129,7 @@ type wholeCue struct {
 type cueIndex struct {
 	start   []uint32 // cues of first word w are cues[start[w]:start[w+1]]
 	cues    []uint32
-	seconds []uint32 // beside cues, their second words (see second), if by the second
+	seconds []uint32 // beside cues, their second words (see second)
 }
 
 // builder holds what New needs only while it adds phrases.
@@ -181,7 +181,7 @@ func New(opt Options) (*Matcher, error) {
 		m.restParts[i] = m.runText[at[0]:at[1]]
 	}
 	m.first = m.index(b.first, true)
-	m.wordExc = m.index(b.excpts, false)
+	m.wordExc = m.index(b.excpts, true)
 	return m, nil
 }
 
@@ -379,11 +379,9 @@ func (m *Matcher) index(cues []uint32, bySecond bool) cueIndex {
 	for _, c := range cues {
 		ix.start[firstOf(c)+1]++
 	}
-	if bySecond {
-		ix.seconds = make([]uint32, len(cues))
-		for i, c := range cues {
-			ix.seconds[i] = m.second(c)
-		}
+	ix.seconds = make([]uint32, len(cues))
+	for i, c := range ix.cues {
+		ix.seconds[i] = m.second(c)
 	}
 	for w := 1; w < len(ix.start); w++ {
 		ix.start[w] += ix.start[w-1]
@@ -391,18 +389,12 @@ func (m *Matcher) index(cues []uint32, bySecond bool) cueIndex {
 	return ix
 }
 
-// of returns the cues of first word w.
-func (ix *cueIndex) of(w uint32) []uint32 {
-	if int(w) >= len(ix.start)-1 {
-		return nil
-	}
-	return ix.cues[ix.start[w]:ix.start[w+1]]
-}
-
-// at returns the word cues that may match the words from i: those of the
-// first word alone, then those of the first two.
-func (m *Matcher) at(ws []uint32, i int) (first, both []uint32) {
-	ix := &m.first
+// at returns the cues of ix that may match the words from i: those of the
+// first word alone (or with a gap after it), then those of the first two.
+// Only these can: matchAt fails at once on a cue whose second word is not
+// the text's next, and a common first word has many cues ("now" begins
+// more than a thousand Safe ones).
+func (ix *cueIndex) at(ws []uint32, i int) (first, both []uint32) {
 	if int(ws[i]) >= len(ix.start)-1 {
 		return nil, nil
 	}
@@ -422,6 +414,27 @@ func (m *Matcher) at(ws []uint32, i int) (first, both []uint32) {
 		to++
 	}
 	return first, ix.cues[lo+uint32(from) : lo+uint32(to)]
+}
+
+// atInOrder appends to buf the cues at returns, in one list in the order
+// they were added.
+func (ix *cueIndex) atInOrder(buf, ws []uint32, i int) []uint32 {
+	first, both := ix.at(ws, i)
+	return ascending(buf, first, both)
+}
+
+// ascending appends to buf the cues of a and b, two ascending lists, in
+// ascending order: the order in which they were added, which index keeps
+// for cues of one first and one second word.
+func ascending(buf, a, b []uint32) []uint32 {
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] < b[0] {
+			buf, a = append(buf, a[0]), a[1:]
+		} else {
+			buf, b = append(buf, b[0]), b[1:]
+		}
+	}
+	return append(append(buf, a...), b...)
 }
 
 // phrases returns cues as phrases to report: their text (made when asked
@@ -615,17 +628,26 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 	// Exceptions first ("not safe"), then Safe cues, which hide their words
 	// from the others ("safe now" is no "now") but not from each other.
 	var masked []bool
-	for i, w := range t.folded {
-		for _, c := range m.wordExc.of(w) {
-			if end := m.matchAt(t, i, c, 0, nil); m.cues[c].flags&cueExcept != 0 && end > i {
+	var excBuf [64]uint32
+	for i := range t.folded {
+		for _, c := range m.wordExc.atInOrder(excBuf[:0], t.folded, i) {
+			if m.cues[c].flags&cueExcept == 0 {
+				continue
+			}
+			if end := m.matchAt(t, i, c, 0, nil); end > i {
 				masked = mark(masked, len(ws), i, end)
 			}
 		}
 	}
 	exceptions := slices.Clone(masked)
-	for i, w := range t.folded {
-		for _, c := range m.wordExc.of(w) {
-			if m.cues[c].flags&cueExcept != 0 || (exceptions != nil && exceptions[i]) {
+	for i := range t.folded {
+		if exceptions != nil && exceptions[i] {
+			continue
+		}
+		// In the order they were added: the Safe cues found are reported
+		// in it.
+		for _, c := range m.wordExc.atInOrder(excBuf[:0], t.folded, i) {
+			if m.cues[c].flags&cueExcept != 0 {
 				continue
 			}
 			if end := m.matchAt(t, i, c, 0, exceptions); end > i {
@@ -639,7 +661,7 @@ func (m *Matcher) find(text string) ([]*phrase, bool) {
 		if masked != nil && masked[i] || w == noWord {
 			continue
 		}
-		first, both := m.at(t.folded, i)
+		first, both := m.first.at(t.folded, i)
 		for _, cs := range [2][]uint32{first, both} {
 			for _, c := range cs {
 				if m.cues[c].flags&cueNumber != 0 && joined != nil && joined[i] {

@@ -256,54 +256,63 @@ func TestFoldTable(t *testing.T) {
 }
 
 // TestWordIndex: looking phrases up by their first two words finds what
-// trying every phrase at every word finds, on a text made of each phrase.
+// trying every phrase at every word finds, on a text made of each phrase;
+// for the index of exceptions and Safe phrases, in the order they were added.
 func TestWordIndex(t *testing.T) {
 	m := mustMatcher(t, Options{})
-	all := m.first.cues
-	if len(all) < 1000 {
-		t.Fatalf("only %d word phrases indexed", len(all))
-	}
 	wordOf := make([]string, len(m.dict)+1)
 	for w, id := range m.dict {
 		wordOf[id] = w
 	}
-	for n, c := range all {
-		if n%211 != 0 { // a sample keeps the test quick
-			continue
+	for _, index := range []struct {
+		name string
+		ix   *cueIndex
+	}{{"word phrases", &m.first}, {"exceptions and Safe phrases", &m.wordExc}} {
+		all := index.ix.cues
+		if len(all) < 1000 {
+			t.Fatalf("only %d %s indexed", len(all), index.name)
 		}
-		q := m.cues[c]
-		written := m.ids[q.words : q.words+uint32(q.nWords)]
-		if q.flags&cueExact != 0 {
-			written = m.ids[q.words+uint32(q.nWords) : q.words+2*uint32(q.nWords)]
-		}
-		parts := make([]string, len(written))
-		for i, id := range written {
-			if parts[i] = wordOf[id]; id == gap {
-				parts[i] = "x" // a gap of one word
-			}
-		}
-		text := "so " + strings.Join(parts, " ") + " ok"
-		ws, ex := words(text)
-		tk := m.tokens(text, ws, ex, nil)
-		naive, indexed := map[uint32]bool{}, map[uint32]bool{}
-		for i := range ws {
-			for _, d := range all {
-				if m.matchAt(&tk, i, d, 0, nil) > i {
-					naive[d] = true
-				}
-			}
-			if tk.folded[i] == noWord {
+		for n, c := range all {
+			if n%211 != 0 { // a sample keeps the test quick
 				continue
 			}
-			first, both := m.at(tk.folded, i)
-			for _, d := range append(slices.Clone(first), both...) {
-				if m.matchAt(&tk, i, d, 0, nil) > i {
-					indexed[d] = true
+			q := m.cues[c]
+			written := m.ids[q.words : q.words+uint32(q.nWords)]
+			if q.flags&cueExact != 0 {
+				written = m.ids[q.words+uint32(q.nWords) : q.words+2*uint32(q.nWords)]
+			}
+			parts := make([]string, len(written))
+			for i, id := range written {
+				if parts[i] = wordOf[id]; id == gap {
+					parts[i] = "x" // a gap of one word
 				}
 			}
-		}
-		if !naive[c] || len(naive) != len(indexed) {
-			t.Fatalf("%q: %d phrases match by trying each, %d by the index (itself: %v)", text, len(naive), len(indexed), naive[c])
+			text := "so " + strings.Join(parts, " ") + " ok"
+			ws, ex := words(text)
+			tk := m.tokens(text, ws, ex, nil)
+			naive, indexed := map[uint32]bool{}, map[uint32]bool{}
+			for i := range ws {
+				for _, d := range all {
+					if m.matchAt(&tk, i, d, 0, nil) > i {
+						naive[d] = true
+					}
+				}
+				if tk.folded[i] == noWord {
+					continue
+				}
+				found := index.ix.atInOrder(nil, tk.folded, i)
+				if !slices.IsSorted(found) {
+					t.Fatalf("%q: %s at word %d not in the order they were added: %v", text, index.name, i, found)
+				}
+				for _, d := range found {
+					if m.matchAt(&tk, i, d, 0, nil) > i {
+						indexed[d] = true
+					}
+				}
+			}
+			if !naive[c] || len(naive) != len(indexed) {
+				t.Fatalf("%s, %q: %d phrases match by trying each, %d by the index (itself: %v)", index.name, text, len(naive), len(indexed), naive[c])
+			}
 		}
 	}
 }
