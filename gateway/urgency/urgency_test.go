@@ -384,6 +384,9 @@ func TestLongText(t *testing.T) {
 var benchTexts = []struct{ name, text string }{
 	{"none", "my sister works in a nail salon in the city and sends money home every month"},
 	{"sms160", "hi, my cousin went to work in a factory in johor 3 months ago, we have not heard from her since last week and her phone is off. what should we do now pls"},
+	// The SMS hotline-load sends (cmd/hotline-load, bench.go).
+	{"es-load", "Ayuda, nos tienen encerrados en una casa en La Molina, -12.0857, -76.9397. Somos cuarenta, " +
+		"hay menores, nos quitaron los documentos y no nos dejan salir. Por favor vengan pronto, tengan cuidado."},
 	{"latin", "tolong kami dikurung dalam rumah ni"},
 	{"thai", "พวกเราถูกขังอยู่ในบ้าน"},
 	{"chinese", "他们把我们的护照收走了 每天干16个小时"},
