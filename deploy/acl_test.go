@@ -447,7 +447,8 @@ func failLast(t *testing.T) func(format string, args ...any) {
 }
 
 // inShort is a failure's first line and the lines of go test output in it that name a failing
-// test or a test's message, at most n lines of at most 200 bytes.
+// test, a test's message, a panic (a timeout is one) or a failing package (a build that failed
+// is one), at most n lines of at most 200 bytes.
 func inShort(msg string, n int) string {
 	lines := strings.Split(msg, "\n")
 	out := []string{lines[0]}
@@ -455,7 +456,7 @@ func inShort(msg string, n int) string {
 		if len(out) == n {
 			break
 		}
-		if strings.Contains(l, "--- FAIL") || testMessage.MatchString(l) {
+		if strings.Contains(l, "--- FAIL") || testMessage.MatchString(l) || strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "FAIL\t") {
 			out = append(out, l)
 		}
 	}
@@ -696,9 +697,12 @@ func TestInShort(t *testing.T) {
 		"    b_test.go:12: want 3, got 4\n" +
 		"        a continuation line\n" +
 		"FAIL\tgithub.com/x/b\t2.0s\n" +
+		"FAIL\tgithub.com/x/d [build failed]\n" +
+		"panic: test timed out after 10m0s\n" +
 		"    c_test.go:7: " + strings.Repeat("é", 150) + "\n"
 	got := inShort("[./b] fails:\n"+out, 8)
-	want := "[./b] fails:\n--- FAIL: TestB (0.10s)\n    b_test.go:12: want 3, got 4\n    c_test.go:7: "
+	want := "[./b] fails:\n--- FAIL: TestB (0.10s)\n    b_test.go:12: want 3, got 4\nFAIL\tgithub.com/x/b\t2.0s\n" +
+		"FAIL\tgithub.com/x/d [build failed]\npanic: test timed out after 10m0s\n    c_test.go:7: "
 	if !strings.HasPrefix(got, want) {
 		t.Fatalf("inShort kept:\n%s\nwant it to begin:\n%s", got, want)
 	}
