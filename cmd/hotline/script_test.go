@@ -51,10 +51,11 @@ func TestScripts(t *testing.T) {
 }
 
 // scriptDeadline is when the scenarios' commands are stopped: a minute (at
-// most a tenth of the time left) before the test binary's own timeout, so that a command that hangs fails its
-// scenario with its output rather than the whole binary. It was two minutes
-// from the start, which the help scenario (hundreds of commands under -race)
-// overran on a machine busy with other suites.
+// most a tenth of the time left) before the test binary's own timeout, so
+// that a command that hangs fails its scenario with its output rather than
+// the whole binary. It was two minutes from the start, which the help
+// scenario (hundreds of commands under -race) overran on a machine busy
+// with other suites.
 func scriptDeadline(t *testing.T) time.Time {
 	if d, ok := t.Deadline(); ok {
 		return d.Add(-min(time.Minute, time.Until(d)/10))

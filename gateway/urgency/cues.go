@@ -180,8 +180,8 @@ func New(opt Options) (*Matcher, error) {
 	for i, at := range b.restAt {
 		m.restParts[i] = m.runText[at[0]:at[1]]
 	}
-	m.first = m.index(b.first, true)
-	m.wordExc = m.index(b.excpts, true)
+	m.first = m.index(b.first)
+	m.wordExc = m.index(b.excpts)
 	return m, nil
 }
 
@@ -365,12 +365,12 @@ func (m *Matcher) second(c uint32) uint32 {
 	return m.ids[m.cues[c].words+1]
 }
 
-// index sorts cues, in the order given, by their first word and, if bySecond,
-// by their second.
-func (m *Matcher) index(cues []uint32, bySecond bool) cueIndex {
+// index sorts cues by their first word, then by their second; cues of the
+// same two keep the order given (the sort is stable).
+func (m *Matcher) index(cues []uint32) cueIndex {
 	firstOf := func(c uint32) uint32 { return m.ids[m.cues[c].words] }
 	slices.SortStableFunc(cues, func(a, b uint32) int {
-		if d := cmp.Compare(firstOf(a), firstOf(b)); d != 0 || !bySecond {
+		if d := cmp.Compare(firstOf(a), firstOf(b)); d != 0 {
 			return d
 		}
 		return cmp.Compare(m.second(a), m.second(b))
