@@ -94,8 +94,9 @@ func (o Op) Key() string {
 }
 
 // publishScript adds a tip to an agency's stream unless the same tip id is
-// already there (its clear metadata, set first, says so), so that a retried intake never queues a tip twice, and
-// runs a batch of ops with it (see Batch). A tip already there is written
+// already there (its clear metadata, written only for a new tip, says so),
+// so that a retried intake never queues a tip twice, and runs a batch of
+// ops with it (see Batch). A tip already there is written
 // again unchanged: a WAIT that follows on this connection then covers the
 // first write too, made on another connection (WAIT counts from the
 // connection's own last write), so a republished tip is confirmed only
@@ -107,7 +108,10 @@ func (o Op) Key() string {
 // tip of a case whose item is open makes no entry: it is appended to the
 // item (msgs: item#n -> its tip id, its tip id -> its sealed report,
 // item@ -> "received-ms tip-id" of the last one), and its clear metadata
-// names the item. An urgent tip makes a waiting item urgent (its entry
+// names the item. An item's ref ("priority stream-id") is in its
+// metadata; the index holds the refs of entries that moved since (to the
+// urgent stream), which stand over it, and those of items queued by
+// earlier releases. An urgent tip makes a waiting item urgent (its entry
 // moves to the urgent stream) and marks a held one urgent (item!).
 //
 // KEYS: the stream, index, meta, cases, the urgent and the normal stream,
@@ -153,6 +157,31 @@ local function check(o, r)
   found[#found+1] = r or ''
   return 0
 end
+-- Takes back entry id, just added to stream s and read by nobody: the
+-- stream's counts are put back as they were, so that its groups' lag stays
+-- known (Redis cannot count it past a deleted entry a group has not read).
+local function unadd(s, id)
+  local info = redis.call('XINFO', 'STREAM', s)
+  local f = {}
+  for k = 1, #info, 2 do f[info[k]] = info[k+1] end
+  redis.call('XDEL', s, id)
+  -- (The demo's in-process Redis counts neither.)
+  if not f['entries-added'] then return end
+  -- XSETID leaves a deleted id of 0-0 unset: 0-1, before any entry,
+  -- means none as well.
+  local del = f['max-deleted-entry-id']
+  if del == '0-0' then del = '0-1' end
+  redis.call('XSETID', s, f['last-generated-id'], 'ENTRIESADDED', f['entries-added'] - 1, 'MAXDELETEDID', del)
+end
+-- The ref ("priority stream-id") of an item's entry: in the index if the
+-- entry moved (or an earlier release queued it), else in its metadata.
+local function refOf(it)
+  local r = redis.call('HGET', KEYS[2], it)
+  if r then return r end
+  local ok, d = pcall(cjson.decode, redis.call('HGET', KEYS[3], it) or '')
+  if ok and type(d) == 'table' and type(d.ref) == 'string' then return d.ref end
+  return ''
+end
 for o, op in ipairs(ops) do
   res[o] = -1
   if op.guard and op.mark then
@@ -197,22 +226,29 @@ if ARGV[1] ~= '0' then
     unmark()
     return item
   end
+  -- The case's item as filed: this very tip if it is in already.
+  local filed = not fresh and item
   if not item then item = ARGV[2] end
   local meta = ARGV[11]
-  if item ~= ARGV[2] then meta = string.sub(meta, 1, -2) .. ',"item":' .. cjson.encode(item) .. '}' end
-  if redis.call('HSETNX', KEYS[3], ARGV[2], meta) == 0 then
+  -- The tip is in already (a retry): its metadata is written again
+  -- unchanged (see above), and its item's ref answered.
+  local function queued()
     if fresh then redis.call('HDEL', KEYS[4], cfield) end
     local m = redis.call('HGET', KEYS[3], ARGV[2])
     redis.call('HSET', KEYS[3], ARGV[2], m)
     local ok, d = pcall(cjson.decode, m)
-    if ok and type(d) == 'table' and type(d.item) == 'string' then item = d.item else item = ARGV[2] end
-    return {'QUEUED', redis.call('HGET', KEYS[2], item) or ''}
+    local it = ARGV[2]
+    if ok and type(d) == 'table' and type(d.item) == 'string' then it = d.item end
+    return {'QUEUED', refOf(it)}
   end
+  if filed == ARGV[2] then return queued() end
   if item ~= ARGV[2] then
     -- Appended to the case's open item.
+    meta = string.sub(meta, 1, -2) .. ',"item":' .. cjson.encode(item) .. '}'
+    if redis.call('HSETNX', KEYS[3], ARGV[2], meta) == 0 then return queued() end
     local n = redis.call('HINCRBY', KEYS[7], item .. '#', 1)
     redis.call('HSET', KEYS[7], item .. '#' .. n, ARGV[2], ARGV[2], ARGV[10], item .. '@', ARGV[8] .. ' ' .. ARGV[2])
-    if ARGV[7] == 'urgent' then ref = redis.call('HGET', KEYS[2], item) or '' end
+    if ARGV[7] == 'urgent' then ref = refOf(item) end
     if string.sub(ref, 1, 7) == 'normal ' then
       local sid = string.sub(ref, 8)
       local p = redis.pcall('XPENDING', KEYS[6], 'triage', sid, sid, 1)
@@ -239,28 +275,33 @@ if ARGV[1] ~= '0' then
       'sealed', ARGV[10])
     if type(id) == 'table' and id.err then
       -- Not queued: the marks set above must not answer its retry.
-      redis.call('HDEL', KEYS[3], ARGV[2])
       if fresh then redis.call('HDEL', KEYS[4], cfield) end
       unmark()
       return id
     end
     ref = ARGV[7] .. ' ' .. id
-    -- A key of another type (WRONGTYPE) must not leave the tip half
-    -- published: in the stream but not in the index, answered as refused.
-    local undo = function(e)
-      redis.call('XDEL', KEYS[1], id)
-      redis.call('HDEL', KEYS[3], ARGV[2])
+    -- The item's ref goes in its metadata, written only if the tip is new:
+    -- one command both files the tip and keeps it from being queued twice
+    -- (the entry just added goes again if it was not new).
+    -- A tip is in already without its case filed once the case was
+    -- closed: then the entry goes, rarely.
+    local e = redis.pcall('HSETNX', KEYS[3], ARGV[2], string.sub(meta, 1, -2) .. ',"ref":' .. cjson.encode(ref) .. '}')
+    if e ~= 1 then
+      unadd(KEYS[1], id)
+      if e == 0 then return queued() end
+      -- A key of another type (WRONGTYPE) must not leave the tip half
+      -- published: in the stream but not filed, answered as refused.
       if fresh then redis.call('HDEL', KEYS[4], cfield) end
       unmark()
       return e
     end
-    local e = redis.pcall('HSET', KEYS[2], ARGV[2], ref)
-    if type(e) == 'table' and e.err then return undo(e) end
     if not fresh then
       e = redis.pcall('HSET', KEYS[4], cfield, ARGV[2])
       if type(e) == 'table' and e.err then
-        redis.call('HDEL', KEYS[2], ARGV[2])
-        return undo(e)
+        unadd(KEYS[1], id)
+        redis.call('HDEL', KEYS[3], ARGV[2])
+        unmark()
+        return e
       end
     end
   end

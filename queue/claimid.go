@@ -83,7 +83,8 @@ var errNotOpen = fault.New(fault.Conflict, "tip is not open: nothing was claimed
 
 // claimTipScript claims one chosen tip, atomically, whatever its state.
 // KEYS[1] is the agency's index, KEYS[2] its closure records, KEYS[3..]
-// its streams, one per priority named in ARGV[8..] in the same order.
+// its streams, one per priority named in ARGV[8..] in the same order, and
+// last its metadata (the tip's ref is there unless the index has one).
 // ARGV[1] is the group, ARGV[2] the tip, ARGV[3] the officer, ARGV[4] the
 // lease (ms), ARGV[5] the released consumer, ARGV[6] its idle time (ms),
 // ARGV[7] claimWindow.
@@ -94,6 +95,10 @@ var errNotOpen = fault.New(fault.Conflict, "tip is not open: nothing was claimed
 // that the next claims of anyone take them first, in their order.
 var claimTipScript = redis.NewScript(`
 local ref = redis.call('HGET', KEYS[1], ARGV[2])
+if not ref then
+  local ok, m = pcall(cjson.decode, redis.call('HGET', KEYS[#KEYS], ARGV[2]) or '')
+  if ok and type(m) == 'table' and m.item == nil and type(m.ref) == 'string' then ref = m.ref end
+end
 if not ref then return {'NOTFOUND'} end
 local prio, id = string.match(ref, '^(%S+) (%S+)$')
 local stream
@@ -188,6 +193,7 @@ func (q *Queue) ClaimTip(ctx context.Context, agency, officer, tipID string) (*C
 		keys = append(keys, q.stream(agency, p))
 		args = append(args, string(p))
 	}
+	keys = append(keys, q.meta(agency))
 	v, err := claimTipScript.Run(ctx, q.rdb, keys, args...).Slice()
 	if isNoGroup(err) {
 		for _, p := range Priorities {

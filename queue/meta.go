@@ -28,6 +28,23 @@ type tipMeta struct {
 	// Item is the tip id of the case's queue item a message was appended
 	// to (set by publishScript); empty for the item's own first message.
 	Item string `json:"item,omitempty"`
+	// Ref is an item's "priority stream-id", as publishScript queued it;
+	// the index's, if any, stands over it (an entry that moved, an item
+	// queued by an earlier release, which kept it there only).
+	Ref string `json:"ref,omitempty"`
+}
+
+// itemRef is the ref of an item from what the index (idx, "" for none)
+// and its metadata (raw) hold.
+func itemRef(idx, raw string) string {
+	if idx != "" {
+		return idx
+	}
+	var m tipMeta
+	if json.Unmarshal([]byte(raw), &m) != nil || m.Item != "" {
+		return ""
+	}
+	return m.Ref
 }
 
 func metaOf(e Entry) string {
@@ -118,8 +135,9 @@ func (q *Queue) list(ctx context.Context, agency string, limit int) ([]Listed, e
 	}
 	out := make([]Listed, 0, len(ids))
 	for i, id := range ids {
-		ref, _ := refs.Val()[i].(string)
+		idx, _ := refs.Val()[i].(string)
 		raw, _ := metas.Val()[i].(string)
+		ref := itemRef(idx, raw)
 		if c, _ := closed.Val()[i].(string); c != "" || ref == "" || raw == "" {
 			continue
 		}

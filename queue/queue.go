@@ -598,7 +598,7 @@ func (q *Queue) find(ctx context.Context, agency, id string) (item, stream, sid 
 		return "", "", "", q.calls.Fail("", err)
 	}
 	item = id
-	r := ref.Val()
+	r := itemRef(ref.Val(), meta.Val())
 	if r == "" {
 		var m tipMeta
 		switch {
@@ -609,10 +609,16 @@ func (q *Queue) find(ctx context.Context, agency, id string) (item, stream, sid 
 		default:
 			return "", "", "", ErrNotFound
 		}
-		if r, err = q.rdb.HGet(ctx, q.index(agency), item).Result(); errors.Is(err, redis.Nil) {
-			return "", "", "", ErrNotFound
-		} else if err != nil {
+		_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			ref = p.HGet(ctx, q.index(agency), item)
+			meta = p.HGet(ctx, q.meta(agency), item)
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
 			return "", "", "", q.calls.Fail("", err)
+		}
+		if r = itemRef(ref.Val(), meta.Val()); r == "" {
+			return "", "", "", ErrNotFound
 		}
 	}
 	p, sid, ok := strings.Cut(r, " ")

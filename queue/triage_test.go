@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -292,7 +293,7 @@ func TestNewClient(t *testing.T) {
 	}
 }
 
-// TestEnsureBackfillsMetadata: tips queued without clear metadata (by an
+// TestListBackfillsMetadata: tips queued without clear metadata (by an
 // older gateway: no meta or open entries) are listed and counted, and
 // closed ones are not.
 func TestListBackfillsMetadata(t *testing.T) {
@@ -303,7 +304,17 @@ func TestListBackfillsMetadata(t *testing.T) {
 	if err := q.Ack(ctx, "pe-lima", "a", "alice", queue.NoAction); err != nil {
 		t.Fatal(err)
 	}
-	// What an older gateway left behind.
+	// What an older gateway left behind: the entries' refs in the index,
+	// no metadata.
+	for _, id := range []string{"a", "b"} {
+		var m struct {
+			Ref string `json:"ref"`
+		}
+		if err := json.Unmarshal([]byte(r.Client.HGet(ctx, r.Prefix+":{pe-lima}:meta", id).Val()), &m); err != nil || m.Ref == "" {
+			t.Fatalf("tip %s: no ref in its metadata (%v)", id, err)
+		}
+		r.Client.HSet(ctx, r.Prefix+":{pe-lima}:index", id, m.Ref)
+	}
 	r.Client.Del(ctx, r.Prefix+":{pe-lima}:meta", r.Prefix+":{pe-lima}:open")
 	list, err := q.List(ctx, "pe-lima", 0)
 	if err != nil || len(list) != 1 || list[0].TipID != "b" || list[0].Case != "CASE-b" || list[0].State != queue.StateWaiting {

@@ -144,7 +144,7 @@ func TestSpoolRefusedFailsReadiness(t *testing.T) {
 		}
 	})
 
-	const index = "hl:{pe-lima}:index"
+	const meta = "hl:{pe-lima}:meta"
 	for i, c := range []struct {
 		name           string
 		refuse, accept [][]any
@@ -155,8 +155,8 @@ func TestSpoolRefusedFailsReadiness(t *testing.T) {
 		// Redis is full (maxmemory with noeviction).
 		{"OOM", [][]any{{"CONFIG", "SET", "maxmemory", "1"}}, [][]any{{"CONFIG", "SET", "maxmemory", "0"}}, "oom", "maxmemory"},
 		// A key the publish script writes holds another type (another program shares the prefix).
-		{"WRONGTYPE", [][]any{{"RENAME", index, index + ":aside"}, {"SET", index, "not a hash"}},
-			[][]any{{"DEL", index}, {"RENAME", index + ":aside", index}}, "wrongtype", "prefix of its own"},
+		{"WRONGTYPE", [][]any{{"RENAME", meta, meta + ":aside"}, {"SET", meta, "not a hash"}},
+			[][]any{{"DEL", meta}, {"RENAME", meta + ":aside", meta}}, "wrongtype", "prefix of its own"},
 		// Redis restarted without the scripts, and the gateway may not send them again (EVAL is not
 		// granted): NOSCRIPT, then NOPERM for EVAL. It will not pass by itself.
 		{"NOSCRIPT without EVAL", [][]any{{"ACL", "SETUSER", "hotline", "-eval"}, {"SCRIPT", "FLUSH"}},
