@@ -281,10 +281,9 @@ if ARGV[1] ~= '0' then
     end
     ref = ARGV[7] .. ' ' .. id
     -- The item's ref goes in its metadata, written only if the tip is new:
-    -- one command both files the tip and keeps it from being queued twice
-    -- (the entry just added goes again if it was not new).
-    -- A tip is in already without its case filed once the case was
-    -- closed: then the entry goes, rarely.
+    -- one command files the tip and keeps it from being queued twice. A
+    -- tip already in gets here only if its case was closed since (and is
+    -- not filed any more): the entry just added is taken back.
     local e = redis.pcall('HSETNX', KEYS[3], ARGV[2], string.sub(meta, 1, -2) .. ',"ref":' .. cjson.encode(ref) .. '}')
     if e ~= 1 then
       unadd(KEYS[1], id)

@@ -345,9 +345,14 @@ func (q *Queue) Open(ctx context.Context, agency, tipID, officer string, supervi
 }
 
 // backfillMeta keeps the clear metadata of tips queued without it (by a
-// gateway older than this one, during a rolling upgrade): when the index
-// names more tips than the metadata does, the entries of the missing ones
-// are read, once each. Otherwise it costs two HLEN.
+// gateway older than metadata, during a rolling upgrade): the index's
+// entries whose tip has none are read, once each. The index is looked
+// through whenever it names more tips than the metadata does, and also
+// the first time on this process and whenever its length changed since
+// (an entry moved, an older gateway queued a tip, a purge): this
+// release keeps a new tip's ref in its metadata, not in the index, so the
+// metadata may outnumber the index while older tips still lack theirs.
+// Otherwise it costs two HLEN.
 func (q *Queue) backfillMeta(ctx context.Context, agency string) error {
 	cctx, cancel := q.calls.Context(ctx)
 	var indexed, described *redis.IntCmd
@@ -360,7 +365,7 @@ func (q *Queue) backfillMeta(ctx context.Context, agency string) error {
 	if err != nil {
 		return q.calls.Fail("", err)
 	}
-	if indexed.Val() <= described.Val() {
+	if last, ok := q.scanned.Load(agency); ok && indexed.Val() == last.(int64) && indexed.Val() <= described.Val() {
 		return nil
 	}
 	var cursor uint64
@@ -371,13 +376,21 @@ func (q *Queue) backfillMeta(ctx context.Context, agency string) error {
 			cancel()
 			return q.calls.Fail("", err)
 		}
+		// One round trip a page says which tips lack their metadata.
+		has := make([]*redis.BoolCmd, 0, len(kv)/2)
+		if _, err := q.rdb.Pipelined(cctx, func(p redis.Pipeliner) error {
+			for i := 0; i+1 < len(kv); i += 2 {
+				has = append(has, p.HExists(cctx, q.meta(agency), kv[i]))
+			}
+			return nil
+		}); err != nil {
+			cancel()
+			return q.calls.Fail("", err)
+		}
 		for i := 0; i+1 < len(kv); i += 2 {
 			tipID, ref := kv[i], kv[i+1]
 			p, id, ok := strings.Cut(ref, " ")
-			if !ok || !Priority(p).Valid() {
-				continue
-			}
-			if has, err := q.rdb.HExists(cctx, q.meta(agency), tipID).Result(); err != nil || has {
+			if !ok || !Priority(p).Valid() || has[i/2].Val() {
 				continue
 			}
 			e, err := q.entry(cctx, q.stream(agency, Priority(p)), id)
@@ -391,6 +404,7 @@ func (q *Queue) backfillMeta(ctx context.Context, agency string) error {
 		}
 		cancel()
 		if next == 0 {
+			q.scanned.Store(agency, indexed.Val())
 			return nil
 		}
 		cursor = next

@@ -163,6 +163,7 @@ type Queue struct {
 	opt      Options
 	calls    breaker.Calls // no breaker: a tip must not go to the spool while Redis would take it
 	replicas replicaCounts
+	scanned  sync.Map // agency -> the index's length at its last full backfill (backfillMeta)
 }
 
 // group is the consumer group every agency stream is read through.

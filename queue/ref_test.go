@@ -198,3 +198,47 @@ func TestRetryAfterCaseClosed(t *testing.T) {
 		t.Fatalf("claimed %s, want next", c.TipID)
 	}
 }
+
+// olderTip makes tipID look as a gateway older than the metadata left it:
+// its ref in the index, no metadata.
+func olderTip(t *testing.T, r *queuetest.Redis, tipID string) {
+	t.Helper()
+	ref, _ := metaOf(t, r, tipID)["ref"].(string)
+	if ref == "" {
+		t.Fatalf("no ref for %s", tipID)
+	}
+	ctx := context.Background()
+	r.Client.HSet(ctx, r.Prefix+":{pe-lima}:index", tipID, ref)
+	r.Client.HDel(ctx, r.Prefix+":{pe-lima}:meta", tipID)
+}
+
+// TestBackfillUnderNewTips: tips an older gateway queued without metadata
+// are listed even when this release's tips, which keep no index entry,
+// make the metadata outnumber the index; and one such tip queued after a
+// list (a rolling upgrade) is listed by the next.
+func TestBackfillUnderNewTips(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	publish(t, q, entry("pe-lima", "old", queue.Normal))
+	olderTip(t, r, "old")
+	publish(t, q, entry("pe-lima", "new1", queue.Normal), entry("pe-lima", "new2", queue.Normal))
+	ids := func() string {
+		list, err := q.List(ctx, "pe-lima", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range list {
+			out = append(out, l.TipID)
+		}
+		return strings.Join(out, " ")
+	}
+	if got := ids(); got != "old new1 new2" {
+		t.Fatalf("listed %q, want old new1 new2", got)
+	}
+	publish(t, q, entry("pe-lima", "old2", queue.Normal), entry("pe-lima", "new3", queue.Normal))
+	olderTip(t, r, "old2")
+	if got := ids(); got != "old new1 new2 old2 new3" {
+		t.Fatalf("listed %q after another older tip, want old new1 new2 old2 new3", got)
+	}
+}
