@@ -26,6 +26,19 @@ func metaOf(t *testing.T, r *queuetest.Redis, tipID string) map[string]any {
 	return m
 }
 
+// republish publishes e again n times, as a retry, and fails unless each
+// is answered as queued already.
+func republish(t *testing.T, q *queue.Queue, e queue.Entry, n int) {
+	t.Helper()
+	for range n {
+		b := &queue.Batch{}
+		e.Batch = b
+		if err := q.Publish(context.Background(), e); err != nil || !b.Queued {
+			t.Fatalf("retry of %s: %v, queued %v", e.TipID, err, b.Queued)
+		}
+	}
+}
+
 func indexed(t *testing.T, r *queuetest.Redis, tipID string) string {
 	t.Helper()
 	return r.Client.HGet(context.Background(), r.Prefix+":{pe-lima}:index", tipID).Val()
@@ -47,14 +60,7 @@ func TestItemRefInMetadata(t *testing.T) {
 	if v := indexed(t, r, "a"); v != "" {
 		t.Fatalf("index holds %q for a new item", v)
 	}
-	for range 2 {
-		b := &queue.Batch{}
-		e.Batch = b
-		if err := q.Publish(ctx, e); err != nil || !b.Queued {
-			t.Fatalf("retry: %v, queued %v", err, b.Queued)
-		}
-		e.Batch = nil
-	}
+	republish(t, q, e, 2)
 	if n := streamLen(t, r, queue.Normal); n != 1 {
 		t.Fatalf("%d entries after two retries, want 1", n)
 	}
@@ -107,12 +113,7 @@ func TestEarlierReleasesItems(t *testing.T) {
 	if list, err := q.List(ctx, "pe-lima", 0); err != nil || len(list) != 2 {
 		t.Fatalf("list: %+v, %v", list, err)
 	}
-	b := &queue.Batch{}
-	again := entry("pe-lima", "single", queue.Normal)
-	again.Batch = b
-	if err := q.Publish(ctx, again); err != nil || !b.Queued {
-		t.Fatalf("retry of an earlier release's item: %v, queued %v", err, b.Queued)
-	}
+	republish(t, q, entry("pe-lima", "single", queue.Normal), 1)
 	// An urgent message moves the case's waiting entry to the urgent
 	// stream: the script found its ref in the index.
 	publish(t, q, caseEntry("pe-lima", "CASE-O", 3, queue.Urgent))
@@ -175,14 +176,7 @@ func TestRetryAfterCaseClosed(t *testing.T) {
 	if err := q.Ack(ctx, "pe-lima", c.TipID, "alice", queue.NoAction); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		b := &queue.Batch{}
-		e.Batch = b
-		if err := q.Publish(ctx, e); err != nil || !b.Queued {
-			t.Fatalf("retry after the close: %v, queued %v", err, b.Queued)
-		}
-		e.Batch = nil
-	}
+	republish(t, q, e, 2)
 	if n := streamLen(t, r, queue.Normal); n != 1 {
 		t.Fatalf("%d entries, want the closed tip's only", n)
 	}
