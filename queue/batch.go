@@ -126,7 +126,7 @@ func (o Op) Key() string {
 // found another value: its index and the value}: status 'OK', 'QUEUED'
 // (already in the stream) or 'SEEN' (a guard found its key, whose value
 // is second).
-var publishScript = redis.NewScript(`
+var publishScript = redis.NewScript(refOfLua + `
 local ops = {}
 local i = 14
 for o = 1, tonumber(ARGV[13]) do
@@ -172,15 +172,6 @@ local function unadd(s, id)
   local del = f['max-deleted-entry-id']
   if del == '0-0' then del = '0-1' end
   redis.call('XSETID', s, f['last-generated-id'], 'ENTRIESADDED', f['entries-added'] - 1, 'MAXDELETEDID', del)
-end
--- The ref ("priority stream-id") of an item's entry: in the index if the
--- entry moved (or an earlier release queued it), else in its metadata.
-local function refOf(it)
-  local r = redis.call('HGET', KEYS[2], it)
-  if r then return r end
-  local ok, d = pcall(cjson.decode, redis.call('HGET', KEYS[3], it) or '')
-  if ok and type(d) == 'table' and type(d.ref) == 'string' then return d.ref end
-  return ''
 end
 for o, op in ipairs(ops) do
   res[o] = -1
@@ -239,7 +230,7 @@ if ARGV[1] ~= '0' then
     local ok, d = pcall(cjson.decode, m)
     local it = ARGV[2]
     if ok and type(d) == 'table' and type(d.item) == 'string' then it = d.item end
-    return {'QUEUED', refOf(it)}
+    return {'QUEUED', refOf(KEYS[2], KEYS[3], it) or ''}
   end
   if filed == ARGV[2] then return queued() end
   if item ~= ARGV[2] then
@@ -248,7 +239,7 @@ if ARGV[1] ~= '0' then
     if redis.call('HSETNX', KEYS[3], ARGV[2], meta) == 0 then return queued() end
     local n = redis.call('HINCRBY', KEYS[7], item .. '#', 1)
     redis.call('HSET', KEYS[7], item .. '#' .. n, ARGV[2], ARGV[2], ARGV[10], item .. '@', ARGV[8] .. ' ' .. ARGV[2])
-    if ARGV[7] == 'urgent' then ref = refOf(item) end
+    if ARGV[7] == 'urgent' then ref = refOf(KEYS[2], KEYS[3], item) or '' end
     if string.sub(ref, 1, 7) == 'normal ' then
       local sid = string.sub(ref, 8)
       local p = redis.pcall('XPENDING', KEYS[6], 'triage', sid, sid, 1)
@@ -318,6 +309,20 @@ local out = {'OK', ref, unpack(res)}
 for _, v in ipairs(found) do out[#out+1] = v end
 return out
 `)
+
+// refOfLua defines refOf(index, meta, item): the ref ("priority
+// stream-id") of an item's entry, the index's if it has one (the entry
+// moved, or an earlier release queued it), else its metadata's; false if
+// neither has one. The scripts' counterpart of itemRef.
+const refOfLua = `
+local function refOf(index, meta, it)
+  local r = redis.call('HGET', index, it)
+  if r then return r end
+  local ok, d = pcall(cjson.decode, redis.call('HGET', meta, it) or '')
+  if ok and type(d) == 'table' and d.item == nil and type(d.ref) == 'string' then return d.ref end
+  return false
+end
+`
 
 // scriptCall is one run of publishScript.
 type scriptCall struct {

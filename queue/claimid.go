@@ -93,12 +93,8 @@ var errNotOpen = fault.New(fault.Conflict, "tip is not open: nothing was claimed
 // to it; the tips passed over go back at once, in one XCLAIM, to the
 // released consumer, idle past the lease and with no delivery counted, so
 // that the next claims of anyone take them first, in their order.
-var claimTipScript = redis.NewScript(`
-local ref = redis.call('HGET', KEYS[1], ARGV[2])
-if not ref then
-  local ok, m = pcall(cjson.decode, redis.call('HGET', KEYS[#KEYS], ARGV[2]) or '')
-  if ok and type(m) == 'table' and m.item == nil and type(m.ref) == 'string' then ref = m.ref end
-end
+var claimTipScript = redis.NewScript(refOfLua + `
+local ref = refOf(KEYS[1], KEYS[#KEYS], ARGV[2])
 if not ref then return {'NOTFOUND'} end
 local prio, id = string.match(ref, '^(%S+) (%S+)$')
 local stream

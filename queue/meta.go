@@ -35,7 +35,7 @@ type tipMeta struct {
 }
 
 // itemRef is the ref of an item from what the index (idx, "" for none)
-// and its metadata (raw) hold.
+// and its metadata (raw) hold; refOfLua is the same in the scripts.
 func itemRef(idx, raw string) string {
 	if idx != "" {
 		return idx
