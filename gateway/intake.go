@@ -272,7 +272,7 @@ func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Rece
 			TipID: tipID, Case: caseRef, Agency: agency, Region: d.Region[agency],
 			Channel: string(t.Channel), Priority: priority, ReceivedAt: t.ReceivedAt,
 			ReplyCapable: t.Channel != ChannelWeb && !t.NoReply, Sealed: sealed, SealSide: t.SealSide,
-			NewCase: t.Case == "",
+			NewCase: t.Case == "", Reach: t.Reach,
 		})
 	}
 	<-in.sem

@@ -67,6 +67,10 @@ type Tip struct {
 	// finishes deduplication itself. The batch goes with the first
 	// agency's copy. Never in the report.
 	Batch func(tipID, caseRef string, agencies []string) (*queue.Batch, error)
+	// Reach, sealed by the channel to the gateway's own key, goes with
+	// every queued copy into its clear metadata (queue.Entry.Reach). Never
+	// in the report.
+	Reach []byte
 	// UrgentPhrase is the phrase that made the tip urgent; sealed only.
 	UrgentPhrase string
 	// Followup is the handle of the witness's follow-up thread

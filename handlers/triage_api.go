@@ -149,7 +149,11 @@ const maxResealed = 48 << 20
 // Handles moves reply handles between agencies.
 type Handles interface {
 	CopyHandle(ctx context.Context, from, to, caseRef string) (bool, error)
-	DeleteHandle(ctx context.Context, agency, caseRef string) error
+	// UncopyHandle takes back the copy of a transfer that failed.
+	UncopyHandle(ctx context.Context, from, to, caseRef string) error
+	// DeleteHandle finds a handle kept with the case's tips through
+	// tipIDs (their metadata outlives the case's closing).
+	DeleteHandle(ctx context.Context, agency, caseRef string, tipIDs ...string) error
 	Retarget(ctx context.Context, from, to, caseRef string) error
 }
 
@@ -220,7 +224,7 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 	resealed := append([][]byte{req.Sealed}, req.Messages...)
 	if err := s.opt.Triage.TransferCase(r.Context(), o.Agency, id, o.ID, req.Agency, resealed, req.Notes); err != nil {
 		if copied {
-			s.opt.Handles.DeleteHandle(context.WithoutCancel(r.Context()), req.Agency, l.Case)
+			s.opt.Handles.UncopyHandle(context.WithoutCancel(r.Context()), o.Agency, req.Agency, l.Case)
 		}
 		if page != nil {
 			s.opt.Questions.SetAgencies(context.WithoutCancel(r.Context()), req.Followup, page)
@@ -233,7 +237,7 @@ func (s *Server) transfer(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if copied {
-		if err := s.opt.Handles.DeleteHandle(r.Context(), o.Agency, l.Case); err != nil {
+		if err := s.opt.Handles.DeleteHandle(r.Context(), o.Agency, l.Case, l.TipID); err != nil {
 			// The tip is transferred; the old agency's copy expires with
 			// its TTL and is destroyed when its case is purged.
 			s.opt.Logger.Warn("transferred, but the old reply handle was not deleted", "tip", id, "err", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,7 +36,18 @@ type Batch struct {
 	// Found holds, by op index, what an op with Check answered when it
 	// was not its Want (its result is then 0; 1 when it was).
 	Found map[int]string
+	// Carry holds field and value pairs that the tip's stream entry
+	// carries, if the tip makes an entry of its own (not appended to its
+	// case's item): a record of another part of the gateway that needs no
+	// command of its own then (the SMS channel's scrub job). Carried reads
+	// them back. An op with UnlessEntry writes it when there is no entry.
+	Carry []string
+	// Entered: the tip made an entry of its own, which carries Carry.
+	Entered bool
 }
+
+// entryFields are the fields of a stream entry, which Carry may not use.
+var entryFields = []string{"tip", "case", "agency", "region", "channel", "priority", "received", "reply", "sealed"}
 
 // Failed counts the ops Redis refused (their result is OpFailed): the
 // tip is queued all the same.
@@ -69,6 +81,9 @@ type Op struct {
 	// not run has the result -1).
 	If   int
 	IfEq int64
+	// UnlessEntry: run only when the tip made no entry of its own
+	// (Batch.Entered is false), to write what Carry would have carried.
+	UnlessEntry bool
 	// Check: the op's answer is compared with Want ("" for nil), as a
 	// SET ... GET that replaces the value read beforehand: its result is 1
 	// when it was Want, else 0 and Batch.Found holds the answer, so that
@@ -117,19 +132,21 @@ func (o Op) Key() string {
 // KEYS: the stream, index, meta, cases, the urgent and the normal stream,
 // msgs (when ARGV[1] is '1', or 'N' for a tip whose case ref was made
 // for it, see Entry.NewCase), then the ops' keys. ARGV[2..11]: the entry;
-// ARGV[12]: the lease in ms. ARGV[13]: the number of ops, then per op:
-// guard ('1'/'0', 'C' for an op with Check, 'M' for a guard with Check
-// and Mark), if, ifEq, the index of its key in KEYS, the number of
-// arguments after the key, the command, the arguments, for 'C' and 'M'
-// the value wanted, and for 'M' the mark.
+// ARGV[12]: the lease in ms. ARGV[13]: the number of Carry's arguments
+// (nc), then those; ARGV[14+nc]: the number of ops, then per op: guard
+// ('1'/'0', 'C' for an op with Check, 'M' for a guard with Check and
+// Mark), if (-1: UnlessEntry), ifEq, the index of its key in KEYS, the
+// number of arguments after the key, the command, the arguments, for 'C'
+// and 'M' the value wanted, and for 'M' the mark.
 // It returns {status, ref, results..., then for each checked op that
-// found another value: its index and the value}: status 'OK', 'QUEUED'
-// (already in the stream) or 'SEEN' (a guard found its key, whose value
-// is second).
+// found another value: its index and the value}: status 'OK', 'ENTERED'
+// (OK, and the tip made an entry of its own), 'QUEUED' (already in the
+// stream) or 'SEEN' (a guard found its key, whose value is second).
 var publishScript = redis.NewScript(refOfLua + `
 local ops = {}
-local i = 14
-for o = 1, tonumber(ARGV[13]) do
+local nc = tonumber(ARGV[13])
+local i = 15 + nc
+for o = 1, tonumber(ARGV[14 + nc]) do
   local n = tonumber(ARGV[i+4])
   local call = {ARGV[i+5], KEYS[tonumber(ARGV[i+3])]}
   for j = 1, n do call[j+2] = ARGV[i+5+j] end
@@ -200,6 +217,7 @@ for o, op in ipairs(ops) do
   end
 end
 local ref = ''
+local entered = false
 if ARGV[1] ~= '0' then
   local cfield = ARGV[3]
   if cfield == '' then cfield = '#' .. ARGV[2] end
@@ -260,10 +278,12 @@ if ARGV[1] ~= '0' then
       end
     end
   else
-    local id = redis.pcall('XADD', KEYS[1], '*',
+    local add = {'XADD', KEYS[1], '*',
       'tip', ARGV[2], 'case', ARGV[3], 'agency', ARGV[4], 'region', ARGV[5],
       'channel', ARGV[6], 'priority', ARGV[7], 'received', ARGV[8], 'reply', ARGV[9],
-      'sealed', ARGV[10])
+      'sealed', ARGV[10]}
+    for k = 1, nc do add[#add+1] = ARGV[13+k] end
+    local id = redis.pcall(unpack(add))
     if type(id) == 'table' and id.err then
       -- Not queued: the marks set above must not answer its retry.
       if fresh then redis.call('HDEL', KEYS[4], cfield) end
@@ -294,10 +314,11 @@ if ARGV[1] ~= '0' then
         return e
       end
     end
+    entered = true
   end
 end
 for o, op in ipairs(ops) do
-  if not op.guard and (op.ref == 0 or res[op.ref] == op.eq) then
+  if not op.guard and (op.ref == 0 or (op.ref == -1 and not entered) or res[op.ref] == op.eq) then
     local r = redis.pcall(unpack(op.call))
     if type(r) == 'table' and r.err then res[o] = -2
     elseif op.want then res[o] = check(o, r)
@@ -306,6 +327,7 @@ for o, op in ipairs(ops) do
   end
 end
 local out = {'OK', ref, unpack(res)}
+if entered then out[1] = 'ENTERED' end
 for _, v in ipairs(found) do out[#out+1] = v end
 return out
 `)
@@ -352,6 +374,14 @@ func (q *Queue) scriptCall(e Entry, pub bool, b *Batch, idx []int, keepGuards bo
 	} else {
 		c.args = []any{"0", "", "", "", "", "", "", "", "", "", "", ""}
 	}
+	if pub && b != nil {
+		c.args = append(c.args, len(b.Carry))
+		for _, v := range b.Carry {
+			c.args = append(c.args, v)
+		}
+	} else {
+		c.args = append(c.args, 0)
+	}
 	c.args = append(c.args, len(idx))
 	local := map[int]int{}
 	for n, k := range idx {
@@ -364,7 +394,12 @@ func (q *Queue) scriptCall(e Entry, pub bool, b *Batch, idx []int, keepGuards bo
 			guard = "1"
 		}
 		ref := 0
-		if op.If > 0 {
+		switch {
+		case op.UnlessEntry:
+			// In a script with no publish (a Cluster's ops that follow
+			// it), Publish left out the op if the tip made an entry.
+			ref = -1
+		case op.If > 0:
 			// An op whose condition is in another script of a Cluster's
 			// pipeline runs whatever it was.
 			ref = local[op.If]
@@ -408,6 +443,10 @@ func (c scriptCall) result(b *Batch, v any) (bool, error) {
 		}
 		return false, nil
 	case "OK":
+	case "ENTERED":
+		if b != nil {
+			b.Entered = true
+		}
 	default:
 		return false, fmt.Errorf("%w: publish script answered %q", ErrUnavailable, status)
 	}
@@ -537,3 +576,26 @@ func HashTag(key string) string {
 
 // errNoKey is returned for an op with no key.
 var errNoKey = errors.New("an op of a batch has no key")
+
+// valid checks what Publish cannot write: an op with no key, a guard
+// that depends on the entry, a carried field that is not a pair or that
+// would overwrite a field of the entry.
+func (b *Batch) valid() error {
+	for _, op := range b.Ops {
+		if op.Key() == "" {
+			return fmt.Errorf("%w: %w", ErrInvalid, errNoKey)
+		}
+		if op.UnlessEntry && (op.Guard || op.If > 0) {
+			return fmt.Errorf("%w: an op unless the tip makes an entry can be nothing else", ErrInvalid)
+		}
+	}
+	if len(b.Carry)%2 != 0 {
+		return fmt.Errorf("%w: carried fields come in pairs", ErrInvalid)
+	}
+	for i := 0; i < len(b.Carry); i += 2 {
+		if b.Carry[i] == "" || slices.Contains(entryFields, b.Carry[i]) {
+			return fmt.Errorf("%w: a carried field may not be %q", ErrInvalid, b.Carry[i])
+		}
+	}
+	return nil
+}

@@ -32,6 +32,8 @@ type tipMeta struct {
 	// the index's, if any, stands over it (an entry that moved, an item
 	// queued by an earlier release, which kept it there only).
 	Ref string `json:"ref,omitempty"`
+	// Reach is the entry's (Entry.Reach).
+	Reach []byte `json:"reach,omitempty"`
 }
 
 // itemRef is the ref of an item from what the index (idx, "" for none)
@@ -49,13 +51,13 @@ func itemRef(idx, raw string) string {
 
 func metaOf(e Entry) string {
 	b, _ := json.Marshal(tipMeta{Case: e.Case, Agency: e.Agency, Region: e.Region, Channel: e.Channel,
-		Received: e.ReceivedAt.UnixMilli(), Reply: e.ReplyCapable, Priority: e.Priority})
+		Received: e.ReceivedAt.UnixMilli(), Reply: e.ReplyCapable, Priority: e.Priority, Reach: e.Reach})
 	return string(b)
 }
 
 func (m tipMeta) entry(tipID string, p Priority) Entry {
 	return Entry{TipID: tipID, Case: m.Case, Agency: m.Agency, Region: m.Region, Channel: m.Channel,
-		Priority: p, ReceivedAt: time.UnixMilli(m.Received).UTC(), ReplyCapable: m.Reply}
+		Priority: p, ReceivedAt: time.UnixMilli(m.Received).UTC(), ReplyCapable: m.Reply, Reach: m.Reach}
 }
 
 // maxList bounds a list call.

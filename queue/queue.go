@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,6 +122,12 @@ type Entry struct {
 	// Batch, if set, is written with the entry (see Batch); Publish
 	// records there what became of it.
 	Batch *Batch
+	// Reach is opaque to the queue: sealed by the tip's channel to the
+	// gateway's own key, it leads from the tip to what the channel keeps
+	// elsewhere (the SMS channel: the sender's record, which holds the
+	// reply handle). It is kept in the tip's clear metadata, never in the
+	// stream, and follows the tip when it is transferred.
+	Reach []byte `json:"-"`
 }
 
 // Claimed is an entry held by an officer.
@@ -307,10 +314,10 @@ func (q *Queue) Publish(ctx context.Context, e Entry) error {
 	b := e.Batch
 	var all []int
 	if b != nil {
-		for i, op := range b.Ops {
-			if op.Key() == "" {
-				return fmt.Errorf("%w: %w", ErrInvalid, errNoKey)
-			}
+		if err := b.valid(); err != nil {
+			return err
+		}
+		for i := range b.Ops {
 			all = append(all, i)
 		}
 	}
@@ -354,6 +361,19 @@ func (q *Queue) Publish(ctx context.Context, e Entry) error {
 	if acked < want {
 		q.forget(node)
 		return &NotReplicatedError{TipID: e.TipID, Acked: acked, Wants: want}
+	}
+	if isNew && b != nil && b.Entered {
+		// What an op would have written, the entry carries.
+		if b.Results == nil {
+			b.Results = make([]int64, len(b.Ops))
+		}
+		later = slices.DeleteFunc(later, func(i int) bool {
+			if b.Ops[i].UnlessEntry {
+				b.Results[i] = OpNotRun
+				return true
+			}
+			return false
+		})
 	}
 	if isNew && len(later) > 0 {
 		if err := q.runOps(ctx, b, later); err != nil {

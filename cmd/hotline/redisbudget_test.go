@@ -143,6 +143,34 @@ func measureSMS(t *testing.T, rdb redis.UniversalClient, redisURL string, admins
 	if queued != 4 || cases != 2 {
 		t.Fatalf("%d messages queued in %d cases, want 4 in 2 (the retry is not queued again)", queued, cases)
 	}
+	// Every message has its scrub job: a case's entry carries its first
+	// message's, an appended message's is in the schedule.
+	var carried, scheduled int64
+	for _, a := range admins {
+		scheduled += a.ZCard(context.Background(), "hl:{scrub}:due").Val()
+		for _, p := range []string{"normal", "urgent"} {
+			for _, e := range a.XRange(context.Background(), "hl:{pe-lima}:tips:"+p, "-", "+").Val() {
+				if v, _ := e.Values["scrub"].(string); v != "" {
+					carried++
+				}
+			}
+		}
+	}
+	if carried != 2 || scheduled != 2 {
+		t.Fatalf("scrub jobs: %d carried by entries, %d in the schedule; want 2 and 2", carried, scheduled)
+	}
+	// Every sender's reply handle is sealed in its record, under no key of
+	// its own.
+	for _, a := range admins {
+		for _, k := range a.Keys(context.Background(), "hl:*").Val() {
+			if strings.Contains(k, ":handle:") {
+				t.Fatalf("a reply handle under a key of its own: %s", k)
+			}
+			if strings.HasPrefix(k, "hl:thread:") && !strings.Contains(a.Get(context.Background(), k).Val(), `"h":"`) {
+				t.Fatalf("the record %s holds no sealed handle", k)
+			}
+		}
+	}
 	return newSender, inThread, retry
 }
 
@@ -164,16 +192,16 @@ func TestRedisBudgetPerSMS(t *testing.T) {
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
 	newSender, inThread, retry := measureSMS(t, rdb, srv, admin)
-	// Round trips: issue 16's budget. Commands: what the layout of the
-	// keys allows today: the read (MGET), the script (EVALSHA), the
-	// sender's record, which carries the message's dedupe mark and is the
-	// batch's guard (SET), the tip (a new case: HSETNX that files the
-	// case, XADD, HSETNX of its metadata, which holds the entry's ref; a
+	// Round trips and commands: issue 16's budget, 2 and 6. The read
+	// (MGET), the script (EVALSHA), the sender's record, which carries the
+	// message's dedupe mark, is the batch's guard and holds the sealed
+	// reply handle (SET), the tip (a new case: HSETNX that files the case,
+	// XADD, which carries the scrub job, HSETNX of its metadata, which
+	// holds the entry's ref and the sealed way to the sender's record; a
 	// message in a thread is appended to its case instead: HGET, HSETNX,
-	// HINCRBY, HSET), the reply handle (SET, or PEXPIRE in a thread), the
-	// scrub job (ZADD). Issue 16 asks for 6.
+	// HINCRBY, HSET, and its scrub job is a ZADD).
 	checkBudget(t, map[string]redisCost{"new sender": newSender, "sender in a thread": inThread, "retry of the same MessageSid": retry},
-		map[string][2]int64{"new sender": {2, 8}, "sender in a thread": {2, 9}, "retry of the same MessageSid": {1, 1}})
+		map[string][2]int64{"new sender": {2, 6}, "sender in a thread": {2, 8}, "retry of the same MessageSid": {1, 1}})
 }
 
 // checkBudget logs each case's cost and holds it to want: round trips,

@@ -172,6 +172,9 @@ func wireWith(ctx context.Context, c *config.Config, rdb, formRDB redis.Universa
 	// A tip drained from the spool gets what it could not get while Redis
 	// was away: its reply handle, scrub job and thread.
 	dur.publisher.Apply = conv.ApplySide
+	// A tip's stream entry carries its scrub job, which the scrubber moves
+	// into its schedule (and retention, before it deletes an entry).
+	conv.Scrubs().FromEntries(q, ids)
 	h := handlers.New(handlers.Options{
 		Intake: intake, Triage: q, Officers: officer.New(q), Ready: dur.publisher.Ready, PublicURL: c.PublicURL,
 		AuthToken: c.Twilio.AuthToken.Value(), AccountSID: c.Twilio.AccountSID, MaxBody: c.Limits.MaxBody, Logger: log,
@@ -188,8 +191,13 @@ func wireWith(ctx context.Context, c *config.Config, rdb, formRDB redis.Universa
 	parts.workers = append(parts.workers,
 		// The reply handle and the follow-up thread die with the case.
 		func(ctx context.Context) {
-			q.Retain(ctx, ids, c.Retention.Closed, c.Retention.Interval, log, q.WhenCaseClosed(conv.DeleteHandle,
-				func(ctx context.Context, _, caseRef string) error { return followups.DeleteCase(ctx, caseRef) }))
+			// A tip's scrub job leaves its entry before the entry goes.
+			moveScrubs := func(ctx context.Context, agency, _, _ string) error { return conv.Scrubs().MoveAgency(ctx, agency) }
+			handle := func(ctx context.Context, agency, caseRef string) error {
+				return conv.DeleteHandle(ctx, agency, caseRef)
+			}
+			thread := func(ctx context.Context, _, caseRef string) error { return followups.DeleteCase(ctx, caseRef) }
+			q.Retain(ctx, ids, c.Retention.Closed, c.Retention.Interval, log, moveScrubs, q.WhenCaseClosed(handle, thread))
 		},
 		pagerWorker(c, q, pagerSMS, log),
 		func(ctx context.Context) { channel.RunScrubber(ctx, 15*time.Second) })

@@ -200,11 +200,13 @@ func (t Touched) Missing(b *queue.Batch) []string {
 // Ops appends to b what Channel.Receive used to write after the tip, one
 // call each (SaveThread, TouchHandle or SaveHandle, KeepIndex, the scrub
 // job), as ops written with the tip: the sender's record (the thread, the
-// handles it lists and the count) in one checked SET, each agency's reply
-// handle (a handle the thread already has is touched, not sealed again),
-// the opt-out's year, the scrub job. The op at SenderOp is the record's:
-// when another message wrote the record in between, Batch.Found holds
-// what it wrote, for Merge.
+// handles it lists, each agency's new reply handle, sealed, and the count)
+// in one checked SET; a handle of the thread's under a key of its own is
+// touched (PEXPIRE), not sealed again; the opt-out's year; the scrub job
+// (carried by the tip's entry, see scrub.Queue.BatchOps). The tip's Reach
+// (Store.Reach) must lead to the sender's record. The op at SenderOp is
+// the record's: when another message wrote the record in between,
+// Batch.Found holds what it wrote, for Merge.
 func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 	add := func(op queue.Op) int {
 		b.Ops = append(b.Ops, op)
@@ -232,16 +234,22 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 	}
 	touched := Touched{ops: map[string]int{}, SenderOp: -1}
 	var handles []queue.Op
+	sealedHere := false
 	if s.key != nil && m.Handle != nil {
 		ttl := m.HandleTTL.Milliseconds()
 		var sealed []byte
 		for _, a := range m.Agencies {
-			key := s.handleKey(a, m.Case)
 			// The time of the last message moves in the record.
 			rec.addHandle(a, m.Case, m.Last, m.Last.Add(m.HandleTTL))
 			if m.InThread && contains(m.ThreadAgencies, a) {
-				// PEXPIRE says whether the handle is there (TouchHandle).
-				handles = append(handles, cmd("pexpire", key, ttl))
+				if _, ok := rec.sealedHandle(a, m.Case, now); ok {
+					// The record holds it: it lives as the record says.
+					sealedHere = true
+					continue
+				}
+				// A handle under a key of its own: PEXPIRE says whether it
+				// is there (TouchHandle).
+				handles = append(handles, cmd("pexpire", s.handleKey(a, m.Case), ttl))
 				touched.ops[a] = len(b.Ops) + len(handles) - 1
 				touched.Agencies = append(touched.Agencies, a)
 				continue
@@ -252,12 +260,14 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 					return touched, fmt.Errorf("failed to seal reply handle: %w", err)
 				}
 			}
-			handles = append(handles, cmd("set", key, sealed, "px", ttl))
+			// In the record, which the tip's Reach leads to (Reach).
+			rec.mergeHandle(a+" "+m.Case, handleEntry{Sealed: sealed})
+			sealedHere = true
 		}
 	}
-	if thread || m.Rate != nil || m.Mark != "" || len(handles) > 0 {
+	if thread || m.Rate != nil || m.Mark != "" || len(handles) > 0 || sealedHere {
 		// The record first: a handle that exists is always one an exit
-		// word can find.
+		// word can find (one it holds, an exit word's write destroys).
 		rec.prune(now)
 		if rec.ttl(now) > 0 {
 			touched.SenderOp = add(s.senderOp(m.Sender, m.Read.Read, m.Mark, rec, now)) - 1
@@ -268,11 +278,9 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 	}
 	b.Ops = append(b.Ops, handles...)
 	if m.Scrub != nil {
-		ops, err := s.scrubs.OnceOps(m.TipID, *m.Scrub, m.ScrubDue)
-		if err != nil {
+		if err := s.scrubs.BatchOps(b, m.TipID, *m.Scrub, m.ScrubDue); err != nil {
 			return touched, err
 		}
-		b.Ops = append(b.Ops, ops...)
 	}
 	return touched, nil
 }

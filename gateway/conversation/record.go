@@ -83,10 +83,17 @@ func (r *record) addMark(id, caseRef string, until time.Time) {
 	r.Marks[id] = mark{Case: caseRef, Until: max(r.Marks[id].Until, until.UnixMilli())}
 }
 
-// handleEntry is a handle as the sender's record lists it (Unix ms).
+// handleEntry is a handle as the sender's record lists it (Unix ms), and
+// the handle itself, sealed to the gateway's reply key, for a handle
+// written with its tip (Store.Ops): the record is written with every
+// message anyway, so the handle costs no command of its own, and an exit
+// word that rewrites the record destroys it. Handles of earlier releases,
+// and those saved one call each (SaveHandle), have a key of their own and
+// no Sealed here.
 type handleEntry struct {
-	Last  int64 `json:"last"`
-	Until int64 `json:"until"`
+	Last   int64  `json:"last"`
+	Until  int64  `json:"until"`
+	Sealed []byte `json:"h,omitempty"`
 }
 
 // parseRecord reads a record ("" for none). A value that is not one reads
@@ -137,13 +144,25 @@ func (r *record) addHandle(agency, caseRef string, last, until time.Time) {
 	r.mergeHandle(agency+" "+caseRef, handleEntry{Last: last.UnixMilli(), Until: until.UnixMilli()})
 }
 
-// mergeHandle keeps the later of each time.
+// mergeHandle keeps the later of each time, and e's sealed handle, or
+// the one listed if e has none.
 func (r *record) mergeHandle(k string, e handleEntry) {
 	if r.Handles == nil {
 		r.Handles = map[string]handleEntry{}
 	}
 	o := r.Handles[k]
-	r.Handles[k] = handleEntry{Last: max(o.Last, e.Last), Until: max(o.Until, e.Until)}
+	sealed := e.Sealed
+	if len(sealed) == 0 {
+		sealed = o.Sealed
+	}
+	r.Handles[k] = handleEntry{Last: max(o.Last, e.Last), Until: max(o.Until, e.Until), Sealed: sealed}
+}
+
+// sealedHandle is the agency's handle for a case that the record holds,
+// if it lives at now.
+func (r record) sealedHandle(agency, caseRef string, now time.Time) (handleEntry, bool) {
+	e, ok := r.Handles[agency+" "+caseRef]
+	return e, ok && len(e.Sealed) > 0 && e.Until > now.UnixMilli()
 }
 
 // handleLast is the sender's last message on the agency's case, as the

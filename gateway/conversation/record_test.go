@@ -23,8 +23,13 @@ func publishWith(t *testing.T, s *conversation.Store, q *queue.Queue, tipID stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The tip leads to the record that holds its handle.
+	reach, err := s.Reach(m.Sender)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := queue.Entry{TipID: tipID, Case: m.Case, Agency: "pe-lima", Region: "lima", Channel: "sms", Priority: queue.Normal,
-		ReceivedAt: m.Last, ReplyCapable: true, Sealed: []byte("age-encryption.org/v1\n-> X25519 " + tipID), Batch: b}
+		ReceivedAt: m.Last, ReplyCapable: true, Sealed: []byte("age-encryption.org/v1\n-> X25519 " + tipID), Batch: b, Reach: reach}
 	if err := q.Publish(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +88,15 @@ func TestSenderRecordMerge(t *testing.T) {
 		if strings.Contains(k, ":handle:") {
 			t.Fatalf("a handle outlived the exit word: %s", k)
 		}
+	}
+	// The handles were in the record, which the exit word rewrote.
+	for _, c := range []string{"AAAA-1111", "BBBB-2222"} {
+		if _, _, err := s.Handle(ctx, "pe-lima", c); !errors.Is(err, conversation.ErrNoHandle) {
+			t.Fatalf("handle of %s after the exit word: %v", c, err)
+		}
+	}
+	if v := r.Client.Get(ctx, r.Prefix+":thread:{p1}").Val(); strings.Contains(v, `"h":`) {
+		t.Fatalf("a sealed handle outlived the exit word in the record: %s", v)
 	}
 	after := s.ReadSender(ctx, "p1", "")
 	if after.InThread || after.Rate == nil || after.Rate.Count != 2 || after.Rate.Until != until {

@@ -73,6 +73,9 @@ type Store struct {
 	calls  *breaker.Calls
 	scrubs *scrub.Queue
 	co     *queue.Coalescer // the reads of concurrent messages
+	// tips reads tips' clear metadata, whose Reach leads to the record
+	// that holds a case's handle (reach).
+	tips *queue.Queue
 }
 
 // New returns a store. key may be nil, and then no reply handles are kept.
@@ -93,7 +96,73 @@ func NewWith(rdb redis.UniversalClient, prefix string, timeout time.Duration, ke
 	down := &breaker.Breaker{Cooldown: 5 * time.Second}
 	return &Store{rdb: rdb, prefix: prefix, timeout: timeout, key: key,
 		calls:  &breaker.Calls{Timeout: timeout, Unavailable: ErrUnavailable, Breaker: down},
-		scrubs: scrub.New(rdb, prefix, timeout, key, down), co: queue.NewCoalescer(timeout)}
+		scrubs: scrub.New(rdb, prefix, timeout, key, down), co: queue.NewCoalescer(timeout),
+		tips: queue.New(rdb, queue.Options{Prefix: prefix, Timeout: timeout})}
+}
+
+// reachRecord is what a tip's Reach holds, sealed to the reply key: the
+// sender whose record holds the tip's reply handle.
+type reachRecord struct {
+	Sender string `json:"s"`
+}
+
+// Reach seals the way from a tip to the sender's record, where Ops keeps
+// the tip's reply handle (gateway.Tip.Reach): the tip's metadata holds it
+// in clear, so it is sealed like the handle (nil without a reply key).
+func (s *Store) Reach(sender string) ([]byte, error) {
+	if s.key == nil {
+		return nil, nil
+	}
+	b, err := s.key.SealJSON(reachRecord{Sender: sender})
+	if err != nil {
+		return nil, fmt.Errorf("failed to seal the way to the reply handle: %w", err)
+	}
+	return b, nil
+}
+
+// reach finds the sender whose record holds the agency's handle for a
+// case, through the Reach of a tip of the case: tipID's if given (its
+// metadata outlives the case's closing), else the case's open item's. ""
+// when no tip of the case has one.
+func (s *Store) reach(ctx context.Context, agency, caseRef, tipID string) (string, error) {
+	for _, id := range []string{tipID, caseRef} {
+		if id == "" {
+			continue
+		}
+		l, err := s.tips.Meta(ctx, agency, id)
+		if errors.Is(err, queue.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", s.fail(err)
+		}
+		if l.Case != caseRef || len(l.Reach) == 0 {
+			continue
+		}
+		var r reachRecord
+		if err := s.key.OpenJSON(l.Reach, &r); err != nil {
+			return "", fmt.Errorf("the way to the reply handle of case %s cannot be opened: %w", caseRef, err)
+		}
+		return r.Sender, nil
+	}
+	return "", nil
+}
+
+// recordHandle returns the agency's handle for a case that the sender's
+// record holds (Ops), and the record; sealed is nil when none lives.
+func (s *Store) recordHandle(ctx context.Context, agency, caseRef, tipID string) (sealed []byte, r record, err error) {
+	sender, err := s.reach(ctx, agency, caseRef, tipID)
+	if err != nil || sender == "" {
+		return nil, record{}, err
+	}
+	if r, err = s.record(ctx, sender); err != nil {
+		return nil, record{}, err
+	}
+	e, ok := r.sealedHandle(agency, caseRef, time.Now())
+	if !ok {
+		return nil, r, nil
+	}
+	return e.Sealed, r, nil
 }
 
 // CanReply reports whether the store keeps reply handles.
@@ -175,7 +244,13 @@ func (s *Store) CloseThread(ctx context.Context, sender string) error {
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	if err := s.updateSender(ctx, sender, func(r *record, _ time.Time) { r.closeThread() }); err != nil {
+	err = s.updateSender(ctx, sender, func(r *record, _ time.Time) {
+		for _, a := range r.Agencies {
+			delete(r.Handles, a+" "+r.Case)
+		}
+		r.closeThread()
+	})
+	if err != nil {
 		return s.fail(err)
 	}
 	if !ok {
@@ -392,14 +467,30 @@ func (s *Store) TouchHandle(ctx context.Context, agency, caseRef string, last ti
 // Handle opens the agency's reply handle for a case, with the time of the
 // sender's last message.
 func (s *Store) Handle(ctx context.Context, agency, caseRef string) (Handle, time.Time, error) {
+	return s.HandleOf(ctx, agency, caseRef, "")
+}
+
+// HandleOf is Handle, with the tip of the case an officer holds: a handle
+// in the sender's record is found through that tip's Reach, else through
+// the case's open item's.
+func (s *Store) HandleOf(ctx context.Context, agency, caseRef, tipID string) (Handle, time.Time, error) {
 	if s.key == nil {
 		return Handle{}, time.Time{}, ErrNoHandle
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
+	// A handle under a key of its own (SaveHandle, earlier releases)
+	// first, then the record's.
 	sealed, legacyLast, err := s.readHandle(ctx, s.handleKey(agency, caseRef))
 	if err != nil {
 		return Handle{}, time.Time{}, err
+	}
+	var r record
+	inRecord := len(sealed) == 0
+	if inRecord {
+		if sealed, r, err = s.recordHandle(ctx, agency, caseRef, tipID); err != nil {
+			return Handle{}, time.Time{}, err
+		}
 	}
 	if len(sealed) == 0 {
 		return Handle{}, time.Time{}, ErrNoHandle
@@ -410,9 +501,10 @@ func (s *Store) Handle(ctx context.Context, agency, caseRef string) (Handle, tim
 	}
 	// The last message is in the sender's record (an earlier release's
 	// handle held its own, which a later message moves in the record).
-	r, err := s.record(ctx, h.Sender)
-	if err != nil {
-		return Handle{}, time.Time{}, err
+	if !inRecord {
+		if r, err = s.record(ctx, h.Sender); err != nil {
+			return Handle{}, time.Time{}, err
+		}
 	}
 	last := r.handleLast(agency, caseRef)
 	if legacyLast.After(last) {
@@ -459,12 +551,32 @@ func (s *Store) readHandle(ctx context.Context, key string) (sealed []byte, lega
 	return []byte(h["sealed"]), time.UnixMilli(ms), nil
 }
 
-// DeleteHandle destroys the agency's reply handle for a case.
-func (s *Store) DeleteHandle(ctx context.Context, agency, caseRef string) error {
+// DeleteHandle destroys the agency's reply handle for a case. A handle in
+// the sender's record is found through the Reach of tipIDs or of the
+// case's open item; once neither leads to it (a closed case whose tips
+// are purged), its record lists it no longer than its TTL (HandleTTL, which
+// retention waits for after the case closed), and nothing leads to it.
+func (s *Store) DeleteHandle(ctx context.Context, agency, caseRef string, tipIDs ...string) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	if err := s.rdb.Del(ctx, s.handleKey(agency, caseRef), s.deliveryKey(agency, caseRef)).Err(); err != nil {
 		return s.fail(err)
+	}
+	if s.key == nil {
+		return nil
+	}
+	for _, id := range append(tipIDs, "") {
+		sender, err := s.reach(ctx, agency, caseRef, id)
+		if err != nil {
+			return err
+		}
+		if sender == "" {
+			continue
+		}
+		if err := s.updateSender(ctx, sender, func(r *record, _ time.Time) { delete(r.Handles, agency+" "+caseRef) }); err != nil {
+			return s.fail(err)
+		}
+		return nil
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package conversation
 // the reporter's thread follows.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,8 +28,11 @@ func (s *Store) CopyHandle(ctx context.Context, from, to, caseRef string) (bool,
 	defer cancel()
 	src := s.handleKey(from, caseRef)
 	sealed, legacyLast, err := s.readHandle(ctx, src)
-	if err != nil || len(sealed) == 0 {
+	if err != nil {
 		return false, err
+	}
+	if len(sealed) == 0 {
+		return s.copyRecordHandle(ctx, from, to, caseRef)
 	}
 	ttl, err := s.rdb.PTTL(ctx, src).Result()
 	if err != nil {
@@ -92,6 +96,59 @@ func (s *Store) Retarget(ctx context.Context, from, to, caseRef string) error {
 		r.Agencies = agencies
 	})
 	if err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// copyRecordHandle is CopyHandle for a handle the sender's record holds
+// (Ops): the record lists the copy, with the same sealed handle and times;
+// the tip's Reach, which the transfer carries to the new agency, leads
+// there.
+func (s *Store) copyRecordHandle(ctx context.Context, from, to, caseRef string) (bool, error) {
+	sender, err := s.reach(ctx, from, caseRef, "")
+	if err != nil || sender == "" {
+		return false, err
+	}
+	copied := false
+	err = s.updateSender(ctx, sender, func(r *record, now time.Time) {
+		copied = false
+		e, ok := r.sealedHandle(from, caseRef, now)
+		if !ok {
+			return
+		}
+		if o, has := r.sealedHandle(to, caseRef, now); has {
+			// The copy of a transfer that did not finish (a crash before
+			// UncopyHandle) is this copy.
+			copied = bytes.Equal(o.Sealed, e.Sealed)
+			return
+		}
+		r.mergeHandle(to+" "+caseRef, e)
+		copied = true
+	})
+	if err != nil {
+		return false, s.fail(err)
+	}
+	return copied, nil
+}
+
+// UncopyHandle takes back the copy CopyHandle made for agency to when the
+// transfer fails: the handle is found through agency from, whose case is
+// still open (the new agency has no tip of the case to lead to it).
+func (s *Store) UncopyHandle(ctx context.Context, from, to, caseRef string) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if err := s.rdb.Del(ctx, s.handleKey(to, caseRef)).Err(); err != nil {
+		return s.fail(err)
+	}
+	if s.key == nil {
+		return nil
+	}
+	sender, err := s.reach(ctx, from, caseRef, "")
+	if err != nil || sender == "" {
+		return err
+	}
+	if err := s.updateSender(ctx, sender, func(r *record, _ time.Time) { delete(r.Handles, to+" "+caseRef) }); err != nil {
 		return s.fail(err)
 	}
 	return nil

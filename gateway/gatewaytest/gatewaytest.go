@@ -179,5 +179,8 @@ func (s *Stack) Store(t testing.TB, rdb redis.UniversalClient) *conversation.Sto
 	if err != nil {
 		t.Fatal(err)
 	}
-	return conversation.New(rdb, s.Redis.Prefix, time.Second, key)
+	store := conversation.New(rdb, s.Redis.Prefix, time.Second, key)
+	// As the gateway: tips' entries carry their scrub jobs.
+	store.Scrubs().FromEntries(queue.New(rdb, queue.Options{Prefix: s.Redis.Prefix}), []string{Lima, KL, Overlap})
+	return store
 }

@@ -9,9 +9,15 @@
 // job and never loses it.
 //
 // A job lives inside its schedule: the sorted set's member is the job's id,
-// a space and the sealed job, so that queueing one with a tip costs one
-// ZADD. Jobs queued by earlier releases (the member a bare id, the sealed
-// job under a key of its own) are still claimed, rescheduled and finished.
+// a space and the sealed job. Jobs queued by earlier releases (the member a
+// bare id, the sealed job under a key of its own) are still claimed,
+// rescheduled and finished.
+//
+// A job queued with its tip costs no command of its own when the tip
+// makes a stream entry: the entry carries it (field "scrub": its due time
+// in ms, a space, the sealed job), and Move puts it into the schedule. The
+// entry is as durable as the tip, so the job is: a tip appended to its
+// case's item, which makes no entry, queues its job with one ZADD.
 package scrub
 
 import (
@@ -20,6 +26,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +72,26 @@ type Queue struct {
 	timeout time.Duration
 	key     *seal.ReplyKey // nil: no jobs are queued
 	calls   *breaker.Calls
+	// src and agencies: where tips' entries carry jobs (FromEntries).
+	src      Source
+	agencies []string
+}
+
+// Field is the field of a tip's stream entry that carries its scrub job.
+const Field = "scrub"
+
+// Source is the queue whose tips' entries carry jobs (queue.Queue).
+type Source interface {
+	Carried(ctx context.Context, agency, field string, n int) (*queue.Carried, error)
+	Advance(ctx context.Context, c *queue.Carried) error
+}
+
+// FromEntries lets the agencies' stream entries carry the jobs queued
+// with their tips (BatchOps), which Move then puts into the schedule.
+// Every gateway that writes batches must move them: call it before
+// serving, and run Move (ScrubDue does) as long as it serves.
+func (q *Queue) FromEntries(src Source, agencies []string) {
+	q.src, q.agencies = src, slices.Clone(agencies)
 }
 
 // New returns a queue. key may be nil, and then nothing is queued. down is
@@ -159,15 +186,101 @@ func globEscape(s string) string {
 	return b.String()
 }
 
-// OnceOps are the ops of EnqueueOnce, for a batch written with a tip
-// (queue.Batch): one ZADD. The batch runs them only for a tip not queued
-// before, so the job is queued once.
-func (q *Queue) OnceOps(id string, job twilioapi.ScrubJob, due time.Time) ([]queue.Op, error) {
+// BatchOps queues the job of tip id with its tip (queue.Batch), as
+// EnqueueOnce does: the batch writes it only for a tip not queued before,
+// so the job is queued once. With FromEntries, the tip's entry carries it,
+// and a ZADD queues it only if the tip makes no entry; without, it is
+// that ZADD.
+func (q *Queue) BatchOps(b *queue.Batch, id string, job twilioapi.ScrubJob, due time.Time) error {
 	sealed, err := q.seal(record{Job: job, Started: time.Now().UTC()})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return []queue.Op{{Cmd: []any{"zadd", q.dueKey(), "nx", due.UnixMilli(), member(id, sealed)}}}, nil
+	op := queue.Op{Cmd: []any{"zadd", q.dueKey(), "nx", due.UnixMilli(), member(id, sealed)}}
+	if q.src != nil {
+		b.Carry = append(b.Carry, Field, strconv.FormatInt(due.UnixMilli(), 10)+" "+string(sealed))
+		op.UnlessEntry = true
+	}
+	b.Ops = append(b.Ops, op)
+	return nil
+}
+
+// movePage is how many entries of each stream Move reads at a time (a
+// page of entries holding attachments is cut shorter by the queue), and
+// moveFor how long it goes on with one agency in one call: a backlog (a
+// flood, the first run after an upgrade) waits for the next.
+const (
+	movePage = 256
+	moveFor  = 2 * time.Second
+)
+
+// Move puts the jobs that the agencies' stream entries carry into the
+// schedule (FromEntries), and reports how many it found. A job is moved
+// before its entry's cursor moves past it: a failure half way moves it
+// again on the next call, and the schedule keeps it once (ZADD NX of the
+// same member). An entry moved to the urgent stream carries its job
+// along, which may then be put back into the schedule after it ran, and
+// runs again: a message Twilio no longer holds counts as erased.
+func (q *Queue) Move(ctx context.Context) (int, error) {
+	if q.src == nil || q.key == nil {
+		return 0, nil
+	}
+	n := 0
+	var errs []error
+	for _, a := range q.agencies {
+		m, err := q.moveAgency(ctx, a)
+		n += m
+		if err != nil {
+			errs = append(errs, fmt.Errorf("agency %s: %w", a, err))
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// MoveAgency is Move for one agency: before its tips are purged, for
+// instance, so that no job goes with its entry.
+func (q *Queue) MoveAgency(ctx context.Context, agency string) error {
+	if q.src == nil || q.key == nil {
+		return nil
+	}
+	_, err := q.moveAgency(ctx, agency)
+	return err
+}
+
+func (q *Queue) moveAgency(ctx context.Context, agency string) (int, error) {
+	n := 0
+	for start := time.Now(); time.Since(start) < moveFor && ctx.Err() == nil; {
+		page, err := q.src.Carried(ctx, agency, Field, movePage)
+		if err != nil {
+			return n, err
+		}
+		var zs []redis.Z
+		for _, it := range page.Items {
+			due, sealed, ok := strings.Cut(it.Value, " ")
+			ms, err := strconv.ParseInt(due, 10, 64)
+			if !ok || err != nil || it.TipID == "" || strings.Contains(it.TipID, " ") {
+				// Not a job this package wrote: nothing to erase with it.
+				continue
+			}
+			zs = append(zs, redis.Z{Score: float64(ms), Member: member(it.TipID, []byte(sealed))})
+		}
+		if len(zs) > 0 {
+			cctx, cancel := q.ctx(ctx)
+			err := q.rdb.ZAddNX(cctx, q.dueKey(), zs...).Err()
+			cancel()
+			if err != nil {
+				return n, q.fail(err)
+			}
+		}
+		n += len(zs)
+		if err := q.src.Advance(ctx, page); err != nil {
+			return n, err
+		}
+		if !page.More {
+			break
+		}
+	}
+	return n, nil
 }
 
 // Reschedule stores what is left of a claimed job and when to try again.
@@ -290,8 +403,12 @@ func (q *Queue) Finish(ctx context.Context, c Claimed) error {
 	return nil
 }
 
-// Pending counts the jobs not done yet.
+// Pending counts the jobs not done yet, those that entries carry
+// included: it moves them into the schedule first (Move).
 func (q *Queue) Pending(ctx context.Context) (int64, error) {
+	if _, err := q.Move(ctx); err != nil {
+		return 0, err
+	}
 	ctx, cancel := q.ctx(ctx)
 	defer cancel()
 	n, err := q.rdb.ZCard(ctx, q.dueKey()).Result()

@@ -11,6 +11,7 @@ import (
 	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway/scrub"
 	"github.com/hotline-org/hotline/gateway/twilioapi"
+	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/queuetest"
 	"github.com/redis/go-redis/v9"
 )
@@ -197,7 +198,7 @@ func TestClaimUnreadableAfterKeyChange(t *testing.T) {
 	}
 }
 
-// TestJobLivesInItsSchedule: a job queued with its tip (OnceOps) is one
+// TestJobLivesInItsSchedule: a job queued with its tip (BatchOps) is one
 // member of the schedule and no key of its own; it is claimed, rescheduled
 // (the member replaced, not doubled) and finished; queued again under the
 // same id by a spool's drain (EnqueueOnce), it is not doubled either, even
@@ -208,11 +209,11 @@ func TestJobLivesInItsSchedule(t *testing.T) {
 	now := time.Now()
 	job := twilioapi.ScrubJob{MessageSID: "SM00000000000000000000000000000004", MediaSIDs: []string{"ME1"}}
 	for _, id := range []string{"tip-a", "t*p[1]?"} {
-		ops, err := q.OnceOps(id, job, now)
-		if err != nil || len(ops) != 1 {
-			t.Fatalf("OnceOps = %v, %v; want one op", ops, err)
+		var b queue.Batch
+		if err := q.BatchOps(&b, id, job, now); err != nil || len(b.Ops) != 1 || len(b.Carry) != 0 {
+			t.Fatalf("BatchOps = %+v, %v; want one op and nothing carried", b, err)
 		}
-		if err := r.Client.Do(ctx, ops[0].Cmd...).Err(); err != nil {
+		if err := r.Client.Do(ctx, b.Ops[0].Cmd...).Err(); err != nil {
 			t.Fatal(err)
 		}
 		if err := q.EnqueueOnce(ctx, id, job, now.Add(time.Hour)); err != nil {
@@ -253,5 +254,101 @@ func TestJobLivesInItsSchedule(t *testing.T) {
 	}
 	if keys := r.Keys(t); len(keys) != 0 {
 		t.Fatalf("keys after finish = %v; want none", keys)
+	}
+}
+
+// TestJobCarriedByItsEntry: a job queued with a tip that makes a stream
+// entry costs no command of its own (the entry carries it, sealed); Move
+// puts it into the schedule with its due time, once, whichever of two
+// gateways moves it and however often; a tip appended to its case makes no
+// entry, and its job is the ZADD. MoveAgency, before a purge, leaves no job
+// in an entry: the entry may go, the job stays.
+func TestJobCarriedByItsEntry(t *testing.T) {
+	key, err := seal.GenerateReplyKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := queuetest.New(t)
+	ctx := context.Background()
+	tips := queue.New(r.Client, queue.Options{Prefix: r.Prefix})
+	gateways := []*scrub.Queue{scrub.New(r.Client, r.Prefix, time.Second, key, nil), scrub.New(r.Client, r.Prefix, time.Second, key, nil)}
+	for _, g := range gateways {
+		g.FromEntries(tips, []string{"pe-lima", "my-kl"})
+	}
+	now := time.Now()
+	publish := func(tip, caseRef, sid string, due time.Time) *queue.Batch {
+		t.Helper()
+		b := &queue.Batch{}
+		if err := gateways[0].BatchOps(b, tip, twilioapi.ScrubJob{MessageSID: sid}, due); err != nil {
+			t.Fatal(err)
+		}
+		err := tips.Publish(ctx, queue.Entry{TipID: tip, Case: caseRef, Agency: "pe-lima", Channel: "sms",
+			Priority: queue.Normal, ReceivedAt: now, Sealed: []byte("sealed " + tip), Batch: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	sids := map[string]string{"first": "SM00000000000000000000000000000011", "second": "SM00000000000000000000000000000012",
+		"appended": "SM00000000000000000000000000000013"}
+	if b := publish("first", "CASE-1", sids["first"], now.Add(time.Minute)); !b.Entered || len(b.Carry) != 2 {
+		t.Fatalf("first tip: %+v; want its entry to carry the job", b)
+	}
+	publish("second", "CASE-2", sids["second"], now.Add(2*time.Minute))
+	if b := publish("appended", "CASE-1", sids["appended"], now.Add(time.Minute)); b.Entered {
+		t.Fatalf("appended tip: %+v; want no entry", b)
+	}
+	// Before any move only the appended tip's job is in the schedule.
+	if n := r.Client.ZCard(ctx, r.Prefix+":{scrub}:due").Val(); n != 1 {
+		t.Fatalf("%d jobs in the schedule before a move, want 1 (the appended tip's)", n)
+	}
+	for _, k := range r.Keys(t) {
+		if v := r.Admin.Dump(ctx, k).Val(); strings.Contains(v, "SM0000") {
+			t.Fatalf("a SID is in clear in %s", k)
+		}
+	}
+	// Both gateways move, twice: each job once.
+	for range 2 {
+		for _, g := range gateways {
+			if _, err := g.Move(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n, err := gateways[1].Pending(ctx); n != 3 || err != nil {
+		t.Fatalf("%d jobs pending, %v; want 3", n, err)
+	}
+	// Each at its own due time.
+	jobs, err := gateways[1].Claim(ctx, now.Add(90*time.Second), 10)
+	if err != nil || len(jobs) != 2 {
+		t.Fatalf("due after 90s: %+v, %v; want first and appended", jobs, err)
+	}
+	got := map[string]string{}
+	for _, c := range jobs {
+		got[c.ID] = c.Job.MessageSID
+		if err := gateways[1].Finish(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got["first"] != sids["first"] || got["appended"] != sids["appended"] {
+		t.Fatalf("claimed %v", got)
+	}
+	// Finished jobs do not come back with another move.
+	if _, err := gateways[0].Move(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, err := gateways[0].Claim(ctx, now.Add(3*time.Minute), 10); err != nil || len(jobs) != 1 || jobs[0].ID != "second" {
+		t.Fatalf("due after 3m: %+v, %v; want second alone", jobs, err)
+	}
+	// A job whose entry is deleted right after MoveAgency stays queued.
+	publish("third", "CASE-3", "SM00000000000000000000000000000014", now)
+	if err := gateways[0].MoveAgency(ctx, "pe-lima"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Client.Del(ctx, r.Prefix+":{pe-lima}:tips:normal").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, err := gateways[0].Claim(ctx, now.Add(10*time.Minute), 10); err != nil || len(jobs) != 2 {
+		t.Fatalf("after the entries went: %+v, %v; want second (its lease lapsed) and third", jobs, err)
 	}
 }

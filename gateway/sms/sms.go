@@ -433,6 +433,15 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 			touched, err = c.opt.Store.Ops(batch, msg, kind != reply.Exit)
 			return batch, err
 		}
+		if kind != reply.Exit {
+			// The batch keeps the reply handle in the sender's record:
+			// the tip leads there.
+			reach, err := c.opt.Store.Reach(sender)
+			if err != nil {
+				return Result{}, fmt.Errorf("%w: %w", gateway.ErrUnavailable, err)
+			}
+			tip.Reach = reach
+		}
 	}
 
 	rcpt, err := c.opt.Intake.Submit(ctx, tip)
@@ -688,7 +697,7 @@ func (c *Channel) Reply(ctx context.Context, agency, caseRef, tipID, officer, te
 	if c.opt.Twilio == nil {
 		return ErrNoTwilio
 	}
-	h, last, err := c.opt.Store.Handle(ctx, agency, caseRef)
+	h, last, err := c.opt.Store.HandleOf(ctx, agency, caseRef, tipID)
 	switch {
 	case errors.Is(err, conversation.ErrNoHandle):
 		outcome = "refused_no_handle"
@@ -793,6 +802,11 @@ func (c *Channel) RunScrubber(ctx context.Context, every time.Duration) {
 // ScrubDue runs the scrub jobs that are due.
 func (c *Channel) ScrubDue(ctx context.Context) {
 	scrubs := c.opt.Store.Scrubs()
+	// The jobs that tips' entries carry first: a job moved is kept even if
+	// the claim fails.
+	if _, err := scrubs.Move(ctx); err != nil {
+		c.opt.Logger.Warn("scrub jobs not moved from the tips' entries: they are moved on the next run", "err", err)
+	}
 	jobs, err := scrubs.Claim(ctx, c.opt.Now(), 20)
 	switch {
 	case errors.Is(err, scrub.ErrUnreadable):

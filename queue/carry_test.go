@@ -1,0 +1,211 @@
+package queue_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/hotline-org/hotline/queue"
+)
+
+// carrying is a batch whose entry carries value in the field "job", with
+// an op that writes it under key if the tip makes no entry (SET: the
+// tests also run as the shipped ACL's user, granted what the gateway
+// sends).
+func carrying(key, value string) *queue.Batch {
+	return &queue.Batch{
+		Carry: []string{"job", value},
+		Ops:   []queue.Op{{Cmd: []any{"set", key, value}, UnlessEntry: true}},
+	}
+}
+
+// carried reads every value of field "job" past the cursor and moves the
+// cursor past them.
+func carried(t *testing.T, q *queue.Queue, n int) []string {
+	t.Helper()
+	var out []string
+	for {
+		c, err := q.Carried(context.Background(), "pe-lima", "job", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range c.Items {
+			out = append(out, it.TipID+"="+it.Value)
+		}
+		if err := q.Advance(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		if !c.More {
+			return out
+		}
+	}
+}
+
+// TestEntryCarriesBatchValue: a tip that makes an entry carries the
+// batch's value in it, and the op that would have written it does not run;
+// a tip appended to its case's item makes no entry, and the op runs; a
+// retry does neither. Carried reads each value once, across pages, and
+// again from an entry moved to the urgent stream.
+func TestEntryCarriesBatchValue(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	// What the ops wrote, by tip.
+	key := func(tip string) string { return r.Prefix + ":{pe-lima}:written:" + tip }
+	written := func() []string {
+		var out []string
+		for _, tip := range []string{"a", "a2"} {
+			if v, err := r.Client.Get(ctx, key(tip)).Result(); err == nil {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+
+	a := entry("pe-lima", "a", queue.Normal)
+	a.Batch = carrying(key("a"), "job-a")
+	publish(t, q, a)
+	if !a.Batch.Entered || a.Batch.Results[0] != queue.OpNotRun || len(written()) != 0 {
+		t.Fatalf("a new case: entered %v, results %v, written %v; want the entry to carry it",
+			a.Batch.Entered, a.Batch.Results, written())
+	}
+	// The same case, its item open: appended, no entry.
+	a2 := entry("pe-lima", "a2", queue.Normal)
+	a2.Case = a.Case
+	a2.Batch = carrying(key("a2"), "job-a2")
+	publish(t, q, a2)
+	if a2.Batch.Entered || fmt.Sprint(written()) != "[job-a2]" {
+		t.Fatalf("an appended tip: entered %v, written %v; want the op to write it", a2.Batch.Entered, written())
+	}
+	// Retries: nothing carried, nothing written again.
+	for _, e := range []queue.Entry{a, a2} {
+		e.Batch = carrying(key(e.TipID), "job-again")
+		publish(t, q, e)
+		if !e.Batch.Queued || e.Batch.Entered {
+			t.Fatalf("retry of %s: %+v", e.TipID, e.Batch)
+		}
+	}
+	if n := streamLen(t, r, queue.Normal); n != 1 || fmt.Sprint(written()) != "[job-a2]" {
+		t.Fatalf("%d entries, written %v after the retries", n, written())
+	}
+	// Five more, read two entries a page.
+	want := []string{"a=job-a"}
+	for i := range 5 {
+		e := entry("pe-lima", fmt.Sprint("b", i), queue.Normal)
+		e.Batch = carrying(key(e.TipID), fmt.Sprint("job-b", i))
+		publish(t, q, e)
+		want = append(want, fmt.Sprintf("b%d=job-b%d", i, i))
+	}
+	publish(t, q, entry("pe-lima", "plain", queue.Normal)) // carries nothing
+	if got := carried(t, q, 2); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("carried %v, want %v", got, want)
+	}
+	if got := carried(t, q, 2); len(got) != 0 {
+		t.Fatalf("read again after Advance: %v", got)
+	}
+	// An entry moved to the urgent stream carries its value along.
+	c := claim(t, q, "pe-lima", "alice")
+	if err := q.Escalate(ctx, "pe-lima", c.TipID, "alice", "urgent"); err != nil {
+		t.Fatal(err)
+	}
+	if got := carried(t, q, 10); fmt.Sprint(got) != "[a=job-a]" {
+		t.Fatalf("after the escalation: %v, want a's value again", got)
+	}
+}
+
+// TestCarriedCursorForwardOnly: two readers on the same page (two
+// gateways) both get its values; an Advance that comes late does not move
+// the cursor back, and the page is not read a third time.
+func TestCarriedCursorForwardOnly(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	other := queue.New(r.Client, queue.Options{Prefix: r.Prefix})
+	for i := range 3 {
+		e := entry("pe-lima", fmt.Sprint("t", i), queue.Normal)
+		e.Batch = carrying(r.Prefix+":{pe-lima}:w", fmt.Sprint("v", i))
+		publish(t, q, e)
+	}
+	early, err := q.Carried(ctx, "pe-lima", "job", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := other.Carried(ctx, "pe-lima", "job", 2)
+	if err != nil || len(late.Items) != 2 || len(early.Items) != 2 {
+		t.Fatalf("two readers: %+v %+v %v", early, late, err)
+	}
+	if err := q.Advance(ctx, early); err != nil {
+		t.Fatal(err)
+	}
+	rest := carried(t, q, 10)
+	if fmt.Sprint(rest) != "[t2=v2]" {
+		t.Fatalf("after the first page: %v", rest)
+	}
+	if err := other.Advance(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	if again := carried(t, q, 10); len(again) != 0 {
+		t.Fatalf("a late Advance moved the cursor back: %v read again", again)
+	}
+}
+
+// TestCarryRefused: what the entry could not carry is refused before
+// anything is written.
+func TestCarryRefused(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	for name, b := range map[string]*queue.Batch{
+		"a field of the entry": {Carry: []string{"sealed", "x"}},
+		"an odd list":          {Carry: []string{"job"}},
+		"an empty field":       {Carry: []string{"", "x"}},
+		"a guard unless entry": {Ops: []queue.Op{{Cmd: []any{"set", r.Prefix + ":k", "v"}, Guard: true, UnlessEntry: true}}},
+	} {
+		e := entry("pe-lima", "x", queue.Normal)
+		e.Batch = b
+		if err := q.Publish(context.Background(), e); !errors.Is(err, queue.ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		}
+	}
+	if keys := r.Keys(t); len(keys) != 0 {
+		sort.Strings(keys)
+		t.Fatalf("refused batches wrote %v", keys)
+	}
+	if _, err := q.Carried(context.Background(), "pe-lima", "a field", 1); !errors.Is(err, queue.ErrInvalid) {
+		t.Fatalf("a field with a space: %v", err)
+	}
+}
+
+// TestCarriedPageBoundedByBytes: entries with attachments are large; a
+// page stops once it has read a few megabytes, whatever its count, and
+// the next pages read the rest, each value once.
+func TestCarriedPageBoundedByBytes(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	big := make([]byte, 3<<20)
+	for i := range 3 {
+		e := entry("pe-lima", fmt.Sprint("m", i), queue.Normal)
+		e.Sealed = append([]byte("age-encryption.org/v1\n"), big...)
+		e.Batch = carrying(r.Prefix+":{pe-lima}:w", fmt.Sprint("v", i))
+		publish(t, q, e)
+	}
+	first, err := q.Carried(ctx, "pe-lima", "job", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Items) == 0 || len(first.Items) > 2 {
+		t.Fatalf("a page of 3 MB entries held %d of them, want 1 or 2", len(first.Items))
+	}
+	if err := q.Advance(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, it := range first.Items {
+		got = append(got, it.Value)
+	}
+	for _, v := range carried(t, q, 100) {
+		got = append(got, v[len("mX="):])
+	}
+	if fmt.Sprint(got) != "[v0 v1 v2]" {
+		t.Fatalf("values read: %v", got)
+	}
+}
