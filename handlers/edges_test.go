@@ -179,10 +179,14 @@ func TestExitWordAfterThreadWindowDestroysEveryHandle(t *testing.T) {
 	if _, _, sent := h.fake.snapshot(); len(sent) != 0 {
 		t.Fatalf("Twilio was asked to text a reporter who sent an exit word: %d sends", len(sent))
 	}
-	// Destroyed, not only refused: no sealed handle is left in Redis.
+	// Destroyed, not only refused: no sealed handle is left in Redis,
+	// under a key of its own or in the sender's record.
 	for _, k := range h.Redis.Keys(t) {
 		if strings.Contains(k, ":handle:") {
 			t.Fatalf("a reply handle outlived the exit word: %s", k)
+		}
+		if strings.Contains(k, ":thread:") && strings.Contains(h.Redis.Client.Get(context.Background(), k).Val(), `"h":`) {
+			t.Fatalf("a sealed reply handle outlived the exit word in %s", k)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hotline-org/hotline/crypto/pseudonym"
 	"github.com/hotline-org/hotline/gateway"
+	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/ratelimit"
 	"github.com/hotline-org/hotline/gateway/sms"
@@ -250,6 +251,15 @@ func TestReceiveBatchedConcurrentSender(t *testing.T) {
 	for _, k := range stack.Redis.Keys(t) {
 		if strings.Contains(k, ":handle:") {
 			t.Fatalf("a reply handle outlived the exit word: %s (of %d cases)", k, len(cases))
+		}
+		// A handle written with its tip is sealed in the sender's record.
+		if strings.Contains(k, ":thread:") && strings.Contains(stack.Redis.Client.Get(ctx, k).Val(), `"h":`) {
+			t.Fatalf("a sealed reply handle outlived the exit word in %s (of %d cases)", k, len(cases))
+		}
+	}
+	for c := range cases {
+		if _, _, err := store.Handle(ctx, gatewaytest.Lima, c); !errors.Is(err, conversation.ErrNoHandle) {
+			t.Fatalf("handle of case %s after the exit word: %v", c, err)
 		}
 	}
 }
