@@ -3,9 +3,11 @@ package conversation
 // One record per sender: what the gateway keeps of a sender lives under
 // one key in the sender's slot, so that a message writes it with one SET
 // (with the tip, queue.Batch): the open thread, the reply handles saved
-// for the sender (the index an exit word reads) and the sender's count
-// against channel.limits.sender_per_hour. Each part carries its own end;
-// the key lives as long as the longest.
+// for the sender (the index an exit word reads, and the sealed handles
+// written with their tips), the dedupe marks of the sender's latest
+// messages and the sender's count against
+// channel.limits.sender_per_hour. Each part carries its own end; the key
+// lives as long as the longest.
 //
 // Earlier releases kept the thread alone under this key (for the thread
 // window) and the handle index and the count under keys of their own: such
