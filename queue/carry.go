@@ -21,10 +21,12 @@ type Carried struct {
 	Items         []CarriedItem
 	// next is where each stream's page ended (its last entry), by priority.
 	next map[Priority]string
-	// More: the page read entries (whether they carried the field or
-	// not), so more may follow it: the next page is read after Advance.
-	More bool
 }
+
+// More reports whether the page read entries (whether they carried the
+// field or not), so that more may follow it: the next page is read after
+// Advance.
+func (c *Carried) More() bool { return len(c.next) > 0 }
 
 // CarriedItem is one carried value and the tip id of its entry.
 type CarriedItem struct {
@@ -129,14 +131,13 @@ func (q *Queue) Carried(ctx context.Context, agency, field string, n int) (*Carr
 			c.Items = append(c.Items, CarriedItem{TipID: tip, Value: val})
 		}
 	}
-	c.More = len(c.next) > 0
 	return c, nil
 }
 
 // Advance moves field's cursors past the page c, whose values the caller
 // has kept.
 func (q *Queue) Advance(ctx context.Context, c *Carried) error {
-	if c == nil || len(c.next) == 0 {
+	if c == nil || !c.More() {
 		return nil
 	}
 	ctx, cancel := q.calls.Context(ctx)

@@ -38,7 +38,7 @@ func carried(t *testing.T, q *queue.Queue, n int) []string {
 		if err := q.Advance(context.Background(), c); err != nil {
 			t.Fatal(err)
 		}
-		if !c.More {
+		if !c.More() {
 			return out
 		}
 	}

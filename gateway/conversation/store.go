@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,11 +122,11 @@ func (s *Store) Reach(sender string) ([]byte, error) {
 }
 
 // reach finds the sender whose record holds the agency's handle for a
-// case, through the Reach of a tip of the case: tipID's if given (its
+// case, through the Reach of a tip of the case: tipIDs' if given (their
 // metadata outlives the case's closing), else the case's open item's. ""
 // when no tip of the case has one.
-func (s *Store) reach(ctx context.Context, agency, caseRef, tipID string) (string, error) {
-	for _, id := range []string{tipID, caseRef} {
+func (s *Store) reach(ctx context.Context, agency, caseRef string, tipIDs ...string) (string, error) {
+	for _, id := range slices.Concat(tipIDs, []string{caseRef}) {
 		if id == "" {
 			continue
 		}
@@ -565,18 +566,12 @@ func (s *Store) DeleteHandle(ctx context.Context, agency, caseRef string, tipIDs
 	if s.key == nil {
 		return nil
 	}
-	for _, id := range append(tipIDs, "") {
-		sender, err := s.reach(ctx, agency, caseRef, id)
-		if err != nil {
-			return err
-		}
-		if sender == "" {
-			continue
-		}
-		if err := s.updateSender(ctx, sender, func(r *record, _ time.Time) { delete(r.Handles, agency+" "+caseRef) }); err != nil {
-			return s.fail(err)
-		}
-		return nil
+	sender, err := s.reach(ctx, agency, caseRef, tipIDs...)
+	if err != nil || sender == "" {
+		return err
+	}
+	if err := s.updateSender(ctx, sender, func(r *record, _ time.Time) { delete(r.Handles, agency+" "+caseRef) }); err != nil {
+		return s.fail(err)
 	}
 	return nil
 }

@@ -106,7 +106,7 @@ func (s *Store) Retarget(ctx context.Context, from, to, caseRef string) error {
 // the tip's Reach, which the transfer carries to the new agency, leads
 // there.
 func (s *Store) copyRecordHandle(ctx context.Context, from, to, caseRef string) (bool, error) {
-	sender, err := s.reach(ctx, from, caseRef, "")
+	sender, err := s.reach(ctx, from, caseRef)
 	if err != nil || sender == "" {
 		return false, err
 	}
@@ -144,7 +144,7 @@ func (s *Store) UncopyHandle(ctx context.Context, from, to, caseRef string) erro
 	if s.key == nil {
 		return nil
 	}
-	sender, err := s.reach(ctx, from, caseRef, "")
+	sender, err := s.reach(ctx, from, caseRef)
 	if err != nil || sender == "" {
 		return err
 	}

@@ -207,7 +207,7 @@ func (q *Queue) BatchOps(b *queue.Batch, id string, job twilioapi.ScrubJob, due 
 
 // movePage is how many entries of each stream Move reads at a time (a
 // page of entries holding attachments is cut shorter by the queue), and
-// moveFor how long it goes on with one agency in one call: a backlog (a
+// moveFor how long Move goes on with one agency in one call: a backlog (a
 // flood, the first run after an upgrade) waits for the next.
 const (
 	movePage = 256
@@ -228,7 +228,7 @@ func (q *Queue) Move(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
 	for _, a := range q.agencies {
-		m, err := q.moveAgency(ctx, a)
+		m, err := q.moveAgency(ctx, a, moveFor)
 		n += m
 		if err != nil {
 			errs = append(errs, fmt.Errorf("agency %s: %w", a, err))
@@ -237,19 +237,25 @@ func (q *Queue) Move(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// MoveAgency is Move for one agency: before its tips are purged, for
-// instance, so that no job goes with its entry.
+// MoveAgency is Move for one agency, through every entry added so far
+// however long it takes (until ctx ends): before its tips are purged,
+// so that no job goes with its entry.
 func (q *Queue) MoveAgency(ctx context.Context, agency string) error {
 	if q.src == nil || q.key == nil {
 		return nil
 	}
-	_, err := q.moveAgency(ctx, agency)
-	return err
+	if _, err := q.moveAgency(ctx, agency, 0); err != nil {
+		return err
+	}
+	// Stopped before the end: the purge must not go on.
+	return ctx.Err()
 }
 
-func (q *Queue) moveAgency(ctx context.Context, agency string) (int, error) {
+// moveAgency moves the agency's jobs for up to budget (0: until its
+// entries are all read).
+func (q *Queue) moveAgency(ctx context.Context, agency string, budget time.Duration) (int, error) {
 	n := 0
-	for start := time.Now(); time.Since(start) < moveFor && ctx.Err() == nil; {
+	for start := time.Now(); (budget == 0 || time.Since(start) < budget) && ctx.Err() == nil; {
 		page, err := q.src.Carried(ctx, agency, Field, movePage)
 		if err != nil {
 			return n, err
@@ -276,7 +282,7 @@ func (q *Queue) moveAgency(ctx context.Context, agency string) (int, error) {
 		if err := q.src.Advance(ctx, page); err != nil {
 			return n, err
 		}
-		if !page.More {
+		if !page.More() {
 			break
 		}
 	}

@@ -3,6 +3,7 @@ package scrub_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -257,6 +258,34 @@ func TestJobLivesInItsSchedule(t *testing.T) {
 	}
 }
 
+// carrying is a reply key, a fresh prefix and the queue of the tips whose
+// entries carry their jobs.
+func carrying(t *testing.T) (*seal.ReplyKey, *queuetest.Redis, *queue.Queue) {
+	t.Helper()
+	key, err := seal.GenerateReplyKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := queuetest.New(t)
+	return key, r, queue.New(r.Client, queue.Options{Prefix: r.Prefix})
+}
+
+// publishWithJob publishes tip (case caseRef, pe-lima) with the job of
+// message sid, due at due, queued by q (BatchOps).
+func publishWithJob(t *testing.T, q *scrub.Queue, tips *queue.Queue, tip, caseRef, sid string, due time.Time) *queue.Batch {
+	t.Helper()
+	b := &queue.Batch{}
+	if err := q.BatchOps(b, tip, twilioapi.ScrubJob{MessageSID: sid}, due); err != nil {
+		t.Fatal(err)
+	}
+	err := tips.Publish(context.Background(), queue.Entry{TipID: tip, Case: caseRef, Agency: "pe-lima", Channel: "sms",
+		Priority: queue.Normal, ReceivedAt: time.Now(), Sealed: []byte("sealed " + tip), Batch: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestJobCarriedByItsEntry: a job queued with a tip that makes a stream
 // entry costs no command of its own (the entry carries it, sealed); Move
 // puts it into the schedule with its due time, once, whichever of two
@@ -264,13 +293,8 @@ func TestJobLivesInItsSchedule(t *testing.T) {
 // entry, and its job is the ZADD. MoveAgency, before a purge, leaves no job
 // in an entry: the entry may go, the job stays.
 func TestJobCarriedByItsEntry(t *testing.T) {
-	key, err := seal.GenerateReplyKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := queuetest.New(t)
+	key, r, tips := carrying(t)
 	ctx := context.Background()
-	tips := queue.New(r.Client, queue.Options{Prefix: r.Prefix})
 	gateways := []*scrub.Queue{scrub.New(r.Client, r.Prefix, time.Second, key, nil), scrub.New(r.Client, r.Prefix, time.Second, key, nil)}
 	for _, g := range gateways {
 		g.FromEntries(tips, []string{"pe-lima", "my-kl"})
@@ -278,16 +302,7 @@ func TestJobCarriedByItsEntry(t *testing.T) {
 	now := time.Now()
 	publish := func(tip, caseRef, sid string, due time.Time) *queue.Batch {
 		t.Helper()
-		b := &queue.Batch{}
-		if err := gateways[0].BatchOps(b, tip, twilioapi.ScrubJob{MessageSID: sid}, due); err != nil {
-			t.Fatal(err)
-		}
-		err := tips.Publish(ctx, queue.Entry{TipID: tip, Case: caseRef, Agency: "pe-lima", Channel: "sms",
-			Priority: queue.Normal, ReceivedAt: now, Sealed: []byte("sealed " + tip), Batch: b})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+		return publishWithJob(t, gateways[0], tips, tip, caseRef, sid, due)
 	}
 	sids := map[string]string{"first": "SM00000000000000000000000000000011", "second": "SM00000000000000000000000000000012",
 		"appended": "SM00000000000000000000000000000013"}
@@ -350,5 +365,44 @@ func TestJobCarriedByItsEntry(t *testing.T) {
 	}
 	if jobs, err := gateways[0].Claim(ctx, now.Add(10*time.Minute), 10); err != nil || len(jobs) != 2 {
 		t.Fatalf("after the entries went: %+v, %v; want second (its lease lapsed) and third", jobs, err)
+	}
+}
+
+// failAdvance is a Source whose first Advance fails: Redis went away
+// between the move and the cursor.
+type failAdvance struct {
+	scrub.Source
+	failed bool
+}
+
+func (f *failAdvance) Advance(ctx context.Context, c *queue.Carried) error {
+	if !f.failed {
+		f.failed = true
+		return errors.New("redis went away")
+	}
+	return f.Source.Advance(ctx, c)
+}
+
+// TestMoveFailsHalfWay: a move whose cursor was not saved says so, and the
+// next one moves the same jobs again: each is in the schedule once.
+func TestMoveFailsHalfWay(t *testing.T) {
+	key, r, tips := carrying(t)
+	ctx := context.Background()
+	q := scrub.New(r.Client, r.Prefix, time.Second, key, nil)
+	q.FromEntries(&failAdvance{Source: tips}, []string{"pe-lima"})
+	for i := range 3 {
+		publishWithJob(t, q, tips, fmt.Sprint("tip-", i), fmt.Sprint("CASE-", i), fmt.Sprintf("SM%032d", i), time.Now())
+	}
+	if _, err := q.Move(ctx); err == nil {
+		t.Fatal("a move whose cursor was not saved reported no error")
+	}
+	if n, err := q.Pending(ctx); n != 3 || err != nil {
+		t.Fatalf("%d jobs pending after the move again, %v; want 3, once each", n, err)
+	}
+	if err := q.MoveAgency(ctx, "pe-lima"); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.Client.ZCard(ctx, r.Prefix+":{scrub}:due").Val(); n != 3 {
+		t.Fatalf("%d jobs in the schedule, want 3", n)
 	}
 }
