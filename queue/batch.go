@@ -131,7 +131,8 @@ func (o Op) Key() string {
 //
 // KEYS: the stream, index, meta, cases, the urgent and the normal stream,
 // msgs (when ARGV[1] is '1', or 'N' for a tip whose case ref was made
-// for it, see Entry.NewCase), then the ops' keys. ARGV[2..11]: the entry;
+// for it, see Entry.NewCase), the big key (markBig), then the ops'
+// keys. ARGV[2..11]: the entry;
 // ARGV[12]: the lease in ms. ARGV[13]: the number of Carry's arguments
 // (nc), then those; ARGV[14+nc]: the number of ops, then per op: guard
 // ('1'/'0', 'C' for an op with Check, 'M' for a guard with Check and
@@ -142,7 +143,7 @@ func (o Op) Key() string {
 // found another value: its index and the value}: status 'OK', 'ENTERED'
 // (OK, and the tip made an entry of its own), 'QUEUED' (already in the
 // stream) or 'SEEN' (a guard found its key, whose value is second).
-var publishScript = redis.NewScript(refOfLua + `
+var publishScript = redis.NewScript(refOfLua + bigLua + `
 local ops = {}
 local nc = tonumber(ARGV[13])
 local i = 15 + nc
@@ -270,6 +271,7 @@ if ARGV[1] ~= '0' then
         local f = redis.call('XRANGE', KEYS[6], sid, sid)
         if #f == 1 then
           local id = redis.call('XADD', KEYS[5], '*', unpack(f[1][2]))
+          markBig(KEYS[8], 'urgent', id, f[1][2], 1)
           ref = 'urgent ' .. id
           redis.call('HSET', KEYS[2], item, ref)
           if #p == 1 then redis.call('XACK', KEYS[6], 'triage', sid) end
@@ -314,6 +316,7 @@ if ARGV[1] ~= '0' then
         return e
       end
     end
+    markBig(KEYS[8], ARGV[7], id, add, 4)
     entered = true
   end
 end
@@ -364,7 +367,7 @@ func (q *Queue) scriptCall(e Entry, pub bool, b *Batch, idx []int, keepGuards bo
 			reply = "1"
 		}
 		c.keys = []string{q.stream(e.Agency, e.Priority), q.index(e.Agency), q.meta(e.Agency), q.cases(e.Agency),
-			q.stream(e.Agency, Urgent), q.stream(e.Agency, Normal), q.msgs(e.Agency)}
+			q.stream(e.Agency, Urgent), q.stream(e.Agency, Normal), q.msgs(e.Agency), q.bigKey(e.Agency)}
 		pub := "1"
 		if e.NewCase {
 			pub = "N"

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/queuetest"
+	"github.com/redis/go-redis/v9"
 )
 
 // carrying is a batch whose entry carries value in the field "job", with
@@ -181,6 +185,11 @@ func TestCarryRefused(t *testing.T) {
 func TestCarriedPageBoundedByBytes(t *testing.T) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
+	// Met empty first, as the gateway's mover meets it: the large entries
+	// that follow are read alone because they are marked.
+	if got := carried(t, q, 100); len(got) != 0 {
+		t.Fatalf("an empty stream carried %v", got)
+	}
 	big := make([]byte, 3<<20)
 	for i := range 3 {
 		e := entry("pe-lima", fmt.Sprint("m", i), queue.Normal)
@@ -208,4 +217,173 @@ func TestCarriedPageBoundedByBytes(t *testing.T) {
 	if fmt.Sprint(got) != "[v0 v1 v2]" {
 		t.Fatalf("values read: %v", got)
 	}
+}
+
+// TestCarriedReadsSmallEntriesInPages: past the entries a stream held when
+// it was first read, Carried reads the small entries between two large
+// ones many at a time and each large one alone, on a Redis of its own so
+// that INFO commandstats counts its XRANGEs only; every value is read
+// once, in order, and the marks of large entries read are forgotten.
+func TestCarriedReadsSmallEntriesInPages(t *testing.T) {
+	opt, err := redis.ParseURL(queuetest.StartServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	q := queue.New(rdb, queue.Options{Prefix: "hl:t:pages", Lease: time.Minute})
+	ctx := context.Background()
+	xranges := func() int64 {
+		info, err := rdb.Info(ctx, "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, _ := strings.Cut(info, "cmdstat_xrange:calls=")
+		n, _ := strconv.ParseInt(rest[:strings.IndexAny(rest+",", ",\r\n")], 10, 64)
+		return n
+	}
+
+	// The stream is met before anything is in it, as the gateway's mover
+	// meets it: nothing is read one at a time for want of marks.
+	if got := carried(t, q, 256); len(got) != 0 {
+		t.Fatalf("an empty stream carried %v", got)
+	}
+	large := append([]byte("age-encryption.org/v1\n"), make([]byte, 40<<10)...)
+	var want []string
+	n := 0
+	add := func(count int, sealed []byte) {
+		for range count {
+			e := entry("pe-lima", fmt.Sprintf("m%03d", n), queue.Normal)
+			if sealed != nil {
+				e.Sealed = sealed
+			}
+			e.Batch = carrying("hl:t:pages:{pe-lima}:w", fmt.Sprint("v", n))
+			publish(t, q, e)
+			want = append(want, fmt.Sprintf("m%03d=v%d", n, n))
+			n++
+		}
+	}
+	add(300, nil)
+	add(1, large)
+	add(40, nil)
+	add(2, large)
+	add(10, nil)
+	if m, err := rdb.ZCard(ctx, "hl:t:pages:{pe-lima}:big").Result(); err != nil || m != 3 {
+		t.Fatalf("marks of large entries: %d (%v), want 3", m, err)
+	}
+
+	before := xranges()
+	got := carried(t, q, 256)
+	calls := xranges() - before
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("read %d values, want the %d published, in order", len(got), len(want))
+	}
+	// Pages of 256 over both streams: 300 small entries take two
+	// XRANGEs (256, 44), then one for each large entry, one per run of
+	// small ones between (the 40, the 10), one on the empty urgent stream
+	// per page, and one that finds the end: about ten, where one at a
+	// time would take 353.
+	t.Logf("%d entries read with %d XRANGE", len(got), calls)
+	if calls > 20 {
+		t.Fatalf("%d XRANGE calls for %d entries: want pages, not one entry at a time", calls, len(got))
+	}
+	if m, err := rdb.ZCard(ctx, "hl:t:pages:{pe-lima}:big").Result(); err != nil || m != 0 {
+		t.Fatalf("%d marks of large entries left once every reader is past them (%v), want none", m, err)
+	}
+}
+
+// TestCarriedReadsUnmarkedEntriesOneAtATime: entries a stream held when
+// it was first read (an earlier release added them, unmarked, and some may
+// be large) are read one at a time, so that a page stays within its
+// bytes; those added after, in pages.
+func TestCarriedReadsUnmarkedEntriesOneAtATime(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	// Large entries that no mark names, as an earlier release left them.
+	for i := range 3 {
+		e := entry("pe-lima", fmt.Sprint("old", i), queue.Normal)
+		e.Sealed = append([]byte("age-encryption.org/v1\n"), make([]byte, 3<<20)...)
+		e.Batch = carrying(r.Prefix+":{pe-lima}:w", fmt.Sprint("o", i))
+		publish(t, q, e)
+	}
+	if err := r.Client.Del(ctx, r.Prefix+":{pe-lima}:big").Err(); err != nil {
+		t.Fatal(err)
+	}
+	first, err := q.Carried(ctx, "pe-lima", "job", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Items) == 0 || len(first.Items) > 2 {
+		t.Fatalf("a page of unmarked 3 MB entries held %d of them, want 1 or 2", len(first.Items))
+	}
+	if err := q.Advance(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		e := entry("pe-lima", fmt.Sprint("new", i), queue.Normal)
+		e.Batch = carrying(r.Prefix+":{pe-lima}:w", fmt.Sprint("n", i))
+		publish(t, q, e)
+	}
+	got := carried(t, q, 100)
+	if len(first.Items)+len(got) != 8 || got[len(got)-1] != "new4=n4" {
+		t.Fatalf("values read after the first page: %v", got)
+	}
+}
+
+// TestLargeEntryMarkedWhereItMoves: a large entry that moves to the
+// urgent stream (an urgent message of its case, an escalation) is marked
+// there too, so that the urgent stream's reader reads it alone.
+func TestLargeEntryMarkedWhereItMoves(t *testing.T) {
+	ctx := context.Background()
+	large := append([]byte("age-encryption.org/v1\n"), make([]byte, 40<<10)...)
+	marks := func(r *queuetest.Redis) []string {
+		m, err := r.Client.ZRangeByScore(ctx, r.Prefix+":{pe-lima}:big", &redis.ZRangeBy{Min: "-inf", Max: "+inf"}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, v := range m {
+			p, _, _ := strings.Cut(v, " ")
+			out = append(out, p)
+		}
+		return out
+	}
+
+	t.Run("urgent message of its case", func(t *testing.T) {
+		q, r := newQueue(t, time.Minute)
+		a := entry("pe-lima", "a", queue.Normal)
+		a.Sealed = large
+		a.Batch = carrying(r.Prefix+":{pe-lima}:w", "job-a")
+		publish(t, q, a)
+		b := entry("pe-lima", "b", queue.Urgent)
+		b.Case = a.Case
+		publish(t, q, b)
+		if got := fmt.Sprint(marks(r)); got != "[normal urgent]" {
+			t.Fatalf("marks %s, want the entry marked in both streams", got)
+		}
+	})
+	t.Run("escalated", func(t *testing.T) {
+		e := entry("pe-lima", "c", queue.Normal)
+		e.Sealed = large
+		e.Batch = carrying("", "job-c")
+		e.Batch.Ops = nil
+		q, r := newQueueHeld(t, time.Minute, e, "officer-1")
+		if err := q.Escalate(ctx, "pe-lima", "c", "officer-1", "urgent"); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(marks(r)); got != "[normal urgent]" {
+			t.Fatalf("marks %s, want the entry marked in both streams", got)
+		}
+	})
+	t.Run("small or carrying nothing", func(t *testing.T) {
+		q, r := newQueue(t, time.Minute)
+		small := entry("pe-lima", "d", queue.Normal)
+		small.Batch = carrying(r.Prefix+":{pe-lima}:w", "job-d")
+		plain := entry("pe-lima", "e", queue.Normal)
+		plain.Sealed = large
+		publish(t, q, small, plain)
+		if got := marks(r); len(got) != 0 {
+			t.Fatalf("marks %v, want none: no reader reads past them", got)
+		}
+	})
 }

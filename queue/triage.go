@@ -62,7 +62,7 @@ func (q *Queue) notes(agency, tipID string) string {
 // escalateScript moves a held tip to the urgent stream, undelivered, so the
 // next claim of any officer (or the on-call page) picks it up first. It keeps
 // the tip id and its fields; the old entry is removed.
-var escalateScript = redis.NewScript(auditPrelude + heldCheck + `
+var escalateScript = redis.NewScript(auditPrelude + heldCheck + bigLua + `
 local f = redis.call('XRANGE', KEYS[3], ARGV[12], ARGV[12])
 if #f == 0 then return 'NOTPENDING' end
 local fields = f[1][2]
@@ -70,6 +70,7 @@ for i = 1, #fields, 2 do
   if fields[i] == 'priority' then fields[i+1] = 'urgent' end
 end
 local id = redis.call('XADD', KEYS[4], '*', unpack(fields))
+markBig(KEYS[7], 'urgent', id, fields, 1)
 redis.call('HSET', KEYS[5], ARGV[14], 'urgent ' .. id)
 redis.call('HSET', KEYS[6], ARGV[14], ARGV[15])
 redis.call('XACK', KEYS[3], ARGV[11], ARGV[12])
@@ -97,7 +98,7 @@ func (q *Queue) Escalate(ctx context.Context, agency, tipID, officer, reason str
 		return err
 	}
 	return q.runHeld(ctx, escalateScript, agency, AuditEscalate, officer, tipID, reason,
-		[]string{stream, q.stream(agency, Urgent), q.index(agency), q.escalated(agency)},
+		[]string{stream, q.stream(agency, Urgent), q.index(agency), q.escalated(agency), q.bigKey(agency)},
 		group, id, officer, tipID, officer+" "+strconv.FormatInt(time.Now().UnixMilli(), 10))
 }
 

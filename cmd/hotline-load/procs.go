@@ -23,6 +23,11 @@ type child struct {
 	addr string // 127.0.0.1:PORT
 	logf string
 	done chan error
+	// mover: the gateway moves the scrub jobs its tips' entries carry into
+	// the schedule (with a reply key): the queue prefix whose carried
+	// cursors measureOnce waits on, so that a row's Redis commands count
+	// that work too. Empty otherwise.
+	mover string
 }
 
 // freeAddr returns a loopback address with a port free right now.

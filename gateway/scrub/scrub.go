@@ -210,7 +210,7 @@ func (q *Queue) BatchOps(b *queue.Batch, id string, job twilioapi.ScrubJob, due 
 // moveFor how long Move goes on with one agency in one call: a backlog (a
 // flood, the first run after an upgrade) waits for the next.
 const (
-	movePage = 256
+	movePage = 1024
 	moveFor  = 2 * time.Second
 )
 
