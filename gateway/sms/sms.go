@@ -799,6 +799,16 @@ func (c *Channel) RunScrubber(ctx context.Context, every time.Duration) {
 	periodic.Run(ctx, every, c.ScrubDue)
 }
 
+// Scrub runs go through the due jobs in batches of scrubBatch, scrubWorkers
+// Twilio calls at a time, for up to scrubFor a run: a flood of messages
+// is erased at tens a second, not at the pace of one batch per run (the
+// scrubber runs every 15 s), and a run leaves room before the next.
+const (
+	scrubBatch   = 20
+	scrubWorkers = 8
+	scrubFor     = 10 * time.Second
+)
+
 // ScrubDue runs the scrub jobs that are due.
 func (c *Channel) ScrubDue(ctx context.Context) {
 	scrubs := c.opt.Store.Scrubs()
@@ -807,41 +817,62 @@ func (c *Channel) ScrubDue(ctx context.Context) {
 	if _, err := scrubs.Move(ctx); err != nil {
 		c.opt.Logger.Warn("scrub jobs not moved from the tips' entries: they are moved on the next run", "err", err)
 	}
-	jobs, err := scrubs.Claim(ctx, c.opt.Now(), 20)
-	switch {
-	case errors.Is(err, scrub.ErrUnreadable):
-		c.count("unreadable")
-		c.opt.Logger.Error("scrub jobs stay queued: the reply key cannot open them (was secrets.reply_key changed?); the provider still holds their messages", "err", err)
-	case err != nil:
-		c.opt.Logger.Warn("scrub jobs unavailable", "err", err)
-		return
-	}
-	for _, sc := range jobs {
-		job, err := c.opt.Twilio.Scrub(ctx, sc.Job)
-		sc.Job = job
+	for start := time.Now(); ctx.Err() == nil && time.Since(start) < scrubFor; {
+		jobs, err := scrubs.Claim(ctx, c.opt.Now(), scrubBatch)
 		switch {
-		case err == nil && job.Done():
-			c.count("deleted")
-			c.finishScrub(ctx, scrubs, sc)
-		case twilioapi.Retryable(err) || err == nil:
-			delay, ok := twilioapi.ScrubSchedule.Next(job.Attempt)
-			if !ok || c.opt.Now().Sub(sc.Started) > twilioapi.ScrubSchedule.GiveUpAfter {
-				c.count("failed")
-				c.opt.Logger.Error("scrub given up: Twilio still holds a message; an operator must delete it", "attempts", job.Attempt)
-				c.finishScrub(ctx, scrubs, sc)
-				continue
-			}
-			c.count("retry")
-			if err := scrubs.Reschedule(ctx, sc, c.opt.Now().Add(delay)); err != nil {
-				// The job keeps its last saved state and comes back when
-				// its lease ends.
-				c.opt.Logger.Warn("scrub job not rescheduled: it runs again after its lease", "err", err)
-			}
-		default:
-			c.count("failed")
-			c.opt.Logger.Error("scrub failed: Twilio still holds a message; an operator must delete it", "err", err)
-			c.finishScrub(ctx, scrubs, sc)
+		case errors.Is(err, scrub.ErrUnreadable):
+			c.count("unreadable")
+			c.opt.Logger.Error("scrub jobs stay queued: the reply key cannot open them (was secrets.reply_key changed?); the provider still holds their messages", "err", err)
+		case err != nil:
+			c.opt.Logger.Warn("scrub jobs unavailable", "err", err)
+			return
 		}
+		sem := make(chan struct{}, scrubWorkers)
+		var wg sync.WaitGroup
+		for _, sc := range jobs {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				c.scrubOne(ctx, scrubs, sc)
+			})
+		}
+		wg.Wait()
+		// A short batch: no more are due. One with jobs the key cannot
+		// open ends the run as well (said once a run; they come back
+		// after their lease).
+		if len(jobs) < scrubBatch || err != nil {
+			return
+		}
+	}
+}
+
+// scrubOne asks Twilio to erase one claimed job's message, and finishes
+// or reschedules the job by the answer.
+func (c *Channel) scrubOne(ctx context.Context, scrubs *scrub.Queue, sc scrub.Claimed) {
+	job, err := c.opt.Twilio.Scrub(ctx, sc.Job)
+	sc.Job = job
+	switch {
+	case err == nil && job.Done():
+		c.count("deleted")
+		c.finishScrub(ctx, scrubs, sc)
+	case twilioapi.Retryable(err) || err == nil:
+		delay, ok := twilioapi.ScrubSchedule.Next(job.Attempt)
+		if !ok || c.opt.Now().Sub(sc.Started) > twilioapi.ScrubSchedule.GiveUpAfter {
+			c.count("failed")
+			c.opt.Logger.Error("scrub given up: Twilio still holds a message; an operator must delete it", "attempts", job.Attempt)
+			c.finishScrub(ctx, scrubs, sc)
+			return
+		}
+		c.count("retry")
+		if err := scrubs.Reschedule(ctx, sc, c.opt.Now().Add(delay)); err != nil {
+			// The job keeps its last saved state and comes back when
+			// its lease ends.
+			c.opt.Logger.Warn("scrub job not rescheduled: it runs again after its lease", "err", err)
+		}
+	default:
+		c.count("failed")
+		c.opt.Logger.Error("scrub failed: Twilio still holds a message; an operator must delete it", "err", err)
+		c.finishScrub(ctx, scrubs, sc)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,11 +124,13 @@ func (f *fakeTwilio) Send(_ context.Context, from, to, body string) (string, err
 
 func (f *fakeTwilio) Scrub(_ context.Context, job twilioapi.ScrubJob) (twilioapi.ScrubJob, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.scrubbed = append(f.scrubbed, job)
+	scrub := f.scrub
+	f.mu.Unlock()
 	job.Attempt++
-	if f.scrub != nil {
-		return f.scrub(job)
+	// Outside the lock: the scrubber calls Twilio several at a time.
+	if scrub != nil {
+		return scrub(job)
 	}
 	job.Redacted, job.MediaSIDs = true, nil
 	return job, nil
@@ -878,6 +881,46 @@ func TestScrubDue(t *testing.T) {
 				t.Errorf("second try = %+v, want attempt 1 with ME001 left", scrubbed[1:])
 			}
 		})
+	}
+}
+
+// TestScrubDueDrainsABacklog: a backlog of due jobs (a flood of messages)
+// is erased in one run, not one batch a run, several Twilio calls at a
+// time but never more than the workers; each job once.
+func TestScrubDueDrainsABacklog(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	var now, most atomic.Int32
+	e.tw.scrub = func(j twilioapi.ScrubJob) (twilioapi.ScrubJob, error) {
+		n := now.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(5 * time.Millisecond)
+		now.Add(-1)
+		j.Redacted = true
+		return j, nil
+	}
+	const backlog = 5*sms.ScrubBatch + 3
+	for i := range backlog {
+		job := twilioapi.ScrubJob{MessageSID: fmt.Sprintf("SM%03d", i)}
+		if err := e.store.Scrubs().Enqueue(ctx, job, e.clock.now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.ch.ScrubDue(ctx)
+	_, _, scrubbed := e.tw.calls()
+	seen := map[string]bool{}
+	for _, j := range scrubbed {
+		seen[j.MessageSID] = true
+	}
+	if len(scrubbed) != backlog || len(seen) != backlog {
+		t.Fatalf("one run scrubbed %d jobs (%d distinct), want all %d once", len(scrubbed), len(seen), backlog)
+	}
+	if n, err := e.store.Scrubs().Pending(ctx); n != 0 || err != nil {
+		t.Fatalf("pending after the run: %d, %v", n, err)
+	}
+	if m := most.Load(); m < 2 || m > sms.ScrubWorkers {
+		t.Fatalf("at most %d Twilio calls at once, want between 2 and %d", m, sms.ScrubWorkers)
 	}
 }
 
