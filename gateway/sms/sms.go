@@ -829,27 +829,36 @@ func (c *Channel) ScrubDue(ctx context.Context) {
 		}
 		sem := make(chan struct{}, scrubWorkers)
 		var wg sync.WaitGroup
+		var answered atomic.Int32
 		for _, sc := range jobs {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				c.scrubOne(ctx, scrubs, sc)
+				if c.scrubOne(ctx, scrubs, sc) {
+					answered.Add(1)
+				}
 			})
 		}
 		wg.Wait()
 		// A short batch: no more are due. One with jobs the key cannot
 		// open ends the run as well (said once a run; they come back
-		// after their lease).
-		if len(jobs) < scrubBatch || err != nil {
+		// after their lease). So does one that Twilio answered none of
+		// (down, or out of reach): the rest of the backlog waits for the
+		// next run rather than each job failing at once and being
+		// rescheduled.
+		if len(jobs) < scrubBatch || err != nil || answered.Load() == 0 {
 			return
 		}
 	}
 }
 
 // scrubOne asks Twilio to erase one claimed job's message, and finishes
-// or reschedules the job by the answer.
-func (c *Channel) scrubOne(ctx context.Context, scrubs *scrub.Queue, sc scrub.Claimed) {
+// or reschedules the job by the answer. It reports whether Twilio
+// answered (anything but a retryable failure: an outage, a timeout, a
+// rate limit).
+func (c *Channel) scrubOne(ctx context.Context, scrubs *scrub.Queue, sc scrub.Claimed) bool {
 	job, err := c.opt.Twilio.Scrub(ctx, sc.Job)
+	answered := err == nil || !twilioapi.Retryable(err)
 	sc.Job = job
 	switch {
 	case err == nil && job.Done():
@@ -861,7 +870,7 @@ func (c *Channel) scrubOne(ctx context.Context, scrubs *scrub.Queue, sc scrub.Cl
 			c.count("failed")
 			c.opt.Logger.Error("scrub given up: Twilio still holds a message; an operator must delete it", "attempts", job.Attempt)
 			c.finishScrub(ctx, scrubs, sc)
-			return
+			return answered
 		}
 		c.count("retry")
 		if err := scrubs.Reschedule(ctx, sc, c.opt.Now().Add(delay)); err != nil {
@@ -874,6 +883,7 @@ func (c *Channel) scrubOne(ctx context.Context, scrubs *scrub.Queue, sc scrub.Cl
 		c.opt.Logger.Error("scrub failed: Twilio still holds a message; an operator must delete it", "err", err)
 		c.finishScrub(ctx, scrubs, sc)
 	}
+	return answered
 }
 
 // finishScrub removes a job that is over. A job Redis did not remove is

@@ -924,6 +924,40 @@ func TestScrubDueDrainsABacklog(t *testing.T) {
 	}
 }
 
+// TestScrubDueTwilioOutOfReach: when Twilio answers none of a batch (an
+// outage: every call a retryable failure), the run stops after that batch
+// and reschedules it; the rest of the backlog is not churned through each
+// run, and is erased once Twilio answers again.
+func TestScrubDueTwilioOutOfReach(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	down := &twilioapi.APIError{Op: "redact", Status: 503}
+	e.tw.scrub = func(j twilioapi.ScrubJob) (twilioapi.ScrubJob, error) { return j, down }
+	const backlog = 3 * sms.ScrubBatch
+	for i := range backlog {
+		if err := e.store.Scrubs().Enqueue(ctx, twilioapi.ScrubJob{MessageSID: fmt.Sprintf("SM%03d", i)}, e.clock.now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.ch.ScrubDue(ctx)
+	if _, _, s := e.tw.calls(); len(s) != sms.ScrubBatch {
+		t.Fatalf("Twilio down: one run called it %d times, want one batch (%d)", len(s), sms.ScrubBatch)
+	}
+	if n, err := e.store.Scrubs().Pending(ctx); n != backlog || err != nil {
+		t.Fatalf("pending %d, %v; want all %d kept", n, err, backlog)
+	}
+	// Back up: the next runs erase everything, the rescheduled batch
+	// once its delay is over.
+	e.tw.mu.Lock()
+	e.tw.scrub = nil
+	e.tw.mu.Unlock()
+	e.clock.add(2 * twilioapi.ScrubSchedule.Delay(1))
+	e.ch.ScrubDue(ctx)
+	if n, err := e.store.Scrubs().Pending(ctx); n != 0 || err != nil {
+		t.Fatalf("pending %d, %v once Twilio answers; want none", n, err)
+	}
+}
+
 func TestScrubDueUnavailable(t *testing.T) {
 	e := newEnv(t)
 	closedStore(t, e)
