@@ -131,7 +131,8 @@ func (o Op) Key() string {
 //
 // KEYS: the stream, index, meta, cases, the urgent and the normal stream,
 // msgs (when ARGV[1] is '1', or 'N' for a tip whose case ref was made
-// for it, see Entry.NewCase), the big key (markBig), then the ops'
+// for it, see Entry.NewCase), the big and the carried key (markBig), then
+// the ops'
 // keys. ARGV[2..11]: the entry;
 // ARGV[12]: the lease in ms. ARGV[13]: the number of Carry's arguments
 // (nc), then those; ARGV[14+nc]: the number of ops, then per op: guard
@@ -271,7 +272,7 @@ if ARGV[1] ~= '0' then
         local f = redis.call('XRANGE', KEYS[6], sid, sid)
         if #f == 1 then
           local id = redis.call('XADD', KEYS[5], '*', unpack(f[1][2]))
-          markBig(KEYS[8], 'urgent', id, f[1][2], 1)
+          markBig(KEYS[8], KEYS[9], 'urgent', id, f[1][2], 1)
           ref = 'urgent ' .. id
           redis.call('HSET', KEYS[2], item, ref)
           if #p == 1 then redis.call('XACK', KEYS[6], 'triage', sid) end
@@ -316,7 +317,7 @@ if ARGV[1] ~= '0' then
         return e
       end
     end
-    markBig(KEYS[8], ARGV[7], id, add, 4)
+    markBig(KEYS[8], KEYS[9], ARGV[7], id, add, 4)
     entered = true
   end
 end
@@ -367,7 +368,7 @@ func (q *Queue) scriptCall(e Entry, pub bool, b *Batch, idx []int, keepGuards bo
 			reply = "1"
 		}
 		c.keys = []string{q.stream(e.Agency, e.Priority), q.index(e.Agency), q.meta(e.Agency), q.cases(e.Agency),
-			q.stream(e.Agency, Urgent), q.stream(e.Agency, Normal), q.msgs(e.Agency), q.bigKey(e.Agency)}
+			q.stream(e.Agency, Urgent), q.stream(e.Agency, Normal), q.msgs(e.Agency), q.bigKey(e.Agency), q.carriedKey(e.Agency)}
 		pub := "1"
 		if e.NewCase {
 			pub = "N"

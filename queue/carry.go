@@ -154,34 +154,23 @@ const carriedBytes = 4 << 20
 // is large.
 const bigEntry = 16 << 10
 
-// bigLua defines bigEntry and markBig(big, priority, id, list, from): the
-// entry id just added to the stream of priority, whose fields and values
-// are list[from], list[from+1], ..., is marked in the agency's big key if
-// it is large and carries a value (Batch.Carry: only a reader of those
-// reads past it, and forgets the mark). Every script that adds an entry to
-// a tip stream calls it.
-var bigLua = "local bigEntry = " + strconv.Itoa(bigEntry) + "\nlocal entryField = {" + luaSet(entryFields) + `}
-local function markBig(big, priority, id, list, from)
-  local size, carries = 0, false
-  for j = from, #list - 1, 2 do
-    size = size + #list[j+1]
-    if not entryField[list[j]] then carries = true end
-  end
-  if carries and size > bigEntry then
+// bigLua defines bigEntry and markBig(big, carried, priority, id, list,
+// from): the entry id just added to the stream of priority, whose fields
+// and values are list[from], list[from+1], ..., is marked in the agency's
+// big key if it is large and a reader of carried values met that stream
+// (its "marked" field in the agency's carried key): the reader reads every
+// entry, and forgets a mark once it is past (Advance); with no reader,
+// nothing would. Every script that adds an entry to a tip stream calls it.
+var bigLua = "local bigEntry = " + strconv.Itoa(bigEntry) + `
+local function markBig(big, carried, priority, id, list, from)
+  local size = 0
+  for j = from, #list - 1, 2 do size = size + #list[j+1] end
+  if size > bigEntry and redis.call('HEXISTS', carried, 'marked ' .. priority) == 1 then
     local ms, seq = string.match(id, '^(%d+)-(%d+)$')
     redis.call('ZADD', big, 0, priority .. ' ' .. string.rep('0', 20 - #ms) .. ms .. '-' .. string.rep('0', 20 - #seq) .. seq)
   end
 end
 `
-
-// luaSet is names as the fields of a Lua table of true values.
-func luaSet(names []string) string {
-	var b strings.Builder
-	for _, n := range names {
-		b.WriteString("['" + n + "'] = true, ")
-	}
-	return b.String()
-}
 
 // advanceScript moves each cursor (field ARGV[3k-2] and a space and
 // priority ARGV[3k-1] of KEYS[1]) to id ARGV[3k] unless it is there or

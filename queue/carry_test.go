@@ -181,7 +181,8 @@ func TestCarryRefused(t *testing.T) {
 
 // TestCarriedPageBoundedByBytes: entries with attachments are large; a
 // page stops once it has read a few megabytes, whatever its count, and
-// the next pages read the rest, each value once.
+// the next pages read the rest, each value once. A large entry that
+// carries nothing (a web report with photos) counts as much.
 func TestCarriedPageBoundedByBytes(t *testing.T) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
@@ -191,21 +192,34 @@ func TestCarriedPageBoundedByBytes(t *testing.T) {
 		t.Fatalf("an empty stream carried %v", got)
 	}
 	big := make([]byte, 3<<20)
-	for i := range 3 {
+	for i := range 4 {
 		e := entry("pe-lima", fmt.Sprint("m", i), queue.Normal)
 		e.Sealed = append([]byte("age-encryption.org/v1\n"), big...)
-		e.Batch = carrying(r.Prefix+":{pe-lima}:w", fmt.Sprint("v", i))
+		if i == 0 || i == 3 {
+			e.Batch = carrying(r.Prefix+":{pe-lima}:w", fmt.Sprint("v", i))
+		}
 		publish(t, q, e)
 	}
 	first, err := q.Carried(ctx, "pe-lima", "job", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(first.Items) == 0 || len(first.Items) > 2 {
-		t.Fatalf("a page of 3 MB entries held %d of them, want 1 or 2", len(first.Items))
-	}
 	if err := q.Advance(ctx, first); err != nil {
 		t.Fatal(err)
+	}
+	// m0 (3 MB) then m1 (3 MB, read alone): the page is full, and the
+	// cursor is at m1.
+	at, err := r.Client.HGet(ctx, r.Prefix+":{pe-lima}:carried", "job normal").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := r.Client.XRange(ctx, r.Prefix+":{pe-lima}:tips:normal", at, at).Result()
+	if err != nil || len(e) != 1 || e[0].Values["tip"] != "m1" {
+		tip := any(nil)
+		if len(e) == 1 {
+			tip = e[0].Values["tip"]
+		}
+		t.Fatalf("the first page of 3 MB entries ended at %v (%v), want m1: m0 and m1 fill it", tip, err)
 	}
 	got := []string{}
 	for _, it := range first.Items {
@@ -214,7 +228,7 @@ func TestCarriedPageBoundedByBytes(t *testing.T) {
 	for _, v := range carried(t, q, 100) {
 		got = append(got, v[len("mX="):])
 	}
-	if fmt.Sprint(got) != "[v0 v1 v2]" {
+	if fmt.Sprint(got) != "[v0 v3]" {
 		t.Fatalf("values read: %v", got)
 	}
 }
@@ -330,9 +344,12 @@ func TestCarriedReadsUnmarkedEntriesOneAtATime(t *testing.T) {
 	}
 }
 
-// TestLargeEntryMarkedWhereItMoves: a large entry that moves to the
-// urgent stream (an urgent message of its case, an escalation) is marked
-// there too, so that the urgent stream's reader reads it alone.
+// TestLargeEntryMarkedWhereItMoves: once a reader met the streams, a
+// large entry is marked, whatever it carries (the reader reads them all),
+// and so is its copy when it moves to the urgent stream (an urgent message
+// of its case, an escalation), so that the urgent stream's reader reads it
+// alone; before any reader met a stream, nothing is marked (no reader
+// would forget the marks).
 func TestLargeEntryMarkedWhereItMoves(t *testing.T) {
 	ctx := context.Background()
 	large := append([]byte("age-encryption.org/v1\n"), make([]byte, 40<<10)...)
@@ -351,6 +368,7 @@ func TestLargeEntryMarkedWhereItMoves(t *testing.T) {
 
 	t.Run("urgent message of its case", func(t *testing.T) {
 		q, r := newQueue(t, time.Minute)
+		carried(t, q, 10)
 		a := entry("pe-lima", "a", queue.Normal)
 		a.Sealed = large
 		a.Batch = carrying(r.Prefix+":{pe-lima}:w", "job-a")
@@ -363,11 +381,14 @@ func TestLargeEntryMarkedWhereItMoves(t *testing.T) {
 		}
 	})
 	t.Run("escalated", func(t *testing.T) {
+		q, r := newQueue(t, time.Minute)
+		carried(t, q, 10)
 		e := entry("pe-lima", "c", queue.Normal)
 		e.Sealed = large
-		e.Batch = carrying("", "job-c")
-		e.Batch.Ops = nil
-		q, r := newQueueHeld(t, time.Minute, e, "officer-1")
+		publish(t, q, e)
+		if c := claim(t, q, "pe-lima", "officer-1"); c.TipID != "c" {
+			t.Fatalf("claimed %s", c.TipID)
+		}
 		if err := q.Escalate(ctx, "pe-lima", "c", "officer-1", "urgent"); err != nil {
 			t.Fatal(err)
 		}
@@ -375,15 +396,21 @@ func TestLargeEntryMarkedWhereItMoves(t *testing.T) {
 			t.Fatalf("marks %s, want the entry marked in both streams", got)
 		}
 	})
-	t.Run("small or carrying nothing", func(t *testing.T) {
+	t.Run("small, or no reader yet", func(t *testing.T) {
 		q, r := newQueue(t, time.Minute)
-		small := entry("pe-lima", "d", queue.Normal)
-		small.Batch = carrying(r.Prefix+":{pe-lima}:w", "job-d")
-		plain := entry("pe-lima", "e", queue.Normal)
-		plain.Sealed = large
-		publish(t, q, small, plain)
+		early := entry("pe-lima", "d", queue.Normal)
+		early.Sealed = large
+		early.Batch = carrying(r.Prefix+":{pe-lima}:w", "job-d")
+		publish(t, q, early)
 		if got := marks(r); len(got) != 0 {
-			t.Fatalf("marks %v, want none: no reader reads past them", got)
+			t.Fatalf("marks %v before any reader met the stream, want none", got)
+		}
+		carried(t, q, 10)
+		small := entry("pe-lima", "e", queue.Normal)
+		small.Batch = carrying(r.Prefix+":{pe-lima}:w", "job-e")
+		publish(t, q, small)
+		if got := marks(r); len(got) != 0 {
+			t.Fatalf("marks %v for a small entry, want none", got)
 		}
 	})
 }

@@ -698,7 +698,7 @@ return 'OK'
 // A normal case that an urgent message reached while it was held (msgs
 // KEYS[4] has its "!" field) goes back as urgent: its entry moves to the
 // urgent stream KEYS[5] (index KEYS[6]; a large entry is marked in
-// KEYS[7], see markBig), undelivered.
+// KEYS[7] for the reader of KEYS[8], see markBig), undelivered.
 var releaseScript = redis.NewScript(auditPrelude + heldCheck + bigLua + `
 local f = redis.call('XRANGE', KEYS[3], ARGV[12], ARGV[12])
 local tip
@@ -707,7 +707,7 @@ if #f == 1 then
 end
 if tip and KEYS[3] ~= KEYS[5] and redis.call('HGET', KEYS[4], tip .. '!') then
   local id = redis.call('XADD', KEYS[5], '*', unpack(f[1][2]))
-  markBig(KEYS[7], 'urgent', id, f[1][2], 1)
+  markBig(KEYS[7], KEYS[8], 'urgent', id, f[1][2], 1)
   redis.call('HSET', KEYS[6], tip, 'urgent ' .. id)
   redis.call('HDEL', KEYS[4], tip .. '!')
   redis.call('XACK', KEYS[3], ARGV[11], ARGV[12])
@@ -822,7 +822,7 @@ func (q *Queue) Release(ctx context.Context, agency, tipID, officer string) erro
 		return err
 	}
 	return q.runHeld(ctx, releaseScript, agency, AuditRelease, officer, tipID, "",
-		[]string{stream, q.msgs(agency), q.stream(agency, Urgent), q.index(agency), q.bigKey(agency)}, group, id, officer, releasedConsumer, idle)
+		[]string{stream, q.msgs(agency), q.stream(agency, Urgent), q.index(agency), q.bigKey(agency), q.carriedKey(agency)}, group, id, officer, releasedConsumer, idle)
 }
 
 // releasedConsumer holds released tips until the next claim takes them.

@@ -70,7 +70,7 @@ for i = 1, #fields, 2 do
   if fields[i] == 'priority' then fields[i+1] = 'urgent' end
 end
 local id = redis.call('XADD', KEYS[4], '*', unpack(fields))
-markBig(KEYS[7], 'urgent', id, fields, 1)
+markBig(KEYS[7], KEYS[8], 'urgent', id, fields, 1)
 redis.call('HSET', KEYS[5], ARGV[14], 'urgent ' .. id)
 redis.call('HSET', KEYS[6], ARGV[14], ARGV[15])
 redis.call('XACK', KEYS[3], ARGV[11], ARGV[12])
@@ -98,7 +98,7 @@ func (q *Queue) Escalate(ctx context.Context, agency, tipID, officer, reason str
 		return err
 	}
 	return q.runHeld(ctx, escalateScript, agency, AuditEscalate, officer, tipID, reason,
-		[]string{stream, q.stream(agency, Urgent), q.index(agency), q.escalated(agency), q.bigKey(agency)},
+		[]string{stream, q.stream(agency, Urgent), q.index(agency), q.escalated(agency), q.bigKey(agency), q.carriedKey(agency)},
 		group, id, officer, tipID, officer+" "+strconv.FormatInt(time.Now().UnixMilli(), 10))
 }
 
