@@ -112,6 +112,29 @@ func TestReportRenders(t *testing.T) {
 	}
 }
 
+// TestReportComparesWithBothReferenceRuns: with the reference measured
+// before and after the gateway's rows, the gateway's ratios (throughput
+// and server CPU) are against the mean of the two.
+func TestReportComparesWithBothReferenceRuns(t *testing.T) {
+	b := &bench{opt: options{kinds: []string{"x25519"}, workers: 16, duration: time.Second}, started: time.Now(),
+		machine: machine{nproc: 2}}
+	perSecond := func(n int) stats {
+		return stats{OK: n, AllOK: n, Duration: time.Second, Codes: map[int]int{200: n}, lat: []time.Duration{time.Millisecond}}
+	}
+	b.results = []result{
+		{id: "bare", group: "baseline", scenario: "signed SMS webhook", server: "bare net/http", stats: perSecond(10000)},
+		{id: "x25519/ref", group: "x25519", scenario: "signed SMS webhook", server: "reference", stats: perSecond(1000), cpuPerOK: 1200 * time.Microsecond},
+		{id: "x25519/sms", group: "x25519", scenario: "signed SMS webhook", server: "gateway", stats: perSecond(2600), cpuPerOK: 500 * time.Microsecond},
+		{id: "x25519/ref-after", group: "x25519", scenario: "signed SMS webhook, again", server: "reference", stats: perSecond(3000), cpuPerOK: 800 * time.Microsecond},
+	}
+	out := b.report()
+	for _, want := range []string{"1.30× reference", "1.30×: met (server CPU per tip 500 µs against 1000 µs: 2.00×)", "0.30× bare"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 // TestCountQueuedCountsAppendedMessages: a message appended to an open
 // case makes no stream entry, but is queued all the same: the count reads
 // the clear metadata of every tip, by channel.

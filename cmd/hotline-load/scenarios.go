@@ -438,6 +438,16 @@ func (b *bench) runKind(ctx context.Context, ks keySet, closed string, l func(ma
 		l(b.smsRequest(noReply, noReply, true), http.StatusOK))
 	b.stopChild(bare)
 
+	// The reference again, so that the gateway's rows are compared with
+	// the mean of two runs around them (see reference).
+	ref, err = b.startHelper(ctx, "reference", ks)
+	if err != nil {
+		return err
+	}
+	base = "http://" + ref.addr
+	b.measure(ctx, ref, row("ref-after", "signed SMS webhook, again after the gateway's rows", "reference", "upstream age", closed), l(b.smsRequest(base, base, true), http.StatusOK))
+	b.stopChild(ref)
+
 	type floodCase struct {
 		id, scenario string
 		web          section
