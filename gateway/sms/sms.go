@@ -36,6 +36,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/twilioapi"
 	"github.com/hotline-org/hotline/gateway/urgency"
 	"github.com/hotline-org/hotline/queue"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/text/language"
 )
 
@@ -827,19 +828,18 @@ func (c *Channel) ScrubDue(ctx context.Context) {
 			c.opt.Logger.Warn("scrub jobs unavailable", "err", err)
 			return
 		}
-		sem := make(chan struct{}, scrubWorkers)
-		var wg sync.WaitGroup
+		var g errgroup.Group
+		g.SetLimit(scrubWorkers)
 		var answered atomic.Int32
 		for _, sc := range jobs {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
+			g.Go(func() error {
 				if c.scrubOne(ctx, scrubs, sc) {
 					answered.Add(1)
 				}
+				return nil
 			})
 		}
-		wg.Wait()
+		g.Wait()
 		// A short batch: no more are due. One with jobs the key cannot
 		// open ends the run as well (said once a run; they come back
 		// after their lease). So does one that Twilio answered none of
