@@ -128,7 +128,14 @@ func (b *bench) startGateway(ctx context.Context, name string, ks keySet, env []
 	if slices.Contains(env, "HOTLINE_UPSTREAM_X25519=1") {
 		want = `"crypto.fast_x25519":false`
 	}
-	if log, err := os.ReadFile(c.logf); err == nil && !strings.Contains(string(log), want) {
+	// The gateway writes its log lines in batches (a window of
+	// cmd/hotline's logWindow): the line may come a moment after /healthz.
+	log, err := os.ReadFile(c.logf)
+	for deadline := time.Now().Add(time.Second); err == nil && !strings.Contains(string(log), want) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		log, err = os.ReadFile(c.logf)
+	}
+	if err == nil && !strings.Contains(string(log), want) {
 		if strings.Contains(string(log), `"crypto.fast_x25519"`) {
 			c.stop()
 			return nil, "", fmt.Errorf("%s: the gateway's log does not say %s", name, want)

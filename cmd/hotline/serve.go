@@ -48,7 +48,12 @@ func cmdServe(e *env, args []string) error {
 // startGateway wires and starts the gateway of config c. stop stops it,
 // then runs last (if not nil) while Redis is still open.
 func startGateway(e *env, c *config.Config) (parts *gatewayParts, log *slog.Logger, stop func(last func(redis.UniversalClient)), err error) {
-	log = newLogger(e.stderr, c.Log.Format, c.Log.Level)
+	log, logDone := newServeLogger(e.stderr, c.Log.Format, c.Log.Level)
+	defer func() {
+		if err != nil {
+			logDone()
+		}
+	}()
 	redis.SetLogger(redisLogger{log})
 	rdb, err := newRedis(c)
 	if err != nil {
@@ -79,6 +84,7 @@ func startGateway(e *env, c *config.Config) (parts *gatewayParts, log *slog.Logg
 			last(rdb)
 		}
 		closeAll()
+		logDone()
 	}, nil
 }
 
