@@ -201,6 +201,11 @@ func New(rdb redis.UniversalClient, opt Options) *Queue {
 	return &Queue{rdb: rdb, opt: opt, co: NewCoalescer(opt.Timeout), calls: breaker.Calls{Timeout: opt.Timeout, Unavailable: ErrUnavailable}}
 }
 
+// Coalescer is how the queue sends concurrent calls to Redis: a reader of
+// the same client may send its calls in the same batches
+// (conversation.Store.ShareBatches).
+func (q *Queue) Coalescer() *Coalescer { return q.co }
+
 // Keyspace returns the queue's client, key prefix and call deadline, for
 // the stores that keep their keys beside the queue's (queue/officer).
 func (q *Queue) Keyspace() (rdb redis.UniversalClient, prefix string, timeout time.Duration) {

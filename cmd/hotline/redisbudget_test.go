@@ -9,8 +9,10 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hotline-org/hotline/cmd/internal/redisstats"
 	"github.com/hotline-org/hotline/crypto/seal"
@@ -235,4 +237,107 @@ func TestRedisBudgetPerSMSOnCluster(t *testing.T) {
 	newSender, inThread, retry := measureSMS(t, rdb, "redis://"+cluster.Addrs[0]+"/0", admins...)
 	checkBudget(t, map[string]redisCost{"new sender": newSender, "sender in a thread": inThread, "retry of the same MessageSid": retry},
 		map[string][2]int64{"new sender": {3, 0}, "sender in a thread": {3, 0}, "retry of the same MessageSid": {1, 0}})
+}
+
+// pipelineKinds records, for each pipeline a client sends, whether it
+// holds a read (MGET) and a publish (a script).
+type pipelineKinds struct {
+	mixed, reads, publishes atomic.Int64
+}
+
+func (*pipelineKinds) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (*pipelineKinds) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (p *pipelineKinds) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		var read, publish bool
+		for _, c := range cmds {
+			switch c.Name() {
+			case "mget":
+				read = true
+			case "evalsha", "eval":
+				publish = true
+			}
+		}
+		switch {
+		case read && publish:
+			p.mixed.Add(1)
+		case read:
+			p.reads.Add(1)
+		case publish:
+			p.publishes.Add(1)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestConcurrentSMSShareBatches: a message reads its sender's state, then
+// publishes; under load, the reads of some messages go to Redis in the
+// same pipeline as the publishes of others (one coalescer for both), not
+// in round trips of their own. Senders keep sending until a pipeline holds
+// both, for at most a few seconds: with a coalescer each, none ever does.
+func TestConcurrentSMSShareBatches(t *testing.T) {
+	srv := queuetest.StartServer(t)
+	opt, err := redis.ParseURL(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.DisableIdentity = true
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	kinds := &pipelineKinds{}
+	rdb.AddHook(kinds)
+	t.Setenv("HOTLINE_PEPPER", faultPepper)
+	const token = "0123456789abcdef0123456789abcdef"
+	t.Setenv("TWILIO_AUTH_TOKEN", token)
+	port := queuetest.FreePort(t)
+	c := loadFaultConfig(t, port, queuetest.FreePort(t), srv, "hl", "")
+	none := 0
+	c.Redis.MinReplicas = &none
+	parts, err := wire(context.Background(), c, rdb, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parts.dur.publisher.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	public := fmt.Sprintf("http://127.0.0.1:%d", port)
+	var sent atomic.Int64
+	send := func() error {
+		n := sent.Add(1)
+		sid := fmt.Sprintf("SM%032d", n)
+		form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
+			"From": {fmt.Sprintf("+51987%06d", n)}, "To": {faultNumber}, "Body": {"quiero contar algo que vi en el mercado"}, "NumMedia": {"0"}}
+		req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", handlers.TwilioSignature([]byte(token), public+"/twilio/sms", form))
+		rec := httptest.NewRecorder()
+		parts.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			return fmt.Errorf("SMS %d: %d %s", n, rec.Code, rec.Body)
+		}
+		return nil
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Go(func() {
+			for kinds.mixed.Load() == 0 && time.Now().Before(deadline) {
+				if err := send(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("%d messages: %d pipelines with reads and publishes, %d with reads only, %d with publishes only",
+		sent.Load(), kinds.mixed.Load(), kinds.reads.Load(), kinds.publishes.Load())
+	if kinds.mixed.Load() == 0 {
+		t.Fatalf("%d concurrent messages, and no pipeline held both a read and a publish", sent.Load())
+	}
 }

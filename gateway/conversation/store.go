@@ -101,6 +101,12 @@ func NewWith(rdb redis.UniversalClient, prefix string, timeout time.Duration, ke
 		tips: queue.New(rdb, queue.Options{Prefix: prefix, Timeout: timeout})}
 }
 
+// ShareBatches sends the store's reads in co's batches: co is the queue's
+// (queue.Queue.Coalescer) over the same Redis client, so that under load
+// one message's read goes to Redis with other messages' publishes, not in
+// a round trip of its own. Call it before the store is used.
+func (s *Store) ShareBatches(co *queue.Coalescer) { s.co = co }
+
 // reachRecord is what a tip's Reach holds, sealed to the reply key: the
 // sender whose record holds the tip's reply handle.
 type reachRecord struct {
