@@ -36,6 +36,8 @@ const (
 	// DefaultWorkers keep-alive connections saturate two cores without
 	// queueing so deep that p99 measures only the queue.
 	DefaultWorkers = 16
+	// DefaultRounds of the interleaved comparison: 8 × 3 slices of 1.8 s.
+	DefaultRounds = 8
 	// floodWorkers is the attacker's concurrency in the flood.
 	floodWorkers = 256
 	// agency and hotlineNumber are the generated config's.
@@ -57,13 +59,15 @@ type options struct {
 	retryBusy int
 	kinds     []string
 	args      []string
+	// rounds is how many rounds the interleaved comparison runs (0: none).
+	rounds int
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("hotline-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: hotline-load [-out BENCHMARKS.md] [-duration 5s] [-warmup 1s] [-workers 16] [-redis URL] [-kinds x25519,pq] [-wait-quiet 30s] [-retry-busy 2]")
+		fmt.Fprintln(stderr, "usage: hotline-load [-out BENCHMARKS.md] [-duration 5s] [-warmup 1s] [-workers 16] [-redis URL] [-kinds x25519,pq] [-wait-quiet 30s] [-retry-busy 2] [-interleave 8]")
 		fs.PrintDefaults()
 	}
 	var o options
@@ -74,11 +78,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.redisURL, "redis", "", "Redis `URL` (default: REDIS_URL, else redis://127.0.0.1:6379/0)")
 	kinds := fs.String("kinds", "x25519,pq", "recipient kinds to measure: x25519, pq or both")
 	fs.DurationVar(&o.waitQuiet, "wait-quiet", 0, "before each scenario, wait up to this long until other processes use under a quarter of a core")
+	fs.IntVar(&o.rounds, "interleave", DefaultRounds, "rounds of the interleaved comparison of the reference and the gateway (0: none)")
 	fs.IntVar(&o.retryBusy, "retry-busy", 0, "run a scenario that other processes disturbed (half a core or more) up to this many times again, keeping the least disturbed run")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if fs.NArg() > 0 || o.duration <= 0 || o.warmup < 0 || o.workers < 1 || o.retryBusy < 0 {
+	if fs.NArg() > 0 || o.duration <= 0 || o.warmup < 0 || o.workers < 1 || o.retryBusy < 0 || o.rounds < 0 {
 		fs.Usage()
 		return o, errors.New("usage")
 	}
@@ -116,8 +121,10 @@ type bench struct {
 	machine machine
 	started time.Time
 	results []result
-	notes   []string
-	seq     int
+	// interleaved are the interleaved comparisons, one a key kind.
+	interleaved []interleaved
+	notes       []string
+	seq         int
 }
 
 // result is one row of the report.

@@ -170,3 +170,56 @@ func TestSMSSendersDiffer(t *testing.T) {
 		seen[from] = true
 	}
 }
+
+// TestInterleavedComparisonBoundsTheVerdict: the interleaved comparison's
+// ratios are its slices' sums, and a throughput target is met only if the
+// rows and the interleaved comparison both meet it.
+func TestInterleavedComparisonBoundsTheVerdict(t *testing.T) {
+	perSecond := func(n int) stats {
+		return stats{OK: n, AllOK: n, Duration: time.Second, Codes: map[int]int{200: n}, lat: []time.Duration{time.Millisecond}}
+	}
+	slices := func(id string, ok []int, cpu time.Duration) sliceRow {
+		r := sliceRow{id: id, name: id}
+		for _, n := range ok {
+			r.ok += n
+			r.allOK += n
+			r.dur += time.Second
+			r.cpu += time.Duration(n) * cpu
+			r.rates = append(r.rates, float64(n))
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name        string
+		gw, noreply []int
+		want        []string
+	}{
+		// Rows: 1.40× and 1.70×. Interleaved: (1300+1500)/(1000+1000)
+		// = 1.40× and 1.50×.
+		{"the interleaved comparison misses", []int{1300, 1500}, []int{1400, 1600},
+			[]string{"1.40×: met (server CPU per tip 500 µs against 1000 µs: 2.00×; interleaved: 1.40×, server CPU 2.50×)",
+				"1.70×: **missed** (server CPU per tip 400 µs against 1000 µs: 2.50×; interleaved: 1.50×, server CPU 2.50×)",
+				"| 2 × X25519 | sms | 2 | 1400 | 1300–1500 | 400 | 1.40× reference (CPU 2.50×) | 0.00 |"}},
+		{"both meet", []int{1300, 1500}, []int{1700, 1700},
+			[]string{"1.70×: met (server CPU per tip 400 µs against 1000 µs: 2.50×; interleaved: 1.70×, server CPU 2.50×)"}},
+	} {
+		b := &bench{opt: options{kinds: []string{"x25519"}, workers: 16, duration: time.Second, rounds: 2}, started: time.Now(),
+			machine: machine{nproc: 2}}
+		b.results = []result{
+			{id: "x25519/ref", group: "x25519", scenario: "signed SMS webhook", server: "reference", stats: perSecond(1000), cpuPerOK: 1000 * time.Microsecond},
+			{id: "x25519/sms", group: "x25519", scenario: "signed SMS webhook", server: "gateway", stats: perSecond(1400), cpuPerOK: 500 * time.Microsecond},
+			{id: "x25519/sms-noreply", group: "x25519", scenario: "signed SMS webhook, no reply key", server: "gateway", stats: perSecond(1700), cpuPerOK: 400 * time.Microsecond},
+		}
+		b.interleaved = []interleaved{{group: "x25519", rounds: 2, rows: []sliceRow{
+			slices("ref", []int{900, 1100}, 1000*time.Microsecond),
+			slices("sms", tc.gw, 400*time.Microsecond),
+			slices("sms-noreply", tc.noreply, 400*time.Microsecond),
+		}}}
+		out := b.report()
+		for _, want := range tc.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: report lacks %q:\n%s", tc.name, want, out)
+			}
+		}
+	}
+}

@@ -454,6 +454,9 @@ func (b *bench) runKind(ctx context.Context, ks keySet, closed string, l func(ma
 	base = "http://" + ref.addr
 	b.measure(ctx, ref, row("ref-after", "signed SMS webhook, again after the gateway's rows", "reference", "upstream age", closed), l(b.smsRequest(base, base, true), http.StatusOK))
 	b.stopChild(ref)
+	if err := b.interleave(ctx, ks, g); err != nil {
+		return err
+	}
 
 	type floodCase struct {
 		id, scenario string
