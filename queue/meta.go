@@ -75,10 +75,34 @@ func (q *Queue) List(ctx context.Context, agency string, limit int) ([]Listed, e
 	return q.list(ctx, agency, limit)
 }
 
-// list is List with any limit (0: all open tips, for counts).
+// list is List with any limit (0: all open tips).
 func (q *Queue) list(ctx context.Context, agency string, limit int) ([]Listed, error) {
-	if err := q.backfillMeta(ctx, agency); err != nil {
+	var out []Listed
+	if err := q.eachOpen(ctx, agency, func(l Listed) { out = append(out, l) }); err != nil {
 		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Listed) int {
+		if a.Priority != b.Priority {
+			return slices.Index(Priorities, a.Priority) - slices.Index(Priorities, b.Priority)
+		}
+		return compareStreamIDs(a.StreamID, b.StreamID)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// openChunk is how many open items eachOpen reads at a time: a flood's
+// queue (tens of thousands of cases) is counted in bounded memory, and no
+// single reply holds Redis long.
+const openChunk = 512
+
+// eachOpen calls fn for each of the agency's open items, in no order, from
+// the clear metadata only. It reads their metadata openChunk at a time.
+func (q *Queue) eachOpen(ctx context.Context, agency string, fn func(Listed)) error {
+	if err := q.backfillMeta(ctx, agency); err != nil {
+		return err
 	}
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
@@ -92,7 +116,7 @@ func (q *Queue) list(ctx context.Context, agency string, limit int) ([]Listed, e
 		return nil
 	})
 	if err != nil {
-		return nil, q.calls.Fail("", err)
+		return q.calls.Fail("", err)
 	}
 	ids := legacy.Val()
 	seen := make(map[string]bool, len(ids))
@@ -105,67 +129,61 @@ func (q *Queue) list(ctx context.Context, agency string, limit int) ([]Listed, e
 			ids = append(ids, id)
 		}
 	}
+	seen = nil
 	if len(ids) == 0 {
-		return nil, nil
-	}
-	var refs, metas, closed, escalated *redis.SliceCmd
-	fields := make([]string, 0, 3*len(ids))
-	for _, id := range ids {
-		fields = append(fields, caseFields(id)...)
-	}
-	var cases *redis.SliceCmd
-	_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		refs = p.HMGet(ctx, q.index(agency), ids...)
-		metas = p.HMGet(ctx, q.meta(agency), ids...)
-		closed = p.HMGet(ctx, q.closed(agency), ids...)
-		escalated = p.HMGet(ctx, q.escalated(agency), ids...)
-		cases = p.HMGet(ctx, q.msgs(agency), fields...)
 		return nil
-	})
-	if err != nil {
-		return nil, q.calls.Fail("", err)
 	}
 	pending := map[string]redis.XPendingExt{}
 	for _, p := range Priorities {
 		pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: q.stream(agency, p), Group: group, Start: "-", End: "+", Count: maxPending}).Result()
 		if err != nil && !isNoGroup(err) {
-			return nil, q.calls.Fail("", err)
+			return q.calls.Fail("", err)
 		}
 		for _, pe := range pend {
 			pending[string(p)+" "+pe.ID] = pe
 		}
 	}
-	out := make([]Listed, 0, len(ids))
-	for i, id := range ids {
-		idx, _ := refs.Val()[i].(string)
-		raw, _ := metas.Val()[i].(string)
-		ref := itemRef(idx, raw)
-		if c, _ := closed.Val()[i].(string); c != "" || ref == "" || raw == "" {
-			continue
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), openChunk)]
+		ids = ids[len(chunk):]
+		var refs, metas, closed, escalated, cases *redis.SliceCmd
+		fields := make([]string, 0, 3*len(chunk))
+		for _, id := range chunk {
+			fields = append(fields, caseFields(id)...)
 		}
-		p, sid, ok := strings.Cut(ref, " ")
-		var m tipMeta
-		if !ok || !Priority(p).Valid() || json.Unmarshal([]byte(raw), &m) != nil {
-			continue
+		_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			refs = p.HMGet(ctx, q.index(agency), chunk...)
+			metas = p.HMGet(ctx, q.meta(agency), chunk...)
+			closed = p.HMGet(ctx, q.closed(agency), chunk...)
+			escalated = p.HMGet(ctx, q.escalated(agency), chunk...)
+			cases = p.HMGet(ctx, q.msgs(agency), fields...)
+			return nil
+		})
+		if err != nil {
+			return q.calls.Fail("", err)
 		}
-		esc, _ := escalated.Val()[i].(string)
-		l := Listed{Entry: m.entry(id, Priority(p)), StreamID: sid, State: StateWaiting, Escalated: esc != ""}
-		if pe, ok := pending[ref]; ok {
-			q.applyPending(&l, pe)
+		for i, id := range chunk {
+			idx, _ := refs.Val()[i].(string)
+			raw, _ := metas.Val()[i].(string)
+			ref := itemRef(idx, raw)
+			if c, _ := closed.Val()[i].(string); c != "" || ref == "" || raw == "" {
+				continue
+			}
+			p, sid, ok := strings.Cut(ref, " ")
+			var m tipMeta
+			if !ok || !Priority(p).Valid() || json.Unmarshal([]byte(raw), &m) != nil {
+				continue
+			}
+			esc, _ := escalated.Val()[i].(string)
+			l := Listed{Entry: m.entry(id, Priority(p)), StreamID: sid, State: StateWaiting, Escalated: esc != ""}
+			if pe, ok := pending[ref]; ok {
+				q.applyPending(&l, pe)
+			}
+			applyCase(&l, cases.Val()[3*i:3*i+3])
+			fn(l)
 		}
-		applyCase(&l, cases.Val()[3*i:3*i+3])
-		out = append(out, l)
 	}
-	slices.SortFunc(out, func(a, b Listed) int {
-		if a.Priority != b.Priority {
-			return slices.Index(Priorities, a.Priority) - slices.Index(Priorities, b.Priority)
-		}
-		return compareStreamIDs(a.StreamID, b.StreamID)
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
+	return nil
 }
 
 func (q *Queue) applyPending(l *Listed, pe redis.XPendingExt) {
@@ -208,28 +226,41 @@ type Counts struct {
 
 // Count returns the agency's open tips by priority and state, from the
 // clear metadata only. It counts every open tip, not only a list's worth.
+// It reads them a chunk at a time (eachOpen) and keeps none: a pager
+// checks counts every minute, and a flood's queue must not make each check
+// hold the whole queue's metadata (30,000 tips were 31 MB).
 func (q *Queue) Count(ctx context.Context, agency string) (Counts, error) {
-	list, err := q.list(ctx, agency, 0)
-	if err != nil {
+	c := newCounts()
+	if err := q.eachOpen(ctx, agency, c.add); err != nil {
 		return Counts{}, err
 	}
-	return countOf(list), nil
+	return c, nil
 }
 
-func countOf(list []Listed) Counts {
+func newCounts() Counts {
 	c := Counts{Waiting: map[Priority]int{}, Held: map[Priority]int{}, OldestWaiting: map[Priority]time.Time{}}
 	for _, p := range Priorities {
 		c.Waiting[p], c.Held[p] = 0, 0
 	}
+	return c
+}
+
+// add counts one open item (the maps are shared with c's copies).
+func (c Counts) add(l Listed) {
+	if l.State == StateHeld {
+		c.Held[l.Priority]++
+		return
+	}
+	c.Waiting[l.Priority]++
+	if o, ok := c.OldestWaiting[l.Priority]; !ok || l.ReceivedAt.Before(o) {
+		c.OldestWaiting[l.Priority] = l.ReceivedAt
+	}
+}
+
+func countOf(list []Listed) Counts {
+	c := newCounts()
 	for _, l := range list {
-		if l.State == StateHeld {
-			c.Held[l.Priority]++
-			continue
-		}
-		c.Waiting[l.Priority]++
-		if o, ok := c.OldestWaiting[l.Priority]; !ok || l.ReceivedAt.Before(o) {
-			c.OldestWaiting[l.Priority] = l.ReceivedAt
-		}
+		c.add(l)
 	}
 	return c
 }

@@ -40,14 +40,14 @@ type CaseCleanup func(ctx context.Context, agency, caseRef string) error
 // cleanup runs even if another fails; the purge is told of each failure.
 func (q *Queue) WhenCaseClosed(cleanups ...CaseCleanup) PurgeHook {
 	return func(ctx context.Context, agency, tipID, caseRef string) error {
-		open, err := q.List(ctx, agency, 0)
-		if err != nil {
+		// Every open item, not a list's worth: with more open than
+		// maxList, the case's other tip could be past the first page.
+		open := false
+		if err := q.eachOpen(ctx, agency, func(l Listed) { open = open || l.Case == caseRef }); err != nil {
 			return err
 		}
-		for _, l := range open {
-			if l.Case == caseRef {
-				return nil
-			}
+		if open {
+			return nil
 		}
 		var errs []error
 		for _, c := range cleanups {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"testing"
@@ -437,5 +438,80 @@ func waitState(t *testing.T, q *queue.Queue, id, state string) {
 			t.Fatalf("tip %s stays %s, want %s", id, l.State, state)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestCountPastAChunk: a queue of more open tips than one chunk of
+// eachOpen is counted whole, held, waiting and closed told apart, with the
+// oldest waiting tip of each priority.
+func TestCountPastAChunk(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	base := time.UnixMilli(1_700_000_000_000).UTC()
+	var es []queue.Entry
+	for i := range 1100 {
+		p := queue.Normal
+		if i%8 == 0 {
+			p = queue.Urgent // 138 urgent
+		}
+		e := entry("pe-lima", fmt.Sprintf("t%04d", i), p)
+		e.ReceivedAt = base.Add(time.Duration(i) * time.Second)
+		es = append(es, e)
+	}
+	publish(t, q, es...)
+	// Three urgent held (t0000, t0008, t0016), one of them closed; the
+	// oldest waiting urgent is then t0024.
+	for range 3 {
+		claim(t, q, "pe-lima", "alice")
+	}
+	if err := q.Ack(ctx, "pe-lima", "t0000", "alice", queue.Dispatched); err != nil {
+		t.Fatal(err)
+	}
+	c, err := q.Count(ctx, "pe-lima")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Held[queue.Urgent] != 2 || c.Waiting[queue.Urgent] != 135 || c.Waiting[queue.Normal] != 962 || c.Held[queue.Normal] != 0 {
+		t.Fatalf("counts %+v; want 2 urgent held, 135 urgent and 962 normal waiting", c)
+	}
+	if got, want := c.OldestWaiting[queue.Urgent], base.Add(24*time.Second); !got.Equal(want) {
+		t.Fatalf("oldest waiting urgent %v, want %v", got, want)
+	}
+	if got, want := c.OldestWaiting[queue.Normal], base.Add(time.Second); !got.Equal(want) {
+		t.Fatalf("oldest waiting normal %v, want %v", got, want)
+	}
+}
+
+// TestWhenCaseClosedPastAListPage: a case's other tip still open keeps its
+// cleanups from running even when more tips are open than a list holds
+// (maxList) and that tip comes after them.
+func TestWhenCaseClosedPastAListPage(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	first := entry("pe-lima", "first", queue.Normal)
+	first.Case = "CASE-x"
+	publish(t, q, first)
+	claim(t, q, "pe-lima", "alice")
+	if err := q.Ack(ctx, "pe-lima", "first", "alice", queue.Dispatched); err != nil {
+		t.Fatal(err)
+	}
+	var fillers []queue.Entry
+	for i := range 1000 {
+		fillers = append(fillers, entry("pe-lima", fmt.Sprintf("f%04d", i), queue.Normal))
+	}
+	publish(t, q, fillers...)
+	second := entry("pe-lima", "second", queue.Normal)
+	second.Case = "CASE-x"
+	publish(t, q, second)
+	ran := 0
+	hook := q.WhenCaseClosed(func(ctx context.Context, agency, caseRef string) error {
+		ran++
+		return nil
+	})
+	if n, err := q.Purge(ctx, "pe-lima", time.Now().Add(time.Second), hook); n != 1 || err != nil {
+		t.Fatalf("purge: %d, %v", n, err)
+	}
+	if ran != 0 {
+		t.Fatal("the case's cleanups ran while its second tip, the 1001st open, is open")
 	}
 }
