@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotline-org/hotline/handlers"
 	"github.com/hotline-org/hotline/queue/queuetest"
 	"github.com/redis/go-redis/v9"
 )
@@ -103,11 +102,8 @@ func TestSpoolRefusedFailsReadiness(t *testing.T) {
 		sid := fmt.Sprintf("SM%032x", n)
 		form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
 			"From": {fmt.Sprintf("+5198%07d", n)}, "To": {faultNumber}, "Body": {"somos muchos en una casa"}, "NumMedia": {"0"}}
-		req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Twilio-Signature", handlers.TwilioSignature([]byte(faultToken), public+"/twilio/sms", form))
 		rec := httptest.NewRecorder()
-		parts.handler.ServeHTTP(rec, req)
+		parts.handler.ServeHTTP(rec, signedSMS([]byte(faultToken), public, form))
 		io.Copy(io.Discard, rec.Body)
 		return rec.Code
 	}

@@ -39,6 +39,28 @@ func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 	}
 }
 
+// ownRedis starts a Redis server for the test alone, and returns its URL
+// and the options of a client of it.
+func ownRedis(t *testing.T) (string, *redis.Options) {
+	t.Helper()
+	srv := queuetest.StartServer(t)
+	opt, err := redis.ParseURL(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.DisableIdentity = true
+	return srv, opt
+}
+
+// signedSMS is a Twilio SMS webhook request for form, signed with token
+// for the gateway at public.
+func signedSMS(token []byte, public string, form url.Values) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", handlers.TwilioSignature(token, public+"/twilio/sms", form))
+	return req
+}
+
 // commandStats reads Redis's count of calls by command (commands that
 // scripts run count too).
 func commandStats(t *testing.T, admin *redis.Client) map[string]int64 {
@@ -101,9 +123,7 @@ func measureSMS(t *testing.T, rdb redis.UniversalClient, redisURL string, admins
 		t.Helper()
 		form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
 			"From": {from}, "To": {faultNumber}, "Body": {"quiero contar algo que vi en el mercado"}, "NumMedia": {"0"}}
-		req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Twilio-Signature", handlers.TwilioSignature([]byte(token), public+"/twilio/sms", form))
+		req := signedSMS([]byte(token), public, form)
 		before, tripsBefore := stats(), trips.n.Load()
 		rec := httptest.NewRecorder()
 		parts.handler.ServeHTTP(rec, req)
@@ -183,12 +203,7 @@ func measureSMS(t *testing.T, rdb redis.UniversalClient, redisURL string, admins
 // run inside scripts count too). The budget of issue 16: two round trips
 // for a new sender and for a sender in a thread (one for a retry).
 func TestRedisBudgetPerSMS(t *testing.T) {
-	srv := queuetest.StartServer(t)
-	opt, err := redis.ParseURL(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt.DisableIdentity = true
+	srv, opt := ownRedis(t)
 	admin := redis.NewClient(opt)
 	t.Cleanup(func() { admin.Close() })
 	rdb := redis.NewClient(opt)
@@ -276,12 +291,7 @@ func (p *pipelineKinds) ProcessPipelineHook(next redis.ProcessPipelineHook) redi
 // in round trips of their own. Senders keep sending until a pipeline holds
 // both, for at most a few seconds: with a coalescer each, none ever does.
 func TestConcurrentSMSShareBatches(t *testing.T) {
-	srv := queuetest.StartServer(t)
-	opt, err := redis.ParseURL(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt.DisableIdentity = true
+	srv, opt := ownRedis(t)
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
 	kinds := &pipelineKinds{}
@@ -307,11 +317,8 @@ func TestConcurrentSMSShareBatches(t *testing.T) {
 		sid := fmt.Sprintf("SM%032d", n)
 		form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
 			"From": {fmt.Sprintf("+51987%06d", n)}, "To": {faultNumber}, "Body": {"quiero contar algo que vi en el mercado"}, "NumMedia": {"0"}}
-		req := httptest.NewRequest(http.MethodPost, "/twilio/sms", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Twilio-Signature", handlers.TwilioSignature([]byte(token), public+"/twilio/sms", form))
 		rec := httptest.NewRecorder()
-		parts.handler.ServeHTTP(rec, req)
+		parts.handler.ServeHTTP(rec, signedSMS([]byte(token), public, form))
 		if rec.Code != http.StatusOK {
 			return fmt.Errorf("SMS %d: %d %s", n, rec.Code, rec.Body)
 		}
