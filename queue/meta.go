@@ -104,15 +104,17 @@ func (q *Queue) eachOpen(ctx context.Context, agency string, fn func(Listed)) er
 	if err := q.backfillMeta(ctx, agency); err != nil {
 		return err
 	}
-	ctx, cancel := q.calls.Context(ctx)
+	// Each round trip has the deadline of one call, not the whole walk:
+	// a flood's queue takes many chunks.
+	cctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	// The open items: those of the cases open, and those filed in the
 	// open set by a gateway older than cases.
 	var legacy *redis.StringSliceCmd
 	var items *redis.MapStringStringCmd
-	_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		legacy = p.SMembers(ctx, q.openSet(agency))
-		items = p.HGetAll(ctx, q.cases(agency))
+	_, err := q.rdb.Pipelined(cctx, func(p redis.Pipeliner) error {
+		legacy = p.SMembers(cctx, q.openSet(agency))
+		items = p.HGetAll(cctx, q.cases(agency))
 		return nil
 	})
 	if err != nil {
@@ -129,13 +131,13 @@ func (q *Queue) eachOpen(ctx context.Context, agency string, fn func(Listed)) er
 			ids = append(ids, id)
 		}
 	}
-	seen = nil
+	seen = nil // not needed while the chunks are read
 	if len(ids) == 0 {
 		return nil
 	}
 	pending := map[string]redis.XPendingExt{}
 	for _, p := range Priorities {
-		pend, err := q.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: q.stream(agency, p), Group: group, Start: "-", End: "+", Count: maxPending}).Result()
+		pend, err := q.rdb.XPendingExt(cctx, &redis.XPendingExtArgs{Stream: q.stream(agency, p), Group: group, Start: "-", End: "+", Count: maxPending}).Result()
 		if err != nil && !isNoGroup(err) {
 			return q.calls.Fail("", err)
 		}
@@ -151,14 +153,16 @@ func (q *Queue) eachOpen(ctx context.Context, agency string, fn func(Listed)) er
 		for _, id := range chunk {
 			fields = append(fields, caseFields(id)...)
 		}
-		_, err = q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			refs = p.HMGet(ctx, q.index(agency), chunk...)
-			metas = p.HMGet(ctx, q.meta(agency), chunk...)
-			closed = p.HMGet(ctx, q.closed(agency), chunk...)
-			escalated = p.HMGet(ctx, q.escalated(agency), chunk...)
-			cases = p.HMGet(ctx, q.msgs(agency), fields...)
+		cctx, cancel := q.calls.Context(ctx)
+		_, err = q.rdb.Pipelined(cctx, func(p redis.Pipeliner) error {
+			refs = p.HMGet(cctx, q.index(agency), chunk...)
+			metas = p.HMGet(cctx, q.meta(agency), chunk...)
+			closed = p.HMGet(cctx, q.closed(agency), chunk...)
+			escalated = p.HMGet(cctx, q.escalated(agency), chunk...)
+			cases = p.HMGet(cctx, q.msgs(agency), fields...)
 			return nil
 		})
+		cancel()
 		if err != nil {
 			return q.calls.Fail("", err)
 		}
@@ -226,9 +230,9 @@ type Counts struct {
 
 // Count returns the agency's open tips by priority and state, from the
 // clear metadata only. It counts every open tip, not only a list's worth.
-// It reads them a chunk at a time (eachOpen) and keeps none: a pager
-// checks counts every minute, and a flood's queue must not make each check
-// hold the whole queue's metadata (30,000 tips were 31 MB).
+// It reads them a chunk at a time (eachOpen) and keeps none: the pager
+// counts every interval (30 s by default), and a flood's queue must not
+// make each check hold the whole queue's metadata (30,000 tips were 31 MB).
 func (q *Queue) Count(ctx context.Context, agency string) (Counts, error) {
 	c := newCounts()
 	if err := q.eachOpen(ctx, agency, c.add); err != nil {
