@@ -1,8 +1,10 @@
 package queue_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/queuetest"
@@ -82,5 +84,38 @@ func BenchmarkClaim(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkPurgeBesideAFlood is retention's cost per closed tip purged
+// (with the reply handle's hook, WhenCaseClosed) while 5000 tips are open.
+func BenchmarkPurgeBesideAFlood(b *testing.B) {
+	r := queuetest.New(b)
+	q := queue.New(r.Client, queue.Options{Prefix: r.Prefix, Lease: time.Minute})
+	ctx := b.Context()
+	for i := range 5000 {
+		if err := q.Publish(ctx, entry("pe-lima", "open"+strconv.Itoa(i), queue.Normal)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	hook := q.WhenCaseClosed(func(context.Context, string, string) error { return nil })
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		id := "closed" + strconv.Itoa(i)
+		// Urgent: claimed before the flood's tips.
+		if err := q.Publish(ctx, entry("pe-lima", id, queue.Urgent)); err != nil {
+			b.Fatal(err)
+		}
+		if c, err := q.Claim(ctx, "pe-lima", "alice"); err != nil || c.TipID != id {
+			b.Fatalf("claim: %+v, %v", c, err)
+		}
+		if err := q.Ack(ctx, "pe-lima", id, "alice", queue.Dispatched); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if n, err := q.Purge(ctx, "pe-lima", time.Now().Add(time.Second), hook); n != 1 || err != nil {
+			b.Fatalf("purge: %d, %v", n, err)
+		}
 	}
 }

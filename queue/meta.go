@@ -104,19 +104,17 @@ func (q *Queue) eachOpen(ctx context.Context, agency string, fn func(Listed)) er
 	if err := q.backfillMeta(ctx, agency); err != nil {
 		return err
 	}
-	// Each round trip has the deadline of one call, not the whole walk:
-	// a flood's queue takes many chunks.
-	cctx, cancel := q.calls.Context(ctx)
-	defer cancel()
 	// The open items: those of the cases open, and those filed in the
 	// open set by a gateway older than cases.
 	var legacy *redis.StringSliceCmd
 	var items *redis.MapStringStringCmd
+	cctx, cancel := q.calls.Context(ctx)
 	_, err := q.rdb.Pipelined(cctx, func(p redis.Pipeliner) error {
 		legacy = p.SMembers(cctx, q.openSet(agency))
 		items = p.HGetAll(cctx, q.cases(agency))
 		return nil
 	})
+	cancel()
 	if err != nil {
 		return q.calls.Fail("", err)
 	}
@@ -131,18 +129,60 @@ func (q *Queue) eachOpen(ctx context.Context, agency string, fn func(Listed)) er
 			ids = append(ids, id)
 		}
 	}
-	seen = nil // not needed while the chunks are read
+	return q.eachItem(ctx, agency, ids, true, fn)
+}
+
+// caseOpen reports whether the agency has an open item of caseRef: the
+// item the cases hash files the case under, or one that a gateway older
+// than cases filed in the open set (each of those is read). Its cost does
+// not grow with the open queue: retention asks it of every tip it purges.
+func (q *Queue) caseOpen(ctx context.Context, agency, caseRef string) (bool, error) {
+	if err := q.backfillMeta(ctx, agency); err != nil {
+		return false, err
+	}
+	var legacy *redis.StringSliceCmd
+	var filed *redis.StringCmd
+	cctx, cancel := q.calls.Context(ctx)
+	_, err := q.rdb.Pipelined(cctx, func(p redis.Pipeliner) error {
+		legacy = p.SMembers(cctx, q.openSet(agency))
+		filed = p.HGet(cctx, q.cases(agency), caseRef)
+		return nil
+	})
+	cancel()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, q.calls.Fail("", err)
+	}
+	ids := legacy.Val()
+	if id := filed.Val(); id != "" && !slices.Contains(ids, id) {
+		ids = append(ids, id)
+	}
+	open := false
+	err = q.eachItem(ctx, agency, ids, false, func(l Listed) { open = open || l.Case == caseRef })
+	return open, err
+}
+
+// eachItem calls fn for each of the items ids that is open, reading their
+// metadata openChunk at a time; with pending, their deliveries and holder
+// too (else each is Waiting).
+func (q *Queue) eachItem(ctx context.Context, agency string, ids []string, pending bool, fn func(Listed)) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	pending := map[string]redis.XPendingExt{}
+	held := map[string]redis.XPendingExt{}
 	for _, p := range Priorities {
+		if !pending {
+			break
+		}
+		// Each round trip has the deadline of one call, not the whole
+		// walk: a flood's queue takes many chunks.
+		cctx, cancel := q.calls.Context(ctx)
 		pend, err := q.rdb.XPendingExt(cctx, &redis.XPendingExtArgs{Stream: q.stream(agency, p), Group: group, Start: "-", End: "+", Count: maxPending}).Result()
+		cancel()
 		if err != nil && !isNoGroup(err) {
 			return q.calls.Fail("", err)
 		}
 		for _, pe := range pend {
-			pending[string(p)+" "+pe.ID] = pe
+			held[string(p)+" "+pe.ID] = pe
 		}
 	}
 	for len(ids) > 0 {
@@ -154,7 +194,7 @@ func (q *Queue) eachOpen(ctx context.Context, agency string, fn func(Listed)) er
 			fields = append(fields, caseFields(id)...)
 		}
 		cctx, cancel := q.calls.Context(ctx)
-		_, err = q.rdb.Pipelined(cctx, func(p redis.Pipeliner) error {
+		_, err := q.rdb.Pipelined(cctx, func(p redis.Pipeliner) error {
 			refs = p.HMGet(cctx, q.index(agency), chunk...)
 			metas = p.HMGet(cctx, q.meta(agency), chunk...)
 			closed = p.HMGet(cctx, q.closed(agency), chunk...)
@@ -180,7 +220,7 @@ func (q *Queue) eachOpen(ctx context.Context, agency string, fn func(Listed)) er
 			}
 			esc, _ := escalated.Val()[i].(string)
 			l := Listed{Entry: m.entry(id, Priority(p)), StreamID: sid, State: StateWaiting, Escalated: esc != ""}
-			if pe, ok := pending[ref]; ok {
+			if pe, ok := held[ref]; ok {
 				q.applyPending(&l, pe)
 			}
 			applyCase(&l, cases.Val()[3*i:3*i+3])

@@ -40,14 +40,20 @@ type CaseCleanup func(ctx context.Context, agency, caseRef string) error
 // cleanup runs even if another fails; the purge is told of each failure.
 func (q *Queue) WhenCaseClosed(cleanups ...CaseCleanup) PurgeHook {
 	return func(ctx context.Context, agency, tipID, caseRef string) error {
-		// Every open item, not a list's worth: with more open than
-		// maxList, the case's other tip could be past the first page.
-		open := false
-		if err := q.eachOpen(ctx, agency, func(l Listed) { open = open || l.Case == caseRef }); err != nil {
-			return err
+		// Not a list's worth of open items (with more open than maxList,
+		// the case's other tip could be past the first page), nor every
+		// open item (a purge after a flood would be quadratic): the
+		// case's own. A tip whose case is unknown ("") is looked for in
+		// every open item.
+		var open bool
+		var err error
+		if caseRef != "" {
+			open, err = q.caseOpen(ctx, agency, caseRef)
+		} else {
+			err = q.eachOpen(ctx, agency, func(l Listed) { open = open || l.Case == caseRef })
 		}
-		if open {
-			return nil
+		if err != nil || open {
+			return err
 		}
 		var errs []error
 		for _, c := range cleanups {

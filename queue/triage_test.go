@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/queuetest"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestListCountShow(t *testing.T) {
@@ -513,5 +515,109 @@ func TestWhenCaseClosedPastAListPage(t *testing.T) {
 	}
 	if ran != 0 {
 		t.Fatal("the case's cleanups ran while its second tip, the 1001st open, is open")
+	}
+}
+
+// countHook counts the commands sent, alone or in pipelines.
+type countHook struct{ n atomic.Int64 }
+
+func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
+}
+
+// TestWhenCaseClosedCostsTheSameWhateverTheQueue: the hook looks up the
+// purged tip's case, not the open queue. It read every open item, in
+// chunks, for each tip purged: a retention run after a flood was
+// quadratic. Purging a closed tip now costs the same commands beside 10
+// open tips as beside 1100.
+func TestWhenCaseClosedCostsTheSameWhateverTheQueue(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	h := &countHook{}
+	r.Client.AddHook(h)
+	ctx := context.Background()
+	closeOne := func(agency, id string) queue.Entry {
+		e := entry(agency, id, queue.Normal)
+		publish(t, q, e)
+		claim(t, q, agency, "alice")
+		if err := q.Ack(ctx, agency, id, "alice", queue.Dispatched); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	// purge purges the agency's one closed tip, checks that its case's
+	// cleanups ran, and returns the commands it took.
+	purge := func(agency string, e queue.Entry) int64 {
+		var ran []string
+		hook := q.WhenCaseClosed(func(ctx context.Context, _, caseRef string) error {
+			ran = append(ran, caseRef)
+			return nil
+		})
+		before := h.n.Load()
+		if n, err := q.Purge(ctx, agency, time.Now().Add(time.Second), hook); n != 1 || err != nil {
+			t.Fatalf("%s: purge: %d, %v", agency, n, err)
+		}
+		if len(ran) != 1 || ran[0] != e.Case {
+			t.Fatalf("%s: cleanups of a closed case: %v", agency, ran)
+		}
+		return h.n.Load() - before
+	}
+	cost := func(agency string, open int) int64 {
+		// Once per Redis node: the scripts loaded, say.
+		purge(agency, closeOne(agency, agency+"-warm"))
+		closed := closeOne(agency, agency+"-closed")
+		var fillers []queue.Entry
+		for i := range open {
+			fillers = append(fillers, entry(agency, fmt.Sprintf("%s-%04d", agency, i), queue.Normal))
+		}
+		publish(t, q, fillers...)
+		return purge(agency, closed)
+	}
+	small, large := cost("pe-cusco", 10), cost("pe-lima", 1100)
+	if small != large {
+		t.Fatalf("purging a closed tip took %d commands beside 10 open tips, %d beside 1100", small, large)
+	}
+}
+
+// TestWhenCaseClosedFindsAnOlderGatewaysItem: an open item filed the way
+// a gateway older than the cases hash filed it (in the open set only)
+// keeps its case's reply handle and thread.
+func TestWhenCaseClosedFindsAnOlderGatewaysItem(t *testing.T) {
+	q, r := newQueue(t, time.Minute)
+	ctx := context.Background()
+	first := entry("pe-lima", "first", queue.Normal)
+	first.Case = "CASE-x"
+	publish(t, q, first)
+	claim(t, q, "pe-lima", "alice")
+	if err := q.Ack(ctx, "pe-lima", "first", "alice", queue.Dispatched); err != nil {
+		t.Fatal(err)
+	}
+	second := entry("pe-lima", "second", queue.Normal)
+	second.Case = "CASE-x"
+	publish(t, q, second)
+	// As an older gateway left it: not in cases, in the open set.
+	if n, err := r.Client.HDel(ctx, r.Prefix+":{pe-lima}:cases", "CASE-x").Result(); n != 1 || err != nil {
+		t.Fatalf("the case was not filed in cases: %d, %v", n, err)
+	}
+	r.Client.SAdd(ctx, r.Prefix+":{pe-lima}:open", "second")
+	ran := 0
+	hook := q.WhenCaseClosed(func(ctx context.Context, agency, caseRef string) error {
+		ran++
+		return nil
+	})
+	if n, err := q.Purge(ctx, "pe-lima", time.Now().Add(time.Second), hook); n != 1 || err != nil {
+		t.Fatalf("purge: %d, %v", n, err)
+	}
+	if ran != 0 {
+		t.Fatal("the case's cleanups ran while an older gateway's item of it is open")
 	}
 }
