@@ -90,14 +90,8 @@ func BenchmarkClaim(b *testing.B) {
 // BenchmarkPurgeBesideAFlood is retention's cost per closed tip purged
 // (with the reply handle's hook, WhenCaseClosed) while 5000 tips are open.
 func BenchmarkPurgeBesideAFlood(b *testing.B) {
-	r := queuetest.New(b)
-	q := queue.New(r.Client, queue.Options{Prefix: r.Prefix, Lease: time.Minute})
+	q := flooded(b, 5000)
 	ctx := b.Context()
-	for i := range 5000 {
-		if err := q.Publish(ctx, entry("pe-lima", "open"+strconv.Itoa(i), queue.Normal)); err != nil {
-			b.Fatal(err)
-		}
-	}
 	hook := q.WhenCaseClosed(func(context.Context, string, string) error { return nil })
 	b.ResetTimer()
 	for i := range b.N {
@@ -118,4 +112,27 @@ func BenchmarkPurgeBesideAFlood(b *testing.B) {
 			b.Fatalf("purge: %d, %v", n, err)
 		}
 	}
+}
+
+// BenchmarkListBesideAFlood is a list's worth (1000) of 5000 open tips.
+func BenchmarkListBesideAFlood(b *testing.B) {
+	q := flooded(b, 5000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if l, err := q.List(b.Context(), "pe-lima", 0); len(l) != 1000 || err != nil {
+			b.Fatalf("list: %d, %v", len(l), err)
+		}
+	}
+}
+
+// flooded is a queue with n tips open in pe-lima.
+func flooded(b *testing.B, n int) *queue.Queue {
+	r := queuetest.New(b)
+	q := queue.New(r.Client, queue.Options{Prefix: r.Prefix, Lease: time.Minute})
+	for i := range n {
+		if err := q.Publish(b.Context(), entry("pe-lima", "open"+strconv.Itoa(i), queue.Normal)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return q
 }

@@ -77,16 +77,26 @@ func (q *Queue) List(ctx context.Context, agency string, limit int) ([]Listed, e
 
 // list is List with any limit (0: all open tips).
 func (q *Queue) list(ctx context.Context, agency string, limit int) ([]Listed, error) {
-	var out []Listed
-	if err := q.eachOpen(ctx, agency, func(l Listed) { out = append(out, l) }); err != nil {
-		return nil, err
-	}
-	slices.SortFunc(out, func(a, b Listed) int {
+	order := func(a, b Listed) int {
 		if a.Priority != b.Priority {
 			return slices.Index(Priorities, a.Priority) - slices.Index(Priorities, b.Priority)
 		}
 		return compareStreamIDs(a.StreamID, b.StreamID)
+	}
+	var out []Listed
+	err := q.eachOpen(ctx, agency, func(l Listed) {
+		out = append(out, l)
+		// Cut to the limit as it goes: a list of a flood's queue holds
+		// twice the limit at most, not every open item.
+		if limit > 0 && len(out) >= 2*limit {
+			slices.SortFunc(out, order)
+			out = out[:limit]
+		}
 	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, order)
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}

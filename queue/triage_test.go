@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -481,6 +482,31 @@ func TestCountPastAChunk(t *testing.T) {
 	}
 	if got, want := c.OldestWaiting[queue.Normal], base.Add(time.Second); !got.Equal(want) {
 		t.Fatalf("oldest waiting normal %v, want %v", got, want)
+	}
+	// A list's worth (maxList, 1000) of the 1099 open: the 137 urgent,
+	// then the 863 oldest normal, each oldest first.
+	list, err := q.List(ctx, "pe-lima", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := 8; i < 1100; i += 8 {
+		want = append(want, fmt.Sprintf("t%04d", i))
+	}
+	for i := 1; len(want) < 1000; i++ {
+		if i%8 != 0 {
+			want = append(want, fmt.Sprintf("t%04d", i))
+		}
+	}
+	got := make([]string, len(list))
+	for i, l := range list {
+		got[i] = l.TipID
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("listed %d: %v ... %v; want %d: %v ... %v", len(got), got[:min(3, len(got))], got[max(0, len(got)-3):], len(want), want[:3], want[len(want)-3:])
+	}
+	if list, err := q.List(ctx, "pe-lima", 5); err != nil || len(list) != 5 || list[0].TipID != "t0008" || list[4].TipID != "t0040" {
+		t.Fatalf("a list of 5: %+v, %v", list, err)
 	}
 }
 
