@@ -125,6 +125,18 @@ func BenchmarkListBesideAFlood(b *testing.B) {
 	}
 }
 
+// BenchmarkCountBesideAFlood is a count of 5000 open tips (the pager's,
+// and each open console's event stream's).
+func BenchmarkCountBesideAFlood(b *testing.B) {
+	q := flooded(b, 5000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if c, err := q.Count(b.Context(), "pe-lima"); c.Waiting[queue.Normal] != 5000 || err != nil {
+			b.Fatalf("count: %+v, %v", c, err)
+		}
+	}
+}
+
 // flooded is a queue with n tips open in pe-lima.
 func flooded(b *testing.B, n int) *queue.Queue {
 	r := queuetest.New(b)

@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -124,40 +125,37 @@ type Appended struct {
 // after the one that first saw it (a case opened, claimed and appended to
 // between two calls shows that message when shown, untold).
 func (q *Queue) Watch(ctx context.Context, agency string, seen map[string]int) (Counts, []Appended, error) {
-	list, err := q.list(ctx, agency, 0)
-	if err != nil {
-		return Counts{}, nil, err
-	}
 	first := seen[""] == 0
-	seen[""] = 1
 	type want struct {
-		l    *Listed
+		l    Listed
 		from int
 	}
 	var wants []want
 	var fields []string
-	open := map[string]bool{"": true}
-	for i := range list {
-		l := &list[i]
-		open[l.TipID] = true
+	// Walked, not listed: a flood's queue is never held whole (nor
+	// sorted) for a count. seen changes only once the walk is done.
+	c := newCounts()
+	next := make(map[string]int, len(seen))
+	err := q.eachOpen(ctx, agency, func(l Listed) {
+		c.add(l)
 		before, ok := seen[l.TipID]
-		seen[l.TipID] = l.MessageCount
+		next[l.TipID] = l.MessageCount
 		if first || !ok || l.State != StateHeld {
 			// Counts of waiting cases are kept too, so that a message
 			// appended right after a claim is still told.
-			continue
+			return
 		}
 		for n := max(before, 1); n < l.MessageCount; n++ {
 			wants = append(wants, want{l, n})
 			fields = append(fields, l.TipID+"#"+strconv.Itoa(n))
 		}
+	})
+	if err != nil {
+		return Counts{}, nil, err
 	}
-	for k := range seen {
-		if !open[k] {
-			delete(seen, k)
-		}
-	}
-	c := countOf(list)
+	clear(seen)
+	maps.Copy(seen, next)
+	seen[""] = 1
 	if len(fields) == 0 {
 		return c, nil, nil
 	}

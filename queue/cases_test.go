@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -344,5 +345,41 @@ func TestRaisedCaseLapsedClaimedAsUrgent(t *testing.T) {
 	}
 	if !lapsed {
 		t.Fatalf("ana's lapse is not in the trail: %+v", log)
+	}
+}
+
+// TestWatchPastAChunk: Watch walks the open items as Count does (more than
+// a chunk of them here, openChunk): its counts are Count's, and a message
+// appended to a held case after the first call is told once, with its
+// holder.
+func TestWatchPastAChunk(t *testing.T) {
+	q, _ := newQueue(t, time.Minute)
+	ctx := context.Background()
+	held := entry("pe-lima", "held", queue.Urgent)
+	publish(t, q, held)
+	claim(t, q, "pe-lima", "alice")
+	var es []queue.Entry
+	for i := range 600 {
+		es = append(es, entry("pe-lima", fmt.Sprintf("w%04d", i), queue.Normal))
+	}
+	publish(t, q, es...)
+	seen := map[string]int{}
+	c, told, err := q.Watch(ctx, "pe-lima", seen)
+	if err != nil || len(told) != 0 || c.Held[queue.Urgent] != 1 || c.Waiting[queue.Normal] != 600 || len(seen) != 602 {
+		t.Fatalf("first watch: %+v, told %v, %v; %d seen", c, told, err, len(seen))
+	}
+	if want, err := q.Count(ctx, "pe-lima"); err != nil || !reflect.DeepEqual(c, want) {
+		t.Fatalf("watch counts %+v, count %+v (%v)", c, want, err)
+	}
+	more := entry("pe-lima", "held-2", queue.Normal)
+	more.Case = held.Case
+	publish(t, q, more)
+	_, told, err = q.Watch(ctx, "pe-lima", seen)
+	want := queue.Appended{Item: "held", Case: held.Case, Tip: "held-2", Holder: "alice", Priority: queue.Urgent}
+	if err != nil || len(told) != 1 || told[0] != want {
+		t.Fatalf("after an append: told %+v, %v; want %+v", told, err, want)
+	}
+	if _, told, err = q.Watch(ctx, "pe-lima", seen); err != nil || len(told) != 0 {
+		t.Fatalf("told again: %+v, %v", told, err)
 	}
 }

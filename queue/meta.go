@@ -311,14 +311,6 @@ func (c Counts) add(l Listed) {
 	}
 }
 
-func countOf(list []Listed) Counts {
-	c := newCounts()
-	for _, l := range list {
-		c.add(l)
-	}
-	return c
-}
-
 // Meta returns the clear metadata and state of a case's queue item, found
 // by the tip id of any of its messages or by its case ref (see find),
 // without its sealed reports.
