@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/hotline-org/hotline/gateway"
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/handlers"
+	"github.com/hotline-org/hotline/queue"
 )
 
 // openMessage opens one message of a case as the officer's client would.
@@ -237,5 +239,50 @@ func TestUrgentFollowupRaisesCase(t *testing.T) {
 	}
 	if rep := h.openMessage(t, gatewaytest.Lima, c.Messages[0]); rep.Text != "hola, quiero información" {
 		t.Fatalf("first message of the raised case: %q", rep.Text)
+	}
+}
+
+// slowWatch is a queue whose count takes 100 ms, as a flood's does.
+type slowWatch struct {
+	handlers.Triage
+	watches atomic.Int32
+}
+
+func (s *slowWatch) Watch(ctx context.Context, agency string, seen map[string]int) (queue.Counts, []queue.Appended, error) {
+	s.watches.Add(1)
+	time.Sleep(100 * time.Millisecond)
+	return s.Triage.Watch(ctx, agency, seen)
+}
+
+// TestEventsPaceSlowCounts: the event stream counts the queue every
+// interval (here 20 ms), but a count that took 100 ms waits until five
+// times as long has passed: an open console costs the gateway a fifth of
+// its time at most during a flood, not all of it. Counts still come.
+func TestEventsPaceSlowCounts(t *testing.T) {
+	slow := &slowWatch{}
+	h := newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) {
+		o.EventInterval = 20 * time.Millisecond
+		slow.Triage = o.Triage
+		o.Triage = slow
+	}, nil)
+	tok := h.officer(t, gatewaytest.Lima)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", h.srv.URL+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	counts := 0
+	for sc := bufio.NewScanner(resp.Body); sc.Scan(); {
+		if sc.Text() == "event: counts" {
+			counts++
+		}
+	}
+	// At most 2 s / 500 ms (20 back to back); at least a few.
+	if n := slow.watches.Load(); n < 2 || n > 5 || counts < 2 {
+		t.Fatalf("%d counts of 100 ms in two seconds (%d sent); want 2 to 5", n, counts)
 	}
 }

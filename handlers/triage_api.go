@@ -421,13 +421,17 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	lastUrgent := -1
 	seen := map[string]int{}
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	wait := interval
 	for {
 		// The server's write timeout would cut a long stream: extend it
 		// one step at a time, so a vanished client is still dropped.
-		rc.SetWriteDeadline(time.Now().Add(3*interval + 5*time.Second))
+		rc.SetWriteDeadline(time.Now().Add(3*wait + 5*time.Second))
+		start := time.Now()
 		c, appended, err := s.opt.Triage.Watch(r.Context(), o.Agency, seen)
+		// A count that took long (a flood's queue: every open item is
+		// read) waits four times as long before the next: each open
+		// stream keeps the gateway counting a fifth of the time at most.
+		wait = max(interval, watchRest*time.Since(start))
 		for _, a := range appended {
 			if a.Holder != o.ID {
 				continue
@@ -448,10 +452,17 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		if err := rc.Flush(); err != nil {
 			return
 		}
+		next := time.NewTimer(time.Until(start.Add(wait)))
 		select {
 		case <-r.Context().Done():
+			next.Stop()
 			return
-		case <-tick.C:
+		case <-next.C:
 		}
 	}
 }
+
+// watchRest is how many times as long as a count of the queue took the
+// event stream waits before the next one, if that is longer than its
+// interval.
+const watchRest = 5

@@ -39,7 +39,19 @@ func (h *hub) run(ctx context.Context) {
 	t := time.NewTicker(h.c.opt.PollEvery)
 	defer t.Stop()
 	for {
+		start := time.Now()
 		h.refresh(ctx)
+		// A list that took long (a flood's queue: the gateway reads every
+		// open item) is not asked for again at once, however many events
+		// come: each console keeps the gateway listing for a fifth of the
+		// time at most. A list of a few ms waits a few more.
+		rest := time.NewTimer(listRest * time.Since(start))
+		select {
+		case <-ctx.Done():
+			rest.Stop()
+			return
+		case <-rest.C:
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -48,6 +60,10 @@ func (h *hub) run(ctx context.Context) {
 		}
 	}
 }
+
+// listRest is how many times as long as the last list the hub waits
+// before the next one it starts itself (an action's refresh does not wait).
+const listRest = 4
 
 // watch follows the gateway's events, reconnecting after a failure.
 func (h *hub) watch(ctx context.Context) {

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -438,5 +439,47 @@ func TestAppendedBeforeThePageListened(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", bad, resp.StatusCode)
 		}
+	}
+}
+
+// floodAPI is a gateway whose list takes a while (a flood's queue) and
+// whose event stream never stops (a tip a millisecond).
+type floodAPI struct {
+	*stubAPI
+	took  time.Duration
+	lists atomic.Int32
+}
+
+func (a *floodAPI) List(context.Context) ([]officerapi.Listed, error) {
+	a.lists.Add(1)
+	time.Sleep(a.took)
+	return nil, nil
+}
+
+func (a *floodAPI) Watch(ctx context.Context, fn func(officerapi.Event) bool) error {
+	for ctx.Err() == nil {
+		fn(officerapi.Event{Name: "queued"})
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
+// TestHubPacesSlowLists: during a flood every event asked for a list at
+// once, and a list of a large queue takes long: each console listed the
+// queue back to back. A list of 50 ms now waits 200 ms before the next
+// (four times as long), so two seconds of events make about 8 lists, not
+// 40; and they still come on events, not only on the poll's ticks.
+func TestHubPacesSlowLists(t *testing.T) {
+	api := &floodAPI{stubAPI: &stubAPI{}, took: 50 * time.Millisecond}
+	c, err := New(context.Background(), Options{API: api, PollEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	c.hub.run(ctx)
+	// At most 2 s / 250 ms; at least a few even on a loaded machine.
+	if n := api.lists.Load(); n < 3 || n > 9 {
+		t.Fatalf("%d lists of 50 ms in two seconds of events; want 3 to 9", n)
 	}
 }
