@@ -61,13 +61,16 @@ type options struct {
 	args      []string
 	// rounds is how many rounds the interleaved comparison runs (0: none).
 	rounds int
+	// pinned: the interleaved comparison runs again with each server on a
+	// core of its own (see pinnedCPUs).
+	pinned bool
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("hotline-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: hotline-load [-out BENCHMARKS.md] [-duration 5s] [-warmup 1s] [-workers 16] [-redis URL] [-kinds x25519,pq] [-wait-quiet 30s] [-retry-busy 2] [-interleave 8]")
+		fmt.Fprintln(stderr, "usage: hotline-load [-out BENCHMARKS.md] [-duration 5s] [-warmup 1s] [-workers 16] [-redis URL] [-kinds x25519,pq] [-wait-quiet 30s] [-retry-busy 2] [-interleave 8] [-pinned=false]")
 		fs.PrintDefaults()
 	}
 	var o options
@@ -79,6 +82,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	kinds := fs.String("kinds", "x25519,pq", "recipient kinds to measure: x25519, pq or both")
 	fs.DurationVar(&o.waitQuiet, "wait-quiet", 0, "before each scenario, wait up to this long until other processes use under a quarter of a core")
 	fs.IntVar(&o.rounds, "interleave", DefaultRounds, "rounds of the interleaved comparison of the reference and the gateway (0: none)")
+	fs.BoolVar(&o.pinned, "pinned", true, "run the interleaved comparison again with the servers on a core of their own, the load generator and a local Redis on the others (Linux, taskset, 2 CPUs or more)")
 	fs.IntVar(&o.retryBusy, "retry-busy", 0, "run a scenario that other processes disturbed (half a core or more) up to this many times again, keeping the least disturbed run")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -125,6 +129,11 @@ type bench struct {
 	interleaved []interleaved
 	notes       []string
 	seq         int
+	// serverCPUs, if set, is the CPU list the servers started now run on
+	// (taskset -c): the pinned comparison.
+	serverCPUs string
+	// pinnedAs says where each ran, for the report.
+	pinnedAs string
 }
 
 // result is one row of the report.

@@ -82,7 +82,11 @@ func (b *bench) interleave(ctx context.Context, ks keySet, g string) error {
 		drive(ctx, b.client, load{workers: b.opt.workers, duration: sliceFor, make: b.smsRequest(base, base, true), ok: http.StatusOK})
 	}
 	b.waitQuiet(ctx)
-	fmt.Fprintf(b.out, "hotline-load: %-8s interleaved, %d rounds of %s slices ", g, b.opt.rounds, sliceFor)
+	how := "interleaved"
+	if b.serverCPUs != "" {
+		how = "pinned"
+	}
+	fmt.Fprintf(b.out, "hotline-load: %-8s %s, %d rounds of %s slices ", g, how, b.opt.rounds, sliceFor)
 	busy0, _ := machineBusy()
 	ours0 := b.oursCPU(servers[0].c, servers[1].c, servers[2].c)
 	t0 := time.Now()
@@ -112,7 +116,7 @@ func (b *bench) interleave(ctx context.Context, ks keySet, g string) error {
 	for i, s := range servers {
 		rows[i] = *s.row
 	}
-	b.interleaved = append(b.interleaved, interleaved{group: g, rounds: b.opt.rounds, rows: rows, otherCores: other})
+	b.interleaved = append(b.interleaved, interleaved{group: g, rounds: b.opt.rounds, rows: rows, otherCores: other, pinned: b.pinnedAs})
 	fmt.Fprintf(b.out, "reference %.0f/s, gateway %.0f/s and %.0f/s without a reply key; other load %.2f cores\n",
 		rows[0].perSecond(), rows[1].perSecond(), rows[2].perSecond(), other)
 	for _, r := range rows {
@@ -141,13 +145,16 @@ type interleaved struct {
 	rounds     int
 	rows       []sliceRow
 	otherCores float64
+	// pinned, for the pinned comparison, says where each ran.
+	pinned string
 }
 
 // interleavedRatio is the gateway's row id's throughput and CPU against
-// the reference's, in the interleaved comparison of kind k.
-func (b *bench) interleavedRatio(k, id string) (x, cpu float64, ok bool) {
+// the reference's, in the interleaved comparison of kind k (the pinned
+// one if pinned).
+func (b *bench) interleavedRatio(k, id string, pinned bool) (x, cpu float64, ok bool) {
 	for _, in := range b.interleaved {
-		if in.group != k || len(in.rows) == 0 || in.rows[0].perSecond() == 0 {
+		if in.group != k || (in.pinned != "") != pinned || len(in.rows) == 0 || in.rows[0].perSecond() == 0 {
 			continue
 		}
 		for _, r := range in.rows[1:] {
@@ -159,30 +166,50 @@ func (b *bench) interleavedRatio(k, id string) (x, cpu float64, ok bool) {
 	return 0, 0, false
 }
 
-// interleavedReport is the report's section on the interleaved comparison.
+// interleavedReport is the report's sections on the interleaved
+// comparisons, shared and pinned.
 func (b *bench) interleavedReport() string {
-	if len(b.interleaved) == 0 {
-		return ""
-	}
 	var sb strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) }
-	w("\n## Interleaved: the reference and the gateway in alternating slices\n\n")
-	w("The host's speed drifts from one row to the next, tens of seconds apart. Here the reference and two gateways (with a reply key and without) run side by side, and each round measures each of them for %s (after %s of warm-up), one after another, starting with a different one each round: the same drift weighs on all three. Closed loop, %d connections, as above. Throughput is the slices' successes over their measured time; CPU is the server's, warm-up included.\n\n",
-		sliceFor, sliceWarmup, b.opt.workers)
-	w("| recipients | server | slices | ok/s | slowest and fastest slice | server CPU µs/ok | ratio | other load (cores) |\n")
-	w("| --- | --- | ---: | ---: | --- | ---: | --- | ---: |\n")
-	for _, in := range b.interleaved {
-		for i, r := range in.rows {
-			ratio := ""
-			if x, cpu, ok := b.interleavedRatio(in.group, r.id); ok && i > 0 {
-				ratio = fmt.Sprintf("%.2f× reference (CPU %.2f×)", x, cpu)
+	table := func(pinned bool) {
+		w("| recipients | server | slices | ok/s | slowest and fastest slice | server CPU µs/ok | ratio | other load (cores) |\n")
+		w("| --- | --- | ---: | ---: | --- | ---: | --- | ---: |\n")
+		for _, in := range b.interleaved {
+			if (in.pinned != "") != pinned {
+				continue
 			}
-			lo, hi := 0.0, 0.0
-			if len(r.rates) > 0 {
-				lo, hi = slices.Min(r.rates), slices.Max(r.rates)
+			for i, r := range in.rows {
+				ratio := ""
+				if x, cpu, ok := b.interleavedRatio(in.group, r.id, pinned); ok && i > 0 {
+					ratio = fmt.Sprintf("%.2f× reference (CPU %.2f×)", x, cpu)
+				}
+				lo, hi := 0.0, 0.0
+				if len(r.rates) > 0 {
+					lo, hi = slices.Min(r.rates), slices.Max(r.rates)
+				}
+				w("| %s | %s | %d | %.0f | %.0f–%.0f | %s | %s | %.2f |\n", kindName(in.group), r.name, len(r.rates), r.perSecond(), lo, hi, us(r.cpuPerOK()), ratio, in.otherCores)
 			}
-			w("| %s | %s | %d | %.0f | %.0f–%.0f | %s | %s | %.2f |\n", kindName(in.group), r.name, len(r.rates), r.perSecond(), lo, hi, us(r.cpuPerOK()), ratio, in.otherCores)
 		}
+	}
+	var shared, pinned []interleaved
+	for _, in := range b.interleaved {
+		if in.pinned != "" {
+			pinned = append(pinned, in)
+		} else {
+			shared = append(shared, in)
+		}
+	}
+	if len(shared) > 0 {
+		w("\n## Interleaved: the reference and the gateway in alternating slices\n\n")
+		w("The host's speed drifts from one row to the next, tens of seconds apart. Here the reference and two gateways (with a reply key and without) run side by side, and each round measures each of them for %s (after %s of warm-up), one after another, starting with a different one each round: the same drift weighs on all three. Closed loop, %d connections, as above. Throughput is the slices' successes over their measured time; CPU is the server's, warm-up included.\n\n",
+			sliceFor, sliceWarmup, b.opt.workers)
+		table(false)
+	}
+	if len(pinned) > 0 {
+		w("\n## Pinned: each server on a core of its own\n\n")
+		w("The same interleaved comparison, with %s. Above, the load generator and Redis share the machine's cores with the server measured and take a third of them and more; the gateway, which answers more requests a second and asks Redis for more, loses more to them. Here each server has a core to itself, as on a production host, where Twilio's requests come from elsewhere and Redis usually runs apart: what a server does with one core. Redis's CPU per tip is in the rows above (the gateway's is about twice the reference's); here it does not slow the server measured. The targets' verdict does not use this comparison.\n\n",
+			pinned[0].pinned)
+		table(true)
 	}
 	return sb.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -197,11 +198,13 @@ func TestInterleavedComparisonBoundsTheVerdict(t *testing.T) {
 		// Rows: 1.40× and 1.70×. Interleaved: (1300+1500)/(1000+1000)
 		// = 1.40× and 1.50×.
 		{"the interleaved comparison misses", []int{1300, 1500}, []int{1400, 1600},
-			[]string{"1.40×: met (server CPU per tip 500 µs against 1000 µs: 2.00×; interleaved: 1.40×, server CPU 2.50×)",
-				"1.70×: **missed** (server CPU per tip 400 µs against 1000 µs: 2.50×; interleaved: 1.50×, server CPU 2.50×)",
-				"| 2 × X25519 | sms | 2 | 1400 | 1300–1500 | 400 | 1.40× reference (CPU 2.50×) | 0.00 |"}},
+			[]string{"1.40×: met (server CPU per tip 500 µs against 1000 µs: 2.00×; interleaved: 1.40×, server CPU 2.50×; pinned, each server on a core of its own: 2.00×)",
+				"1.70×: **missed** (server CPU per tip 400 µs against 1000 µs: 2.50×; interleaved: 1.50×, server CPU 2.50×; pinned, each server on a core of its own: 2.10×)",
+				"| 2 × X25519 | sms | 2 | 1400 | 1300–1500 | 400 | 1.40× reference (CPU 2.50×) | 0.00 |",
+				"## Pinned: each server on a core of its own\n\nThe same interleaved comparison, with each server alone on CPU 1.",
+				"| 2 × X25519 | sms-noreply | 2 | 2100 | 2100–2100 | 400 | 2.10× reference (CPU 2.50×) | 0.00 |"}},
 		{"both meet", []int{1300, 1500}, []int{1700, 1700},
-			[]string{"1.70×: met (server CPU per tip 400 µs against 1000 µs: 2.50×; interleaved: 1.70×, server CPU 2.50×)"}},
+			[]string{"1.70×: met (server CPU per tip 400 µs against 1000 µs: 2.50×; interleaved: 1.70×, server CPU 2.50×; pinned, each server on a core of its own: 2.10×)"}},
 	} {
 		b := &bench{opt: options{kinds: []string{"x25519"}, workers: 16, duration: time.Second, rounds: 2}, started: time.Now(),
 			machine: machine{nproc: 2}}
@@ -214,12 +217,42 @@ func TestInterleavedComparisonBoundsTheVerdict(t *testing.T) {
 			slices("ref", []int{900, 1100}, 1000*time.Microsecond),
 			slices("sms", tc.gw, 400*time.Microsecond),
 			slices("sms-noreply", tc.noreply, 400*time.Microsecond),
+		}}, {group: "x25519", rounds: 2, pinned: "each server alone on CPU 1", rows: []sliceRow{
+			// Pinned: 2.00× and 2.10×, told and never judged.
+			slices("ref", []int{1000, 1000}, 1000*time.Microsecond),
+			slices("sms", []int{2000, 2000}, 400*time.Microsecond),
+			slices("sms-noreply", []int{2100, 2100}, 400*time.Microsecond),
 		}}}
 		out := b.report()
 		for _, want := range tc.want {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s: report lacks %q:\n%s", tc.name, want, out)
 			}
+		}
+	}
+}
+
+// TestCPUList: CPU lists as Linux writes them, read and written back; the
+// pinned comparison splits them into the servers' last CPU and the rest.
+func TestCPUList(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		cpus []int
+		out  string
+	}{
+		{"0-1", []int{0, 1}, "0-1"},
+		{"0", []int{0}, "0"},
+		{"0-3,8,10-11\n", []int{0, 1, 2, 3, 8, 10, 11}, "0-3,8,10-11"},
+		{"2,4-5", []int{2, 4, 5}, "2,4-5"},
+	} {
+		got, err := parseCPUList(tc.in)
+		if err != nil || !slices.Equal(got, tc.cpus) || formatCPUList(got) != tc.out {
+			t.Errorf("%q: %v, %v, written %q; want %v, %q", tc.in, got, err, formatCPUList(got), tc.cpus, tc.out)
+		}
+	}
+	for _, bad := range []string{"", "a", "3-1", "-1", "0-99999", "1,,2"} {
+		if got, err := parseCPUList(bad); err == nil {
+			t.Errorf("%q read as %v", bad, got)
 		}
 	}
 }

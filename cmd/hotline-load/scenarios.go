@@ -118,7 +118,8 @@ func (b *bench) startGateway(ctx context.Context, name string, ks keySet, env []
 			return nil, "", fmt.Errorf("generated config rejected by hotline check-config:\n%s", out)
 		}
 	}
-	c, err := startChild(ctx, name, addr, filepath.Join(dir, "hotline.log"), childEnv(env...), b.hotline, "serve", "--config", cfg)
+	prog, args := b.command(b.hotline, "serve", "--config", cfg)
+	c, err := startChild(ctx, name, addr, filepath.Join(dir, "hotline.log"), childEnv(env...), prog, args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -198,10 +199,19 @@ func (b *bench) startHelper(ctx context.Context, kind string, ks keySet) (*child
 	if err := os.WriteFile(rf, []byte(strings.Join(ks.recipients, "\n")+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	return startChild(ctx, kind, addr, filepath.Join(b.dir, fmt.Sprintf("%s%d.log", kind, b.seq)), childEnv(),
-		b.self, helperCommand, "-kind", kind, "-listen", addr, "-public-url", "http://"+addr,
+	prog, args := b.command(b.self, helperCommand, "-kind", kind, "-listen", addr, "-public-url", "http://"+addr,
 		"-token-file", filepath.Join(b.dir, "twilio-token"), "-recipients-file", rf,
 		"-redis", b.opt.redisURL, "-stream", fmt.Sprintf("%s-ref%d:{%s}:tips", b.prefix, b.seq, agency))
+	return startChild(ctx, kind, addr, filepath.Join(b.dir, fmt.Sprintf("%s%d.log", kind, b.seq)), childEnv(), prog, args...)
+}
+
+// command is prog and its arguments as a server is started: on
+// b.serverCPUs when they are set (the pinned comparison).
+func (b *bench) command(prog string, args ...string) (string, []string) {
+	if b.serverCPUs == "" {
+		return prog, args
+	}
+	return "taskset", append([]string{"-c", b.serverCPUs, prog}, args...)
 }
 
 // quietCores is the CPU other processes may use for the machine to count as
@@ -456,6 +466,11 @@ func (b *bench) runKind(ctx context.Context, ks keySet, closed string, l func(ma
 	b.stopChild(ref)
 	if err := b.interleave(ctx, ks, g); err != nil {
 		return err
+	}
+	if b.opt.pinned && b.opt.rounds > 0 {
+		if err := b.pinnedInterleave(ctx, ks, g); err != nil {
+			return err
+		}
 	}
 
 	type floodCase struct {
