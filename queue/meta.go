@@ -219,13 +219,20 @@ func (q *Queue) eachItem(ctx context.Context, agency string, ids []string, pendi
 		for i, id := range chunk {
 			idx, _ := refs.Val()[i].(string)
 			raw, _ := metas.Val()[i].(string)
-			ref := itemRef(idx, raw)
-			if c, _ := closed.Val()[i].(string); c != "" || ref == "" || raw == "" {
+			if c, _ := closed.Val()[i].(string); c != "" || raw == "" {
 				continue
 			}
-			p, sid, ok := strings.Cut(ref, " ")
+			// Decoded once: the ref is itemRef's.
 			var m tipMeta
-			if !ok || !Priority(p).Valid() || json.Unmarshal([]byte(raw), &m) != nil {
+			if json.Unmarshal([]byte(raw), &m) != nil {
+				continue
+			}
+			ref := idx
+			if ref == "" && m.Item == "" {
+				ref = m.Ref
+			}
+			p, sid, ok := strings.Cut(ref, " ")
+			if !ok || !Priority(p).Valid() {
 				continue
 			}
 			esc, _ := escalated.Val()[i].(string)
