@@ -515,14 +515,7 @@ func TestCountPastAChunk(t *testing.T) {
 // (maxList) and that tip comes after them.
 func TestWhenCaseClosedPastAListPage(t *testing.T) {
 	q, _ := newQueue(t, time.Minute)
-	ctx := context.Background()
-	first := entry("pe-lima", "first", queue.Normal)
-	first.Case = "CASE-x"
-	publish(t, q, first)
-	claim(t, q, "pe-lima", "alice")
-	if err := q.Ack(ctx, "pe-lima", "first", "alice", queue.Dispatched); err != nil {
-		t.Fatal(err)
-	}
+	closeFirstOfCaseX(t, q)
 	var fillers []queue.Entry
 	for i := range 1000 {
 		fillers = append(fillers, entry("pe-lima", fmt.Sprintf("f%04d", i), queue.Normal))
@@ -531,17 +524,36 @@ func TestWhenCaseClosedPastAListPage(t *testing.T) {
 	second := entry("pe-lima", "second", queue.Normal)
 	second.Case = "CASE-x"
 	publish(t, q, second)
+	if purgeFirstOfCaseX(t, q) != 0 {
+		t.Fatal("the case's cleanups ran while its second tip, the 1001st open, is open")
+	}
+}
+
+// closeFirstOfCaseX queues tip "first" of case CASE-x and closes it.
+func closeFirstOfCaseX(t *testing.T, q *queue.Queue) {
+	t.Helper()
+	first := entry("pe-lima", "first", queue.Normal)
+	first.Case = "CASE-x"
+	publish(t, q, first)
+	claim(t, q, "pe-lima", "alice")
+	if err := q.Ack(context.Background(), "pe-lima", "first", "alice", queue.Dispatched); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// purgeFirstOfCaseX purges the closed tip "first" with WhenCaseClosed and
+// returns how many of its case's cleanups ran.
+func purgeFirstOfCaseX(t *testing.T, q *queue.Queue) int {
+	t.Helper()
 	ran := 0
 	hook := q.WhenCaseClosed(func(ctx context.Context, agency, caseRef string) error {
 		ran++
 		return nil
 	})
-	if n, err := q.Purge(ctx, "pe-lima", time.Now().Add(time.Second), hook); n != 1 || err != nil {
+	if n, err := q.Purge(context.Background(), "pe-lima", time.Now().Add(time.Second), hook); n != 1 || err != nil {
 		t.Fatalf("purge: %d, %v", n, err)
 	}
-	if ran != 0 {
-		t.Fatal("the case's cleanups ran while its second tip, the 1001st open, is open")
-	}
+	return ran
 }
 
 // countHook counts the commands sent, alone or in pipelines.
@@ -620,13 +632,7 @@ func TestWhenCaseClosedCostsTheSameWhateverTheQueue(t *testing.T) {
 func TestWhenCaseClosedFindsAnOlderGatewaysItem(t *testing.T) {
 	q, r := newQueue(t, time.Minute)
 	ctx := context.Background()
-	first := entry("pe-lima", "first", queue.Normal)
-	first.Case = "CASE-x"
-	publish(t, q, first)
-	claim(t, q, "pe-lima", "alice")
-	if err := q.Ack(ctx, "pe-lima", "first", "alice", queue.Dispatched); err != nil {
-		t.Fatal(err)
-	}
+	closeFirstOfCaseX(t, q)
 	second := entry("pe-lima", "second", queue.Normal)
 	second.Case = "CASE-x"
 	publish(t, q, second)
@@ -635,15 +641,7 @@ func TestWhenCaseClosedFindsAnOlderGatewaysItem(t *testing.T) {
 		t.Fatalf("the case was not filed in cases: %d, %v", n, err)
 	}
 	r.Client.SAdd(ctx, r.Prefix+":{pe-lima}:open", "second")
-	ran := 0
-	hook := q.WhenCaseClosed(func(ctx context.Context, agency, caseRef string) error {
-		ran++
-		return nil
-	})
-	if n, err := q.Purge(ctx, "pe-lima", time.Now().Add(time.Second), hook); n != 1 || err != nil {
-		t.Fatalf("purge: %d, %v", n, err)
-	}
-	if ran != 0 {
+	if purgeFirstOfCaseX(t, q) != 0 {
 		t.Fatal("the case's cleanups ran while an older gateway's item of it is open")
 	}
 }
