@@ -421,17 +421,16 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	lastUrgent := -1
 	seen := map[string]int{}
-	wait := interval
 	for {
-		// The server's write timeout would cut a long stream: extend it
-		// one step at a time, so a vanished client is still dropped.
-		rc.SetWriteDeadline(time.Now().Add(3*wait + 5*time.Second))
 		start := time.Now()
 		c, appended, err := s.opt.Triage.Watch(r.Context(), o.Agency, seen)
 		// A count that took long (a flood's queue: every open item is
 		// read) waits four times as long before the next: each open
 		// stream keeps the gateway counting a fifth of the time at most.
-		wait = max(interval, watchRest*time.Since(start))
+		wait := max(interval, watchRest*time.Since(start))
+		// The server's write timeout would cut a long stream: extend it
+		// one step at a time, so a vanished client is still dropped.
+		rc.SetWriteDeadline(time.Now().Add(3*wait + 5*time.Second))
 		for _, a := range appended {
 			if a.Holder != o.ID {
 				continue
