@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -242,16 +243,18 @@ func TestUrgentFollowupRaisesCase(t *testing.T) {
 	}
 }
 
-// slowWatch is a queue whose count takes 100 ms, as a flood's does.
+// slowWatch is a queue whose walk of the open items takes a while (100
+// ms, as a flood's does), and counts them.
 type slowWatch struct {
 	handlers.Triage
+	took    time.Duration
 	watches atomic.Int32
 }
 
-func (s *slowWatch) Watch(ctx context.Context, agency string, seen map[string]int) (queue.Counts, []queue.Appended, error) {
+func (s *slowWatch) Snapshot(ctx context.Context, agency string) (*queue.Snapshot, error) {
 	s.watches.Add(1)
-	time.Sleep(100 * time.Millisecond)
-	return s.Triage.Watch(ctx, agency, seen)
+	time.Sleep(s.took)
+	return s.Triage.Snapshot(ctx, agency)
 }
 
 // TestEventsPaceSlowCounts: the event stream counts the queue every
@@ -259,20 +262,30 @@ func (s *slowWatch) Watch(ctx context.Context, agency string, seen map[string]in
 // times as long has passed: an open console costs the gateway a fifth of
 // its time at most during a flood, not all of it. Counts still come.
 func TestEventsPaceSlowCounts(t *testing.T) {
-	slow := &slowWatch{}
+	slow := &slowWatch{took: 100 * time.Millisecond}
 	h := newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) {
 		o.EventInterval = 20 * time.Millisecond
 		slow.Triage = o.Triage
 		o.Triage = slow
 	}, nil)
-	tok := h.officer(t, gatewaytest.Lima)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	counts := countEvents(t, h, h.officer(t, gatewaytest.Lima), 2*time.Second)
+	// At most 2 s / 500 ms (20 back to back); at least a few.
+	if n := slow.watches.Load(); n < 2 || n > 5 || counts < 2 {
+		t.Fatalf("%d counts of 100 ms in two seconds (%d sent); want 2 to 5", n, counts)
+	}
+}
+
+// countEvents follows the event stream for d as the officer of token tok
+// and returns how many counts it sent.
+func countEvents(t *testing.T, h *harness, tok string, d time.Duration) int {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", h.srv.URL+"/api/v1/events", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return 0
 	}
 	defer resp.Body.Close()
 	counts := 0
@@ -281,8 +294,32 @@ func TestEventsPaceSlowCounts(t *testing.T) {
 			counts++
 		}
 	}
-	// At most 2 s / 500 ms (20 back to back); at least a few.
-	if n := slow.watches.Load(); n < 2 || n > 5 || counts < 2 {
-		t.Fatalf("%d counts of 100 ms in two seconds (%d sent); want 2 to 5", n, counts)
+	return counts
+}
+
+// TestEventsShareOneWalk: three consoles of one agency follow its events
+// every 100 ms; each walked the queue itself (60 walks in 2 s), now they
+// share one walk an interval (about 20), and each still gets its counts.
+func TestEventsShareOneWalk(t *testing.T) {
+	slow := &slowWatch{took: 20 * time.Millisecond}
+	h := newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) {
+		o.EventInterval = 100 * time.Millisecond
+		slow.Triage = o.Triage
+		o.Triage = slow
+	}, nil)
+	toks := []string{h.officer(t, gatewaytest.Lima), h.officer(t, gatewaytest.Lima), h.officer(t, gatewaytest.Lima)}
+	counts := make([]int, len(toks))
+	var wg sync.WaitGroup
+	for i, tok := range toks {
+		wg.Go(func() { counts[i] = countEvents(t, h, tok, 2*time.Second) })
+	}
+	wg.Wait()
+	for i, n := range counts {
+		if n < 8 {
+			t.Errorf("stream %d got %d counts in 2 s at 100 ms", i, n)
+		}
+	}
+	if n := slow.watches.Load(); n > 32 {
+		t.Fatalf("%d walks of the queue for 3 streams in 2 s at 100 ms; want about 20 (one an interval)", n)
 	}
 }

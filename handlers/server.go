@@ -41,9 +41,12 @@ type Triage interface {
 	Renew(ctx context.Context, agency, tipID, officer string) (time.Time, error)
 	List(ctx context.Context, agency string, limit int) ([]queue.Listed, error)
 	Count(ctx context.Context, agency string) (queue.Counts, error)
-	// Watch is Count with the messages appended to held cases since the
-	// last call with seen (see queue.Queue.Watch).
-	Watch(ctx context.Context, agency string, seen map[string]int) (queue.Counts, []queue.Appended, error)
+	// Snapshot walks the agency's open items once, for any number of
+	// event streams; Appended is what one stream tells from it: the
+	// messages appended to held cases since its last call with seen (see
+	// queue.Queue.Watch).
+	Snapshot(ctx context.Context, agency string) (*queue.Snapshot, error)
+	Appended(ctx context.Context, agency string, snap *queue.Snapshot, seen map[string]int) ([]queue.Appended, error)
 	// Meta is a tip's clear metadata and state; Open adds the sealed
 	// report, for the officer holding the tip or a supervisor (audited).
 	Meta(ctx context.Context, agency, tipID string) (*queue.Listed, error)
@@ -131,6 +134,7 @@ type Server struct {
 	opt    Options
 	router *mux.Router
 	fwd    forwardedWatch // see forwarded.go
+	snaps  snapshots      // see events
 }
 
 // New returns the gateway's HTTP handler.

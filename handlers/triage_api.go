@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -423,11 +424,18 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]int{}
 	for {
 		start := time.Now()
-		c, appended, err := s.opt.Triage.Watch(r.Context(), o.Agency, seen)
-		// A count that took long (a flood's queue: every open item is
-		// read) waits four times as long before the next: each open
-		// stream keeps the gateway counting a fifth of the time at most.
-		wait := max(interval, watchRest*time.Since(start))
+		// One walk of the queue for all of the agency's streams.
+		snap, took, err := s.snaps.get(r.Context(), s.opt.Triage, o.Agency, interval)
+		var c queue.Counts
+		var appended []queue.Appended
+		if err == nil {
+			c = snap.Counts
+			appended, err = s.opt.Triage.Appended(r.Context(), o.Agency, snap, seen)
+		}
+		// A walk that took long (a flood's queue: every open item is
+		// read) waits four times as long before the next: the streams
+		// keep the gateway walking a fifth of the time at most.
+		wait := max(interval, watchRest*took)
 		// The server's write timeout would cut a long stream: extend it
 		// one step at a time, so a vanished client is still dropped.
 		rc.SetWriteDeadline(time.Now().Add(3*wait + 5*time.Second))
@@ -461,7 +469,87 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// watchRest is how many times as long as a count of the queue took the
-// event stream waits before the next one, if that is longer than its
-// interval.
+// watchRest is how many times as long as a walk of the queue took the
+// event streams wait before the next one, if that is longer than their
+// interval (see also snapshot.usable).
 const watchRest = 5
+
+// snapshots shares a walk of an agency's open items (queue.Snapshot) among
+// its event streams: a stream takes the latest if it is fresh enough
+// (usable), or waits for the one under way; else a new walk begins. Ten
+// consoles open during a flood cost one walk an interval, not ten.
+type snapshots struct {
+	mu sync.Mutex
+	by map[string]*snapshot
+}
+
+// snapshot is one walk, under way until done is closed.
+type snapshot struct {
+	began time.Time
+	done  chan struct{}
+	snap  *queue.Snapshot
+	took  time.Duration
+	err   error
+}
+
+// maxWalk bounds a walk that streams wait for, whatever becomes of the
+// stream that began it.
+const maxWalk = time.Minute
+
+// get returns a snapshot of agency's open items no older than fresh (when
+// it began), and how long its walk took.
+func (s *snapshots) get(ctx context.Context, t Triage, agency string, fresh time.Duration) (*queue.Snapshot, time.Duration, error) {
+	s.mu.Lock()
+	if s.by == nil {
+		s.by = map[string]*snapshot{}
+	}
+	for a, old := range s.by {
+		// An agency no stream follows any more lets its last go.
+		if a != agency && old.stale() {
+			delete(s.by, a)
+		}
+	}
+	sn := s.by[agency]
+	if sn == nil || !sn.usable(fresh) {
+		sn = &snapshot{began: time.Now(), done: make(chan struct{})}
+		s.by[agency] = sn
+		// The walk is the agency's, not this stream's: it goes on if the
+		// stream ends, for the others waiting.
+		go func() {
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxWalk)
+			defer cancel()
+			sn.snap, sn.err = t.Snapshot(wctx, agency)
+			sn.took = time.Since(sn.began)
+			close(sn.done)
+		}()
+	}
+	s.mu.Unlock()
+	select {
+	case <-sn.done:
+		return sn.snap, sn.took, sn.err
+	case <-ctx.Done():
+		return nil, 0, ctx.Err()
+	}
+}
+
+// stale: done, and begun more than maxWalk ago.
+func (sn *snapshot) stale() bool {
+	select {
+	case <-sn.done:
+		return time.Since(sn.began) > maxWalk
+	default:
+		return false
+	}
+}
+
+// usable: under way, or done well and begun less than fresh ago, or less
+// than watchRest times its walk ago (the agency's streams together keep
+// the gateway walking a fifth of the time at most).
+func (sn *snapshot) usable(fresh time.Duration) bool {
+	select {
+	case <-sn.done:
+		return sn.err == nil && time.Since(sn.began) < max(fresh, watchRest*sn.took)
+	default:
+		return true
+	}
+}

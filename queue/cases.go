@@ -123,53 +123,89 @@ type Appended struct {
 // the call left it; "" marks it filled): the holders are told of them.
 // The first call only fills seen, and a case is told of from the call
 // after the one that first saw it (a case opened, claimed and appended to
-// between two calls shows that message when shown, untold).
+// between two calls shows that message when shown, untold). It is
+// Snapshot then Appended: watchers of one agency may share the snapshot.
 func (q *Queue) Watch(ctx context.Context, agency string, seen map[string]int) (Counts, []Appended, error) {
+	snap, err := q.Snapshot(ctx, agency)
+	if err != nil {
+		return Counts{}, nil, err
+	}
+	told, err := q.Appended(ctx, agency, snap, seen)
+	return snap.Counts, told, err
+}
+
+// Snapshot is an agency's open items as one walk read them: their counts,
+// and what Appended tells from. Read only once made: any number of
+// watchers may share one.
+type Snapshot struct {
+	Counts Counts
+	items  map[string]watched
+}
+
+// watched is what a Snapshot keeps of an open item.
+type watched struct {
+	Case, Holder string
+	Priority     Priority
+	State        string
+	Messages     int
+}
+
+// Snapshot walks the agency's open items once (never holding their
+// metadata whole, nor sorting them).
+func (q *Queue) Snapshot(ctx context.Context, agency string) (*Snapshot, error) {
+	s := &Snapshot{Counts: newCounts(), items: map[string]watched{}}
+	err := q.eachOpen(ctx, agency, func(l Listed) {
+		s.Counts.add(l)
+		s.items[l.TipID] = watched{Case: l.Case, Holder: l.Holder, Priority: l.Priority, State: l.State, Messages: l.MessageCount}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Appended is Watch's second half for one watcher: the messages appended
+// to held cases since its last call with seen, as snap shows the items.
+func (q *Queue) Appended(ctx context.Context, agency string, snap *Snapshot, seen map[string]int) ([]Appended, error) {
 	first := seen[""] == 0
 	type want struct {
-		l    Listed
+		id   string
+		it   watched
 		from int
 	}
 	var wants []want
 	var fields []string
-	// Walked, not listed: a flood's queue is never held whole (nor
-	// sorted) for a count. seen changes only once the walk is done.
-	c := newCounts()
-	next := make(map[string]int, len(seen))
-	err := q.eachOpen(ctx, agency, func(l Listed) {
-		c.add(l)
-		before, ok := seen[l.TipID]
-		next[l.TipID] = l.MessageCount
-		if first || !ok || l.State != StateHeld {
+	next := make(map[string]int, len(snap.items)+1)
+	for id, it := range snap.items {
+		before, ok := seen[id]
+		next[id] = it.Messages
+		if first || !ok || it.State != StateHeld {
 			// Counts of waiting cases are kept too, so that a message
 			// appended right after a claim is still told.
-			return
+			continue
 		}
-		for n := max(before, 1); n < l.MessageCount; n++ {
-			wants = append(wants, want{l, n})
-			fields = append(fields, l.TipID+"#"+strconv.Itoa(n))
+		for n := max(before, 1); n < it.Messages; n++ {
+			wants = append(wants, want{id, it, n})
+			fields = append(fields, id+"#"+strconv.Itoa(n))
 		}
-	})
-	if err != nil {
-		return Counts{}, nil, err
 	}
 	clear(seen)
 	maps.Copy(seen, next)
 	seen[""] = 1
 	if len(fields) == 0 {
-		return c, nil, nil
+		return nil, nil
 	}
 	ctx, cancel := q.calls.Context(ctx)
 	defer cancel()
 	tips, err := q.rdb.HMGet(ctx, q.msgs(agency), fields...).Result()
 	if err != nil {
-		return c, nil, q.calls.Fail("", err)
+		return nil, q.calls.Fail("", err)
 	}
 	out := make([]Appended, 0, len(fields))
 	for i, w := range wants {
 		if t, _ := tips[i].(string); t != "" {
-			out = append(out, Appended{Item: w.l.TipID, Case: w.l.Case, Tip: t, Holder: w.l.Holder, Priority: w.l.Priority})
+			out = append(out, Appended{Item: w.id, Case: w.it.Case, Tip: t, Holder: w.it.Holder, Priority: w.it.Priority})
 		}
 	}
-	return c, out, nil
+	return out, nil
 }
