@@ -323,3 +323,61 @@ func TestEventsShareOneWalk(t *testing.T) {
 		t.Fatalf("%d walks of the queue for 3 streams in 2 s at 100 ms; want about 20 (one an interval)", n)
 	}
 }
+
+// slowList is a queue whose list takes a while, as a flood's does, and
+// counts them.
+type slowList struct {
+	handlers.Triage
+	took  time.Duration
+	lists atomic.Int32
+}
+
+func (s *slowList) List(ctx context.Context, agency string, limit int) ([]queue.Listed, error) {
+	s.lists.Add(1)
+	time.Sleep(s.took)
+	return s.Triage.List(ctx, agency, limit)
+}
+
+// TestListsShared: five consoles asking for the queue while it is read
+// share that list (they read it five times over); an officer's action
+// ends the sharing, so that the page after it shows what it did.
+func TestListsShared(t *testing.T) {
+	slow := &slowList{took: 300 * time.Millisecond}
+	h := newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) {
+		slow.Triage = o.Triage
+		o.Triage = slow
+	}, nil)
+	if s, b := h.postSMS(t, smsForm("SMshared1", "+51911114444", "ayuda por favor"), addValidSignature); s != 200 {
+		t.Fatalf("webhook: %d %s", s, b)
+	}
+	tok := h.officer(t, gatewaytest.Lima)
+	list := func() []handlers.ListedJSON {
+		s, b := h.api(t, "GET", "/api/v1/tips", tok, "")
+		var l struct{ Tips []handlers.ListedJSON }
+		if err := json.Unmarshal([]byte(b), &l); s != 200 || err != nil || len(l.Tips) != 1 {
+			t.Errorf("list: %d %s (%v)", s, b, err)
+			return nil
+		}
+		return l.Tips
+	}
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() { list() })
+	}
+	wg.Wait()
+	if n := slow.lists.Load(); n > 2 {
+		t.Fatalf("five lists asked for at once read the queue %d times", n)
+	}
+	// A list under way when the claim is answered is not the one shown
+	// after it.
+	slow.lists.Store(0)
+	before := make(chan []handlers.ListedJSON, 1)
+	go func() { before <- list() }()
+	time.Sleep(50 * time.Millisecond)
+	h.claimTip(t, tok)
+	after := list()
+	<-before
+	if n := slow.lists.Load(); n != 2 || len(after) != 1 || after[0].State != "held" {
+		t.Fatalf("after the claim: %+v, %d lists read; want the tip held, from a list of its own", after, n)
+	}
+}

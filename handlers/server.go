@@ -135,6 +135,7 @@ type Server struct {
 	router *mux.Router
 	fwd    forwardedWatch // see forwarded.go
 	snaps  snapshots      // see events
+	lists  lists          // see listTips
 }
 
 // New returns the gateway's HTTP handler.

@@ -26,7 +26,7 @@ func (s *Server) routesAPI(r *mux.Router) {
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Handle("/openapi.yaml", s.text(s.openAPI)).Methods(http.MethodGet)
 	authed := api.NewRoute().Subrouter()
-	authed.Use(s.authenticate)
+	authed.Use(s.authenticate, s.noteWrites)
 	authed.Handle("/me", s.json(s.me)).Methods(http.MethodGet)
 	authed.Handle("/agencies", s.json(s.agencies)).Methods(http.MethodGet)
 	authed.Handle("/events", http.HandlerFunc(s.events)).Methods(http.MethodGet)
@@ -93,7 +93,7 @@ func listedJSON(l *queue.Listed) ListedJSON {
 func (s *Server) listTips(w http.ResponseWriter, r *http.Request) error {
 	o := officerOf(r)
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	list, err := s.opt.Triage.List(r.Context(), o.Agency, limit)
+	list, err := s.lists.get(r.Context(), s.opt.Triage, o.Agency, limit)
 	if err != nil {
 		return err
 	}
@@ -552,4 +552,80 @@ func (sn *snapshot) usable(fresh time.Duration) bool {
 	default:
 		return true
 	}
+}
+
+// lists shares a list of an agency's queue among the requests that ask
+// for it while it is read: in a flood a list takes long, and every console
+// asks. A request joins a list under way only if it began after the last
+// officer action this gateway answered (on any agency's queue: a transfer
+// writes to two; see noteWrites), so that the page after an action shows
+// it; else it begins its own. Nothing is kept once a list is done.
+type lists struct {
+	mu    sync.Mutex
+	wrote time.Time
+	going map[listKey]*listing
+}
+
+type listKey struct {
+	agency string
+	limit  int
+}
+
+// listing is one list, under way until done is closed.
+type listing struct {
+	began time.Time
+	done  chan struct{}
+	list  []queue.Listed
+	err   error
+}
+
+func (l *lists) get(ctx context.Context, t Triage, agency string, limit int) ([]queue.Listed, error) {
+	k := listKey{agency, limit}
+	l.mu.Lock()
+	if l.going == nil {
+		l.going = map[listKey]*listing{}
+	}
+	g := l.going[k]
+	if g == nil || !g.began.After(l.wrote) {
+		g = &listing{began: time.Now(), done: make(chan struct{})}
+		l.going[k] = g
+		// The list is every waiter's, not this request's: it goes on if
+		// the request ends.
+		go func() {
+			lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxWalk)
+			defer cancel()
+			g.list, g.err = t.List(lctx, agency, limit)
+			close(g.done)
+			l.mu.Lock()
+			if l.going[k] == g {
+				delete(l.going, k)
+			}
+			l.mu.Unlock()
+		}()
+	}
+	l.mu.Unlock()
+	select {
+	case <-g.done:
+		return g.list, g.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// noteWrite notes that an officer action just ended.
+func (l *lists) noteWrite() {
+	l.mu.Lock()
+	l.wrote = time.Now()
+	l.mu.Unlock()
+}
+
+// noteWrites tells lists of every officer request that may have changed
+// a queue (any but GET and HEAD), once it is answered.
+func (s *Server) noteWrites(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			s.lists.noteWrite()
+		}
+	})
 }
