@@ -243,18 +243,36 @@ func TestUrgentFollowupRaisesCase(t *testing.T) {
 	}
 }
 
-// slowWatch is a queue whose walk of the open items takes a while (100
-// ms, as a flood's does), and counts them.
-type slowWatch struct {
+// slowQueue is a queue whose walks of the open items (for counts and for
+// lists) take a while, as a flood's do, and counts them.
+type slowQueue struct {
 	handlers.Triage
-	took    time.Duration
-	watches atomic.Int32
+	took           time.Duration
+	watches, lists atomic.Int32
 }
 
-func (s *slowWatch) Snapshot(ctx context.Context, agency string) (*queue.Snapshot, error) {
+func (s *slowQueue) Snapshot(ctx context.Context, agency string) (*queue.Snapshot, error) {
 	s.watches.Add(1)
 	time.Sleep(s.took)
 	return s.Triage.Snapshot(ctx, agency)
+}
+
+func (s *slowQueue) List(ctx context.Context, agency string, limit int) ([]queue.Listed, error) {
+	s.lists.Add(1)
+	time.Sleep(s.took)
+	return s.Triage.List(ctx, agency, limit)
+}
+
+// slowHarness is a harness whose queue walks take took (slowQueue), with
+// event streams every interval (0: the default).
+func slowHarness(t *testing.T, took, interval time.Duration) (*harness, *slowQueue) {
+	slow := &slowQueue{took: took}
+	h := newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) {
+		o.EventInterval = interval
+		slow.Triage = o.Triage
+		o.Triage = slow
+	}, nil)
+	return h, slow
 }
 
 // TestEventsPaceSlowCounts: the event stream counts the queue every
@@ -262,12 +280,7 @@ func (s *slowWatch) Snapshot(ctx context.Context, agency string) (*queue.Snapsho
 // times as long has passed: an open console costs the gateway a fifth of
 // its time at most during a flood, not all of it. Counts still come.
 func TestEventsPaceSlowCounts(t *testing.T) {
-	slow := &slowWatch{took: 100 * time.Millisecond}
-	h := newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) {
-		o.EventInterval = 20 * time.Millisecond
-		slow.Triage = o.Triage
-		o.Triage = slow
-	}, nil)
+	h, slow := slowHarness(t, 100*time.Millisecond, 20*time.Millisecond)
 	counts := countEvents(t, h, h.officer(t, gatewaytest.Lima), 2*time.Second)
 	// At most 2 s / 500 ms (20 back to back); at least a few.
 	if n := slow.watches.Load(); n < 2 || n > 5 || counts < 2 {
@@ -301,12 +314,7 @@ func countEvents(t *testing.T, h *harness, tok string, d time.Duration) int {
 // every 100 ms; each walked the queue itself (60 walks in 2 s), now they
 // share one walk an interval (about 20), and each still gets its counts.
 func TestEventsShareOneWalk(t *testing.T) {
-	slow := &slowWatch{took: 20 * time.Millisecond}
-	h := newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) {
-		o.EventInterval = 100 * time.Millisecond
-		slow.Triage = o.Triage
-		o.Triage = slow
-	}, nil)
+	h, slow := slowHarness(t, 20*time.Millisecond, 100*time.Millisecond)
 	toks := []string{h.officer(t, gatewaytest.Lima), h.officer(t, gatewaytest.Lima), h.officer(t, gatewaytest.Lima)}
 	counts := make([]int, len(toks))
 	var wg sync.WaitGroup
@@ -324,29 +332,11 @@ func TestEventsShareOneWalk(t *testing.T) {
 	}
 }
 
-// slowList is a queue whose list takes a while, as a flood's does, and
-// counts them.
-type slowList struct {
-	handlers.Triage
-	took  time.Duration
-	lists atomic.Int32
-}
-
-func (s *slowList) List(ctx context.Context, agency string, limit int) ([]queue.Listed, error) {
-	s.lists.Add(1)
-	time.Sleep(s.took)
-	return s.Triage.List(ctx, agency, limit)
-}
-
 // TestListsShared: five consoles asking for the queue while it is read
 // share that list (they read it five times over); an officer's action
 // ends the sharing, so that the page after it shows what it did.
 func TestListsShared(t *testing.T) {
-	slow := &slowList{took: 300 * time.Millisecond}
-	h := newHarnessChannel(t, func(_ *gatewaytest.Stack, o *handlers.Options) {
-		slow.Triage = o.Triage
-		o.Triage = slow
-	}, nil)
+	h, slow := slowHarness(t, 300*time.Millisecond, 0)
 	if s, b := h.postSMS(t, smsForm("SMshared1", "+51911114444", "ayuda por favor"), addValidSignature); s != 200 {
 		t.Fatalf("webhook: %d %s", s, b)
 	}
