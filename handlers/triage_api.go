@@ -17,6 +17,7 @@ import (
 	"github.com/hotline-org/hotline/gateway/followup"
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/officer"
+	"golang.org/x/sync/singleflight"
 )
 
 // routesAPI registers the officer API. Routes under /agencies/{agency}
@@ -475,147 +476,119 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 const watchRest = 5
 
 // snapshots shares a walk of an agency's open items (queue.Snapshot) among
-// its event streams: a stream takes the latest if it is fresh enough
-// (usable), or waits for the one under way; else a new walk begins. Ten
-// consoles open during a flood cost one walk an interval, not ten.
+// its event streams: a stream takes the agency's last walk if it is fresh
+// enough (fresh), or joins the one under way (singleflight); else a new
+// walk begins. Ten consoles open during a flood cost one walk an interval,
+// not ten.
 type snapshots struct {
-	mu sync.Mutex
-	by map[string]*snapshot
+	walks singleflight.Group // by agency
+	mu    sync.Mutex
+	last  map[string]*snapshot // each agency's last walk that succeeded
 }
 
-// snapshot is one walk, under way until done is closed.
+// snapshot is a walk done.
 type snapshot struct {
 	began time.Time
-	done  chan struct{}
-	snap  *queue.Snapshot
 	took  time.Duration
-	err   error
+	snap  *queue.Snapshot
 }
 
-// maxWalk bounds a walk that streams wait for, whatever becomes of the
-// stream that began it.
+// fresh: begun less than fresh ago, or less than watchRest times its walk
+// ago (the agency's streams together keep the gateway walking a fifth of
+// the time at most).
+func (sn *snapshot) fresh(fresh time.Duration) bool {
+	return time.Since(sn.began) < max(fresh, watchRest*sn.took)
+}
+
+// maxWalk bounds a walk or a list that requests wait for, whatever becomes
+// of the request that began it.
 const maxWalk = time.Minute
 
-// get returns a snapshot of agency's open items no older than fresh (when
-// it began), and how long its walk took.
+// get returns a snapshot of agency's open items (see snapshot.fresh), and
+// how long its walk took.
 func (s *snapshots) get(ctx context.Context, t Triage, agency string, fresh time.Duration) (*queue.Snapshot, time.Duration, error) {
 	s.mu.Lock()
-	if s.by == nil {
-		s.by = map[string]*snapshot{}
+	if s.last == nil {
+		s.last = map[string]*snapshot{}
 	}
-	for a, old := range s.by {
+	for a, old := range s.last {
 		// An agency no stream follows any more lets its last go.
-		if a != agency && old.stale() {
-			delete(s.by, a)
+		if a != agency && time.Since(old.began) > maxWalk {
+			delete(s.last, a)
 		}
 	}
-	sn := s.by[agency]
-	if sn == nil || !sn.usable(fresh) {
-		sn = &snapshot{began: time.Now(), done: make(chan struct{})}
-		s.by[agency] = sn
-		// The walk is the agency's, not this stream's: it goes on if the
-		// stream ends, for the others waiting.
-		go func() {
-			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxWalk)
-			defer cancel()
-			sn.snap, sn.err = t.Snapshot(wctx, agency)
-			sn.took = time.Since(sn.began)
-			close(sn.done)
-		}()
-	}
+	last := s.last[agency]
 	s.mu.Unlock()
+	if last != nil && last.fresh(fresh) {
+		return last.snap, last.took, nil
+	}
+	v, err := shared(ctx, &s.walks, agency, func(ctx context.Context) (*snapshot, error) {
+		began := time.Now()
+		snap, err := t.Snapshot(ctx, agency)
+		if err != nil {
+			return nil, err
+		}
+		sn := &snapshot{began: began, took: time.Since(began), snap: snap}
+		s.mu.Lock()
+		s.last[agency] = sn
+		s.mu.Unlock()
+		return sn, nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return v.snap, v.took, nil
+}
+
+// shared runs f under key in g, or joins the run under way, and waits for
+// it while ctx lasts. The run is every waiter's, not the caller's: it goes
+// on if the caller leaves, for maxWalk at most.
+func shared[T any](ctx context.Context, g *singleflight.Group, key string, f func(context.Context) (T, error)) (T, error) {
+	ch := g.DoChan(key, func() (any, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxWalk)
+		defer cancel()
+		return f(rctx)
+	})
+	var zero T
 	select {
-	case <-sn.done:
-		return sn.snap, sn.took, sn.err
+	case r := <-ch:
+		if r.Err != nil {
+			return zero, r.Err
+		}
+		return r.Val.(T), nil
 	case <-ctx.Done():
-		return nil, 0, ctx.Err()
-	}
-}
-
-// stale: done, and begun more than maxWalk ago.
-func (sn *snapshot) stale() bool {
-	select {
-	case <-sn.done:
-		return time.Since(sn.began) > maxWalk
-	default:
-		return false
-	}
-}
-
-// usable: under way, or done well and begun less than fresh ago, or less
-// than watchRest times its walk ago (the agency's streams together keep
-// the gateway walking a fifth of the time at most).
-func (sn *snapshot) usable(fresh time.Duration) bool {
-	select {
-	case <-sn.done:
-		return sn.err == nil && time.Since(sn.began) < max(fresh, watchRest*sn.took)
-	default:
-		return true
+		return zero, ctx.Err()
 	}
 }
 
 // lists shares a list of an agency's queue among the requests that ask
 // for it while it is read: in a flood a list takes long, and every console
-// asks. A request joins a list under way only if it began after the last
-// officer action this gateway answered (on any agency's queue: a transfer
-// writes to two; see noteWrites), so that the page after an action shows
-// it; else it begins its own. Nothing is kept once a list is done.
+// asks. Each officer action this gateway answers (on any agency's queue: a
+// transfer writes to two; see noteWrites) starts a new group, so that the
+// page after an action never shows a list begun before it. Nothing is kept
+// once a list is done.
 type lists struct {
 	mu    sync.Mutex
-	wrote time.Time
-	going map[listKey]*listing
-}
-
-type listKey struct {
-	agency string
-	limit  int
-}
-
-// listing is one list, under way until done is closed.
-type listing struct {
-	began time.Time
-	done  chan struct{}
-	list  []queue.Listed
-	err   error
+	group *singleflight.Group
 }
 
 func (l *lists) get(ctx context.Context, t Triage, agency string, limit int) ([]queue.Listed, error) {
-	k := listKey{agency, limit}
 	l.mu.Lock()
-	if l.going == nil {
-		l.going = map[listKey]*listing{}
+	if l.group == nil {
+		l.group = new(singleflight.Group)
 	}
-	g := l.going[k]
-	if g == nil || !g.began.After(l.wrote) {
-		g = &listing{began: time.Now(), done: make(chan struct{})}
-		l.going[k] = g
-		// The list is every waiter's, not this request's: it goes on if
-		// the request ends.
-		go func() {
-			lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxWalk)
-			defer cancel()
-			g.list, g.err = t.List(lctx, agency, limit)
-			close(g.done)
-			l.mu.Lock()
-			if l.going[k] == g {
-				delete(l.going, k)
-			}
-			l.mu.Unlock()
-		}()
-	}
+	g := l.group
 	l.mu.Unlock()
-	select {
-	case <-g.done:
-		return g.list, g.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return shared(ctx, g, agency+" "+strconv.Itoa(limit), func(ctx context.Context) ([]queue.Listed, error) {
+		return t.List(ctx, agency, limit)
+	})
 }
 
-// noteWrite notes that an officer action just ended.
+// noteWrite notes that an officer action just ended: the lists under way
+// serve those who asked before it, and no one else.
 func (l *lists) noteWrite() {
 	l.mu.Lock()
-	l.wrote = time.Now()
+	l.group = new(singleflight.Group)
 	l.mu.Unlock()
 }
 

@@ -8,13 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hotline-org/hotline/queue"
 	"github.com/hotline-org/hotline/queue/queuetest"
-	"github.com/redis/go-redis/v9"
 )
 
 func TestListCountShow(t *testing.T) {
@@ -556,23 +554,6 @@ func purgeFirstOfCaseX(t *testing.T, q *queue.Queue) int {
 	return ran
 }
 
-// countHook counts the commands sent, alone or in pipelines.
-type countHook struct{ n atomic.Int64 }
-
-func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.n.Add(int64(len(cmds)))
-		return next(ctx, cmds)
-	}
-}
-
 // TestWhenCaseClosedCostsTheSameWhateverTheQueue: the hook looks up the
 // purged tip's case, not the open queue. It read every open item, in
 // chunks, for each tip purged: a retention run after a flood was
@@ -580,7 +561,7 @@ func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 // open tips as beside 1100.
 func TestWhenCaseClosedCostsTheSameWhateverTheQueue(t *testing.T) {
 	q, r := newQueue(t, time.Minute)
-	h := &countHook{}
+	h := &queuetest.Counter{}
 	r.Client.AddHook(h)
 	ctx := context.Background()
 	closeOne := func(agency, id string) queue.Entry {
@@ -600,14 +581,14 @@ func TestWhenCaseClosedCostsTheSameWhateverTheQueue(t *testing.T) {
 			ran = append(ran, caseRef)
 			return nil
 		})
-		before := h.n.Load()
+		before := h.Commands.Load()
 		if n, err := q.Purge(ctx, agency, time.Now().Add(time.Second), hook); n != 1 || err != nil {
 			t.Fatalf("%s: purge: %d, %v", agency, n, err)
 		}
 		if len(ran) != 1 || ran[0] != e.Case {
 			t.Fatalf("%s: cleanups of a closed case: %v", agency, ran)
 		}
-		return h.n.Load() - before
+		return h.Commands.Load() - before
 	}
 	cost := func(agency string, open int) int64 {
 		// Once per Redis node: the scripts loaded, say.

@@ -62,7 +62,7 @@ type options struct {
 	// rounds is how many rounds the interleaved comparison runs (0: none).
 	rounds int
 	// pinned: the interleaved comparison runs again with each server on a
-	// core of its own (see pinnedCPUs).
+	// core of its own (see pinnedInterleave).
 	pinned bool
 }
 

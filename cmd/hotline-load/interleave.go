@@ -171,13 +171,10 @@ func (b *bench) interleavedRatio(k, id string, pinned bool) (x, cpu float64, ok 
 func (b *bench) interleavedReport() string {
 	var sb strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) }
-	table := func(pinned bool) {
+	table := func(ins []interleaved, pinned bool) {
 		w("| recipients | server | slices | ok/s | slowest and fastest slice | server CPU µs/ok | ratio | other load (cores) |\n")
 		w("| --- | --- | ---: | ---: | --- | ---: | --- | ---: |\n")
-		for _, in := range b.interleaved {
-			if (in.pinned != "") != pinned {
-				continue
-			}
+		for _, in := range ins {
 			for i, r := range in.rows {
 				ratio := ""
 				if x, cpu, ok := b.interleavedRatio(in.group, r.id, pinned); ok && i > 0 {
@@ -203,13 +200,13 @@ func (b *bench) interleavedReport() string {
 		w("\n## Interleaved: the reference and the gateway in alternating slices\n\n")
 		w("The host's speed drifts from one row to the next, tens of seconds apart. Here the reference and two gateways (with a reply key and without) run side by side, and each round measures each of them for %s (after %s of warm-up), one after another, starting with a different one each round: the same drift weighs on all three. Closed loop, %d connections, as above. Throughput is the slices' successes over their measured time; CPU is the server's, warm-up included.\n\n",
 			sliceFor, sliceWarmup, b.opt.workers)
-		table(false)
+		table(shared, false)
 	}
 	if len(pinned) > 0 {
 		w("\n## Pinned: each server on a core of its own\n\n")
 		w("The same interleaved comparison, with %s. Above, the load generator and Redis share the machine's cores with the server measured and take a third of them and more; the gateway, which answers more requests a second and asks Redis for more, loses more to them. Here each server has a core to itself, as on a production host, where Twilio's requests come from elsewhere and Redis usually runs apart: what a server does with one core. Redis's CPU per tip is in the rows above (the gateway's is about twice the reference's); here it does not slow the server measured. The targets' verdict does not use this comparison.\n\n",
 			pinned[0].pinned)
-		table(true)
+		table(pinned, true)
 	}
 	return sb.String()
 }

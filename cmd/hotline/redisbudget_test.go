@@ -21,24 +21,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// roundTrips counts the calls a client makes to Redis: one per command
-// sent alone, one per pipeline or transaction.
-type roundTrips struct{ n atomic.Int64 }
-
-func (*roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		r.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		r.n.Add(1)
-		return next(ctx, cmds)
-	}
-}
-
 // ownRedis starts a Redis server for the test alone, and returns its URL
 // and the options of a client of it.
 func ownRedis(t *testing.T) (string, *redis.Options) {
@@ -88,7 +70,7 @@ func (c redisCost) String() string {
 // master.
 func measureSMS(t *testing.T, rdb redis.UniversalClient, redisURL string, admins ...*redis.Client) (newSender, inThread, retry redisCost) {
 	t.Helper()
-	trips := &roundTrips{}
+	trips := &queuetest.Counter{}
 	rdb.AddHook(trips)
 	t.Setenv("HOTLINE_PEPPER", faultPepper)
 	const token = "0123456789abcdef0123456789abcdef" // the REST client takes only this form
@@ -124,10 +106,10 @@ func measureSMS(t *testing.T, rdb redis.UniversalClient, redisURL string, admins
 		form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
 			"From": {from}, "To": {faultNumber}, "Body": {"quiero contar algo que vi en el mercado"}, "NumMedia": {"0"}}
 		req := signedSMS([]byte(token), public, form)
-		before, tripsBefore := stats(), trips.n.Load()
+		before, tripsBefore := stats(), trips.RoundTrips.Load()
 		rec := httptest.NewRecorder()
 		parts.handler.ServeHTTP(rec, req)
-		cost := redisCost{trips: trips.n.Load() - tripsBefore}
+		cost := redisCost{trips: trips.RoundTrips.Load() - tripsBefore}
 		after := stats()
 		var names []string
 		for name, n := range after {
