@@ -311,8 +311,10 @@ func countEvents(t *testing.T, h *harness, tok string, d time.Duration) int {
 }
 
 // TestEventsShareOneWalk: three consoles of one agency follow its events
-// every 100 ms; each walked the queue itself (60 walks in 2 s), now they
-// share one walk an interval (about 20), and each still gets its counts.
+// every 100 ms; each walked the queue itself (a walk for every count each
+// stream sent), now they share one walk an interval, and each still gets
+// its counts. How many counts come depends on how fast the host is (a slow
+// walk paces the streams), so the test compares walks with counts.
 func TestEventsShareOneWalk(t *testing.T) {
 	h, slow := slowHarness(t, 20*time.Millisecond, 100*time.Millisecond)
 	toks := []string{h.officer(t, gatewaytest.Lima), h.officer(t, gatewaytest.Lima), h.officer(t, gatewaytest.Lima)}
@@ -322,13 +324,17 @@ func TestEventsShareOneWalk(t *testing.T) {
 		wg.Go(func() { counts[i] = countEvents(t, h, tok, 2*time.Second) })
 	}
 	wg.Wait()
+	most, all := 0, 0
 	for i, n := range counts {
-		if n < 8 {
+		if n < 2 {
 			t.Errorf("stream %d got %d counts in 2 s at 100 ms", i, n)
 		}
+		most, all = max(most, n), all+n
 	}
-	if n := slow.watches.Load(); n > 32 {
-		t.Fatalf("%d walks of the queue for 3 streams in 2 s at 100 ms; want about 20 (one an interval)", n)
+	// Unshared, there are as many walks as counts (all); shared, about as
+	// many as the busiest stream's counts, and never two thirds of all.
+	if n := int(slow.watches.Load()); n > most*3/2+1 || 3*n >= 2*all {
+		t.Fatalf("%d walks of the queue for 3 streams that sent %v counts; want about %d (one an interval)", n, counts, most)
 	}
 }
 
