@@ -202,25 +202,68 @@ func senderCount(t *testing.T, stack *gatewaytest.Stack, sender string) string {
 	return strconv.FormatInt(rec.Rate.N, 10)
 }
 
+// TestReceiveRacingMessagesOneCase: a victim on WhatsApp sends a photo of
+// the house, then at once the location pin. The pin comes while the photo
+// is downloaded, before the photo's tip (and the thread it opens) is
+// written: it must join the photo's case, not open a case of its own that
+// an officer would work apart, maybe at another agency.
+func TestReceiveRacingMessagesOneCase(t *testing.T) {
+	ctx := context.Background()
+	stack := gatewaytest.New(t)
+	ch, _ := stack.Channel(t, &fakeTwilio{slow: 300 * time.Millisecond}, nil)
+	const from = "whatsapp:" + reporter
+	photo := sms1("SMrace1", from, "")
+	photo.Media = []sms.MediaRef{{URL: mediaURL("SMrace1", "ME001"), ContentType: "image/jpeg"}}
+	pin := sms1("SMrace2", from, "")
+	pin.Latitude, pin.Longitude = "-12.0853", "-76.9365"
+	var first sms.Result
+	var err1 error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		first, err1 = ch.Receive(ctx, photo)
+	}()
+	time.Sleep(50 * time.Millisecond) // the photo is being downloaded
+	second, err2 := ch.Receive(ctx, pin)
+	<-done
+	if err1 != nil || err2 != nil || first.Outcome != sms.Queued || second.Outcome != sms.Queued {
+		t.Fatalf("photo %+v %v, pin %+v %v", first, err1, second, err2)
+	}
+	if first.Case != second.Case {
+		t.Fatalf("the photo opened case %s and the pin sent with it case %s: one report, two cases", first.Case, second.Case)
+	}
+	cases := stack.Redis.Client.HLen(ctx, stack.Redis.Prefix+":{"+gatewaytest.Lima+"}:cases").Val()
+	if cases != 1 {
+		t.Fatalf("%d cases open at %s, want 1", cases, gatewaytest.Lima)
+	}
+}
+
 // TestReceiveBatchedConcurrentSender: new messages of one new sender
-// racing each other (each reads the sender's record before any is
-// written, and may start a case of its own) leave a record that lists
-// every case's reply handle, so that the exit word that follows destroys
-// them all, and counts each message once; no message is lost.
+// racing each other through gateways that share the Redis (each reads the
+// sender's record before any is written, and may start a case of its own:
+// within one gateway they take turns) leave a record that lists every
+// case's reply handle, so that the exit word that follows destroys them
+// all, and counts each message once; no message is lost.
 func TestReceiveBatchedConcurrentSender(t *testing.T) {
 	ctx := context.Background()
 	stack := gatewaytest.New(t)
 	limit := ratelimit.New(stack.Redis.Client, stack.Redis.Prefix, "sender", 100, time.Hour)
-	ch, store := stack.Channel(t, &fakeTwilio{}, nil, func(o *sms.Options) { o.Sender = limit })
+	var opt sms.Options
+	ch, store := stack.Channel(t, &fakeTwilio{}, nil, func(o *sms.Options) { o.Sender = limit; opt = *o })
 	const n = 8
 	type result struct {
 		res sms.Result
 		err error
 	}
 	results := make(chan result, n)
-	for i := range n {
+	// Gateways of one deployment: the same Redis and reply key.
+	gws := []*sms.Channel{ch}
+	for len(gws) < n {
+		gws = append(gws, sms.New(opt))
+	}
+	for i, gw := range gws {
 		go func() {
-			res, err := ch.Receive(ctx, sms1("SMcs"+strconv.Itoa(i), reporter, "quiero contar algo que vi en el mercado"))
+			res, err := gw.Receive(ctx, sms1("SMcs"+strconv.Itoa(i), reporter, "quiero contar algo que vi en el mercado"))
 			results <- result{res, err}
 		}()
 	}

@@ -114,7 +114,10 @@ type Options struct {
 }
 
 // Channel is the SMS and WhatsApp channel.
-type Channel struct{ opt Options }
+type Channel struct {
+	opt   Options
+	turns turns // one message of a sender at a time
+}
 
 // New returns a channel.
 func New(opt Options) *Channel {
@@ -304,6 +307,9 @@ func (v *view) optedOut(ctx context.Context) bool {
 // (folded into its thread), with no automatic reply and no media download,
 // so that a flood from one sender stays cheap and loses nothing.
 //
+// A sender's messages take turns (turns): the next reads the thread the
+// one before it opened.
+//
 // With an intake that writes batches (gateway.Intake), a message costs
 // Redis two round trips: one read of all the channel needs (the dedupe
 // mark, the thread, the opt-out, the limiter's count), and the tip's
@@ -311,6 +317,7 @@ func (v *view) optedOut(ctx context.Context) bool {
 // thread, the reply handle and the scrub job (queue.Batch).
 func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	sender := c.opt.Keyer.Sender(m.From)
+	defer c.turns.take(ctx, sender)()
 	kind := c.opt.Classifier.Classify(m.Body)
 	num := c.opt.Numbers[strings.TrimPrefix(m.To, "whatsapp:")]
 	v := c.view(ctx, m, sender)

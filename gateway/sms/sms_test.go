@@ -94,9 +94,12 @@ type fakeTwilio struct {
 	sendErr  error
 	// scrub answers a scrub call; nil erases everything.
 	scrub func(twilioapi.ScrubJob) (twilioapi.ScrubJob, error)
+	// slow is how long a media download takes (set before use).
+	slow time.Duration
 }
 
 func (f *fakeTwilio) FetchMedia(_ context.Context, url string) ([]byte, string, error) {
+	time.Sleep(f.slow)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.fetched = append(f.fetched, url)
