@@ -115,9 +115,11 @@ type OfficerJSON struct {
 	Role    string    `json:"role"`
 	Agency  string    `json:"agency"`
 	Created time.Time `json:"created"`
-	// Token is "active" or "revoked". When a token was last used is not
-	// recorded.
+	// Token is "active" or "revoked".
 	Token string `json:"token"`
+	// LastUsed is when the token was last taken, to the minute; absent if
+	// never (or not since the release that records it).
+	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
 // listOfficers is for supervisors: the agency's officers, oldest first.
@@ -140,7 +142,7 @@ func (s *Server) listOfficers(w http.ResponseWriter, r *http.Request) error {
 		if x.Revoked {
 			state = "revoked"
 		}
-		out = append(out, OfficerJSON{ID: x.ID, Name: x.Name, Role: x.Role, Agency: x.Agency, Created: x.Created, Token: state})
+		out = append(out, OfficerJSON{ID: x.ID, Name: x.Name, Role: x.Role, Agency: x.Agency, Created: x.Created, Token: state, LastUsed: x.LastUsed})
 	}
 	respondJSON(w, http.StatusOK, map[string]any{"officers": out})
 	return nil

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/geo"
@@ -223,6 +224,10 @@ func TestOfficersAPI(t *testing.T) {
 			t.Errorf("officer of %s listed to a supervisor of %s", o.Agency, gatewaytest.Lima)
 		}
 		states[o.Name] = o.Token + " " + o.Role
+		// Carla's token asked for the list; Ana's has not been used yet.
+		if used := !o.LastUsed.IsZero(); used != (o.Name == "Carla <b>") || used && time.Since(o.LastUsed) > time.Minute {
+			t.Errorf("%s's token last used %v", o.Name, o.LastUsed)
+		}
 	}
 	if states["Ana"] != "active officer" || states["Beto"] != "revoked officer" || states["Carla <b>"] != "active supervisor" || len(states) != 3 {
 		t.Errorf("officers %v", states)

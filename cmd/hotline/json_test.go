@@ -22,7 +22,8 @@ import (
 func TestJSONGolden(t *testing.T) {
 	created := time.Date(2026, 3, 1, 4, 5, 6, 0, time.UTC)
 	ana := officer.Officer{ID: "of1", Agency: "pe-lima", Name: "Ana", Role: "officer", Created: created}
-	bo := officer.Officer{ID: "of2", Agency: "pe-lima", Name: "Bo", Role: "supervisor", Created: created, Revoked: true}
+	bo := officer.Officer{ID: "of2", Agency: "pe-lima", Name: "Bo", Role: "supervisor", Created: created, Revoked: true,
+		LastUsed: time.Date(2026, 3, 2, 23, 59, 0, 0, time.UTC)}
 	shapes := map[string]any{
 		"officer_list":       officersJSON([]officer.Officer{ana, bo}),
 		"officer_list_empty": officersJSON(nil),

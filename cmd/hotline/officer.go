@@ -74,13 +74,17 @@ func officerList(e *env, args []string) error {
 		return writeJSON(e.stdout, officersJSON(list), false)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tAGENCY\tROLE\tNAME\tCREATED\tSTATUS")
+	fmt.Fprintln(tw, "ID\tAGENCY\tROLE\tNAME\tCREATED\tLAST USED\tSTATUS")
 	for _, o := range list {
 		status := "active"
 		if o.Revoked {
 			status = "revoked"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", visible(o.ID), visible(o.Agency), visible(o.Role), visible(o.Name), o.Created.Format("2006-01-02"), status)
+		used := "never"
+		if !o.LastUsed.IsZero() {
+			used = o.LastUsed.UTC().Format("2006-01-02 15:04Z")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", visible(o.ID), visible(o.Agency), visible(o.Role), visible(o.Name), o.Created.Format("2006-01-02"), used, status)
 	}
 	return tw.Flush()
 }
@@ -93,10 +97,13 @@ type officerJSON struct {
 	Role    string    `json:"role"`
 	Created time.Time `json:"created"`
 	Revoked bool      `json:"revoked"`
+	// LastUsed: when the token was last taken, to the minute; absent if
+	// never.
+	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
 func officerOf(o officer.Officer) officerJSON {
-	return officerJSON{ID: o.ID, Agency: o.Agency, Name: o.Name, Role: o.Role, Created: o.Created.UTC(), Revoked: o.Revoked}
+	return officerJSON{ID: o.ID, Agency: o.Agency, Name: o.Name, Role: o.Role, Created: o.Created.UTC(), Revoked: o.Revoked, LastUsed: o.LastUsed.UTC()}
 }
 
 // officersJSON is what `officer list --json` prints: {"officers": [...]},

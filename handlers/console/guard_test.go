@@ -90,7 +90,7 @@ func (s *stubAPI) VerifyAudit(context.Context) (officerapi.AuditVerification, er
 }
 func (s *stubAPI) Officers(context.Context) ([]officerapi.OfficerInfo, error) {
 	return []officerapi.OfficerInfo{{ID: "o1", Name: "<b>Demo</b>", Role: "supervisor", Agency: "pe-lima", Token: "active"},
-		{ID: "o2", Name: "Other", Role: "officer", Agency: "pe-lima", Token: "revoked"}}, nil
+		{ID: "o2", Name: "Other", Role: "officer", Agency: "pe-lima", Token: "revoked", LastUsed: time.Date(2026, 3, 2, 23, 59, 0, 0, time.UTC)}}, nil
 }
 func (s *stubAPI) Watch(ctx context.Context, fn func(officerapi.Event) bool) error {
 	<-ctx.Done()

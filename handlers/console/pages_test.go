@@ -134,7 +134,7 @@ func TestCasePageHostileReportAndMedia(t *testing.T) {
 
 // TestLanguageSwitchAndSupervisor: the switch works without script, and a
 // supervisor's screen shows the chain's verification and the officers
-// (names escaped).
+// (names escaped), with when each token was last used.
 func TestLanguageSwitchAndSupervisor(t *testing.T) {
 	c, _ := newTestConsoleWith(t, &stubAPI{role: "supervisor", list: []officerapi.Listed{{TipMeta: handlers.TipMeta{ID: "t9", Case: "C-9",
 		Priority: "normal", ReceivedAt: time.Now()}, State: "held", Holder: "o2"}}}, nil)
@@ -157,6 +157,11 @@ func TestLanguageSwitchAndSupervisor(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(body, "Utuh: 7 entri") || !strings.Contains(body, "&lt;b&gt;Demo&lt;/b&gt;") ||
 		!strings.Contains(body, "revoked") {
 		t.Fatalf("supervisor screen: %d\n%s", w.Code, body)
+	}
+	used := time.Date(2026, 3, 2, 23, 59, 0, 0, time.UTC).Local().Format("2006-01-02 15:04:05")
+	if !strings.Contains(body, "<th>Terakhir digunakan</th>") || !strings.Contains(body, "<td>tidak pernah</td>") ||
+		!strings.Contains(body, "<td>"+used+"</td>") {
+		t.Fatalf("supervisor screen without when the tokens were last used (%s, and never):\n%s", used, body)
 	}
 }
 

@@ -46,7 +46,15 @@ type Officer struct {
 	Role    string
 	Created time.Time
 	Revoked bool
+	// LastUsed is when the token was last taken, to the minute (usedEvery);
+	// zero if never since the release that records it.
+	LastUsed time.Time
 }
+
+// usedEvery is how often Authenticate records an officer's use of the
+// token: at most a write a minute per officer, however many requests (an
+// open console makes one every few seconds).
+const usedEvery = time.Minute
 
 var tokenEnc = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
@@ -130,7 +138,8 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Officer, error)
 		return Officer{}, ErrBadToken
 	}
 	secret, err := tokenEnc.DecodeString(secretText)
-	if err != nil {
+	// One token, one spelling: the last character's unused bits are zero.
+	if err != nil || tokenEnc.EncodeToString(secret) != secretText {
 		return Officer{}, ErrBadToken
 	}
 	ctx, cancel := s.calls.Context(ctx)
@@ -144,15 +153,27 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Officer, error)
 	if len(stored) != len(sum) || subtle.ConstantTimeCompare(stored, sum[:]) != 1 || v["revoked"] != "" {
 		return Officer{}, ErrBadToken
 	}
-	return officerOf(id, v), nil
+	o := officerOf(id, v)
+	if now := time.Now(); now.Sub(o.LastUsed) >= usedEvery {
+		// Only helps a supervisor (GET /officers): the request goes on if
+		// it cannot be written.
+		if ms := now.UnixMilli(); s.rdb.HSet(ctx, s.key(id), "used", ms).Err() == nil {
+			o.LastUsed = time.UnixMilli(ms).UTC()
+		}
+	}
+	return o, nil
 }
 
 // officerOf reads an officer's hash.
 func officerOf(id string, v map[string]string) Officer {
-	var created int64
+	var created, used int64
 	fmt.Sscan(v["created"], &created)
-	return Officer{ID: id, Agency: v["agency"], Name: v["name"], Role: v["role"],
+	o := Officer{ID: id, Agency: v["agency"], Name: v["name"], Role: v["role"],
 		Created: time.UnixMilli(created).UTC(), Revoked: v["revoked"] != ""}
+	if _, err := fmt.Sscan(v["used"], &used); err == nil && used > 0 {
+		o.LastUsed = time.UnixMilli(used).UTC()
+	}
+	return o
 }
 
 // Revoke makes the officer's token invalid at once.
