@@ -282,9 +282,10 @@ func slowHarness(t *testing.T, took, interval time.Duration) (*harness, *slowQue
 func TestEventsPaceSlowCounts(t *testing.T) {
 	h, slow := slowHarness(t, 100*time.Millisecond, 20*time.Millisecond)
 	counts := countEvents(t, h, h.officer(t, gatewaytest.Lima), 2*time.Second)
-	// At most 2 s / 500 ms (20 back to back); at least a few.
-	if n := slow.watches.Load(); n < 2 || n > 5 || counts < 2 {
-		t.Fatalf("%d counts of 100 ms in two seconds (%d sent); want 2 to 5", n, counts)
+	// At most 2 s / 500 ms (20 back to back); at least one (a few on an
+	// idle host: on a loaded one a walk takes longer, and so the rest).
+	if n := slow.watches.Load(); n < 1 || n > 5 || counts < 1 {
+		t.Fatalf("%d counts of 100 ms in two seconds (%d sent); want 1 to 5", n, counts)
 	}
 }
 
@@ -326,11 +327,14 @@ func TestEventsShareOneWalk(t *testing.T) {
 	wg.Wait()
 	most, all := 0, 0
 	for i, n := range counts {
-		if n < 2 {
-			t.Errorf("stream %d got %d counts in 2 s at 100 ms", i, n)
+		// One at least: on a loaded host the walks take long, and each
+		// stream rests five times as long (TestEventsPaceSlowCounts).
+		if n < 1 {
+			t.Errorf("stream %d got no count in 2 s at 100 ms", i)
 		}
 		most, all = max(most, n), all+n
 	}
+	t.Logf("%d walks for counts %v", slow.watches.Load(), counts)
 	// Unshared, there are as many walks as counts (all); shared, about as
 	// many as the busiest stream's counts, and never two thirds of all.
 	if n := int(slow.watches.Load()); n > most*3/2+1 || 3*n >= 2*all {

@@ -293,3 +293,51 @@ func contains(list []string, x string) bool {
 	}
 	return false
 }
+
+// announceScript writes the sender's record (ARGV[2], for ARGV[3] ms) if
+// it is still ARGV[1] ("" for none); else it returns the record as it is.
+var announceScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if (v or '') ~= ARGV[1] then return {0, v or ''} end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return {1, ''}
+`)
+
+// Announce opens the sender's thread on caseRef before the message that
+// opens it is queued, when that takes long (a photo is downloaded first):
+// the sender's next messages, which may reach another gateway meanwhile,
+// then join its case instead of opening their own. st is the sender as
+// ReadSender read them, whose record must still be there unchanged: it
+// then becomes the record written, which the message's batch replaces
+// with the tip, and Announce reports true. A record another message wrote
+// since is left alone (the batch merges it, as ever): if it holds an open
+// thread, st takes that thread, for the message to join.
+func (s *Store) Announce(ctx context.Context, sender string, st *Sender, caseRef string, window time.Duration) (bool, error) {
+	if st.Err != nil || st.InThread {
+		return false, nil
+	}
+	now := time.Now()
+	rec := st.rec
+	rec.Handles, rec.Marks = maps.Clone(rec.Handles), maps.Clone(rec.Marks) // the read stays as read
+	rec.endLegacy(now, window)
+	rec.setThread(Thread{Case: caseRef, Seq: 1, Last: now}, now, window)
+	rec.prune(now)
+	val := rec.encode()
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	res, err := announceScript.Run(ctx, s.rdb, []string{s.threadKey(sender)}, st.Read, val, max(rec.ttl(now).Milliseconds(), 1)).Slice()
+	if err != nil {
+		return false, s.fail(err)
+	}
+	if len(res) != 2 {
+		return false, s.fail(fmt.Errorf("announce: unexpected answer %v", res))
+	}
+	if n, _ := res[0].(int64); n == 1 {
+		st.Read, st.rec = val, rec
+		return true, nil
+	}
+	if found, _ := res[1].(string); found != "" {
+		st.Thread, st.InThread = parseRecord(found).thread(time.Now())
+	}
+	return false, nil
+}

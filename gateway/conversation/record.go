@@ -181,7 +181,8 @@ func (r record) handleLast(agency, caseRef string) time.Time {
 // the messages it counted that r has not (a message's mark says it was
 // counted), so that messages racing each other are each counted once,
 // however their reads and merges interleave; r's thread stands, or o's if
-// r has none.
+// r has none; the same thread in both keeps the agencies of both and the
+// later message's number.
 func (r *record) absorb(o record, now time.Time) {
 	unseen := 0
 	for id := range o.Marks {
@@ -189,8 +190,20 @@ func (r *record) absorb(o record, now time.Time) {
 			unseen++
 		}
 	}
-	if r.Case == "" && o.Case != "" {
+	switch {
+	case r.Case == "" && o.Case != "":
 		r.Case, r.Agencies, r.Seq, r.Last, r.Open = o.Case, o.Agencies, o.Seq, o.Last, o.Open
+	case r.Case != "" && r.Case == o.Case:
+		for _, a := range o.Agencies {
+			if !slices.Contains(r.Agencies, a) {
+				r.Agencies = append(r.Agencies, a)
+			}
+		}
+		r.Seq = max(r.Seq, o.Seq)
+		if o.Last.After(r.Last) {
+			r.Last = o.Last
+		}
+		r.Open = max(r.Open, o.Open)
 	}
 	for k, e := range o.Handles {
 		r.mergeHandle(k, e)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -305,5 +306,74 @@ func TestSenderRecordOfAnotherType(t *testing.T) {
 	got, ok, err := s.Thread(ctx, "p-right")
 	if err != nil || !ok || got.Case != th.Case {
 		t.Fatalf("the next sender's thread: %+v %v %v", got, ok, err)
+	}
+}
+
+// TestAnnounce: a thread opened before its message is queued (a photo is
+// downloaded first) is written only over the record as read; the message's
+// batch then replaces it without a merge. A record another message wrote
+// in between is left alone: its open thread is the one to join, and the
+// batch merges it as ever, keeping both messages' agencies and counts.
+func TestAnnounce(t *testing.T) {
+	s, r := newStore(t)
+	q := queue.New(r.Client, queue.Options{Prefix: r.Prefix, Lease: time.Minute})
+	ctx := context.Background()
+	until := time.Now().Add(time.Hour).UnixMilli()
+	msg := func(read conversation.Sender, id, caseRef, agency string, seq int) conversation.Message {
+		count := int64(1)
+		if read.Rate != nil {
+			count = read.Rate.Count + 1
+		}
+		return conversation.Message{Sender: "p6", Case: caseRef, Agencies: []string{agency}, Seq: seq, Last: time.Now(),
+			InThread: read.InThread, ThreadAgencies: read.Thread.Agencies,
+			ThreadWindow: time.Minute, Read: read, Rate: &conversation.Rate{Count: count, Until: until}, Mark: id, DedupeTTL: time.Hour}
+	}
+	// The photo's read, then its case opened.
+	photo := s.ReadSender(ctx, "p6", "m1")
+	before := photo.Read
+	if mine, err := s.Announce(ctx, "p6", &photo, "CASE-PHOT", time.Minute); err != nil || !mine || photo.InThread {
+		t.Fatalf("announce: %v %v (in thread: %v)", mine, err, photo.InThread)
+	}
+	if photo.Read == before || r.Client.Get(ctx, r.Prefix+":thread:{p6}").Val() != photo.Read {
+		t.Fatal("the sender as read is not the record written")
+	}
+	// The pin, read now, joins the case, and is queued first.
+	pin := s.ReadSender(ctx, "p6", "m2")
+	if !pin.InThread || pin.Thread.Case != "CASE-PHOT" || pin.Thread.Seq != 1 {
+		t.Fatalf("the pin's read: %+v", pin.Thread)
+	}
+	if b, tc := publishWith(t, s, q, "tip-pin", msg(pin, "m2", "CASE-PHOT", "pe-east", 2)); func() bool { _, ok := tc.Found(b); return ok }() {
+		t.Fatal("the pin's batch found a record to merge")
+	}
+	// Another message's announcement now finds the pin's thread to join,
+	// and writes nothing.
+	late := photo
+	if mine, err := s.Announce(ctx, "p6", &late, "CASE-LATE", time.Minute); err != nil || mine || !late.InThread || late.Thread.Case != "CASE-PHOT" || late.Read != photo.Read {
+		t.Fatalf("a later announcement: %v %v, %+v", mine, err, late.Thread)
+	}
+	// The photo's batch finds the pin's record and merges it.
+	b, tc := publishWith(t, s, q, "tip-photo", msg(photo, "m1", "CASE-PHOT", "pe-lima", 1))
+	found, ok := tc.Found(b)
+	if !ok {
+		t.Fatal("the photo's batch found nothing to merge: the test proves nothing")
+	}
+	if err := s.Merge(ctx, "p6", found); err != nil {
+		t.Fatal(err)
+	}
+	got := s.ReadSender(ctx, "p6", "")
+	if got.Rate == nil || got.Rate.Count != 2 || got.Thread.Case != "CASE-PHOT" || got.Thread.Seq != 2 ||
+		!slices.Contains(got.Thread.Agencies, "pe-lima") || !slices.Contains(got.Thread.Agencies, "pe-east") {
+		t.Fatalf("after both: %+v, count %+v", got.Thread, got.Rate)
+	}
+	// A record changed since the read, with no open thread: nothing is
+	// written, nothing joined.
+	r.Client.Set(ctx, r.Prefix+":thread:{p7}", `{"rate":{"n":1,"until":`+strconv.FormatInt(until, 10)+`}}`, time.Hour)
+	stale := s.ReadSender(ctx, "p7", "")
+	r.Client.Set(ctx, r.Prefix+":thread:{p7}", `{"rate":{"n":2,"until":`+strconv.FormatInt(until, 10)+`}}`, time.Hour)
+	if mine, err := s.Announce(ctx, "p7", &stale, "CASE-P7AA", time.Minute); err != nil || mine || stale.InThread {
+		t.Fatalf("over a changed record: %v %v %+v", mine, err, stale.Thread)
+	}
+	if v := r.Client.Get(ctx, r.Prefix+":thread:{p7}").Val(); strings.Contains(v, "CASE") {
+		t.Fatalf("written over a record changed since the read: %s", v)
 	}
 }

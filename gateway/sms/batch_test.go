@@ -208,14 +208,29 @@ func senderCount(t *testing.T, stack *gatewaytest.Stack, sender string) string {
 // written: it must join the photo's case, not open a case of its own that
 // an officer would work apart, maybe at another agency.
 func TestReceiveRacingMessagesOneCase(t *testing.T) {
+	for _, gateways := range []int{1, 2} {
+		t.Run(strconv.Itoa(gateways)+" gateways", func(t *testing.T) { racingMessagesOneCase(t, gateways) })
+	}
+}
+
+// racingMessagesOneCase sends the photo to one gateway and the pin to the
+// other of gateways: the same (they take turns) or another of the same
+// deployment (the photo's case is opened before its download).
+func racingMessagesOneCase(t *testing.T, gateways int) {
 	ctx := context.Background()
 	stack := gatewaytest.New(t)
-	ch, _ := stack.Channel(t, &fakeTwilio{slow: 300 * time.Millisecond}, nil)
+	limit := ratelimit.New(stack.Redis.Client, stack.Redis.Prefix, "sender", 100, time.Hour)
+	var opt sms.Options
+	ch, _ := stack.Channel(t, &fakeTwilio{slow: 300 * time.Millisecond}, nil, func(o *sms.Options) { o.Sender = limit; opt = *o })
+	other := ch
+	if gateways == 2 {
+		other = sms.New(opt)
+	}
 	const from = "whatsapp:" + reporter
 	photo := sms1("SMrace1", from, "")
 	photo.Media = []sms.MediaRef{{URL: mediaURL("SMrace1", "ME001"), ContentType: "image/jpeg"}}
 	pin := sms1("SMrace2", from, "")
-	pin.Latitude, pin.Longitude = "-12.0853", "-76.9365"
+	pin.Latitude, pin.Longitude = "-12.0464", "-77.0428" // Lima's centre
 	var first sms.Result
 	var err1 error
 	done := make(chan struct{})
@@ -224,7 +239,7 @@ func TestReceiveRacingMessagesOneCase(t *testing.T) {
 		first, err1 = ch.Receive(ctx, photo)
 	}()
 	time.Sleep(50 * time.Millisecond) // the photo is being downloaded
-	second, err2 := ch.Receive(ctx, pin)
+	second, err2 := other.Receive(ctx, pin)
 	<-done
 	if err1 != nil || err2 != nil || first.Outcome != sms.Queued || second.Outcome != sms.Queued {
 		t.Fatalf("photo %+v %v, pin %+v %v", first, err1, second, err2)
@@ -235,6 +250,24 @@ func TestReceiveRacingMessagesOneCase(t *testing.T) {
 	cases := stack.Redis.Client.HLen(ctx, stack.Redis.Prefix+":{"+gatewaytest.Lima+"}:cases").Val()
 	if cases != 1 {
 		t.Fatalf("%d cases open at %s, want 1", cases, gatewaytest.Lima)
+	}
+	// Each counted once; the thread knows both, and the next message
+	// comes third in the case.
+	sender := stack.Keyer.Sender(from)
+	if c := senderCount(t, stack, sender); c != "2" {
+		t.Fatalf("sender counted %s times, want 2", c)
+	}
+	var rec struct {
+		Case     string
+		Seq      int
+		Agencies []string
+	}
+	json.Unmarshal([]byte(stack.Redis.Client.Get(ctx, stack.Redis.Prefix+":thread:{"+sender+"}").Val()), &rec)
+	if rec.Case != first.Case || rec.Seq != 2 || len(rec.Agencies) != 1 || rec.Agencies[0] != gatewaytest.Lima {
+		t.Fatalf("the sender's thread after the race: %+v, want case %s, message 2, at %s", rec, first.Case, gatewaytest.Lima)
+	}
+	if res, err := ch.Receive(ctx, sms1("SMrace3", from, "estamos en la casa de la foto")); err != nil || res.Case != first.Case {
+		t.Fatalf("the next message: %+v %v, want case %s", res, err, first.Case)
 	}
 }
 

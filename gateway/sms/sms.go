@@ -397,6 +397,21 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 	if match, ok := c.opt.Urgency.Match(body); ok {
 		tip.Urgent, tip.UrgentPhrase = true, match.Phrase
 	}
+	if v.batched && !inThread && !limited && len(m.Media) > 0 && c.opt.Twilio != nil && kind != reply.Exit {
+		// The photo is downloaded before its tip is written: its case is
+		// opened first, for the sender's next messages (the location pin
+		// sent with it) to join, whichever gateway they reach.
+		ref := gateway.NewCaseRef()
+		switch mine, err := c.opt.Store.Announce(ctx, sender, &v.state, ref, c.opt.ThreadWindow); {
+		case err != nil:
+			c.opt.Logger.Warn("case not opened before the media download", "err", err)
+		case mine:
+			tip.Case = ref
+		case v.state.InThread:
+			thread, inThread = v.state.Thread, true
+			tip.Case, tip.ThreadAgencies, tip.Seq = thread.Case, thread.Agencies, thread.Seq+1
+		}
+	}
 	var mediaSIDs []string
 	if limited {
 		for _, ref := range m.Media {
