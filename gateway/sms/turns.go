@@ -17,8 +17,10 @@ import (
 // left of the request): a message is never held back long, nor refused, by
 // the messages before it; past the wait it goes on beside them, as every
 // message did before turns. Gateways that share a Redis do not share
-// turns: messages that reach two of them at once may still open a case
-// each, and the sender's record lists both.
+// turns: a message with media opens its case before the download
+// (conversation.Store.Announce) for the others' sake; two quick ones
+// that reach two gateways at once may still open a case each, and the
+// sender's record lists both.
 type turns struct {
 	mu sync.Mutex
 	m  map[string]*turn
