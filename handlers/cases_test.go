@@ -365,7 +365,9 @@ func TestListsShared(t *testing.T) {
 		wg.Go(func() { list() })
 	}
 	wg.Wait()
-	if n := slow.lists.Load(); n > 2 {
+	// Unshared, five; shared, one (two, or on a loaded host three, when
+	// some came after the first list was read).
+	if n := slow.lists.Load(); n > 3 {
 		t.Fatalf("five lists asked for at once read the queue %d times", n)
 	}
 	// A list under way when the claim is answered is not the one shown
@@ -373,7 +375,9 @@ func TestListsShared(t *testing.T) {
 	slow.lists.Store(0)
 	before := make(chan []handlers.ListedJSON, 1)
 	go func() { before <- list() }()
-	time.Sleep(50 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); slow.lists.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	h.claimTip(t, tok)
 	after := list()
 	<-before

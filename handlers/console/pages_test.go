@@ -483,8 +483,9 @@ func TestHubPacesSlowLists(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	c.hub.run(ctx)
-	// At most 2 s / 250 ms; at least a few even on a loaded machine.
-	if n := api.lists.Load(); n < 3 || n > 9 {
-		t.Fatalf("%d lists of 50 ms in two seconds of events; want 3 to 9", n)
+	// At most 2 s / 250 ms; at least two even on a loaded machine, where
+	// a list takes longer than 50 ms, and so the rest after it.
+	if n := api.lists.Load(); n < 2 || n > 9 {
+		t.Fatalf("%d lists of 50 ms in two seconds of events; want 2 to 9", n)
 	}
 }
