@@ -256,11 +256,31 @@ func TestWebhookParameterShiftReplay(t *testing.T) {
 }
 
 type countRejects struct {
-	mu sync.Mutex
-	m  map[metrics.Reason]int
+	mu     sync.Mutex
+	m      map[metrics.Reason]int
+	routes map[metrics.Route]int
 }
 
-func (c *countRejects) Rejected(r metrics.Reason) { c.mu.Lock(); c.m[r]++; c.mu.Unlock() }
+func (c *countRejects) Rejected(route metrics.Route, r metrics.Reason) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[r]++
+	if c.routes == nil {
+		c.routes = map[metrics.Route]int{}
+	}
+	c.routes[route]++
+}
+
+// byRoute is how many rejections each route had, by its label.
+func (c *countRejects) byRoute() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for r, n := range c.routes {
+		out[r.String()] += n
+	}
+	return out
+}
 func (c *countRejects) get(r metrics.Reason) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -19,7 +19,7 @@ type countingMetrics struct {
 	untrusted int
 }
 
-func (m *countingMetrics) Rejected(metrics.Reason) {}
+func (m *countingMetrics) Rejected(metrics.Route, metrics.Reason) {}
 func (m *countingMetrics) UntrustedForwarded() {
 	m.mu.Lock()
 	defer m.mu.Unlock()

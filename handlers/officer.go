@@ -28,7 +28,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		auth := r.Header.Get("Authorization")
 		scheme, token, ok := strings.Cut(auth, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 200 {
-			s.reject(metrics.Unauthorized)
+			s.reject(r, metrics.Unauthorized)
 			deny.ServeHTTP(w, r)
 			return
 		}
@@ -36,7 +36,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if err != nil {
 			// Guessed, revoked or expired tokens show in hotline_rejected_total; Redis down does not.
 			if kind, _ := fault.Of(err); kind == fault.Unauthenticated {
-				s.reject(metrics.Unauthorized)
+				s.reject(r, metrics.Unauthorized)
 			}
 			s.json(func(w http.ResponseWriter, r *http.Request) error { return err }).ServeHTTP(w, r)
 			return

@@ -226,7 +226,7 @@ func (s *Server) text(h handlerFunc) http.Handler {
 		if err := h(w, r); err != nil {
 			status, msg := classify(err)
 			s.logError(r, status, err)
-			s.countRejected(err, status)
+			s.countRejected(r, err, status)
 			if status == http.StatusServiceUnavailable {
 				w.Header().Set("Retry-After", "5")
 			}

@@ -20,7 +20,7 @@ import (
 // does: a call over the limit is a rate_limited rejection.
 type voiceRejects struct{ *countRejects }
 
-func (v voiceRejects) RateLimited() { v.Rejected(metrics.RateLimited) }
+func (v voiceRejects) RateLimited() { v.Rejected(metrics.RouteVoice, metrics.RateLimited) }
 
 // twimlAttrs returns the attributes of the first element named name in a
 // TwiML document, and its text.

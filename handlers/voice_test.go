@@ -483,6 +483,9 @@ func TestVoiceForgedAndMisshapen(t *testing.T) {
 	if f, b := counts.get(metrics.BadSignature), counts.get(metrics.BadRequest); f != 9 || b != 16 {
 		t.Errorf("hotline_rejected_total: bad_signature %d, bad_request %d; want 9 and 16", f, b)
 	}
+	if r := counts.byRoute(); r["voice"] != 25 || len(r) != 1 {
+		t.Errorf("hotline_rejected_total by route: %v; want voice 25", r)
+	}
 	mu.Lock()
 	hits := evilHits
 	mu.Unlock()

@@ -304,13 +304,13 @@ func (w *webPages) renderError(rw http.ResponseWriter, r *http.Request, err erro
 	w.srv.logError(r, status, err)
 	switch {
 	case errors.Is(err, web.ErrHoneypot):
-		w.srv.reject(metrics.Honeypot)
+		w.srv.reject(r, metrics.Honeypot)
 	case status == http.StatusServiceUnavailable:
-		w.srv.reject(metrics.Unavailable)
+		w.srv.reject(r, metrics.Unavailable)
 	case status == http.StatusNotFound: // a receipt code that opens nothing
-		w.srv.reject(metrics.BadRequest)
+		w.srv.reject(r, metrics.BadRequest)
 	default:
-		w.srv.countRejected(err, status)
+		w.srv.countRejected(r, err, status)
 	}
 	if errors.Is(err, web.ErrWorkNeeded) {
 		p.Error = p.L.F(key, int(w.ch.WorkWait().Seconds()))

@@ -104,7 +104,8 @@ func TestWebOnionBucket(t *testing.T) {
 }
 
 // TestWebRejectionsCounted: every refused web request is counted in
-// hotline_rejected_total by reason (the 400s and 413s were not).
+// hotline_rejected_total by reason (the 400s and 413s were not), on the
+// web's route.
 func TestWebRejectionsCounted(t *testing.T) {
 	m := metrics.New(metrics.Options{})
 	h := newWebHarness(t, func(o *webConfig) {
@@ -150,11 +151,18 @@ func rejected(t *testing.T, m *metrics.Metrics, reason string) float64 {
 		if f.GetName() != "hotline_rejected_total" {
 			continue
 		}
+		web := 0.0
 		for _, s := range f.GetMetric() {
-			if labelOf(s, "reason") == reason {
-				return s.GetCounter().GetValue()
+			if labelOf(s, "reason") != reason {
+				continue
+			}
+			if r, n := labelOf(s, "route"), s.GetCounter().GetValue(); r == "web" {
+				web = n
+			} else if n != 0 {
+				t.Errorf("hotline_rejected_total{reason=%q} counted %v on route %q", reason, n, r)
 			}
 		}
+		return web
 	}
 	return 0
 }

@@ -29,11 +29,15 @@ func hourly(c *config.Config, rdb redis.UniversalClient, m *metrics.Metrics, nam
 	return l
 }
 
-// smsMetrics adapts the gateway's metrics to the channel's small interface.
-type smsMetrics struct{ m *metrics.Metrics }
+// smsMetrics adapts the gateway's metrics to the small interface of the
+// channel of route.
+type smsMetrics struct {
+	m     *metrics.Metrics
+	route metrics.Route
+}
 
 func (a smsMetrics) Reply(outcome string) { a.m.Reply(outcome) }
-func (a smsMetrics) RateLimited()         { a.m.Rejected(metrics.RateLimited) }
+func (a smsMetrics) RateLimited()         { a.m.Rejected(a.route, metrics.RateLimited) }
 func (a smsMetrics) ScrubOutcome(o string) {
 	switch o {
 	case "deleted":
@@ -130,7 +134,7 @@ func smsChannel(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Ke
 		Sender:           limiter("sender", c.Channel.Limits.SenderPerHour),
 		ReplyDestination: limiter("reply_destination", c.Channel.Limits.RepliesPerDestination),
 		ReplyNumber:      limiter("reply_number", c.Channel.Limits.RepliesPerHotlineNumber),
-		Metrics:          smsMetrics{m}, Logger: log,
+		Metrics:          smsMetrics{m, metrics.RouteMessaging}, Logger: log,
 	})
 	return ch, store, nil
 }

@@ -41,6 +41,6 @@ func voiceChannel(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.
 		HandleTTL: c.Retention.Closed, Logger: log,
 		// A bucket of its own, under the sender's pseudonym: a caller who
 		// also wrote is not refused a download for the texts.
-		Caller: hourly(c, rdb, m, "caller", c.Channel.Limits.CallerPerHour), Metrics: smsMetrics{m},
+		Caller: hourly(c, rdb, m, "caller", c.Channel.Limits.CallerPerHour), Metrics: smsMetrics{m, metrics.RouteVoice},
 	})
 }

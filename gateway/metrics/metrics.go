@@ -46,6 +46,21 @@ var reasonNames = [...]string{
 
 func (r Reason) String() string { return label(r, reasonNames[:]) }
 
+// Route is what a rejected request asked for.
+type Route uint8
+
+// Routes of a rejection: the complete set of the route label.
+const (
+	RouteMessaging Route = iota + 1 // the SMS and WhatsApp webhooks (messages, statuses)
+	RouteVoice                      // the voice webhooks
+	RouteWeb                        // the witness's form and follow-up
+	RouteAPI                        // the officers' API
+)
+
+var routeNames = [...]string{RouteMessaging: "messaging", RouteVoice: "voice", RouteWeb: "web", RouteAPI: "api"}
+
+func (r Route) String() string { return label(r, routeNames[:]) }
+
 // RedisOp is a kind of call to Redis on the intake path.
 type RedisOp uint8
 
@@ -93,6 +108,7 @@ var (
 	Channels       = []string{string(gateway.ChannelSMS), string(gateway.ChannelWhatsApp), string(gateway.ChannelWeb), string(gateway.ChannelVoice), other}
 	Priorities     = []string{string(queue.Urgent), string(queue.Normal), other}
 	Reasons        = names(reasonNames[:])
+	Routes         = names(routeNames[:])
 	RedisOps       = names(redisOpNames[:])
 	ScrubOutcomes  = names(scrubNames[:])
 	IntakeOutcomes = []string{"queued", "unavailable", "in_flight", "invalid", "error"}
@@ -191,7 +207,7 @@ func New(opt Options) *Metrics {
 		Buckets: latencyBuckets,
 	})
 	m.redis = latencyVec("hotline_redis_duration_seconds", "Time of one Redis call on the intake path.", "op", "result")
-	m.rejected = counterVec("hotline_rejected_total", "Requests answered with an error, by reason.", "reason")
+	m.rejected = counterVec("hotline_rejected_total", "Requests answered with an error, by reason and route (messaging, voice, web, api, other).", "reason", "route")
 	m.scrub = counterVec("hotline_scrub_jobs_total", "Jobs deleting messages from the provider, by outcome.", "outcome")
 	m.failOpen = counterVec("hotline_ratelimit_fail_open_total", "Rate-limit checks answered by the in-memory fallback because Redis failed.", "limiter")
 	m.replies = counterVec("hotline_officer_replies_total", "Officers' replies to reporters, by outcome.", "outcome")
@@ -211,7 +227,9 @@ func New(opt Options) *Metrics {
 
 	// Zero series for the known sets, so that a rate() has a start.
 	for _, r := range Reasons {
-		m.rejected.WithLabelValues(r)
+		for _, rt := range Routes {
+			m.rejected.WithLabelValues(r, rt)
+		}
 	}
 	for _, o := range ScrubOutcomes {
 		m.scrub.WithLabelValues(o)
@@ -368,12 +386,12 @@ func (m *Metrics) ReplicaUnconfirmed() {
 	m.unconfirmed.Inc()
 }
 
-// Rejected counts a request answered with an error.
-func (m *Metrics) Rejected(r Reason) {
+// Rejected counts a request to route answered with an error.
+func (m *Metrics) Rejected(route Route, r Reason) {
 	if m == nil {
 		return
 	}
-	m.rejected.WithLabelValues(r.String()).Inc()
+	m.rejected.WithLabelValues(r.String(), route.String()).Inc()
 }
 
 // ScrubJob counts a finished job that deletes a message from the provider.

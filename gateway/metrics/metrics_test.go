@@ -38,6 +38,7 @@ func allowed() map[string][]string {
 		"agency":   append(slices.Clone(agencies), "other"),
 		"priority": metrics.Priorities,
 		"reason":   append(slices.Clone(metrics.Reasons), "other"),
+		"route":    append(slices.Clone(metrics.Routes), "other"),
 		"op":       append(slices.Clone(metrics.RedisOps), "other"),
 		"result":   metrics.Results,
 		"outcome":  append(append(append(slices.Clone(metrics.IntakeOutcomes), metrics.ScrubOutcomes...), metrics.ReplyOutcomes...), "other"),
@@ -164,9 +165,9 @@ func TestScrapeShowsNoCanary(t *testing.T) {
 	for _, want := range []string{
 		`hotline_tips_queued_total{agency="pe-lima",channel="sms",priority="normal"} 1`,
 		`hotline_tips_queued_total{agency="pe-lima",channel="whatsapp",priority="normal"} 1`,
-		`hotline_rejected_total{reason="bad_signature"} 1`,
-		`hotline_rejected_total{reason="too_large"} 1`,
-		`hotline_rejected_total{reason="bad_request"} 1`,
+		`hotline_rejected_total{reason="bad_signature",route="messaging"} 1`,
+		`hotline_rejected_total{reason="too_large",route="messaging"} 1`,
+		`hotline_rejected_total{reason="bad_request",route="messaging"} 1`,
 		// The retry is answered from deduplication before the intake.
 		`hotline_intake_duration_seconds_count{channel="sms",outcome="queued"} 1`,
 		`hotline_seal_duration_seconds_count 2`,
@@ -216,7 +217,7 @@ func checkLabels(t *testing.T, m *metrics.Metrics) {
 func TestFreeTextCannotBecomeALabel(t *testing.T) {
 	m := metrics.New(metrics.Options{Agencies: []string{"pe-lima"}})
 	m.TipQueued(gateway.Channel("+51987654321"), "Calle Los Olivos 123", queue.Priority("whatsapp:+51987654321"))
-	m.Rejected(metrics.Reason(200))
+	m.Rejected(metrics.Route(77), metrics.Reason(200))
 	m.ScrubJob(metrics.ScrubOutcome(99))
 	m.ObserveRedis(metrics.RedisOp(42), time.Millisecond, nil)
 	m.ObserveIntake(gateway.Channel("Maria"), time.Millisecond, fmt.Errorf("wrapped %s", "+51987654321"))
@@ -228,11 +229,12 @@ func TestFreeTextCannotBecomeALabel(t *testing.T) {
 			t.Errorf("%q in the metrics", c)
 		}
 	}
-	if !strings.Contains(rec.Body.String(), `hotline_tips_queued_total{agency="other",channel="other",priority="other"} 1`) {
+	if !strings.Contains(rec.Body.String(), `hotline_tips_queued_total{agency="other",channel="other",priority="other"} 1`) ||
+		!strings.Contains(rec.Body.String(), `hotline_rejected_total{reason="other",route="other"} 1`) {
 		t.Errorf("free text not mapped to other:\n%s", rec.Body.String())
 	}
 	var nilMetrics *metrics.Metrics
-	nilMetrics.Rejected(metrics.BadSignature) // a nil *Metrics records nothing and does not panic
+	nilMetrics.Rejected(metrics.RouteMessaging, metrics.BadSignature) // a nil *Metrics records nothing and does not panic
 }
 
 func TestReplicaUnconfirmedCounted(t *testing.T) {
