@@ -78,21 +78,21 @@ func BenchmarkReplyKey(b *testing.B) {
 		b.Run(fmt.Sprintf("seal/fast=%v", fast), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := k.SealJSON(rec); err != nil {
+				if _, err := k.SealJSON("test", rec); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
 	b.Run("open", func(b *testing.B) {
-		sealed, err := key.SealJSON(rec)
+		sealed, err := key.SealJSON("test", rec)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
 		for b.Loop() {
 			var out replyRecord
-			if err := key.OpenJSON(sealed, &out); err != nil {
+			if err := key.OpenJSON("test", sealed, &out); err != nil {
 				b.Fatal(err)
 			}
 		}

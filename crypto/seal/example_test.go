@@ -126,14 +126,14 @@ func ExampleReplyKey() {
 		log.Fatal(err)
 	}
 	type handle struct{ From, To string }
-	sealed, err := key.SealJSON(handle{From: "+51987654321", To: "+15005550006"})
+	sealed, err := key.SealJSON("handle CASE-0001", handle{From: "+51987654321", To: "+15005550006"})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(strings.Contains(string(sealed), "987654321"))
 
 	var h handle
-	if err := key.OpenJSON(sealed, &h); err != nil {
+	if err := key.OpenJSON("handle CASE-0001", sealed, &h); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(h.From)

@@ -2,6 +2,7 @@ package seal_test
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -103,7 +104,7 @@ func FuzzOpen(f *testing.F) {
 func FuzzReplyKeyOpenJSON(f *testing.F) {
 	key := fixtureReplyKey(f)
 	in := record{From: "+51987654321", N: 7}
-	sealed, err := key.SealJSON(in)
+	sealed, err := key.SealJSON("test", in)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -111,13 +112,17 @@ func FuzzReplyKeyOpenJSON(f *testing.F) {
 	f.Add(sealed[:len(sealed)-1])
 	old := fixtureAgeRecord(f)
 	f.Add(old)
+	if v1, err := os.ReadFile("testdata/record.v1"); err == nil {
+		f.Add(v1)
+		f.Add(v1[:len(v1)-1])
+	}
 	f.Add(old[:len(old)/2])
 	f.Add([]byte{1})
 	f.Add([]byte{})
 	f.Add([]byte("age-encryption.org/v1\n-> X25519 AAAA\nAAAA\n--- AAAA\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var out record
-		if err := key.OpenJSON(b, &out); err == nil && out != in {
+		if err := key.OpenJSON("test", b, &out); err == nil && out != in {
 			t.Fatalf("opened %+v from %d bytes the key did not seal", out, len(b))
 		}
 	})

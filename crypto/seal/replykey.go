@@ -27,19 +27,27 @@ var ErrNotReplyKey = errors.New("not an X25519 age identity (AGE-SECRET-KEY-1...
 // truncated or altered.
 var ErrRecordUnreadable = errors.New("record cannot be opened with this reply key")
 
-// Records sealed by a ReplyKey are, since format 1,
+// Records sealed by a ReplyKey are, since format 2,
 //
-//	recordV1 || nonce (24 bytes) || XChaCha20-Poly1305(recordKey, nonce, JSON, ad = recordV1)
+//	recordV2 || nonce (24 bytes) || XChaCha20-Poly1305(recordKey, nonce, JSON, ad = recordV2 || place)
 //
 // where recordKey = HKDF-SHA-256(ikm = the identity in its canonical
-// encoding, salt = none, info = recordInfo). The gateway both seals and
-// opens them, so no public-key operation is needed: the key is derived
-// once, when the identity is loaded. Records sealed before (age files to
-// the identity's own recipient) still open. No age file starts with
-// recordV1: a binary one starts with "age-encryption.org/v1", an armored
+// encoding, salt = none, info = recordInfo), and place names the kind of
+// record and where it belongs ("handle CASE-REF", "scrub", ...): a record
+// moved to another place, or read as another kind, does not open, so that
+// whoever can write to Redis cannot send an officer's reply for one case
+// to the reporter of another by moving a sealed handle. The gateway both
+// seals and opens them, so no public-key operation is needed: the key is
+// derived once, when the identity is loaded.
+//
+// Records of earlier releases still open, wherever they are read: format 1
+// (recordV1 || nonce || box, ad = recordV1, no place), and age files to
+// the identity's own recipient. No age file starts with recordV1 or
+// recordV2: a binary one starts with "age-encryption.org/v1", an armored
 // one with "-----BEGIN".
 const (
 	recordV1   byte = 0x01
+	recordV2   byte = 0x02
 	recordInfo      = "hotline/reply-record/v1"
 )
 
@@ -115,9 +123,10 @@ func (k *ReplyKey) Recipient() string { return k.recipient }
 // String names the key by its recipient; the identity is never printed.
 func (k *ReplyKey) String() string { return "reply key " + k.Recipient() }
 
-// SealJSON seals v, encoded as JSON, with the key. The encoding is cleared
-// once sealed.
-func (k *ReplyKey) SealJSON(v any) ([]byte, error) {
+// SealJSON seals v, encoded as JSON, with the key, bound to place (see
+// recordV2): OpenJSON opens it only with the same place. The encoding is
+// cleared once sealed.
+func (k *ReplyKey) SealJSON(place string, v any) ([]byte, error) {
 	plain, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("failed to encode: %w", err)
@@ -127,28 +136,35 @@ func (k *ReplyKey) SealJSON(v any) ([]byte, error) {
 		return nil, ErrTooLarge
 	}
 	out := make([]byte, 1+chacha20poly1305.NonceSizeX, len(plain)+recordOverhead)
-	out[0] = recordV1
+	out[0] = recordV2
 	nonce := out[1:]
 	rand.Read(nonce) // never fails (crypto/rand since Go 1.24)
 	// A random 192-bit nonce never repeats under one key in practice.
-	return k.aead.Seal(out, nonce, plain, out[:1]), nil
+	return k.aead.Seal(out, nonce, plain, placeAD(place)), nil
 }
 
-// OpenJSON opens a record sealed by SealJSON (at most MaxRecordSize) into v:
-// one of the current format, or an age file sealed to the identity by an
-// earlier release. The plaintext is cleared once decoded.
-func (k *ReplyKey) OpenJSON(sealed []byte, v any) error {
+// placeAD is the associated data of a record of format 2 for place.
+func placeAD(place string) []byte { return append([]byte{recordV2}, place...) }
+
+// OpenJSON opens into v a record sealed by SealJSON for place (at most
+// MaxRecordSize), or one an earlier release sealed, which names no place
+// (see recordV2). The plaintext is cleared once decoded.
+func (k *ReplyKey) OpenJSON(place string, sealed []byte, v any) error {
 	if len(sealed) > MaxRecordSize {
 		return ErrTooLarge
 	}
-	if len(sealed) == 0 || sealed[0] != recordV1 {
+	if len(sealed) == 0 || sealed[0] != recordV1 && sealed[0] != recordV2 {
 		return OpenJSON(sealed, MaxRecordSize, v, k.id)
 	}
 	if len(sealed) < recordOverhead {
 		return ErrRecordUnreadable
 	}
+	ad := sealed[:1]
+	if sealed[0] == recordV2 {
+		ad = placeAD(place)
+	}
 	nonce, box := sealed[1:1+chacha20poly1305.NonceSizeX], sealed[1+chacha20poly1305.NonceSizeX:]
-	plain, err := k.aead.Open(nil, nonce, box, sealed[:1])
+	plain, err := k.aead.Open(nil, nonce, box, ad)
 	if err != nil {
 		return ErrRecordUnreadable
 	}

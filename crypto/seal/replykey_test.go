@@ -37,7 +37,7 @@ func TestReplyKey(t *testing.T) {
 		}
 	}
 	in := record{From: "+51987654321", N: 7}
-	sealed, err := key.SealJSON(in)
+	sealed, err := key.SealJSON("test", in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestReplyKey(t *testing.T) {
 		t.Fatal("the record is in clear")
 	}
 	var out record
-	if err := key.OpenJSON(sealed, &out); err != nil || out != in {
+	if err := key.OpenJSON("test", sealed, &out); err != nil || out != in {
 		t.Fatalf("opened %+v, %v", out, err)
 	}
 	// Loaded again (a restart), the key opens what it sealed before.
@@ -54,11 +54,11 @@ func TestReplyKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = record{}
-	if err := again.OpenJSON(sealed, &out); err != nil || out != in {
+	if err := again.OpenJSON("test", sealed, &out); err != nil || out != in {
 		t.Fatalf("reloaded key opened %+v, %v", out, err)
 	}
 	// Two records of the same value differ (a fresh nonce each).
-	if twice, _ := key.SealJSON(in); bytes.Equal(twice, sealed) {
+	if twice, _ := key.SealJSON("test", in); bytes.Equal(twice, sealed) {
 		t.Fatal("the same record sealed twice is the same bytes")
 	}
 	// A record is no age file: age does not take it for one, and it
@@ -82,20 +82,20 @@ func TestReplyKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreign, _ := other.SealJSON(in)
+	foreign, _ := other.SealJSON("test", in)
 	out = record{}
-	if err := key.OpenJSON(foreign, &out); !errors.Is(err, seal.ErrRecordUnreadable) || out != (record{}) {
+	if err := key.OpenJSON("test", foreign, &out); !errors.Is(err, seal.ErrRecordUnreadable) || out != (record{}) {
 		t.Fatalf("another key's record: %+v, %v; want ErrRecordUnreadable", out, err)
 	}
-	if err := key.OpenJSON(make([]byte, seal.MaxRecordSize+1), &out); !errors.Is(err, seal.ErrTooLarge) {
+	if err := key.OpenJSON("test", make([]byte, seal.MaxRecordSize+1), &out); !errors.Is(err, seal.ErrTooLarge) {
 		t.Fatalf("an oversized record: %v, want ErrTooLarge", err)
 	}
 	big := record{From: strings.Repeat("x", seal.MaxRecordSize)}
-	if _, err := key.SealJSON(big); !errors.Is(err, seal.ErrTooLarge) {
+	if _, err := key.SealJSON("test", big); !errors.Is(err, seal.ErrTooLarge) {
 		t.Fatalf("sealing an oversized record: %v, want ErrTooLarge", err)
 	}
 	for _, short := range [][]byte{nil, {}, sealed[:1], sealed[:40]} {
-		if err := key.OpenJSON(short, &out); err == nil {
+		if err := key.OpenJSON("test", short, &out); err == nil {
 			t.Fatalf("a %d-byte record opened", len(short))
 		}
 	}
@@ -117,14 +117,14 @@ func TestReplyKeyOpensAgeRecords(t *testing.T) {
 	for _, fast := range []bool{false, true} {
 		sealed := ageRecord(t, key, in, fast)
 		var out record
-		if err := key.OpenJSON(sealed, &out); err != nil || out != in {
+		if err := key.OpenJSON("test", sealed, &out); err != nil || out != in {
 			t.Fatalf("fast=%v: earlier record opened %+v, %v", fast, out, err)
 		}
 		var noMatch *age.NoIdentityMatchError
-		if err := other.OpenJSON(sealed, &out); !errors.As(err, &noMatch) {
+		if err := other.OpenJSON("test", sealed, &out); !errors.As(err, &noMatch) {
 			t.Fatalf("fast=%v: another key opened an earlier record: %v", fast, err)
 		}
-		if err := key.OpenJSON(sealed[:len(sealed)-1], &out); err == nil {
+		if err := key.OpenJSON("test", sealed[:len(sealed)-1], &out); err == nil {
 			t.Fatalf("fast=%v: a truncated earlier record opened", fast)
 		}
 	}
@@ -159,7 +159,7 @@ func fixtureAgeRecord(t testing.TB) []byte {
 // opens with the key loaded from its file.
 func TestReplyKeyOpensAgeFixture(t *testing.T) {
 	var out record
-	if err := fixtureReplyKey(t).OpenJSON(fixtureAgeRecord(t), &out); err != nil || out != (record{From: "+51987654321", N: 7}) {
+	if err := fixtureReplyKey(t).OpenJSON("test", fixtureAgeRecord(t), &out); err != nil || out != (record{From: "+51987654321", N: 7}) {
 		t.Fatalf("earlier record opened %+v, %v", out, err)
 	}
 }
@@ -186,7 +186,7 @@ func TestReplyKeyTamper(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := record{From: "+51987654321", N: 7}
-	sealed, err := key.SealJSON(in)
+	sealed, err := key.SealJSON("test", in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,19 +195,19 @@ func TestReplyKeyTamper(t *testing.T) {
 			tampered := bytes.Clone(sealed)
 			tampered[i] ^= 1 << bit
 			var out record
-			if err := key.OpenJSON(tampered, &out); err == nil {
+			if err := key.OpenJSON("test", tampered, &out); err == nil {
 				t.Fatalf("byte %d bit %d flipped: opened %+v", i, bit, out)
 			}
 		}
 	}
 	for n := range len(sealed) {
 		var out record
-		if err := key.OpenJSON(sealed[:n], &out); err == nil {
+		if err := key.OpenJSON("test", sealed[:n], &out); err == nil {
 			t.Fatalf("cut to %d bytes: opened %+v", n, out)
 		}
 	}
 	var out record
-	if err := key.OpenJSON(append(bytes.Clone(sealed), 0), &out); err == nil {
+	if err := key.OpenJSON("test", append(bytes.Clone(sealed), 0), &out); err == nil {
 		t.Fatal("a record with a byte appended opened")
 	}
 }
@@ -279,3 +279,49 @@ func TestMatchRecipients(t *testing.T) {
 type pluginLike struct{}
 
 func (pluginLike) Unwrap([]*age.Stanza) ([]byte, error) { return nil, age.ErrIncorrectIdentity }
+
+// TestReplyKeyPlaces: a record opens only at the place it was sealed for
+// (a handle moved to another case, or read as another kind, does not
+// open); records of earlier releases, which name no place, open wherever
+// they are read.
+func TestReplyKeyPlaces(t *testing.T) {
+	key := fixtureReplyKey(t)
+	in := record{From: "+51987654321", N: 7}
+	sealed, err := key.SealJSON("handle CASE-AAAA", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out record
+	if err := key.OpenJSON("handle CASE-AAAA", sealed, &out); err != nil || out != in {
+		t.Fatalf("opened at its place: %+v, %v", out, err)
+	}
+	for _, place := range []string{"handle CASE-BBBB", "handle CASE-AAA", "handle CASE-AAAAA", "scrub", "", "handle CASE-AAAA "} {
+		out = record{}
+		if err := key.OpenJSON(place, sealed, &out); !errors.Is(err, seal.ErrRecordUnreadable) || out != (record{}) {
+			t.Errorf("a handle of CASE-AAAA opened at %q: %+v, %v", place, out, err)
+		}
+	}
+	// Format 1, as the release before places wrote it (testdata), and an
+	// age file: they open anywhere.
+	v1, err := os.ReadFile("testdata/record.v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, old := range map[string][]byte{"format 1": v1, "age": fixtureAgeRecord(t)} {
+		for _, place := range []string{"handle CASE-AAAA", "scrub"} {
+			out = record{}
+			if err := key.OpenJSON(place, old, &out); err != nil || out != in {
+				t.Errorf("%s record at %q: %+v, %v", name, place, out, err)
+			}
+		}
+	}
+	// A record of format 1 relabelled as format 2 (to skip the place)
+	// does not open, nor the other way round.
+	relabel := func(b []byte, v byte) []byte { c := bytes.Clone(b); c[0] = v; return c }
+	if err := key.OpenJSON("", relabel(v1, 2), &out); err == nil {
+		t.Error("a format-1 record relabelled as format 2 opened")
+	}
+	if err := key.OpenJSON("handle CASE-AAAA", relabel(sealed, 1), &out); err == nil {
+		t.Error("a format-2 record relabelled as format 1 opened without its place")
+	}
+}

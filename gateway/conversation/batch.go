@@ -256,7 +256,7 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 			}
 			if sealed == nil {
 				var err error
-				if sealed, err = s.key.SealJSON(*m.Handle); err != nil {
+				if sealed, err = s.key.SealJSON(placeHandle(m.Case), *m.Handle); err != nil {
 					return touched, fmt.Errorf("failed to seal reply handle: %w", err)
 				}
 			}

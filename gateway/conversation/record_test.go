@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -375,5 +376,61 @@ func TestAnnounce(t *testing.T) {
 	}
 	if v := r.Client.Get(ctx, r.Prefix+":thread:{p7}").Val(); strings.Contains(v, "CASE") {
 		t.Fatalf("written over a record changed since the read: %s", v)
+	}
+}
+
+// TestMovedHandleDoesNotOpen: whoever can write to Redis (but holds no
+// reply key) takes the sealed reply handle of one reporter and puts it
+// where another case's belongs, in that case's sender's record or under
+// the case's own handle key: an officer's reply to the second case must
+// not reach the first reporter's phone. The handle names its case
+// (seal.ReplyKey's places), so it does not open there.
+func TestMovedHandleDoesNotOpen(t *testing.T) {
+	s, r := newStore(t)
+	q := queue.New(r.Client, queue.Options{Prefix: r.Prefix, Lease: time.Minute})
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Millisecond)
+	until := now.Add(time.Hour).UnixMilli()
+	msg := func(sender, caseRef, number string) conversation.Message {
+		h := conversation.Handle{From: number, To: "+15005550006", Channel: "sms", Sender: sender}
+		return conversation.Message{Sender: sender, Case: caseRef, Agencies: []string{"pe-lima"}, Seq: 1, Last: now,
+			ThreadWindow: 30 * time.Minute, Handle: &h, HandleTTL: 2 * time.Hour, Read: s.ReadSender(ctx, sender, ""),
+			Rate: &conversation.Rate{Count: 1, Until: until}, Mark: "sid-" + caseRef, DedupeTTL: time.Hour}
+	}
+	publishWith(t, s, q, "tip-x", msg("px", "XXXX-1111", "+51911110001"))
+	publishWith(t, s, q, "tip-y", msg("py", "YYYY-2222", "+51911110002"))
+	if h, _, err := s.Handle(ctx, "pe-lima", "YYYY-2222"); err != nil || h.From != "+51911110002" {
+		t.Fatalf("the second case's handle: %+v %v", h, err)
+	}
+	type entry struct {
+		Last  int64  `json:"last"`
+		Until int64  `json:"until"`
+		H     []byte `json:"h"`
+	}
+	records := func(sender string) map[string]any {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(r.Client.Get(ctx, r.Prefix+":thread:{"+sender+"}").Val()), &rec); err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	xs := records("px")["handles"].(map[string]any)["pe-lima XXXX-1111"].(map[string]any)
+	stolen, _ := base64.StdEncoding.DecodeString(xs["h"].(string))
+	if len(stolen) == 0 {
+		t.Fatal("no sealed handle in the first reporter's record: the test proves nothing")
+	}
+	// In the second sender's record, in place of its handle.
+	ys := records("py")
+	ys["handles"].(map[string]any)["pe-lima YYYY-2222"] = entry{Last: now.UnixMilli(), Until: until, H: stolen}
+	b, _ := json.Marshal(ys)
+	r.Client.Set(ctx, r.Prefix+":thread:{py}", b, time.Hour)
+	h, _, err := s.Handle(ctx, "pe-lima", "YYYY-2222")
+	if err == nil || h.From == "+51911110001" {
+		t.Fatalf("a handle moved into another case's record opened: %+v %v", h, err)
+	}
+	// Under the case's own handle key, which is read first.
+	r.Client.Set(ctx, r.Prefix+":{pe-lima}:handle:YYYY-2222", stolen, time.Hour)
+	if h, _, err := s.Handle(ctx, "pe-lima", "YYYY-2222"); err == nil || h.From == "+51911110001" {
+		t.Fatalf("a handle moved under another case's key opened: %+v %v", h, err)
 	}
 }

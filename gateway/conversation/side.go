@@ -38,13 +38,17 @@ type Side struct {
 // reply key changed): it is dropped, never retried.
 var ErrSideUnreadable = errors.New("side record cannot be opened")
 
+// placeSide is where a side record belongs (seal.ReplyKey): beside its
+// tip in the spool.
+const placeSide = "side"
+
 // SealSide seals sd to the gateway's reply key; nil when the store keeps
 // no handles.
 func (s *Store) SealSide(sd Side) ([]byte, error) {
 	if s.key == nil {
 		return nil, nil
 	}
-	sealed, err := s.key.SealJSON(sd)
+	sealed, err := s.key.SealJSON(placeSide, sd)
 	if err != nil {
 		return nil, fmt.Errorf("failed to seal side record: %w", err)
 	}
@@ -53,7 +57,7 @@ func (s *Store) SealSide(sd Side) ([]byte, error) {
 
 func (s *Store) openSide(sealed []byte) (Side, error) {
 	var sd Side
-	if s.key == nil || s.key.OpenJSON(sealed, &sd) != nil || sd.Sender == "" {
+	if s.key == nil || s.key.OpenJSON(placeSide, sealed, &sd) != nil || sd.Sender == "" {
 		return Side{}, ErrSideUnreadable
 	}
 	return sd, nil

@@ -107,6 +107,14 @@ func NewWith(rdb redis.UniversalClient, prefix string, timeout time.Duration, ke
 // a round trip of its own. Call it before the store is used.
 func (s *Store) ShareBatches(co *queue.Coalescer) { s.co = co }
 
+// Where the records the store seals belong (seal.ReplyKey): a tip's
+// Reach is sealed before the tip has an id, so it names its kind alone; a
+// reply handle names its case, so that one moved to another case, in the
+// sender's record or under a key of its own, does not open.
+const placeReach = "reach"
+
+func placeHandle(caseRef string) string { return "handle " + caseRef }
+
 // reachRecord is what a tip's Reach holds, sealed to the reply key: the
 // sender whose record holds the tip's reply handle.
 type reachRecord struct {
@@ -120,7 +128,7 @@ func (s *Store) Reach(sender string) ([]byte, error) {
 	if s.key == nil {
 		return nil, nil
 	}
-	b, err := s.key.SealJSON(reachRecord{Sender: sender})
+	b, err := s.key.SealJSON(placeReach, reachRecord{Sender: sender})
 	if err != nil {
 		return nil, fmt.Errorf("failed to seal the way to the reply handle: %w", err)
 	}
@@ -147,7 +155,7 @@ func (s *Store) reach(ctx context.Context, agency, caseRef string, tipIDs ...str
 			continue
 		}
 		var r reachRecord
-		if err := s.key.OpenJSON(l.Reach, &r); err != nil {
+		if err := s.key.OpenJSON(placeReach, l.Reach, &r); err != nil {
 			return "", fmt.Errorf("the way to the reply handle of case %s cannot be opened: %w", caseRef, err)
 		}
 		return r.Sender, nil
@@ -318,7 +326,7 @@ func (s *Store) SaveHandle(ctx context.Context, agency, caseRef string, h Handle
 // saveHandle seals and stores h; ifAbsent leaves an existing handle as it
 // is (the record keeps the later of the two last messages).
 func (s *Store) saveHandle(ctx context.Context, agency, caseRef string, h Handle, last time.Time, ttl time.Duration, ifAbsent bool) error {
-	sealed, err := s.key.SealJSON(h)
+	sealed, err := s.key.SealJSON(placeHandle(caseRef), h)
 	if err != nil {
 		return fmt.Errorf("failed to seal reply handle: %w", err)
 	}
@@ -503,7 +511,7 @@ func (s *Store) HandleOf(ctx context.Context, agency, caseRef, tipID string) (Ha
 		return Handle{}, time.Time{}, ErrNoHandle
 	}
 	var h Handle
-	if err := s.key.OpenJSON(sealed, &h); err != nil {
+	if err := s.key.OpenJSON(placeHandle(caseRef), sealed, &h); err != nil {
 		return Handle{}, time.Time{}, fmt.Errorf("reply handle of case %s cannot be opened: %w", caseRef, err)
 	}
 	// The last message is in the sender's record (an earlier release's

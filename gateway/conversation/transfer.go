@@ -42,7 +42,7 @@ func (s *Store) CopyHandle(ctx context.Context, from, to, caseRef string) (bool,
 		return false, nil
 	}
 	var h Handle
-	if err := s.key.OpenJSON(sealed, &h); err != nil {
+	if err := s.key.OpenJSON(placeHandle(caseRef), sealed, &h); err != nil {
 		return false, fmt.Errorf("reply handle of case %s cannot be opened: %w", caseRef, err)
 	}
 	if h.Sender != "" {

@@ -320,11 +320,15 @@ func (q *Queue) remove(ctx context.Context, p redis.Pipeliner, c Claimed) {
 	p.Del(ctx, q.jobKey(c.ID))
 }
 
+// placeScrub is where a scrub job's sealed record belongs (seal.ReplyKey):
+// with the scrub jobs, wherever they are carried.
+const placeScrub = "scrub"
+
 func (q *Queue) seal(rec record) ([]byte, error) {
 	if q.key == nil {
 		return nil, ErrNoKey
 	}
-	sealed, err := q.key.SealJSON(rec)
+	sealed, err := q.key.SealJSON(placeScrub, rec)
 	if err != nil {
 		return nil, fmt.Errorf("failed to seal scrub job: %w", err)
 	}
@@ -373,7 +377,7 @@ func (q *Queue) Claim(ctx context.Context, now time.Time, n int) ([]Claimed, err
 		m, _ := res[i].(string)
 		sealed, _ := res[i+1].(string)
 		var rec record
-		if q.key.OpenJSON([]byte(sealed), &rec) != nil {
+		if q.key.OpenJSON(placeScrub, []byte(sealed), &rec) != nil {
 			unreadable++
 			continue
 		}

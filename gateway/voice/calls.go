@@ -117,6 +117,10 @@ func NewCalls(rdb redis.UniversalClient, prefix string, timeout time.Duration, k
 	return &Calls{rdb: rdb, prefix: prefix, timeout: timeout, key: key, keyer: keyer, mem: map[string]memRecord{}}
 }
 
+// placeCall is where a call's sealed record belongs (seal.ReplyKey): one
+// call's record moved to another call does not open.
+func placeCall(callSID string) string { return "call " + callSID }
+
 func (c *Calls) keyOf(callSID string) string {
 	return c.prefix + ":voice:call:" + c.keyer.Of(domainCall, callSID)
 }
@@ -126,7 +130,7 @@ func (c *Calls) Save(ctx context.Context, callSID string, rec CallRecord, ttl ti
 	if c.key == nil {
 		return ErrNoKey
 	}
-	sealed, err := c.key.SealJSON(rec)
+	sealed, err := c.key.SealJSON(placeCall(callSID), rec)
 	if err != nil {
 		return fmt.Errorf("failed to seal call record: %w", err)
 	}
@@ -148,7 +152,7 @@ func (c *Calls) MarkUrgent(ctx context.Context, callSID string) error {
 		return err
 	}
 	rec.Urgent = true
-	sealed, err := c.key.SealJSON(rec)
+	sealed, err := c.key.SealJSON(placeCall(callSID), rec)
 	if err != nil {
 		return fmt.Errorf("failed to seal call record: %w", err)
 	}
@@ -184,7 +188,7 @@ func (c *Calls) Get(ctx context.Context, callSID string) (CallRecord, error) {
 		b = mem
 	}
 	var rec CallRecord
-	if err := c.key.OpenJSON(b, &rec); err != nil {
+	if err := c.key.OpenJSON(placeCall(callSID), b, &rec); err != nil {
 		return CallRecord{}, ErrNoCall
 	}
 	return rec, nil
