@@ -421,6 +421,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	// The stream is open before the first walk ends (a flood's takes
+	// long): a console knows it is connected.
+	if err := rc.Flush(); err != nil {
+		return
+	}
 	lastUrgent := -1
 	seen := map[string]int{}
 	for {
