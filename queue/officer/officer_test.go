@@ -12,14 +12,21 @@ import (
 	"github.com/hotline-org/hotline/queue/queuetest"
 )
 
-func TestOfficers(t *testing.T) {
+// withAna is a store of officers with one, Ana of pe-lima, and her token.
+func withAna(t *testing.T) (*queuetest.Redis, *officer.Store, string, officer.Officer) {
+	t.Helper()
 	r := queuetest.New(t)
 	s := officer.New(queue.New(r.Client, queue.Options{Prefix: r.Prefix}))
-	ctx := context.Background()
-	token, o, err := s.Add(ctx, "pe-lima", "Ana", officer.RoleOfficer)
+	token, o, err := s.Add(context.Background(), "pe-lima", "Ana", officer.RoleOfficer)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r, s, token, o
+}
+
+func TestOfficers(t *testing.T) {
+	r, s, token, o := withAna(t)
+	ctx := context.Background()
 	got, err := s.Authenticate(ctx, token)
 	if err != nil || got.ID != o.ID || got.Agency != "pe-lima" || got.Name != "Ana" || got.Role != officer.RoleOfficer {
 		t.Fatalf("authenticate = %+v, %v; want %+v", got, err, o)
@@ -98,13 +105,8 @@ func TestOfficersList(t *testing.T) {
 // supervisor's list: not before the first use, not by a guess or a revoked
 // token, and not again within the minute however many requests come.
 func TestOfficerLastUsed(t *testing.T) {
-	r := queuetest.New(t)
-	s := officer.New(queue.New(r.Client, queue.Options{Prefix: r.Prefix}))
+	r, s, token, o := withAna(t)
 	ctx := context.Background()
-	token, o, err := s.Add(ctx, "pe-lima", "Ana", officer.RoleOfficer)
-	if err != nil {
-		t.Fatal(err)
-	}
 	used := func() time.Time {
 		t.Helper()
 		list, err := s.List(ctx, "pe-lima")
