@@ -156,13 +156,26 @@ func (s *Server) Signal(sig syscall.Signal) {
 // FreePort returns a loopback TCP port that was free a moment ago.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("free port: %v", err)
+	// The kernel may hand out a port again once it is closed: two calls
+	// in a row (a listener and its metrics) got the same one. A port is
+	// given once per test binary.
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatalf("free port: %v", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if _, dup := givenPorts.LoadOrStore(port, true); !dup {
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	tb.Fatal("free port: every port the kernel offered was given before")
+	return 0
 }
+
+// givenPorts are the ports FreePort gave.
+var givenPorts sync.Map
 
 // WaitUntil calls cond until it returns nil, failing tb with cond's last
 // error after d.
