@@ -1,7 +1,10 @@
 package seal
 
 import (
+	"encoding/json"
 	"fmt"
+
+	"golang.org/x/crypto/chacha20poly1305"
 
 	"filippo.io/age"
 )
@@ -42,4 +45,17 @@ func NewPassphraseKey(passphrase string, workFactor int) (recipient string, lock
 	sr.SetWorkFactor(workFactor)
 	locked, err = (&Recipients{list: []age.Recipient{sr}}).Seal([]byte(id.String()))
 	return id.Recipient().String(), locked, err
+}
+
+// OpenAsBefore opens a record as the release before places did (format 1,
+// JSON decoded as it is): gateways of both share a Redis during an upgrade.
+func (k *ReplyKey) OpenAsBefore(sealed []byte, v any) error {
+	if len(sealed) < recordOverhead || sealed[0] != recordV1 {
+		return ErrRecordUnreadable
+	}
+	plain, err := k.aead.Open(nil, sealed[1:1+chacha20poly1305.NonceSizeX], sealed[1+chacha20poly1305.NonceSizeX:], sealed[:1])
+	if err != nil {
+		return ErrRecordUnreadable
+	}
+	return json.Unmarshal(plain, v)
 }

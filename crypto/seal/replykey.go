@@ -27,28 +27,31 @@ var ErrNotReplyKey = errors.New("not an X25519 age identity (AGE-SECRET-KEY-1...
 // truncated or altered.
 var ErrRecordUnreadable = errors.New("record cannot be opened with this reply key")
 
-// Records sealed by a ReplyKey are, since format 2,
+// Records sealed by a ReplyKey are, since format 1,
 //
-//	recordV2 || nonce (24 bytes) || XChaCha20-Poly1305(recordKey, nonce, JSON, ad = recordV2 || place)
+//	recordV1 || nonce (24 bytes) || XChaCha20-Poly1305(recordKey, nonce, JSON, ad = recordV1)
 //
 // where recordKey = HKDF-SHA-256(ikm = the identity in its canonical
-// encoding, salt = none, info = recordInfo), and place names the kind of
-// record and where it belongs ("handle CASE-REF", "scrub", ...): a record
-// moved to another place, or read as another kind, does not open, so that
-// whoever can write to Redis cannot send an officer's reply for one case
-// to the reporter of another by moving a sealed handle. The gateway both
-// seals and opens them, so no public-key operation is needed: the key is
-// derived once, when the identity is loaded.
-//
-// Records of earlier releases still open, wherever they are read: format 1
-// (recordV1 || nonce || box, ad = recordV1, no place), and age files to
-// the identity's own recipient. No age file starts with recordV1 or
-// recordV2: a binary one starts with "age-encryption.org/v1", an armored
+// encoding, salt = none, info = recordInfo). The gateway both seals and
+// opens them, so no public-key operation is needed: the key is derived
+// once, when the identity is loaded. Records sealed before (age files to
+// the identity's own recipient) still open. No age file starts with
+// recordV1: a binary one starts with "age-encryption.org/v1", an armored
 // one with "-----BEGIN".
+//
+// The JSON names the record's place, first, as placeField: the kind of
+// record and where it belongs ("handle CASE-REF", "scrub", ...). Sealed
+// with the rest, it cannot be changed; a record read at another place, or
+// as another kind, does not open, so that whoever can write to Redis
+// cannot send an officer's reply for one case to the reporter of another
+// by moving a sealed handle. Releases before places ignore the field (an
+// unknown JSON field), so that gateways of both can share a Redis during
+// a rolling upgrade, or a rollback; records they sealed name no place, and
+// still open wherever they are found.
 const (
 	recordV1   byte = 0x01
-	recordV2   byte = 0x02
 	recordInfo      = "hotline/reply-record/v1"
+	placeField      = "@place"
 )
 
 // recordOverhead is what sealing adds to a record's JSON.
@@ -123,54 +126,83 @@ func (k *ReplyKey) Recipient() string { return k.recipient }
 // String names the key by its recipient; the identity is never printed.
 func (k *ReplyKey) String() string { return "reply key " + k.Recipient() }
 
-// SealJSON seals v, encoded as JSON, with the key, bound to place (see
-// recordV2): OpenJSON opens it only with the same place. The encoding is
-// cleared once sealed.
+// SealJSON seals v, a struct or a map encoded as a JSON object, with the
+// key, naming place (see placeField): OpenJSON opens it only for the same
+// place. The encoding is cleared once sealed.
 func (k *ReplyKey) SealJSON(place string, v any) ([]byte, error) {
-	plain, err := json.Marshal(v)
+	body, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("failed to encode: %w", err)
 	}
+	defer clear(body)
+	if len(body) < 2 || body[0] != '{' {
+		return nil, errors.New("failed to encode: a sealed record is a JSON object")
+	}
+	head, _ := json.Marshal(map[string]string{placeField: place})
+	plain := make([]byte, 0, len(head)+len(body))
+	plain = append(plain, head[:len(head)-1]...) // {"@place":"..."
+	if len(body) > 2 {
+		plain = append(plain, ',')
+	}
+	plain = append(plain, body[1:]...)
 	defer clear(plain)
 	if len(plain)+recordOverhead > MaxRecordSize {
 		return nil, ErrTooLarge
 	}
 	out := make([]byte, 1+chacha20poly1305.NonceSizeX, len(plain)+recordOverhead)
-	out[0] = recordV2
+	out[0] = recordV1
 	nonce := out[1:]
 	rand.Read(nonce) // never fails (crypto/rand since Go 1.24)
 	// A random 192-bit nonce never repeats under one key in practice.
-	return k.aead.Seal(out, nonce, plain, placeAD(place)), nil
+	return k.aead.Seal(out, nonce, plain, out[:1]), nil
 }
 
-// placeAD is the associated data of a record of format 2 for place.
-func placeAD(place string) []byte { return append([]byte{recordV2}, place...) }
-
 // OpenJSON opens into v a record sealed by SealJSON for place (at most
-// MaxRecordSize), or one an earlier release sealed, which names no place
-// (see recordV2). The plaintext is cleared once decoded.
+// MaxRecordSize), or one an earlier release sealed, which names no place:
+// of format 1, or an age file. A record that names another place is
+// ErrRecordUnreadable. The plaintext is cleared once decoded.
 func (k *ReplyKey) OpenJSON(place string, sealed []byte, v any) error {
+	_, err := k.open(place, sealed, v)
+	return err
+}
+
+// Placed reports whether sealed opens and names place: false for a
+// record of an earlier release (which a reader may seal again, so that it
+// names its place from then on) and for one that does not open.
+func (k *ReplyKey) Placed(place string, sealed []byte) bool {
+	var v struct{}
+	placed, err := k.open(place, sealed, &v)
+	return err == nil && placed
+}
+
+// open is OpenJSON, and whether the record named its place.
+func (k *ReplyKey) open(place string, sealed []byte, v any) (placed bool, err error) {
 	if len(sealed) > MaxRecordSize {
-		return ErrTooLarge
+		return false, ErrTooLarge
 	}
-	if len(sealed) == 0 || sealed[0] != recordV1 && sealed[0] != recordV2 {
-		return OpenJSON(sealed, MaxRecordSize, v, k.id)
+	if len(sealed) == 0 || sealed[0] != recordV1 {
+		return false, OpenJSON(sealed, MaxRecordSize, v, k.id)
 	}
 	if len(sealed) < recordOverhead {
-		return ErrRecordUnreadable
-	}
-	ad := sealed[:1]
-	if sealed[0] == recordV2 {
-		ad = placeAD(place)
+		return false, ErrRecordUnreadable
 	}
 	nonce, box := sealed[1:1+chacha20poly1305.NonceSizeX], sealed[1+chacha20poly1305.NonceSizeX:]
-	plain, err := k.aead.Open(nil, nonce, box, ad)
+	plain, err := k.aead.Open(nil, nonce, box, sealed[:1])
 	if err != nil {
-		return ErrRecordUnreadable
+		return false, ErrRecordUnreadable
 	}
 	defer clear(plain)
-	if err := json.Unmarshal(plain, v); err != nil {
-		return fmt.Errorf("failed to decode sealed data: %w", err)
+	var named struct {
+		Place *string `json:"@place"`
 	}
-	return nil
+	if err := json.Unmarshal(plain, &named); err != nil {
+		return false, fmt.Errorf("failed to decode sealed data: %w", err)
+	}
+	if named.Place != nil && *named.Place != place {
+		return false, ErrRecordUnreadable
+	}
+	if err := json.Unmarshal(plain, v); err != nil {
+		return false, fmt.Errorf("failed to decode sealed data: %w", err)
+	}
+	return named.Place != nil, nil
 }

@@ -242,17 +242,21 @@ func (s *Store) Ops(b *queue.Batch, m Message, thread bool) (Touched, error) {
 			// The time of the last message moves in the record.
 			rec.addHandle(a, m.Case, m.Last, m.Last.Add(m.HandleTTL))
 			if m.InThread && contains(m.ThreadAgencies, a) {
-				if _, ok := rec.sealedHandle(a, m.Case, now); ok {
+				e, inRecord := rec.sealedHandle(a, m.Case, now)
+				if inRecord && s.key.Placed(placeHandle(m.Case), e.Sealed) {
 					// The record holds it: it lives as the record says.
 					sealedHere = true
 					continue
 				}
-				// A handle under a key of its own: PEXPIRE says whether it
-				// is there (TouchHandle).
-				handles = append(handles, cmd("pexpire", s.handleKey(a, m.Case), ttl))
-				touched.ops[a] = len(b.Ops) + len(handles) - 1
-				touched.Agencies = append(touched.Agencies, a)
-				continue
+				if !inRecord {
+					// A handle under a key of its own: PEXPIRE says whether
+					// it is there (TouchHandle).
+					handles = append(handles, cmd("pexpire", s.handleKey(a, m.Case), ttl))
+					touched.ops[a] = len(b.Ops) + len(handles) - 1
+					touched.Agencies = append(touched.Agencies, a)
+					continue
+				}
+				// An earlier release's, which names no case: sealed again.
 			}
 			if sealed == nil {
 				var err error

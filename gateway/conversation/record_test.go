@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline-org/hotline/crypto/seal"
 	"github.com/hotline-org/hotline/gateway/conversation"
 	"github.com/hotline-org/hotline/queue"
+	"github.com/hotline-org/hotline/queue/queuetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -432,5 +434,62 @@ func TestMovedHandleDoesNotOpen(t *testing.T) {
 	r.Client.Set(ctx, r.Prefix+":{pe-lima}:handle:YYYY-2222", stolen, time.Hour)
 	if h, _, err := s.Handle(ctx, "pe-lima", "YYYY-2222"); err == nil || h.From == "+51911110001" {
 		t.Fatalf("a handle moved under another case's key opened: %+v %v", h, err)
+	}
+}
+
+// TestEarlierHandleSealedAgain: a handle an earlier release sealed in the
+// sender's record names no case; the sender's next message seals it
+// again, naming its case, so that it cannot be moved from then on.
+func TestEarlierHandleSealedAgain(t *testing.T) {
+	r := queuetest.New(t)
+	key, err := seal.GenerateReplyKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := conversation.NewWith(r.Client, r.Prefix, time.Second, key, true)
+	q := queue.New(r.Client, queue.Options{Prefix: r.Prefix, Lease: time.Minute})
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Millisecond)
+	h := conversation.Handle{From: "+51911110003", To: "+15005550006", Channel: "sms", Sender: "pz"}
+	msg := func(seq int) conversation.Message {
+		read := s.ReadSender(ctx, "pz", "")
+		return conversation.Message{Sender: "pz", Case: "ZZZZ-3333", Agencies: []string{"pe-lima"}, Seq: seq, Last: now,
+			InThread: read.InThread, ThreadAgencies: read.Thread.Agencies,
+			ThreadWindow: 30 * time.Minute, Handle: &h, HandleTTL: 2 * time.Hour, Read: read}
+	}
+	publishWith(t, s, q, "tip-z1", msg(1))
+	// As the release before places sealed it: an age file to the key.
+	rs, err := seal.ParseRecipientsWith([]string{key.Recipient()}, seal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	earlier, err := rs.SealJSON(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := r.Prefix + ":thread:{pz}"
+	var rec map[string]any
+	json.Unmarshal([]byte(r.Client.Get(ctx, k).Val()), &rec)
+	rec["handles"].(map[string]any)["pe-lima ZZZZ-3333"].(map[string]any)["h"] = earlier
+	b, _ := json.Marshal(rec)
+	r.Client.Set(ctx, k, b, time.Hour)
+	sealedNow := func() []byte {
+		var rec struct {
+			Handles map[string]struct {
+				H []byte `json:"h"`
+			} `json:"handles"`
+		}
+		json.Unmarshal([]byte(r.Client.Get(ctx, k).Val()), &rec)
+		return rec.Handles["pe-lima ZZZZ-3333"].H
+	}
+	if key.Placed("handle ZZZZ-3333", sealedNow()) {
+		t.Fatal("the earlier release's handle names its case: the test proves nothing")
+	}
+	publishWith(t, s, q, "tip-z2", msg(2))
+	if got := sealedNow(); !key.Placed("handle ZZZZ-3333", got) {
+		t.Fatalf("the handle was not sealed again, naming its case (%d bytes)", len(got))
+	}
+	if got, _, err := s.Handle(ctx, "pe-lima", "ZZZZ-3333"); err != nil || got != h {
+		t.Fatalf("handle after sealing again: %+v %v", got, err)
 	}
 }
