@@ -219,7 +219,12 @@ func (in *Intake) Seen(ctx context.Context, providerID string) (Receipt, error) 
 	return Receipt{}, nil
 }
 
-func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Receipt, error) {
+// Agencies returns the agencies Submit would queue t to, for a channel
+// that must know them first (a case opened before a download).
+func (in *Intake) Agencies(t Tip) []string { return in.route(t).Agencies }
+
+// route decides where t goes.
+func (in *Intake) route(t Tip) Decision {
 	d := in.opt.Router.Route(t.Text, t.Hints, t.To)
 	switch {
 	case len(t.Agencies) > 0:
@@ -230,6 +235,11 @@ func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Rece
 		d.Agencies, d.Reason = t.ThreadAgencies, ReasonThread
 		d.Region = map[string]string{}
 	}
+	return d
+}
+
+func (in *Intake) queue(ctx context.Context, t Tip, tipID, caseRef string) (Receipt, error) {
+	d := in.route(t)
 	priority := queue.Normal
 	if t.Urgent {
 		priority = queue.Urgent

@@ -307,16 +307,17 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return {1, ''}
 `)
 
-// Announce opens the sender's thread on caseRef before the message that
-// opens it is queued, when that takes long (a photo is downloaded first):
-// the sender's next messages, which may reach another gateway meanwhile,
-// then join its case instead of opening their own. st is the sender as
+// Announce opens the sender's thread t (its case, and the agencies its
+// first message goes to) before the message that opens it is queued, when
+// that takes long (a photo is downloaded first): the sender's next
+// messages, which may reach another gateway meanwhile, then join its case,
+// at its agencies, instead of opening their own. st is the sender as
 // ReadSender read them, whose record must still be there unchanged: it
 // then becomes the record written, which the message's batch replaces
 // with the tip, and Announce reports true. A record another message wrote
 // since is left alone (the batch merges it, as ever): if it holds an open
 // thread, st takes that thread, for the message to join.
-func (s *Store) Announce(ctx context.Context, sender string, st *Sender, caseRef string, window time.Duration) (bool, error) {
+func (s *Store) Announce(ctx context.Context, sender string, st *Sender, t Thread, window time.Duration) (bool, error) {
 	if st.Err != nil || st.InThread {
 		return false, nil
 	}
@@ -324,7 +325,7 @@ func (s *Store) Announce(ctx context.Context, sender string, st *Sender, caseRef
 	rec := st.rec
 	rec.Handles, rec.Marks = maps.Clone(rec.Handles), maps.Clone(rec.Marks) // the read stays as read
 	rec.endLegacy(now, window)
-	rec.setThread(Thread{Case: caseRef, Seq: 1, Last: now}, now, window)
+	rec.setThread(Thread{Case: t.Case, Agencies: t.Agencies, Seq: 1, Last: now}, now, window)
 	rec.prune(now)
 	val := rec.encode()
 	ctx, cancel := s.ctx(ctx)

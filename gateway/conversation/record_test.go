@@ -334,7 +334,7 @@ func TestAnnounce(t *testing.T) {
 	// The photo's read, then its case opened.
 	photo := s.ReadSender(ctx, "p6", "m1")
 	before := photo.Read
-	if mine, err := s.Announce(ctx, "p6", &photo, "CASE-PHOT", time.Minute); err != nil || !mine || photo.InThread {
+	if mine, err := s.Announce(ctx, "p6", &photo, conversation.Thread{Case: "CASE-PHOT"}, time.Minute); err != nil || !mine || photo.InThread {
 		t.Fatalf("announce: %v %v (in thread: %v)", mine, err, photo.InThread)
 	}
 	if photo.Read == before || r.Client.Get(ctx, r.Prefix+":thread:{p6}").Val() != photo.Read {
@@ -351,7 +351,7 @@ func TestAnnounce(t *testing.T) {
 	// Another message's announcement now finds the pin's thread to join,
 	// and writes nothing.
 	late := photo
-	if mine, err := s.Announce(ctx, "p6", &late, "CASE-LATE", time.Minute); err != nil || mine || !late.InThread || late.Thread.Case != "CASE-PHOT" || late.Read != photo.Read {
+	if mine, err := s.Announce(ctx, "p6", &late, conversation.Thread{Case: "CASE-LATE"}, time.Minute); err != nil || mine || !late.InThread || late.Thread.Case != "CASE-PHOT" || late.Read != photo.Read {
 		t.Fatalf("a later announcement: %v %v, %+v", mine, err, late.Thread)
 	}
 	// The photo's batch finds the pin's record and merges it.
@@ -373,7 +373,7 @@ func TestAnnounce(t *testing.T) {
 	r.Client.Set(ctx, r.Prefix+":thread:{p7}", `{"rate":{"n":1,"until":`+strconv.FormatInt(until, 10)+`}}`, time.Hour)
 	stale := s.ReadSender(ctx, "p7", "")
 	r.Client.Set(ctx, r.Prefix+":thread:{p7}", `{"rate":{"n":2,"until":`+strconv.FormatInt(until, 10)+`}}`, time.Hour)
-	if mine, err := s.Announce(ctx, "p7", &stale, "CASE-P7AA", time.Minute); err != nil || mine || stale.InThread {
+	if mine, err := s.Announce(ctx, "p7", &stale, conversation.Thread{Case: "CASE-P7AA"}, time.Minute); err != nil || mine || stale.InThread {
 		t.Fatalf("over a changed record: %v %v %+v", mine, err, stale.Thread)
 	}
 	if v := r.Client.Get(ctx, r.Prefix+":thread:{p7}").Val(); strings.Contains(v, "CASE") {

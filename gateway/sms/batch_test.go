@@ -271,6 +271,81 @@ func racingMessagesOneCase(t *testing.T, gateways int) {
 	}
 }
 
+// slowIntake is the intake, slow to queue (a loaded Redis, a slow seal).
+type slowIntake struct {
+	*gateway.Intake
+	took time.Duration
+}
+
+func (s slowIntake) Submit(ctx context.Context, t gateway.Tip) (gateway.Receipt, error) {
+	time.Sleep(s.took)
+	return s.Intake.Submit(ctx, t)
+}
+
+// TestReceiveTakesTurns: two texts of a new sender reach one gateway at
+// once, while the intake is slow: the second waits for the first, reads
+// the thread it opened and joins its case (TestTurns: past the wait, a
+// message goes on without its turn).
+func TestReceiveTakesTurns(t *testing.T) {
+	ctx := context.Background()
+	stack := gatewaytest.New(t)
+	ch, _ := stack.Channel(t, &fakeTwilio{}, nil, func(o *sms.Options) { o.Intake = slowIntake{stack.Intake, 300 * time.Millisecond} })
+	results := make(chan sms.Result, 2)
+	for i, text := range []string{"hola, necesito ayuda", "estamos encerrados en una casa"} {
+		go func() {
+			res, err := ch.Receive(ctx, sms1("SMturn"+strconv.Itoa(i), reporter, text))
+			if err != nil {
+				t.Error(err)
+			}
+			results <- res
+		}()
+	}
+	a, b := <-results, <-results
+	if a.Case == "" || a.Case != b.Case {
+		t.Fatalf("two texts at once: cases %q and %q, want one", a.Case, b.Case)
+	}
+}
+
+// TestReceiveRacingJoinsThePhotosAgencies: the photo carries a pin in
+// Kuala Lumpur; a text with no place of its own, sent during the photo's
+// download, reaches another gateway. It joins the photo's case where the
+// photo goes (Kuala Lumpur), not where the number would send it (Lima):
+// one case at one agency, and the next message follows it there.
+func TestReceiveRacingJoinsThePhotosAgencies(t *testing.T) {
+	ctx := context.Background()
+	stack := gatewaytest.New(t)
+	var opt sms.Options
+	ch, _ := stack.Channel(t, &fakeTwilio{slow: 300 * time.Millisecond}, nil, func(o *sms.Options) { opt = *o })
+	other := sms.New(opt)
+	const from = "whatsapp:" + reporter
+	photo := sms1("SMkl1", from, "")
+	photo.Media = []sms.MediaRef{{URL: mediaURL("SMkl1", "ME001"), ContentType: "image/jpeg"}}
+	photo.Latitude, photo.Longitude = "3.1390", "101.6869"
+	done := make(chan sms.Result, 1)
+	go func() {
+		res, err := ch.Receive(ctx, photo)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	time.Sleep(50 * time.Millisecond) // the photo is being downloaded
+	text, err := other.Receive(ctx, sms1("SMkl2", from, "somos cinco, nos quitaron los pasaportes"))
+	first := <-done
+	if err != nil || first.Case == "" || text.Case != first.Case {
+		t.Fatalf("photo %+v, text %+v %v: want one case", first, text, err)
+	}
+	if _, err := ch.Receive(ctx, sms1("SMkl3", from, "por favor vengan")); err != nil {
+		t.Fatal(err)
+	}
+	count := func(agency string) int64 {
+		return stack.Redis.Client.HLen(ctx, stack.Redis.Prefix+":{"+agency+"}:meta").Val()
+	}
+	if kl, lima := count(gatewaytest.KL), count(gatewaytest.Lima); kl != 3 || lima != 0 {
+		t.Fatalf("messages at %s %d, at %s %d; want all 3 where the photo went", gatewaytest.KL, kl, gatewaytest.Lima, lima)
+	}
+}
+
 // TestReceiveBatchedConcurrentSender: new messages of one new sender
 // racing each other through gateways that share the Redis (each reads the
 // sender's record before any is written, and may start a case of its own:

@@ -45,6 +45,13 @@ type Intake interface {
 	Submit(ctx context.Context, t gateway.Tip) (gateway.Receipt, error)
 }
 
+// Router is an Intake that tells where a tip will go before it is
+// submitted (gateway.Intake): a case opened before a download names its
+// agencies.
+type Router interface {
+	Agencies(t gateway.Tip) []string
+}
+
 // Twilio is the provider's REST side; nil when not configured.
 type Twilio interface {
 	FetchMedia(ctx context.Context, url string) ([]byte, string, error)
@@ -402,7 +409,11 @@ func (c *Channel) Receive(ctx context.Context, m Message) (Result, error) {
 		// opened first, for the sender's next messages (the location pin
 		// sent with it) to join, whichever gateway they reach.
 		ref := gateway.NewCaseRef()
-		switch mine, err := c.opt.Store.Announce(ctx, sender, &v.state, ref, c.opt.ThreadWindow); {
+		var agencies []string
+		if r, ok := c.opt.Intake.(Router); ok {
+			agencies = r.Agencies(tip)
+		}
+		switch mine, err := c.opt.Store.Announce(ctx, sender, &v.state, conversation.Thread{Case: ref, Agencies: agencies}, c.opt.ThreadWindow); {
 		case err != nil:
 			c.opt.Logger.Warn("case not opened before the media download", "err", err)
 		case mine:

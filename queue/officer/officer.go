@@ -157,12 +157,25 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Officer, error)
 	if now := time.Now(); now.Sub(o.LastUsed) >= usedEvery {
 		// Only helps a supervisor (GET /officers): the request goes on if
 		// it cannot be written.
-		if ms := now.UnixMilli(); s.rdb.HSet(ctx, s.key(id), "used", ms).Err() == nil {
+		ms := now.UnixMilli()
+		if n, err := usedScript.Run(ctx, s.rdb, []string{s.key(id)}, ms, usedEvery.Milliseconds()).Int(); err == nil && n == 1 {
 			o.LastUsed = time.UnixMilli(ms).UTC()
 		}
 	}
 	return o, nil
 }
+
+// usedScript records a use of the officer's token at ARGV[1] (Unix ms),
+// unless it was revoked meanwhile, or a use at most ARGV[2] ms older (or
+// a later one, another gateway's) is recorded: a time never goes back,
+// and none is recorded after a revocation. It returns 1 if it wrote.
+var usedScript = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], 'revoked') == 1 or redis.call('HEXISTS', KEYS[1], 'hash') == 0 then return 0 end
+local used = tonumber(redis.call('HGET', KEYS[1], 'used') or '0') or 0
+if used > tonumber(ARGV[1]) - tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'used', ARGV[1])
+return 1
+`)
 
 // officerOf reads an officer's hash.
 func officerOf(id string, v map[string]string) Officer {
