@@ -136,6 +136,7 @@ type Server struct {
 	fwd    forwardedWatch // see forwarded.go
 	snaps  snapshots      // see events
 	lists  lists          // see listTips
+	web    *webPages      // nil without the form
 }
 
 // New returns the gateway's HTTP handler.

@@ -27,6 +27,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/hotline-org/hotline/gateway"
@@ -51,6 +52,11 @@ type WebOptions struct {
 	ExitURL string
 	// TrustedProxies may set X-Forwarded-For.
 	TrustedProxies []*net.IPNet
+	// UploadMemory is what the photos of all reports being read may hold
+	// at once (0: DefaultUploadMemory); UploadWait, how long a photo waits
+	// for it (0: 10 s).
+	UploadMemory int64
+	UploadWait   time.Duration
 }
 
 // webPages holds what the web routes share.
@@ -61,6 +67,7 @@ type webPages struct {
 	pages   map[string]*template.Template
 	locales *locales
 	onion   string // host of OnionAddress
+	uploads *uploads
 }
 
 // routesWeb registers the web form. Without a channel it registers
@@ -73,7 +80,8 @@ func (s *Server) routesWeb(r *mux.Router) {
 	if o.ExitURL == "" {
 		o.ExitURL = "https://www.google.com/"
 	}
-	w := &webPages{srv: s, opt: o, ch: o.Channel, locales: mustLoadLocales(), pages: mustParsePages()}
+	w := &webPages{srv: s, opt: o, ch: o.Channel, locales: mustLoadLocales(), pages: mustParsePages(), uploads: newUploads(o.UploadMemory, o.UploadWait)}
+	s.web = w
 	if u, err := url.Parse(o.OnionAddress); err == nil && o.OnionAddress != "" {
 		w.onion = strings.ToLower(u.Hostname())
 	}

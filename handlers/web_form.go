@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -89,7 +90,11 @@ func cut(s string, limit int) (string, bool) {
 // errTooLarge or errPhotoLarge (413) when the body or the photo is over its
 // limit, gateway.ErrTooLong when a field is, errBadRequest when the body
 // cannot be read at all.
-func parseReport(rw http.ResponseWriter, r *http.Request, maxPhoto int64) (reportForm, error) {
+//
+// A photo is read only into memory h can take for it (uploads): one that
+// cannot have it in time is read past, kept nowhere, and counted in
+// PhotosNotRead, so that the report still goes, without it.
+func parseReport(rw http.ResponseWriter, r *http.Request, maxPhoto int64, h *hold) (reportForm, error) {
 	var f reportForm
 	// Each photo is bounded by maxPhoto; all of them by web.MaxPhotos of it.
 	total := web.MaxPhotos*maxPhoto + formTextBudget
@@ -124,16 +129,18 @@ func parseReport(rw http.ResponseWriter, r *http.Request, maxPhoto int64) (repor
 			if declaredTooBig {
 				return f, errPhotoLarge
 			}
-			b, err := io.ReadAll(io.LimitReader(part, maxPhoto+1))
+			b, err := readPhoto(r.Context(), part, maxPhoto, h)
+			notRead := errors.Is(err, errNoUploadMemory)
 			switch {
-			case err != nil:
-				return f, bodyError(err)
-			case int64(len(b)) > maxPhoto:
-				return f, errPhotoLarge
-			case len(b) == 0:
+			case err != nil && !notRead:
+				return f, err
+			case len(b) == 0 && !notRead:
 				continue // an empty file input sends an empty part
-			case len(f.Photos) == web.MaxPhotos:
+			case len(f.Photos)+f.PhotosNotRead == web.MaxPhotos:
 				return f, errPhotoMany
+			case notRead:
+				f.PhotosNotRead++
+				continue
 			}
 			f.Photos = append(f.Photos, b)
 			continue
@@ -154,6 +161,41 @@ func parseReport(rw http.ResponseWriter, r *http.Request, maxPhoto int64) (repor
 		}
 	}
 	return f, errBadRequest // more parts than the form has
+}
+
+// errNoUploadMemory: a photo found no memory to be read into in time.
+var errNoUploadMemory = errors.New("no memory for the photo now")
+
+// readPhoto reads a photo part of at most maxPhoto bytes into memory h
+// takes for it (errPhotoLarge past it), keeping what it holds. Without the
+// memory it reads past the photo and returns errNoUploadMemory.
+func readPhoto(ctx context.Context, part io.Reader, maxPhoto int64, h *hold) ([]byte, error) {
+	if !h.take(ctx, maxPhoto+1) {
+		n, err := io.Copy(io.Discard, io.LimitReader(part, maxPhoto+1))
+		switch {
+		case err != nil:
+			return nil, bodyError(err)
+		case n > maxPhoto:
+			return nil, errPhotoLarge
+		case n == 0:
+			return nil, nil // an empty file input
+		}
+		return nil, errNoUploadMemory
+	}
+	buf := make([]byte, maxPhoto+1)
+	n, err := io.ReadFull(part, buf)
+	switch {
+	case err == nil:
+		h.give(maxPhoto + 1)
+		return nil, errPhotoLarge
+	case !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
+		h.give(maxPhoto + 1)
+		return nil, bodyError(err)
+	}
+	// What it needs, not the largest.
+	b := append([]byte(nil), buf[:n]...)
+	h.give(maxPhoto + 1 - int64(n))
+	return b, nil
 }
 
 // bodyError tells a body over its limit (413) from a malformed one (400),

@@ -30,7 +30,9 @@ func (w *webPages) reportSubmit(rw http.ResponseWriter, r *http.Request, p *page
 	rc.SetWriteDeadline(time.Now().Add(uploadWindow + 30*time.Second))
 	ctx := r.Context()
 
-	f, err := parseReport(rw, r, w.ch.MaxPhoto())
+	h := &hold{u: w.uploads}
+	defer h.done() // the photos are the channel's no more
+	f, err := parseReport(rw, r, w.ch.MaxPhoto(), h)
 	p.setLang(w.locales, f.Lang)
 	photos := len(f.Photos)
 	var rcpt *web.Receipt

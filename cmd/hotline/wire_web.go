@@ -44,6 +44,8 @@ func webOptions(c *config.Config, rdb redis.UniversalClient, keyer *pseudonym.Ke
 		// shares it.
 		PhotoBudget: photo.NewBudget(w.PhotoMemory),
 	})
-	return handlers.WebOptions{Channel: channel, OnionAddress: w.OnionAddress, ExitURL: w.ExitURL, TrustedProxies: proxies},
+	// The photos being read share the decoding's budget: as much again.
+	return handlers.WebOptions{Channel: channel, OnionAddress: w.OnionAddress, ExitURL: w.ExitURL, TrustedProxies: proxies,
+			UploadMemory: w.PhotoMemory},
 		followups, nil
 }

@@ -88,7 +88,8 @@ type Web struct {
 	MaxPhoto int64 `yaml:"max_photo" json:"max_photo"`
 	// PhotoMemory is the memory all photo decoding may hold at once, in
 	// bytes; uploads beyond it wait, and a photo that alone needs more is
-	// not attached (the report is sent without it).
+	// not attached (the report is sent without it). The photos being read
+	// share as much again (handlers.WebOptions.UploadMemory).
 	PhotoMemory int64 `yaml:"photo_memory" json:"photo_memory"`
 	// FollowupTTL is how long a follow-up thread lives after its last message.
 	FollowupTTL time.Duration `yaml:"followup_ttl" json:"followup_ttl"`

@@ -27,6 +27,9 @@ type Report struct {
 	Honeypot           string
 	PowToken, PowNonce string
 	Photos             [][]byte
+	// PhotosNotRead counts the photos the form had no memory to read
+	// (handlers): the report goes without them, and says so.
+	PhotosNotRead int
 }
 
 // Receipt is what the witness is shown once the report is durable.
@@ -153,7 +156,10 @@ func (c *Channel) submit(ctx context.Context, f Report, lang string) (*Receipt, 
 	if pt, _ := formPosition(f); pt != nil {
 		t.Hints = geo.Hints{Latitude: strconv.FormatFloat(pt.Lat, 'f', -1, 64), Longitude: strconv.FormatFloat(pt.Lon, 'f', -1, 64), Source: geo.SourceForm}
 	}
-	dropped := false
+	dropped := f.PhotosNotRead > 0
+	if dropped {
+		t.Text = strings.TrimRight(t.Text, "\n ") + "\n\n" + photoNotReadNote
+	}
 	for _, data := range f.Photos {
 		// Before an intake slot is taken: a photo may wait for decoding
 		// memory, and must not hold up the reports without one. Each
@@ -279,6 +285,10 @@ func (c *Channel) submitThenThread(ctx context.Context, t gateway.Tip, urgent bo
 // so that the officer knows there was one (and can ask for it through the
 // follow-up thread).
 const photoDroppedNote = "[A photo was sent with this report but could not be attached: too large to process.]"
+
+// photoNotReadNote is added to the text of a report whose photo the form
+// had no memory to read (Report.PhotosNotRead).
+const photoNotReadNote = "[A photo was sent with this report but could not be attached: the gateway was too busy to read it.]"
 
 // errPhotoDropped: the photo cannot be cleaned within the memory budget
 // (too large, or the budget stayed taken for PhotoWait). The report is then
