@@ -259,11 +259,19 @@ func serveStatic(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// The web pages' own refusals: the form could not be read as sent.
+// The web pages' own refusals: the form could not be read as sent, or was
+// sent by another site's page (errCrossSite).
 var (
 	errPhotoLarge = fault.New(fault.TooLarge, "photo too large")
 	errPhotoMany  = fault.New(fault.TooLarge, "too many photos")
+	errCrossSite  = fault.New(fault.Invalid, "cross-site request")
 )
+
+// crossSite reports a request another site's page made the browser send
+// (Fetch Metadata; browsers without it send none, and are let through): a
+// hostile page must not make its visitors post reports, nor try receipt
+// codes. The form's own pages, the onion site's included, are same-origin.
+func crossSite(r *http.Request) bool { return r.Header.Get("Sec-Fetch-Site") == "cross-site" }
 
 // webMessages are the keys of the translated messages the web pages show
 // for errors; an error not listed gets its kind's (webKindMessages), and
@@ -277,6 +285,7 @@ var webMessages = []struct {
 	{errPhotoLarge, "err_photo_large"}, {errPhotoMany, "err_photo_many"},
 	{web.ErrPhotoBad, "err_photo_bad"}, {web.ErrCoords, "err_coords"}, {web.ErrWorkNeeded, "err_busy"},
 	{followup.ErrBadCode, "err_code_bad"}, {followup.ErrNotFound, "err_code_unknown"},
+	{errCrossSite, "err_bad_request"},
 }
 
 var webKindMessages = map[fault.Kind]string{

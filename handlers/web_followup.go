@@ -54,6 +54,10 @@ func (w *webPages) followupPage(rw http.ResponseWriter, r *http.Request, p *page
 		w.render(rw, http.StatusOK, "followup", p)
 		return nil
 	}
+	if crossSite(r) {
+		// Another site's page tries a code: nothing is opened or counted.
+		return fail(errCrossSite)
+	}
 	// The answer is sent only with a form that could be read whole.
 	send := ""
 	if r.Method == http.MethodPost && bodyErr == nil && strings.TrimSpace(answer) != "" {

@@ -1,13 +1,17 @@
 package handlers_test
 
 import (
+	"context"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hotline-org/hotline/gateway/gatewaytest"
 	"github.com/hotline-org/hotline/gateway/metrics"
+	"github.com/hotline-org/hotline/gateway/photo/phototest"
 	"github.com/hotline-org/hotline/gateway/web"
 	"github.com/hotline-org/hotline/handlers"
 	dto "github.com/prometheus/client_model/go"
@@ -111,7 +115,7 @@ func TestWebRejectionsCounted(t *testing.T) {
 	h := newWebHarness(t, func(o *webConfig) {
 		o.Metrics = m
 		o.Channel.MaxPhoto = 256 << 10
-		o.Channel.InvalidRateLimit = web.Rate{Count: 6, Period: time.Hour}
+		o.Channel.InvalidRateLimit = web.Rate{Count: 7, Period: time.Hour}
 	})
 	big := formOf("message", "ok")
 	big.photo = make([]byte, 300<<10)
@@ -126,10 +130,11 @@ func TestWebRejectionsCounted(t *testing.T) {
 		{func() webResponse { return h.post(t, formOf("message", strings.Repeat("x", 70<<10))) }, 413, "too_large"},
 		{func() webResponse { return h.post(t, big) }, 413, "too_large"},
 		{func() webResponse { return h.post(t, formOf("message", "x", "website", "spam")) }, 400, "honeypot"},
-		{func() webResponse { return h.post(t, formOf("message", " ")) }, 429, "rate_limited"},
+		// A follow-up opening counts in the refused bucket too.
 		{func() webResponse {
 			return h.do(t, "POST", "/followup", "application/x-www-form-urlencoded", []byte("code=AAAA"))
 		}, 400, "bad_request"},
+		{func() webResponse { return h.post(t, formOf("message", " ")) }, 429, "rate_limited"},
 	} {
 		before := rejected(t, m, tc.reason)
 		if r := tc.send(); r.status != tc.status {
@@ -174,4 +179,56 @@ func labelOf(s *dto.Metric, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestWebJunkNeverSpendsReports: requests that queue nothing spend the
+// network's refused bucket, never its reports (they did: thirty follow-up
+// pages with a code that is not one, which any site can make its visitors
+// load as images, or thirty posts of a "photo" that is not one, and a
+// witness on the network got 429). A post with photos over the allowance
+// is refused before they are cleaned. Another site's page can neither post
+// a report nor try a code through its visitors' browsers.
+func TestWebJunkNeverSpendsReports(t *testing.T) {
+	h := newWebHarness(t, func(o *webConfig) {
+		o.Channel.RateLimit = web.Rate{Count: 2, Period: time.Hour}
+		o.Channel.InvalidRateLimit = web.Rate{Count: 100, Period: time.Hour}
+	})
+	for range 30 {
+		if r := h.do(t, "GET", "/followup?code=x", "", nil); r.status != http.StatusBadRequest {
+			t.Fatalf("a code that is not one: %d", r.status)
+		}
+		f := formOf("lang", "en", "message", "x")
+		f.photo = []byte("not a photo")
+		if r := h.post(t, f); r.status != http.StatusBadRequest {
+			t.Fatalf("a photo that is not one: %d", r.status)
+		}
+	}
+	img := phototest.JPEG(32, 32, phototest.EXIF{})
+	f := formOf("lang", "en", "message", "Nos tienen encerrados en la fábrica")
+	f.photo = img
+	receipt(t, h.post(t, f))
+	receipt(t, h.post(t, formOf("lang", "en", "message", "a second report")))
+	// The allowance spent: a report with a photo is refused before its
+	// photo is cleaned, as one without.
+	if r := h.post(t, f); r.status != http.StatusTooManyRequests {
+		t.Fatalf("over the allowance, with a photo: %d", r.status)
+	}
+	// Cross-site: refused, nothing queued, nothing counted.
+	other := newWebHarness(t, func(o *webConfig) { o.Channel.RateLimit = web.Rate{Count: 1, Period: time.Hour} })
+	_, code := receipt(t, other.post(t, formOf("lang", "en", "message", "the first report")))
+	for _, r := range []webResponse{
+		other.post(t, formOf("lang", "en", "message", "junk from another site"), "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"),
+		other.do(t, "GET", "/followup?code="+code, "", nil, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Dest", "image"),
+	} {
+		if r.status != http.StatusBadRequest || strings.Contains(r.body, "junk from another site") {
+			t.Fatalf("a cross-site request: %d", r.status)
+		}
+	}
+	if n := other.Redis.Client.HLen(context.Background(), other.Redis.Prefix+":{"+gatewaytest.Lima+"}:meta").Val(); n != 1 {
+		t.Fatalf("%d tips queued, want the first alone", n)
+	}
+	// The witness's own page, same-origin, still opens the thread.
+	if r := other.do(t, "GET", "/followup?code="+code, "", nil, "Sec-Fetch-Site", "same-origin"); r.status != http.StatusOK {
+		t.Fatalf("the witness's follow-up: %d", r.status)
+	}
 }

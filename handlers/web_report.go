@@ -25,6 +25,11 @@ func (w *webPages) reportForm(rw http.ResponseWriter, r *http.Request, p *pageDa
 // form again with what the witness typed (the photo must be chosen again:
 // browsers never refill a file input) and a short message.
 func (w *webPages) reportSubmit(rw http.ResponseWriter, r *http.Request, p *pageData) error {
+	if crossSite(r) {
+		p.PoW = w.ch.Challenge(r.Context())
+		w.renderError(rw, r, errCrossSite, "report", p)
+		return nil
+	}
 	rc := http.NewResponseController(rw)
 	rc.SetReadDeadline(time.Now().Add(uploadWindow)) // not supported by recorders: ignored
 	rc.SetWriteDeadline(time.Now().Add(uploadWindow + 30*time.Second))

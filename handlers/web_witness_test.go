@@ -392,11 +392,12 @@ func TestWebFollowupTimes(t *testing.T) {
 }
 
 // TestWebFollowupGuessesLimited: attempts at /followup stay rate limited
-// with the shorter receipt codes: past the network's allowance a code is no
-// longer even tried, and the page keeps the code, the answer and the
-// language.
+// with the shorter receipt codes: past the network's allowance (the
+// refused bucket's, which openings count in, so that they never spend the
+// network's reports) a code is no longer even tried, and the page keeps
+// the code, the answer and the language.
 func TestWebFollowupGuessesLimited(t *testing.T) {
-	h := newWebHarness(t, func(o *webConfig) { o.Channel.RateLimit = web.Rate{Count: 3, Period: time.Hour} })
+	h := newWebHarness(t, func(o *webConfig) { o.Channel.InvalidRateLimit = web.Rate{Count: 2, Period: time.Hour} })
 	_, code := receipt(t, h.post(t, formOf("lang", "vi", "message", "một báo cáo")))
 	try := func(code string) webResponse {
 		return h.do(t, "POST", "/followup", "application/x-www-form-urlencoded",

@@ -86,8 +86,8 @@ var (
 type bucket int
 
 const (
-	bucketAccepted bucket = iota // reports taken in, follow-up openings
-	bucketRefused                // posts refused as invalid, empty, or without the work
+	bucketAccepted bucket = iota // reports and follow-up answers taken in
+	bucketRefused                // posts refused as invalid, empty, not a photo or without the work; follow-up openings
 )
 
 // networkKey is the pseudonym of the client's network: the HMAC of its /24
@@ -117,6 +117,17 @@ func (g *guard) allow(ctx context.Context, from Origin, b bucket) bool {
 		return g.buckets[1][b].Allow(ctx, "onion")
 	}
 	return g.buckets[0][b].Allow(ctx, networkKey(g.opt.Keyer, from.IP))
+}
+
+// over reports whether bucket b of the client's network is spent, without
+// counting: false when Redis does not answer (see allow).
+func (g *guard) over(ctx context.Context, from Origin, b bucket) bool {
+	ctx, cancel := context.WithTimeout(ctx, guardTimeout)
+	defer cancel()
+	if from.Onion {
+		return g.buckets[1][b].Over(ctx, "onion")
+	}
+	return g.buckets[0][b].Over(ctx, networkKey(g.opt.Keyer, from.IP))
 }
 
 // countSubmission adds one to this minute's count of submissions.

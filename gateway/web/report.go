@@ -49,8 +49,10 @@ type Receipt struct {
 // answers with the receipt only once the sealed tip is durable. A refused
 // post counts in the network's refused bucket (and over it is answered
 // ErrRateLimited), an accepted one in the accepted bucket: junk from a
-// network never spends the reports of a witness on it. The photos are
-// cleared once used.
+// network never spends the reports of a witness on it. A post with photos
+// is counted as accepted only once they are cleaned (one that is not a
+// photo is refused); before that work, the bucket is only looked at. The
+// photos are cleared once used.
 func (c *Channel) Submit(ctx context.Context, from Origin, r Report, lang string) (*Receipt, error) {
 	defer func() {
 		for _, b := range r.Photos {
@@ -67,10 +69,10 @@ func (c *Channel) Submit(ctx context.Context, from Origin, r Report, lang string
 	if err != nil {
 		return nil, c.refused(ctx, from, err)
 	}
-	if !c.guard.allow(ctx, from, bucketAccepted) {
+	if len(r.Photos) > 0 && c.guard.over(ctx, from, bucketAccepted) {
 		return nil, ErrRateLimited
 	}
-	return c.submit(ctx, r, lang)
+	return c.submit(ctx, from, r, lang)
 }
 
 // ErrHoneypot: a bot filled the hidden field. It gets the generic error,
@@ -144,7 +146,7 @@ func parseCoords(lat, lon string) (float64, float64, error) {
 }
 
 // submit cleans the photos and queues the tip with its follow-up thread.
-func (c *Channel) submit(ctx context.Context, f Report, lang string) (*Receipt, error) {
+func (c *Channel) submit(ctx context.Context, from Origin, f Report, lang string) (*Receipt, error) {
 	t := gateway.Tip{
 		Channel: gateway.ChannelWeb, Text: f.Message, Urgent: f.Urgent,
 		Contact: strings.TrimSpace(f.Contact), Language: lang, ReceivedAt: c.opt.Now(),
@@ -169,6 +171,8 @@ func (c *Channel) submit(ctx context.Context, f Report, lang string) (*Receipt, 
 		case errors.Is(err, errPhotoDropped):
 			dropped = true
 			t.Text = strings.TrimRight(t.Text, "\n ") + "\n\n" + photoDroppedNote
+		case errors.Is(err, ErrPhotoBad):
+			return nil, c.refused(ctx, from, err)
 		case err != nil:
 			return nil, err
 		default:
@@ -177,6 +181,9 @@ func (c *Channel) submit(ctx context.Context, f Report, lang string) (*Receipt, 
 				t.Hints = geo.Hints{Latitude: strconv.FormatFloat(p.Lat, 'f', 6, 64), Longitude: strconv.FormatFloat(p.Lon, 'f', 6, 64), Source: sourcePhoto}
 			}
 		}
+	}
+	if !c.guard.allow(ctx, from, bucketAccepted) {
+		return nil, ErrRateLimited
 	}
 	if err := c.takeSlot(ctx); err != nil {
 		return nil, err

@@ -276,8 +276,10 @@ func (c *Channel) refused(ctx context.Context, from Origin, err error) error {
 }
 
 // Followup opens the thread of a receipt code, counted in the network's
-// accepted bucket (opening a thread of an earlier release costs scrypt),
-// and, if answer is not blank, queues it as a tip of the same case, to the
+// refused bucket (opening a thread of an earlier release costs scrypt; a
+// code that opens nothing, or a page a hostile site makes its visitors
+// load, must not spend the network's reports), and, if answer is not
+// blank, queues it (counted in the accepted bucket) as a tip of the same case, to the
 // agencies that received the first one, urgent if the first one was. The thread is returned, with the
 // answer added once queued, also when the answer is refused, so that the
 // page can show it.
@@ -285,7 +287,7 @@ func (c *Channel) Followup(ctx context.Context, from Origin, code, answer, lang 
 	if c.opt.Followups == nil {
 		return nil, followup.ErrNotFound
 	}
-	if !c.guard.allow(ctx, from, bucketAccepted) {
+	if !c.guard.allow(ctx, from, bucketRefused) {
 		return nil, ErrRateLimited
 	}
 	// Opening a thread of an earlier release runs scrypt: it takes one of
@@ -300,6 +302,9 @@ func (c *Channel) Followup(ctx context.Context, from Origin, code, answer, lang 
 	}
 	if len(answer) > followup.MaxMessageBytes || utf8.RuneCountInString(answer) > followup.MaxMessageChars {
 		return t, followup.ErrTooLong
+	}
+	if !c.guard.allow(ctx, from, bucketAccepted) {
+		return t, ErrRateLimited
 	}
 	now := c.opt.Now()
 	tip := gateway.Tip{
