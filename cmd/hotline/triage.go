@@ -4,10 +4,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
 
+	"github.com/hotline-org/hotline/cmd/internal/termsafe"
 	"github.com/hotline-org/hotline/cmd/internal/triage"
 	"github.com/hotline-org/hotline/handlers/officerapi"
 )
@@ -182,5 +185,27 @@ func (e *env) gateway(g gatewayFlags, cmd string) (server, token string, err err
 	if strings.TrimRight(server, "/") == "" || token == "" {
 		return "", "", &exitError{code: 2, err: errors.New("--server and --token are needed (or HOTLINE_SERVER and HOTLINE_TOKEN, or --token-file)\nhint: hotline " + cmd + " --help")}
 	}
+	if err := privateServer(server); err != nil {
+		return "", "", &exitError{code: 2, err: err}
+	}
 	return server, token, nil
+}
+
+// privateServer refuses a gateway URL that would carry the token, and the
+// sealed reports, across the network in clear: https, or http only to
+// this machine or to an onion address (Tor encrypts it end to end).
+func privateServer(server string) error {
+	u, err := url.Parse(server)
+	if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
+		return errors.New("--server: not a gateway URL (https://HOST)")
+	}
+	if u.Scheme == "https" {
+		return nil
+	}
+	host := strings.ToLower(u.Hostname())
+	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() || strings.HasSuffix(host, ".onion") {
+		return nil
+	}
+	return fmt.Errorf("--server: http:// would send your token to %s in clear; use https://%s (http only to this machine or an onion address)",
+		termsafe.String(u.Host), termsafe.String(u.Host))
 }
