@@ -207,7 +207,11 @@ func Listen(addr string) (net.Listener, error) {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return nil, ErrNotLoopback
 	}
-	return net.Listen("tcp", addr)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return ownUserListener(l), nil
 }
 
 // Serve serves the console on l until ctx ends. ready is called with the
