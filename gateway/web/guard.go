@@ -113,10 +113,17 @@ func networkKey(k *pseudonym.Keyer, ip net.IP) string {
 func (g *guard) allow(ctx context.Context, from Origin, b bucket) bool {
 	ctx, cancel := context.WithTimeout(ctx, guardTimeout)
 	defer cancel()
+	l, key := g.bucket(from, b)
+	return l.Allow(ctx, key)
+}
+
+// bucket is bucket b of the client's network, or of the onion listener,
+// and its key.
+func (g *guard) bucket(from Origin, b bucket) (*ratelimit.Limiter, string) {
 	if from.Onion {
-		return g.buckets[1][b].Allow(ctx, "onion")
+		return g.buckets[1][b], "onion"
 	}
-	return g.buckets[0][b].Allow(ctx, networkKey(g.opt.Keyer, from.IP))
+	return g.buckets[0][b], networkKey(g.opt.Keyer, from.IP)
 }
 
 // over reports whether bucket b of the client's network is spent, without
@@ -124,10 +131,8 @@ func (g *guard) allow(ctx context.Context, from Origin, b bucket) bool {
 func (g *guard) over(ctx context.Context, from Origin, b bucket) bool {
 	ctx, cancel := context.WithTimeout(ctx, guardTimeout)
 	defer cancel()
-	if from.Onion {
-		return g.buckets[1][b].Over(ctx, "onion")
-	}
-	return g.buckets[0][b].Over(ctx, networkKey(g.opt.Keyer, from.IP))
+	l, key := g.bucket(from, b)
+	return l.Over(ctx, key)
 }
 
 // countSubmission adds one to this minute's count of submissions.
