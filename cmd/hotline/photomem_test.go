@@ -206,3 +206,79 @@ func vmHWM(t *testing.T, pid int) int64 {
 	t.Fatal("no VmHWM in /proc status")
 	return 0
 }
+
+// uploadPeakRSS bounds the gateway's peak RSS while uploads flood the
+// form (TestUploadsBoundedMemory): below the Kubernetes pod's 512 MiB.
+const uploadPeakRSS = 400 << 20
+
+// TestUploadsBoundedMemory: twelve connections each post five photos of
+// the largest size (web.max_photo, 10 MiB) and keep the request open. The
+// form read every photo whole into memory first: 790 MiB of peak RSS, and
+// the pod killed. The photos being read now share a budget (as much as
+// web.photo_memory), so the gateway stays under uploadPeakRSS, and every
+// request is answered.
+func TestUploadsBoundedMemory(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("peak RSS is read from /proc")
+	}
+	if testing.Short() {
+		t.Skip("builds and runs the gateway")
+	}
+	rp := newRedisProc(t)
+	rp.Start()
+	g := newGatewayProc(t, buildHotline(t), rp.URL(), "uploads")
+	g.start()
+	pid := g.cmd.Process.Pid
+	start := vmHWM(t, pid)
+
+	const clients, photos, size = 12, 5, 10 << 20
+	chunk := make([]byte, 64<<10)
+	for i := range chunk {
+		chunk[i] = byte(i * 7)
+	}
+	hold := make(chan struct{})
+	var wg sync.WaitGroup
+	status := make([]int, clients)
+	for c := range clients {
+		wg.Go(func() {
+			pr, pw := io.Pipe()
+			mw := multipart.NewWriter(pw)
+			go func() {
+				mw.WriteField("message", "x")
+				for range photos {
+					w, _ := mw.CreateFormFile("photo", "a.jpg")
+					for n := 0; n < size; n += len(chunk) {
+						w.Write(chunk)
+					}
+				}
+				<-hold // every photo sent: the request stays open
+				mw.Close()
+				pw.Close()
+			}()
+			resp, err := (&http.Client{Timeout: 3 * time.Minute}).Post(g.baseURL()+"/report", mw.FormDataContentType(), pr)
+			if err != nil {
+				t.Errorf("client %d: %v", c, err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			status[c] = resp.StatusCode
+		})
+	}
+	// Long enough for every photo to be read, or to give up its wait for
+	// memory (10 s) and be read past.
+	time.Sleep(15 * time.Second)
+	peak := vmHWM(t, pid)
+	close(hold)
+	wg.Wait()
+	t.Logf("peak RSS %d MiB (%d MiB at start) with %d connections posting %d photos of %d MiB; answers %v",
+		peak>>20, start>>20, clients, photos, size>>20, status)
+	if peak > uploadPeakRSS {
+		t.Errorf("peak RSS %d MiB, over %d MiB", peak>>20, uploadPeakRSS>>20)
+	}
+	for c, s := range status {
+		if s == 0 || s >= 500 {
+			t.Errorf("connection %d: answered %d", c, s)
+		}
+	}
+}
