@@ -294,7 +294,7 @@ func TestEventsPaceSlowCounts(t *testing.T) {
 // long; the stream answers at once all the same, so that a console knows
 // it is connected, and its first count follows the walk.
 func TestEventsOpenBeforeTheFirstWalk(t *testing.T) {
-	h, slow := slowHarness(t, 4*time.Second, 0)
+	h, slow := slowHarness(t, 8*time.Second, 0)
 	tok := h.officer(t, gatewaytest.Lima)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -315,10 +315,12 @@ func TestEventsOpenBeforeTheFirstWalk(t *testing.T) {
 			t.Fatalf("events: %+v", resp)
 		}
 		resp.Body.Close()
-		if slow.watches.Load() != 1 {
-			t.Fatalf("%d walks begun when the stream opened, want the first under way", slow.watches.Load())
+		// Answered before the first walk (8 s) could end: it is under way
+		// or about to begin.
+		if n := slow.watches.Load(); n > 1 {
+			t.Fatalf("%d walks begun when the stream opened, want the first at most", n)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(6 * time.Second):
 		t.Fatal("the event stream answered only after its first walk of the queue")
 	}
 }
