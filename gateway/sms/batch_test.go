@@ -221,7 +221,8 @@ func racingMessagesOneCase(t *testing.T, gateways int) {
 	stack := gatewaytest.New(t)
 	limit := ratelimit.New(stack.Redis.Client, stack.Redis.Prefix, "sender", 100, time.Hour)
 	var opt sms.Options
-	ch, _ := stack.Channel(t, &fakeTwilio{slow: 300 * time.Millisecond}, nil, func(o *sms.Options) { o.Sender = limit; opt = *o })
+	tw := &fakeTwilio{slow: 300 * time.Millisecond, fetching: make(chan struct{}, 1)}
+	ch, _ := stack.Channel(t, tw, nil, func(o *sms.Options) { o.Sender = limit; opt = *o })
 	other := ch
 	if gateways == 2 {
 		other = sms.New(opt)
@@ -238,7 +239,7 @@ func racingMessagesOneCase(t *testing.T, gateways int) {
 		defer close(done)
 		first, err1 = ch.Receive(ctx, photo)
 	}()
-	time.Sleep(50 * time.Millisecond) // the photo is being downloaded
+	<-tw.fetching // the photo is being downloaded
 	second, err2 := other.Receive(ctx, pin)
 	<-done
 	if err1 != nil || err2 != nil || first.Outcome != sms.Queued || second.Outcome != sms.Queued {
@@ -315,7 +316,8 @@ func TestReceiveRacingJoinsThePhotosAgencies(t *testing.T) {
 	ctx := context.Background()
 	stack := gatewaytest.New(t)
 	var opt sms.Options
-	ch, _ := stack.Channel(t, &fakeTwilio{slow: 300 * time.Millisecond}, nil, func(o *sms.Options) { opt = *o })
+	tw := &fakeTwilio{slow: 300 * time.Millisecond, fetching: make(chan struct{}, 1)}
+	ch, _ := stack.Channel(t, tw, nil, func(o *sms.Options) { opt = *o })
 	other := sms.New(opt)
 	const from = "whatsapp:" + reporter
 	photo := sms1("SMkl1", from, "")
@@ -329,7 +331,7 @@ func TestReceiveRacingJoinsThePhotosAgencies(t *testing.T) {
 		}
 		done <- res
 	}()
-	time.Sleep(50 * time.Millisecond) // the photo is being downloaded
+	<-tw.fetching // the photo is being downloaded
 	text, err := other.Receive(ctx, sms1("SMkl2", from, "somos cinco, nos quitaron los pasaportes"))
 	first := <-done
 	if err != nil || first.Case == "" || text.Case != first.Case {

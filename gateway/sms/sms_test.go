@@ -94,11 +94,19 @@ type fakeTwilio struct {
 	sendErr  error
 	// scrub answers a scrub call; nil erases everything.
 	scrub func(twilioapi.ScrubJob) (twilioapi.ScrubJob, error)
-	// slow is how long a media download takes (set before use).
-	slow time.Duration
+	// slow is how long a media download takes (set before use); fetching,
+	// if set, is told when one begins.
+	slow     time.Duration
+	fetching chan struct{}
 }
 
 func (f *fakeTwilio) FetchMedia(_ context.Context, url string) ([]byte, string, error) {
+	if f.fetching != nil {
+		select {
+		case f.fetching <- struct{}{}:
+		default:
+		}
+	}
 	time.Sleep(f.slow)
 	f.mu.Lock()
 	defer f.mu.Unlock()
