@@ -119,9 +119,7 @@ func TestAppendedToHeldCase(t *testing.T) {
 	c := h.claimTip(t, tok)
 	events := func(token string) (*bufio.Scanner, context.CancelFunc) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		req, _ := http.NewRequestWithContext(ctx, "GET", h.srv.URL+"/api/v1/events", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := h.openEvents(ctx, token)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,11 +296,9 @@ func TestEventsOpenBeforeTheFirstWalk(t *testing.T) {
 	tok := h.officer(t, gatewaytest.Lima)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", h.srv.URL+"/api/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
 	answered := make(chan *http.Response, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := h.openEvents(ctx, tok)
 		if err != nil {
 			t.Error(err)
 			resp = nil
@@ -325,6 +321,14 @@ func TestEventsOpenBeforeTheFirstWalk(t *testing.T) {
 	}
 }
 
+// openEvents opens the event stream as the officer of token tok, while
+// ctx lasts.
+func (h *harness) openEvents(ctx context.Context, tok string) (*http.Response, error) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", h.srv.URL+"/api/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	return http.DefaultClient.Do(req)
+}
+
 // countEvents follows the event stream for d as the officer of token tok
 // and returns how many counts it sent.
 func countEvents(t *testing.T, h *harness, tok string, d time.Duration) int {
@@ -336,9 +340,7 @@ func countEvents(t *testing.T, h *harness, tok string, d time.Duration) int {
 func countEventsUntil(t *testing.T, h *harness, tok string, d time.Duration, enough int) int {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", h.srv.URL+"/api/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := h.openEvents(ctx, tok)
 	if err != nil {
 		t.Error(err)
 		return 0

@@ -41,7 +41,7 @@ func routeOf(path string) metrics.Route {
 		return metrics.RouteMessaging
 	case strings.HasPrefix(path, "/api/"):
 		return metrics.RouteAPI
-	case path == "/report" || path == "/followup" || strings.HasPrefix(path, "/report/") || strings.HasPrefix(path, "/followup/"):
+	case path == "/report" || path == "/followup":
 		return metrics.RouteWeb
 	}
 	return 0

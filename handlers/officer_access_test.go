@@ -333,9 +333,7 @@ func TestCountsAndListReadNoSealedBodies(t *testing.T) {
 	read.Store(0)
 	ectx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ectx, "GET", h.srv.URL+"/api/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := h.openEvents(ectx, tok)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,16 +42,7 @@ const (
 // by row into the small picture, each as large as the photo budget lets
 // one be, so that four at once must queue for it.
 func TestPhotoBombsBoundedMemory(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("peak RSS is read from /proc")
-	}
-	if testing.Short() {
-		t.Skip("builds and runs the gateway")
-	}
-	rp := newRedisProc(t)
-	rp.Start()
-	g := newGatewayProc(t, buildHotline(t), rp.URL(), "photomem")
-	g.start()
+	g := memoryGateway(t, "photomem")
 	for i, round := range []struct {
 		name string
 		bomb []byte
@@ -218,16 +209,7 @@ const uploadPeakRSS = 400 << 20
 // web.photo_memory), so the gateway stays under uploadPeakRSS, and every
 // request is answered.
 func TestUploadsBoundedMemory(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("peak RSS is read from /proc")
-	}
-	if testing.Short() {
-		t.Skip("builds and runs the gateway")
-	}
-	rp := newRedisProc(t)
-	rp.Start()
-	g := newGatewayProc(t, buildHotline(t), rp.URL(), "uploads")
-	g.start()
+	g := memoryGateway(t, "uploads")
 	pid := g.cmd.Process.Pid
 	start := vmHWM(t, pid)
 
@@ -281,4 +263,22 @@ func TestUploadsBoundedMemory(t *testing.T) {
 			t.Errorf("connection %d: answered %d", c, s)
 		}
 	}
+}
+
+// memoryGateway starts the real gateway, on a Redis of its own under
+// prefix, for a test that reads its peak RSS from /proc (Linux only, not
+// in -short).
+func memoryGateway(t *testing.T, prefix string) *gatewayProc {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("peak RSS is read from /proc")
+	}
+	if testing.Short() {
+		t.Skip("builds and runs the gateway")
+	}
+	rp := newRedisProc(t)
+	rp.Start()
+	g := newGatewayProc(t, buildHotline(t), rp.URL(), prefix)
+	g.start()
+	return g
 }

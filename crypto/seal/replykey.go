@@ -170,12 +170,12 @@ func (k *ReplyKey) OpenJSON(place string, sealed []byte, v any) error {
 // record of an earlier release (which a reader may seal again, so that it
 // names its place from then on) and for one that does not open.
 func (k *ReplyKey) Placed(place string, sealed []byte) bool {
-	var v struct{}
-	placed, err := k.open(place, sealed, &v)
+	placed, err := k.open(place, sealed, nil)
 	return err == nil && placed
 }
 
-// open is OpenJSON, and whether the record named its place.
+// open is OpenJSON (v nil: nothing decoded but the place), and whether
+// the record named its place.
 func (k *ReplyKey) open(place string, sealed []byte, v any) (placed bool, err error) {
 	if len(sealed) > MaxRecordSize {
 		return false, ErrTooLarge
@@ -200,6 +200,9 @@ func (k *ReplyKey) open(place string, sealed []byte, v any) (placed bool, err er
 	}
 	if named.Place != nil && *named.Place != place {
 		return false, ErrRecordUnreadable
+	}
+	if v == nil {
+		return named.Place != nil, nil
 	}
 	if err := json.Unmarshal(plain, v); err != nil {
 		return false, fmt.Errorf("failed to decode sealed data: %w", err)

@@ -335,7 +335,7 @@ func (s *Store) Announce(ctx context.Context, sender string, st *Sender, t Threa
 		return false, s.fail(err)
 	}
 	if len(res) != 2 {
-		return false, s.fail(fmt.Errorf("announce: unexpected answer %v", res))
+		return false, s.fail(fmt.Errorf("announce: an answer of %d values, want 2", len(res)))
 	}
 	if n, _ := res[0].(int64); n == 1 {
 		st.Read, st.rec = val, rec

@@ -94,7 +94,9 @@ func validateReport(f Report) error {
 	if loc := strings.TrimSpace(f.Location); loc != "" {
 		n += len("\n\nLocation: ") + len(loc)
 	}
-	n += len(f.Photos) * (2 + len(photoDroppedNote))
+	// A note for each photo, read or not: what fits does not depend on how
+	// busy the gateway is.
+	n += (len(f.Photos) + f.PhotosNotRead) * (2 + max(len(photoDroppedNote), len(photoNotReadNote)))
 	switch {
 	case f.Honeypot != "":
 		return ErrHoneypot

@@ -227,3 +227,25 @@ func TestFollowupWrittenWithTheTip(t *testing.T) {
 		t.Fatalf("a spooled report left %d keys", after-before)
 	}
 }
+
+// TestPhotoNotReadNoteFits: the longest message accepted with a photo the
+// form had no memory to read still fits the intake's limit once the note
+// that says so is added (the intake would refuse it, after the upload).
+func TestPhotoNotReadNoteFits(t *testing.T) {
+	in := &recordingIntake{}
+	ch := newChannel(t, in, nil)
+	for n := gateway.MaxTextBytes; n > 0; n-- {
+		r := web.Report{Message: strings.Repeat("x", n), PhotosNotRead: 1}
+		if _, err := ch.Submit(context.Background(), witness, r, "es"); errors.Is(err, gateway.ErrTooLong) {
+			continue
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		text := in.tips[0].Text
+		if len(text) > gateway.MaxTextBytes || !strings.Contains(text, "too busy to read it") {
+			t.Fatalf("a %d-byte message became a %d-byte text (limit %d)", n, len(text), gateway.MaxTextBytes)
+		}
+		return
+	}
+	t.Fatal("no message was accepted")
+}
